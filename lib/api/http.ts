@@ -1,0 +1,116 @@
+// Request context and response helpers shared by every API handler.
+import { randomUUID } from "node:crypto";
+import { Invalid, IronicError, PayloadTooLarge } from "../core/errors.ts";
+import type { Principal } from "../core/policy.ts";
+import { MAX_VERSION, MIN_VERSION, MIN_VERSION_HEADER, MAX_VERSION_HEADER, VERSION_HEADER } from "./version.ts";
+
+export const MAX_BODY_BYTES = 1 << 20;
+export const MAX_PROVISION_BODY_BYTES = 64 << 20;
+
+export interface ApiContext {
+  request: Request;
+  url: URL;
+  method: string;
+  /** Requested minor version (1.N → N). */
+  minor: number;
+  /** Absolute base of the API including the /baremetal prefix, e.g. http://host:3000/baremetal */
+  base: string;
+  /** Path parameters from the route pattern (":node" → params.node). */
+  params: Record<string, string>;
+  principal: Principal;
+  requestId: string;
+  /** The parsed JSON body (validated by the route's schema when it has one). */
+  body: unknown;
+}
+
+export function newRequestId(): string {
+  return `req-${randomUUID()}`;
+}
+
+export function baseHeaders(requestId: string, minor: number | null): Record<string, string> {
+  const h: Record<string, string> = {
+    [MIN_VERSION_HEADER]: MIN_VERSION,
+    [MAX_VERSION_HEADER]: MAX_VERSION,
+    "Openstack-Request-Id": requestId,
+    "X-Openstack-Request-Id": requestId,
+  };
+  if (minor !== null) h[VERSION_HEADER] = `1.${minor}`;
+  return h;
+}
+
+export function json(ctx: Pick<ApiContext, "requestId" | "minor">, body: unknown, status = 200, extra: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...baseHeaders(ctx.requestId, ctx.minor), "Content-Type": "application/json", ...extra },
+  });
+}
+
+export function empty(ctx: Pick<ApiContext, "requestId" | "minor">, status: 202 | 204, extra: Record<string, string> = {}): Response {
+  return new Response(null, { status, headers: { ...baseHeaders(ctx.requestId, ctx.minor), ...extra } });
+}
+
+/** Ironic's error body: error_message is a JSON *string* holding faultcode/faultstring/debuginfo. */
+export function errorBody(status: number, message: string): string {
+  const inner = JSON.stringify({ faultcode: status >= 500 ? "Server" : "Client", faultstring: message, debuginfo: null });
+  return JSON.stringify({ error_message: inner });
+}
+
+export function errorResponse(requestId: string, minor: number | null, err: unknown): Response {
+  const status = err instanceof IronicError ? err.status : 500;
+  const message = err instanceof IronicError ? err.message : "Internal Server Error";
+  if (!(err instanceof IronicError)) console.error("[api] unexpected error", err);
+  return new Response(errorBody(status, message), {
+    status,
+    headers: { ...baseHeaders(requestId, minor), "Content-Type": "application/json" },
+  });
+}
+
+/** Reads a JSON body with a size cap; malformed JSON is a 400 that says so. */
+export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw new PayloadTooLarge(`Request body is larger than the limit of ${maxBytes} bytes.`);
+  if (!request.body) return undefined;
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new PayloadTooLarge(`Request body is larger than the limit of ${maxBytes} bytes.`);
+    }
+    chunks.push(value);
+  }
+  if (size === 0) return undefined;
+  const text = Buffer.concat(chunks).toString("utf8");
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Invalid(`Invalid JSON in request body: ${(err as Error).message}`);
+  }
+}
+
+export function link(base: string, path: string, rel: "self" | "bookmark"): { href: string; rel: string } {
+  return { href: rel === "self" ? `${base}/v1/${path}` : `${base}/${path}`, rel };
+}
+
+/** The self/bookmark pair every resource carries. */
+export function links(base: string, path: string) {
+  return [link(base, path, "self"), link(base, path, "bookmark")];
+}
+
+/** Ironic's timestamp format: ISO 8601 with microseconds and +00:00. */
+export function ts(d: Date | null | undefined): string | null {
+  if (!d) return null;
+  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000+00:00");
+}
+
+/** Parses Ironic-style booleans in query strings ("True", "false", "1", ...). */
+export function parseBool(name: string, value: string): boolean {
+  const v = value.toLowerCase();
+  if (["true", "1", "yes", "on", "y", "t"].includes(v)) return true;
+  if (["false", "0", "no", "off", "n", "f"].includes(v)) return false;
+  throw new Invalid(`Invalid boolean value for ${name}: "${value}".`);
+}
