@@ -1,6 +1,6 @@
 // Writes the next migration for SQLite and PostgreSQL from the change between
 // prisma/migrations/schema.snapshot.prisma and prisma/schema.prisma, using Prisma 6.19.3's
-// wasm schema engine (tools/prisma6; `npm ci --prefix tools/prisma6` once).
+// wasm schema engine (prisma/prisma6; `npm ci --prefix prisma/prisma6` once).
 // Usage: npm run db:diff -- <name>   (P6_PG_URL=postgresql://… for the PostgreSQL half;
 //        without it only SQLite is written and the command says so)
 import { execFileSync } from "node:child_process";
@@ -13,9 +13,9 @@ if (!name || !/^[a-z0-9_]+$/.test(name)) {
   console.error("usage: npm run db:diff -- <name in snake_case>");
   process.exit(2);
 }
-const cli = resolve("tools/prisma6/node_modules/prisma/build/index.js");
+const cli = resolve("prisma/prisma6/node_modules/prisma/build/index.js");
 if (!existsSync(cli)) {
-  console.error("Prisma 6 is missing: run `npm ci --prefix tools/prisma6` first");
+  console.error("Prisma 6 is missing: run `npm ci --prefix prisma/prisma6` first");
   process.exit(2);
 }
 const snapshot = "prisma/migrations/schema.snapshot.prisma";
@@ -43,7 +43,7 @@ for (const provider of ["sqlite", "postgresql"]) {
   const fromArgs = existsSync(snapshot) ? ["--from-schema-datamodel", from] : ["--from-empty"];
   const sql = execFileSync(
     process.execPath,
-    [cli, "migrate", "diff", ...fromArgs, "--to-schema-datamodel", to, "--script", "--config", resolve("tools/prisma6/prisma6.config.mjs")],
+    [cli, "migrate", "diff", ...fromArgs, "--to-schema-datamodel", to, "--script", "--config", resolve("prisma/prisma6/prisma6.config.mjs")],
     {
       encoding: "utf8",
       env: {
