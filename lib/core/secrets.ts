@@ -1,0 +1,28 @@
+// Secrets are never shown: password-like values in driver_info, instance_info, step args, ...
+// always read "******" (Ironic's show_password / show_instance_secrets default to deny).
+
+export const MASK = "******";
+
+const SECRET_KEY = /(password|passwd|secret|token|_key$|^key$|kg_key|auth_key|priv_key|credentials)/i;
+/** instance_info keys that are always masked even though their names look harmless. */
+const ALWAYS_MASKED_INSTANCE_KEYS = new Set(["configdrive", "image_url"]);
+
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+/** A deep copy with every secret-looking key's value replaced by the mask. */
+export function maskSecrets<T>(value: T, extraKeys: ReadonlySet<string> = new Set()): T {
+  if (Array.isArray(value)) return value.map((v) => maskSecrets(v, extraKeys)) as T;
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if ((isSecretKey(k) || extraKeys.has(k)) && v !== null && v !== undefined && v !== "") out[k] = MASK;
+    else out[k] = maskSecrets(v, extraKeys);
+  }
+  return out as T;
+}
+
+export function maskInstanceInfo<T>(value: T): T {
+  return maskSecrets(value, ALWAYS_MASKED_INSTANCE_KEYS);
+}
