@@ -17,7 +17,7 @@ let stopConductor: (() => Promise<void>) | undefined;
 
 async function os(...args: string[]): Promise<string> {
   const { stdout } = await run("/usr/bin/python3", [OPENSTACK, "baremetal", ...args], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", OS_AUTH_TYPE: "none", OS_ENDPOINT: endpoint },
+    env: { ...process.env, OS_AUTH_TYPE: "none", OS_ENDPOINT: endpoint },
     timeout: 180_000,
   });
   return stdout;

@@ -1,3 +1,256 @@
+// Deploy templates (reference §5.3, API 1.55; writes below → 405). Names are traits; steps are
+// deploy steps {interface, step, args, priority}. ETag / If-Match on PATCH is an Ingot extension.
+import { randomUUID } from "node:crypto";
+import { parseJson, sql, toDate, type Sql } from "../../core/db/sql.ts";
+import { Conflict, Invalid, NotFound, PreconditionFailed } from "../../core/errors.ts";
+import { maskSecrets } from "../../core/secrets.ts";
+import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
+import type { Schema } from "../schema.ts";
+import { isUuidLike, validateTrait, validateUuid } from "../validators.ts";
+import {
+  isUniqueViolation, pageRows, parseResourceFields, parseResourceList, patchDocument, renderFields, resourceNext, schemaCheck,
+  type FieldDef,
+} from "./resource_common.ts";
 
-export const routes: RouteDef[] = [];
+export interface DeployTemplateStep {
+  interface: string;
+  step: string;
+  args: Record<string, unknown>;
+  priority: number;
+}
+
+export interface DeployTemplateRow {
+  id: number;
+  uuid: string;
+  name: string;
+  steps: unknown;
+  extra: unknown;
+  version: number;
+  createdAt: unknown;
+  updatedAt: unknown;
+  [k: string]: unknown;
+}
+
+/** Interfaces a deploy template step may name (as Ironic 21.4 / API 1.82 accepts them). */
+export const DEPLOY_STEP_INTERFACES = ["power", "management", "deploy", "bios", "raid"] as const;
+
+const STEP_SCHEMA: Schema = {
+  type: "object",
+  required: ["interface", "step", "args", "priority"],
+  additionalProperties: false,
+  properties: {
+    interface: { type: "string", enum: DEPLOY_STEP_INTERFACES },
+    step: { type: "string", minLength: 1 },
+    args: { type: "object" },
+    priority: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", pattern: /^[0-9]+$/ }] },
+  },
+};
+const STEPS_SCHEMA: Schema = { type: "array", minItems: 1, items: STEP_SCHEMA };
+
+const CREATE_SCHEMA: Schema = {
+  type: "object",
+  required: ["name", "steps"],
+  additionalProperties: false,
+  properties: {
+    uuid: { type: "string" },
+    name: { type: "string" },
+    steps: STEPS_SCHEMA,
+    extra: { type: "object", nullable: true },
+    description: { type: "string", nullable: true, maxLength: 255 },
+  },
+};
+
+/** Checks and normalizes steps: schema, integer priorities, no duplicate interface+step. */
+export function validateTemplateSteps(steps: unknown, what = "template"): DeployTemplateStep[] {
+  schemaCheck(what, STEPS_SCHEMA, steps);
+  const out = (steps as Record<string, unknown>[]).map((s) => ({
+    interface: s.interface as string,
+    step: s.step as string,
+    args: s.args as Record<string, unknown>,
+    priority: Number(s.priority),
+  }));
+  const seen = new Set<string>();
+  const dups: string[] = [];
+  for (const s of out) {
+    const key = `${s.interface}.${s.step}`;
+    if (seen.has(key) && !dups.includes(key)) dups.push(key);
+    seen.add(key);
+  }
+  if (dups.length) {
+    const list = dups.map((k) => {
+      const [iface, ...rest] = k.split(".");
+      return `interface: ${iface}, step: ${rest.join(".")}`;
+    });
+    throw new Invalid(
+      `Deploy template invalid: Duplicate deploy steps. A deploy template cannot have multiple deploy steps with the same interface and step. Duplicates: ${list.join("; ")}.`,
+    );
+  }
+  return out;
+}
+
+function validateName(name: unknown): string {
+  return validateTrait(name, "template");
+}
+
+type View = { base: string; minor: number };
+
+const FIELDS: FieldDef<DeployTemplateRow & { _base: string }>[] = [
+  ["uuid", 1, (r) => r.uuid],
+  ["created_at", 1, (r) => ts(toDate(r.createdAt))],
+  ["updated_at", 1, (r) => ts(toDate(r.updatedAt))],
+  ["name", 1, (r) => r.name],
+  ["extra", 1, (r) => parseJson(r.extra, {})],
+  ["links", 1, (r) => links(r._base, `deploy_templates/${r.uuid}`)],
+  ["steps", 1, (r) => maskSecrets(parseJson<DeployTemplateStep[]>(r.steps, []))],
+];
+
+export const TEMPLATE_FIELD_VERSIONS: Record<string, number> = Object.fromEntries(
+  FIELDS.map(([n]) => [n, 55]),
+);
+export const TEMPLATE_DEFAULT_FIELDS = ["uuid", "name"] as const;
+
+/** One deploy template as Ironic shows it (password-like step args masked). */
+export function templateView(row: DeployTemplateRow, v: View, fields: string[] | null = null): Record<string, unknown> {
+  return renderFields(FIELDS, { ...row, _base: v.base }, v.minor, fields);
+}
+
+/** ETag of a template's current state (Ingot extension). */
+export function templateEtag(row: Pick<DeployTemplateRow, "uuid" | "version">): string {
+  return `"${row.uuid}-${Number(row.version)}"`;
+}
+
+/** Templates whose names are among `traits` (deploy-time matching, reference §5.3). */
+export async function templatesForTraits(db: Sql, traits: string[]): Promise<{ name: string; steps: DeployTemplateStep[] }[]> {
+  if (!traits.length) return [];
+  const rows = await db.all<DeployTemplateRow>(
+    `SELECT * FROM "DeployTemplate" WHERE "name" IN (${traits.map(() => "?").join(",")}) ORDER BY "id"`,
+    traits,
+  );
+  return rows.map((r) => ({ name: r.name, steps: parseJson<DeployTemplateStep[]>(r.steps, []) }));
+}
+
+async function loadTemplate(db: Sql, ident: string): Promise<DeployTemplateRow> {
+  const row = isUuidLike(ident)
+    ? await db.get<DeployTemplateRow>(`SELECT * FROM "DeployTemplate" WHERE "uuid" = ?`, [ident.toLowerCase()])
+    : await db.get<DeployTemplateRow>(`SELECT * FROM "DeployTemplate" WHERE "name" = ?`, [ident]);
+  if (!row) throw new NotFound(`Deploy template ${ident} could not be found.`);
+  return row;
+}
+
+const SORT_COLUMNS = { id: "id", uuid: "uuid", name: "name", created_at: "createdAt", updated_at: "updatedAt" };
+
+async function listTemplates(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const p = parseResourceList(ctx, { sortColumns: SORT_COLUMNS, unsortable: ["steps", "extra"], fieldVersions: TEMPLATE_FIELD_VERSIONS });
+  let marker: DeployTemplateRow | undefined;
+  if (p.marker !== null) {
+    marker = isUuidLike(p.marker)
+      ? await db.get<DeployTemplateRow>(`SELECT * FROM "DeployTemplate" WHERE "uuid" = ?`, [p.marker.toLowerCase()])
+      : undefined;
+    if (!marker) throw new NotFound(`Deploy template ${p.marker} could not be found.`);
+  }
+  const rows = await pageRows<DeployTemplateRow>(db, {
+    select: `SELECT t.* FROM "DeployTemplate" t`, alias: "t", where: [], params: [], sortColumn: p.sortColumn,
+    sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
+  });
+  const fields = p.detail ? null : (p.fields ?? [...TEMPLATE_DEFAULT_FIELDS]);
+  const body: Record<string, unknown> = { deploy_templates: rows.map((r) => templateView(r, ctx, fields)) };
+  const next = resourceNext(ctx, "deploy_templates", rows.length, p, rows.at(-1)?.uuid, TEMPLATE_DEFAULT_FIELDS);
+  if (next) body.next = next;
+  return json(ctx, body);
+}
+
+async function createTemplate(ctx: ApiContext): Promise<Response> {
+  schemaCheck("template", CREATE_SCHEMA, ctx.body ?? {});
+  const b = ctx.body as Record<string, unknown>;
+  const name = validateName(b.name);
+  const steps = validateTemplateSteps(b.steps);
+  const uuid = b.uuid !== undefined ? validateUuid(b.uuid, "uuid") : randomUUID();
+  const db = await sql();
+  const dup = await db.get(`SELECT 1 AS x FROM "DeployTemplate" WHERE "name" = ?`, [name]);
+  if (dup) throw new Conflict(`A deploy template with name ${name} already exists.`);
+  try {
+    await db.run(`INSERT INTO "DeployTemplate" ("uuid", "name", "steps", "extra", "version", "createdAt") VALUES (?, ?, ?, ?, 1, ?)`, [
+      uuid, name, JSON.stringify(steps), JSON.stringify(b.extra ?? {}), new Date(),
+    ]);
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      const sameName = await db.get(`SELECT 1 AS x FROM "DeployTemplate" WHERE "name" = ?`, [name]);
+      throw new Conflict(sameName ? `A deploy template with name ${name} already exists.` : `A deploy template with UUID ${uuid} already exists.`);
+    }
+    throw err;
+  }
+  const row = await loadTemplate(db, uuid);
+  return json(ctx, templateView(row, ctx), 201, { Location: `${ctx.base}/v1/deploy_templates/${uuid}`, ETag: templateEtag(row) });
+}
+
+async function getTemplate(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const row = await loadTemplate(db, ctx.params.template);
+  const fields = parseResourceFields(ctx, TEMPLATE_FIELD_VERSIONS);
+  return json(ctx, templateView(row, ctx, fields), 200, { ETag: templateEtag(row) });
+}
+
+/** If-Match: "*" or any listed ETag (weak or strong) matching the current one passes. */
+function checkIfMatch(ctx: ApiContext, row: DeployTemplateRow): void {
+  const header = ctx.request.headers.get("if-match");
+  if (header === null) return;
+  const current = templateEtag(row);
+  const tags = header.split(",").map((t) => t.trim().replace(/^W\//, ""));
+  if (tags.includes("*") || tags.includes(current)) return;
+  throw new PreconditionFailed(`Deploy template ${row.uuid} has changed: the If-Match header does not match its current ETag ${current}.`);
+}
+
+const PATCHABLE = ["extra", "name", "steps", "description"];
+
+async function patchTemplate(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const row = await loadTemplate(db, ctx.params.template);
+  checkIfMatch(ctx, row);
+  // Patches apply to the stored (unmasked) steps.
+  const current: Record<string, unknown> = {
+    uuid: row.uuid, name: row.name, steps: parseJson(row.steps, []), extra: parseJson(row.extra, {}),
+  };
+  const { patched } = patchDocument(ctx.body, current, PATCHABLE);
+  if (!("name" in patched)) throw new Invalid("Schema error for template: 'name' is a required property");
+  if (!("steps" in patched)) throw new Invalid("Schema error for template: 'steps' is a required property");
+  const name = validateName(patched.name);
+  const steps = validateTemplateSteps(patched.steps);
+  const extra = patched.extra ?? {};
+  if (typeof extra !== "object" || Array.isArray(extra)) throw new Invalid(`Schema error for template: ${JSON.stringify(extra)} is not of type 'object', 'null'`);
+  if (name !== row.name) {
+    const dup = await db.get(`SELECT 1 AS x FROM "DeployTemplate" WHERE "name" = ? AND "id" <> ?`, [name, row.id]);
+    if (dup) throw new Conflict(`A deploy template with name ${name} already exists.`);
+  }
+  let n: number;
+  try {
+    n = await db.run(
+      `UPDATE "DeployTemplate" SET "name" = ?, "steps" = ?, "extra" = ?, "version" = "version" + 1, "updatedAt" = ? WHERE "id" = ? AND "version" = ?`,
+      [name, JSON.stringify(steps), JSON.stringify(extra), new Date(), row.id, Number(row.version)],
+    );
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Conflict(`A deploy template with name ${name} already exists.`);
+    throw err;
+  }
+  if (n === 0) throw new PreconditionFailed(`Deploy template ${row.uuid} was changed concurrently; fetch it again and retry.`);
+  const fresh = await loadTemplate(db, row.uuid);
+  return json(ctx, templateView(fresh, ctx), 200, { ETag: templateEtag(fresh) });
+}
+
+async function deleteTemplate(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const row = await loadTemplate(db, ctx.params.template);
+  await db.run(`DELETE FROM "DeployTemplate" WHERE "id" = ?`, [row.id]);
+  return empty(ctx, 204);
+}
+
+const V = { minVersion: 55, belowVersionStatus: 405 } as const;
+
+export const routes: RouteDef[] = [
+  { method: "GET", path: "/v1/deploy_templates", ...V, policy: "baremetal:deploy_template:get", handler: listTemplates },
+  { method: "POST", path: "/v1/deploy_templates", ...V, policy: "baremetal:deploy_template:create", handler: createTemplate },
+  { method: "GET", path: "/v1/deploy_templates/:template", ...V, policy: "baremetal:deploy_template:get", handler: getTemplate },
+  { method: "PATCH", path: "/v1/deploy_templates/:template", ...V, policy: "baremetal:deploy_template:update", handler: patchTemplate },
+  { method: "DELETE", path: "/v1/deploy_templates/:template", ...V, policy: "baremetal:deploy_template:delete", handler: deleteTemplate },
+];

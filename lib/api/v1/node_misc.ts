@@ -1,3 +1,561 @@
-import type { RouteDef } from "../router.ts";
+// Node sub-resources: traits, vifs, maintenance, management (boot device, NMI, indicators),
+// validate, history, bios, inventory, ports/portgroups/volume sub-collections, vendor passthru,
+// allocation (reference §2.3, §2.10, §2.12, §5.5).
+import { addTrait, removeTrait, setTraits, updateNode, type NodeRecord } from "../../core/db/nodes.ts";
+import { parseJson, sql, toBoolOrNull } from "../../core/db/sql.ts";
+import { Conflict, Invalid, NodeLocked, NotAcceptable, NotFound } from "../../core/errors.ts";
+import { authorize } from "../../core/policy.ts";
+import { UNSTABLE_STATES } from "../../core/states.ts";
+import { MAX_LIMIT } from "../collection.ts";
+import { empty, json, links, ts, type ApiContext } from "../http.ts";
+import { pyRepr } from "../jsonpatch.ts";
+import type { Method, NodeContext, RouteDef } from "../router.ts";
+import { isUuidLike, validateTrait, validateTraits } from "../validators.ts";
+import { actorOf, conductorApi, queryBool, unexpectedArgs } from "./nodes.ts";
+import { listPortgroups } from "./portgroups.ts";
+import { listPorts } from "./ports.ts";
+import { listVolume, volumeDocument } from "./volume.ts";
 
-export const routes: RouteDef[] = [];
+function gate(ctx: ApiContext, minor: number, status: 404 | 406 = 406): void {
+  if (ctx.minor >= minor) return;
+  if (status === 406) throw new NotAcceptable("Request not acceptable.");
+  throw new NotFound("The resource could not be found.");
+}
+
+function bodyObject(ctx: NodeContext, what = "body"): Record<string, unknown> {
+  const b = ctx.body;
+  if (b === undefined || b === null) return {};
+  if (typeof b !== "object" || Array.isArray(b)) throw new Invalid(`Schema error for ${what}: ${pyRepr(b)} is not of type 'object'`);
+  return b as Record<string, unknown>;
+}
+
+function onlyKeys(body: Record<string, unknown>, allowed: readonly string[]): void {
+  const bad = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (bad.length) throw new Invalid(`Unexpected arguments: ${bad.join(", ")}`);
+}
+
+function identPath(ctx: NodeContext): string {
+  return encodeURIComponent(ctx.params.node);
+}
+
+function unlocked(node: NodeRecord): void {
+  if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
+}
+
+// ---- traits (1.37) ----
+
+const TRAITS_USAGE =
+  "A single node trait may be added via PUT /v1/nodes/<node identifier>/traits/<trait> with no body, or all node traits may be replaced via PUT /v1/nodes/<node identifier>/traits with the list of traits specified in the request body.";
+
+async function getTraits(ctx: NodeContext): Promise<Response> {
+  gate(ctx, 37);
+  return json(ctx, { traits: [...ctx.node.traits] });
+}
+
+async function putTraits(ctx: NodeContext): Promise<Response> {
+  gate(ctx, 37);
+  const b = ctx.body;
+  if (b === undefined || b === null || typeof b !== "object" || Array.isArray(b) || !("traits" in (b as object))) {
+    throw new Invalid(TRAITS_USAGE);
+  }
+  onlyKeys(b as Record<string, unknown>, ["traits"]);
+  const traits = validateTraits((b as Record<string, unknown>).traits, "body");
+  unlocked(ctx.node);
+  await setTraits(await sql(), ctx.node.id, traits);
+  return empty(ctx, 204);
+}
+
+async function putTrait(ctx: NodeContext): Promise<Response> {
+  gate(ctx, 37);
+  if (ctx.body !== undefined) throw new Invalid(TRAITS_USAGE);
+  const trait = validateTrait(ctx.params.trait, "trait");
+  unlocked(ctx.node);
+  if (!ctx.node.traits.includes(trait) && ctx.node.traits.length >= 50) {
+    throw new Invalid(`Could not modify traits for node ${ctx.node.uuid}: would exceed the maximum of 50 traits.`);
+  }
+  await addTrait(await sql(), ctx.node.id, trait);
+  return empty(ctx, 204, { Location: `${ctx.base}/v1/nodes/${identPath(ctx)}/traits/${encodeURIComponent(trait)}` });
+}
+
+async function deleteTraits(ctx: NodeContext): Promise<Response> {
+  gate(ctx, 37);
+  unlocked(ctx.node);
+  await setTraits(await sql(), ctx.node.id, []);
+  return empty(ctx, 204);
+}
+
+async function deleteTrait(ctx: NodeContext): Promise<Response> {
+  gate(ctx, 37);
+  unlocked(ctx.node);
+  const trait = ctx.params.trait;
+  if (!(await removeTrait(await sql(), ctx.node.id, trait))) {
+    throw new NotFound(`Node ${ctx.node.uuid} doesn't have a trait '${trait}'`);
+  }
+  return empty(ctx, 204);
+}
+
+// ---- vifs (1.28) ----
+
+async function getVifs(ctx: NodeContext): Promise<Response> {
+  const vifs = await (await conductorApi()).vifList(ctx.node.id);
+  return json(ctx, { vifs: vifs.map((v) => ({ id: v.id })) });
+}
+
+async function postVif(ctx: NodeContext): Promise<Response> {
+  const body = bodyObject(ctx, "vif");
+  const allowed = ctx.minor >= 67 ? ["id", "port_uuid", "portgroup_uuid"] : ["id"];
+  const extra = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (extra.length) {
+    throw new Invalid(`Schema error for vif: Additional properties are not allowed (${extra.map((k) => pyRepr(k)).join(", ")} ${extra.length === 1 ? "was" : "were"} unexpected)`);
+  }
+  if (!("id" in body)) throw new Invalid("Schema error for vif: 'id' is a required property");
+  if (typeof body.id !== "string") throw new Invalid(`Schema error for vif: ${pyRepr(body.id)} is not of type 'string'`);
+  if (body.port_uuid !== undefined && body.portgroup_uuid !== undefined) {
+    throw new Invalid("Cannot specify both port_uuid and portgroup_uuid.");
+  }
+  for (const k of ["port_uuid", "portgroup_uuid"] as const) {
+    if (body[k] !== undefined && !isUuidLike(body[k])) throw new Invalid(`Expected UUID for ${k}: ${String(body[k])}`);
+  }
+  const vif: { id: string; port_uuid?: string; portgroup_uuid?: string } = { id: body.id };
+  if (typeof body.port_uuid === "string") vif.port_uuid = body.port_uuid.toLowerCase();
+  if (typeof body.portgroup_uuid === "string") vif.portgroup_uuid = body.portgroup_uuid.toLowerCase();
+  await (await conductorApi()).vifAttach(ctx.node.id, vif, actorOf(ctx));
+  return empty(ctx, 204);
+}
+
+async function deleteVif(ctx: NodeContext): Promise<Response> {
+  await (await conductorApi()).vifDetach(ctx.node.id, ctx.params.vif, actorOf(ctx));
+  return empty(ctx, 204);
+}
+
+// ---- maintenance ----
+
+async function putMaintenance(ctx: NodeContext): Promise<Response> {
+  const body = bodyObject(ctx);
+  onlyKeys(body, ["reason"]);
+  const reason = body.reason;
+  if (reason !== undefined && reason !== null && typeof reason !== "string") {
+    throw new Invalid(`Expected string for reason: ${typeof reason === "object" ? pyRepr(reason) : String(reason)}`);
+  }
+  await (await conductorApi()).setMaintenance(ctx.node.id, true, (reason as string | null | undefined) ?? null, actorOf(ctx));
+  return empty(ctx, 202);
+}
+
+async function deleteMaintenance(ctx: NodeContext): Promise<Response> {
+  await (await conductorApi()).setMaintenance(ctx.node.id, false, null, actorOf(ctx));
+  return empty(ctx, 202);
+}
+
+// ---- management ----
+
+async function getBootDevice(ctx: NodeContext): Promise<Response> {
+  const d = await (await conductorApi()).getBootDevice(ctx.node.id);
+  return json(ctx, { boot_device: d.boot_device, persistent: d.persistent });
+}
+
+async function getSupportedBootDevices(ctx: NodeContext): Promise<Response> {
+  const list = await (await conductorApi()).getSupportedBootDevices(ctx.node.id);
+  return json(ctx, { supported_boot_devices: list });
+}
+
+async function putBootDevice(ctx: NodeContext): Promise<Response> {
+  const body = bodyObject(ctx);
+  onlyKeys(body, ["boot_device", "persistent"]);
+  if (body.boot_device === undefined || body.boot_device === null) throw new Invalid("Missing mandatory parameter: boot_device");
+  if (typeof body.boot_device !== "string") throw new Invalid(`Expected string for boot_device: ${pyRepr(body.boot_device)}`);
+  let persistent = false;
+  if (body.persistent !== undefined && body.persistent !== null) {
+    const p = body.persistent;
+    if (typeof p === "boolean") persistent = p;
+    else if (typeof p === "string") persistent = queryBool("persistent", p);
+    else throw new Invalid(`Invalid persistent: Unrecognized value '${String(p)}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
+  }
+  await (await conductorApi()).setBootDevice(ctx.node.id, body.boot_device, persistent, actorOf(ctx));
+  return empty(ctx, 204);
+}
+
+async function putInjectNmi(ctx: NodeContext): Promise<Response> {
+  gate(ctx, 29, 404);
+  const body = bodyObject(ctx);
+  onlyKeys(body, []);
+  await (await conductorApi()).injectNmi(ctx.node.id, actorOf(ctx));
+  return empty(ctx, 204);
+}
+
+function splitIndicator(raw: string): [string, string] {
+  const at = raw.lastIndexOf("@");
+  if (at <= 0 || at === raw.length - 1) throw new Invalid(`Malformed indicator name "${raw}"`);
+  return [raw.slice(0, at), raw.slice(at + 1)];
+}
+
+async function getIndicators(ctx: NodeContext): Promise<Response> {
+  const list = await (await conductorApi()).getIndicators(ctx.node.id);
+  const base = `nodes/${identPath(ctx)}/management/indicators`;
+  return json(ctx, {
+    indicators: list.map((i) => {
+      const name = `${i.name}@${i.component}`;
+      return { name, component: i.component, readonly: i.readonly, states: i.states, links: links(ctx.base, `${base}/${name}`) };
+    }),
+  });
+}
+
+async function knownIndicator(ctx: NodeContext, indicator: string, component: string): Promise<void> {
+  const list = await (await conductorApi()).getIndicators(ctx.node.id);
+  if (!list.some((i) => i.name === indicator && i.component === component)) throw new Invalid(`Invalid indicator ${indicator} specified.`);
+}
+
+async function getIndicator(ctx: NodeContext): Promise<Response> {
+  const [indicator, component] = splitIndicator(ctx.params.indicator);
+  await knownIndicator(ctx, indicator, component);
+  const state = await (await conductorApi()).getIndicatorState(ctx.node.id, component, indicator);
+  return json(ctx, { state });
+}
+
+async function putIndicator(ctx: NodeContext): Promise<Response> {
+  const [indicator, component] = splitIndicator(ctx.params.indicator);
+  const body = bodyObject(ctx);
+  onlyKeys(body, ["state"]);
+  if (body.state === undefined || body.state === null) throw new Invalid("Missing mandatory parameter: state");
+  if (typeof body.state !== "string") throw new Invalid(`Expected string for state: ${pyRepr(body.state)}`);
+  await knownIndicator(ctx, indicator, component);
+  await (await conductorApi()).setIndicatorState(ctx.node.id, component, indicator, body.state, actorOf(ctx));
+  return empty(ctx, 204);
+}
+
+// ---- validate ----
+
+async function getValidate(ctx: NodeContext): Promise<Response> {
+  const result = await (await conductorApi()).validate(ctx.node.id);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(result)) {
+    if (k === "firmware" && ctx.minor < 86) continue;
+    out[k] = v.result === true || v.reason === undefined ? { result: v.result } : { result: v.result, reason: v.reason };
+    if (v.result !== true && v.reason !== undefined) out[k] = { result: v.result, reason: v.reason };
+  }
+  return json(ctx, out);
+}
+
+// ---- history (1.78) ----
+
+interface HistoryRowDb {
+  id: number;
+  uuid: string;
+  event: string;
+  eventType: string;
+  severity: string;
+  user: string | null;
+  project: string | null;
+  conductor: string | null;
+  createdAt: unknown;
+}
+
+function historyView(r: HistoryRowDb, detail: boolean, minor: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    uuid: r.uuid,
+    created_at: ts(toDate(r.createdAt)),
+    severity: r.severity,
+    event: detail ? r.event : r.event.length > 255 ? `${r.event.slice(0, 252)}...` : r.event,
+  };
+  if (detail) {
+    out.event_type = r.eventType;
+    out.conductor = r.conductor;
+    out.user = r.user;
+    if (minor >= 113) out.project = r.project;
+  }
+  return out;
+}
+
+function toDate(v: unknown): Date | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v;
+  if (typeof v === "number") return new Date(v);
+  const s = String(v);
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : s.replace(" ", "T") + "Z");
+}
+
+async function listHistory(ctx: NodeContext): Promise<Response> {
+  unexpectedArgs(ctx, ["detail", "marker", "limit"]);
+  const q = ctx.url.searchParams;
+  const detail = q.has("detail") ? queryBool("detail", q.get("detail")!) : false;
+  let limit = MAX_LIMIT;
+  const rawLimit = q.get("limit");
+  if (rawLimit !== null) {
+    if (!/^\s*-?\d+\s*$/.test(rawLimit)) throw new Invalid(`Expected an integer for limit: ${rawLimit}`);
+    limit = Number(rawLimit);
+    if (limit <= 0) throw new Invalid("Limit must be positive");
+    limit = Math.min(limit, MAX_LIMIT);
+  }
+  const db = await sql();
+  let afterId = 0;
+  const marker = q.get("marker");
+  if (marker !== null) {
+    if (!isUuidLike(marker)) throw new Invalid(`Expected UUID for marker: ${marker}`);
+    const row = await db.get<{ id: number }>(`SELECT "id" FROM "NodeHistory" WHERE "uuid" = ? AND "nodeId" = ?`, [marker.toLowerCase(), ctx.node.id]);
+    if (!row) throw new NotFound(`Node history record ${marker} could not be found.`);
+    afterId = Number(row.id);
+  }
+  const rows = await db.all<HistoryRowDb>(
+    `SELECT * FROM "NodeHistory" WHERE "nodeId" = ? AND "id" > ? ORDER BY "id" ASC LIMIT ${limit}`,
+    [ctx.node.id, afterId],
+  );
+  const body: Record<string, unknown> = { history: rows.map((r) => historyView(r, detail, ctx.minor)) };
+  if (rows.length === limit && rows.length > 0) {
+    const p = new URLSearchParams();
+    if (q.has("detail")) p.set("detail", detail ? "True" : "False");
+    p.set("limit", String(limit));
+    p.set("marker", rows[rows.length - 1].uuid);
+    body.next = `${ctx.base}/v1/nodes/${identPath(ctx)}/history?${p.toString()}`;
+  }
+  return json(ctx, body);
+}
+
+async function getHistoryEvent(ctx: NodeContext): Promise<Response> {
+  const id = ctx.params.event;
+  const row = await (await sql()).get<HistoryRowDb>(`SELECT * FROM "NodeHistory" WHERE "uuid" = ? AND "nodeId" = ?`, [id.toLowerCase(), ctx.node.id]);
+  if (!row) throw new NotFound(`Node history record ${id} could not be found.`);
+  return json(ctx, historyView(row, true, ctx.minor));
+}
+
+// ---- bios (1.40) ----
+
+const BIOS_REGISTRY = [
+  "attribute_type", "allowable_values", "lower_bound", "max_length", "min_length", "read_only", "reset_required", "unique", "upper_bound",
+] as const;
+const BIOS_FIELDS = ["created_at", "updated_at", "name", "value", ...BIOS_REGISTRY, "links"];
+
+interface BiosRow {
+  name: string;
+  value: string | null;
+  attributeType: string | null;
+  allowableValues: string | null;
+  lowerBound: number | null;
+  upperBound: number | null;
+  minLength: number | null;
+  maxLength: number | null;
+  readOnly: unknown;
+  resetRequired: unknown;
+  unique: unknown;
+  createdAt: unknown;
+  updatedAt: unknown;
+}
+
+function biosView(ctx: NodeContext, r: BiosRow, detail: boolean, fields: string[] | null): Record<string, unknown> {
+  const full: Record<string, unknown> = {
+    created_at: ts(toDate(r.createdAt)),
+    updated_at: ts(toDate(r.updatedAt)),
+    name: r.name,
+    value: r.value,
+  };
+  if (detail || fields) {
+    full.attribute_type = r.attributeType;
+    full.allowable_values = r.allowableValues === null ? null : parseJson<unknown>(r.allowableValues, null);
+    full.lower_bound = r.lowerBound;
+    full.max_length = r.maxLength;
+    full.min_length = r.minLength;
+    full.read_only = toBoolOrNull(r.readOnly);
+    full.reset_required = toBoolOrNull(r.resetRequired);
+    full.unique = toBoolOrNull(r.unique);
+    full.upper_bound = r.upperBound;
+  }
+  full.links = links(ctx.base, `nodes/${ctx.node.uuid}/bios/${encodeURIComponent(r.name)}`);
+  if (!fields) return full;
+  const out: Record<string, unknown> = {};
+  for (const f of BIOS_FIELDS) if (fields.includes(f) && f in full) out[f] = full[f];
+  out.links = full.links;
+  return out;
+}
+
+async function listBios(ctx: NodeContext): Promise<Response> {
+  const q = ctx.url.searchParams;
+  unexpectedArgs(ctx, ["detail", "fields"]);
+  let detail = false;
+  if (q.has("detail")) {
+    if (ctx.minor < 74) throw new Invalid(`Invalid query parameter ?detail=${q.get("detail")} received.`);
+    detail = queryBool("detail", q.get("detail")!);
+  }
+  let fields: string[] | null = null;
+  if (q.has("fields")) {
+    if (ctx.minor < 74) throw new NotAcceptable("Request not acceptable.");
+    fields = q.get("fields")!.split(",").map((f) => f.trim()).filter(Boolean);
+    for (const f of fields) if (!BIOS_FIELDS.includes(f) || f === "links") throw new Invalid(`Field ${f} is not a valid field.`);
+    if (detail) throw new Invalid("Can not specify ?detail=True and fields in the same request.");
+  }
+  const rows = await (await sql()).all<BiosRow>(`SELECT * FROM "BiosSetting" WHERE "nodeId" = ? ORDER BY "name"`, [ctx.node.id]);
+  return json(ctx, { bios: rows.map((r) => biosView(ctx, r, detail, fields)) });
+}
+
+async function getBios(ctx: NodeContext): Promise<Response> {
+  const name = ctx.params.setting;
+  const row = await (await sql()).get<BiosRow>(`SELECT * FROM "BiosSetting" WHERE "nodeId" = ? AND "name" = ?`, [ctx.node.id, name]);
+  if (!row) throw new NotFound(`Node ${ctx.node.uuid} doesn't have a BIOS setting '${name}'`);
+  return json(ctx, { [name]: biosView(ctx, row, ctx.minor >= 74, null) });
+}
+
+// ---- inventory (1.81) ----
+
+async function getInventory(ctx: NodeContext): Promise<Response> {
+  const row = await (await sql()).get<{ inventory: string; pluginData: string }>(
+    `SELECT "inventory", "pluginData" FROM "NodeInventory" WHERE "nodeId" = ?`,
+    [ctx.node.id],
+  );
+  if (!row) throw new NotFound(`Node inventory record for node ${ctx.node.uuid} could not be found.`);
+  return json(ctx, { inventory: parseJson(row.inventory, {}), plugin_data: parseJson(row.pluginData, {}) });
+}
+
+// ---- allocation (1.52) ----
+
+interface AllocationRow {
+  id: number;
+  uuid: string;
+  name: string | null;
+  nodeId: number | null;
+  state: string;
+  lastError: string | null;
+  resourceClass: string | null;
+  traits: string;
+  candidateNodes: string;
+  extra: string;
+  owner: string | null;
+  createdAt: unknown;
+  updatedAt: unknown;
+}
+
+async function nodeAllocation(ctx: NodeContext): Promise<AllocationRow> {
+  const db = await sql();
+  const node = ctx.node;
+  const row = node.allocationId != null
+    ? await db.get<AllocationRow>(`SELECT * FROM "Allocation" WHERE "id" = ?`, [node.allocationId])
+    : await db.get<AllocationRow>(`SELECT * FROM "Allocation" WHERE "nodeId" = ?`, [node.id]);
+  if (!row) throw new NotFound(`Allocation for node ${ctx.params.node} was not found`);
+  return row;
+}
+
+async function getAllocation(ctx: NodeContext): Promise<Response> {
+  unexpectedArgs(ctx, ["fields"]);
+  const r = await nodeAllocation(ctx);
+  const out: Record<string, unknown> = {
+    candidate_nodes: parseJson<unknown[]>(r.candidateNodes, []),
+    created_at: ts(toDate(r.createdAt)),
+    extra: parseJson(r.extra, {}),
+    last_error: r.lastError,
+    links: links(ctx.base, `allocations/${r.uuid}`),
+    name: r.name,
+    node_uuid: ctx.node.uuid,
+    resource_class: r.resourceClass,
+    state: r.state,
+    traits: parseJson<unknown[]>(r.traits, []),
+    updated_at: ts(toDate(r.updatedAt)),
+    uuid: r.uuid,
+  };
+  if (ctx.minor >= 60) out.owner = r.owner;
+  const raw = ctx.url.searchParams.get("fields");
+  if (raw !== null) {
+    const fields = raw.split(",").map((f) => f.trim()).filter(Boolean);
+    for (const f of fields) if (!(f in out) || f === "links") throw new Invalid(`Field ${f} is not a valid field.`);
+    const picked: Record<string, unknown> = {};
+    for (const f of fields) picked[f] = out[f];
+    picked.links = out.links;
+    return json(ctx, picked);
+  }
+  return json(ctx, out);
+}
+
+async function deleteAllocation(ctx: NodeContext): Promise<Response> {
+  const r = await nodeAllocation(ctx);
+  const node = ctx.node;
+  if (!node.maintenance && (node.provisionState === "active" || (UNSTABLE_STATES as readonly string[]).includes(node.provisionState))) {
+    throw new Conflict(
+      `Cannot remove allocation ${r.uuid} since it's associated with node ${node.uuid} in state ${node.provisionState}, please unprovision the node first or put it into maintenance mode.`,
+    );
+  }
+  unlocked(node);
+  const db = await sql();
+  await db.tx(async (tx) => {
+    await tx.run(`DELETE FROM "Allocation" WHERE "id" = ?`, [r.id]);
+    const changes: Parameters<typeof updateNode>[2] = { allocationId: null };
+    if (node.instanceUuid === r.uuid) changes.instanceUuid = null;
+    await updateNode(tx, node.id, changes);
+  });
+  return empty(ctx, 204);
+}
+
+// ---- vendor passthru ----
+
+async function vendorMethods(ctx: NodeContext): Promise<Response> {
+  return json(ctx, await (await conductorApi()).vendorPassthruMethods(ctx.node.id));
+}
+
+async function vendorCall(ctx: NodeContext): Promise<Response> {
+  const method = ctx.url.searchParams.get("method");
+  if (!method) throw new Invalid("Missing mandatory parameter: method");
+  const r = await (await conductorApi()).vendorPassthru(ctx.node.id, method, ctx.method, ctx.body ?? {}, actorOf(ctx));
+  if (r.async) return empty(ctx, 202);
+  return json(ctx, r.result ?? null, 200);
+}
+
+// ---- sub-collections ----
+
+function subPath(ctx: NodeContext, sub: string): string {
+  return `nodes/${identPath(ctx)}/${sub}`;
+}
+
+async function nodePorts(ctx: NodeContext, detail: boolean): Promise<Response> {
+  return listPorts(ctx, { nodeId: ctx.node.id, resource: subPath(ctx, "ports"), detailPath: detail });
+}
+
+async function nodePortgroups(ctx: NodeContext, detail: boolean): Promise<Response> {
+  return listPortgroups(ctx, { nodeId: ctx.node.id, resource: subPath(ctx, "portgroups"), detailPath: detail });
+}
+
+const VENDOR_METHODS: Method[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+export const routes: RouteDef[] = [
+  // traits: below 1.37 Ironic answers 406 (the handlers gate)
+  { method: "GET", path: "/v1/nodes/:node/traits", policy: "baremetal:node:traits:list", handler: getTraits },
+  { method: "PUT", path: "/v1/nodes/:node/traits", policy: "baremetal:node:traits:set", handler: putTraits },
+  { method: "DELETE", path: "/v1/nodes/:node/traits", policy: "baremetal:node:traits:delete", handler: deleteTraits },
+  { method: "PUT", path: "/v1/nodes/:node/traits/:trait", policy: "baremetal:node:traits:set", handler: putTrait },
+  { method: "DELETE", path: "/v1/nodes/:node/traits/:trait", policy: "baremetal:node:traits:delete", handler: deleteTrait },
+  // vifs
+  { method: "GET", path: "/v1/nodes/:node/vifs", minVersion: 28, policy: "baremetal:node:vif:list", handler: getVifs },
+  { method: "POST", path: "/v1/nodes/:node/vifs", minVersion: 28, policy: "baremetal:node:vif:attach", handler: postVif },
+  { method: "DELETE", path: "/v1/nodes/:node/vifs/:vif", minVersion: 28, policy: "baremetal:node:vif:detach", handler: deleteVif },
+  // maintenance
+  { method: "PUT", path: "/v1/nodes/:node/maintenance", policy: "baremetal:node:set_maintenance", handler: putMaintenance },
+  { method: "DELETE", path: "/v1/nodes/:node/maintenance", policy: "baremetal:node:clear_maintenance", handler: deleteMaintenance },
+  // management
+  { method: "GET", path: "/v1/nodes/:node/management/boot_device", policy: "baremetal:node:get_boot_device", handler: getBootDevice },
+  { method: "PUT", path: "/v1/nodes/:node/management/boot_device", policy: "baremetal:node:set_boot_device", handler: putBootDevice },
+  { method: "GET", path: "/v1/nodes/:node/management/boot_device/supported", policy: "baremetal:node:get_boot_device", handler: getSupportedBootDevices },
+  { method: "PUT", path: "/v1/nodes/:node/management/inject_nmi", policy: "baremetal:node:inject_nmi", handler: putInjectNmi },
+  { method: "GET", path: "/v1/nodes/:node/management/indicators", minVersion: 63, policy: "baremetal:node:get_indicator_state", handler: getIndicators },
+  { method: "GET", path: "/v1/nodes/:node/management/indicators/:indicator", minVersion: 63, policy: "baremetal:node:get_indicator_state", handler: getIndicator },
+  { method: "PUT", path: "/v1/nodes/:node/management/indicators/:indicator", minVersion: 63, policy: "baremetal:node:set_indicator_state", handler: putIndicator },
+  // validate
+  { method: "GET", path: "/v1/nodes/:node/validate", policy: "baremetal:node:validate", handler: getValidate },
+  // history, bios, inventory
+  { method: "GET", path: "/v1/nodes/:node/history", minVersion: 78, policy: "baremetal:node:history:get", handler: listHistory },
+  { method: "GET", path: "/v1/nodes/:node/history/:event", minVersion: 78, policy: "baremetal:node:history:get", handler: getHistoryEvent },
+  { method: "GET", path: "/v1/nodes/:node/bios", minVersion: 40, policy: "baremetal:node:bios:get", handler: listBios },
+  { method: "GET", path: "/v1/nodes/:node/bios/:setting", minVersion: 40, policy: "baremetal:node:bios:get", handler: getBios },
+  { method: "GET", path: "/v1/nodes/:node/inventory", minVersion: 81, policy: "baremetal:node:inventory:get", handler: getInventory },
+  // allocation
+  { method: "GET", path: "/v1/nodes/:node/allocation", minVersion: 52, policy: "baremetal:allocation:get", handler: getAllocation },
+  { method: "DELETE", path: "/v1/nodes/:node/allocation", minVersion: 52, policy: "baremetal:allocation:delete", handler: deleteAllocation },
+  // sub-collections
+  { method: "GET", path: "/v1/nodes/:node/ports", handler: (ctx) => nodePorts(ctx, false) },
+  { method: "GET", path: "/v1/nodes/:node/ports/detail", handler: (ctx) => nodePorts(ctx, true) },
+  { method: "GET", path: "/v1/nodes/:node/portgroups", minVersion: 24, handler: (ctx) => nodePortgroups(ctx, false) },
+  { method: "GET", path: "/v1/nodes/:node/portgroups/detail", minVersion: 24, handler: (ctx) => nodePortgroups(ctx, true) },
+  { method: "GET", path: "/v1/nodes/:node/volume", minVersion: 32, policy: "baremetal:volume:get", handler: async (ctx) => json(ctx, volumeDocument(ctx, subPath(ctx, "volume"))) },
+  { method: "GET", path: "/v1/nodes/:node/volume/connectors", minVersion: 32, handler: (ctx) => listVolume(ctx, "connector", { nodeId: ctx.node.id, resource: subPath(ctx, "volume/connectors") }) },
+  { method: "GET", path: "/v1/nodes/:node/volume/targets", minVersion: 32, handler: (ctx) => listVolume(ctx, "target", { nodeId: ctx.node.id, resource: subPath(ctx, "volume/targets") }) },
+  // vendor passthru
+  { method: "GET", path: "/v1/nodes/:node/vendor_passthru/methods", policy: "baremetal:node:vendor_passthru", handler: vendorMethods },
+  ...VENDOR_METHODS.map((m): RouteDef => ({
+    method: m, path: "/v1/nodes/:node/vendor_passthru", policy: "baremetal:node:vendor_passthru", handler: vendorCall,
+  })),
+];
+
+// Re-exported for tests of the policy rules used above.
+export { authorize };

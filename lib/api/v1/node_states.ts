@@ -1,3 +1,406 @@
-import type { RouteDef } from "../router.ts";
+// /v1/nodes/{ident}/states: provision, power, raid, boot mode, secure boot, console
+// (reference §1.3, §1.4, §2.3, §6). Checks run in Ironic's order; the conductor does the work.
+import type { ProvisionParams, StepRequest } from "../../core/conductor/types.ts";
+import { updateNode, type NodeRecord } from "../../core/db/nodes.ts";
+import { sql } from "../../core/db/sql.ts";
+import {
+  Conflict, Forbidden, Invalid, InvalidStateRequested, IronicError, NodeInMaintenance, NodeLocked, NodeProtected, NotAcceptable, NotFound,
+} from "../../core/errors.ts";
+import { authorize } from "../../core/policy.ts";
+import {
+  isPowerTarget, isProvisionState, isVerb, POWER_TARGETS, UNSTABLE_STATES, VERBS, verbAllowedFrom, type Verb,
+} from "../../core/states.ts";
+import { empty, json, ts } from "../http.ts";
+import { pyRepr } from "../jsonpatch.ts";
+import type { NodeContext, RouteDef } from "../router.ts";
+import { isUuidLike } from "../validators.ts";
+import { actorOf, conductorApi, queryBool } from "./nodes.ts";
 
-export const routes: RouteDef[] = [];
+// ---- body helpers (Ironic's argument checks and their wording) ----
+
+function bodyObject(ctx: NodeContext, name = "body"): Record<string, unknown> {
+  const b = ctx.body;
+  if (b === undefined || b === null) return {};
+  if (typeof b !== "object" || Array.isArray(b)) throw new Invalid(`Expected types <class 'dict'> for ${name}: ${pyRepr(b)}`);
+  return b as Record<string, unknown>;
+}
+
+function onlyKeys(body: Record<string, unknown>, allowed: readonly string[]): void {
+  const bad = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (bad.length) throw new Invalid(`Unexpected arguments: ${bad.join(", ")}`);
+}
+
+function required(body: Record<string, unknown>, key: string): unknown {
+  if (!(key in body) || body[key] === null || body[key] === undefined) throw new Invalid(`Missing mandatory parameter: ${key}`);
+  return body[key];
+}
+
+function str(key: string, v: unknown): string {
+  if (typeof v !== "string") throw new Invalid(`Expected string for ${key}: ${typeof v === "object" ? pyRepr(v) : String(v)}`);
+  return v;
+}
+
+function boolArg(key: string, v: unknown): boolean {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "string") return queryBool(key, v);
+  if (typeof v === "number" && (v === 0 || v === 1)) return v === 1;
+  throw new Invalid(`Invalid ${key}: Unrecognized value '${String(v)}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
+}
+
+function statesLocation(ctx: NodeContext, suffix = ""): Record<string, string> {
+  return { Location: `${ctx.base}/v1/nodes/${encodeURIComponent(ctx.params.node)}/states${suffix}` };
+}
+
+function shownState(state: string | null, minor: number): string | null {
+  if (state === "available" && minor < 2) return null;
+  if (state === "inspect wait" && minor < 39) return "inspecting";
+  return state;
+}
+
+// ---- GET /states ----
+
+export function statesView(n: NodeRecord, minor: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    console_enabled: n.consoleEnabled,
+    last_error: n.lastError,
+    power_state: n.powerState,
+    provision_state: shownState(n.provisionState, minor),
+    target_power_state: n.targetPowerState,
+    target_provision_state: shownState(n.targetProvisionState, minor),
+    provision_updated_at: ts(n.provisionUpdatedAt),
+  };
+  if (minor >= 12) {
+    out.raid_config = n.raidConfig ?? {};
+    out.target_raid_config = n.targetRaidConfig ?? {};
+  }
+  if (minor >= 75) {
+    out.boot_mode = n.bootMode;
+    out.secure_boot = n.secureBoot;
+  }
+  return out;
+}
+
+async function getStates(ctx: NodeContext): Promise<Response> {
+  return json(ctx, statesView(ctx.node, ctx.minor));
+}
+
+// ---- PUT /states/provision ----
+
+const STEP_INTERFACES = ["vendor", "power", "management", "firmware", "deploy", "bios", "raid"];
+
+function stepSchemaError(kind: string, msg: string): Invalid {
+  return new Invalid(`Invalid ${kind}: ${msg}`);
+}
+
+/** The step JSON schemas of reference §5.1. */
+export function validateSteps(kind: "clean_steps" | "service_steps" | "deploy_steps", steps: unknown[]): StepRequest[] {
+  const deploy = kind === "deploy_steps";
+  const allowed = deploy ? ["interface", "step", "args", "priority"] : ["interface", "step", "args", "order", "execute_on_child_nodes", "limit_child_node_execution"];
+  const requiredKeys = deploy ? ["interface", "step", "args", "priority"] : ["interface", "step"];
+  for (const s of steps) {
+    if (s === null || typeof s !== "object" || Array.isArray(s)) throw stepSchemaError(kind, `${pyRepr(s)} is not of type 'object'`);
+    const o = s as Record<string, unknown>;
+    for (const r of requiredKeys) if (!(r in o)) throw stepSchemaError(kind, `'${r}' is a required property`);
+    const extra = Object.keys(o).filter((k) => !allowed.includes(k));
+    if (extra.length) {
+      throw stepSchemaError(kind, `Additional properties are not allowed (${extra.map((k) => pyRepr(k)).join(", ")} ${extra.length === 1 ? "was" : "were"} unexpected)`);
+    }
+    if (typeof o.interface !== "string") throw stepSchemaError(kind, `${pyRepr(o.interface)} is not of type 'string'`);
+    if (!STEP_INTERFACES.includes(o.interface)) throw stepSchemaError(kind, `${pyRepr(o.interface)} is not one of ${pyRepr(STEP_INTERFACES)}`);
+    if (typeof o.step !== "string") throw stepSchemaError(kind, `${pyRepr(o.step)} is not of type 'string'`);
+    if ("args" in o && (o.args === null || typeof o.args !== "object" || Array.isArray(o.args))) {
+      throw stepSchemaError(kind, `${pyRepr(o.args)} is not of type 'object'`);
+    }
+    if (deploy) {
+      const p = o.priority;
+      const ok = (typeof p === "number" && Number.isInteger(p) && p >= 0) || (typeof p === "string" && /^\d+$/.test(p));
+      if (!ok) throw stepSchemaError(kind, `${pyRepr(p)} is not valid under any of the given schemas`);
+      o.priority = Number(p);
+    } else {
+      if ("order" in o && !(typeof o.order === "number" && Number.isInteger(o.order))) throw stepSchemaError(kind, `${pyRepr(o.order)} is not of type 'integer'`);
+      if ("execute_on_child_nodes" in o && typeof o.execute_on_child_nodes !== "boolean") {
+        throw stepSchemaError(kind, `${pyRepr(o.execute_on_child_nodes)} is not of type 'boolean'`);
+      }
+      if ("limit_child_node_execution" in o) {
+        const l = o.limit_child_node_execution;
+        if (!Array.isArray(l)) throw stepSchemaError(kind, `${pyRepr(l)} is not of type 'array'`);
+        for (const u of l) if (!isUuidLike(u)) throw stepSchemaError(kind, `${pyRepr(u)} is not a 'uuid'`);
+      }
+    }
+  }
+  return steps as StepRequest[];
+}
+
+const PROVISION_KEYS: [string, number][] = [
+  ["target", 1], ["configdrive", 1], ["clean_steps", 15], ["deploy_steps", 69], ["rescue_password", 38],
+  ["disable_ramdisk", 70], ["service_steps", 87], ["runbook", 92],
+];
+
+const CONFIGDRIVE_KEYS = ["meta_data", "network_data", "user_data", "vendor_data"];
+
+function listArg(key: string, v: unknown): unknown[] | null {
+  if (v === null || v === undefined) return null;
+  if (!Array.isArray(v)) throw new Invalid(`Expected types <class 'NoneType'>, <class 'list'> for ${key}: ${typeof v === "string" ? v : pyRepr(v)}`);
+  return v;
+}
+
+async function putProvision(ctx: NodeContext): Promise<Response> {
+  const body = bodyObject(ctx);
+  onlyKeys(body, PROVISION_KEYS.map(([k]) => k));
+  const target = str("target", required(body, "target"));
+  const minor = ctx.minor;
+  const node = ctx.node;
+
+  // argument types
+  const cleanSteps = listArg("clean_steps", body.clean_steps);
+  const deploySteps = listArg("deploy_steps", body.deploy_steps);
+  const serviceSteps = listArg("service_steps", body.service_steps);
+  const rescuePassword = body.rescue_password === undefined || body.rescue_password === null ? null : str("rescue_password", body.rescue_password);
+  const disableRamdisk = body.disable_ramdisk === undefined || body.disable_ramdisk === null ? null : boolArg("disable_ramdisk", body.disable_ramdisk);
+  const runbook = body.runbook === undefined || body.runbook === null ? null : str("runbook", body.runbook);
+  const configdrive = body.configdrive ?? null;
+  if (configdrive !== null && typeof configdrive !== "string" && (typeof configdrive !== "object" || Array.isArray(configdrive))) {
+    throw new Invalid(`Expected types <class 'NoneType'>, <class 'str'>, <class 'dict'> for configdrive: ${pyRepr(configdrive)}`);
+  }
+
+  // 2. verb too new for the version
+  if (isVerb(target) && minor < VERBS[target].minVersion) throw new NotAcceptable("Request not acceptable.");
+  // 3. step policies
+  if (cleanSteps?.length && !authorize("baremetal:node:set_provision_state:clean_steps", ctx.principal, node)) throw new Forbidden();
+  if (serviceSteps?.length && !authorize("baremetal:node:set_provision_state:service_steps", ctx.principal, node)) throw new Forbidden();
+  const verb = target as Verb;
+  const isDeploy = verb === "active" || verb === "deploy";
+  // 4. maintenance
+  if ((isDeploy || verb === "rebuild" || verb === "clean") && node.maintenance) throw new NodeInMaintenance(target, node.uuid);
+  // 5. state machine
+  const state = node.provisionState;
+  if (!isVerb(target) || !isProvisionState(state) || !verbAllowedFrom(verb, state, minor)) {
+    if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
+    throw new InvalidStateRequested(target, node.uuid, shownState(state, minor) ?? "None");
+  }
+  // 6. configdrive
+  if (configdrive !== null && configdrive !== "") {
+    const allowedTargets = minor >= 35 ? ["active", "rebuild"] : ["active"];
+    if (!(isDeploy || (verb === "rebuild" && minor >= 35))) {
+      throw new Invalid(`Adding a config drive is only supported when setting provision state to ${allowedTargets.join(", ")}`);
+    }
+    if (typeof configdrive === "object") {
+      if (minor < 56) throw new Invalid("Providing a JSON object for configdrive is only supported starting with API version 1.56");
+      const cd = configdrive as Record<string, unknown>;
+      if ("vendor_data" in cd && minor < 59) throw new Invalid("Providing vendor_data in configdrive is only supported starting with API version 1.59");
+      for (const k of Object.keys(cd)) {
+        if (!CONFIGDRIVE_KEYS.includes(k)) throw new Invalid(`Invalid configdrive format: Additional properties are not allowed ('${k}' was unexpected)`);
+      }
+      for (const k of ["meta_data", "network_data", "vendor_data"]) {
+        const v = cd[k];
+        if (v !== undefined && (v === null || typeof v !== "object" || Array.isArray(v))) {
+          throw new Invalid(`Invalid configdrive format: ${pyRepr(v)} is not of type 'object'`);
+        }
+      }
+      const ud = cd.user_data;
+      if (ud !== undefined && !(ud === null || typeof ud === "string" || typeof ud === "object")) {
+        throw new Invalid(`Invalid configdrive format: ${pyRepr(ud)} is not of type 'object', 'array', 'string', 'null'`);
+      }
+    }
+  }
+  // 7. parameters that belong to another verb, and version gates on parameters
+  if (cleanSteps?.length && verb !== "clean") throw new Invalid("clean_steps is only valid when setting target provision state to clean");
+  if (serviceSteps?.length && verb !== "service") throw new Invalid("service_steps is only valid when setting target provision state to service");
+  if (deploySteps !== null) {
+    if (minor < 69) throw new NotAcceptable("Request not acceptable.");
+    if (deploySteps.length && !(isDeploy || verb === "rebuild")) {
+      throw new Invalid("deploy_steps is only valid when setting target provision state to active or rebuild");
+    }
+  }
+  if (rescuePassword !== null && verb !== "rescue") {
+    throw new Invalid('"rescue_password" is only valid when setting target provision state to rescue');
+  }
+  if (disableRamdisk !== null) {
+    if (minor < 70) throw new NotAcceptable("disable_ramdisk is not acceptable in this API version");
+    if (verb !== "clean" && !(verb === "service" && minor >= 108)) throw new Invalid("disable_ramdisk is supported only with manual cleaning");
+  }
+  if (runbook !== null && verb !== "clean" && verb !== "service") {
+    throw new Invalid("runbook is only valid when setting target provision state to clean or service");
+  }
+  // 8. what a verb needs
+  if (verb === "clean" && !cleanSteps?.length && runbook === null) {
+    throw new Invalid('"clean_steps" is required when setting target provision state to clean');
+  }
+  if (verb === "service" && !serviceSteps?.length && runbook === null) {
+    throw new Invalid('"service_steps" is required when setting target provision state to service');
+  }
+  if (verb === "rescue" && !rescuePassword) {
+    throw new Invalid('A non-empty "rescue_password" is required when setting target provision state to rescue');
+  }
+  // 9. step schemas
+  const params: ProvisionParams = {};
+  if (cleanSteps?.length) params.clean_steps = validateSteps("clean_steps", cleanSteps);
+  if (serviceSteps?.length) params.service_steps = validateSteps("service_steps", serviceSteps);
+  if (deploySteps?.length) params.deploy_steps = validateSteps("deploy_steps", deploySteps);
+  if (configdrive !== null && configdrive !== "") params.configdrive = configdrive;
+  if (rescuePassword !== null) params.rescue_password = rescuePassword;
+  if (disableRamdisk !== null) params.disable_ramdisk = disableRamdisk;
+  if (runbook !== null) params.runbook = runbook;
+  // node-level refusals the conductor would also make
+  if ((verb === "rebuild" || verb === "deleted" || verb === "undeploy") && node.protected) throw new NodeProtected(node.uuid);
+  if (verb === "provide" && node.retired) {
+    throw new Invalid(`The providing operation can't be performed on node ${node.uuid} because it is retired.`);
+  }
+
+  const conductor = await conductorApi();
+  await conductor.provision(node.id, verb, params, actorOf(ctx), minor);
+  return empty(ctx, 202, statesLocation(ctx));
+}
+
+// ---- PUT /states/power ----
+
+async function putPower(ctx: NodeContext): Promise<Response> {
+  const body = bodyObject(ctx);
+  onlyKeys(body, ["target", "timeout"]);
+  const target = str("target", required(body, "target"));
+  let timeout: number | undefined;
+  if (body.timeout !== undefined && body.timeout !== null) {
+    const t = body.timeout;
+    const n = typeof t === "number" ? t : typeof t === "string" && /^\s*-?\d+\s*$/.test(t) ? Number(t) : NaN;
+    if (!Number.isInteger(n)) throw new Invalid(`Expected an integer for timeout: ${typeof t === "string" ? t : pyRepr(t)}`);
+    timeout = n;
+  }
+  const node = ctx.node;
+  if ((target === "soft rebooting" || target === "soft power off" || timeout !== undefined) && ctx.minor < 27) {
+    throw new NotAcceptable("Request not acceptable.");
+  }
+  if (timeout !== undefined && timeout < 1) throw new Invalid("timeout has to be positive integer");
+  if (!isPowerTarget(target) || ctx.minor < POWER_TARGETS[target].minVersion) {
+    throw new InvalidStateRequested(target, ctx.params.node, String(node.powerState ?? "None"));
+  }
+  if (node.provisionState === "cleaning" || node.provisionState === "clean wait") {
+    throw new InvalidStateRequested(target, ctx.params.node, node.provisionState);
+  }
+  if (node.disablePowerOff && POWER_TARGETS[target].result === "power off" && target !== "rebooting" && target !== "soft rebooting") {
+    throw new Conflict(`Failed to change power state to '${POWER_TARGETS[target].result}' by '${target}'. Error: power off is disabled for node ${node.uuid} (disable_power_off).`);
+  }
+  const conductor = await conductorApi();
+  await conductor.setPowerState(node.id, target, timeout, actorOf(ctx));
+  return empty(ctx, 202, statesLocation(ctx));
+}
+
+// ---- PUT /states/raid ----
+
+const RAID_LEVELS = ["0", "1", "2", "5", "6", "1+0", "5+0", "6+0", "JBOD"];
+const RAID_DISK_KEYS = [
+  "size_gb", "raid_level", "volume_name", "is_root_volume", "share_physical_disks", "disk_type", "interface_type",
+  "number_of_physical_disks", "controller", "physical_disks",
+];
+
+export function validateRaidConfig(cfg: unknown): Record<string, unknown> {
+  if (cfg === null || typeof cfg !== "object" || Array.isArray(cfg)) {
+    throw new Invalid(`Expected types <class 'dict'> for target_raid_config: ${pyRepr(cfg)}`);
+  }
+  const c = cfg as Record<string, unknown>;
+  const err = (m: string) => new Invalid(`RAID config validation error: ${m}`);
+  if (Object.keys(c).length === 0) return c; // {} clears the target
+  if (!("logical_disks" in c)) throw err("'logical_disks' is a required property");
+  const extra = Object.keys(c).filter((k) => k !== "logical_disks");
+  if (extra.length) throw err(`Additional properties are not allowed (${extra.map((k) => pyRepr(k)).join(", ")} ${extra.length === 1 ? "was" : "were"} unexpected)`);
+  const disks = c.logical_disks;
+  if (!Array.isArray(disks)) throw err(`${pyRepr(disks)} is not of type 'array'`);
+  if (disks.length === 0) throw err("[] is too short");
+  for (const d of disks) {
+    if (d === null || typeof d !== "object" || Array.isArray(d)) throw err(`${pyRepr(d)} is not of type 'object'`);
+    const o = d as Record<string, unknown>;
+    if (!("raid_level" in o)) throw err("'raid_level' is a required property");
+    if (!("size_gb" in o)) throw err("'size_gb' is a required property");
+    const bad = Object.keys(o).filter((k) => !RAID_DISK_KEYS.includes(k));
+    if (bad.length) throw err(`Additional properties are not allowed (${bad.map((k) => pyRepr(k)).join(", ")} ${bad.length === 1 ? "was" : "were"} unexpected)`);
+    if (typeof o.raid_level !== "string" || !RAID_LEVELS.includes(o.raid_level)) throw err(`${pyRepr(o.raid_level)} is not one of ${pyRepr(RAID_LEVELS)}`);
+    const size = o.size_gb;
+    if (!(size === "MAX" || (typeof size === "number" && Number.isInteger(size) && size >= 0))) {
+      throw err(`${pyRepr(size)} is not valid under any of the given schemas`);
+    }
+    for (const b of ["is_root_volume", "share_physical_disks"]) {
+      if (b in o && typeof o[b] !== "boolean") throw err(`${pyRepr(o[b])} is not of type 'boolean'`);
+    }
+  }
+  return c;
+}
+
+async function putRaid(ctx: NodeContext): Promise<Response> {
+  const cfg = validateRaidConfig(ctx.body ?? null);
+  const node = ctx.node;
+  if (node.raidInterface === "no-raid") {
+    throw new Invalid(`Driver ${node.driver} does not support raid (disabled or not implemented).`);
+  }
+  if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
+  const db = await sql();
+  const updated = await updateNode(db, node.id, { targetRaidConfig: cfg }, { expectReservation: null });
+  if (!updated) {
+    const fresh = await db.get<{ reservation: string | null }>(`SELECT "reservation" FROM "Node" WHERE "id" = ?`, [node.id]);
+    throw new NodeLocked(node.uuid, fresh?.reservation ?? "unknown");
+  }
+  return empty(ctx, 204);
+}
+
+// ---- PUT /states/boot_mode, /states/secure_boot (1.76) ----
+
+function gate76(ctx: NodeContext): void {
+  if (ctx.minor < 76) throw new NotFound("This endpoint is supported starting with the API version 1.76");
+}
+
+async function putBootMode(ctx: NodeContext): Promise<Response> {
+  gate76(ctx);
+  const body = bodyObject(ctx);
+  onlyKeys(body, ["target"]);
+  const target = str("target", required(body, "target"));
+  if (target !== "uefi" && target !== "bios") {
+    throw new Invalid(`Invalid boot mode ${target} requested for node. Allowed boot modes are: bios, uefi`);
+  }
+  if ((UNSTABLE_STATES as readonly string[]).includes(ctx.node.provisionState)) {
+    throw new Conflict(`The boot mode of node ${ctx.node.uuid} can not be changed while it is in state "${ctx.node.provisionState}".`);
+  }
+  await (await conductorApi()).setBootMode(ctx.node.id, target, actorOf(ctx));
+  return empty(ctx, 202, statesLocation(ctx));
+}
+
+async function putSecureBoot(ctx: NodeContext): Promise<Response> {
+  gate76(ctx);
+  const body = bodyObject(ctx);
+  onlyKeys(body, ["target"]);
+  const target = boolArg("target", required(body, "target"));
+  if ((UNSTABLE_STATES as readonly string[]).includes(ctx.node.provisionState)) {
+    throw new Conflict(`The secure boot state of node ${ctx.node.uuid} can not be changed while it is in state "${ctx.node.provisionState}".`);
+  }
+  await (await conductorApi()).setSecureBoot(ctx.node.id, target, actorOf(ctx));
+  return empty(ctx, 202, statesLocation(ctx));
+}
+
+// ---- console ----
+
+async function getConsole(ctx: NodeContext): Promise<Response> {
+  let info: { console_enabled: boolean; console_info: Record<string, unknown> | null };
+  try {
+    info = await (await conductorApi()).getConsole(ctx.node.id);
+  } catch (err) {
+    if (!(err instanceof IronicError && err.status === 503)) throw err;
+    info = { console_enabled: ctx.node.consoleEnabled, console_info: ctx.node.consoleEnabled ? {} : null };
+  }
+  return json(ctx, { console_enabled: info.console_enabled, console_info: info.console_enabled ? (info.console_info ?? null) : null });
+}
+
+async function putConsole(ctx: NodeContext): Promise<Response> {
+  const body = bodyObject(ctx);
+  onlyKeys(body, ["enabled"]);
+  const enabled = boolArg("enabled", required(body, "enabled"));
+  await (await conductorApi()).setConsoleMode(ctx.node.id, enabled, actorOf(ctx));
+  return empty(ctx, 202, statesLocation(ctx, "/console"));
+}
+
+export const routes: RouteDef[] = [
+  { method: "GET", path: "/v1/nodes/:node/states", policy: "baremetal:node:get_states", handler: getStates },
+  { method: "PUT", path: "/v1/nodes/:node/states/provision", policy: "baremetal:node:set_provision_state", maxBody: 64 << 20, handler: putProvision },
+  { method: "PUT", path: "/v1/nodes/:node/states/power", policy: "baremetal:node:set_power_state", handler: putPower },
+  { method: "PUT", path: "/v1/nodes/:node/states/raid", minVersion: 12, policy: "baremetal:node:set_raid_state", handler: putRaid },
+  { method: "PUT", path: "/v1/nodes/:node/states/boot_mode", policy: "baremetal:node:set_boot_mode", handler: putBootMode },
+  { method: "PUT", path: "/v1/nodes/:node/states/secure_boot", policy: "baremetal:node:set_secure_boot", handler: putSecureBoot },
+  { method: "GET", path: "/v1/nodes/:node/states/console", policy: "baremetal:node:get_console", handler: getConsole },
+  { method: "PUT", path: "/v1/nodes/:node/states/console", policy: "baremetal:node:set_console_state", handler: putConsole },
+];

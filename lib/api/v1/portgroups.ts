@@ -1,3 +1,363 @@
+// Portgroups (reference §2.7, API 1.23; mode/properties 1.26; /portgroups/{p}/ports 1.24).
+import { randomUUID } from "node:crypto";
+import { findNode, type NodeRecord } from "../../core/db/nodes.ts";
+import { parseJson, sql, toBool, toDate, type Sql, type SqlValue } from "../../core/db/sql.ts";
+import { Conflict, Invalid, NodeNotFound, NotAcceptable, NotFound } from "../../core/errors.ts";
+import type { Principal } from "../../core/policy.ts";
+import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
+import type { Schema } from "../schema.ts";
+import { isUuidLike, isValidLogicalName, normalizeMac, validateUuid } from "../validators.ts";
+import { listPorts, requireNodeAcceptsMembers } from "./ports.ts";
+import {
+  authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, pageRows, parseResourceFields, parseResourceList,
+  patchDocument, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
+} from "./resource_common.ts";
 
-export const routes: RouteDef[] = [];
+export interface PortgroupRow {
+  id: number;
+  uuid: string;
+  name: string | null;
+  address: string | null;
+  nodeId: number;
+  extra: unknown;
+  internalInfo: unknown;
+  standalonePortsSupported: unknown;
+  mode: string | null;
+  properties: unknown;
+  createdAt: unknown;
+  updatedAt: unknown;
+  nodeUuid: string;
+  nodeOwner: string | null;
+  nodeLessee: string | null;
+  [k: string]: unknown;
+}
+
+export const PORTGROUP_SELECT =
+  `SELECT g.*, n."uuid" AS "nodeUuid", n."owner" AS "nodeOwner", n."lessee" AS "nodeLessee" ` +
+  `FROM "Portgroup" g JOIN "Node" n ON n."id" = g."nodeId"`;
+
+/** Ironic's default bonding mode for new portgroups ([DEFAULT]default_portgroup_mode). */
+export const DEFAULT_PORTGROUP_MODE = "active-backup";
+
+type View = { base: string; minor: number };
+
+const PG_FIELDS: FieldDef<PortgroupRow & { _base: string }>[] = [
+  ["uuid", 1, (r) => r.uuid],
+  ["created_at", 1, (r) => ts(toDate(r.createdAt))],
+  ["updated_at", 1, (r) => ts(toDate(r.updatedAt))],
+  ["address", 1, (r) => r.address ?? null],
+  ["extra", 1, (r) => parseJson(r.extra, {})],
+  ["internal_info", 1, (r) => parseJson(r.internalInfo, {})],
+  ["mode", 26, (r) => r.mode ?? null],
+  ["name", 1, (r) => r.name ?? null],
+  ["properties", 26, (r) => parseJson(r.properties, {})],
+  ["standalone_ports_supported", 1, (r) => toBool(r.standalonePortsSupported)],
+  ["node_uuid", 1, (r) => r.nodeUuid],
+  ["links", 1, (r) => links(r._base, `portgroups/${r.uuid}`)],
+  ["ports", 24, (r) => links(r._base, `portgroups/${r.uuid}/ports`)],
+];
+
+export const PORTGROUP_FIELD_VERSIONS: Record<string, number> = Object.fromEntries(
+  PG_FIELDS.map(([n, v]) => [n, v]),
+);
+export const PORTGROUP_DEFAULT_FIELDS = ["uuid", "address", "name"] as const;
+
+/** One portgroup as Ironic shows it (`fields` limits it; links always kept). */
+export function portgroupView(row: PortgroupRow, v: View, fields: string[] | null = null): Record<string, unknown> {
+  return renderFields(PG_FIELDS, { ...row, _base: v.base }, v.minor, fields);
+}
+
+export async function getPortgroupRow(db: Sql, where: string, params: SqlValue[]): Promise<PortgroupRow | undefined> {
+  return db.get<PortgroupRow>(`${PORTGROUP_SELECT} WHERE ${where}`, params);
+}
+
+async function loadPortgroup(db: Sql, ident: string): Promise<PortgroupRow> {
+  const row = isUuidLike(ident)
+    ? await getPortgroupRow(db, `g."uuid" = ?`, [ident.toLowerCase()])
+    : await getPortgroupRow(db, `g."name" = ?`, [ident]);
+  if (!row) throw new NotFound(`Portgroup ${ident} could not be found.`);
+  return row;
+}
+
+function visible(ctx: ApiContext, rule: string, row: PortgroupRow, ident: string): void {
+  authorizeOrConceal(rule, ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee }, () => new NotFound(`Portgroup ${ident} could not be found.`));
+}
+
+const SORT_COLUMNS: Record<string, string> = {
+  id: "id", uuid: "uuid", name: "name", address: "address", created_at: "createdAt", updated_at: "updatedAt",
+  mode: "mode", standalone_ports_supported: "standalonePortsSupported", node_uuid: "nodeId",
+};
+const UNSORTABLE = ["extra", "internal_info", "properties"];
+
+export interface PortgroupScope {
+  nodeId?: number;
+  resource: string;
+  detailPath?: boolean;
+  filters?: boolean;
+}
+
+/** Lists portgroups for a scope (top level, or /nodes/{n}/portgroups). */
+export async function listPortgroups(ctx: ApiContext, scope: PortgroupScope): Promise<Response> {
+  const db = await sql();
+  const project = listProject(ctx.principal, "baremetal:portgroup:list", "baremetal:portgroup:list_all");
+  const p = parseResourceList(ctx, {
+    sortColumns: SORT_COLUMNS, unsortable: UNSORTABLE, fieldVersions: PORTGROUP_FIELD_VERSIONS, detailPath: scope.detailPath,
+  });
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (scope.nodeId !== undefined) {
+    where.push(`g."nodeId" = ?`);
+    params.push(scope.nodeId);
+  }
+  if (scope.filters) {
+    const q = ctx.url.searchParams;
+    const nodeIdent = q.get("node");
+    if (nodeIdent !== null) {
+      const node = await findNode(db, nodeIdent, true);
+      if (!node) throw new NodeNotFound(nodeIdent);
+      where.push(`g."nodeId" = ?`);
+      params.push(node.id);
+    }
+    const address = q.get("address");
+    if (address !== null) {
+      let mac: string;
+      try {
+        mac = normalizeMac(address);
+      } catch {
+        throw new Invalid(`Expected valid MAC address for address: ${address}`);
+      }
+      where.push(`g."address" = ?`);
+      params.push(mac);
+    }
+  }
+  if (project !== null) {
+    where.push(`(n."owner" = ? OR n."lessee" = ?)`);
+    params.push(project, project);
+  }
+  let marker: PortgroupRow | undefined;
+  if (p.marker !== null) {
+    const m = validateUuid(p.marker, "marker");
+    marker = await getPortgroupRow(db, `g."uuid" = ?`, [m]);
+    if (!marker) throw new NotFound(`Portgroup ${p.marker} could not be found.`);
+  }
+  const rows = await pageRows<PortgroupRow>(db, {
+    select: PORTGROUP_SELECT, alias: "g", where, params, sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
+  });
+  const fields = p.detail ? null : (p.fields ?? [...PORTGROUP_DEFAULT_FIELDS]);
+  const body: Record<string, unknown> = { portgroups: rows.map((r) => portgroupView(r, ctx, fields)) };
+  const next = resourceNext(ctx, scope.detailPath ? `${scope.resource}/detail` : scope.resource, rows.length, p, rows.at(-1)?.uuid, PORTGROUP_DEFAULT_FIELDS);
+  if (next) body.next = next;
+  return json(ctx, body);
+}
+
+// ---- validation ----
+
+const CREATE_SCHEMA: Schema = {
+  type: "object",
+  required: ["node_uuid"],
+  additionalProperties: false,
+  properties: {
+    uuid: { type: "string" },
+    node_uuid: { type: "string" },
+    name: { type: "string", nullable: true },
+    address: { type: "string", nullable: true },
+    extra: { type: "object", nullable: true },
+    standalone_ports_supported: { type: "any" },
+    mode: { type: "string", nullable: true },
+    properties: { type: "object", nullable: true },
+  },
+};
+const GATES: Record<string, number> = { mode: 26, properties: 26 };
+
+function checkName(name: unknown, verb: "create" | "update", ident?: string): string | null {
+  if (name === null || name === undefined) return null;
+  if (typeof name !== "string" || !isValidLogicalName(name, 82)) {
+    throw new Invalid(
+      verb === "create"
+        ? `Cannot create portgroup with invalid name '${String(name)}'`
+        : `Portgroup ${ident} can not be updated with invalid name '${String(name)}'`,
+    );
+  }
+  return name;
+}
+
+function pgMac(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  try {
+    return normalizeMac(value);
+  } catch {
+    throw new Invalid(`Expected valid MAC address for address: ${String(value)}`);
+  }
+}
+
+async function nodeFor(db: Sql, value: unknown, who: Principal, rule: string): Promise<NodeRecord> {
+  const uuid = validateUuid(value, "node_uuid");
+  const node = await findNode(db, uuid, false);
+  if (!node) throw new Invalid(`Node ${uuid} could not be found.`);
+  authorizeOrConceal(rule, who, node, () => new Invalid(`Node ${uuid} could not be found.`));
+  return node;
+}
+
+function duplicate(err: unknown, name: string | null, address: string | null, uuid: string): Error {
+  if (!isUniqueViolation(err)) return err as Error;
+  if (uniqueViolationMentions(err, "name")) return new Conflict(`A portgroup with name ${name} already exists.`);
+  if (uniqueViolationMentions(err, "address")) return new Conflict(`A portgroup with MAC address ${address} already exists.`);
+  return new Conflict(`A portgroup with UUID ${uuid} already exists.`);
+}
+
+async function checkUnique(db: Sql, name: string | null, address: string | null, selfId: number | null): Promise<void> {
+  if (name !== null) {
+    const hit = await db.get(`SELECT 1 AS x FROM "Portgroup" WHERE "name" = ? AND "id" <> ?`, [name, selfId ?? -1]);
+    if (hit) throw new Conflict(`A portgroup with name ${name} already exists.`);
+  }
+  if (address !== null) {
+    const hit = await db.get(`SELECT 1 AS x FROM "Portgroup" WHERE "address" = ? AND "id" <> ?`, [address, selfId ?? -1]);
+    if (hit) throw new Conflict(`A portgroup with MAC address ${address} already exists.`);
+  }
+}
+
+// ---- handlers ----
+
+async function createPortgroup(ctx: ApiContext): Promise<Response> {
+  schemaCheck("portgroup", CREATE_SCHEMA, ctx.body ?? {});
+  const b = ctx.body as Record<string, unknown>;
+  for (const [k, v] of Object.entries(GATES)) if (k in b && ctx.minor < v) throw new NotAcceptable("Request not acceptable.");
+  const db = await sql();
+  const uuid = b.uuid !== undefined ? validateUuid(b.uuid, "uuid") : randomUUID();
+  const name = checkName(b.name, "create");
+  const address = pgMac(b.address);
+  const node = await nodeFor(db, b.node_uuid, ctx.principal, "baremetal:portgroup:create");
+  const standalone = b.standalone_ports_supported === undefined || b.standalone_ports_supported === null
+    ? true : bodyBool("standalone_ports_supported", b.standalone_ports_supported);
+  const mode = (b.mode as string | null | undefined) ?? DEFAULT_PORTGROUP_MODE;
+  await checkUnique(db, name, address, null);
+  try {
+    await db.run(
+      `INSERT INTO "Portgroup" ("uuid", "name", "address", "nodeId", "extra", "internalInfo", "standalonePortsSupported", "mode", "properties", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [uuid, name, address, node.id, JSON.stringify(b.extra ?? {}), "{}", standalone, mode, JSON.stringify(b.properties ?? {}), new Date()],
+    );
+  } catch (err) {
+    throw duplicate(err, name, address, uuid);
+  }
+  const row = (await getPortgroupRow(db, `g."uuid" = ?`, [uuid]))!;
+  return json(ctx, portgroupView(row, ctx), 201, { Location: `${ctx.base}/v1/portgroups/${uuid}` });
+}
+
+async function getPortgroup(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const row = await loadPortgroup(db, ctx.params.portgroup);
+  visible(ctx, "baremetal:portgroup:get", row, ctx.params.portgroup);
+  const fields = parseResourceFields(ctx, PORTGROUP_FIELD_VERSIONS);
+  return json(ctx, portgroupView(row, ctx, fields));
+}
+
+const PATCHABLE = ["address", "extra", "mode", "name", "node_uuid", "properties", "standalone_ports_supported"];
+
+async function portCount(db: Sql, portgroupId: number): Promise<number> {
+  const r = await db.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM "Port" WHERE "portgroupId" = ?`, [portgroupId]);
+  return Number(r?.n ?? 0);
+}
+
+async function patchPortgroup(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const ident = ctx.params.portgroup;
+  const row = await loadPortgroup(db, ident);
+  visible(ctx, "baremetal:portgroup:get", row, ident);
+  requirePolicy("baremetal:portgroup:update", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
+  const current = portgroupView(row, { base: ctx.base, minor: 82 });
+  delete current.links;
+  delete current.ports;
+  const { patched, ops } = patchDocument(ctx.body, current, PATCHABLE);
+  for (const op of ops) {
+    const root = op.path.slice(1).split("/")[0];
+    if (root in GATES && ctx.minor < GATES[root]) throw new NotAcceptable("Request not acceptable.");
+  }
+  if (!("node_uuid" in patched) || patched.node_uuid === null) throw new Invalid("Schema error for portgroup: 'node_uuid' is a required property");
+  const sets: Record<string, SqlValue> = {};
+  let name = row.name;
+  if (changed(patched.name ?? null, current.name)) {
+    name = checkName(patched.name, "update", ident);
+    sets.name = name;
+  }
+  let address = row.address;
+  if (changed(patched.address ?? null, current.address)) {
+    address = pgMac(patched.address);
+    sets.address = address;
+  }
+  await checkUnique(db, sets.name !== undefined ? name : null, sets.address !== undefined ? address : null, row.id);
+  if (changed(patched.node_uuid, current.node_uuid)) {
+    const node = await nodeFor(db, patched.node_uuid, ctx.principal, "baremetal:portgroup:update");
+    requireNodeAcceptsMembers("Portgroup", row.uuid, node);
+    if ((await portCount(db, row.id)) > 0) {
+      throw new Invalid(`Cannot complete the requested action because portgroup ${row.uuid} contains ports.`);
+    }
+    sets.nodeId = node.id;
+  }
+  for (const [api, col] of [["extra", "extra"], ["properties", "properties"]] as const) {
+    if (changed(patched[api], current[api])) {
+      const v = patched[api] ?? {};
+      if (typeof v !== "object" || Array.isArray(v)) throw new Invalid(`Schema error for portgroup: ${JSON.stringify(v)} is not of type 'object', 'null'`);
+      sets[col] = JSON.stringify(v);
+    }
+  }
+  if (changed(patched.mode ?? null, current.mode)) {
+    const m = patched.mode ?? DEFAULT_PORTGROUP_MODE;
+    if (typeof m !== "string") throw new Invalid(`Schema error for portgroup: ${JSON.stringify(m)} is not of type 'string', 'null'`);
+    sets.mode = m;
+  }
+  if (changed(patched.standalone_ports_supported, current.standalone_ports_supported)) {
+    const s = patched.standalone_ports_supported === undefined || patched.standalone_ports_supported === null
+      ? true : bodyBool("standalone_ports_supported", patched.standalone_ports_supported);
+    sets.standalonePortsSupported = s;
+  }
+  const keys = Object.keys(sets);
+  if (keys.length) {
+    try {
+      await db.run(
+        `UPDATE "Portgroup" SET ${keys.map((k) => `"${k}" = ?`).join(", ")}, "updatedAt" = ? WHERE "id" = ?`,
+        [...keys.map((k) => sets[k]), new Date(), row.id],
+      );
+    } catch (err) {
+      throw duplicate(err, name, address, row.uuid);
+    }
+  }
+  const fresh = (await getPortgroupRow(db, `g."id" = ?`, [row.id]))!;
+  return json(ctx, portgroupView(fresh, ctx));
+}
+
+async function deletePortgroup(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const ident = ctx.params.portgroup;
+  const row = await loadPortgroup(db, ident);
+  visible(ctx, "baremetal:portgroup:get", row, ident);
+  requirePolicy("baremetal:portgroup:delete", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
+  if ((await portCount(db, row.id)) > 0) {
+    throw new Invalid(`Cannot complete the requested action because portgroup ${row.uuid} contains ports.`);
+  }
+  await db.run(`DELETE FROM "Portgroup" WHERE "id" = ?`, [row.id]);
+  return empty(ctx, 204);
+}
+
+async function portgroupPorts(ctx: ApiContext, detail: boolean): Promise<Response> {
+  const db = await sql();
+  const ident = ctx.params.portgroup;
+  // Below 1.24 the sub-resource does not exist: Ironic answers as if the portgroup were unknown.
+  if (ctx.minor < 24) throw new NotFound(`Portgroup ${ident} could not be found.`);
+  const row = await loadPortgroup(db, ident);
+  visible(ctx, "baremetal:portgroup:get", row, ident);
+  return listPorts(ctx, { portgroupId: row.id, resource: `portgroups/${ident}/ports`, detailPath: detail });
+}
+
+const V = { minVersion: 23 } as const;
+
+export const routes: RouteDef[] = [
+  { method: "GET", path: "/v1/portgroups", ...V, handler: (ctx) => listPortgroups(ctx, { resource: "portgroups", filters: true }) },
+  { method: "GET", path: "/v1/portgroups/detail", ...V, handler: (ctx) => listPortgroups(ctx, { resource: "portgroups", filters: true, detailPath: true }) },
+  { method: "POST", path: "/v1/portgroups", ...V, handler: createPortgroup },
+  { method: "GET", path: "/v1/portgroups/:portgroup", ...V, handler: getPortgroup },
+  { method: "PATCH", path: "/v1/portgroups/:portgroup", ...V, handler: patchPortgroup },
+  { method: "DELETE", path: "/v1/portgroups/:portgroup", ...V, handler: deletePortgroup },
+  { method: "GET", path: "/v1/portgroups/:portgroup/ports", ...V, handler: (ctx) => portgroupPorts(ctx, false) },
+  { method: "GET", path: "/v1/portgroups/:portgroup/ports/detail", ...V, handler: (ctx) => portgroupPorts(ctx, true) },
+];

@@ -1,3 +1,470 @@
+// Ports (reference §2.7): /v1/ports CRUD, /v1/ports/detail, and the list used by
+// /v1/portgroups/{p}/ports and /v1/nodes/{n}/ports. Fields up to API 1.82.
+import { randomUUID } from "node:crypto";
+import { findNode, type NodeRecord } from "../../core/db/nodes.ts";
+import { parseJson, sql, toBool, toDate, type Sql, type SqlValue } from "../../core/db/sql.ts";
+import { Conflict, Invalid, NodeNotFound, NotAcceptable, NotFound } from "../../core/errors.ts";
+import type { Principal } from "../../core/policy.ts";
+import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
+import type { Schema } from "../schema.ts";
+import { isUuidLike, normalizeMac, validateUuid } from "../validators.ts";
+import {
+  authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, pageRows, parseResourceFields, parseResourceList,
+  patchDocument, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
+} from "./resource_common.ts";
 
-export const routes: RouteDef[] = [];
+/** A Port row joined with its node's uuid/owner/lessee/state and its portgroup's uuid. */
+export interface PortRow {
+  id: number;
+  uuid: string;
+  address: string;
+  nodeId: number;
+  portgroupId: number | null;
+  extra: unknown;
+  internalInfo: unknown;
+  pxeEnabled: unknown;
+  localLinkConnection: unknown;
+  physicalNetwork: string | null;
+  isSmartnic: unknown;
+  createdAt: unknown;
+  updatedAt: unknown;
+  nodeUuid: string;
+  nodeOwner: string | null;
+  nodeLessee: string | null;
+  nodeProvisionState: string;
+  nodeMaintenance: unknown;
+  portgroupUuid: string | null;
+  [k: string]: unknown;
+}
+
+export const PORT_SELECT =
+  `SELECT p.*, n."uuid" AS "nodeUuid", n."owner" AS "nodeOwner", n."lessee" AS "nodeLessee", ` +
+  `n."provisionState" AS "nodeProvisionState", n."maintenance" AS "nodeMaintenance", pg."uuid" AS "portgroupUuid" ` +
+  `FROM "Port" p JOIN "Node" n ON n."id" = p."nodeId" LEFT JOIN "Portgroup" pg ON pg."id" = p."portgroupId"`;
+
+type View = { base: string; minor: number };
+
+// Field order as real Ironic 21.4 emits a port.
+const PORT_FIELDS: FieldDef<PortRow & { _base: string }>[] = [
+  ["uuid", 1, (r) => r.uuid],
+  ["created_at", 1, (r) => ts(toDate(r.createdAt))],
+  ["updated_at", 1, (r) => ts(toDate(r.updatedAt))],
+  ["address", 1, (r) => r.address],
+  ["extra", 1, (r) => parseJson(r.extra, {})],
+  ["internal_info", 18, (r) => parseJson(r.internalInfo, {})],
+  ["is_smartnic", 53, (r) => toBool(r.isSmartnic)],
+  ["local_link_connection", 19, (r) => parseJson(r.localLinkConnection, {})],
+  ["physical_network", 34, (r) => r.physicalNetwork ?? null],
+  ["pxe_enabled", 19, (r) => toBool(r.pxeEnabled)],
+  ["node_uuid", 1, (r) => r.nodeUuid],
+  ["links", 1, (r) => links(r._base, `ports/${r.uuid}`)],
+  ["portgroup_uuid", 24, (r) => r.portgroupUuid ?? null],
+];
+
+export const PORT_FIELD_VERSIONS: Record<string, number> = Object.fromEntries(
+  PORT_FIELDS.map(([n, v]) => [n, v]),
+);
+export const PORT_DEFAULT_FIELDS = ["uuid", "address"] as const;
+
+/** One port as Ironic shows it at `v.minor`; `fields` limits it (links always kept). */
+export function portView(row: PortRow, v: View, fields: string[] | null = null): Record<string, unknown> {
+  return renderFields(PORT_FIELDS, { ...row, _base: v.base }, v.minor, fields);
+}
+
+export async function getPortRow(db: Sql, where: string, params: SqlValue[]): Promise<PortRow | undefined> {
+  return db.get<PortRow>(`${PORT_SELECT} WHERE ${where}`, params);
+}
+
+async function loadPort(db: Sql, ident: string): Promise<PortRow> {
+  if (!isUuidLike(ident)) throw new Invalid(`Expected UUID for port_uuid: ${ident}`);
+  const row = await getPortRow(db, `p."uuid" = ?`, [ident.toLowerCase()]);
+  if (!row) throw new NotFound(`Port ${ident} could not be found.`);
+  return row;
+}
+
+function visiblePort(ctx: ApiContext, rule: string, row: PortRow): void {
+  authorizeOrConceal(rule, ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee }, () => new NotFound(`Port ${row.uuid} could not be found.`));
+}
+
+const SORT_COLUMNS: Record<string, string> = {
+  id: "id", uuid: "uuid", address: "address", created_at: "createdAt", updated_at: "updatedAt",
+  pxe_enabled: "pxeEnabled", physical_network: "physicalNetwork", is_smartnic: "isSmartnic",
+  node_uuid: "nodeId",
+};
+const UNSORTABLE = ["extra", "internal_info", "local_link_connection"];
+
+export interface PortScope {
+  /** Restrict to a node (sub-collection /nodes/{n}/ports). */
+  nodeId?: number;
+  /** Restrict to a portgroup (/portgroups/{p}/ports). */
+  portgroupId?: number;
+  /** Path used in next links, e.g. "ports" or "portgroups/<uuid>/ports". */
+  resource: string;
+  /** The /detail variant of the path. */
+  detailPath?: boolean;
+  /** Accept the top-level filters (node, node_uuid, address, portgroup, shard). */
+  filters?: boolean;
+}
+
+/** Lists ports for a scope with Ironic's paging, fields, detail and visibility rules. */
+export async function listPorts(ctx: ApiContext, scope: PortScope): Promise<Response> {
+  const db = await sql();
+  const project = listProject(ctx.principal, "baremetal:port:list", "baremetal:port:list_all");
+  const p = parseResourceList(ctx, {
+    sortColumns: SORT_COLUMNS, unsortable: UNSORTABLE, fieldVersions: PORT_FIELD_VERSIONS, detailPath: scope.detailPath,
+  });
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (scope.nodeId !== undefined) {
+    where.push(`p."nodeId" = ?`);
+    params.push(scope.nodeId);
+  }
+  if (scope.portgroupId !== undefined) {
+    where.push(`p."portgroupId" = ?`);
+    params.push(scope.portgroupId);
+  }
+  if (scope.filters) {
+    const q = ctx.url.searchParams;
+    const nodeUuid = q.get("node_uuid");
+    const nodeIdent = q.get("node");
+    if (nodeUuid !== null) {
+      const uuid = validateUuid(nodeUuid, "node_uuid");
+      const node = await findNode(db, uuid, false);
+      if (!node) throw new NodeNotFound(nodeUuid);
+      where.push(`p."nodeId" = ?`);
+      params.push(node.id);
+    } else if (nodeIdent !== null) {
+      const node = await findNode(db, nodeIdent, true);
+      if (!node) throw new NodeNotFound(nodeIdent);
+      where.push(`p."nodeId" = ?`);
+      params.push(node.id);
+    }
+    const address = q.get("address");
+    if (address !== null) {
+      let mac: string;
+      try {
+        mac = normalizeMac(address);
+      } catch {
+        throw new Invalid(`Expected valid MAC address for address: ${address}`);
+      }
+      where.push(`p."address" = ?`);
+      params.push(mac);
+    }
+    const pg = q.get("portgroup");
+    if (pg !== null) {
+      const row = await findPortgroupRow(db, pg);
+      if (!row) throw new NotFound(`Portgroup ${pg} could not be found.`);
+      where.push(`p."portgroupId" = ?`);
+      params.push(row.id);
+    }
+    const shard = q.get("shard");
+    if (shard !== null) {
+      if (ctx.minor < 82) throw new NotAcceptable("Request not acceptable. The minimal required API version should be 1.82");
+      const shards = shard.split(",").map((s) => s.trim()).filter(Boolean);
+      if (shards.length) {
+        where.push(`n."shard" IN (${shards.map(() => "?").join(",")})`);
+        params.push(...shards);
+      }
+    }
+  }
+  if (project !== null) {
+    where.push(`(n."owner" = ? OR n."lessee" = ?)`);
+    params.push(project, project);
+  }
+  let marker: PortRow | undefined;
+  if (p.marker !== null) {
+    const m = validateUuid(p.marker, "marker");
+    marker = await getPortRow(db, `p."uuid" = ?`, [m]);
+    if (!marker) throw new NotFound(`Port ${p.marker} could not be found.`);
+  }
+  const rows = await pageRows<PortRow>(db, {
+    select: PORT_SELECT, alias: "p", where, params, sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
+  });
+  const fields = p.detail ? null : (p.fields ?? [...PORT_DEFAULT_FIELDS]);
+  const v = { base: ctx.base, minor: ctx.minor };
+  const body: Record<string, unknown> = { ports: rows.map((r) => portView(r, v, fields)) };
+  const next = resourceNext(ctx, scope.detailPath ? `${scope.resource}/detail` : scope.resource, rows.length, p, rows.at(-1)?.uuid, PORT_DEFAULT_FIELDS);
+  if (next) body.next = next;
+  return json(ctx, body);
+}
+
+// ---- portgroup lookups needed here (kept local to avoid a cycle with portgroups.ts) ----
+
+interface PortgroupLite {
+  id: number;
+  uuid: string;
+  nodeId: number;
+  standalonePortsSupported: unknown;
+}
+
+async function findPortgroupRow(db: Sql, ident: string): Promise<PortgroupLite | undefined> {
+  const col = isUuidLike(ident) ? "uuid" : "name";
+  return db.get<PortgroupLite>(
+    `SELECT "id", "uuid", "nodeId", "standalonePortsSupported" FROM "Portgroup" WHERE "${col}" = ?`,
+    [col === "uuid" ? ident.toLowerCase() : ident],
+  );
+}
+
+// ---- validation ----
+
+const DATAPATH_ID = /^(0x)?[0-9a-f]{16}$/i;
+const LLC_KEYS = ["switch_id", "port_id", "switch_info", "hostname", "network_type"];
+
+function llcError(value: unknown, reason: string): Invalid {
+  return new Invalid(
+    `Schema error for local_link_connection: ${JSON.stringify(value)} is not valid under any of the given schemas. Possible root cause: ${reason}`,
+  );
+}
+
+/** local_link_connection per the 1.82 schema: {} | {switch_id, port_id, switch_info?} | {port_id, hostname} | network_type. */
+export function validateLocalLinkConnection(value: unknown, minor: number): Record<string, unknown> {
+  if (value === null || value === undefined) return {};
+  if (typeof value !== "object" || Array.isArray(value)) throw new Invalid(`Schema error for port: ${JSON.stringify(value)} is not of type 'object', 'null'`);
+  const llc = value as Record<string, unknown>;
+  const keys = Object.keys(llc);
+  if (keys.length === 0) return {};
+  const extra = keys.filter((k) => !LLC_KEYS.includes(k));
+  if (extra.length) throw llcError(value, `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(", ")} was unexpected)`);
+  for (const k of keys) {
+    if (typeof llc[k] !== "string") throw llcError(value, `${JSON.stringify(llc[k])} is not of type 'string'`);
+  }
+  if ("network_type" in llc) {
+    if (minor < 64) throw new NotAcceptable("Request not acceptable.");
+    if (!["managed", "unmanaged"].includes(llc.network_type as string)) {
+      throw llcError(value, `'${String(llc.network_type)}' is not one of ['managed', 'unmanaged']`);
+    }
+    if (llc.network_type === "unmanaged") return { ...llc };
+  }
+  if (!("port_id" in llc)) throw llcError(value, "'port_id' is a required property");
+  if ("hostname" in llc && !("switch_id" in llc)) return { ...llc };
+  if (!("switch_id" in llc)) throw llcError(value, "'switch_id' is a required property");
+  const sw = llc.switch_id as string;
+  let okSwitch = DATAPATH_ID.test(sw);
+  if (!okSwitch) {
+    try {
+      normalizeMac(sw);
+      okSwitch = true;
+    } catch {
+      okSwitch = false;
+    }
+  }
+  if (!okSwitch) {
+    throw new Invalid(`Expected a MAC address or OpenFlow datapath ID but received ${sw}.`);
+  }
+  return { ...llc };
+}
+
+function portMac(value: unknown): string {
+  if (typeof value !== "string") throw new Invalid(`Schema error for port: ${JSON.stringify(value)} is not of type 'string'`);
+  try {
+    return normalizeMac(value);
+  } catch {
+    throw new Invalid(`Expected valid MAC address for address: ${value}`);
+  }
+}
+
+const PORT_CREATE_SCHEMA: Schema = {
+  type: "object",
+  required: ["address", "node_uuid"],
+  additionalProperties: false,
+  properties: {
+    address: { type: "string" },
+    node_uuid: { type: "string" },
+    uuid: { type: "string" },
+    extra: { type: "object", nullable: true },
+    pxe_enabled: { type: "any" },
+    local_link_connection: { type: "any" },
+    portgroup_uuid: { type: "string", nullable: true },
+    physical_network: { type: "string", nullable: true, maxLength: 64 },
+    is_smartnic: { type: "any" },
+  },
+};
+
+/** Body fields and the version they appear at (newer → 406). */
+const CREATE_GATES: Record<string, number> = {
+  pxe_enabled: 19, local_link_connection: 19, portgroup_uuid: 24, physical_network: 34, is_smartnic: 53,
+};
+
+async function nodeForPort(db: Sql, value: unknown, principal: Principal, rule: string): Promise<NodeRecord> {
+  const uuid = validateUuid(value, "node_uuid");
+  const node = await findNode(db, uuid, false);
+  if (!node) throw new Invalid(`Node ${uuid} could not be found.`);
+  authorizeOrConceal(rule, principal, node, () => new Invalid(`Node ${uuid} could not be found.`));
+  return node;
+}
+
+async function portgroupForPort(db: Sql, value: unknown, nodeId: number): Promise<PortgroupLite> {
+  const uuid = validateUuid(value, "portgroup_uuid");
+  const pg = await findPortgroupRow(db, uuid);
+  if (!pg) throw new Invalid(`Portgroup ${uuid} could not be found.`);
+  if (Number(pg.nodeId) !== Number(nodeId)) {
+    throw new Invalid("Port can not be added to a portgroup belonging to a different node.");
+  }
+  return pg;
+}
+
+function duplicateError(err: unknown, address: string, uuid: string): Error {
+  if (isUniqueViolation(err)) {
+    if (uniqueViolationMentions(err, "uuid")) return new Conflict(`A port with UUID ${uuid} already exists.`);
+    return new Conflict(`A port with MAC address ${address} already exists.`);
+  }
+  return err as Error;
+}
+
+// ---- handlers ----
+
+async function createPort(ctx: ApiContext): Promise<Response> {
+  const body = ctx.body;
+  schemaCheck("port", PORT_CREATE_SCHEMA, body ?? {});
+  const b = body as Record<string, unknown>;
+  for (const [k, v] of Object.entries(CREATE_GATES)) if (k in b && ctx.minor < v) throw new NotAcceptable("Request not acceptable.");
+  const db = await sql();
+  const uuid = b.uuid !== undefined ? validateUuid(b.uuid, "uuid") : randomUUID();
+  const address = portMac(b.address);
+  const node = await nodeForPort(db, b.node_uuid, ctx.principal, "baremetal:port:create");
+  const pxeEnabled = b.pxe_enabled === undefined || b.pxe_enabled === null ? true : bodyBool("pxe_enabled", b.pxe_enabled);
+  const isSmartnic = b.is_smartnic === undefined || b.is_smartnic === null ? false : bodyBool("is_smartnic", b.is_smartnic);
+  const llc = validateLocalLinkConnection(b.local_link_connection, ctx.minor);
+  const extra = (b.extra as Record<string, unknown> | null) ?? {};
+  let portgroupId: number | null = null;
+  if (b.portgroup_uuid !== undefined && b.portgroup_uuid !== null) {
+    portgroupId = (await portgroupForPort(db, b.portgroup_uuid, node.id)).id;
+  }
+  const existing = await db.get(`SELECT 1 AS x FROM "Port" WHERE "address" = ?`, [address]);
+  if (existing) throw new Conflict(`A port with MAC address ${address} already exists.`);
+  try {
+    await db.run(
+      `INSERT INTO "Port" ("uuid", "address", "nodeId", "portgroupId", "extra", "internalInfo", "pxeEnabled", "localLinkConnection", "physicalNetwork", "isSmartnic", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [uuid, address, node.id, portgroupId, JSON.stringify(extra), "{}", pxeEnabled, JSON.stringify(llc), (b.physical_network as string | null) ?? null, isSmartnic, new Date()],
+    );
+  } catch (err) {
+    throw duplicateError(err, address, uuid);
+  }
+  const row = (await getPortRow(db, `p."uuid" = ?`, [uuid]))!;
+  return json(ctx, portView(row, ctx), 201, { Location: `${ctx.base}/v1/ports/${uuid}` });
+}
+
+async function getPort(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const row = await loadPort(db, ctx.params.port);
+  visiblePort(ctx, "baremetal:port:get", row);
+  const fields = parseResourceFields(ctx, PORT_FIELD_VERSIONS);
+  return json(ctx, portView(row, ctx, fields));
+}
+
+const PATCHABLE = ["address", "extra", "is_smartnic", "local_link_connection", "node_uuid", "physical_network", "portgroup_uuid", "pxe_enabled"];
+
+async function patchPort(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const row = await loadPort(db, ctx.params.port);
+  visiblePort(ctx, "baremetal:port:get", row);
+  requirePolicy("baremetal:port:update", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
+  const current = portView(row, { base: ctx.base, minor: 82 });
+  delete current.links;
+  const { patched, ops } = patchDocument(ctx.body, current, PATCHABLE);
+  for (const op of ops) {
+    const root = op.path.slice(1).split("/")[0];
+    if (root in CREATE_GATES && ctx.minor < CREATE_GATES[root]) throw new NotAcceptable("Request not acceptable.");
+  }
+  const sets: Record<string, SqlValue> = {};
+  if (!("address" in patched) || patched.address === null) throw new Invalid("Schema error for port: 'address' is a required property");
+  if (!("node_uuid" in patched) || patched.node_uuid === null) throw new Invalid("Schema error for port: 'node_uuid' is a required property");
+  let address = row.address;
+  if (changed(patched.address, current.address)) {
+    address = portMac(patched.address);
+    if (address !== row.address) {
+      const dup = await db.get(`SELECT 1 AS x FROM "Port" WHERE "address" = ? AND "id" <> ?`, [address, row.id]);
+      if (dup) throw new Conflict(`A port with MAC address ${address} already exists.`);
+      sets.address = address;
+    }
+  }
+  let nodeId = Number(row.nodeId);
+  if (changed(patched.node_uuid, current.node_uuid)) {
+    const node = await nodeForPort(db, patched.node_uuid, ctx.principal, "baremetal:port:update");
+    requireNodeAcceptsMembers("Port", row.uuid, node);
+    nodeId = node.id;
+    sets.nodeId = node.id;
+  }
+  const extra = (patched.extra ?? {}) as Record<string, unknown>;
+  if (changed(patched.extra, current.extra)) {
+    if (typeof extra !== "object" || Array.isArray(extra)) throw new Invalid(`Schema error for port: ${JSON.stringify(patched.extra)} is not of type 'object', 'null'`);
+    sets.extra = JSON.stringify(extra);
+  }
+  const pxeEnabled = patched.pxe_enabled === undefined || patched.pxe_enabled === null ? true : bodyBool("pxe_enabled", patched.pxe_enabled);
+  if (pxeEnabled !== toBool(row.pxeEnabled)) sets.pxeEnabled = pxeEnabled;
+  const smart = patched.is_smartnic === undefined || patched.is_smartnic === null ? false : bodyBool("is_smartnic", patched.is_smartnic);
+  if (smart !== toBool(row.isSmartnic)) sets.isSmartnic = smart;
+  if (changed(patched.local_link_connection, current.local_link_connection)) {
+    sets.localLinkConnection = JSON.stringify(validateLocalLinkConnection(patched.local_link_connection, ctx.minor));
+  }
+  if (changed(patched.physical_network, current.physical_network)) {
+    const pn = patched.physical_network ?? null;
+    if (pn !== null && (typeof pn !== "string" || pn.length > 64)) {
+      throw new Invalid(`Schema error for port: ${JSON.stringify(pn)} is not of type 'string', 'null' or is too long`);
+    }
+    sets.physicalNetwork = pn as string | null;
+  }
+  const pgValue = patched.portgroup_uuid ?? null;
+  if (changed(pgValue, current.portgroup_uuid) || (sets.nodeId !== undefined && pgValue !== null)) {
+    if (pgValue === null) sets.portgroupId = null;
+    else {
+      sets.portgroupId = (await portgroupForPort(db, pgValue, nodeId)).id;
+    }
+  }
+  const keys = Object.keys(sets);
+  if (keys.length) {
+    const now = new Date();
+    try {
+      await db.run(
+        `UPDATE "Port" SET ${keys.map((k) => `"${k}" = ?`).join(", ")}, "updatedAt" = ? WHERE "id" = ?`,
+        [...keys.map((k) => sets[k]), now, row.id],
+      );
+    } catch (err) {
+      throw duplicateError(err, address, row.uuid);
+    }
+  }
+  const fresh = (await getPortRow(db, `p."id" = ?`, [row.id]))!;
+  return json(ctx, portView(fresh, ctx));
+}
+
+/** States in which ports and portgroups may be moved onto a node (or the node is in maintenance). */
+export const MEMBER_MOVE_STATES = ["enroll", "inspecting", "inspect wait", "manageable"];
+
+/** Ironic refuses to re-home a port/portgroup onto a node that is not being set up (409). */
+export function requireNodeAcceptsMembers(what: "Port" | "Portgroup", uuid: string, node: NodeRecord): void {
+  if (node.maintenance || MEMBER_MOVE_STATES.includes(node.provisionState)) return;
+  throw new Conflict(
+    `${what} ${uuid} can not be associated to node ${node.uuid} unless the node is in a ${MEMBER_MOVE_STATES.join(", ")} state or in maintenance mode.`,
+  );
+}
+
+/** A VIF is attached to the port (Ironic keeps it in internal_info, legacy in extra). */
+export function portHasVif(row: Pick<PortRow, "internalInfo" | "extra">): boolean {
+  const ii = parseJson<Record<string, unknown>>(row.internalInfo, {});
+  const ex = parseJson<Record<string, unknown>>(row.extra, {});
+  return Boolean(ii.tenant_vif_port_id || ex.vif_port_id);
+}
+
+async function deletePort(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const row = await loadPort(db, ctx.params.port);
+  visiblePort(ctx, "baremetal:port:get", row);
+  requirePolicy("baremetal:port:delete", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
+  if (row.nodeProvisionState === "active" && !toBool(row.nodeMaintenance) && portHasVif(row)) {
+    throw new Conflict(
+      `Cannot delete port ${row.uuid} because node ${row.nodeUuid} is active and the port has a VIF attached. Detach the VIF or put the node in maintenance first.`,
+    );
+  }
+  await db.run(`DELETE FROM "Port" WHERE "id" = ?`, [row.id]);
+  return empty(ctx, 204);
+}
+
+export const routes: RouteDef[] = [
+  { method: "GET", path: "/v1/ports", handler: (ctx) => listPorts(ctx, { resource: "ports", filters: true }) },
+  { method: "GET", path: "/v1/ports/detail", handler: (ctx) => listPorts(ctx, { resource: "ports", filters: true, detailPath: true }) },
+  { method: "POST", path: "/v1/ports", handler: createPort },
+  { method: "GET", path: "/v1/ports/:port", handler: getPort },
+  { method: "PATCH", path: "/v1/ports/:port", handler: patchPort },
+  { method: "DELETE", path: "/v1/ports/:port", handler: deletePort },
+];

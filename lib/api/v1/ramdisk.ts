@@ -1,3 +1,149 @@
+// Ramdisk endpoints (API 1.22, no credentials): GET /v1/lookup finds the node an agent runs on
+// (by MAC addresses or node uuid) and hands it its configuration and agent token;
+// POST /v1/heartbeat/{node} records the agent's callback URL. Only nodes in a state that waits
+// for an agent can be looked up.
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { findNode, getNodeById, updateNode, type NodeRecord } from "../../core/db/nodes.ts";
+import { sql } from "../../core/db/sql.ts";
+import { Invalid, NodeNotFound, NotAcceptable, NotAuthorized, NotFound } from "../../core/errors.ts";
+import { maskSecrets } from "../../core/secrets.ts";
+import { config } from "../../core/config.ts";
+import { empty, json, type ApiContext } from "../http.ts";
+import { nodeLinks } from "../node_view.ts";
 import type { RouteDef } from "../router.ts";
+import type { Schema } from "../schema.ts";
+import { isUuidLike, normalizeMac } from "../validators.ts";
+import { schemaCheck } from "./resource_common.ts";
 
-export const routes: RouteDef[] = [];
+/** States in which a ramdisk agent may look its node up and heartbeat (Ironic's restrict_lookup). */
+export const LOOKUP_ALLOWED_STATES = new Set([
+  "deploying", "wait call-back", "cleaning", "clean wait", "inspecting", "inspect wait", "rescuing", "rescue wait",
+  "servicing", "service wait",
+]);
+
+/** Seconds the agent waits between heartbeats (Ironic's [api]ramdisk_heartbeat_timeout). */
+export const RAMDISK_HEARTBEAT_TIMEOUT = 300;
+
+const TOKEN_KEY = "agent_secret_token";
+
+async function findByAddresses(addresses: string[]): Promise<NodeRecord | null> {
+  if (!addresses.length) return null;
+  const db = await sql();
+  const rows = await db.all<{ nodeId: number }>(
+    `SELECT DISTINCT "nodeId" FROM "Port" WHERE "address" IN (${addresses.map(() => "?").join(",")})`,
+    addresses,
+  );
+  // Several nodes share none of a machine's MACs: ambiguity means we cannot tell which it is.
+  if (rows.length !== 1) return null;
+  return getNodeById(db, Number(rows[0].nodeId));
+}
+
+async function lookup(ctx: ApiContext): Promise<Response> {
+  const q = ctx.url.searchParams;
+  const addresses = (q.get("addresses") ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean)
+    .flatMap((a) => {
+      try {
+        return [normalizeMac(a)];
+      } catch {
+        return [];
+      }
+    });
+  const nodeUuid = q.get("node_uuid");
+  if (!addresses.length && !nodeUuid) throw new Invalid("At least one of 'addresses' and 'node_uuid' parameters is required");
+  const db = await sql();
+  let node: NodeRecord | null = null;
+  if (nodeUuid) {
+    if (!isUuidLike(nodeUuid)) throw new Invalid(`Expected UUID for node_uuid: ${nodeUuid}`);
+    node = await findNode(db, nodeUuid, false);
+  } else {
+    node = await findByAddresses(addresses);
+  }
+  if (!node || !LOOKUP_ALLOWED_STATES.has(node.provisionState)) throw new NotFound("Resource could not be found.");
+  // The token is handed out once; later lookups see it masked.
+  const dii = { ...node.driverInternalInfo };
+  let token: string | null = null;
+  if (typeof dii[TOKEN_KEY] !== "string" || !dii[TOKEN_KEY]) {
+    token = randomBytes(32).toString("base64url");
+    dii[TOKEN_KEY] = token;
+    const updated = await updateNode(db, node.id, { driverInternalInfo: dii });
+    if (updated) node = updated;
+  }
+  return json(ctx, {
+    node: {
+      uuid: node.uuid,
+      properties: node.properties ?? {},
+      instance_info: maskSecrets(node.instanceInfo ?? {}),
+      driver_internal_info: maskSecrets(node.driverInternalInfo ?? {}),
+      links: nodeLinks(ctx.base, node.uuid),
+    },
+    config: {
+      heartbeat_timeout: RAMDISK_HEARTBEAT_TIMEOUT,
+      agent_token: token ?? "******",
+      agent_token_required: true,
+      conductor: config().conductorHostname,
+    },
+  });
+}
+
+const HEARTBEAT_SCHEMA: Schema = {
+  type: "object",
+  properties: {
+    callback_url: { type: "string" },
+    agent_version: { type: "string", nullable: true },
+    agent_token: { type: "string", nullable: true },
+    agent_verify_ca: { type: "any" },
+    agent_status: { type: "string", nullable: true },
+    agent_status_message: { type: "string", nullable: true },
+  },
+};
+const HEARTBEAT_GATES: Record<string, number> = { agent_version: 36, agent_verify_ca: 68, agent_status: 72, agent_status_message: 72 };
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Optional conductor hook: set by the conductor to act on heartbeats (continue deploy/clean...). */
+export type HeartbeatHook = (nodeId: number, hb: { callbackUrl: string; agentVersion: string | null; status: string | null; statusMessage: string | null }) => Promise<void>;
+let heartbeatHook: HeartbeatHook | null = null;
+export function setHeartbeatHook(fn: HeartbeatHook | null): void {
+  heartbeatHook = fn;
+}
+
+async function heartbeat(ctx: ApiContext): Promise<Response> {
+  schemaCheck("heartbeat", HEARTBEAT_SCHEMA, ctx.body ?? {});
+  const b = (ctx.body ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(HEARTBEAT_GATES)) if (k in b && ctx.minor < v) throw new NotAcceptable("Request not acceptable.");
+  const db = await sql();
+  const ident = ctx.params.ident;
+  const node = await findNode(db, ident, true);
+  if (!node) throw new NodeNotFound(ident);
+  if (typeof b.callback_url !== "string" || !b.callback_url) throw new Invalid("Missing mandatory parameter: callback_url");
+  const expected = node.driverInternalInfo[TOKEN_KEY];
+  const given = b.agent_token;
+  if (typeof given !== "string" || !given) throw new Invalid("Agent token is required for heartbeat processing.");
+  if (typeof expected !== "string" || !sameToken(expected, given)) throw new NotAuthorized("Invalid or missing agent token received.");
+  const hb = {
+    callbackUrl: b.callback_url,
+    agentVersion: (b.agent_version as string | null | undefined) ?? null,
+    status: (b.agent_status as string | null | undefined) ?? null,
+    statusMessage: (b.agent_status_message as string | null | undefined) ?? null,
+  };
+  if (heartbeatHook) {
+    await heartbeatHook(node.id, hb);
+  } else {
+    const dii: Record<string, unknown> = { ...node.driverInternalInfo, agent_url: hb.callbackUrl, agent_last_heartbeat: new Date().toISOString() };
+    if (hb.agentVersion) dii.agent_version = hb.agentVersion;
+    await updateNode(db, node.id, { driverInternalInfo: dii });
+  }
+  return empty(ctx, 202);
+}
+
+export const routes: RouteDef[] = [
+  { method: "GET", path: "/v1/lookup", minVersion: 22, public: true, handler: lookup },
+  { method: "POST", path: "/v1/heartbeat/:ident", minVersion: 22, public: true, handler: heartbeat },
+];

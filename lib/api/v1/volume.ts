@@ -1,3 +1,351 @@
+// Volume connectors and targets (reference §2.11, API 1.32): GET /v1/volume and CRUD under
+// /v1/volume/connectors and /v1/volume/targets; lists reused by /v1/nodes/{n}/volume/*.
+import { randomUUID } from "node:crypto";
+import { findNode, type NodeRecord } from "../../core/db/nodes.ts";
+import { parseJson, sql, toDate, type Sql, type SqlValue } from "../../core/db/sql.ts";
+import { Conflict, Invalid, NotFound } from "../../core/errors.ts";
+import { authorize, type Principal } from "../../core/policy.ts";
+import { maskSecrets } from "../../core/secrets.ts";
+import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
+import type { Schema } from "../schema.ts";
+import { isUuidLike, validateUuid } from "../validators.ts";
+import {
+  authorizeOrConceal, changed, isUniqueViolation, listProject, pageRows, parseResourceFields, parseResourceList,
+  patchDocument, renderFields, requirePolicy, resourceNext, schemaCheck, type FieldDef,
+} from "./resource_common.ts";
 
-export const routes: RouteDef[] = [];
+interface NodeJoined {
+  nodeUuid: string;
+  nodeOwner: string | null;
+  nodeLessee: string | null;
+  nodePowerState: string | null;
+}
+
+export interface ConnectorRow extends NodeJoined {
+  id: number;
+  uuid: string;
+  nodeId: number;
+  type: string;
+  connectorId: string;
+  extra: unknown;
+  createdAt: unknown;
+  updatedAt: unknown;
+  [k: string]: unknown;
+}
+
+export interface TargetRow extends NodeJoined {
+  id: number;
+  uuid: string;
+  nodeId: number;
+  volumeType: string;
+  volumeId: string;
+  bootIndex: number;
+  properties: unknown;
+  extra: unknown;
+  createdAt: unknown;
+  updatedAt: unknown;
+  [k: string]: unknown;
+}
+
+const NODE_COLS = `n."uuid" AS "nodeUuid", n."owner" AS "nodeOwner", n."lessee" AS "nodeLessee", n."powerState" AS "nodePowerState"`;
+const CONNECTOR_SELECT = `SELECT v.*, ${NODE_COLS} FROM "VolumeConnector" v JOIN "Node" n ON n."id" = v."nodeId"`;
+const TARGET_SELECT = `SELECT v.*, ${NODE_COLS} FROM "VolumeTarget" v JOIN "Node" n ON n."id" = v."nodeId"`;
+
+export const REDACTED_TARGET_PROPERTIES = {
+  content: "** Value redacted: Requires permission baremetal:volume:view_target_properties access. Permission denied. **",
+};
+
+type View = { base: string; minor: number; principal?: Principal };
+
+const CONNECTOR_FIELDS: FieldDef<ConnectorRow & { _base: string }>[] = [
+  ["uuid", 1, (r) => r.uuid],
+  ["created_at", 1, (r) => ts(toDate(r.createdAt))],
+  ["updated_at", 1, (r) => ts(toDate(r.updatedAt))],
+  ["connector_id", 1, (r) => r.connectorId],
+  ["extra", 1, (r) => parseJson(r.extra, {})],
+  ["type", 1, (r) => r.type],
+  ["links", 1, (r) => links(r._base, `volume/connectors/${r.uuid}`)],
+  ["node_uuid", 1, (r) => r.nodeUuid],
+];
+
+const TARGET_FIELDS: FieldDef<TargetRow & { _base: string; _props: unknown }>[] = [
+  ["uuid", 1, (r) => r.uuid],
+  ["created_at", 1, (r) => ts(toDate(r.createdAt))],
+  ["updated_at", 1, (r) => ts(toDate(r.updatedAt))],
+  ["boot_index", 1, (r) => Number(r.bootIndex)],
+  ["extra", 1, (r) => parseJson(r.extra, {})],
+  ["properties", 1, (r) => r._props],
+  ["volume_id", 1, (r) => r.volumeId],
+  ["volume_type", 1, (r) => r.volumeType],
+  ["links", 1, (r) => links(r._base, `volume/targets/${r.uuid}`)],
+  ["node_uuid", 1, (r) => r.nodeUuid],
+];
+
+const versions = <R>(defs: FieldDef<R>[]) => Object.fromEntries(defs.map(([n]) => [n, 1]));
+export const CONNECTOR_FIELD_VERSIONS: Record<string, number> = versions(CONNECTOR_FIELDS);
+export const TARGET_FIELD_VERSIONS: Record<string, number> = versions(TARGET_FIELDS);
+export const CONNECTOR_DEFAULT_FIELDS = ["uuid", "node_uuid", "type", "connector_id"] as const;
+export const TARGET_DEFAULT_FIELDS = ["uuid", "node_uuid", "volume_type", "boot_index", "volume_id"] as const;
+
+export function connectorView(row: ConnectorRow, v: View, fields: string[] | null = null): Record<string, unknown> {
+  return renderFields(CONNECTOR_FIELDS, { ...row, _base: v.base }, v.minor, fields);
+}
+
+/** Target properties are masked (passwords) and redacted entirely without view_target_properties. */
+export function targetView(row: TargetRow, v: View, fields: string[] | null = null): Record<string, unknown> {
+  const canView = !v.principal || authorize("baremetal:volume:view_target_properties", v.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
+  const props = canView ? maskSecrets(parseJson(row.properties, {})) : { ...REDACTED_TARGET_PROPERTIES };
+  return renderFields(TARGET_FIELDS, { ...row, _base: v.base, _props: props }, v.minor, fields);
+}
+
+type Kind = "connector" | "target";
+
+const KIND = {
+  connector: {
+    table: "VolumeConnector", select: CONNECTOR_SELECT, plural: "connectors", label: "Volume connector",
+    fieldVersions: CONNECTOR_FIELD_VERSIONS, defaults: CONNECTOR_DEFAULT_FIELDS,
+    sort: { id: "id", uuid: "uuid", type: "type", connector_id: "connectorId", created_at: "createdAt", updated_at: "updatedAt", node_uuid: "nodeId" } as Record<string, string>,
+    unsortable: ["extra"],
+  },
+  target: {
+    table: "VolumeTarget", select: TARGET_SELECT, plural: "targets", label: "Volume target",
+    fieldVersions: TARGET_FIELD_VERSIONS, defaults: TARGET_DEFAULT_FIELDS,
+    sort: { id: "id", uuid: "uuid", volume_type: "volumeType", volume_id: "volumeId", boot_index: "bootIndex", created_at: "createdAt", updated_at: "updatedAt", node_uuid: "nodeId" } as Record<string, string>,
+    unsortable: ["extra", "properties"],
+  },
+} as const;
+
+function view(kind: Kind, row: ConnectorRow | TargetRow, ctx: ApiContext, fields: string[] | null): Record<string, unknown> {
+  const v = { base: ctx.base, minor: ctx.minor, principal: ctx.principal };
+  return kind === "connector" ? connectorView(row as ConnectorRow, v, fields) : targetView(row as TargetRow, v, fields);
+}
+
+export interface VolumeScope {
+  nodeId?: number;
+  /** Path for next links, e.g. "volume/connectors" or "nodes/<id>/volume/connectors". */
+  resource: string;
+}
+
+/** Lists connectors or targets (top level with ?node=, or a node's). */
+export async function listVolume(ctx: ApiContext, kind: Kind, scope: VolumeScope): Promise<Response> {
+  const k = KIND[kind];
+  const db = await sql();
+  const project = listProject(ctx.principal, "baremetal:volume:list", "baremetal:volume:list_all");
+  const p = parseResourceList(ctx, {
+    sortColumns: k.sort, unsortable: k.unsortable, fieldVersions: k.fieldVersions,
+    detailFieldsMessage: "Can't fetch a subset of fields with 'detail' set", detailParamMinor: 32,
+  });
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (scope.nodeId !== undefined) {
+    where.push(`v."nodeId" = ?`);
+    params.push(scope.nodeId);
+  } else {
+    const ident = ctx.url.searchParams.get("node");
+    if (ident !== null) {
+      const node = await findNode(db, ident, true);
+      if (!node) throw new NotFound(`Node ${ident} could not be found.`);
+      where.push(`v."nodeId" = ?`);
+      params.push(node.id);
+    }
+  }
+  if (project !== null) {
+    where.push(`(n."owner" = ? OR n."lessee" = ?)`);
+    params.push(project, project);
+  }
+  let marker: Record<string, unknown> | undefined;
+  if (p.marker !== null) {
+    marker = await db.get(`SELECT * FROM "${k.table}" WHERE "uuid" = ?`, [validateUuid(p.marker, "marker")]);
+    if (!marker) throw new NotFound(`${k.label} ${p.marker} could not be found.`);
+  }
+  const rows = await pageRows<ConnectorRow | TargetRow>(db, {
+    select: k.select, alias: "v", where, params, sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
+  });
+  const fields = p.detail ? null : (p.fields ?? [...k.defaults]);
+  const body: Record<string, unknown> = { [k.plural]: rows.map((r) => view(kind, r, ctx, fields)) };
+  const next = resourceNext(ctx, scope.resource, rows.length, p, rows.at(-1)?.uuid, k.defaults);
+  if (next) body.next = next;
+  return json(ctx, body);
+}
+
+async function loadRow(db: Sql, kind: Kind, ident: string): Promise<ConnectorRow | TargetRow> {
+  const k = KIND[kind];
+  if (!isUuidLike(ident)) throw new Invalid(`Expected UUID for ${kind}_uuid: ${ident}`);
+  const row = await db.get<ConnectorRow | TargetRow>(`${k.select} WHERE v."uuid" = ?`, [ident.toLowerCase()]);
+  if (!row) throw new NotFound(`${k.label} ${ident} could not be found.`);
+  return row;
+}
+
+function visible(ctx: ApiContext, kind: Kind, row: ConnectorRow | TargetRow): void {
+  authorizeOrConceal("baremetal:volume:get", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee },
+    () => new NotFound(`${KIND[kind].label} ${row.uuid} could not be found.`));
+}
+
+async function nodeFor(db: Sql, value: unknown, who: Principal, rule: string): Promise<NodeRecord> {
+  const uuid = validateUuid(value, "node_uuid");
+  const node = await findNode(db, uuid, false);
+  if (!node) throw new Invalid(`Node ${uuid} could not be found.`);
+  authorizeOrConceal(rule, who, node, () => new Invalid(`Node ${uuid} could not be found.`));
+  return node;
+}
+
+/** Ironic changes or removes volume objects only while the node is powered off. */
+function requirePoweredOff(action: string, node: { uuid: string; powerState: string | null }): void {
+  if (node.powerState !== "power off") {
+    throw new Invalid(
+      `The requested action "${action}" can not be performed on node "${node.uuid}" while it is in state "${node.powerState ?? "None"}".`,
+    );
+  }
+}
+
+const CONNECTOR_SCHEMA: Schema = {
+  type: "object", required: ["node_uuid", "type", "connector_id"], additionalProperties: false,
+  properties: { uuid: { type: "string" }, node_uuid: { type: "string" }, type: { type: "string", maxLength: 32 }, connector_id: { type: "string", maxLength: 255 }, extra: { type: "object", nullable: true } },
+};
+const TARGET_SCHEMA: Schema = {
+  type: "object", required: ["node_uuid", "volume_type", "volume_id", "boot_index"], additionalProperties: false,
+  properties: {
+    uuid: { type: "string" }, node_uuid: { type: "string" }, volume_type: { type: "string", maxLength: 64 },
+    volume_id: { type: "string", maxLength: 36 }, boot_index: { type: "integer" }, properties: { type: "object", nullable: true },
+    extra: { type: "object", nullable: true },
+  },
+};
+
+function connectorConflict(type: string, connectorId: string): Conflict {
+  return new Conflict(`A volume connector with type ${type} and connector ID ${connectorId} already exists.`);
+}
+function targetConflict(bootIndex: number): Conflict {
+  return new Conflict(`A volume target with boot index '${bootIndex}' for the same node already exists.`);
+}
+
+async function create(ctx: ApiContext, kind: Kind): Promise<Response> {
+  const k = KIND[kind];
+  schemaCheck(kind, kind === "connector" ? CONNECTOR_SCHEMA : TARGET_SCHEMA, ctx.body ?? {});
+  const b = ctx.body as Record<string, unknown>;
+  const db = await sql();
+  const uuid = b.uuid !== undefined ? validateUuid(b.uuid, "uuid") : randomUUID();
+  const node = await nodeFor(db, b.node_uuid, ctx.principal, "baremetal:volume:create");
+  const now = new Date();
+  try {
+    if (kind === "connector") {
+      const dup = await db.get(`SELECT 1 AS x FROM "VolumeConnector" WHERE "type" = ? AND "connectorId" = ?`, [b.type as string, b.connector_id as string]);
+      if (dup) throw connectorConflict(b.type as string, b.connector_id as string);
+      await db.run(
+        `INSERT INTO "VolumeConnector" ("uuid", "nodeId", "type", "connectorId", "extra", "createdAt") VALUES (?, ?, ?, ?, ?, ?)`,
+        [uuid, node.id, b.type as string, b.connector_id as string, JSON.stringify(b.extra ?? {}), now],
+      );
+    } else {
+      const dup = await db.get(`SELECT 1 AS x FROM "VolumeTarget" WHERE "nodeId" = ? AND "bootIndex" = ?`, [node.id, b.boot_index as number]);
+      if (dup) throw targetConflict(b.boot_index as number);
+      await db.run(
+        `INSERT INTO "VolumeTarget" ("uuid", "nodeId", "volumeType", "volumeId", "bootIndex", "properties", "extra", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [uuid, node.id, b.volume_type as string, b.volume_id as string, b.boot_index as number, JSON.stringify(b.properties ?? {}), JSON.stringify(b.extra ?? {}), now],
+      );
+    }
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      throw kind === "connector" ? connectorConflict(b.type as string, b.connector_id as string) : targetConflict(b.boot_index as number);
+    }
+    throw err;
+  }
+  const row = await loadRow(db, kind, uuid);
+  return json(ctx, view(kind, row, ctx, null), 201, { Location: `${ctx.base}/v1/volume/${k.plural}/${uuid}` });
+}
+
+async function getOne(ctx: ApiContext, kind: Kind): Promise<Response> {
+  const db = await sql();
+  const row = await loadRow(db, kind, ctx.params.id);
+  visible(ctx, kind, row);
+  return json(ctx, view(kind, row, ctx, parseResourceFields(ctx, KIND[kind].fieldVersions)));
+}
+
+const PATCHABLE = {
+  connector: ["connector_id", "extra", "node_uuid", "type"],
+  target: ["boot_index", "extra", "node_uuid", "properties", "volume_id", "volume_type"],
+};
+
+async function patch(ctx: ApiContext, kind: Kind): Promise<Response> {
+  const db = await sql();
+  const row = await loadRow(db, kind, ctx.params.id);
+  visible(ctx, kind, row);
+  requirePolicy("baremetal:volume:update", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
+  // The stored (unmasked) document is what the patch applies to.
+  const current: Record<string, unknown> =
+    kind === "connector"
+      ? { uuid: row.uuid, node_uuid: row.nodeUuid, type: (row as ConnectorRow).type, connector_id: (row as ConnectorRow).connectorId, extra: parseJson(row.extra, {}) }
+      : {
+          uuid: row.uuid, node_uuid: row.nodeUuid, volume_type: (row as TargetRow).volumeType, volume_id: (row as TargetRow).volumeId,
+          boot_index: Number((row as TargetRow).bootIndex), properties: parseJson((row as TargetRow).properties, {}), extra: parseJson(row.extra, {}),
+        };
+  const { patched } = patchDocument(ctx.body, current, PATCHABLE[kind]);
+  const doc = { ...patched };
+  for (const key of ["extra", "properties"]) if (key in current && (doc[key] === undefined || doc[key] === null)) doc[key] = {};
+  delete doc.uuid;
+  schemaCheck(kind, { ...(kind === "connector" ? CONNECTOR_SCHEMA : TARGET_SCHEMA) } as Schema, { ...doc, uuid: row.uuid });
+  requirePoweredOff(`volume ${kind} update`, { uuid: row.nodeUuid, powerState: row.nodePowerState });
+  let nodeId = Number(row.nodeId);
+  if (changed(doc.node_uuid, current.node_uuid)) {
+    const node = await nodeFor(db, doc.node_uuid, ctx.principal, "baremetal:volume:update");
+    requirePoweredOff(`volume ${kind} update`, node);
+    nodeId = node.id;
+  }
+  const now = new Date();
+  try {
+    if (kind === "connector") {
+      const dup = await db.get(`SELECT 1 AS x FROM "VolumeConnector" WHERE "type" = ? AND "connectorId" = ? AND "id" <> ?`, [doc.type as string, doc.connector_id as string, row.id]);
+      if (dup) throw connectorConflict(doc.type as string, doc.connector_id as string);
+      await db.run(`UPDATE "VolumeConnector" SET "nodeId" = ?, "type" = ?, "connectorId" = ?, "extra" = ?, "updatedAt" = ? WHERE "id" = ?`, [
+        nodeId, doc.type as string, doc.connector_id as string, JSON.stringify(doc.extra), now, row.id,
+      ]);
+    } else {
+      const dup = await db.get(`SELECT 1 AS x FROM "VolumeTarget" WHERE "nodeId" = ? AND "bootIndex" = ? AND "id" <> ?`, [nodeId, doc.boot_index as number, row.id]);
+      if (dup) throw targetConflict(doc.boot_index as number);
+      await db.run(
+        `UPDATE "VolumeTarget" SET "nodeId" = ?, "volumeType" = ?, "volumeId" = ?, "bootIndex" = ?, "properties" = ?, "extra" = ?, "updatedAt" = ? WHERE "id" = ?`,
+        [nodeId, doc.volume_type as string, doc.volume_id as string, doc.boot_index as number, JSON.stringify(doc.properties), JSON.stringify(doc.extra), now, row.id],
+      );
+    }
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      throw kind === "connector" ? connectorConflict(doc.type as string, doc.connector_id as string) : targetConflict(doc.boot_index as number);
+    }
+    throw err;
+  }
+  return json(ctx, view(kind, await loadRow(db, kind, row.uuid), ctx, null));
+}
+
+async function remove(ctx: ApiContext, kind: Kind): Promise<Response> {
+  const db = await sql();
+  const row = await loadRow(db, kind, ctx.params.id);
+  visible(ctx, kind, row);
+  requirePolicy("baremetal:volume:delete", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
+  requirePoweredOff(`volume ${kind} deletion`, { uuid: row.nodeUuid, powerState: row.nodePowerState });
+  await db.run(`DELETE FROM "${KIND[kind].table}" WHERE "id" = ?`, [row.id]);
+  return empty(ctx, 204);
+}
+
+/** The /v1/volume (or /v1/nodes/{n}/volume) document: links to connectors and targets. */
+export function volumeDocument(ctx: ApiContext, prefix = "volume"): Record<string, unknown> {
+  return {
+    links: links(ctx.base, `${prefix}/`),
+    connectors: links(ctx.base, `${prefix}/connectors`),
+    targets: links(ctx.base, `${prefix}/targets`),
+  };
+}
+
+const V = { minVersion: 32 } as const;
+
+export const routes: RouteDef[] = [
+  { method: "GET", path: "/v1/volume", ...V, policy: "baremetal:volume:list", handler: async (ctx) => json(ctx, volumeDocument(ctx)) },
+  { method: "GET", path: "/v1/volume/connectors", ...V, handler: (ctx) => listVolume(ctx, "connector", { resource: "volume/connectors" }) },
+  { method: "POST", path: "/v1/volume/connectors", ...V, handler: (ctx) => create(ctx, "connector") },
+  { method: "GET", path: "/v1/volume/connectors/:id", ...V, handler: (ctx) => getOne(ctx, "connector") },
+  { method: "PATCH", path: "/v1/volume/connectors/:id", ...V, handler: (ctx) => patch(ctx, "connector") },
+  { method: "DELETE", path: "/v1/volume/connectors/:id", ...V, handler: (ctx) => remove(ctx, "connector") },
+  { method: "GET", path: "/v1/volume/targets", ...V, handler: (ctx) => listVolume(ctx, "target", { resource: "volume/targets" }) },
+  { method: "POST", path: "/v1/volume/targets", ...V, handler: (ctx) => create(ctx, "target") },
+  { method: "GET", path: "/v1/volume/targets/:id", ...V, handler: (ctx) => getOne(ctx, "target") },
+  { method: "PATCH", path: "/v1/volume/targets/:id", ...V, handler: (ctx) => patch(ctx, "target") },
+  { method: "DELETE", path: "/v1/volume/targets/:id", ...V, handler: (ctx) => remove(ctx, "target") },
+];

@@ -1,0 +1,3 @@
+import { handlers } from "@/lib/web/auth.ts";
+
+export const { GET, POST } = handlers;

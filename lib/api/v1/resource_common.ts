@@ -1,0 +1,237 @@
+// Helpers shared by the non-node resources (ports, portgroups, chassis, volume, templates,
+// allocations, conductors): Ironic-style schema errors and booleans, version-gated field
+// selection, keyset pagination with `next` links, policy with concealment, JSON Patch wiring.
+import type { Sql, SqlValue } from "../../core/db/sql.ts";
+import { Forbidden, Invalid, IronicError, NotAcceptable } from "../../core/errors.ts";
+import { authorize, isSystemScoped, type PolicyTarget, type Principal } from "../../core/policy.ts";
+import { nextLink, parseLimit, type ListParams } from "../collection.ts";
+import type { ApiContext } from "../http.ts";
+import { parseBool } from "../http.ts";
+import { applyPatch, rootOf, validatePatch, type PatchOperation } from "../jsonpatch.ts";
+import { check, type Schema } from "../schema.ts";
+
+/** Validates `value` against `schema`; throws 400 "Schema error for <what>: ..." like Ironic. */
+export function schemaCheck(what: string, schema: Schema, value: unknown): void {
+  const problem = check(schema, value, what);
+  if (problem === null) return;
+  // check() prefixes the JSON path ("port.extra: ..."); Ironic shows only the reason.
+  const reason = problem.replace(/^[^:]*: /, "");
+  throw new Invalid(`Schema error for ${what}: ${reason}`);
+}
+
+const BOOL_WORDS = "'0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'";
+
+/** Ironic's lenient boolean for body fields (true/false or the usual strings). */
+export function bodyBool(field: string, value: unknown): boolean {
+  if (typeof value === "boolean") return value;
+  if (typeof value === "string" || typeof value === "number") {
+    const v = String(value).toLowerCase();
+    if (["1", "t", "true", "on", "y", "yes"].includes(v)) return true;
+    if (["0", "f", "false", "off", "n", "no"].includes(v)) return false;
+  }
+  throw new Invalid(`Invalid ${field}: Unrecognized value '${String(value)}', acceptable values are: ${BOOL_WORDS}`);
+}
+
+/** A field of a serialized resource: API name, min minor version, value getter. */
+export type FieldDef<R> = [name: string, minMinor: number, get: (r: R) => unknown];
+
+/** Serializes `row` with the fields visible at `minor`, in `defs` order; `fields` filters (keeps order). */
+export function renderFields<R>(defs: FieldDef<R>[], row: R, minor: number, fields: string[] | null): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, min, get] of defs) {
+    if (minor < min) continue;
+    if (fields && name !== "links" && !fields.includes(name)) continue;
+    out[name] = get(row);
+  }
+  return out;
+}
+
+/**
+ * Parses ?fields= against the resource's fields: unknown → 400, newer than the version → 406,
+ * below 1.8 → 406. Returns null when not given.
+ */
+export function parseResourceFields(ctx: ApiContext, versions: Record<string, number>): string[] | null {
+  const raw = ctx.url.searchParams.get("fields");
+  if (raw === null) return null;
+  if (ctx.minor < 8) throw new NotAcceptable("Request not acceptable.");
+  const fields = raw.split(",").map((f) => f.trim()).filter(Boolean);
+  const bad = fields.filter((f) => !(f in versions));
+  if (bad.length) throw new Invalid(`Field(s) "${bad.join(", ")}" are not valid`);
+  for (const f of fields) if (ctx.minor < versions[f]) throw new NotAcceptable("Request not acceptable.");
+  return [...new Set(fields)];
+}
+
+export interface ResourceListSpec {
+  /** API sort key → column (bare name on the main table). */
+  sortColumns: Record<string, string>;
+  /** Keys Ironic refuses to sort on (JSON columns). */
+  unsortable?: readonly string[];
+  /** API field → min version, for ?fields=. */
+  fieldVersions: Record<string, number>;
+  /** From which version ?detail= is accepted (default 1.43; below: 400 as Ironic). */
+  detailParamMinor?: number;
+  /** Error text for fields together with detail=True. */
+  detailFieldsMessage?: string;
+  /** True on the /detail sub-path. */
+  detailPath?: boolean;
+}
+
+export interface ResourceListParams extends ListParams {
+  sortColumn: string;
+  /** detail was given as a query parameter (shown in next links). */
+  detailParam: boolean;
+}
+
+/** limit / marker / sort / fields / detail for a non-node collection, with Ironic's errors. */
+export function parseResourceList(ctx: ApiContext, spec: ResourceListSpec): ResourceListParams {
+  const q = ctx.url.searchParams;
+  const limit = parseLimit(q.get("limit"));
+  const sortDirRaw = q.get("sort_dir") ?? "asc";
+  const sortDir = sortDirRaw.toLowerCase();
+  if (sortDir !== "asc" && sortDir !== "desc") {
+    throw new Invalid(`Invalid sort direction: ${sortDirRaw}. Acceptable values are 'asc' or 'desc'`);
+  }
+  const sortKey = q.get("sort_key") ?? "id";
+  if (spec.unsortable?.includes(sortKey)) throw new Invalid(`The sort_key value ${sortKey} is an invalid field for sorting`);
+  const sortColumn = spec.sortColumns[sortKey];
+  if (!sortColumn) throw new Invalid(`The sort_key value "${sortKey}" is an invalid field for sorting`);
+  let detail = spec.detailPath === true;
+  const detailRaw = q.get("detail");
+  let detailParam = false;
+  if (spec.detailPath) {
+    const unexpected = ["detail", "fields"].filter((k) => q.has(k));
+    if (unexpected.length) throw new Invalid(`Unexpected arguments: ${unexpected.join(", ")}`);
+  }
+  if (detailRaw !== null) {
+    if (ctx.minor < (spec.detailParamMinor ?? 43)) throw new Invalid(`Invalid query parameter ?detail=${detailRaw} received.`);
+    detail = parseBool("detail", detailRaw);
+    detailParam = true;
+  }
+  const fields = parseResourceFields(ctx, spec.fieldVersions);
+  if (fields && detail) throw new Invalid(spec.detailFieldsMessage ?? "Can not specify ?detail=True and fields in the same request.");
+  return { limit, marker: q.get("marker"), sortKey, sortDir, fields, detail, sortColumn, detailParam };
+}
+
+export interface PageQuery {
+  /** `SELECT ... FROM "T" a JOIN ...` without WHERE. */
+  select: string;
+  /** Alias of the main table in `select` (columns are qualified with it). */
+  alias: string;
+  where: string[];
+  params: SqlValue[];
+  sortColumn: string;
+  sortDir: "asc" | "desc";
+  limit: number;
+  /** Raw row of the marker item (continue after it). */
+  marker?: Record<string, unknown> | null;
+}
+
+/** One page ordered by (sort column, id), continuing after the marker row. */
+export async function pageRows<T = Record<string, unknown>>(sql: Sql, q: PageQuery): Promise<T[]> {
+  const a = q.alias;
+  const col = `${a}."${q.sortColumn}"`;
+  const id = `${a}."id"`;
+  const dir = q.sortDir === "desc" ? "DESC" : "ASC";
+  const op = dir === "DESC" ? "<" : ">";
+  const where = [...q.where];
+  const params = [...q.params];
+  if (q.marker) {
+    const mv = q.marker[q.sortColumn] as SqlValue;
+    const mid = q.marker.id as SqlValue;
+    if (q.sortColumn === "id") {
+      where.push(`${id} ${op} ?`);
+      params.push(mid);
+    } else if (mv === null || mv === undefined) {
+      where.push(`((${col} IS NULL AND ${id} ${op} ?)${dir === "ASC" ? ` OR ${col} IS NOT NULL` : ""})`);
+      params.push(mid);
+    } else {
+      where.push(`(${col} ${op} ? OR (${col} = ? AND ${id} ${op} ?)${dir === "DESC" ? ` OR ${col} IS NULL` : ""})`);
+      params.push(mv, mv, mid);
+    }
+  }
+  const nulls = q.sortColumn === "id" ? "" : dir === "ASC" ? " NULLS FIRST" : " NULLS LAST";
+  const order = q.sortColumn === "id" ? `${id} ${dir}` : `${col} ${dir}${nulls}, ${id} ${dir}`;
+  const text = `${q.select}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${order} LIMIT ${Math.floor(q.limit)}`;
+  return sql.all<T>(text, params);
+}
+
+/**
+ * The `next` link as Ironic builds it: sort_key, sort_dir, then detail=True (when asked by
+ * parameter) or the requested/default fields, limit and marker.
+ */
+export function resourceNext(
+  ctx: ApiContext,
+  resource: string,
+  count: number,
+  p: ResourceListParams,
+  lastMarker: string | undefined,
+  defaultFields: readonly string[] | null,
+): string | undefined {
+  const extra: Record<string, string | undefined> = {};
+  if (p.detailParam) extra.detail = p.detail ? "True" : "False";
+  if (!p.fields && !p.detail && defaultFields) extra.fields = defaultFields.join(",");
+  return nextLink(ctx, resource, count, p, lastMarker, extra);
+}
+
+/**
+ * Checks `rule` for a resource attached to a node (owner/lessee). A project-scoped caller who may
+ * not see it gets `notFound` (Ironic conceals), a system-scoped caller 403.
+ */
+export function authorizeOrConceal(rule: string, who: Principal, target: PolicyTarget, notFound: () => IronicError): void {
+  if (authorize(rule, who, target)) return;
+  if (isSystemScoped(who)) throw new Forbidden();
+  throw notFound();
+}
+
+/** Checks an action rule after the resource is visible: 403 on failure. */
+export function requirePolicy(rule: string, who: Principal, target: PolicyTarget = {}): void {
+  if (!authorize(rule, who, target)) throw new Forbidden();
+}
+
+/**
+ * List visibility: null when the caller sees everything, else the project whose nodes (owner or
+ * lessee) it may list. Refuses callers without the list rule or a project.
+ */
+export function listProject(who: Principal, listRule: string, listAllRule: string): string | null {
+  if (!authorize(listRule, who)) throw new Forbidden();
+  if (authorize(listAllRule, who)) return null;
+  if (!who.projectId) throw new Forbidden();
+  return who.projectId;
+}
+
+/** Parses and applies a JSON Patch body to `doc`, refusing paths outside `allowed`. */
+export function patchDocument<T extends Record<string, unknown>>(body: unknown, doc: T, allowed: readonly string[]): { patched: T; ops: PatchOperation[] } {
+  const ops = validatePatch(body);
+  for (const op of ops) {
+    if (!allowed.includes(rootOf(op.path))) {
+      throw new Invalid(`Cannot patch ${op.path}. Only the following can be updated: ${allowed.join(", ")}`);
+    }
+  }
+  const patched = applyPatch(doc, ops, { noNewRootKeys: true });
+  return { patched, ops };
+}
+
+/** True when the two JSON values differ. */
+export function changed(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) !== JSON.stringify(b);
+}
+
+/** Whether a DB error is a unique-constraint violation (SQLite or PostgreSQL). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.code === "23505" || e.code === "SQLITE_CONSTRAINT_UNIQUE" || e.code === "SQLITE_CONSTRAINT_PRIMARYKEY") return true;
+  return typeof e.message === "string" && /UNIQUE constraint failed|duplicate key value/i.test(e.message);
+}
+
+/** The column named in a unique violation message, when the driver says (best effort). */
+export function uniqueViolationMentions(err: unknown, column: string): boolean {
+  const e = err as { message?: string; detail?: string; constraint?: string } | null;
+  const text = `${e?.message ?? ""} ${e?.detail ?? ""} ${e?.constraint ?? ""}`;
+  return text.includes(`.${column}`) || text.includes(`"${column}"`) || text.includes(`(${column})`) || text.includes(`_${column}_`);
+}
+
+/** JSON text for a dict/list column. */
+export function jsonText(v: unknown, fallback: unknown = {}): string {
+  return JSON.stringify(v ?? fallback);
+}

@@ -1,0 +1,135 @@
+// Shared input validators for the Bare Metal API (nodes, ports, allocations, templates ...).
+// Each throws Invalid (400) with the wording real Ironic uses where the client can see it.
+import { Invalid } from "../core/errors.ts";
+import { pyRepr } from "./jsonpatch.ts";
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+const CANONICAL_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for anything Ironic would treat as a UUID (canonical, dashless, any case, optional braces/urn). */
+export function isUuidLike(value: unknown): value is string {
+  if (typeof value !== "string") return false;
+  let v = value.trim();
+  if (v.toLowerCase().startsWith("urn:uuid:")) v = v.slice(9);
+  if (v.startsWith("{") && v.endsWith("}")) v = v.slice(1, -1);
+  return UUID_RE.test(v);
+}
+
+/** Strict canonical form (8-4-4-4-12). */
+export function isCanonicalUuid(value: unknown): value is string {
+  return typeof value === "string" && CANONICAL_UUID_RE.test(value);
+}
+
+/** Validates a uuid-typed field: `Expected UUID for <field>: <value>`; returns it lowercased. */
+export function validateUuid(value: unknown, field = "uuid"): string {
+  if (typeof value !== "string" || !isUuidLike(value)) throw new Invalid(`Expected UUID for ${field}: ${String(value)}`);
+  return value.toLowerCase();
+}
+
+/** Words that cannot be node names (they are sub-paths of /v1/nodes). */
+export const RESERVED_NODE_NAMES = ["maintenance", "management", "states", "vendor_passthru", "detail", "validate"];
+
+const NAME_RE_HOSTNAME = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/;
+const NAME_RE_UNRESERVED = /^[A-Za-z0-9\-._~]+$/;
+
+/** True when `name` is a syntactically valid logical name at this microversion. */
+export function isValidLogicalName(name: string, minor: number): boolean {
+  if (name.length === 0 || name.length > 255) return false;
+  if (isUuidLike(name)) return false;
+  // Before 1.10 names had to be hostnames; from 1.10 any RFC 3986 unreserved characters.
+  return minor >= 10 ? NAME_RE_UNRESERVED.test(name) : NAME_RE_HOSTNAME.test(name);
+}
+
+/**
+ * Validates a node name for create/update. `verb` picks Ironic's wording
+ * ("create" → "Cannot create node with invalid name 'x'").
+ */
+export function validateNodeName(name: unknown, minor: number, verb: "create" | "update" = "create"): string | null {
+  if (name === null || name === undefined) return null;
+  if (typeof name !== "string") throw new Invalid(`Schema error for node: ${pyRepr(name)} is not of type 'string', 'null'`);
+  if (RESERVED_NODE_NAMES.includes(name)) {
+    throw new Invalid(
+      `The word "${name}" is reserved and can not be used as a node name. Reserved words are: ${RESERVED_NODE_NAMES.join(", ")}.`,
+    );
+  }
+  if (!isValidLogicalName(name, minor)) {
+    throw new Invalid(verb === "create" ? `Cannot create node with invalid name '${name}'` : `Node ${name} can not be updated with invalid name '${name}'`);
+  }
+  return name;
+}
+
+// os-traits namespaces for standard traits (COMPUTE_*, HW_*, MISC_*, NET_*, OWNER_*, STORAGE_*).
+const STANDARD_TRAIT_RE = /^(COMPUTE|HW|MISC|NET|OWNER|STORAGE)_[A-Z0-9_]+$/;
+const CUSTOM_TRAIT_RE = /^CUSTOM_[A-Z0-9_]+$/;
+
+export function isValidTrait(t: unknown): t is string {
+  return typeof t === "string" && t.length >= 1 && t.length <= 255 && (CUSTOM_TRAIT_RE.test(t) || STANDARD_TRAIT_RE.test(t));
+}
+
+/** Validates one trait; `what` is the schema subject in the message ("trait" or "body"). */
+export function validateTrait(t: unknown, what = "trait"): string {
+  if (!isValidTrait(t)) {
+    const shown = pyRepr(t);
+    throw new Invalid(
+      `Schema error for ${what}: ${shown} is not valid under any of the given schemas. Possible root cause: ${shown} does not match '^CUSTOM_[A-Z0-9_]+$'`,
+    );
+  }
+  return t;
+}
+
+/** Validates a traits list (max 50 by default) and removes duplicates keeping order. */
+export function validateTraits(list: unknown, what = "body", max = 50): string[] {
+  if (!Array.isArray(list)) throw new Invalid(`Schema error for ${what}: ${pyRepr(list)} is not of type 'array'`);
+  const out: string[] = [];
+  for (const t of list) {
+    validateTrait(t, what);
+    if (!out.includes(t)) out.push(t);
+  }
+  if (out.length > max) {
+    throw new Invalid(`Could not modify traits for node: too many traits (${out.length}), the maximum is ${max}.`);
+  }
+  return out;
+}
+
+const MAC_RE = /^([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})$/i;
+const MAC_RE_20 = /^([0-9a-f]{2}:){19}[0-9a-f]{2}$/i; // InfiniBand GUID-style 20-octet
+
+/** Normalizes a MAC to lowercase colon form; throws Invalid "Expected a MAC address but received X." */
+export function normalizeMac(s: unknown): string {
+  if (typeof s === "string") {
+    const m = MAC_RE.exec(s.trim());
+    if (m) return m.slice(1, 7).join(":").toLowerCase();
+    if (MAC_RE_20.test(s.trim())) return s.trim().toLowerCase();
+  }
+  throw new Invalid(`Expected a MAC address but received ${String(s)}.`);
+}
+
+export function isValidMac(s: unknown): boolean {
+  try {
+    normalizeMac(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const CONDUCTOR_GROUP_RE = /^[a-zA-Z0-9_\-.]*$/;
+
+/** Validates and lowercases a conductor group; null/undefined → "". */
+export function validateConductorGroup(group: unknown): string {
+  if (group === null || group === undefined) return "";
+  if (typeof group !== "string") throw new Invalid(`Invalid conductor group ${JSON.stringify(group)}: must be a string.`);
+  if (group.length > 255 || !CONDUCTOR_GROUP_RE.test(group)) {
+    throw new Invalid(
+      `Invalid conductor group ${group}: must be at most 255 characters of letters, numbers, dashes, dots and underscores.`,
+    );
+  }
+  return group.toLowerCase();
+}
+
+/** A non-negative integer query/body value; throws Invalid with the field name. */
+export function validateNonNegativeInt(value: unknown, field: string): number {
+  const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new Invalid(`Expected non-negative integer for ${field}: ${String(value)}`);
+  return n;
+}

@@ -1,0 +1,303 @@
+// The `ingot` command line: migrate, seed, serve, users and API tokens.
+import { config as loadDotenv } from "dotenv";
+
+const HELP = `ingot — bare-metal provisioning (OpenStack Ironic Bare Metal API v1)
+
+Usage:
+  ingot migrate                         apply database migrations to DATABASE_URL (service may be stopped)
+  ingot seed [--nodes N] [--seed S]     add N demo fake-hardware nodes (default 200)
+  ingot serve                           run the server (HOST, PORT; NODE_ENV=production after a build)
+  ingot user create <name> [--password P] [--system-role admin|member|reader]
+                           [--project X --role admin|member|reader] [--email E]
+                                        create a user (a random password is printed when none is given)
+  ingot user list                       list users with their roles
+  ingot user password <name> [--password P]
+                                        set a user's password
+  ingot token create <user> [--project X] [--expires-days N] [--name NAME]
+                                        create an API token (printed once; use as X-Auth-Token)
+  ingot token list [<user>]             list tokens (never the secret)
+  ingot token revoke <token-id>         revoke a token
+  ingot --help                          this help
+
+Environment: DATABASE_URL (default file:./data/ingot.db), see README.md for the rest.`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+const VALUE_FLAGS = new Set(["nodes", "seed", "password", "system-role", "project", "role", "email", "expires-days", "name", "prefix"]);
+const BOOL_FLAGS = new Set(["help", "h"]);
+
+function parseArgs(argv: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith("-") && a !== "-") {
+      const m = /^--?([^=]+)(?:=(.*))?$/.exec(a)!;
+      const name = m[1];
+      if (BOOL_FLAGS.has(name)) {
+        flags.set(name, true);
+        continue;
+      }
+      if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown option ${a}`);
+      const value = m[2] ?? argv[++i];
+      if (value === undefined) throw new UsageError(`option --${name} needs a value`);
+      flags.set(name, value);
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+function str(p: Parsed, name: string): string | undefined {
+  const v = p.flags.get(name);
+  return typeof v === "string" ? v : undefined;
+}
+
+function int(p: Parsed, name: string, dflt?: number): number | undefined {
+  const v = str(p, name);
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function expectArgs(p: Parsed, n: number, usage: string): void {
+  if (p.positional.length !== n) throw new UsageError(`usage: ingot ${usage}`);
+}
+
+async function openDb() {
+  const { databaseUrl } = await import("../db/url.ts");
+  const { openSql } = await import("../core/db/sql.ts");
+  const sql = await openSql(databaseUrl());
+  try {
+    await sql.get(`SELECT COUNT(*) AS n FROM "User"`);
+  } catch {
+    await sql.close();
+    throw new UsageError("the database has no Ingot tables yet; run `ingot migrate` first");
+  }
+  return sql;
+}
+
+async function cmdMigrate(): Promise<void> {
+  const { databaseUrl } = await import("../db/url.ts");
+  const { migrate } = await import("../db/migrate.ts");
+  const { ROOT } = await import("../server/root.ts");
+  const url = databaseUrl();
+  const r = await migrate(url, ROOT);
+  const where = url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+  if (r.applied.length) for (const m of r.applied) console.log(`applied ${m}`);
+  console.log(`database ${where}: ${r.applied.length} migration(s) applied, ${r.alreadyApplied} already up to date`);
+}
+
+async function cmdSeed(p: Parsed): Promise<void> {
+  const n = int(p, "nodes", 200)!;
+  const sql = await openDb();
+  try {
+    const { seedFleet } = await import("../core/seed.ts");
+    const r = await seedFleet(sql, n, { seed: int(p, "seed"), prefix: str(p, "prefix") });
+    console.log(`created ${r.nodes} nodes (${r.first ?? "-"} … ${r.last ?? "-"}), ${r.ports} ports, ${r.history} history events in ${r.ms} ms`);
+  } finally {
+    await sql.close();
+  }
+}
+
+async function cmdUser(p: Parsed): Promise<void> {
+  const sub = p.positional[1];
+  const users = await import("../core/users.ts");
+  if (sub === "create") {
+    expectArgs(p, 3, "user create <name> [--password P] [--system-role R] [--project X --role R]");
+    const name = p.positional[2];
+    const systemRole = str(p, "system-role");
+    if (systemRole !== undefined && !users.isRole(systemRole)) throw new UsageError("--system-role must be admin, member or reader");
+    const project = str(p, "project");
+    const role = str(p, "role") ?? (project ? "member" : undefined);
+    if (role !== undefined && !project) throw new UsageError("--role needs --project");
+    if (role !== undefined && !users.isRole(role)) throw new UsageError("--role must be admin, member or reader");
+    const given = str(p, "password");
+    const password = given ?? users.randomPassword();
+    const sql = await openDb();
+    try {
+      await sql.tx(async (tx) => {
+        const user = await users.createUser(tx, { username: name, password, systemRole: (systemRole as never) ?? null, email: str(p, "email") ?? null });
+        let where = user.systemRole ? `system role ${user.systemRole}` : "no system role";
+        if (project) {
+          const proj = await users.ensureProject(tx, project);
+          await users.addMembership(tx, user.id, proj.id, role as never);
+          where += `; ${role} of project ${proj.name} (${proj.id})`;
+        }
+        console.log(`created user ${user.username} (${where})`);
+        if (!given) console.log(`password: ${password}`);
+      });
+    } finally {
+      await sql.close();
+    }
+    return;
+  }
+  if (sub === "list") {
+    const sql = await openDb();
+    try {
+      const list = await users.listUsers(sql);
+      const rows = [["USER", "SYSTEM ROLE", "PROJECTS", "STATUS"]];
+      for (const u of list) {
+        const ms = await users.membershipsOf(sql, u.id);
+        rows.push([u.username, u.systemRole ?? "-", ms.map((m) => `${m.projectName}:${m.role}`).join(", ") || "-", u.disabled ? "disabled" : "enabled"]);
+      }
+      printTable(rows);
+    } finally {
+      await sql.close();
+    }
+    return;
+  }
+  if (sub === "password") {
+    expectArgs(p, 3, "user password <name> [--password P]");
+    const sql = await openDb();
+    try {
+      const user = await users.findUser(sql, p.positional[2]);
+      if (!user) throw new UsageError(`no user ${p.positional[2]}`);
+      const given = str(p, "password");
+      const password = given ?? users.randomPassword();
+      await users.setPassword(sql, user.id, password);
+      console.log(`password of ${user.username} changed`);
+      if (!given) console.log(`password: ${password}`);
+    } finally {
+      await sql.close();
+    }
+    return;
+  }
+  throw new UsageError("usage: ingot user create|list|password …");
+}
+
+async function cmdToken(p: Parsed): Promise<void> {
+  const sub = p.positional[1];
+  const users = await import("../core/users.ts");
+  if (sub === "create") {
+    expectArgs(p, 3, "token create <user> [--project X] [--expires-days N] [--name NAME]");
+    const sql = await openDb();
+    try {
+      const user = await users.findUser(sql, p.positional[2]);
+      if (!user) throw new UsageError(`no user ${p.positional[2]}`);
+      let projectId: string | null = null;
+      const project = str(p, "project");
+      if (project) {
+        const proj = await users.findProject(sql, project);
+        if (!proj) throw new UsageError(`no project ${project}`);
+        projectId = proj.id;
+      }
+      const days = int(p, "expires-days");
+      if (days === 0) throw new UsageError("--expires-days must be at least 1");
+      const { token, record } = await users.createToken(sql, { userId: user.id, projectId, name: str(p, "name") ?? "cli", expiresDays: days ?? null });
+      const scope = projectId ? `project ${project}` : user.systemRole ? `system (${user.systemRole})` : "the user's first project";
+      console.error(`token ${record.id} for ${user.username}, scope ${scope}, ${record.expiresAt ? `expires ${record.expiresAt.toISOString()}` : "never expires"}`);
+      console.error("This is the only time the token is shown:");
+      console.log(token);
+    } finally {
+      await sql.close();
+    }
+    return;
+  }
+  if (sub === "list") {
+    const sql = await openDb();
+    try {
+      let userId: string | undefined;
+      if (p.positional[2]) {
+        const user = await users.findUser(sql, p.positional[2]);
+        if (!user) throw new UsageError(`no user ${p.positional[2]}`);
+        userId = user.id;
+      }
+      const names = new Map((await users.listUsers(sql)).map((u) => [u.id, u.username]));
+      const projects = new Map((await users.listProjects(sql)).map((x) => [x.id, x.name]));
+      const rows = [["ID", "USER", "NAME", "PROJECT", "EXPIRES", "STATUS", "LAST USED"]];
+      for (const t of await users.listTokens(sql, userId)) {
+        const status = t.revokedAt ? "revoked" : t.expiresAt && t.expiresAt.getTime() < Date.now() ? "expired" : "active";
+        rows.push([t.id, names.get(t.userId) ?? t.userId, t.name, t.projectId ? projects.get(t.projectId) ?? t.projectId : "-",
+          t.expiresAt?.toISOString() ?? "never", status, t.lastUsedAt?.toISOString() ?? "-"]);
+      }
+      printTable(rows);
+    } finally {
+      await sql.close();
+    }
+    return;
+  }
+  if (sub === "revoke") {
+    expectArgs(p, 3, "token revoke <token-id>");
+    const sql = await openDb();
+    try {
+      if (!(await users.revokeToken(sql, p.positional[2]))) throw new UsageError(`no active token ${p.positional[2]}`);
+      console.log(`token ${p.positional[2]} revoked`);
+    } finally {
+      await sql.close();
+    }
+    return;
+  }
+  throw new UsageError("usage: ingot token create|list|revoke …");
+}
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+}
+
+export async function main(argv: string[]): Promise<number> {
+  loadDotenv({ quiet: true });
+  let p: Parsed;
+  try {
+    p = parseArgs(argv);
+  } catch (err) {
+    console.error(`ingot: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const cmd = p.positional[0];
+  if (!cmd || p.flags.has("help") || p.flags.has("h") || cmd === "help") {
+    console.log(HELP);
+    return cmd || p.flags.size ? 0 : 2;
+  }
+  try {
+    switch (cmd) {
+      case "migrate":
+        expectArgs(p, 1, "migrate");
+        await cmdMigrate();
+        return 0;
+      case "seed":
+        expectArgs(p, 1, "seed [--nodes N]");
+        await cmdSeed(p);
+        return 0;
+      case "serve": {
+        expectArgs(p, 1, "serve");
+        const { serveForever } = await import("../server/server.ts");
+        await serveForever();
+        return -1; // keeps running
+      }
+      case "user":
+        await cmdUser(p);
+        return 0;
+      case "token":
+        await cmdToken(p);
+        return 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (see ingot --help)`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`ingot: ${err.message}`);
+      return 2;
+    }
+    const { UserError } = await import("../core/users.ts");
+    if (err instanceof UserError) {
+      console.error(`ingot: ${err.message}`);
+      return 1;
+    }
+    console.error(`ingot: ${(err as Error).message ?? err}`);
+    if (process.env.INGOT_DEBUG) console.error(err);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exit(code);

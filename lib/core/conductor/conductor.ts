@@ -1,0 +1,605 @@
+// The conductor: takes node locks, validates requests, and hands accepted work to the worker pool.
+// Implements ConductorApi (what the API calls).
+import { config, type IngotConfig } from "../config.ts";
+import { deleteNodeRow, getNodeById, updateNode, type Dict, type NodeChanges, type NodeRecord } from "../db/nodes.ts";
+import { sql as processSql, type Sql } from "../db/sql.ts";
+import type { StepKind } from "../drivers/base.ts";
+import { UnsupportedDriverExtension } from "../drivers/base.ts";
+import { interfacesFor } from "../drivers/registry.ts";
+import {
+  Conflict, DriverError, Invalid, InvalidStateRequested, NodeInMaintenance, NodeNotFound, NodeProtected,
+} from "../errors.ts";
+import { publishNodeChange } from "../events.ts";
+import { recordHistory } from "../history.ts";
+import type { PowerTarget, ProvisionState, Verb } from "../states.ts";
+import {
+  DELETE_ALLOWED_STATES, isProvisionState, POWER_TARGETS, ProvisionState as S, UNSTABLE_STATES, VERBS, verbAllowedFrom,
+} from "../states.ts";
+import { assembleDeploySteps, validateUserSteps } from "../steps.ts";
+import {
+  adoptFlow, automatedStepsFor, cleanFlow, cleaningStartChanges, deployFlow, errorMessage, FAILURE_PREFIX, guarded,
+  inspectFlow, powerAction, rescueFlow, resumeStepsFlow, serviceFlow, tearDownFlow, unrescueFlow, verifyFlow,
+} from "./flows.ts";
+import { WorkerPool } from "./pool.ts";
+import { NodeTask, type LockOptions } from "./task.ts";
+import type {
+  Actor, BootDevice, ConductorApi, ConsoleInfo, Indicator, ProvisionParams, ValidationResult,
+} from "./types.ts";
+
+/** The interfaces GET /validate reports, in Ironic's order (core first). */
+export const VALIDATE_INTERFACES = [
+  "boot", "deploy", "management", "network", "power", "bios", "console", "firmware", "inspect", "raid", "rescue", "storage",
+] as const;
+
+const HOLD_KIND: Partial<Record<string, StepKind>> = {
+  [S.CLEANHOLD]: "clean", [S.DEPLOYHOLD]: "deploy", [S.SERVICEHOLD]: "service",
+};
+
+const ABORT_MESSAGE: Partial<Record<string, string>> = {
+  [S.CLEANWAIT]: "clean", [S.CLEANHOLD]: "clean", [S.DEPLOYWAIT]: "deploy", [S.DEPLOYHOLD]: "deploy",
+  [S.INSPECTWAIT]: "inspection", [S.RESCUEWAIT]: "rescue", [S.SERVICEWAIT]: "service", [S.SERVICEHOLD]: "service",
+};
+
+export interface ConductorOptions {
+  hostname?: string;
+  workers?: number;
+  /** Database to use (default: the process-wide sql()). */
+  sql?: Sql;
+}
+
+export class Conductor implements ConductorApi {
+  readonly hostname: string;
+  readonly pool: WorkerPool;
+  private readonly explicitSql?: Sql;
+
+  constructor(opts: ConductorOptions = {}, cfg: IngotConfig = config()) {
+    this.hostname = opts.hostname ?? cfg.conductorHostname;
+    this.pool = new WorkerPool(opts.workers ?? cfg.workers);
+    this.explicitSql = opts.sql;
+  }
+
+  db(): Promise<Sql> {
+    return this.explicitSql ? Promise.resolve(this.explicitSql) : processSql();
+  }
+
+  /** Locks a node for this conductor. API-facing calls fail fast (the client retries 409). */
+  async lock(nodeId: number, actor: Actor, opts: LockOptions = {}): Promise<NodeTask> {
+    return NodeTask.acquire(await this.db(), nodeId, this.hostname, actor, opts);
+  }
+
+  private async readNode(nodeId: number): Promise<NodeRecord> {
+    const node = await getNodeById(await this.db(), nodeId);
+    if (!node) throw new NodeNotFound(String(nodeId));
+    return node;
+  }
+
+  /** Runs `fn` holding the lock and releases it afterwards (synchronous operations). */
+  private async withLock<T>(nodeId: number, actor: Actor, fn: (task: NodeTask) => Promise<T>): Promise<T> {
+    const task = await this.lock(nodeId, actor);
+    try {
+      return await fn(task);
+    } finally {
+      await task.release();
+    }
+  }
+
+  /**
+   * Reserves a worker, runs `prepare` (synchronous state changes) and then `work` in the
+   * worker, which releases the lock when done. On any error before the work starts, the slot
+   * and lock are given back and the error is thrown to the caller.
+   */
+  private async startAsync(task: NodeTask, prepare: () => Promise<void>, work: () => Promise<void>): Promise<void> {
+    let slot;
+    try {
+      slot = this.pool.reserve();
+    } catch (err) {
+      await task.release();
+      throw err;
+    }
+    try {
+      await prepare();
+    } catch (err) {
+      slot.cancel();
+      await task.release();
+      throw err;
+    }
+    slot.start(work);
+  }
+
+  // ---- provisioning ----
+
+  async provision(nodeId: number, verb: Verb, params: ProvisionParams, actor: Actor, minor: number): Promise<void> {
+    const def = VERBS[verb];
+    if (!def) throw new InvalidStateRequested(String(verb), String(nodeId), "unknown");
+    const task = await this.lock(nodeId, actor);
+    try {
+      const node = task.node;
+      const state = node.provisionState as ProvisionState;
+      if ((verb === "active" || verb === "deploy" || verb === "rebuild" || verb === "clean") && node.maintenance) {
+        throw new NodeInMaintenance(verb, node.uuid);
+      }
+      if (!isProvisionState(state) || !verbAllowedFrom(verb, state, minor)) {
+        throw new InvalidStateRequested(verb, node.uuid, state);
+      }
+      if ((verb === "rebuild" || verb === "deleted" || verb === "undeploy") && node.protected) {
+        throw new NodeProtected(node.uuid);
+      }
+      if (verb === "provide" && node.retired) {
+        throw new Invalid(`The providing operation can't be performed on node ${node.uuid} because it is retired.`);
+      }
+      await this.dispatch(task, verb, params);
+    } catch (err) {
+      // Refused before any work was handed to a worker: give the lock back (idempotent).
+      await task.release();
+      throw err;
+    }
+  }
+
+  private async dispatch(task: NodeTask, verb: Verb, params: ProvisionParams): Promise<void> {
+    const node = task.node;
+    const state = node.provisionState;
+    const run = (prefix: string, flow: () => Promise<void>) => () => guarded(task, prefix, flow);
+    const syncOnly = async (fn: () => Promise<void>) => {
+      try {
+        await fn();
+      } finally {
+        await task.release();
+      }
+    };
+
+    switch (verb) {
+      case "manage":
+        if (state === S.ENROLL) {
+          return this.startAsync(task, async () => {
+            await task.transition("manage", { eventType: "verify", changes: { lastError: null } });
+          }, run("Verification", () => verifyFlow(task)));
+        }
+        // available / clean failed / inspect failed / adopt failed → manageable at once.
+        return syncOnly(async () => {
+          await task.transition("manage", { eventType: "provisioning" });
+        });
+
+      case "provide": {
+        const steps = automatedStepsFor(task);
+        return this.startAsync(task, async () => {
+          await task.transition("provide", { eventType: "provisioning", changes: cleaningStartChanges(task, steps) });
+        }, run("Cleaning", () => cleanFlow(task)));
+      }
+
+      case "clean": {
+        if (params.runbook !== undefined) throw new Invalid("Runbooks are not supported by this conductor yet.");
+        const steps = validateUserSteps(node, "clean", params.clean_steps ?? [], { disableRamdisk: params.disable_ramdisk });
+        if (steps.length === 0) throw new Invalid(`Cannot clean node ${node.uuid}: no clean steps were given.`);
+        return this.startAsync(task, async () => {
+          await task.transition("clean", {
+            eventType: "provisioning", target: S.MANAGEABLE,
+            changes: cleaningStartChanges(task, steps, params.disable_ramdisk === true),
+          });
+        }, run("Cleaning", () => cleanFlow(task)));
+      }
+
+      case "inspect":
+        return this.startAsync(task, async () => {
+          await interfacesFor(node).inspect.validate(task);
+          await task.transition("inspect", {
+            eventType: "introspection",
+            changes: { lastError: null, inspectionStartedAt: new Date(), inspectionFinishedAt: null },
+          });
+        }, run("Inspection", () => inspectFlow(task)));
+
+      case "active":
+      case "deploy":
+      case "rebuild": {
+        const ifaces = interfacesFor(node);
+        await ifaces.power.validate(task);
+        await ifaces.deploy.validate(task);
+        await ifaces.boot.validate(task);
+        const steps = await assembleDeploySteps(task.sql, node, params.deploy_steps ?? []);
+        return this.startAsync(task, async () => {
+          const instanceInfo = { ...node.instanceInfo };
+          if (params.configdrive !== undefined) instanceInfo.configdrive = params.configdrive;
+          const dii: Dict = { ...node.driverInternalInfo, deploy_steps: steps };
+          delete dii.deploy_step_index;
+          const changes: NodeChanges = { lastError: null, instanceInfo, driverInternalInfo: dii, deployStep: {} };
+          // Automatic lessee (reference §7.3): from instance_info.project_id when none is set.
+          const project = instanceInfo.project_id;
+          if (!node.lessee && typeof project === "string" && project) {
+            changes.lessee = project;
+            dii.automatic_lessee = true;
+          }
+          await task.transition(VERBS[verb].event, { eventType: "provisioning", changes });
+        }, run("Deployment", () => deployFlow(task)));
+      }
+
+      case "deleted":
+      case "undeploy":
+        return this.startAsync(task, async () => {
+          await task.transition("delete", { eventType: "unprovision", changes: { lastError: null } });
+        }, run("Tear down", () => tearDownFlow(task)));
+
+      case "rescue": {
+        const password = params.rescue_password;
+        if (typeof password !== "string" || password.trim() === "") {
+          throw new Invalid('A non-empty "rescue_password" is required when setting target provision state to rescue.');
+        }
+        await interfacesFor(node).rescue.validate(task);
+        return this.startAsync(task, async () => {
+          await task.transition("rescue", {
+            eventType: "provisioning",
+            changes: { lastError: null, instanceInfo: { ...node.instanceInfo, rescue_password: password } },
+          });
+        }, run("Rescue", () => rescueFlow(task)));
+      }
+
+      case "unrescue":
+        await interfacesFor(node).rescue.validate(task);
+        return this.startAsync(task, async () => {
+          await task.transition("unrescue", { eventType: "provisioning", changes: { lastError: null } });
+        }, run("Unrescue", () => unrescueFlow(task)));
+
+      case "adopt":
+        return this.startAsync(task, async () => {
+          await task.transition("adopt", { eventType: "adoption", changes: { lastError: null } });
+        }, run("Adoption", () => adoptFlow(task)));
+
+      case "service": {
+        if (params.runbook !== undefined) throw new Invalid("Runbooks are not supported by this conductor yet.");
+        const steps = validateUserSteps(node, "service", params.service_steps ?? [], { disableRamdisk: params.disable_ramdisk });
+        if (steps.length === 0) throw new Invalid(`Cannot service node ${node.uuid}: no service steps were given.`);
+        return this.startAsync(task, async () => {
+          const dii: Dict = { ...node.driverInternalInfo, service_steps: steps, servicing_disable_ramdisk: params.disable_ramdisk === true };
+          delete dii.service_step_index;
+          await task.transition("service", { eventType: "provisioning", changes: { lastError: null, driverInternalInfo: dii, serviceStep: {} } });
+        }, run("Servicing", () => serviceFlow(task)));
+      }
+
+      case "unhold": {
+        const kind = HOLD_KIND[state];
+        if (!kind) throw new InvalidStateRequested(verb, node.uuid, state);
+        return this.startAsync(task, async () => {
+          await task.transition("unhold", { eventType: "provisioning", changes: { lastError: null } });
+        }, run(FAILURE_PREFIX[kind === "clean" ? S.CLEANING : kind === "deploy" ? S.DEPLOYING : S.SERVICING], () => resumeStepsFlow(task, kind)));
+      }
+
+      case "abort":
+        return syncOnly(() => this.abort(task));
+    }
+  }
+
+  private async abort(task: NodeTask): Promise<void> {
+    const node = task.node;
+    const state = node.provisionState;
+    if (state === S.SERVICEFAIL) {
+      await task.transition("abort", { eventType: "provisioning", changes: { serviceStep: {} } });
+      return;
+    }
+    const what = ABORT_MESSAGE[state] ?? "current";
+    const step = { ...node.cleanStep, ...node.deployStep, ...node.serviceStep } as Record<string, unknown>;
+    const onStep = step.interface ? ` on step "${step.interface}.${step.step}"` : "";
+    const changes: NodeChanges = {
+      lastError: `By request, the ${what} operation was aborted for node ${node.uuid}${onStep}.`,
+      cleanStep: {}, deployStep: {}, serviceStep: {},
+    };
+    if (state === S.RESCUEWAIT) {
+      const instanceInfo = { ...node.instanceInfo };
+      delete instanceInfo.rescue_password;
+      changes.instanceInfo = instanceInfo;
+    }
+    await task.transition("abort", { eventType: state === S.INSPECTWAIT ? "introspection" : "provisioning", changes });
+  }
+
+  // ---- power, boot mode, console, maintenance ----
+
+  async setPowerState(nodeId: number, target: PowerTarget, timeoutSeconds: number | undefined, actor: Actor): Promise<void> {
+    if (!POWER_TARGETS[target]) throw new Invalid(`Invalid power target ${target}.`);
+    const task = await this.lock(nodeId, actor);
+    const node = task.node;
+    const fail = async (err: Error) => {
+      await task.release();
+      throw err;
+    };
+    if (node.provisionState === S.CLEANING || node.provisionState === S.CLEANWAIT) {
+      return fail(new Invalid(`Can not change power state of node ${node.uuid} while it is in state "${node.provisionState}".`));
+    }
+    if (node.disablePowerOff && POWER_TARGETS[target].result === "power off") {
+      return fail(new Conflict(`Node ${node.uuid} does not allow being powered off (disable_power_off is set).`));
+    }
+    const ifaces = interfacesFor(node);
+    try {
+      await ifaces.power.validate(task);
+    } catch (err) {
+      return fail(err as Error);
+    }
+    if (!ifaces.power.supportedPowerStates(task).includes(target)) {
+      return fail(new Invalid(`The requested power target "${target}" is not supported by the power interface of node ${node.uuid}.`));
+    }
+    await this.startAsync(task, async () => {
+      await task.update({ targetPowerState: POWER_TARGETS[target].result, lastError: null });
+    }, async () => {
+      try {
+        await powerAction(task, target, timeoutSeconds);
+      } catch {
+        // powerAction already recorded last_error and history.
+      } finally {
+        await task.release();
+      }
+    });
+  }
+
+  private async unstableGuard(task: NodeTask, what: string): Promise<void> {
+    if ((UNSTABLE_STATES as readonly string[]).includes(task.node.provisionState)) {
+      throw new Conflict(`The ${what} of node ${task.node.uuid} can not be changed while it is in state "${task.node.provisionState}".`);
+    }
+  }
+
+  async setBootMode(nodeId: number, mode: "uefi" | "bios", actor: Actor): Promise<void> {
+    const task = await this.lock(nodeId, actor);
+    const mgmt = interfacesFor(task.node).management;
+    await this.startAsync(task, async () => {
+      await this.unstableGuard(task, "boot mode");
+      if (!mgmt.setBootMode) throw new UnsupportedDriverExtension(task.node.driver, "set_boot_mode");
+    }, () => guardedSimple(task, `Setting boot mode to ${mode}`, async () => {
+      await mgmt.setBootMode!(task, mode);
+      await task.update({ bootMode: mode, lastError: null });
+      await task.history(`Boot mode set to "${mode}"`, "provisioning");
+    }));
+  }
+
+  async setSecureBoot(nodeId: number, enabled: boolean, actor: Actor): Promise<void> {
+    const task = await this.lock(nodeId, actor);
+    const mgmt = interfacesFor(task.node).management;
+    await this.startAsync(task, async () => {
+      await this.unstableGuard(task, "secure boot state");
+      if (!mgmt.setSecureBoot) throw new UnsupportedDriverExtension(task.node.driver, "set_secure_boot_state");
+    }, () => guardedSimple(task, `Setting secure boot to ${enabled}`, async () => {
+      await mgmt.setSecureBoot!(task, enabled);
+      await task.update({ secureBoot: enabled, lastError: null });
+      await task.history(`Secure boot ${enabled ? "enabled" : "disabled"}`, "provisioning");
+    }));
+  }
+
+  async setConsoleMode(nodeId: number, enabled: boolean, actor: Actor): Promise<void> {
+    const node = await this.readNode(nodeId);
+    const console_ = interfacesFor(node).console;
+    await console_.validate(NodeTask.shared(await this.db(), node, this.hostname, actor));
+    if (node.consoleEnabled === enabled) return; // already there: nothing to do
+    const task = await this.lock(nodeId, actor);
+    await this.startAsync(task, async () => undefined, async () => {
+      try {
+        if (enabled) await console_.startConsole(task);
+        else await console_.stopConsole(task);
+        await task.update({ consoleEnabled: enabled, lastError: null });
+        await task.history(`Console ${enabled ? "enabled" : "disabled"}`, "console");
+      } catch (err) {
+        const msg = `Failed to ${enabled ? "start" : "stop"} the console of node ${task.node.uuid}: ${errorMessage(err)}`;
+        await task.update({ lastError: msg }).catch(() => undefined);
+        await task.history(msg, "console", "ERROR").catch(() => undefined);
+      } finally {
+        await task.release();
+      }
+    });
+  }
+
+  async getConsole(nodeId: number): Promise<ConsoleInfo> {
+    const node = await this.readNode(nodeId);
+    const console_ = interfacesFor(node).console;
+    const shared = NodeTask.shared(await this.db(), node, this.hostname);
+    await console_.validate(shared);
+    if (!node.consoleEnabled) return { console_enabled: false, console_info: null };
+    return { console_enabled: true, console_info: await console_.getConsole(shared) };
+  }
+
+  /** Sets or clears maintenance without the lock (it is how operators rescue stuck nodes). */
+  async setMaintenance(nodeId: number, on: boolean, reason: string | null, actor: Actor): Promise<void> {
+    const db = await this.db();
+    const node = await this.readNode(nodeId);
+    const changes: NodeChanges = on
+      ? { maintenance: true, maintenanceReason: reason ?? null }
+      : { maintenance: false, maintenanceReason: null, fault: null };
+    const fresh = await updateNode(db, node.id, changes);
+    if (!fresh) throw new NodeNotFound(node.uuid);
+    publishNodeChange(fresh);
+    await recordHistory(db, fresh, {
+      event: on ? `Maintenance set${reason ? `: ${reason}` : ""}` : "Maintenance cleared",
+      eventType: "conductor", user: actor.user, project: actor.project, conductor: this.hostname,
+    });
+  }
+
+  // ---- management ----
+
+  async getBootDevice(nodeId: number): Promise<BootDevice> {
+    const node = await this.readNode(nodeId);
+    const task = NodeTask.shared(await this.db(), node, this.hostname);
+    const mgmt = interfacesFor(node).management;
+    await mgmt.validate(task);
+    return mgmt.getBootDevice(task);
+  }
+
+  async getSupportedBootDevices(nodeId: number): Promise<string[]> {
+    const node = await this.readNode(nodeId);
+    return interfacesFor(node).management.getSupportedBootDevices(NodeTask.shared(await this.db(), node, this.hostname));
+  }
+
+  async setBootDevice(nodeId: number, device: string, persistent: boolean, actor: Actor): Promise<void> {
+    await this.withLock(nodeId, actor, async (task) => {
+      const mgmt = interfacesFor(task.node).management;
+      await mgmt.validate(task);
+      const supported = await mgmt.getSupportedBootDevices(task);
+      if (!supported.includes(device)) throw new Invalid(`Invalid boot device ${device} specified.`);
+      await mgmt.setBootDevice(task, device, persistent);
+    });
+  }
+
+  async injectNmi(nodeId: number, actor: Actor): Promise<void> {
+    await this.withLock(nodeId, actor, async (task) => {
+      const mgmt = interfacesFor(task.node).management;
+      if (!mgmt.injectNmi) throw new UnsupportedDriverExtension(task.node.driver, "inject_nmi");
+      await mgmt.injectNmi(task);
+      await task.history("NMI injected", "provisioning");
+    });
+  }
+
+  async getIndicators(nodeId: number): Promise<Indicator[]> {
+    const node = await this.readNode(nodeId);
+    const mgmt = interfacesFor(node).management;
+    if (!mgmt.getIndicators) throw new UnsupportedDriverExtension(node.driver, "get_supported_indicators");
+    return mgmt.getIndicators(NodeTask.shared(await this.db(), node, this.hostname));
+  }
+
+  async getIndicatorState(nodeId: number, component: string, indicator: string): Promise<string> {
+    const node = await this.readNode(nodeId);
+    const mgmt = interfacesFor(node).management;
+    if (!mgmt.getIndicatorState) throw new UnsupportedDriverExtension(node.driver, "get_indicator_state");
+    return mgmt.getIndicatorState(NodeTask.shared(await this.db(), node, this.hostname), component, indicator);
+  }
+
+  async setIndicatorState(nodeId: number, component: string, indicator: string, state: string, actor: Actor): Promise<void> {
+    await this.withLock(nodeId, actor, async (task) => {
+      const mgmt = interfacesFor(task.node).management;
+      if (!mgmt.setIndicatorState) throw new UnsupportedDriverExtension(task.node.driver, "set_indicator_state");
+      await mgmt.setIndicatorState(task, component, indicator, state);
+    });
+  }
+
+  async validate(nodeId: number): Promise<Record<string, ValidationResult>> {
+    const node = await this.readNode(nodeId);
+    const ifaces = interfacesFor(node);
+    const task = NodeTask.shared(await this.db(), node, this.hostname);
+    const out: Record<string, ValidationResult> = {};
+    for (const kind of VALIDATE_INTERFACES) {
+      try {
+        await ifaces[kind].validate(task);
+        out[kind] = { result: true };
+      } catch (err) {
+        out[kind] = { result: false, reason: errorMessage(err) };
+      }
+    }
+    return out;
+  }
+
+  // ---- VIFs ----
+
+  async vifList(nodeId: number): Promise<{ id: string }[]> {
+    const node = await this.readNode(nodeId);
+    return interfacesFor(node).network.vifList(NodeTask.shared(await this.db(), node, this.hostname));
+  }
+
+  async vifAttach(nodeId: number, vif: { id: string; port_uuid?: string; portgroup_uuid?: string }, actor: Actor): Promise<void> {
+    await this.withLock(nodeId, actor, async (task) => {
+      const net = interfacesFor(task.node).network;
+      await net.validate(task);
+      await net.vifAttach(task, vif);
+      publishNodeChange(task.node);
+    });
+  }
+
+  async vifDetach(nodeId: number, vifId: string, actor: Actor): Promise<void> {
+    await this.withLock(nodeId, actor, async (task) => {
+      await interfacesFor(task.node).network.vifDetach(task, vifId);
+      publishNodeChange(task.node);
+    });
+  }
+
+  // ---- delete ----
+
+  async destroyNode(nodeId: number, actor: Actor): Promise<void> {
+    const task = await this.lock(nodeId, actor);
+    let deleted = false;
+    try {
+      const node = task.node;
+      if (node.protected) throw new NodeProtected(node.uuid);
+      if (!node.maintenance && !(DELETE_ALLOWED_STATES as readonly string[]).includes(node.provisionState)) {
+        const valid = `(${DELETE_ALLOWED_STATES.map((s) => `'${s}'`).join(", ")})`;
+        throw new Conflict(
+          `Can not delete node "${node.uuid}" while it is in provision state "${node.provisionState}". Valid provision states to perform deletion are: "${valid}", or set the node into maintenance mode`,
+        );
+      }
+      if (node.consoleEnabled) {
+        try {
+          await interfacesFor(node).console.stopConsole(task);
+        } catch (err) {
+          throw new DriverError(`Failed to stop the console of node ${node.uuid} before deleting it: ${errorMessage(err)}`);
+        }
+      }
+      await task.sql.tx(async (tx) => {
+        await tx.run(`DELETE FROM "Allocation" WHERE "nodeId" = ?`, [node.id]);
+        if (node.allocationId !== null) await tx.run(`DELETE FROM "Allocation" WHERE "id" = ?`, [node.allocationId]);
+        await tx.run(`DELETE FROM "Port" WHERE "nodeId" = ?`, [node.id]);
+        await tx.run(`DELETE FROM "Portgroup" WHERE "nodeId" = ?`, [node.id]);
+        await deleteNodeRow(tx, node.id); // traits, history, BIOS, inventory, volumes cascade
+      });
+      deleted = true;
+      publishNodeChange(node, { deleted: true, reservation: null });
+    } finally {
+      if (!deleted) await task.release();
+    }
+  }
+
+  // ---- vendor passthru ----
+
+  async vendorPassthruMethods(nodeId: number): Promise<Record<string, unknown>> {
+    const node = await this.readNode(nodeId);
+    const vendor = interfacesFor(node).vendor;
+    const out: Record<string, unknown> = {};
+    for (const [name, m] of Object.entries(vendor.methods)) {
+      out[name] = {
+        http_methods: m.httpMethods, async: m.async, description: m.description, attach: m.attach,
+        require_exclusive_lock: m.requireExclusiveLock,
+      };
+    }
+    return out;
+  }
+
+  async vendorPassthru(nodeId: number, method: string, httpMethod: string, body: unknown, actor: Actor): Promise<{ async: boolean; result: unknown }> {
+    const node = await this.readNode(nodeId);
+    const vendor = interfacesFor(node).vendor;
+    const db = await this.db();
+    await vendor.validate(NodeTask.shared(db, node, this.hostname, actor));
+    const m = Object.prototype.hasOwnProperty.call(vendor.methods, method) ? vendor.methods[method] : undefined;
+    if (!m) throw new Invalid(`No handler for method ${method}`);
+    if (!m.httpMethods.includes(httpMethod.toUpperCase())) throw new Invalid(`The method ${method} does not support HTTP ${httpMethod.toUpperCase()}`);
+    const args = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
+    m.validateArgs?.(NodeTask.shared(db, node, this.hostname, actor), args);
+    if (!m.requireExclusiveLock) {
+      const shared = NodeTask.shared(db, node, this.hostname, actor);
+      if (!m.async) return { async: false, result: await m.run(shared, httpMethod, args) };
+      const slot = this.pool.reserve();
+      slot.start(async () => {
+        await m.run(shared, httpMethod, args);
+      });
+      return { async: true, result: null };
+    }
+    const task = await this.lock(nodeId, actor);
+    if (!m.async) {
+      try {
+        return { async: false, result: await m.run(task, httpMethod, args) };
+      } finally {
+        await task.release();
+      }
+    }
+    await this.startAsync(task, async () => undefined, () => guardedSimple(task, `Vendor method ${method}`, async () => {
+      await m.run(task, httpMethod, args);
+    }));
+    return { async: true, result: null };
+  }
+}
+
+/** For non-provisioning async work: a failure sets last_error and history, the lock is released. */
+async function guardedSimple(task: NodeTask, what: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const msg = `${what} failed on node ${task.node.uuid}: ${errorMessage(err)}`;
+    await task.update({ lastError: msg }).catch(() => undefined);
+    await task.history(msg, "provisioning", "ERROR").catch(() => undefined);
+  } finally {
+    await task.release();
+  }
+}
+
+/** Steps currently stored for a node (used by the dashboard to show progress). */
+export function storedSteps(node: NodeRecord, kind: StepKind): unknown[] {
+  const steps = node.driverInternalInfo[`${kind}_steps`];
+  return Array.isArray(steps) ? steps : [];
+}
+

@@ -1,0 +1,324 @@
+// Provisioning flows: what happens in a worker after an accepted request. Interfaces do their
+// piece; the order of things, state changes, step bookkeeping and failure handling live here.
+import { config } from "../config.ts";
+import type { Dict, NodeChanges } from "../db/nodes.ts";
+import type { StepKind } from "../drivers/base.ts";
+import { sleep } from "../drivers/base.ts";
+import { interfacesFor } from "../drivers/registry.ts";
+import { DriverError } from "../errors.ts";
+import type { HistoryEventType } from "../history.ts";
+import type { PowerTarget } from "../states.ts";
+import { POWER_TARGETS, ProvisionState as S } from "../states.ts";
+import { automatedCleanSteps, findStepImpl, isReservedStep, type NodeStep, stepRecord } from "../steps.ts";
+import type { NodeTask } from "./task.ts";
+
+export const STEP_FIELD = { clean: "cleanStep", deploy: "deployStep", service: "serviceStep" } as const;
+export const stepsKey = (kind: StepKind) => `${kind}_steps`;
+export const indexKey = (kind: StepKind) => `${kind}_step_index`;
+
+/** driver_internal_info keys that belong to a deployment and go away on tear-down. */
+export const DEPLOY_INTERNAL_KEYS = [
+  "deploy_steps", "deploy_step_index", "agent_url", "agent_last_heartbeat", "agent_version", "is_whole_disk_image",
+  "root_uuid_or_disk_id", "deployment_reboot", "steps_validated", "automatic_lessee",
+];
+
+/** A failure while a step was executing (cleaning failures then also set maintenance). */
+export class StepFailure extends Error {
+  constructor(
+    readonly kind: StepKind,
+    readonly step: NodeStep,
+    readonly cause: unknown,
+    nodeUuid: string,
+  ) {
+    super(`${capitalize(kind)} step ${step.interface}.${step.step} failed on node ${nodeUuid}: ${errorMessage(cause)}`);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Runs a power target through the node's power interface and records the result. */
+export async function powerAction(task: NodeTask, target: PowerTarget, timeoutSeconds?: number): Promise<void> {
+  const result = POWER_TARGETS[target].result;
+  const before = task.node.powerState;
+  const started = Date.now();
+  if (task.node.targetPowerState !== result) await task.update({ targetPowerState: result });
+  try {
+    await interfacesFor(task.node).power.setPowerState(task, target, timeoutSeconds);
+  } catch (err) {
+    const msg = `Failed to change power state to "${target}" for node ${task.node.uuid}: ${errorMessage(err)}`;
+    await task.update({ targetPowerState: null, lastError: msg });
+    await task.history(msg, "transition", "ERROR");
+    throw new DriverError(msg);
+  }
+  await task.update({
+    powerState: result,
+    targetPowerState: null,
+    driverInternalInfo: { ...task.node.driverInternalInfo, last_power_state_change: new Date().toISOString() },
+  });
+  await task.history(
+    `Power state changed from "${before ?? "None"}" to "${result}" (target "${target}")`,
+    "transition", "INFO", (Date.now() - started) / 1000,
+  );
+}
+
+export type StepsOutcome = "done" | "hold" | "wait";
+
+/**
+ * Runs the steps stored in driver_internal_info.<kind>_steps, from the one after
+ * <kind>_step_index (or the first). Reserved steps are handled here.
+ */
+export async function runSteps(task: NodeTask, kind: StepKind): Promise<StepsOutcome> {
+  const steps = (task.node.driverInternalInfo[stepsKey(kind)] as NodeStep[] | null) ?? [];
+  const last = task.node.driverInternalInfo[indexKey(kind)];
+  const start = typeof last === "number" ? last + 1 : 0;
+  for (let i = start; i < steps.length; i++) {
+    const step = steps[i];
+    await task.update({
+      [STEP_FIELD[kind]]: stepRecord(step),
+      driverInternalInfo: { ...task.node.driverInternalInfo, [indexKey(kind)]: i },
+    } as NodeChanges);
+    try {
+      if (isReservedStep(step.step)) {
+        switch (step.step) {
+          case "hold":
+            await task.transition("hold", { eventType: "provisioning", note: `${kind} step ${step.interface}.hold` });
+            return "hold";
+          case "wait": {
+            const seconds = Math.min(Number(step.args?.seconds ?? 0) || 0, config().maxWaitStepSeconds);
+            await sleep(seconds * 1000);
+            break;
+          }
+          case "power_on":
+            await powerAction(task, "power on");
+            break;
+          case "power_off":
+            await powerAction(task, "power off");
+            break;
+          case "reboot":
+            await powerAction(task, "rebooting");
+            break;
+        }
+        continue;
+      }
+      const impl = findStepImpl(task.node, kind, step.interface, step.step);
+      if (!impl) throw new DriverError(`node does not support this ${kind} step`);
+      const outcome = await impl.run(task, (step.args ?? {}) as Dict);
+      if (outcome === "wait") {
+        await task.transition("wait", { eventType: "provisioning", note: `waiting for ${step.interface}.${step.step}` });
+        return "wait";
+      }
+    } catch (err) {
+      if (err instanceof StepFailure) throw err;
+      throw new StepFailure(kind, step, err, task.node.uuid);
+    }
+  }
+  return "done";
+}
+
+/** Clears step bookkeeping once all steps ran (Ironic leaves the lists as null). */
+async function finishSteps(task: NodeTask, kind: StepKind): Promise<void> {
+  const dii = { ...task.node.driverInternalInfo, [stepsKey(kind)]: null };
+  delete dii[indexKey(kind)];
+  await task.update({ [STEP_FIELD[kind]]: {}, driverInternalInfo: dii } as NodeChanges);
+}
+
+const EVENT_TYPE_FOR_STATE: Record<string, HistoryEventType> = {
+  [S.VERIFYING]: "verify",
+  [S.INSPECTING]: "introspection",
+  [S.INSPECTWAIT]: "introspection",
+  [S.ADOPTING]: "adoption",
+  [S.DELETING]: "unprovision",
+};
+
+/** Moves a failed operation's node to the table's failure state with last_error set. */
+export async function failNode(
+  task: NodeTask,
+  message: string,
+  opts: { stepWasExecuting?: boolean; eventType?: HistoryEventType } = {},
+): Promise<void> {
+  await task.refresh();
+  const state = task.node.provisionState;
+  const changes: NodeChanges = { lastError: message, cleanStep: {}, deployStep: {}, serviceStep: {}, targetPowerState: null };
+  const executing = opts.stepWasExecuting ?? (Object.keys(task.node.cleanStep).length > 0 || Object.keys(task.node.serviceStep).length > 0);
+  if (executing && (state === S.CLEANING || state === S.CLEANWAIT)) {
+    Object.assign(changes, { maintenance: true, maintenanceReason: message, fault: "clean failure" });
+  }
+  if (executing && (state === S.SERVICING || state === S.SERVICEWAIT)) {
+    Object.assign(changes, { maintenance: true, maintenanceReason: message, fault: "service failure" });
+  }
+  const eventType = opts.eventType ?? EVENT_TYPE_FOR_STATE[state] ?? "provisioning";
+  if (task.can("fail")) {
+    await task.transition("fail", { changes, eventType, severity: "ERROR", note: message });
+  } else {
+    await task.update(changes);
+    await task.history(message, eventType, "ERROR");
+  }
+}
+
+/** Runs a flow in the worker: failures go to failNode, the lock is always released. */
+export async function guarded(task: NodeTask, failurePrefix: string, flow: () => Promise<void>): Promise<void> {
+  try {
+    await flow();
+  } catch (err) {
+    const message = err instanceof StepFailure ? err.message : `${failurePrefix} failed on node ${task.node.uuid}: ${errorMessage(err)}`;
+    try {
+      await failNode(task, message, { stepWasExecuting: err instanceof StepFailure });
+    } catch (inner) {
+      console.error(`could not record failure of node ${task.node.uuid}:`, inner, "original:", err);
+    }
+  } finally {
+    await task.release();
+  }
+}
+
+// ---- flows (each starts with the node already in its transitional state) ----
+
+export async function verifyFlow(task: NodeTask): Promise<void> {
+  const ifaces = interfacesFor(task.node);
+  await ifaces.power.validate(task);
+  const power = await ifaces.power.getPowerState(task);
+  if (power !== task.node.powerState) await task.update({ powerState: power });
+  await ifaces.bios.cacheBiosSettings(task);
+  await task.transition("done", { eventType: "verify" });
+}
+
+/** Cleaning (automated or manual) from the stored steps; also resumes after unhold. */
+export async function cleanFlow(task: NodeTask): Promise<void> {
+  const manual = task.node.targetProvisionState === S.MANAGEABLE;
+  const ifaces = interfacesFor(task.node);
+  const steps = (task.node.driverInternalInfo.clean_steps as NodeStep[] | null) ?? [];
+  const fresh = typeof task.node.driverInternalInfo.clean_step_index !== "number";
+  const needsRamdisk = !task.node.driverInternalInfo.cleaning_disable_ramdisk && steps.some((s) => s.requires_ramdisk);
+  if (fresh && needsRamdisk) await ifaces.boot.prepareRamdisk(task);
+  const outcome = await runSteps(task, "clean");
+  if (outcome !== "done") return;
+  if (needsRamdisk) await ifaces.boot.cleanUpRamdisk(task);
+  await finishSteps(task, "clean");
+  await ifaces.bios.cacheBiosSettings(task);
+  // A retired node is not offered for scheduling again: it goes back to manageable.
+  if (manual || task.node.retired) await task.transition("manage", { eventType: "provisioning" });
+  else await task.transition("done", { eventType: "provisioning" });
+}
+
+export async function deployFlow(task: NodeTask): Promise<void> {
+  const ifaces = interfacesFor(task.node);
+  if (typeof task.node.driverInternalInfo.deploy_step_index !== "number") {
+    await ifaces.deploy.prepare(task);
+    await ifaces.storage.attachVolumes(task);
+  }
+  const outcome = await runSteps(task, "deploy");
+  if (outcome !== "done") return;
+  await ifaces.boot.prepareInstance(task);
+  await finishSteps(task, "deploy");
+  await task.transition("done", { eventType: "provisioning" });
+}
+
+export async function serviceFlow(task: NodeTask): Promise<void> {
+  const outcome = await runSteps(task, "service");
+  if (outcome !== "done") return;
+  await finishSteps(task, "service");
+  await task.transition("done", { eventType: "provisioning" });
+}
+
+/** Tear-down: undo the deployment, forget the instance, then automated cleaning. */
+export async function tearDownFlow(task: NodeTask): Promise<void> {
+  const ifaces = interfacesFor(task.node);
+  await ifaces.deploy.tearDown(task);
+  await ifaces.storage.detachVolumes(task);
+  for (const vif of await ifaces.network.vifList(task)) await ifaces.network.vifDetach(task, vif.id);
+  await ifaces.boot.cleanUpInstance(task);
+  await ifaces.deploy.cleanUp(task);
+
+  const dii: Dict = { ...task.node.driverInternalInfo };
+  const automaticLessee = dii.automatic_lessee === true;
+  for (const k of DEPLOY_INTERNAL_KEYS) delete dii[k];
+  dii.deploy_steps = null;
+  const changes: NodeChanges = {
+    instanceInfo: {}, instanceUuid: null, instanceName: null, deployStep: {}, driverInternalInfo: dii, allocationId: null,
+  };
+  if (automaticLessee) changes.lessee = null;
+  await task.sql.run(`DELETE FROM "Allocation" WHERE "nodeId" = ?`, [task.node.id]);
+  if (task.node.allocationId !== null) await task.sql.run(`DELETE FROM "Allocation" WHERE "id" = ?`, [task.node.allocationId]);
+  await task.update(changes);
+
+  await task.transition("clean", { eventType: "unprovision", changes: cleaningStartChanges(task, automatedStepsFor(task)) });
+  await cleanFlow(task);
+}
+
+/** Automated clean steps, or none when automated cleaning is off for this node. */
+export function automatedStepsFor(task: NodeTask): NodeStep[] {
+  const node = task.node;
+  const skip = node.automatedClean === false || (node.automatedClean !== true && !config().automatedClean);
+  return skip ? [] : automatedCleanSteps(node);
+}
+
+/** driver_internal_info for starting a cleaning run with `steps`. */
+export function cleaningStartChanges(task: NodeTask, steps: NodeStep[], disableRamdisk = false): NodeChanges {
+  const dii: Dict = { ...task.node.driverInternalInfo, clean_steps: steps, cleaning_disable_ramdisk: disableRamdisk };
+  delete dii.clean_step_index;
+  return { driverInternalInfo: dii, cleanStep: {}, lastError: null };
+}
+
+export async function inspectFlow(task: NodeTask): Promise<void> {
+  const ifaces = interfacesFor(task.node);
+  await ifaces.inspect.validate(task);
+  const outcome = await ifaces.inspect.inspectHardware(task);
+  if (outcome === "wait") {
+    await task.transition("wait", { eventType: "introspection" });
+    return;
+  }
+  await task.transition("done", {
+    eventType: "introspection",
+    changes: { inspectionFinishedAt: new Date(), inspectionStartedAt: null },
+  });
+}
+
+export async function rescueFlow(task: NodeTask): Promise<void> {
+  const ifaces = interfacesFor(task.node);
+  await ifaces.rescue.validate(task);
+  const outcome = await ifaces.rescue.rescue(task);
+  if (outcome === "wait") await task.transition("wait", { eventType: "provisioning" });
+  else await task.transition("done", { eventType: "provisioning" });
+}
+
+export async function unrescueFlow(task: NodeTask): Promise<void> {
+  const ifaces = interfacesFor(task.node);
+  await ifaces.rescue.unrescue(task);
+  const instanceInfo = { ...task.node.instanceInfo };
+  delete instanceInfo.rescue_password;
+  delete instanceInfo.hashed_rescue_password;
+  await task.transition("done", { eventType: "provisioning", changes: { instanceInfo } });
+}
+
+export async function adoptFlow(task: NodeTask): Promise<void> {
+  const ifaces = interfacesFor(task.node);
+  await ifaces.boot.validate(task);
+  await ifaces.deploy.takeOver(task);
+  await task.transition("done", { eventType: "adoption" });
+}
+
+/** After unhold (node now in a *wait state): resume into the running state and continue its steps. */
+export async function resumeStepsFlow(task: NodeTask, kind: StepKind): Promise<void> {
+  await task.transition("resume", { eventType: "provisioning" });
+  if (kind === "clean") await cleanFlow(task);
+  else if (kind === "deploy") await deployFlow(task);
+  else await serviceFlow(task);
+}
+
+export const FAILURE_PREFIX: Record<string, string> = {
+  [S.VERIFYING]: "Verification",
+  [S.CLEANING]: "Cleaning",
+  [S.DEPLOYING]: "Deployment",
+  [S.DELETING]: "Tear down",
+  [S.INSPECTING]: "Inspection",
+  [S.RESCUING]: "Rescue",
+  [S.UNRESCUING]: "Unrescue",
+  [S.ADOPTING]: "Adoption",
+  [S.SERVICING]: "Servicing",
+};

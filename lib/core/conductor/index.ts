@@ -1,0 +1,99 @@
+// The process's conductor: getConductor() for the API, startConductor()/stopConductor() for the
+// server. Start registers the Conductor row, recovers from a previous run and starts periodic tasks.
+import { config } from "../config.ts";
+import { hardwareTypeNames } from "../drivers/registry.ts";
+import { liveEvents } from "../events.ts";
+import { resetHashRing } from "../hashring.ts";
+import { Conductor, type ConductorOptions } from "./conductor.ts";
+import { PeriodicTasks } from "./periodic.ts";
+import { recoverOnStart } from "./recovery.ts";
+
+export { Conductor, VALIDATE_INTERFACES } from "./conductor.ts";
+export type { ConductorOptions } from "./conductor.ts";
+export { PeriodicTasks } from "./periodic.ts";
+export { NodeTask, SYSTEM_ACTOR } from "./task.ts";
+export type * from "./types.ts";
+
+export interface RunningConductor extends Conductor {
+  periodic: PeriodicTasks;
+}
+
+interface ConductorGlobal {
+  conductor?: RunningConductor;
+  started?: boolean;
+}
+const g = globalThis as unknown as { ingotConductor?: ConductorGlobal };
+const state = (): ConductorGlobal => (g.ingotConductor ??= {});
+
+function create(opts: ConductorOptions = {}): RunningConductor {
+  const c = new Conductor(opts) as RunningConductor;
+  c.periodic = new PeriodicTasks(c);
+  return c;
+}
+
+/** The process-wide conductor (created on first use; not started). */
+export function getConductor(): RunningConductor {
+  const s = state();
+  if (!s.conductor) s.conductor = create();
+  return s.conductor;
+}
+
+export interface StartOptions extends ConductorOptions {
+  /** Start the periodic timers (default true; tests call runPeriodicTasksOnce instead). */
+  periodic?: boolean;
+}
+
+/** Registers this conductor, recovers, and starts the periodic tasks. Idempotent. */
+export async function startConductor(opts: StartOptions = {}): Promise<RunningConductor> {
+  const s = state();
+  if (s.started && s.conductor) return s.conductor;
+  const { periodic = true, ...conductorOpts } = opts;
+  if (!s.conductor || Object.keys(conductorOpts).length) s.conductor = create(conductorOpts);
+  const c = s.conductor;
+  await registerConductor(c);
+  await recoverOnStart(c, c.periodic);
+  if (periodic) c.periodic.start();
+  s.started = true;
+  return c;
+}
+
+/** Stops timers, waits for running work, and marks this conductor offline. */
+export async function stopConductor(): Promise<void> {
+  const s = state();
+  const c = s.conductor;
+  if (!c) return;
+  await c.periodic.stop();
+  await c.pool.drain();
+  if (s.started) {
+    const db = await c.db();
+    await db.run(`UPDATE "Conductor" SET "online" = ?, "updatedAt" = ? WHERE "hostname" = ?`, [false, new Date(), c.hostname]);
+    liveEvents().publish({ type: "conductor", hostname: c.hostname, online: false, at: new Date().toISOString() });
+  }
+  resetHashRing();
+  s.started = false;
+  s.conductor = undefined;
+}
+
+/** Runs every periodic task once (tests, or an operator "sync now"). */
+export async function runPeriodicTasksOnce(): Promise<void> {
+  await getConductor().periodic.runOnce();
+}
+
+async function registerConductor(c: Conductor): Promise<void> {
+  const db = await c.db();
+  const now = new Date();
+  const drivers = JSON.stringify(hardwareTypeNames());
+  const group = config().conductorGroup;
+  const updated = await db.run(
+    `UPDATE "Conductor" SET "online" = ?, "conductorGroup" = ?, "drivers" = ?, "updatedAt" = ? WHERE "hostname" = ?`,
+    [true, group, drivers, now, c.hostname],
+  );
+  if (!updated) {
+    await db.run(
+      `INSERT INTO "Conductor" ("hostname", "conductorGroup", "online", "drivers", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?)`,
+      [c.hostname, group, true, drivers, now, now],
+    );
+  }
+  resetHashRing();
+  liveEvents().publish({ type: "conductor", hostname: c.hostname, online: true, at: now.toISOString() });
+}

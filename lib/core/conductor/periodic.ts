@@ -1,0 +1,243 @@
+// Periodic conductor work (reference §8): heartbeat, power-state sync and power-failure recovery,
+// callback timeouts, and taking over nodes locked by dead conductors. Each tick handles a bounded
+// batch, skips nodes someone else has locked, and logs (never throws) errors.
+import { config } from "../config.ts";
+import { listNodes, type NodeRecord } from "../db/nodes.ts";
+import { interfacesFor, hardwareTypeNames } from "../drivers/registry.ts";
+import { publishNodeChange } from "../events.ts";
+import { aliveConductors, conductorFor } from "../hashring.ts";
+import { recordHistory } from "../history.ts";
+import { CALLBACK_TIMEOUT_STATES, ProvisionState as S, STUCK_STATES_TREATED_AS_FAIL } from "../states.ts";
+import type { Conductor } from "./conductor.ts";
+import { errorMessage, failNode } from "./flows.ts";
+import { SYSTEM_ACTOR, type NodeTask } from "./task.ts";
+
+/** Nodes handled per task per tick, so one tick stays short. */
+export const PERIODIC_BATCH = 500;
+
+const POWER_SYNC_SKIP_STATES: readonly string[] = [S.DEPLOYWAIT, S.CLEANWAIT, S.ENROLL, S.ADOPTFAIL];
+
+export class PeriodicTasks {
+  /** Consecutive failed power reads per node id. */
+  readonly powerFailures = new Map<number, number>();
+  private timers: NodeJS.Timeout[] = [];
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(private readonly conductor: Conductor) {}
+
+  private get host(): string {
+    return this.conductor.hostname;
+  }
+
+  /** Whether this conductor owns the node on the hash ring (or nobody alive does). */
+  private async owns(node: NodeRecord): Promise<boolean> {
+    const owner = await conductorFor(await this.conductor.db(), node);
+    return owner === null || owner === this.host;
+  }
+
+  private async tryLock(node: NodeRecord): Promise<NodeTask | null> {
+    try {
+      return await this.conductor.lock(node.id, SYSTEM_ACTOR);
+    } catch {
+      return null; // busy or gone: next tick
+    }
+  }
+
+  async heartbeat(): Promise<void> {
+    const db = await this.conductor.db();
+    await db.run(`UPDATE "Conductor" SET "updatedAt" = ?, "online" = ? WHERE "hostname" = ?`, [new Date(), true, this.host]);
+  }
+
+  async syncPowerStates(): Promise<void> {
+    const db = await this.conductor.db();
+    const nodes = await listNodes(db, {
+      filter: { maintenance: false, reserved: false, includeChildren: true },
+      limit: PERIODIC_BATCH, sortKey: "updated_at", withoutTraits: true,
+    });
+    const enabled = hardwareTypeNames();
+    for (const candidate of nodes) {
+      if (POWER_SYNC_SKIP_STATES.includes(candidate.provisionState) || !enabled.includes(candidate.driver)) continue;
+      if (!(await this.owns(candidate))) continue;
+      const task = await this.tryLock(candidate);
+      if (!task) continue;
+      try {
+        const node = task.node;
+        if (node.maintenance || POWER_SYNC_SKIP_STATES.includes(node.provisionState)) continue;
+        let actual: string | null;
+        try {
+          actual = await interfacesFor(node).power.getPowerState(task);
+        } catch (err) {
+          await this.powerReadFailed(task, err);
+          continue;
+        }
+        this.powerFailures.delete(node.id);
+        if (actual === node.powerState || actual === null) continue;
+        await task.update({ powerState: actual });
+        await task.history(
+          node.powerState === null
+            ? `Power state "${actual}" recorded from the BMC`
+            : `Power state changed out of band from "${node.powerState}" to "${actual}"; database updated`,
+          "monitoring", node.powerState === null ? "INFO" : "WARNING",
+        );
+      } catch (err) {
+        console.error(`power sync of node ${candidate.uuid} failed:`, err);
+      } finally {
+        await task.release();
+      }
+    }
+  }
+
+  private async powerReadFailed(task: NodeTask, err: unknown): Promise<void> {
+    const node = task.node;
+    const count = (this.powerFailures.get(node.id) ?? 0) + 1;
+    this.powerFailures.set(node.id, count);
+    const max = config().powerSyncMaxRetries;
+    if (count < max) return;
+    this.powerFailures.delete(node.id);
+    const reason = `Power state sync failed ${count} times in a row for node ${node.uuid}: ${errorMessage(err)}`;
+    await task.update({ maintenance: true, maintenanceReason: reason, fault: "power failure", lastError: reason });
+    await task.history(`${reason}. Node put into maintenance (fault "power failure")`, "monitoring", "ERROR");
+  }
+
+  /** Nodes put into maintenance by power sync come back once their BMC answers. */
+  async recoverPowerFailures(): Promise<void> {
+    const db = await this.conductor.db();
+    const nodes = await listNodes(db, {
+      filter: { maintenance: true, fault: "power failure", reserved: false, includeChildren: true },
+      limit: PERIODIC_BATCH, withoutTraits: true,
+    });
+    for (const candidate of nodes) {
+      if (!hardwareTypeNames().includes(candidate.driver) || !(await this.owns(candidate))) continue;
+      const task = await this.tryLock(candidate);
+      if (!task) continue;
+      try {
+        if (task.node.fault !== "power failure") continue;
+        let actual: string | null;
+        try {
+          actual = await interfacesFor(task.node).power.getPowerState(task);
+        } catch {
+          continue; // still failing
+        }
+        await task.update({ maintenance: false, maintenanceReason: null, fault: null, powerState: actual ?? task.node.powerState });
+        await task.history("The BMC answers again; maintenance and fault \"power failure\" cleared", "monitoring");
+      } catch (err) {
+        console.error(`power failure recovery of node ${candidate.uuid} failed:`, err);
+      } finally {
+        await task.release();
+      }
+    }
+  }
+
+  async checkCallbackTimeouts(): Promise<void> {
+    const db = await this.conductor.db();
+    const cutoff = Date.now() - config().callbackTimeoutSeconds * 1000;
+    const nodes = await listNodes(db, {
+      filter: { provisionState: [...CALLBACK_TIMEOUT_STATES], reserved: false, maintenance: false, includeChildren: true },
+      limit: PERIODIC_BATCH, sortKey: "provision_updated_at", withoutTraits: true,
+    });
+    for (const candidate of nodes) {
+      const since = candidate.provisionUpdatedAt ?? candidate.createdAt;
+      if (since.getTime() > cutoff || !(await this.owns(candidate))) continue;
+      const task = await this.tryLock(candidate);
+      if (!task) continue;
+      try {
+        const node = task.node;
+        if (!(CALLBACK_TIMEOUT_STATES as readonly string[]).includes(node.provisionState)) continue;
+        if ((node.provisionUpdatedAt ?? node.createdAt).getTime() > cutoff) continue;
+        await failNode(task, `Timeout reached while waiting for callback for node ${node.uuid}`);
+      } catch (err) {
+        console.error(`callback timeout handling of node ${candidate.uuid} failed:`, err);
+      } finally {
+        await task.release();
+      }
+    }
+  }
+
+  /** Takes over nodes locked by conductors that are no longer alive. */
+  async checkOrphanNodes(): Promise<void> {
+    const db = await this.conductor.db();
+    const alive = new Set((await aliveConductors(db)).map((c) => c.hostname));
+    alive.add(this.host);
+    const locked = await listNodes(db, { filter: { reserved: true, includeChildren: true }, limit: PERIODIC_BATCH, withoutTraits: true });
+    for (const node of locked) {
+      const owner = node.reservation!;
+      if (alive.has(owner)) continue;
+      const released = await db.run(
+        `UPDATE "Node" SET "reservation" = NULL, "targetPowerState" = NULL WHERE "id" = ? AND "reservation" = ?`,
+        [node.id, owner],
+      );
+      if (!released) continue;
+      await recordHistory(db, node, {
+        event: `Lock held by conductor ${owner}, which is no longer alive, was released by ${this.host}`,
+        eventType: "takeover", severity: "WARNING", conductor: this.host,
+      });
+      const task = await this.tryLock(node);
+      if (!task) continue;
+      try {
+        publishNodeChange(task.node);
+        if ((STUCK_STATES_TREATED_AS_FAIL as readonly string[]).includes(task.node.provisionState)) {
+          await failNode(
+            task,
+            `Conductor ${owner} stopped while the node was in state "${task.node.provisionState}"; the operation did not complete`,
+            { eventType: "takeover" },
+          );
+        }
+      } catch (err) {
+        console.error(`take-over of node ${node.uuid} failed:`, err);
+      } finally {
+        await task.release();
+      }
+    }
+  }
+
+  /** One round of every task, in order (tests; also what the timers run). */
+  async runOnce(): Promise<void> {
+    for (const job of [
+      () => this.heartbeat(), () => this.checkOrphanNodes(), () => this.syncPowerStates(),
+      () => this.recoverPowerFailures(), () => this.checkCallbackTimeouts(),
+    ]) {
+      try {
+        await job();
+      } catch (err) {
+        console.error("periodic task failed:", err);
+      }
+    }
+  }
+
+  start(): void {
+    const cfg = config();
+    this.every(cfg.heartbeatIntervalSeconds, () => this.heartbeat());
+    this.every(cfg.powerSyncIntervalSeconds, async () => {
+      await this.syncPowerStates();
+      await this.recoverPowerFailures();
+    });
+    this.every(cfg.provisionCheckIntervalSeconds, async () => {
+      await this.checkOrphanNodes();
+      await this.checkCallbackTimeouts();
+    });
+  }
+
+  private every(seconds: number, job: () => Promise<void>): void {
+    if (!(seconds > 0)) return;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return; // a slow tick is not stacked
+      busy = true;
+      const p = job()
+        .catch((err) => console.error("periodic task failed:", err))
+        .finally(() => {
+          busy = false;
+          this.running.delete(p);
+        });
+      this.running.add(p);
+    }, seconds * 1000);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await Promise.allSettled([...this.running]);
+  }
+}

@@ -1,0 +1,75 @@
+// Conductor settings, read from the environment once. Tests may override with setConfig().
+import { hostname } from "node:os";
+
+export interface IngotConfig {
+  conductorHostname: string;
+  conductorGroup: string;
+  /** Size of the conductor's worker pool (concurrent async operations). */
+  workers: number;
+  heartbeatIntervalSeconds: number;
+  /** A conductor whose heartbeat is older than this is considered dead. */
+  heartbeatTimeoutSeconds: number;
+  powerSyncIntervalSeconds: number;
+  /** Consecutive failed power reads before the node goes into maintenance (fault "power failure"). */
+  powerSyncMaxRetries: number;
+  /** Timeout for every *wait state (deploy/clean/inspect/rescue/service). */
+  callbackTimeoutSeconds: number;
+  /** How often the callback-timeout and orphan checks run. */
+  provisionCheckIntervalSeconds: number;
+  enabledHardwareTypes: string[];
+  automatedClean: boolean;
+  /** Upper bound for the reserved `wait` step. */
+  maxWaitStepSeconds: number;
+  /** How long the hash ring is cached. */
+  hashRingTtlSeconds: number;
+}
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+function envBool(name: string, fallback: boolean): boolean {
+  const raw = process.env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  return ["1", "true", "yes", "on"].includes(raw);
+}
+
+function envList(name: string, fallback: string[]): string[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  return raw.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+export function loadConfig(): IngotConfig {
+  return {
+    conductorHostname: process.env.INGOT_CONDUCTOR_HOSTNAME?.trim() || hostname(),
+    conductorGroup: (process.env.INGOT_CONDUCTOR_GROUP ?? "").trim().toLowerCase(),
+    workers: Math.max(1, envInt("INGOT_WORKERS", 100)),
+    heartbeatIntervalSeconds: envInt("INGOT_HEARTBEAT_INTERVAL", 10),
+    heartbeatTimeoutSeconds: envInt("INGOT_HEARTBEAT_TIMEOUT", 60),
+    powerSyncIntervalSeconds: envInt("INGOT_POWER_SYNC_INTERVAL", 60),
+    powerSyncMaxRetries: envInt("INGOT_POWER_SYNC_MAX_RETRIES", 3),
+    callbackTimeoutSeconds: envInt("INGOT_CALLBACK_TIMEOUT", 1800),
+    provisionCheckIntervalSeconds: envInt("INGOT_PROVISION_CHECK_INTERVAL", 60),
+    enabledHardwareTypes: envList("INGOT_ENABLED_HARDWARE_TYPES", ["fake-hardware"]),
+    automatedClean: envBool("INGOT_AUTOMATED_CLEAN", true),
+    maxWaitStepSeconds: envInt("INGOT_MAX_WAIT_STEP_SECONDS", 30),
+    hashRingTtlSeconds: envInt("INGOT_HASH_RING_TTL", 15),
+  };
+}
+
+let current: IngotConfig | null = null;
+
+export function config(): IngotConfig {
+  if (!current) current = loadConfig();
+  return current;
+}
+
+/** Overrides settings (tests); pass nothing to re-read the environment on next use. */
+export function setConfig(overrides?: Partial<IngotConfig>): IngotConfig {
+  current = overrides ? { ...(current ?? loadConfig()), ...overrides } : null;
+  return config();
+}

@@ -1,0 +1,199 @@
+// Driver interfaces (reference §10): a hardware type composes one implementation per interface
+// kind. Implementations only do their piece; the conductor orchestrates flows, locking and state.
+import type { Dict, InterfaceName, NodeChanges, NodeRecord } from "../db/nodes.ts";
+import type { Sql } from "../db/sql.ts";
+import type { PowerTarget } from "../states.ts";
+import { Invalid } from "../errors.ts";
+
+export type { InterfaceName } from "../db/nodes.ts";
+export { INTERFACE_NAMES } from "../db/nodes.ts";
+
+/** What an interface sees of the running operation. `node` is kept current by update(). */
+export interface DriverTask {
+  readonly sql: Sql;
+  node: NodeRecord;
+  /** Hostname of the conductor running the task. */
+  readonly conductor: string;
+  /** Writes node columns and refreshes task.node. */
+  update(changes: NodeChanges): Promise<NodeRecord>;
+}
+
+export type StepKind = "clean" | "deploy" | "service";
+
+export interface ArgInfo {
+  description: string;
+  required: boolean;
+  type?: string;
+  allowed_values?: unknown[];
+}
+export type ArgsInfo = Record<string, ArgInfo>;
+
+/** Returned by a step that does not finish synchronously. */
+export type StepOutcome = void | "wait";
+
+export interface StepDecl {
+  step: string;
+  /** Priority per step kind the step is offered as; absent kinds do not offer it. */
+  priorities: Partial<Record<StepKind, number>>;
+  abortable?: boolean;
+  argsinfo?: ArgsInfo | null;
+  requiresRamdisk?: boolean;
+  run(task: DriverTask, args: Dict): Promise<StepOutcome>;
+}
+
+export interface BaseInterface {
+  readonly kind: InterfaceName;
+  readonly name: string;
+  /** Throws (Invalid/DriverError) when the node's settings cannot work with this interface. */
+  validate(task: DriverTask): Promise<void>;
+  /** driver_info keys this interface reads: name → description. */
+  readonly properties?: Record<string, string>;
+  readonly steps?: StepDecl[];
+}
+
+export interface PowerInterface extends BaseInterface {
+  readonly kind: "power";
+  getPowerState(task: DriverTask): Promise<string | null>;
+  /** Carries out a power target; the conductor records the resulting power_state. */
+  setPowerState(task: DriverTask, target: PowerTarget, timeoutSeconds?: number): Promise<void>;
+  supportedPowerStates(task: DriverTask): PowerTarget[];
+}
+
+export interface IndicatorDef {
+  name: string;
+  component: string;
+  readonly: boolean;
+  states: string[];
+}
+
+export interface ManagementInterface extends BaseInterface {
+  readonly kind: "management";
+  getSupportedBootDevices(task: DriverTask): Promise<string[]>;
+  getBootDevice(task: DriverTask): Promise<{ boot_device: string | null; persistent: boolean | null }>;
+  setBootDevice(task: DriverTask, device: string, persistent: boolean): Promise<void>;
+  injectNmi?(task: DriverTask): Promise<void>;
+  getIndicators?(task: DriverTask): Promise<IndicatorDef[]>;
+  getIndicatorState?(task: DriverTask, component: string, indicator: string): Promise<string>;
+  setIndicatorState?(task: DriverTask, component: string, indicator: string, state: string): Promise<void>;
+  setBootMode?(task: DriverTask, mode: "uefi" | "bios"): Promise<void>;
+  setSecureBoot?(task: DriverTask, enabled: boolean): Promise<void>;
+}
+
+export interface BootInterface extends BaseInterface {
+  readonly kind: "boot";
+  prepareRamdisk(task: DriverTask): Promise<void>;
+  cleanUpRamdisk(task: DriverTask): Promise<void>;
+  prepareInstance(task: DriverTask): Promise<void>;
+  cleanUpInstance(task: DriverTask): Promise<void>;
+}
+
+export interface DeployInterface extends BaseInterface {
+  readonly kind: "deploy";
+  prepare(task: DriverTask): Promise<void>;
+  /** Undoes a deployment; the conductor then cleans the node. */
+  tearDown(task: DriverTask): Promise<void>;
+  cleanUp(task: DriverTask): Promise<void>;
+  takeOver(task: DriverTask): Promise<void>;
+}
+
+export interface BiosInterface extends BaseInterface {
+  readonly kind: "bios";
+  applyConfiguration(task: DriverTask, settings: { name: string; value: unknown }[]): Promise<void>;
+  factoryReset(task: DriverTask): Promise<void>;
+  cacheBiosSettings(task: DriverTask): Promise<void>;
+}
+
+export interface RaidInterface extends BaseInterface {
+  readonly kind: "raid";
+  createConfiguration(task: DriverTask): Promise<void>;
+  deleteConfiguration(task: DriverTask): Promise<void>;
+}
+
+export interface ConsoleInterface extends BaseInterface {
+  readonly kind: "console";
+  startConsole(task: DriverTask): Promise<void>;
+  stopConsole(task: DriverTask): Promise<void>;
+  getConsole(task: DriverTask): Promise<Record<string, unknown>>;
+}
+
+export interface InspectInterface extends BaseInterface {
+  readonly kind: "inspect";
+  /** Resolves "done" when inspection finished synchronously, "wait" when a callback will follow. */
+  inspectHardware(task: DriverTask): Promise<"done" | "wait">;
+}
+
+export interface RescueInterface extends BaseInterface {
+  readonly kind: "rescue";
+  rescue(task: DriverTask): Promise<"done" | "wait">;
+  unrescue(task: DriverTask): Promise<void>;
+}
+
+export interface VendorMethod {
+  httpMethods: string[];
+  async: boolean;
+  description: string;
+  attach: boolean;
+  requireExclusiveLock: boolean;
+  /** Checks the arguments before the call is accepted (throws Invalid). */
+  validateArgs?(task: DriverTask, body: Dict): void;
+  run(task: DriverTask, httpMethod: string, body: Dict): Promise<unknown>;
+}
+
+export interface VendorInterface extends BaseInterface {
+  readonly kind: "vendor";
+  readonly methods: Record<string, VendorMethod>;
+}
+
+export interface NetworkInterface extends BaseInterface {
+  readonly kind: "network";
+  vifList(task: DriverTask): Promise<{ id: string }[]>;
+  vifAttach(task: DriverTask, vif: { id: string; port_uuid?: string; portgroup_uuid?: string }): Promise<void>;
+  vifDetach(task: DriverTask, vifId: string): Promise<void>;
+}
+
+export interface StorageInterface extends BaseInterface {
+  readonly kind: "storage";
+  attachVolumes(task: DriverTask): Promise<void>;
+  detachVolumes(task: DriverTask): Promise<void>;
+  shouldWriteImage(task: DriverTask): boolean;
+}
+
+export interface FirmwareInterface extends BaseInterface {
+  readonly kind: "firmware";
+  update(task: DriverTask, settings: Dict[]): Promise<void>;
+}
+
+export interface InterfaceTypes {
+  bios: BiosInterface;
+  boot: BootInterface;
+  console: ConsoleInterface;
+  deploy: DeployInterface;
+  firmware: FirmwareInterface;
+  inspect: InspectInterface;
+  management: ManagementInterface;
+  network: NetworkInterface;
+  power: PowerInterface;
+  raid: RaidInterface;
+  rescue: RescueInterface;
+  storage: StorageInterface;
+  vendor: VendorInterface;
+}
+
+export type NodeInterfaces = { [K in InterfaceName]: InterfaceTypes[K] };
+
+/** A hardware type: which implementations it supports per kind (first = default). */
+export interface HardwareType {
+  name: string;
+  supported: { [K in InterfaceName]: string[] };
+  /** Extra driver properties (name → description) beyond those of its interfaces. */
+  properties?: Record<string, string>;
+}
+
+/** Raised by optional-interface placeholders (no-bios, no-console, ...). */
+export class UnsupportedDriverExtension extends Invalid {
+  constructor(driver: string, extension: string) {
+    super(`Driver ${driver} does not support ${extension} (disabled or not implemented).`);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

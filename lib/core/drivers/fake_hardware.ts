@@ -1,0 +1,40 @@
+// fake-hardware (reference §10 and samples/get-driver-fake-hardware.json): every op instant.
+import type { HardwareType } from "./base.ts";
+import {
+  fakeBios, fakeBoot, fakeConsole, fakeDeploy, fakeFirmware, fakeInspect, fakeManagement, fakePower,
+  fakeRaid, fakeRescue, fakeVendor,
+} from "./fake.ts";
+import {
+  flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
+} from "./generic.ts";
+import type { DriverModule } from "./registry_types.ts";
+
+export const fakeHardwareType: HardwareType = {
+  name: "fake-hardware",
+  // First entry is the default; lists match Ironic's enabled interfaces for fake-hardware.
+  supported: {
+    bios: ["fake", "no-bios"],
+    boot: ["fake"],
+    console: ["fake", "no-console"],
+    deploy: ["fake"],
+    firmware: ["fake", "no-firmware"],
+    inspect: ["fake", "no-inspect"],
+    management: ["fake"],
+    network: ["noop"],
+    power: ["fake"],
+    raid: ["fake", "no-raid"],
+    rescue: ["fake", "no-rescue"],
+    storage: ["noop"],
+    vendor: ["fake", "no-vendor"],
+  },
+};
+
+const fakeHardware: DriverModule = {
+  hardwareTypes: [fakeHardwareType],
+  interfaces: [
+    fakeBios, fakeBoot, fakeConsole, fakeDeploy, fakeFirmware, fakeInspect, fakeManagement, fakePower, fakeRaid,
+    fakeRescue, fakeVendor, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid,
+    noRescue, noVendor,
+  ],
+};
+export default fakeHardware;

@@ -1,0 +1,170 @@
+// Implementations shared by every hardware type: the "no-*" placeholders for optional
+// interfaces, noop network/storage, and the flat network's VIF bookkeeping on ports.
+import type { Dict } from "../db/nodes.ts";
+import { parseJson, toBool } from "../db/sql.ts";
+import { Conflict, Invalid, NotFound } from "../errors.ts";
+import type {
+  BiosInterface, ConsoleInterface, DriverTask, FirmwareInterface, InspectInterface, NetworkInterface,
+  RaidInterface, RescueInterface, StorageInterface, VendorInterface,
+} from "./base.ts";
+import { UnsupportedDriverExtension } from "./base.ts";
+
+const unsupported = (extension: string) => async (task: DriverTask): Promise<never> => {
+  throw new UnsupportedDriverExtension(task.node.driver, extension);
+};
+
+export const noBios: BiosInterface = {
+  kind: "bios", name: "no-bios",
+  validate: unsupported("bios"),
+  applyConfiguration: unsupported("bios"),
+  factoryReset: unsupported("bios"),
+  cacheBiosSettings: async () => undefined, // called after cleaning; nothing to cache
+};
+
+export const noConsole: ConsoleInterface = {
+  kind: "console", name: "no-console",
+  validate: unsupported("console"),
+  startConsole: unsupported("console"),
+  stopConsole: unsupported("console"),
+  getConsole: unsupported("console"),
+};
+
+export const noInspect: InspectInterface = {
+  kind: "inspect", name: "no-inspect",
+  validate: unsupported("inspect"),
+  inspectHardware: unsupported("inspect"),
+};
+
+export const noRaid: RaidInterface = {
+  kind: "raid", name: "no-raid",
+  validate: unsupported("raid"),
+  createConfiguration: unsupported("raid"),
+  deleteConfiguration: unsupported("raid"),
+};
+
+export const noRescue: RescueInterface = {
+  kind: "rescue", name: "no-rescue",
+  validate: unsupported("rescue"),
+  rescue: unsupported("rescue"),
+  unrescue: unsupported("rescue"),
+};
+
+export const noVendor: VendorInterface = {
+  kind: "vendor", name: "no-vendor",
+  validate: unsupported("vendor"),
+  methods: {},
+};
+
+export const noFirmware: FirmwareInterface = {
+  kind: "firmware", name: "no-firmware",
+  validate: unsupported("firmware"),
+  update: unsupported("firmware"),
+};
+
+export const noopStorage: StorageInterface = {
+  kind: "storage", name: "noop",
+  validate: async () => undefined,
+  attachVolumes: async () => undefined,
+  detachVolumes: async () => undefined,
+  shouldWriteImage: () => true,
+};
+
+/** Ironic's noop network: VIF calls are accepted and do nothing (verified against Ironic 21.4). */
+export const noopNetwork: NetworkInterface = {
+  kind: "network", name: "noop",
+  validate: async () => undefined,
+  vifList: async () => [],
+  vifAttach: async () => undefined,
+  vifDetach: async () => undefined,
+};
+
+// ---- VIFs recorded on ports (flat/neutron style) ----
+
+export const VIF_KEY = "tenant_vif_port_id";
+
+interface PortRow {
+  id: number;
+  uuid: string;
+  pxeEnabled: unknown;
+  internalInfo: unknown;
+  portgroupId: number | null;
+}
+
+async function nodePorts(task: DriverTask): Promise<{ id: number; uuid: string; pxe: boolean; info: Dict; portgroupId: number | null }[]> {
+  const rows = await task.sql.all<PortRow>(
+    `SELECT "id", "uuid", "pxeEnabled", "internalInfo", "portgroupId" FROM "Port" WHERE "nodeId" = ? ORDER BY "id"`,
+    [task.node.id],
+  );
+  return rows.map((r) => ({ id: r.id, uuid: r.uuid, pxe: toBool(r.pxeEnabled), info: parseJson(r.internalInfo, {}), portgroupId: r.portgroupId }));
+}
+
+async function nodePortgroups(task: DriverTask): Promise<{ id: number; uuid: string; info: Dict }[]> {
+  const rows = await task.sql.all<{ id: number; uuid: string; internalInfo: unknown }>(
+    `SELECT "id", "uuid", "internalInfo" FROM "Portgroup" WHERE "nodeId" = ? ORDER BY "id"`,
+    [task.node.id],
+  );
+  return rows.map((r) => ({ id: r.id, uuid: r.uuid, info: parseJson(r.internalInfo, {}) }));
+}
+
+export async function listVifsOnPorts(task: DriverTask): Promise<{ id: string }[]> {
+  const out: { id: string }[] = [];
+  for (const pg of await nodePortgroups(task)) if (typeof pg.info[VIF_KEY] === "string") out.push({ id: pg.info[VIF_KEY] as string });
+  for (const p of await nodePorts(task)) if (typeof p.info[VIF_KEY] === "string") out.push({ id: p.info[VIF_KEY] as string });
+  return out;
+}
+
+export async function attachVifToPort(task: DriverTask, vif: { id: string; port_uuid?: string; portgroup_uuid?: string }): Promise<void> {
+  if ((await listVifsOnPorts(task)).some((v) => v.id === vif.id)) {
+    throw new Conflict(`Unable to attach VIF ${vif.id}, it is already attached to node ${task.node.uuid}.`);
+  }
+  const now = new Date();
+  if (vif.portgroup_uuid) {
+    const pg = (await nodePortgroups(task)).find((g) => g.uuid === vif.portgroup_uuid);
+    if (!pg) throw new NotFound(`Portgroup ${vif.portgroup_uuid} could not be found.`);
+    if (pg.info[VIF_KEY]) throw new Conflict(`Portgroup ${pg.uuid} already has a VIF attached.`);
+    await task.sql.run(`UPDATE "Portgroup" SET "internalInfo" = ?, "updatedAt" = ? WHERE "id" = ?`, [JSON.stringify({ ...pg.info, [VIF_KEY]: vif.id }), now, pg.id]);
+    return;
+  }
+  const ports = await nodePorts(task);
+  let port;
+  if (vif.port_uuid) {
+    port = ports.find((p) => p.uuid === vif.port_uuid);
+    if (!port) throw new NotFound(`Port ${vif.port_uuid} could not be found.`);
+    if (port.info[VIF_KEY]) throw new Conflict(`Port ${port.uuid} already has a VIF attached.`);
+  } else {
+    // Prefer free PXE-enabled ports, as Ironic does.
+    const free = ports.filter((p) => !p.info[VIF_KEY]);
+    port = free.find((p) => p.pxe) ?? free[0];
+  }
+  if (!port) throw new Invalid(`Unable to attach VIF ${vif.id}, not enough free physical ports.`);
+  await task.sql.run(`UPDATE "Port" SET "internalInfo" = ?, "updatedAt" = ? WHERE "id" = ?`, [JSON.stringify({ ...port.info, [VIF_KEY]: vif.id }), now, port.id]);
+}
+
+export async function detachVifFromPort(task: DriverTask, vifId: string): Promise<void> {
+  const now = new Date();
+  for (const pg of await nodePortgroups(task)) {
+    if (pg.info[VIF_KEY] === vifId) {
+      const { [VIF_KEY]: _drop, ...rest } = pg.info;
+      await task.sql.run(`UPDATE "Portgroup" SET "internalInfo" = ?, "updatedAt" = ? WHERE "id" = ?`, [JSON.stringify(rest), now, pg.id]);
+      return;
+    }
+  }
+  for (const p of await nodePorts(task)) {
+    if (p.info[VIF_KEY] === vifId) {
+      const { [VIF_KEY]: _drop, ...rest } = p.info;
+      await task.sql.run(`UPDATE "Port" SET "internalInfo" = ?, "updatedAt" = ? WHERE "id" = ?`, [JSON.stringify(rest), now, p.id]);
+      return;
+    }
+  }
+  throw new Invalid(`VIF ${vifId} is not attached to bare metal node ${task.node.uuid}`);
+}
+
+/** Flat network: VIFs are recorded on the node's ports/portgroups. */
+export const flatNetwork: NetworkInterface = {
+  kind: "network", name: "flat",
+  validate: async () => undefined,
+  vifList: listVifsOnPorts,
+  vifAttach: attachVifToPort,
+  vifDetach: detachVifFromPort,
+};
+

@@ -1,0 +1,85 @@
+// Process-wide bus of live changes. The conductor publishes a NodeEvent on every node change so
+// websocket handlers can invalidate dashboard queries. Listeners must not throw into the publisher.
+import { EventEmitter } from "node:events";
+import type { NodeRecord } from "./db/nodes.ts";
+
+export interface NodeEvent {
+  type: "node";
+  id: number;
+  uuid: string;
+  name: string | null;
+  provisionState: string;
+  targetProvisionState: string | null;
+  powerState: string | null;
+  targetPowerState: string | null;
+  maintenance: boolean;
+  reservation: string | null;
+  lastError: string | null;
+  /** True when the node was deleted. */
+  deleted?: boolean;
+  at: string;
+}
+
+export interface ConductorEvent {
+  type: "conductor";
+  hostname: string;
+  online: boolean;
+  at: string;
+}
+
+export type LiveEvent = NodeEvent | ConductorEvent;
+type Listener = (event: LiveEvent) => void;
+
+class LiveEventBus {
+  private readonly emitter = new EventEmitter();
+  constructor() {
+    this.emitter.setMaxListeners(0);
+  }
+  /** Subscribes; returns the unsubscribe function. */
+  subscribe(listener: Listener): () => void {
+    const safe: Listener = (e) => {
+      try {
+        listener(e);
+      } catch (err) {
+        console.error("live event listener failed:", err);
+      }
+    };
+    this.emitter.on("event", safe);
+    return () => this.emitter.off("event", safe);
+  }
+  publish(event: LiveEvent): void {
+    this.emitter.emit("event", event);
+  }
+  listenerCount(): number {
+    return this.emitter.listenerCount("event");
+  }
+}
+
+const globalForBus = globalThis as unknown as { ingotLiveEvents?: LiveEventBus };
+
+export function liveEvents(): LiveEventBus {
+  if (!globalForBus.ingotLiveEvents) globalForBus.ingotLiveEvents = new LiveEventBus();
+  return globalForBus.ingotLiveEvents;
+}
+
+export function nodeEvent(node: NodeRecord, extra: Partial<NodeEvent> = {}): NodeEvent {
+  return {
+    type: "node",
+    id: node.id,
+    uuid: node.uuid,
+    name: node.name,
+    provisionState: node.provisionState,
+    targetProvisionState: node.targetProvisionState,
+    powerState: node.powerState,
+    targetPowerState: node.targetPowerState,
+    maintenance: node.maintenance,
+    reservation: node.reservation,
+    lastError: node.lastError,
+    at: new Date().toISOString(),
+    ...extra,
+  };
+}
+
+export function publishNodeChange(node: NodeRecord, extra: Partial<NodeEvent> = {}): void {
+  liveEvents().publish(nodeEvent(node, extra));
+}

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb, type TestDb } from "../testing/env.ts";
+import { countNodes, findNode, listNodes } from "./db/nodes.ts";
+import { seedFleet } from "./seed.ts";
+import { isProvisionState } from "./states.ts";
+
+let t: TestDb;
+beforeAll(async () => {
+  t = await createTestDb();
+});
+afterAll(async () => {
+  await t.cleanup();
+});
+
+describe("seedFleet", () => {
+  it("creates a realistic demo fleet quickly", async () => {
+    const r = await seedFleet(t.sql, 1000);
+    expect(r.nodes).toBe(1000);
+    expect(r.ms).toBeLessThan(10_000);
+    expect(await countNodes(t.sql)).toBe(1000);
+    const nodes = await listNodes(t.sql);
+    const states = new Set(nodes.map((n) => n.provisionState));
+    for (const s of ["enroll", "manageable", "available", "active", "deploy failed", "clean failed"]) expect(states).toContain(s);
+    for (const n of nodes) {
+      expect(isProvisionState(n.provisionState)).toBe(true);
+      expect(n.driver).toBe("fake-hardware");
+      expect(n.name).toMatch(/^demo-\d{4,}$/);
+    }
+    expect(nodes.some((n) => n.maintenance)).toBe(true);
+    expect(nodes.filter((n) => n.provisionState.endsWith("failed")).every((n) => !!n.lastError)).toBe(true);
+    const active = nodes.find((n) => n.provisionState === "active")!;
+    expect(active.instanceInfo.image_source).toBeTruthy();
+    expect(active.powerState).toBeDefined();
+    expect(nodes.some((n) => n.traits.length > 0)).toBe(true);
+    expect(new Set(nodes.map((n) => n.owner)).size).toBeGreaterThan(2);
+
+    const ports = await t.sql.all<{ nodeId: number; address: string }>(`SELECT "nodeId", "address" FROM "Port"`);
+    expect(new Set(ports.map((p) => p.address)).size).toBe(ports.length);
+    const perNode = new Map<number, number>();
+    for (const p of ports) perNode.set(p.nodeId, (perNode.get(p.nodeId) ?? 0) + 1);
+    expect(perNode.size).toBe(1000);
+    expect(Math.max(...perNode.values())).toBeLessThanOrEqual(2);
+    const history = await t.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM "NodeHistory" WHERE "nodeId" = ?`, [active.id]);
+    expect(Number(history?.n)).toBeGreaterThan(1);
+  });
+
+  it("continues the numbering on a second run", async () => {
+    const r = await seedFleet(t.sql, 5);
+    expect(r.first).toBe("demo-1001");
+    expect(await findNode(t.sql, "demo-1005")).not.toBeNull();
+  });
+});

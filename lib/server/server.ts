@@ -1,0 +1,274 @@
+// The Ingot process: one HTTP server for the Bare Metal API (straight to handleBaremetal, no Next
+// in the path), the dashboard (Next) and, later, Ingot's websockets under /ws/*; plus the
+// conductor, in-process.
+import { existsSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { join, relative } from "node:path";
+import type { Duplex } from "node:stream";
+import { config as loadDotenv } from "dotenv";
+import { BodyTooLarge, sendWebResponse, toWebRequest } from "./bridge.ts";
+import { dataDir, ensureAuthSecret } from "./paths.ts";
+import { ROOT } from "./root.ts";
+
+export interface ServerOptions {
+  host?: string;
+  port?: number;
+  dev?: boolean;
+}
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+function envFlag(name: string, dflt: boolean): boolean {
+  const v = process.env[name];
+  if (v === undefined || v === "") return dflt;
+  return !/^(0|false|no|off)$/i.test(v);
+}
+
+function log(msg: string): void {
+  console.log(`[ingot] ${msg}`);
+}
+
+const API_PREFIX = "/baremetal";
+
+function isApiPath(url: string): boolean {
+  if (!url.startsWith(API_PREFIX)) return false;
+  const c = url.charCodeAt(API_PREFIX.length);
+  return Number.isNaN(c) || c === 47 /* / */ || c === 63 /* ? */;
+}
+
+function ironicError(status: number, message: string): Response {
+  const body = JSON.stringify({ error_message: JSON.stringify({ faultstring: message, faultcode: status >= 500 ? "Server" : "Client", debuginfo: null }) });
+  return new Response(body, { status, headers: { "content-type": "application/json" } });
+}
+
+type ConductorModule = {
+  startConductor: (opts?: unknown) => unknown;
+  stopConductor: () => unknown;
+};
+
+async function loadConductor(): Promise<ConductorModule | null> {
+  const file = join(ROOT, "lib", "core", "conductor", "index.ts");
+  if (!existsSync(file)) return null;
+  // A variable specifier keeps the type checker from requiring the module while it is being written.
+  const spec = "../core/conductor/index.ts";
+  const mod = (await import(spec)) as Partial<ConductorModule>;
+  if (typeof mod.startConductor !== "function" || typeof mod.stopConductor !== "function") return null;
+  return mod as ConductorModule;
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  loadDotenv({ quiet: true, path: join(process.cwd(), ".env") });
+  process.env.NEXT_TELEMETRY_DISABLED = "1";
+  const dev = opts.dev ?? process.env.NODE_ENV !== "production";
+  const host = opts.host ?? process.env.HOST ?? "127.0.0.1";
+  const port = opts.port ?? Number(process.env.PORT ?? 3000);
+  ensureAuthSecret();
+
+  const { databaseUrl } = await import("../db/url.ts");
+  const url = databaseUrl();
+  if (envFlag("INGOT_AUTO_MIGRATE", false)) {
+    const { migrate } = await import("../db/migrate.ts");
+    const r = await migrate(url, ROOT);
+    log(`migrations: ${r.applied.length} applied, ${r.alreadyApplied} already applied`);
+  }
+
+  const { sql } = await import("../core/db/sql.ts");
+  const db = await sql();
+  try {
+    await db.get(`SELECT COUNT(*) AS n FROM "Node"`);
+    await db.get(`SELECT COUNT(*) AS n FROM "User"`);
+  } catch {
+    throw new Error(`the database at ${redactUrl(url)} has no Ingot tables; run \`npm run migrate\` (or \`ingot migrate\`) first, or set INGOT_AUTO_MIGRATE=1`);
+  }
+
+  const users = await import("../core/users.ts");
+  users.registerCredentialResolver();
+
+  // Demo fleet on an empty database.
+  if (envFlag("INGOT_DEMO", true)) {
+    const { countNodes } = await import("../core/db/nodes.ts");
+    if ((await countNodes(db, { includeChildren: true })) === 0) {
+      const n = Number(process.env.INGOT_DEMO_NODES ?? 200);
+      const { seedFleet } = await import("../core/seed.ts");
+      const r = await seedFleet(db, n);
+      log(`demo fleet: ${r.nodes} fake-hardware nodes (${r.first ?? "-"} … ${r.last ?? "-"}) in ${r.ms} ms; INGOT_DEMO=0 disables this`);
+    }
+  }
+
+  // First start: an administrator.
+  let login: { user: string; password: string | null; fromEnv: boolean } | null = null;
+  if ((await users.countUsers(db)) === 0) {
+    const fromEnv = !!process.env.INGOT_ADMIN_PASSWORD;
+    const password = process.env.INGOT_ADMIN_PASSWORD || users.randomPassword();
+    await users.createUser(db, { username: "admin", password, systemRole: "admin", name: "Administrator" });
+    if (!fromEnv) {
+      try {
+        writeFileSync(join(dataDir(), "admin-password"), password + "\n", { mode: 0o600 });
+      } catch {
+        // data/ may be read-only; the banner below still shows it
+      }
+    }
+    login = { user: "admin", password, fromEnv };
+  }
+
+  // The conductor, in this process.
+  const conductor = await loadConductor();
+  if (conductor) {
+    await conductor.startConductor();
+    log("conductor started");
+  } else {
+    log("conductor module not available (lib/core/conductor/index.ts); the API's asynchronous actions will fail");
+  }
+
+  // Next for everything that is not the API.
+  const { default: next } = await import("next");
+  if (!dev && !existsSync(join(ROOT, ".next", "BUILD_ID"))) {
+    throw new Error("no production build: run `npm run build` (or `npm start`, which builds when needed)");
+  }
+  const app = next({ dev, dir: ROOT, hostname: host, port });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+
+  const { handleBaremetal } = await import("../api/handler.ts");
+  const origin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  async function serveApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let response: Response;
+    try {
+      const request = await toWebRequest(req, origin);
+      response = await handleBaremetal(request);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) response = ironicError(413, "Request body too large.");
+      else {
+        console.error("[ingot] API failure:", err);
+        response = ironicError(500, "Internal server error.");
+      }
+    }
+    await sendWebResponse(res, response, req.method);
+  }
+
+  const server = createServer((req, res) => {
+    const u = req.url ?? "/";
+    if (isApiPath(u)) {
+      serveApi(req, res).catch((err) => {
+        console.error("[ingot] API response failed:", err);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+      return;
+    }
+    handle(req, res).catch((err: unknown) => {
+      console.error("[ingot] page failed:", err);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex) => {
+    const path = (req.url ?? "/").split("?")[0];
+    // Next's own upgrade listener (attached on its first request) serves /_next/* (dev HMR).
+    if (path.startsWith("/_next/")) return;
+    // /ws/* is reserved for Ingot's consoles and live updates (not enabled yet); nothing else upgrades.
+    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+
+  const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  const publicUrl = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+  printBanner(publicUrl, dev, login);
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      });
+      if (conductor) await conductor.stopConductor();
+      const { setSql } = await import("../core/db/sql.ts");
+      await db.close();
+      setSql(undefined);
+      const g = globalThis as unknown as { ingotDb?: { $disconnect(): Promise<void> } };
+      if (g.ingotDb) await g.ingotDb.$disconnect().catch(() => undefined);
+      await app.close().catch(() => undefined);
+    })();
+    return closing;
+  };
+  return { server, url: publicUrl, close };
+}
+
+function shortPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith("..") ? r : p;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}
+
+function printBanner(url: string, dev: boolean, login: { user: string; password: string | null; fromEnv: boolean } | null): void {
+  const lines = [
+    `Ingot is running${dev ? " (development)" : ""}`,
+    ``,
+    `  Dashboard:          ${url}/`,
+    `  Bare Metal API:     ${url}/baremetal`,
+  ];
+  if (login) {
+    lines.push(``, `  Log in as:          ${login.user}`);
+    lines.push(login.fromEnv ? `  Password:           (the value of INGOT_ADMIN_PASSWORD)` : `  Password:           ${login.password}`);
+    if (!login.fromEnv) lines.push(`                      (also saved in ${shortPath(join(dataDir(), "admin-password"))}; shown only on this first start)`);
+  } else {
+    lines.push(``, `  Log in with an existing user. New users: npm run ingot -- user create <name>`);
+    const saved = join(dataDir(), "admin-password");
+    if (existsSync(saved)) lines.push(`  The first admin password is in ${shortPath(saved)}.`);
+  }
+  const width = Math.max(...lines.map((l) => l.length)) + 2;
+  const bar = "─".repeat(width);
+  console.log(`\n┌${bar}┐\n${lines.map((l) => `│ ${l.padEnd(width - 1)}│`).join("\n")}\n└${bar}┘\n`);
+}
+
+/** Runs the server until SIGTERM/SIGINT. */
+export async function serveForever(opts: ServerOptions = {}): Promise<void> {
+  let running: RunningServer;
+  try {
+    running = await startServer(opts);
+  } catch (err) {
+    console.error(`[ingot] cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${signal}: shutting down`);
+    setTimeout(() => {
+      console.error("[ingot] shutdown took too long; exiting");
+      process.exit(1);
+    }, 15_000).unref();
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        console.error("[ingot] shutdown failed:", err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}

@@ -1,0 +1,46 @@
+// End-to-end tests against the production server (run `next build` first; `npm test` does).
+// The server gets its own throwaway database and data directory under data/e2e.
+import { defineConfig } from "@playwright/test";
+import { E2E_ADMIN_PASSWORD, E2E_DATA_DIR as dataDir, E2E_DATABASE_URL, E2E_DEMO_NODES, E2E_PORT } from "./e2e/env.ts";
+
+export default defineConfig({
+  testDir: "e2e",
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 30_000,
+  reporter: process.env.CI ? [["list"]] : [["list"]],
+  outputDir: "test-results",
+  use: {
+    baseURL: `http://127.0.0.1:${E2E_PORT}`,
+    browserName: "chromium",
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    },
+  },
+  webServer: {
+    command: `rm -rf ${dataDir} && mkdir -p ${dataDir} && exec node_modules/.bin/tsx lib/server/main.ts`,
+    url: `http://127.0.0.1:${E2E_PORT}/api/health`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      HOST: "127.0.0.1",
+      PORT: String(E2E_PORT),
+      DATABASE_URL: E2E_DATABASE_URL,
+      INGOT_DATA_DIR: dataDir,
+      INGOT_AUTO_MIGRATE: "1",
+      INGOT_DEMO: "1",
+      INGOT_DEMO_NODES: String(E2E_DEMO_NODES),
+      INGOT_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
+      AUTH_SECRET: "e2e-only-secret-e2e-only-secret-0123456789",
+    },
+  },
+});
