@@ -85,7 +85,8 @@ test("the Bare Metal API answers on the same server", async ({ request }) => {
 
 test("a project user sees only the nodes their project owns or leases", async ({ page, request }) => {
   // A reader in project "research", made with the CLI against the server's database.
-  execFileSync("node_modules/.bin/tsx", ["lib/cli/main.ts", "user", "create", "pat", "--password", "pat-password-1", "--project", "research", "--role", "reader"], {
+  const user = `pat-${Date.now()}`; // unique, so a reused local server does not already have it
+  execFileSync("node_modules/.bin/tsx", ["lib/cli/main.ts", "user", "create", user, "--password", "pat-password-1", "--project", "research", "--role", "reader"], {
     env: { ...process.env, DATABASE_URL: E2E_DATABASE_URL },
     stdio: "pipe",
   });
@@ -98,7 +99,7 @@ test("a project user sees only the nodes their project owns or leases", async ({
   const other = all.find((n) => n.owner !== research && n.lessee !== research)!;
 
   await page.goto("/login");
-  await page.getByLabel("User name").fill("pat");
+  await page.getByLabel("User name").fill(user);
   await page.getByLabel("Password").fill("pat-password-1");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByTestId("node-count")).toHaveText(String(mine.length));

@@ -7,6 +7,7 @@ import { config } from "./config.ts";
 import { getNodeById, listNodes, releaseNode, reserveNode, updateNode, type NodeRecord } from "./db/nodes.ts";
 import { parseJson, toDate, type Sql } from "./db/sql.ts";
 import { Conflict } from "./errors.ts";
+import { UNSTABLE_STATES } from "./states.ts";
 
 export type AllocationState = "allocating" | "active" | "error";
 
@@ -164,15 +165,18 @@ export async function processAllocation(sql: Sql, allocationId: number): Promise
   return fail("all nodes were filtered out during reservation process. The next attempt may succeed");
 }
 
-/** Runs processAllocation soon, off the request path (errors are logged, not thrown). */
+/**
+ * Starts processAllocation right after the caller's current step, off the request path (errors
+ * are logged, not thrown). A microtask rather than a timer, so a busy in-process caller that never
+ * yields to the event loop cannot starve it.
+ */
 export function scheduleAllocation(sql: Sql, allocationId: number): Promise<void> {
-  return new Promise((resolve) => {
-    setImmediate(() => {
-      processAllocation(sql, allocationId)
-        .catch((err) => console.error(`[allocations] processing allocation ${allocationId} failed:`, err))
-        .finally(resolve);
-    });
-  });
+  return Promise.resolve()
+    .then(() => processAllocation(sql, allocationId))
+    .then(
+      () => undefined,
+      (err) => console.error(`[allocations] processing allocation ${allocationId} failed:`, err),
+    );
 }
 
 /**
@@ -210,10 +214,10 @@ export async function backfillAllocation(sql: Sql, alloc: AllocationRecord, node
   return null;
 }
 
-/** States in which a node's allocation may be removed without maintenance. */
-function allocationRemovable(node: NodeRecord): boolean {
+/** A node's allocation may go unless it is deployed or mid-transition (maintenance overrides). */
+export function allocationRemovable(node: Pick<NodeRecord, "maintenance" | "provisionState">): boolean {
   if (node.maintenance) return true;
-  return node.provisionState !== "active" && node.targetProvisionState === null;
+  return node.provisionState !== "active" && !(UNSTABLE_STATES as readonly string[]).includes(node.provisionState);
 }
 
 /**
@@ -224,8 +228,7 @@ export async function destroyAllocation(sql: Sql, alloc: AllocationRecord, opts:
   const node = alloc.nodeId !== null ? await getNodeById(sql, alloc.nodeId) : null;
   if (node && !opts.force && !allocationRemovable(node)) {
     throw new Conflict(
-      `Cannot remove allocation ${alloc.uuid} from node ${node.uuid} in provision state ${node.provisionState}` +
-        `${node.targetProvisionState ? ` (target ${node.targetProvisionState})` : ""}; undeploy the node or set maintenance first.`,
+      `Cannot remove allocation ${alloc.uuid} since it's associated with node ${node.uuid} in state ${node.provisionState}, please unprovision the node first or put it into maintenance mode.`,
     );
   }
   if (node && node.reservation !== null && !opts.force) {

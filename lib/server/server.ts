@@ -14,6 +14,8 @@ export interface ServerOptions {
   host?: string;
   port?: number;
   dev?: boolean;
+  /** Serve the dashboard through Next (default INGOT_WEB, on). Off: API (and /api/health) only, no build needed. */
+  web?: boolean;
 }
 
 export interface RunningServer {
@@ -66,6 +68,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const dev = opts.dev ?? process.env.NODE_ENV !== "production";
   const host = opts.host ?? process.env.HOST ?? "127.0.0.1";
   const port = opts.port ?? Number(process.env.PORT ?? 3000);
+  const web = opts.web ?? envFlag("INGOT_WEB", true);
   ensureAuthSecret();
 
   const { databaseUrl } = await import("../db/url.ts");
@@ -124,14 +127,20 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     log("conductor module not available (lib/core/conductor/index.ts); the API's asynchronous actions will fail");
   }
 
-  // Next for everything that is not the API.
-  const { default: next } = await import("next");
-  if (!dev && !existsSync(join(ROOT, ".next", "BUILD_ID"))) {
-    throw new Error("no production build: run `npm run build` (or `npm start`, which builds when needed)");
+  // Next for everything that is not the API (unless INGOT_WEB=0).
+  let app: { close(): Promise<void> } | null = null;
+  let handle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
+  if (web) {
+    const { default: next } = await import("next");
+    if (!dev && !existsSync(join(ROOT, ".next", "BUILD_ID"))) {
+      throw new Error("no production build: run `npm run build` (or `npm start`, which builds when needed)");
+    }
+    const nextApp = next({ dev, dir: ROOT, hostname: host, port });
+    const nextHandle = nextApp.getRequestHandler();
+    await nextApp.prepare();
+    app = nextApp;
+    handle = (req, res) => nextHandle(req, res);
   }
-  const app = next({ dev, dir: ROOT, hostname: host, port });
-  const handle = app.getRequestHandler();
-  await app.prepare();
 
   const { handleBaremetal } = await import("../api/handler.ts");
   const origin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
@@ -161,6 +170,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       });
       return;
     }
+    if (!handle) {
+      const body = u === "/api/health" || u.startsWith("/api/health?") ? `{"ok":true}` : `{"error":"not found (the dashboard is disabled: INGOT_WEB=0)"}`;
+      res.writeHead(body.startsWith(`{"ok"`) ? 200 : 404, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
     handle(req, res).catch((err: unknown) => {
       console.error("[ingot] page failed:", err);
       if (!res.headersSent) res.writeHead(500);
@@ -173,7 +188,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   server.on("upgrade", (req: IncomingMessage, socket: Duplex) => {
     const path = (req.url ?? "/").split("?")[0];
     // Next's own upgrade listener (attached on its first request) serves /_next/* (dev HMR).
-    if (path.startsWith("/_next/")) return;
+    if (web && path.startsWith("/_next/")) return;
     // /ws/* is reserved for Ingot's consoles and live updates (not enabled yet); nothing else upgrades.
     socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
@@ -188,7 +203,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   const publicUrl = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
-  printBanner(publicUrl, dev, login);
+  printBanner(publicUrl, dev, web, login);
 
   let closing: Promise<void> | null = null;
   const close = () => {
@@ -204,7 +219,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       setSql(undefined);
       const g = globalThis as unknown as { ingotDb?: { $disconnect(): Promise<void> } };
       if (g.ingotDb) await g.ingotDb.$disconnect().catch(() => undefined);
-      await app.close().catch(() => undefined);
+      await app?.close().catch(() => undefined);
     })();
     return closing;
   };
@@ -220,11 +235,11 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
 }
 
-function printBanner(url: string, dev: boolean, login: { user: string; password: string | null; fromEnv: boolean } | null): void {
+function printBanner(url: string, dev: boolean, web: boolean, login: { user: string; password: string | null; fromEnv: boolean } | null): void {
   const lines = [
     `Ingot is running${dev ? " (development)" : ""}`,
     ``,
-    `  Dashboard:          ${url}/`,
+    web ? `  Dashboard:          ${url}/` : `  Dashboard:          disabled (INGOT_WEB=0)`,
     `  Bare Metal API:     ${url}/baremetal`,
   ];
   if (login) {

@@ -4,12 +4,12 @@ import {
   backfillAllocation, destroyAllocation, getAllocation, insertAllocation, rowToAllocation, scheduleAllocation,
   type AllocationRecord,
 } from "../../core/allocations.ts";
-import { findNode, getNodeById, type NodeRecord } from "../../core/db/nodes.ts";
+import { findNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { sql, type Sql, type SqlValue } from "../../core/db/sql.ts";
 import { Conflict, Forbidden, Invalid, MethodNotAllowed, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { authorize, isSystemScoped } from "../../core/policy.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
-import type { NodeContext, RouteDef } from "../router.ts";
+import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, isValidLogicalName, validateTrait, validateUuid } from "../validators.ts";
 import {
@@ -238,40 +238,6 @@ async function deleteOne(ctx: ApiContext): Promise<Response> {
   return empty(ctx, 204);
 }
 
-// ---- /v1/nodes/{node}/allocation (the node's allocation) ----
-
-async function nodeAllocation(ctx: NodeContext): Promise<(AllocationRecord & { nodeUuid: string | null }) | null> {
-  const db = await sql();
-  const node = ctx.node;
-  if (node.allocationId !== null) {
-    const a = await loadRow(db, `a."id" = ?`, [node.allocationId]);
-    if (a) return a;
-  }
-  return loadRow(db, `a."nodeId" = ?`, [node.id]);
-}
-
-async function getNodeAllocation(ctx: NodeContext): Promise<Response> {
-  const a = await nodeAllocation(ctx);
-  if (!a) throw new NotFound(`Allocation for node ${ctx.params.node} was not found`);
-  authorizeOrConceal("baremetal:allocation:get", ctx.principal, { owner: a.owner }, () => new NotFound(`Allocation for node ${ctx.params.node} was not found`));
-  return json(ctx, allocationView(a, ctx, parseResourceFields(ctx, ALLOCATION_FIELD_VERSIONS)));
-}
-
-async function deleteNodeAllocation(ctx: NodeContext): Promise<Response> {
-  const a = await nodeAllocation(ctx);
-  if (!a) throw new NotFound(`Allocation for node ${ctx.params.node} was not found`);
-  requirePolicy("baremetal:allocation:delete", ctx.principal, { owner: a.owner });
-  await destroyAllocation(await sql(), a);
-  return empty(ctx, 204);
-}
-
-/** For nodes code: the allocation uuid of a node id (null when none). */
-export async function allocationUuidForNode(nodeId: number): Promise<string | null> {
-  const node = await getNodeById(await sql(), nodeId);
-  if (!node || node.allocationId === null) return null;
-  return (await getAllocation(await sql(), "id", node.allocationId))?.uuid ?? null;
-}
-
 const V = { minVersion: 52, belowVersionStatus: 405 } as const;
 
 export const routes: RouteDef[] = [
@@ -286,6 +252,4 @@ export const routes: RouteDef[] = [
     },
   },
   { method: "DELETE", path: "/v1/allocations/:allocation", ...V, handler: deleteOne },
-  { method: "GET", path: "/v1/nodes/:node/allocation", minVersion: 52, policy: "baremetal:node:get", handler: getNodeAllocation },
-  { method: "DELETE", path: "/v1/nodes/:node/allocation", minVersion: 52, policy: "baremetal:node:get", handler: deleteNodeAllocation },
 ];

@@ -132,3 +132,10 @@ describe.skipIf(!existsSync("/usr/bin/openstack"))("openstack baremetal deploy t
     }
   }, 120_000);
 });
+
+describe("deploy template step messages", () => {
+  it("names the allowed interfaces like Ironic", async () => {
+    const r = await api("POST", "/v1/deploy_templates", { body: { name: "CUSTOM_M", steps: [step({ interface: "vendor" })] } });
+    expect(r.error).toBe("Schema error for template: 'vendor' is not one of ['power', 'management', 'deploy', 'bios', 'raid']");
+  });
+});

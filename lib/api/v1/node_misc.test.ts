@@ -120,6 +120,9 @@ describe("history, bios, inventory, allocation", () => {
     r = await api("GET", "/v1/nodes/m-1/history?detail=True&limit=2");
     expect(Object.keys(r.body.history[0])).toEqual(["uuid", "created_at", "severity", "event", "event_type", "conductor", "user"]);
     expect(r.body.next).toContain(`marker=${ids[1]}`);
+    r = await api("GET", "/v1/nodes/m-1/history/detail");
+    expect(r.body.history).toHaveLength(3);
+    expect(r.body.history[0].event_type).toBe("provisioning");
     r = await api("GET", `/v1/nodes/m-1/history?marker=${ids[1]}`);
     expect(r.body.history.map((h: any) => h.uuid)).toEqual([ids[2]]);
     r = await api("GET", `/v1/nodes/m-1/history/${ids[2]}`);

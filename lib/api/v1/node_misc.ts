@@ -273,10 +273,10 @@ function toDate(v: unknown): Date | null {
   return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : s.replace(" ", "T") + "Z");
 }
 
-async function listHistory(ctx: NodeContext): Promise<Response> {
-  unexpectedArgs(ctx, ["detail", "marker", "limit"]);
+async function listHistory(ctx: NodeContext, detailPath = false): Promise<Response> {
+  unexpectedArgs(ctx, detailPath ? ["marker", "limit"] : ["detail", "marker", "limit"]);
   const q = ctx.url.searchParams;
-  const detail = q.has("detail") ? queryBool("detail", q.get("detail")!) : false;
+  const detail = detailPath || (q.has("detail") ? queryBool("detail", q.get("detail")!) : false);
   let limit = MAX_LIMIT;
   const rawLimit = q.get("limit");
   if (rawLimit !== null) {
@@ -304,7 +304,7 @@ async function listHistory(ctx: NodeContext): Promise<Response> {
     if (q.has("detail")) p.set("detail", detail ? "True" : "False");
     p.set("limit", String(limit));
     p.set("marker", rows[rows.length - 1].uuid);
-    body.next = `${ctx.base}/v1/nodes/${identPath(ctx)}/history?${p.toString()}`;
+    body.next = `${ctx.base}/v1/nodes/${identPath(ctx)}/history${detailPath ? "/detail" : ""}?${p.toString()}`;
   }
   return json(ctx, body);
 }
@@ -534,7 +534,10 @@ export const routes: RouteDef[] = [
   // validate
   { method: "GET", path: "/v1/nodes/:node/validate", policy: "baremetal:node:validate", handler: getValidate },
   // history, bios, inventory
-  { method: "GET", path: "/v1/nodes/:node/history", minVersion: 78, policy: "baremetal:node:history:get", handler: listHistory },
+  { method: "GET", path: "/v1/nodes/:node/history", minVersion: 78, policy: "baremetal:node:history:get", handler: (ctx) => listHistory(ctx) },
+  // python-ironicclient's `history list --long` asks for /history/detail; Ironic 21.4 answers 404
+  // there (it looks up an event named "detail"). Ingot serves the detailed list instead.
+  { method: "GET", path: "/v1/nodes/:node/history/detail", minVersion: 78, policy: "baremetal:node:history:get", handler: (ctx) => listHistory(ctx, true) },
   { method: "GET", path: "/v1/nodes/:node/history/:event", minVersion: 78, policy: "baremetal:node:history:get", handler: getHistoryEvent },
   { method: "GET", path: "/v1/nodes/:node/bios", minVersion: 40, policy: "baremetal:node:bios:get", handler: listBios },
   { method: "GET", path: "/v1/nodes/:node/bios/:setting", minVersion: 40, policy: "baremetal:node:bios:get", handler: getBios },

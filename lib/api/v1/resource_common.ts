@@ -15,7 +15,10 @@ export function schemaCheck(what: string, schema: Schema, value: unknown): void 
   const problem = check(schema, value, what);
   if (problem === null) return;
   // check() prefixes the JSON path ("port.extra: ..."); Ironic shows only the reason.
-  const reason = problem.replace(/^[^:]*: /, "");
+  // Enum lists read like Python's repr in Ironic's messages: ['a', 'b'].
+  const reason = problem
+    .replace(/^[^:]*: /, "")
+    .replace(/\[("[^"\\]*"(?:,"[^"\\]*")*)\]/g, (_m, items: string) => `[${items.split(",").map((s) => `'${s.slice(1, -1)}'`).join(", ")}]`);
   throw new Invalid(`Schema error for ${what}: ${reason}`);
 }
 
@@ -229,9 +232,4 @@ export function uniqueViolationMentions(err: unknown, column: string): boolean {
   const e = err as { message?: string; detail?: string; constraint?: string } | null;
   const text = `${e?.message ?? ""} ${e?.detail ?? ""} ${e?.constraint ?? ""}`;
   return text.includes(`.${column}`) || text.includes(`"${column}"`) || text.includes(`(${column})`) || text.includes(`_${column}_`);
-}
-
-/** JSON text for a dict/list column. */
-export function jsonText(v: unknown, fallback: unknown = {}): string {
-  return JSON.stringify(v ?? fallback);
 }
