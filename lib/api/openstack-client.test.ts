@@ -154,7 +154,7 @@ describe("openstack baremetal, end to end", () => {
       // `--long` asks for /history/detail, which real Ironic 21.4 answers with a 404.
       const detailed = await osJson<Record<string, unknown>[]>("node", "history", "list", n.uuid, "--long");
       expect(detailed.length).toBe(history.length);
-      expect(Object.keys(detailed[0])).toEqual(expect.arrayContaining(["Event Type", "User"]));
+      expect(Object.keys(detailed[0])).toEqual(expect.arrayContaining(["Event Origin Type", "User"]));
     }
     await os("node", "delete", n.uuid);
   });
