@@ -16,10 +16,15 @@ import * as allocations from "./allocations.ts";
 import * as shards from "./shards.ts";
 import * as events from "./events.ts";
 import * as ramdisk from "./ramdisk.ts";
+import * as node_steps from "./node_steps.ts";
+import * as runbooks from "./runbooks.ts";
+import * as inspection_rules from "./inspection_rules.ts";
+import * as deployments from "./deployments.ts";
 
 // Resource modules register here (each exports `routes: RouteDef[]`).
 const modules: { routes: import("../router.ts").RouteDef[] }[] = [
   nodes, node_states, node_misc, ports, portgroups, chassis, volume, drivers, conductors, deploy_templates, allocations, shards, events, ramdisk,
+  node_steps, runbooks, inspection_rules, deployments,
 ];
 
 export const router = new Router();

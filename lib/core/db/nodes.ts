@@ -73,6 +73,7 @@ export interface NodeRecord {
   shard: string | null;
   parentNode: string | null;
   disablePowerOff: boolean;
+  health: string | null;
   version: number;
   createdAt: Date;
   updatedAt: Date | null;

@@ -1,0 +1,3 @@
+import type { RouteDef } from "../router.ts";
+
+export const routes: RouteDef[] = [];
