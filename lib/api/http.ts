@@ -39,7 +39,16 @@ export function baseHeaders(requestId: string, minor: number | null): Record<str
 }
 
 export function json(ctx: Pick<ApiContext, "requestId" | "minor">, body: unknown, status = 200, extra: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+  // A byte body skips the Response constructor's USVString scan (about 1 ms on a big node page).
+  return new Response(Buffer.from(JSON.stringify(body)), {
+    status,
+    headers: { ...baseHeaders(ctx.requestId, ctx.minor), "Content-Type": "application/json", ...extra },
+  });
+}
+
+/** Like json(), for a body that is already encoded JSON. */
+export function jsonBytes(ctx: Pick<ApiContext, "requestId" | "minor">, bytes: Buffer<ArrayBuffer>, status = 200, extra: Record<string, string> = {}): Response {
+  return new Response(bytes, {
     status,
     headers: { ...baseHeaders(ctx.requestId, ctx.minor), "Content-Type": "application/json", ...extra },
   });

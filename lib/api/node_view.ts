@@ -1,7 +1,7 @@
 // Node serialization for the Bare Metal API (reference §2.4, §7.3): NodeRecord → Ironic's JSON,
 // with version gating, field order as real Ironic sends it, secret masking and lessee redaction.
 // List pages resolve conductor / allocation_uuid / chassis_uuid in batches (no per-node queries).
-import type { NodeRecord } from "../core/db/nodes.ts";
+import { getNodesByIds, type NodeHead, type NodeRecord } from "../core/db/nodes.ts";
 import type { Sql } from "../core/db/sql.ts";
 import { Invalid, NotAcceptable } from "../core/errors.ts";
 import { conductorFor, listConductors, ringLookup } from "../core/hashring.ts";
@@ -319,4 +319,77 @@ export async function renderNodes(
 /** The ETag of a node's current state (Ingot extension; If-Match on PATCH). */
 export function nodeEtag(n: Pick<NodeRecord, "uuid" | "version">): string {
   return `"${n.uuid}-${n.version}"`;
+}
+
+// ---- rendering cache for list pages ----
+// A node's JSON only changes when its row does (every write bumps `version`), so list pages reuse
+// the text rendered for the same node, version, microversion, field set, redaction and conductor.
+// This keeps a 1,000-node detail page to a light query plus string joins.
+
+const RENDER_CACHE = new Map<string, { version: number; json: Buffer }>();
+const RENDER_CACHE_LIMIT = Math.max(0, Number(process.env.INGOT_NODE_RENDER_CACHE ?? 20000) || 0);
+
+function evictRenderCache(): void {
+  const excess = RENDER_CACHE.size - RENDER_CACHE_LIMIT;
+  if (excess <= 0) return;
+  let drop = Math.max(excess, Math.floor(RENDER_CACHE_LIMIT / 10));
+  for (const key of RENDER_CACHE.keys()) {
+    RENDER_CACHE.delete(key);
+    if (--drop <= 0) break;
+  }
+}
+
+/** Which redactions apply to this caller for this node, as a short key ("" = none). */
+function redactionKey(head: NodeHead, p: Principal): string {
+  if (aboveThreshold(p)) return "";
+  const target = { owner: head.owner, lessee: head.lessee };
+  let key = "r";
+  for (const rule of ["last_error", "reservation", "driver_internal_info", "driver_info"]) {
+    key += authorize(`baremetal:node:get:${rule}`, p, target) ? "1" : "0";
+  }
+  return key;
+}
+
+/**
+ * The JSON of each node of a page as UTF-8 bytes, in order: cached renderings where the node's
+ * version is unchanged, fresh ones (loaded and rendered in one batch) for the rest. Bytes, so a
+ * page is assembled with one copy instead of re-encoding half a megabyte of text.
+ */
+export async function renderNodePageJson(
+  sql: Sql,
+  heads: NodeHead[],
+  opts: { base: string; minor: number; principal: Principal; fields?: string[] | null },
+): Promise<Buffer[]> {
+  const fields = opts.fields ?? null;
+  const fieldsKey = fields ? fields.join(",") : "*";
+  const wantConductor = (!fields || fields.includes("conductor")) && opts.minor >= NODE_FIELD_VERSIONS.conductor;
+  const lookup = wantConductor && heads.length ? ringLookup(await listConductors(sql)) : null;
+  const out: Buffer[] = new Array(heads.length);
+  const keys: string[] = new Array(heads.length);
+  const missing: number[] = [];
+  for (let i = 0; i < heads.length; i++) {
+    const h = heads[i];
+    const conductor = lookup ? lookup({ uuid: h.uuid, driver: h.driver, conductorGroup: h.conductorGroup }) : "";
+    const key = `${h.id}|${opts.minor}|${fieldsKey}|${redactionKey(h, opts.principal)}|${conductor}|${opts.base}`;
+    keys[i] = key;
+    const hit = RENDER_CACHE.get(key);
+    if (hit && hit.version === h.version) out[i] = hit.json;
+    else missing.push(i);
+  }
+  if (missing.length) {
+    const nodes = await getNodesByIds(sql, missing.map((i) => heads[i].id));
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const vc = await buildViewContext(sql, nodes, { ...opts, fields });
+    if (lookup) vc.conductor = (n) => lookup({ uuid: n.uuid, driver: n.driver, conductorGroup: n.conductorGroup });
+    for (const i of missing) {
+      const n = byId.get(heads[i].id);
+      if (!n) continue; // deleted between the two queries
+      const json = Buffer.from(JSON.stringify(nodeView(n, vc, fields)));
+      out[i] = json;
+      // Cache under the version actually rendered (the row may have moved on since the head query).
+      if (RENDER_CACHE_LIMIT > 0) RENDER_CACHE.set(keys[i], { version: n.version, json });
+    }
+    evictRenderCache();
+  }
+  return out.filter((b) => b !== undefined);
 }

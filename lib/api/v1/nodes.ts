@@ -2,8 +2,8 @@
 import { getConductor } from "../../core/conductor/index.ts";
 import type { ConductorApi, Actor } from "../../core/conductor/types.ts";
 import {
-  findNode, getNodeById, INTERFACE_NAMES, insertNode, listNodes, SORTABLE_NODE_COLUMNS, updateNode,
-  deleteNodeRow, type InterfaceName, type NodeChanges, type NodeFilter, type NodeRecord,
+  findNode, getNodeById, INTERFACE_NAMES, insertNode, listNodeHeads, listNodes, SORTABLE_NODE_COLUMNS, updateNode,
+  deleteNodeRow, type InterfaceName, type NodeChanges, type NodeFilter, type NodeHead, type NodeRecord,
 } from "../../core/db/nodes.ts";
 import { sql } from "../../core/db/sql.ts";
 import { checkInterfaceValue, getHardwareType, hardwareTypeNames, resolveInterfaces } from "../../core/drivers/registry.ts";
@@ -14,10 +14,10 @@ import { aliveConductors } from "../../core/hashring.ts";
 import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts";
 import { DELETE_ALLOWED_STATES, FAULTS, isProvisionState, UPDATE_ALLOWED_STATES } from "../../core/states.ts";
 import { MAX_LIMIT } from "../collection.ts";
-import { type ApiContext, empty, json } from "../http.ts";
+import { type ApiContext, empty, json, jsonBytes } from "../http.ts";
 import { applyPatch, patchValues, pyRepr, rootOf, validatePatch, type PatchOperation } from "../jsonpatch.ts";
 import {
-  buildViewContext, DEFAULT_LIST_FIELDS, NODE_FIELD_VERSIONS, nodeEtag, nodeView, parseNodeFields, renderNode,
+  buildViewContext, DEFAULT_LIST_FIELDS, NODE_FIELD_VERSIONS, nodeEtag, nodeView, parseNodeFields, renderNode, renderNodePageJson,
 } from "../node_view.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
 import { isUuidLike, RESERVED_NODE_NAMES, isValidLogicalName, validateConductorGroup } from "../validators.ts";
@@ -100,6 +100,9 @@ function parseLimit(raw: string | null): number {
 function pyBool(b: boolean): string {
   return b ? "True" : "False";
 }
+
+const OPEN_NODES = Buffer.from(`{"nodes":[`);
+const COMMA = Buffer.from(",");
 
 async function listHandler(ctx: ApiContext, detailPath: boolean): Promise<Response> {
   const q = ctx.url.searchParams;
@@ -204,28 +207,28 @@ async function listHandler(ctx: ApiContext, detailPath: boolean): Promise<Respon
 
   // The conductor filter is applied after the query (hash ring), so page in chunks.
   const conductorWanted = str("conductor");
-  let nodes: NodeRecord[];
+  let nodes: NodeHead[];
   if (conductorWanted === undefined) {
-    nodes = await listNodes(db, { filter, sortKey, sortDir, limit, marker });
+    nodes = await listNodeHeads(db, { filter, sortKey, sortDir, limit, marker });
   } else {
     const { ringLookup, listConductors } = await import("../../core/hashring.ts");
     const lookup = ringLookup(await listConductors(db));
-    nodes = [];
+    const matching: NodeRecord[] = [];
     let after = marker;
     for (;;) {
-      const chunk = await listNodes(db, { filter, sortKey, sortDir, limit: 500, marker: after });
+      const chunk = await listNodes(db, { filter, sortKey, sortDir, limit: 500, marker: after, withoutTraits: true });
       for (const n of chunk) {
-        if (lookup({ uuid: n.uuid, driver: n.driver, conductorGroup: n.conductorGroup }) === conductorWanted) nodes.push(n);
-        if (nodes.length >= limit) break;
+        if (lookup({ uuid: n.uuid, driver: n.driver, conductorGroup: n.conductorGroup }) === conductorWanted) matching.push(n);
+        if (matching.length >= limit) break;
       }
-      if (nodes.length >= limit || chunk.length < 500) break;
+      if (matching.length >= limit || chunk.length < 500) break;
       after = chunk[chunk.length - 1];
     }
+    nodes = matching;
   }
 
-  const vc = await buildViewContext(db, nodes, { base: ctx.base, minor, principal: who, fields: detail ? null : fields });
-  const items = nodes.map((n) => nodeView(n, vc, detail ? null : fields));
-  const body: Record<string, unknown> = { nodes: items };
+  const items = await renderNodePageJson(db, nodes, { base: ctx.base, minor, principal: who, fields: detail ? null : fields });
+  let next = "";
   if (nodes.length > 0 && nodes.length >= limit && instanceUuid === undefined) {
     const p = new URLSearchParams();
     p.set("sort_key", sortKey);
@@ -237,9 +240,15 @@ async function listHandler(ctx: ApiContext, detailPath: boolean): Promise<Respon
     if (!detail && fields) p.set("fields", (explicitFields ? q.get("fields")!.split(",").map((f) => f.trim()).filter(Boolean) : fields).join(","));
     p.set("limit", String(limit));
     p.set("marker", nodes[nodes.length - 1].uuid);
-    body.next = `${ctx.base}/v1/nodes${detailPath ? "/detail" : ""}?${p.toString().replace(/%2C/g, ",")}`;
+    next = `,"next":${JSON.stringify(`${ctx.base}/v1/nodes${detailPath ? "/detail" : ""}?${p.toString().replace(/%2C/g, ",")}`)}`;
   }
-  return json(ctx, body);
+  const parts: Buffer[] = [OPEN_NODES];
+  for (let i = 0; i < items.length; i++) {
+    if (i) parts.push(COMMA);
+    parts.push(items[i]);
+  }
+  parts.push(Buffer.from(`]${next}}`));
+  return jsonBytes(ctx, Buffer.concat(parts));
 }
 
 // ---------------------------------------------------------------------------------------------

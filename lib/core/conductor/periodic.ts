@@ -163,7 +163,7 @@ export class PeriodicTasks {
       const owner = node.reservation!;
       if (alive.has(owner)) continue;
       const released = await db.run(
-        `UPDATE "Node" SET "reservation" = NULL, "targetPowerState" = NULL WHERE "id" = ? AND "reservation" = ?`,
+        `UPDATE "Node" SET "reservation" = NULL, "targetPowerState" = NULL, "version" = "version" + 1 WHERE "id" = ? AND "reservation" = ?`,
         [node.id, owner],
       );
       if (!released) continue;

@@ -11,9 +11,9 @@ export async function recoverOnStart(conductor: Conductor, periodic: PeriodicTas
   const db = await conductor.db();
   const host = conductor.hostname;
   // Locks and power actions of a previous run of this host can never finish.
-  await db.run(`UPDATE "Node" SET "targetPowerState" = NULL WHERE "reservation" = ?`, [host]);
-  await db.run(`UPDATE "Node" SET "reservation" = NULL WHERE "reservation" = ?`, [host]);
-  await db.run(`UPDATE "Node" SET "targetPowerState" = NULL WHERE "reservation" IS NULL AND "targetPowerState" IS NOT NULL`);
+  await db.run(`UPDATE "Node" SET "targetPowerState" = NULL, "version" = "version" + 1 WHERE "reservation" = ?`, [host]);
+  await db.run(`UPDATE "Node" SET "reservation" = NULL, "version" = "version" + 1 WHERE "reservation" = ?`, [host]);
+  await db.run(`UPDATE "Node" SET "targetPowerState" = NULL, "version" = "version" + 1 WHERE "reservation" IS NULL AND "targetPowerState" IS NOT NULL`);
 
   const stuck = await listNodes(db, {
     filter: { provisionState: [...STUCK_STATES_TREATED_AS_FAIL], reserved: false, includeChildren: true },

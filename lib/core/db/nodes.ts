@@ -94,14 +94,19 @@ const DATE_COLUMNS = new Set(["provisionUpdatedAt", "inspectionStartedAt", "insp
 export type NodeColumn = Exclude<keyof NodeRecord, "traits">;
 export type NodeChanges = Partial<Omit<NodeRecord, "id" | "traits" | "version" | "createdAt">>;
 
+type Converter = (v: unknown) => unknown;
+const toJsonDict: Converter = (v) => parseJson(v, {});
+const CONVERTERS: Record<string, Converter> = Object.create(null);
+for (const c of JSON_COLUMNS) CONVERTERS[c] = toJsonDict;
+for (const c of BOOL_COLUMNS) CONVERTERS[c] = toBool;
+for (const c of NULLABLE_BOOL_COLUMNS) CONVERTERS[c] = toBoolOrNull;
+for (const c of DATE_COLUMNS) CONVERTERS[c] = toDate;
+
 export function rowToNode(row: Record<string, unknown>, traits: string[] = []): NodeRecord {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    if (JSON_SET.has(key)) out[key] = parseJson(value, {});
-    else if (BOOL_COLUMNS.has(key)) out[key] = toBool(value);
-    else if (NULLABLE_BOOL_COLUMNS.has(key)) out[key] = toBoolOrNull(value);
-    else if (DATE_COLUMNS.has(key)) out[key] = toDate(value);
-    else out[key] = value;
+  for (const key in row) {
+    const convert = CONVERTERS[key];
+    out[key] = convert ? convert(row[key]) : row[key];
   }
   out.traits = traits;
   return out as unknown as NodeRecord;
@@ -229,11 +234,11 @@ export async function updateNode(
 
 /** Takes the node's lock for `host` if nobody holds it. True when taken. */
 export async function reserveNode(sql: Sql, id: number, host: string): Promise<boolean> {
-  return (await sql.run(`UPDATE "Node" SET "reservation" = ? WHERE "id" = ? AND "reservation" IS NULL`, [host, id])) === 1;
+  return (await sql.run(`UPDATE "Node" SET "reservation" = ?, "version" = "version" + 1 WHERE "id" = ? AND "reservation" IS NULL`, [host, id])) === 1;
 }
 
 export async function releaseNode(sql: Sql, id: number, host: string): Promise<boolean> {
-  return (await sql.run(`UPDATE "Node" SET "reservation" = NULL WHERE "id" = ? AND "reservation" = ?`, [id, host])) === 1;
+  return (await sql.run(`UPDATE "Node" SET "reservation" = NULL, "version" = "version" + 1 WHERE "id" = ? AND "reservation" = ?`, [id, host])) === 1;
 }
 
 export async function deleteNodeRow(sql: Sql, id: number): Promise<void> {
@@ -379,7 +384,7 @@ export interface ListOptions {
   withoutTraits?: boolean;
 }
 
-export async function listNodes(sql: Sql, opts: ListOptions = {}): Promise<NodeRecord[]> {
+function listQuery(select: string, opts: ListOptions): { text: string; params: SqlValue[] } {
   const { where, params } = whereClause(opts.filter ?? {});
   const col = SORTABLE_NODE_COLUMNS[opts.sortKey ?? "id"] ?? "id";
   const dir = opts.sortDir === "desc" ? "DESC" : "ASC";
@@ -403,9 +408,47 @@ export async function listNodes(sql: Sql, opts: ListOptions = {}): Promise<NodeR
   const nulls = col === "id" ? "" : dir === "ASC" ? " NULLS FIRST" : " NULLS LAST";
   const order = col === "id" ? `"id" ${dir}` : `"${col}" ${dir}${nulls}, "id" ${dir}`;
   const limit = opts.limit ? ` LIMIT ${Math.floor(opts.limit)}` : "";
-  const rows = await sql.all(`SELECT * FROM "Node" ${cond} ORDER BY ${order}${limit}`, params);
+  return { text: `SELECT ${select} FROM "Node" ${cond} ORDER BY ${order}${limit}`, params };
+}
+
+export async function listNodes(sql: Sql, opts: ListOptions = {}): Promise<NodeRecord[]> {
+  const { text, params } = listQuery("*", opts);
+  const rows = await sql.all(text, params);
   if (opts.withoutTraits) return rows.map((r) => rowToNode(r));
   return withTraits(sql, rows);
+}
+
+/** What a list page needs to decide whether a cached rendering of a node is still current. */
+export interface NodeHead {
+  id: number;
+  uuid: string;
+  version: number;
+  driver: string;
+  conductorGroup: string;
+  owner: string | null;
+  lessee: string | null;
+}
+
+/** The same page listNodes would return, reading only the columns of NodeHead. */
+export async function listNodeHeads(sql: Sql, opts: ListOptions = {}): Promise<NodeHead[]> {
+  const { text, params } = listQuery(`"id", "uuid", "version", "driver", "conductorGroup", "owner", "lessee"`, opts);
+  const rows = await sql.all<NodeHead>(text, params);
+  for (const r of rows) {
+    r.id = Number(r.id);
+    r.version = Number(r.version);
+  }
+  return rows;
+}
+
+/** Full records for the given ids, in the given order (missing ids are skipped). */
+export async function getNodesByIds(sql: Sql, ids: number[]): Promise<NodeRecord[]> {
+  const byId = new Map<number, NodeRecord>();
+  for (let i = 0; i < ids.length; i += 900) {
+    const chunk = ids.slice(i, i + 900);
+    const rows = await sql.all(`SELECT * FROM "Node" WHERE "id" IN (${chunk.map(() => "?").join(",")})`, chunk);
+    for (const n of await withTraits(sql, rows)) byId.set(n.id, n);
+  }
+  return ids.map((id) => byId.get(id)).filter((n): n is NodeRecord => n !== undefined);
 }
 
 export async function countNodes(sql: Sql, filter: NodeFilter = {}): Promise<number> {
