@@ -23,7 +23,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `rm -rf ${dataDir} && mkdir -p ${dataDir} && exec node_modules/.bin/tsx lib/server/main.ts`,
+    command: `rm -rf ${dataDir} && mkdir -p ${dataDir} && exec node --enable-source-maps .next/ingot/server.mjs`,
     url: `http://127.0.0.1:${E2E_PORT}/api/health`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,

@@ -60,12 +60,13 @@ source_hash() {
 build_if_needed() {
   local stamp=.next/.ingot-src.sha256 want
   want=$(source_hash)
-  if [ -f .next/BUILD_ID ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  if [ -f .next/BUILD_ID ] && [ -f .next/ingot/server.mjs ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     ingot_log "production build is up to date"
     return 0
   fi
-  ingot_log "building the dashboard (next build)…"
+  ingot_log "building the dashboard (next build) and the server…"
   node_modules/.bin/next build || return 1
+  node lib/server/bundle.mjs || return 1
   echo "$want" > "$stamp"
 }
 

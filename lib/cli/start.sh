@@ -10,4 +10,4 @@ ingot_log "applying database migrations…"
 node_modules/.bin/tsx lib/cli/main.ts migrate
 build_if_needed
 ingot_log "starting the server…"
-NODE_ENV=production exec node_modules/.bin/tsx lib/server/main.ts
+NODE_ENV=production exec node --enable-source-maps .next/ingot/server.mjs

@@ -47,21 +47,6 @@ function ironicError(status: number, message: string): Response {
   return new Response(body, { status, headers: { "content-type": "application/json" } });
 }
 
-type ConductorModule = {
-  startConductor: (opts?: unknown) => unknown;
-  stopConductor: () => unknown;
-};
-
-async function loadConductor(): Promise<ConductorModule | null> {
-  const file = join(ROOT, "lib", "core", "conductor", "index.ts");
-  if (!existsSync(file)) return null;
-  // A variable specifier keeps the type checker from requiring the module while it is being written.
-  const spec = "../core/conductor/index.ts";
-  const mod = (await import(spec)) as Partial<ConductorModule>;
-  if (typeof mod.startConductor !== "function" || typeof mod.stopConductor !== "function") return null;
-  return mod as ConductorModule;
-}
-
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   loadDotenv({ quiet: true, path: join(process.cwd(), ".env") });
   process.env.NEXT_TELEMETRY_DISABLED = "1";
@@ -119,13 +104,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
 
   // The conductor, in this process.
-  const conductor = await loadConductor();
-  if (conductor) {
-    await conductor.startConductor();
-    log("conductor started");
-  } else {
-    log("conductor module not available (lib/core/conductor/index.ts); the API's asynchronous actions will fail");
-  }
+  const conductor = await import("../core/conductor/index.ts");
+  await conductor.startConductor();
+  log("conductor started");
 
   // Next for everything that is not the API (unless INGOT_WEB=0).
   let app: { close(): Promise<void> } | null = null;
@@ -213,7 +194,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
-      if (conductor) await conductor.stopConductor();
+      await conductor.stopConductor();
       const { setSql } = await import("../core/db/sql.ts");
       await db.close();
       setSql(undefined);
