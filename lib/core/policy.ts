@@ -138,6 +138,10 @@ export const RULES: Record<string, Grant[]> = {
   "baremetal:deploy_template:create": SYS_ADMIN,
   "baremetal:deploy_template:update": SYS_ADMIN,
   "baremetal:deploy_template:delete": SYS_ADMIN,
+  "baremetal:inspection_rule:get": SYS_READER,
+  "baremetal:inspection_rule:create": SYS_ADMIN,
+  "baremetal:inspection_rule:update": SYS_ADMIN,
+  "baremetal:inspection_rule:delete": SYS_ADMIN,
   "baremetal:allocation:get": ["system:reader", "owner:reader"],
   "baremetal:allocation:list": ["system:reader", "project:reader"],
   "baremetal:allocation:list_all": SYS_READER,
@@ -146,6 +150,17 @@ export const RULES: Record<string, Grant[]> = {
   "baremetal:allocation:update": ["system:member", "owner:member"],
   "baremetal:allocation:delete": ["system:member", "owner:member"],
   "baremetal:events:post": SYS_ADMIN,
+  // Runbooks (reference §7.2; Ingot has no "manager" role, so project admin stands in for it).
+  // Public runbooks are visible to every reader and usable by project members (see api/v1/runbooks.ts).
+  "baremetal:runbook:get": ["system:reader", "owner:reader"],
+  "baremetal:runbook:list": ["system:reader", "project:reader"],
+  "baremetal:runbook:list_all": SYS_READER,
+  "baremetal:runbook:create": ["system:member", "project:admin"],
+  "baremetal:runbook:update": ["system:member", "owner:admin"],
+  "baremetal:runbook:update:public": SYS_MEMBER,
+  "baremetal:runbook:update:owner": SYS_MEMBER,
+  "baremetal:runbook:delete": ["system:member", "owner:admin"],
+  "baremetal:runbook:use": ["system:member", "owner:admin"],
 };
 
 export function authorize(rule: string, who: Principal, target: PolicyTarget = {}): boolean {

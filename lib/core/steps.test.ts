@@ -17,11 +17,16 @@ describe("driver steps", () => {
     const clean = driverSteps(node, "clean").map((s) => `${s.interface}.${s.step}:${s.priority}`);
     expect(clean.sort()).toEqual([
       "bios.apply_configuration:0", "bios.cache_bios_settings:0", "bios.factory_reset:0", "firmware.update:0",
-      "vendor.log_passthrough:1",
+      "raid.create_configuration:0", "raid.delete_configuration:0", "vendor.log_passthrough:1", "vendor.trigger_cleanwait:0",
+      "vendor.trigger_cleanwait_abortable:0",
     ]);
     const deploy = driverSteps(node, "deploy").map((s) => `${s.interface}.${s.step}:${s.priority}`);
-    expect(deploy.sort()).toEqual(["bios.apply_configuration:0", "bios.factory_reset:0", "deploy.deploy:100"]);
-    expect(driverSteps(node, "service").map((s) => s.step).sort()).toEqual(["log_passthrough", "trigger_servicewait"]);
+    expect(deploy.sort()).toEqual([
+      "bios.apply_configuration:0", "bios.factory_reset:0", "deploy.deploy:100", "raid.create_configuration:0", "raid.delete_configuration:0",
+    ]);
+    expect(driverSteps(node, "service").map((s) => `${s.interface}.${s.step}`).sort()).toEqual([
+      "bios.apply_configuration", "bios.factory_reset", "vendor.log_passthrough", "vendor.trigger_servicewait",
+    ]);
   });
 
   it("automated cleaning runs only priority > 0 steps", () => {
@@ -70,7 +75,7 @@ describe("user step validation", () => {
 
   it("requires a valid priority on deploy steps", () => {
     expect(() => validateUserSteps(node, "deploy", [{ interface: "deploy", step: "deploy", args: {} }])).toThrow(/invalid priority/);
-    expect(validateUserSteps(node, "deploy", [{ interface: "deploy", step: "deploy", args: {}, priority: "5" as unknown as number }])[0].priority).toBe(5);
+    expect(validateUserSteps(node, "deploy", [{ interface: "bios", step: "factory_reset", args: {}, priority: "5" as unknown as number }])[0].priority).toBe(5);
   });
 });
 
@@ -90,12 +95,23 @@ describe("deploy step assembly", () => {
 
     const explicit = await assembleDeploySteps(db.sql, withTrait, [
       { interface: "bios", step: "apply_configuration", args: { settings: [] }, priority: 0 },
-      { interface: "deploy", step: "deploy", args: {}, priority: 20 },
+      { interface: "raid", step: "create_configuration", args: {}, priority: 20 },
     ]);
-    expect(explicit.map((s) => `${s.interface}.${s.step}:${s.priority}`)).toEqual(["deploy.deploy:20"]);
+    expect(explicit.map((s) => `${s.interface}.${s.step}:${s.priority}`)).toEqual(["deploy.deploy:100", "raid.create_configuration:20"]);
+    // The core step can be disabled, not re-prioritised (Ironic's rule and wording).
+    expect(await assembleDeploySteps(db.sql, withTrait, [{ interface: "deploy", step: "deploy", args: {}, priority: 0 }]))
+      .toMatchObject([{ interface: "bios", step: "apply_configuration", priority: 150 }]);
+    await expect(assembleDeploySteps(db.sql, node, [{ interface: "deploy", step: "deploy", args: {}, priority: 20 }])).rejects.toThrow(
+      'Validation of deploy steps from "deploy steps" argument failed.deploy step deploy on interface deploy is a core step and cannot be overridden by user steps. It may be disabled by setting the priority to 0',
+    );
   });
 
   it("refuses instance traits the node does not have", async () => {
-    await expect(assembleDeploySteps(db.sql, { ...node, instanceInfo: { traits: ["CUSTOM_OTHER"] } })).rejects.toThrow(/Missing node traits: CUSTOM_OTHER/);
+    await expect(assembleDeploySteps(db.sql, { ...node, instanceInfo: { traits: ["CUSTOM_OTHER"] } })).rejects.toThrow(
+      `Cannot specify instance traits that are not also set on the node. Node ${node.uuid} is missing traits CUSTOM_OTHER`,
+    );
+    await expect(assembleDeploySteps(db.sql, { ...node, instanceInfo: { traits: "CUSTOM_BIOS" } })).rejects.toThrow(
+      `Error parsing traits from Node ${node.uuid} instance_info field. A list of strings is expected.`,
+    );
   });
 });

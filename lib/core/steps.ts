@@ -4,10 +4,13 @@
 import type { StepRequest } from "./conductor/types.ts";
 import type { Dict, NodeRecord } from "./db/nodes.ts";
 import type { Sql } from "./db/sql.ts";
-import { parseJson } from "./db/sql.ts";
+import { parseJson, toDate } from "./db/sql.ts";
 import { Invalid } from "./errors.ts";
-import type { ArgsInfo, InterfaceName, StepDecl, StepKind } from "./drivers/base.ts";
+import type { ArgSchema, ArgsInfo, InterfaceName, StepDecl, StepKind } from "./drivers/base.ts";
 import { interfacesFor } from "./drivers/registry.ts";
+import { pyRepr } from "./pyrepr.ts";
+
+export { pyRepr } from "./pyrepr.ts";
 
 export type { StepKind } from "./drivers/base.ts";
 
@@ -38,18 +41,6 @@ export interface NodeStep {
 }
 
 const stepKey = (iface: string, step: string) => `${iface}.${step}`;
-
-/** Python-style repr, so messages read like Ironic's ({'interface': 'bios', 'step': 'x'}). */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "string") return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-  if (typeof v === "number") return String(v);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(", ")}]`;
-  if (typeof v === "object") return `{${Object.entries(v as Dict).map(([k, x]) => `'${k}': ${pyRepr(x)}`).join(", ")}}`;
-  return String(v);
-}
 
 /** The steps of `kind` the node's interfaces declare (all priorities, including 0). */
 export function driverSteps(node: NodeRecord, kind: StepKind): NodeStep[] {
@@ -103,20 +94,59 @@ function toPriority(v: unknown): number | null {
   return null;
 }
 
+function typeMatches(type: string, v: unknown): boolean {
+  switch (type) {
+    case "string": return typeof v === "string";
+    case "integer": return typeof v === "number" && Number.isInteger(v);
+    case "number": return typeof v === "number" && Number.isFinite(v);
+    case "boolean": return typeof v === "boolean";
+    case "array": return Array.isArray(v);
+    case "object": return v !== null && typeof v === "object" && !Array.isArray(v);
+    default: return true;
+  }
+}
+
+/** Problems of one argument value against its schema (type, allowed values, items, properties). */
+export function argValueErrors(schema: ArgSchema, value: unknown, path: string): string[] {
+  if (schema.type && !typeMatches(schema.type, value)) return [`argument ${path}: ${pyRepr(value)} is not of type '${schema.type}'`];
+  if (schema.allowed_values && !schema.allowed_values.some((a) => a === value)) {
+    return [`argument ${path}: ${pyRepr(value)} is not one of the allowed values ${pyRepr(schema.allowed_values)}`];
+  }
+  const errors: string[] = [];
+  if (schema.items && Array.isArray(value)) {
+    value.forEach((item, i) => errors.push(...argValueErrors(schema.items!, item, `${path}[${i}]`)));
+  }
+  if (schema.properties && value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const o = value as Dict;
+    for (const [k, sub] of Object.entries(schema.properties)) {
+      if (o[k] === undefined) {
+        if (sub.required) errors.push(`argument ${path}: '${k}' is a required property`);
+        continue;
+      }
+      errors.push(...argValueErrors(sub, o[k], `${path}.${k}`));
+    }
+    const extra = Object.keys(o).filter((k) => !(k in schema.properties!));
+    if (extra.length) errors.push(`argument ${path}: unexpected properties ${extra.join(", ")}`);
+  }
+  return errors;
+}
+
 export interface ValidateOptions {
   disableRamdisk?: boolean;
+  /** Replaces the default "Cannot <verb> node <uuid>: " in front of the joined errors. */
+  errorPrefix?: string;
 }
 
 /**
- * Checks user-supplied steps against what the node declares; returns them as NodeSteps in the
- * given order. Clean/service steps take the driver's priority/abortable; deploy steps keep the
- * user's priority. Throws Invalid listing every problem.
+ * Checks user-supplied steps against what the node declares (reference §5.1); returns them as
+ * NodeSteps in the given order. Clean/service steps take the driver's priority/abortable; deploy
+ * steps keep the user's priority. Throws Invalid listing every problem, each naming its step.
  */
 export function validateUserSteps(node: NodeRecord, kind: StepKind, requests: StepRequest[], opts: ValidateOptions = {}): NodeStep[] {
   const declared = new Map(driverSteps(node, kind).map((s) => [stepKey(s.interface, s.step), s]));
   const errors: string[] = [];
   const out: NodeStep[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   for (const req of requests) {
     const what = `${kind} step ${describeRequest(req)}`;
     if (!req || typeof req.interface !== "string" || typeof req.step !== "string") {
@@ -128,7 +158,7 @@ export function validateUserSteps(node: NodeRecord, kind: StepKind, requests: St
       continue;
     }
     const args = (req.args ?? {}) as Dict;
-    if (typeof args !== "object" || Array.isArray(args)) {
+    if (typeof args !== "object" || args === null || Array.isArray(args)) {
       errors.push(`${what} has invalid args: must be an object`);
       continue;
     }
@@ -141,15 +171,12 @@ export function validateUserSteps(node: NodeRecord, kind: StepKind, requests: St
       }
       priority = p;
       const key = stepKey(req.interface, req.step);
-      if (seen.has(key)) {
-        errors.push(`duplicate deploy steps for ${key}`);
-        continue;
-      }
-      seen.add(key);
+      seen.set(key, (seen.get(key) ?? 0) + 1);
     }
+    const active = kind !== "deploy" || priority > 0;
     if (isReservedStep(req.step)) {
       if (req.step === "wait" && args.seconds !== undefined && toPriority(args.seconds) === null) {
-        errors.push(`${what} has an invalid "seconds" argument: must be a non-negative integer`);
+        errors.push(`${what} has an invalid value for argument seconds: ${pyRepr(args.seconds)} is not a non-negative integer`);
         continue;
       }
       const extra = Object.keys(args).filter((k) => !(req.step === "wait" && k === "seconds"));
@@ -167,31 +194,70 @@ export function validateUserSteps(node: NodeRecord, kind: StepKind, requests: St
     }
     const argsinfo = decl.argsinfo ?? {};
     const unexpected = Object.keys(args).filter((k) => !(k in argsinfo));
-    const missing = Object.entries(argsinfo).filter(([k, info]) => info.required && args[k] === undefined);
     let bad = false;
     if (unexpected.length) {
       errors.push(`${what} has these unexpected arguments: ${unexpected.join(", ")}`);
       bad = true;
     }
-    if (missing.length) {
-      errors.push(`${what} is missing these required arguments: ${missing.map(([k, info]) => `${k} (${info.description})`).join(", ")}`);
-      bad = true;
-    }
-    for (const [k, info] of Object.entries(argsinfo)) {
-      if (args[k] !== undefined && info.allowed_values && !info.allowed_values.includes(args[k])) {
-        errors.push(`${what} has an invalid value for ${k}: ${pyRepr(args[k])}; allowed values are ${pyRepr(info.allowed_values)}`);
+    if (active) {
+      const missing = Object.entries(argsinfo).filter(([k, info]) => info.required && args[k] === undefined);
+      if (missing.length) {
+        errors.push(`${what} is missing these required arguments: ${missing.map(([k, info]) => (info.description ? `${k} (${info.description})` : k)).join(", ")}`);
         bad = true;
       }
-    }
-    if (opts.disableRamdisk && decl.requires_ramdisk) {
-      errors.push(`${what} requires booting a ramdisk, which was disabled (disable_ramdisk)`);
-      bad = true;
+      for (const [k, info] of Object.entries(argsinfo)) {
+        if (args[k] === undefined) continue;
+        const problems = argValueErrors(info, args[k], k);
+        if (problems.length) {
+          errors.push(`${what} has an invalid ${problems.join("; ")}`);
+          bad = true;
+        }
+      }
+      if (opts.disableRamdisk && decl.requires_ramdisk) {
+        errors.push(`${kind} step ${describeRequest(req)} requires booting a ramdisk`);
+        bad = true;
+      }
+      if (kind === "deploy" && req.interface === "deploy" && req.step === "deploy") {
+        errors.push(
+          `deploy step ${req.step} on interface ${req.interface} is a core step and cannot be overridden by user steps. It may be disabled by setting the priority to 0`,
+        );
+        bad = true;
+      }
     }
     if (bad) continue;
     out.push({ ...decl, priority: kind === "deploy" ? priority : decl.priority, args });
   }
-  if (errors.length) throw new Invalid(`Cannot ${VERB_FOR[kind]} node ${node.uuid}: ${errors.join("; ")}`);
+  const dups = [...seen].filter(([, n]) => n > 1).map(([k]) => k);
+  if (dups.length) {
+    errors.push(`deploy steps from all deploy templates matching this node's instance traits cannot have the same interface and step. Duplicate deploy steps for ${dups.join(", ")}`);
+  }
+  if (errors.length) throw new Invalid(`${opts.errorPrefix ?? `Cannot ${VERB_FOR[kind]} node ${node.uuid}: `}${errors.join("; ")}`);
   return out;
+}
+
+/**
+ * The steps' deeper argument checks (StepDecl.check, e.g. BIOS settings against the node's
+ * registry); throws Invalid with one message per problem, each naming its step.
+ */
+export async function checkStepArgs(sql: Sql, node: NodeRecord, kind: StepKind, steps: NodeStep[], errorPrefix?: string): Promise<void> {
+  const errors: string[] = [];
+  for (const s of steps) {
+    if (isReservedStep(s.step) || (kind === "deploy" && s.priority === 0)) continue;
+    const decl = findStepImpl(node, kind, s.interface, s.step);
+    if (!decl?.check) continue;
+    const problems = await decl.check({ sql, node }, s.args ?? {});
+    if (problems.length) {
+      errors.push(`${kind} step ${pyRepr({ interface: s.interface, step: s.step })} has invalid arguments: ${problems.join("; ")}`);
+    }
+  }
+  if (errors.length) throw new Invalid(`${errorPrefix ?? `Cannot ${VERB_FOR[kind]} node ${node.uuid}: `}${errors.join("; ")}`);
+}
+
+/** validateUserSteps + checkStepArgs. */
+export async function validateAndCheckSteps(sql: Sql, node: NodeRecord, kind: StepKind, requests: StepRequest[], opts: ValidateOptions = {}): Promise<NodeStep[]> {
+  const steps = validateUserSteps(node, kind, requests, opts);
+  await checkStepArgs(sql, node, kind, steps, opts.errorPrefix);
+  return steps;
 }
 
 export interface DeployTemplateRecord {
@@ -201,17 +267,23 @@ export interface DeployTemplateRecord {
   steps: StepRequest[];
 }
 
+/** The node's instance traits (instance_info.traits); each must also be a node trait. */
+export function instanceTraits(node: NodeRecord): string[] {
+  const traits = node.instanceInfo.traits;
+  if (traits === undefined || traits === null) return [];
+  if (!Array.isArray(traits) || traits.some((t) => typeof t !== "string")) {
+    throw new Invalid(`Error parsing traits from Node ${node.uuid} instance_info field. A list of strings is expected.`);
+  }
+  const missing = traits.filter((t) => !node.traits.includes(t));
+  if (missing.length) {
+    throw new Invalid(`Cannot specify instance traits that are not also set on the node. Node ${node.uuid} is missing traits ${missing.join(", ")}`);
+  }
+  return traits as string[];
+}
+
 /** Deploy templates whose names are among the node's instance traits. */
 export async function matchingDeployTemplates(sql: Sql, node: NodeRecord): Promise<DeployTemplateRecord[]> {
-  const traits = node.instanceInfo.traits;
-  if (!Array.isArray(traits) || traits.length === 0) return [];
-  const names = traits.filter((t): t is string => typeof t === "string");
-  const missing = names.filter((t) => !node.traits.includes(t));
-  if (missing.length) {
-    throw new Invalid(
-      `Cannot deploy node ${node.uuid}: instance traits must also be node traits. Missing node traits: ${missing.join(", ")}`,
-    );
-  }
+  const names = instanceTraits(node);
   if (names.length === 0) return [];
   const rows = await sql.all<{ id: number; uuid: string; name: string; steps: string }>(
     `SELECT "id", "uuid", "name", "steps" FROM "DeployTemplate" WHERE "name" IN (${names.map(() => "?").join(",")}) ORDER BY "name"`,
@@ -223,14 +295,21 @@ export async function matchingDeployTemplates(sql: Sql, node: NodeRecord): Promi
 /**
  * The deploy steps to run, in order: driver defaults, overridden by matching deploy templates,
  * overridden by explicit `deploy_steps` (keyed by interface+step); priority 0 drops a step.
+ * Template and explicit steps are validated against the driver and their arguments checked.
  */
 export async function assembleDeploySteps(sql: Sql, node: NodeRecord, explicit: StepRequest[] = []): Promise<NodeStep[]> {
   const merged = new Map<string, NodeStep>();
   for (const s of driverSteps(node, "deploy")) if (s.priority > 0) merged.set(stepKey(s.interface, s.step), s);
-  const templateSteps: StepRequest[] = [];
-  for (const t of await matchingDeployTemplates(sql, node)) templateSteps.push(...t.steps);
-  for (const s of validateUserSteps(node, "deploy", templateSteps)) merged.set(stepKey(s.interface, s.step), s);
-  for (const s of validateUserSteps(node, "deploy", explicit)) merged.set(stepKey(s.interface, s.step), s);
+  const templates = await matchingDeployTemplates(sql, node);
+  const templateSteps: StepRequest[] = templates.flatMap((t) => t.steps);
+  if (templateSteps.length) {
+    const errorPrefix = `Validation of deploy steps from deploy templates matching this node's instance traits failed. Matching deploy templates: ${templates.map((t) => t.name).join(",")}. Errors: `;
+    for (const s of await validateAndCheckSteps(sql, node, "deploy", templateSteps, { errorPrefix })) merged.set(stepKey(s.interface, s.step), s);
+  }
+  if (explicit.length) {
+    const errorPrefix = 'Validation of deploy steps from "deploy steps" argument failed.';
+    for (const s of await validateAndCheckSteps(sql, node, "deploy", explicit, { errorPrefix })) merged.set(stepKey(s.interface, s.step), s);
+  }
   return sortSteps([...merged.values()].filter((s) => s.priority > 0), "deploy");
 }
 
@@ -239,4 +318,63 @@ export function stepRecord(s: NodeStep): Dict {
   const out: Dict = { interface: s.interface, step: s.step, priority: s.priority, abortable: s.abortable, argsinfo: s.argsinfo, args: s.args };
   if (s.requires_ramdisk !== undefined) out.requires_ramdisk = s.requires_ramdisk;
   return out;
+}
+
+// ---- available steps (Ingot extension: GET /v1/nodes/{node}/{cleaning,deploying,servicing}/steps) ----
+
+/** A step as the available-steps API lists it. */
+export interface AvailableStep {
+  interface: string;
+  step: string;
+  priority: number;
+  abortable: boolean;
+  requires_ramdisk?: boolean;
+  argsinfo: ArgsInfo | null;
+  description?: string;
+}
+
+export interface StepCache {
+  steps: AvailableStep[];
+  updatedAt: Date;
+}
+
+/** What the node's interfaces offer for `kind` now, in automatic run order (priority 0 last). */
+export function availableSteps(node: NodeRecord, kind: StepKind): AvailableStep[] {
+  const ifaces = interfacesFor(node);
+  const out: AvailableStep[] = driverSteps(node, kind).map((s) => {
+    const decl = ifaces[s.interface as InterfaceName].steps?.find((d) => d.step === s.step);
+    return {
+      interface: s.interface, step: s.step, priority: s.priority, abortable: s.abortable,
+      ...(s.requires_ramdisk !== undefined ? { requires_ramdisk: s.requires_ramdisk } : {}),
+      argsinfo: s.argsinfo,
+      ...(decl?.description ? { description: decl.description } : {}),
+    };
+  });
+  return sortSteps(out, kind);
+}
+
+/** Recomputes a node's available steps of `kind` and stores them. */
+export async function refreshStepCache(sql: Sql, node: NodeRecord, kind: StepKind): Promise<StepCache> {
+  const steps = availableSteps(node, kind);
+  const now = new Date();
+  await sql.run(
+    `INSERT INTO "NodeStepCache" ("nodeId", "kind", "steps", "updatedAt") VALUES (?, ?, ?, ?)
+     ON CONFLICT ("nodeId", "kind") DO UPDATE SET "steps" = excluded."steps", "updatedAt" = excluded."updatedAt"`,
+    [node.id, kind, JSON.stringify(steps), now],
+  );
+  return { steps, updatedAt: now };
+}
+
+/** The cached available steps of `kind`; computed and stored first when there are none. */
+export async function readStepCache(sql: Sql, node: NodeRecord, kind: StepKind): Promise<StepCache> {
+  const row = await sql.get<{ steps: string; updatedAt: unknown }>(
+    `SELECT "steps", "updatedAt" FROM "NodeStepCache" WHERE "nodeId" = ? AND "kind" = ?`,
+    [node.id, kind],
+  );
+  if (row) {
+    const steps = parseJson<AvailableStep[]>(row.steps, []);
+    const updatedAt = toDate(row.updatedAt);
+    if (steps.length && updatedAt) return { steps, updatedAt };
+  }
+  return refreshStepCache(sql, node, kind);
 }

@@ -1,3 +1,183 @@
+// Inspection rules (reference §9.2, API 1.96; below it GET → 404, other methods → 405).
+// Rules are validated by the engine's validateRule (lib/core/inspection/rules.ts): every operator
+// and action with its arguments, so a bad rule is a 400 that says what is wrong. Sensitive rules
+// show null conditions/actions. Links point at /v1/inspection_rules/<uuid> (Ironic's point at
+// /v1/inspection/<uuid>, which does not exist).
+import { randomUUID } from "node:crypto";
+import { parseJson, sql, toBool, toDate, type Sql } from "../../core/db/sql.ts";
+import { Conflict, Invalid, NotFound } from "../../core/errors.ts";
+import { validateRule, type RuleAction, type RuleCondition } from "../../core/inspection/rules.ts";
+import type { InspectionRuleRow } from "../../core/inspection/store.ts";
+import { empty, json, links, ts, type ApiContext } from "../http.ts";
+import { patchValues } from "../jsonpatch.ts";
 import type { RouteDef } from "../router.ts";
+import { validateUuid } from "../validators.ts";
+import {
+  isUniqueViolation, pageRows, parseResourceFields, parseResourceList, patchDocument, renderFields, resourceNext, type FieldDef,
+} from "./resource_common.ts";
 
-export const routes: RouteDef[] = [];
+/**
+ * The microversion these routes need. The API's maximum is still below it until the 1.83–1.96
+ * work lands; tests may lower this (and restore it) to exercise the routes.
+ */
+export const INSPECTION_RULES_API = { minVersion: 96 };
+
+type Row = InspectionRuleRow & { _base: string };
+
+function conditionsView(list: RuleCondition[]): unknown[] {
+  return list.map((c) => {
+    const out: Record<string, unknown> = { op: c.op, args: c.args };
+    if (c.loop !== undefined && !(Array.isArray(c.loop) && c.loop.length === 0)) {
+      out.loop = c.loop;
+      out.multiple = c.multiple ?? "any";
+    } else if (c.multiple !== undefined) out.multiple = c.multiple;
+    return out;
+  });
+}
+
+function actionsView(list: RuleAction[]): unknown[] {
+  return list.map((a) => ({ op: a.op, args: a.args, loop: a.loop ?? [] }));
+}
+
+const sensitive = (r: InspectionRuleRow) => toBool(r.sensitive);
+
+const FIELDS: FieldDef<Row>[] = [
+  ["uuid", 96, (r) => r.uuid],
+  ["created_at", 96, (r) => ts(toDate(r.createdAt))],
+  ["updated_at", 96, (r) => ts(toDate(r.updatedAt))],
+  ["description", 96, (r) => r.description],
+  ["priority", 96, (r) => Number(r.priority)],
+  ["sensitive", 96, (r) => sensitive(r)],
+  ["phase", 96, (r) => r.phase],
+  ["conditions", 96, (r) => (sensitive(r) ? null : conditionsView(parseJson<RuleCondition[]>(r.conditions, [])))],
+  ["actions", 96, (r) => (sensitive(r) ? null : actionsView(parseJson<RuleAction[]>(r.actions, [])))],
+  ["links", 96, (r) => links(r._base, `inspection_rules/${r.uuid}`)],
+];
+
+/** Field → minimum version, for ?fields= (all fields are as old as the resource). */
+const fieldVersions = (): Record<string, number> =>
+  Object.fromEntries(FIELDS.map(([n]) => [n, Math.min(96, INSPECTION_RULES_API.minVersion)]));
+
+export const RULE_DEFAULT_FIELDS = ["uuid", "priority", "phase", "description"] as const;
+
+/** One rule as the API shows it; `minor` only matters through the route's gate. */
+export function ruleView(row: InspectionRuleRow, base: string, fields: string[] | null = null): Record<string, unknown> {
+  // Fields are gated by the route itself; render as if at 1.96.
+  return renderFields(FIELDS, { ...row, _base: base }, 96, fields);
+}
+
+async function loadRule(db: Sql, ident: string): Promise<InspectionRuleRow> {
+  const uuid = validateUuid(ident, "inspection_rule_uuid");
+  const row = await db.get<InspectionRuleRow>(`SELECT * FROM "InspectionRule" WHERE "uuid" = ?`, [uuid]);
+  if (!row) throw new NotFound(`Rule ${ident} could not be found.`);
+  return row;
+}
+
+const SORT_COLUMNS = {
+  id: "id", uuid: "uuid", priority: "priority", phase: "phase", description: "description", sensitive: "sensitive",
+  created_at: "createdAt", updated_at: "updatedAt",
+};
+
+async function listRules(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const p = parseResourceList(ctx, {
+    sortColumns: SORT_COLUMNS, unsortable: ["conditions", "actions"], fieldVersions: fieldVersions(),
+    detailParamMinor: Math.min(96, INSPECTION_RULES_API.minVersion),
+  });
+  const q = ctx.url.searchParams;
+  const where: string[] = [];
+  const params: string[] = [];
+  const phase = q.get("phase");
+  if (phase !== null) {
+    where.push(`r."phase" = ?`);
+    params.push(phase);
+  }
+  let marker: InspectionRuleRow | undefined;
+  if (p.marker !== null) marker = await loadRule(db, p.marker);
+  const rows = await pageRows<InspectionRuleRow>(db, {
+    select: `SELECT r.* FROM "InspectionRule" r`, alias: "r", where, params, sortColumn: p.sortColumn,
+    sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
+  });
+  const fields = p.detail ? null : (p.fields ?? [...RULE_DEFAULT_FIELDS]);
+  const body: Record<string, unknown> = { inspection_rules: rows.map((r) => ruleView(r, ctx.base, fields)) };
+  const next = resourceNext(ctx, "inspection_rules", rows.length, p, rows.at(-1)?.uuid, RULE_DEFAULT_FIELDS);
+  if (next) body.next = phase !== null ? `${next}&phase=${encodeURIComponent(phase)}` : next;
+  return json(ctx, body);
+}
+
+async function getRule(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const fields = parseResourceFields(ctx, fieldVersions());
+  const row = await loadRule(db, ctx.params.rule);
+  return json(ctx, ruleView(row, ctx.base, fields));
+}
+
+async function createRule(ctx: ApiContext): Promise<Response> {
+  const rule = validateRule(ctx.body ?? {});
+  const uuid = rule.uuid !== undefined ? validateUuid(rule.uuid, "uuid") : randomUUID();
+  const db = await sql();
+  if (await db.get(`SELECT 1 AS x FROM "InspectionRule" WHERE "uuid" = ?`, [uuid])) {
+    throw new Conflict(`A rule with UUID ${uuid} already exists.`);
+  }
+  try {
+    await db.run(
+      `INSERT INTO "InspectionRule" ("uuid", "description", "priority", "phase", "sensitive", "conditions", "actions", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [uuid, rule.description, rule.priority, rule.phase, rule.sensitive, JSON.stringify(rule.conditions), JSON.stringify(rule.actions), new Date()],
+    );
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Conflict(`A rule with UUID ${uuid} already exists.`);
+    throw err;
+  }
+  const row = await loadRule(db, uuid);
+  return json(ctx, ruleView(row, ctx.base), 201, { Location: `${ctx.base}/v1/inspection_rules/${uuid}` });
+}
+
+const PATCHABLE = ["description", "priority", "phase", "sensitive", "conditions", "actions"];
+
+async function patchRule(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const row = await loadRule(db, ctx.params.rule);
+  // Patches apply to the stored rule, also for sensitive ones (whose view hides them).
+  const current: Record<string, unknown> = {
+    uuid: row.uuid, description: row.description, priority: Number(row.priority), phase: row.phase, sensitive: sensitive(row),
+    conditions: parseJson(row.conditions, []), actions: parseJson(row.actions, []),
+  };
+  const { patched, ops } = patchDocument(ctx.body, current, PATCHABLE);
+  const unsetting = ops.some((o) => o.path === "/sensitive" && o.op === "remove") || patchValues(ops, "/sensitive").some((v) => v === false);
+  if (sensitive(row) && unsetting) throw new Invalid("Inspection rules cannot have the sensitive flag unset.");
+  const rule = validateRule(patched);
+  await db.run(
+    `UPDATE "InspectionRule" SET "description" = ?, "priority" = ?, "phase" = ?, "sensitive" = ?, "conditions" = ?, "actions" = ?, "updatedAt" = ? WHERE "id" = ?`,
+    [rule.description, rule.priority, rule.phase, rule.sensitive, JSON.stringify(rule.conditions), JSON.stringify(rule.actions), new Date(), row.id],
+  );
+  return json(ctx, ruleView(await loadRule(db, row.uuid), ctx.base));
+}
+
+async function deleteRule(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  const row = await loadRule(db, ctx.params.rule);
+  await db.run(`DELETE FROM "InspectionRule" WHERE "id" = ?`, [row.id]);
+  return empty(ctx, 204);
+}
+
+async function deleteAllRules(ctx: ApiContext): Promise<Response> {
+  const db = await sql();
+  await db.run(`DELETE FROM "InspectionRule"`);
+  return empty(ctx, 204);
+}
+
+/** A route whose minVersion follows INSPECTION_RULES_API (read on every request). */
+function route(def: Omit<RouteDef, "minVersion" | "belowVersionStatus">): RouteDef {
+  const r = { ...def, belowVersionStatus: 405 } as RouteDef;
+  Object.defineProperty(r, "minVersion", { get: () => INSPECTION_RULES_API.minVersion, enumerable: true });
+  return r;
+}
+
+export const routes: RouteDef[] = [
+  route({ method: "GET", path: "/v1/inspection_rules", policy: "baremetal:inspection_rule:get", handler: listRules }),
+  route({ method: "POST", path: "/v1/inspection_rules", policy: "baremetal:inspection_rule:create", handler: createRule }),
+  route({ method: "DELETE", path: "/v1/inspection_rules", policy: "baremetal:inspection_rule:delete", handler: deleteAllRules }),
+  route({ method: "GET", path: "/v1/inspection_rules/:rule", policy: "baremetal:inspection_rule:get", handler: getRule }),
+  route({ method: "PATCH", path: "/v1/inspection_rules/:rule", policy: "baremetal:inspection_rule:update", handler: patchRule }),
+  route({ method: "DELETE", path: "/v1/inspection_rules/:rule", policy: "baremetal:inspection_rule:delete", handler: deleteRule }),
+];

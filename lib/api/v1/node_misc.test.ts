@@ -141,7 +141,7 @@ describe("history, bios, inventory, allocation", () => {
     expect(r.body.bios[0].allowable_values).toEqual(["Enabled", "Disabled"]);
     expect(r.body.bios[0].read_only).toBe(false);
     r = await api("GET", "/v1/nodes/m-1/bios?fields=name");
-    expect(Object.keys(r.body.bios[0])).toEqual(["name", "links"]);
+    expect(Object.keys(r.body.bios[0])).toEqual(["created_at", "updated_at", "name", "links"]);
     expect((await api("GET", "/v1/nodes/m-1/bios?detail=true", { version: 73 })).error).toBe("Invalid query parameter ?detail=true received.");
     r = await api("GET", "/v1/nodes/m-1/bios/ProcVirt");
     expect(r.body.ProcVirt.value).toBe("Enabled");

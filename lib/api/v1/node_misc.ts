@@ -339,6 +339,12 @@ interface BiosRow {
   updatedAt: unknown;
 }
 
+/**
+ * One BIOS setting as Ironic shows it: created_at, updated_at, name, value (+ registry fields
+ * with detail or ≥1.74 on a single setting), links. With ?fields= Ironic 21.4 still always
+ * answers created_at, updated_at and links beside the requested fields; an unknown registry
+ * list shows as [] (verified against Ironic 21.4).
+ */
 function biosView(ctx: NodeContext, r: BiosRow, detail: boolean, fields: string[] | null): Record<string, unknown> {
   const full: Record<string, unknown> = {
     created_at: ts(toDate(r.createdAt)),
@@ -348,7 +354,8 @@ function biosView(ctx: NodeContext, r: BiosRow, detail: boolean, fields: string[
   };
   if (detail || fields) {
     full.attribute_type = r.attributeType;
-    full.allowable_values = r.allowableValues === null ? null : parseJson<unknown>(r.allowableValues, null);
+    const allowed = r.allowableValues === null ? null : parseJson<unknown>(r.allowableValues, null);
+    full.allowable_values = Array.isArray(allowed) ? allowed : [];
     full.lower_bound = r.lowerBound;
     full.max_length = r.maxLength;
     full.min_length = r.minLength;
@@ -360,8 +367,9 @@ function biosView(ctx: NodeContext, r: BiosRow, detail: boolean, fields: string[
   full.links = links(ctx.base, `nodes/${ctx.node.uuid}/bios/${encodeURIComponent(r.name)}`);
   if (!fields) return full;
   const out: Record<string, unknown> = {};
-  for (const f of BIOS_FIELDS) if (fields.includes(f) && f in full) out[f] = full[f];
-  out.links = full.links;
+  for (const f of BIOS_FIELDS) {
+    if ((f === "created_at" || f === "updated_at" || f === "links" || fields.includes(f)) && f in full) out[f] = full[f];
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@ import {
   Conflict, Forbidden, Invalid, InvalidStateRequested, IronicError, NodeInMaintenance, NodeLocked, NodeProtected, NotAcceptable, NotFound,
 } from "../../core/errors.ts";
 import { authorize } from "../../core/policy.ts";
+import { findRunbook } from "../../core/runbooks.ts";
 import {
   isPowerTarget, isProvisionState, isVerb, POWER_TARGETS, UNSTABLE_STATES, VERBS, verbAllowedFrom, type Verb,
 } from "../../core/states.ts";
@@ -15,6 +16,7 @@ import { pyRepr } from "../jsonpatch.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
 import { isUuidLike } from "../validators.ts";
 import { actorOf, conductorApi, queryBool } from "./nodes.ts";
+import { mayUseRunbook, runbookVisible } from "./runbooks.ts";
 
 // ---- body helpers (Ironic's argument checks and their wording) ----
 
@@ -219,8 +221,10 @@ async function putProvision(ctx: NodeContext): Promise<Response> {
     if (minor < 70) throw new NotAcceptable("disable_ramdisk is not acceptable in this API version");
     if (verb !== "clean" && !(verb === "service" && minor >= 108)) throw new Invalid("disable_ramdisk is supported only with manual cleaning");
   }
-  if (runbook !== null && verb !== "clean" && verb !== "service") {
-    throw new Invalid("runbook is only valid when setting target provision state to clean or service");
+  if (runbook !== null) {
+    if (minor < 92) throw new NotAcceptable("Request not acceptable.");
+    if (verb !== "clean" && verb !== "service") throw new Invalid("runbook is only valid when setting target provision state to clean or service");
+    if (cleanSteps?.length || serviceSteps?.length) throw new Invalid(`Cannot specify both ${verb}_steps and runbook.`);
   }
   // 8. what a verb needs
   if (verb === "clean" && !cleanSteps?.length && runbook === null) {
@@ -240,7 +244,13 @@ async function putProvision(ctx: NodeContext): Promise<Response> {
   if (configdrive !== null && configdrive !== "") params.configdrive = configdrive;
   if (rescuePassword !== null) params.rescue_password = rescuePassword;
   if (disableRamdisk !== null) params.disable_ramdisk = disableRamdisk;
-  if (runbook !== null) params.runbook = runbook;
+  if (runbook !== null) {
+    // The runbook must be visible to the caller and usable by them (reference §5.4, §7.2).
+    const rb = await findRunbook(await sql(), runbook);
+    if (!rb || !runbookVisible(ctx.principal, rb)) throw new NotFound(`Runbook ${runbook} could not be found.`);
+    if (!mayUseRunbook(ctx.principal, rb)) throw new Forbidden();
+    params.runbook = rb.uuid;
+  }
   // node-level refusals the conductor would also make
   if ((verb === "rebuild" || verb === "deleted" || verb === "undeploy") && node.protected) throw new NodeProtected(node.uuid);
   if (verb === "provide" && node.retired) {

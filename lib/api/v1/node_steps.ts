@@ -1,3 +1,44 @@
-import type { RouteDef } from "../router.ts";
+// Available steps (Ingot extension, planned upstream and never built there; docs/api-extensions.md):
+//   GET  /v1/nodes/{node}/{cleaning,deploying,servicing}/steps          → {"steps": [...], "updated_at": ts}
+//   POST /v1/nodes/{node}/{cleaning,deploying,servicing}/steps/refresh  → the same, recomputed now
+// Served at every microversion (they sit outside Ironic's version sequence). Reading needs
+// baremetal:node:get, refreshing baremetal:node:set_provision_state.
+import { sql } from "../../core/db/sql.ts";
+import type { StepKind } from "../../core/drivers/base.ts";
+import { Invalid } from "../../core/errors.ts";
+import { readStepCache, refreshStepCache, type StepCache } from "../../core/steps.ts";
+import { json, ts } from "../http.ts";
+import type { NodeContext, RouteDef } from "../router.ts";
 
-export const routes: RouteDef[] = [];
+const PHASES: [path: string, kind: StepKind][] = [["cleaning", "clean"], ["deploying", "deploy"], ["servicing", "service"]];
+
+function body(cache: StepCache): Record<string, unknown> {
+  return { steps: cache.steps, updated_at: ts(cache.updatedAt) };
+}
+
+function noQuery(ctx: NodeContext): void {
+  const keys = [...new Set(ctx.url.searchParams.keys())];
+  if (keys.length) throw new Invalid(`Unexpected arguments: ${keys.join(", ")}`);
+}
+
+function getSteps(kind: StepKind) {
+  return async (ctx: NodeContext): Promise<Response> => {
+    noQuery(ctx);
+    return json(ctx, body(await readStepCache(await sql(), ctx.node, kind)));
+  };
+}
+
+function refreshSteps(kind: StepKind) {
+  return async (ctx: NodeContext): Promise<Response> => {
+    noQuery(ctx);
+    if (ctx.body !== undefined && ctx.body !== null && (typeof ctx.body !== "object" || Array.isArray(ctx.body) || Object.keys(ctx.body).length)) {
+      throw new Invalid("The refresh request takes no body.");
+    }
+    return json(ctx, body(await refreshStepCache(await sql(), ctx.node, kind)));
+  };
+}
+
+export const routes: RouteDef[] = PHASES.flatMap(([phase, kind]): RouteDef[] => [
+  { method: "GET", path: `/v1/nodes/:node/${phase}/steps`, policy: "baremetal:node:get", handler: getSteps(kind) },
+  { method: "POST", path: `/v1/nodes/:node/${phase}/steps/refresh`, policy: "baremetal:node:set_provision_state", handler: refreshSteps(kind) },
+]);

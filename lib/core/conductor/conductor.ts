@@ -15,10 +15,12 @@ import type { PowerTarget, ProvisionState, Verb } from "../states.ts";
 import {
   DELETE_ALLOWED_STATES, isProvisionState, POWER_TARGETS, ProvisionState as S, UNSTABLE_STATES, VERBS, verbAllowedFrom,
 } from "../states.ts";
-import { assembleDeploySteps, validateUserSteps } from "../steps.ts";
+import { checkRunbookMatchesNode, getRunbook, runbookStepRequests } from "../runbooks.ts";
+import { assembleDeploySteps, validateAndCheckSteps, type NodeStep } from "../steps.ts";
 import {
-  adoptFlow, automatedStepsFor, cleanFlow, cleaningStartChanges, deployFlow, errorMessage, FAILURE_PREFIX, guarded,
-  inspectFlow, powerAction, rescueFlow, resumeStepsFlow, serviceFlow, tearDownFlow, unrescueFlow, verifyFlow,
+  abortMessage, adoptFlow, automatedStepsFor, cleanFlow, cleaningStartChanges, continueStepsFlow, deployFlow, errorMessage,
+  FAILURE_PREFIX, guarded, inspectFlow, powerAction, rescueFlow, resumeStepsFlow, serviceFlow, tearDownFlow, unrescueFlow,
+  verifyFlow,
 } from "./flows.ts";
 import { WorkerPool } from "./pool.ts";
 import { NodeTask, type LockOptions } from "./task.ts";
@@ -39,6 +41,12 @@ const ABORT_MESSAGE: Partial<Record<string, string>> = {
   [S.CLEANWAIT]: "clean", [S.CLEANHOLD]: "clean", [S.DEPLOYWAIT]: "deploy", [S.DEPLOYHOLD]: "deploy",
   [S.INSPECTWAIT]: "inspection", [S.RESCUEWAIT]: "rescue", [S.SERVICEWAIT]: "service", [S.SERVICEHOLD]: "service",
 };
+
+/** Wait states whose running step may be non-abortable (abort then only flags abort_after). */
+const WAIT_KIND: Partial<Record<string, StepKind>> = {
+  [S.CLEANWAIT]: "clean", [S.DEPLOYWAIT]: "deploy", [S.SERVICEWAIT]: "service",
+};
+const STEP_FIELD_OF = { clean: "cleanStep", deploy: "deployStep", service: "serviceStep" } as const;
 
 export interface ConductorOptions {
   hostname?: string;
@@ -127,7 +135,7 @@ export class Conductor implements ConductorApi {
       if (verb === "provide" && node.retired) {
         throw new Invalid(`The providing operation can't be performed on node ${node.uuid} because it is retired.`);
       }
-      await this.dispatch(task, verb, params);
+      await this.dispatch(task, verb, params, minor);
     } catch (err) {
       // Refused before any work was handed to a worker: give the lock back (idempotent).
       await task.release();
@@ -135,7 +143,28 @@ export class Conductor implements ConductorApi {
     }
   }
 
-  private async dispatch(task: NodeTask, verb: Verb, params: ProvisionParams): Promise<void> {
+  /**
+   * The validated steps of a manual clean or a service request: the given steps, or a runbook's
+   * (reference §5.4: trait match, its disable_ramdisk). Throws Invalid naming each bad step.
+   */
+  private async requestedSteps(task: NodeTask, kind: "clean" | "service", params: ProvisionParams, minor: number): Promise<{ steps: NodeStep[]; disableRamdisk: boolean }> {
+    const node = task.node;
+    const given = (kind === "clean" ? params.clean_steps : params.service_steps) ?? [];
+    let requests = given;
+    let disableRamdisk = params.disable_ramdisk === true;
+    if (params.runbook !== undefined && params.runbook !== null) {
+      if (given.length) throw new Invalid(`Cannot specify both ${kind}_steps and runbook.`);
+      const runbook = await getRunbook(task.sql, params.runbook);
+      checkRunbookMatchesNode(runbook, node, minor);
+      requests = runbookStepRequests(runbook);
+      disableRamdisk = disableRamdisk || runbook.disableRamdisk;
+    }
+    if (requests.length === 0) throw new Invalid(`Cannot ${kind} node ${node.uuid}: no ${kind} steps were given.`);
+    const steps = await validateAndCheckSteps(task.sql, node, kind, requests, { disableRamdisk });
+    return { steps, disableRamdisk };
+  }
+
+  private async dispatch(task: NodeTask, verb: Verb, params: ProvisionParams, minor: number): Promise<void> {
     const node = task.node;
     const state = node.provisionState;
     const run = (prefix: string, flow: () => Promise<void>) => () => guarded(task, prefix, flow);
@@ -167,13 +196,11 @@ export class Conductor implements ConductorApi {
       }
 
       case "clean": {
-        if (params.runbook !== undefined) throw new Invalid("Runbooks are not supported by this conductor yet.");
-        const steps = validateUserSteps(node, "clean", params.clean_steps ?? [], { disableRamdisk: params.disable_ramdisk });
-        if (steps.length === 0) throw new Invalid(`Cannot clean node ${node.uuid}: no clean steps were given.`);
+        const { steps, disableRamdisk } = await this.requestedSteps(task, "clean", params, minor);
         return this.startAsync(task, async () => {
           await task.transition("clean", {
             eventType: "provisioning", target: S.MANAGEABLE,
-            changes: cleaningStartChanges(task, steps, params.disable_ramdisk === true),
+            changes: cleaningStartChanges(task, steps, disableRamdisk),
           });
         }, run("Cleaning", () => cleanFlow(task)));
       }
@@ -243,11 +270,9 @@ export class Conductor implements ConductorApi {
         }, run("Adoption", () => adoptFlow(task)));
 
       case "service": {
-        if (params.runbook !== undefined) throw new Invalid("Runbooks are not supported by this conductor yet.");
-        const steps = validateUserSteps(node, "service", params.service_steps ?? [], { disableRamdisk: params.disable_ramdisk });
-        if (steps.length === 0) throw new Invalid(`Cannot service node ${node.uuid}: no service steps were given.`);
+        const { steps, disableRamdisk } = await this.requestedSteps(task, "service", params, minor);
         return this.startAsync(task, async () => {
-          const dii: Dict = { ...node.driverInternalInfo, service_steps: steps, servicing_disable_ramdisk: params.disable_ramdisk === true };
+          const dii: Dict = { ...node.driverInternalInfo, service_steps: steps, servicing_disable_ramdisk: disableRamdisk };
           delete dii.service_step_index;
           await task.transition("service", { eventType: "provisioning", changes: { lastError: null, driverInternalInfo: dii, serviceStep: {} } });
         }, run("Servicing", () => serviceFlow(task)));
@@ -275,9 +300,23 @@ export class Conductor implements ConductorApi {
     }
     const what = ABORT_MESSAGE[state] ?? "current";
     const step = { ...node.cleanStep, ...node.deployStep, ...node.serviceStep } as Record<string, unknown>;
-    const onStep = step.interface ? ` on step "${step.interface}.${step.step}"` : "";
+    // A running step that cannot be interrupted: finish it, then abort (reference §1.3).
+    const waitKind = WAIT_KIND[state];
+    if (waitKind) {
+      const running = node[STEP_FIELD_OF[waitKind]] as Record<string, unknown>;
+      if (running.step && running.abortable !== true) {
+        if (running.abort_after !== true) {
+          await task.update({ [STEP_FIELD_OF[waitKind]]: { ...running, abort_after: true } } as NodeChanges);
+          await task.history(
+            `Abort requested while ${waitKind} step ${running.interface}.${running.step} runs; it is not abortable, so the ${waitKind} operation will be aborted once it completes`,
+            "provisioning", "WARNING",
+          );
+        }
+        return;
+      }
+    }
     const changes: NodeChanges = {
-      lastError: `By request, the ${what} operation was aborted for node ${node.uuid}${onStep}.`,
+      lastError: abortMessage(what, step),
       cleanStep: {}, deployStep: {}, serviceStep: {},
     };
     if (state === S.RESCUEWAIT) {
@@ -286,6 +325,23 @@ export class Conductor implements ConductorApi {
       changes.instanceInfo = instanceInfo;
     }
     await task.transition("abort", { eventType: state === S.INSPECTWAIT ? "introspection" : "provisioning", changes });
+  }
+
+  /**
+   * The callback that ends an asynchronous step (what an agent heartbeat does): the node must be
+   * in clean wait / wait call-back / service wait; the running step is recorded as finished and
+   * the remaining steps run (or the operation is aborted if abort_after was flagged).
+   */
+  async continueSteps(nodeId: number, actor: Actor): Promise<void> {
+    const task = await this.lock(nodeId, actor);
+    const kind = WAIT_KIND[task.node.provisionState];
+    if (!kind) {
+      await task.release();
+      throw new InvalidStateRequested("continue", task.node.uuid, task.node.provisionState);
+    }
+    await this.startAsync(task, async () => undefined, () => guarded(task, FAILURE_PREFIX[
+      kind === "clean" ? S.CLEANING : kind === "deploy" ? S.DEPLOYING : S.SERVICING
+    ], () => continueStepsFlow(task, kind)));
   }
 
   // ---- power, boot mode, console, maintenance ----

@@ -139,16 +139,17 @@ describe("cleaning", () => {
     const n = await newNode({ provisionState: "manageable" });
     const node = await act(n.id, "clean", {
       clean_steps: [
-        { interface: "bios", step: "apply_configuration", args: { settings: [{ name: "LogicalProc", value: "Enabled" }, { name: "Turbo", value: "On" }] } },
-        { interface: "bios", step: "apply_configuration", args: { settings: [{ name: "Turbo", value: null }] } },
+        { interface: "bios", step: "apply_configuration", args: { settings: [{ name: "LogicalProc", value: "Disabled" }, { name: "ProcTurboMode", value: "Disabled" }] } },
+        { interface: "bios", step: "apply_configuration", args: { settings: [{ name: "ProcTurboMode", value: "Enabled" }] } },
       ],
     });
     expect(node.provisionState).toBe("manageable");
     expect(node.targetProvisionState).toBeNull();
-    const bios = await db.sql.all<{ name: string; value: string }>(`SELECT "name", "value" FROM "BiosSetting" WHERE "nodeId" = ?`, [n.id]);
-    expect(bios).toEqual([{ name: "LogicalProc", value: "Enabled" }]);
+    const value = async (name: string) =>
+      (await db.sql.get<{ value: string }>(`SELECT "value" FROM "BiosSetting" WHERE "nodeId" = ? AND "name" = ?`, [n.id, name]))?.value;
+    expect([await value("LogicalProc"), await value("ProcTurboMode")]).toEqual(["Disabled", "Enabled"]);
     await act(n.id, "clean", { clean_steps: [{ interface: "bios", step: "factory_reset" }] });
-    expect(await db.sql.all(`SELECT * FROM "BiosSetting" WHERE "nodeId" = ?`, [n.id])).toEqual([]);
+    expect(await value("LogicalProc")).toBe("Enabled");
   });
 
   it("rejects bad clean steps synchronously (400) without changing the node", async () => {
@@ -187,19 +188,21 @@ describe("cleaning", () => {
     const n = await newNode({ provisionState: "manageable" });
     let node = await act(n.id, "clean", {
       clean_steps: [
-        { interface: "bios", step: "apply_configuration", args: { settings: [{ name: "A", value: "1" }] } },
+        { interface: "bios", step: "apply_configuration", args: { settings: [{ name: "PowerOnDelay", value: 10 }] } },
         { interface: "deploy", step: "hold" },
-        { interface: "bios", step: "apply_configuration", args: { settings: [{ name: "B", value: "2" }] } },
+        { interface: "bios", step: "apply_configuration", args: { settings: [{ name: "PowerOnDelay", value: 20 }] } },
       ],
     });
+    const delay = async () =>
+      (await db.sql.get<{ value: string }>(`SELECT "value" FROM "BiosSetting" WHERE "nodeId" = ? AND "name" = 'PowerOnDelay'`, [n.id]))?.value;
     expect(node.provisionState).toBe("clean hold");
     expect(node.targetProvisionState).toBe("manageable");
     expect(node.reservation).toBeNull();
     expect(node.cleanStep.step).toBe("hold");
-    expect((await db.sql.all(`SELECT "name" FROM "BiosSetting" WHERE "nodeId" = ?`, [n.id])).length).toBe(1);
+    expect(await delay()).toBe("10");
     node = await act(n.id, "unhold");
     expect(node.provisionState).toBe("manageable");
-    expect((await db.sql.all(`SELECT "name" FROM "BiosSetting" WHERE "nodeId" = ? ORDER BY "name"`, [n.id])).length).toBe(2);
+    expect(await delay()).toBe("20");
   });
 
   it("abort from clean hold → clean failed", async () => {
@@ -232,13 +235,13 @@ describe("deploy", () => {
   it("uses deploy templates matched by instance traits", async () => {
     await db.sql.run(`INSERT INTO "DeployTemplate" ("uuid", "name", "steps", "createdAt") VALUES (?, ?, ?, ?)`, [
       "22222222-2222-2222-2222-222222222222", "CUSTOM_HPC",
-      JSON.stringify([{ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "HT", value: "off" }] }, priority: 120 }]),
+      JSON.stringify([{ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "LogicalProc", value: "Disabled" }] }, priority: 120 }]),
       new Date(),
     ]);
     const n = await newNode({ provisionState: "available", instanceInfo: { traits: ["CUSTOM_HPC"] } }, ["CUSTOM_HPC"]);
     const node = await act(n.id, "active");
     expect(node.provisionState).toBe("active");
-    expect(await db.sql.all(`SELECT "name", "value" FROM "BiosSetting" WHERE "nodeId" = ?`, [n.id])).toEqual([{ name: "HT", value: "off" }]);
+    expect(await db.sql.get(`SELECT "value" FROM "BiosSetting" WHERE "nodeId" = ? AND "name" = 'LogicalProc'`, [n.id])).toEqual({ value: "Disabled" });
   });
 
   it("a failing deploy step → deploy failed, lock released, then redeploy works", async () => {

@@ -9,12 +9,40 @@ import { DriverError } from "../errors.ts";
 import type { HistoryEventType } from "../history.ts";
 import type { PowerTarget } from "../states.ts";
 import { POWER_TARGETS, ProvisionState as S } from "../states.ts";
-import { automatedCleanSteps, findStepImpl, isReservedStep, type NodeStep, stepRecord } from "../steps.ts";
+import { automatedCleanSteps, findStepImpl, isReservedStep, type NodeStep, refreshStepCache, stepRecord } from "../steps.ts";
 import type { NodeTask } from "./task.ts";
+import type { InspectionData } from "../inspection/inventory.ts";
+import { inspectionSummary, processInspectionData } from "../inspection/process.ts";
 
 export const STEP_FIELD = { clean: "cleanStep", deploy: "deployStep", service: "serviceStep" } as const;
 export const stepsKey = (kind: StepKind) => `${kind}_steps`;
 export const indexKey = (kind: StepKind) => `${kind}_step_index`;
+/** driver_internal_info key: when the current step started (ISO), for its duration in history. */
+export const startedKey = (kind: StepKind) => `${kind}_step_started_at`;
+
+/** last_error after an abort (Ironic's wording for cleaning, reused for the other operations). */
+export function abortMessage(what: string, step: Record<string, unknown>): string {
+  const on = step.interface ? ` during or after the completion of step "${step.interface}.${step.step}"` : "";
+  return `By request, the ${what} operation was aborted${on}`;
+}
+
+const round3 = (seconds: number) => Math.round(seconds * 1000) / 1000;
+
+function stepSeconds(task: NodeTask, kind: StepKind): number | null {
+  const started = task.node.driverInternalInfo[startedKey(kind)];
+  if (typeof started !== "string") return null;
+  const t = Date.parse(started);
+  return Number.isFinite(t) ? round3(Math.max(0, (Date.now() - t) / 1000)) : null;
+}
+
+/** Records in history that the node's current step of `kind` finished (after a wait or hold). */
+async function recordStepFinished(task: NodeTask, kind: StepKind, how = "Finished"): Promise<void> {
+  const steps = (task.node.driverInternalInfo[stepsKey(kind)] as NodeStep[] | null) ?? [];
+  const index = task.node.driverInternalInfo[indexKey(kind)];
+  const step = typeof index === "number" ? steps[index] : undefined;
+  if (!step) return;
+  await task.history(`${how} ${kind} step ${step.interface}.${step.step}`, "provisioning", "INFO", stepSeconds(task, kind));
+}
 
 /** driver_internal_info keys that belong to a deployment and go away on tear-down. */
 export const DEPLOY_INTERNAL_KEYS = [
@@ -79,10 +107,13 @@ export async function runSteps(task: NodeTask, kind: StepKind): Promise<StepsOut
   const start = typeof last === "number" ? last + 1 : 0;
   for (let i = start; i < steps.length; i++) {
     const step = steps[i];
+    const started = Date.now();
     await task.update({
       [STEP_FIELD[kind]]: stepRecord(step),
-      driverInternalInfo: { ...task.node.driverInternalInfo, [indexKey(kind)]: i },
+      driverInternalInfo: { ...task.node.driverInternalInfo, [indexKey(kind)]: i, [startedKey(kind)]: new Date(started).toISOString() },
     } as NodeChanges);
+    const name = `${kind} step ${step.interface}.${step.step}`;
+    await task.history(`Started ${name}`, "provisioning");
     try {
       if (isReservedStep(step.step)) {
         switch (step.step) {
@@ -104,19 +135,21 @@ export async function runSteps(task: NodeTask, kind: StepKind): Promise<StepsOut
             await powerAction(task, "rebooting");
             break;
         }
-        continue;
-      }
-      const impl = findStepImpl(task.node, kind, step.interface, step.step);
-      if (!impl) throw new DriverError(`node does not support this ${kind} step`);
-      const outcome = await impl.run(task, (step.args ?? {}) as Dict);
-      if (outcome === "wait") {
-        await task.transition("wait", { eventType: "provisioning", note: `waiting for ${step.interface}.${step.step}` });
-        return "wait";
+      } else {
+        const impl = findStepImpl(task.node, kind, step.interface, step.step);
+        if (!impl) throw new DriverError(`node does not support this ${kind} step`);
+        const outcome = await impl.run(task, (step.args ?? {}) as Dict);
+        if (outcome === "wait") {
+          await task.transition("wait", { eventType: "provisioning", note: `waiting for ${step.interface}.${step.step}` });
+          return "wait";
+        }
       }
     } catch (err) {
-      if (err instanceof StepFailure) throw err;
-      throw new StepFailure(kind, step, err, task.node.uuid);
+      const failure = err instanceof StepFailure ? err : new StepFailure(kind, step, err, task.node.uuid);
+      await task.history(`Failed ${name}: ${errorMessage(failure.cause)}`, "provisioning", "ERROR", round3((Date.now() - started) / 1000)).catch(() => undefined);
+      throw failure;
     }
+    await task.history(`Finished ${name}`, "provisioning", "INFO", round3((Date.now() - started) / 1000));
   }
   return "done";
 }
@@ -125,6 +158,7 @@ export async function runSteps(task: NodeTask, kind: StepKind): Promise<StepsOut
 async function finishSteps(task: NodeTask, kind: StepKind): Promise<void> {
   const dii = { ...task.node.driverInternalInfo, [stepsKey(kind)]: null };
   delete dii[indexKey(kind)];
+  delete dii[startedKey(kind)];
   await task.update({ [STEP_FIELD[kind]]: {}, driverInternalInfo: dii } as NodeChanges);
 }
 
@@ -195,6 +229,7 @@ export async function cleanFlow(task: NodeTask): Promise<void> {
   const steps = (task.node.driverInternalInfo.clean_steps as NodeStep[] | null) ?? [];
   const fresh = typeof task.node.driverInternalInfo.clean_step_index !== "number";
   const needsRamdisk = !task.node.driverInternalInfo.cleaning_disable_ramdisk && steps.some((s) => s.requires_ramdisk);
+  if (fresh) await refreshStepCache(task.sql, task.node, "clean");
   if (fresh && needsRamdisk) await ifaces.boot.prepareRamdisk(task);
   const outcome = await runSteps(task, "clean");
   if (outcome !== "done") return;
@@ -209,6 +244,7 @@ export async function cleanFlow(task: NodeTask): Promise<void> {
 export async function deployFlow(task: NodeTask): Promise<void> {
   const ifaces = interfacesFor(task.node);
   if (typeof task.node.driverInternalInfo.deploy_step_index !== "number") {
+    await refreshStepCache(task.sql, task.node, "deploy");
     await ifaces.deploy.prepare(task);
     await ifaces.storage.attachVolumes(task);
   }
@@ -220,6 +256,7 @@ export async function deployFlow(task: NodeTask): Promise<void> {
 }
 
 export async function serviceFlow(task: NodeTask): Promise<void> {
+  if (typeof task.node.driverInternalInfo.service_step_index !== "number") await refreshStepCache(task.sql, task.node, "service");
   const outcome = await runSteps(task, "service");
   if (outcome !== "done") return;
   await finishSteps(task, "service");
@@ -265,17 +302,33 @@ export function cleaningStartChanges(task: NodeTask, steps: NodeStep[], disableR
   return { driverInternalInfo: dii, cleanStep: {}, lastError: null };
 }
 
+/**
+ * Inspection: the inspect interface reports the hardware (or "wait" for a callback); the data is
+ * processed (inventory stored, ports, properties, inspection rules, resource class) and the node
+ * goes back to manageable. Any failure → "inspect failed" with last_error (via guarded()).
+ */
 export async function inspectFlow(task: NodeTask): Promise<void> {
   const ifaces = interfacesFor(task.node);
+  const started = task.node.inspectionStartedAt ?? new Date();
+  await task.history(`Inspection started (inspect interface ${ifaces.inspect.name})`, "introspection");
   await ifaces.inspect.validate(task);
   const outcome = await ifaces.inspect.inspectHardware(task);
   if (outcome === "wait") {
     await task.transition("wait", { eventType: "introspection" });
     return;
   }
+  await finishInspection(task, outcome, started);
+}
+
+/** Processes inspection data and completes the inspection (also the entry point for callbacks). */
+export async function finishInspection(task: NodeTask, data: InspectionData, started: Date | null = task.node.inspectionStartedAt): Promise<void> {
+  const result = await processInspectionData(task, data);
+  const finished = new Date();
+  const duration = started ? Math.round(Math.max(0, finished.getTime() - started.getTime())) / 1000 : null;
+  await task.history(`Inspection finished: ${inspectionSummary(data.inventory, result)}`, "introspection", "INFO", duration);
   await task.transition("done", {
     eventType: "introspection",
-    changes: { inspectionFinishedAt: new Date(), inspectionStartedAt: null },
+    changes: { inspectionFinishedAt: finished, inspectionStartedAt: null },
   });
 }
 
@@ -305,10 +358,39 @@ export async function adoptFlow(task: NodeTask): Promise<void> {
 
 /** After unhold (node now in a *wait state): resume into the running state and continue its steps. */
 export async function resumeStepsFlow(task: NodeTask, kind: StepKind): Promise<void> {
+  await recordStepFinished(task, kind, "Released (unhold)");
   await task.transition("resume", { eventType: "provisioning" });
+  await runRemaining(task, kind);
+}
+
+async function runRemaining(task: NodeTask, kind: StepKind): Promise<void> {
   if (kind === "clean") await cleanFlow(task);
   else if (kind === "deploy") await deployFlow(task);
   else await serviceFlow(task);
+}
+
+/**
+ * The callback ending an asynchronous step (node in a *wait state): records the step as
+ * finished, then aborts if an abort was flagged on a non-abortable step and steps remain
+ * (reference §1.3), else resumes and runs the rest.
+ */
+export async function continueStepsFlow(task: NodeTask, kind: StepKind): Promise<void> {
+  await recordStepFinished(task, kind);
+  const current = task.node[STEP_FIELD[kind]] as Dict;
+  const steps = (task.node.driverInternalInfo[stepsKey(kind)] as NodeStep[] | null) ?? [];
+  const index = task.node.driverInternalInfo[indexKey(kind)];
+  const more = typeof index === "number" && index + 1 < steps.length;
+  if (current.abort_after === true && more) {
+    const what = kind === "service" ? "service" : kind;
+    const lastError = abortMessage(what, current);
+    await task.transition("fail", {
+      eventType: "provisioning", severity: "ERROR", note: lastError,
+      changes: { lastError, [STEP_FIELD[kind]]: {} } as NodeChanges,
+    });
+    return;
+  }
+  await task.transition("resume", { eventType: "provisioning" });
+  await runRemaining(task, kind);
 }
 
 export const FAILURE_PREFIX: Record<string, string> = {

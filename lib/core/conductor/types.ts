@@ -59,6 +59,8 @@ export interface ConductorApi {
   readonly hostname: string;
 
   provision(nodeId: number, verb: Verb, params: ProvisionParams, actor: Actor, minor: number): Promise<void>;
+  /** Ends an asynchronous step (node in clean wait / wait call-back / service wait) and runs the rest. */
+  continueSteps(nodeId: number, actor: Actor): Promise<void>;
   setPowerState(nodeId: number, target: PowerTarget, timeoutSeconds: number | undefined, actor: Actor): Promise<void>;
   setBootMode(nodeId: number, mode: "uefi" | "bios", actor: Actor): Promise<void>;
   setSecureBoot(nodeId: number, enabled: boolean, actor: Actor): Promise<void>;

@@ -4,6 +4,7 @@ import type { Dict, InterfaceName, NodeChanges, NodeRecord } from "../db/nodes.t
 import type { Sql } from "../db/sql.ts";
 import type { PowerTarget } from "../states.ts";
 import { Invalid } from "../errors.ts";
+import type { InspectionData } from "../inspection/inventory.ts";
 
 export type { InterfaceName } from "../db/nodes.ts";
 export { INTERFACE_NAMES } from "../db/nodes.ts";
@@ -20,24 +21,49 @@ export interface DriverTask {
 
 export type StepKind = "clean" | "deploy" | "service";
 
-export interface ArgInfo {
+export type ArgType = "string" | "integer" | "boolean" | "object" | "array" | "number";
+
+/** The shape of an argument value (also used for array items and object properties). */
+export interface ArgSchema {
+  type?: ArgType;
+  allowed_values?: unknown[];
+  /** For arrays: the schema every item must match. */
+  items?: ArgSchema;
+  /** For objects: known keys (others are refused when given). */
+  properties?: Record<string, ArgSchema & { required?: boolean; description?: string }>;
+}
+
+/** One argument of a step (reference §5.1 argsinfo, plus Ingot's type/allowed_values/items). */
+export interface ArgInfo extends ArgSchema {
   description: string;
   required: boolean;
-  type?: string;
-  allowed_values?: unknown[];
 }
 export type ArgsInfo = Record<string, ArgInfo>;
 
 /** Returned by a step that does not finish synchronously. */
 export type StepOutcome = void | "wait";
 
+/** What a step's deeper argument check sees (the node is known; no lock is held). */
+export interface StepCheckContext {
+  readonly sql: Sql;
+  readonly node: NodeRecord;
+}
+
 export interface StepDecl {
   step: string;
+  /** One line for the available-steps API and the dashboard. */
+  description?: string;
   /** Priority per step kind the step is offered as; absent kinds do not offer it. */
   priorities: Partial<Record<StepKind, number>>;
   abortable?: boolean;
   argsinfo?: ArgsInfo | null;
   requiresRamdisk?: boolean;
+  /**
+   * Checks arguments against the node's current facts (e.g. the cached BIOS registry) before the
+   * step is accepted; returns one message per problem (empty = fine). Runs at API time and again
+   * in the step before anything is sent to the machine.
+   */
+  check?(ctx: StepCheckContext, args: Dict): Promise<string[]>;
   run(task: DriverTask, args: Dict): Promise<StepOutcome>;
 }
 
@@ -96,10 +122,27 @@ export interface DeployInterface extends BaseInterface {
   takeOver(task: DriverTask): Promise<void>;
 }
 
+/** One BIOS attribute as a machine reports it: value plus registry facts (all optional). */
+export interface BiosAttribute {
+  name: string;
+  value: string | null;
+  attribute_type?: string | null;
+  allowable_values?: string[] | null;
+  lower_bound?: number | null;
+  upper_bound?: number | null;
+  min_length?: number | null;
+  max_length?: number | null;
+  read_only?: boolean | null;
+  reset_required?: boolean | null;
+  unique?: boolean | null;
+}
+
 export interface BiosInterface extends BaseInterface {
   readonly kind: "bios";
+  /** Sends settings to the machine (already checked against the cached registry by the step). */
   applyConfiguration(task: DriverTask, settings: { name: string; value: unknown }[]): Promise<void>;
   factoryReset(task: DriverTask): Promise<void>;
+  /** Reads the machine's settings (with registry) into the node's BiosSetting cache. */
   cacheBiosSettings(task: DriverTask): Promise<void>;
 }
 
@@ -118,8 +161,14 @@ export interface ConsoleInterface extends BaseInterface {
 
 export interface InspectInterface extends BaseInterface {
   readonly kind: "inspect";
-  /** Resolves "done" when inspection finished synchronously, "wait" when a callback will follow. */
-  inspectHardware(task: DriverTask): Promise<"done" | "wait">;
+  /**
+   * Inspects the machine. Resolves with the inventory (Ironic Python Agent format) and plugin
+   * data when inspection finished synchronously; the conductor then stores the inventory, creates
+   * ports, sets properties and runs the inspection rules (lib/core/inspection/process.ts).
+   * Resolves "wait" when the data will arrive later (an agent callback), leaving the node in
+   * "inspect wait". Throws to fail the inspection.
+   */
+  inspectHardware(task: DriverTask): Promise<InspectionData | "wait">;
 }
 
 export interface RescueInterface extends BaseInterface {

@@ -9,12 +9,14 @@
 //                  [fake]<iface>_delay, but per node).
 import type { Dict } from "../db/nodes.ts";
 import { DriverError, Invalid } from "../errors.ts";
+import { biosSettingsErrors, biosSteps, biosValueString, loadBiosCache, syncBiosCache, type BiosCacheRow } from "../bios.ts";
 import type {
-  BiosInterface, BootInterface, ConsoleInterface, DeployInterface, DriverTask, FirmwareInterface,
+  BiosAttribute, BiosInterface, BootInterface, ConsoleInterface, DeployInterface, DriverTask, FirmwareInterface,
   IndicatorDef, InspectInterface, ManagementInterface, PowerInterface, RaidInterface, RescueInterface,
   VendorInterface, VendorMethod,
 } from "./base.ts";
 import { sleep } from "./base.ts";
+import { fakeInspectionData } from "../inspection/inventory.ts";
 import type { PowerTarget } from "../states.ts";
 
 /** Applies the fake_delay_ms / fake_fail hooks for one operation. */
@@ -111,72 +113,89 @@ export const fakeDeploy: DeployInterface = {
   cleanUp: noop("deploy.clean_up"),
   takeOver: noop("deploy.take_over"),
   steps: [
-    { step: "deploy", priorities: { deploy: 100 }, abortable: false, argsinfo: null, run: async (task) => fakeOp(task, "deploy.deploy") },
+    {
+      step: "deploy", description: "Writes the image (the core deploy step: it can be disabled, not re-prioritised).",
+      priorities: { deploy: 100 }, abortable: false, argsinfo: null, run: async (task) => fakeOp(task, "deploy.deploy"),
+    },
   ],
 };
 
-type BiosSettingInput = { name: string; value: unknown };
+// ---- fake BIOS: a small but real registry (reference §5.5; the sim type brings a larger one) ----
+//
+// The fake "machine" keeps its settings in the node's BiosSetting rows (as Ironic's fake does);
+// the registry below is what the machine enforces and what cacheBiosSettings reports.
 
-function checkSettings(settings: unknown): BiosSettingInput[] {
-  if (!Array.isArray(settings) || settings.some((s) => !s || typeof s !== "object" || typeof (s as Dict).name !== "string")) {
-    throw new Invalid("The settings argument must be a list of {\"name\": ..., \"value\": ...} objects.");
-  }
-  return settings as BiosSettingInput[];
+interface FakeBiosAttr extends Omit<BiosAttribute, "value"> {
+  default: (nodeUuid: string) => string;
 }
 
-/** Applies settings to the node's BIOS table: create/update by name; a null value deletes. */
-export async function writeBiosSettings(task: DriverTask, settings: BiosSettingInput[]): Promise<void> {
-  const now = new Date();
-  await task.sql.tx(async (tx) => {
-    for (const s of settings) {
-      if (s.value === null || s.value === undefined) {
-        await tx.run(`DELETE FROM "BiosSetting" WHERE "nodeId" = ? AND "name" = ?`, [task.node.id, s.name]);
-        continue;
-      }
-      const value = typeof s.value === "string" ? s.value : JSON.stringify(s.value);
-      const changed = await tx.run(
-        `UPDATE "BiosSetting" SET "value" = ?, "updatedAt" = ? WHERE "nodeId" = ? AND "name" = ?`,
-        [value, now, task.node.id, s.name],
-      );
-      if (!changed) {
-        await tx.run(`INSERT INTO "BiosSetting" ("nodeId", "name", "value", "createdAt") VALUES (?, ?, ?, ?)`, [task.node.id, s.name, value, now]);
-      }
-    }
-  });
+const ENABLED_DISABLED = ["Enabled", "Disabled"];
+const fixed = (v: string) => () => v;
+
+export const FAKE_BIOS_REGISTRY: FakeBiosAttr[] = [
+  { name: "AssetTag", attribute_type: "String", min_length: 0, max_length: 32, read_only: false, reset_required: false, unique: false, default: fixed("") },
+  { name: "BootMode", attribute_type: "Enumeration", allowable_values: ["Uefi", "Bios"], read_only: false, reset_required: true, unique: false, default: fixed("Uefi") },
+  { name: "LogicalProc", attribute_type: "Enumeration", allowable_values: ENABLED_DISABLED, read_only: false, reset_required: true, unique: false, default: fixed("Enabled") },
+  { name: "NumaNodesPerSocket", attribute_type: "Integer", lower_bound: 1, upper_bound: 4, read_only: false, reset_required: true, unique: false, default: fixed("1") },
+  { name: "PowerOnDelay", attribute_type: "Integer", lower_bound: 0, upper_bound: 300, read_only: false, reset_required: false, unique: false, default: fixed("0") },
+  { name: "ProcTurboMode", attribute_type: "Enumeration", allowable_values: ENABLED_DISABLED, read_only: false, reset_required: false, unique: false, default: fixed("Enabled") },
+  { name: "ProcVirtualization", attribute_type: "Enumeration", allowable_values: ENABLED_DISABLED, read_only: false, reset_required: true, unique: false, default: fixed("Enabled") },
+  { name: "ServiceTag", attribute_type: "String", min_length: 7, max_length: 16, read_only: true, reset_required: false, unique: true, default: (uuid) => `FK${uuid.replace(/-/g, "").slice(0, 8).toUpperCase()}` },
+  { name: "SriovGlobalEnable", attribute_type: "Boolean", read_only: false, reset_required: true, unique: false, default: fixed("false") },
+  { name: "WakeOnLan", attribute_type: "Boolean", read_only: false, reset_required: false, unique: false, default: fixed("true") },
+];
+
+function fakeRegistryRows(): Map<string, BiosCacheRow> {
+  const rows: BiosCacheRow[] = FAKE_BIOS_REGISTRY.map((a) => ({
+    name: a.name, value: null, attributeType: a.attribute_type ?? null, allowableValues: a.allowable_values ?? null,
+    lowerBound: a.lower_bound ?? null, upperBound: a.upper_bound ?? null, minLength: a.min_length ?? null, maxLength: a.max_length ?? null,
+    readOnly: a.read_only ?? null, resetRequired: a.reset_required ?? null, unique: a.unique ?? null, createdAt: null, updatedAt: null,
+  }));
+  return new Map(rows.map((r) => [r.name, r]));
 }
 
-const SETTINGS_ARG = {
-  settings: {
-    description: 'A list of BIOS settings to apply, each an object {"name": <setting>, "value": <value>}.',
-    required: true,
-  },
-};
+function fakeAttribute(a: FakeBiosAttr, value: string | null): BiosAttribute {
+  const { default: _d, ...registry } = a;
+  return { ...registry, value };
+}
+
+/** The fake machine's settings: its registry with current values (stored rows, else defaults). */
+async function fakeMachineSettings(task: DriverTask): Promise<BiosAttribute[]> {
+  const stored = new Map((await loadBiosCache(task.sql, task.node.id)).map((r) => [r.name, r.value]));
+  return FAKE_BIOS_REGISTRY.map((a) => fakeAttribute(a, stored.has(a.name) ? stored.get(a.name)! : a.default(task.node.uuid)));
+}
 
 export const fakeBios: BiosInterface = {
   kind: "bios", name: "fake",
   validate: noop("bios.validate"),
   async applyConfiguration(task, settings) {
     await fakeOp(task, "bios.apply_configuration");
-    await writeBiosSettings(task, checkSettings(settings));
+    // The machine enforces its own registry whatever the cache says.
+    const errors = biosSettingsErrors(fakeRegistryRows(), settings);
+    if (errors.length) throw new DriverError(`The BIOS refused the settings: ${errors.join("; ")}`);
+    const current = new Map((await fakeMachineSettings(task)).map((a) => [a.name, a]));
+    for (const s of settings) {
+      const a = current.get(s.name)!;
+      const v = biosValueString(s.value);
+      current.set(s.name, { ...a, value: a.attribute_type === "Boolean" && v !== null ? v.toLowerCase() : v });
+    }
+    await syncBiosCache(task.sql, task.node.id, [...current.values()]);
   },
   async factoryReset(task) {
     await fakeOp(task, "bios.factory_reset");
-    await task.sql.run(`DELETE FROM "BiosSetting" WHERE "nodeId" = ?`, [task.node.id]);
+    await syncBiosCache(task.sql, task.node.id, FAKE_BIOS_REGISTRY.map((a) => fakeAttribute(a, a.default(task.node.uuid))));
   },
-  cacheBiosSettings: noop("bios.cache_bios_settings"),
-  // Ingot also offers the BIOS steps as deploy steps so deploy templates can use them (reference §10 end).
+  async cacheBiosSettings(task) {
+    await fakeOp(task, "bios.cache_bios_settings");
+    await syncBiosCache(task.sql, task.node.id, await fakeMachineSettings(task));
+  },
+  // Ingot also offers the BIOS steps as deploy and service steps so deploy templates and
+  // runbooks can use them (reference §10 end).
   steps: [
+    ...biosSteps(() => fakeBios),
     {
-      step: "apply_configuration", priorities: { clean: 0, deploy: 0 }, abortable: false, argsinfo: SETTINGS_ARG,
-      requiresRamdisk: false,
-      run: async (task, args) => fakeBios.applyConfiguration(task, checkSettings(args.settings)),
-    },
-    {
-      step: "factory_reset", priorities: { clean: 0, deploy: 0 }, abortable: false, argsinfo: null, requiresRamdisk: false,
-      run: async (task) => fakeBios.factoryReset(task),
-    },
-    {
-      step: "cache_bios_settings", priorities: { clean: 0 }, abortable: false, argsinfo: null, requiresRamdisk: false,
+      step: "cache_bios_settings", description: "Reads the BIOS settings and registry into the node's settings cache.",
+      priorities: { clean: 0 }, abortable: false, argsinfo: null, requiresRamdisk: false,
       run: async (task) => fakeBios.cacheBiosSettings(task),
     },
   ],
@@ -188,8 +207,21 @@ export const fakeFirmware: FirmwareInterface = {
   update: noop("firmware.update"),
   steps: [
     {
-      step: "update", priorities: { clean: 0 }, abortable: false, requiresRamdisk: false,
-      argsinfo: { settings: { description: 'A list of firmware updates, each an object with "component" and "url".', required: true } },
+      step: "update", description: "Flashes firmware components.", priorities: { clean: 0 }, abortable: false, requiresRamdisk: false,
+      argsinfo: {
+        settings: {
+          description: 'A list of firmware updates, each an object with "component" and "url".', required: true, type: "array",
+          items: {
+            type: "object",
+            properties: {
+              component: { type: "string", required: true, description: "bios, bmc, or a NIC/disk id" },
+              url: { type: "string", required: true, description: "Where the firmware image is" },
+              checksum: { type: "string", description: "The image's checksum" },
+              wait: { type: "integer", description: "Seconds to wait after the update" },
+            },
+          },
+        },
+      },
       run: async (task, args) => fakeFirmware.update(task, (args.settings as Dict[]) ?? []),
     },
   ],
@@ -200,6 +232,23 @@ export const fakeRaid: RaidInterface = {
   validate: noop("raid.validate"),
   createConfiguration: noop("raid.create_configuration"),
   deleteConfiguration: noop("raid.delete_configuration"),
+  // Ingot offers the RAID operations as clean and deploy steps (priority 0), as real RAID interfaces do.
+  steps: [
+    {
+      step: "create_configuration", description: "Creates the node's target_raid_config.",
+      priorities: { clean: 0, deploy: 0 }, abortable: false, requiresRamdisk: false,
+      argsinfo: {
+        create_root_volume: { description: "Whether to create the root volume. Default True.", required: false, type: "boolean" },
+        create_nonroot_volumes: { description: "Whether to create the non-root volumes. Default True.", required: false, type: "boolean" },
+      },
+      run: async (task) => fakeRaid.createConfiguration(task),
+    },
+    {
+      step: "delete_configuration", description: "Deletes the node's RAID configuration.",
+      priorities: { clean: 0, deploy: 0 }, abortable: false, requiresRamdisk: false, argsinfo: null,
+      run: async (task) => fakeRaid.deleteConfiguration(task),
+    },
+  ],
 };
 
 export const fakeConsole: ConsoleInterface = {
@@ -216,9 +265,13 @@ export const fakeConsole: ConsoleInterface = {
 export const fakeInspect: InspectInterface = {
   kind: "inspect", name: "fake",
   validate: noop("inspect.validate"),
+  // A deterministic inventory per node (its uuid), adjustable with driver_info.fake_inventory /
+  // fake_plugin_data; driver_info.fake_inspect_wait leaves the node in "inspect wait".
   async inspectHardware(task) {
     await fakeOp(task, "inspect.inspect_hardware");
-    return "done";
+    const wait = task.node.driverInfo?.fake_inspect_wait;
+    if (wait === true || (typeof wait === "string" && ["1", "true", "yes"].includes(wait.toLowerCase()))) return "wait";
+    return fakeInspectionData(task.node);
   },
 };
 
@@ -262,12 +315,31 @@ export const fakeVendor: VendorInterface = {
   },
   steps: [
     {
-      step: "log_passthrough", priorities: { clean: 1, service: 0 }, abortable: false, argsinfo: null, requiresRamdisk: false,
+      step: "log_passthrough", description: "Logs a line (the fake's automated clean step).",
+      priorities: { clean: 1, service: 0 }, abortable: false, argsinfo: null, requiresRamdisk: false,
       run: async (task) => fakeOp(task, "vendor.log_passthrough"),
     },
     {
+      // Ingot test hooks: leave the node in "clean wait" until Conductor.continueSteps() (the
+      // agent callback), one abortable and one not (abort then only flags abort_after).
+      step: "trigger_cleanwait", description: "Waits in clean wait for a callback (not abortable).",
+      priorities: { clean: 0 }, abortable: false, argsinfo: null, requiresRamdisk: false,
+      run: async (task) => {
+        await fakeOp(task, "vendor.trigger_cleanwait");
+        return "wait";
+      },
+    },
+    {
+      step: "trigger_cleanwait_abortable", description: "Waits in clean wait for a callback (abortable).",
+      priorities: { clean: 0 }, abortable: true, argsinfo: null, requiresRamdisk: false,
+      run: async (task) => {
+        await fakeOp(task, "vendor.trigger_cleanwait");
+        return "wait";
+      },
+    },
+    {
       // Leaves the node waiting in "service wait" (for exercising callbacks/timeouts).
-      step: "trigger_servicewait", priorities: { service: 0 }, abortable: true, argsinfo: null, requiresRamdisk: false,
+      step: "trigger_servicewait", description: "Waits in service wait for a callback.", priorities: { service: 0 }, abortable: true, argsinfo: null, requiresRamdisk: false,
       run: async (task) => {
         await fakeOp(task, "vendor.trigger_servicewait");
         return "wait";

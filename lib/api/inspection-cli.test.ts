@@ -1,0 +1,83 @@
+// Inspection driven by the real `openstack baremetal` client (Debian's, API ≤1.78: no inventory
+// command, so the inventory is checked through the in-process API).
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeInspectionData } from "../core/inspection/inventory.ts";
+import { api } from "../testing/api.ts";
+import { createTestDb, type TestDb } from "../testing/env.ts";
+import { startApiServer, type ApiServer } from "../testing/server.ts";
+
+const run = promisify(execFile);
+const OPENSTACK = "/usr/bin/openstack";
+let env: TestDb | undefined;
+let server: ApiServer | undefined;
+let stopConductor: (() => Promise<void>) | undefined;
+
+async function os(...args: string[]): Promise<string> {
+  const { stdout } = await run("/usr/bin/python3", [OPENSTACK, "baremetal", ...args], {
+    env: { ...process.env, OS_AUTH_TYPE: "none", OS_ENDPOINT: server!.url },
+    timeout: 180_000,
+  });
+  return stdout;
+}
+
+const osJson = async <T = any>(...args: string[]): Promise<T> => JSON.parse(await os(...args, "-f", "json")) as T;
+
+beforeAll(async () => {
+  if (!existsSync(OPENSTACK)) throw new Error(`${OPENSTACK} is missing: npm test installs python3-openstackclient`);
+  process.env.INGOT_API_AUTH = "noauth";
+  process.env.INGOT_INSPECTED_RESOURCE_CLASS = "bm-{memory_mb}-{cpus}-{cpu_arch}";
+  env = await createTestDb();
+  const conductor = await import("../core/conductor/index.ts");
+  await conductor.startConductor();
+  stopConductor = conductor.stopConductor;
+  server = await startApiServer();
+}, 60_000);
+
+afterAll(async () => {
+  delete process.env.INGOT_INSPECTED_RESOURCE_CLASS;
+  await server?.close();
+  await stopConductor?.();
+  await env?.cleanup();
+});
+
+describe("openstack baremetal node inspect", () => {
+  const name = `insp-${process.pid}`;
+
+  it("inspects with --wait, sets properties and resource class, creates ports", async () => {
+    const created = await osJson("node", "create", "--driver", "fake-hardware", "--name", name);
+    expect(created.resource_class).toBeNull();
+    await os("node", "manage", name, "--wait", "30");
+    await os("node", "inspect", name, "--wait", "60");
+    const node = await osJson("node", "show", name);
+    const inv = fakeInspectionData({ uuid: created.uuid, name, driverInfo: {} });
+    expect(node.provision_state).toBe("manageable");
+    expect(node.last_error).toBeNull();
+    expect(node.inspection_finished_at).not.toBeNull();
+    expect(node.properties).toMatchObject({ cpus: inv.inventory.cpu.count, memory_mb: inv.inventory.memory.physical_mb, cpu_arch: "x86_64" });
+    expect(node.properties.local_gb).toBeGreaterThan(0);
+    expect(node.resource_class).toBe(`bm-${inv.inventory.memory.physical_mb}-${inv.inventory.cpu.count}-x86_64`);
+
+    const ports = await osJson<{ Address: string }[]>("port", "list", "--node", name);
+    expect(ports.map((p) => p.Address).sort()).toEqual(inv.inventory.interfaces.map((i) => i.mac_address).sort());
+
+    const inventory = await api("GET", `/v1/nodes/${name}/inventory`, { version: 81 });
+    expect(inventory.body.inventory).toEqual(inv.inventory);
+
+    // Inspecting again keeps the ports (no duplicates, no failure).
+    await os("node", "inspect", name, "--wait", "60");
+    expect(await osJson("port", "list", "--node", name)).toHaveLength(inv.inventory.interfaces.length);
+  }, 240_000);
+
+  it("a failed inspection ends in inspect failed, shown by the client", async () => {
+    const bad = `${name}-bad`;
+    await os("node", "create", "--driver", "fake-hardware", "--name", bad, "--driver-info", "fake_fail=inspect.inspect_hardware");
+    await os("node", "manage", bad, "--wait", "30");
+    await expect(os("node", "inspect", bad, "--wait", "60")).rejects.toThrow(/inspect failed/);
+    const node = await osJson("node", "show", bad);
+    expect(node.provision_state).toBe("inspect failed");
+    expect(node.last_error).toContain("Fake failure of inspect.inspect_hardware");
+  }, 240_000);
+});

@@ -1,0 +1,122 @@
+// The steps / BIOS / deploy template part of the node lifecycle, driven by the real
+// `openstack baremetal` client (Debian's, speaks up to 1.78) against Ingot on a loopback port.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb, type TestDb } from "../testing/env.ts";
+import { startApiServer, type ApiServer } from "../testing/server.ts";
+
+const run = promisify(execFile);
+const OPENSTACK = "/usr/bin/openstack";
+let env: TestDb | undefined;
+let server: ApiServer | undefined;
+let endpoint = "";
+let stopConductor: (() => Promise<void>) | undefined;
+
+async function os(...args: string[]): Promise<string> {
+  const { stdout } = await run("/usr/bin/python3", [OPENSTACK, "baremetal", ...args], {
+    env: { ...process.env, OS_AUTH_TYPE: "none", OS_ENDPOINT: endpoint },
+    timeout: 180_000,
+  });
+  return stdout;
+}
+const osJson = async <T = any>(...args: string[]): Promise<T> => JSON.parse(await os(...args, "-f", "json")) as T;
+
+/** The client's error output for a failing command. */
+async function osFails(...args: string[]): Promise<string> {
+  try {
+    await os(...args);
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err);
+  }
+  throw new Error(`expected "${args.join(" ")}" to fail`);
+}
+
+beforeAll(async () => {
+  if (!existsSync(OPENSTACK)) throw new Error(`${OPENSTACK} is missing: npm test installs python3-openstackclient`);
+  process.env.INGOT_API_AUTH = "noauth";
+  env = await createTestDb();
+  const conductor = await import("../core/conductor/index.ts");
+  await conductor.startConductor({ hostname: "cli-steps-conductor" });
+  stopConductor = conductor.stopConductor;
+  server = await startApiServer();
+  endpoint = server.url;
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  await stopConductor?.();
+  await env?.cleanup();
+});
+
+describe("openstack baremetal: steps, BIOS, deploy templates, history", () => {
+  const name = `steps-${process.pid}`;
+  const tname = `CUSTOM_CLI_${process.pid}`;
+
+  it("creates and manages a node (BIOS registry cached on enroll → manageable)", async () => {
+    await osJson("node", "create", "--driver", "fake-hardware", "--name", name);
+    await os("node", "manage", name, "--wait", "30");
+    const settings = await osJson<Record<string, string>[]>("node", "bios", "setting", "list", name);
+    expect(settings.map((s) => s["BIOS setting name"])).toContain("LogicalProc");
+    expect(settings.find((s) => s["BIOS setting name"] === "LogicalProc")!["BIOS setting value"]).toBe("Enabled");
+  });
+
+  it("node clean --clean-steps --wait applies BIOS settings", async () => {
+    const steps = JSON.stringify([
+      { interface: "bios", step: "apply_configuration", args: { settings: [{ name: "LogicalProc", value: "Disabled" }, { name: "PowerOnDelay", value: 30 }] } },
+    ]);
+    await os("node", "clean", name, "--clean-steps", steps, "--wait", "60");
+    const node = await osJson("node", "show", name);
+    expect(node.provision_state).toBe("manageable");
+    expect(node.clean_step).toEqual({});
+    const show = await osJson("node", "bios", "setting", "show", name, "LogicalProc");
+    expect(show).toMatchObject({ name: "LogicalProc", value: "Disabled", attribute_type: "Enumeration", allowable_values: ["Enabled", "Disabled"], read_only: false });
+    expect(show.updated_at).not.toBeNull();
+  });
+
+  it("bad clean steps are refused with a message naming the step and setting", async () => {
+    const steps = JSON.stringify([{ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "ServiceTag", value: "ABCDEFGH" }] } }]);
+    const err = await osFails("node", "clean", name, "--clean-steps", steps);
+    expect(err).toContain("BIOS setting 'ServiceTag' is read-only");
+    expect((await osJson("node", "show", name)).provision_state).toBe("manageable");
+  });
+
+  it("node bios setting list --long shows the registry fields", async () => {
+    const long = await osJson<Record<string, unknown>[]>("node", "bios", "setting", "list", name, "--long");
+    const delay = long.find((s) => s.Name === "PowerOnDelay")!;
+    expect(delay).toMatchObject({ Value: "30", "Attribute Type": "Integer", "Lower Bound": 0, "Upper Bound": 300, "Read Only": false });
+  });
+
+  it("deploy template create / set / deploy with it / delete", async () => {
+    const steps = JSON.stringify([{ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "ProcTurboMode", value: "Disabled" }] }, priority: 150 }]);
+    const created = await osJson("deploy", "template", "create", tname, "--steps", steps);
+    expect(created.name).toBe(tname);
+    const newSteps = JSON.stringify([{ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "ProcTurboMode", value: "Disabled" }, { name: "AssetTag", value: "cli" }] }, priority: 150 }]);
+    await os("deploy", "template", "set", tname, "--steps", newSteps, "--extra", "team=hpc");
+    const shown = await osJson("deploy", "template", "show", tname);
+    expect(shown.steps).toEqual(JSON.parse(newSteps));
+    expect(shown.extra).toEqual({ team: "hpc" });
+
+    await os("node", "provide", name, "--wait", "60");
+    await os("node", "add", "trait", name, tname);
+    await os("node", "set", name, "--instance-info", `traits=["${tname}"]`, "--instance-info", "image_source=http://127.0.0.1/img.qcow2");
+    await os("node", "deploy", name, "--wait", "120");
+    expect((await osJson("node", "show", name)).provision_state).toBe("active");
+    expect((await osJson("node", "bios", "setting", "show", name, "ProcTurboMode")).value).toBe("Disabled");
+    expect((await osJson("node", "bios", "setting", "show", name, "AssetTag")).value).toBe("cli");
+
+    const out = await os("deploy", "template", "delete", tname);
+    expect(out).toContain(`Deleted deploy template ${tname}`);
+    await expect(os("deploy", "template", "show", tname)).rejects.toThrow(/could not be found/);
+  });
+
+  it("node history list shows each step with its start and finish", async () => {
+    const history = await osJson<Record<string, string>[]>("node", "history", "list", name, "--long");
+    const events = history.map((h) => h["Description of the event"]);
+    expect(events).toContain("Started clean step bios.apply_configuration");
+    expect(events).toContain("Finished clean step bios.apply_configuration");
+    expect(events).toContain("Finished deploy step bios.apply_configuration");
+    expect(events).toContain("Finished deploy step deploy.deploy");
+  });
+});
