@@ -149,7 +149,10 @@ export async function openSql(url = databaseUrl()): Promise<Sql> {
   if (file !== ":memory:") mkdirSync(dirname(resolve(file)), { recursive: true });
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
+  // NORMAL survives a process crash (kill -9) without losing a committed write; FULL also
+  // survives power loss, at the price of an fsync per commit.
+  const sync = (process.env.INGOT_SQLITE_SYNC ?? "NORMAL").toUpperCase();
+  db.pragma(`synchronous = ${sync === "FULL" || sync === "EXTRA" ? sync : "NORMAL"}`);
   db.pragma("busy_timeout = 10000");
   db.pragma("foreign_keys = ON");
   return new SqliteSql(db);
