@@ -4,9 +4,10 @@
 import { authenticate } from "../core/auth.ts";
 import { findNode, type NodeRecord } from "../core/db/nodes.ts";
 import { sql } from "../core/db/sql.ts";
-import { Forbidden, IronicError, MethodNotAllowed, NodeNotFound, NotFound } from "../core/errors.ts";
+import { Forbidden, IronicError, MethodNotAllowed, NodeNotFound, NotFound, PreconditionFailed } from "../core/errors.ts";
 import { authorize, isSystemScoped, type Principal } from "../core/policy.ts";
-import { type ApiContext, errorResponse, json, newRequestId, readJson, MAX_BODY_BYTES } from "./http.ts";
+import { type ApiContext, errorResponse, ifMatchPasses, json, newRequestId, readJson, MAX_BODY_BYTES } from "./http.ts";
+import { nodeEtag } from "./node_view.ts";
 import type { NodeContext, RouteDef } from "./router.ts";
 import { validate } from "./schema.ts";
 import { MIN_MINOR, requestedMinor, versionDocument } from "./version.ts";
@@ -41,6 +42,10 @@ async function dispatch(def: RouteDef, ctx: ApiContext): Promise<Response> {
   if (def.path.includes(":node") && def.loadNode !== false) {
     nodeCtx.node = await loadVisibleNode(ctx.params.node, ctx.minor, ctx.principal);
     if (def.policy && !authorize(def.policy, ctx.principal, nodeCtx.node)) throw new Forbidden();
+    // Ingot extension: any write to a node or its sub-resources honours If-Match.
+    if (ctx.method !== "GET" && ctx.method !== "HEAD" && !ifMatchPasses(ctx.request.headers.get("if-match"), nodeEtag(nodeCtx.node))) {
+      throw new PreconditionFailed(`Node ${nodeCtx.node.uuid} has changed: If-Match does not match its current ETag ${nodeEtag(nodeCtx.node)}.`);
+    }
   } else if (def.policy && !authorize(def.policy, ctx.principal)) {
     throw new Forbidden();
   }

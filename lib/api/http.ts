@@ -123,3 +123,13 @@ export function parseBool(name: string, value: string): boolean {
   if (["false", "0", "no", "off", "n", "f"].includes(v)) return false;
   throw new Invalid(`Invalid boolean value for ${name}: "${value}".`);
 }
+
+/**
+ * Whether an If-Match header allows writing a resource whose current ETag is `etag`
+ * (Ingot extension): absent, "*", or any listed tag (weak or strong) equal to it.
+ */
+export function ifMatchPasses(header: string | null, etag: string): boolean {
+  if (header === null) return true;
+  const tags = header.split(",").map((t) => t.trim().replace(/^W\//, ""));
+  return tags.includes("*") || tags.includes(etag);
+}

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { parseJson, sql, toDate, type Sql } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NotFound, PreconditionFailed } from "../../core/errors.ts";
 import { maskSecrets } from "../../core/secrets.ts";
-import { empty, json, links, ts, type ApiContext } from "../http.ts";
+import { empty, ifMatchPasses, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, validateTrait, validateUuid } from "../validators.ts";
@@ -194,11 +194,8 @@ async function getTemplate(ctx: ApiContext): Promise<Response> {
 
 /** If-Match: "*" or any listed ETag (weak or strong) matching the current one passes. */
 function checkIfMatch(ctx: ApiContext, row: DeployTemplateRow): void {
-  const header = ctx.request.headers.get("if-match");
-  if (header === null) return;
   const current = templateEtag(row);
-  const tags = header.split(",").map((t) => t.trim().replace(/^W\//, ""));
-  if (tags.includes("*") || tags.includes(current)) return;
+  if (ifMatchPasses(ctx.request.headers.get("if-match"), current)) return;
   throw new PreconditionFailed(`Deploy template ${row.uuid} has changed: the If-Match header does not match its current ETag ${current}.`);
 }
 

@@ -513,3 +513,21 @@ describe("policy (project-scoped callers)", () => {
     expect((await call("owner", "DELETE", `/v1/nodes/${c.body.uuid}`)).status).toBe(204);
   });
 });
+
+describe("If-Match on every node write (Ingot extension)", () => {
+  it("refuses a stale ETag on PUT sub-resources and accepts the current one", async () => {
+    const created = await api("POST", "/v1/nodes", { body: { driver: "fake-hardware", name: "ifmatch-put" } });
+    expect(created.status).toBe(201);
+    const etag = created.headers.get("ETag")!;
+    const ok = await api("PUT", "/v1/nodes/ifmatch-put/traits/CUSTOM_ONE", { headers: { "If-Match": etag } });
+    expect(ok.status).toBe(204);
+    // The trait changed the node, so the old ETag is stale now.
+    const stale = await api("PUT", "/v1/nodes/ifmatch-put/traits/CUSTOM_TWO", { headers: { "If-Match": etag } });
+    expect(stale.status).toBe(412);
+    expect(stale.error).toMatch(/has changed/);
+    const traits = await api("GET", "/v1/nodes/ifmatch-put/traits");
+    expect(traits.body.traits).toEqual(["CUSTOM_ONE"]);
+    const fresh = (await api("GET", "/v1/nodes/ifmatch-put")).headers.get("ETag")!;
+    expect((await api("PUT", "/v1/nodes/ifmatch-put/maintenance", { body: { reason: "x" }, headers: { "If-Match": fresh } })).status).toBe(202);
+  });
+});

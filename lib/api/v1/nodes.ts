@@ -14,7 +14,7 @@ import { aliveConductors } from "../../core/hashring.ts";
 import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts";
 import { DELETE_ALLOWED_STATES, FAULTS, isProvisionState, UPDATE_ALLOWED_STATES } from "../../core/states.ts";
 import { MAX_LIMIT } from "../collection.ts";
-import { type ApiContext, empty, json, jsonBytes } from "../http.ts";
+import { type ApiContext, empty, ifMatchPasses, json, jsonBytes } from "../http.ts";
 import { applyPatch, patchValues, pyRepr, rootOf, validatePatch, type PatchOperation } from "../jsonpatch.ts";
 import {
   buildViewContext, DEFAULT_LIST_FIELDS, NODE_FIELD_VERSIONS, nodeEtag, nodeView, parseNodeFields, renderNode, renderNodePageJson,
@@ -713,7 +713,7 @@ async function patchHandler(ctx: NodeContext): Promise<Response> {
   const db = await sql();
   let node = ctx.node;
   for (let attempt = 0; ; attempt++) {
-    if (ifMatch !== null && ifMatch.trim() !== "*" && !ifMatch.split(",").map((s) => s.trim()).includes(nodeEtag(node))) {
+    if (!ifMatchPasses(ifMatch, nodeEtag(node))) {
       throw new PreconditionFailed(`The node ${node.uuid} has changed: If-Match ${ifMatch} does not match its current ETag ${nodeEtag(node)}.`);
     }
     if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
