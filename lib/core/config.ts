@@ -18,6 +18,8 @@ export interface IngotConfig {
   provisionCheckIntervalSeconds: number;
   enabledHardwareTypes: string[];
   automatedClean: boolean;
+  /** "interface.step" → priority for automated cleaning (Ironic's clean_step_priority_override). */
+  cleanStepPriorityOverride: Record<string, number>;
   /** Upper bound for the reserved `wait` step. */
   maxWaitStepSeconds: number;
   /** How long the hash ring is cached. */
@@ -43,6 +45,17 @@ function envList(name: string, fallback: string[]): string[] {
   return raw.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
+/** "bios.factory_reset:30,raid.delete_configuration:20" → {"bios.factory_reset": 30, ...}. */
+function envPriorityMap(name: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of envList(name, [])) {
+    const m = /^([a-z_]+\.[A-Za-z0-9_]+):(\d+)$/.exec(item);
+    if (!m) throw new Error(`${name}: "${item}" is not interface.step:priority`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
 export function loadConfig(): IngotConfig {
   return {
     conductorHostname: process.env.INGOT_CONDUCTOR_HOSTNAME?.trim() || hostname(),
@@ -56,6 +69,7 @@ export function loadConfig(): IngotConfig {
     provisionCheckIntervalSeconds: envInt("INGOT_PROVISION_CHECK_INTERVAL", 60),
     enabledHardwareTypes: envList("INGOT_ENABLED_HARDWARE_TYPES", ["fake-hardware"]),
     automatedClean: envBool("INGOT_AUTOMATED_CLEAN", true),
+    cleanStepPriorityOverride: envPriorityMap("INGOT_CLEAN_STEP_PRIORITY_OVERRIDE"),
     maxWaitStepSeconds: envInt("INGOT_MAX_WAIT_STEP_SECONDS", 30),
     hashRingTtlSeconds: envInt("INGOT_HASH_RING_TTL", 15),
   };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../testing/env.ts";
+import { setConfig } from "./config.ts";
 import { insertNode, type NodeRecord } from "./db/nodes.ts";
 import { assembleDeploySteps, automatedCleanSteps, driverSteps, sortSteps, validateUserSteps } from "./steps.ts";
 
@@ -31,6 +32,17 @@ describe("driver steps", () => {
 
   it("automated cleaning runs only priority > 0 steps", () => {
     expect(automatedCleanSteps(node).map((s) => `${s.interface}.${s.step}`)).toEqual(["vendor.log_passthrough"]);
+  });
+
+  it("applies the operator's clean step priority overrides", () => {
+    setConfig({ cleanStepPriorityOverride: { "raid.delete_configuration": 30, "bios.factory_reset": 20, "vendor.log_passthrough": 0 } });
+    try {
+      expect(automatedCleanSteps(node).map((s) => `${s.interface}.${s.step}:${s.priority}`)).toEqual([
+        "raid.delete_configuration:30", "bios.factory_reset:20",
+      ]);
+    } finally {
+      setConfig({ cleanStepPriorityOverride: {} });
+    }
   });
 
   it("sorts by priority then interface priority", () => {

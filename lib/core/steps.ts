@@ -1,6 +1,7 @@
 // Clean/deploy/service steps (reference §5): what a node's interfaces declare, automated-clean
 // ordering, deploy-step assembly from driver + deploy templates + explicit steps, and
 // validation of user-supplied steps.
+import { config } from "./config.ts";
 import type { StepRequest } from "./conductor/types.ts";
 import type { Dict, NodeRecord } from "./db/nodes.ts";
 import type { Sql } from "./db/sql.ts";
@@ -75,8 +76,14 @@ export function sortSteps<T extends { interface: string; priority: number }>(ste
 }
 
 /** Automated cleaning: declared clean steps with priority > 0, in run order. */
+/** The steps automated cleaning runs: priority > 0 after the operator's overrides, in run order. */
 export function automatedCleanSteps(node: NodeRecord): NodeStep[] {
-  return sortSteps(driverSteps(node, "clean").filter((s) => s.priority > 0), "clean");
+  const overrides = config().cleanStepPriorityOverride;
+  const steps = driverSteps(node, "clean").map((s) => {
+    const p = overrides[`${s.interface}.${s.step}`];
+    return p === undefined ? s : { ...s, priority: p };
+  });
+  return sortSteps(steps.filter((s) => s.priority > 0), "clean");
 }
 
 const VERB_FOR: Record<StepKind, string> = { clean: "clean", deploy: "deploy", service: "service" };
