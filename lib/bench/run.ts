@@ -171,6 +171,59 @@ async function main() {
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 500));
+  }
+
+  // Lifecycle (issue 3): automated cleaning with three steps, and the available-steps call.
+  const port2 = port + 1;
+  const base2 = `http://127.0.0.1:${port2}/baremetal`;
+  const child2 = spawn(process.execPath, [".next/ingot/server.mjs"], {
+    cwd: ROOT,
+    env: {
+      ...process.env, NODE_ENV: "production", PORT: String(port2), HOST: "127.0.0.1", DATABASE_URL: dbUrl,
+      INGOT_API_AUTH: "noauth", INGOT_DEMO: "0", INGOT_WEB: "0", NEXT_TELEMETRY_DISABLED: "1",
+      INGOT_CLEAN_STEP_PRIORITY_OVERRIDE: "raid.delete_configuration:30,bios.factory_reset:20,vendor.log_passthrough:10",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  try {
+    await waitFor(`${base2}/`, child2);
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await request(base2, method, path, body === undefined ? undefined : JSON.stringify(body));
+      const text = res.body.toString("utf8");
+      if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+      return text ? JSON.parse(text) : null;
+    };
+    const cleaners: string[] = [];
+    for (let i = 0; i < 50; i++) cleaners.push((await api("POST", "/v1/nodes", { driver: "fake-hardware", name: `bench-clean-${i}` })).uuid);
+    await Promise.all(cleaners.map((u) => driveTo(api, u, "manage", "manageable")));
+    let t = performance.now();
+    await Promise.all(cleaners.map((u) => driveTo(api, u, "provide", "available")));
+    const cleanSeconds = (performance.now() - t) / 1000;
+    const steps = await api("GET", `/v1/nodes/${cleaners[0]}/history?detail=True`);
+    const ran = steps.history.filter((h: { event: string }) => /^Finished clean step/.test(h.event)).length;
+    if (ran !== 3) throw new Error(`expected 3 clean steps per node, history shows ${ran}`);
+    results.push(["50 nodes through automated cleaning, 3 steps each (manageable → available)", `${cleanSeconds.toFixed(3)} s`, "–", "–"]);
+
+    const uuids: string[] = [];
+    for (let path: string | undefined = "/v1/nodes?limit=1000"; path && uuids.length < 1000; ) {
+      const page = await api("GET", path);
+      uuids.push(...page.nodes.map((n: { uuid: string }) => n.uuid));
+      path = page.next?.slice(base2.length);
+    }
+    for (const round of ["first call (computed and cached)", "cached"]) {
+      const times: number[] = [];
+      t = performance.now();
+      for (const u of uuids.slice(0, 1000)) {
+        const t0 = performance.now();
+        const res = await request(base2, "GET", `/v1/nodes/${u}/cleaning/steps`);
+        times.push(performance.now() - t0);
+        if (res.status !== 200) throw new Error(`steps: ${res.status}`);
+      }
+      results.push([`GET /v1/nodes/{node}/cleaning/steps for 1,000 nodes, ${round}`, `${((performance.now() - t) / 1000).toFixed(3)} s (${ms(percentile(times, 50))} p50 a call)`, "–", "–"]);
+    }
+  } finally {
+    child2.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 500));
     rmSync(dir, { recursive: true, force: true });
   }
 
