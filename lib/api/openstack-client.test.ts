@@ -102,6 +102,25 @@ describe("openstack baremetal, end to end", () => {
     expect(elapsed).toBeLessThan(120_000);
   });
 
+  it("rescues and unrescues with --wait", async () => {
+    await os("node", "rescue", name, "--rescue-password", "s3cret-rescue", "--wait", "60");
+    const rescued = await osJson("node", "show", name);
+    expect(rescued.provision_state).toBe("rescue");
+    expect(JSON.stringify(rescued)).not.toContain("s3cret-rescue");
+    await os("node", "unrescue", name, "--wait", "60");
+    expect((await osJson("node", "show", name)).provision_state).toBe("active");
+  });
+
+  it("adopts a manageable node with --wait", async () => {
+    const n = await osJson("node", "create", "--driver", "fake-hardware", "--name", `${name}-adopt`);
+    await os("node", "manage", n.uuid, "--wait", "30");
+    await os("node", "set", n.uuid, "--instance-info", "image_source=http://127.0.0.1/img.qcow2");
+    await os("node", "adopt", n.uuid, "--wait", "60");
+    expect((await osJson("node", "show", n.uuid)).provision_state).toBe("active");
+    await os("node", "maintenance", "set", n.uuid);
+    await os("node", "delete", n.uuid);
+  });
+
   it("powers on", async () => {
     await os("node", "power", "on", name);
     let power = "";

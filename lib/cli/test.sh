@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm test: installs what the tests need when missing (npm packages; Debian chromium and the
-# openstack/ironic clients), then runs: tsc --noEmit, vitest, next build (if needed), playwright.
+# openstack/ironic clients; ipmitool and python3-pyghmi for the IPMI tests), then runs: tsc --noEmit, vitest, next build (if needed), playwright.
 # Every step runs even if an earlier one failed (except e2e without a build); the exit code is
 # non-zero when anything failed, and the last line is a summary.
 set -uo pipefail
@@ -29,7 +29,7 @@ step() {
 }
 
 if ! step install ensure_node_modules; then summary; exit 1; fi
-step system-packages ensure_apt chromium python3-openstackclient python3-ironicclient
+step system-packages ensure_apt chromium python3-openstackclient python3-ironicclient ipmitool python3-pyghmi
 step typecheck node_modules/.bin/tsc --noEmit
 step unit node_modules/.bin/vitest run
 if step build build_if_needed; then

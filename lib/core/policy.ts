@@ -98,6 +98,10 @@ export const RULES: Record<string, Grant[]> = {
   "baremetal:node:traits:delete": OWNER_ADMIN,
   "baremetal:node:bios:get": NODE_READ,
   "baremetal:node:history:get": OWNER_READER,
+  "baremetal:node:firmware:get": NODE_READ,
+  "baremetal:node:vmedia:get": NODE_READ,
+  "baremetal:node:vmedia:attach": NODE_MEMBER,
+  "baremetal:node:vmedia:detach": NODE_MEMBER,
   "baremetal:node:inventory:get": OWNER_READER,
   "baremetal:node:get:last_error": OWNER_READER,
   "baremetal:node:get:reservation": OWNER_READER,
@@ -161,6 +165,15 @@ export const RULES: Record<string, Grant[]> = {
   "baremetal:runbook:update:owner": SYS_MEMBER,
   "baremetal:runbook:delete": ["system:member", "owner:admin"],
   "baremetal:runbook:use": ["system:member", "owner:admin"],
+  // Deployments (Ingot extension, docs/api-extensions.md): project members of the node's owner or
+  // lessee project may deploy, rebuild, move and undeploy, without admin rights.
+  "baremetal:deployment:get": NODE_READ,
+  "baremetal:deployment:list": ["system:reader", "project:reader"],
+  "baremetal:deployment:list_all": SYS_READER,
+  "baremetal:deployment:create": NODE_MEMBER,
+  "baremetal:deployment:update": NODE_MEMBER,
+  "baremetal:deployment:delete": NODE_MEMBER,
+  "baremetal:deployment:move": NODE_MEMBER,
 };
 
 export function authorize(rule: string, who: Principal, target: PolicyTarget = {}): boolean {

@@ -3,6 +3,7 @@ import { insertNode } from "../../core/db/nodes.ts";
 import { resetHashRing } from "../../core/hashring.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { MAX_MINOR } from "../version.ts";
 
 let env: TestDb;
 const BASE = "http://127.0.0.1:3000/baremetal";
@@ -50,11 +51,16 @@ describe("drivers", () => {
   });
 
   it("detail and single driver carry default/enabled interfaces (no firmware at 1.82)", async () => {
-    const r = await api("GET", "/v1/drivers/fake-hardware");
+    const r = await api("GET", "/v1/drivers/fake-hardware", { version: 82 });
     expect(r.body.default_power_interface).toBe("fake");
     expect(r.body.enabled_network_interfaces).toEqual(expect.arrayContaining(["noop"]));
     expect(r.body.default_firmware_interface).toBeUndefined();
     expect(Object.keys(r.body).filter((k) => k.startsWith("default_"))).toHaveLength(12);
+    if (MAX_MINOR >= 86) {
+      const at86 = await api("GET", "/v1/drivers/fake-hardware", { version: 86 });
+      expect(at86.body.default_firmware_interface).toBe("fake");
+      expect(Object.keys(at86.body).filter((k) => k.startsWith("default_"))).toHaveLength(13);
+    }
     const detail = await api("GET", "/v1/drivers?detail=True");
     expect(detail.body.drivers[0].default_deploy_interface).toBe("fake");
     expect(Object.keys((await api("GET", "/v1/drivers/fake-hardware", { version: 13 })).body)).toEqual(["name", "hosts", "links"]);

@@ -9,8 +9,9 @@ import { json, links, parseBool, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import { requirePolicy } from "./resource_common.ts";
 
-/** Interface kinds in the order Ironic 21.4 emits the detail keys (firmware is 1.86, beyond our max). */
-const DETAIL_KINDS = ["boot", "management", "rescue", "raid", "bios", "deploy", "vendor", "network", "power", "storage", "console", "inspect"] as const;
+/** Interface kinds in the order Ironic 21.4 emits the detail keys; firmware (1.86) follows them. */
+const DETAIL_KINDS = ["boot", "management", "rescue", "raid", "bios", "deploy", "vendor", "network", "power", "storage", "console", "inspect", "firmware"] as const;
+const KIND_MINOR: Partial<Record<(typeof DETAIL_KINDS)[number], number>> = { firmware: 86 };
 
 /** Drivers with the alive conductors that enable them, sorted by name. */
 export async function driverHosts(): Promise<Map<string, string[]>> {
@@ -25,11 +26,12 @@ export async function driverHosts(): Promise<Map<string, string[]>> {
   return new Map([...out.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function interfaceDetail(name: string): Record<string, unknown> {
+function interfaceDetail(name: string, minor: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let detail: Record<string, unknown> | null = null;
   if (getHardwareType(name)) detail = driverDetail(name) as unknown as Record<string, unknown>;
   for (const kind of DETAIL_KINDS) {
+    if (minor < (KIND_MINOR[kind] ?? 30)) continue;
     out[`default_${kind}_interface`] = detail?.[`default_${kind}_interface`] ?? null;
     out[`enabled_${kind}_interfaces`] = detail?.[`enabled_${kind}_interfaces`] ?? null;
   }
@@ -45,7 +47,7 @@ export function driverView(ctx: ApiContext, name: string, hosts: string[], detai
   if (ctx.minor >= 14) out.properties = links(ctx.base, `drivers/${name}/properties`);
   if (ctx.minor >= 30) {
     out.type = "dynamic";
-    if (detail) Object.assign(out, interfaceDetail(name));
+    if (detail) Object.assign(out, interfaceDetail(name, ctx.minor));
   }
   if (fields) {
     for (const k of Object.keys(out)) if (k !== "links" && !fields.includes(k)) delete out[k];
@@ -60,6 +62,7 @@ function parseDriverFields(ctx: ApiContext): string[] | null {
   const fields = raw.split(",").map((f) => f.trim()).filter(Boolean);
   const bad = fields.filter((f) => !VALID_FIELDS.includes(f));
   if (bad.length) throw new Invalid(`Field(s) "${bad.join(", ")}" are not valid`);
+  if (ctx.minor < 86 && fields.some((f) => f.includes("_firmware_"))) throw new NotAcceptable("Request not acceptable.");
   return fields;
 }
 

@@ -20,11 +20,12 @@ import * as node_steps from "./node_steps.ts";
 import * as runbooks from "./runbooks.ts";
 import * as inspection_rules from "./inspection_rules.ts";
 import * as deployments from "./deployments.ts";
+import * as node_hardware from "./node_hardware.ts";
 
 // Resource modules register here (each exports `routes: RouteDef[]`).
 const modules: { routes: import("../router.ts").RouteDef[] }[] = [
   nodes, node_states, node_misc, ports, portgroups, chassis, volume, drivers, conductors, deploy_templates, allocations, shards, events, ramdisk,
-  node_steps, runbooks, inspection_rules, deployments,
+  node_steps, runbooks, inspection_rules, deployments, node_hardware,
 ];
 
 export const router = new Router();
@@ -34,7 +35,8 @@ for (const m of modules) router.add(...m.routes);
 const RESOURCES: [string, number][] = [
   ["chassis", 1], ["nodes", 1], ["ports", 1], ["drivers", 1],
   ["portgroups", 23], ["volume", 32], ["lookup", 22], ["heartbeat", 22], ["conductors", 49],
-  ["allocations", 52], ["events", 54], ["deploy_templates", 55], ["shards", 82],
+  ["allocations", 52], ["events", 54], ["deploy_templates", 55], ["shards", 82], ["continue_inspection", 84],
+  ["runbooks", 92], ["inspection_rules", 96],
 ];
 
 export function v1Document(base: string, minor: number) {

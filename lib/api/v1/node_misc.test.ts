@@ -5,6 +5,7 @@ import { getNodeByUuid, updateNode } from "../../core/db/nodes.ts";
 import { recordHistory } from "../../core/history.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { MAX_MINOR } from "../version.ts";
 
 let db: TestDb;
 let uuid = "";
@@ -102,8 +103,10 @@ describe("maintenance, vifs, management, validate", () => {
     const r = await api("GET", "/v1/nodes/m-1/validate");
     expect(r.status).toBe(200);
     expect(Object.keys(r.body)).toEqual(expect.arrayContaining(["boot", "deploy", "management", "network", "power"]));
-    expect(r.body).not.toHaveProperty("firmware");
     expect(r.body.power).toEqual({ result: true });
+    // firmware is validated from 1.86 on (reference §2.3)
+    expect((await api("GET", "/v1/nodes/m-1/validate", { version: Math.min(85, MAX_MINOR) })).body).not.toHaveProperty("firmware");
+    if (MAX_MINOR >= 86) expect((await api("GET", "/v1/nodes/m-1/validate", { version: 86 })).body.firmware).toEqual({ result: true });
   });
 });
 

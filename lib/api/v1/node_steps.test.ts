@@ -213,6 +213,7 @@ describe("runbooks API (1.92, traits 1.112)", () => {
 
   it("CRUD with version gating and Ironic-style errors", async () => {
     expect((await api("GET", "/v1/runbooks", { version: 91 })).status).toBe(404);
+    expect((await api("POST", "/v1/runbooks", { body: { name: "CUSTOM_RB0", steps }, version: 91 })).status).toBe(405);
     let r = await api("POST", "/v1/runbooks", { body: { name: "CUSTOM_RB1", steps }, version: 92 });
     expect(r.status, r.error ?? "").toBe(201);
     expect(Object.keys(r.body)).toEqual(["uuid", "name", "steps", "disable_ramdisk", "public", "owner", "extra", "created_at", "updated_at", "links"]);

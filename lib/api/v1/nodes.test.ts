@@ -5,6 +5,7 @@ import { getNodeByUuid, updateNode } from "../../core/db/nodes.ts";
 import type { Principal } from "../../core/policy.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { MAX_MINOR } from "../version.ts";
 import { handleBaremetal } from "../handler.ts";
 
 let db: TestDb;
@@ -31,6 +32,12 @@ const FULL_ORDER_182 = [
   "shard", "storage_interface", "target_power_state", "target_provision_state", "target_raid_config", "traits",
   "vendor_interface", "links", "conductor", "allocation_uuid", "chassis_uuid", "ports", "states", "portgroups", "volume",
 ];
+
+/** The same at 1.96: the 1.83–1.95 fields in their alphabetical places. */
+const FULL_ORDER_196 = FULL_ORDER_182.flatMap((f) => {
+  const after: Record<string, string> = { description: "disable_power_off", fault: "firmware_interface", owner: "parent_node", secure_boot: "service_step" };
+  return after[f] ? [f, after[f]] : [f];
+});
 
 describe("POST /v1/nodes", () => {
   it("creates a node with Ironic's shape, Location and ETag", async () => {
@@ -142,10 +149,11 @@ describe("GET /v1/nodes (list)", () => {
     expect(Object.keys(v1.body.nodes[0])).toEqual(["uuid", "instance_uuid", "maintenance", "power_state", "provision_state", "links"]);
   });
   it("detail (path and ?detail=) gives full nodes", async () => {
-    const d = await api("GET", "/v1/nodes/detail");
+    const d = await api("GET", "/v1/nodes/detail", { version: 82 });
     expect(Object.keys(d.body.nodes[0])).toEqual(FULL_ORDER_182);
-    const q = await api("GET", "/v1/nodes?detail=True");
+    const q = await api("GET", "/v1/nodes?detail=True", { version: 82 });
     expect(Object.keys(q.body.nodes[0])).toEqual(FULL_ORDER_182);
+    if (MAX_MINOR >= 96) expect(Object.keys((await api("GET", "/v1/nodes/detail", { version: 96 })).body.nodes[0])).toEqual(FULL_ORDER_196);
     expect((await api("GET", "/v1/nodes?detail=true", { version: 42 })).error).toBe("Invalid query parameter ?detail=true received.");
     expect((await api("GET", "/v1/nodes/detail?detail=true")).error).toBe("Unexpected arguments: detail");
     expect((await api("GET", "/v1/nodes/detail?fields=name")).error).toBe("Unexpected arguments: fields");
@@ -330,7 +338,7 @@ describe("PATCH /v1/nodes/{ident}", () => {
       else expect(r.error).toMatch(msg);
     };
     const list =
-      "automated_clean, bios_interface, boot_interface, chassis_uuid, conductor_group, console_interface, deploy_interface, description, driver, driver_info, extra, inspect_interface, instance_info, instance_uuid, lessee, maintenance, management_interface, name, network_data, network_interface, owner, power_interface, properties, protected, protected_reason, raid_interface, rescue_interface, resource_class, retired, retired_reason, shard, storage_interface, vendor_interface";
+      "automated_clean, bios_interface, boot_interface, chassis_uuid, conductor_group, console_interface, deploy_interface, description, driver, driver_info, extra, firmware_interface, inspect_interface, instance_info, instance_uuid, lessee, maintenance, management_interface, name, network_data, network_interface, owner, parent_node, power_interface, properties, protected, protected_reason, raid_interface, rescue_interface, resource_class, retired, retired_reason, shard, storage_interface, vendor_interface, disable_power_off";
     await bad([{ op: "replace", path: "/uuid", value: "x" }], 400, `Cannot patch /uuid. Only the following can be updated: ${list}`);
     await bad([{ op: "replace", path: "/traits", value: [] }], 400, /^Cannot patch \/traits\./);
     await bad([{ op: "add", path: "/foo", value: 1 }], 400, /^Cannot patch \/foo\./);

@@ -190,7 +190,11 @@ async function listHandler(ctx: ApiContext, detailPath: boolean): Promise<Respon
   if (q.has("description_contains")) filter.descriptionContains = str("description_contains");
   if (q.has("shard")) filter.shard = str("shard")!.split(",").map((s) => s.trim()).filter(Boolean);
   if (q.has("sharded")) filter.sharded = queryBool("sharded", q.get("sharded")!);
-  if (q.has("parent_node")) filter.parentNode = str("parent_node");
+  if (q.has("parent_node")) {
+    // A name is accepted too (the column holds the parent's UUID); an unknown parent matches nothing.
+    const raw = str("parent_node")!;
+    filter.parentNode = isUuidLike(raw) ? raw.toLowerCase() : ((await findNode(db, raw, true))?.uuid ?? raw);
+  }
   if (q.has("include_children")) filter.includeChildren = queryBool("include_children", q.get("include_children")!);
   if (q.has("instance_name")) filter.instanceName = str("instance_name");
   let project = str("project");
@@ -271,6 +275,7 @@ const WRITABLE: Record<string, FieldSpec> = {
   chassis_uuid: { kind: "uuid", minor: 1 },
   conductor_group: { kind: "str", max: 255, minor: 46 },
   description: { kind: "str", max: 4096, minor: 51 },
+  disable_power_off: { kind: "bool", minor: 95 },
   driver: { kind: "str", max: 255, minor: 1 },
   driver_info: { kind: "dict", minor: 1 },
   extra: { kind: "dict", minor: 1 },
@@ -281,6 +286,7 @@ const WRITABLE: Record<string, FieldSpec> = {
   name: { kind: "str", max: 255, minor: 5 },
   network_data: { kind: "dict", minor: 66 },
   owner: { kind: "str", max: 255, minor: 50 },
+  parent_node: { kind: "str", max: 255, minor: 83 },
   properties: { kind: "dict", minor: 1 },
   protected: { kind: "bool", minor: 48 },
   protected_reason: { kind: "str", max: 255, minor: 48 },
@@ -302,8 +308,11 @@ const CREATE_FIELDS: Record<string, FieldSpec> = (() => {
   return out;
 })();
 
-/** Patchable root fields, in the order Ironic lists them in "Cannot patch" (its 1.82 set). */
-const PATCHABLE = Object.keys(WRITABLE).filter((f) => f !== "firmware_interface").sort();
+/**
+ * Patchable root fields, in the order Ironic lists them in "Cannot patch": its sorted list with
+ * the later additions (disable_power_off, 1.95) appended.
+ */
+const PATCHABLE = [...Object.keys(WRITABLE).filter((f) => f !== "disable_power_off").sort(), "disable_power_off"];
 
 const API_TO_RECORD: Record<string, keyof NodeRecord> = {
   automated_clean: "automatedClean", conductor_group: "conductorGroup", description: "description", driver: "driver",
@@ -311,7 +320,7 @@ const API_TO_RECORD: Record<string, keyof NodeRecord> = {
   lessee: "lessee", maintenance: "maintenance", name: "name", network_data: "networkData", owner: "owner",
   properties: "properties", protected: "protected", protected_reason: "protectedReason", resource_class: "resourceClass",
   retired: "retired", retired_reason: "retiredReason", shard: "shard", console_enabled: "consoleEnabled",
-  boot_mode: "bootMode", secure_boot: "secureBoot", uuid: "uuid",
+  boot_mode: "bootMode", secure_boot: "secureBoot", uuid: "uuid", parent_node: "parentNode", disable_power_off: "disablePowerOff",
   ...Object.fromEntries(INTERFACE_NAMES.map((k) => [`${k}_interface`, `${k}Interface`])),
 };
 
@@ -387,6 +396,19 @@ async function checkNameFree(name: string, exceptId?: number): Promise<void> {
   if (other && Number(other.id) !== exceptId) throw new Conflict(`A node with name ${name} already exists.`);
 }
 
+/**
+ * parent_node (1.83): a UUID or name of an existing node other than the node itself; stored as
+ * the parent's UUID. 400 otherwise.
+ */
+async function resolveParentNode(value: string, self: { id?: number; uuid?: string }): Promise<string> {
+  const parent = await findNode(await sql(), value, true);
+  if (!parent) throw new Invalid(`Cannot set parent_node: node ${value} could not be found.`);
+  if ((self.id !== undefined && parent.id === self.id) || (self.uuid !== undefined && parent.uuid === self.uuid?.toLowerCase())) {
+    throw new Invalid(`Cannot set parent_node: a node can not be its own parent.`);
+  }
+  return parent.uuid;
+}
+
 function isUniqueViolation(err: unknown): boolean {
   const msg = String((err as Error)?.message ?? "");
   return /UNIQUE constraint failed|duplicate key value/i.test(msg);
@@ -452,6 +474,8 @@ async function createHandler(ctx: ApiContext): Promise<Response> {
     throw new Invalid(`Schema error for node: ${pyRepr(v.boot_mode)} is not one of ['uefi', 'bios']`);
   }
 
+  if (typeof v.parent_node === "string") v.parent_node = await resolveParentNode(v.parent_node, { uuid: typeof v.uuid === "string" ? v.uuid : undefined });
+
   const data: Parameters<typeof insertNode>[1] = {
     driver: v.driver,
     provisionState: ctx.minor >= 11 ? "enroll" : "available",
@@ -461,7 +485,7 @@ async function createHandler(ctx: ApiContext): Promise<Response> {
     ...Object.fromEntries(INTERFACE_NAMES.map((k) => [`${k}Interface`, resolved[k]])),
   };
   for (const k of ["uuid", "name", "driver_info", "extra", "instance_info", "instance_uuid", "lessee", "maintenance", "network_data",
-    "owner", "properties", "retired", "retired_reason", "shard", "description", "automated_clean", "console_enabled", "boot_mode", "secure_boot"]) {
+    "owner", "properties", "retired", "retired_reason", "shard", "description", "automated_clean", "console_enabled", "boot_mode", "secure_boot", "parent_node", "disable_power_off"]) {
     if (v[k] !== undefined) (data as unknown as Record<string, unknown>)[API_TO_RECORD[k]] = v[k];
   }
   let node: NodeRecord;
@@ -507,6 +531,8 @@ const FIELD_POLICY: Record<string, string> = {
   retired: "baremetal:node:update:retired",
   retired_reason: "baremetal:node:update:retired",
   shard: "baremetal:node:update:shard",
+  parent_node: "baremetal:node:update:parent_node",
+  disable_power_off: "baremetal:node:update:disable_power_off",
   ...Object.fromEntries(INTERFACE_NAMES.map((k) => [`${k}_interface`, "baremetal:node:update:driver_interfaces"])),
 };
 
@@ -672,6 +698,11 @@ async function computePatch(ctx: NodeContext, node: NodeRecord, ops: PatchOperat
   if ("resource_class" in changed && node.resourceClass && !(UPDATE_IFACE_STATES.includes(node.provisionState) || node.maintenance)) {
     throw stateRefusal(node, "resource_class");
   }
+  // parent node (1.83)
+  if ("parent_node" in changed && changed.parent_node !== null) {
+    changed.parent_node = await resolveParentNode(changed.parent_node as string, node);
+    if (changed.parent_node === node.parentNode) delete changed.parent_node;
+  }
   // maintenance off clears reason and fault
   if ("maintenance" in changed && changed.maintenance === false) {
     rec.maintenanceReason = null;
@@ -681,7 +712,7 @@ async function computePatch(ctx: NodeContext, node: NodeRecord, ops: PatchOperat
   const simple = [
     "automated_clean", "description", "driver_info", "extra", "instance_info", "instance_uuid", "lessee", "maintenance",
     "name", "network_data", "owner", "properties", "protected", "protected_reason", "resource_class", "retired",
-    "retired_reason", "shard",
+    "retired_reason", "shard", "parent_node", "disable_power_off",
   ];
   for (const f of simple) if (f in changed) rec[API_TO_RECORD[f]] = changed[f];
   return changes;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { MAX_MINOR } from "../version.ts";
 
 let env: TestDb;
 let node: NodeRecord;
@@ -22,8 +23,9 @@ describe("ports", () => {
     expect(r.status).toBe(201);
     expect(Object.keys(r.body)).toEqual([
       "uuid", "created_at", "updated_at", "address", "extra", "internal_info", "is_smartnic", "local_link_connection",
-      "physical_network", "pxe_enabled", "node_uuid", "links", "portgroup_uuid",
+      ...(MAX_MINOR >= 88 ? ["name"] : []), "physical_network", "pxe_enabled", "node_uuid", "links", "portgroup_uuid",
     ]);
+    if (MAX_MINOR >= 88) expect(r.body.name).toBeNull();
     expect(r.body.address).toBe("aa:bb:cc:dd:ee:01");
     expect(r.body.pxe_enabled).toBe(true);
     expect(r.body.updated_at).toBeNull();
@@ -47,8 +49,12 @@ describe("ports", () => {
     const extra = await api("POST", "/v1/ports", { body: { address: "aa:bb:cc:dd:ee:09", node_uuid: node.uuid, foo: 1 } });
     expect(extra.status).toBe(400);
     expect(extra.error).toMatch(/^Schema error for port: Additional properties are not allowed \('foo' was unexpected\)/);
-    const noNode = await api("POST", "/v1/ports", { body: { address: "aa:bb:cc:dd:ee:09" } });
+    const noNode = await api("POST", "/v1/ports", { body: { address: "aa:bb:cc:dd:ee:09" }, version: Math.min(93, MAX_MINOR) });
     expect(noNode.error).toBe("Schema error for port: 'node_uuid' is a required property");
+    if (MAX_MINOR >= 94) {
+      const noNode94 = await api("POST", "/v1/ports", { body: { address: "aa:bb:cc:dd:ee:09" }, version: 94 });
+      expect(noNode94.error).toBe("Schema error for port: one of 'node_uuid' and 'node_ident' is required.");
+    }
     const wrongType = await api("POST", "/v1/ports", { body: { address: "aa:bb:cc:dd:ee:09", node_uuid: node.uuid, extra: "x" } });
     expect(wrongType.status).toBe(400);
     const pxe = await api("POST", "/v1/ports", { body: { address: "aa:bb:cc:dd:ee:09", node_uuid: node.uuid, pxe_enabled: "maybe" } });
@@ -122,8 +128,9 @@ describe("ports", () => {
     expect((await api("GET", "/v1/ports?marker=0b1c8b3c-9a1d-4a4e-9a4c-6f2a9b0f0000")).status).toBe(404);
   });
 
-  it("gets by uuid only; 400 for non-uuid, 404 for unknown", async () => {
-    expect((await api("GET", "/v1/ports/aa:bb:cc:dd:ee:01")).status).toBe(400);
+  it("gets by uuid only before 1.88 (400 for non-uuid), by name after; 404 for unknown", async () => {
+    expect((await api("GET", "/v1/ports/aa:bb:cc:dd:ee:01", { version: Math.min(87, MAX_MINOR) })).status).toBe(400);
+    if (MAX_MINOR >= 88) expect((await api("GET", "/v1/ports/aa:bb:cc:dd:ee:01", { version: 88 })).status).toBe(404);
     const r = await api("GET", `/v1/ports/${node.uuid}`);
     expect(r.status).toBe(404);
     expect(r.error).toBe(`Port ${node.uuid} could not be found.`);
@@ -142,7 +149,7 @@ describe("ports", () => {
     const bad = await api("PATCH", `/v1/ports/${portUuid}`, { body: [{ op: "replace", path: "/internal_info", value: {} }] });
     expect(bad.status).toBe(400);
     expect(bad.error).toBe(
-      "Cannot patch /internal_info. Only the following can be updated: address, extra, is_smartnic, local_link_connection, node_uuid, physical_network, portgroup_uuid, pxe_enabled",
+      "Cannot patch /internal_info. Only the following can be updated: address, extra, is_smartnic, local_link_connection, name, node_uuid, physical_network, portgroup_uuid, pxe_enabled",
     );
     const dup = await api("PATCH", `/v1/ports/${portUuid}`, { body: [{ op: "replace", path: "/address", value: "aa:bb:cc:dd:ee:02" }] });
     expect(dup.status).toBe(409);

@@ -1,5 +1,6 @@
 // Ports (reference §2.7): /v1/ports CRUD, /v1/ports/detail, and the list used by
-// /v1/portgroups/{p}/ports and /v1/nodes/{n}/ports. Fields up to API 1.82.
+// /v1/portgroups/{p}/ports and /v1/nodes/{n}/ports. Fields up to API 1.96: name (1.88, also a
+// lookup key), OVN VTEP local_link_connection keys (1.90), create with node_ident (1.94).
 import { randomUUID } from "node:crypto";
 import { findNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { parseJson, sql, toBool, toDate, type Sql, type SqlValue } from "../../core/db/sql.ts";
@@ -8,7 +9,7 @@ import type { Principal } from "../../core/policy.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
-import { isUuidLike, normalizeMac, validateUuid } from "../validators.ts";
+import { isUuidLike, isValidLogicalName, normalizeMac, validateUuid } from "../validators.ts";
 import {
   authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, pageRows, parseResourceFields, parseResourceList,
   patchDocument, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
@@ -27,6 +28,7 @@ export interface PortRow {
   localLinkConnection: unknown;
   physicalNetwork: string | null;
   isSmartnic: unknown;
+  name: string | null;
   createdAt: unknown;
   updatedAt: unknown;
   nodeUuid: string;
@@ -55,6 +57,7 @@ const PORT_FIELDS: FieldDef<PortRow & { _base: string }>[] = [
   ["internal_info", 18, (r) => parseJson(r.internalInfo, {})],
   ["is_smartnic", 53, (r) => toBool(r.isSmartnic)],
   ["local_link_connection", 19, (r) => parseJson(r.localLinkConnection, {})],
+  ["name", 88, (r) => r.name ?? null],
   ["physical_network", 34, (r) => r.physicalNetwork ?? null],
   ["pxe_enabled", 19, (r) => toBool(r.pxeEnabled)],
   ["node_uuid", 1, (r) => r.nodeUuid],
@@ -76,8 +79,14 @@ export async function getPortRow(db: Sql, where: string, params: SqlValue[]): Pr
   return db.get<PortRow>(`${PORT_SELECT} WHERE ${where}`, params);
 }
 
-async function loadPort(db: Sql, ident: string): Promise<PortRow> {
-  if (!isUuidLike(ident)) throw new Invalid(`Expected UUID for port_uuid: ${ident}`);
+async function loadPort(db: Sql, ident: string, minor: number): Promise<PortRow> {
+  if (!isUuidLike(ident)) {
+    // Names address ports from 1.88 on.
+    if (minor < 88) throw new Invalid(`Expected UUID for port_uuid: ${ident}`);
+    const byName = await getPortRow(db, `p."name" = ?`, [ident]);
+    if (!byName) throw new NotFound(`Port ${ident} could not be found.`);
+    return byName;
+  }
   const row = await getPortRow(db, `p."uuid" = ?`, [ident.toLowerCase()]);
   if (!row) throw new NotFound(`Port ${ident} could not be found.`);
   return row;
@@ -90,7 +99,7 @@ function visiblePort(ctx: ApiContext, rule: string, row: PortRow): void {
 const SORT_COLUMNS: Record<string, string> = {
   id: "id", uuid: "uuid", address: "address", created_at: "createdAt", updated_at: "updatedAt",
   pxe_enabled: "pxeEnabled", physical_network: "physicalNetwork", is_smartnic: "isSmartnic",
-  node_uuid: "nodeId",
+  node_uuid: "nodeId", name: "name",
 };
 const UNSORTABLE = ["extra", "internal_info", "local_link_connection"];
 
@@ -209,7 +218,9 @@ async function findPortgroupRow(db: Sql, ident: string): Promise<PortgroupLite |
 // ---- validation ----
 
 const DATAPATH_ID = /^(0x)?[0-9a-f]{16}$/i;
-const LLC_KEYS = ["switch_id", "port_id", "switch_info", "hostname", "network_type"];
+const LLC_KEYS = ["switch_id", "port_id", "switch_info", "hostname", "network_type", "vtep-logical-switch", "vtep-physical-switch"];
+/** OVN VTEP switch keys (1.90): both together, with port_id. */
+const VTEP_KEYS = ["vtep-logical-switch", "vtep-physical-switch"];
 
 function llcError(value: unknown, reason: string): Invalid {
   return new Invalid(
@@ -217,7 +228,10 @@ function llcError(value: unknown, reason: string): Invalid {
   );
 }
 
-/** local_link_connection per the 1.82 schema: {} | {switch_id, port_id, switch_info?} | {port_id, hostname} | network_type. */
+/**
+ * local_link_connection: {} | {switch_id, port_id, switch_info?} | {port_id, hostname} |
+ * network_type (1.64) | {vtep-logical-switch, vtep-physical-switch, port_id} (1.90).
+ */
 export function validateLocalLinkConnection(value: unknown, minor: number): Record<string, unknown> {
   if (value === null || value === undefined) return {};
   if (typeof value !== "object" || Array.isArray(value)) throw new Invalid(`Schema error for port: ${JSON.stringify(value)} is not of type 'object', 'null'`);
@@ -228,6 +242,17 @@ export function validateLocalLinkConnection(value: unknown, minor: number): Reco
   if (extra.length) throw llcError(value, `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(", ")} was unexpected)`);
   for (const k of keys) {
     if (typeof llc[k] !== "string") throw llcError(value, `${JSON.stringify(llc[k])} is not of type 'string'`);
+  }
+  const vtep = VTEP_KEYS.filter((k) => k in llc);
+  if (vtep.length) {
+    if (minor < 90) throw new NotAcceptable("Request not acceptable. The minimal required API version should be 1.90");
+    for (const k of [...VTEP_KEYS, "port_id"]) if (!(k in llc)) throw llcError(value, `'${k}' is a required property`);
+    const other = keys.filter((k) => ![...VTEP_KEYS, "port_id", "switch_info", "network_type"].includes(k));
+    if (other.length) throw llcError(value, `Additional properties are not allowed (${other.map((k) => `'${k}'`).join(", ")} was unexpected)`);
+    if ("network_type" in llc && !["managed", "unmanaged"].includes(llc.network_type as string)) {
+      throw llcError(value, `'${String(llc.network_type)}' is not one of ['managed', 'unmanaged']`);
+    }
+    return { ...llc };
   }
   if ("network_type" in llc) {
     if (minor < 64) throw new NotAcceptable("Request not acceptable.");
@@ -266,11 +291,13 @@ function portMac(value: unknown): string {
 
 const PORT_CREATE_SCHEMA: Schema = {
   type: "object",
-  required: ["address", "node_uuid"],
+  required: ["address"],
   additionalProperties: false,
   properties: {
     address: { type: "string" },
     node_uuid: { type: "string" },
+    node_ident: { type: "string" },
+    name: { type: "string", nullable: true, maxLength: 255 },
     uuid: { type: "string" },
     extra: { type: "object", nullable: true },
     pxe_enabled: { type: "any" },
@@ -283,14 +310,31 @@ const PORT_CREATE_SCHEMA: Schema = {
 
 /** Body fields and the version they appear at (newer → 406). */
 const CREATE_GATES: Record<string, number> = {
-  pxe_enabled: 19, local_link_connection: 19, portgroup_uuid: 24, physical_network: 34, is_smartnic: 53,
+  pxe_enabled: 19, local_link_connection: 19, portgroup_uuid: 24, physical_network: 34, is_smartnic: 53, name: 88, node_ident: 94,
 };
 
-async function nodeForPort(db: Sql, value: unknown, principal: Principal, rule: string): Promise<NodeRecord> {
-  const uuid = validateUuid(value, "node_uuid");
-  const node = await findNode(db, uuid, false);
-  if (!node) throw new Invalid(`Node ${uuid} could not be found.`);
-  authorizeOrConceal(rule, principal, node, () => new Invalid(`Node ${uuid} could not be found.`));
+/** A port name (1.88): a logical name (RFC 3986 unreserved characters, not UUID-like). */
+function portName(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== "string") throw new Invalid(`Schema error for port: ${JSON.stringify(value)} is not of type 'string', 'null'`);
+  if (!isValidLogicalName(value, 96)) throw new Invalid(`Cannot use invalid port name '${value}'`);
+  return value;
+}
+
+async function checkPortNameFree(db: Sql, name: string, exceptId?: number): Promise<void> {
+  const other = await db.get<{ id: number }>(`SELECT "id" FROM "Port" WHERE "name" = ?`, [name]);
+  if (other && Number(other.id) !== exceptId) throw new Conflict(`A port with name ${name} already exists.`);
+}
+
+async function nodeForPort(db: Sql, value: unknown, principal: Principal, rule: string, byName = false): Promise<NodeRecord> {
+  let ident: string;
+  if (byName) {
+    if (typeof value !== "string" || value === "") throw new Invalid(`Expected a UUID or name for node_ident: ${JSON.stringify(value)}`);
+    ident = value;
+  } else ident = validateUuid(value, "node_uuid");
+  const node = await findNode(db, ident, byName);
+  if (!node) throw new Invalid(`Node ${ident} could not be found.`);
+  authorizeOrConceal(rule, principal, node, () => new Invalid(`Node ${ident} could not be found.`));
   return node;
 }
 
@@ -304,9 +348,10 @@ async function portgroupForPort(db: Sql, value: unknown, nodeId: number): Promis
   return pg;
 }
 
-function duplicateError(err: unknown, address: string, uuid: string): Error {
+function duplicateError(err: unknown, address: string, uuid: string, name: string | null = null): Error {
   if (isUniqueViolation(err)) {
     if (uniqueViolationMentions(err, "uuid")) return new Conflict(`A port with UUID ${uuid} already exists.`);
+    if (name !== null && uniqueViolationMentions(err, "name")) return new Conflict(`A port with name ${name} already exists.`);
     return new Conflict(`A port with MAC address ${address} already exists.`);
   }
   return err as Error;
@@ -322,7 +367,17 @@ async function createPort(ctx: ApiContext): Promise<Response> {
   const db = await sql();
   const uuid = b.uuid !== undefined ? validateUuid(b.uuid, "uuid") : randomUUID();
   const address = portMac(b.address);
-  const node = await nodeForPort(db, b.node_uuid, ctx.principal, "baremetal:port:create");
+  const hasUuid = b.node_uuid !== undefined;
+  const hasIdent = b.node_ident !== undefined;
+  if (hasUuid && hasIdent) throw new Invalid("Schema error for port: only one of 'node_uuid' and 'node_ident' may be given.");
+  if (!hasUuid && !hasIdent) {
+    throw new Invalid(ctx.minor >= 94 ? "Schema error for port: one of 'node_uuid' and 'node_ident' is required." : "Schema error for port: 'node_uuid' is a required property");
+  }
+  const node = hasIdent
+    ? await nodeForPort(db, b.node_ident, ctx.principal, "baremetal:port:create", true)
+    : await nodeForPort(db, b.node_uuid, ctx.principal, "baremetal:port:create");
+  const name = portName(b.name);
+  if (name !== null) await checkPortNameFree(db, name);
   const pxeEnabled = b.pxe_enabled === undefined || b.pxe_enabled === null ? true : bodyBool("pxe_enabled", b.pxe_enabled);
   const isSmartnic = b.is_smartnic === undefined || b.is_smartnic === null ? false : bodyBool("is_smartnic", b.is_smartnic);
   const llc = validateLocalLinkConnection(b.local_link_connection, ctx.minor);
@@ -335,11 +390,11 @@ async function createPort(ctx: ApiContext): Promise<Response> {
   if (existing) throw new Conflict(`A port with MAC address ${address} already exists.`);
   try {
     await db.run(
-      `INSERT INTO "Port" ("uuid", "address", "nodeId", "portgroupId", "extra", "internalInfo", "pxeEnabled", "localLinkConnection", "physicalNetwork", "isSmartnic", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [uuid, address, node.id, portgroupId, JSON.stringify(extra), "{}", pxeEnabled, JSON.stringify(llc), (b.physical_network as string | null) ?? null, isSmartnic, new Date()],
+      `INSERT INTO "Port" ("uuid", "address", "nodeId", "portgroupId", "extra", "internalInfo", "pxeEnabled", "localLinkConnection", "physicalNetwork", "isSmartnic", "name", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [uuid, address, node.id, portgroupId, JSON.stringify(extra), "{}", pxeEnabled, JSON.stringify(llc), (b.physical_network as string | null) ?? null, isSmartnic, name, new Date()],
     );
   } catch (err) {
-    throw duplicateError(err, address, uuid);
+    throw duplicateError(err, address, uuid, name);
   }
   const row = (await getPortRow(db, `p."uuid" = ?`, [uuid]))!;
   return json(ctx, portView(row, ctx), 201, { Location: `${ctx.base}/v1/ports/${uuid}` });
@@ -347,20 +402,20 @@ async function createPort(ctx: ApiContext): Promise<Response> {
 
 async function getPort(ctx: ApiContext): Promise<Response> {
   const db = await sql();
-  const row = await loadPort(db, ctx.params.port);
+  const row = await loadPort(db, ctx.params.port, ctx.minor);
   visiblePort(ctx, "baremetal:port:get", row);
   const fields = parseResourceFields(ctx, PORT_FIELD_VERSIONS);
   return json(ctx, portView(row, ctx, fields));
 }
 
-const PATCHABLE = ["address", "extra", "is_smartnic", "local_link_connection", "node_uuid", "physical_network", "portgroup_uuid", "pxe_enabled"];
+const PATCHABLE = ["address", "extra", "is_smartnic", "local_link_connection", "name", "node_uuid", "physical_network", "portgroup_uuid", "pxe_enabled"];
 
 async function patchPort(ctx: ApiContext): Promise<Response> {
   const db = await sql();
-  const row = await loadPort(db, ctx.params.port);
+  const row = await loadPort(db, ctx.params.port, ctx.minor);
   visiblePort(ctx, "baremetal:port:get", row);
   requirePolicy("baremetal:port:update", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
-  const current = portView(row, { base: ctx.base, minor: 82 });
+  const current = portView(row, { base: ctx.base, minor: 88 });
   delete current.links;
   const { patched, ops } = patchDocument(ctx.body, current, PATCHABLE);
   for (const op of ops) {
@@ -412,6 +467,12 @@ async function patchPort(ctx: ApiContext): Promise<Response> {
       sets.portgroupId = (await portgroupForPort(db, pgValue, nodeId)).id;
     }
   }
+  let newName: string | null = row.name ?? null;
+  if (changed(patched.name ?? null, current.name)) {
+    newName = portName(patched.name ?? null);
+    if (newName !== null) await checkPortNameFree(db, newName, row.id);
+    sets.name = newName;
+  }
   const keys = Object.keys(sets);
   if (keys.length) {
     const now = new Date();
@@ -421,7 +482,7 @@ async function patchPort(ctx: ApiContext): Promise<Response> {
         [...keys.map((k) => sets[k]), now, row.id],
       );
     } catch (err) {
-      throw duplicateError(err, address, row.uuid);
+      throw duplicateError(err, address, row.uuid, newName);
     }
   }
   const fresh = (await getPortRow(db, `p."id" = ?`, [row.id]))!;
@@ -448,7 +509,7 @@ export function portHasVif(row: Pick<PortRow, "internalInfo" | "extra">): boolea
 
 async function deletePort(ctx: ApiContext): Promise<Response> {
   const db = await sql();
-  const row = await loadPort(db, ctx.params.port);
+  const row = await loadPort(db, ctx.params.port, ctx.minor);
   visiblePort(ctx, "baremetal:port:get", row);
   requirePolicy("baremetal:port:delete", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
   if (row.nodeProvisionState === "active" && !toBool(row.nodeMaintenance) && portHasVif(row)) {

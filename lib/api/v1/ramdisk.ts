@@ -8,6 +8,7 @@ import { sql } from "../../core/db/sql.ts";
 import { Invalid, NodeNotFound, NotAcceptable, NotAuthorized, NotFound } from "../../core/errors.ts";
 import { maskSecrets } from "../../core/secrets.ts";
 import { config } from "../../core/config.ts";
+import type { InspectionData } from "../../core/inspection/inventory.ts";
 import { empty, json, type ApiContext } from "../http.ts";
 import { nodeLinks } from "../node_view.ts";
 import type { RouteDef } from "../router.ts";
@@ -143,7 +144,109 @@ async function heartbeat(ctx: ApiContext): Promise<Response> {
   return empty(ctx, 202);
 }
 
+// ---- POST /v1/continue_inspection (1.84): inspection data from a ramdisk ----
+
+const CONTINUE_INSPECTION_SCHEMA: Schema = {
+  type: "object",
+  required: ["inventory"],
+  properties: {
+    inventory: {
+      type: "object",
+      required: ["interfaces"],
+      properties: {
+        bmc_address: { type: "string", nullable: true },
+        bmc_v6address: { type: "string", nullable: true },
+        interfaces: {
+          type: "array",
+          minItems: 1,
+          items: { type: "object", required: ["mac_address"], properties: { mac_address: { type: "string" } } },
+        },
+      },
+    },
+  },
+};
+
+/** driver_info keys that hold a BMC address, per hardware type. */
+const BMC_ADDRESS_KEYS = ["ipmi_address", "redfish_address", "bmc_address"];
+
+function bmcHost(value: unknown): string | null {
+  if (typeof value !== "string" || value === "") return null;
+  try {
+    return new URL(value.includes("://") ? value : `http://${value}`).hostname.replace(/^\[|\]$/g, "");
+  } catch {
+    return value;
+  }
+}
+
+/** The one node in "inspect wait" that owns these MACs or BMC addresses, or null. */
+async function lookupInspectingNode(macs: string[], bmcAddresses: string[], nodeUuid: string | null): Promise<NodeRecord | null> {
+  const db = await sql();
+  const candidates = new Map<number, NodeRecord>();
+  if (nodeUuid) {
+    const n = await findNode(db, nodeUuid, false);
+    if (n) candidates.set(n.id, n);
+  } else {
+    if (macs.length) {
+      const rows = await db.all<{ nodeId: number }>(
+        `SELECT DISTINCT "nodeId" FROM "Port" WHERE "address" IN (${macs.map(() => "?").join(",")})`,
+        macs,
+      );
+      for (const r of rows) {
+        const n = await getNodeById(db, Number(r.nodeId));
+        if (n) candidates.set(n.id, n);
+      }
+    }
+    if (bmcAddresses.length) {
+      const waiting = await db.all<{ id: number; driverInfo: string }>(
+        `SELECT "id", "driverInfo" FROM "Node" WHERE "provisionState" = ?`, ["inspect wait"],
+      );
+      for (const row of waiting) {
+        const info = JSON.parse(row.driverInfo || "{}") as Record<string, unknown>;
+        if (BMC_ADDRESS_KEYS.some((k) => { const h = bmcHost(info[k]); return h !== null && bmcAddresses.includes(h); })) {
+          const n = await getNodeById(db, Number(row.id));
+          if (n) candidates.set(n.id, n);
+        }
+      }
+    }
+  }
+  const waiting = [...candidates.values()].filter((n) => n.provisionState === "inspect wait");
+  return waiting.length === 1 ? waiting[0] : null;
+}
+
+async function continueInspection(ctx: ApiContext): Promise<Response> {
+  // Ironic accepts 1.1 (ironic-inspector compatibility) and 1.84 or newer.
+  if (ctx.minor !== 1 && ctx.minor < 84) throw new NotFound("API version 1.84 or newer is required");
+  schemaCheck("body", CONTINUE_INSPECTION_SCHEMA, ctx.body ?? {});
+  const data = { ...(ctx.body as Record<string, unknown>) };
+  const inventory = data.inventory as Record<string, unknown> & { interfaces: { mac_address: string }[] };
+  delete data.inventory;
+  const nodeUuid = ctx.url.searchParams.get("node_uuid");
+  if (nodeUuid !== null && !isUuidLike(nodeUuid)) throw new Invalid(`Expected a UUID for node_uuid: ${nodeUuid}`);
+  const macs: string[] = [];
+  for (const iface of inventory.interfaces) {
+    try {
+      macs.push(normalizeMac(iface.mac_address));
+    } catch {
+      // Ironic ignores malformed MACs in lookup data.
+    }
+  }
+  const bmcAddresses = [inventory.bmc_address, inventory.bmc_v6address]
+    .map(bmcHost)
+    .filter((a): a is string => a !== null && a !== "0.0.0.0" && a !== "::");
+  if (!macs.length && !bmcAddresses.length && !nodeUuid) throw new Invalid("No lookup information provided");
+  const node = await lookupInspectingNode(macs, bmcAddresses, nodeUuid);
+  if (!node) throw new NotFound("No node in inspect wait matches the posted data.");
+  const { getConductor } = await import("../../core/conductor/index.ts");
+  // The inventory's contents are checked when it is processed: a bad one fails the inspection.
+  await getConductor().continueInspection(
+    node.id, { inventory: inventory as unknown as InspectionData["inventory"], pluginData: data },
+    { user: null, project: null, requestId: ctx.requestId },
+  );
+  return json(ctx, { uuid: node.uuid }, 202);
+}
+
 export const routes: RouteDef[] = [
+  { method: "POST", path: "/v1/continue_inspection", public: true, maxBody: 16 << 20, handler: continueInspection },
   { method: "GET", path: "/v1/lookup", minVersion: 22, public: true, handler: lookup },
   { method: "POST", path: "/v1/heartbeat/:ident", minVersion: 22, public: true, handler: heartbeat },
 ];

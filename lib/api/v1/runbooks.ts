@@ -340,7 +340,7 @@ async function deleteTrait(ctx: ApiContext): Promise<Response> {
   return empty(ctx, 204);
 }
 
-const V = { minVersion: 92 } as const;
+const V = { minVersion: 92, belowVersionStatus: 405 } as const;
 const VT = { minVersion: 112 } as const;
 
 // Policies are checked in the handlers: they depend on the runbook's owner and `public`.

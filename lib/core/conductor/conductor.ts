@@ -11,6 +11,7 @@ import {
 } from "../errors.ts";
 import { publishNodeChange } from "../events.ts";
 import { recordHistory } from "../history.ts";
+import type { InspectionData } from "../inspection/inventory.ts";
 import type { PowerTarget, ProvisionState, Verb } from "../states.ts";
 import {
   DELETE_ALLOWED_STATES, isProvisionState, POWER_TARGETS, ProvisionState as S, UNSTABLE_STATES, VERBS, verbAllowedFrom,
@@ -19,13 +20,13 @@ import { checkRunbookMatchesNode, getRunbook, runbookStepRequests } from "../run
 import { assembleDeploySteps, validateAndCheckSteps, type NodeStep } from "../steps.ts";
 import {
   abortMessage, adoptFlow, automatedStepsFor, cleanFlow, cleaningStartChanges, continueStepsFlow, deployFlow, errorMessage,
-  FAILURE_PREFIX, guarded, inspectFlow, powerAction, rescueFlow, resumeStepsFlow, serviceFlow, tearDownFlow, unrescueFlow,
+  FAILURE_PREFIX, finishInspection, guarded, inspectFlow, powerAction, rescueFlow, resumeStepsFlow, serviceFlow, tearDownFlow, unrescueFlow,
   verifyFlow,
 } from "./flows.ts";
 import { WorkerPool } from "./pool.ts";
 import { NodeTask, type LockOptions } from "./task.ts";
 import type {
-  Actor, BootDevice, ConductorApi, ConsoleInfo, Indicator, ProvisionParams, ValidationResult,
+  Actor, BootDevice, ConductorApi, ConsoleInfo, Indicator, ProvisionParams, ValidationResult, VirtualMediaRequest,
 } from "./types.ts";
 
 /** The interfaces GET /validate reports, in Ironic's order (core first). */
@@ -344,6 +345,23 @@ export class Conductor implements ConductorApi {
     ], () => continueStepsFlow(task, kind)));
   }
 
+  /**
+   * Inspection data posted by a ramdisk for a node in "inspect wait": processed in a worker
+   * (inventory, ports, properties, rules) and the node moves on to manageable, or to inspect
+   * failed with the reason.
+   */
+  async continueInspection(nodeId: number, data: InspectionData, actor: Actor): Promise<void> {
+    const task = await this.lock(nodeId, actor);
+    if (task.node.provisionState !== S.INSPECTWAIT) {
+      await task.release();
+      throw new InvalidStateRequested("continue_inspection", task.node.uuid, task.node.provisionState);
+    }
+    await this.startAsync(task, async () => undefined, () => guarded(task, FAILURE_PREFIX[S.INSPECTING], async () => {
+      await task.transition("resume", { eventType: "introspection" });
+      await finishInspection(task, data);
+    }));
+  }
+
   // ---- power, boot mode, console, maintenance ----
 
   async setPowerState(nodeId: number, target: PowerTarget, timeoutSeconds: number | undefined, actor: Actor): Promise<void> {
@@ -554,6 +572,37 @@ export class Conductor implements ConductorApi {
       await interfacesFor(task.node).network.vifDetach(task, vifId);
       publishNodeChange(task.node);
     });
+  }
+
+  // ---- virtual media ----
+
+  async vmediaAttach(nodeId: number, media: VirtualMediaRequest, actor: Actor): Promise<void> {
+    await this.withLock(nodeId, actor, async (task) => {
+      const mgmt = interfacesFor(task.node).management;
+      if (!mgmt.attachVirtualMedia) throw new UnsupportedDriverExtension(task.node.driver, "attach_virtual_media");
+      await this.unstableGuard(task, "virtual media");
+      await mgmt.validate(task);
+      await mgmt.attachVirtualMedia(task, { ...media });
+      await task.history(`Virtual media ${media.device_type} attached from ${media.image_url}`, "provisioning");
+    });
+  }
+
+  async vmediaDetach(nodeId: number, deviceTypes: string[] | null, actor: Actor): Promise<void> {
+    await this.withLock(nodeId, actor, async (task) => {
+      const mgmt = interfacesFor(task.node).management;
+      if (!mgmt.detachVirtualMedia) throw new UnsupportedDriverExtension(task.node.driver, "detach_virtual_media");
+      await this.unstableGuard(task, "virtual media");
+      await mgmt.validate(task);
+      await mgmt.detachVirtualMedia(task, deviceTypes ?? undefined);
+      await task.history(`Virtual media detached (${deviceTypes ? deviceTypes.join(", ") : "all devices"})`, "provisioning");
+    });
+  }
+
+  async vmediaGet(nodeId: number): Promise<VirtualMediaRequest[]> {
+    const node = await this.readNode(nodeId);
+    const mgmt = interfacesFor(node).management;
+    if (!mgmt.getVirtualMedia) throw new UnsupportedDriverExtension(node.driver, "get_virtual_media");
+    return mgmt.getVirtualMedia(NodeTask.shared(await this.db(), node, this.hostname));
   }
 
   // ---- delete ----

@@ -43,6 +43,12 @@ export interface ConsoleInfo {
   console_info: Record<string, unknown> | null;
 }
 
+export interface VirtualMediaRequest {
+  device_type: string;
+  image_url: string;
+  image_download_source: string;
+}
+
 export interface Indicator {
   name: string;
   component: string;
@@ -61,6 +67,8 @@ export interface ConductorApi {
   provision(nodeId: number, verb: Verb, params: ProvisionParams, actor: Actor, minor: number): Promise<void>;
   /** Ends an asynchronous step (node in clean wait / wait call-back / service wait) and runs the rest. */
   continueSteps(nodeId: number, actor: Actor): Promise<void>;
+  /** Inspection data from a ramdisk for a node in "inspect wait" (POST /v1/continue_inspection). */
+  continueInspection(nodeId: number, data: { inventory: Record<string, unknown> & { interfaces: unknown[] }; pluginData: Record<string, unknown> }, actor: Actor): Promise<void>;
   setPowerState(nodeId: number, target: PowerTarget, timeoutSeconds: number | undefined, actor: Actor): Promise<void>;
   setBootMode(nodeId: number, mode: "uefi" | "bios", actor: Actor): Promise<void>;
   setSecureBoot(nodeId: number, enabled: boolean, actor: Actor): Promise<void>;
@@ -81,6 +89,12 @@ export interface ConductorApi {
   vifList(nodeId: number): Promise<{ id: string }[]>;
   vifAttach(nodeId: number, vif: { id: string; port_uuid?: string; portgroup_uuid?: string }, actor: Actor): Promise<void>;
   vifDetach(nodeId: number, vifId: string, actor: Actor): Promise<void>;
+
+  /** Virtual media (1.89 attach/detach, 1.93 get); the management interface does the work. */
+  vmediaAttach(nodeId: number, media: VirtualMediaRequest, actor: Actor): Promise<void>;
+  /** Ejects the given device types, or all when null. */
+  vmediaDetach(nodeId: number, deviceTypes: string[] | null, actor: Actor): Promise<void>;
+  vmediaGet(nodeId: number): Promise<VirtualMediaRequest[]>;
 
   /** Deletes the node (state rules, lock, console stop); throws on refusal. */
   destroyNode(nodeId: number, actor: Actor): Promise<void>;

@@ -103,6 +103,21 @@ export interface ManagementInterface extends BaseInterface {
   setIndicatorState?(task: DriverTask, component: string, indicator: string, state: string): Promise<void>;
   setBootMode?(task: DriverTask, mode: "uefi" | "bios"): Promise<void>;
   setSecureBoot?(task: DriverTask, enabled: boolean): Promise<void>;
+  /** Virtual media (API 1.89 / 1.93). Absent = the driver does not support it. */
+  attachVirtualMedia?(task: DriverTask, media: VirtualMedia): Promise<void>;
+  /** Ejects the given device types (all when omitted). */
+  detachVirtualMedia?(task: DriverTask, deviceTypes?: string[]): Promise<void>;
+  getVirtualMedia?(task: DriverTask): Promise<VirtualMedia[]>;
+}
+
+/** Virtual media device types Ironic knows (boot_devices.VMEDIA_DEVICES). */
+export const VMEDIA_DEVICE_TYPES = ["cdrom", "disk", "floppy"] as const;
+export const VMEDIA_DOWNLOAD_SOURCES = ["http", "local", "swift"] as const;
+
+export interface VirtualMedia {
+  device_type: string;
+  image_url: string;
+  image_download_source: string;
 }
 
 export interface BootInterface extends BaseInterface {

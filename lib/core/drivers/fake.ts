@@ -13,7 +13,7 @@ import { biosSettingsErrors, biosSteps, biosValueString, loadBiosCache, syncBios
 import type {
   BiosAttribute, BiosInterface, BootInterface, ConsoleInterface, DeployInterface, DriverTask, FirmwareInterface,
   IndicatorDef, InspectInterface, ManagementInterface, PowerInterface, RaidInterface, RescueInterface,
-  VendorInterface, VendorMethod,
+  VendorInterface, VendorMethod, VirtualMedia,
 } from "./base.ts";
 import { sleep } from "./base.ts";
 import { fakeInspectionData } from "../inspection/inventory.ts";
@@ -72,6 +72,24 @@ export const fakeManagement: ManagementInterface = {
   },
   async getIndicators() {
     return FAKE_INDICATORS.map((i) => ({ ...i, states: [...i.states] }));
+  },
+  // Virtual media: the fake BMC keeps what is inserted in driver_internal_info.fake_vmedia.
+  async attachVirtualMedia(task, media) {
+    await fakeOp(task, "management.attach_virtual_media");
+    const current = (task.node.driverInternalInfo.fake_vmedia as Dict | undefined) ?? {};
+    await task.update({ driverInternalInfo: { ...task.node.driverInternalInfo, fake_vmedia: { ...current, [media.device_type]: { ...media } } } });
+  },
+  async detachVirtualMedia(task, deviceTypes) {
+    await fakeOp(task, "management.detach_virtual_media");
+    const current = { ...((task.node.driverInternalInfo.fake_vmedia as Dict | undefined) ?? {}) };
+    for (const t of deviceTypes ?? Object.keys(current)) delete current[t];
+    const dii: Dict = { ...task.node.driverInternalInfo, fake_vmedia: current };
+    if (Object.keys(current).length === 0) delete dii.fake_vmedia;
+    await task.update({ driverInternalInfo: dii });
+  },
+  async getVirtualMedia(task) {
+    const current = (task.node.driverInternalInfo.fake_vmedia as Dict | undefined) ?? {};
+    return Object.values(current).map((m) => ({ ...(m as VirtualMedia) }));
   },
   async getIndicatorState(task, component, indicator) {
     findIndicator(component, indicator);
@@ -201,10 +219,41 @@ export const fakeBios: BiosInterface = {
   ],
 };
 
+/** The version a fake firmware image carries: the first dotted number in its URL, else its file name. */
+export function fakeFirmwareVersion(url: string): string {
+  const m = /(\d+(?:\.\d+)+)/.exec(url);
+  if (m) return m[1];
+  const base = url.split(/[/?#]/).filter(Boolean).pop();
+  return base ?? url;
+}
+
+/** Factory versions of the fake machine's components (what initial_version shows). */
+const FAKE_FIRMWARE_INITIAL: Record<string, string> = { bios: "1.0.0", bmc: "1.0.0" };
+
 export const fakeFirmware: FirmwareInterface = {
   kind: "firmware", name: "fake",
   validate: noop("firmware.validate"),
-  update: noop("firmware.update"),
+  // Records every flashed component in FirmwareComponent (GET /v1/nodes/{n}/firmware, 1.86).
+  async update(task, settings) {
+    await fakeOp(task, "firmware.update");
+    for (const s of settings) {
+      const component = String(s.component);
+      const version = fakeFirmwareVersion(String(s.url ?? ""));
+      const now = new Date();
+      const row = await task.sql.get<{ id: number }>(`SELECT "id" FROM "FirmwareComponent" WHERE "nodeId" = ? AND "component" = ?`, [task.node.id, component]);
+      if (row) {
+        await task.sql.run(
+          `UPDATE "FirmwareComponent" SET "currentVersion" = ?, "lastVersionFlashed" = ?, "updatedAt" = ? WHERE "id" = ?`,
+          [version, version, now, row.id],
+        );
+      } else {
+        await task.sql.run(
+          `INSERT INTO "FirmwareComponent" ("nodeId", "component", "initialVersion", "currentVersion", "lastVersionFlashed", "createdAt") VALUES (?, ?, ?, ?, ?, ?)`,
+          [task.node.id, component, FAKE_FIRMWARE_INITIAL[component] ?? "1.0.0", version, version, now],
+        );
+      }
+    }
+  },
   steps: [
     {
       step: "update", description: "Flashes firmware components.", priorities: { clean: 0 }, abortable: false, requiresRamdisk: false,

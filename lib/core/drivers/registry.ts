@@ -6,11 +6,14 @@ import { Invalid } from "../errors.ts";
 import type { BaseInterface, HardwareType, InterfaceName, InterfaceTypes, NodeInterfaces } from "./base.ts";
 import { INTERFACE_NAMES } from "./base.ts";
 import fakeHardware from "./fake_hardware.ts";
+import ipmiHardware from "./ipmi/index.ts";
+import simHardware from "./sim/index.ts";
 import type { DriverModule } from "./registry_types.ts";
 
 export type { HardwareType, InterfaceName, NodeInterfaces } from "./base.ts";
 
-const DRIVER_MODULES: DriverModule[] = [fakeHardware];
+// `sim` is known but not enabled by default (INGOT_ENABLED_HARDWARE_TYPES=fake-hardware,sim enables it).
+const DRIVER_MODULES: DriverModule[] = [fakeHardware, simHardware, ipmiHardware];
 
 const hardwareTypes = new Map<string, HardwareType>();
 const implementations = new Map<InterfaceName, Map<string, BaseInterface>>(INTERFACE_NAMES.map((k) => [k, new Map()]));

@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""A small in-memory BMC for Ingot's IPMI tests, built on Debian's python3-pyghmi.
+
+It answers the IPMI 2.0 (RMCP+) commands the ipmitool interfaces use: chassis status, chassis
+control (on / off / cycle / reset / diag (NMI) / soft), and the boot flags parameter (5) of the
+system boot options, keeping the persistent and EFI bits. It listens on 127.0.0.1:<port> (port 0 =
+a free one is picked) and prints one JSON line per event on stdout, the first being
+{"event": "ready", "port": N}.
+
+Usage: fakebmc.py --port N [--user admin] [--password secret] [--power on|off]
+"""
+import argparse
+import json
+import signal
+import socket
+import sys
+
+import pyghmi.ipmi.bmc as bmc
+
+# boot device selector (bits 5..2 of boot flags data byte 2) <-> short names
+SELECTORS = {0x0: "none", 0x1: "pxe", 0x2: "disk", 0x3: "safe", 0x5: "cdrom", 0x6: "bios", 0xF: "floppy"}
+
+
+def emit(**event):
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+class IngotFakeBmc(bmc.Bmc):
+    def __init__(self, authdata, port, power):
+        super().__init__(authdata, port=port, address="127.0.0.1")
+        self.powerstate = power
+        # boot flags: data byte 1 (valid / persistent / efi bits) and the device selector
+        self.boot_flags = 0x00
+        self.boot_selector = 0x0
+        self.nmi_count = 0
+
+    # -- chassis --
+    def get_power_state(self):
+        return self.powerstate
+
+    def is_active(self):
+        return self.powerstate == "on"
+
+    def _set_power(self, state, how):
+        self.powerstate = state
+        emit(event="power", action=how, state=state)
+
+    def power_on(self):
+        self._set_power("on", "on")
+
+    def power_off(self):
+        self._set_power("off", "off")
+
+    def power_shutdown(self):
+        # a well-behaved OS: the soft (ACPI) request shuts the machine down at once
+        self._set_power("off", "soft")
+
+    def power_cycle(self):
+        self._set_power("on", "cycle")
+
+    def power_reset(self):
+        self._set_power("on", "reset")
+
+    def pulse_diag(self):
+        self.nmi_count += 1
+        emit(event="nmi", count=self.nmi_count)
+
+    def cold_reset(self):
+        emit(event="mc_reset")
+        return 0
+
+    # -- boot options (parameter 5 = boot flags), keeping the flag bits pyghmi drops --
+    def get_system_boot_options(self, request, session):
+        param = request["data"][0] & 0x7F
+        if param == 5:
+            data = [1, 5, self.boot_flags, (self.boot_selector << 2) & 0x3C, 0, 0, 0]
+            return session.send_ipmi_response(data=data)
+        if param == 3:
+            return session.send_ipmi_response(data=[1, 3, 0])
+        return session.send_ipmi_response(code=0x80)  # parameter not supported
+
+    def set_system_boot_options(self, request, session):
+        data = request["data"]
+        param = data[0] & 0x7F
+        if param == 5 and len(data) >= 3:
+            selector = (data[2] >> 2) & 0x0F
+            if selector not in SELECTORS:
+                return session.send_ipmi_response(code=0xCC)
+            self.boot_flags = data[1] & 0xE0
+            self.boot_selector = selector
+            emit(event="bootdev", device=SELECTORS[selector], persistent=bool(data[1] & 0x40),
+                 efi=bool(data[1] & 0x20), valid=bool(data[1] & 0x80))
+            return session.send_ipmi_response()
+        if param in (0, 3, 4):
+            if param == 3:
+                emit(event="boot_timeout_disabled")
+            return session.send_ipmi_response()
+        return session.send_ipmi_response(code=0x80)
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="fakebmc")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--user", default="admin")
+    parser.add_argument("--password", default="password")
+    parser.add_argument("--power", choices=["on", "off"], default="off")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    port = args.port
+    if port == 0:
+        # pyghmi needs the real port number up front (binding to port 0 breaks its sessions)
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+    server = IngotFakeBmc({args.user: args.password}, port, args.power)
+    emit(event="ready", port=server.serversocket.getsockname()[1])
+    server.listen()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+// The `ipmi` hardware type: real servers through ipmitool (reference §10 driver_info names).
+// Enable it with INGOT_ENABLED_HARDWARE_TYPES (it is not in the default list).
+import type { HardwareType } from "../base.ts";
+import {
+  flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
+} from "../generic.ts";
+import type { DriverModule } from "../registry_types.ts";
+import { externalPxeBoot, ipmitoolManagement, ipmitoolPower, ramdiskDeploy } from "./interfaces.ts";
+
+export const ipmiHardwareType: HardwareType = {
+  name: "ipmi",
+  // First entry is the default. No fake interfaces: an ipmi node talks to its BMC.
+  supported: {
+    bios: ["no-bios"],
+    boot: ["external-pxe"],
+    console: ["no-console"], // ipmitool-socat (SOL) comes with the console work
+    deploy: ["ramdisk"],
+    firmware: ["no-firmware"],
+    inspect: ["no-inspect"],
+    management: ["ipmitool"],
+    network: ["noop", "flat"],
+    power: ["ipmitool"],
+    raid: ["no-raid"],
+    rescue: ["no-rescue"],
+    storage: ["noop"],
+    vendor: ["no-vendor"],
+  },
+};
+
+const ipmi: DriverModule = {
+  hardwareTypes: [ipmiHardwareType],
+  // The shared generic implementations are registered again here so the module stands alone.
+  interfaces: [
+    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy,
+    noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
+  ],
+};
+export default ipmi;

@@ -1,0 +1,271 @@
+// Interfaces of the `ipmi` hardware type: `ipmitool` power and management, the `external-pxe`
+// boot interface and the agent-less `ramdisk` deploy interface (see README.md in this folder for
+// exactly what they do and do not do).
+import type { Dict } from "../../db/nodes.ts";
+import { DriverError, Invalid } from "../../errors.ts";
+import type { PowerTarget } from "../../states.ts";
+import type { BootInterface, DeployInterface, DriverTask, ManagementInterface, PowerInterface } from "../base.ts";
+import { bmcLabel, IPMI_PROPERTIES, parseIpmiDriverInfo, type IpmiInfo } from "./driver_info.ts";
+import { ipmitool } from "./ipmitool.ts";
+
+export type PowerReading = "power on" | "power off";
+
+const info = (task: DriverTask) => parseIpmiDriverInfo(task.node);
+
+function envSeconds(name: string, fallback: number): number {
+  const n = Number(process.env[name]);
+  return process.env[name] !== undefined && Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+/** Seconds to wait for a power state after a request (Ironic [conductor]power_state_change_timeout). */
+const powerStateTimeout = () => envSeconds("INGOT_IPMI_POWER_STATE_TIMEOUT", 60);
+/** Seconds a soft power off may take (Ironic [conductor]soft_power_off_timeout). */
+const softPowerOffTimeout = () => envSeconds("INGOT_IPMI_SOFT_POWER_OFF_TIMEOUT", 600);
+
+// ---- power ----
+
+export async function readPowerState(ipmi: IpmiInfo): Promise<PowerReading> {
+  const { stdout } = await ipmitool(ipmi, ["power", "status"]);
+  const m = /Chassis Power is (on|off)/i.exec(stdout);
+  if (!m) throw new DriverError(`The BMC ${bmcLabel(ipmi)} gave an unexpected answer to "power status": ${stdout.trim() || "(nothing)"}`);
+  return m[1].toLowerCase() === "on" ? "power on" : "power off";
+}
+
+/** Polls `power status` until `want` (backoff 0.25 s → 2 s) or the timeout. */
+async function waitForPower(ipmi: IpmiInfo, want: PowerReading, seconds: number, what: string): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  let delay = 250;
+  let last: PowerReading | null = null;
+  for (;;) {
+    last = await readPowerState(ipmi);
+    if (last === want) return;
+    if (Date.now() + delay > deadline) break;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 2000);
+  }
+  throw new DriverError(`${what}: the BMC ${bmcLabel(ipmi)} still reports "${last}" after ${seconds} s (expected "${want}").`);
+}
+
+async function chassisPower(ipmi: IpmiInfo, action: "on" | "off" | "soft" | "diag" | "reset" | "cycle"): Promise<void> {
+  await ipmitool(ipmi, ["power", action]);
+}
+
+async function powerOn(task: DriverTask, ipmi: IpmiInfo, timeout: number): Promise<void> {
+  await ensureNextBootDevice(task, ipmi);
+  await chassisPower(ipmi, "on");
+  await waitForPower(ipmi, "power on", timeout, "Power on failed");
+}
+
+async function powerOff(ipmi: IpmiInfo, timeout: number): Promise<void> {
+  await chassisPower(ipmi, "off");
+  await waitForPower(ipmi, "power off", timeout, "Power off failed");
+}
+
+async function softPowerOff(ipmi: IpmiInfo, timeout: number): Promise<void> {
+  await chassisPower(ipmi, "soft");
+  await waitForPower(ipmi, "power off", timeout, "Soft power off failed (the operating system did not shut down; does it handle the ACPI power button?)");
+}
+
+export const ipmitoolPower: PowerInterface = {
+  kind: "power", name: "ipmitool",
+  properties: IPMI_PROPERTIES,
+  // Like Ironic, validation does not talk to the BMC (it is called often and BMCs are fragile).
+  validate: async (task) => void info(task),
+  async getPowerState(task) {
+    return readPowerState(info(task));
+  },
+  async setPowerState(task, target: PowerTarget, timeoutSeconds?: number) {
+    const ipmi = info(task);
+    const timeout = timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds : powerStateTimeout();
+    switch (target) {
+      case "power on":
+        return powerOn(task, ipmi, timeout);
+      case "power off":
+        return powerOff(ipmi, timeout);
+      case "soft power off":
+        return softPowerOff(ipmi, timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds : softPowerOffTimeout());
+      case "rebooting":
+        // Off then on (not "power reset"): some BMCs refuse "off" when already off, and a reset of
+        // a powered-off machine does nothing on others.
+        if ((await readPowerState(ipmi)) !== "power off") await powerOff(ipmi, timeout);
+        return powerOn(task, ipmi, timeout);
+      case "soft rebooting":
+        if (task.node.disablePowerOff) {
+          throw new Invalid(`Soft reboot is not possible with IPMI on node ${task.node.uuid}: it needs a power off, and disable_power_off is set.`);
+        }
+        if ((await readPowerState(ipmi)) !== "power off") {
+          await softPowerOff(ipmi, timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds : softPowerOffTimeout());
+        }
+        return powerOn(task, ipmi, timeout);
+      default:
+        throw new Invalid(`set_power_state called with invalid power state ${String(target)}.`);
+    }
+  },
+  supportedPowerStates: (): PowerTarget[] => ["power on", "power off", "rebooting", "soft rebooting", "soft power off"],
+};
+
+// ---- management ----
+
+export const IPMI_BOOT_DEVICES = ["pxe", "disk", "cdrom", "bios", "safe"] as const;
+export type IpmiBootDevice = (typeof IPMI_BOOT_DEVICES)[number];
+
+/** Device selector byte of the boot flags (IPMI 2.0 table 28-14, bits 5..2). */
+const BOOT_SELECTOR: Record<IpmiBootDevice, number> = { pxe: 0x04, disk: 0x08, safe: 0x0c, cdrom: 0x14, bios: 0x18 };
+
+/** The node's boot mode as Ironic decides it: reported mode, requested mode, capability, default uefi. */
+export function nodeBootMode(task: DriverTask): "uefi" | "bios" {
+  const node = task.node;
+  const caps = node.properties?.capabilities;
+  const capMode = typeof caps === "string" ? /(?:^|,)boot_mode:(uefi|bios)(?:,|$)/.exec(caps)?.[1] : (caps as Dict | undefined)?.boot_mode;
+  const candidates = [node.bootMode, node.instanceInfo?.deploy_boot_mode, capMode, process.env.INGOT_DEFAULT_BOOT_MODE];
+  for (const c of candidates) if (c === "uefi" || c === "bios") return c;
+  return "uefi";
+}
+
+const hex = (n: number) => `0x${n.toString(16).padStart(2, "0")}`;
+
+/** Sends the boot device to the BMC (no bookkeeping). */
+async function sendBootDevice(task: DriverTask, ipmi: IpmiInfo, device: IpmiBootDevice, persistent: boolean): Promise<void> {
+  if (ipmi.disableBootTimeout) {
+    // Without this the BMC forgets a one-time boot device after 60 s (IPMI boot option 3).
+    await ipmitool(ipmi, ["raw", "0x00", "0x08", "0x03", "0x08"]);
+  }
+  if (nodeBootMode(task) === "uefi") {
+    // "chassis bootdev" cannot combine efiboot and persistent on every ipmitool: set the boot
+    // flags directly (valid + persistent? + EFI, then the device selector).
+    let selector = BOOT_SELECTOR[device];
+    if (device === "disk" && String(task.node.properties?.vendor ?? "").toLowerCase() === "supermicro") selector = 0x24; // Supermicro's UEFI hard disk
+    await ipmitool(ipmi, ["raw", "0x00", "0x08", "0x05", persistent ? "0xe0" : "0xa0", hex(selector), "0x00", "0x00", "0x00"]);
+    return;
+  }
+  await ipmitool(ipmi, ["chassis", "bootdev", device, ...(persistent ? ["options=persistent"] : [])]);
+}
+
+/**
+ * ipmi_force_boot_device: the BMC is told the device each time the machine is powered on, and
+ * the choice is kept in driver_internal_info (persistent_boot_device / is_next_boot_persistent).
+ */
+async function ensureNextBootDevice(task: DriverTask, ipmi: IpmiInfo): Promise<void> {
+  if (!ipmi.forceBootDevice) return;
+  const dii = task.node.driverInternalInfo ?? {};
+  if (dii.is_next_boot_persistent === false) {
+    // The one-time device was sent with the request; afterwards the persistent one applies again.
+    await task.update({ driverInternalInfo: { ...dii, is_next_boot_persistent: true } });
+    return;
+  }
+  const device = dii.persistent_boot_device;
+  if (typeof device === "string" && (IPMI_BOOT_DEVICES as readonly string[]).includes(device)) {
+    await sendBootDevice(task, ipmi, device as IpmiBootDevice, false);
+  }
+}
+
+function parseBootDevice(stdout: string): { boot_device: string | null; persistent: boolean | null } {
+  const selector = /Boot Device Selector : (.*)/.exec(stdout)?.[1] ?? "";
+  let device: string | null = null;
+  if (/PXE/i.test(selector)) device = "pxe";
+  else if (/Hard-Drive/i.test(selector)) device = /Safe-Mode/i.test(selector) ? "safe" : "disk";
+  else if (/BIOS/i.test(selector)) device = "bios";
+  else if (/CD\/DVD/i.test(selector)) device = "cdrom";
+  if (/Boot Flag Invalid/i.test(stdout)) device = null;
+  return { boot_device: device, persistent: device === null ? null : /Options apply to all future boots/i.test(stdout) };
+}
+
+export const ipmitoolManagement: ManagementInterface = {
+  kind: "management", name: "ipmitool",
+  properties: IPMI_PROPERTIES,
+  validate: async (task) => void info(task),
+  async getSupportedBootDevices() {
+    return [...IPMI_BOOT_DEVICES];
+  },
+  async getBootDevice(task) {
+    const ipmi = info(task);
+    const dii = task.node.driverInternalInfo ?? {};
+    if (ipmi.forceBootDevice && typeof dii.persistent_boot_device === "string" && dii.is_next_boot_persistent !== false) {
+      return { boot_device: dii.persistent_boot_device, persistent: true };
+    }
+    const { stdout } = await ipmitool(ipmi, ["chassis", "bootparam", "get", "5"]);
+    return parseBootDevice(stdout);
+  },
+  async setBootDevice(task, device, persistent) {
+    if (!(IPMI_BOOT_DEVICES as readonly string[]).includes(device)) throw new Invalid(`Invalid boot device ${device} specified.`);
+    const ipmi = info(task);
+    if (ipmi.forceBootDevice) {
+      const dii: Dict = { ...task.node.driverInternalInfo, is_next_boot_persistent: persistent };
+      if (persistent) dii.persistent_boot_device = device;
+      await sendBootDevice(task, ipmi, device as IpmiBootDevice, false);
+      await task.update({ driverInternalInfo: dii });
+      return;
+    }
+    await sendBootDevice(task, ipmi, device as IpmiBootDevice, persistent);
+  },
+  async injectNmi(task) {
+    await chassisPower(info(task), "diag");
+  },
+};
+
+// ---- boot: external PXE ----
+
+/**
+ * Ingot has no DHCP/TFTP/iPXE service yet. `external-pxe` only points the machine at the network
+ * (boot device pxe); whatever PXE service runs on that network (dnsmasq, a netboot server, ...)
+ * decides what it boots. Nothing is written or served by Ingot.
+ */
+export const externalPxeBoot: BootInterface = {
+  kind: "boot", name: "external-pxe",
+  validate: async (task) => void info(task),
+  // There is no deploy/cleaning ramdisk to prepare; steps that need one are not offered.
+  prepareRamdisk: async () => undefined,
+  cleanUpRamdisk: async () => undefined,
+  async prepareInstance(task) {
+    await ipmitoolManagement.setBootDevice(task, "pxe", true);
+  },
+  cleanUpInstance: async () => undefined,
+};
+
+// ---- deploy: ramdisk (no agent) ----
+
+async function recordPower(task: DriverTask, state: PowerReading, note: string): Promise<void> {
+  if (task.node.powerState === state) return;
+  const before = task.node.powerState;
+  await task.update({ powerState: state });
+  const history = (task as { history?: (event: string, type: string) => Promise<void> }).history;
+  if (typeof history === "function") {
+    await history.call(task, `Power state changed from "${before ?? "None"}" to "${state}" (${note})`, "transition");
+  }
+}
+
+async function deployPowerOff(task: DriverTask, ipmi: IpmiInfo, note: string): Promise<void> {
+  if ((await readPowerState(ipmi)) !== "power off") await powerOff(ipmi, powerStateTimeout());
+  await recordPower(task, "power off", note);
+}
+
+/**
+ * `ramdisk`: an agent-less deploy. The deploy step powers the machine off, sets its boot device
+ * through the node's boot interface (external-pxe: network boot, persistent) and powers it on;
+ * the node is then `active`. It writes no image and waits for no agent: what runs is what the
+ * network boot serves (a live/ramdisk OS). Tear-down powers the machine off.
+ */
+export const ramdiskDeploy: DeployInterface = {
+  kind: "deploy", name: "ramdisk",
+  validate: async (task) => void info(task),
+  prepare: async () => undefined,
+  async tearDown(task) {
+    await deployPowerOff(task, info(task), "tear down");
+  },
+  cleanUp: async () => undefined,
+  takeOver: async () => undefined,
+  steps: [
+    {
+      step: "deploy",
+      description: "Boots the machine from the network (power off, boot device pxe, power on); no image is written.",
+      priorities: { deploy: 100 }, abortable: false, argsinfo: null,
+      async run(task) {
+        const ipmi = info(task);
+        await deployPowerOff(task, ipmi, "deploy");
+        await externalPxeBoot.prepareInstance(task);
+        await powerOn(task, ipmi, powerStateTimeout());
+        await recordPower(task, "power on", "deploy");
+      },
+    },
+  ],
+};

@@ -1,0 +1,43 @@
+// The `sim` hardware type: every node is backed by a simulated server in the server process
+// (lib/core/sim). Enabled with INGOT_ENABLED_HARDWARE_TYPES=...,sim; timings scale with
+// INGOT_SIM_SPEED; failure injection through driver_info (see ../README.md).
+import type { HardwareType } from "../base.ts";
+import {
+  flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
+} from "../generic.ts";
+import type { DriverModule } from "../registry_types.ts";
+import { simGraphicalConsole, simSerialConsole } from "./console.ts";
+import {
+  SIM_DRIVER_PROPERTIES, simBios, simBoot, simDeploy, simInspect, simManagement, simPower, simRaid, simRescue,
+} from "./interfaces.ts";
+
+export const simHardwareType: HardwareType = {
+  name: "sim",
+  supported: {
+    bios: ["sim", "no-bios"],
+    boot: ["sim"],
+    console: ["sim-serial", "sim-graphical", "no-console"],
+    deploy: ["sim"],
+    firmware: ["no-firmware"],
+    inspect: ["sim", "no-inspect"],
+    management: ["sim"],
+    network: ["noop", "flat"],
+    power: ["sim"],
+    raid: ["sim", "no-raid"],
+    rescue: ["sim", "no-rescue"],
+    storage: ["noop"],
+    vendor: ["no-vendor"],
+  },
+  properties: SIM_DRIVER_PROPERTIES,
+};
+
+const simHardware: DriverModule = {
+  hardwareTypes: [simHardwareType],
+  interfaces: [
+    simBios, simBoot, simSerialConsole, simGraphicalConsole, simDeploy, simInspect, simManagement, simPower, simRaid,
+    simRescue, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
+  ],
+};
+export default simHardware;
+
+export { getSimMachine, findSimMachine, disposeSimMachine, listSimMachines } from "../../sim/machine.ts";
