@@ -46,6 +46,11 @@ export function allocationView(a: AllocationRecord & { nodeUuid: string | null }
   return renderFields(FIELDS, { ...a, _base: v.base }, v.minor, fields);
 }
 
+/** The node's allocation (by the node's allocation id, else by the allocation's node). */
+export async function loadNodeAllocation(db: Sql, node: { id: number; allocationId: number | null }) {
+  return node.allocationId != null ? loadRow(db, `a."id" = ?`, [node.allocationId]) : loadRow(db, `a."nodeId" = ?`, [node.id]);
+}
+
 async function loadRow(db: Sql, where: string, params: SqlValue[]): Promise<(AllocationRecord & { nodeUuid: string | null }) | null> {
   const row = await db.get(`${SELECT} WHERE ${where}`, params);
   return row ? { ...rowToAllocation(row), nodeUuid: (row.nodeUuid as string | null) ?? null } : null;

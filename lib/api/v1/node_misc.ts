@@ -2,7 +2,8 @@
 // validate, history, bios, inventory, ports/portgroups/volume sub-collections, vendor passthru,
 // allocation (reference §2.3, §2.10, §2.12, §5.5).
 import { addTrait, removeTrait, setTraits, updateNode, type NodeRecord } from "../../core/db/nodes.ts";
-import { parseJson, sql, toBoolOrNull } from "../../core/db/sql.ts";
+import { loadBiosCache, loadBiosSetting, type BiosCacheRow } from "../../core/bios.ts";
+import { parseJson, sql, toDate } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NodeLocked, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { authorize } from "../../core/policy.ts";
 import { UNSTABLE_STATES } from "../../core/states.ts";
@@ -12,7 +13,9 @@ import { pyRepr } from "../jsonpatch.ts";
 import type { Method, NodeContext, RouteDef } from "../router.ts";
 import { isUuidLike, validateTrait, validateTraits } from "../validators.ts";
 import { actorOf, conductorApi, queryBool, unexpectedArgs } from "./nodes.ts";
+import { ALLOCATION_FIELD_VERSIONS, allocationView, loadNodeAllocation } from "./allocations.ts";
 import { listPortgroups } from "./portgroups.ts";
+import { parseResourceFields } from "./resource_common.ts";
 import { listPorts } from "./ports.ts";
 import { listVolume, volumeDocument } from "./volume.ts";
 
@@ -265,14 +268,6 @@ function historyView(r: HistoryRowDb, detail: boolean, minor: number): Record<st
   return out;
 }
 
-function toDate(v: unknown): Date | null {
-  if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v;
-  if (typeof v === "number") return new Date(v);
-  const s = String(v);
-  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : s.replace(" ", "T") + "Z");
-}
-
 async function listHistory(ctx: NodeContext, detailPath = false): Promise<Response> {
   unexpectedArgs(ctx, detailPath ? ["marker", "limit"] : ["detail", "marker", "limit"]);
   const q = ctx.url.searchParams;
@@ -323,45 +318,28 @@ const BIOS_REGISTRY = [
 ] as const;
 const BIOS_FIELDS = ["created_at", "updated_at", "name", "value", ...BIOS_REGISTRY, "links"];
 
-interface BiosRow {
-  name: string;
-  value: string | null;
-  attributeType: string | null;
-  allowableValues: string | null;
-  lowerBound: number | null;
-  upperBound: number | null;
-  minLength: number | null;
-  maxLength: number | null;
-  readOnly: unknown;
-  resetRequired: unknown;
-  unique: unknown;
-  createdAt: unknown;
-  updatedAt: unknown;
-}
-
 /**
  * One BIOS setting as Ironic shows it: created_at, updated_at, name, value (+ registry fields
  * with detail or ≥1.74 on a single setting), links. With ?fields= Ironic 21.4 still always
  * answers created_at, updated_at and links beside the requested fields; an unknown registry
  * list shows as [] (verified against Ironic 21.4).
  */
-function biosView(ctx: NodeContext, r: BiosRow, detail: boolean, fields: string[] | null): Record<string, unknown> {
+function biosView(ctx: NodeContext, r: BiosCacheRow, detail: boolean, fields: string[] | null): Record<string, unknown> {
   const full: Record<string, unknown> = {
-    created_at: ts(toDate(r.createdAt)),
-    updated_at: ts(toDate(r.updatedAt)),
+    created_at: ts(r.createdAt),
+    updated_at: ts(r.updatedAt),
     name: r.name,
     value: r.value,
   };
   if (detail || fields) {
     full.attribute_type = r.attributeType;
-    const allowed = r.allowableValues === null ? null : parseJson<unknown>(r.allowableValues, null);
-    full.allowable_values = Array.isArray(allowed) ? allowed : [];
+    full.allowable_values = r.allowableValues ?? [];
     full.lower_bound = r.lowerBound;
     full.max_length = r.maxLength;
     full.min_length = r.minLength;
-    full.read_only = toBoolOrNull(r.readOnly);
-    full.reset_required = toBoolOrNull(r.resetRequired);
-    full.unique = toBoolOrNull(r.unique);
+    full.read_only = r.readOnly;
+    full.reset_required = r.resetRequired;
+    full.unique = r.unique;
     full.upper_bound = r.upperBound;
   }
   full.links = links(ctx.base, `nodes/${ctx.node.uuid}/bios/${encodeURIComponent(r.name)}`);
@@ -388,13 +366,13 @@ async function listBios(ctx: NodeContext): Promise<Response> {
     for (const f of fields) if (!BIOS_FIELDS.includes(f) || f === "links") throw new Invalid(`Field ${f} is not a valid field.`);
     if (detail) throw new Invalid("Can not specify ?detail=True and fields in the same request.");
   }
-  const rows = await (await sql()).all<BiosRow>(`SELECT * FROM "BiosSetting" WHERE "nodeId" = ? ORDER BY "name"`, [ctx.node.id]);
+  const rows = await loadBiosCache(await sql(), ctx.node.id);
   return json(ctx, { bios: rows.map((r) => biosView(ctx, r, detail, fields)) });
 }
 
 async function getBios(ctx: NodeContext): Promise<Response> {
   const name = ctx.params.setting;
-  const row = await (await sql()).get<BiosRow>(`SELECT * FROM "BiosSetting" WHERE "nodeId" = ? AND "name" = ?`, [ctx.node.id, name]);
+  const row = await loadBiosSetting(await sql(), ctx.node.id, name);
   if (!row) throw new NotFound(`Node ${ctx.node.uuid} doesn't have a BIOS setting '${name}'`);
   return json(ctx, { [name]: biosView(ctx, row, ctx.minor >= 74, null) });
 }
@@ -412,60 +390,16 @@ async function getInventory(ctx: NodeContext): Promise<Response> {
 
 // ---- allocation (1.52) ----
 
-interface AllocationRow {
-  id: number;
-  uuid: string;
-  name: string | null;
-  nodeId: number | null;
-  state: string;
-  lastError: string | null;
-  resourceClass: string | null;
-  traits: string;
-  candidateNodes: string;
-  extra: string;
-  owner: string | null;
-  createdAt: unknown;
-  updatedAt: unknown;
-}
-
-async function nodeAllocation(ctx: NodeContext): Promise<AllocationRow> {
-  const db = await sql();
-  const node = ctx.node;
-  const row = node.allocationId != null
-    ? await db.get<AllocationRow>(`SELECT * FROM "Allocation" WHERE "id" = ?`, [node.allocationId])
-    : await db.get<AllocationRow>(`SELECT * FROM "Allocation" WHERE "nodeId" = ?`, [node.id]);
+async function nodeAllocation(ctx: NodeContext) {
+  const row = await loadNodeAllocation(await sql(), ctx.node);
   if (!row) throw new NotFound(`Allocation for node ${ctx.params.node} was not found`);
   return row;
 }
 
 async function getAllocation(ctx: NodeContext): Promise<Response> {
   unexpectedArgs(ctx, ["fields"]);
-  const r = await nodeAllocation(ctx);
-  const out: Record<string, unknown> = {
-    candidate_nodes: parseJson<unknown[]>(r.candidateNodes, []),
-    created_at: ts(toDate(r.createdAt)),
-    extra: parseJson(r.extra, {}),
-    last_error: r.lastError,
-    links: links(ctx.base, `allocations/${r.uuid}`),
-    name: r.name,
-    node_uuid: ctx.node.uuid,
-    resource_class: r.resourceClass,
-    state: r.state,
-    traits: parseJson<unknown[]>(r.traits, []),
-    updated_at: ts(toDate(r.updatedAt)),
-    uuid: r.uuid,
-  };
-  if (ctx.minor >= 60) out.owner = r.owner;
-  const raw = ctx.url.searchParams.get("fields");
-  if (raw !== null) {
-    const fields = raw.split(",").map((f) => f.trim()).filter(Boolean);
-    for (const f of fields) if (!(f in out) || f === "links") throw new Invalid(`Field ${f} is not a valid field.`);
-    const picked: Record<string, unknown> = {};
-    for (const f of fields) picked[f] = out[f];
-    picked.links = out.links;
-    return json(ctx, picked);
-  }
-  return json(ctx, out);
+  const a = await nodeAllocation(ctx);
+  return json(ctx, allocationView(a, ctx, parseResourceFields(ctx, ALLOCATION_FIELD_VERSIONS)));
 }
 
 async function deleteAllocation(ctx: NodeContext): Promise<Response> {
