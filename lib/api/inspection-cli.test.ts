@@ -1,32 +1,19 @@
 // Inspection driven by the real `openstack baremetal` client (Debian's, API ≤1.78: no inventory
 // command, so the inventory is checked through the in-process API).
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeInspectionData } from "../core/inspection/inventory.ts";
 import { api } from "../testing/api.ts";
 import { createTestDb, type TestDb } from "../testing/env.ts";
+import { openstackCli, requireOpenstackCli } from "../testing/openstack.ts";
 import { startApiServer, type ApiServer } from "../testing/server.ts";
 
-const run = promisify(execFile);
-const OPENSTACK = "/usr/bin/openstack";
 let env: TestDb | undefined;
 let server: ApiServer | undefined;
 let stopConductor: (() => Promise<void>) | undefined;
-
-async function os(...args: string[]): Promise<string> {
-  const { stdout } = await run("/usr/bin/python3", [OPENSTACK, "baremetal", ...args], {
-    env: { ...process.env, OS_AUTH_TYPE: "none", OS_ENDPOINT: server!.url },
-    timeout: 180_000,
-  });
-  return stdout;
-}
-
-const osJson = async <T = any>(...args: string[]): Promise<T> => JSON.parse(await os(...args, "-f", "json")) as T;
+const { os, osJson } = openstackCli(() => server!.url);
 
 beforeAll(async () => {
-  if (!existsSync(OPENSTACK)) throw new Error(`${OPENSTACK} is missing: npm test installs python3-openstackclient`);
+  requireOpenstackCli();
   process.env.INGOT_API_AUTH = "noauth";
   process.env.INGOT_INSPECTED_RESOURCE_CLASS = "bm-{memory_mb}-{cpus}-{cpu_arch}";
   env = await createTestDb();

@@ -1,40 +1,18 @@
 // The steps / BIOS / deploy template part of the node lifecycle, driven by the real
 // `openstack baremetal` client (Debian's, speaks up to 1.78) against Ingot on a loopback port.
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../testing/env.ts";
+import { openstackCli, requireOpenstackCli } from "../testing/openstack.ts";
 import { startApiServer, type ApiServer } from "../testing/server.ts";
 
-const run = promisify(execFile);
-const OPENSTACK = "/usr/bin/openstack";
 let env: TestDb | undefined;
 let server: ApiServer | undefined;
 let endpoint = "";
 let stopConductor: (() => Promise<void>) | undefined;
-
-async function os(...args: string[]): Promise<string> {
-  const { stdout } = await run("/usr/bin/python3", [OPENSTACK, "baremetal", ...args], {
-    env: { ...process.env, OS_AUTH_TYPE: "none", OS_ENDPOINT: endpoint },
-    timeout: 180_000,
-  });
-  return stdout;
-}
-const osJson = async <T = any>(...args: string[]): Promise<T> => JSON.parse(await os(...args, "-f", "json")) as T;
-
-/** The client's error output for a failing command. */
-async function osFails(...args: string[]): Promise<string> {
-  try {
-    await os(...args);
-  } catch (err) {
-    return String((err as { stderr?: string }).stderr ?? err);
-  }
-  throw new Error(`expected "${args.join(" ")}" to fail`);
-}
+const { os, osJson, osFails } = openstackCli(() => endpoint);
 
 beforeAll(async () => {
-  if (!existsSync(OPENSTACK)) throw new Error(`${OPENSTACK} is missing: npm test installs python3-openstackclient`);
+  requireOpenstackCli();
   process.env.INGOT_API_AUTH = "noauth";
   env = await createTestDb();
   const conductor = await import("../core/conductor/index.ts");

@@ -1,34 +1,19 @@
 // The issue's acceptance flow, driven by the real `openstack baremetal` client (Debian's
 // python3-openstackclient + python3-ironicclient) against Ingot on a loopback port.
 // INGOT_CLIENT_TEST_ENDPOINT=http://127.0.0.1:6385 runs the same checks against a real Ironic.
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../testing/env.ts";
+import { openstackCli, requireOpenstackCli } from "../testing/openstack.ts";
 import { startApiServer, type ApiServer } from "../testing/server.ts";
 
-const run = promisify(execFile);
-const OPENSTACK = "/usr/bin/openstack";
 let env: TestDb | undefined;
 let server: ApiServer | undefined;
 let endpoint = process.env.INGOT_CLIENT_TEST_ENDPOINT ?? "";
 let stopConductor: (() => Promise<void>) | undefined;
-
-async function os(...args: string[]): Promise<string> {
-  const { stdout } = await run("/usr/bin/python3", [OPENSTACK, "baremetal", ...args], {
-    env: { ...process.env, OS_AUTH_TYPE: "none", OS_ENDPOINT: endpoint },
-    timeout: 180_000,
-  });
-  return stdout;
-}
-
-async function osJson<T = any>(...args: string[]): Promise<T> {
-  return JSON.parse(await os(...args, "-f", "json")) as T;
-}
+const { os, osJson } = openstackCli(() => endpoint);
 
 beforeAll(async () => {
-  if (!existsSync(OPENSTACK)) throw new Error(`${OPENSTACK} is missing: npm test installs python3-openstackclient`);
+  requireOpenstackCli();
   if (endpoint) return;
   process.env.INGOT_API_AUTH = "noauth";
   env = await createTestDb();

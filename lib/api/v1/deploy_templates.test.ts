@@ -1,9 +1,7 @@
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { openstackCli, requireOpenstackCli } from "../../testing/openstack.ts";
 import { startApiServer } from "../../testing/server.ts";
 
 let env: TestDb;
@@ -108,14 +106,11 @@ describe("deploy templates", () => {
   });
 });
 
-const run = promisify(execFile);
-describe.skipIf(!existsSync("/usr/bin/openstack"))("openstack baremetal deploy template", () => {
+describe("openstack baremetal deploy template", () => {
   it("create and list --long work with the stock client", async () => {
+    requireOpenstackCli();
     const server = await startApiServer();
-    const os = async (...args: string[]) =>
-      (await run("/usr/bin/python3", ["/usr/bin/openstack", "baremetal", ...args], {
-        env: { ...process.env, OS_AUTH_TYPE: "none", OS_ENDPOINT: server.url }, timeout: 120_000,
-      })).stdout;
+    const { os } = openstackCli(() => server.url, 120_000);
     try {
       const created = JSON.parse(await os(
         "deploy", "template", "create", "CUSTOM_CLI",

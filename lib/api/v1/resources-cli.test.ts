@@ -1,29 +1,20 @@
 // The stock `openstack baremetal` client against the non-node resources (ports, portgroups,
 // chassis, volume, drivers, conductors, allocations) on a loopback Ingot.
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { resetHashRing } from "../../core/hashring.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { openstackCli, requireOpenstackCli } from "../../testing/openstack.ts";
 import { startApiServer, type ApiServer } from "../../testing/server.ts";
 
-const run = promisify(execFile);
-const HAVE_CLIENT = existsSync("/usr/bin/openstack");
 let env: TestDb;
 let server: ApiServer;
 let node: NodeRecord;
-
-async function os<T = any>(...args: string[]): Promise<T> {
-  const { stdout } = await run("/usr/bin/python3", ["/usr/bin/openstack", "baremetal", ...args, "-f", "json"], {
-    env: { ...process.env, OS_AUTH_TYPE: "none", OS_ENDPOINT: server.url }, timeout: 120_000,
-  });
-  return JSON.parse(stdout) as T;
-}
+const cli = openstackCli(() => server.url, 120_000);
+const os = <T = any>(...args: string[]): Promise<T> => cli.osJson<T>(...args);
 
 beforeAll(async () => {
-  if (!HAVE_CLIENT) return;
+  requireOpenstackCli();
   process.env.INGOT_API_AUTH = "noauth";
   env = await createTestDb();
   const now = new Date();
@@ -39,7 +30,7 @@ afterAll(async () => {
   await env?.cleanup();
 });
 
-describe.skipIf(!HAVE_CLIENT)("openstack baremetal on the non-node resources", () => {
+describe("openstack baremetal on the non-node resources", () => {
   it("drivers and conductors", async () => {
     const drivers = await os("driver", "list");
     expect(drivers).toEqual([{ "Supported driver(s)": "fake-hardware", "Active host(s)": "cli-conductor" }]);
