@@ -3,6 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleBaremetal } from "../api/handler.ts";
+import { sendWebResponse, toWebRequest } from "../server/bridge.ts";
 
 export interface ApiServer {
   url: string;
@@ -11,18 +12,10 @@ export interface ApiServer {
 }
 
 export async function startApiServer(): Promise<ApiServer> {
+  // The production server's own Node ⇄ web adapter, so tests cross the same code.
   const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = chunks.length ? Buffer.concat(chunks) : undefined;
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-    const response = await handleBaremetal(
-      new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers, body }),
-    );
-    const out = Buffer.from(await response.arrayBuffer());
-    res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
-    res.end(out);
+    const request = await toWebRequest(req, `http://${req.headers.host ?? "127.0.0.1"}`);
+    await sendWebResponse(res, await handleBaremetal(request), req.method);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;

@@ -26,7 +26,7 @@ export class FakeBmc {
   readonly events: FakeBmcEvent[] = [];
   private child: ChildProcessWithoutNullStreams | null = null;
 
-  constructor(readonly opts: { user?: string; password?: string; power?: "on" | "off" } = {}) {}
+  constructor(readonly opts: { user?: string; password?: string; power?: "on" | "off"; kg?: string } = {}) {}
 
   get user(): string {
     return this.opts.user ?? "admin";
@@ -38,6 +38,7 @@ export class FakeBmc {
   /** Starts the BMC (on the previous port after a stop, else on a free one). */
   async start(): Promise<void> {
     const args = [SCRIPT, "--port", String(this.port), "--user", this.user, "--password", this.password, "--power", this.opts.power ?? "off"];
+    if (this.opts.kg) args.push("--kg", this.opts.kg);
     const child = spawn(PYTHON, args, { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     let buffer = "";

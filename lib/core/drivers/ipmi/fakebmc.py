@@ -7,7 +7,7 @@ system boot options, keeping the persistent and EFI bits. It listens on 127.0.0.
 a free one is picked) and prints one JSON line per event on stdout, the first being
 {"event": "ready", "port": N}.
 
-Usage: fakebmc.py --port N [--user admin] [--password secret] [--power on|off]
+Usage: fakebmc.py --port N [--user admin] [--password secret] [--power on|off] [--kg KEY]
 """
 import argparse
 import json
@@ -105,6 +105,7 @@ def main():
     parser.add_argument("--user", default="admin")
     parser.add_argument("--password", default="password")
     parser.add_argument("--power", choices=["on", "off"], default="off")
+    parser.add_argument("--kg", default=None, help="Kg key (text) required for sessions")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     port = args.port
@@ -115,6 +116,8 @@ def main():
         port = probe.getsockname()[1]
         probe.close()
     server = IngotFakeBmc({args.user: args.password}, port, args.power)
+    if args.kg:
+        server.set_kg(args.kg)
     emit(event="ready", port=server.serversocket.getsockname()[1])
     server.listen()
 

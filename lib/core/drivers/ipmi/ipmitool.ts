@@ -74,6 +74,7 @@ const NO_ANSWER = /no response from|Get Auth Capabilities error|Error issuing Ge
 const AUTH = /RAKP 2 HMAC is invalid|RAKP 4 message has invalid integrity check|unauthorized name|invalid (user ?name|password)|Activate Session error|Authentication type .* not supported|password (is )?invalid|illegal or unrecognized parameter.*(user|name)/i;
 const PRIV = /invalid role|Requested privilege level exceeds|Insufficient privilege level|privilege level .* not available/i;
 const CIPHER = /no matching cipher suite|Unsupported cipher suite/i;
+const SESSION_FAILED = /Unable to establish (IPMI v2 \/ RMCP\+|LAN|IPMI v1\.5 \/ RMCP) session/i;
 const RESOLVE = /Address lookup for .* failed|Could not open socket|Name or service not known/i;
 
 export function classifyFailure(
@@ -103,7 +104,7 @@ export function classifyFailure(
     const line = meaningfulLines(text).find((l) => BUSY.test(l)) ?? "BMC busy";
     return new IpmiError(`The BMC ${bmc} is busy (${line}) while running "${command}".`, "busy", true);
   }
-  const sessionFailed = /Unable to establish (IPMI v2 \/ RMCP\+|LAN|IPMI v1\.5 \/ RMCP) session/i.test(text);
+  const sessionFailed = SESSION_FAILED.test(text);
   if (result.timedOut || NO_ANSWER.test(text)) {
     return new IpmiError(
       `IPMI timeout: the BMC ${bmc} did not answer "${command}" within ${info.timeoutSeconds} s. Check ipmi_address / ipmi_port and that the BMC is reachable from conductor.`,
@@ -185,7 +186,9 @@ export async function ipmitool(info: IpmiInfo, command: string[]): Promise<Ipmit
   return serialized(`${info.address}:${info.port}`, async () => {
     for (let attempt = 0; ; attempt++) {
       const result = await runOnce(info, command);
-      if (!result.timedOut && result.code === 0) return { stdout: result.stdout, stderr: result.stderr };
+      // ipmitool exits 0 from some commands ("power status", "power on") even when no session
+      // could be opened: a session failure on stderr is a failure whatever the exit code.
+      if (!result.timedOut && result.code === 0 && !SESSION_FAILED.test(result.stderr)) return { stdout: result.stdout, stderr: result.stderr };
       const failure = classifyFailure(info, label, result);
       if (!failure.retryable || attempt >= info.retries) {
         if (attempt > 0 && failure.kind === "timeout") {
