@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { insertNode, type NodeRecord } from "../../core/db/nodes.ts";
+import { getConductor, startConductor, stopConductor } from "../../core/conductor/index.ts";
+import { getNodeByUuid, insertNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
 
@@ -83,5 +84,89 @@ describe("volume", () => {
     expect((await api("DELETE", `/v1/volume/connectors/${connector}`)).status).toBe(204);
     expect((await api("DELETE", `/v1/volume/targets/${target}`)).status).toBe(204);
     expect((await api("GET", `/v1/volume/targets/${target}`)).status).toBe(404);
+  });
+});
+
+describe("boot from volume (fake-hardware, storage fake/external)", () => {
+  beforeAll(async () => {
+    await startConductor({ hostname: "bfv-conductor", periodic: false });
+  });
+  afterAll(async () => stopConductor());
+  const settle = () => getConductor().pool.drain();
+
+  async function availableNode(name: string, storage: string): Promise<string> {
+    const r = await api("POST", "/v1/nodes", { body: { driver: "fake-hardware", name, storage_interface: storage } });
+    expect(r.status, r.error ?? "").toBe(201);
+    for (const target of ["manage", "provide"]) {
+      expect((await api("PUT", `/v1/nodes/${name}/states/provision`, { body: { target } })).status).toBe(202);
+      await settle();
+    }
+    expect((await api("GET", `/v1/nodes/${name}`)).body.provision_state).toBe("available");
+    return r.body.uuid;
+  }
+  const provision = (name: string, target: string) => api("PUT", `/v1/nodes/${name}/states/provision`, { body: { target } });
+  const events = async (name: string): Promise<string[]> =>
+    (await api("GET", `/v1/nodes/${name}/history`)).body.history.map((h: { event: string }) => h.event);
+
+  it("lists fake and external as enabled storage interfaces, default noop", async () => {
+    const d = (await api("GET", "/v1/drivers/fake-hardware")).body;
+    expect(d.default_storage_interface).toBe("noop");
+    expect(d.enabled_storage_interfaces).toEqual(["noop", "fake", "external"]);
+  });
+
+  it("deploys to active without writing an image; undeploy detaches the volumes", async () => {
+    const uuid = await availableNode("bfv1", "fake");
+    expect((await api("POST", "/v1/volume/connectors", { body: { node_uuid: uuid, type: "iqn", connector_id: "iqn.2004-06.org.ingot:bfv1" } })).status).toBe(201);
+    expect((await api("POST", "/v1/volume/targets", { body: { node_uuid: uuid, volume_type: "iscsi", volume_id: "vol-bfv1", boot_index: 0 } })).status).toBe(201);
+    const r = await provision("bfv1", "active");
+    expect(r.status, r.error ?? "").toBe(202);
+    await settle();
+    const node = (await getNodeByUuid(env.sql, uuid))!;
+    expect(node.provisionState).toBe("active");
+    expect(node.driverInternalInfo.boot_from_volume).toMatchObject({ volume_id: "vol-bfv1", volume_type: "iscsi" });
+    expect(node.driverInternalInfo.attached_volumes).toEqual([expect.objectContaining({ volume_id: "vol-bfv1", boot_index: 0 })]);
+    const ev = await events("bfv1");
+    expect(ev.some((e) => e.startsWith("Node boots from volume vol-bfv1 (iscsi target "))).toBe(true);
+    expect(ev.filter((e) => e.startsWith("Started deploy step")).map((e) => e.replace("Started deploy step ", ""))).toEqual(["deploy.deploy"]);
+
+    expect((await provision("bfv1", "deleted")).status).toBe(202);
+    await settle();
+    const after = (await getNodeByUuid(env.sql, uuid))!;
+    expect(after.provisionState).toBe("available");
+    expect(after.driverInternalInfo.attached_volumes).toBeUndefined();
+    expect(after.driverInternalInfo.boot_from_volume).toBeUndefined();
+    expect((await events("bfv1")).some((e) => e === "Detached volumes (boot volume vol-bfv1) through storage interface fake")).toBe(true);
+  });
+
+  it("refuses a boot-from-volume deploy without a volume connector (400)", async () => {
+    const uuid = await availableNode("bfv2", "fake");
+    expect((await api("POST", "/v1/volume/targets", { body: { node_uuid: uuid, volume_type: "iscsi", volume_id: "vol-bfv2", boot_index: 0 } })).status).toBe(201);
+    const r = await provision("bfv2", "active");
+    expect(r.status).toBe(400);
+    expect(r.error).toBe(
+      `Node ${uuid} is set to boot from volume vol-bfv2 (volume target ${(await api("GET", "/v1/volume/targets?node=bfv2")).body.targets[0].uuid}, storage interface "fake") but has no volume connector; create one with POST /v1/volume/connectors.`,
+    );
+    // a connector of the wrong kind for an iSCSI target is refused too
+    expect((await api("POST", "/v1/volume/connectors", { body: { node_uuid: uuid, type: "wwpn", connector_id: "20:00:00:00:00:00:00:01" } })).status).toBe(201);
+    expect((await provision("bfv2", "active")).error).toBe(
+      `Node ${uuid} cannot boot from iscsi volume vol-bfv2: it needs a volume connector of type iqn (it has wwpn).`,
+    );
+    expect((await api("GET", "/v1/nodes/bfv2")).body.provision_state).toBe("available");
+  });
+
+  it("external storage: boot_from_volume requested without a boot target is a 400; noop storage ignores targets", async () => {
+    await availableNode("bfv3", "external");
+    await api("PATCH", "/v1/nodes/bfv3", { body: [{ op: "add", path: "/instance_info/boot_from_volume", value: true }] });
+    const r = await provision("bfv3", "active");
+    expect(r.status).toBe(400);
+    expect(r.error).toMatch(/^Failed to validate external storage interface for node \S+: it is set to boot from volume but has no volume target with boot_index 0/);
+
+    const uuid = await availableNode("bfv4", "noop");
+    await api("POST", "/v1/volume/targets", { body: { node_uuid: uuid, volume_type: "iscsi", volume_id: "vol-bfv4", boot_index: 0 } });
+    expect((await provision("bfv4", "active")).status).toBe(202);
+    await settle();
+    const node = (await getNodeByUuid(env.sql, uuid))!;
+    expect(node.provisionState).toBe("active");
+    expect(node.driverInternalInfo.boot_from_volume).toBeUndefined();
   });
 });

@@ -17,7 +17,8 @@ import {
   DELETE_ALLOWED_STATES, isProvisionState, POWER_TARGETS, ProvisionState as S, UNSTABLE_STATES, VERBS, verbAllowedFrom,
 } from "../states.ts";
 import { checkRunbookMatchesNode, getRunbook, runbookStepRequests } from "../runbooks.ts";
-import { assembleDeploySteps, validateAndCheckSteps, type NodeStep } from "../steps.ts";
+import { assembleDeploySteps, findStepImpl, validateAndCheckSteps, type NodeStep } from "../steps.ts";
+import { BOOT_FROM_VOLUME_KEY, checkVolumeConnectors } from "../volumes.ts";
 import {
   abortMessage, adoptFlow, automatedStepsFor, cleanFlow, cleaningStartChanges, continueStepsFlow, deployFlow, errorMessage,
   FAILURE_PREFIX, finishInspection, guarded, inspectFlow, powerAction, rescueFlow, resumeStepsFlow, serviceFlow, tearDownFlow, unrescueFlow,
@@ -222,12 +223,24 @@ export class Conductor implements ConductorApi {
         await ifaces.power.validate(task);
         await ifaces.deploy.validate(task);
         await ifaces.boot.validate(task);
-        const steps = await assembleDeploySteps(task.sql, node, params.deploy_steps ?? []);
+        await ifaces.storage.validate(task);
+        // Boot from volume (reference §10): the storage interface decides; the node then needs a
+        // connector reaching its boot target, and the steps that write the local disk are dropped.
+        const bootVolume = (await ifaces.storage.shouldWriteImage(task))
+          ? null
+          : await checkVolumeConnectors(task.sql, node, ifaces.storage.name);
+        let steps = await assembleDeploySteps(task.sql, node, params.deploy_steps ?? []);
+        if (bootVolume) steps = steps.filter((s) => !findStepImpl(node, "deploy", s.interface, s.step)?.writesImage);
         return this.startAsync(task, async () => {
           const instanceInfo = { ...node.instanceInfo };
           if (params.configdrive !== undefined) instanceInfo.configdrive = params.configdrive;
           const dii: Dict = { ...node.driverInternalInfo, deploy_steps: steps };
           delete dii.deploy_step_index;
+          if (bootVolume) {
+            dii[BOOT_FROM_VOLUME_KEY] = { volume_id: bootVolume.volume_id, volume_type: bootVolume.volume_type, target_uuid: bootVolume.uuid };
+          } else {
+            delete dii[BOOT_FROM_VOLUME_KEY];
+          }
           const changes: NodeChanges = { lastError: null, instanceInfo, driverInternalInfo: dii, deployStep: {} };
           // Automatic lessee (reference §7.3): from instance_info.project_id when none is set.
           const project = instanceInfo.project_id;

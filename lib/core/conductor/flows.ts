@@ -13,6 +13,7 @@ import { automatedCleanSteps, findStepImpl, isReservedStep, type NodeStep, refre
 import type { NodeTask } from "./task.ts";
 import type { InspectionData } from "../inspection/inventory.ts";
 import { inspectionSummary, processInspectionData } from "../inspection/process.ts";
+import { BOOT_FROM_VOLUME_DEVICE, BOOT_FROM_VOLUME_KEY, bootVolumeOf } from "../volumes.ts";
 
 export const STEP_FIELD = { clean: "cleanStep", deploy: "deployStep", service: "serviceStep" } as const;
 export const stepsKey = (kind: StepKind) => `${kind}_steps`;
@@ -47,7 +48,7 @@ async function recordStepFinished(task: NodeTask, kind: StepKind, how = "Finishe
 /** driver_internal_info keys that belong to a deployment and go away on tear-down. */
 export const DEPLOY_INTERNAL_KEYS = [
   "deploy_steps", "deploy_step_index", "agent_url", "agent_last_heartbeat", "agent_version", "is_whole_disk_image",
-  "root_uuid_or_disk_id", "deployment_reboot", "steps_validated", "automatic_lessee",
+  "root_uuid_or_disk_id", "deployment_reboot", "steps_validated", "automatic_lessee", BOOT_FROM_VOLUME_KEY,
 ];
 
 /** A failure while a step was executing (cleaning failures then also set maintenance). */
@@ -247,6 +248,16 @@ export async function deployFlow(task: NodeTask): Promise<void> {
     await refreshStepCache(task.sql, task.node, "deploy");
     await ifaces.deploy.prepare(task);
     await ifaces.storage.attachVolumes(task);
+    const volume = bootVolumeOf(task);
+    if (volume) {
+      // Boot from volume: the image-writing steps were dropped when the request was accepted; the
+      // node boots over the network from the SAN target (iPXE sanboot, as Ironic's pxe/ipxe boot).
+      await ifaces.management.setBootDevice(task, BOOT_FROM_VOLUME_DEVICE, true);
+      await task.history(
+        `Node boots from volume ${volume.volume_id} (${volume.volume_type} target ${volume.target_uuid}, storage interface ${ifaces.storage.name}): volumes attached, image not written, boot device ${BOOT_FROM_VOLUME_DEVICE} (persistent)`,
+        "provisioning",
+      );
+    }
   }
   const outcome = await runSteps(task, "deploy");
   if (outcome !== "done") return;
@@ -268,6 +279,8 @@ export async function tearDownFlow(task: NodeTask): Promise<void> {
   const ifaces = interfacesFor(task.node);
   await ifaces.deploy.tearDown(task);
   await ifaces.storage.detachVolumes(task);
+  const volume = bootVolumeOf(task);
+  if (volume) await task.history(`Detached volumes (boot volume ${volume.volume_id}) through storage interface ${ifaces.storage.name}`, "unprovision");
   for (const vif of await ifaces.network.vifList(task)) await ifaces.network.vifDetach(task, vif.id);
   await ifaces.boot.cleanUpInstance(task);
   await ifaces.deploy.cleanUp(task);

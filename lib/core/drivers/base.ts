@@ -59,6 +59,11 @@ export interface StepDecl {
   argsinfo?: ArgsInfo | null;
   requiresRamdisk?: boolean;
   /**
+   * The step writes the instance image to the local disk (or prepares the local disk to boot it);
+   * the conductor drops it when the node boots from a volume (storage shouldWriteImage false).
+   */
+  writesImage?: boolean;
+  /**
    * Checks arguments against the node's current facts (e.g. the cached BIOS registry) before the
    * step is accepted; returns one message per problem (empty = fine). Runs at API time and again
    * in the step before anything is sent to the machine.
@@ -215,11 +220,17 @@ export interface NetworkInterface extends BaseInterface {
   vifDetach(task: DriverTask, vifId: string): Promise<void>;
 }
 
+/**
+ * Storage (reference §10): attaches/detaches the node's volumes around a deployment and says
+ * whether the deploy writes the image to the local disk (false = the node boots from a volume).
+ * validate() runs before a deployment is accepted. Async because the volume targets live in the
+ * database (Ironic preloads them into its task).
+ */
 export interface StorageInterface extends BaseInterface {
   readonly kind: "storage";
   attachVolumes(task: DriverTask): Promise<void>;
   detachVolumes(task: DriverTask): Promise<void>;
-  shouldWriteImage(task: DriverTask): boolean;
+  shouldWriteImage(task: DriverTask): Promise<boolean>;
 }
 
 export interface FirmwareInterface extends BaseInterface {

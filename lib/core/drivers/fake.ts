@@ -13,9 +13,10 @@ import { biosSettingsErrors, biosSteps, biosValueString, loadBiosCache, syncBios
 import type {
   BiosAttribute, BiosInterface, BootInterface, ConsoleInterface, DeployInterface, DriverTask, FirmwareInterface,
   IndicatorDef, InspectInterface, ManagementInterface, PowerInterface, RaidInterface, RescueInterface,
-  VendorInterface, VendorMethod, VirtualMedia,
+  StorageInterface, VendorInterface, VendorMethod, VirtualMedia,
 } from "./base.ts";
 import { sleep } from "./base.ts";
+import { imageWriteNeeded, requireBootTarget, volumeTargets } from "../volumes.ts";
 import { fakeInspectionData } from "../inspection/inventory.ts";
 import type { PowerTarget } from "../states.ts";
 
@@ -121,6 +122,34 @@ export const fakeBoot: BootInterface = {
   cleanUpRamdisk: noop("boot.clean_up_ramdisk"),
   prepareInstance: noop("boot.prepare_instance"),
   cleanUpInstance: noop("boot.clean_up_instance"),
+};
+
+/**
+ * Fake storage: attaching records the node's volume targets in driver_internal_info.attached_volumes
+ * (detaching removes them). Unlike Ironic's fake (which always writes the image) it follows the
+ * cinder/external rule, so boot from volume can be exercised without a storage service.
+ */
+export const fakeStorage: StorageInterface = {
+  kind: "storage", name: "fake",
+  async validate(task) {
+    await fakeOp(task, "storage.validate");
+    await requireBootTarget(task.sql, task.node, "fake");
+  },
+  async attachVolumes(task) {
+    await fakeOp(task, "storage.attach_volumes");
+    const attached = (await volumeTargets(task.sql, task.node.id)).map((t) => ({
+      target_uuid: t.uuid, volume_id: t.volume_id, volume_type: t.volume_type, boot_index: t.boot_index,
+    }));
+    await task.update({ driverInternalInfo: { ...task.node.driverInternalInfo, attached_volumes: attached } });
+  },
+  async detachVolumes(task) {
+    await fakeOp(task, "storage.detach_volumes");
+    const dii: Dict = { ...task.node.driverInternalInfo };
+    if (!("attached_volumes" in dii)) return;
+    delete dii.attached_volumes;
+    await task.update({ driverInternalInfo: dii });
+  },
+  shouldWriteImage: (task) => imageWriteNeeded(task.sql, task.node),
 };
 
 export const fakeDeploy: DeployInterface = {

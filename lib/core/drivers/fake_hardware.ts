@@ -2,10 +2,10 @@
 import type { HardwareType } from "./base.ts";
 import {
   fakeBios, fakeBoot, fakeConsole, fakeDeploy, fakeFirmware, fakeInspect, fakeManagement, fakePower,
-  fakeRaid, fakeRescue, fakeVendor,
+  fakeRaid, fakeRescue, fakeStorage, fakeVendor,
 } from "./fake.ts";
 import {
-  flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
+  externalStorage, flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
 } from "./generic.ts";
 import type { DriverModule } from "./registry_types.ts";
 
@@ -24,7 +24,7 @@ export const fakeHardwareType: HardwareType = {
     power: ["fake"],
     raid: ["fake", "no-raid"],
     rescue: ["fake", "no-rescue"],
-    storage: ["noop"],
+    storage: ["noop", "fake", "external"],
     vendor: ["fake", "no-vendor"],
   },
 };
@@ -33,8 +33,8 @@ const fakeHardware: DriverModule = {
   hardwareTypes: [fakeHardwareType],
   interfaces: [
     fakeBios, fakeBoot, fakeConsole, fakeDeploy, fakeFirmware, fakeInspect, fakeManagement, fakePower, fakeRaid,
-    fakeRescue, fakeVendor, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid,
-    noRescue, noVendor,
+    fakeRescue, fakeVendor, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, fakeStorage,
+    externalStorage, noRaid, noRescue, noVendor,
   ],
 };
 export default fakeHardware;

@@ -8,6 +8,7 @@ import type {
   RaidInterface, RescueInterface, StorageInterface, VendorInterface,
 } from "./base.ts";
 import { UnsupportedDriverExtension } from "./base.ts";
+import { imageWriteNeeded, requireBootTarget } from "../volumes.ts";
 
 const unsupported = (extension: string) => async (task: DriverTask): Promise<never> => {
   throw new UnsupportedDriverExtension(task.node.driver, extension);
@@ -66,7 +67,20 @@ export const noopStorage: StorageInterface = {
   validate: async () => undefined,
   attachVolumes: async () => undefined,
   detachVolumes: async () => undefined,
-  shouldWriteImage: () => true,
+  shouldWriteImage: async () => true,
+};
+
+/**
+ * Ironic's `external` storage: the volumes are attached and detached outside Ingot (by the
+ * storage system or an operator); Ingot only boots from them. The image is not written when the
+ * node has a boot target (boot_index 0) and no instance_info.image_source.
+ */
+export const externalStorage: StorageInterface = {
+  kind: "storage", name: "external",
+  validate: (task) => requireBootTarget(task.sql, task.node, "external"),
+  attachVolumes: async () => undefined,
+  detachVolumes: async () => undefined,
+  shouldWriteImage: (task) => imageWriteNeeded(task.sql, task.node),
 };
 
 /** Ironic's noop network: VIF calls are accepted and do nothing (verified against Ironic 21.4). */

@@ -27,7 +27,9 @@ describe("driver registry", () => {
   it("matches Ironic's fake-hardware defaults and enabled lists", () => {
     const detail = driverDetail("fake-hardware") as Record<string, unknown>;
     for (const [key, value] of Object.entries(sample)) {
-      if (key.startsWith("default_") || key.startsWith("enabled_")) expect(detail[key], key).toEqual(value);
+      // Deliberate extension: fake and external storage are enabled for boot from volume (default stays noop).
+      if (key === "enabled_storage_interfaces") expect(detail[key], key).toEqual([...(value as string[]), "fake", "external"]);
+      else if (key.startsWith("default_") || key.startsWith("enabled_")) expect(detail[key], key).toEqual(value);
     }
     expect(detail.default_firmware_interface).toBe("fake");
     expect(detail.enabled_firmware_interfaces).toEqual(["fake", "no-firmware"]);

@@ -39,7 +39,17 @@ export type MachinePhase =
 
 export const BOOT_DEVICES = ["pxe", "disk", "cdrom", "bios", "uefihttp"] as const;
 export type SimBootDevice = (typeof BOOT_DEVICES)[number];
-export type NetbootTarget = "agent" | "rescue";
+export type NetbootTarget = "agent" | "rescue" | "volume";
+
+/** A SAN volume the machine can boot from over iSCSI (boot from volume; iPXE `sanboot`). */
+export interface SanVolume {
+  volumeId: string;
+  /** iSCSI target IQN, portal and LUN (from the volume target's properties, else derived). */
+  targetIqn: string;
+  portal: string;
+  lun: number;
+  os: InstalledOs;
+}
 
 export interface InstalledOs {
   id: string;
@@ -132,6 +142,10 @@ export class SimMachine implements ShellHost {
   nextBootDevice: SimBootDevice | null = null;
   /** What the provisioning network serves this machine when it netboots (null: nothing). */
   netboot: NetbootTarget | null = null;
+  /** The volume served for `netboot === "volume"` (boot from volume), null when none is attached. */
+  sanVolume: SanVolume | null = null;
+  /** The running OS came from the SAN volume (not the local disk). */
+  private bootedFromSan = false;
   /** The OS on the root disk (null: blank or wiped). */
   disk: InstalledOs | null = null;
   /** RAID volumes created through the BMC. */
@@ -204,7 +218,7 @@ export class SimMachine implements ShellHost {
     return {
       power: this.power, phase: this.phase, boot_device: this.nextBootDevice ?? this.persistentBootDevice,
       persistent: this.nextBootDevice === null, boot_mode: this.bootMode, secure_boot: this.secureBoot,
-      netboot: this.netboot, os: this.disk?.prettyName ?? null, uptime_seconds: this.phase === "off" ? 0 : Math.round((Date.now() - this.bootedAt) / 1000),
+      netboot: this.netboot, os: this.disk?.prettyName ?? null, san_volume: this.sanVolume?.volumeId ?? null, uptime_seconds: this.phase === "off" ? 0 : Math.round((Date.now() - this.bootedAt) / 1000),
       pending_bios: this.bios.pending(), logged_in: this.shell?.loggedInUser ?? null,
     };
   }
@@ -507,10 +521,30 @@ export class SimMachine implements ShellHost {
     ]);
     const kind = this.netboot;
     const base = `http://${srv}:8080/${this.uuid}`;
+    if (kind === "volume") return this.sanboot(gen, base);
     this.output(`${base}/${kind === "rescue" ? "rescue" : "deploy"}_kernel... ok\n${base}/${kind === "rescue" ? "rescue" : "deploy"}_ramdisk... `);
     await this.script(gen, "ramdiskDownload", ["25%", "50%", "75%", "ok\n"], (l) => this.output(l === "ok\n" ? l : `${l} `));
     await this.bootAgent(gen, kind);
     return true;
+  }
+
+  /** iPXE boots the instance from its iSCSI volume (the local disk is not touched). */
+  private async sanboot(gen: number, base: string): Promise<boolean> {
+    const vol = this.sanVolume;
+    this.output(`${base}/boot.ipxe... ok\n`);
+    if (!vol) {
+      this.output("No SAN volume is configured for this machine.\n");
+      return false;
+    }
+    // iPXE's iSCSI URI: iscsi:<server>:<protocol>:<port>:<lun>:<target iqn>
+    const [server, port = "3260"] = vol.portal.split(":");
+    const uri = `iscsi:${server}::${port}:${vol.lun}:${vol.targetIqn}`;
+    await this.script(gen, "pxe", [
+      `sanboot ${uri}`,
+      `Registered SAN device 0x80 (volume ${vol.volumeId})`,
+      "Booting from SAN device 0x80",
+    ]);
+    return this.bootDisk(gen, vol.os, `SAN volume ${vol.volumeId}`);
   }
 
   private async bootAgent(gen: number, kind: NetbootTarget): Promise<void> {
@@ -545,16 +579,16 @@ export class SimMachine implements ShellHost {
     this.setPhase("agent");
   }
 
-  private async bootDisk(gen: number): Promise<boolean> {
-    const os = this.disk;
-    const dev = this.hw.disks[0].name.replace("/dev/", "");
+  private async bootDisk(gen: number, os: InstalledOs | null = this.disk, from?: string): Promise<boolean> {
+    this.bootedFromSan = from !== undefined;
+    const dev = from ? "sda" : this.hw.disks[0].name.replace("/dev/", "");
     if (!os) {
       this.output(`\nBooting from hard disk ${dev} ... no boot loader found.\n`);
       await this.sleep(gen, this.ms("bmcCall"));
       return false;
     }
     this.setPhase("loader");
-    this.output(this.bootMode === "uefi" ? `\nBooting "${os.name}" (UEFI, ${dev})\n` : `\nBooting from hard disk ${dev}...\n`);
+    this.output(this.bootMode === "uefi" ? `\nBooting "${os.name}" (UEFI, ${from ?? dev})\n` : `\nBooting from ${from ?? `hard disk ${dev}`}...\n`);
     await this.script(gen, "grub", [
       "GRUB loading.",
       "Welcome to GRUB!",
@@ -620,10 +654,20 @@ export class SimMachine implements ShellHost {
 
   /** Boots the installed OS from disk and waits for its login prompt. */
   async bootIntoOs(): Promise<void> {
+    if (this.netboot === "volume") return this.bootIntoVolume();
     this.setBootDevice("disk", true);
     if (this.power === "power on") this.reset();
     else this.powerOn();
     await this.waitFor(["os"], "the instance to boot");
+  }
+
+  /** Boots the instance from its SAN volume (persistent network boot, iPXE sanboot) and waits for it. */
+  async bootIntoVolume(): Promise<void> {
+    this.netboot = "volume";
+    this.setBootDevice("pxe", true);
+    if (this.power === "power on") this.reset();
+    else this.powerOn();
+    await this.waitFor(["os"], "the instance to boot from its volume");
   }
 
   /** Reboots into whatever ran before (agent or OS) and waits for it — BIOS changes apply in POST. */
@@ -732,7 +776,8 @@ export class SimMachine implements ShellHost {
 
   issue(): string {
     if (this.phase === "agent") return `Ironic rescue ramdisk ${this.hostname()} ttyS0`;
-    return `${this.disk?.prettyName ?? "Linux"} ${this.hostName} ttyS0`;
+    const os = this.bootedFromSan && this.sanVolume ? this.sanVolume.os : this.disk;
+    return `${os?.prettyName ?? "Linux"} ${this.hostName} ttyS0`;
   }
 
   accounts(): ShellAccount[] {
@@ -741,7 +786,7 @@ export class SimMachine implements ShellHost {
   }
 
   file(path: string): string | null {
-    const os = this.disk;
+    const os = this.bootedFromSan && this.sanVolume ? this.sanVolume.os : this.disk;
     const norm = path.replace(/\/+/g, "/");
     switch (norm) {
       case "/etc/hostname":

@@ -3,8 +3,9 @@
 // INGOT_SIM_SPEED; failure injection through driver_info (see ../README.md).
 import type { HardwareType } from "../base.ts";
 import {
-  flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
+  externalStorage, flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
 } from "../generic.ts";
+import { fakeStorage } from "../fake.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { simGraphicalConsole, simSerialConsole } from "./console.ts";
 import {
@@ -25,7 +26,7 @@ export const simHardwareType: HardwareType = {
     power: ["sim"],
     raid: ["sim", "no-raid"],
     rescue: ["sim", "no-rescue"],
-    storage: ["noop"],
+    storage: ["noop", "fake", "external"],
     vendor: ["no-vendor"],
   },
   properties: SIM_DRIVER_PROPERTIES,
@@ -35,7 +36,8 @@ const simHardware: DriverModule = {
   hardwareTypes: [simHardwareType],
   interfaces: [
     simBios, simBoot, simSerialConsole, simGraphicalConsole, simDeploy, simInspect, simManagement, simPower, simRaid,
-    simRescue, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
+    simRescue, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, fakeStorage, externalStorage,
+    noRaid, noRescue, noVendor,
   ],
 };
 export default simHardware;

@@ -10,6 +10,8 @@ import type {
   PowerInterface, RaidInterface, RescueInterface,
 } from "../base.ts";
 import { bmc, driverCall, injected, machineOf, recordPower, reportProgress, simStep } from "./common.ts";
+import { bootTarget, bootVolumeOf, volumeTargets } from "../../volumes.ts";
+import type { SanVolume } from "../../sim/machine.ts";
 
 /** driver_info keys every sim interface understands (GET /v1/drivers/sim/properties). */
 export const SIM_DRIVER_PROPERTIES: Record<string, string> = {
@@ -145,18 +147,42 @@ export const simBoot: BootInterface = {
     if (m.power === "power on") await bmc(task, "power off", (mm) => mm.powerOff());
     await recordPower(task);
   },
-  /** Boots from the local disk from now on. */
+  /** Boots from the local disk from now on, or (boot from volume) keeps serving the iPXE sanboot script. */
   async prepareInstance(task) {
     const m = machineOf(task);
+    if (bootVolumeOf(task)) {
+      m.sanVolume ??= await sanVolumeFor(task);
+      m.netboot = "volume";
+      await bmc(task, "set_boot_device", (mm) => mm.setBootDevice("pxe", true));
+      return;
+    }
     m.netboot = null;
     await bmc(task, "set_boot_device", (mm) => mm.setBootDevice("disk", true));
   },
-  async cleanUpInstance() {
-    // nothing is served for a local-boot instance
+  /** Stops serving the instance's boot-from-volume script (nothing is served for local boot). */
+  async cleanUpInstance(task) {
+    const m = machineOf(task);
+    if (m.netboot === "volume") m.netboot = null;
+    m.sanVolume = null;
   },
 };
 
 // ---- deploy ----
+
+/** The SAN volume the machine boots from: the node's boot target (properties.target_iqn/… when given). */
+async function sanVolumeFor(task: DriverTask): Promise<SanVolume> {
+  const target = bootTarget(await volumeTargets(task.sql, task.node.id));
+  if (!target) throw new DriverError(`Node ${task.node.uuid} has no volume target with boot_index 0 to boot from.`);
+  const p = target.properties;
+  const image = typeof p.image === "string" && p.image ? p.image : DEFAULT_IMAGE;
+  return {
+    volumeId: target.volume_id,
+    targetIqn: typeof p.target_iqn === "string" ? p.target_iqn : `iqn.2010-10.org.openstack:volume-${target.volume_id}`,
+    portal: typeof p.target_portal === "string" ? p.target_portal : "192.0.2.10:3260",
+    lun: typeof p.target_lun === "number" ? p.target_lun : 0,
+    os: osFromImage(image),
+  };
+}
 
 function imageOf(task: DriverTask): string {
   const src = task.node.instanceInfo?.image_source;
@@ -180,7 +206,9 @@ export const simDeploy: DeployInterface = {
     await recordPower(task);
   },
   async cleanUp(task) {
-    machineOf(task).netboot = null;
+    const m = machineOf(task);
+    m.netboot = null;
+    m.sanVolume = null;
   },
   /** Adoption: the machine already runs the instance. */
   async takeOver(task) {
@@ -199,7 +227,7 @@ export const simDeploy: DeployInterface = {
     }),
     simStep("deploy", {
       step: "write_image", description: "Writes instance_info.image_source to the root disk, reporting progress.",
-      priorities: { deploy: 80 }, abortable: false, argsinfo: null, requiresRamdisk: true,
+      priorities: { deploy: 80 }, abortable: false, argsinfo: null, requiresRamdisk: true, writesImage: true,
       async run(task, m) {
         const image = imageOf(task);
         await reportProgress(task, "write_image", 0, `Writing ${image}`);
@@ -208,7 +236,7 @@ export const simDeploy: DeployInterface = {
     }, { failInside: true }),
     simStep("deploy", {
       step: "prepare_instance_boot", description: "Installs the boot loader and makes the disk the boot device.",
-      priorities: { deploy: 60 }, abortable: false, argsinfo: null, requiresRamdisk: true,
+      priorities: { deploy: 60 }, abortable: false, argsinfo: null, requiresRamdisk: true, writesImage: true,
       async run(_task, m) {
         await m.installBootloader();
       },
@@ -228,9 +256,15 @@ export const simDeploy: DeployInterface = {
       },
     }),
     simStep("deploy", {
-      step: "boot_instance", description: "Boots the instance from disk and waits for its login prompt.",
+      step: "boot_instance", description: "Boots the instance from disk (or from its volume) and waits for its login prompt.",
       priorities: { deploy: 20 }, abortable: false, argsinfo: null, requiresRamdisk: false,
       async run(task, m) {
+        if (bootVolumeOf(task)) {
+          m.sanVolume = await sanVolumeFor(task);
+          await reportProgress(task, "boot_instance", 0, `Booting the instance from volume ${m.sanVolume.volumeId}`);
+          await m.bootIntoVolume();
+          return;
+        }
         await reportProgress(task, "boot_instance", 0, "Booting the instance");
         m.netboot = null;
         await m.bootIntoOs();
