@@ -2,7 +2,7 @@
 import { getConductor } from "../../core/conductor/index.ts";
 import type { ConductorApi, Actor } from "../../core/conductor/types.ts";
 import {
-  findNode, getNodeById, INTERFACE_NAMES, insertNode, listNodeHeads, listNodes, SORTABLE_NODE_COLUMNS, updateNode,
+  findNode, getNodeById, INTERFACE_NAMES, insertNode, listNodeHeads, listNodes, SORTABLE_NODE_COLUMNS, updateNode, waitUnlocked,
   deleteNodeRow, type InterfaceName, type NodeChanges, type NodeFilter, type NodeHead, type NodeRecord,
 } from "../../core/db/nodes.ts";
 import { sql } from "../../core/db/sql.ts";
@@ -747,7 +747,14 @@ async function patchHandler(ctx: NodeContext): Promise<Response> {
     if (!ifMatchPasses(ifMatch, nodeEtag(node))) {
       throw new PreconditionFailed(`The node ${node.uuid} has changed: If-Match ${ifMatch} does not match its current ETag ${nodeEtag(node)}.`);
     }
-    if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
+    if (node.reservation) {
+      // A flow may be writing its last state: wait briefly, then check everything again.
+      const fresh = await waitUnlocked(db, node.id);
+      if (!fresh) throw new NodeNotFound(ctx.params.node);
+      if (fresh.reservation) throw new NodeLocked(fresh.uuid, fresh.reservation);
+      node = fresh;
+      continue;
+    }
     const changes = await computePatch(ctx, node, ops, resetInterfaces);
     let updated: NodeRecord | null;
     try {

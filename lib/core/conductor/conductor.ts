@@ -50,6 +50,9 @@ const WAIT_KIND: Partial<Record<string, StepKind>> = {
 };
 const STEP_FIELD_OF = { clean: "cleanStep", deploy: "deployStep", service: "serviceStep" } as const;
 
+/** How long API-facing calls wait for a node's lock (see lock()). */
+export const API_LOCK_WAIT: LockOptions = { retries: 20, retryIntervalMs: 25 };
+
 export interface ConductorOptions {
   hostname?: string;
   workers?: number;
@@ -72,9 +75,13 @@ export class Conductor implements ConductorApi {
     return this.explicitSql ? Promise.resolve(this.explicitSql) : processSql();
   }
 
-  /** Locks a node for this conductor. API-facing calls fail fast (the client retries 409). */
+  /**
+   * Locks a node for this conductor. A lock that is about to be released (a flow writing its last
+   * state) is waited for briefly, so a client acting right after `--wait` does not get a 409 and
+   * a 2 s retry; a node that stays locked answers 409 within half a second.
+   */
   async lock(nodeId: number, actor: Actor, opts: LockOptions = {}): Promise<NodeTask> {
-    return NodeTask.acquire(await this.db(), nodeId, this.hostname, actor, opts);
+    return NodeTask.acquire(await this.db(), nodeId, this.hostname, actor, { ...API_LOCK_WAIT, ...opts });
   }
 
   private async readNode(nodeId: number): Promise<NodeRecord> {

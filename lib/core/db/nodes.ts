@@ -241,6 +241,20 @@ export async function releaseNode(sql: Sql, id: number, host: string): Promise<b
   return (await sql.run(`UPDATE "Node" SET "reservation" = NULL, "version" = "version" + 1 WHERE "id" = ? AND "reservation" = ?`, [id, host])) === 1;
 }
 
+/**
+ * The node once nobody holds its lock, re-read every `intervalMs` for up to `maxMs`; the last
+ * read (possibly still locked) when time runs out. Writers that need the node unlocked use it to
+ * ride over a lock that is just being released.
+ */
+export async function waitUnlocked(sql: Sql, id: number, maxMs = 500, intervalMs = 25): Promise<NodeRecord | null> {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const node = await getNodeById(sql, id);
+    if (!node || !node.reservation || Date.now() >= deadline) return node;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
 export async function deleteNodeRow(sql: Sql, id: number): Promise<void> {
   await sql.run(`DELETE FROM "Node" WHERE "id" = ?`, [id]);
 }
