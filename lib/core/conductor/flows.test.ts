@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { setConfig } from "../config.ts";
-import { getNodeById, insertNode, type NewNode, type NodeRecord } from "../db/nodes.ts";
+import { getNodeById, insertNode, releaseNode, reserveNode, type NewNode, type NodeRecord } from "../db/nodes.ts";
 import { liveEvents, type LiveEvent } from "../events.ts";
 import { listHistory } from "../history.ts";
 import { Conductor } from "./conductor.ts";
@@ -342,10 +342,18 @@ describe("locking and workers", () => {
   });
 
   it("a second action while the first runs gets 409", async () => {
-    const n = await newNode({ provisionState: "manageable", driverInfo: { fake_delay_ms: 300 } });
+    const n = await newNode({ provisionState: "manageable", driverInfo: { fake_delay_ms: 1000 } });
     await conductor.provision(n.id, "provide", {}, actor, MINOR);
     await expect(conductor.provision(n.id, "manage", {}, actor, MINOR)).rejects.toMatchObject({ status: 409 });
     expect((await settle(n.id)).provisionState).toBe("available");
+  });
+
+  it("an action right behind a lock that is being released waits for it instead of a 409", async () => {
+    const n = await newNode({ provisionState: "available" });
+    expect(await reserveNode(db.sql, n.id, "finishing-flow")).toBe(true);
+    setTimeout(() => void releaseNode(db.sql, n.id, "finishing-flow"), 100);
+    await conductor.provision(n.id, "manage", {}, actor, MINOR);
+    expect((await settle(n.id)).provisionState).toBe("manageable");
   });
 
   it("no free worker → 503 and the lock is released", async () => {
