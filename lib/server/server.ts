@@ -1,6 +1,6 @@
 // The Ingot process: one HTTP server for the Bare Metal API (straight to handleBaremetal, no Next
-// in the path), the dashboard (Next) and, later, Ingot's websockets under /ws/*; plus the
-// conductor, in-process.
+// in the path), the dashboard (Next) and Ingot's websockets under /ws/* (consoles: ./consoles.ts);
+// plus the conductor and the console log capture, in-process.
 import { existsSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join, relative } from "node:path";
@@ -107,6 +107,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const conductor = await import("../core/conductor/index.ts");
   await conductor.startConductor();
   log("conductor started");
+  // Console logs: serial output of active nodes (lib/core/console/log.ts).
+  const consoleLog = await import("../core/console/log.ts");
+  await consoleLog.startConsoleCapture().catch((err) => console.error("[ingot] console capture failed to start:", err));
 
   // Next for everything that is not the API (unless INGOT_WEB=0).
   let app: { close(): Promise<void> } | null = null;
@@ -166,11 +169,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
-  server.on("upgrade", (req: IncomingMessage, socket: Duplex) => {
+  const consoles = await import("./consoles.ts");
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "/").split("?")[0];
     // Next's own upgrade listener (attached on its first request) serves /_next/* (dev HMR).
     if (web && path.startsWith("/_next/")) return;
-    // /ws/* is reserved for Ingot's consoles and live updates (not enabled yet); nothing else upgrades.
+    // Ingot's console websockets (docs/consoles.md).
+    if (path.startsWith("/ws/nodes/") && consoles.handleConsoleUpgrade(req, socket, head)) return;
+    // The rest of /ws/* is reserved for live updates (not enabled yet); nothing else upgrades.
     socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
 
@@ -183,12 +189,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   });
 
   const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-  const publicUrl = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+  const boundPort = (server.address() as { port: number } | null)?.port ?? port;
+  const publicUrl = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${boundPort}`;
   printBanner(publicUrl, dev, web, login);
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      consoles.closeConsoleWebsockets();
+      await consoleLog.stopConsoleCapture();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -3,6 +3,7 @@
 import type { ProvisionParams, StepRequest } from "../../core/conductor/types.ts";
 import { updateNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { sql } from "../../core/db/sql.ts";
+import { mintConsoleToken } from "../../core/console/tokens.ts";
 import {
   Conflict, Forbidden, Invalid, InvalidStateRequested, IronicError, NodeInMaintenance, NodeLocked, NodeProtected, NotAcceptable, NotFound,
 } from "../../core/errors.ts";
@@ -393,7 +394,22 @@ async function getConsole(ctx: NodeContext): Promise<Response> {
     if (!(err instanceof IronicError && err.status === 503)) throw err;
     info = { console_enabled: ctx.node.consoleEnabled, console_info: ctx.node.consoleEnabled ? {} : null };
   }
-  return json(ctx, { console_enabled: info.console_enabled, console_info: info.console_enabled ? (info.console_info ?? null) : null });
+  let consoleInfo = info.console_enabled ? (info.console_info ?? null) : null;
+  if (consoleInfo && typeof consoleInfo.path === "string") consoleInfo = await relayConsoleInfo(ctx, consoleInfo.type as string, consoleInfo.path);
+  return json(ctx, { console_enabled: info.console_enabled, console_info: consoleInfo });
+}
+
+/**
+ * Consoles relayed by Ingot's websockets (docs/consoles.md): the driver gives a path; the URL is
+ * built from the request's own host. Graphical consoles get a fresh short-lived console token.
+ */
+async function relayConsoleInfo(ctx: NodeContext, type: string, path: string): Promise<Record<string, unknown>> {
+  const httpBase = ctx.base.replace(/\/baremetal$/, "");
+  if (type === "vnc") {
+    const { token } = await mintConsoleToken(await sql(), ctx.node);
+    return { type: "vnc", url: `${httpBase}${path}?token=${encodeURIComponent(token)}` };
+  }
+  return { type, url: `${httpBase.replace(/^http/, "ws")}${path}` };
 }
 
 async function putConsole(ctx: NodeContext): Promise<Response> {

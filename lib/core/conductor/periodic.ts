@@ -7,6 +7,8 @@ import { interfacesFor, hardwareTypeNames } from "../drivers/registry.ts";
 import { publishNodeChange } from "../events.ts";
 import { aliveConductors, conductorFor } from "../hashring.ts";
 import { recordHistory } from "../history.ts";
+import { closeExpiredSessions } from "../console/sessions.ts";
+import { pruneConsoleTokens } from "../console/tokens.ts";
 import { CALLBACK_TIMEOUT_STATES, ProvisionState as S, STUCK_STATES_TREATED_AS_FAIL } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
 import { errorMessage, failNode } from "./flows.ts";
@@ -190,11 +192,29 @@ export class PeriodicTasks {
     }
   }
 
+  /**
+   * Graphical consoles: closes sessions whose console token expired (as Ironic's periodic
+   * vnc-session expiry) and drops expired tokens from driver_internal_info.
+   */
+  async expireConsoleSessions(): Promise<number> {
+    const closed = closeExpiredSessions();
+    const db = await this.conductor.db();
+    const rows = await db.all(`SELECT "id" FROM "Node" WHERE "driverInternalInfo" LIKE ? LIMIT ${PERIODIC_BATCH}`, ["%console_tokens%"]);
+    for (const r of rows) {
+      try {
+        await pruneConsoleTokens(db, Number(r.id));
+      } catch (err) {
+        console.error(`console token pruning of node ${String(r.id)} failed:`, err);
+      }
+    }
+    return closed;
+  }
+
   /** One round of every task, in order (tests; also what the timers run). */
   async runOnce(): Promise<void> {
     for (const job of [
       () => this.heartbeat(), () => this.checkOrphanNodes(), () => this.syncPowerStates(),
-      () => this.recoverPowerFailures(), () => this.checkCallbackTimeouts(),
+      () => this.recoverPowerFailures(), () => this.checkCallbackTimeouts(), () => this.expireConsoleSessions(),
     ]) {
       try {
         await job();
@@ -214,6 +234,10 @@ export class PeriodicTasks {
     this.every(cfg.provisionCheckIntervalSeconds, async () => {
       await this.checkOrphanNodes();
       await this.checkCallbackTimeouts();
+    });
+    // Ironic checks expired graphical console sessions every 120 s; tokens are shorter-lived here.
+    this.every(Math.min(120, Math.max(1, cfg.provisionCheckIntervalSeconds)), async () => {
+      await this.expireConsoleSessions();
     });
   }
 

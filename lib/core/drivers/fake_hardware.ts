@@ -1,4 +1,5 @@
 // fake-hardware (reference §10 and samples/get-driver-fake-hardware.json): every op instant.
+import { tcpSerialConsole, vncGraphicalConsole } from "../console/interfaces.ts";
 import type { HardwareType } from "./base.ts";
 import {
   fakeBios, fakeBoot, fakeConsole, fakeDeploy, fakeFirmware, fakeInspect, fakeManagement, fakePower,
@@ -15,7 +16,7 @@ export const fakeHardwareType: HardwareType = {
   supported: {
     bios: ["fake", "no-bios"],
     boot: ["fake"],
-    console: ["fake", "no-console"],
+    console: ["fake", "no-console", "tcp-serial", "vnc-graphical"],
     deploy: ["fake"],
     firmware: ["fake", "no-firmware"],
     inspect: ["fake", "no-inspect"],
@@ -32,6 +33,7 @@ export const fakeHardwareType: HardwareType = {
 const fakeHardware: DriverModule = {
   hardwareTypes: [fakeHardwareType],
   interfaces: [
+    tcpSerialConsole, vncGraphicalConsole,
     fakeBios, fakeBoot, fakeConsole, fakeDeploy, fakeFirmware, fakeInspect, fakeManagement, fakePower, fakeRaid,
     fakeRescue, fakeVendor, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, fakeStorage,
     externalStorage, noRaid, noRescue, noVendor,

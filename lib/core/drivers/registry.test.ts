@@ -13,13 +13,13 @@ const sample = {
   default_network_interface: "noop", enabled_network_interfaces: ["noop"],
   default_power_interface: "fake", enabled_power_interfaces: ["fake"],
   default_storage_interface: "noop", enabled_storage_interfaces: ["noop"],
-  default_console_interface: "fake", enabled_console_interfaces: ["fake", "no-console"],
+  default_console_interface: "fake", enabled_console_interfaces: ["fake", "no-console", "tcp-serial", "vnc-graphical"],
   default_inspect_interface: "fake", enabled_inspect_interfaces: ["fake", "no-inspect"],
 };
 
 describe("driver registry", () => {
-  it("enables fake-hardware by default", () => {
-    expect(hardwareTypeNames()).toEqual(["fake-hardware"]);
+  it("enables fake-hardware and sim by default", () => {
+    expect(hardwareTypeNames()).toEqual(["fake-hardware", "sim"]);
     expect(getHardwareType("fake-hardware")?.name).toBe("fake-hardware");
     expect(getHardwareType("ipmi")).toBeUndefined();
   });

@@ -8,6 +8,7 @@ import {
 import { fakeStorage } from "../fake.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { simGraphicalConsole, simSerialConsole } from "./console.ts";
+import { tcpSerialConsole, vncGraphicalConsole } from "../../console/interfaces.ts";
 import {
   SIM_DRIVER_PROPERTIES, simBios, simBoot, simDeploy, simInspect, simManagement, simPower, simRaid, simRescue,
 } from "./interfaces.ts";
@@ -17,7 +18,7 @@ export const simHardwareType: HardwareType = {
   supported: {
     bios: ["sim", "no-bios"],
     boot: ["sim"],
-    console: ["sim-serial", "sim-graphical", "no-console"],
+    console: ["sim-serial", "sim-graphical", "no-console", "tcp-serial", "vnc-graphical"],
     deploy: ["sim"],
     firmware: ["no-firmware"],
     inspect: ["sim", "no-inspect"],
@@ -35,6 +36,7 @@ export const simHardwareType: HardwareType = {
 const simHardware: DriverModule = {
   hardwareTypes: [simHardwareType],
   interfaces: [
+    tcpSerialConsole, vncGraphicalConsole,
     simBios, simBoot, simSerialConsole, simGraphicalConsole, simDeploy, simInspect, simManagement, simPower, simRaid,
     simRescue, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, fakeStorage, externalStorage,
     noRaid, noRescue, noVendor,

@@ -1,0 +1,212 @@
+// The console log: each node's serial output captured while an instance runs on it (provision
+// state `active` only — never during cleaning or deployment, which can carry secrets), bounded by
+// INGOT_CONSOLE_LOG_KB (oldest dropped), kept in memory and in data/console-logs/<uuid>.log
+// (rewritten to the bound when it would exceed it) so a restart does not lose it.
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { findNode, listNodes, type NodeRecord } from "../db/nodes.ts";
+import { sql } from "../db/sql.ts";
+import { liveEvents, type NodeEvent } from "../events.ts";
+import { ProvisionState as S } from "../states.ts";
+import { OffsetRing } from "./ring.ts";
+import { consoleSettings } from "./settings.ts";
+import { acquireSerial, consoleKindOf, type SerialLease } from "./sources.ts";
+
+const FLUSH_MS = 250;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function consoleLogDir(): string {
+  const data = resolve(process.env.INGOT_DATA_DIR || join(process.cwd(), "data"));
+  return join(data, "console-logs");
+}
+
+class ConsoleLog {
+  readonly ring: OffsetRing;
+  private pending: Buffer[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(readonly uuid: string) {
+    const cap = consoleSettings().logBytes;
+    this.ring = new OffsetRing(cap);
+    try {
+      if (existsSync(this.file)) this.ring.append(readFileSync(this.file));
+    } catch (err) {
+      console.error(`[console] cannot read ${this.file}:`, err);
+    }
+  }
+
+  get file(): string {
+    return join(consoleLogDir(), `${this.uuid}.log`);
+  }
+
+  append(data: Buffer): void {
+    if (!data.length) return;
+    this.ring.resize(consoleSettings().logBytes);
+    this.ring.append(data);
+    this.pending.push(Buffer.from(data));
+    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    this.timer.unref?.();
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.pending.length) return;
+    const chunk = Buffer.concat(this.pending);
+    this.pending = [];
+    try {
+      mkdirSync(consoleLogDir(), { recursive: true });
+      const size = existsSync(this.file) ? statSync(this.file).size : 0;
+      if (size + chunk.length > this.ring.capacity) writeFileSync(this.file, this.ring.tail(this.ring.capacity), { mode: 0o600 });
+      else appendFileSync(this.file, chunk, { mode: 0o600 });
+    } catch (err) {
+      console.error(`[console] cannot write ${this.file}:`, err);
+    }
+  }
+
+  tail(bytes: number): Buffer {
+    this.ring.resize(consoleSettings().logBytes);
+    return this.ring.tail(bytes);
+  }
+}
+
+interface Capture {
+  lease: SerialLease;
+  off: () => void;
+}
+
+interface LogState {
+  logs: Map<string, ConsoleLog>;
+  captures: Map<string, Capture>;
+  pending: Map<string, Promise<void>>;
+  unsubscribe?: () => void;
+}
+const G = globalThis as unknown as { ingotConsoleLogs?: LogState };
+const state = (): LogState => (G.ingotConsoleLogs ??= { logs: new Map(), captures: new Map(), pending: new Map() });
+
+function logOf(uuid: string): ConsoleLog {
+  const s = state();
+  let l = s.logs.get(uuid);
+  if (!l) {
+    l = new ConsoleLog(uuid);
+    s.logs.set(uuid, l);
+  }
+  return l;
+}
+
+/** Appends output to the node's console log (the capture calls this). */
+export function appendConsoleLog(uuid: string, data: Buffer): void {
+  logOf(uuid).append(data);
+}
+
+/** The last `bytes` of the node's console log (empty when there is none). */
+export function readConsoleLog(uuid: string, bytes = Infinity): Buffer {
+  if (!UUID_RE.test(uuid)) return Buffer.alloc(0);
+  const s = state();
+  const l = s.logs.get(uuid) ?? (existsSync(join(consoleLogDir(), `${uuid}.log`)) ? logOf(uuid) : null);
+  if (!l) return Buffer.alloc(0);
+  return l.tail(Number.isFinite(bytes) ? bytes : l.ring.capacity);
+}
+
+/** Forgets a node's console log (node deleted). */
+export function deleteConsoleLog(uuid: string): void {
+  stopCapture(uuid);
+  const s = state();
+  const l = s.logs.get(uuid);
+  s.logs.delete(uuid);
+  l?.flush();
+  rmSync(join(consoleLogDir(), `${uuid}.log`), { force: true });
+}
+
+/** Whether the node's serial output is being captured now. */
+export function isCapturing(uuid: string): boolean {
+  return state().captures.has(uuid);
+}
+
+function stopCapture(uuid: string): void {
+  const s = state();
+  const c = s.captures.get(uuid);
+  if (!c) return;
+  s.captures.delete(uuid);
+  c.off();
+  c.lease.release();
+  s.logs.get(uuid)?.flush();
+}
+
+/** Only in `active`: tcp-serial only while its console is enabled (that is when Ingot connects). */
+function shouldCapture(node: NodeRecord): boolean {
+  if (node.provisionState !== S.ACTIVE || consoleKindOf(node) !== "serial") return false;
+  return node.consoleInterface !== "tcp-serial" || node.consoleEnabled;
+}
+
+/** Starts or stops the node's capture to match its state. */
+export function syncCapture(node: NodeRecord): Promise<void> {
+  const s = state();
+  const prev = s.pending.get(node.uuid) ?? Promise.resolve();
+  const next = prev.then(async () => {
+    const want = shouldCapture(node);
+    if (!want) return stopCapture(node.uuid);
+    if (s.captures.has(node.uuid)) return;
+    const lease = await acquireSerial(node).catch((err) => {
+      console.error(`[console] cannot capture the console of node ${node.uuid}: ${(err as Error).message}`);
+      return null;
+    });
+    if (!lease) return;
+    const uuid = node.uuid;
+    const off = lease.channel.subscribe((d) => appendConsoleLog(uuid, d));
+    s.captures.set(uuid, { lease, off });
+    lease.channel.onClose(() => {
+      if (s.captures.get(uuid)?.lease === lease) stopCapture(uuid);
+    });
+  });
+  const done = next.finally(() => {
+    if (s.pending.get(node.uuid) === done) s.pending.delete(node.uuid);
+  });
+  s.pending.set(node.uuid, done);
+  return done;
+}
+
+async function onNodeEvent(e: NodeEvent): Promise<void> {
+  // A deleted node's log goes with it (memory and file).
+  if (e.deleted) return deleteConsoleLog(e.uuid);
+  // Cheap filter: only nodes that are active now or were being captured need a look.
+  if (e.provisionState !== S.ACTIVE && !isCapturing(e.uuid)) return;
+  if (e.provisionState !== S.ACTIVE) return void (await syncCapture({ uuid: e.uuid, provisionState: e.provisionState } as NodeRecord));
+  const node = await findNode(await sql(), e.uuid);
+  if (node) await syncCapture(node);
+}
+
+/**
+ * Follows node changes and captures the serial output of active nodes with a serial console
+ * (the server calls this once at start; also picks up nodes already active).
+ */
+export async function startConsoleCapture(): Promise<void> {
+  const s = state();
+  if (s.unsubscribe) return;
+  s.unsubscribe = liveEvents().subscribe((e) => {
+    if (e.type === "node") onNodeEvent(e).catch((err) => console.error("[console] capture failed:", err));
+  });
+  const db = await sql();
+  for (let marker: NodeRecord | undefined; ; ) {
+    const page = await listNodes(db, { filter: { provisionState: [S.ACTIVE], includeChildren: true }, limit: 500, marker, withoutTraits: true });
+    for (const n of page) await syncCapture(n);
+    if (page.length < 500) break;
+    marker = page[page.length - 1];
+  }
+}
+
+/** Stops every capture and flushes the logs (server shutdown, tests). */
+export async function stopConsoleCapture(): Promise<void> {
+  const s = state();
+  s.unsubscribe?.();
+  s.unsubscribe = undefined;
+  await Promise.allSettled([...s.pending.values()]);
+  for (const uuid of [...s.captures.keys()]) stopCapture(uuid);
+  for (const l of s.logs.values()) l.flush();
+}
+
+/** Tests: forget everything in memory (files stay). */
+export async function resetConsoleLogs(): Promise<void> {
+  await stopConsoleCapture();
+  state().logs.clear();
+}
