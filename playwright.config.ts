@@ -39,6 +39,9 @@ export default defineConfig({
       INGOT_AUTO_MIGRATE: "1",
       INGOT_DEMO: "1",
       INGOT_DEMO_NODES: String(E2E_DEMO_NODES),
+      // The demo fleet is sim nodes; fast machines so a deploy shows its boot output in seconds.
+      INGOT_ENABLED_HARDWARE_TYPES: "fake-hardware,sim",
+      INGOT_SIM_SPEED: "0.05",
       INGOT_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
       AUTH_SECRET: "e2e-only-secret-e2e-only-secret-0123456789",
     },

@@ -67,7 +67,7 @@ export function loadConfig(): IngotConfig {
     powerSyncMaxRetries: envInt("INGOT_POWER_SYNC_MAX_RETRIES", 3),
     callbackTimeoutSeconds: envInt("INGOT_CALLBACK_TIMEOUT", 1800),
     provisionCheckIntervalSeconds: envInt("INGOT_PROVISION_CHECK_INTERVAL", 60),
-    enabledHardwareTypes: envList("INGOT_ENABLED_HARDWARE_TYPES", ["fake-hardware"]),
+    enabledHardwareTypes: envList("INGOT_ENABLED_HARDWARE_TYPES", ["fake-hardware", "sim"]),
     automatedClean: envBool("INGOT_AUTOMATED_CLEAN", true),
     cleanStepPriorityOverride: envPriorityMap("INGOT_CLEAN_STEP_PRIORITY_OVERRIDE"),
     maxWaitStepSeconds: envInt("INGOT_MAX_WAIT_STEP_SECONDS", 30),

@@ -14,7 +14,7 @@ afterAll(async () => {
 
 describe("seedFleet", () => {
   it("creates a realistic demo fleet quickly", async () => {
-    const r = await seedFleet(t.sql, 1000);
+    const r = await seedFleet(t.sql, 1000, { driver: "fake-hardware" });
     expect(r.nodes).toBe(1000);
     expect(r.ms).toBeLessThan(10_000);
     expect(await countNodes(t.sql)).toBe(1000);
@@ -48,5 +48,21 @@ describe("seedFleet", () => {
     const r = await seedFleet(t.sql, 5);
     expect(r.first).toBe("demo-1001");
     expect(await findNode(t.sql, "demo-1005")).not.toBeNull();
+  });
+
+  it("makes sim nodes when sim is enabled: sim interfaces, some graphical, some active with the console on", async () => {
+    const r = await seedFleet(t.sql, 300, { prefix: "simdemo" });
+    expect(r.driver).toBe("sim"); // the default INGOT_ENABLED_HARDWARE_TYPES includes sim
+    const nodes = (await listNodes(t.sql, { limit: 2000 })).filter((n) => n.name?.startsWith("simdemo-"));
+    expect(nodes).toHaveLength(300);
+    for (const n of nodes) {
+      expect(n.driver).toBe("sim");
+      expect(n.powerInterface).toBe("sim");
+      expect(["sim-serial", "sim-graphical"]).toContain(n.consoleInterface);
+      if (n.consoleEnabled) expect(["active", "rescue"]).toContain(n.provisionState);
+    }
+    expect(nodes.some((n) => n.consoleInterface === "sim-graphical")).toBe(true);
+    expect(nodes.filter((n) => n.consoleEnabled).length).toBeGreaterThan(10);
+    expect(new Set(nodes.map((n) => n.owner)).size).toBeGreaterThan(2);
   });
 });

@@ -1,8 +1,12 @@
-// The demo fleet: N `fake-hardware` nodes spread over realistic states, with ports, traits and
-// history for the transitions they went through. It is data, not a simulation: rows are inserted
-// directly, in batches, inside one transaction (10,000 nodes take a few seconds).
+// The demo fleet: N nodes spread over realistic states and owners, with ports, traits and history
+// for the transitions they went through. Rows are inserted directly, in batches, inside one
+// transaction (10,000 nodes take a few seconds). When the `sim` hardware type is enabled the
+// nodes are `sim` nodes — simulated servers that really power on, deploy, and show their serial
+// console and screen (active ones are running their OS; some have their console enabled) —
+// otherwise `fake-hardware` nodes.
 import { createHash, randomUUID } from "node:crypto";
 import type { Sql, SqlValue } from "./db/sql.ts";
+import { config } from "./config.ts";
 import { STATES, type ProvisionState } from "./states.ts";
 import { ensureProject } from "./users.ts";
 
@@ -13,12 +17,15 @@ export interface SeedOptions {
   prefix?: string;
   /** Conductor host written into history rows. */
   conductor?: string;
+  /** Hardware type of the nodes. Default: `sim` when it is enabled, else `fake-hardware`. */
+  driver?: "fake-hardware" | "sim";
   /** Report progress (nodes done so far). */
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface SeedResult {
   nodes: number;
+  driver: "fake-hardware" | "sim";
   ports: number;
   history: number;
   first: string | null;
@@ -98,11 +105,17 @@ const INTERFACES = {
   powerInterface: "fake", raidInterface: "fake", rescueInterface: "fake", storageInterface: "noop", vendorInterface: "fake",
 };
 
+const SIM_INTERFACES = {
+  biosInterface: "sim", bootInterface: "sim", consoleInterface: "sim-serial", deployInterface: "sim",
+  firmwareInterface: "no-firmware", inspectInterface: "sim", managementInterface: "sim", networkInterface: "noop",
+  powerInterface: "sim", raidInterface: "sim", rescueInterface: "sim", storageInterface: "noop", vendorInterface: "no-vendor",
+};
+
 const NODE_COLUMNS = [
   "uuid", "name", "driver", "driverInfo", "driverInternalInfo", "properties", "instanceInfo", "instanceUuid",
   "instanceName", "powerState", "provisionState", "targetProvisionState", "provisionUpdatedAt", "maintenance",
   "maintenanceReason", "fault", "lastError", "resourceClass", ...Object.keys(INTERFACES), "conductorGroup", "owner",
-  "lessee", "description", "bootMode", "extra", "createdAt", "updatedAt",
+  "lessee", "description", "bootMode", "extra", "consoleEnabled", "createdAt", "updatedAt",
 ] as const;
 const PORT_COLUMNS = ["uuid", "address", "nodeId", "extra", "internalInfo", "pxeEnabled", "localLinkConnection", "physicalNetwork", "createdAt"] as const;
 const TRAIT_COLUMNS = ["nodeId", "trait", "createdAt"] as const;
@@ -186,7 +199,8 @@ function plannedHistory(r: Rand, state: ProvisionState, created: Date, now: numb
   return out;
 }
 
-function planNode(r: Rand, index: number, prefix: string, projects: { id: string; name: string }[], now: number): PlannedNode {
+function planNode(r: Rand, index: number, prefix: string, projects: { id: string; name: string }[], now: number, driver: "fake-hardware" | "sim"): PlannedNode {
+  const sim = driver === "sim";
   const name = `${prefix}-${String(index).padStart(4, "0")}`;
   const uuid = randomUUID();
   const state = weighted(r, STATE_MIX);
@@ -220,7 +234,8 @@ function planNode(r: Rand, index: number, prefix: string, projects: { id: string
     instanceName = `${tenant.name}-${pick(r, ["app", "db", "batch", "train", "cache", "k8s"])}-${String(index % 1000).padStart(3, "0")}`;
     instanceUuid = state === "deploy failed" ? null : randomUUID();
     instanceInfo = {
-      image_source: img.id,
+      // sim machines show the OS named by the image (lib/core/sim): give them names, not Glance ids.
+      image_source: sim ? `http://images.local/${img.name}.qcow2` : img.id,
       image_os_hash_algo: "sha256",
       image_os_hash_value: createHash("sha256").update(img.name).digest("hex"),
       root_gb: String(Math.min(flavor.local_gb, 100)),
@@ -236,8 +251,12 @@ function planNode(r: Rand, index: number, prefix: string, projects: { id: string
   const maintenanceReason = maintenance ? pick(r, MAINT_REASONS) : null;
   const fault = maintenance && r() < 0.3 ? "power failure" : null;
 
+  // sim: 1 in 5 nodes has a graphical console; a third of the running instances have their
+  // console enabled (as an operator would have left them).
+  const consoleInterface = sim ? (r() < 0.2 ? "sim-graphical" : "sim-serial") : INTERFACES.consoleInterface;
+  const consoleEnabled = sim && state === "active" && powerState === "power on" && r() < 0.35;
   const row: Record<string, SqlValue> = {
-    uuid, name, driver: "fake-hardware",
+    uuid, name, driver,
     driverInfo: JSON.stringify({
       bmc_address: bmc, bmc_username: "ingot", bmc_password: `demo-${createHash("md5").update(name).digest("hex").slice(0, 10)}`,
       deploy_kernel: "http://images.local/ipa/ipa.kernel", deploy_ramdisk: "http://images.local/ipa/ipa.initramfs",
@@ -255,7 +274,9 @@ function planNode(r: Rand, index: number, prefix: string, projects: { id: string
     provisionUpdatedAt: last?.at ?? created,
     maintenance, maintenanceReason, fault, lastError,
     resourceClass: state === "enroll" && r() < 0.5 ? null : flavor.rc,
-    ...INTERFACES,
+    ...(sim ? SIM_INTERFACES : INTERFACES),
+    consoleInterface,
+    consoleEnabled,
     conductorGroup: "",
     owner: owner?.id ?? null,
     lessee: lessee?.id ?? null,
@@ -291,6 +312,7 @@ async function insertRows(sql: Sql, table: string, columns: readonly string[], r
 export async function seedFleet(sql: Sql, n: number, opts: SeedOptions = {}): Promise<SeedResult> {
   const started = Date.now();
   const prefix = opts.prefix ?? "demo";
+  const driver = opts.driver ?? (config().enabledHardwareTypes.includes("sim") ? "sim" : "fake-hardware");
   const r = mulberry32(opts.seed ?? 42);
   const conductor = opts.conductor ?? "ingot-demo";
   let portCount = 0;
@@ -316,7 +338,7 @@ export async function seedFleet(sql: Sql, n: number, opts: SeedOptions = {}): Pr
     const BATCH = 500;
     for (let b = 0; b < n; b += BATCH) {
       const planned: PlannedNode[] = [];
-      for (let i = b; i < Math.min(n, b + BATCH); i++) planned.push(planNode(r, start + i, prefix, projects, now));
+      for (let i = b; i < Math.min(n, b + BATCH); i++) planned.push(planNode(r, start + i, prefix, projects, now, driver));
       await insertRows(tx, "Node", NODE_COLUMNS, planned.map((p) => NODE_COLUMNS.map((c) => p.row[c])));
       const uuids = planned.map((p) => p.row.uuid as string);
       const ids = new Map<string, number>();
@@ -357,5 +379,5 @@ export async function seedFleet(sql: Sql, n: number, opts: SeedOptions = {}): Pr
       opts.onProgress?.(Math.min(n, b + BATCH), n);
     }
   });
-  return { nodes: n, ports: portCount, history: historyCount, first, last, ms: Date.now() - started };
+  return { nodes: n, driver, ports: portCount, history: historyCount, first, last, ms: Date.now() - started };
 }

@@ -1,12 +1,17 @@
 import Link from "next/link";
+import { headers } from "next/headers";
 import { notFound } from "next/navigation";
 import { AppShell } from "@/components/AppShell.tsx";
 import { Card, DictFields, Empty, Fields, Mono } from "@/components/Card.tsx";
 import { cx, formatDate, formatDuration, formatMemory } from "@/components/format.ts";
+import { GRAPHICAL_CONSOLES, SERIAL_CONSOLES } from "@/components/consoleKinds.ts";
+import { NodeConsoles } from "@/components/NodeConsoles.tsx";
 import { Badge, PowerState, StateBadge } from "@/components/StateBadge.tsx";
+import { authorize } from "@/lib/core/policy.ts";
 import { INTERFACE_NAMES } from "@/lib/core/db/nodes.ts";
 import { maskInstanceInfo, maskSecrets, nodeView } from "@/lib/web/fleet.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { consoleWebsocketsAvailable } from "./console/support.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -26,6 +31,14 @@ export default async function NodePage({ params }: { params: Params }) {
   const project = (pid: string | null) => (pid ? <span title={pid}>{projects.get(pid) ?? <Mono>{pid}</Mono>}</span> : <Empty />);
   const props = node.properties as Record<string, unknown>;
   const REDACTED = <Empty>hidden — requires the owner&apos;s reader role</Empty>;
+  // The console panel: for console interfaces the browser can show, when this server serves the
+  // console websockets. Everyone who sees the node may watch its serial console (read-only without
+  // baremetal:node:get_console, as the websocket's hello says); the graphical console needs that right.
+  const consoleIface = node.consoleInterface ?? "";
+  const canType = authorize("baremetal:node:get_console", viewer.principal, node);
+  const showConsoles =
+    (SERIAL_CONSOLES.includes(consoleIface) || (GRAPHICAL_CONSOLES.includes(consoleIface) && canType)) &&
+    (await consoleWebsocketsAvailable((await headers()).get("host")));
 
   return (
     <AppShell viewer={viewer} projects={projects}>
@@ -124,6 +137,16 @@ export default async function NodePage({ params }: { params: Params }) {
           <DictFields dict={maskInstanceInfo(node.instanceInfo)} emptyText="no instance" />
         </Card>
       </div>
+
+      {showConsoles && (
+        <NodeConsoles
+          node={node.uuid}
+          consoleInterface={consoleIface}
+          enabled={node.consoleEnabled}
+          canSet={authorize("baremetal:node:set_console_state", viewer.principal, node)}
+          canType={canType}
+        />
+      )}
 
       <Card title={`Ports (${ports.length})`} className="mt-6">
         {ports.length ? (
