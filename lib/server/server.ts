@@ -83,7 +83,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       const n = Number(process.env.INGOT_DEMO_NODES ?? 200);
       const { seedFleet } = await import("../core/seed.ts");
       const r = await seedFleet(db, n);
-      log(`demo fleet: ${r.nodes} fake-hardware nodes (${r.first ?? "-"} … ${r.last ?? "-"}) in ${r.ms} ms; INGOT_DEMO=0 disables this`);
+      log(`demo fleet: ${r.nodes} ${r.driver} nodes (${r.first ?? "-"} … ${r.last ?? "-"}) in ${r.ms} ms; INGOT_DEMO=0 disables this`);
     }
   }
 

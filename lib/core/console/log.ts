@@ -16,7 +16,7 @@ const FLUSH_MS = 250;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function consoleLogDir(): string {
-  const data = resolve(process.env.INGOT_DATA_DIR || join(process.cwd(), "data"));
+  const data = resolve(/*turbopackIgnore: true*/ process.env.INGOT_DATA_DIR || join(/*turbopackIgnore: true*/ process.cwd(), "data"));
   return join(data, "console-logs");
 }
 
