@@ -51,7 +51,7 @@ const WAIT_KIND: Partial<Record<string, StepKind>> = {
 const STEP_FIELD_OF = { clean: "cleanStep", deploy: "deployStep", service: "serviceStep" } as const;
 
 /** How long API-facing calls wait for a node's lock (see lock()). */
-export const API_LOCK_WAIT: LockOptions = { retries: 20, retryIntervalMs: 25 };
+export const API_LOCK_WAIT: LockOptions = { retries: 100, retryIntervalMs: 5 };
 
 export interface ConductorOptions {
   hostname?: string;

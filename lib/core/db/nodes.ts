@@ -246,7 +246,7 @@ export async function releaseNode(sql: Sql, id: number, host: string): Promise<b
  * read (possibly still locked) when time runs out. Writers that need the node unlocked use it to
  * ride over a lock that is just being released.
  */
-export async function waitUnlocked(sql: Sql, id: number, maxMs = 500, intervalMs = 25): Promise<NodeRecord | null> {
+export async function waitUnlocked(sql: Sql, id: number, maxMs = 500, intervalMs = 5): Promise<NodeRecord | null> {
   const deadline = Date.now() + maxMs;
   for (;;) {
     const node = await getNodeById(sql, id);
