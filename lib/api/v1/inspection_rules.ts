@@ -16,11 +16,8 @@ import {
   isUniqueViolation, pageRows, parseResourceFields, parseResourceList, patchDocument, renderFields, resourceNext, type FieldDef,
 } from "./resource_common.ts";
 
-/**
- * The microversion these routes need. The API's maximum is still below it until the 1.83–1.96
- * work lands; tests may lower this (and restore it) to exercise the routes.
- */
-export const INSPECTION_RULES_API = { minVersion: 96 };
+/** The microversion the inspection rules API appeared in. */
+const RULES_MINOR = 96;
 
 type Row = InspectionRuleRow & { _base: string };
 
@@ -56,7 +53,7 @@ const FIELDS: FieldDef<Row>[] = [
 
 /** Field → minimum version, for ?fields= (all fields are as old as the resource). */
 const fieldVersions = (): Record<string, number> =>
-  Object.fromEntries(FIELDS.map(([n]) => [n, Math.min(96, INSPECTION_RULES_API.minVersion)]));
+  Object.fromEntries(FIELDS.map(([n]) => [n, RULES_MINOR]));
 
 export const RULE_DEFAULT_FIELDS = ["uuid", "priority", "phase", "description"] as const;
 
@@ -82,7 +79,7 @@ async function listRules(ctx: ApiContext): Promise<Response> {
   const db = await sql();
   const p = parseResourceList(ctx, {
     sortColumns: SORT_COLUMNS, unsortable: ["conditions", "actions"], fieldVersions: fieldVersions(),
-    detailParamMinor: Math.min(96, INSPECTION_RULES_API.minVersion),
+    detailParamMinor: RULES_MINOR,
   });
   const q = ctx.url.searchParams;
   const where: string[] = [];
@@ -166,11 +163,9 @@ async function deleteAllRules(ctx: ApiContext): Promise<Response> {
   return empty(ctx, 204);
 }
 
-/** A route whose minVersion follows INSPECTION_RULES_API (read on every request). */
+/** Writes below 1.96 answer 405, reads 404 (reference §2.3). */
 function route(def: Omit<RouteDef, "minVersion" | "belowVersionStatus">): RouteDef {
-  const r = { ...def, belowVersionStatus: 405 } as RouteDef;
-  Object.defineProperty(r, "minVersion", { get: () => INSPECTION_RULES_API.minVersion, enumerable: true });
-  return r;
+  return { ...def, minVersion: RULES_MINOR, belowVersionStatus: 405 };
 }
 
 export const routes: RouteDef[] = [

@@ -3,10 +3,7 @@
 // media, OVN VTEP local_link_connection, no .json suffix handling, port create with node_ident,
 // disable_power_off. (1.84 continue_inspection and 1.96 inspection rules are tested with the
 // inspection code; 1.92 runbooks in node_steps / steps-lifecycle tests.)
-// The API maximum may be below these versions (it is raised only when everything up to it is
-// done): requests for newer versions are let through by a test-only version override, as in
-// node_steps.test.ts, so the features are tested either way.
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setCredentialResolver } from "../../core/auth.ts";
 import { getConductor, startConductor, stopConductor } from "../../core/conductor/index.ts";
 import { getNodeByUuid, updateNode } from "../../core/db/nodes.ts";
@@ -14,18 +11,6 @@ import type { Principal } from "../../core/policy.ts";
 import { api, type CallOptions } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { MAX_MINOR } from "../version.ts";
-
-vi.mock("../version.ts", async (importOriginal) => {
-  const orig = await importOriginal<typeof import("../version.ts")>();
-  return {
-    ...orig,
-    requestedMinor(headers: Headers): number {
-      const m = /^1\.(\d+)$/.exec(headers.get("X-OpenStack-Ironic-API-Version") ?? "");
-      if (m && Number(m[1]) > orig.MAX_MINOR && Number(m[1]) <= 96) return Number(m[1]);
-      return orig.requestedMinor(headers);
-    },
-  };
-});
 
 let db: TestDb;
 beforeAll(async () => {
