@@ -1,4 +1,7 @@
-// Test fixtures: a fresh, migrated SQLite database per test file, wired in as the process database.
+// Test fixtures: a fresh, migrated database per test file, wired in as the process database.
+// SQLite by default; with INGOT_TEST_PG_URL=postgresql://user@host:port/db each test file gets a
+// database of its own on that PostgreSQL server instead (created, migrated, dropped afterwards).
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,9 +15,32 @@ export interface TestDb {
   cleanup(): Promise<void>;
 }
 
+async function pgAdmin(serverUrl: string, statement: string): Promise<void> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function createTestDb(): Promise<TestDb> {
   const dir = mkdtempSync(join(tmpdir(), "ingot-test-"));
-  const url = `file:${join(dir, "test.db")}`;
+  const pgServer = process.env.INGOT_TEST_PG_URL;
+  let url: string;
+  let dropDb: (() => Promise<void>) | null = null;
+  if (pgServer) {
+    const name = `ingot_test_${randomBytes(6).toString("hex")}`;
+    await pgAdmin(pgServer, `CREATE DATABASE "${name}"`);
+    const u = new URL(pgServer);
+    u.pathname = `/${name}`;
+    url = u.toString();
+    dropDb = () => pgAdmin(pgServer, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } else {
+    url = `file:${join(dir, "test.db")}`;
+  }
   await migrate(url);
   const sql = await openSql(url);
   setSql(sql);
@@ -26,6 +52,7 @@ export async function createTestDb(): Promise<TestDb> {
     async cleanup() {
       setSql(undefined);
       await sql.close();
+      await dropDb?.();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -104,7 +104,7 @@ describe("allocations", () => {
     // Deployed node: deleting its allocation is refused unless in maintenance.
     const del = await api("DELETE", `/v1/allocations/${r.body.uuid}`);
     expect(del.status).toBe(409);
-    await env.sql.run(`UPDATE "Node" SET "maintenance" = 1 WHERE "id" = ?`, [deployed.id]);
+    await env.sql.run(`UPDATE "Node" SET "maintenance" = ? WHERE "id" = ?`, [true, deployed.id]);
     expect((await api("DELETE", `/v1/nodes/deployed/allocation`)).status).toBe(204);
     const n = await getNodeById(env.sql, deployed.id);
     expect(n!.instanceUuid).toBeNull();

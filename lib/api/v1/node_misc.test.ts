@@ -137,7 +137,7 @@ describe("history, bios, inventory, allocation", () => {
     expect((await api("GET", "/v1/nodes/m-1/history", { version: 77 })).status).toBe(404);
   });
   it("bios (1.40, detail/fields 1.74)", async () => {
-    await db.sql.run(`INSERT INTO "BiosSetting" ("nodeId", "name", "value", "attributeType", "allowableValues", "readOnly", "createdAt") VALUES (?, 'ProcVirt', 'Enabled', 'Enumeration', '["Enabled","Disabled"]', 0, ?)`, [nodeId, new Date().toISOString()]);
+    await db.sql.run(`INSERT INTO "BiosSetting" ("nodeId", "name", "value", "attributeType", "allowableValues", "readOnly", "createdAt") VALUES (?, 'ProcVirt', 'Enabled', 'Enumeration', '["Enabled","Disabled"]', ?, ?)`, [nodeId, false, new Date()]);
     let r = await api("GET", "/v1/nodes/m-1/bios");
     expect(Object.keys(r.body.bios[0])).toEqual(["created_at", "updated_at", "name", "value", "links"]);
     r = await api("GET", "/v1/nodes/m-1/bios?detail=True");
