@@ -72,6 +72,16 @@ function expectArgs(p: Parsed, n: number, usage: string): void {
   if (p.positional.length !== n) throw new UsageError(`usage: ingot ${usage}`);
 }
 
+/** Runs `fn` with a connection to DATABASE_URL (which must be migrated), closing it afterwards. */
+async function withDb<T>(fn: (sql: import("../core/db/sql.ts").Sql) => Promise<T>): Promise<T> {
+  const sql = await openDb();
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.close();
+  }
+}
+
 async function openDb() {
   const { databaseUrl } = await import("../db/url.ts");
   const { openSql } = await import("../core/db/sql.ts");
@@ -98,14 +108,11 @@ async function cmdMigrate(): Promise<void> {
 
 async function cmdSeed(p: Parsed): Promise<void> {
   const n = int(p, "nodes", 200)!;
-  const sql = await openDb();
-  try {
+  await withDb(async (sql) => {
     const { seedFleet } = await import("../core/seed.ts");
     const r = await seedFleet(sql, n, { seed: int(p, "seed"), prefix: str(p, "prefix") });
     console.log(`created ${r.nodes} nodes (${r.first ?? "-"} … ${r.last ?? "-"}), ${r.ports} ports, ${r.history} history events in ${r.ms} ms`);
-  } finally {
-    await sql.close();
-  }
+  });
 }
 
 async function cmdUser(p: Parsed): Promise<void> {
@@ -122,8 +129,7 @@ async function cmdUser(p: Parsed): Promise<void> {
     if (role !== undefined && !users.isRole(role)) throw new UsageError("--role must be admin, member or reader");
     const given = str(p, "password");
     const password = given ?? users.randomPassword();
-    const sql = await openDb();
-    try {
+    await withDb(async (sql) => {
       await sql.tx(async (tx) => {
         const user = await users.createUser(tx, { username: name, password, systemRole: (systemRole as never) ?? null, email: str(p, "email") ?? null });
         let where = user.systemRole ? `system role ${user.systemRole}` : "no system role";
@@ -135,14 +141,11 @@ async function cmdUser(p: Parsed): Promise<void> {
         console.log(`created user ${user.username} (${where})`);
         if (!given) console.log(`password: ${password}`);
       });
-    } finally {
-      await sql.close();
-    }
+    });
     return;
   }
   if (sub === "list") {
-    const sql = await openDb();
-    try {
+    await withDb(async (sql) => {
       const list = await users.listUsers(sql);
       const rows = [["USER", "SYSTEM ROLE", "PROJECTS", "STATUS"]];
       for (const u of list) {
@@ -150,15 +153,12 @@ async function cmdUser(p: Parsed): Promise<void> {
         rows.push([u.username, u.systemRole ?? "-", ms.map((m) => `${m.projectName}:${m.role}`).join(", ") || "-", u.disabled ? "disabled" : "enabled"]);
       }
       printTable(rows);
-    } finally {
-      await sql.close();
-    }
+    });
     return;
   }
   if (sub === "password") {
     expectArgs(p, 3, "user password <name> [--password P]");
-    const sql = await openDb();
-    try {
+    await withDb(async (sql) => {
       const user = await users.findUser(sql, p.positional[2]);
       if (!user) throw new UsageError(`no user ${p.positional[2]}`);
       const given = str(p, "password");
@@ -166,9 +166,7 @@ async function cmdUser(p: Parsed): Promise<void> {
       await users.setPassword(sql, user.id, password);
       console.log(`password of ${user.username} changed`);
       if (!given) console.log(`password: ${password}`);
-    } finally {
-      await sql.close();
-    }
+    });
     return;
   }
   throw new UsageError("usage: ingot user create|list|password …");
@@ -179,8 +177,7 @@ async function cmdToken(p: Parsed): Promise<void> {
   const users = await import("../core/users.ts");
   if (sub === "create") {
     expectArgs(p, 3, "token create <user> [--project X] [--expires-days N] [--name NAME]");
-    const sql = await openDb();
-    try {
+    await withDb(async (sql) => {
       const user = await users.findUser(sql, p.positional[2]);
       if (!user) throw new UsageError(`no user ${p.positional[2]}`);
       let projectId: string | null = null;
@@ -197,14 +194,11 @@ async function cmdToken(p: Parsed): Promise<void> {
       console.error(`token ${record.id} for ${user.username}, scope ${scope}, ${record.expiresAt ? `expires ${record.expiresAt.toISOString()}` : "never expires"}`);
       console.error("This is the only time the token is shown:");
       console.log(token);
-    } finally {
-      await sql.close();
-    }
+    });
     return;
   }
   if (sub === "list") {
-    const sql = await openDb();
-    try {
+    await withDb(async (sql) => {
       let userId: string | undefined;
       if (p.positional[2]) {
         const user = await users.findUser(sql, p.positional[2]);
@@ -220,20 +214,15 @@ async function cmdToken(p: Parsed): Promise<void> {
           t.expiresAt?.toISOString() ?? "never", status, t.lastUsedAt?.toISOString() ?? "-"]);
       }
       printTable(rows);
-    } finally {
-      await sql.close();
-    }
+    });
     return;
   }
   if (sub === "revoke") {
     expectArgs(p, 3, "token revoke <token-id>");
-    const sql = await openDb();
-    try {
+    await withDb(async (sql) => {
       if (!(await users.revokeToken(sql, p.positional[2]))) throw new UsageError(`no active token ${p.positional[2]}`);
       console.log(`token ${p.positional[2]} revoked`);
-    } finally {
-      await sql.close();
-    }
+    });
     return;
   }
   throw new UsageError("usage: ingot token create|list|revoke …");
