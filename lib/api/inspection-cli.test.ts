@@ -3,31 +3,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeInspectionData } from "../core/inspection/inventory.ts";
 import { api } from "../testing/api.ts";
-import { createTestDb, type TestDb } from "../testing/env.ts";
 import { openstackCli, requireOpenstackCli } from "../testing/openstack.ts";
-import { startApiServer, type ApiServer } from "../testing/server.ts";
+import { startClientTarget, type ClientTarget } from "../testing/server.ts";
 
-let env: TestDb | undefined;
-let server: ApiServer | undefined;
-let stopConductor: (() => Promise<void>) | undefined;
-const { os, osJson } = openstackCli(() => server!.url);
+let target: ClientTarget | undefined;
+const { os, osJson } = openstackCli(() => target!.url);
 
 beforeAll(async () => {
   requireOpenstackCli();
-  process.env.INGOT_API_AUTH = "noauth";
   process.env.INGOT_INSPECTED_RESOURCE_CLASS = "bm-{memory_mb}-{cpus}-{cpu_arch}";
-  env = await createTestDb();
-  const conductor = await import("../core/conductor/index.ts");
-  await conductor.startConductor();
-  stopConductor = conductor.stopConductor;
-  server = await startApiServer();
+  target = await startClientTarget();
 }, 60_000);
 
 afterAll(async () => {
   delete process.env.INGOT_INSPECTED_RESOURCE_CLASS;
-  await server?.close();
-  await stopConductor?.();
-  await env?.cleanup();
+  await target?.stop();
 });
 
 describe("openstack baremetal node inspect", () => {

@@ -1,31 +1,19 @@
 // The steps / BIOS / deploy template part of the node lifecycle, driven by the real
 // `openstack baremetal` client (Debian's, speaks up to 1.78) against Ingot on a loopback port.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../testing/env.ts";
 import { openstackCli, requireOpenstackCli } from "../testing/openstack.ts";
-import { startApiServer, type ApiServer } from "../testing/server.ts";
+import { startClientTarget, type ClientTarget } from "../testing/server.ts";
 
-let env: TestDb | undefined;
-let server: ApiServer | undefined;
-let endpoint = "";
-let stopConductor: (() => Promise<void>) | undefined;
-const { os, osJson, osFails } = openstackCli(() => endpoint);
+let target: ClientTarget | undefined;
+const { os, osJson, osFails } = openstackCli(() => target!.url);
 
 beforeAll(async () => {
   requireOpenstackCli();
-  process.env.INGOT_API_AUTH = "noauth";
-  env = await createTestDb();
-  const conductor = await import("../core/conductor/index.ts");
-  await conductor.startConductor({ hostname: "cli-steps-conductor" });
-  stopConductor = conductor.stopConductor;
-  server = await startApiServer();
-  endpoint = server.url;
+  target = await startClientTarget({ hostname: "cli-steps-conductor" });
 }, 60_000);
 
 afterAll(async () => {
-  await server?.close();
-  await stopConductor?.();
-  await env?.cleanup();
+  await target?.stop();
 });
 
 describe("openstack baremetal: steps, BIOS, deploy templates, history", () => {

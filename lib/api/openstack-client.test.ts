@@ -2,32 +2,22 @@
 // python3-openstackclient + python3-ironicclient) against Ingot on a loopback port.
 // INGOT_CLIENT_TEST_ENDPOINT=http://127.0.0.1:6385 runs the same checks against a real Ironic.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../testing/env.ts";
 import { openstackCli, requireOpenstackCli } from "../testing/openstack.ts";
-import { startApiServer, type ApiServer } from "../testing/server.ts";
+import { startClientTarget, type ClientTarget } from "../testing/server.ts";
 
-let env: TestDb | undefined;
-let server: ApiServer | undefined;
+let target: ClientTarget | undefined;
 let endpoint = process.env.INGOT_CLIENT_TEST_ENDPOINT ?? "";
-let stopConductor: (() => Promise<void>) | undefined;
 const { os, osJson } = openstackCli(() => endpoint);
 
 beforeAll(async () => {
   requireOpenstackCli();
   if (endpoint) return;
-  process.env.INGOT_API_AUTH = "noauth";
-  env = await createTestDb();
-  const conductor = await import("../core/conductor/index.ts");
-  await conductor.startConductor();
-  stopConductor = conductor.stopConductor;
-  server = await startApiServer();
-  endpoint = server.url;
+  target = await startClientTarget();
+  endpoint = target.url;
 }, 60_000);
 
 afterAll(async () => {
-  await server?.close();
-  await stopConductor?.();
-  await env?.cleanup();
+  await target?.stop();
 });
 
 describe("openstack baremetal, end to end", () => {

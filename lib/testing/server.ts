@@ -25,3 +25,30 @@ export async function startApiServer(): Promise<ApiServer> {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+export interface ClientTarget {
+  /** The API endpoint (…/baremetal) the outside client talks to. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A whole Ingot for an outside client: a fresh database, the conductor and the API on a loopback
+ * port, with INGOT_API_AUTH=noauth. stop() tears all three down.
+ */
+export async function startClientTarget(conductorOpts: { hostname?: string } = {}): Promise<ClientTarget> {
+  process.env.INGOT_API_AUTH = "noauth";
+  const { createTestDb } = await import("./env.ts");
+  const env = await createTestDb();
+  const conductor = await import("../core/conductor/index.ts");
+  await conductor.startConductor(conductorOpts);
+  const server = await startApiServer();
+  return {
+    url: server.url,
+    async stop() {
+      await server.close();
+      await conductor.stopConductor();
+      await env.cleanup();
+    },
+  };
+}
