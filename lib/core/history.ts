@@ -65,7 +65,8 @@ export interface HistoryRow {
   state: string | null;
   targetProvisionState: string | null;
   durationSeconds: number | null;
-  createdAt: string;
+  /** ISO text on SQLite, a Date on PostgreSQL: read it with toDate(). */
+  createdAt: string | Date;
 }
 
 /** A node's history, oldest first (tests and the dashboard timeline). */

@@ -3,6 +3,7 @@
 // allocation (reference §2.3, §2.10, §2.12, §5.5).
 import { addTrait, removeTrait, setTraits, updateNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { loadBiosCache, loadBiosSetting, type BiosCacheRow } from "../../core/bios.ts";
+import type { HistoryRow } from "../../core/history.ts";
 import { parseJson, sql, toDate } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NodeLocked, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { authorize } from "../../core/policy.ts";
@@ -240,19 +241,7 @@ async function getValidate(ctx: NodeContext): Promise<Response> {
 
 // ---- history (1.78) ----
 
-interface HistoryRowDb {
-  id: number;
-  uuid: string;
-  event: string;
-  eventType: string;
-  severity: string;
-  user: string | null;
-  project: string | null;
-  conductor: string | null;
-  createdAt: unknown;
-}
-
-function historyView(r: HistoryRowDb, detail: boolean, minor: number): Record<string, unknown> {
+function historyView(r: HistoryRow, detail: boolean, minor: number): Record<string, unknown> {
   const out: Record<string, unknown> = {
     uuid: r.uuid,
     created_at: ts(toDate(r.createdAt)),
@@ -289,7 +278,7 @@ async function listHistory(ctx: NodeContext, detailPath = false): Promise<Respon
     if (!row) throw new NotFound(`Node history record ${marker} could not be found.`);
     afterId = Number(row.id);
   }
-  const rows = await db.all<HistoryRowDb>(
+  const rows = await db.all<HistoryRow>(
     `SELECT * FROM "NodeHistory" WHERE "nodeId" = ? AND "id" > ? ORDER BY "id" ASC LIMIT ${limit}`,
     [ctx.node.id, afterId],
   );
@@ -306,7 +295,7 @@ async function listHistory(ctx: NodeContext, detailPath = false): Promise<Respon
 
 async function getHistoryEvent(ctx: NodeContext): Promise<Response> {
   const id = ctx.params.event;
-  const row = await (await sql()).get<HistoryRowDb>(`SELECT * FROM "NodeHistory" WHERE "uuid" = ? AND "nodeId" = ?`, [id.toLowerCase(), ctx.node.id]);
+  const row = await (await sql()).get<HistoryRow>(`SELECT * FROM "NodeHistory" WHERE "uuid" = ? AND "nodeId" = ?`, [id.toLowerCase(), ctx.node.id]);
   if (!row) throw new NotFound(`Node history record ${id} could not be found.`);
   return json(ctx, historyView(row, true, ctx.minor));
 }
