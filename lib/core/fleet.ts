@@ -168,6 +168,7 @@ interface Columns {
   sql: Sql;
   who: Principal;
   conductor: Frag;
+  conductors: ConductorMap;
   /** last_error as this principal may see it (null where it is redacted). */
   lastErrorVisible: Frag;
 }
@@ -256,11 +257,13 @@ function textFrag(cols: Columns, text: string): Frag {
   // driver_info is owner-only for projects (baremetal:node:get:driver_info): lessees may not find
   // nodes by an address they cannot read.
   const bmcAllowed = isSystemScoped(who) ? frag("1 = 1") : frag(`"owner" = ?`, [who.projectId]);
+  // The raw driver_info text is scanned first (cheap); only rows containing the text anywhere get
+  // their address keys parsed, so a secret holding the text never makes a node match.
   return frag(
     `(${m(`"name"`)} OR ${m(`"uuid"`)} OR ${m(`"instanceUuid"`)}` +
-      ` OR EXISTS (SELECT 1 FROM "Port" p WHERE p."nodeId" = "Node"."id" AND ${m(`p."address"`)})` +
-      ` OR (${bmcAllowed.text} AND ${m(`(${bmcExpr})`)}))`,
-    [like, like, like, like, ...bmcAllowed.params, like],
+      ` OR "id" IN (SELECT p."nodeId" FROM "Port" p WHERE ${m(`p."address"`)})` +
+      ` OR (${bmcAllowed.text} AND ${m(`"driverInfo"`)} AND ${m(`(${bmcExpr})`)}))`,
+    [like, like, like, like, ...bmcAllowed.params, like, like],
   );
 }
 
@@ -284,14 +287,28 @@ function whereFrag(cols: Columns, q: FleetQuery, opts: WhereOptions = {}): Frag 
  * with one alive host map every node of their (group, driver) pair to it; rings with several
  * hosts need the node's UUID hashed, done here for just those nodes, passed as JSON id lists.
  */
-async function conductorFrag(sql: Sql): Promise<Frag> {
+interface ConductorMap {
+  expr: Frag;
+  /** When every ring has at most one host: the conductor of each "group\u0000driver" pair. */
+  byPair: Map<string, string | null> | null;
+  /** Identifies the ring set, for caches. */
+  signature: string;
+}
+
+const pairKey = (group: unknown, driver: unknown) => `${String(group ?? "")}\u0000${String(driver)}`;
+
+async function conductorMap(sql: Sql): Promise<ConductorMap> {
   const conductors = (await listConductors(sql)).filter((c) => c.alive);
-  if (conductors.length === 0) return frag("CAST(NULL AS TEXT)");
+  const signature = conductors.map((c) => `${c.hostname}/${c.conductorGroup}/${c.drivers.join(",")}`).join(";");
+  const none = frag("CAST(NULL AS TEXT)");
+  if (conductors.length === 0) return { expr: none, byPair: new Map(), signature };
   const pairs = await sql.all<{ g: string; d: string }>(`SELECT DISTINCT "conductorGroup" AS g, "driver" AS d FROM "Node"`);
   const whens: Frag[] = [];
   const multi: { g: string; d: string }[] = [];
+  const byPair = new Map<string, string | null>();
   for (const { g, d } of pairs) {
     const hosts = conductors.filter((c) => c.conductorGroup.toLowerCase() === (g ?? "").toLowerCase() && c.drivers.includes(d));
+    byPair.set(pairKey(g, d), hosts.length === 1 ? hosts[0].hostname : null);
     if (hosts.length === 1) whens.push(frag(`WHEN "conductorGroup" = ? AND "driver" = ? THEN ?`, [g, d, hosts[0].hostname]));
     else if (hosts.length > 1) multi.push({ g, d });
   }
@@ -313,13 +330,14 @@ async function conductorFrag(sql: Sql): Promise<Frag> {
       whens.push(frag(`WHEN "id" IN (${list}) THEN ?`, [JSON.stringify(ids), host]));
     }
   }
-  if (whens.length === 0) return frag("CAST(NULL AS TEXT)");
+  if (whens.length === 0) return { expr: none, byPair, signature };
   const j = joinFrags(whens, " ");
-  return frag(`CASE ${j.text} END`, j.params);
+  return { expr: frag(`CASE ${j.text} END`, j.params), byPair: multi.length ? null : byPair, signature };
 }
 
 async function columnsFor(sql: Sql, who: Principal): Promise<Columns> {
-  return { sql, who, conductor: await conductorFrag(sql), lastErrorVisible: lastErrorVisible(who) };
+  const conductors = await conductorMap(sql);
+  return { sql, who, conductor: conductors.expr, conductors, lastErrorVisible: lastErrorVisible(who) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,42 +481,59 @@ function comboPasses(f: FleetFilter, value: string): boolean {
   return f.negate ? !hit : hit;
 }
 
+/** Recent facet answers: paging, sorting and grouping do not change them, nor does time alone. */
+const facetCache = new Map<string, { at: number; facets: FleetFacets }>();
+const FACET_CACHE_MS = 10_000;
+const FACET_CACHE_SIZE = 200;
+
 async function facetCounts(cols: Columns, q: FleetQuery): Promise<FleetFacets> {
-  const { sql } = cols;
+  const { sql, who } = cols;
+  // Any node write bumps its version; count and version sum change with every insert, write and
+  // delete, so they stamp the data the counts were taken from.
+  const stamp = await sql.get<{ n: number | string; v: number | string | null }>(`SELECT COUNT(*) AS n, SUM("version") AS v FROM "Node"`);
+  const key = JSON.stringify([sql.kind, who.noauth ? "*" : who.systemRole ? "system" : who.projectId, q.filters, q.text,
+    String(stamp?.n), String(stamp?.v), cols.conductors.signature]);
+  const hit = facetCache.get(key);
+  if (hit && Date.now() - hit.at < FACET_CACHE_MS) return hit.facets;
+
   // One grouped scan over the nodes matching the search and the trait filters, one row per
   // combination of the other facet fields; each facet then sums the combinations that pass every
   // filter but its own. Trait filters are applied in SQL, so the trait facet needs its own scan.
-  const selects = COMBO_FIELDS.map((f, i) => {
-    const c = f === "last_error" ? frag(`CASE WHEN (${cols.lastErrorVisible.text}) IS NULL THEN 0 ELSE 1 END`, cols.lastErrorVisible.params) : column(cols, f);
+  // With one host per hash ring, the conductor follows from (group, driver): no per-row CASE.
+  const byPair = cols.conductors.byPair;
+  const scanned = COMBO_FIELDS.filter((f) => !(f === "conductor" && byPair));
+  const selects = scanned.map((f, i) => {
+    const c = f === "last_error"
+      ? frag(`CASE WHEN (${cols.lastErrorVisible.text}) IS NULL THEN 0 ELSE 1 END`, cols.lastErrorVisible.params)
+      : column(cols, f);
     return frag(`${c.text} AS "f${i}"`, c.params);
   });
   const comboQuery: FleetQuery = { ...q, filters: q.filters.filter((f) => f.field === "trait") };
   const where = whereFrag(cols, comboQuery);
   const sel = joinFrags(selects, ", ");
-  const groupBy = COMBO_FIELDS.map((_, i) => `"f${i}"`).join(", ");
   const combos = await sql.all<Record<string, unknown>>(
-    sql.kind === "postgresql"
-      ? `SELECT ${sel.text}, COUNT(*) AS n FROM "Node" WHERE ${where.text} GROUP BY ${COMBO_FIELDS.map((_, i) => i + 1).join(", ")}`
-      : `SELECT ${sel.text}, COUNT(*) AS n FROM "Node" WHERE ${where.text} GROUP BY ${groupBy}`,
+    `SELECT ${sel.text}, COUNT(*) AS n FROM "Node" WHERE ${where.text} GROUP BY ${scanned.map((_, i) => i + 1).join(", ")}`,
     [...sel.params, ...where.params],
   );
   const comboFilters = q.filters.filter((f) => f.field !== "trait");
-  const facets = Object.fromEntries(FACET_FIELDS.map((f) => [f, [] as FacetValue[]])) as FleetFacets;
   const counts = new Map<FacetField, Map<string, number>>(COMBO_FIELDS.map((f) => [f, new Map()]));
+  const groupAt = scanned.indexOf("conductor_group");
+  const driverAt = scanned.indexOf("driver");
   for (const row of combos) {
-    const values = COMBO_FIELDS.map((f, i) => facetValue(f, row[`f${i}`]));
+    const byField = new Map<FacetField, string>(scanned.map((f, i) => [f, facetValue(f, row[`f${i}`])]));
+    if (byPair) byField.set("conductor", byPair.get(pairKey(row[`f${groupAt}`], row[`f${driverAt}`])) ?? "");
     const n = Number(row.n);
-    const failingFields = new Set(
-      comboFilters.filter((f) => !comboPasses(f, values[COMBO_FIELDS.indexOf(f.field as (typeof COMBO_FIELDS)[number])])).map((f) => f.field),
-    );
+    const failingFields = new Set(comboFilters.filter((f) => !comboPasses(f, byField.get(f.field as FacetField)!)).map((f) => f.field));
     if (failingFields.size > 1) continue;
-    COMBO_FIELDS.forEach((field, i) => {
+    for (const field of COMBO_FIELDS) {
       // Counted for `field` when every filter passes, or when the only failing ones are on `field`.
-      if (failingFields.size === 1 && !failingFields.has(field)) return;
+      if (failingFields.size === 1 && !failingFields.has(field)) continue;
       const m = counts.get(field)!;
-      m.set(values[i], (m.get(values[i]) ?? 0) + n);
-    });
+      const v = byField.get(field)!;
+      m.set(v, (m.get(v) ?? 0) + n);
+    }
   }
+  const facets = {} as FleetFacets;
   for (const [field, m] of counts) {
     facets[field] = [...m].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
   }
@@ -508,6 +543,8 @@ async function facetCounts(cols: Columns, q: FleetQuery): Promise<FleetFacets> {
     traitWhere.params,
   );
   facets.trait = traitRows.map((r) => ({ value: r.trait, count: Number(r.n) })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+  if (facetCache.size >= FACET_CACHE_SIZE) facetCache.delete(facetCache.keys().next().value!);
+  facetCache.set(key, { at: Date.now(), facets });
   return facets;
 }
 
