@@ -187,7 +187,9 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
           pageSize={view.size}
           isSelected={(u) => isSelected(selection, u)}
           onToggle={(uuid, shift) => {
-            setSelection((s) => (shift ? selectRange(s, pageUuids, anchor.current, uuid) : toggle(s, uuid)));
+            // Read the anchor now: the updater runs later, after it has moved.
+            const from = anchor.current;
+            setSelection((s) => (shift ? selectRange(s, pageUuids, from, uuid) : toggle(s, uuid)));
             anchor.current = uuid;
           }}
           onTogglePage={(on) => setSelection((s) => setSelected(s, pageUuids, on))}
