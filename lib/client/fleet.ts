@@ -108,7 +108,7 @@ export function viewToSearch(view: FleetView): string {
   if (view.page > 1) parts.push(pair("page", String(view.page)));
   if (view.size !== DEFAULT_PAGE_SIZE) parts.push(pair("size", String(view.size)));
   const sameCols = view.cols.length === DEFAULT_COLUMNS.length && view.cols.every((c) => DEFAULT_COLUMNS.includes(c));
-  if (!sameCols) parts.push(pair("cols", view.cols.join(",")));
+  if (!sameCols) parts.push(`cols=${view.cols.map(encodeURIComponent).join(",")}`);
   return parts.join("&");
 }
 
