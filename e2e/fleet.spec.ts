@@ -1,6 +1,8 @@
 // The fleet page: login required, then filters with negation, search, sorting, grouping, selection
 // and the URL round trip. Only nodes this spec creates are asserted on (a unique prefix scopes them).
+import { execFileSync } from "node:child_process";
 import { expect, test, type Page } from "@playwright/test";
+import { E2E_DATABASE_URL } from "./env.ts";
 import { adminApi, createNodes, login } from "./helpers.ts";
 
 test("pages need a session", async ({ page }) => {
@@ -95,5 +97,30 @@ test("fleet: filter, negation, search, sort, grouping, selection, and the URL ro
 
   // A bad value in a shared URL is explained, not ignored.
   await page.goto(`/?provision_state=flying&q=${prefix}`);
-  await expect(page.getByRole("alert")).toContainText('Provision state "flying" is not valid');
+  await expect(page.getByTestId("fleet-error")).toContainText('Provision state "flying" is not valid');
+});
+
+test("a project user's fleet shows only nodes their project owns or leases", async ({ page, request }) => {
+  const prefix = `flp${Date.now().toString(36)}`;
+  const user = `${prefix}-user`;
+  const project = `${prefix}-proj`;
+  // A reader in a new project, made with the CLI against the server's database.
+  execFileSync("node_modules/.bin/tsx", ["lib/cli/main.ts", "user", "create", user, "--password", "pat-password-1", "--project", project, "--role", "reader"], {
+    env: { ...process.env, DATABASE_URL: E2E_DATABASE_URL },
+    stdio: "pipe",
+  });
+  const projects = (await adminApi(request).get<{ projects: { id: string; name: string }[] }>("/projects")).projects;
+  const id = projects.find((p) => p.name === project)!.id;
+  await createNodes(request, `${prefix}-own`, 2, { owner: id });
+  await createNodes(request, `${prefix}-lease`, 1, { lessee: id });
+  await createNodes(request, `${prefix}-other`, 2);
+
+  await login(page, user, "pat-password-1");
+  await page.getByLabel("Search nodes").fill(prefix);
+  await expect(rowNames(page)).toHaveText([`${prefix}-lease-01`, `${prefix}-own-01`, `${prefix}-own-02`]);
+  // Owner names, not ids, and a filter on them.
+  await page.getByTestId("filter-owner").click();
+  await page.getByRole("button", { name: `Owner is ${project}`, exact: true }).click();
+  await expect(rowNames(page)).toHaveText([`${prefix}-own-01`, `${prefix}-own-02`]);
+  await expect(page.getByTestId("fleet-table").locator("tbody tr[data-uuid]").first()).toContainText(project);
 });

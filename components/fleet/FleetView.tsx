@@ -154,7 +154,7 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
         )}
       </div>
 
-      {error && <Banner tone="error" className="mb-3">{error}</Banner>}
+      {error && <Banner tone="error" className="mb-3" data-testid="fleet-error">{error}</Banner>}
 
       <div className="mb-2 flex min-h-10 flex-wrap items-center gap-3 rounded-lg border border-slate-200 bg-white px-3 py-1.5 text-sm dark:border-slate-800 dark:bg-slate-900/60" data-testid="selection-bar">
         {count === 0 ? (
