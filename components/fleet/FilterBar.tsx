@@ -43,7 +43,7 @@ export function FilterBar({ filters, facets, projects, onChange }: {
             >
               {() => (
                 <div role="group" aria-label={`${FIELD_LABELS[field]} values`}>
-                  {values.length === 0 && <p className="px-2 py-1 text-xs text-slate-500 dark:text-slate-400">No values in this view.</p>}
+                  {values.length === 0 && <p className="px-2 py-1 text-xs text-slate-500 dark:text-slate-400">{facets ? "No values in this view." : "Loading values…"}</p>}
                   <ul className="space-y-0.5">
                     {values.map((v) => {
                       const label = valueLabel(field, v, projects);

@@ -21,8 +21,9 @@ function groupValue(n: FleetNode, g: GroupField): string | null {
   return v === null || v === undefined || v === "" ? null : String(v);
 }
 
-export function FleetTable({ data, cols, sort, group, loading, pageSize, isSelected, onToggle, onTogglePage, onSort }: {
+export function FleetTable({ data, projects, cols, sort, group, loading, pageSize, isSelected, onToggle, onTogglePage, onSort }: {
   data: FleetAnswer | undefined;
+  projects: Record<string, string>;
   cols: ColumnKey[];
   sort: string;
   group: GroupField | null;
@@ -35,7 +36,6 @@ export function FleetTable({ data, cols, sort, group, loading, pageSize, isSelec
 }) {
   const shown = COLUMNS.filter((c) => cols.includes(c.key));
   const nodes = data?.nodes ?? [];
-  const projects = data?.projects ?? {};
   const selectedOnPage = nodes.filter((n) => isSelected(n.uuid)).length;
   const all = nodes.length > 0 && selectedOnPage === nodes.length;
   const some = selectedOnPage > 0 && !all;

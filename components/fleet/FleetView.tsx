@@ -55,12 +55,21 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
 
   const query = queryString(view);
   const offset = (view.page - 1) * view.size;
+  // Rows and facet counts are two requests: the rows (the answer to a click) never wait for the
+  // counts, and paging or sorting does not ask for the counts again.
   const result = useQuery({
     queryKey: ["nodes", "fleet", query, offset, view.size],
     queryFn: ({ signal }) =>
-      api.get<FleetAnswer>(`/fleet?${query ? `${query}&` : ""}offset=${offset}&limit=${view.size}`, { signal }),
+      api.get<FleetAnswer>(`/fleet?${query ? `${query}&` : ""}offset=${offset}&limit=${view.size}&facets=false`, { signal }),
     placeholderData: keepPreviousData,
   });
+  const matchKey = queryString({ ...view, sort: "name", group: null });
+  const facetResult = useQuery({
+    queryKey: ["nodes", "fleet-facets", matchKey],
+    queryFn: ({ signal }) => api.get<FleetAnswer>(`/fleet?${matchKey ? `${matchKey}&` : ""}limit=0`, { signal }),
+    placeholderData: keepPreviousData,
+  });
+  const projects = useMemo(() => ({ ...facetResult.data?.projects, ...result.data?.projects }), [facetResult.data, result.data]);
   const data = result.data;
   const total = data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / view.size));
@@ -68,7 +77,6 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
   // Selection. "Everything matching" belongs to one filter: changing the filter or search drops it.
   const [selection, setSelection] = useState<SelectionState>(EMPTY_SELECTION);
   const anchor = useRef<string | null>(null);
-  const matchKey = queryString({ ...view, sort: "name", group: null });
   useEffect(() => {
     setSelection((s) => (s.mode === "filter" && s.query !== matchKey ? EMPTY_SELECTION : s));
   }, [matchKey]);
@@ -109,7 +117,7 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
       </div>
 
       <div className="mb-3">
-        <FilterBar filters={view.filters} facets={data?.facets} projects={data?.projects ?? {}} onChange={(filters) => setView({ filters, page: 1 })} />
+        <FilterBar filters={view.filters} facets={facetResult.data?.facets ?? undefined} projects={projects} onChange={(filters) => setView({ filters, page: 1 })} />
       </div>
 
       <div className="mb-3 flex flex-wrap items-center gap-3 text-sm">
@@ -180,6 +188,7 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
       <div className="rounded-xl border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900/60">
         <FleetTable
           data={data}
+          projects={projects}
           cols={view.cols}
           sort={view.sort}
           group={view.group}

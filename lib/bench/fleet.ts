@@ -58,37 +58,36 @@ interface Answer {
  * (first row's uuid and the match count), watched with a MutationObserver.
  */
 async function timeInPage(page: Page, act: "click" | "submit", selector: string, expectFirst: string, expectTotal: number, text?: string): Promise<number> {
-  return page.evaluate(
-    ({ act, selector, expectFirst, expectTotal, text }) =>
-      new Promise<number>((resolve, reject) => {
-        const done = () => {
-          const first = document.querySelector("[data-testid=fleet-table] tbody tr[data-uuid]")?.getAttribute("data-uuid");
-          const count = document.querySelector("[data-testid=match-count]")?.textContent;
-          return first === expectFirst && count === String(expectTotal);
-        };
-        const timer = setTimeout(() => reject(new Error("the table did not update within 10 s")), 10_000);
-        const observer = new MutationObserver(() => {
-          if (done()) {
-            const ms = performance.now() - t0;
-            observer.disconnect();
-            clearTimeout(timer);
-            resolve(ms);
-          }
-        });
-        observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-        const el = document.querySelector(selector) as HTMLElement | null;
-        if (!el) throw new Error(`no ${selector}`);
-        const t0 = performance.now();
-        if (act === "click") el.click();
-        else {
-          const input = el as HTMLInputElement;
-          Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")!.set!.call(input, text);
-          input.dispatchEvent(new Event("input", { bubbles: true }));
-          input.form!.requestSubmit();
-        }
-      }),
-    { act, selector, expectFirst, expectTotal, text },
-  );
+  // Plain source text: tsx would wrap named functions with a helper that does not exist in the page.
+  const script = `new Promise((resolve, reject) => {
+    const args = ${JSON.stringify({ act, selector, expectFirst, expectTotal, text })};
+    let t0 = 0;
+    function done() {
+      const row = document.querySelector("[data-testid=fleet-table] tbody tr[data-uuid]");
+      const count = document.querySelector("[data-testid=match-count]");
+      return !!row && row.getAttribute("data-uuid") === args.expectFirst && !!count && count.textContent === String(args.expectTotal);
+    }
+    const timer = setTimeout(() => reject(new Error("the table did not update within 10 s")), 10000);
+    const observer = new MutationObserver(() => {
+      if (done()) {
+        const ms = performance.now() - t0;
+        observer.disconnect();
+        clearTimeout(timer);
+        resolve(ms);
+      }
+    });
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    const el = document.querySelector(args.selector);
+    if (!el) return reject(new Error("no " + args.selector));
+    t0 = performance.now();
+    if (args.act === "click") el.click();
+    else {
+      Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(el, args.text);
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+      el.form.requestSubmit();
+    }
+  })`;
+  return (await page.evaluate(script)) as number;
 }
 
 async function main() {

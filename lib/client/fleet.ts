@@ -162,7 +162,8 @@ export interface FleetAnswer {
   offset: number;
   limit: number;
   groups: { key: string | null; count: number }[] | null;
-  facets: Record<FilterField, FacetValue[]>;
+  /** null when asked without (facets=false). */
+  facets: Record<FilterField, FacetValue[]> | null;
   projects: Record<string, string>;
 }
 

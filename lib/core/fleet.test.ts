@@ -139,7 +139,8 @@ describe("queryFleet", () => {
   it("facets count the alternatives: a field's own filter is left out, the others apply", async () => {
     const res = await queryFleet(db.sql, SYSTEM, q("provision_state=active&owner=proj-a"), ALL);
     expect(res.total).toBe(1);
-    const count = (field: keyof typeof res.facets, value: string) => res.facets[field].find((v) => v.value === value)?.count ?? 0;
+    const facets = res.facets!;
+    const count = (field: keyof typeof facets, value: string) => facets[field].find((v) => v.value === value)?.count ?? 0;
     // provision_state facet: owner=proj-a applies, the state filter does not
     expect(count("provision_state", "active")).toBe(1);
     expect(count("provision_state", "available")).toBe(1);
@@ -150,7 +151,7 @@ describe("queryFleet", () => {
     expect(count("owner", "proj-b")).toBe(1);
     expect(count("maintenance", "false")).toBe(1);
     expect(count("last_error", "true")).toBe(1);
-    expect(res.facets.trait).toEqual([{ value: "CUSTOM_GPU", count: 1 }, { value: "CUSTOM_NVME", count: 1 }]);
+    expect(facets.trait).toEqual([{ value: "CUSTOM_GPU", count: 1 }, { value: "CUSTOM_NVME", count: 1 }]);
   });
 
   it("conductor: the hash-ring owner, as a column to filter, group and sort on", async () => {
@@ -168,10 +169,15 @@ describe("queryFleet", () => {
     const one = await names("conductor=cond-1");
     const two = await names("conductor=cond-2");
     expect([...one, ...two].sort()).toEqual(["fl-a1", "fl-a2", "fl-a3", "fl-b1", "fl-n1"]);
-    const f = (await queryFleet(db.sql, SYSTEM, q(""), ALL)).facets.conductor;
+    const f = (await queryFleet(db.sql, SYSTEM, q(""), ALL)).facets!.conductor;
     expect(f.reduce((s, v) => s + v.count, 0)).toBe(5);
     expect(f.find((v) => v.value === "cond-2")?.count ?? 0).toBe(two.length);
     await db.sql.run(`DELETE FROM "Conductor"`);
+  });
+
+  it("without facets when not asked; limit 0 answers counts only", async () => {
+    const res = await queryFleet(db.sql, SYSTEM, q("q=fl-a&group=owner"), { offset: 0, limit: 0 }, { facets: false });
+    expect(res).toEqual({ rows: [], total: 3, groups: [{ key: "proj-a", count: 3 }], facets: null });
   });
 
   it("matchingNodeUuids answers every match in order, within visibility", async () => {

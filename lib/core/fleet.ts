@@ -169,6 +169,8 @@ interface Columns {
   who: Principal;
   conductor: Frag;
   conductors: ConductorMap;
+  /** The search's matches, found once per answer and reused by every statement of it. */
+  textMatch?: Frag;
   /** last_error as this principal may see it (null where it is redacted). */
   lastErrorVisible: Frag;
 }
@@ -275,8 +277,23 @@ interface WhereOptions {
 function whereFrag(cols: Columns, q: FleetQuery, opts: WhereOptions = {}): Frag {
   const parts = [visibilityFrag(cols.who)];
   for (const f of q.filters) if (f.field !== opts.except) parts.push(filterFrag(cols, f));
-  if (q.text) parts.push(textFrag(cols, q.text));
+  if (q.text) parts.push(cols.textMatch ?? textFrag(cols, q.text));
   return joinFrags(parts.map((p) => frag(`(${p.text})`, p.params)), " AND ");
+}
+
+/** `"id" IN (<ids>)` with the ids as one JSON parameter (no bound-parameter limits). */
+function idListFrag(sql: Sql, ids: number[]): Frag {
+  const list = sql.kind === "postgresql" ? `SELECT (jsonb_array_elements_text(CAST(? AS jsonb)))::int` : `SELECT value FROM json_each(?)`;
+  return frag(`"id" IN (${list})`, [JSON.stringify(ids)]);
+}
+
+/** Runs the free-text search once (it is the costly condition) and keeps its matches. */
+async function resolveText(cols: Columns, q: FleetQuery): Promise<void> {
+  if (!q.text) return;
+  const vis = visibilityFrag(cols.who);
+  const t = textFrag(cols, q.text);
+  const rows = await cols.sql.all<{ id: number }>(`SELECT "id" FROM "Node" WHERE (${vis.text}) AND ${t.text}`, [...vis.params, ...t.params]);
+  cols.textMatch = idListFrag(cols.sql, rows.map((r) => Number(r.id)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -324,10 +341,8 @@ async function conductorMap(sql: Sql): Promise<ConductorMap> {
       }
     }
     for (const [host, ids] of byHost) {
-      const list = sql.kind === "postgresql"
-        ? `SELECT (jsonb_array_elements_text(CAST(? AS jsonb)))::int`
-        : `SELECT value FROM json_each(?)`;
-      whens.push(frag(`WHEN "id" IN (${list}) THEN ?`, [JSON.stringify(ids), host]));
+      const inList = idListFrag(sql, ids);
+      whens.push(frag(`WHEN ${inList.text} THEN ?`, [...inList.params, host]));
     }
   }
   if (whens.length === 0) return { expr: none, byPair, signature };
@@ -408,7 +423,8 @@ export interface FleetAnswer {
   rows: FleetRow[];
   total: number;
   groups: { key: string | null; count: number }[] | null;
-  facets: FleetFacets;
+  /** null when not asked for. */
+  facets: FleetFacets | null;
 }
 
 function toDateOrNull(v: unknown): Date | null {
@@ -549,9 +565,10 @@ async function facetCounts(cols: Columns, q: FleetQuery): Promise<FleetFacets> {
 }
 
 export async function queryFleet(
-  sql: Sql, who: Principal, q: FleetQuery, page: { offset: number; limit: number },
+  sql: Sql, who: Principal, q: FleetQuery, page: { offset: number; limit: number }, opts: { facets?: boolean } = {},
 ): Promise<FleetAnswer> {
   const cols = await columnsFor(sql, who);
+  await resolveText(cols, q);
   const where = whereFrag(cols, q);
   const order = orderFrag(cols, q);
   const countP = sql.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM "Node" WHERE ${where.text}`, where.params);
@@ -567,13 +584,19 @@ export async function queryFleet(
       )
       .then((rows) => rows.map((r) => ({ key: r.k ?? null, count: Number(r.n) })));
   }
-  const [count, rows, groups, facets] = await Promise.all([countP, loadRows(cols, where, order, page), groupsP, facetCounts(cols, q)]);
+  const [count, rows, groups, facets] = await Promise.all([
+    countP,
+    page.limit > 0 ? loadRows(cols, where, order, page) : Promise.resolve([]),
+    groupsP,
+    opts.facets === false ? Promise.resolve(null) : facetCounts(cols, q),
+  ]);
   return { rows, total: Number(count?.n ?? 0), groups, facets };
 }
 
 /** Every node matching the query (no paging), in the query's order. */
 export async function matchingNodeUuids(sql: Sql, who: Principal, q: FleetQuery): Promise<string[]> {
   const cols = await columnsFor(sql, who);
+  await resolveText(cols, q);
   const where = whereFrag(cols, q);
   const order = orderFrag(cols, q);
   const rows = await sql.all<{ uuid: string }>(`SELECT "uuid" FROM "Node" WHERE ${where.text} ORDER BY ${order.text}`, [...where.params, ...order.params]);

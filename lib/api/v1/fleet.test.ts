@@ -51,6 +51,13 @@ describe("GET /v1/fleet", () => {
     expect((await api("GET", "/v1/fleet", { version: "1.1", ...as("admin") })).status).toBe(200);
   });
 
+  it("facets=false leaves the counts out; limit=0 leaves the rows out", async () => {
+    const r = await api("GET", "/v1/fleet?facets=false&limit=1", as("admin"));
+    expect([r.body.facets, r.body.nodes.length, r.body.total]).toEqual([null, 1, 7]);
+    const c = await api("GET", "/v1/fleet?limit=0&provision_state=active", as("admin"));
+    expect([c.body.nodes, c.body.total, c.body.facets.owner]).toEqual([[], 3, [{ value: "p-own", count: 3 }]]);
+  });
+
   it("filters with negation, groups, searches", async () => {
     const r = await api("GET", "/v1/fleet?provision_state!=active&owner=p-own&group=owner", as("admin"));
     expect(r.body.nodes.map((n: { name: string }) => n.name)).toEqual(["api-fl-3", "api-fl-4"]);
@@ -77,7 +84,8 @@ describe("GET /v1/fleet", () => {
     const bad = await api("GET", "/v1/fleet?provision_state=nope", as("admin"));
     expect(bad.status).toBe(400);
     expect(bad.error).toMatch(/Provision state "nope" is not valid/);
-    expect((await api("GET", "/v1/fleet?limit=0", as("admin"))).error).toMatch(/limit must be between 1 and 500/);
+    expect((await api("GET", "/v1/fleet?limit=501", as("admin"))).error).toMatch(/limit must be between 0 and 500/);
+    expect((await api("GET", "/v1/fleet?facets=maybe", as("admin"))).error).toMatch(/Invalid facets/);
     expect((await api("GET", "/v1/fleet?offset=-1", as("admin"))).error).toMatch(/non-negative integer for offset/);
     expect((await api("GET", "/v1/fleet?colour=red", as("admin"))).error).toMatch(/Unknown fleet query parameter "colour"/);
   });

@@ -6,6 +6,7 @@ import { parseFleetQuery, queryFleet, type FleetRow } from "../../core/fleet.ts"
 import { type ApiContext, json, ts } from "../http.ts";
 import { REDACTED_LAST_ERROR } from "../node_view.ts";
 import type { RouteDef } from "../router.ts";
+import { queryBool } from "./nodes.ts";
 
 export const FLEET_DEFAULT_LIMIT = 50;
 export const FLEET_MAX_LIMIT = 500;
@@ -53,14 +54,19 @@ function rowJson(base: string, r: FleetRow) {
 async function fleetHandler(ctx: ApiContext): Promise<Response> {
   const params = ctx.url.searchParams;
   const offset = intParam("offset", params.get("offset"), 0, 0, Number.MAX_SAFE_INTEGER);
-  const limit = intParam("limit", params.get("limit"), FLEET_DEFAULT_LIMIT, 1, FLEET_MAX_LIMIT);
-  const query = parseFleetQuery(params);
+  // limit=0: no rows (total, groups and facets only).
+  const limit = intParam("limit", params.get("limit"), FLEET_DEFAULT_LIMIT, 0, FLEET_MAX_LIMIT);
+  const facetsRaw = params.get("facets");
+  const facets = facetsRaw === null ? true : queryBool("facets", facetsRaw);
+  const rest = new URLSearchParams(params);
+  rest.delete("facets");
+  const query = parseFleetQuery(rest);
   const db = await sql();
-  const answer = await queryFleet(db, ctx.principal, query, { offset, limit });
+  const answer = await queryFleet(db, ctx.principal, query, { offset, limit }, { facets });
   // Names of the projects the page and the chips mention (ids the caller already sees).
   const ids = new Set<string>();
   for (const r of answer.rows) for (const id of [r.owner, r.lessee]) if (id) ids.add(id);
-  for (const f of [answer.facets.owner, answer.facets.lessee]) for (const v of f) if (v.value) ids.add(v.value);
+  for (const f of [answer.facets?.owner ?? [], answer.facets?.lessee ?? []]) for (const v of f) if (v.value) ids.add(v.value);
   for (const g of answer.groups ?? []) if (g.key && (query.group === "owner" || query.group === "lessee")) ids.add(g.key);
   const projects: Record<string, string> = {};
   const list = [...ids];
