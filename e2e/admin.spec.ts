@@ -34,7 +34,7 @@ async function createUserInUi(page: Page, username: string, opts: { password?: s
   return opts.password ? null : page.getByTestId("generated-password").inputValue();
 }
 
-test.describe.configure({ mode: "serial" });
+test.describe.configure({ mode: "serial", timeout: 90_000 });
 
 test("pages need a session; an admin logs in and out", async ({ page }) => {
   const res = await page.goto("/admin");
@@ -113,6 +113,7 @@ test("admin creates a project and a member; the member sees only the project's n
   expect(seen.sort()).toEqual([owned, leased].sort());
   expect((await request.get(`/baremetal/v1/nodes/${foreign}`, { headers })).status()).toBe(404);
   expect((await request.get(`/baremetal/v1/nodes/${owned}`, { headers })).status()).toBe(200);
+  await page.goto("/");
   await logout(page);
 });
 

@@ -418,7 +418,10 @@ interface CacheEntry {
 
 const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 2000;
-const cache = new Map<string, CacheEntry>();
+// One cache per process: Next's bundle of this module (server actions that change users and tokens)
+// and the API server's bundle (which reads the cache) are separate module instances.
+const globalForCache = globalThis as unknown as { ingotCredentialCache?: Map<string, CacheEntry> };
+const cache = (globalForCache.ingotCredentialCache ??= new Map<string, CacheEntry>());
 
 export function clearCredentialCache(): void {
   cache.clear();
