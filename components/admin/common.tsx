@@ -107,7 +107,7 @@ export function ConfirmDialog({ open, title, children, confirmLabel, onConfirm, 
         </>
       }
     >
-      <div className="space-y-3 text-sm text-slate-700 dark:text-slate-300">
+      <div className="space-y-3 text-left text-sm text-slate-700 dark:text-slate-300">
         {children}
         {error && <p role="alert" className="text-rose-600 dark:text-rose-400">{error}</p>}
       </div>
