@@ -2,6 +2,7 @@ import { notFound } from "next/navigation";
 import { AppShell } from "@/components/AppShell.tsx";
 import { ProjectsSection } from "@/components/admin/ProjectsSection.tsx";
 import { UsersSection } from "@/components/admin/UsersSection.tsx";
+import { Banner } from "@/components/ui.tsx";
 import { adminOverview } from "@/lib/web/admin.ts";
 import { requireViewer } from "@/lib/web/session.ts";
 
@@ -10,8 +11,18 @@ export const metadata = { title: "Administration" };
 
 export default async function AdminPage() {
   const viewer = await requireViewer();
-  // Only system admins: anyone else gets the same 404 as for a page that does not exist.
-  if (viewer.principal.systemRole !== "admin") notFound();
+  if (viewer.principal.systemRole !== "admin") {
+    // A system admin acting in a project (header switcher) is told how to get back; anyone else
+    // gets the same 404 as for a page that does not exist.
+    if (viewer.user.systemRole !== "admin") notFound();
+    return (
+      <AppShell viewer={viewer}>
+        <Banner tone="info" data-testid="admin-switch-scope">
+          You are acting in a project. Choose “system admin” in the header to manage users and projects.
+        </Banner>
+      </AppShell>
+    );
+  }
   const { users, projects } = await adminOverview();
   return (
     <AppShell viewer={viewer}>
