@@ -7,7 +7,7 @@ import { createProjectAction, deleteProjectAction, removeMembershipAction, setMe
 import { Card, Mono } from "../Card.tsx";
 import { Badge } from "../StateBadge.tsx";
 import { Banner, Button, Field, Select, TextInput } from "../ui.tsx";
-import { ConfirmDialog, NAME_HINT, NAME_RE, useAction } from "./common.tsx";
+import { ConfirmDialog, NAME_HINT, NAME_RE, PROJECT_ROLES, RoleSelect, useAction } from "./common.tsx";
 
 type Role = "admin" | "member" | "reader";
 
@@ -62,17 +62,14 @@ function MemberRow({ project, member, onError }: { project: AdminProjectRow; mem
       </td>
       <td className="px-4 py-1.5">
         <label className="sr-only" htmlFor={`mrole-${project.id}-${member.userId}`}>Role of {member.username} in {project.name}</label>
-        <Select
+        <RoleSelect
           id={`mrole-${project.id}-${member.userId}`}
           className="w-32"
-          value={member.role}
-          disabled={change.pending}
-          onChange={(e) => change.run({ projectId: project.id, userId: member.userId, role: e.target.value }, () => onError(null), onError)}
-        >
-          <option value="reader">Reader</option>
-          <option value="member">Member</option>
-          <option value="admin">Admin</option>
-        </Select>
+          saved={member.role}
+          options={PROJECT_ROLES}
+          pending={change.pending}
+          onSave={(v, revert) => change.run({ projectId: project.id, userId: member.userId, role: v }, () => onError(null), (m) => { revert(); onError(m); })}
+        />
       </td>
       <td className="px-4 py-1.5 text-right">
         <Button size="sm" variant="ghost" onClick={() => setConfirm(true)}>Remove</Button>

@@ -9,7 +9,7 @@ import {
 import { Card } from "../Card.tsx";
 import { Badge } from "../StateBadge.tsx";
 import { Banner, Button, Dialog, Field, Select, TextInput } from "../ui.tsx";
-import { ConfirmDialog, NAME_HINT, NAME_RE, ROLE_LABEL, SecretValue, useAction } from "./common.tsx";
+import { ConfirmDialog, NAME_HINT, NAME_RE, ROLE_LABEL, RoleSelect, SecretValue, SYSTEM_ROLES, useAction } from "./common.tsx";
 
 type RoleOrNone = "none" | "admin" | "member" | "reader";
 
@@ -178,20 +178,22 @@ function UserRow({ user, selfId, onError }: { user: AdminUserRow; selfId: string
         {user.email && <div className="text-xs text-slate-500 dark:text-slate-400">{user.email}</div>}
       </td>
       <td className="px-4 py-2">
-        <label className="sr-only" htmlFor={`role-${user.id}`}>System role of {user.username}</label>
-        <Select
-          id={`role-${user.id}`}
-          value={user.systemRole ?? "none"}
-          disabled={self || role.pending}
-          title={selfReason ?? undefined}
-          className="w-36"
-          onChange={(e) => role.run({ userId: user.id, role: e.target.value }, () => onError(null), onError)}
-        >
-          <option value="none">None</option>
-          <option value="reader">Reader</option>
-          <option value="member">Member</option>
-          <option value="admin">Admin</option>
-        </Select>
+        {self ? (
+          // Not editable: an admin demoting themselves here would lock themselves out mid-page.
+          <span title={selfReason ?? undefined}>{user.systemRole ? ROLE_LABEL[user.systemRole] : "None"} <span className="text-xs text-slate-500 dark:text-slate-400">(you)</span></span>
+        ) : (
+          <>
+            <label className="sr-only" htmlFor={`role-${user.id}`}>System role of {user.username}</label>
+            <RoleSelect
+              id={`role-${user.id}`}
+              saved={user.systemRole ?? "none"}
+              options={SYSTEM_ROLES}
+              pending={role.pending}
+              className="w-36"
+              onSave={(v, revert) => role.run({ userId: user.id, role: v }, () => onError(null), (m) => { revert(); onError(m); })}
+            />
+          </>
+        )}
       </td>
       <td className="px-4 py-2 text-sm">
         {user.memberships.length ? (

@@ -1,9 +1,9 @@
 "use client";
 // Pieces the admin and token pages share: running a server action with its pending state and
 // error, a secret shown once with a copy button, and a confirmation dialog.
-import { useState, useTransition } from "react";
+import { useEffect, useState, useTransition } from "react";
 import type { ActionResult } from "@/lib/web/boundary.ts";
-import { Button, Dialog } from "../ui.tsx";
+import { Button, Dialog, Select } from "../ui.tsx";
 
 export type ServerAction<O> = (input: unknown) => Promise<ActionResult<O>>;
 
@@ -116,7 +116,41 @@ export function ConfirmDialog({ open, title, children, confirmLabel, onConfirm, 
 }
 
 export const ROLE_LABEL = { admin: "Admin", member: "Member", reader: "Reader" } as const;
+export const PROJECT_ROLES = [{ value: "reader", label: "Reader" }, { value: "member", label: "Member" }, { value: "admin", label: "Admin" }];
+export const SYSTEM_ROLES = [{ value: "none", label: "None" }, ...PROJECT_ROLES];
 
 /** The same rule as the core: letters, digits, . _ @ -, starting with a letter or digit, at most 64. */
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const NAME_HINT = "Letters, digits, . _ @ - (at most 64, starting with a letter or digit).";
+
+/**
+ * A role select that saves on change. It shows the chosen value at once (not the stale prop until
+ * the page refreshes), returns to the saved value if the server refuses, and stays enabled while
+ * saving so keyboard focus is never lost.
+ */
+export function RoleSelect({ id, saved, options, onSave, pending, className }: {
+  id: string;
+  saved: string;
+  options: { value: string; label: string }[];
+  onSave: (value: string, revert: () => void) => void;
+  pending?: boolean;
+  className?: string;
+}) {
+  const [value, setValue] = useState(saved);
+  useEffect(() => setValue(saved), [saved]);
+  return (
+    <Select
+      id={id}
+      value={value}
+      aria-busy={pending || undefined}
+      className={className}
+      onChange={(e) => {
+        const next = e.target.value;
+        setValue(next);
+        onSave(next, () => setValue(saved));
+      }}
+    >
+      {options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+    </Select>
+  );
+}
