@@ -1,10 +1,14 @@
 // The `ingot` command line run for real (tsx lib/cli/main.ts) against a fresh migrated database:
 // users, projects, memberships and tokens, with the exit codes and messages an operator sees.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../testing/env.ts";
-import { clearCredentialCache, findUser, resolveCredentials } from "../core/users.ts";
+import { openSql } from "../core/db/sql.ts";
+import { clearCredentialCache, findUser, resolveCredentials, verifyPassword } from "../core/users.ts";
 
 const run = promisify(execFile);
 let t: TestDb;
@@ -155,4 +159,82 @@ describe("ingot project and user administration", () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain("usage: ingot project create|list|show|delete|add-user|remove-user");
   });
+});
+
+/** Runs `ingot serve` (API only) until its start-up banner is printed, then stops it; returns the output. */
+async function firstStartBanner(dir: string, env: Record<string, string> = {}): Promise<string> {
+  const child = spawn("node_modules/.bin/tsx", ["lib/cli/main.ts", "serve"], {
+    env: {
+      ...process.env, DATABASE_URL: `file:${join(dir, "ingot.db")}`, INGOT_DATA_DIR: dir, INGOT_AUTO_MIGRATE: "1", INGOT_WEB: "0",
+      INGOT_DEMO: "0", HOST: "127.0.0.1", PORT: "0", INGOT_ADMIN_PASSWORD: "", ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (out += b.toString()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no banner in 30 s:\n${out}`)), 30_000);
+      const check = () => {
+        if (/└─+┘/.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout.on("data", check);
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`ingot serve exited (${code}):\n${out}`));
+      });
+    });
+  } finally {
+    child.removeAllListeners("exit");
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+  return out;
+}
+
+describe("first start", () => {
+  it("creates an admin with a random password, prints how to log in and saves it; later starts create nobody", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ingot-first-"));
+    try {
+      const out = await firstStartBanner(dir);
+      expect(out).toMatch(/Log in as:\s+admin/);
+      const password = /Password:\s+([A-Za-z0-9]{20})\s/.exec(out)?.[1];
+      expect(password, out).toBeTruthy();
+      expect(readFileSync(join(dir, "admin-password"), "utf8").trim()).toBe(password);
+      const sql = await openSql(`file:${join(dir, "ingot.db")}`);
+      try {
+        expect((await verifyPassword(sql, "admin", password!))?.systemRole).toBe("admin");
+      } finally {
+        await sql.close();
+      }
+      const again = await firstStartBanner(dir);
+      expect(again).not.toMatch(/Log in as/);
+      expect(again).toContain("The first admin password is in");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it("takes INGOT_ADMIN_PASSWORD instead and does not print or save it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ingot-first-"));
+    try {
+      const out = await firstStartBanner(dir, { INGOT_ADMIN_PASSWORD: "from-the-environment-1" });
+      expect(out).toContain("(the value of INGOT_ADMIN_PASSWORD)");
+      expect(out).not.toContain("from-the-environment-1");
+      expect(existsSync(join(dir, "admin-password"))).toBe(false);
+      const sql = await openSql(`file:${join(dir, "ingot.db")}`);
+      try {
+        expect(await verifyPassword(sql, "admin", "from-the-environment-1")).not.toBeNull();
+      } finally {
+        await sql.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
