@@ -126,8 +126,12 @@ test("a token made in the UI works with the openstack client until it is revoked
   await expect(form.getByText(/Give the token a name/)).toBeVisible();
   await form.getByLabel("Name").fill(`${PREFIX}-cli`);
   await expect(form.getByLabel("Scope")).toHaveValue(await projectId(page.request, PROJECT));
+  await form.getByLabel("Expires after (days)").fill("0");
+  await form.getByLabel("Expires after (days)").press("Enter"); // the keyboard submits the form
+  await expect(form.getByText(/A whole number of days from 1 to 3650/)).toBeVisible();
+  await expect(form.getByLabel("Name")).toHaveValue(`${PREFIX}-cli`);
   await form.getByLabel("Expires after (days)").fill("7");
-  await form.getByRole("button", { name: "Create token" }).click();
+  await form.getByLabel("Expires after (days)").press("Enter");
   const token = await page.getByTestId("token-value").inputValue();
   expect(token).toMatch(/^ingot_/);
   await expect(page.getByTestId("token-command")).toContainText(`--os-auth-type admin_token --os-endpoint http://127.0.0.1:${E2E_PORT}/baremetal --os-token ${token}`);
@@ -148,9 +152,15 @@ test("a token made in the UI works with the openstack client until it is revoked
   await expect(page.getByTestId("token-value")).toHaveCount(0);
   expect(await page.content()).not.toContain(token);
 
-  // Revoke, confirming in the dialog; the client then gets 401.
-  await page.getByTestId(`token-row-${PREFIX}-cli`).getByRole("button", { name: "Revoke" }).click();
+  // Revoke, confirming in the dialog; the client then gets 401. Escape first cancels, focus back on the button.
+  const revokeButton = page.getByTestId(`token-row-${PREFIX}-cli`).getByRole("button", { name: "Revoke" });
+  await revokeButton.click();
   const dialog = page.getByRole("dialog", { name: `Revoke token ${PREFIX}-cli?` });
+  await expect(dialog).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toHaveCount(0);
+  await expect(revokeButton).toBeFocused();
+  await revokeButton.press("Enter");
   await dialog.getByRole("button", { name: "Revoke token" }).click();
   await expect(page.getByTestId(`token-row-${PREFIX}-cli`)).toContainText("revoked");
   const err = await openstack(token).then(() => "", (e: { stderr?: string }) => e.stderr ?? String(e));
