@@ -223,7 +223,6 @@ test("admin changes roles and access, resets a password, and deletes a user and 
   expect((await request.get(`/baremetal/v1/nodes?limit=1`, { headers: { ...headers, Authorization: basicAuth(other, fresh) } })).status()).toBe(401);
 
   // A project that still owns nodes cannot be deleted; an empty one can.
-  await expect(project.getByRole("button", { name: "Delete project" })).toHaveCount(0); // the button sits in the card header
   const card = page.locator(`#project-${PROJECT}`);
   await expect(card.getByRole("button", { name: "Delete project" })).toHaveAttribute("aria-disabled", "true");
   const empty = `${PREFIX}-empty`;
