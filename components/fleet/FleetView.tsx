@@ -73,6 +73,10 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
   const data = result.data;
   const total = data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / view.size));
+  // A shared URL or a live change can leave the page past the end: go to the last one.
+  useEffect(() => {
+    if (data && !result.isPlaceholderData && view.page > pages) setView({ page: pages });
+  }, [data, result.isPlaceholderData, view.page, pages, setView]);
 
   // Selection. "Everything matching" belongs to one filter: changing the filter or search drops it.
   const [selection, setSelection] = useState<SelectionState>(EMPTY_SELECTION);
