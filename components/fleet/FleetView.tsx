@@ -56,7 +56,8 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
   const query = queryString(view);
   const offset = (view.page - 1) * view.size;
   // Rows and facet counts are two requests: the rows (the answer to a click) never wait for the
-  // counts, and paging or sorting does not ask for the counts again.
+  // counts, and paging or sorting does not ask for the counts again. The counts are asked for
+  // once the rows are in, so the two never compete for the server.
   const result = useQuery({
     queryKey: ["nodes", "fleet", query, offset, view.size],
     queryFn: ({ signal }) =>
@@ -68,6 +69,7 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
     queryKey: ["nodes", "fleet-facets", matchKey],
     queryFn: ({ signal }) => api.get<FleetAnswer>(`/fleet?${matchKey ? `${matchKey}&` : ""}limit=0`, { signal }),
     placeholderData: keepPreviousData,
+    enabled: !result.isFetching,
   });
   const projects = useMemo(() => ({ ...facetResult.data?.projects, ...result.data?.projects }), [facetResult.data, result.data]);
   const data = result.data;
