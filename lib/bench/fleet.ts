@@ -182,7 +182,8 @@ async function main() {
       await page.getByTestId("filter-provision_state").click();
       const state = states[i % states.length];
       const button = page.getByRole("button", { name: `Provision state is ${state}`, exact: true });
-      if (!(await button.count())) continue;
+      // The menu lists the values once the facet counts (asked for after the rows) are in.
+      if (!(await button.waitFor({ state: "visible", timeout: 10_000 }).then(() => true, () => false))) continue;
       const expected = await fleet(`${base}&provision_state=${encodeURIComponent(state)}&limit=1`);
       if (!expected.nodes.length) continue;
       await button.evaluate((el) => el.setAttribute("data-bench-target", "1"));
