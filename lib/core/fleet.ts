@@ -250,9 +250,10 @@ export const BMC_ADDRESS_KEYS = [
 
 function textFrag(cols: Columns, text: string): Frag {
   const { sql, who } = cols;
-  const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const op = sql.kind === "postgresql" ? "ILIKE" : "LIKE"; // SQLite's LIKE ignores ASCII case already
-  const m = (expr: string) => `${expr} ${op} ? ESCAPE '\\'`;
+  // "Contains, ignoring case": SQLite's LIKE ignores ASCII case already; on PostgreSQL strpos over
+  // lower() is several times cheaper than ILIKE. (`text` is lower-cased by the parser.)
+  const like = sql.kind === "postgresql" ? text : `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const m = (expr: string) => (sql.kind === "postgresql" ? `strpos(lower(${expr}), ?) > 0` : `${expr} LIKE ? ESCAPE '\\'`);
   const bmcExpr = BMC_ADDRESS_KEYS.map((k) =>
     sql.kind === "postgresql" ? `COALESCE(("driverInfo"::jsonb ->> '${k}'), '')` : `COALESCE(json_extract("driverInfo", '$.${k}'), '')`,
   ).join(` || ' ' || `);
@@ -283,8 +284,9 @@ function whereFrag(cols: Columns, q: FleetQuery, opts: WhereOptions = {}): Frag 
 
 /** `"id" IN (<ids>)` with the ids as one JSON parameter (no bound-parameter limits). */
 function idListFrag(sql: Sql, ids: number[]): Frag {
-  const list = sql.kind === "postgresql" ? `SELECT (jsonb_array_elements_text(CAST(? AS jsonb)))::int` : `SELECT value FROM json_each(?)`;
-  return frag(`"id" IN (${list})`, [JSON.stringify(ids)]);
+  // PostgreSQL: an int[] literal ("{1,2,3}"), unnested once into a hashed set.
+  if (sql.kind === "postgresql") return frag(`"id" IN (SELECT unnest(CAST(? AS int[])))`, [`{${ids.join(",")}}`]);
+  return frag(`"id" IN (SELECT value FROM json_each(?))`, [JSON.stringify(ids)]);
 }
 
 /** Runs the free-text search once (it is the costly condition) and keeps its matches. */
