@@ -1,0 +1,152 @@
+// The node page: the timeline after a deploy, a BIOS change applied through the editor, and an
+// overview edit refused because someone else changed the node meanwhile. Each test makes its own
+// sim nodes (prefix e2e-node-…).
+import { expect, test } from "@playwright/test";
+import { adminApi, createNodes, login, manage, waitForState } from "./helpers.ts";
+
+const prefix = (what: string) => `e2e-node-${what}-${Date.now().toString(36)}`;
+
+interface HistoryRow { event: string }
+
+test("timeline after a deploy shows every state and step of the node's life", async ({ page, request }) => {
+  test.setTimeout(240_000);
+  const a = adminApi(request);
+  const [uuid] = await createNodes(request, prefix("tl"), 1);
+  await manage(request, [uuid]);
+  await a.put(`/nodes/${uuid}/states/provision`, { target: "provide" }, 202);
+  await waitForState(request, uuid, "available", 120_000);
+  await a.patch(`/nodes/${uuid}`, [{ op: "add", path: "/instance_info/image_source", value: "http://images.example/debian-12.qcow2" }]);
+  await a.put(`/nodes/${uuid}/states/provision`, { target: "active" }, 202);
+  await waitForState(request, uuid, "active", 120_000);
+
+  const history = (await a.get<{ history: HistoryRow[] }>(`/nodes/${uuid}/history?detail=True`)).history;
+  const entered = new Set(history.map((h) => /^Provision state changed from "[^"]*" to "([^"]*)"/.exec(h.event)?.[1]).filter(Boolean) as string[]);
+  const steps = new Set(history.map((h) => /^Started \w+ step ([\w.-]+)/.exec(h.event)?.[1]).filter(Boolean) as string[]);
+  // What a deploy goes through (as recorded by the conductor): the chart must show each.
+  for (const s of ["manageable", "cleaning", "available", "deploying", "active"]) expect(entered.has(s), `history has ${s}`).toBe(true);
+  expect([...steps].some((s) => s.startsWith("deploy.")), "history has deploy steps").toBe(true);
+
+  await login(page);
+  await page.goto(`/nodes/${uuid}?tab=timeline`);
+  await expect(page.getByRole("tab", { name: "Timeline" })).toHaveAttribute("aria-selected", "true");
+  const chart = page.getByTestId("timeline-chart");
+  for (const s of [...entered, "enroll"]) {
+    await expect(chart.locator(`[data-testid="state-bar"][data-state="${s}"]`).first(), `bar for ${s}`).toBeAttached();
+  }
+  for (const s of steps) {
+    await expect(chart.locator(`[data-testid="step-bar"][data-step="${s}"]`).first(), `step bar ${s}`).toBeAttached();
+  }
+  // The current state runs until now; focusing a bar tells who/what/when.
+  const active = chart.locator('[data-testid="state-bar"][data-state="active"]').last();
+  await active.focus();
+  const tip = page.getByTestId("timeline-tooltip");
+  await expect(tip).toContainText("active");
+  await expect(tip).toContainText('entered by event "done"');
+  await expect(tip).toContainText("so far");
+  const deployStep = chart.locator('[data-testid="step-bar"][data-step^="deploy."]').first();
+  await deployStep.focus();
+  await expect(tip).toContainText(/deploy step deploy\.\w+ — finished/);
+  await expect(tip).toContainText("admin");
+
+  // Zoom keeps the bars; "Fit" comes back to the whole life.
+  await page.getByRole("button", { name: "Zoom in" }).click();
+  await page.getByRole("button", { name: "Zoom in" }).click();
+  await expect(page.getByRole("button", { name: "Fit" })).toHaveAttribute("aria-pressed", "false");
+  await page.getByRole("button", { name: "Fit" }).click();
+  await expect(page.getByRole("button", { name: "Fit" })).toHaveAttribute("aria-pressed", "true");
+
+  // The same as a table.
+  await page.getByRole("button", { name: "Show as table" }).click();
+  const table = page.getByTestId("timeline-table");
+  await expect(table.getByRole("rowheader", { name: "wait call-back" }).or(table.getByRole("rowheader", { name: "deploying" })).first()).toBeVisible();
+  await expect(table).toContainText(/deploy step deploy\.\w+ — finished/);
+
+  // Tabs work from the keyboard and live in the URL.
+  await page.getByRole("tab", { name: "Timeline" }).focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(page).toHaveURL(/tab=bios/);
+  await expect(page.getByRole("tab", { name: "BIOS" })).toBeFocused();
+});
+
+test("BIOS edit → apply → the new value shows and the API agrees", async ({ page, request }) => {
+  test.setTimeout(180_000);
+  const a = adminApi(request);
+  const [uuid] = await createNodes(request, prefix("bios"), 1);
+  await manage(request, [uuid]);
+  const before = (await a.get<Record<string, { value: string; upper_bound: number }>>(`/nodes/${uuid}/bios/SetupPromptTimeout`)).SetupPromptTimeout;
+  const next = before.value === "12" ? "13" : "12";
+
+  await login(page);
+  await page.goto(`/nodes/${uuid}?tab=bios`);
+  const row = page.locator('[data-testid="bios-row"][data-name="SetupPromptTimeout"]');
+  await expect(row.getByTestId("bios-current")).toHaveText(before.value);
+  // Read-only settings are greyed without an input; reset-required ones are flagged.
+  await expect(page.locator('[data-testid="bios-row"][data-name="ServiceTag"]')).toContainText("read-only");
+  await expect(page.locator('[data-testid="bios-row"][data-name="BootMode"]')).toContainText("reset required");
+  await expect(page.locator('[data-testid="bios-row"][data-name="BootMode"]').getByRole("combobox")).toBeVisible();
+
+  // Bounds are enforced before anything is sent.
+  const input = row.getByLabel("SetupPromptTimeout");
+  await input.fill(String(before.upper_bound + 1));
+  await expect(row.getByRole("alert")).toHaveText(`must be at most ${before.upper_bound}`);
+  await expect(page.getByTestId("bios-review")).toHaveAttribute("aria-disabled", "true");
+  await input.fill(next);
+  await expect(row.getByRole("alert")).toHaveCount(0);
+
+  // Search narrows the list.
+  await page.getByLabel("Search settings").fill("prompt");
+  await expect(page.getByTestId("bios-row")).toHaveCount(1);
+
+  await page.getByTestId("bios-review").click();
+  const dialog = page.getByRole("dialog", { name: "Apply BIOS changes" });
+  await expect(dialog.getByTestId("bios-diff")).toContainText("SetupPromptTimeout");
+  await expect(dialog.getByTestId("bios-diff")).toContainText(before.value);
+  await expect(dialog.getByTestId("bios-diff")).toContainText(next);
+  await dialog.getByTestId("bios-apply").click();
+  await expect(page.getByTestId("bios-result")).toContainText("were applied", { timeout: 120_000 });
+  await expect(row.getByTestId("bios-current")).toHaveText(next);
+
+  const after = (await a.get<Record<string, { value: string }>>(`/nodes/${uuid}/bios/SetupPromptTimeout`)).SetupPromptTimeout;
+  expect(after.value).toBe(next);
+  const history = (await a.get<{ history: HistoryRow[] }>(`/nodes/${uuid}/history?detail=True`)).history.map((h) => h.event);
+  expect(history).toContain("Finished clean step bios.apply_configuration");
+});
+
+test("an overview edit over a stale ETag says the node changed, keeps the input, and saves after rebasing", async ({ page, request }) => {
+  const a = adminApi(request);
+  const [uuid] = await createNodes(request, prefix("etag"), 1);
+
+  await login(page);
+  await page.goto(`/nodes/${uuid}`);
+  // Actions that the state does not allow say why.
+  await expect(page.locator('[data-action="deploy"]')).toHaveAttribute("aria-disabled", "true");
+  await expect(page.locator('[data-action="deploy"]')).toHaveAttribute("title", /Not possible in state "enroll"/);
+  await expect(page.locator('[data-action="manage"]')).not.toHaveAttribute("aria-disabled", "true");
+
+  const general = page.locator("section", { has: page.getByRole("heading", { name: "General" }) });
+  await general.getByRole("button", { name: "Edit" }).click();
+  const description = general.getByLabel("Description");
+  await description.fill("from the browser");
+
+  // Someone else changes the node meanwhile.
+  await a.patch(`/nodes/${uuid}`, [{ op: "replace", path: "/description", value: "from elsewhere" }]);
+
+  await general.getByRole("button", { name: "Save" }).click();
+  await expect(general.getByTestId("edit-conflict")).toContainText("changed by someone else");
+  await expect(description).toHaveValue("from the browser");
+  expect((await a.get<{ description: string }>(`/nodes/${uuid}`)).description).toBe("from elsewhere");
+
+  await general.getByRole("button", { name: "Use the current version and keep my input" }).click();
+  await expect(description).toHaveValue("from the browser");
+  await general.getByRole("button", { name: "Save" }).click();
+  await expect(general.getByTestId("general-form")).toHaveCount(0);
+  await expect(general).toContainText("from the browser");
+  expect((await a.get<{ description: string }>(`/nodes/${uuid}`)).description).toBe("from the browser");
+
+  // A validation error from the API shows inline and keeps the input.
+  await general.getByRole("button", { name: "Edit" }).click();
+  await general.getByLabel("Name").fill("not a valid name!");
+  await general.getByRole("button", { name: "Save" }).click();
+  await expect(general.getByTestId("edit-error")).toBeVisible();
+  await expect(general.getByLabel("Name")).toHaveValue("not a valid name!");
+});
