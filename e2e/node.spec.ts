@@ -43,10 +43,10 @@ test("timeline after a deploy shows every state and step of the node's life", as
   await expect(tip).toContainText("active");
   await expect(tip).toContainText('entered by event "done"');
   await expect(tip).toContainText("so far");
-  const deployStep = chart.locator('[data-testid="step-bar"][data-step^="deploy."]').first();
+  const deployStep = chart.locator('[data-testid="step-bar"][data-kind="deploy"]').first();
   await deployStep.focus();
   await expect(tip).toContainText(/deploy step deploy\.\w+ — finished/);
-  await expect(tip).toContainText("admin");
+  await expect(tip).toContainText("asked by admin (you)");
 
   // Zoom keeps the bars; "Fit" comes back to the whole life.
   await page.getByRole("button", { name: "Zoom in" }).click();
@@ -94,7 +94,7 @@ test("BIOS edit → apply → the new value shows and the API agrees", async ({ 
   await expect(row.getByRole("alert")).toHaveCount(0);
 
   // Search narrows the list.
-  await page.getByLabel("Search settings").fill("prompt");
+  await page.getByLabel("Search settings").fill("setupprompt");
   await expect(page.getByTestId("bios-row")).toHaveCount(1);
 
   await page.getByTestId("bios-review").click();

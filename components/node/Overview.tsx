@@ -10,7 +10,7 @@ import { useApi } from "@/components/Providers.tsx";
 import { Badge, PowerState, StateBadge } from "@/components/StateBadge.tsx";
 import { Banner, Button, Field, Select, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
-import { addTrait, errorText, isStale, nodeKeys, nodePorts, patchNode, projects as listProjects, removeTrait } from "@/lib/client/node.ts";
+import { addTrait, errorText, fetchNode, isStale, nodeKeys, nodePorts, patchNode, projects as listProjects, removeTrait } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/client/types.ts";
 import { authorize, type Principal } from "@/lib/core/policy.ts";
 import { dictPatch, dictToRows, fieldPatch, MASK, rowErrors, type DictRow, type PatchOp } from "./patch.ts";
@@ -119,6 +119,7 @@ function GeneralCard({ node, etag, principal, projects, projectName }: {
 }) {
   const api = useApi();
   const qc = useQueryClient();
+  const latest = useLatestNode(node.uuid);
   // The version the edit started from: its values and ETag (a later live update doesn't move it).
   const [base, setBase] = useState<{ node: ApiNode; etag: string | null } | null>(null);
   const [form, setForm] = useState<GeneralForm>(formOf(node));
@@ -207,8 +208,9 @@ function GeneralCard({ node, etag, principal, projects, projectName }: {
             error={save.error}
             pending={save.isPending}
             onCancel={() => setBase(null)}
-            onRebase={() => {
-              setBase({ node, etag });
+            onRebase={async () => {
+              const fresh = await latest();
+              setBase({ node: fresh.node, etag: fresh.etag });
               save.reset();
             }}
           />
@@ -218,8 +220,15 @@ function GeneralCard({ node, etag, principal, projects, projectName }: {
   );
 }
 
+/** Reads the node again (and updates the page with it): the base for a retry after a conflict. */
+function useLatestNode(uuid: string) {
+  const api = useApi();
+  const qc = useQueryClient();
+  return () => qc.fetchQuery({ queryKey: nodeKeys.node(uuid), queryFn: () => fetchNode(api, uuid), staleTime: 0 });
+}
+
 /** Save / Cancel, the API's error in full, and for a stale ETag a way to continue from the current version. */
-function SaveBar({ error, pending, onCancel, onRebase }: { error: unknown; pending: boolean; onCancel: () => void; onRebase: () => void }) {
+function SaveBar({ error, pending, onCancel, onRebase }: { error: unknown; pending: boolean; onCancel: () => void; onRebase: () => Promise<void> }) {
   return (
     <div className="space-y-2">
       {error ? (
@@ -227,7 +236,7 @@ function SaveBar({ error, pending, onCancel, onRebase }: { error: unknown; pendi
           {errorText(error)}
           {isStale(error) && (
             <div className="mt-2">
-              <Button size="sm" onClick={onRebase}>Use the current version and keep my input</Button>
+              <Button size="sm" onClick={() => void onRebase()}>Use the current version and keep my input</Button>
             </div>
           )}
         </Banner>
@@ -247,6 +256,7 @@ function DictCard({ title, field, node, etag, editReason }: {
 }) {
   const api = useApi();
   const qc = useQueryClient();
+  const latest = useLatestNode(node.uuid);
   const [base, setBase] = useState<{ dict: Record<string, unknown>; etag: string | null } | null>(null);
   const [rows, setRows] = useState<DictRow[]>([]);
   const dict = (node[field] ?? {}) as Record<string, unknown>;
@@ -318,8 +328,9 @@ function DictCard({ title, field, node, etag, editReason }: {
             error={save.error}
             pending={save.isPending}
             onCancel={() => setBase(null)}
-            onRebase={() => {
-              setBase({ dict, etag });
+            onRebase={async () => {
+              const fresh = await latest();
+              setBase({ dict: (fresh.node[field] ?? {}) as Record<string, unknown>, etag: fresh.etag });
               save.reset();
             }}
           />

@@ -44,7 +44,9 @@ function fullTime(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").slice(0, 23) + " UTC";
 }
 
-function describe(item: Item, now: number): { title: string; lines: string[] } {
+type Who = (user: string | null | undefined) => string | null;
+
+function describe(item: Item, now: number, who: Who): { title: string; lines: string[] } {
   if (item.type === "state") {
     const b = item.bar;
     return {
@@ -52,7 +54,7 @@ function describe(item: Item, now: number): { title: string; lines: string[] } {
       lines: [
         `${fullTime(b.start)} → ${b.end === null ? "now" : fullTime(b.end)}`,
         `lasted ${formatDuration(barSeconds(b, now))}${b.end === null ? " so far" : ""}`,
-        b.via ? `entered by event "${b.via}"${b.enteredBy?.user ? `, asked by ${b.enteredBy.user}` : ""}` : "state before the first recorded change",
+        b.via ? `entered by event "${b.via}"${b.enteredBy?.user ? `, asked by ${who(b.enteredBy.user)}` : ""}` : "state before the first recorded change",
         ...(b.enteredBy?.conductor ? [`conductor ${b.enteredBy.conductor}`] : []),
       ],
     };
@@ -64,7 +66,7 @@ function describe(item: Item, now: number): { title: string; lines: string[] } {
       lines: [
         `${fullTime(s.start)} → ${s.end === null ? "now" : fullTime(s.end)}`,
         `took ${formatDuration(barSeconds(s, now))}${s.end === null ? " so far" : ""}`,
-        ...(s.user ? [`asked by ${s.user}`] : []),
+        ...(s.user ? [`asked by ${who(s.user)}`] : []),
         ...(s.error ? [`error: ${s.error}`] : []),
       ],
     };
@@ -72,12 +74,12 @@ function describe(item: Item, now: number): { title: string; lines: string[] } {
   const m = item.marker;
   return {
     title: m.kind === "error" ? `Error: ${m.label}` : m.label,
-    lines: [fullTime(m.at), m.event.event, ...(m.event.user ? [`by ${m.event.user}`] : []), ...(m.event.eventType ? [`type ${m.event.eventType}`] : [])],
+    lines: [fullTime(m.at), m.event.event, ...(m.event.user ? [`by ${who(m.event.user)}`] : []), ...(m.event.eventType ? [`type ${m.event.eventType}`] : [])],
   };
 }
 
-function itemLabel(item: Item, now: number): string {
-  const d = describe(item, now);
+function itemLabel(item: Item, now: number, who: Who): string {
+  const d = describe(item, now, who);
   return `${d.title}. ${d.lines.join(". ")}`;
 }
 
@@ -96,6 +98,8 @@ export function Timeline({ node, principal }: { node: ApiNode; principal: Princi
     [history.data, node.created_at, node.provision_state, now],
   );
   const [table, setTable] = useState(false);
+  // History names users by id; the viewer's own id reads as their name.
+  const who: Who = (user) => (!user ? null : user === principal.userId ? `${principal.username} (you)` : user);
 
   if (denied) return <p className="text-sm text-slate-500">{denied}</p>;
   return (
@@ -112,15 +116,15 @@ export function Timeline({ node, principal }: { node: ApiNode; principal: Princi
       ) : history.isError ? (
         <p className="px-4 py-3 text-sm text-rose-600">{errorText(history.error)}</p>
       ) : table ? (
-        <TimelineTable data={data!} now={now} />
+        <TimelineTable data={data!} now={now} who={who} />
       ) : (
-        <Chart data={data!} now={now} />
+        <Chart data={data!} now={now} who={who} />
       )}
     </Card>
   );
 }
 
-function Chart({ data, now }: { data: TimelineData; now: number }) {
+function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }) {
   const scroller = useRef<HTMLDivElement>(null);
   const span = Math.max(1, data.end - data.start);
   const [pxPerMs, setPxPerMs] = useState<number | null>(null);
@@ -221,7 +225,7 @@ function Chart({ data, now }: { data: TimelineData; now: number }) {
                 type="button"
                 data-testid="timeline-marker"
                 data-kind={m.kind}
-                aria-label={itemLabel({ type: "marker", marker: m }, now)}
+                aria-label={itemLabel({ type: "marker", marker: m }, now, who)}
                 onMouseEnter={(e) => show({ type: "marker", marker: m }, e)}
                 onFocus={(e) => show({ type: "marker", marker: m }, e)}
                 onBlur={hide}
@@ -243,7 +247,7 @@ function Chart({ data, now }: { data: TimelineData; now: number }) {
                     type="button"
                     data-testid="state-bar"
                     data-state={b.state}
-                    aria-label={itemLabel({ type: "state", bar: b }, now)}
+                    aria-label={itemLabel({ type: "state", bar: b }, now, who)}
                     onMouseEnter={(e) => show({ type: "state", bar: b }, e)}
                     onFocus={(e) => show({ type: "state", bar: b }, e)}
                     onBlur={hide}
@@ -264,8 +268,9 @@ function Chart({ data, now }: { data: TimelineData; now: number }) {
                         type="button"
                         data-testid="step-bar"
                         data-step={s.name}
+                        data-kind={s.kind}
                         data-status={s.status}
-                        aria-label={itemLabel({ type: "step", step: s }, now)}
+                        aria-label={itemLabel({ type: "step", step: s }, now, who)}
                         onMouseEnter={(e) => show({ type: "step", step: s }, e)}
                         onFocus={(e) => show({ type: "step", step: s }, e)}
                         onBlur={hide}
@@ -282,7 +287,7 @@ function Chart({ data, now }: { data: TimelineData; now: number }) {
                 </div>
               );
             })}
-            {active && <Tooltip item={active.item} now={now} x={active.x} y={active.y} maxX={width} />}
+            {active && <Tooltip item={active.item} now={now} who={who} x={active.x} y={active.y} maxX={width} />}
           </div>
         </div>
       </div>
@@ -291,8 +296,8 @@ function Chart({ data, now }: { data: TimelineData; now: number }) {
   );
 }
 
-function Tooltip({ item, now, x, y, maxX }: { item: Item; now: number; x: number; y: number; maxX: number }) {
-  const d = describe(item, now);
+function Tooltip({ item, now, who, x, y, maxX }: { item: Item; now: number; who: Who; x: number; y: number; maxX: number }) {
+  const d = describe(item, now, who);
   return (
     <div
       role="tooltip"
@@ -320,7 +325,7 @@ function Legend() {
   );
 }
 
-function TimelineTable({ data, now }: { data: TimelineData; now: number }) {
+function TimelineTable({ data, now, who }: { data: TimelineData; now: number; who: Who }) {
   return (
     <div className="overflow-x-auto">
       <table className="w-full text-left text-sm" data-testid="timeline-table">
@@ -336,7 +341,7 @@ function TimelineTable({ data, now }: { data: TimelineData; now: number }) {
         </thead>
         <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
           {data.states.map((b) => (
-            <Rows key={b.id} bar={b} steps={stepsIn(data, b)} markers={data.markers.filter((m) => m.at >= b.start && (b.end === null || m.at < b.end))} now={now} />
+            <Rows key={b.id} who={who} bar={b} steps={stepsIn(data, b)} markers={data.markers.filter((m) => m.at >= b.start && (b.end === null || m.at < b.end))} now={now} />
           ))}
         </tbody>
       </table>
@@ -344,7 +349,7 @@ function TimelineTable({ data, now }: { data: TimelineData; now: number }) {
   );
 }
 
-function Rows({ bar, steps, markers, now }: { bar: StateBar; steps: StepBar[]; markers: Marker[]; now: number }) {
+function Rows({ bar, steps, markers, now, who }: { bar: StateBar; steps: StepBar[]; markers: Marker[]; now: number; who: Who }) {
   return (
     <>
       <tr className={cx(bar.failed && "bg-rose-50/60 dark:bg-rose-950/20")}>
@@ -352,7 +357,7 @@ function Rows({ bar, steps, markers, now }: { bar: StateBar; steps: StepBar[]; m
         <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{fullTime(bar.start)}</td>
         <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{bar.end === null ? "now" : fullTime(bar.end)}</td>
         <td className="px-4 py-1.5">{formatDuration(barSeconds(bar, now))}</td>
-        <td className="px-4 py-1.5">{bar.enteredBy?.user ?? "—"}</td>
+        <td className="px-4 py-1.5">{who(bar.enteredBy?.user) ?? "—"}</td>
       </tr>
       {steps.map((s) => (
         <tr key={s.id} className={cx(s.status === "failed" && "bg-rose-50/60 dark:bg-rose-950/20")}>
@@ -360,7 +365,7 @@ function Rows({ bar, steps, markers, now }: { bar: StateBar; steps: StepBar[]; m
           <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{fullTime(s.start)}</td>
           <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{s.end === null ? "now" : fullTime(s.end)}</td>
           <td className="px-4 py-1.5">{formatDuration(barSeconds(s, now))}</td>
-          <td className="px-4 py-1.5">{s.user ?? "—"}</td>
+          <td className="px-4 py-1.5">{who(s.user) ?? "—"}</td>
         </tr>
       ))}
       {markers.map((m) => (
@@ -369,7 +374,7 @@ function Rows({ bar, steps, markers, now }: { bar: StateBar; steps: StepBar[]; m
           <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{fullTime(m.at)}</td>
           <td className="px-4 py-1.5" />
           <td className="px-4 py-1.5" />
-          <td className="px-4 py-1.5">{m.event.user ?? "—"}</td>
+          <td className="px-4 py-1.5">{who(m.event.user) ?? "—"}</td>
         </tr>
       ))}
     </>
