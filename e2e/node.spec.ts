@@ -47,6 +47,7 @@ test("timeline after a deploy shows every state and step of the node's life", as
   await deployStep.focus();
   await expect(tip).toContainText(/deploy step deploy\.\w+ — finished/);
   await expect(tip).toContainText("asked by admin (you)");
+  await page.screenshot({ path: "test-results/node-timeline.png", fullPage: true });
 
   // Zoom keeps the bars; "Fit" comes back to the whole life.
   await page.getByRole("button", { name: "Zoom in" }).click();
@@ -102,6 +103,7 @@ test("BIOS edit → apply → the new value shows and the API agrees", async ({ 
   await expect(dialog.getByTestId("bios-diff")).toContainText("SetupPromptTimeout");
   await expect(dialog.getByTestId("bios-diff")).toContainText(before.value);
   await expect(dialog.getByTestId("bios-diff")).toContainText(next);
+  await page.screenshot({ path: "test-results/node-bios-diff.png" });
   await dialog.getByTestId("bios-apply").click();
   await expect(page.getByTestId("bios-result")).toContainText("were applied", { timeout: 120_000 });
   await expect(row.getByTestId("bios-current")).toHaveText(next);
@@ -133,6 +135,7 @@ test("an overview edit over a stale ETag says the node changed, keeps the input,
 
   await general.getByRole("button", { name: "Save" }).click();
   await expect(general.getByTestId("edit-conflict")).toContainText("changed by someone else");
+  await page.screenshot({ path: "test-results/node-overview-conflict.png", fullPage: true });
   await expect(description).toHaveValue("from the browser");
   expect((await a.get<{ description: string }>(`/nodes/${uuid}`)).description).toBe("from elsewhere");
 

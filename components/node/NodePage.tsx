@@ -135,7 +135,7 @@ export function NodePage({ uuid, principal, consoleWebsockets }: { uuid: string;
             role="tab"
             id={`tab-${t.id}`}
             aria-selected={tab === t.id}
-            aria-controls={`panel-${t.id}`}
+            aria-controls={tab === t.id ? `panel-${t.id}` : undefined}
             tabIndex={tab === t.id ? 0 : -1}
             onClick={() => openTab(t.id)}
             className={cx(

@@ -126,6 +126,7 @@ export function Timeline({ node, principal }: { node: ApiNode; principal: Princi
 
 function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }) {
   const scroller = useRef<HTMLDivElement>(null);
+  const wrap = useRef<HTMLDivElement>(null);
   const span = Math.max(1, data.end - data.start);
   const [pxPerMs, setPxPerMs] = useState<number | null>(null);
   const [fit, setFit] = useState(true);
@@ -181,16 +182,19 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
   for (let t = Math.ceil(data.start / tick) * tick; t <= data.end && ticks.length < 400; t += tick) ticks.push(t);
   const laneIndex = new Map(data.lanes.map((l, i) => [l, i]));
   const height = AXIS_H + MARKER_H + data.lanes.length * LANE_H;
+  // The tooltip lives outside the scrolling area so it is never clipped by it.
   const show = (item: Item, e: React.SyntheticEvent<HTMLElement>) => {
-    const el = e.currentTarget;
-    setActive({ item, x: el.offsetLeft, y: el.offsetTop + el.offsetHeight + 4 });
+    const r = e.currentTarget.getBoundingClientRect();
+    const w = wrap.current?.getBoundingClientRect();
+    if (!w) return;
+    setActive({ item, x: r.left - w.left, y: r.bottom - w.top + 4 });
   };
   const hide = () => setActive(null);
 
   return (
     <div>
       <div className="flex flex-wrap items-center gap-2 border-b border-slate-100 px-4 py-2 text-xs text-slate-500 dark:border-slate-800 dark:text-slate-400">
-        <Button size="sm" onClick={() => zoomAt(2)} aria-label="Zoom in">＋ Zoom in</Button>
+        <Button size="sm" onClick={() => zoomAt(2)} aria-label="Zoom in">+ Zoom in</Button>
         <Button size="sm" onClick={() => zoomAt(0.5)} aria-label="Zoom out">− Zoom out</Button>
         <Button size="sm" onClick={() => setFit(true)} aria-pressed={fit}>Fit</Button>
         <span className="ml-2">Wheel: zoom · Shift+wheel: scroll · Tab through the bars for details</span>
@@ -198,7 +202,8 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
           {fmtTime(data.start, true)} → now · {formatDuration(span / 1000)}
         </span>
       </div>
-      <div className="flex">
+      <div className="relative flex" ref={wrap} onMouseLeave={hide}>
+        {active && <Tooltip item={active.item} now={now} who={who} x={active.x} y={active.y} maxX={wrap.current?.clientWidth ?? width} />}
         <div className="shrink-0 border-r border-slate-100 text-xs dark:border-slate-800" style={{ width: LABEL_W }} aria-hidden>
           <div style={{ height: AXIS_H }} />
           <div className="flex items-center px-3 text-slate-500" style={{ height: MARKER_H }}>power · events</div>
@@ -206,8 +211,8 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
             <div key={l} className="flex items-center truncate px-3 font-medium text-slate-700 dark:text-slate-200" style={{ height: LANE_H }}>{l}</div>
           ))}
         </div>
-        <div ref={scroller} className="relative min-w-0 flex-1 overflow-x-auto overflow-y-hidden" data-testid="timeline-chart" role="group" aria-label="Timeline chart">
-          <div className="relative" style={{ width, height: height + 8 }} onMouseLeave={hide}>
+        <div ref={scroller} onScroll={hide} className="relative min-w-0 flex-1 overflow-x-auto overflow-y-hidden" data-testid="timeline-chart" role="group" aria-label="Timeline chart">
+          <div className="relative" style={{ width, height: height + 8 }}>
             {/* axis */}
             {ticks.map((t) => (
               <div key={t} className="absolute top-0 h-full border-l border-slate-100 dark:border-slate-800" style={{ left: x(t) }} aria-hidden>
@@ -287,7 +292,6 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
                 </div>
               );
             })}
-            {active && <Tooltip item={active.item} now={now} who={who} x={active.x} y={active.y} maxX={width} />}
           </div>
         </div>
       </div>
@@ -302,7 +306,7 @@ function Tooltip({ item, now, who, x, y, maxX }: { item: Item; now: number; who:
     <div
       role="tooltip"
       data-testid="timeline-tooltip"
-      className="pointer-events-none absolute z-10 w-80 rounded-md border border-slate-200 bg-white p-2 text-xs shadow-lg dark:border-slate-700 dark:bg-slate-900"
+      className="pointer-events-none absolute z-20 w-80 rounded-md border border-slate-200 bg-white p-2 text-xs shadow-lg dark:border-slate-700 dark:bg-slate-900"
       style={{ left: Math.max(0, Math.min(x, maxX - 324)), top: y }}
     >
       <div className="font-semibold">{d.title}</div>
