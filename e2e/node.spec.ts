@@ -15,9 +15,25 @@ test("timeline after a deploy shows every state and step of the node's life", as
   await manage(request, [uuid]);
   await a.put(`/nodes/${uuid}/states/provision`, { target: "provide" }, 202);
   await waitForState(request, uuid, "available", 120_000);
-  await a.patch(`/nodes/${uuid}`, [{ op: "add", path: "/instance_info/image_source", value: "http://images.example/debian-12.qcow2" }]);
-  await a.put(`/nodes/${uuid}/states/provision`, { target: "active" }, 202);
+  await a.put(`/nodes/${uuid}/traits/CUSTOM_E2E_NODE`, undefined, 204);
+
+  // Deploy from the page: the dialog asks for the image (and optional config drive / traits).
+  await login(page);
+  await page.goto(`/nodes/${uuid}`);
+  await page.locator('[data-action="deploy"]').click();
+  const deploy = page.getByRole("dialog", { name: "Deploy" });
+  await deploy.getByRole("button", { name: "Deploy", exact: true }).click();
+  await expect(deploy.getByRole("alert")).toHaveText("An image is required (URL or Glance id).");
+  await deploy.getByLabel("Image source").fill("http://images.example/debian-12.qcow2");
+  await deploy.getByLabel("Instance traits (optional)").fill("CUSTOM_NOT_ON_NODE");
+  await deploy.getByRole("button", { name: "Deploy", exact: true }).click();
+  await expect(deploy.getByRole("alert")).toHaveText("The node does not have: CUSTOM_NOT_ON_NODE");
+  await deploy.getByLabel("Instance traits (optional)").fill("CUSTOM_E2E_NODE");
+  await deploy.getByRole("button", { name: "Deploy", exact: true }).click();
+  await expect(deploy).toHaveCount(0);
   await waitForState(request, uuid, "active", 120_000);
+  const deployed = await a.get<{ instance_info: Record<string, unknown> }>(`/nodes/${uuid}`);
+  expect(deployed.instance_info).toMatchObject({ image_source: "http://images.example/debian-12.qcow2", traits: ["CUSTOM_E2E_NODE"] });
 
   const history = (await a.get<{ history: HistoryRow[] }>(`/nodes/${uuid}/history?detail=True`)).history;
   const entered = new Set(history.map((h) => /^Provision state changed from "[^"]*" to "([^"]*)"/.exec(h.event)?.[1]).filter(Boolean) as string[]);
@@ -26,7 +42,6 @@ test("timeline after a deploy shows every state and step of the node's life", as
   for (const s of ["manageable", "cleaning", "available", "deploying", "active"]) expect(entered.has(s), `history has ${s}`).toBe(true);
   expect([...steps].some((s) => s.startsWith("deploy.")), "history has deploy steps").toBe(true);
 
-  await login(page);
   await page.goto(`/nodes/${uuid}?tab=timeline`);
   await expect(page.getByRole("tab", { name: "Timeline" })).toHaveAttribute("aria-selected", "true");
   const chart = page.getByTestId("timeline-chart");
