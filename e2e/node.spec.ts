@@ -168,3 +168,31 @@ test("an overview edit over a stale ETag says the node changed, keeps the input,
   await expect(general.getByTestId("edit-error")).toBeVisible();
   await expect(general.getByLabel("Name")).toHaveValue("not a valid name!");
 });
+
+test("a failing BIOS apply: the editor keeps the edit and says why; the timeline marks the failure red", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const [uuid] = await createNodes(request, prefix("fail"), 1, { driver_info: { sim_fail_step: "bios.apply_configuration" } });
+  await manage(request, [uuid]);
+
+  await login(page);
+  await page.goto(`/nodes/${uuid}?tab=bios`);
+  const input = page.locator('[data-testid="bios-row"][data-name="AcPwrRcvryUserDelay"]').getByLabel("AcPwrRcvryUserDelay");
+  await input.fill("300");
+  await page.getByTestId("bios-review").click();
+  await page.getByRole("dialog", { name: "Apply BIOS changes" }).getByTestId("bios-apply").click();
+  await expect(page.getByTestId("bios-result")).toContainText("Cleaning failed:", { timeout: 60_000 });
+  await expect(page.getByTestId("bios-result")).toContainText("Your edits are kept");
+  await expect(input).toHaveValue("300");
+  // The failed clean put the node in maintenance: the bar says why cleaning can't be started again.
+  await page.getByTestId("bios-review").click();
+  await expect(page.getByTestId("bios-clean-blocked")).toBeVisible();
+  await page.keyboard.press("Escape");
+
+  await page.getByRole("tab", { name: "Timeline" }).click();
+  const chart = page.getByTestId("timeline-chart");
+  await expect(chart.locator('[data-testid="state-bar"][data-state="clean failed"]')).toHaveClass(/bg-rose/);
+  await expect(chart.locator('[data-testid="step-bar"][data-step="bios.apply_configuration"]')).toHaveAttribute("data-status", "failed");
+  await expect(chart.locator('[data-testid="timeline-marker"][data-kind="error"]').first()).toBeAttached();
+  await page.getByRole("tab", { name: "Overview" }).click();
+  await expect(page.getByTestId("last-error")).toBeVisible();
+});
