@@ -196,3 +196,28 @@ test("a failing BIOS apply: the editor keeps the edit and says why; the timeline
   await page.getByRole("tab", { name: "Overview" }).click();
   await expect(page.getByTestId("last-error")).toBeVisible();
 });
+
+test("BIOS changes can be appended to a deploy template instead", async ({ page, request }) => {
+  const a = adminApi(request);
+  const [uuid] = await createNodes(request, prefix("tpl"), 1);
+  await manage(request, [uuid]);
+  const name = `CUSTOM_E2E_NODE_${Date.now().toString(36).toUpperCase()}`;
+  const template = await a.post<{ uuid: string }>("/deploy_templates", { name, steps: [{ interface: "bios", step: "factory_reset", args: {}, priority: 20 }] }, 201);
+
+  await login(page);
+  await page.goto(`/nodes/${uuid}?tab=bios`);
+  await page.locator('[data-testid="bios-row"][data-name="NumLock"]').getByLabel("NumLock").selectOption("Off");
+  await page.getByTestId("bios-review").click();
+  const dialog = page.getByRole("dialog", { name: "Apply BIOS changes" });
+  await dialog.getByLabel(/Add the step to a deploy template/).check();
+  await dialog.getByLabel("Deploy template", { exact: true }).selectOption({ label: `${name} (1 step)` });
+  await dialog.getByLabel("Priority").fill("40");
+  await dialog.getByTestId("bios-apply").click();
+  await expect(page.getByTestId("bios-result")).toContainText(`added to deploy template ${name}`);
+
+  const steps = (await a.get<{ steps: unknown[] }>(`/deploy_templates/${template.uuid}`)).steps;
+  expect(steps).toContainEqual({ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "NumLock", value: "Off" }] }, priority: 40 });
+  // The node itself is untouched.
+  expect((await a.get<{ provision_state: string }>(`/nodes/${uuid}`)).provision_state).toBe("manageable");
+  await a.del(`/deploy_templates/${template.uuid}`);
+});

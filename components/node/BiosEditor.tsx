@@ -236,7 +236,7 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
                 {(p) => (
                   <Select {...p} value={template} onChange={(e) => setTemplate(e.target.value)}>
                     <option value="">{templates.isPending ? "Loading…" : "— choose —"}</option>
-                    {templates.data?.map((t) => <option key={t.uuid} value={t.uuid}>{t.name} ({t.steps.length} steps)</option>)}
+                    {templates.data?.map((t) => <option key={t.uuid} value={t.uuid}>{t.name} ({t.steps.length} step{t.steps.length === 1 ? "" : "s"})</option>)}
                   </Select>
                 )}
               </Field>
