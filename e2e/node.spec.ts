@@ -1,7 +1,10 @@
 // The node page: the timeline after a deploy, a BIOS change applied through the editor, and an
 // overview edit refused because someone else changed the node meanwhile. Each test makes its own
 // sim nodes (prefix e2e-node-…).
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { expect, test } from "@playwright/test";
+import { E2E_DATABASE_URL } from "./env.ts";
 import { adminApi, createNodes, login, manage, waitForState } from "./helpers.ts";
 
 const prefix = (what: string) => `e2e-node-${what}-${Date.now().toString(36)}`;
@@ -220,4 +223,36 @@ test("BIOS changes can be appended to a deploy template instead", async ({ page,
   // The node itself is untouched.
   expect((await a.get<{ provision_state: string }>(`/nodes/${uuid}`)).provision_state).toBe("manageable");
   await a.del(`/deploy_templates/${template.uuid}`);
+});
+
+test("a lessee member sees their node with the actions the policy denies explained; other nodes are 404", async ({ page, request }) => {
+  const project = `e2e-node-lessee-${Date.now().toString(36)}`;
+  const user = `${project}-user`;
+  execFileSync("node_modules/.bin/tsx", ["lib/cli/main.ts", "user", "create", user, "--password", "lessee-password-1", "--project", project, "--role", "member"], {
+    env: { ...process.env, DATABASE_URL: E2E_DATABASE_URL },
+    stdio: "pipe",
+  });
+  const projectId = createHash("sha256").update(`ingot-project:${project}`).digest("hex").slice(0, 32);
+  const [mine, other] = await createNodes(request, prefix("lessee"), 2);
+  await adminApi(request).patch(`/nodes/${mine}`, [{ op: "add", path: "/lessee", value: projectId }]);
+  await manage(request, [mine]);
+
+  await login(page, user, "lessee-password-1");
+  await page.goto(`/nodes/${mine}`);
+  await expect(page.getByTestId("node-name")).toBeVisible();
+  // Fields the API redacts for a lessee read as hidden, not as a lock or an error.
+  await expect(page.getByTestId("last-error")).toHaveCount(0);
+  await expect(page.getByTestId("node-badges")).not.toContainText("locked");
+  // A lessee member may power the node but not drive provisioning (lessee admin) or delete it.
+  await expect(page.locator('[data-action="provide"]')).toHaveAttribute("title", /baremetal:node:set_provision_state .*member of your project/);
+  await expect(page.locator('[data-action="delete"]')).toHaveAttribute("title", /baremetal:node:delete/);
+  await expect(page.locator('[data-action="power on"]')).not.toHaveAttribute("aria-disabled", "true");
+  // Hardware fields belong to the owner: their editors say so.
+  const props = page.locator("section", { has: page.getByRole("heading", { name: "Properties" }) });
+  await expect(props.getByRole("button", { name: "Edit" })).toHaveAttribute("title", "Needs baremetal:node:update:properties");
+  await page.getByRole("tab", { name: "Timeline" }).click();
+  await expect(page.getByText("The history is visible to system readers and readers of the owner project")).toBeVisible();
+
+  const res = await page.goto(`/nodes/${other}`);
+  expect(res?.status()).toBe(404);
 });

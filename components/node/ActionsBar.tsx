@@ -9,7 +9,7 @@ import { useApi } from "@/components/Providers.tsx";
 import { Banner, Button, Dialog, Field, Spinner, TextArea, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
 import {
-  clearMaintenance, deleteNode, errorText, patchNode, setMaintenance, setPowerState, setProvisionState,
+  clearMaintenance, deleteNode, errorText, lockHolder, patchNode, setMaintenance, setPowerState, setProvisionState,
 } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/client/types.ts";
 import type { Principal } from "@/lib/core/policy.ts";
@@ -31,7 +31,8 @@ export function ActionsBar({ node, etag, principal, minor, onOpenTab }: {
   const router = useRouter();
   const [dialog, setDialog] = useState<DialogKind>(null);
   const [message, setMessage] = useState<{ tone: "error" | "success"; text: string } | null>(null);
-  const actions = nodeActions(node, principal, minor || Number.MAX_SAFE_INTEGER);
+  // A lock hidden from the viewer counts as none: the API still refuses if the node is locked.
+  const actions = nodeActions({ ...node, reservation: lockHolder(node) }, principal, minor || Number.MAX_SAFE_INTEGER);
 
   const run = useMutation({
     mutationFn: async ({ action, input }: { action: NodeAction; input?: Record<string, string> }) => {

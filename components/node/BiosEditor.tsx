@@ -12,7 +12,7 @@ import { useApi } from "@/components/Providers.tsx";
 import { Badge, StateBadge } from "@/components/StateBadge.tsx";
 import { Banner, Button, Dialog, Field, Select, Spinner, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
-import { appendTemplateStep, deployTemplates, errorText, fetchNode, nodeBios, nodeKeys, setProvisionState } from "@/lib/client/node.ts";
+import { appendTemplateStep, deployTemplates, errorText, fetchNode, isRedacted, nodeBios, nodeKeys, setProvisionState } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/client/types.ts";
 import { authorize, type Principal } from "@/lib/core/policy.ts";
 import { applyStep, biosDiff, biosErrors, filterSettings, inputKind, type BiosSetting } from "./bios.ts";
@@ -84,7 +84,7 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
       void qc.invalidateQueries({ queryKey: nodeKeys.bios(node.uuid) });
     } else if (current.provision_state === "clean failed") {
       setApplying(null);
-      setResult({ tone: "error", text: `Cleaning failed: ${current.last_error ?? "see the node's history"}. Your edits are kept.` });
+      setResult({ tone: "error", text: `Cleaning failed: ${current.last_error && !isRedacted(current.last_error) ? current.last_error : "see the node's history"}. Your edits are kept.` });
       void qc.invalidateQueries({ queryKey: nodeKeys.bios(node.uuid) });
     }
   }, [current, applying, qc, node.uuid]);

@@ -14,7 +14,7 @@ import { Badge, PowerState, StateBadge } from "@/components/StateBadge.tsx";
 import { StepPicker } from "@/components/steps/StepPicker.tsx";
 import { Banner, Spinner } from "@/components/ui.tsx";
 import { ApiError } from "@/lib/client/api.ts";
-import { fetchNode, nodeKeys } from "@/lib/client/node.ts";
+import { fetchNode, lockHolder, nodeKeys } from "@/lib/client/node.ts";
 import { authorize, type Principal } from "@/lib/core/policy.ts";
 import { ActionsBar } from "./ActionsBar.tsx";
 import { BiosEditor } from "./BiosEditor.tsx";
@@ -120,7 +120,7 @@ export function NodePage({ uuid, principal, consoleWebsockets }: { uuid: string;
           {node.fault && <Badge tone="red">fault: {node.fault}</Badge>}
           {node.protected && <Badge tone="violet">protected</Badge>}
           {node.retired && <Badge tone="gray">retired</Badge>}
-          {node.reservation && <Badge tone="amber">locked by {node.reservation}</Badge>}
+          {lockHolder(node) && <Badge tone="amber">locked by {lockHolder(node)}</Badge>}
         </div>
       </div>
 

@@ -10,7 +10,7 @@ import { useApi } from "@/components/Providers.tsx";
 import { Badge, PowerState, StateBadge } from "@/components/StateBadge.tsx";
 import { Banner, Button, Field, Select, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
-import { addTrait, errorText, fetchNode, isStale, nodeKeys, nodePorts, patchNode, projects as listProjects, removeTrait } from "@/lib/client/node.ts";
+import { addTrait, errorText, fetchNode, isRedacted, isRedactedDict, isStale, nodeKeys, nodePorts, patchNode, projects as listProjects, removeTrait } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/client/types.ts";
 import { authorize, type Principal } from "@/lib/core/policy.ts";
 import { dictPatch, dictToRows, fieldPatch, MASK, rowErrors, type DictRow, type PatchOp } from "./patch.ts";
@@ -41,7 +41,7 @@ export function Overview({ node, etag, principal }: { node: ApiNode; etag: strin
 
   return (
     <div className="space-y-6">
-      {node.last_error && (
+      {node.last_error && !isRedacted(node.last_error) && (
         <div className="rounded-xl border border-rose-200 bg-rose-50 px-4 py-3 text-sm text-rose-800 dark:border-rose-900/60 dark:bg-rose-950/40 dark:text-rose-200" data-testid="last-error">
           <div className="font-semibold">Last error</div>
           <pre className="mt-1 whitespace-pre-wrap break-words font-sans">{node.last_error}</pre>
@@ -58,7 +58,8 @@ export function Overview({ node, etag, principal }: { node: ApiNode; etag: strin
               ["Fault", node.fault],
               ["Protected", node.protected ? `yes${node.protected_reason ? ` — ${node.protected_reason}` : ""}` : "no"],
               ["Retired", node.retired ? `yes${node.retired_reason ? ` — ${node.retired_reason}` : ""}` : "no"],
-              ["Reservation", node.reservation ? <Mono key="r">{node.reservation}</Mono> : "not locked"],
+              ["Reservation", isRedacted(node.reservation) ? <Empty key="r">hidden (needs baremetal:node:get:reservation)</Empty> : node.reservation ? <Mono key="r">{node.reservation}</Mono> : "not locked"],
+              ...(isRedacted(node.last_error) ? [["Last error", <Empty key="e">hidden (needs baremetal:node:get:last_error)</Empty>] as [React.ReactNode, React.ReactNode]] : []),
               ["Conductor", node.conductor ? <Mono key="c">{node.conductor}</Mono> : null],
               ["Console", node.console_enabled ? "enabled" : "disabled"],
               ["Boot mode", node.boot_mode ? `${node.boot_mode}${node.secure_boot ? " (secure boot)" : ""}` : null],
@@ -279,7 +280,7 @@ function DictCard({ title, field, node, etag, editReason }: {
     <Card
       title={title}
       actions={!editing && (
-        <Button size="sm" variant="ghost" disabledReason={editReason} onClick={() => {
+        <Button size="sm" variant="ghost" disabledReason={editReason ?? (isRedactedDict(dict) ? `Needs baremetal:node:get:${field}` : null)} onClick={() => {
           setBase({ dict, etag });
           setRows(dictToRows(dict));
           save.reset();
@@ -287,7 +288,9 @@ function DictCard({ title, field, node, etag, editReason }: {
       )}
     >
       {!editing ? (
-        <div data-testid={`${slug}-view`}><DictFields dict={dict} /></div>
+        <div data-testid={`${slug}-view`}>
+          {isRedactedDict(dict) ? <p className="px-4 py-3 text-sm text-slate-400">hidden (needs baremetal:node:get:{field})</p> : <DictFields dict={dict} />}
+        </div>
       ) : (
         <form
           className="space-y-2 px-4 py-3"

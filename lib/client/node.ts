@@ -129,6 +129,23 @@ export async function projects(api: IngotClient): Promise<ApiProject[]> {
   return r.projects;
 }
 
+/** A field the API hid from this viewer ("** Redacted - requires <rule> permission. **"). */
+export function isRedacted(v: unknown): v is string {
+  return typeof v === "string" && v.startsWith("** ") && /redacted/i.test(v);
+}
+
+/** A dict the API hid (`{"content": "** Redacted … **"}`). */
+export function isRedactedDict(v: unknown): boolean {
+  if (!v || typeof v !== "object") return false;
+  const keys = Object.keys(v);
+  return keys.length === 1 && keys[0] === "content" && isRedacted((v as Record<string, unknown>).content);
+}
+
+/** The conductor holding the node's lock, or null when unlocked or hidden from the viewer. */
+export function lockHolder(node: Pick<ApiNode, "reservation">): string | null {
+  return isRedacted(node.reservation) ? null : node.reservation;
+}
+
 /** The API's message, with a clear one for a stale ETag. */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
