@@ -35,7 +35,8 @@ describe("nodeActions", () => {
 
   it("abort from wait call-back needs API 1.110", () => {
     expect(reasons({ provision_state: "wait call-back" }, admin, 110).abort).toBeNull();
-    expect(reasons({ provision_state: "wait call-back" }, admin, 100).abort).toMatch(/^Not possible in state "wait call-back"/);
+    expect(reasons({ provision_state: "wait call-back" }, admin, 96).abort).toBe('Not possible in state "wait call-back" at API version 1.96 (needs 1.110)');
+    expect(reasons({ provision_state: "active" }, admin, 96).abort).toMatch(/^Not possible in state "active" \(needs one of /);
   });
 
   it("protected and power-off-disabled nodes", () => {

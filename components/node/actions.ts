@@ -3,7 +3,7 @@
 // runs — plus the API's own refusals (maintenance, lock, protected, retired). Pure: unit-tested.
 import { authorize, type Principal } from "@/lib/core/policy.ts";
 import {
-  DELETE_ALLOWED_STATES, isProvisionState, POWER_TARGETS, verbAllowedFrom, verbSourceStates, type PowerTarget, type Verb,
+  ABORT_STATE_MIN_VERSION, DELETE_ALLOWED_STATES, isProvisionState, POWER_TARGETS, verbAllowedFrom, verbSourceStates, type PowerTarget, type Verb,
 } from "@/lib/core/states.ts";
 
 /** The node fields the decision needs (Ironic's JSON names). */
@@ -87,6 +87,10 @@ function provisionReason(id: ProvisionAction, node: ActionNode, who: Principal, 
     return "The node is in maintenance: clear maintenance first";
   }
   const state = node.provision_state;
+  if (isProvisionState(state) && !verbAllowedFrom(id, state, minor) && verbAllowedFrom(id, state, Number.MAX_SAFE_INTEGER)) {
+    const gate = id === "abort" ? ABORT_STATE_MIN_VERSION[state] : undefined;
+    return `Not possible in state "${state}" at API version 1.${minor}${gate ? ` (needs 1.${gate})` : ""}`;
+  }
   if (!isProvisionState(state) || !verbAllowedFrom(id, state, minor)) {
     return `Not possible in state "${state}" (needs ${fromStates(id, minor)})`;
   }
