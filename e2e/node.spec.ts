@@ -45,8 +45,14 @@ test("timeline after a deploy shows every state and step of the node's life", as
   for (const s of ["manageable", "cleaning", "available", "deploying", "active"]) expect(entered.has(s), `history has ${s}`).toBe(true);
   expect([...steps].some((s) => s.startsWith("deploy.")), "history has deploy steps").toBe(true);
 
+  // A power action from the bar: recorded in history, drawn as a power marker.
+  await page.locator('[data-action="rebooting"]').click();
+  await expect(page.getByTestId("action-message")).toHaveText("Reboot requested.");
+  await expect.poll(async () => (await a.get<{ history: HistoryRow[] }>(`/nodes/${uuid}/history`)).history.some((h) => h.event.includes('(target "rebooting")'))).toBe(true);
+
   await page.goto(`/nodes/${uuid}?tab=timeline`);
   await expect(page.getByRole("tab", { name: "Timeline" })).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByTestId("timeline-chart").locator('[data-testid="timeline-marker"][data-kind="power"]').first()).toBeAttached();
   const chart = page.getByTestId("timeline-chart");
   for (const s of [...entered, "enroll"]) {
     await expect(chart.locator(`[data-testid="state-bar"][data-state="${s}"]`).first(), `bar for ${s}`).toBeAttached();

@@ -4,7 +4,7 @@
 // dialog; clean and service open the Steps tab (the step picker).
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useApi } from "@/components/Providers.tsx";
 import { Banner, Button, Dialog, Field, Spinner, TextArea, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
@@ -32,6 +32,12 @@ export function ActionsBar({ node, etag, principal, minor, onOpenTab }: {
   const [dialog, setDialog] = useState<DialogKind>(null);
   const [message, setMessage] = useState<{ tone: "error" | "success"; text: string } | null>(null);
   // A lock hidden from the viewer counts as none: the API still refuses if the node is locked.
+  // A success note goes away by itself; an error stays until the next action.
+  useEffect(() => {
+    if (message?.tone !== "success") return;
+    const t = setTimeout(() => setMessage(null), 8000);
+    return () => clearTimeout(t);
+  }, [message]);
   const actions = nodeActions({ ...node, reservation: lockHolder(node) }, principal, minor || Number.MAX_SAFE_INTEGER);
 
   const run = useMutation({
