@@ -109,6 +109,11 @@ test("fleet: filter, negation, search, sort, grouping, selection, and the URL ro
   // Changing the filter drops a filter-wide selection.
   await page.getByLabel("Search nodes").fill(prefix);
   await expect(page.getByTestId("selection-count")).toHaveCount(0);
+  // The Fleet link is a navigation like any other: back to the plain view.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Fleet" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByLabel("Search nodes")).toHaveValue("");
+  await expect(rowNames(page)).toHaveCount(50);
 
   // A bad value in a shared URL is explained, not ignored.
   await page.goto(`/?provision_state=flying&q=${prefix}`);

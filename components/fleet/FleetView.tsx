@@ -23,16 +23,38 @@ import { Popover } from "./Popover.tsx";
 
 const SEARCH_DEBOUNCE_MS = 150;
 
+/** One spelling per view, so the URL and the state compare equal ("!" not "%21", and so on). */
+function canonical(search: string): string {
+  return viewToSearch(viewFromParams(new URLSearchParams(search)));
+}
+
 export function FleetView({ scopeLabel }: { scopeLabel: string }) {
   const api = useApi();
+  // The view is React state (so a click re-renders and fetches at once) mirrored into the URL;
+  // a URL change from elsewhere (the Fleet link, back/forward) is adopted.
   const searchParams = useSearchParams();
-  const view = useMemo(() => viewFromParams(new URLSearchParams(searchParams.toString())), [searchParams]);
+  const [search, setSearch] = useState(() => canonical(searchParams.toString()));
+  const view = useMemo(() => viewFromParams(new URLSearchParams(search)), [search]);
   const setView = useCallback((patch: Partial<View>) => {
-    const current = viewFromParams(new URLSearchParams(window.location.search));
-    const next = { ...current, ...patch };
-    const s = viewToSearch(next);
-    window.history.replaceState(null, "", s ? `?${s}` : window.location.pathname);
+    setSearch((prev) => viewToSearch({ ...viewFromParams(new URLSearchParams(prev)), ...patch }));
   }, []);
+  // Our URL writes not yet seen back from the router, oldest first.
+  const pendingWrites = useRef<string[]>([]);
+  useEffect(() => {
+    if (canonical(window.location.search) === search) return;
+    pendingWrites.current.push(search);
+    window.history.replaceState(null, "", search ? `?${search}` : window.location.pathname);
+  }, [search]);
+  const urlSearch = canonical(searchParams.toString());
+  useEffect(() => {
+    const at = pendingWrites.current.indexOf(urlSearch);
+    if (at >= 0) {
+      pendingWrites.current.splice(0, at + 1); // the router caught up with one of ours
+      return;
+    }
+    pendingWrites.current = [];
+    setSearch(urlSearch); // a navigation from elsewhere: the Fleet link, back/forward
+  }, [urlSearch]);
 
   // Search box: typed text reaches the URL after a short pause (or at once on Enter).
   const [text, setText] = useState(view.q);
