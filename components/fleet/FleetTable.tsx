@@ -50,7 +50,8 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
     switch (c) {
       case "name":
         return (
-          <Link href={`/nodes/${n.uuid}`} className="font-medium text-slate-900 hover:text-amber-600 dark:text-slate-100 dark:hover:text-amber-400">
+          // No prefetch: a page of rows would otherwise ask the server for 50 node pages at once.
+          <Link href={`/nodes/${n.uuid}`} prefetch={false} className="font-medium text-slate-900 hover:text-amber-600 dark:text-slate-100 dark:hover:text-amber-400">
             {n.name ?? <span className="font-mono text-xs">{n.uuid}</span>}
           </Link>
         );

@@ -7,7 +7,8 @@
 //   search — submitting a search (Enter) until the new rows show; typed search waits out the
 //            150 ms debounce on top of that.
 // Also times GET /v1/fleet over HTTP. Writes (or replaces) the "Fleet page" section of
-// docs/benchmarks.md. Options: --no-write, --runs N (default 15), --verbose (per-run request timing).
+// docs/benchmarks.md. Options: --no-write, --runs N (default 15), --verbose (per-run request timing),
+// --debug (also every request during a run, and session-cookie vs HTTP Basic API times).
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -77,6 +78,7 @@ async function timeInPage(page: Page, act: "click" | "submit", selector: string,
         // Where the time went: when the rows request left and came back (printed with --verbose).
         const req = performance.getEntriesByType("resource").filter((e) => e.name.includes("facets=false") && e.startTime >= t0).pop();
         if (req) window.__benchFetch = [req.startTime - t0, req.responseEnd - t0];
+        window.__benchAll = performance.getEntriesByType("resource").filter((e) => e.startTime >= t0 - 50).map((e) => (e.name.includes("/baremetal") ? e.name.split("/baremetal")[1] : e.name).slice(0, 90) + " " + Math.round(e.startTime - t0) + "→" + Math.round(e.responseEnd - t0));
         resolve(ms);
       }
     });
@@ -95,6 +97,7 @@ async function timeInPage(page: Page, act: "click" | "submit", selector: string,
   if (VERBOSE) {
     const f = (await page.evaluate("window.__benchFetch")) as [number, number] | undefined;
     console.log(`${act}: ${ms.toFixed(0)} ms; rows request sent at ${f?.[0].toFixed(0)} ms, answered at ${f?.[1].toFixed(0)} ms`);
+    if (process.argv.includes("--debug")) console.log(await page.evaluate("window.__benchAll"));
   }
   return ms;
 }
@@ -169,6 +172,22 @@ async function main() {
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForSelector("[data-testid=fleet-table] tbody tr[data-uuid]");
+
+    if (process.argv.includes("--debug")) {
+      // The same rows request with the page's session cookie instead of HTTP Basic.
+      const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+      const auths: Record<string, string>[] = [{ Cookie: cookie, "X-Ingot-Client": "web" }, { Authorization: BASIC }];
+      for (const auth of auths) {
+        const times: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          const t0 = performance.now();
+          const r = await fetch(`${origin}/baremetal/v1/fleet?provision_state=active&offset=0&limit=50&facets=false`, { headers: { ...auth, "X-OpenStack-Ironic-API-Version": "1.96" } });
+          await r.text();
+          times.push(performance.now() - t0);
+        }
+        console.log("Cookie" in auth ? "cookie" : "basic", times.map((t) => t.toFixed(0)).join(" "));
+      }
+    }
 
     // ---- render: navigation until rows are visible ----
     const render: number[] = [];
