@@ -40,6 +40,14 @@ test("fleet: filter, negation, search, sort, grouping, selection, and the URL ro
   await expect(page).toHaveURL(new RegExp(`[?&]q=${prefix}`));
   await expect(rowNames(page)).toHaveText(mine);
   await expect(page.getByTestId("match-count")).toHaveText("6");
+  // Live: a change made elsewhere (the API) shows without a reload, rows staying in place.
+  const row = page.locator(`tbody tr[data-uuid="${uuids[0]}"]`);
+  await expect(row).not.toContainText("maintenance");
+  await a.put(`/nodes/${uuids[0]}/maintenance`, { reason: "live" }, 202);
+  await expect(row).toContainText("maintenance");
+  await expect(rowNames(page)).toHaveText(mine);
+  await a.del(`/nodes/${uuids[0]}/maintenance`);
+  await expect(row).not.toContainText("maintenance");
 
   // A filter chip: resource class is gold…
   await page.getByTestId("filter-resource_class").click();
