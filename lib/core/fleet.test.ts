@@ -85,6 +85,14 @@ describe("queryFleet", () => {
     expect(await names("resource_class=gold&lessee!=proj-b")).toEqual(["fl-a1"]);
   });
 
+  it("the default conductor group counts as not set", async () => {
+    expect((await names("conductor_group=")).length).toBe(5);
+    expect(await names("conductor_group!=")).toEqual([]);
+    const res = await queryFleet(db.sql, SYSTEM, q("group=conductor_group"), ALL);
+    expect(res.groups).toEqual([{ key: null, count: 5 }]);
+    expect(res.facets!.conductor_group).toEqual([{ value: "", count: 5 }]);
+  });
+
   it("trait filters: has one of, has none of, has no traits", async () => {
     expect(await names("trait=CUSTOM_GPU")).toEqual(["fl-a1", "fl-a2"]);
     expect(await names("trait!=CUSTOM_GPU")).toEqual(["fl-a3", "fl-b1", "fl-n1"]);

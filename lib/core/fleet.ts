@@ -179,7 +179,8 @@ const PLAIN: Partial<Record<FleetFilterField | FleetSortKey, string>> = {
   name: `"name"`, uuid: `"uuid"`, provision_state: `"provisionState"`, target_provision_state: `"targetProvisionState"`,
   power_state: `"powerState"`, owner: `"owner"`, lessee: `"lessee"`, resource_class: `"resourceClass"`,
   maintenance: `"maintenance"`, retired: `"retired"`, fault: `"fault"`, driver: `"driver"`,
-  conductor_group: `"conductorGroup"`, instance_uuid: `"instanceUuid"`, provision_updated_at: `"provisionUpdatedAt"`,
+  // "" is the default group: shown, filtered and grouped as "not set".
+  conductor_group: `NULLIF("conductorGroup", '')`, instance_uuid: `"instanceUuid"`, provision_updated_at: `"provisionUpdatedAt"`,
   created_at: `"createdAt"`, updated_at: `"updatedAt"`,
 };
 
