@@ -318,11 +318,14 @@ interface ConductorMap {
 const pairKey = (group: unknown, driver: unknown) => `${String(group ?? "")}\u0000${String(driver)}`;
 
 async function conductorMap(sql: Sql): Promise<ConductorMap> {
-  const conductors = (await listConductors(sql)).filter((c) => c.alive);
+  const [all, pairs] = await Promise.all([
+    listConductors(sql),
+    sql.all<{ g: string; d: string }>(`SELECT DISTINCT "conductorGroup" AS g, "driver" AS d FROM "Node"`),
+  ]);
+  const conductors = all.filter((c) => c.alive);
   const signature = conductors.map((c) => `${c.hostname}/${c.conductorGroup}/${c.drivers.join(",")}`).join(";");
   const none = frag("CAST(NULL AS TEXT)");
   if (conductors.length === 0) return { expr: none, byPair: new Map(), signature };
-  const pairs = await sql.all<{ g: string; d: string }>(`SELECT DISTINCT "conductorGroup" AS g, "driver" AS d FROM "Node"`);
   const whens: Frag[] = [];
   const multi: { g: string; d: string }[] = [];
   const byPair = new Map<string, string | null>();
@@ -543,6 +546,12 @@ async function facetCounts(cols: Columns, q: FleetQuery): Promise<FleetFacets> {
   const comboQuery: FleetQuery = { ...q, filters: q.filters.filter((f) => f.field === "trait") };
   const where = whereFrag(cols, comboQuery);
   const sel = joinFrags(selects, ", ");
+  const traitWhere = whereFrag(cols, q, { except: "trait" });
+  const traitRowsP = sql.all<{ trait: string; n: number | string }>(
+    `SELECT t."trait" AS "trait", COUNT(*) AS n FROM "NodeTrait" t JOIN "Node" ON "Node"."id" = t."nodeId" WHERE ${traitWhere.text} GROUP BY t."trait"`,
+    traitWhere.params,
+  );
+  traitRowsP.catch(() => undefined); // awaited below; no unhandled rejection if the scan below fails first
   const combos = await sql.all<Record<string, unknown>>(
     `SELECT ${sel.text}, COUNT(*) AS n FROM "Node" WHERE ${where.text} GROUP BY ${scanned.map((_, i) => i + 1).join(", ")}`,
     [...sel.params, ...where.params],
@@ -569,11 +578,7 @@ async function facetCounts(cols: Columns, q: FleetQuery): Promise<FleetFacets> {
   for (const [field, m] of counts) {
     facets[field] = [...m].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
   }
-  const traitWhere = whereFrag(cols, q, { except: "trait" });
-  const traitRows = await sql.all<{ trait: string; n: number | string }>(
-    `SELECT t."trait" AS "trait", COUNT(*) AS n FROM "NodeTrait" t JOIN "Node" ON "Node"."id" = t."nodeId" WHERE ${traitWhere.text} GROUP BY t."trait"`,
-    traitWhere.params,
-  );
+  const traitRows = await traitRowsP;
   facets.trait = traitRows.map((r) => ({ value: r.trait, count: Number(r.n) })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
   if (facetCache.size >= FACET_CACHE_SIZE) facetCache.delete(facetCache.keys().next().value!);
   facetCache.set(key, { at: Date.now(), facets });
