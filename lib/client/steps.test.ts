@@ -106,3 +106,16 @@ describe("stepRunStates", () => {
     expect(stepRunStates(req, [row("Started service step raid.delete_configuration")], "clean").map((s) => s.state)).toEqual(["pending", "pending", "pending"]);
   });
 });
+
+describe("attributeServerErrors", async () => {
+  const { attributeServerErrors } = await import("./steps.ts");
+  it("puts each part of a 400 at the step it names", () => {
+    const steps = [{ key: "a", interface: "raid", step: "create_configuration" }, { key: "b", interface: "deploy", step: "erase_devices" }];
+    const msg = "Cannot clean node 1234: clean step {'interface': 'raid', 'step': 'create_configuration', 'args': {}} is missing these required arguments: mode; node does not support this clean step: {'interface': 'deploy', 'step': 'erase_devices'}; something else";
+    const r = attributeServerErrors(msg, steps);
+    expect(r.byStep.a).toEqual(["clean step {'interface': 'raid', 'step': 'create_configuration', 'args': {}} is missing these required arguments: mode"]);
+    expect(r.byStep.b).toHaveLength(1);
+    expect(r.general).toEqual(["Cannot clean node 1234", "something else"]);
+    expect(attributeServerErrors("Deploy template invalid: Duplicate deploy steps. Duplicates: interface: raid, step: create_configuration.", steps).byStep.a).toHaveLength(1);
+  });
+});

@@ -393,3 +393,32 @@ export function stepRunStates(
   }
   return out;
 }
+
+// ---- server errors shown at the step ----
+
+/**
+ * Splits a server 400 message into the parts that name a step of `steps` (by
+ * `'interface': 'x', 'step': 'y'`, `interface: x, step: y` or `x.y`) and the rest. Returns the
+ * messages per step key (EditableStep.key) and the general ones.
+ */
+export function attributeServerErrors(message: string, steps: Pick<EditableStep, "key" | "interface" | "step">[]): { byStep: Record<string, string[]>; general: string[] } {
+  const byStep: Record<string, string[]> = {};
+  const general: string[] = [];
+  // The prefix ("Cannot clean node …: ") goes in front of the first part; keep it only in general.
+  const colon = message.indexOf(": ");
+  const head = colon > 0 && /^(Cannot|Validation|Deploy template invalid|Schema error)/.test(message) ? message.slice(0, colon + 1) : "";
+  const body = head ? message.slice(head.length).trim() : message;
+  const parts = body.split(/;\s+/).filter(Boolean);
+  for (const part of parts) {
+    const owners = steps.filter((s) =>
+      part.includes(`'interface': '${s.interface}', 'step': '${s.step}'`) ||
+      part.includes(`interface: ${s.interface}, step: ${s.step}`) ||
+      new RegExp(`(^|[^A-Za-z0-9_.])${s.interface}\\.${s.step}([^A-Za-z0-9_]|$)`).test(part),
+    );
+    // A step listed twice gets the message on each occurrence: the server cannot tell them apart.
+    if (owners.length) for (const s of owners) (byStep[s.key] ??= []).push(part);
+    else general.push(part);
+  }
+  if (head) general.unshift(head.replace(/:$/, ""));
+  return { byStep, general };
+}

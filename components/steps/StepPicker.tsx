@@ -1,0 +1,251 @@
+"use client";
+// The node's step picker: its available clean and service steps, a list built with the step
+// editor, run as manual cleaning (node manageable) or servicing (node active), and the run's
+// progress — the step running now and the ones done — from the node and its history.
+import { useEffect, useMemo, useState } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useApi } from "@/components/Providers.tsx";
+import { Button } from "@/components/ui.tsx";
+import { cx } from "@/components/format.ts";
+import { ApiError } from "@/lib/client/api.ts";
+import type { ApiNode } from "@/lib/client/types.ts";
+import {
+  attributeServerErrors, stepKey, stepRunStates, toManualSteps, type EditableStep, type HistoryRowLite, type StepRunState,
+} from "@/lib/client/steps.ts";
+import { StepListEditor, stepListValid } from "./StepListEditor.tsx";
+import { historySince, useHistorySince, useNodeSteps } from "./useSteps.ts";
+
+type RunKind = "clean" | "service";
+
+const RULES: Record<RunKind, { from: string; busy: string[]; target: string; body: "clean_steps" | "service_steps"; label: string; version?: string }> = {
+  clean: { from: "manageable", busy: ["cleaning", "clean wait", "clean hold"], target: "clean", body: "clean_steps", label: "Run manual cleaning" },
+  service: { from: "active", busy: ["servicing", "service wait", "service hold"], target: "service", body: "service_steps", label: "Run servicing", version: "1.87" },
+};
+
+/** A run this browser started, kept per node for the session so a reload still shows its progress. */
+interface StoredRun {
+  kind: RunKind;
+  steps: { interface: string; step: string }[];
+  /** Last history row before the run (null: the node had none). */
+  marker: string | null;
+  startedAt: string;
+}
+
+const runStorageKey = (uuid: string) => `ingot.step-run.${uuid}`;
+
+function readRun(uuid: string): StoredRun | null {
+  try {
+    const raw = sessionStorage.getItem(runStorageKey(uuid));
+    return raw ? (JSON.parse(raw) as StoredRun) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Why the run button is off, or null. */
+export function runDisabledReason(node: Pick<ApiNode, "provision_state" | "target_provision_state">, kind: RunKind): string | null {
+  const r = RULES[kind];
+  if (r.busy.includes(node.provision_state)) return `The node is ${node.provision_state} now.`;
+  if (node.target_provision_state) return `The node is moving to ${node.target_provision_state}.`;
+  if (node.provision_state !== r.from) {
+    return kind === "clean"
+      ? `Manual cleaning needs the node in manageable (it is ${node.provision_state}).`
+      : `Servicing needs the node in active (it is ${node.provision_state}).`;
+  }
+  return null;
+}
+
+export function StepPicker({ node }: { node: ApiNode }) {
+  const api = useApi();
+  const qc = useQueryClient();
+  const [kind, setKind] = useState<RunKind>(node.provision_state === "active" ? "service" : "clean");
+  const [lists, setLists] = useState<Record<RunKind, EditableStep[]>>({ clean: [], service: [] });
+  const [disableRamdisk, setDisableRamdisk] = useState(false);
+  const [jsonInvalid, setJsonInvalid] = useState(0);
+  const [serverErrors, setServerErrors] = useState<ReturnType<typeof attributeServerErrors> | null>(null);
+  const [run, setRun] = useState<StoredRun | null>(null);
+  useEffect(() => setRun(readRun(node.uuid)), [node.uuid]);
+
+  const { query: stepsQuery, refresh } = useNodeSteps(node.uuid, kind);
+  const available = stepsQuery.data?.steps ?? null;
+  const steps = lists[kind];
+  const setSteps = (s: EditableStep[]) => {
+    setLists((l) => ({ ...l, [kind]: s }));
+    setServerErrors(null);
+  };
+  const valid = stepListValid(steps, available, "manual", kind) && jsonInvalid === 0;
+  const stateReason = runDisabledReason(node, kind);
+  const reason = stateReason ?? (steps.length === 0 ? "Add at least one step." : !valid ? "Fix the problems marked in the list first." : null);
+
+  const start = useMutation({
+    mutationFn: async () => {
+      const r = RULES[kind];
+      // The last history row before the run: progress reads the rows after it.
+      const before = await historySince(api, node.uuid, null);
+      const marker = before.at(-1)?.uuid ?? null;
+      const body: Record<string, unknown> = { target: r.target, [r.body]: toManualSteps(steps) };
+      if (disableRamdisk) body.disable_ramdisk = true;
+      await api.put(`/nodes/${node.uuid}/states/provision`, body, r.version ? { version: r.version } : undefined);
+      return { kind, steps: steps.map((s) => ({ interface: s.interface, step: s.step })), marker, startedAt: new Date().toISOString() } satisfies StoredRun;
+    },
+    onSuccess: (stored) => {
+      sessionStorage.setItem(runStorageKey(node.uuid), JSON.stringify(stored));
+      setRun(stored);
+      setServerErrors(null);
+      void qc.invalidateQueries({ queryKey: ["node", node.uuid] });
+      void qc.invalidateQueries({ queryKey: ["nodes"] });
+    },
+    onError: (err) => {
+      const msg = err instanceof ApiError ? err.faultstring || err.message : (err as Error).message;
+      setServerErrors(attributeServerErrors(msg, steps));
+    },
+  });
+
+  const busy = RULES.clean.busy.includes(node.provision_state) || RULES.service.busy.includes(node.provision_state);
+
+  return (
+    <div className="space-y-4" data-testid="step-picker">
+      <RunProgress node={node} run={run} busy={busy} onClear={() => {
+        sessionStorage.removeItem(runStorageKey(node.uuid));
+        setRun(null);
+      }} />
+
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <div role="tablist" aria-label="Kind of run" className="inline-flex overflow-hidden rounded-md border border-slate-300 text-sm dark:border-slate-700">
+          {(["clean", "service"] as const).map((k) => (
+            <button
+              key={k}
+              type="button"
+              role="tab"
+              aria-selected={kind === k}
+              className={cx("px-3 py-1.5", kind === k ? "bg-slate-800 text-white dark:bg-slate-200 dark:text-slate-900" : "hover:bg-slate-100 dark:hover:bg-slate-800")}
+              onClick={() => {
+                setKind(k);
+                setServerErrors(null);
+              }}
+            >
+              {k === "clean" ? "Manual cleaning" : "Servicing"}
+            </button>
+          ))}
+        </div>
+        <div className="flex items-center gap-2 text-xs text-slate-500 dark:text-slate-400">
+          <span className="min-w-[12rem] text-right" data-testid="steps-updated-at">
+            {stepsQuery.data ? `Steps read ${stepsQuery.data.updated_at.slice(0, 19).replace("T", " ")} UTC` : stepsQuery.isError ? "Could not read the steps" : "Reading steps…"}
+          </span>
+          <Button variant="secondary" onClick={() => refresh.mutate()} disabled={refresh.isPending}>
+            {refresh.isPending ? "Refreshing…" : "Refresh steps"}
+          </Button>
+        </div>
+      </div>
+      {stepsQuery.isError && (
+        <p role="alert" className="text-sm text-red-700 dark:text-red-400">
+          {(stepsQuery.error as Error).message}
+        </p>
+      )}
+      {refresh.isError && <p role="alert" className="text-sm text-red-700 dark:text-red-400">Refresh failed: {(refresh.error as Error).message}</p>}
+
+      <StepListEditor
+        steps={steps}
+        onChange={setSteps}
+        mode="manual"
+        kind={kind}
+        available={available}
+        availableNote={<>The {kind} steps this node&apos;s driver ({node.driver}) offers now. Steps with priority 0 only run when asked for.</>}
+        serverErrors={serverErrors}
+        onJsonInvalidChange={setJsonInvalid}
+        label="picker"
+      />
+
+      <div className="flex flex-wrap items-center gap-4 border-t border-slate-200 pt-3 dark:border-slate-800">
+        <Button variant="primary" onClick={() => start.mutate()} disabled={!!reason || start.isPending} disabledReason={reason ?? undefined} data-testid="run-steps">
+          {start.isPending ? "Starting…" : RULES[kind].label}
+        </Button>
+        <label className="flex items-center gap-2 text-sm text-slate-700 dark:text-slate-300">
+          <input type="checkbox" checked={disableRamdisk} onChange={(e) => setDisableRamdisk(e.target.checked)} />
+          Without the agent ramdisk (only steps that do not need it)
+        </label>
+        <p className="min-h-5 text-sm text-slate-600 dark:text-slate-400" data-testid="run-disabled-reason" aria-live="polite">{reason}</p>
+      </div>
+    </div>
+  );
+}
+
+const STATE_STYLE: Record<StepRunState, { icon: string; cls: string; label: string }> = {
+  pending: { icon: "○", cls: "text-slate-400", label: "waiting" },
+  running: { icon: "◔", cls: "text-amber-600 dark:text-amber-400 animate-pulse", label: "running now" },
+  done: { icon: "✓", cls: "text-emerald-600 dark:text-emerald-400", label: "done" },
+  failed: { icon: "✕", cls: "text-red-600 dark:text-red-400", label: "failed" },
+};
+
+function currentStepName(node: ApiNode): string | null {
+  const s = (node.provision_state.startsWith("servic") ? node.service_step : node.clean_step) as { interface?: string; step?: string } | null | undefined;
+  return s && s.interface && s.step ? `${s.interface}.${s.step}` : null;
+}
+
+/** The run's steps with their state, or (no run from this browser) the step the node runs now. */
+function RunProgress({ node, run, busy, onClear }: { node: ApiNode; run: StoredRun | null; busy: boolean; onClear: () => void }) {
+  const history = useHistorySince(node.uuid, run ? run.marker : undefined, busy);
+  const now = currentStepName(node);
+  const rows: HistoryRowLite[] = history.data ?? [];
+  const states = useMemo(() => (run ? stepRunStates(run.steps, rows, run.kind) : []), [run, rows]);
+  // The last rows are written just before the node leaves cleaning/servicing: read them once more then.
+  const refetchHistory = history.refetch;
+  useEffect(() => {
+    if (!busy && run) void refetchHistory();
+  }, [busy, run, refetchHistory]);
+  if (!run) {
+    if (!busy) return null;
+    return (
+      <section className="rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm dark:border-amber-800 dark:bg-amber-950/30" data-testid="run-progress" aria-live="polite">
+        <p>The node is <strong>{node.provision_state}</strong>{now ? <> — running <span className="font-mono" data-testid="running-step">{now}</span></> : null}.</p>
+      </section>
+    );
+  }
+  const finished = !busy && states.length > 0 && (states.every((s) => s.state === "done") || states.some((s) => s.state === "failed") || !!node.last_error);
+  const failed = states.some((s) => s.state === "failed") || (!busy && !!node.last_error);
+  // Just accepted: the node may not show the new state yet.
+  const starting = !busy && !node.last_error && states.every((s) => s.state === "pending") && Date.now() - Date.parse(run.startedAt) < 30_000;
+  // The node is no longer busy: the run is over (its rows may arrive a moment later).
+  const over = !busy && !starting;
+  return (
+    <section
+      className={cx(
+        "rounded-lg border px-4 py-3 text-sm",
+        failed ? "border-red-300 bg-red-50 dark:border-red-800 dark:bg-red-950/30" : over ? "border-emerald-300 bg-emerald-50 dark:border-emerald-800 dark:bg-emerald-950/30" : "border-amber-300 bg-amber-50 dark:border-amber-800 dark:bg-amber-950/30",
+      )}
+      data-testid="run-progress"
+      aria-live="polite"
+    >
+      <div className="flex items-start justify-between gap-3">
+        <p className="font-medium" data-testid="run-summary">
+          {starting
+            ? <>Starting {run.kind === "clean" ? "manual cleaning" : "servicing"}…</>
+            : busy
+            ? <>{run.kind === "clean" ? "Manual cleaning" : "Servicing"} running{now ? <> — now <span className="font-mono" data-testid="running-step">{now}</span></> : null}</>
+            : failed
+              ? <>{run.kind === "clean" ? "Cleaning" : "Servicing"} failed{node.last_error ? `: ${node.last_error}` : ""}</>
+              : finished
+                ? <>{run.kind === "clean" ? "Cleaning" : "Servicing"} finished — the node is {node.provision_state}.</>
+                : <>The node is {node.provision_state}.</>}
+        </p>
+        {over && <button type="button" className="text-xs underline" onClick={onClear}>Dismiss</button>}
+      </div>
+      <ol className="mt-2 space-y-1" data-testid="run-steps-list">
+        {run.steps.map((s, i) => {
+          const st = states[i] ?? { state: "pending" as StepRunState };
+          const style = STATE_STYLE[st.state];
+          return (
+            <li key={i} className="flex items-center gap-2" data-testid="run-step" data-state={st.state}>
+              <span className={cx("w-4 text-center", style.cls)} aria-hidden>{style.icon}</span>
+              <span className="w-5 text-right text-xs text-slate-500">{i + 1}.</span>
+              <span className="font-mono">{stepKey(s)}</span>
+              <span className="text-xs text-slate-500 dark:text-slate-400">{style.label}</span>
+              {st.error && <span className="text-xs text-red-700 dark:text-red-400">{st.error}</span>}
+            </li>
+          );
+        })}
+      </ol>
+      {history.isError && <p className="mt-1 text-xs text-red-700">History unavailable: {(history.error as Error).message}</p>}
+    </section>
+  );
+}
