@@ -120,3 +120,40 @@ export function useHistorySince(uuid: string, marker: string | null | undefined,
     refetchInterval: active ? 3000 : false,
   });
 }
+
+export interface TraitNode {
+  uuid: string;
+  name: string | null;
+  provision_state: string;
+  traits: string[] | null;
+}
+
+/**
+ * Every visible node's traits (paged 1000 at a time), to show which nodes a template or runbook
+ * name matches. The key starts with "nodes", so any node change refreshes it.
+ */
+export function useNodeTraits() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["nodes", "traits-index"] as const,
+    queryFn: async ({ signal }) => {
+      const out: TraitNode[] = [];
+      let marker: string | undefined;
+      for (let page = 0; page < 100; page++) {
+        const r = await api.get<{ nodes: TraitNode[]; next?: string }>("/nodes", {
+          query: { fields: "uuid,name,provision_state,traits", limit: 1000, marker },
+          signal,
+        });
+        out.push(...r.nodes);
+        if (!r.next || r.nodes.length === 0) break;
+        marker = r.nodes[r.nodes.length - 1].uuid;
+      }
+      return out;
+    },
+    staleTime: 60_000,
+  });
+}
+
+export function nodesWithTrait(nodes: TraitNode[] | undefined, trait: string): TraitNode[] {
+  return (nodes ?? []).filter((n) => n.traits?.includes(trait));
+}
