@@ -122,7 +122,9 @@ export function StepDocumentEditor({ kind, ident, rights }: { kind: DocKind; ide
     ? rights.readOnlyReason ?? "You may not change this."
     : nameProblem
       ? `Name: ${nameProblem}`
-      : !stepsOk
+      : steps.length === 0
+        ? "Add at least one step."
+        : !stepsOk
         ? "Fix the problems in the step list first."
         : maskedInChangedSteps
           ? "Some arguments show ****** (masked secrets): enter their real values before saving changed steps."

@@ -226,6 +226,7 @@ export function StepListEditor({
                         className="flex min-w-0 flex-1 items-center gap-2 text-left"
                         aria-expanded={open}
                         aria-controls={bodyId}
+                        data-testid="step-toggle"
                         onClick={() => toggle(s.key)}
                       >
                         <span aria-hidden className="text-xs text-slate-400">{open ? "▾" : "▸"}</span>
