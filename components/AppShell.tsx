@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { listProjects, membershipsOf } from "@/lib/core/users.ts";
 import { sql } from "@/lib/core/db/sql.ts";
+import { authorize } from "@/lib/core/policy.ts";
 import { logoutAction, switchProjectAction } from "@/lib/web/actions.ts";
 import type { Viewer } from "@/lib/web/session.ts";
 import { LiveUpdates } from "./LiveUpdates.tsx";
@@ -31,6 +32,8 @@ export async function AppShell({ viewer, children }: { viewer: Viewer; children:
   const projectName = p.projectId ? ((await listProjects(db)).find((x) => x.id === p.projectId)?.name ?? p.projectId) : null;
   const scope = p.systemRole ? `system ${p.systemRole}` : projectName ? `${projectName} · ${p.projectRole}` : "no project";
   const links = [{ href: "/", label: "Fleet" }];
+  if (authorize("baremetal:deploy_template:get", p)) links.push({ href: "/templates", label: "Templates" });
+  if (authorize("baremetal:runbook:list", p)) links.push({ href: "/runbooks", label: "Runbooks" });
   // Users with a system role or several projects choose what they act as.
   const choices = [
     ...(viewer.user.systemRole ? [{ value: "", label: `system ${viewer.user.systemRole}` }] : []),

@@ -113,3 +113,62 @@ test("deploy template: create, edit, conflict, matching nodes and delete", async
   expect(res.status()).toBe(404);
   await expect(page.locator(`[data-testid="template-row"][data-name="${NAME}"]`)).toHaveCount(0);
 });
+
+interface Runbook {
+  uuid: string;
+  name: string;
+  public: boolean;
+  steps: { interface: string; step: string; args: Record<string, unknown>; order: number }[];
+}
+
+test("runbook: create with steps reordered by drag, edit in the JSON view, delete", async ({ page, request }) => {
+  test.setTimeout(90_000);
+  const api = adminApi(request);
+  const rbName = `CUSTOM_E2E_RB_${SUFFIX}`;
+  await login(page);
+  await page.goto("/runbooks");
+  await page.getByRole("link", { name: "New runbook" }).click();
+  await page.getByLabel("Name", { exact: true }).fill(rbName);
+  const editor = page.getByTestId("runbook-editor");
+  await editor.getByRole("button", { name: "Add bios.cache_bios_settings" }).click();
+  await editor.getByRole("button", { name: "Add raid.delete_configuration" }).click();
+  const rows = editor.getByTestId("step-row");
+  await expect(rows).toHaveCount(2);
+  // Drag the second step above the first.
+  await rows.nth(1).getByTestId("drag-handle").dragTo(rows.nth(0));
+  await expect.poll(() => rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-step")))).toEqual(["raid.delete_configuration", "bios.cache_bios_settings"]);
+
+  await page.getByTestId("review-save").click();
+  await page.getByRole("dialog").getByTestId("confirm-save").click();
+  await expect(page).toHaveURL(new RegExp(`/runbooks/${rbName}$`));
+  let rb = await api.get<Runbook>(`/runbooks/${rbName}`);
+  expect(rb.steps).toEqual([
+    { interface: "raid", step: "delete_configuration", args: {}, order: 0 },
+    { interface: "bios", step: "cache_bios_settings", args: {}, order: 1 },
+  ]);
+
+  // The JSON view: invalid JSON is refused; a valid edit replaces the list.
+  const editor2 = page.getByTestId("runbook-editor");
+  await editor2.getByRole("button", { name: "JSON" }).click();
+  const json = editor2.getByTestId("steps-json");
+  await json.fill('[{"interface": "power", "step": "wait", "args": {"seconds": 2}, "order": 0}');
+  await expect(editor2.getByRole("button", { name: "Apply JSON" })).toBeDisabled();
+  await json.fill('[{"interface": "power", "step": "wait", "args": {"seconds": 2}, "order": 0}, {"interface": "raid", "step": "delete_configuration", "order": 1}]');
+  await editor2.getByRole("button", { name: "Apply JSON" }).click();
+  await expect(editor2.getByTestId("step-row")).toHaveCount(2);
+  await page.getByTestId("review-save").click();
+  await expect(page.getByRole("dialog").getByTestId("save-diff")).toContainText('"step": "cache_bios_settings"');
+  await page.getByRole("dialog").getByTestId("confirm-save").click();
+  await expect(page.getByTestId("saved-note")).toBeVisible();
+  rb = await api.get<Runbook>(`/runbooks/${rbName}`);
+  expect(rb.steps.map((s) => `${s.interface}.${s.step}`)).toEqual(["power.wait", "raid.delete_configuration"]);
+  expect(rb.steps[0].args).toEqual({ seconds: 2 });
+
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await page.getByRole("dialog").getByTestId("confirm-delete").click();
+  await expect(page).toHaveURL(/\/runbooks$/);
+  const res = await request.get(`/baremetal/v1/runbooks/${rbName}`, {
+    headers: { Authorization: basicAuth(ADMIN.username, ADMIN.password), "X-OpenStack-Ironic-API-Version": "latest" },
+  });
+  expect(res.status()).toBe(404);
+});

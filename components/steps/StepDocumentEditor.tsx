@@ -169,8 +169,9 @@ export function StepDocumentEditor({ kind, ident, rights }: { kind: DocKind; ide
       setReviewOpen(false);
       setServerErrors(null);
       setSaveError(null);
-      setSavedNote(`Saved ${doc.name}.`);
+      // The note shows once the saved version (and its new ETag) has been read back.
       await qc.invalidateQueries({ queryKey: cfg.listKey });
+      setSavedNote(`Saved ${doc.name}.`);
       if (isNew || doc.name !== ident) router.replace(`${cfg.base}/${encodeURIComponent(doc.name)}`);
     },
     onError: (err) => {
@@ -253,7 +254,7 @@ export function StepDocumentEditor({ kind, ident, rights }: { kind: DocKind; ide
           )}
         </Banner>
       )}
-      {!readOnly && saveReason && !saveReason.startsWith("Nothing") && (
+      {!readOnly && saveReason && !saveReason.startsWith("Nothing") && (nameTouched || !isNew || !nameProblem) && (
         <p className="text-sm text-slate-600 dark:text-slate-400" data-testid="save-disabled-reason">{saveReason}</p>
       )}
 

@@ -7,8 +7,10 @@ import { useId, useState } from "react";
 import { cx } from "@/components/format.ts";
 import { RESERVED_STEPS, type ArgSchema, type AvailableStep, type StepProblems } from "@/lib/client/steps.ts";
 
-export const inputClass =
-  "w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 shadow-sm focus:border-amber-500 focus:outline-none focus:ring-2 focus:ring-amber-500/30 disabled:bg-slate-100 disabled:text-slate-500 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100 dark:disabled:bg-slate-900";
+/** Field style without a width (give one: w-full, w-20, ...). */
+export const inputBase =
+  "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 shadow-sm focus:border-amber-500 focus:outline-none focus:ring-2 focus:ring-amber-500/30 disabled:bg-slate-100 disabled:text-slate-500 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100 dark:disabled:bg-slate-900";
+export const inputClass = `${inputBase} w-full`;
 const labelClass = "block text-xs font-medium text-slate-700 dark:text-slate-300";
 const helpClass = "mt-0.5 text-xs text-slate-500 dark:text-slate-400";
 const errorClass = "mt-0.5 text-xs text-red-700 dark:text-red-400";

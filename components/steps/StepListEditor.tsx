@@ -10,7 +10,7 @@ import {
   stepsToJson, TEMPLATE_INTERFACES, hasProblems,
   type AvailableStep, type EditableStep, type StepKind, type StepListMode, type StepProblems,
 } from "@/lib/client/steps.ts";
-import { inputClass, StepForm } from "./StepForm.tsx";
+import { inputBase, inputClass, StepForm } from "./StepForm.tsx";
 
 export interface StepListEditorProps {
   steps: EditableStep[];
@@ -245,7 +245,7 @@ export function StepListEditor({
                             type="number"
                             min={0}
                             step={1}
-                            className={cx(inputClass, "w-20")}
+                            className={cx(inputBase, "w-20")}
                             value={Number.isFinite(s.priority) ? s.priority : ""}
                             disabled={readOnly}
                             aria-label={`Priority of ${stepKey(s)}`}
@@ -367,7 +367,7 @@ function AddStep({ available, note, mode, kind, onAdd, label }: {
             <p className="text-xs font-medium text-slate-700 dark:text-slate-300">Conductor steps (valid on any interface)</p>
             <label className="mt-1 flex items-center gap-2 text-xs text-slate-600 dark:text-slate-400">
               on interface
-              <select className={cx(inputClass, "w-36")} value={reservedIface} onChange={(e) => setReservedIface(e.target.value)}>
+              <select className={cx(inputBase, "w-36")} value={reservedIface} onChange={(e) => setReservedIface(e.target.value)}>
                 {ifaces.map((i) => <option key={i} value={i}>{i}</option>)}
               </select>
             </label>

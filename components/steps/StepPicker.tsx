@@ -111,13 +111,12 @@ export function StepPicker({ node }: { node: ApiNode }) {
       }} />
 
       <div className="flex flex-wrap items-center justify-between gap-3">
-        <div role="tablist" aria-label="Kind of run" className="inline-flex overflow-hidden rounded-md border border-slate-300 text-sm dark:border-slate-700">
+        <div role="group" aria-label="Kind of run" className="inline-flex overflow-hidden rounded-md border border-slate-300 text-sm dark:border-slate-700">
           {(["clean", "service"] as const).map((k) => (
             <button
               key={k}
               type="button"
-              role="tab"
-              aria-selected={kind === k}
+              aria-pressed={kind === k}
               className={cx("px-3 py-1.5", kind === k ? "bg-slate-800 text-white dark:bg-slate-200 dark:text-slate-900" : "hover:bg-slate-100 dark:hover:bg-slate-800")}
               onClick={() => {
                 setKind(k);
