@@ -103,3 +103,40 @@ test("step picker: a step's form validates its arguments and shows the server's 
   await expect(raidRow.getByTestId("step-problem-count")).toBeVisible();
   await expect(raidRow).toContainText("is not an available clean step");
 });
+
+test("step picker: servicing an active node runs the chosen steps and shows them done", async ({ page, request }) => {
+  test.setTimeout(150_000);
+  const api = adminApi(request);
+  const [uuid] = await createNodes(request, `${PREFIX}-s`, 1);
+  await manage(request, [uuid]);
+  await api.put(`/nodes/${uuid}/states/provision`, { target: "provide" }, 202);
+  await waitForState(request, uuid, "available", 90_000);
+  await api.patch(`/nodes/${uuid}`, [{ op: "add", path: "/instance_info/image_source", value: "http://images.example/e2e.qcow2" }]);
+  await api.put(`/nodes/${uuid}/states/provision`, { target: "active" }, 202);
+  await waitForState(request, uuid, "active", 90_000);
+
+  await login(page);
+  await page.goto(pickerUrl(uuid));
+  const picker = page.getByTestId("step-picker");
+  // An active node opens on servicing; manual cleaning says why it cannot run.
+  await expect(picker.getByRole("button", { name: "Servicing", exact: true })).toHaveAttribute("aria-pressed", "true");
+  await picker.getByRole("button", { name: "Manual cleaning", exact: true }).click();
+  await picker.getByRole("button", { name: "Add power.wait" }).click();
+  await expect(picker.getByTestId("run-disabled-reason")).toHaveText("Manual cleaning needs the node in manageable (it is active).");
+  await picker.getByRole("button", { name: "Servicing", exact: true }).click();
+  await expect(picker.getByTestId("step-row")).toHaveCount(0); // each kind keeps its own list
+
+  await picker.getByRole("button", { name: "Add power.wait" }).click();
+  await picker.getByTestId("step-toggle").click();
+  await picker.getByLabel(/seconds/).fill("1");
+  await picker.getByRole("button", { name: "Add power.power_on" }).click();
+  await expect(picker.getByTestId("run-steps")).toHaveText("Run servicing");
+  await picker.getByTestId("run-steps").click();
+  await waitForState(request, uuid, "active", 90_000);
+  const progress = picker.getByTestId("run-progress");
+  await expect(progress.getByTestId("run-step").nth(0)).toHaveAttribute("data-state", "done", { timeout: 15_000 });
+  await expect(progress.getByTestId("run-step").nth(1)).toHaveAttribute("data-state", "done");
+  const history = await api.get<{ history: { event: string }[] }>(`/nodes/${uuid}/history`);
+  const started = history.history.map((h) => h.event).filter((e) => e.startsWith("Started service step "));
+  expect(started).toEqual(["Started service step power.wait", "Started service step power.power_on"]);
+});
