@@ -1,5 +1,5 @@
 // Step picker: a manual cleaning built in the browser runs the chosen steps in the chosen order.
-import { expect, test } from "@playwright/test";
+import { expect, test, type APIRequestContext } from "@playwright/test";
 import { adminApi, createNodes, login, manage, waitForState } from "./helpers.ts";
 
 // The picker lives in the node page's Steps tab (`/nodes/<uuid>?tab=steps`). Until that page is
@@ -8,9 +8,19 @@ const pickerUrl = (uuid: string) => `/dev-steps/${uuid}`;
 
 const PREFIX = `e2e-steps-${Date.now().toString(36)}`;
 
+/** The node's history events; waits first until the run has ended (`from` → `to` recorded). */
+async function eventsAfterRun(request: APIRequestContext, uuid: string, from: "cleaning" | "servicing", to: string): Promise<string[]> {
+  const api = adminApi(request);
+  const events = async () => (await api.get<{ history: { event: string }[] }>(`/nodes/${uuid}/history`)).history.map((h) => h.event);
+  await expect
+    .poll(async () => (await events()).some((e) => e.startsWith(`Provision state changed from "${from}" to "${to}"`)), { timeout: 120_000, intervals: [250, 500, 1000] })
+    .toBe(true);
+  await waitForState(request, uuid, to);
+  return events();
+}
+
 test("step picker: manual cleaning runs the chosen steps in order", async ({ page, request }) => {
   test.setTimeout(150_000);
-  const api = adminApi(request);
   const [uuid] = await createNodes(request, PREFIX, 1);
 
   await login(page);
@@ -53,17 +63,20 @@ test("step picker: manual cleaning runs the chosen steps in order", async ({ pag
   await picker.getByRole("button", { name: "Form" }).click();
 
   await picker.getByTestId("run-steps").click();
+  // Confirmation lists the steps in run order.
+  const dialog = page.getByRole("dialog");
+  await expect(dialog.getByTestId("confirm-steps").locator("li")).toHaveText(order);
+  await dialog.getByTestId("confirm-run").click();
   // Progress: the run's steps with their states, live.
   const progress = picker.getByTestId("run-progress");
   await expect(progress).toBeVisible();
-  await waitForState(request, uuid, "manageable", 120_000);
+  const events = await eventsAfterRun(request, uuid, "cleaning", "manageable");
   await expect(progress.getByTestId("run-step")).toHaveCount(3);
   for (let i = 0; i < 3; i++) await expect(progress.getByTestId("run-step").nth(i)).toHaveAttribute("data-state", "done", { timeout: 15_000 });
   await expect(progress.getByTestId("run-summary")).toContainText("finished");
 
   // History (API) shows the steps started in that order.
-  const history = await api.get<{ history: { event: string }[] }>(`/nodes/${uuid}/history`);
-  const started = history.history.map((h) => h.event).filter((e) => e.startsWith("Started clean step ")).map((e) => e.slice("Started clean step ".length));
+  const started = events.filter((e) => e.startsWith("Started clean step ")).map((e) => e.slice("Started clean step ".length));
   expect(started).toEqual(order);
 });
 
@@ -93,6 +106,7 @@ test("step picker: a step's form validates its arguments and shows the server's 
   const api = adminApi(request);
   await api.patch(`/nodes/${uuid}`, [{ op: "replace", path: "/raid_interface", value: "no-raid" }]);
   await picker.getByTestId("run-steps").click();
+  await page.getByRole("dialog").getByTestId("confirm-run").click();
   const raidRow = picker.getByTestId("step-row").first();
   await expect(raidRow.getByTestId("step-server-error")).toContainText("does not support this clean step");
   await expect(picker.getByTestId("step-row").nth(1).getByTestId("step-server-error")).toHaveCount(0);
@@ -130,13 +144,45 @@ test("step picker: servicing an active node runs the chosen steps and shows them
   await picker.getByTestId("step-toggle").click();
   await picker.getByLabel(/seconds/).fill("1");
   await picker.getByRole("button", { name: "Add power.power_on" }).click();
-  await expect(picker.getByTestId("run-steps")).toHaveText("Run servicing");
+  await expect(picker.getByTestId("run-steps")).toHaveText("Run servicing…");
   await picker.getByTestId("run-steps").click();
-  await waitForState(request, uuid, "active", 90_000);
+  await page.getByRole("dialog").getByTestId("confirm-run").click();
+  await expect(picker.getByTestId("run-progress")).toBeVisible();
+  const events = await eventsAfterRun(request, uuid, "servicing", "active");
   const progress = picker.getByTestId("run-progress");
   await expect(progress.getByTestId("run-step").nth(0)).toHaveAttribute("data-state", "done", { timeout: 15_000 });
   await expect(progress.getByTestId("run-step").nth(1)).toHaveAttribute("data-state", "done");
-  const history = await api.get<{ history: { event: string }[] }>(`/nodes/${uuid}/history`);
-  const started = history.history.map((h) => h.event).filter((e) => e.startsWith("Started service step "));
+  const started = events.filter((e) => e.startsWith("Started service step "));
   expect(started).toEqual(["Started service step power.wait", "Started service step power.power_on"]);
+});
+
+test("step picker: a runbook matching the node's traits runs from the picker", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const api = adminApi(request);
+  const rbName = `CUSTOM_E2E_PICK_${Date.now().toString(36).toUpperCase()}`;
+  await api.post("/runbooks", {
+    name: rbName,
+    steps: [
+      { interface: "bios", step: "cache_bios_settings", args: {}, order: 1 },
+      { interface: "raid", step: "delete_configuration", args: {}, order: 0 },
+    ],
+  }, 201);
+  const [uuid] = await createNodes(request, `${PREFIX}-r`, 1);
+  await manage(request, [uuid]);
+  await login(page);
+  await page.goto(pickerUrl(uuid));
+  const runbooks = page.getByTestId("step-picker").getByTestId("picker-runbooks");
+  await expect(runbooks).toContainText("None matches this node.");
+  await api.put(`/nodes/${uuid}/traits/${rbName}`, undefined, 204);
+  await expect(runbooks).toContainText("1 matches this node.", { timeout: 15_000 });
+  await runbooks.getByLabel("Runbook").selectOption(rbName);
+  await runbooks.getByRole("button", { name: "Run as cleaning…" }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog.getByTestId("confirm-steps").locator("li")).toHaveText(["raid.delete_configuration", "bios.cache_bios_settings"]);
+  await dialog.getByTestId("confirm-run").click();
+  const events = await eventsAfterRun(request, uuid, "cleaning", "manageable");
+  const started = events.filter((e) => e.startsWith("Started clean step "));
+  expect(started).toEqual(["Started clean step raid.delete_configuration", "Started clean step bios.cache_bios_settings"]);
+  await expect(page.getByTestId("run-progress").getByTestId("run-step").nth(1)).toHaveAttribute("data-state", "done", { timeout: 15_000 });
+  await api.del(`/runbooks/${rbName}`);
 });

@@ -2,40 +2,13 @@
 // The list of deploy templates or runbooks: name, steps, and how many visible nodes carry the
 // name as a trait (the nodes the template / runbook applies to).
 import Link from "next/link";
-import { useQuery } from "@tanstack/react-query";
-import { useApi } from "@/components/Providers.tsx";
 import { Banner, Spinner } from "@/components/ui.tsx";
 import { DOCS, type DocKind } from "./documents.ts";
-import { useNodeTraits } from "./useSteps.ts";
-
-interface Row {
-  uuid: string;
-  name: string;
-  steps: { interface: string; step: string }[];
-  public?: boolean;
-  owner?: string | null;
-  updated_at: string | null;
-  created_at: string;
-}
+import { useDocumentList, useNodeTraits } from "./useSteps.ts";
 
 export function StepDocumentList({ kind, canCreate, createReason }: { kind: DocKind; canCreate: boolean; createReason?: string }) {
   const cfg = DOCS[kind];
-  const api = useApi();
-  const list = useQuery({
-    queryKey: [...cfg.listKey, "list"],
-    queryFn: async ({ signal }) => {
-      const out: Row[] = [];
-      let marker: string | undefined;
-      for (let page = 0; page < 50; page++) {
-        const r = await api.get<Record<string, Row[]> & { next?: string }>(cfg.api, { query: { detail: true, limit: 1000, marker }, signal });
-        const rows = r[cfg.listField] ?? [];
-        out.push(...rows);
-        if (!r.next || rows.length === 0) break;
-        marker = rows[rows.length - 1].uuid;
-      }
-      return out.sort((a, b) => a.name.localeCompare(b.name));
-    },
-  });
+  const list = useDocumentList(kind);
   const traits = useNodeTraits();
   const counts = new Map<string, number>();
   for (const n of traits.data ?? []) for (const t of n.traits ?? []) counts.set(t, (counts.get(t) ?? 0) + 1);

@@ -5,15 +5,15 @@
 import { useEffect, useMemo, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "@/components/Providers.tsx";
-import { Button } from "@/components/ui.tsx";
+import { Banner, Button, Dialog } from "@/components/ui.tsx";
 import { cx } from "@/components/format.ts";
 import { ApiError } from "@/lib/client/api.ts";
 import type { ApiNode } from "@/lib/client/types.ts";
 import {
-  attributeServerErrors, stepKey, stepRunStates, toManualSteps, type EditableStep, type HistoryRowLite, type StepRunState,
+  attributeServerErrors, fromRunbookSteps, stepKey, stepRunStates, toManualSteps, type EditableStep, type HistoryRowLite, type StepRunState,
 } from "@/lib/client/steps.ts";
 import { StepListEditor, stepListValid } from "./StepListEditor.tsx";
-import { historySince, useHistorySince, useNodeSteps } from "./useSteps.ts";
+import { historySince, useDocumentList, useHistorySince, useNodeSteps, type DocumentRow } from "./useSteps.ts";
 
 type RunKind = "clean" | "service";
 
@@ -65,6 +65,9 @@ export function StepPicker({ node }: { node: ApiNode }) {
   const [serverErrors, setServerErrors] = useState<ReturnType<typeof attributeServerErrors> | null>(null);
   const [run, setRun] = useState<StoredRun | null>(null);
   useEffect(() => setRun(readRun(node.uuid)), [node.uuid]);
+  // What the confirmation dialog is about to start: the list, or a runbook.
+  const [confirming, setConfirming] = useState<null | { runbook: DocumentRow | null }>(null);
+  const [runbookError, setRunbookError] = useState<string | null>(null);
 
   const { query: stepsQuery, refresh } = useNodeSteps(node.uuid, kind);
   const available = stepsQuery.data?.steps ?? null;
@@ -78,26 +81,31 @@ export function StepPicker({ node }: { node: ApiNode }) {
   const reason = stateReason ?? (steps.length === 0 ? "Add at least one step." : !valid ? "Fix the problems marked in the list first." : null);
 
   const start = useMutation({
-    mutationFn: async () => {
+    mutationFn: async ({ runbook }: { runbook: DocumentRow | null }) => {
       const r = RULES[kind];
       // The last history row before the run: progress reads the rows after it.
       const before = await historySince(api, node.uuid, null);
       const marker = before.at(-1)?.uuid ?? null;
-      const body: Record<string, unknown> = { target: r.target, [r.body]: toManualSteps(steps) };
-      if (disableRamdisk) body.disable_ramdisk = true;
-      await api.put(`/nodes/${node.uuid}/states/provision`, body, r.version ? { version: r.version } : undefined);
-      return { kind, steps: steps.map((s) => ({ interface: s.interface, step: s.step })), marker, startedAt: new Date().toISOString() } satisfies StoredRun;
+      const body: Record<string, unknown> = runbook ? { target: r.target, runbook: runbook.name } : { target: r.target, [r.body]: toManualSteps(steps) };
+      if (disableRamdisk && !runbook) body.disable_ramdisk = true;
+      await api.put(`/nodes/${node.uuid}/states/provision`, body, { version: runbook ? "1.92" : r.version });
+      const ran = runbook ? [...runbook.steps].sort((a, b) => (a.order ?? 0) - (b.order ?? 0)) : steps;
+      return { kind, steps: ran.map((s) => ({ interface: s.interface, step: s.step })), marker, startedAt: new Date().toISOString() } satisfies StoredRun;
     },
     onSuccess: (stored) => {
       sessionStorage.setItem(runStorageKey(node.uuid), JSON.stringify(stored));
       setRun(stored);
       setServerErrors(null);
+      setRunbookError(null);
+      setConfirming(null);
       void qc.invalidateQueries({ queryKey: ["node", node.uuid] });
       void qc.invalidateQueries({ queryKey: ["nodes"] });
     },
-    onError: (err) => {
+    onError: (err, { runbook }) => {
+      setConfirming(null);
       const msg = err instanceof ApiError ? err.faultstring || err.message : (err as Error).message;
-      setServerErrors(attributeServerErrors(msg, steps));
+      if (runbook) setRunbookError(msg);
+      else setServerErrors(attributeServerErrors(msg, steps));
     },
   });
 
@@ -156,8 +164,8 @@ export function StepPicker({ node }: { node: ApiNode }) {
       />
 
       <div className="flex flex-wrap items-center gap-4 border-t border-slate-200 pt-3 dark:border-slate-800">
-        <Button variant="primary" onClick={() => start.mutate()} disabled={!!reason || start.isPending} disabledReason={reason ?? undefined} data-testid="run-steps">
-          {start.isPending ? "Starting…" : RULES[kind].label}
+        <Button variant="primary" onClick={() => setConfirming({ runbook: null })} disabled={start.isPending} disabledReason={reason ?? undefined} data-testid="run-steps">
+          {start.isPending ? "Starting…" : `${RULES[kind].label}…`}
         </Button>
         <label className="flex items-center gap-2 text-sm text-slate-700 dark:text-slate-300">
           <input type="checkbox" checked={disableRamdisk} onChange={(e) => setDisableRamdisk(e.target.checked)} />
@@ -165,6 +173,46 @@ export function StepPicker({ node }: { node: ApiNode }) {
         </label>
         <p className="min-h-5 text-sm text-slate-600 dark:text-slate-400" data-testid="run-disabled-reason" aria-live="polite">{reason}</p>
       </div>
+
+      <RunbookSection
+        node={node}
+        kind={kind}
+        stateReason={stateReason}
+        error={runbookError}
+        onLoad={(rb) => {
+          setSteps(fromRunbookSteps(rb.steps.map((x, i) => ({ interface: x.interface, step: x.step, args: x.args ?? {}, order: x.order ?? i }))));
+        }}
+        onRun={(rb) => {
+          setRunbookError(null);
+          setConfirming({ runbook: rb });
+        }}
+      />
+
+      <Dialog
+        open={confirming !== null}
+        title={confirming?.runbook ? `Run runbook ${confirming.runbook.name}?` : `${RULES[kind].label}?`}
+        onClose={() => setConfirming(null)}
+        footer={
+          <>
+            <Button onClick={() => setConfirming(null)}>Cancel</Button>
+            <Button variant="primary" disabled={start.isPending} onClick={() => confirming && start.mutate(confirming)} data-testid="confirm-run">
+              {start.isPending ? "Starting…" : "Run"}
+            </Button>
+          </>
+        }
+      >
+        <p className="text-sm">
+          {node.name ?? node.uuid} goes to {kind === "clean" ? "cleaning" : "servicing"} and runs, in this order:
+        </p>
+        <ol className="mt-2 list-decimal space-y-0.5 pl-6 font-mono text-sm" data-testid="confirm-steps">
+          {(confirming?.runbook ? [...confirming.runbook.steps].sort((a, b) => (a.order ?? 0) - (b.order ?? 0)) : steps).map((s, i) => (
+            <li key={i}>{stepKey(s)}{s.args && Object.keys(s.args).length ? <span className="text-slate-500"> {JSON.stringify(s.args)}</span> : null}</li>
+          ))}
+        </ol>
+        <p className="mt-3 text-xs text-slate-500 dark:text-slate-400">
+          It returns to {kind === "clean" ? "manageable" : "active"} when every step is done, or to {kind === "clean" ? "clean failed" : "service failed"} when one fails.
+        </p>
+      </Dialog>
     </div>
   );
 }
@@ -245,6 +293,44 @@ function RunProgress({ node, run, busy, onClear }: { node: ApiNode; run: StoredR
         })}
       </ol>
       {history.isError && <p className="mt-1 text-xs text-red-700">History unavailable: {(history.error as Error).message}</p>}
+    </section>
+  );
+}
+
+/** The runbooks this node may run (their name is one of its traits): load their steps, or run one as is. */
+function RunbookSection({ node, kind, stateReason, error, onLoad, onRun }: {
+  node: ApiNode; kind: RunKind; stateReason: string | null; error: string | null;
+  onLoad: (rb: DocumentRow) => void; onRun: (rb: DocumentRow) => void;
+}) {
+  const list = useDocumentList("runbook");
+  const [chosen, setChosen] = useState("");
+  if (list.isError) return null; // the viewer may not list runbooks
+  const traits = (node.traits as string[] | null | undefined) ?? [];
+  const matching = (list.data ?? []).filter((rb) => traits.includes(rb.name));
+  const rb = matching.find((r) => r.name === chosen) ?? null;
+  return (
+    <section className="rounded-lg border border-slate-200 p-3 dark:border-slate-800" aria-labelledby="picker-runbooks-h" data-testid="picker-runbooks">
+      <h3 id="picker-runbooks-h" className="text-sm font-semibold">Runbooks</h3>
+      <p className="mt-0.5 text-xs text-slate-600 dark:text-slate-400">
+        A runbook runs on a node that carries its name as a trait.{" "}
+        {list.isPending ? "Reading runbooks…" : matching.length === 0 ? "None matches this node." : `${matching.length} match${matching.length > 1 ? "" : "es"} this node.`}
+      </p>
+      {matching.length > 0 && (
+        <div className="mt-2 flex flex-wrap items-end gap-2">
+          <label className="flex flex-col text-xs text-slate-600 dark:text-slate-400">
+            Runbook
+            <select className="mt-1 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900" value={chosen} onChange={(e) => setChosen(e.target.value)}>
+              <option value="">— choose —</option>
+              {matching.map((r) => <option key={r.uuid} value={r.name}>{r.name} ({r.steps.length} steps)</option>)}
+            </select>
+          </label>
+          <Button size="sm" disabledReason={rb ? null : "Choose a runbook."} onClick={() => rb && onLoad(rb)}>Load its steps into the list</Button>
+          <Button size="sm" variant="primary" disabledReason={!rb ? "Choose a runbook." : stateReason} onClick={() => rb && onRun(rb)}>
+            Run as {kind === "clean" ? "cleaning" : "servicing"}…
+          </Button>
+        </div>
+      )}
+      {error && <Banner tone="error" className="mt-2">{error}</Banner>}
     </section>
   );
 }

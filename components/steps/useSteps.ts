@@ -5,6 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "@/components/Providers.tsx";
 import type { IngotClient } from "@/lib/client/api.ts";
+import { DOCS, type DocKind } from "./documents.ts";
 import { PHASE_PATH, stepKey, type AvailableStep, type AvailableStepsResponse, type HistoryRowLite, type StepKind } from "@/lib/client/steps.ts";
 
 export function nodeStepsKey(uuid: string, kind: StepKind) {
@@ -156,4 +157,37 @@ export function useNodeTraits() {
 
 export function nodesWithTrait(nodes: TraitNode[] | undefined, trait: string): TraitNode[] {
   return (nodes ?? []).filter((n) => n.traits?.includes(trait));
+}
+
+/** A deploy template or runbook as the list (detail) shows it. */
+export interface DocumentRow {
+  uuid: string;
+  name: string;
+  steps: { interface: string; step: string; args?: Record<string, unknown>; priority?: number; order?: number }[];
+  public?: boolean;
+  owner?: string | null;
+  disable_ramdisk?: boolean;
+  updated_at: string | null;
+  created_at: string;
+}
+
+/** Every deploy template or runbook the viewer may see, by name. */
+export function useDocumentList(kind: DocKind) {
+  const cfg = DOCS[kind];
+  const api = useApi();
+  return useQuery({
+    queryKey: [...cfg.listKey, "list"],
+    queryFn: async ({ signal }) => {
+      const out: DocumentRow[] = [];
+      let marker: string | undefined;
+      for (let page = 0; page < 50; page++) {
+        const r = await api.get<Record<string, DocumentRow[]> & { next?: string }>(cfg.api, { query: { detail: true, limit: 1000, marker }, signal });
+        const rows = r[cfg.listField] ?? [];
+        out.push(...rows);
+        if (!r.next || rows.length === 0) break;
+        marker = rows[rows.length - 1].uuid;
+      }
+      return out.sort((a, b) => a.name.localeCompare(b.name));
+    },
+  });
 }
