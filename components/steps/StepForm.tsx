@@ -17,6 +17,11 @@ const errorClass = "mt-0.5 text-xs text-red-700 dark:text-red-400";
 
 type Args = Record<string, unknown>;
 
+/** Splits messages about `path…` into those under `sub` (e.g. "settings[0].name") and the rest. */
+function errorsUnder(errors: string[], sub: string): string[] {
+  return errors.filter((e) => e.startsWith(`${sub}:`) || e.startsWith(`${sub}.`) || e.startsWith(`${sub}[`));
+}
+
 export interface StepFormProps {
   /** The step's arguments now. */
   args: Args;
@@ -299,10 +304,10 @@ function ObjectFieldset({ name, schema, required, description, value, onChange, 
       <div className="grid gap-3 sm:grid-cols-2">
         {Object.entries(schema.properties ?? {}).map(([k, sub]) => (
           <ArgField key={k} name={k} schema={sub} required={!!sub.required} description={sub.description} value={obj[k]}
-            onChange={(v) => set(k, v)} errors={[]} onInvalid={onInvalid} path={`${path}.${k}`} readOnly={readOnly} />
+            onChange={(v) => set(k, v)} errors={errorsUnder(errors, `${path}.${k}`)} onInvalid={onInvalid} path={`${path}.${k}`} readOnly={readOnly} />
         ))}
       </div>
-      <Messages id={`${path}-msg`} help={description} errors={errors} />
+      <Messages id={`${path}-msg`} help={description} errors={errors.filter((e) => !Object.keys(schema.properties ?? {}).some((k) => errorsUnder([e], `${path}.${k}`).length))} />
     </fieldset>
   );
 }
@@ -330,7 +335,7 @@ function ObjectRows({ name, schema, required, description, value, onChange, erro
               <div className="grid flex-1 gap-2 sm:grid-cols-2">
                 {Object.entries(props).map(([k, sub]) => (
                   <ArgField key={k} name={k} schema={sub} required={!!sub.required} description={sub.description} value={r[k]}
-                    onChange={(v) => setRow(i, k, v)} errors={[]} onInvalid={onInvalid} path={`${path}[${i}].${k}`} readOnly={readOnly} />
+                    onChange={(v) => setRow(i, k, v)} errors={errorsUnder(errors, `${path}[${i}].${k}`)} onInvalid={onInvalid} path={`${path}[${i}].${k}`} readOnly={readOnly} />
                 ))}
               </div>
               {!readOnly && (
@@ -359,7 +364,8 @@ function ObjectRows({ name, schema, required, description, value, onChange, erro
           Add a row to {name}
         </button>
       )}
-      <Messages id={`${path}-msg`} help={description} errors={errors} />
+      {/* Messages about a row's field are shown at that field; the rest (whole array, whole row) here. */}
+      <Messages id={`${path}-msg`} help={description} errors={errors.filter((e) => !rows.some((_, i) => Object.keys(props).some((k) => errorsUnder([e], `${path}[${i}].${k}`).length)))} />
     </fieldset>
   );
 }
