@@ -10,17 +10,11 @@ import { cx } from "@/components/format.ts";
 import { ApiError } from "@/lib/client/api.ts";
 import type { ApiNode } from "@/lib/client/types.ts";
 import {
-  attributeServerErrors, fromRunbookSteps, stepKey, stepRunStates, toManualSteps, type EditableStep, type HistoryRowLite, type StepRunState,
+  attributeServerErrors, fromRunbookSteps, RUN_RULES as RULES, runDisabledReason, type RunKind, stepKey, stepRunStates, toManualSteps, type EditableStep, type HistoryRowLite, type StepRunState,
 } from "@/lib/client/steps.ts";
 import { StepListEditor, stepListValid } from "./StepListEditor.tsx";
 import { historySince, useDocumentList, useHistorySince, useNodeSteps, type DocumentRow } from "./useSteps.ts";
 
-type RunKind = "clean" | "service";
-
-const RULES: Record<RunKind, { from: string; busy: string[]; target: string; body: "clean_steps" | "service_steps"; label: string; version?: string }> = {
-  clean: { from: "manageable", busy: ["cleaning", "clean wait", "clean hold"], target: "clean", body: "clean_steps", label: "Run manual cleaning" },
-  service: { from: "active", busy: ["servicing", "service wait", "service hold"], target: "service", body: "service_steps", label: "Run servicing", version: "1.87" },
-};
 
 /** A run this browser started, kept per node for the session so a reload still shows its progress. */
 interface StoredRun {
@@ -40,19 +34,6 @@ function readRun(uuid: string): StoredRun | null {
   } catch {
     return null;
   }
-}
-
-/** Why the run button is off, or null. */
-export function runDisabledReason(node: Pick<ApiNode, "provision_state" | "target_provision_state">, kind: RunKind): string | null {
-  const r = RULES[kind];
-  if (r.busy.includes(node.provision_state)) return `The node is ${node.provision_state} now.`;
-  if (node.target_provision_state) return `The node is moving to ${node.target_provision_state}.`;
-  if (node.provision_state !== r.from) {
-    return kind === "clean"
-      ? `Manual cleaning needs the node in manageable (it is ${node.provision_state}).`
-      : `Servicing needs the node in active (it is ${node.provision_state}).`;
-  }
-  return null;
 }
 
 export function StepPicker({ node }: { node: ApiNode }) {

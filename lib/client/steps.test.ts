@@ -119,3 +119,18 @@ describe("attributeServerErrors", async () => {
     expect(attributeServerErrors("Deploy template invalid: Duplicate deploy steps. Duplicates: interface: raid, step: create_configuration.", steps).byStep.a).toHaveLength(1);
   });
 });
+
+describe("runDisabledReason", async () => {
+  const { runDisabledReason } = await import("./steps.ts");
+  it("says why a run cannot start", () => {
+    const n = (provision_state: string, extra: object = {}) => ({ provision_state, target_provision_state: null, maintenance: false, ...extra });
+    expect(runDisabledReason(n("manageable"), "clean")).toBeNull();
+    expect(runDisabledReason(n("active"), "service")).toBeNull();
+    expect(runDisabledReason(n("enroll"), "clean")).toBe("Manual cleaning needs the node in manageable (it is enroll).");
+    expect(runDisabledReason(n("manageable"), "service")).toBe("Servicing needs the node in active (it is manageable).");
+    expect(runDisabledReason(n("clean wait"), "clean")).toBe("The node is clean wait now.");
+    expect(runDisabledReason(n("manageable", { target_provision_state: "available" }), "clean")).toBe("The node is moving to available.");
+    expect(runDisabledReason(n("manageable", { maintenance: true }), "clean")).toMatch(/maintenance/);
+    expect(runDisabledReason(n("active", { maintenance: true }), "service")).toBeNull();
+  });
+});

@@ -422,3 +422,31 @@ export function attributeServerErrors(message: string, steps: Pick<EditableStep,
   if (head) general.unshift(head.replace(/:$/, ""));
   return { byStep, general };
 }
+
+// ---- running steps on a node ----
+
+export type RunKind = "clean" | "service";
+
+/** Manual cleaning and servicing: the state they start from, the states while they run, the request. */
+export const RUN_RULES: Record<RunKind, { from: string; busy: string[]; target: string; body: "clean_steps" | "service_steps"; label: string; version?: string }> = {
+  clean: { from: "manageable", busy: ["cleaning", "clean wait", "clean hold"], target: "clean", body: "clean_steps", label: "Run manual cleaning" },
+  // Servicing arrived in API 1.87.
+  service: { from: "active", busy: ["servicing", "service wait", "service hold"], target: "service", body: "service_steps", label: "Run servicing", version: "1.87" },
+};
+
+/** Why a manual cleaning / servicing cannot start on the node now, or null (the server decides the rest). */
+export function runDisabledReason(
+  node: { provision_state: string; target_provision_state: string | null; maintenance?: boolean },
+  kind: RunKind,
+): string | null {
+  const r = RUN_RULES[kind];
+  if (r.busy.includes(node.provision_state)) return `The node is ${node.provision_state} now.`;
+  if (node.target_provision_state) return `The node is moving to ${node.target_provision_state}.`;
+  if (node.provision_state !== r.from) {
+    return kind === "clean"
+      ? `Manual cleaning needs the node in manageable (it is ${node.provision_state}).`
+      : `Servicing needs the node in active (it is ${node.provision_state}).`;
+  }
+  if (kind === "clean" && node.maintenance) return "The node is in maintenance: cleaning is refused until maintenance is off.";
+  return null;
+}
