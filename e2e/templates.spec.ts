@@ -1,7 +1,7 @@
 // Deploy templates through the dashboard: create, edit (with the diff, and a conflict), matching
 // nodes, delete — each checked through the API.
 import { expect, test } from "@playwright/test";
-import { ADMIN, adminApi, basicAuth, createNodes, login } from "./helpers.ts";
+import { ADMIN, adminApi, basicAuth, createNodes, login, logout } from "./helpers.ts";
 
 const SUFFIX = Date.now().toString(36).toUpperCase();
 const NAME = `CUSTOM_E2E_TPL_${SUFFIX}`;
@@ -171,4 +171,46 @@ test("runbook: create with steps reordered by drag, edit in the JSON view, delet
     headers: { Authorization: basicAuth(ADMIN.username, ADMIN.password), "X-OpenStack-Ironic-API-Version": "latest" },
   });
   expect(res.status()).toBe(404);
+});
+
+test("deploy templates: a system reader gets a read-only view; the server refuses their changes", async ({ page, request }) => {
+  test.setTimeout(90_000);
+  const api = adminApi(request);
+  const tplName = `CUSTOM_E2E_RO_${SUFFIX}`;
+  await api.post("/deploy_templates", { name: tplName, steps: [{ interface: "raid", step: "delete_configuration", args: {}, priority: 120 }] }, 201);
+  const reader = `tplr${SUFFIX.toLowerCase()}`;
+  const password = "reader-password-1";
+
+  await login(page);
+  await page.goto("/admin");
+  const form = page.getByRole("form", { name: "New user" });
+  await form.getByLabel("User name").fill(reader);
+  await form.getByLabel("Initial password").fill(password);
+  await form.getByLabel("System role").selectOption("reader");
+  await form.getByRole("button", { name: "Create user" }).click();
+  await expect(page.getByTestId("user-created")).toContainText(`User ${reader} created.`);
+  await logout(page);
+
+  await login(page, reader, password);
+  await page.goto("/templates");
+  await expect(page.locator(`[data-testid="template-row"][data-name="${tplName}"]`)).toBeVisible();
+  await expect(page.getByRole("link", { name: "New deploy template" })).toHaveCount(0);
+  await expect(page.getByText("Creating deploy templates needs the system admin role.")).toBeVisible();
+  await page.goto(`/templates/${tplName}`);
+  await expect(page.getByText("Read-only: changing deploy templates needs the system admin role.")).toBeVisible();
+  await expect(page.getByLabel("Name", { exact: true })).toBeDisabled();
+  await expect(page.getByTestId("review-save")).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Delete", exact: true })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: /^Remove / })).toHaveCount(0);
+  await page.goto("/templates/new");
+  await expect(page.getByTestId("not-allowed")).toContainText("needs the system admin role");
+  // The server decides, whatever the page shows.
+  const res = await request.fetch(`/baremetal/v1/deploy_templates/${tplName}`, {
+    method: "PATCH",
+    headers: { Authorization: basicAuth(reader, password), "X-OpenStack-Ironic-API-Version": "latest" },
+    data: [{ op: "replace", path: "/steps/0/priority", value: 1 }],
+  });
+  expect(res.status()).toBe(403);
+  expect((await api.get<Template>(`/deploy_templates/${tplName}`)).steps[0].priority).toBe(120);
+  await api.del(`/deploy_templates/${tplName}`);
 });
