@@ -78,6 +78,14 @@ test("step picker: manual cleaning runs the chosen steps in order", async ({ pag
   // History (API) shows the steps started in that order.
   const started = events.filter((e) => e.startsWith("Started clean step ")).map((e) => e.slice("Started clean step ".length));
   expect(started).toEqual(order);
+
+  // The node's deploy steps (read-only), and a deploy template started from them.
+  const deploySteps = picker.getByTestId("picker-deploy-steps");
+  await deploySteps.getByText("Deploy steps", { exact: true }).click();
+  await expect(deploySteps.getByRole("row", { name: /deploy\.deploy\s+100/ })).toBeVisible();
+  await deploySteps.getByRole("link", { name: "New deploy template from this node's steps" }).click();
+  await expect(page).toHaveURL(new RegExp(`/templates/new\\?ref=${uuid}$`));
+  await expect(page.getByTestId("template-editor")).toContainText(`The deploy steps of the reference node ${PREFIX}-01 (driver sim).`);
 });
 
 test("step picker: a step's form validates its arguments and shows the server's refusal at the step", async ({ page, request }) => {

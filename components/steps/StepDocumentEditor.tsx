@@ -58,7 +58,13 @@ function comparableOf(kind: DocKind, d: { name: string; steps: unknown[]; public
 
 const secretShown = (v: unknown): boolean => JSON.stringify(v ?? null).includes('"******"');
 
-export function StepDocumentEditor({ kind, ident, rights }: { kind: DocKind; ident: string | null; rights: Rights }) {
+export function StepDocumentEditor({ kind, ident, rights, referenceNode = null }: {
+  kind: DocKind;
+  ident: string | null;
+  rights: Rights;
+  /** Start with the steps of this node (name or UUID) instead of every driver's. */
+  referenceNode?: string | null;
+}) {
   const cfg = DOCS[kind];
   const api = useApi();
   const qc = useQueryClient();
@@ -82,8 +88,8 @@ export function StepDocumentEditor({ kind, ident, rights }: { kind: DocKind; ide
   const [initFrom, setInitFrom] = useState<string | null>(null);
   const [nameTouched, setNameTouched] = useState(false);
   const [stepKind, setStepKind] = useState<StepKind>(cfg.stepKinds[0]);
-  const [refInput, setRefInput] = useState("");
-  const [refNode, setRefNode] = useState<string | null>(null);
+  const [refInput, setRefInput] = useState(referenceNode ?? "");
+  const [refNode, setRefNode] = useState<string | null>(referenceNode);
   const [jsonInvalid, setJsonInvalid] = useState(0);
   const [serverErrors, setServerErrors] = useState<ReturnType<typeof attributeServerErrors> | null>(null);
   const [saveError, setSaveError] = useState<{ message: string; stale?: boolean } | null>(null);

@@ -2,6 +2,7 @@
 // The node's step picker: its available clean and service steps, a list built with the step
 // editor, run as manual cleaning (node manageable) or servicing (node active), and the run's
 // progress — the step running now and the ones done — from the node and its history.
+import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "@/components/Providers.tsx";
@@ -14,7 +15,6 @@ import {
 } from "@/lib/client/steps.ts";
 import { StepListEditor, stepListValid } from "./StepListEditor.tsx";
 import { historySince, useDocumentList, useHistorySince, useNodeSteps, type DocumentRow } from "./useSteps.ts";
-
 
 /** A run this browser started, kept per node for the session so a reload still shows its progress. */
 interface StoredRun {
@@ -169,6 +169,8 @@ export function StepPicker({ node }: { node: ApiNode }) {
         }}
       />
 
+      <DeploySteps node={node} />
+
       <Dialog
         open={confirming !== null}
         title={confirming?.runbook ? `Run runbook ${confirming.runbook.name}?` : `${RULES[kind].label}?`}
@@ -313,5 +315,45 @@ function RunbookSection({ node, kind, stateReason, error, onLoad, onRun }: {
       )}
       {error && <Banner tone="error" className="mt-2">{error}</Banner>}
     </section>
+  );
+}
+
+/**
+ * The node's deploy steps, read-only: they run during a deployment, in priority order; deploy
+ * templates (matched by instance traits) change them. Read when opened.
+ */
+function DeploySteps({ node }: { node: ApiNode }) {
+  const [open, setOpen] = useState(false);
+  const { query } = useNodeSteps(node.uuid, "deploy", open);
+  const steps = query.data?.steps ?? [];
+  return (
+    <details className="rounded-lg border border-slate-200 p-3 dark:border-slate-800" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)} data-testid="picker-deploy-steps">
+      <summary className="cursor-pointer text-sm font-semibold">Deploy steps</summary>
+      <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
+        These run during a deployment, highest priority first; priority 0 steps run only when a deploy template or the
+        deployment asks for them.{" "}
+        <Link className="text-amber-700 underline dark:text-amber-400" href={`/templates/new?ref=${encodeURIComponent(node.uuid)}`}>
+          New deploy template from this node&apos;s steps
+        </Link>
+      </p>
+      {query.isPending && open && <p className="mt-2 text-xs text-slate-500">Reading deploy steps…</p>}
+      {query.isError && <p role="alert" className="mt-2 text-xs text-red-700 dark:text-red-400">{(query.error as Error).message}</p>}
+      {steps.length > 0 && (
+        <table className="mt-2 w-full text-sm">
+          <thead className="text-left text-xs text-slate-500">
+            <tr><th scope="col" className="py-1 pr-3">Step</th><th scope="col" className="py-1 pr-3">Priority</th><th scope="col" className="py-1">What it does</th></tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+            {steps.map((s) => (
+              <tr key={stepKey(s)}>
+                <td className="py-1 pr-3 font-mono">{stepKey(s)}</td>
+                <td className="py-1 pr-3 tabular-nums">{s.priority}</td>
+                <td className="py-1 text-xs text-slate-600 dark:text-slate-400">{s.description ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </details>
   );
 }

@@ -13,12 +13,12 @@ export function nodeStepsKey(uuid: string, kind: StepKind) {
 }
 
 /** `GET /v1/nodes/{n}/{phase}/steps`, with a refresh mutation (`POST …/refresh`). */
-export function useNodeSteps(uuid: string | null, kind: StepKind) {
+export function useNodeSteps(uuid: string | null, kind: StepKind, enabled = true) {
   const api = useApi();
   const qc = useQueryClient();
   const query = useQuery({
     queryKey: nodeStepsKey(uuid ?? "-", kind),
-    enabled: !!uuid,
+    enabled: !!uuid && enabled,
     queryFn: ({ signal }) => api.get<AvailableStepsResponse>(`/nodes/${uuid}/${PHASE_PATH[kind]}/steps`, { signal }),
     staleTime: 60_000,
   });
