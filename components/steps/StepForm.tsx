@@ -291,6 +291,7 @@ function JsonArg({ label, help, value, path, onChange, onInvalid, expect, errors
 }
 
 function ObjectFieldset({ name, schema, required, description, value, onChange, errors, onInvalid, path, readOnly }: ArgFieldProps) {
+  const msgId = useId();
   const obj = value && typeof value === "object" && !Array.isArray(value) ? (value as Args) : {};
   const set = (k: string, v: unknown) => {
     const next = { ...obj };
@@ -299,7 +300,7 @@ function ObjectFieldset({ name, schema, required, description, value, onChange, 
     onChange(Object.keys(next).length ? next : undefined);
   };
   return (
-    <fieldset className="rounded-md border border-slate-200 p-3 sm:col-span-2 dark:border-slate-700">
+    <fieldset className="rounded-md border border-slate-200 p-3 sm:col-span-2 dark:border-slate-700" aria-describedby={msgId}>
       <legend className={cx(labelClass, "px-1")}><ArgLabel name={name} required={required} type="object" /></legend>
       <div className="grid gap-3 sm:grid-cols-2">
         {Object.entries(schema.properties ?? {}).map(([k, sub]) => (
@@ -307,13 +308,14 @@ function ObjectFieldset({ name, schema, required, description, value, onChange, 
             onChange={(v) => set(k, v)} errors={errorsUnder(errors, `${path}.${k}`)} onInvalid={onInvalid} path={`${path}.${k}`} readOnly={readOnly} />
         ))}
       </div>
-      <Messages id={`${path}-msg`} help={description} errors={errors.filter((e) => !Object.keys(schema.properties ?? {}).some((k) => errorsUnder([e], `${path}.${k}`).length))} />
+      <Messages id={msgId} help={description} errors={errors.filter((e) => !Object.keys(schema.properties ?? {}).some((k) => errorsUnder([e], `${path}.${k}`).length))} />
     </fieldset>
   );
 }
 
 /** An array of objects: one row per item, a field per known key, add/remove rows. */
 function ObjectRows({ name, schema, required, description, value, onChange, errors, onInvalid, path, readOnly }: ArgFieldProps) {
+  const msgId = useId();
   const rows = Array.isArray(value) ? (value as unknown[]) : [];
   const props = schema.items?.properties ?? {};
   const setRow = (i: number, k: string, v: unknown) => {
@@ -323,7 +325,7 @@ function ObjectRows({ name, schema, required, description, value, onChange, erro
     onChange(next);
   };
   return (
-    <fieldset className="rounded-md border border-slate-200 p-3 sm:col-span-2 dark:border-slate-700" data-testid={`arg-rows-${name}`}>
+    <fieldset className="rounded-md border border-slate-200 p-3 sm:col-span-2 dark:border-slate-700" data-testid={`arg-rows-${name}`} aria-describedby={msgId}>
       <legend className={cx(labelClass, "px-1")}><ArgLabel name={name} required={required} type={`array of objects`} /></legend>
       {rows.length === 0 && <p className="text-xs text-slate-500 dark:text-slate-400">No rows{required ? " — add at least one" : " (not sent)"}.</p>}
       <ol className="space-y-2">
@@ -365,7 +367,7 @@ function ObjectRows({ name, schema, required, description, value, onChange, erro
         </button>
       )}
       {/* Messages about a row's field are shown at that field; the rest (whole array, whole row) here. */}
-      <Messages id={`${path}-msg`} help={description} errors={errors.filter((e) => !rows.some((_, i) => Object.keys(props).some((k) => errorsUnder([e], `${path}[${i}].${k}`).length)))} />
+      <Messages id={msgId} help={description} errors={errors.filter((e) => !rows.some((_, i) => Object.keys(props).some((k) => errorsUnder([e], `${path}[${i}].${k}`).length)))} />
     </fieldset>
   );
 }

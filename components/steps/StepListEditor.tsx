@@ -3,7 +3,7 @@
 // (searchable), remove, reorder by drag or with the move buttons, priorities where they decide the
 // run order (deploy templates), each step expandable to its generated form, and a JSON view of the
 // whole list that can be edited and applied. Used by the step picker and both editors.
-import { useCallback, useMemo, useRef, useState } from "react";
+import { useCallback, useId, useMemo, useRef, useState } from "react";
 import { cx } from "@/components/format.ts";
 import {
   listProblems, moveItem, newStepKey, parseStepsJson, RESERVED_STEPS, RUNBOOK_INTERFACES, STEP_INTERFACES, stepKey, stepProblems,
@@ -397,7 +397,7 @@ function AddStep({ available, note, mode, kind, onAdd, label }: {
 function JsonView({ steps, mode, readOnly, onApply }: { steps: EditableStep[]; mode: StepListMode; readOnly?: boolean; onApply: (s: EditableStep[]) => void }) {
   const [text, setText] = useState(() => JSON.stringify(stepsToJson(steps, mode), null, 2));
   const [error, setError] = useState<string | null>(null);
-  const id = "steps-json";
+  const id = useId();
   return (
     <div>
       <label htmlFor={id} className="block text-xs font-medium text-slate-700 dark:text-slate-300">
