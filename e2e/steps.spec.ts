@@ -196,3 +196,36 @@ test("step picker: a runbook matching the node's traits runs from the picker", a
   await expect(page.getByTestId("run-progress").getByTestId("run-step").nth(1)).toHaveAttribute("data-state", "done", { timeout: 15_000 });
   await api.del(`/runbooks/${rbName}`);
 });
+
+test("step picker: progress shows the step running now and the ones done (a hold in the middle)", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const api = adminApi(request);
+  const [uuid] = await createNodes(request, `${PREFIX}-h`, 1);
+  await manage(request, [uuid]);
+  await login(page);
+  await page.goto(pickerUrl(uuid));
+  const picker = page.getByTestId("step-picker");
+  await picker.getByRole("button", { name: "Add raid.delete_configuration" }).click();
+  await picker.getByLabel("on interface").selectOption("deploy");
+  await picker.getByRole("button", { name: "Add deploy.hold" }).click();
+  await picker.getByRole("button", { name: "Add bios.cache_bios_settings" }).click();
+  await picker.getByTestId("run-steps").click();
+  await page.getByRole("dialog").getByTestId("confirm-run").click();
+
+  const progress = picker.getByTestId("run-progress");
+  const step = (i: number) => progress.getByTestId("run-step").nth(i);
+  await expect
+    .poll(async () => (await api.get<{ provision_state: string }>(`/nodes/${uuid}`)).provision_state, { timeout: 60_000 })
+    .toBe("clean hold");
+  // Live, without a reload: the hold runs now, the step before it is done, the one after waits.
+  await expect(progress.getByTestId("running-step")).toHaveText("deploy.hold", { timeout: 15_000 });
+  await expect(step(0)).toHaveAttribute("data-state", "done");
+  await expect(step(1)).toHaveAttribute("data-state", "running");
+  await expect(step(2)).toHaveAttribute("data-state", "pending");
+  await expect(picker.getByTestId("run-disabled-reason")).toHaveText("The node is clean hold now.");
+
+  await api.put(`/nodes/${uuid}/states/provision`, { target: "unhold" }, 202);
+  await eventsAfterRun(request, uuid, "cleaning", "manageable");
+  for (let i = 0; i < 3; i++) await expect(step(i)).toHaveAttribute("data-state", "done", { timeout: 15_000 });
+  await expect(progress.getByTestId("run-summary")).toContainText("Cleaning finished — the node is manageable.");
+});

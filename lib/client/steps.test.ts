@@ -105,6 +105,9 @@ describe("stepRunStates", () => {
     expect(failed.map((s) => s.state)).toEqual(["done", "done", "failed"]);
     expect(failed[2].error).toBe("boom");
     expect(stepRunStates(req, [row("Started service step raid.delete_configuration")], "clean").map((s) => s.state)).toEqual(["pending", "pending", "pending"]);
+    const hold = [{ interface: "deploy", step: "hold" }, { interface: "raid", step: "delete_configuration" }];
+    expect(stepRunStates(hold, [row("Started clean step deploy.hold")], "clean").map((s) => s.state)).toEqual(["running", "pending"]);
+    expect(stepRunStates(hold, [row("Started clean step deploy.hold"), row("Released (unhold) clean step deploy.hold")], "clean").map((s) => s.state)).toEqual(["done", "pending"]);
   });
 });
 

@@ -363,7 +363,7 @@ export type StepRunState = "pending" | "running" | "done" | "failed";
 
 /**
  * The state of each requested step, in order, from the history rows written since the run began
- * ("Started clean step x.y", "Finished …", "Failed …: error") and the node's current step. Steps
+ * ("Started clean step x.y", "Finished …" or "Released (unhold) …", "Failed …: error"). Steps
  * may repeat in a list, so rows are matched to requests in order.
  */
 export function stepRunStates(
@@ -375,7 +375,8 @@ export function stepRunStates(
   let cursor = 0;
   const prefix = `${kind} step `;
   for (const r of rows) {
-    const m = /^(Started|Finished|Failed) (clean|service) step ([a-z_]+\.[A-Za-z0-9_]+)(?::\s*(.*))?$/s.exec(r.event);
+    // A hold ends with "Released (unhold) … step x.hold" instead of "Finished …".
+    const m = /^(Started|Finished|Failed|Released \(unhold\)) (clean|service) step ([a-z_]+\.[A-Za-z0-9_]+)(?::\s*(.*))?$/s.exec(r.event);
     if (!m || !r.event.includes(prefix)) continue;
     const [, verb, , name, err] = m;
     if (verb === "Started") {
@@ -386,7 +387,7 @@ export function stepRunStates(
     } else {
       const idx = requested.findIndex((s, i) => i >= cursor && stepKey(s) === name);
       if (idx < 0) continue;
-      out[idx].state = verb === "Finished" ? "done" : "failed";
+      out[idx].state = verb === "Failed" ? "failed" : "done";
       if (verb === "Failed") out[idx].error = err;
       cursor = idx + 1;
     }
