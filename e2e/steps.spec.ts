@@ -2,9 +2,8 @@
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { adminApi, createNodes, login, manage, waitForState } from "./helpers.ts";
 
-// The picker lives in the node page's Steps tab (`/nodes/<uuid>?tab=steps`). Until that page is
-// merged this spec drove a temporary page; the lead points it at the real tab at merge.
-const pickerUrl = (uuid: string) => `/dev-steps/${uuid}`;
+// The picker is the node page's Steps tab.
+const pickerUrl = (uuid: string) => `/nodes/${uuid}?tab=steps`;
 
 const PREFIX = `e2e-steps-${Date.now().toString(36)}`;
 
