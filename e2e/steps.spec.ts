@@ -1,4 +1,5 @@
-// Step picker: a manual cleaning built in the browser runs the chosen steps in the chosen order.
+// The step picker (node page, Steps tab): manual cleaning and servicing run the chosen steps in the
+// chosen order with live progress, argument checks, server refusals at the step, runbooks.
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { adminApi, createNodes, login, manage, waitForState } from "./helpers.ts";
 
