@@ -27,7 +27,15 @@ export interface ConductorEvent {
   at: string;
 }
 
-export type LiveEvent = NodeEvent | ConductorEvent;
+/** Progress of a bulk-action job (lib/core/jobs.ts): dashboards invalidate their ["jobs"] queries. */
+export interface JobEvent {
+  type: "job";
+  id: string;
+  state: string;
+  at: string;
+}
+
+export type LiveEvent = NodeEvent | ConductorEvent | JobEvent;
 type Listener = (event: LiveEvent) => void;
 
 class LiveEventBus {
