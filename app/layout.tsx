@@ -1,4 +1,6 @@
 import type { Metadata } from "next";
+import { Providers } from "@/components/Providers.tsx";
+import { THEME_SCRIPT } from "@/components/ThemeToggle.tsx";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -9,9 +11,13 @@ export const metadata: Metadata = {
 
 export default function RootLayout({ children }: { children: React.ReactNode }) {
   return (
-    <html lang="en">
+    // The theme script sets the `dark` class before hydration.
+    <html lang="en" suppressHydrationWarning>
+      <head>
+        <script dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
+      </head>
       <body className="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
-        {children}
+        <Providers>{children}</Providers>
       </body>
     </html>
   );

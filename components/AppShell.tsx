@@ -1,6 +1,11 @@
 import Link from "next/link";
-import { logoutAction } from "@/lib/web/actions.ts";
+import { listProjects, membershipsOf } from "@/lib/core/users.ts";
+import { sql } from "@/lib/core/db/sql.ts";
+import { logoutAction, switchProjectAction } from "@/lib/web/actions.ts";
 import type { Viewer } from "@/lib/web/session.ts";
+import { LiveUpdates } from "./LiveUpdates.tsx";
+import { NavLinks } from "./NavLinks.tsx";
+import { ThemeToggle } from "./ThemeToggle.tsx";
 
 export function Logo({ className = "h-7 w-7" }: { className?: string }) {
   return (
@@ -18,31 +23,51 @@ export function Logo({ className = "h-7 w-7" }: { className?: string }) {
   );
 }
 
-function scopeLabel(viewer: Viewer, projects: Map<string, string>): string {
+/** The page frame of every signed-in page: navigation, who is signed in and as what, live updates. */
+export async function AppShell({ viewer, children }: { viewer: Viewer; children: React.ReactNode; projects?: Map<string, string> }) {
+  const db = await sql();
   const p = viewer.principal;
-  if (p.systemRole) return `system ${p.systemRole}`;
-  if (p.projectId) return `${projects.get(p.projectId) ?? p.projectId} · ${p.projectRole}`;
-  return "no project";
-}
-
-export function AppShell({ viewer, projects, children }: { viewer: Viewer; projects: Map<string, string>; children: React.ReactNode }) {
+  const memberships = await membershipsOf(db, viewer.user.id);
+  const projectName = p.projectId ? ((await listProjects(db)).find((x) => x.id === p.projectId)?.name ?? p.projectId) : null;
+  const scope = p.systemRole ? `system ${p.systemRole}` : projectName ? `${projectName} · ${p.projectRole}` : "no project";
+  const links = [{ href: "/", label: "Fleet" }];
+  // Users with a system role or several projects choose what they act as.
+  const choices = [
+    ...(viewer.user.systemRole ? [{ value: "", label: `system ${viewer.user.systemRole}` }] : []),
+    ...memberships.map((m) => ({ value: m.projectId, label: `${m.projectName} · ${m.role}` })),
+  ];
   return (
     <div className="min-h-screen">
-      <header className="sticky top-0 z-10 border-b border-slate-800 bg-slate-900 text-slate-100">
-        <div className="mx-auto flex h-14 max-w-7xl items-center gap-6 px-4 sm:px-6">
+      <header className="sticky top-0 z-30 border-b border-slate-800 bg-slate-900 text-slate-100">
+        <div className="mx-auto flex h-14 max-w-[100rem] items-center gap-6 px-4 sm:px-6">
           <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
             <Logo />
             <span className="text-lg">Ingot</span>
           </Link>
-          <nav className="flex items-center gap-1 text-sm">
-            <Link href="/" className="rounded-md px-3 py-1.5 text-slate-200 hover:bg-slate-800 hover:text-white">Fleet</Link>
-            <a href="/baremetal/v1" className="rounded-md px-3 py-1.5 text-slate-400 hover:bg-slate-800 hover:text-white">API</a>
-          </nav>
+          <NavLinks links={links} />
+          <a href="/baremetal/v1" className="hidden rounded-md px-3 py-1.5 text-sm text-slate-400 hover:bg-slate-800 hover:text-white md:block">API</a>
           <div className="ml-auto flex items-center gap-3 text-sm">
             <div className="hidden text-right leading-tight sm:block">
               <div className="font-medium" data-testid="current-user">{viewer.user.username}</div>
-              <div className="text-xs text-slate-400">{scopeLabel(viewer, projects)}</div>
+              {choices.length > 1 ? (
+                <form action={switchProjectAction}>
+                  <label className="sr-only" htmlFor="scope-switch">Act as</label>
+                  <select
+                    id="scope-switch"
+                    name="project"
+                    defaultValue={p.systemRole ? "" : (p.projectId ?? "")}
+                    className="bg-transparent text-right text-xs text-slate-400"
+                    data-testid="scope-switch"
+                  >
+                    {choices.map((c) => <option key={c.value} value={c.value} className="text-slate-900">{c.label}</option>)}
+                  </select>
+                  <button type="submit" className="ml-1 text-xs text-slate-400 underline">switch</button>
+                </form>
+              ) : (
+                <div className="text-xs text-slate-400" data-testid="current-scope">{scope}</div>
+              )}
             </div>
+            <ThemeToggle />
             <form action={logoutAction}>
               <button type="submit" className="rounded-md border border-slate-700 px-3 py-1.5 text-slate-200 hover:border-slate-500 hover:bg-slate-800">
                 Log out
@@ -51,7 +76,9 @@ export function AppShell({ viewer, projects, children }: { viewer: Viewer; proje
           </div>
         </div>
       </header>
-      <main className="mx-auto max-w-7xl px-4 py-6 sm:px-6">{children}</main>
+      <LiveUpdates>
+        <main className="mx-auto max-w-[100rem] px-4 py-6 sm:px-6">{children}</main>
+      </LiveUpdates>
     </div>
   );
 }

@@ -12,6 +12,8 @@ export interface IngotConfig {
   powerSyncIntervalSeconds: number;
   /** Consecutive failed power reads before the node goes into maintenance (fault "power failure"). */
   powerSyncMaxRetries: number;
+  /** Power reads in flight at once during power sync (Ironic: sync_power_state_workers). */
+  powerSyncWorkers: number;
   /** Timeout for every *wait state (deploy/clean/inspect/rescue/service). */
   callbackTimeoutSeconds: number;
   /** How often the callback-timeout and orphan checks run. */
@@ -65,6 +67,7 @@ export function loadConfig(): IngotConfig {
     heartbeatTimeoutSeconds: envInt("INGOT_HEARTBEAT_TIMEOUT", 60),
     powerSyncIntervalSeconds: envInt("INGOT_POWER_SYNC_INTERVAL", 60),
     powerSyncMaxRetries: envInt("INGOT_POWER_SYNC_MAX_RETRIES", 3),
+    powerSyncWorkers: Math.max(1, envInt("INGOT_POWER_SYNC_WORKERS", 8)),
     callbackTimeoutSeconds: envInt("INGOT_CALLBACK_TIMEOUT", 1800),
     provisionCheckIntervalSeconds: envInt("INGOT_PROVISION_CHECK_INTERVAL", 60),
     enabledHardwareTypes: envList("INGOT_ENABLED_HARDWARE_TYPES", ["fake-hardware", "sim"]),

@@ -15,6 +15,9 @@ export interface NodeEvent {
   maintenance: boolean;
   reservation: string | null;
   lastError: string | null;
+  /** Who may see it (live updates only reach viewers of the node). */
+  owner: string | null;
+  lessee: string | null;
   /** True when the node was deleted. */
   deleted?: boolean;
   at: string;
@@ -27,11 +30,13 @@ export interface ConductorEvent {
   at: string;
 }
 
-/** Progress of a bulk-action job (lib/core/jobs.ts): dashboards invalidate their ["jobs"] queries. */
+/** A bulk job made progress (lib/core/jobs.ts). */
 export interface JobEvent {
   type: "job";
   id: string;
   state: string;
+  /** The job's creator; other users (but system admins) are not told about it. */
+  userId?: string | null;
   at: string;
 }
 
@@ -83,6 +88,8 @@ export function nodeEvent(node: NodeRecord, extra: Partial<NodeEvent> = {}): Nod
     maintenance: node.maintenance,
     reservation: node.reservation,
     lastError: node.lastError,
+    owner: node.owner,
+    lessee: node.lessee,
     at: new Date().toISOString(),
     ...extra,
   };

@@ -361,7 +361,7 @@ export async function createJob(db: Sql, job: NewJob): Promise<JobRecord> {
     }
   });
   runner().start(id);
-  publishJob(id, "running", true);
+  publishJob(id, p.userId, "running", true);
   return (await getJob(db, id))!;
 }
 
@@ -384,7 +384,7 @@ export async function cancelJob(db: Sql, id: string): Promise<JobRecord | null> 
   const running = runner().get(id);
   if (running) running.cancel();
   else await finishIfDone(db, id);
-  publishJob(id, "cancelled", true);
+  publishJob(id, job.userId, "cancelled", true);
   return getJob(db, id);
 }
 
@@ -408,10 +408,10 @@ async function finishIfDone(db: Sql, id: string): Promise<boolean> {
 const PUBLISH_EVERY_MS = 250;
 const publishTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
-function publishJob(id: string, state: string, now = false): void {
+function publishJob(id: string, userId: string | null, state: string, now = false): void {
   const send = () => {
     publishTimers.delete(id);
-    liveEvents().publish({ type: "job", id, state, at: new Date().toISOString() });
+    liveEvents().publish({ type: "job", id, state, userId, at: new Date().toISOString() });
   };
   const pending = publishTimers.get(id);
   if (now) {
@@ -503,7 +503,7 @@ class RunningJob {
       if (this.soon) clearTimeout(this.soon);
       await finishIfDone(db, this.id).catch((err) => console.error(`[jobs] job ${this.id} could not be finished:`, err));
       const job = await getJob(db, this.id).catch(() => null);
-      publishJob(this.id, job?.state ?? "finished", true);
+      publishJob(this.id, this.job?.userId ?? null, job?.state ?? "finished", true);
     }
   }
 
@@ -519,7 +519,7 @@ class RunningJob {
     );
     if (changed) {
       await db.run(`UPDATE "Job" SET "updatedAt" = ? WHERE "id" = ?`, [now, this.id]);
-      publishJob(this.id, this.cancelled ? "cancelled" : "running");
+      publishJob(this.id, this.job.userId, this.cancelled ? "cancelled" : "running");
     }
     return changed > 0;
   }

@@ -7,13 +7,13 @@
 // the upgrade and closes at once with a 44xx code (browsers cannot read an HTTP refusal's status).
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { getToken } from "next-auth/jwt";
 import { WebSocket, WebSocketServer, createWebSocketStream } from "ws";
 import { getNodeById, findNode, type NodeRecord } from "../core/db/nodes.ts";
 import { sql } from "../core/db/sql.ts";
 import { recordHistory } from "../core/history.ts";
 import { authorize, isSystemScoped, type Principal } from "../core/policy.ts";
-import { getUser, principalForUser, resolveCredentials } from "../core/users.ts";
+import { resolveCredentials } from "../core/users.ts";
+import { principalFromCookie } from "./session_cookie.ts";
 import { registerSession } from "../core/console/sessions.ts";
 import { acquireSerial, attachGraphical, consoleKindOf } from "../core/console/sources.ts";
 import { checkConsoleToken } from "../core/console/tokens.ts";
@@ -21,7 +21,6 @@ import { checkConsoleToken } from "../core/console/tokens.ts";
 export const CLOSE = { NORMAL: 1000, GOING_AWAY: 1001, SOURCE_FAILED: 1011, UNAUTHENTICATED: 4401, FORBIDDEN: 4403, NOT_FOUND: 4404, NOT_ENABLED: 4409 } as const;
 
 const PATH_RE = /^\/ws\/nodes\/([^/]+)\/(serial|vnc)\/?$/;
-const SESSION_COOKIES = ["authjs.session-token", "__Secure-authjs.session-token"];
 
 class Refusal extends Error {
   constructor(readonly code: number, message: string) {
@@ -82,20 +81,7 @@ async function principalOf(req: IncomingMessage, url: URL, kind: "serial" | "vnc
     const p = await resolveCredentials(new Request("http://localhost/", { headers }));
     if (p) return p;
   }
-  const cookie = headers.get("cookie");
-  const secret = process.env.AUTH_SECRET;
-  if (!cookie || !secret) return null;
-  for (const name of SESSION_COOKIES) {
-    if (!cookie.includes(`${name}=`)) continue;
-    const jwt = await getToken({ req: { headers: { cookie } }, secret, salt: name, cookieName: name, secureCookie: name.startsWith("__Secure-") }).catch(() => null);
-    const sub = typeof jwt?.sub === "string" ? jwt.sub : null;
-    if (!sub) continue;
-    const db = await sql();
-    const user = await getUser(db, sub);
-    if (!user || user.disabled) return null;
-    return principalForUser(db, user);
-  }
-  return null;
+  return principalFromCookie(headers.get("cookie"));
 }
 
 // ---- sessions ----

@@ -75,6 +75,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const users = await import("../core/users.ts");
   users.registerCredentialResolver();
+  // The dashboard calls the API with its session cookie (plus the web client header).
+  (await import("./session_cookie.ts")).registerApiCredentialResolver();
 
   // Demo fleet on an empty database.
   if (envFlag("INGOT_DEMO", true)) {
@@ -175,13 +177,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   server.headersTimeout = 66_000;
 
   const consoles = await import("./consoles.ts");
+  const live = await import("./live.ts");
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "/").split("?")[0];
     // Next's own upgrade listener (attached on its first request) serves /_next/* (dev HMR).
     if (web && path.startsWith("/_next/")) return;
     // Ingot's console websockets (docs/consoles.md).
     if (path.startsWith("/ws/nodes/") && consoles.handleConsoleUpgrade(req, socket, head)) return;
-    // The rest of /ws/* is reserved for live updates (not enabled yet); nothing else upgrades.
+    // Live updates for the dashboard (query invalidation).
+    if (path === "/ws/events" && live.handleLiveUpgrade(req, socket, head)) return;
     socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
 
@@ -202,6 +206,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const close = () => {
     closing ??= (async () => {
       consoles.closeConsoleWebsockets();
+      live.closeLiveWebsockets();
       await consoleLog.stopConsoleCapture();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

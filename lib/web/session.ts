@@ -1,5 +1,7 @@
 // Who is looking at the dashboard: the session's user as a policy Principal (the same one the API uses).
+import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
+import { PROJECT_COOKIE } from "../server/session_cookie.ts";
 import { sql } from "../core/db/sql.ts";
 import type { Principal } from "../core/policy.ts";
 import { getUser, principalForUser, type UserRecord } from "../core/users.ts";
@@ -17,7 +19,9 @@ export async function currentViewer(): Promise<Viewer | null> {
   const db = await sql();
   const user = await getUser(db, id);
   if (!user || user.disabled) return null;
-  const principal = await principalForUser(db, user);
+  // The same choice the API makes for this session (lib/server/session_cookie.ts).
+  const project = (await cookies()).get(PROJECT_COOKIE)?.value;
+  const principal = (project ? await principalForUser(db, user, project) : null) ?? (await principalForUser(db, user));
   return principal ? { user, principal } : null;
 }
 

@@ -1,8 +1,9 @@
 // Periodic tasks, start-up recovery and conductor registration.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { setConfig } from "../config.ts";
 import { getNodeById, insertNode, type NewNode, type NodeRecord } from "../db/nodes.ts";
+import { interfacesFor } from "../drivers/registry.ts";
 import { listHistory } from "../history.ts";
 import { conductorFor, listConductors } from "../hashring.ts";
 import { getConductor, runPeriodicTasksOnce, startConductor, stopConductor } from "./index.ts";
@@ -116,6 +117,36 @@ describe("periodic tasks", () => {
     expect([f.maintenance, f.fault, f.maintenanceReason]).toEqual([false, null, null]);
     const h = await listHistory(db.sql, failing.id);
     expect(h.map((r) => r.eventType)).toEqual(["monitoring", "monitoring"]);
+  });
+
+  it("reads power states several at a time, at most powerSyncWorkers", async () => {
+    setConfig({ conductorHostname: HOST, powerSyncWorkers: 3 });
+    try {
+      await startConductor({ periodic: false });
+      const nodes = await Promise.all(Array.from({ length: 10 }, () => newNode({ provisionState: "manageable", powerState: "power off" })));
+      const power = interfacesFor(nodes[0]).power;
+      const original = power.getPowerState.bind(power);
+      let inFlight = 0;
+      let most = 0;
+      const seen = new Set<number>();
+      const spy = vi.spyOn(power, "getPowerState").mockImplementation(async (task) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        seen.add(task.node.id);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        return original(task);
+      });
+      try {
+        await getConductor().periodic.syncPowerStates();
+      } finally {
+        spy.mockRestore();
+      }
+      for (const n of nodes) expect(seen.has(n.id)).toBe(true);
+      expect(most).toBe(3);
+    } finally {
+      setConfig({ conductorHostname: HOST, callbackTimeoutSeconds: 60, powerSyncMaxRetries: 3 });
+    }
   });
 
   it("skips locked nodes", async () => {

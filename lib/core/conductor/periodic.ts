@@ -17,6 +17,15 @@ import { SYSTEM_ACTOR, type NodeTask } from "./task.ts";
 /** Nodes handled per task per tick, so one tick stays short. */
 export const PERIODIC_BATCH = 500;
 
+/** Runs fn over items with at most `limit` at once (one slow BMC must not hold up the others). */
+export async function forEachConcurrently<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
 const POWER_SYNC_SKIP_STATES: readonly string[] = [S.DEPLOYWAIT, S.CLEANWAIT, S.ENROLL, S.ADOPTFAIL];
 
 export class PeriodicTasks {
@@ -57,23 +66,23 @@ export class PeriodicTasks {
       limit: PERIODIC_BATCH, sortKey: "updated_at", withoutTraits: true,
     });
     const enabled = hardwareTypeNames();
-    for (const candidate of nodes) {
-      if (POWER_SYNC_SKIP_STATES.includes(candidate.provisionState) || !enabled.includes(candidate.driver)) continue;
-      if (!(await this.owns(candidate))) continue;
+    await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
+      if (POWER_SYNC_SKIP_STATES.includes(candidate.provisionState) || !enabled.includes(candidate.driver)) return;
+      if (!(await this.owns(candidate))) return;
       const task = await this.tryLock(candidate);
-      if (!task) continue;
+      if (!task) return;
       try {
         const node = task.node;
-        if (node.maintenance || POWER_SYNC_SKIP_STATES.includes(node.provisionState)) continue;
+        if (node.maintenance || POWER_SYNC_SKIP_STATES.includes(node.provisionState)) return;
         let actual: string | null;
         try {
           actual = await interfacesFor(node).power.getPowerState(task);
         } catch (err) {
           await this.powerReadFailed(task, err);
-          continue;
+          return;
         }
         this.powerFailures.delete(node.id);
-        if (actual === node.powerState || actual === null) continue;
+        if (actual === node.powerState || actual === null) return;
         await task.update({ powerState: actual });
         await task.history(
           node.powerState === null
@@ -86,7 +95,7 @@ export class PeriodicTasks {
       } finally {
         await task.release();
       }
-    }
+    });
   }
 
   private async powerReadFailed(task: NodeTask, err: unknown): Promise<void> {
@@ -108,17 +117,17 @@ export class PeriodicTasks {
       filter: { maintenance: true, fault: "power failure", reserved: false, includeChildren: true },
       limit: PERIODIC_BATCH, withoutTraits: true,
     });
-    for (const candidate of nodes) {
-      if (!hardwareTypeNames().includes(candidate.driver) || !(await this.owns(candidate))) continue;
+    await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
+      if (!hardwareTypeNames().includes(candidate.driver) || !(await this.owns(candidate))) return;
       const task = await this.tryLock(candidate);
-      if (!task) continue;
+      if (!task) return;
       try {
-        if (task.node.fault !== "power failure") continue;
+        if (task.node.fault !== "power failure") return;
         let actual: string | null;
         try {
           actual = await interfacesFor(task.node).power.getPowerState(task);
         } catch {
-          continue; // still failing
+          return; // still failing
         }
         await task.update({ maintenance: false, maintenanceReason: null, fault: null, powerState: actual ?? task.node.powerState });
         await task.history("The BMC answers again; maintenance and fault \"power failure\" cleared", "monitoring");
@@ -127,7 +136,7 @@ export class PeriodicTasks {
       } finally {
         await task.release();
       }
-    }
+    });
   }
 
   async checkCallbackTimeouts(): Promise<void> {

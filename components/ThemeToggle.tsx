@@ -1,0 +1,50 @@
+"use client";
+// Light / dark / follow the system. The choice is kept in localStorage and applied before the first
+// paint by THEME_SCRIPT (app/layout.tsx), so pages never flash the wrong theme.
+import { useEffect, useState } from "react";
+
+type Theme = "light" | "dark" | "system";
+const KEY = "ingot-theme";
+
+export const THEME_SCRIPT = `(function(){try{var t=localStorage.getItem("${KEY}");var d=t==="dark"||((!t||t==="system")&&matchMedia("(prefers-color-scheme: dark)").matches);document.documentElement.classList.toggle("dark",d);}catch(e){}})();`;
+
+function apply(theme: Theme) {
+  const dark = theme === "dark" || (theme === "system" && window.matchMedia("(prefers-color-scheme: dark)").matches);
+  document.documentElement.classList.toggle("dark", dark);
+}
+
+const NEXT: Record<Theme, Theme> = { system: "light", light: "dark", dark: "system" };
+const LABEL: Record<Theme, string> = { system: "Theme: system", light: "Theme: light", dark: "Theme: dark" };
+
+export function ThemeToggle() {
+  const [theme, setTheme] = useState<Theme>("system");
+  useEffect(() => {
+    const saved = localStorage.getItem(KEY);
+    if (saved === "light" || saved === "dark") setTheme(saved);
+  }, []);
+  useEffect(() => {
+    if (theme !== "system") return;
+    const mq = window.matchMedia("(prefers-color-scheme: dark)");
+    const onChange = () => apply("system");
+    mq.addEventListener("change", onChange);
+    return () => mq.removeEventListener("change", onChange);
+  }, [theme]);
+  const choose = () => {
+    const next = NEXT[theme];
+    setTheme(next);
+    localStorage.setItem(KEY, next);
+    apply(next);
+  };
+  return (
+    <button
+      type="button"
+      onClick={choose}
+      data-testid="theme-toggle"
+      title={`${LABEL[theme]} (click to change)`}
+      aria-label={`${LABEL[theme]}; switch to ${NEXT[theme]}`}
+      className="rounded-md border border-slate-700 px-2 py-1.5 text-slate-200 hover:border-slate-500 hover:bg-slate-800"
+    >
+      <span aria-hidden>{theme === "dark" ? "☾" : theme === "light" ? "☀" : "◐"}</span>
+    </button>
+  );
+}

@@ -1,0 +1,84 @@
+// Shared steps for the browser tests: logging in, and the Bare Metal API as the admin (HTTP Basic)
+// to set up nodes. Specs share one server and the demo fleet: each creates its own nodes with a
+// unique prefix and never asserts global counts.
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { E2E_ADMIN_PASSWORD } from "./env.ts";
+
+export const ADMIN = { username: "admin", password: E2E_ADMIN_PASSWORD };
+
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+}
+
+export async function login(page: Page, username = ADMIN.username, password = ADMIN.password): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("User name").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("current-user")).toHaveText(username);
+}
+
+export async function logout(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+}
+
+export interface Api {
+  get<T = unknown>(path: string): Promise<T>;
+  post<T = unknown>(path: string, body?: unknown, expectStatus?: number): Promise<T>;
+  patch<T = unknown>(path: string, body: unknown): Promise<T>;
+  put<T = unknown>(path: string, body?: unknown, expectStatus?: number): Promise<T>;
+  del(path: string): Promise<void>;
+}
+
+/** The API under /baremetal/v1 as `username` (default: the admin), at the latest microversion. */
+export function api(request: APIRequestContext, username = ADMIN.username, password = ADMIN.password): Api {
+  const headers = { Authorization: basicAuth(username, password), "X-OpenStack-Ironic-API-Version": "latest" };
+  const call = async <T>(method: string, path: string, body: unknown, expectStatus?: number): Promise<T> => {
+    const res = await request.fetch(`/baremetal/v1${path}`, { method, headers, data: body === undefined ? undefined : body });
+    const text = await res.text();
+    if (expectStatus !== undefined) expect(res.status(), `${method} ${path}: ${text}`).toBe(expectStatus);
+    else expect(res.ok(), `${method} ${path} → ${res.status()}: ${text}`).toBe(true);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  return {
+    get: (path) => call("GET", path, undefined),
+    post: (path, body, s) => call("POST", path, body, s),
+    patch: (path, body) => call("PATCH", path, body),
+    put: (path, body, s) => call("PUT", path, body, s),
+    del: async (path) => {
+      await call("DELETE", path, undefined);
+    },
+  };
+}
+
+export const adminApi = (request: APIRequestContext): Api => api(request);
+
+/** Creates `count` sim nodes named `<prefix>-01`…; returns their UUIDs in order. */
+export async function createNodes(request: APIRequestContext, prefix: string, count: number, extra: Record<string, unknown> = {}): Promise<string[]> {
+  const a = adminApi(request);
+  const uuids: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    const node = await a.post<{ uuid: string }>("/nodes", { name: `${prefix}-${String(i).padStart(2, "0")}`, driver: "sim", resource_class: "baremetal.e2e", ...extra }, 201);
+    uuids.push(node.uuid);
+  }
+  return uuids;
+}
+
+/** Waits until the node's provision_state is `state` and it has no target (default 60 s). */
+export async function waitForState(request: APIRequestContext, uuid: string, state: string, timeout = 60_000): Promise<void> {
+  const a = adminApi(request);
+  await expect
+    .poll(async () => {
+      const n = await a.get<{ provision_state: string; target_provision_state: string | null; last_error: string | null }>(`/nodes/${uuid}`);
+      return n.target_provision_state ? `${n.provision_state} → ${n.target_provision_state}` : n.provision_state;
+    }, { timeout, intervals: [200, 500, 1000] })
+    .toBe(state);
+}
+
+/** Moves enroll nodes to manageable (validates power credentials on the sim BMC). */
+export async function manage(request: APIRequestContext, uuids: string[]): Promise<void> {
+  const a = adminApi(request);
+  for (const uuid of uuids) await a.put(`/nodes/${uuid}/states/provision`, { target: "manage" }, 202);
+  for (const uuid of uuids) await waitForState(request, uuid, "manageable");
+}
