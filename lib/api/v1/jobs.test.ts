@@ -166,6 +166,24 @@ describe("synchronous actions", () => {
     expect((await api("GET", `/v1/nodes/${b}`)).status).toBe(404);
   });
 
+  it("a filter selection takes every node matching the fleet query except the ones left out", async () => {
+    const uuids: string[] = [];
+    for (let i = 0; i < 4; i++) uuids.push(await simNode(`fltsel-${i}`));
+    const bad = await api("POST", "/v1/jobs", { body: { action: "maintenance_on", selection: { kind: "filter", query: "colour=blue", except: [] } } });
+    expect(bad.status).toBe(400);
+    expect(bad.error).toMatch(/Unknown fleet query parameter "colour"/);
+    const r = await api("POST", "/v1/jobs", {
+      body: { action: "maintenance_on", args: { reason: "by filter" }, selection: { kind: "filter", query: "q=fltsel-&sort=-name", except: [uuids[1]], count: 3 } },
+    });
+    expect(r.status, r.error ?? "").toBe(201);
+    expect(r.body.selection).toEqual({ kind: "filter", query: "q=fltsel-&sort=-name", except: [uuids[1]] });
+    const job = await finished(r.body.id);
+    expect(job.items.map((i: any) => i.node_name)).toEqual(["fltsel-3", "fltsel-2", "fltsel-0"]);
+    expect(job.counts.succeeded).toBe(3);
+    expect((await api("GET", `/v1/nodes/${uuids[1]}`)).body.maintenance).toBe(false);
+    expect((await api("GET", `/v1/nodes/${uuids[0]}`)).body.maintenance_reason).toBe("by filter");
+  });
+
   it("a refused asynchronous action fails at once with the API's message", async () => {
     const n = await simNode("refused-1"); // enroll: provide is not allowed from there
     const r = await api("POST", "/v1/jobs", { body: { action: "provide", selection: { kind: "nodes", uuids: [n] } } });

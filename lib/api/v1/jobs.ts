@@ -9,7 +9,8 @@ import {
   type Dict, type ItemState, type JobAction, type JobItemRecord, type JobRecord, type JobTarget,
 } from "../../core/jobs.ts";
 import { sql } from "../../core/db/sql.ts";
-import { Invalid, NotFound } from "../../core/errors.ts";
+import { IronicError, Invalid, NotFound } from "../../core/errors.ts";
+import { matchingNodeUuids, parseFleetQuery, type FleetQuery } from "../../core/fleet.ts";
 import type { Principal } from "../../core/policy.ts";
 import { json, links, parseBool, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
@@ -191,6 +192,8 @@ const SELECTION: Schema = {
         kind: { type: "string", enum: ["filter"] },
         query: { type: "string", maxLength: 8192 },
         except: { type: "array", maxItems: MAX_JOB_NODES, items: { type: "string", maxLength: 255 } },
+        // What the browser counted when it asked (informational: the job holds what matches now).
+        count: { type: "integer", minimum: 0 },
       },
     },
   ],
@@ -202,7 +205,21 @@ async function resolveSelection(principal: Principal, selection: Dict): Promise<
     const targets = await targetsForIdents(db, principal, selection.uuids as string[]);
     return { targets, described: { kind: "nodes" } };
   }
-  throw new Invalid(`Selection kind "filter" is not supported yet.`);
+  // Everything matching a fleet query (as the fleet page shows it to this caller) except some.
+  const query = String(selection.query ?? "").replace(/^\?/, "");
+  const params = new URLSearchParams(query);
+  let parsed: FleetQuery;
+  try {
+    parsed = parseFleetQuery(params);
+  } catch (err) {
+    if (err instanceof IronicError) throw err;
+    throw new Invalid(`Invalid fleet query in selection: ${(err as Error).message}`);
+  }
+  const except = new Set((selection.except as string[] | undefined) ?? []);
+  const uuids = (await matchingNodeUuids(db, principal, parsed)).filter((u) => !except.has(u));
+  if (uuids.length > MAX_JOB_NODES) throw new Invalid(`Too many nodes for one job: ${uuids.length} (at most ${MAX_JOB_NODES}).`);
+  const targets = await targetsForIdents(db, principal, uuids);
+  return { targets, described: { kind: "filter", query, except: [...except] } };
 }
 
 // ---------------------------------------------------------------------------------------------
