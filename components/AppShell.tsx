@@ -31,6 +31,8 @@ export async function AppShell({ viewer, children }: { viewer: Viewer; children:
   const projectName = p.projectId ? ((await listProjects(db)).find((x) => x.id === p.projectId)?.name ?? p.projectId) : null;
   const scope = p.systemRole ? `system ${p.systemRole}` : projectName ? `${projectName} · ${p.projectRole}` : "no project";
   const links = [{ href: "/", label: "Fleet" }, { href: "/jobs", label: "Jobs" }];
+  if (p.systemRole === "admin") links.push({ href: "/admin", label: "Admin" });
+  links.push({ href: "/account/tokens", label: "Tokens" });
   // Users with a system role or several projects choose what they act as.
   const choices = [
     ...(viewer.user.systemRole ? [{ value: "", label: `system ${viewer.user.systemRole}` }] : []),

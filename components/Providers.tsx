@@ -1,8 +1,9 @@
 "use client";
 // Everything client-side pages share: the query cache, the API client, live updates and the theme.
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createContext, useContext, useState } from "react";
+import { createContext, useContext, useEffect, useState } from "react";
 import { browserClient, type IngotClient } from "@/lib/client/api.ts";
+import { applySavedTheme } from "./ThemeToggle.tsx";
 
 const ApiContext = createContext<IngotClient | null>(null);
 
@@ -23,6 +24,7 @@ export function Providers({ children }: { children: React.ReactNode }) {
         },
       }),
   );
+  useEffect(applySavedTheme, []);
   return (
     <QueryClientProvider client={queryClient}>
       <ApiContext.Provider value={browserClient()}>

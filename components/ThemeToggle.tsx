@@ -8,6 +8,12 @@ const KEY = "ingot-theme";
 
 export const THEME_SCRIPT = `(function(){try{var t=localStorage.getItem("${KEY}");var d=t==="dark"||((!t||t==="system")&&matchMedia("(prefers-color-scheme: dark)").matches);document.documentElement.classList.toggle("dark",d);}catch(e){}})();`;
 
+/** Re-applies the saved theme (React may rebuild <html> after a hydration mismatch, dropping the class). */
+export function applySavedTheme() {
+  const saved = localStorage.getItem(KEY);
+  apply(saved === "light" || saved === "dark" ? saved : "system");
+}
+
 function apply(theme: Theme) {
   const dark = theme === "dark" || (theme === "system" && window.matchMedia("(prefers-color-scheme: dark)").matches);
   document.documentElement.classList.toggle("dark", dark);

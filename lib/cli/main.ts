@@ -1,4 +1,4 @@
-// The `ingot` command line: migrate, seed, serve, users and API tokens.
+// The `ingot` command line: migrate, seed, serve, users, projects and API tokens.
 import { config as loadDotenv } from "dotenv";
 
 const HELP = `ingot — bare-metal provisioning (OpenStack Ironic Bare Metal API v1)
@@ -11,8 +11,24 @@ Usage:
                            [--project X --role admin|member|reader] [--email E]
                                         create a user (a random password is printed when none is given)
   ingot user list                       list users with their roles
-  ingot user password <name> [--password P]
-                                        set a user's password
+  ingot user memberships <name>         list a user's projects and roles
+  ingot user set-role <name> admin|member|reader|none
+                                        set or clear a user's system role
+  ingot user disable <name>             block a user's logins and API access (tokens included)
+  ingot user enable <name>              allow them again
+  ingot user passwd <name> [--password P]
+                                        set a user's password (a random one is printed when none is given;
+                                        \`user password\` is the same)
+  ingot user delete <name>              delete a user with their memberships and tokens
+  ingot project create <name> [--description D]
+                                        create a project
+  ingot project list                    list projects with member and node counts
+  ingot project show <project>          a project's id, description, members and nodes
+  ingot project delete <project>        delete a project (refused while nodes name it owner or lessee)
+  ingot project add-user <project> <user> [--role admin|member|reader]
+                                        make a user a member (default role member; again = change the role)
+  ingot project remove-user <project> <user>
+                                        end a membership
   ingot token create <user> [--project X] [--expires-days N] [--name NAME]
                                         create an API token (printed once; use as X-Auth-Token)
   ingot token list [<user>]             list tokens (never the secret)
@@ -28,7 +44,7 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(["nodes", "seed", "password", "system-role", "project", "role", "email", "expires-days", "name", "prefix"]);
+const VALUE_FLAGS = new Set(["nodes", "seed", "password", "system-role", "project", "role", "email", "expires-days", "name", "prefix", "description"]);
 const BOOL_FLAGS = new Set(["help", "h"]);
 
 function parseArgs(argv: string[]): Parsed {
@@ -156,11 +172,10 @@ async function cmdUser(p: Parsed): Promise<void> {
     });
     return;
   }
-  if (sub === "password") {
-    expectArgs(p, 3, "user password <name> [--password P]");
+  if (sub === "password" || sub === "passwd") {
+    expectArgs(p, 3, "user passwd <name> [--password P]");
     await withDb(async (sql) => {
-      const user = await users.findUser(sql, p.positional[2]);
-      if (!user) throw new UsageError(`no user ${p.positional[2]}`);
+      const user = await requireUserNamed(sql, p.positional[2]);
       const given = str(p, "password");
       const password = given ?? users.randomPassword();
       await users.setPassword(sql, user.id, password);
@@ -169,7 +184,129 @@ async function cmdUser(p: Parsed): Promise<void> {
     });
     return;
   }
-  throw new UsageError("usage: ingot user create|list|password …");
+  if (sub === "memberships") {
+    expectArgs(p, 3, "user memberships <name>");
+    await withDb(async (sql) => {
+      const user = await requireUserNamed(sql, p.positional[2]);
+      const rows = [["PROJECT", "ID", "ROLE"]];
+      for (const m of await users.membershipsOf(sql, user.id)) rows.push([m.projectName, m.projectId, m.role]);
+      console.log(`${user.username}: system role ${user.systemRole ?? "none"}${user.disabled ? " (disabled)" : ""}`);
+      if (rows.length > 1) printTable(rows);
+      else console.log("no project memberships");
+    });
+    return;
+  }
+  if (sub === "set-role") {
+    expectArgs(p, 4, "user set-role <name> admin|member|reader|none");
+    const role = p.positional[3];
+    if (role !== "none" && !users.isRole(role)) throw new UsageError("the role must be admin, member, reader or none");
+    await withDb(async (sql) => {
+      const user = await requireUserNamed(sql, p.positional[2]);
+      await users.setSystemRole(sql, user.id, role === "none" ? null : role);
+      console.log(role === "none" ? `${user.username} has no system role now` : `${user.username} is system ${role} now`);
+    });
+    return;
+  }
+  if (sub === "disable" || sub === "enable") {
+    expectArgs(p, 3, `user ${sub} <name>`);
+    await withDb(async (sql) => {
+      const user = await requireUserNamed(sql, p.positional[2]);
+      await users.setDisabled(sql, user.id, sub === "disable");
+      console.log(`user ${user.username} ${sub}d`);
+    });
+    return;
+  }
+  if (sub === "delete") {
+    expectArgs(p, 3, "user delete <name>");
+    await withDb(async (sql) => {
+      const user = await requireUserNamed(sql, p.positional[2]);
+      await users.deleteUser(sql, user.id);
+      console.log(`user ${user.username} deleted`);
+    });
+    return;
+  }
+  throw new UsageError("usage: ingot user create|list|memberships|set-role|disable|enable|passwd|delete … (see ingot --help)");
+}
+
+async function requireUserNamed(sql: import("../core/db/sql.ts").Sql, name: string) {
+  const { findUser } = await import("../core/users.ts");
+  const user = await findUser(sql, name);
+  if (!user) throw new UsageError(`no user ${name}`);
+  return user;
+}
+
+async function cmdProject(p: Parsed): Promise<void> {
+  const sub = p.positional[1];
+  const users = await import("../core/users.ts");
+  if (sub === "create") {
+    expectArgs(p, 3, "project create <name> [--description D]");
+    await withDb(async (sql) => {
+      const project = await users.createProject(sql, p.positional[2], str(p, "description") ?? null);
+      console.log(`created project ${project.name} (${project.id})`);
+    });
+    return;
+  }
+  if (sub === "list") {
+    expectArgs(p, 2, "project list");
+    await withDb(async (sql) => {
+      const rows = [["NAME", "ID", "MEMBERS", "OWNS", "LEASES", "DESCRIPTION"]];
+      for (const x of await users.listProjects(sql)) {
+        const members = await users.projectMembers(sql, x.id);
+        const nodes = await users.projectNodeCounts(sql, x.id);
+        rows.push([x.name, x.id, String(members.length), String(nodes.owned), String(nodes.leased), x.description ?? ""]);
+      }
+      printTable(rows);
+    });
+    return;
+  }
+  if (sub === "show") {
+    expectArgs(p, 3, "project show <project>");
+    await withDb(async (sql) => {
+      const x = await users.requireProject(sql, p.positional[2]);
+      const nodes = await users.projectNodeCounts(sql, x.id);
+      console.log(`name:         ${x.name}\nid:           ${x.id}\ndescription:  ${x.description ?? "-"}\nnodes:        owns ${nodes.owned}, leases ${nodes.leased}`);
+      const members = await users.projectMembers(sql, x.id);
+      if (!members.length) console.log("members:      none");
+      else {
+        console.log("members:");
+        printTable([["  USER", "ROLE", "STATUS"], ...members.map((m) => [`  ${m.username}`, m.role, m.disabled ? "disabled" : "enabled"])]);
+      }
+    });
+    return;
+  }
+  if (sub === "delete") {
+    expectArgs(p, 3, "project delete <project>");
+    await withDb(async (sql) => {
+      const x = await users.requireProject(sql, p.positional[2]);
+      await users.deleteProject(sql, x.id);
+      console.log(`project ${x.name} deleted`);
+    });
+    return;
+  }
+  if (sub === "add-user") {
+    expectArgs(p, 4, "project add-user <project> <user> [--role admin|member|reader]");
+    const role = str(p, "role") ?? "member";
+    if (!users.isRole(role)) throw new UsageError("--role must be admin, member or reader");
+    await withDb(async (sql) => {
+      const x = await users.requireProject(sql, p.positional[2]);
+      const user = await requireUserNamed(sql, p.positional[3]);
+      const before = (await users.membershipsOf(sql, user.id)).find((m) => m.projectId === x.id);
+      await users.addMembership(sql, user.id, x.id, role);
+      console.log(before ? `${user.username}: ${before.role} → ${role} of project ${x.name}` : `${user.username} is now ${role} of project ${x.name}`);
+    });
+    return;
+  }
+  if (sub === "remove-user") {
+    expectArgs(p, 4, "project remove-user <project> <user>");
+    await withDb(async (sql) => {
+      const x = await users.requireProject(sql, p.positional[2]);
+      const user = await requireUserNamed(sql, p.positional[3]);
+      await users.removeMembership(sql, user.id, x.id);
+      console.log(`${user.username} removed from project ${x.name}`);
+    });
+    return;
+  }
+  throw new UsageError("usage: ingot project create|list|show|delete|add-user|remove-user … (see ingot --help)");
 }
 
 async function cmdToken(p: Parsed): Promise<void> {
@@ -268,6 +405,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "token":
         await cmdToken(p);
+        return 0;
+      case "project":
+        await cmdProject(p);
         return 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)} (see ingot --help)`);

@@ -83,6 +83,64 @@ export async function listProjects(sql: Sql): Promise<ProjectRecord[]> {
   return sql.all<ProjectRecord>(`SELECT "id", "name", "description" FROM "Project" ORDER BY "name"`);
 }
 
+/** A new project; an error when the name is taken or not a valid name. */
+export async function createProject(sql: Sql, name: string, description: string | null = null): Promise<ProjectRecord> {
+  if (!USERNAME_RE.test(name)) throw new UserError(`invalid project name ${JSON.stringify(name)} (letters, digits, . _ @ -; at most 64)`);
+  if (await findProject(sql, name)) throw new UserError(`project ${name} already exists`);
+  if (description != null && description.length > 255) throw new UserError("the description may have at most 255 characters");
+  return ensureProject(sql, name, description || null);
+}
+
+/** The project, or a UserError naming what was looked for. */
+export async function requireProject(sql: Sql, ident: string): Promise<ProjectRecord> {
+  const p = await findProject(sql, ident);
+  if (!p) throw new UserError(`no project ${JSON.stringify(ident)}`);
+  return p;
+}
+
+/** How many nodes the project owns and leases (a project in use is not deleted). */
+export async function projectNodeCounts(sql: Sql, projectId: string): Promise<{ owned: number; leased: number }> {
+  const row = await sql.get<{ owned: number | string | null; leased: number | string | null }>(
+    `SELECT SUM(CASE WHEN "owner" = ? THEN 1 ELSE 0 END) AS "owned", SUM(CASE WHEN "lessee" = ? THEN 1 ELSE 0 END) AS "leased"
+       FROM "Node" WHERE "owner" = ? OR "lessee" = ?`, [projectId, projectId, projectId, projectId]);
+  return { owned: Number(row?.owned ?? 0), leased: Number(row?.leased ?? 0) };
+}
+
+/**
+ * Deletes a project with its memberships and revokes the tokens scoped to it. Refused while nodes
+ * name it as owner or lessee: those nodes would point at a project nobody can act in.
+ */
+export async function deleteProject(sql: Sql, projectId: string): Promise<void> {
+  const project = await findProject(sql, projectId);
+  if (!project) throw new UserError("no such project");
+  const { owned, leased } = await projectNodeCounts(sql, project.id);
+  if (owned || leased) {
+    throw new UserError(`project ${project.name} owns ${owned} and leases ${leased} node(s); give them another owner/lessee first`);
+  }
+  await sql.tx(async (tx) => {
+    await tx.run(`UPDATE "ApiToken" SET "revokedAt" = ? WHERE "projectId" = ? AND "revokedAt" IS NULL`, [new Date(), project.id]);
+    await tx.run(`DELETE FROM "Membership" WHERE "projectId" = ?`, [project.id]);
+    await tx.run(`DELETE FROM "Project" WHERE "id" = ?`, [project.id]);
+  });
+  clearCredentialCache();
+}
+
+export interface MemberRecord {
+  userId: string;
+  username: string;
+  role: Role;
+  disabled: boolean;
+}
+
+/** A project's members, by user name. */
+export async function projectMembers(sql: Sql, projectId: string): Promise<MemberRecord[]> {
+  const rows = await sql.all<{ userId: string; username: string; role: string; disabled: unknown }>(
+    `SELECT m."userId" AS "userId", u."username" AS "username", m."role" AS "role", u."disabled" AS "disabled"
+       FROM "Membership" m JOIN "User" u ON u."id" = m."userId"
+      WHERE m."projectId" = ? ORDER BY u."username"`, [projectId]);
+  return rows.filter((r) => isRole(r.role)).map((r) => ({ userId: r.userId, username: r.username, role: r.role as Role, disabled: toBool(r.disabled) }));
+}
+
 // ---- users ----
 
 export interface NewUser {
@@ -104,6 +162,10 @@ export async function createUser(sql: Sql, u: NewUser): Promise<UserRecord> {
   if (!u.password || u.password.length < 8) throw new UserError("the password must have at least 8 characters");
   if (u.systemRole != null && !isRole(u.systemRole)) throw new UserError(`unknown role ${u.systemRole}`);
   if (await findUser(sql, u.username)) throw new UserError(`user ${u.username} already exists`);
+  if (u.email) {
+    if (!/^[^\s@]+@[^\s@]+$/.test(u.email)) throw new UserError(`invalid e-mail address ${JSON.stringify(u.email)}`);
+    if (await sql.get(`SELECT 1 AS x FROM "User" WHERE "email" = ?`, [u.email])) throw new UserError(`another user has the e-mail address ${u.email}`);
+  }
   const id = randomUUID();
   await sql.run(
     `INSERT INTO "User" ("id", "username", "email", "name", "passwordHash", "systemRole", "disabled", "createdAt")
@@ -134,16 +196,83 @@ export async function countUsers(sql: Sql): Promise<number> {
 
 export async function setPassword(sql: Sql, userId: string, password: string): Promise<void> {
   if (!password || password.length < 8) throw new UserError("the password must have at least 8 characters");
+  if (password.length > 200) throw new UserError("the password may have at most 200 characters");
+  await requireUser(sql, userId);
   await sql.run(`UPDATE "User" SET "passwordHash" = ?, "updatedAt" = ? WHERE "id" = ?`, [await hashPassword(password), new Date(), userId]);
   clearCredentialCache();
 }
 
 export async function addMembership(sql: Sql, userId: string, projectId: string, role: Role): Promise<void> {
-  if (!isRole(role)) throw new UserError(`unknown role ${role}`);
+  if (!isRole(role)) throw new UserError(`unknown role ${JSON.stringify(role)} (admin, member or reader)`);
+  await requireUser(sql, userId);
+  if (!(await sql.get(`SELECT 1 AS x FROM "Project" WHERE "id" = ?`, [projectId]))) throw new UserError("no such project");
   const exists = await sql.get(`SELECT 1 AS x FROM "Membership" WHERE "userId" = ? AND "projectId" = ?`, [userId, projectId]);
   if (exists) await sql.run(`UPDATE "Membership" SET "role" = ? WHERE "userId" = ? AND "projectId" = ?`, [role, userId, projectId]);
   else await sql.run(`INSERT INTO "Membership" ("userId", "projectId", "role") VALUES (?, ?, ?)`, [userId, projectId, role]);
   clearCredentialCache();
+}
+
+/** Removes a user from a project; their tokens scoped to it stop working (no membership, no principal). */
+export async function removeMembership(sql: Sql, userId: string, projectId: string): Promise<void> {
+  const n = await sql.run(`DELETE FROM "Membership" WHERE "userId" = ? AND "projectId" = ?`, [userId, projectId]);
+  if (n === 0) throw new UserError("the user is not a member of that project");
+  clearCredentialCache();
+}
+
+/** The user with this id, or a UserError. */
+export async function requireUser(sql: Sql, userId: string): Promise<UserRecord> {
+  const user = await getUser(sql, userId);
+  if (!user) throw new UserError("no such user");
+  return user;
+}
+
+/** Enabled system admins other than `exceptUserId`: the last one may not be demoted, disabled or deleted. */
+async function otherActiveAdmins(sql: Sql, exceptUserId: string): Promise<number> {
+  const row = await sql.get<{ n: number | string }>(
+    `SELECT COUNT(*) AS n FROM "User" WHERE "systemRole" = 'admin' AND "disabled" = ? AND "id" <> ?`, [false, exceptUserId]);
+  return Number(row?.n ?? 0);
+}
+
+async function guardLastAdmin(sql: Sql, user: UserRecord, what: string): Promise<void> {
+  if (user.systemRole === "admin" && !user.disabled && (await otherActiveAdmins(sql, user.id)) === 0) {
+    throw new UserError(`${user.username} is the only enabled system admin; cannot ${what}`);
+  }
+}
+
+/** Sets (or with null clears) a user's system-scope role. */
+export async function setSystemRole(sql: Sql, userId: string, role: Role | null): Promise<void> {
+  if (role !== null && !isRole(role)) throw new UserError(`unknown role ${JSON.stringify(role)} (admin, member, reader or none)`);
+  const user = await requireUser(sql, userId);
+  if (role !== "admin") await guardLastAdmin(sql, user, "take the admin role away");
+  await sql.run(`UPDATE "User" SET "systemRole" = ?, "updatedAt" = ? WHERE "id" = ?`, [role, new Date(), userId]);
+  clearCredentialCache();
+}
+
+/** Disables (no login, no API access, tokens refused) or re-enables a user. */
+export async function setDisabled(sql: Sql, userId: string, disabled: boolean): Promise<void> {
+  const user = await requireUser(sql, userId);
+  if (disabled) await guardLastAdmin(sql, user, "disable them");
+  await sql.run(`UPDATE "User" SET "disabled" = ?, "updatedAt" = ? WHERE "id" = ?`, [disabled, new Date(), userId]);
+  clearCredentialCache();
+}
+
+/** Deletes a user with their memberships and tokens. */
+export async function deleteUser(sql: Sql, userId: string): Promise<void> {
+  const user = await requireUser(sql, userId);
+  await guardLastAdmin(sql, user, "delete them");
+  await sql.tx(async (tx) => {
+    await tx.run(`DELETE FROM "ApiToken" WHERE "userId" = ?`, [userId]);
+    await tx.run(`DELETE FROM "Membership" WHERE "userId" = ?`, [userId]);
+    await tx.run(`DELETE FROM "User" WHERE "id" = ?`, [userId]);
+  });
+  clearCredentialCache();
+}
+
+/** An administrator's password reset: a new random password, returned to show once. */
+export async function resetPassword(sql: Sql, userId: string): Promise<string> {
+  const password = randomPassword();
+  await setPassword(sql, userId, password);
+  return password;
 }
 
 export async function membershipsOf(sql: Sql, userId: string): Promise<MembershipRecord[]> {
@@ -228,14 +357,18 @@ export async function createToken(sql: Sql, t: NewToken): Promise<{ token: strin
     const m = (await membershipsOf(sql, user.id)).find((x) => x.projectId === t.projectId);
     if (!m && user.systemRole !== "admin") throw new UserError(`user ${user.username} is not a member of that project`);
   }
-  if (t.expiresDays != null && !(t.expiresDays > 0)) throw new UserError("expiry must be a positive number of days");
+  if (t.expiresDays != null && !(Number.isInteger(t.expiresDays) && t.expiresDays > 0 && t.expiresDays <= 3650)) {
+    throw new UserError("expiry must be a whole number of days from 1 to 3650 (or never)");
+  }
+  const name = (t.name ?? "cli").trim();
+  if (!name || name.length > 64) throw new UserError("the token name must have 1 to 64 characters");
   const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
   const id = randomUUID();
   const now = new Date();
   const expiresAt = t.expiresDays != null ? new Date(now.getTime() + t.expiresDays * 86_400_000) : null;
   await sql.run(
     `INSERT INTO "ApiToken" ("id", "userId", "projectId", "name", "tokenHash", "expiresAt", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    [id, user.id, t.projectId ?? null, t.name ?? "cli", hashToken(token), expiresAt, now],
+    [id, user.id, t.projectId ?? null, name, hashToken(token), expiresAt, now],
   );
   const row = await sql.get(`SELECT * FROM "ApiToken" WHERE "id" = ?`, [id]);
   return { token, record: rowToToken(row!) };
@@ -248,8 +381,11 @@ export async function listTokens(sql: Sql, userId?: string): Promise<TokenRecord
   return rows.map(rowToToken);
 }
 
-export async function revokeToken(sql: Sql, id: string): Promise<boolean> {
-  const n = await sql.run(`UPDATE "ApiToken" SET "revokedAt" = ? WHERE "id" = ? AND "revokedAt" IS NULL`, [new Date(), id]);
+/** Revokes an active token (with `ownerId`, only that user's); false when there is no such active token. */
+export async function revokeToken(sql: Sql, id: string, ownerId?: string): Promise<boolean> {
+  const n = ownerId
+    ? await sql.run(`UPDATE "ApiToken" SET "revokedAt" = ? WHERE "id" = ? AND "userId" = ? AND "revokedAt" IS NULL`, [new Date(), id, ownerId])
+    : await sql.run(`UPDATE "ApiToken" SET "revokedAt" = ? WHERE "id" = ? AND "revokedAt" IS NULL`, [new Date(), id]);
   clearCredentialCache();
   return n > 0;
 }
@@ -282,7 +418,10 @@ interface CacheEntry {
 
 const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 2000;
-const cache = new Map<string, CacheEntry>();
+// One cache per process: Next's bundle of this module (server actions that change users and tokens)
+// and the API server's bundle (which reads the cache) are separate module instances.
+const globalForCache = globalThis as unknown as { ingotCredentialCache?: Map<string, CacheEntry> };
+const cache = (globalForCache.ingotCredentialCache ??= new Map<string, CacheEntry>());
 
 export function clearCredentialCache(): void {
   cache.clear();

@@ -1,0 +1,240 @@
+// The `ingot` command line run for real (tsx lib/cli/main.ts) against a fresh migrated database:
+// users, projects, memberships and tokens, with the exit codes and messages an operator sees.
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb, type TestDb } from "../testing/env.ts";
+import { openSql } from "../core/db/sql.ts";
+import { clearCredentialCache, findUser, resolveCredentials, verifyPassword } from "../core/users.ts";
+
+const run = promisify(execFile);
+let t: TestDb;
+
+beforeAll(async () => {
+  t = await createTestDb();
+});
+afterAll(async () => {
+  await t?.cleanup();
+});
+
+/** Runs `ingot <args>`; resolves to exit code and both outputs (never rejects on a non-zero exit). */
+async function ingot(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const { stdout, stderr } = await run("node_modules/.bin/tsx", ["lib/cli/main.ts", ...args], {
+      env: { ...process.env, DATABASE_URL: t.url, INGOT_DEBUG: "" },
+      timeout: 30_000,
+    });
+    return { code: 0, out: stdout, err: stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === "number" ? x.code : -1, out: x.stdout ?? "", err: x.stderr ?? "" };
+  }
+}
+
+function basic(user: string, password: string): Request {
+  return new Request("http://x/", { headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` } });
+}
+
+describe("ingot project and user administration", () => {
+  it("documents the commands in --help", async () => {
+    const r = await ingot("--help");
+    expect(r.code).toBe(0);
+    for (const c of ["project create", "project list", "project show", "project delete", "project add-user", "project remove-user",
+      "user set-role", "user disable", "user enable", "user passwd", "user delete", "user memberships"]) {
+      expect(r.out).toContain(`ingot ${c}`);
+    }
+  });
+
+  it("creates, lists and shows projects; refuses duplicates and bad names", async () => {
+    let r = await ingot("project", "create", "cli-lab", "--description", "The lab");
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toMatch(/^created project cli-lab \([0-9a-f]{32}\)/);
+    r = await ingot("project", "create", "cli-lab");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("project cli-lab already exists");
+    r = await ingot("project", "create", "no spaces");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("invalid project name");
+    r = await ingot("project", "list");
+    expect(r.out).toMatch(/NAME\s+ID\s+MEMBERS\s+OWNS\s+LEASES\s+DESCRIPTION/);
+    expect(r.out).toMatch(/cli-lab\s+[0-9a-f]{32}\s+0\s+0\s+0\s+The lab/);
+    r = await ingot("project", "show", "nope");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('no project "nope"');
+  });
+
+  it("adds, changes and removes members", async () => {
+    expect((await ingot("user", "create", "cli-ann", "--password", "ann-password-1")).code).toBe(0);
+    let r = await ingot("project", "add-user", "cli-lab", "cli-ann", "--role", "reader");
+    expect(r.out).toContain("cli-ann is now reader of project cli-lab");
+    r = await ingot("project", "add-user", "cli-lab", "cli-ann", "--role", "admin");
+    expect(r.out).toContain("cli-ann: reader → admin of project cli-lab");
+    r = await ingot("project", "add-user", "cli-lab", "cli-ann", "--role", "owner");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--role must be admin, member or reader");
+    r = await ingot("project", "add-user", "cli-lab", "nobody");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("no user nobody");
+    r = await ingot("project", "show", "cli-lab");
+    expect(r.out).toMatch(/description:\s+The lab/);
+    expect(r.out).toMatch(/cli-ann\s+admin\s+enabled/);
+    r = await ingot("user", "memberships", "cli-ann");
+    expect(r.out).toContain("cli-ann: system role none");
+    expect(r.out).toMatch(/cli-lab\s+[0-9a-f]{32}\s+admin/);
+
+    r = await ingot("project", "remove-user", "cli-lab", "cli-ann");
+    expect(r.out).toContain("cli-ann removed from project cli-lab");
+    r = await ingot("project", "remove-user", "cli-lab", "cli-ann");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("not a member");
+    expect((await ingot("user", "memberships", "cli-ann")).out).toContain("no project memberships");
+  });
+
+  it("sets system roles, disables, enables, changes passwords and deletes users", async () => {
+    expect((await ingot("user", "create", "cli-root", "--password", "root-password-1", "--system-role", "admin")).code).toBe(0);
+    expect((await ingot("user", "create", "cli-bob", "--password", "bob-password-1")).code).toBe(0);
+    let r = await ingot("user", "set-role", "cli-bob", "reader");
+    expect(r.out).toContain("cli-bob is system reader now");
+    expect((await findUser(t.sql, "cli-bob"))?.systemRole).toBe("reader");
+    r = await ingot("user", "set-role", "cli-bob", "superuser");
+    expect(r.code).toBe(2);
+    r = await ingot("user", "set-role", "cli-bob", "none");
+    expect(r.out).toContain("cli-bob has no system role now");
+    expect((await findUser(t.sql, "cli-bob"))?.systemRole).toBeNull();
+
+    r = await ingot("user", "disable", "cli-bob");
+    expect(r.out).toContain("user cli-bob disabled");
+    clearCredentialCache();
+    expect(await resolveCredentials(basic("cli-bob", "bob-password-1"))).toBeNull();
+    expect((await ingot("user", "list")).out).toMatch(/cli-bob\s+-\s+-\s+disabled/);
+    r = await ingot("user", "enable", "cli-bob");
+    expect(r.out).toContain("user cli-bob enabled");
+    expect(await resolveCredentials(basic("cli-bob", "bob-password-1"))).not.toBeNull();
+
+    r = await ingot("user", "passwd", "cli-bob");
+    const printed = /password: (\S+)/.exec(r.out)?.[1];
+    expect(printed).toMatch(/^[A-Za-z0-9]{20}$/);
+    clearCredentialCache();
+    expect(await resolveCredentials(basic("cli-bob", "bob-password-1"))).toBeNull();
+    expect(await resolveCredentials(basic("cli-bob", printed!))).not.toBeNull();
+    r = await ingot("user", "passwd", "cli-bob", "--password", "short");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("at least 8 characters");
+
+    r = await ingot("user", "delete", "cli-bob");
+    expect(r.out).toContain("user cli-bob deleted");
+    expect(await findUser(t.sql, "cli-bob")).toBeNull();
+    r = await ingot("user", "delete", "cli-bob");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("no user cli-bob");
+
+    // The only enabled admin stays one.
+    r = await ingot("user", "delete", "cli-root");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("only enabled system admin");
+    r = await ingot("user", "set-role", "cli-root", "member");
+    expect(r.code).toBe(1);
+    expect((await findUser(t.sql, "cli-root"))?.systemRole).toBe("admin");
+  });
+
+  it("deletes projects only when no node names them", async () => {
+    const { findProject } = await import("../core/users.ts");
+    const lab = (await findProject(t.sql, "cli-lab"))!;
+    await t.sql.run(`INSERT INTO "Node" ("uuid", "driver", "lessee", "provisionState", "createdAt") VALUES (?, ?, ?, ?, ?)`,
+      ["7f0c1a52-2222-4c4c-9c9c-000000000002", "fake-hardware", lab.id, "enroll", new Date()]);
+    let r = await ingot("project", "delete", "cli-lab");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("owns 0 and leases 1 node(s)");
+    await t.sql.run(`DELETE FROM "Node" WHERE "lessee" = ?`, [lab.id]);
+    r = await ingot("project", "delete", "cli-lab");
+    expect(r.out).toContain("project cli-lab deleted");
+    expect(await findProject(t.sql, "cli-lab")).toBeNull();
+  });
+
+  it("says how to use unknown subcommands", async () => {
+    const r = await ingot("project", "frobnicate");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("usage: ingot project create|list|show|delete|add-user|remove-user");
+  });
+});
+
+/** Runs `ingot serve` (API only) until its start-up banner is printed, then stops it; returns the output. */
+async function firstStartBanner(dir: string, env: Record<string, string> = {}): Promise<string> {
+  const child = spawn("node_modules/.bin/tsx", ["lib/cli/main.ts", "serve"], {
+    env: {
+      ...process.env, DATABASE_URL: `file:${join(dir, "ingot.db")}`, INGOT_DATA_DIR: dir, INGOT_AUTO_MIGRATE: "1", INGOT_WEB: "0",
+      INGOT_DEMO: "0", HOST: "127.0.0.1", PORT: "0", INGOT_ADMIN_PASSWORD: "", ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (out += b.toString()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no banner in 30 s:\n${out}`)), 30_000);
+      const check = () => {
+        if (/└─+┘/.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout.on("data", check);
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`ingot serve exited (${code}):\n${out}`));
+      });
+    });
+  } finally {
+    child.removeAllListeners("exit");
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+  return out;
+}
+
+describe("first start", () => {
+  it("creates an admin with a random password, prints how to log in and saves it; later starts create nobody", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ingot-first-"));
+    try {
+      const out = await firstStartBanner(dir);
+      expect(out).toMatch(/Log in as:\s+admin/);
+      const password = /Password:\s+([A-Za-z0-9]{20})\s/.exec(out)?.[1];
+      expect(password, out).toBeTruthy();
+      expect(readFileSync(join(dir, "admin-password"), "utf8").trim()).toBe(password);
+      const sql = await openSql(`file:${join(dir, "ingot.db")}`);
+      try {
+        expect((await verifyPassword(sql, "admin", password!))?.systemRole).toBe("admin");
+      } finally {
+        await sql.close();
+      }
+      const again = await firstStartBanner(dir);
+      expect(again).not.toMatch(/Log in as/);
+      expect(again).toContain("The first admin password is in");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it("takes INGOT_ADMIN_PASSWORD instead and does not print or save it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ingot-first-"));
+    try {
+      const out = await firstStartBanner(dir, { INGOT_ADMIN_PASSWORD: "from-the-environment-1" });
+      expect(out).toContain("(the value of INGOT_ADMIN_PASSWORD)");
+      expect(out).not.toContain("from-the-environment-1");
+      expect(existsSync(join(dir, "admin-password"))).toBe(false);
+      const sql = await openSql(`file:${join(dir, "ingot.db")}`);
+      try {
+        expect(await verifyPassword(sql, "admin", "from-the-environment-1")).not.toBeNull();
+      } finally {
+        await sql.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
