@@ -22,11 +22,23 @@ const ITEM_TONE: Record<JobItemState, "green" | "red" | "gray" | "amber" | "blue
   succeeded: "green", failed: "red", skipped: "gray", pending: "gray", running: "amber", waiting: "blue",
 };
 
+/** Above this many nodes a running job's poll brings only the failed and skipped rows (the rest at the end). */
+const LIVE_ROWS_LIMIT = 1000;
+
 export function useJob(id: string) {
   const api = useApi();
+  const qc = useQueryClient();
   return useQuery({
     queryKey: queryKeys.job(id),
-    queryFn: ({ signal }) => api.get<ApiJob>(`/jobs/${encodeURIComponent(id)}`, { signal }),
+    queryFn: async ({ signal }) => {
+      const path = `/jobs/${encodeURIComponent(id)}`;
+      const known = qc.getQueryData<ApiJob>(queryKeys.job(id));
+      if (known && !jobDone(known) && known.counts.total > LIVE_ROWS_LIMIT) {
+        const partial = await api.get<ApiJob>(path, { signal, query: { item_state: "failed,skipped" } });
+        if (!jobDone(partial)) return partial;
+      }
+      return api.get<ApiJob>(path, { signal });
+    },
     refetchInterval: (q) => (q.state.data && jobDone(q.state.data) ? false : POLL_MS),
   });
 }
@@ -117,6 +129,9 @@ export function JobProgress({ id, showTitle = false }: { id: string; showTitle?:
       {cancel.error && <Banner tone="error">{errorText(cancel.error)}</Banner>}
       {retry.error && <Banner tone="error">{errorText(retry.error)}</Banner>}
 
+      {!finished && c.total > LIVE_ROWS_LIMIT && (
+        <p className="text-xs text-slate-500 dark:text-slate-400">While this large job runs only its failed and skipped nodes are listed; every node is listed when it ends.</p>
+      )}
       <JobResults items={job.items ?? []} />
     </div>
   );
