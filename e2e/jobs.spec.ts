@@ -63,3 +63,39 @@ test("bulk provide of 20 nodes with one failing shows per-node results", async (
   await expect(page).not.toHaveURL(new RegExp(`/jobs/${jobId}$`));
   await expect(page.getByRole("heading", { name: "Provide · 1 node" })).toBeVisible();
 });
+
+test("everything matching a filter except one: maintenance on with a reason", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const prefix = `bulkm${Date.now().toString(36)}`;
+  const a = adminApi(request);
+  const uuids = await createNodes(request, prefix, 27);
+
+  await login(page);
+  await page.goto(`/?q=${prefix}&size=25`);
+  await expect(page.getByTestId("match-count")).toHaveText("27");
+  await page.getByLabel("Select every node on this page").check();
+  await page.getByRole("button", { name: "Select all 27 matching this filter" }).click();
+  // Leave one out.
+  await page.getByLabel(`Select ${prefix}-01`).uncheck();
+  await expect(page.getByTestId("selection-count")).toContainText("26");
+
+  await page.getByRole("button", { name: /Bulk actions/ }).click();
+  await page.getByRole("menuitem", { name: "Maintenance on…" }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog.getByTestId("confirm-count")).toHaveText("26 nodes");
+  await dialog.getByLabel("Reason (optional)").fill("rack 9 rewiring");
+  await dialog.getByRole("button", { name: "Maintenance on 26 nodes" }).click();
+  await expect(dialog.getByTestId("job-status")).toHaveText("Finished", { timeout: 60_000 });
+  await expect(dialog.getByTestId("count-succeeded")).toHaveText("26");
+  await expect(dialog.getByTestId("count-failed")).toHaveText("0");
+
+  const first = await a.get<{ maintenance: boolean }>(`/nodes/${uuids[0]}`);
+  expect(first.maintenance).toBe(false);
+  for (const uuid of uuids.slice(1)) {
+    expect(await a.get<{ maintenance: boolean; maintenance_reason: string }>(`/nodes/${uuid}`)).toMatchObject({ maintenance: true, maintenance_reason: "rack 9 rewiring" });
+  }
+  // Closing the dialog clears the fleet's selection.
+  await dialog.getByRole("button", { name: "Close" }).last().click();
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await expect(page.getByTestId("selection-count")).toHaveCount(0);
+});
