@@ -95,6 +95,21 @@ test("fleet: filter, negation, search, sort, grouping, selection, and the URL ro
   await expect(rowNames(fresh)).toHaveText(await rowNames(page).allTextContents());
   await fresh.close();
 
+  // "Everything matching this filter except these": the whole page, then all matches, minus one.
+  await page.goto("/?size=25");
+  await expect(rowNames(page)).toHaveCount(25);
+  const total = Number(await page.getByTestId("match-count").textContent());
+  expect(total).toBeGreaterThan(25); // the demo fleet alone has 75 nodes
+  await page.getByLabel("Select every node on this page").check();
+  await expect(page.getByTestId("selection-count")).toHaveText("25 selected");
+  await page.getByRole("button", { name: `Select all ${total} matching this filter` }).click();
+  await expect(page.getByTestId("selection-count")).toHaveText(`All ${total} matching this filter selected`);
+  await boxes.nth(3).click();
+  await expect(page.getByTestId("selection-count")).toHaveText(`All ${total - 1} matching this filter selected (except 1)`);
+  // Changing the filter drops a filter-wide selection.
+  await page.getByLabel("Search nodes").fill(prefix);
+  await expect(page.getByTestId("selection-count")).toHaveCount(0);
+
   // A bad value in a shared URL is explained, not ignored.
   await page.goto(`/?provision_state=flying&q=${prefix}`);
   await expect(page.getByTestId("fleet-error")).toContainText('Provision state "flying" is not valid');

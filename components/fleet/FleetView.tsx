@@ -56,7 +56,8 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
   const query = queryString(view);
   const offset = (view.page - 1) * view.size;
   // Rows and facet counts are two requests: the rows (the answer to a click) never wait for the
-  // counts, and paging or sorting does not ask for the counts again.
+  // counts, and paging or sorting does not ask for the counts again. The counts are asked for
+  // once the rows are in, so the two never compete for the server.
   const result = useQuery({
     queryKey: ["nodes", "fleet", query, offset, view.size],
     queryFn: ({ signal }) =>
@@ -68,11 +69,16 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
     queryKey: ["nodes", "fleet-facets", matchKey],
     queryFn: ({ signal }) => api.get<FleetAnswer>(`/fleet?${matchKey ? `${matchKey}&` : ""}limit=0`, { signal }),
     placeholderData: keepPreviousData,
+    enabled: !result.isFetching,
   });
   const projects = useMemo(() => ({ ...facetResult.data?.projects, ...result.data?.projects }), [facetResult.data, result.data]);
   const data = result.data;
   const total = data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / view.size));
+  // A shared URL or a live change can leave the page past the end: go to the last one.
+  useEffect(() => {
+    if (data && !result.isPlaceholderData && view.page > pages) setView({ page: pages });
+  }, [data, result.isPlaceholderData, view.page, pages, setView]);
 
   // Selection. "Everything matching" belongs to one filter: changing the filter or search drops it.
   const [selection, setSelection] = useState<SelectionState>(EMPTY_SELECTION);

@@ -127,6 +127,20 @@ describe("queryFleet", () => {
     expect(active).toEqual([...active].sort());
   });
 
+  it("owners and lessees sort and group by project name", async () => {
+    await db.sql.run(`INSERT INTO "Project" ("id", "name") VALUES (?, ?), (?, ?)`, ["proj-a", "zeta", "proj-b", "alpha"]);
+    try {
+      const owners = async (s: string) => (await queryFleet(db.sql, SYSTEM, q(s), ALL)).rows.map((r) => r.owner);
+      expect(await owners("sort=owner")).toEqual(["proj-b", "proj-a", "proj-a", "proj-a", null]);
+      expect(await owners("sort=-owner")).toEqual([null, "proj-a", "proj-a", "proj-a", "proj-b"]);
+      const g = await queryFleet(db.sql, SYSTEM, q("group=owner"), ALL);
+      expect(g.groups).toEqual([{ key: "proj-b", count: 1 }, { key: "proj-a", count: 3 }, { key: null, count: 1 }]);
+      expect(g.rows.map((r) => r.name)).toEqual(["fl-b1", "fl-a1", "fl-a2", "fl-a3", "fl-n1"]);
+    } finally {
+      await db.sql.run(`DELETE FROM "Project"`);
+    }
+  });
+
   it("groups: rows ordered by group, counts for the whole match, not just the page", async () => {
     const res = await queryFleet(db.sql, SYSTEM, q("group=owner&sort=name"), { offset: 0, limit: 2 });
     expect(res.total).toBe(5);

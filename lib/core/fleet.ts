@@ -358,13 +358,26 @@ async function columnsFor(sql: Sql, who: Principal): Promise<Columns> {
 // ---------------------------------------------------------------------------------------------
 // Ordering
 
+/** What a column sorts by: owners and lessees by project name (what people read), else the value. */
+function orderColumn(cols: Columns, key: FleetFilterField | FleetSortKey): Frag {
+  if (key === "owner" || key === "lessee") {
+    const c = key === "owner" ? `"Node"."owner"` : `"Node"."lessee"`;
+    return frag(`COALESCE((SELECT pr."name" FROM "Project" pr WHERE pr."id" = ${c}), ${c})`);
+  }
+  return column(cols, key);
+}
+
 function orderFrag(cols: Columns, q: FleetQuery): Frag {
   const parts: Frag[] = [];
   // NULLs count as the largest value, so ascending lists the set values first.
   const by = (c: Frag, dir: "asc" | "desc") =>
     frag(`${c.text} ${dir === "desc" ? "DESC NULLS FIRST" : "ASC NULLS LAST"}`, c.params);
-  if (q.group) parts.push(by(column(cols, q.group), "asc"));
-  if (q.sort.key !== "uuid") parts.push(by(column(cols, q.sort.key), q.sort.dir));
+  if (q.group) {
+    parts.push(by(orderColumn(cols, q.group), "asc"));
+    // Keeps each group's rows together even if two keys order alike.
+    if (q.group === "owner" || q.group === "lessee") parts.push(by(column(cols, q.group), "asc"));
+  }
+  if (q.sort.key !== "uuid") parts.push(by(orderColumn(cols, q.sort.key), q.sort.dir));
   // Ties follow the sort direction, so a descending list is exactly the ascending one reversed.
   parts.push(frag(`"uuid" ${q.sort.dir === "desc" ? "DESC" : "ASC"}`));
   return joinFrags(parts, ", ");
@@ -575,12 +588,13 @@ export async function queryFleet(
   let groupsP: Promise<{ key: string | null; count: number }[] | null> = Promise.resolve(null);
   if (q.group) {
     const g = column(cols, q.group);
+    // Groups in the order their rows come (owners and lessees by project name).
+    const o = q.group === "owner" || q.group === "lessee" ? orderColumn(cols, q.group) : frag("k");
     groupsP = sql
       .all<{ k: string | null; n: number | string }>(
-        sql.kind === "postgresql"
-          ? `SELECT ${g.text} AS k, COUNT(*) AS n FROM "Node" WHERE ${where.text} GROUP BY 1 ORDER BY 1 ASC NULLS LAST`
-          : `SELECT ${g.text} AS k, COUNT(*) AS n FROM "Node" WHERE ${where.text} GROUP BY k ORDER BY k ASC NULLS LAST`,
-        [...g.params, ...where.params],
+        `SELECT ${g.text} AS k, COUNT(*) AS n FROM "Node" WHERE ${where.text} GROUP BY ${sql.kind === "postgresql" ? "1" : "k"}` +
+          ` ORDER BY ${o.text} ASC NULLS LAST${o.text === "k" ? "" : ", k ASC NULLS LAST"}`,
+        [...g.params, ...where.params, ...o.params],
       )
       .then((rows) => rows.map((r) => ({ key: r.k ?? null, count: Number(r.n) })));
   }

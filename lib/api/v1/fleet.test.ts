@@ -76,6 +76,8 @@ describe("GET /v1/fleet", () => {
     const list = await api("GET", "/v1/nodes/api-fl-1?fields=last_error", as("lessee"));
     expect(list.body.last_error).toBe(REDACTED_LAST_ERROR);
     expect(lease.body.facets.owner).toEqual([{ value: "p-own", count: 1 }]);
+    // Only their own project's name, as GET /v1/projects answers them.
+    expect(lease.body.projects).toEqual({ "p-lease": "tenants" });
   });
 
   it("refuses callers without the list rule and bad input, in Ironic's error format", async () => {

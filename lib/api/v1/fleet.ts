@@ -2,6 +2,7 @@
 // facet counts, for the dashboard and scripts. The query language is lib/core/fleet.ts's.
 import { sql } from "../../core/db/sql.ts";
 import { Invalid } from "../../core/errors.ts";
+import { isSystemScoped } from "../../core/policy.ts";
 import { parseFleetQuery, queryFleet, type FleetRow } from "../../core/fleet.ts";
 import { type ApiContext, json, ts } from "../http.ts";
 import { REDACTED_LAST_ERROR } from "../node_view.ts";
@@ -63,11 +64,13 @@ async function fleetHandler(ctx: ApiContext): Promise<Response> {
   const query = parseFleetQuery(rest);
   const db = await sql();
   const answer = await queryFleet(db, ctx.principal, query, { offset, limit }, { facets });
-  // Names of the projects the page and the chips mention (ids the caller already sees).
+  // Names of the projects the page and the chips mention.
   const ids = new Set<string>();
   for (const r of answer.rows) for (const id of [r.owner, r.lessee]) if (id) ids.add(id);
   for (const f of [answer.facets?.owner ?? [], answer.facets?.lessee ?? []]) for (const v of f) if (v.value) ids.add(v.value);
   for (const g of answer.groups ?? []) if (g.key && (query.group === "owner" || query.group === "lessee")) ids.add(g.key);
+  // As GET /v1/projects: project callers learn only their own project's name.
+  if (!isSystemScoped(ctx.principal)) for (const id of ids) if (id !== ctx.principal.projectId) ids.delete(id);
   const projects: Record<string, string> = {};
   const list = [...ids];
   for (let i = 0; i < list.length; i += 500) {
