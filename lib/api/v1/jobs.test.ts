@@ -6,7 +6,8 @@ import { setCredentialResolver } from "../../core/auth.ts";
 import { config, setConfig } from "../../core/config.ts";
 import { getConductor, startConductor, stopConductor } from "../../core/conductor/index.ts";
 import { liveEvents, type LiveEvent } from "../../core/events.ts";
-import { INTERRUPTED, jobsIdle, recoverJobs } from "../../core/jobs.ts";
+import { ActionFailed, INTERRUPTED, jobsIdle, recoverJobs, setJobExecutor } from "../../core/jobs.ts";
+import { apiJobExecutor } from "./jobs.ts";
 import type { Principal } from "../../core/policy.ts";
 import { disposeAllSimMachines } from "../../core/sim/machine.ts";
 import { setSimSpeed } from "../../core/sim/timing.ts";
@@ -293,6 +294,49 @@ describe("cancelling and paging", () => {
     expect(page2.body.jobs.map((j: any) => j.id)).toEqual(all.slice(2, 4).map((j: any) => j.id));
     expect((await api("GET", "/v1/jobs?state=bogus")).status).toBe(400);
     expect((await api("GET", "/v1/jobs/not-a-job")).status).toBe(404);
+  });
+});
+
+describe("running: bounded concurrency and retries of busy nodes", () => {
+  it("never has more than INGOT_JOB_CONCURRENCY calls in flight, and retries a locked node", async () => {
+    const uuids: string[] = [];
+    for (let i = 0; i < 12; i++) uuids.push(await simNode(`conc-${i}`));
+    let inFlight = 0;
+    let most = 0;
+    const attempts = new Map<string, number>();
+    process.env.INGOT_JOB_CONCURRENCY = "3";
+    setJobExecutor({
+      async perform(action, args, uuid, principal) {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        try {
+          await new Promise((r) => setTimeout(r, 20));
+          const n = (attempts.get(uuid) ?? 0) + 1;
+          attempts.set(uuid, n);
+          // The first node is locked by someone else twice; the job tries again.
+          if (uuid === uuids[0] && n <= 2) throw new ActionFailed(`Node ${uuid} is locked by host other, please retry after the current operation is completed.`, 409);
+          // Any other refusal is final.
+          if (uuid === uuids[1]) throw new ActionFailed("Access was denied to this resource.", 403);
+          await apiJobExecutor.perform(action, args, uuid, principal);
+        } finally {
+          inFlight--;
+        }
+      },
+      lastError: apiJobExecutor.lastError,
+    });
+    try {
+      const r = await api("POST", "/v1/jobs", { body: { action: "maintenance_on", selection: { kind: "nodes", uuids } } });
+      expect(r.status, r.error ?? "").toBe(201);
+      const job = await finished(r.body.id);
+      expect(most).toBe(3);
+      expect(job.counts).toMatchObject({ succeeded: 11, failed: 1 });
+      expect(attempts.get(uuids[0])).toBe(3);
+      expect(attempts.get(uuids[1])).toBe(1);
+      expect(job.items[1]).toMatchObject({ state: "failed", message: "Access was denied to this resource." });
+    } finally {
+      setJobExecutor(apiJobExecutor);
+      delete process.env.INGOT_JOB_CONCURRENCY;
+    }
   });
 });
 

@@ -6,7 +6,7 @@
 import {
   ACTION_SETTLE, ActionFailed, cancelJob, createJob, getJob, getJobItems, isJobAction, ITEM_STATES, JOB_ACTIONS, JobError,
   listJobs, mayAccessJob, MAX_JOB_NODES, setJobExecutor, targetsForIdents,
-  type Dict, type ItemState, type JobAction, type JobItemRecord, type JobRecord, type JobTarget,
+  type Dict, type JobExecutor, type ItemState, type JobAction, type JobItemRecord, type JobRecord, type JobTarget,
 } from "../../core/jobs.ts";
 import { sql } from "../../core/db/sql.ts";
 import { IronicError, Invalid, NotFound } from "../../core/errors.ts";
@@ -162,7 +162,8 @@ const PERFORM: Record<JobAction, (p: Principal, node: string, args: Dict) => Pro
   delete: (p, node) => expectOk(p, "DELETE", `/v1/nodes/${node}`),
 };
 
-setJobExecutor({
+/** How a job performs one node's action: through this API as the job's creator. */
+export const apiJobExecutor: JobExecutor = {
   async perform(action, args, nodeUuid, principal) {
     await PERFORM[action](principal, encodeURIComponent(nodeUuid), args);
   },
@@ -172,7 +173,8 @@ setJobExecutor({
     const body = (await res.json()) as { last_error?: string | null };
     return body.last_error ?? null;
   },
-});
+};
+setJobExecutor(apiJobExecutor);
 
 // ---------------------------------------------------------------------------------------------
 // Selection
