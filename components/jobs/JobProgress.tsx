@@ -154,10 +154,10 @@ export function JobResults({ items }: { items: ApiJobItem[] }) {
         </label>
       </div>
       <div className="max-h-[28rem] overflow-y-auto rounded-lg border border-slate-200 dark:border-slate-800">
-        <table className="w-full text-left text-sm" data-testid="job-results">
+        <table className="w-full table-fixed text-left text-sm" data-testid="job-results">
           <thead className="sticky top-0 bg-slate-50 text-xs uppercase tracking-wide text-slate-500 dark:bg-slate-900 dark:text-slate-400">
             <tr>
-              <th scope="col" className="px-3 py-2 font-medium">Node</th>
+              <th scope="col" className="w-2/5 px-3 py-2 font-medium">Node</th>
               <th scope="col" className="w-28 px-3 py-2 font-medium">Result</th>
               <th scope="col" className="px-3 py-2 font-medium">Why</th>
             </tr>
@@ -165,7 +165,7 @@ export function JobResults({ items }: { items: ApiJobItem[] }) {
           <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
             {rows.map((i) => (
               <tr key={i.node_uuid} className="h-10 align-top" data-testid="job-result-row" data-state={i.state}>
-                <td className="px-3 py-2">
+                <td className="truncate px-3 py-2" title={i.node_name ?? i.node_uuid}>
                   {i.node_name ? (
                     <Link href={`/nodes/${i.node_uuid}`} className="font-medium text-slate-900 hover:underline dark:text-slate-100">{i.node_name}</Link>
                   ) : (
