@@ -34,6 +34,7 @@ export async function AppShell({ viewer, children }: { viewer: Viewer; children:
   const links = [{ href: "/", label: "Fleet" }];
   if (authorize("baremetal:deploy_template:get", p)) links.push({ href: "/templates", label: "Templates" });
   if (authorize("baremetal:runbook:list", p)) links.push({ href: "/runbooks", label: "Runbooks" });
+  links.push({ href: "/jobs", label: "Jobs" });
   if (p.systemRole === "admin") links.push({ href: "/admin", label: "Admin" });
   links.push({ href: "/account/tokens", label: "Tokens" });
   // Users with a system role or several projects choose what they act as.

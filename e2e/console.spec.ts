@@ -97,7 +97,7 @@ test.describe("consoles", () => {
     expect(patch.status()).toBe(200);
 
     await login(page);
-    await page.goto(`/nodes/${uuid}`);
+    await page.goto(`/nodes/${uuid}?tab=consoles`);
     const panel = page.getByTestId("consoles");
     await expect(panel.getByRole("tab", { name: "Serial" })).toHaveAttribute("aria-selected", "true");
     await expect(panel.getByRole("tab", { name: "Graphical" })).toHaveCount(0);
@@ -168,7 +168,7 @@ test.describe("consoles", () => {
     expect(token).toBeTruthy();
 
     await login(page);
-    await page.goto(`/nodes/${uuid}`);
+    await page.goto(`/nodes/${uuid}?tab=consoles`);
     const panel = page.getByTestId("consoles");
     await panel.getByRole("tab", { name: "Graphical" }).click();
     await expect(page.getByTestId("vnc-phase")).toHaveText("connected", { timeout: 15_000 });
@@ -236,7 +236,7 @@ test.describe("consoles", () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await login(page, user, "rita-password-1");
-    await page.goto(`/nodes/${node!.uuid}`);
+    await page.goto(`/nodes/${node!.uuid}?tab=consoles`);
     await expect(page.getByTestId("serial-phase")).toHaveText("connected");
     await expect(page.getByTestId("serial-readonly")).toBeVisible();
     await expect(page.getByTestId("console-toggle")).toHaveCount(0);

@@ -1,14 +1,9 @@
+// The fleet page: login required, then filters with negation, search, sorting, grouping, selection
+// and the URL round trip. Only nodes this spec creates are asserted on (a unique prefix scopes them).
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
-import { E2E_ADMIN_PASSWORD, E2E_DATABASE_URL, E2E_DEMO_NODES } from "./env.ts";
-
-async function login(page: Page, password = E2E_ADMIN_PASSWORD) {
-  await page.goto("/login");
-  await page.getByLabel("User name").fill("admin");
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
+import { E2E_DATABASE_URL } from "./env.ts";
+import { adminApi, createNodes, login } from "./helpers.ts";
 
 test("pages need a session", async ({ page }) => {
   await page.goto("/");
@@ -17,95 +12,130 @@ test("pages need a session", async ({ page }) => {
 });
 
 test("a wrong password shows an error", async ({ page }) => {
-  await login(page, "not-the-password");
+  await page.goto("/login");
+  await page.getByLabel("User name").fill("admin");
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/login\?error=/);
   await expect(page.getByTestId("login-error")).toHaveText("Wrong user name or password.");
 });
 
-test("admin sees the demo fleet, a node page with history, and logs out", async ({ page }) => {
+const rowNames = (page: Page) => page.getByTestId("fleet-table").locator("tbody tr[data-uuid] td:nth-child(2) a");
+
+test("fleet: filter, negation, search, sort, grouping, selection, and the URL round trip", async ({ page, request, context }) => {
+  const prefix = `flt${Date.now().toString(36)}`;
+  const gold = `${prefix}.gold`;
+  const silver = `${prefix}.silver`;
+  const a = adminApi(request);
+  const uuids = [
+    ...(await createNodes(request, prefix, 3, { resource_class: gold })),
+    ...(await createNodes(request, `${prefix}-s`, 3, { resource_class: silver })),
+  ];
+  await a.put(`/nodes/${uuids[4]}/maintenance`, { reason: "e2e fleet" }, 202);
+  const mine = [`${prefix}-01`, `${prefix}-02`, `${prefix}-03`, `${prefix}-s-01`, `${prefix}-s-02`, `${prefix}-s-03`];
+
   await login(page);
-  await expect(page).toHaveURL(/\/$/);
-  await expect(page.getByRole("heading", { name: "Fleet" })).toBeVisible();
-  await expect(page.getByTestId("current-user")).toHaveText("admin");
-  await expect(page.getByTestId("node-count")).toHaveText(String(E2E_DEMO_NODES));
+  // Free-text search (debounced) scopes the table to this spec's nodes.
+  await page.getByLabel("Search nodes").fill(prefix);
+  await expect(page).toHaveURL(new RegExp(`[?&]q=${prefix}`));
+  await expect(rowNames(page)).toHaveText(mine);
+  await expect(page.getByTestId("match-count")).toHaveText("6");
 
-  const table = page.getByTestId("fleet-table");
-  const rows = table.locator("tbody tr");
-  await expect(rows).toHaveCount(50); // first page
-  await expect(page.getByTestId("page-summary")).toContainText(`1–50 of ${E2E_DEMO_NODES}`);
-  await expect(table.getByRole("link", { name: "demo-0001" })).toBeVisible();
+  // A filter chip: resource class is gold…
+  await page.getByTestId("filter-resource_class").click();
+  await page.getByRole("button", { name: `Resource class is ${gold}`, exact: true }).click();
+  await page.keyboard.press("Escape");
+  await expect(page).toHaveURL(new RegExp(`resource_class=${gold.replace(".", "\\.")}`));
+  await expect(rowNames(page)).toHaveText(mine.slice(0, 3));
+  // …flipped to "is not".
+  await page.getByRole("button", { name: 'Change Resource class filter to "is not"' }).click();
+  await expect(page).toHaveURL(new RegExp(`resource_class!=${gold.replace(".", "\\.")}`));
+  await expect(rowNames(page)).toHaveText(mine.slice(3));
+  await expect(page.getByTestId("filter-chip")).toHaveText(/Resource class is not/);
 
-  // Second page holds the rest.
-  await page.getByRole("link", { name: "Next" }).click();
-  await expect(page).toHaveURL(/page=2/);
-  await expect(rows).toHaveCount(E2E_DEMO_NODES - 50);
-  await page.getByRole("link", { name: "Previous" }).click();
+  // Negated maintenance on top: the node in maintenance drops out.
+  await page.getByTestId("filter-maintenance").click();
+  await page.getByRole("button", { name: "Maintenance is not yes", exact: true }).click();
+  await page.keyboard.press("Escape");
+  await expect(page).toHaveURL(/maintenance!=true/);
+  await expect(rowNames(page)).toHaveText([mine[3], mine[5]]);
+  await page.getByRole("button", { name: "Remove Maintenance filter" }).click();
+  await expect(rowNames(page)).toHaveText(mine.slice(3));
 
-  // Filtering by state shows only that state.
-  await page.getByRole("link", { name: /^active \d+$/ }).click();
-  await expect(page).toHaveURL(/state=active/);
-  const badges = table.getByTestId("provision-state");
-  for (const text of await badges.allTextContents()) expect(text).toBe("active");
+  // Sorting by clicking the header: descending on the second click, announced with aria-sort.
+  await page.getByRole("button", { name: "Remove Resource class filter" }).click();
+  const nameHeader = page.getByRole("columnheader", { name: /Name/ });
+  await expect(nameHeader).toHaveAttribute("aria-sort", "ascending");
+  await nameHeader.getByRole("button").click();
+  await expect(page).toHaveURL(/sort=-name/);
+  await expect(nameHeader).toHaveAttribute("aria-sort", "descending");
+  await expect(rowNames(page)).toHaveText([...mine].reverse());
 
-  // A node page: fields, masked secrets, ports and history.
-  await page.goto("/");
-  await table.getByRole("link", { name: "demo-0002" }).click();
-  await expect(page).toHaveURL(/\/nodes\/[0-9a-f-]{36}$/);
-  await expect(page.getByTestId("node-name")).toHaveText("demo-0002");
-  await expect(page.getByRole("heading", { name: "State" })).toBeVisible();
-  const hardware = page.locator("section", { has: page.getByRole("heading", { name: "Hardware" }) });
-  await expect(hardware).toContainText(/Driver\s*sim/);
-  const driverInfo = page.locator("section", { has: page.getByRole("heading", { name: "Driver info" }) });
-  await expect(driverInfo).toContainText("bmc_password");
-  await expect(driverInfo).toContainText("******");
-  await expect(driverInfo).not.toContainText("demo-");
-  await expect(page.getByTestId("ports").locator("tbody tr").first()).toContainText(/([0-9a-f]{2}:){5}[0-9a-f]{2}/);
-  const history = page.getByTestId("history");
-  await expect(history.locator("tbody tr").first()).toBeVisible();
-  await expect(history).toContainText("Node verified");
+  // Grouping by resource class: a header row per class with its count.
+  await page.getByLabel("Group by").selectOption("resource_class");
+  await expect(page).toHaveURL(/group=resource_class/);
+  const groups = page.getByTestId("group-row");
+  await expect(groups).toHaveText([`Resource class: ${gold} (3)`, `Resource class: ${silver} (3)`]);
 
-  // Unknown nodes are a 404 page.
-  const res = await page.goto("/nodes/does-not-exist");
-  expect(res?.status()).toBe(404);
+  // Selection: one box, then shift-click makes a range.
+  const boxes = page.getByTestId("fleet-table").locator("tbody tr[data-uuid] input[type=checkbox]");
+  await boxes.nth(0).click();
+  await boxes.nth(2).click({ modifiers: ["Shift"] });
+  await expect(page.getByTestId("selection-count")).toHaveText("3 selected");
+  await page.getByRole("button", { name: "Clear selection" }).click();
 
-  // Log out: back to the login page, and pages need a session again.
-  await page.goto("/");
-  await page.getByRole("button", { name: "Log out" }).click();
-  await expect(page).toHaveURL(/\/login/);
-  await page.goto("/");
-  await expect(page).toHaveURL(/\/login/);
+  // The URL holds the whole view: a fresh page opened on it shows the same thing.
+  const url = page.url();
+  const fresh = await context.newPage();
+  await fresh.goto(url);
+  await expect(fresh.getByLabel("Search nodes")).toHaveValue(prefix);
+  await expect(fresh.getByLabel("Group by")).toHaveValue("resource_class");
+  await expect(fresh.getByRole("columnheader", { name: /Name/ })).toHaveAttribute("aria-sort", "descending");
+  await expect(fresh.getByTestId("group-row")).toHaveText([`Resource class: ${gold} (3)`, `Resource class: ${silver} (3)`]);
+  await expect(rowNames(fresh)).toHaveText(await rowNames(page).allTextContents());
+  await fresh.close();
+
+  // "Everything matching this filter except these": the whole page, then all matches, minus one.
+  await page.goto("/?size=25");
+  await expect(rowNames(page)).toHaveCount(25);
+  const total = Number(await page.getByTestId("match-count").textContent());
+  expect(total).toBeGreaterThan(25); // the demo fleet alone has 75 nodes
+  await page.getByLabel("Select every node on this page").check();
+  await expect(page.getByTestId("selection-count")).toHaveText("25 selected");
+  await page.getByRole("button", { name: `Select all ${total} matching this filter` }).click();
+  await expect(page.getByTestId("selection-count")).toHaveText(`All ${total} matching this filter selected`);
+  await boxes.nth(3).click();
+  await expect(page.getByTestId("selection-count")).toHaveText(`All ${total - 1} matching this filter selected (except 1)`);
+  // Changing the filter drops a filter-wide selection.
+  await page.getByLabel("Search nodes").fill(prefix);
+  await expect(page.getByTestId("selection-count")).toHaveCount(0);
+
+  // A bad value in a shared URL is explained, not ignored.
+  await page.goto(`/?provision_state=flying&q=${prefix}`);
+  await expect(page.getByTestId("fleet-error")).toContainText('Provision state "flying" is not valid');
 });
 
-test("the Bare Metal API answers on the same server", async ({ request }) => {
-  const res = await request.get("/baremetal/");
-  expect(res.status()).toBe(200);
-  const body = await res.json();
-  expect(body.default_version.id).toBe("v1");
-  expect(res.headers()["x-openstack-ironic-api-maximum-version"]).toMatch(/^1\.\d+$/);
-});
-
-test("a project user sees only the nodes their project owns or leases", async ({ page, request }) => {
-  // A reader in project "research", made with the CLI against the server's database.
-  const user = `pat-${Date.now()}`; // unique, so a reused local server does not already have it
-  execFileSync("node_modules/.bin/tsx", ["lib/cli/main.ts", "user", "create", user, "--password", "pat-password-1", "--project", "research", "--role", "reader"], {
+test("a project user's fleet shows only nodes their project owns or leases", async ({ page, request }) => {
+  const prefix = `flp${Date.now().toString(36)}`;
+  const user = `${prefix}-user`;
+  const project = `${prefix}-proj`;
+  // A reader in a new project, made with the CLI against the server's database.
+  execFileSync("node_modules/.bin/tsx", ["lib/cli/main.ts", "user", "create", user, "--password", "pat-password-1", "--project", project, "--role", "reader"], {
     env: { ...process.env, DATABASE_URL: E2E_DATABASE_URL },
     stdio: "pipe",
   });
-  const auth = { Authorization: `Basic ${Buffer.from(`admin:${E2E_ADMIN_PASSWORD}`).toString("base64")}`, "X-OpenStack-Ironic-API-Version": "latest" };
-  const all = (await (await request.get("/baremetal/v1/nodes?fields=name,owner,lessee&limit=1000", { headers: auth })).json()).nodes as
-    { name: string; owner: string | null; lessee: string | null }[];
-  expect(all).toHaveLength(E2E_DEMO_NODES);
-  const research = createHash("sha256").update("ingot-project:research").digest("hex").slice(0, 32);
-  const mine = all.filter((n) => n.owner === research || n.lessee === research);
-  const other = all.find((n) => n.owner !== research && n.lessee !== research)!;
+  const projects = (await adminApi(request).get<{ projects: { id: string; name: string }[] }>("/projects")).projects;
+  const id = projects.find((p) => p.name === project)!.id;
+  await createNodes(request, `${prefix}-own`, 2, { owner: id });
+  await createNodes(request, `${prefix}-lease`, 1, { lessee: id });
+  await createNodes(request, `${prefix}-other`, 2);
 
-  await page.goto("/login");
-  await page.getByLabel("User name").fill(user);
-  await page.getByLabel("Password").fill("pat-password-1");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("node-count")).toHaveText(String(mine.length));
-  const names = await page.getByTestId("fleet-table").locator("tbody tr td:first-child a").allTextContents();
-  expect(names.sort()).toEqual(mine.map((n) => n.name).sort());
-  const res = await page.goto(`/nodes/${other.name}`);
-  expect(res?.status()).toBe(404);
+  await login(page, user, "pat-password-1");
+  await page.getByLabel("Search nodes").fill(prefix);
+  await expect(rowNames(page)).toHaveText([`${prefix}-lease-01`, `${prefix}-own-01`, `${prefix}-own-02`]);
+  // Owner names, not ids, and a filter on them.
+  await page.getByTestId("filter-owner").click();
+  await page.getByRole("button", { name: `Owner is ${project}`, exact: true }).click();
+  await expect(rowNames(page)).toHaveText([`${prefix}-own-01`, `${prefix}-own-02`]);
+  await expect(page.getByTestId("fleet-table").locator("tbody tr[data-uuid]").first()).toContainText(project);
 });

@@ -2,7 +2,8 @@
 // version → route → credentials → body (size, JSON, schema) → node lookup and visibility →
 // policy → handler. Any error becomes Ironic's error body with the version headers.
 import { authenticate } from "../core/auth.ts";
-import { findNode, type NodeRecord } from "../core/db/nodes.ts";
+import { findNode, getNodeById, type NodeRecord } from "../core/db/nodes.ts";
+import { publishNodeChange } from "../core/events.ts";
 import { sql } from "../core/db/sql.ts";
 import { Forbidden, IronicError, MethodNotAllowed, NodeNotFound, NotFound, PreconditionFailed } from "../core/errors.ts";
 import { authorize, isSystemScoped, type Principal } from "../core/policy.ts";
@@ -49,10 +50,30 @@ async function dispatch(def: RouteDef, ctx: ApiContext): Promise<Response> {
   } else if (def.policy && !authorize(def.policy, ctx.principal)) {
     throw new Forbidden();
   }
-  return def.handler(nodeCtx);
+  const res = await def.handler(nodeCtx);
+  // Writes the API makes itself (PATCH, traits, VIFs, …) reach open dashboards like the
+  // conductor's changes do; the conductor publishes its own.
+  if (nodeCtx.node && res.ok && ctx.method !== "GET" && ctx.method !== "HEAD") {
+    const fresh = await getNodeById(await sql(), nodeCtx.node.id);
+    if (fresh) publishNodeChange(fresh);
+  }
+  return res;
 }
 
 export async function handleBaremetal(request: Request): Promise<Response> {
+  return handle(request, null);
+}
+
+/**
+ * An in-process call on behalf of a caller who was already authenticated (bulk jobs,
+ * lib/core/jobs.ts): everything handleBaremetal does except resolving credentials, so the route's
+ * policy, validation and error messages are exactly the API's.
+ */
+export async function handleBaremetalAs(request: Request, principal: Principal): Promise<Response> {
+  return handle(request, principal);
+}
+
+async function handle(request: Request, as: Principal | null): Promise<Response> {
   const requestId = newRequestId();
   const url = new URL(request.url);
   let minor: number | null = null;
@@ -90,7 +111,7 @@ export async function handleBaremetal(request: Request): Promise<Response> {
       throw new NotFound("The resource could not be found.");
     }
 
-    const principal = def.public ? await authenticate(request, { optional: true }) : await authenticate(request);
+    const principal = as ?? (def.public ? await authenticate(request, { optional: true }) : await authenticate(request));
 
     let body: unknown = undefined;
     if (method === "POST" || method === "PUT" || method === "PATCH") {

@@ -121,7 +121,7 @@ export interface ApiBiosSetting {
   name: string;
   value: string | null;
   attribute_type?: string | null;
-  allowed_values?: string[] | null;
+  allowable_values?: string[] | null;
   lower_bound?: number | null;
   upper_bound?: number | null;
   min_length?: number | null;

@@ -158,4 +158,26 @@ describe("/ws/events", () => {
     expect(jobs(alice)).toEqual([]);
     for (const s of [admin, alice, bob]) s.ws.close();
   });
+
+  it("announces writes made through the API (create, PATCH), not only the conductor's", async () => {
+    const alice = openLive({ cookie: cookies.alice });
+    await alice.ready;
+    const headers = { cookie: cookies.alice, "X-Ingot-Client": "web", "Content-Type": "application/json", "X-OpenStack-Ironic-API-Version": "1.96" };
+    const mine = await node({ name: "patched-a", owner: P.a });
+    const res = await fetch(`${srv.url}/baremetal/v1/nodes/${mine.uuid}`, {
+      method: "PATCH", headers, body: JSON.stringify([{ op: "add", path: "/extra/rack", value: "R9" }]),
+    });
+    expect(res.status).toBe(200);
+    await until(() => alice.messages.some((m) => Array.isArray(m.nodes) && m.nodes.includes(mine.uuid)));
+    const admin = openLive({ cookie: cookies.admin });
+    await admin.ready;
+    const created = await fetch(`${srv.url}/baremetal/v1/nodes`, {
+      method: "POST", headers: { ...headers, cookie: cookies.admin }, body: JSON.stringify({ driver: "fake-hardware", name: "created-live" }),
+    });
+    expect(created.status).toBe(201);
+    const uuid = ((await created.json()) as { uuid: string }).uuid;
+    await until(() => admin.messages.some((m) => Array.isArray(m.nodes) && m.nodes.includes(uuid)));
+    alice.ws.close();
+    admin.ws.close();
+  });
 });

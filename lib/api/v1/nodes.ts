@@ -1,4 +1,5 @@
 // /v1/nodes: list (+detail), create, show, JSON-Patch update, delete (reference §2.3–2.6, §7).
+import { publishNodeChange } from "../../core/events.ts";
 import { getConductor } from "../../core/conductor/index.ts";
 import type { ConductorApi, Actor } from "../../core/conductor/types.ts";
 import {
@@ -498,6 +499,7 @@ async function createHandler(ctx: ApiContext): Promise<Response> {
     }
     throw err;
   }
+  publishNodeChange(node);
   const view = await renderNode(db, node, { base: ctx.base, minor: ctx.minor, principal: who });
   return json(ctx, view, 201, { Location: `${ctx.base}/v1/nodes/${node.uuid}`, ...etagHeaders(node) });
 }

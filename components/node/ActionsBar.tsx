@@ -1,0 +1,300 @@
+"use client";
+// The node's actions: provision verbs, power, maintenance, delete. Only those valid now are
+// enabled; each disabled one says why (components/node/actions.ts). Verbs that need input open a
+// dialog; clean and service open the Steps tab (the step picker).
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useEffect, useState } from "react";
+import { useApi } from "@/components/Providers.tsx";
+import { Banner, Button, Dialog, Field, Spinner, TextArea, TextInput } from "@/components/ui.tsx";
+import { queryKeys } from "@/lib/client/keys.ts";
+import {
+  clearMaintenance, deleteNode, errorText, lockHolder, patchNode, setMaintenance, setPowerState, setProvisionState,
+} from "@/lib/client/node.ts";
+import type { ApiNode } from "@/lib/client/types.ts";
+import type { Principal } from "@/lib/core/policy.ts";
+import { nodeActions, type ActionState, type NodeAction } from "./actions.ts";
+import { pointer } from "./patch.ts";
+import type { TabId } from "./NodePage.tsx";
+
+type DialogKind = "deploy" | "rebuild" | "undeploy" | "rescue" | "maintenance" | "delete" | null;
+
+export function ActionsBar({ node, etag, principal, minor, onOpenTab }: {
+  node: ApiNode;
+  etag: string | null;
+  principal: Principal;
+  minor: number;
+  onOpenTab: (tab: TabId) => void;
+}) {
+  const api = useApi();
+  const qc = useQueryClient();
+  const router = useRouter();
+  const [dialog, setDialog] = useState<DialogKind>(null);
+  const [message, setMessage] = useState<{ tone: "error" | "success"; text: string } | null>(null);
+  // A lock hidden from the viewer counts as none: the API still refuses if the node is locked.
+  // A success note goes away by itself; an error stays until the next action.
+  useEffect(() => {
+    if (message?.tone !== "success") return;
+    const t = setTimeout(() => setMessage(null), 8000);
+    return () => clearTimeout(t);
+  }, [message]);
+  const actions = nodeActions({ ...node, reservation: lockHolder(node) }, principal, minor || Number.MAX_SAFE_INTEGER);
+
+  const run = useMutation({
+    mutationFn: async ({ action, input }: { action: NodeAction; input?: Record<string, string> }) => {
+      const uuid = node.uuid;
+      switch (action.group) {
+        case "power":
+          return setPowerState(api, uuid, action.id, etag);
+        case "maintenance":
+          return action.id === "maintenance on" ? setMaintenance(api, uuid, input?.reason || null, etag) : clearMaintenance(api, uuid, etag);
+        case "delete":
+          await deleteNode(api, uuid, etag);
+          return;
+        case "provision": {
+          if (action.id === "deploy") {
+            // image_source (and instance traits) go to instance_info first, then the deploy verb.
+            const ops: unknown[] = [{ op: "add", path: pointer("instance_info", "image_source"), value: input!.image_source.trim() }];
+            const traits = (input?.traits ?? "").split(/[\s,]+/).filter(Boolean);
+            if (traits.length) ops.push({ op: "add", path: pointer("instance_info", "traits"), value: traits });
+            const patched = await patchNode(api, uuid, ops, etag);
+            const body: Record<string, unknown> = { target: "deploy" };
+            const cd = parseConfigdrive(input?.configdrive ?? "");
+            if (cd !== null) body.configdrive = cd;
+            return setProvisionState(api, uuid, body, patched.etag);
+          }
+          const body: Record<string, unknown> = { target: action.id };
+          if (action.id === "rescue") body.rescue_password = input?.rescue_password ?? "";
+          return setProvisionState(api, uuid, body, etag);
+        }
+      }
+    },
+    onSuccess: (_r, { action }) => {
+      setDialog(null);
+      if (action.group === "delete") {
+        router.push("/");
+        return;
+      }
+      setMessage({ tone: "success", text: `${labelOf(actions, action)} requested.` });
+    },
+    onError: (err) => setMessage({ tone: "error", text: errorText(err) }),
+    onSettled: () => {
+      void qc.invalidateQueries({ queryKey: queryKeys.node(node.uuid) });
+      void qc.invalidateQueries({ queryKey: queryKeys.nodes });
+    },
+  });
+
+  const click = (a: ActionState) => {
+    setMessage(null);
+    const { action } = a;
+    if (action.group === "provision") {
+      if (action.id === "clean" || action.id === "service") return onOpenTab("steps");
+      if (action.id === "deploy" || action.id === "rebuild" || action.id === "undeploy" || action.id === "rescue") return setDialog(action.id);
+    }
+    if (action.id === "maintenance on") return setDialog("maintenance");
+    if (action.id === "delete") return setDialog("delete");
+    run.mutate({ action });
+  };
+
+  const groups: { title: string; items: ActionState[] }[] = [
+    { title: "Provisioning", items: actions.filter((a) => a.action.group === "provision") },
+    { title: "Power", items: actions.filter((a) => a.action.group === "power") },
+    { title: "Node", items: actions.filter((a) => a.action.group === "maintenance" || a.action.group === "delete") },
+  ];
+  const find = (id: string) => actions.find((a) => a.action.id === id)!;
+
+  return (
+    <div className="mb-4">
+      <div className="flex flex-wrap items-start gap-x-6 gap-y-2 rounded-xl border border-slate-200 bg-white px-3 py-2 dark:border-slate-800 dark:bg-slate-900/60" data-testid="node-actions">
+        {groups.map((g) => (
+          <div key={g.title} role="group" aria-label={g.title} className="flex flex-wrap items-center gap-1.5">
+            <span className="mr-1 text-xs font-medium uppercase tracking-wide text-slate-400">{g.title}</span>
+            {g.items.map((a) => (
+              <Button
+                key={a.action.id}
+                size="sm"
+                variant={a.action.group === "delete" ? "danger" : "secondary"}
+                disabledReason={a.disabledReason ?? (run.isPending ? "Another action is being sent" : null)}
+                onClick={() => click(a)}
+                data-action={a.action.id}
+              >
+                {a.label}
+              </Button>
+            ))}
+          </div>
+        ))}
+        <div className="ml-auto flex h-7 items-center">{run.isPending && <Spinner label="Sending" />}</div>
+      </div>
+      <div className="min-h-0" aria-live="polite">
+        {message && (
+          <Banner tone={message.tone} className="mt-2" data-testid="action-message">{message.text}</Banner>
+        )}
+      </div>
+
+      <DeployDialog
+        open={dialog === "deploy"}
+        node={node}
+        pending={run.isPending}
+        error={dialog === "deploy" && message?.tone === "error" ? message.text : null}
+        onClose={() => setDialog(null)}
+        onSubmit={(input) => run.mutate({ action: find("deploy").action, input })}
+      />
+      <ConfirmDialog
+        open={dialog === "rebuild" || dialog === "undeploy"}
+        title={dialog === "rebuild" ? "Rebuild the instance?" : "Undeploy the instance?"}
+        text={dialog === "rebuild"
+          ? "The image is written again; everything on the node's disks is lost."
+          : "The instance is torn down and the node cleaned; everything on its disks is lost."}
+        confirm={dialog === "rebuild" ? "Rebuild" : "Undeploy"}
+        pending={run.isPending}
+        onClose={() => setDialog(null)}
+        onConfirm={() => run.mutate({ action: find(dialog as string).action })}
+      />
+      <SingleInputDialog
+        open={dialog === "rescue"}
+        title="Rescue the node"
+        label="Rescue password"
+        hint="The password of the rescue ramdisk's user."
+        type="password"
+        required
+        confirm="Rescue"
+        pending={run.isPending}
+        onClose={() => setDialog(null)}
+        onSubmit={(v) => run.mutate({ action: find("rescue").action, input: { rescue_password: v } })}
+      />
+      <SingleInputDialog
+        open={dialog === "maintenance"}
+        title="Set maintenance"
+        label="Reason"
+        hint="Shown to everyone who looks at the node."
+        confirm="Set maintenance"
+        pending={run.isPending}
+        onClose={() => setDialog(null)}
+        onSubmit={(v) => run.mutate({ action: find("maintenance on").action, input: { reason: v } })}
+      />
+      <ConfirmDialog
+        open={dialog === "delete"}
+        title={`Delete ${node.name ?? node.uuid}?`}
+        text="The node, its ports and its history are removed from Ingot. The machine itself is not touched."
+        confirm="Delete"
+        danger
+        pending={run.isPending}
+        onClose={() => setDialog(null)}
+        onConfirm={() => run.mutate({ action: find("delete").action })}
+      />
+    </div>
+  );
+}
+
+function labelOf(actions: ActionState[], action: NodeAction): string {
+  return (actions.find((a) => a.action.id === action.id)?.label ?? action.id).replace(/…$/, "");
+}
+
+/** A configdrive as typed: empty → none; a JSON object → the dict form; anything else → the string (URL or base64). */
+export function parseConfigdrive(text: string): unknown {
+  const t = text.trim();
+  if (!t) return null;
+  if (t.startsWith("{")) return JSON.parse(t);
+  return t;
+}
+
+function DeployDialog({ open, node, pending, error, onClose, onSubmit }: {
+  open: boolean;
+  node: ApiNode;
+  pending: boolean;
+  error: string | null;
+  onClose: () => void;
+  onSubmit: (input: Record<string, string>) => void;
+}) {
+  const [image, setImage] = useState(() => String(node.instance_info?.image_source ?? ""));
+  const [configdrive, setConfigdrive] = useState("");
+  const [traits, setTraits] = useState("");
+  const [local, setLocal] = useState<Record<string, string>>({});
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    const errs: Record<string, string> = {};
+    if (!image.trim()) errs.image = "An image is required (URL or Glance id).";
+    if (configdrive.trim().startsWith("{")) {
+      try {
+        const v = JSON.parse(configdrive);
+        if (typeof v !== "object" || v === null || Array.isArray(v)) errs.configdrive = "Must be a JSON object.";
+      } catch (err) {
+        errs.configdrive = `Not valid JSON: ${(err as Error).message}`;
+      }
+    }
+    const unknown = traits.split(/[\s,]+/).filter((t) => t && !node.traits.includes(t));
+    if (unknown.length) errs.traits = `The node does not have: ${unknown.join(", ")}`;
+    setLocal(errs);
+    if (!Object.keys(errs).length) onSubmit({ image_source: image, configdrive, traits });
+  };
+  return (
+    <Dialog open={open} title="Deploy" onClose={onClose} wide>
+      <form onSubmit={submit} className="space-y-4" noValidate>
+        <Field label="Image source" hint="HTTP(S) URL of a disk image, or a Glance image id." error={local.image}>
+          {(p) => <TextInput {...p} value={image} onChange={(e) => setImage(e.target.value)} required placeholder="https://images.example/ubuntu-24.04.qcow2" />}
+        </Field>
+        <Field label="Config drive (optional)" hint='A URL, base64 gzipped ISO, or a JSON object {"meta_data": …, "user_data": …, "network_data": …}.' error={local.configdrive}>
+          {(p) => <TextArea {...p} rows={4} value={configdrive} onChange={(e) => setConfigdrive(e.target.value)} />}
+        </Field>
+        <Field label="Instance traits (optional)" hint={`Space or comma separated; deploy templates with these names add their steps. Node traits: ${node.traits.join(", ") || "none"}`} error={local.traits}>
+          {(p) => <TextInput {...p} value={traits} onChange={(e) => setTraits(e.target.value)} />}
+        </Field>
+        {error && <Banner tone="error">{error}</Banner>}
+        <div className="flex justify-end gap-2">
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" disabled={pending}>{pending ? "Deploying…" : "Deploy"}</Button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function ConfirmDialog({ open, title, text, confirm, danger, pending, onClose, onConfirm }: {
+  open: boolean; title: string; text: string; confirm: string; danger?: boolean; pending: boolean; onClose: () => void; onConfirm: () => void;
+}) {
+  return (
+    <Dialog
+      open={open}
+      title={title}
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button variant={danger ? "danger" : "primary"} disabled={pending} onClick={onConfirm}>{confirm}</Button>
+        </>
+      }
+    >
+      <p className="text-sm">{text}</p>
+    </Dialog>
+  );
+}
+
+function SingleInputDialog({ open, title, label, hint, type = "text", required, confirm, pending, onClose, onSubmit }: {
+  open: boolean; title: string; label: string; hint?: string; type?: string; required?: boolean; confirm: string; pending: boolean;
+  onClose: () => void; onSubmit: (value: string) => void;
+}) {
+  const [value, setValue] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Dialog open={open} title={title} onClose={onClose}>
+      <form
+        className="space-y-4"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (required && !value) return setError(`${label} is required.`);
+          setError(null);
+          onSubmit(value);
+        }}
+      >
+        <Field label={label} hint={hint} error={error}>
+          {(p) => <TextInput {...p} type={type} value={value} onChange={(e) => setValue(e.target.value)} />}
+        </Field>
+        <div className="flex justify-end gap-2">
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" disabled={pending}>{confirm}</Button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

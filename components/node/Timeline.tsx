@@ -1,0 +1,386 @@
+"use client";
+// Timeline tab: a Gantt chart of the node's whole life from its history. One lane per provision
+// state; each stay in a state is a bar, the steps that ran in it are thinner bars under it, power
+// actions and errors are markers on the top lane. Hover or focus shows who / what / when. Zoom with
+// the buttons or the mouse wheel; "Fit" shows the whole life. A table view says the same in text.
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { Card } from "@/components/Card.tsx";
+import { cx, formatDuration } from "@/components/format.ts";
+import { stateTone } from "@/components/StateBadge.tsx";
+import { Button, Spinner } from "@/components/ui.tsx";
+import { errorText } from "@/lib/client/node.ts";
+import type { ApiNode } from "@/lib/client/types.ts";
+import type { Principal } from "@/lib/core/policy.ts";
+import { historyDenied, useNodeHistory } from "./HistoryTable.tsx";
+import { barSeconds, buildTimeline, stepsIn, tickStep, type Marker, type StateBar, type StepBar, type Timeline as TimelineData } from "./timeline.ts";
+
+const LANE_H = 44;
+const MARKER_H = 28;
+const AXIS_H = 24;
+const LABEL_W = 152;
+const MIN_BAR = 3;
+
+const BAR_COLORS: Record<string, string> = {
+  green: "bg-emerald-500/85 ring-emerald-700/40",
+  blue: "bg-sky-500/85 ring-sky-700/40",
+  slate: "bg-indigo-500/80 ring-indigo-700/40",
+  gray: "bg-slate-400/80 ring-slate-600/40",
+  red: "bg-rose-500/90 ring-rose-700/50",
+  amber: "bg-amber-400/90 ring-amber-700/40",
+  violet: "bg-violet-500/85 ring-violet-700/40",
+};
+
+type Item =
+  | { type: "state"; bar: StateBar }
+  | { type: "step"; step: StepBar }
+  | { type: "marker"; marker: Marker };
+
+function fmtTime(ms: number, withDate: boolean): string {
+  const iso = new Date(ms).toISOString();
+  return withDate ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : iso.slice(11, 19) + (ms % 1000 ? `.${iso.slice(20, 23)}` : "");
+}
+
+function fullTime(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").slice(0, 23) + " UTC";
+}
+
+type Who = (user: string | null | undefined) => string | null;
+
+function describe(item: Item, now: number, who: Who): { title: string; lines: string[] } {
+  if (item.type === "state") {
+    const b = item.bar;
+    return {
+      title: `${b.state}${b.failed ? " (failure)" : ""}`,
+      lines: [
+        `${fullTime(b.start)} → ${b.end === null ? "now" : fullTime(b.end)}`,
+        `lasted ${formatDuration(barSeconds(b, now))}${b.end === null ? " so far" : ""}`,
+        b.via ? `entered by event "${b.via}"${b.enteredBy?.user ? `, asked by ${who(b.enteredBy.user)}` : ""}` : "state before the first recorded change",
+        ...(b.enteredBy?.conductor ? [`conductor ${b.enteredBy.conductor}`] : []),
+      ],
+    };
+  }
+  if (item.type === "step") {
+    const s = item.step;
+    return {
+      title: `${s.kind} step ${s.name} — ${s.status}`,
+      lines: [
+        `${fullTime(s.start)} → ${s.end === null ? "now" : fullTime(s.end)}`,
+        `took ${formatDuration(barSeconds(s, now))}${s.end === null ? " so far" : ""}`,
+        ...(s.user ? [`asked by ${who(s.user)}`] : []),
+        ...(s.error ? [`error: ${s.error}`] : []),
+      ],
+    };
+  }
+  const m = item.marker;
+  return {
+    title: m.kind === "error" ? `Error: ${m.label}` : m.label,
+    lines: [fullTime(m.at), m.event.event, ...(m.event.user ? [`by ${who(m.event.user)}`] : []), ...(m.event.eventType ? [`type ${m.event.eventType}`] : [])],
+  };
+}
+
+function itemLabel(item: Item, now: number, who: Who): string {
+  const d = describe(item, now, who);
+  return `${d.title}. ${d.lines.join(". ")}`;
+}
+
+export function Timeline({ node, principal }: { node: ApiNode; principal: Principal }) {
+  const denied = historyDenied(node, principal);
+  const history = useNodeHistory(node.uuid, !denied);
+  const [now, setNow] = useState(() => Date.now());
+  // Bars still running grow; a slow tick is enough and keeps the chart calm.
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 5000);
+    return () => clearInterval(t);
+  }, []);
+  useEffect(() => setNow(Date.now()), [history.data]);
+  const data = useMemo(
+    () => (history.data ? buildTimeline(history.data, { created_at: node.created_at, provision_state: node.provision_state }, now) : null),
+    [history.data, node.created_at, node.provision_state, now],
+  );
+  const [table, setTable] = useState(false);
+  // History names users by id; the viewer's own id reads as their name.
+  const who: Who = (user) => (!user ? null : user === principal.userId ? `${principal.username} (you)` : user);
+
+  if (denied) return <p className="text-sm text-slate-500">{denied}</p>;
+  return (
+    <Card
+      title="Timeline"
+      actions={
+        <Button size="sm" variant="ghost" aria-pressed={table} onClick={() => setTable(!table)}>
+          {table ? "Show chart" : "Show as table"}
+        </Button>
+      }
+    >
+      {history.isPending ? (
+        <div className="flex h-72 items-center justify-center"><Spinner label="Loading the history" /></div>
+      ) : history.isError ? (
+        <p className="px-4 py-3 text-sm text-rose-600">{errorText(history.error)}</p>
+      ) : table ? (
+        <TimelineTable data={data!} now={now} who={who} />
+      ) : (
+        <Chart data={data!} now={now} who={who} />
+      )}
+    </Card>
+  );
+}
+
+function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const wrap = useRef<HTMLDivElement>(null);
+  const span = Math.max(1, data.end - data.start);
+  const [pxPerMs, setPxPerMs] = useState<number | null>(null);
+  const [fit, setFit] = useState(true);
+  const [active, setActive] = useState<{ item: Item; x: number; y: number } | null>(null);
+
+  // "Fit" follows the width of the chart and the growing life of the node.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const apply = () => {
+      if (fit) setPxPerMs(Math.max(1e-9, (el.clientWidth - 16) / span));
+    };
+    apply();
+    const ro = new ResizeObserver(apply);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [fit, span]);
+
+  const scale = pxPerMs ?? 1e-6;
+  const zoomAt = (factor: number, anchorPx?: number) => {
+    const el = scroller.current;
+    if (!el) return;
+    const anchor = anchorPx ?? el.clientWidth / 2;
+    const t = (el.scrollLeft + anchor) / scale;
+    // Beyond 1 px per 0.1 ms there is nothing more to see.
+    const next = Math.min(10, Math.max(((el.clientWidth - 16) / span) / 4, scale * factor));
+    setFit(false);
+    setPxPerMs(next);
+    requestAnimationFrame(() => {
+      el.scrollLeft = t * next - anchor;
+    });
+  };
+
+  // The wheel zooms around the pointer (Shift+wheel still scrolls sideways).
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const onWheel = (e: WheelEvent) => {
+      if (e.shiftKey || Math.abs(e.deltaY) < Math.abs(e.deltaX)) return;
+      e.preventDefault();
+      const rect = el.getBoundingClientRect();
+      zoomAt(e.deltaY < 0 ? 1.25 : 0.8, e.clientX - rect.left);
+    };
+    el.addEventListener("wheel", onWheel, { passive: false });
+    return () => el.removeEventListener("wheel", onWheel);
+  });
+
+  const width = Math.max(1, span * scale + 16);
+  const x = (t: number) => (t - data.start) * scale;
+  const tick = tickStep(scale);
+  const withDate = span > 86_400_000 || tick >= 86_400_000;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(data.start / tick) * tick; t <= data.end && ticks.length < 400; t += tick) ticks.push(t);
+  const laneIndex = new Map(data.lanes.map((l, i) => [l, i]));
+  const height = AXIS_H + MARKER_H + data.lanes.length * LANE_H;
+  // The tooltip lives outside the scrolling area so it is never clipped by it.
+  const show = (item: Item, e: React.SyntheticEvent<HTMLElement>) => {
+    const r = e.currentTarget.getBoundingClientRect();
+    const w = wrap.current?.getBoundingClientRect();
+    if (!w) return;
+    setActive({ item, x: r.left - w.left, y: r.bottom - w.top + 4 });
+  };
+  const hide = () => setActive(null);
+
+  return (
+    <div>
+      <div className="flex flex-wrap items-center gap-2 border-b border-slate-100 px-4 py-2 text-xs text-slate-500 dark:border-slate-800 dark:text-slate-400">
+        <Button size="sm" onClick={() => zoomAt(2)} aria-label="Zoom in">+ Zoom in</Button>
+        <Button size="sm" onClick={() => zoomAt(0.5)} aria-label="Zoom out">− Zoom out</Button>
+        <Button size="sm" onClick={() => setFit(true)} aria-pressed={fit}>Fit</Button>
+        <span className="ml-2">Wheel: zoom · Shift+wheel: scroll · Tab through the bars for details</span>
+        <span className="ml-auto" data-testid="timeline-span">
+          {fmtTime(data.start, true)} → now · {formatDuration(span / 1000)}
+        </span>
+      </div>
+      <div className="relative flex" ref={wrap} onMouseLeave={hide}>
+        {active && <Tooltip item={active.item} now={now} who={who} x={active.x} y={active.y} maxX={wrap.current?.clientWidth ?? width} />}
+        <div className="shrink-0 border-r border-slate-100 text-xs dark:border-slate-800" style={{ width: LABEL_W }} aria-hidden>
+          <div style={{ height: AXIS_H }} />
+          <div className="flex items-center px-3 text-slate-500" style={{ height: MARKER_H }}>power · events</div>
+          {data.lanes.map((l) => (
+            <div key={l} className="flex items-center truncate px-3 font-medium text-slate-700 dark:text-slate-200" style={{ height: LANE_H }}>{l}</div>
+          ))}
+        </div>
+        <div ref={scroller} onScroll={hide} className="relative min-w-0 flex-1 overflow-x-auto overflow-y-hidden" data-testid="timeline-chart" role="group" aria-label="Timeline chart">
+          <div className="relative" style={{ width, height: height + 8 }}>
+            {/* axis */}
+            {ticks.map((t) => (
+              <div key={t} className="absolute top-0 h-full border-l border-slate-100 dark:border-slate-800" style={{ left: x(t) }} aria-hidden>
+                <span className="ml-1 whitespace-nowrap text-[10px] text-slate-400">{fmtTime(t, withDate)}</span>
+              </div>
+            ))}
+            {/* lane stripes */}
+            {data.lanes.map((l, i) => (
+              <div key={l} className={cx("absolute left-0 w-full", i % 2 ? "bg-slate-50/60 dark:bg-slate-800/20" : "")} style={{ top: AXIS_H + MARKER_H + i * LANE_H, height: LANE_H }} aria-hidden />
+            ))}
+            {/* markers */}
+            {data.markers.map((m) => (
+              <button
+                key={m.id}
+                type="button"
+                data-testid="timeline-marker"
+                data-kind={m.kind}
+                aria-label={itemLabel({ type: "marker", marker: m }, now, who)}
+                onMouseEnter={(e) => show({ type: "marker", marker: m }, e)}
+                onFocus={(e) => show({ type: "marker", marker: m }, e)}
+                onBlur={hide}
+                className={cx(
+                  "absolute h-3 w-3 -translate-x-1/2 rotate-45 rounded-[2px] ring-1 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500",
+                  m.kind === "error" ? "bg-rose-500 ring-rose-700" : m.kind === "power" ? "bg-sky-500 ring-sky-700" : "bg-slate-300 ring-slate-500 dark:bg-slate-600",
+                )}
+                style={{ left: x(m.at), top: AXIS_H + (MARKER_H - 12) / 2 }}
+              />
+            ))}
+            {/* state bars and their steps */}
+            {data.states.map((b) => {
+              const lane = laneIndex.get(b.state) ?? 0;
+              const top = AXIS_H + MARKER_H + lane * LANE_H;
+              const w = Math.max(MIN_BAR, ((b.end ?? now) - b.start) * scale);
+              return (
+                <div key={b.id}>
+                  <button
+                    type="button"
+                    data-testid="state-bar"
+                    data-state={b.state}
+                    aria-label={itemLabel({ type: "state", bar: b }, now, who)}
+                    onMouseEnter={(e) => show({ type: "state", bar: b }, e)}
+                    onFocus={(e) => show({ type: "state", bar: b }, e)}
+                    onBlur={hide}
+                    className={cx(
+                      "absolute overflow-hidden rounded-sm px-1 text-left text-[10px] font-medium leading-5 text-white ring-1 ring-inset focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-300",
+                      BAR_COLORS[b.failed ? "red" : stateTone(b.state)],
+                      b.end === null && "bg-[length:12px_12px] bg-[linear-gradient(45deg,rgba(255,255,255,.18)_25%,transparent_25%,transparent_50%,rgba(255,255,255,.18)_50%,rgba(255,255,255,.18)_75%,transparent_75%)]",
+                    )}
+                    style={{ left: x(b.start), width: w, top: top + 4, height: 20 }}
+                  >
+                    {w > 60 ? <span className="whitespace-nowrap">{b.state} · {formatDuration(barSeconds(b, now))}</span> : null}
+                  </button>
+                  {stepsIn(data, b).map((s) => {
+                    const sw = Math.max(MIN_BAR, ((s.end ?? now) - s.start) * scale);
+                    return (
+                      <button
+                        key={s.id}
+                        type="button"
+                        data-testid="step-bar"
+                        data-step={s.name}
+                        data-kind={s.kind}
+                        data-status={s.status}
+                        aria-label={itemLabel({ type: "step", step: s }, now, who)}
+                        onMouseEnter={(e) => show({ type: "step", step: s }, e)}
+                        onFocus={(e) => show({ type: "step", step: s }, e)}
+                        onBlur={hide}
+                        className={cx(
+                          "absolute overflow-hidden rounded-sm px-0.5 text-left text-[9px] leading-3 text-white ring-1 ring-inset focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-300",
+                          s.status === "failed" ? "bg-rose-600 ring-rose-800" : s.status === "interrupted" ? "bg-slate-500 ring-slate-700" : "bg-cyan-700 ring-cyan-900 dark:bg-cyan-600",
+                        )}
+                        style={{ left: x(s.start), width: sw, top: top + 27, height: 12 }}
+                      >
+                        {sw > 70 ? <span className="whitespace-nowrap">{s.name}</span> : null}
+                      </button>
+                    );
+                  })}
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      </div>
+      <Legend />
+    </div>
+  );
+}
+
+function Tooltip({ item, now, who, x, y, maxX }: { item: Item; now: number; who: Who; x: number; y: number; maxX: number }) {
+  const d = describe(item, now, who);
+  return (
+    <div
+      role="tooltip"
+      data-testid="timeline-tooltip"
+      className="pointer-events-none absolute z-20 w-80 rounded-md border border-slate-200 bg-white p-2 text-xs shadow-lg dark:border-slate-700 dark:bg-slate-900"
+      style={{ left: Math.max(0, Math.min(x, maxX - 324)), top: y }}
+    >
+      <div className="font-semibold">{d.title}</div>
+      {d.lines.map((l, i) => <div key={i} className="mt-0.5 break-words text-slate-600 dark:text-slate-300">{l}</div>)}
+    </div>
+  );
+}
+
+function Legend() {
+  return (
+    <div className="flex flex-wrap gap-4 border-t border-slate-100 px-4 py-2 text-xs text-slate-500 dark:border-slate-800 dark:text-slate-400" aria-hidden>
+      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-emerald-500" />stable state</span>
+      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-amber-400" />in progress / waiting</span>
+      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-rose-500" />failure</span>
+      <span className="inline-flex items-center gap-1"><span className="h-2 w-5 rounded-sm bg-cyan-700" />step</span>
+      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-2.5 rotate-45 bg-sky-500" />power action</span>
+      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-2.5 rotate-45 bg-rose-500" />error</span>
+      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-2.5 rotate-45 bg-slate-300" />other event</span>
+    </div>
+  );
+}
+
+function TimelineTable({ data, now, who }: { data: TimelineData; now: number; who: Who }) {
+  return (
+    <div className="overflow-x-auto">
+      <table className="w-full text-left text-sm" data-testid="timeline-table">
+        <caption className="sr-only">The node&apos;s provision states, the steps run in each, and other events, oldest first</caption>
+        <thead className="text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">
+          <tr className="border-b border-slate-200 dark:border-slate-800">
+            <th scope="col" className="px-4 py-2 font-medium">State / step / event</th>
+            <th scope="col" className="px-4 py-2 font-medium">From</th>
+            <th scope="col" className="px-4 py-2 font-medium">To</th>
+            <th scope="col" className="px-4 py-2 font-medium">Duration</th>
+            <th scope="col" className="px-4 py-2 font-medium">Who</th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+          {data.states.map((b) => (
+            <Rows key={b.id} who={who} bar={b} steps={stepsIn(data, b)} markers={data.markers.filter((m) => m.at >= b.start && (b.end === null || m.at < b.end))} now={now} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Rows({ bar, steps, markers, now, who }: { bar: StateBar; steps: StepBar[]; markers: Marker[]; now: number; who: Who }) {
+  return (
+    <>
+      <tr className={cx(bar.failed && "bg-rose-50/60 dark:bg-rose-950/20")}>
+        <th scope="row" className="px-4 py-1.5 font-medium">{bar.state}{bar.failed ? " (failure)" : ""}</th>
+        <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{fullTime(bar.start)}</td>
+        <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{bar.end === null ? "now" : fullTime(bar.end)}</td>
+        <td className="px-4 py-1.5">{formatDuration(barSeconds(bar, now))}</td>
+        <td className="px-4 py-1.5">{who(bar.enteredBy?.user) ?? "—"}</td>
+      </tr>
+      {steps.map((s) => (
+        <tr key={s.id} className={cx(s.status === "failed" && "bg-rose-50/60 dark:bg-rose-950/20")}>
+          <td className="px-4 py-1.5 pl-8 text-slate-600 dark:text-slate-300">{s.kind} step {s.name} — {s.status}{s.error ? `: ${s.error}` : ""}</td>
+          <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{fullTime(s.start)}</td>
+          <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{s.end === null ? "now" : fullTime(s.end)}</td>
+          <td className="px-4 py-1.5">{formatDuration(barSeconds(s, now))}</td>
+          <td className="px-4 py-1.5">{who(s.user) ?? "—"}</td>
+        </tr>
+      ))}
+      {markers.map((m) => (
+        <tr key={m.id} className={cx(m.kind === "error" && "bg-rose-50/60 dark:bg-rose-950/20")}>
+          <td className="px-4 py-1.5 pl-8 text-slate-600 dark:text-slate-300">{m.kind === "error" ? "Error: " : ""}{m.event.event}</td>
+          <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{fullTime(m.at)}</td>
+          <td className="px-4 py-1.5" />
+          <td className="px-4 py-1.5" />
+          <td className="px-4 py-1.5">{who(m.event.user) ?? "—"}</td>
+        </tr>
+      ))}
+    </>
+  );
+}
