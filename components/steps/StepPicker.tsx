@@ -224,10 +224,19 @@ function RunProgress({ node, run, busy, onClear }: { node: ApiNode; run: StoredR
     if (!busy && run) void refetchHistory();
   }, [busy, run, refetchHistory]);
   if (!run) {
-    if (!busy) return null;
+    // One line either way, so a run started elsewhere does not move the page.
     return (
-      <section className="rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm dark:border-amber-800 dark:bg-amber-950/30" data-testid="run-progress" aria-live="polite">
-        <p>The node is <strong>{node.provision_state}</strong>{now ? <> — running <span className="font-mono" data-testid="running-step">{now}</span></> : null}.</p>
+      <section
+        className={cx(
+          "truncate rounded-lg border px-4 py-3 text-sm",
+          busy ? "border-amber-300 bg-amber-50 dark:border-amber-800 dark:bg-amber-950/30" : "border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400",
+        )}
+        data-testid={busy ? "run-progress" : "run-idle"}
+        aria-live="polite"
+      >
+        {busy
+          ? <>The node is <strong>{node.provision_state}</strong>{now ? <> — running <span className="font-mono" data-testid="running-step">{now}</span></> : null}.</>
+          : <>No cleaning or servicing is running; the node is {node.provision_state}.</>}
       </section>
     );
   }
