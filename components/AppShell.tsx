@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { listProjects, membershipsOf } from "@/lib/core/users.ts";
 import { sql } from "@/lib/core/db/sql.ts";
+import { authorize } from "@/lib/core/policy.ts";
 import { logoutAction, switchProjectAction } from "@/lib/web/actions.ts";
 import type { Viewer } from "@/lib/web/session.ts";
 import { LiveUpdates } from "./LiveUpdates.tsx";
@@ -31,6 +32,9 @@ export async function AppShell({ viewer, children }: { viewer: Viewer; children:
   const projectName = p.projectId ? ((await listProjects(db)).find((x) => x.id === p.projectId)?.name ?? p.projectId) : null;
   const scope = p.systemRole ? `system ${p.systemRole}` : projectName ? `${projectName} · ${p.projectRole}` : "no project";
   const links = [{ href: "/", label: "Fleet" }];
+  if (authorize("baremetal:deploy_template:get", p)) links.push({ href: "/templates", label: "Templates" });
+  if (authorize("baremetal:runbook:list", p)) links.push({ href: "/runbooks", label: "Runbooks" });
+  links.push({ href: "/jobs", label: "Jobs" });
   if (p.systemRole === "admin") links.push({ href: "/admin", label: "Admin" });
   links.push({ href: "/account/tokens", label: "Tokens" });
   // Users with a system role or several projects choose what they act as.

@@ -61,6 +61,19 @@ async function dispatch(def: RouteDef, ctx: ApiContext): Promise<Response> {
 }
 
 export async function handleBaremetal(request: Request): Promise<Response> {
+  return handle(request, null);
+}
+
+/**
+ * An in-process call on behalf of a caller who was already authenticated (bulk jobs,
+ * lib/core/jobs.ts): everything handleBaremetal does except resolving credentials, so the route's
+ * policy, validation and error messages are exactly the API's.
+ */
+export async function handleBaremetalAs(request: Request, principal: Principal): Promise<Response> {
+  return handle(request, principal);
+}
+
+async function handle(request: Request, as: Principal | null): Promise<Response> {
   const requestId = newRequestId();
   const url = new URL(request.url);
   let minor: number | null = null;
@@ -98,7 +111,7 @@ export async function handleBaremetal(request: Request): Promise<Response> {
       throw new NotFound("The resource could not be found.");
     }
 
-    const principal = def.public ? await authenticate(request, { optional: true }) : await authenticate(request);
+    const principal = as ?? (def.public ? await authenticate(request, { optional: true }) : await authenticate(request));
 
     let body: unknown = undefined;
     if (method === "POST" || method === "PUT" || method === "PATCH") {

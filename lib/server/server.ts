@@ -109,6 +109,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const conductor = await import("../core/conductor/index.ts");
   await conductor.startConductor();
   log("conductor started");
+  // Bulk-action jobs a previous run left unfinished (lib/core/jobs.ts; the API module registers
+  // how a node's action is performed).
+  await import("../api/v1/jobs.ts");
+  const jobs = await (await import("../core/jobs.ts")).recoverJobs();
+  if (jobs.jobs) log(`jobs: ${jobs.jobs} resumed (${jobs.resumedWaiting} nodes still waited for, ${jobs.interrupted} interrupted)`);
   // Console logs: serial output of active nodes (lib/core/console/log.ts).
   const consoleLog = await import("../core/console/log.ts");
   await consoleLog.startConsoleCapture().catch((err) => console.error("[ingot] console capture failed to start:", err));

@@ -24,11 +24,12 @@ import * as node_hardware from "./node_hardware.ts";
 import * as node_console from "./node_console.ts";
 import * as fleet from "./fleet.ts";
 import * as projects from "./projects.ts";
+import * as jobs from "./jobs.ts";
 
 // Resource modules register here (each exports `routes: RouteDef[]`).
 const modules: { routes: import("../router.ts").RouteDef[] }[] = [
   nodes, node_states, node_misc, ports, portgroups, chassis, volume, drivers, conductors, deploy_templates, allocations, shards, events, ramdisk,
-  node_steps, runbooks, inspection_rules, deployments, node_hardware, node_console, fleet, projects,
+  node_steps, runbooks, inspection_rules, deployments, node_hardware, node_console, fleet, projects, jobs,
 ];
 
 export const router = new Router();

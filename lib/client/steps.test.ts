@@ -1,0 +1,160 @@
+import { describe, expect, it } from "vitest";
+import {
+  type ArgSchema,
+  diffLines, listProblems, moveItem, parseStepsJson, stepProblems, stepRunStates, stepsToJson, traitNameProblem, type AvailableStep,
+} from "./steps.ts";
+
+const RAID: AvailableStep = {
+  interface: "raid", step: "create_configuration", priority: 0, abortable: false,
+  argsinfo: {
+    create_root_volume: { description: "root", required: false, type: "boolean" },
+    mode: { description: "m", required: true, type: "string", allowed_values: ["fast", "slow"] },
+    settings: {
+      description: "s", required: false, type: "array",
+      items: { type: "object", properties: { name: { type: "string", required: true }, value: { type: "integer" } } },
+    },
+  },
+};
+
+describe("stepProblems", () => {
+  const clean = { kind: "clean" as const, mode: "manual" as const, catalogKnown: true };
+  it("accepts a valid step", () => {
+    const p = stepProblems({ interface: "raid", step: "create_configuration", args: { mode: "fast" }, priority: 0 }, RAID, clean);
+    expect(p).toEqual({ general: [], args: {} });
+  });
+  it("reports missing, wrong type, not allowed, unexpected and nested problems per argument", () => {
+    const p = stepProblems(
+      { interface: "raid", step: "create_configuration", args: { create_root_volume: "yes", bogus: 1, settings: [{ value: "x" }] }, priority: 0 },
+      RAID, clean,
+    );
+    expect(p.args.mode).toEqual(["mode is required"]);
+    expect(p.args.create_root_volume[0]).toMatch(/not of type boolean/);
+    expect(p.args.bogus).toEqual(["unexpected argument bogus"]);
+    expect(p.args.settings).toEqual(["settings[0].name: required", 'settings[0].value: "x" is not of type integer']);
+    expect(stepProblems({ interface: "raid", step: "create_configuration", args: { mode: "medium" }, priority: 0 }, RAID, clean).args.mode[0]).toMatch(/not one of "fast", "slow"/);
+  });
+  it("skips required/type checks of a priority-0 deploy step, as the server does", () => {
+    const p = stepProblems({ interface: "raid", step: "create_configuration", args: {}, priority: 0 }, RAID, { kind: "deploy", mode: "template", catalogKnown: true });
+    expect(p).toEqual({ general: [], args: {} });
+    const q = stepProblems({ interface: "raid", step: "create_configuration", args: {}, priority: 10 }, RAID, { kind: "deploy", mode: "template", catalogKnown: true });
+    expect(q.args.mode).toEqual(["mode is required"]);
+  });
+  it("knows reserved steps, unknown steps and interface rules", () => {
+    expect(stepProblems({ interface: "power", step: "wait", args: { seconds: 5 }, priority: 0 }, undefined, clean)).toEqual({ general: [], args: {} });
+    expect(stepProblems({ interface: "power", step: "wait", args: { seconds: -1 }, priority: 0 }, undefined, clean).args.seconds).toHaveLength(1);
+    expect(stepProblems({ interface: "raid", step: "nope", args: {}, priority: 0 }, undefined, clean).general[0]).toMatch(/not an available clean step/);
+    expect(stepProblems({ interface: "raid", step: "nope", args: {}, priority: 0 }, undefined, { ...clean, catalogKnown: false }).general).toEqual([]);
+    expect(stepProblems({ interface: "vendor", step: "x", args: {}, priority: 1 }, undefined, { kind: "deploy", mode: "template", catalogKnown: false }).general[0]).toMatch(/not allowed/);
+    expect(stepProblems({ interface: "deploy", step: "deploy", args: {}, priority: 1 }, { ...RAID, interface: "deploy", step: "deploy", argsinfo: null }, { kind: "deploy", mode: "template", catalogKnown: true }).general[0]).toMatch(/core deploy step/);
+  });
+});
+
+describe("lists", () => {
+  it("refuses empty lists and template duplicates", () => {
+    expect(listProblems([], "manual")).toEqual(["Add at least one step."]);
+    expect(listProblems([{ interface: "raid", step: "a" }, { interface: "raid", step: "a" }], "template")[0]).toMatch(/raid\.a/);
+    expect(listProblems([{ interface: "raid", step: "a" }, { interface: "raid", step: "a" }], "runbook")).toEqual([]);
+  });
+  it("round-trips the JSON view and orders runbooks by order", () => {
+    const parsed = parseStepsJson(JSON.stringify([{ interface: "raid", step: "b", order: 5 }, { interface: "bios", step: "a", args: { x: 1 }, order: 1 }]), "runbook");
+    if ("error" in parsed) throw new Error(parsed.error);
+    expect(stepsToJson(parsed.steps, "runbook")).toEqual([
+      { interface: "bios", step: "a", args: { x: 1 }, order: 0 },
+      { interface: "raid", step: "b", args: {}, order: 1 },
+    ]);
+    expect(parseStepsJson("{", "template")).toHaveProperty("error");
+    expect(parseStepsJson('[{"interface":"raid","step":"a","args":{}}]', "template")).toEqual({ error: 'Step 1: "priority" must be a whole number ≥ 0.' });
+    expect(parseStepsJson('[{"interface":"raid","step":"a","prio":1}]', "manual")).toEqual({ error: "Step 1: unexpected key prio." });
+  });
+  it("moves items", () => {
+    expect(moveItem([1, 2, 3], 0, 2)).toEqual([2, 3, 1]);
+    expect(moveItem([1, 2, 3], 2, 0)).toEqual([3, 1, 2]);
+    expect(moveItem([1, 2, 3], 0, 3)).toEqual([1, 2, 3]);
+  });
+});
+
+describe("names and diffs", () => {
+  it("validates trait names like the server", () => {
+    expect(traitNameProblem("CUSTOM_RAID1")).toBeNull();
+    expect(traitNameProblem("HW_CPU_X86_AVX2")).toBeNull();
+    expect(traitNameProblem("")).toMatch(/required/);
+    expect(traitNameProblem("raid1")).toMatch(/CUSTOM_/);
+    expect(traitNameProblem("CUSTOM_raid")).toMatch(/upper-case/);
+    expect(traitNameProblem("CUSTOM_")).toMatch(/upper-case/);
+  });
+  it("diffs lines", () => {
+    expect(diffLines("a\nb\nc", "a\nx\nc")).toEqual([
+      { kind: "same", text: "a" }, { kind: "del", text: "b" }, { kind: "add", text: "x" }, { kind: "same", text: "c" },
+    ]);
+  });
+});
+
+describe("stepRunStates", () => {
+  const req = [{ interface: "raid", step: "delete_configuration" }, { interface: "deploy", step: "erase_devices" }, { interface: "raid", step: "delete_configuration" }];
+  const row = (event: string) => ({ uuid: event, created_at: "", severity: "INFO", event });
+  it("matches history rows to the requested steps in order", () => {
+    expect(stepRunStates(req, [
+      row("Started clean step raid.delete_configuration"), row("Finished clean step raid.delete_configuration"),
+      row("Started clean step deploy.erase_devices"),
+    ], "clean").map((s) => s.state)).toEqual(["done", "running", "pending"]);
+    const failed = stepRunStates(req, [
+      row("Started clean step raid.delete_configuration"), row("Finished clean step raid.delete_configuration"),
+      row("Started clean step deploy.erase_devices"), row("Finished clean step deploy.erase_devices"),
+      row("Started clean step raid.delete_configuration"), row("Failed clean step raid.delete_configuration: boom"),
+    ], "clean");
+    expect(failed.map((s) => s.state)).toEqual(["done", "done", "failed"]);
+    expect(failed[2].error).toBe("boom");
+    expect(stepRunStates(req, [row("Started service step raid.delete_configuration")], "clean").map((s) => s.state)).toEqual(["pending", "pending", "pending"]);
+    const hold = [{ interface: "deploy", step: "hold" }, { interface: "raid", step: "delete_configuration" }];
+    expect(stepRunStates(hold, [row("Started clean step deploy.hold")], "clean").map((s) => s.state)).toEqual(["running", "pending"]);
+    expect(stepRunStates(hold, [row("Started clean step deploy.hold"), row("Released (unhold) clean step deploy.hold")], "clean").map((s) => s.state)).toEqual(["done", "pending"]);
+  });
+});
+
+describe("attributeServerErrors", async () => {
+  const { attributeServerErrors } = await import("./steps.ts");
+  it("puts each part of a 400 at the step it names", () => {
+    const steps = [{ key: "a", interface: "raid", step: "create_configuration" }, { key: "b", interface: "deploy", step: "erase_devices" }];
+    const msg = "Cannot clean node 1234: clean step {'interface': 'raid', 'step': 'create_configuration', 'args': {}} is missing these required arguments: mode; node does not support this clean step: {'interface': 'deploy', 'step': 'erase_devices'}; something else";
+    const r = attributeServerErrors(msg, steps);
+    expect(r.byStep.a).toEqual(["clean step {'interface': 'raid', 'step': 'create_configuration', 'args': {}} is missing these required arguments: mode"]);
+    expect(r.byStep.b).toHaveLength(1);
+    expect(r.general).toEqual(["Cannot clean node 1234", "something else"]);
+    expect(attributeServerErrors("Deploy template invalid: Duplicate deploy steps. Duplicates: interface: raid, step: create_configuration.", steps).byStep.a).toHaveLength(1);
+  });
+});
+
+describe("runDisabledReason", async () => {
+  const { runDisabledReason } = await import("./steps.ts");
+  it("says why a run cannot start", () => {
+    const n = (provision_state: string, extra: object = {}) => ({ provision_state, target_provision_state: null, maintenance: false, ...extra });
+    expect(runDisabledReason(n("manageable"), "clean")).toBeNull();
+    expect(runDisabledReason(n("active"), "service")).toBeNull();
+    expect(runDisabledReason(n("enroll"), "clean")).toBe("Manual cleaning needs the node in manageable (it is enroll).");
+    expect(runDisabledReason(n("manageable"), "service")).toBe("Servicing needs the node in active (it is manageable).");
+    expect(runDisabledReason(n("clean wait"), "clean")).toBe("The node is clean wait now.");
+    expect(runDisabledReason(n("manageable", { target_provision_state: "available" }), "clean")).toBe("The node is moving to available.");
+    expect(runDisabledReason(n("manageable", { maintenance: true }), "clean")).toMatch(/maintenance/);
+    expect(runDisabledReason(n("active", { maintenance: true }), "service")).toBeNull();
+  });
+});
+
+describe("parity with the server's argument checks", async () => {
+  const client = await import("./steps.ts");
+  const server = await import("../core/steps.ts");
+  const obj = { type: "object" as const, properties: { name: { type: "string" as const, required: true }, value: {} } };
+  const cases: [ArgSchema, unknown][] = [
+    [{ type: "string" }, "x"], [{ type: "string" }, 1], [{ type: "integer" }, 2], [{ type: "integer" }, 2.5], [{ type: "integer" }, "2"],
+    [{ type: "number" }, 2.5], [{ type: "number" }, Number.NaN], [{ type: "boolean" }, false], [{ type: "boolean" }, "false"],
+    [{ type: "array" }, []], [{ type: "array" }, {}], [{ type: "object" }, {}], [{ type: "object" }, []], [{ type: "object" }, null],
+    [{ allowed_values: ["a", "b"] }, "a"], [{ allowed_values: ["a", "b"] }, "c"], [{ type: "integer", allowed_values: [1, 2] }, 3],
+    [{ type: "array", items: obj }, [{ name: "a", value: 1 }]], [{ type: "array", items: obj }, [{ value: 1 }]],
+    [{ type: "array", items: obj }, [{ name: "a", extra: 1 }]], [{ type: "array", items: obj }, [{ name: 5 }]], [obj, { name: "n" }], [obj, {}],
+  ];
+  it.each(cases)("%j with %j: same verdict", (schema, value) => {
+    const c = client.argValueErrors(schema, value, "arg");
+    const s = server.argValueErrors(schema as Parameters<typeof server.argValueErrors>[0], value, "arg");
+    expect(c.length > 0).toBe(s.length > 0);
+    expect(c.length).toBe(s.length);
+  });
+});
