@@ -25,7 +25,7 @@ export function Logo({ className = "h-7 w-7" }: { className?: string }) {
 }
 
 /** The page frame of every signed-in page: navigation, who is signed in and as what, live updates. */
-export async function AppShell({ viewer, children }: { viewer: Viewer; children: React.ReactNode; projects?: Map<string, string> }) {
+export async function AppShell({ viewer, children }: { viewer: Viewer; children: React.ReactNode }) {
   const db = await sql();
   const p = viewer.principal;
   const memberships = await membershipsOf(db, viewer.user.id);

@@ -28,7 +28,7 @@ export function Fields({ items }: { items: [React.ReactNode, React.ReactNode][] 
 }
 
 export function Empty({ children = "—" }: { children?: React.ReactNode }) {
-  return <span className="text-slate-400 dark:text-slate-500">{children}</span>;
+  return <span className="text-slate-500 dark:text-slate-400">{children}</span>;
 }
 
 export function Mono({ children, className }: { children: React.ReactNode; className?: string }) {
@@ -38,7 +38,7 @@ export function Mono({ children, className }: { children: React.ReactNode; class
 /** A dict shown as key/value rows; nested values as compact JSON. */
 export function DictFields({ dict, emptyText = "empty" }: { dict: Record<string, unknown>; emptyText?: string }) {
   const keys = Object.keys(dict).sort();
-  if (!keys.length) return <p className="px-4 py-3 text-sm text-slate-400 dark:text-slate-500">{emptyText}</p>;
+  if (!keys.length) return <p className="px-4 py-3 text-sm text-slate-500 dark:text-slate-400">{emptyText}</p>;
   return (
     <Fields
       items={keys.map((k) => {

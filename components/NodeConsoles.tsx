@@ -113,9 +113,9 @@ export function NodeConsoles({ node, consoleInterface, enabled: initialEnabled, 
             </button>
           ))}
         </nav>
-        <span className="font-mono text-xs text-slate-500">{consoleInterface}</span>
+        <span className="font-mono text-xs text-slate-500 dark:text-slate-400">{consoleInterface}</span>
         <span className="ml-auto flex items-center gap-2 text-sm">
-          <span data-testid="console-enabled" className={state.enabled ? "text-emerald-600 dark:text-emerald-400" : "text-slate-500"}>
+          <span data-testid="console-enabled" className={state.enabled ? "text-emerald-600 dark:text-emerald-400" : "text-slate-500 dark:text-slate-400"}>
             {busy ? "working…" : state.enabled ? "enabled" : "disabled"}
           </span>
           {canType && serial && (
@@ -146,7 +146,7 @@ export function NodeConsoles({ node, consoleInterface, enabled: initialEnabled, 
       )}
       <div className="p-3">
         {!state.enabled ? (
-          <p className="px-1 py-6 text-center text-sm text-slate-500" data-testid="console-disabled">
+          <p className="px-1 py-6 text-center text-sm text-slate-500 dark:text-slate-400" data-testid="console-disabled">
             The console is disabled.{canSet ? " Enable it to watch and type." : ""}
           </p>
         ) : tab === "serial" ? (
@@ -161,7 +161,7 @@ export function NodeConsoles({ node, consoleInterface, enabled: initialEnabled, 
             )}
           </div>
         ) : (
-          <p className="px-1 py-6 text-center text-sm text-slate-500">{state.error ? "" : "Opening the graphical console…"}</p>
+          <p className="px-1 py-6 text-center text-sm text-slate-500 dark:text-slate-400">{state.error ? "" : "Opening the graphical console…"}</p>
         )}
       </div>
     </section>

@@ -57,7 +57,7 @@ export function PowerState({ power, target }: { power: string | null; target?: s
         className={cx("h-2 w-2 rounded-full", on ? "bg-emerald-500 shadow-[0_0_0_3px] shadow-emerald-500/15" : off ? "bg-slate-400 dark:bg-slate-500" : "border border-dashed border-slate-400")}
       />
       <span className={cx(on ? "text-slate-800 dark:text-slate-200" : "text-slate-500 dark:text-slate-400")}>{power ? power.replace("power ", "") : "unknown"}</span>
-      {target && <span className="text-xs text-amber-600 dark:text-amber-400">→ {target.replace("power ", "")}</span>}
+      {target && <span className="text-xs text-amber-700 dark:text-amber-400">→ {target.replace("power ", "")}</span>}
     </span>
   );
 }

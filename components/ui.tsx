@@ -6,7 +6,7 @@ import { cx } from "./format.ts";
 type ButtonVariant = "primary" | "secondary" | "danger" | "ghost";
 
 const BUTTON: Record<ButtonVariant, string> = {
-  primary: "bg-amber-600 text-white hover:bg-amber-500 dark:bg-amber-500 dark:text-slate-950 dark:hover:bg-amber-400",
+  primary: "bg-amber-700 text-white hover:bg-amber-600 dark:bg-amber-500 dark:text-slate-950 dark:hover:bg-amber-400",
   secondary: "border border-slate-300 bg-white text-slate-800 hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100 dark:hover:bg-slate-800",
   danger: "bg-rose-600 text-white hover:bg-rose-500",
   ghost: "text-slate-700 hover:bg-slate-100 dark:text-slate-200 dark:hover:bg-slate-800",
@@ -131,7 +131,7 @@ export function Dialog({ open, title, onClose, children, footer, wide }: {
       >
         <div className="flex items-center justify-between border-b border-slate-200 px-5 py-3 dark:border-slate-800">
           <h2 id={titleId} className="text-base font-semibold">{title}</h2>
-          <button type="button" onClick={onClose} aria-label="Close" className="rounded p-1 text-slate-500 hover:bg-slate-100 dark:hover:bg-slate-800">✕</button>
+          <button type="button" onClick={onClose} aria-label="Close" className="rounded p-1 text-slate-500 dark:text-slate-400 hover:bg-slate-100 dark:hover:bg-slate-800">✕</button>
         </div>
         <div className="px-5 py-4">{children}</div>
         {footer && <div className="flex justify-end gap-2 border-t border-slate-200 px-5 py-3 dark:border-slate-800">{footer}</div>}

@@ -200,7 +200,7 @@ function UserRow({ user, selfId, onError }: { user: AdminUserRow; selfId: string
           <ul className="space-y-0.5">
             {user.memberships.map((m) => <li key={m.projectId}>{m.projectName} <span className="text-slate-500 dark:text-slate-400">· {ROLE_LABEL[m.role]}</span></li>)}
           </ul>
-        ) : <span className="text-slate-400">—</span>}
+        ) : <span className="text-slate-500 dark:text-slate-400">—</span>}
       </td>
       <td className="px-4 py-2">
         {user.disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">enabled</Badge>}

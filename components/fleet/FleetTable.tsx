@@ -13,7 +13,7 @@ const ROW = "h-11";
 const CELL = "px-3 py-0 align-middle whitespace-nowrap";
 
 function Muted({ children = "—" }: { children?: React.ReactNode }) {
-  return <span className="text-slate-400 dark:text-slate-500">{children}</span>;
+  return <span className="text-slate-500 dark:text-slate-400">{children}</span>;
 }
 
 function groupValue(n: FleetNode, g: GroupField): string | null {
@@ -51,7 +51,7 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
       case "name":
         return (
           // No prefetch: a page of rows would otherwise ask the server for 50 node pages at once.
-          <Link href={`/nodes/${n.uuid}`} prefetch={false} className="font-medium text-slate-900 hover:text-amber-600 dark:text-slate-100 dark:hover:text-amber-400">
+          <Link href={`/nodes/${n.uuid}`} prefetch={false} className="font-medium text-slate-900 hover:text-amber-700 dark:text-slate-100 dark:hover:text-amber-400">
             {n.name ?? <span className="font-mono text-xs">{n.uuid}</span>}
           </Link>
         );
@@ -59,7 +59,7 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
         return (
           <span className="inline-flex items-center gap-1">
             <StateBadge state={n.provision_state} />
-            {n.target_provision_state && <span className="text-xs text-amber-600 dark:text-amber-400">→ {n.target_provision_state}</span>}
+            {n.target_provision_state && <span className="text-xs text-amber-700 dark:text-amber-400">→ {n.target_provision_state}</span>}
           </span>
         );
       case "power_state":
@@ -74,7 +74,7 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
         return n.traits.length ? (
           <span className="inline-flex items-center gap-1" title={n.traits.join("\n")}>
             {n.traits.slice(0, 2).map((t) => <Badge key={t} tone="gray">{t}</Badge>)}
-            {n.traits.length > 2 && <span className="text-xs text-slate-500">+{n.traits.length - 2}</span>}
+            {n.traits.length > 2 && <span className="text-xs text-slate-500 dark:text-slate-400">+{n.traits.length - 2}</span>}
           </span>
         ) : <Muted />;
       case "maintenance":
@@ -107,7 +107,7 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
         rows.push(
           <tr key={`group-${g ?? ""}`} className={cx(ROW, "bg-slate-50 dark:bg-slate-800/50")} data-testid="group-row">
             <th colSpan={shown.length + 1} scope="colgroup" className={cx(CELL, "text-left text-xs font-semibold text-slate-600 dark:text-slate-300")}>
-              {FIELD_LABELS[group]}: {valueLabel(group, g ?? "", projects)} <span className="font-normal text-slate-500">({count})</span>
+              {FIELD_LABELS[group]}: {valueLabel(group, g ?? "", projects)} <span className="font-normal text-slate-500 dark:text-slate-400">({count})</span>
             </th>
           </tr>,
         );
@@ -179,7 +179,7 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
                       className="inline-flex items-center gap-1 uppercase hover:text-slate-900 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500/60 dark:hover:text-slate-100"
                     >
                       {c.label}
-                      <span aria-hidden className={cx("w-3", active ? "text-amber-600" : "text-transparent")}>{dir === "desc" && active ? "▼" : "▲"}</span>
+                      <span aria-hidden className={cx("w-3", active ? "text-amber-700" : "text-transparent")}>{dir === "desc" && active ? "▼" : "▲"}</span>
                     </button>
                   ) : (
                     c.label

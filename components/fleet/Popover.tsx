@@ -48,7 +48,7 @@ export function Popover({ label, buttonClassName, children, panelClassName, test
         )}
       >
         {label}
-        <span aria-hidden className="text-slate-400">▾</span>
+        <span aria-hidden className="text-slate-500 dark:text-slate-400">▾</span>
       </button>
       {open && (
         <div

@@ -84,7 +84,7 @@ export function BulkActions({ selection, onClear }: { selection: NodeSelection; 
         >
           {GROUPS.map((g) => (
             <div key={g} role="group" aria-label={g} className="border-b border-slate-100 py-1 last:border-0 dark:border-slate-800">
-              <div className="px-3 pb-0.5 pt-1 text-[11px] font-semibold uppercase tracking-wide text-slate-400" aria-hidden>{g}</div>
+              <div className="px-3 pb-0.5 pt-1 text-[11px] font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400" aria-hidden>{g}</div>
               {ACTIONS.filter((a) => a.group === g).map((a) => (
                 <button
                   key={a.action}

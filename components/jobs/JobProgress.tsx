@@ -179,7 +179,7 @@ export function JobResults({ items }: { items: ApiJobItem[] }) {
               </tr>
             ))}
             {rows.length === 0 && (
-              <tr><td colSpan={3} className="px-3 py-6 text-center text-slate-500">{onlyFailures ? "No failures." : "No nodes."}</td></tr>
+              <tr><td colSpan={3} className="px-3 py-6 text-center text-slate-500 dark:text-slate-400">{onlyFailures ? "No failures." : "No nodes."}</td></tr>
             )}
           </tbody>
         </table>

@@ -108,7 +108,7 @@ export function ActionsBar({ node, etag, principal, minor, onOpenTab }: {
       <div className="flex flex-wrap items-start gap-x-6 gap-y-2 rounded-xl border border-slate-200 bg-white px-3 py-2 dark:border-slate-800 dark:bg-slate-900/60" data-testid="node-actions">
         {groups.map((g) => (
           <div key={g.title} role="group" aria-label={g.title} className="flex flex-wrap items-center gap-1.5">
-            <span className="mr-1 text-xs font-medium uppercase tracking-wide text-slate-400">{g.title}</span>
+            <span className="mr-1 text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400">{g.title}</span>
             {g.items.map((a) => (
               <Button
                 key={a.action.id}

@@ -172,7 +172,7 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
       ) : bios.isError ? (
         <p className="px-4 py-3 text-sm text-rose-600">{errorText(bios.error)}</p>
       ) : !settings.length ? (
-        <p className="px-4 py-3 text-sm text-slate-500">No BIOS settings are known for this node (its BIOS interface reports none, or it was never cached: it is read when the node becomes manageable and after cleaning).</p>
+        <p className="px-4 py-3 text-sm text-slate-500 dark:text-slate-400">No BIOS settings are known for this node (its BIOS interface reports none, or it was never cached: it is read when the node becomes manageable and after cleaning).</p>
       ) : (
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm" data-testid="bios-table">
@@ -188,7 +188,7 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
               {shown.map((s) => (
                 <SettingRow key={s.name} setting={s} value={edits[s.name]} error={errors[s.name] ?? null} changed={edited.has(s.name)} disabled={!!applying} onChange={(v) => setValue(s.name, v)} />
               ))}
-              {!shown.length && <tr><td colSpan={4} className="px-4 py-3 text-slate-400">nothing matches</td></tr>}
+              {!shown.length && <tr><td colSpan={4} className="px-4 py-3 text-slate-500 dark:text-slate-400">nothing matches</td></tr>}
             </tbody>
           </table>
         </div>
@@ -198,7 +198,7 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
         <div className="space-y-4">
           <table className="w-full text-left text-sm" data-testid="bios-diff">
             <caption className="sr-only">Changes to apply</caption>
-            <thead className="text-xs uppercase text-slate-500"><tr><th className="py-1">Setting</th><th className="py-1">Old</th><th className="py-1" aria-label="becomes" /><th className="py-1">New</th></tr></thead>
+            <thead className="text-xs uppercase text-slate-500 dark:text-slate-400"><tr><th className="py-1">Setting</th><th className="py-1">Old</th><th className="py-1" aria-label="becomes" /><th className="py-1">New</th></tr></thead>
             <tbody>
               {diff.map((c) => (
                 <tr key={c.name} className="border-t border-slate-100 dark:border-slate-800">
@@ -226,7 +226,7 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
               <input type="radio" name="bios-target" checked={target === "template"} onChange={() => setTarget("template")} className="mt-1" disabled={!canTemplates} />
               <span>
                 Add the step to a deploy template (applied on deploys that ask for its trait)
-                {!canTemplates && <span className="block text-xs text-slate-500">Needs baremetal:deploy_template:update (system admin)</span>}
+                {!canTemplates && <span className="block text-xs text-slate-500 dark:text-slate-400">Needs baremetal:deploy_template:update (system admin)</span>}
               </span>
             </label>
           </fieldset>
@@ -273,7 +273,7 @@ function SettingRow({ setting: s, value, error, changed, disabled, onChange }: {
   const describedBy = error ? `${id}-error` : undefined;
   let input: React.ReactNode;
   if (ro) {
-    input = <span className="text-xs text-slate-400">read-only</span>;
+    input = <span className="text-xs text-slate-500 dark:text-slate-400">read-only</span>;
   } else if (kind === "enum") {
     input = (
       <Select id={id} value={v} disabled={disabled} invalid={!!error} aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)} className="max-w-xs">
@@ -311,7 +311,7 @@ function SettingRow({ setting: s, value, error, changed, disabled, onChange }: {
     : kind === "boolean" ? "true / false"
     : s.min_length != null || s.max_length != null ? `${s.min_length ?? 0}–${s.max_length ?? "∞"} characters` : "";
   return (
-    <tr className={cx(ro && "text-slate-400 dark:text-slate-500", changed && "bg-amber-50/70 dark:bg-amber-950/20")} data-testid="bios-row" data-name={s.name}>
+    <tr className={cx(ro && "text-slate-500 dark:text-slate-400", changed && "bg-amber-50/70 dark:bg-amber-950/20")} data-testid="bios-row" data-name={s.name}>
       <td className="px-4 py-1.5">
         <label htmlFor={ro ? undefined : id} className="font-mono text-xs">{s.name}</label>
         <span className="ml-2 inline-flex gap-1">

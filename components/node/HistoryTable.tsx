@@ -31,7 +31,7 @@ export function HistoryTable({ node, principal }: { node: ApiNode; principal: Pr
     const all = [...(history.data ?? [])].reverse();
     return q ? all.filter((h) => `${h.event} ${h.event_type ?? ""} ${h.user ?? ""} ${h.severity}`.toLowerCase().includes(q)) : all;
   }, [history.data, filter]);
-  if (denied) return <p className="text-sm text-slate-500">{denied}</p>;
+  if (denied) return <p className="text-sm text-slate-500 dark:text-slate-400">{denied}</p>;
   return (
     <Card
       title={`History${history.data ? ` (${history.data.length})` : ""}`}
@@ -74,7 +74,7 @@ export function HistoryTable({ node, principal }: { node: ApiNode; principal: Pr
           </table>
         </div>
       ) : (
-        <p className="px-4 py-3 text-sm text-slate-400">{filter ? "nothing matches" : "no events yet"}</p>
+        <p className="px-4 py-3 text-sm text-slate-500 dark:text-slate-400">{filter ? "nothing matches" : "no events yet"}</p>
       )}
     </Card>
   );

@@ -80,7 +80,7 @@ export function NodePage({ uuid, principal, consoleWebsockets }: { uuid: string;
 
   if (q.isPending) {
     return (
-      <div className="flex h-64 items-center justify-center gap-2 text-sm text-slate-500">
+      <div className="flex h-64 items-center justify-center gap-2 text-sm text-slate-500 dark:text-slate-400">
         <Spinner label="Loading the node" /> Loading…
       </div>
     );

@@ -51,7 +51,7 @@ export function Overview({ node, etag, principal }: { node: ApiNode; etag: strin
         <Card title="State">
           <Fields
             items={[
-              ["Provision state", <span key="p" className="inline-flex items-center gap-2"><StateBadge state={node.provision_state} />{node.target_provision_state && <span className="text-xs text-amber-600 dark:text-amber-400">→ {node.target_provision_state}</span>}</span>],
+              ["Provision state", <span key="p" className="inline-flex items-center gap-2"><StateBadge state={node.provision_state} />{node.target_provision_state && <span className="text-xs text-amber-700 dark:text-amber-400">→ {node.target_provision_state}</span>}</span>],
               ["Provision updated", when(node.provision_updated_at)],
               ["Power", <PowerState key="w" power={node.power_state} target={node.target_power_state} />],
               ["Maintenance", node.maintenance ? <span key="m" data-testid="maintenance">yes{node.maintenance_reason ? ` — ${node.maintenance_reason}` : ""}</span> : "no"],
@@ -289,7 +289,7 @@ function DictCard({ title, field, node, etag, editReason }: {
     >
       {!editing ? (
         <div data-testid={`${slug}-view`}>
-          {isRedactedDict(dict) ? <p className="px-4 py-3 text-sm text-slate-400">hidden (needs baremetal:node:get:{field})</p> : <DictFields dict={dict} />}
+          {isRedactedDict(dict) ? <p className="px-4 py-3 text-sm text-slate-500 dark:text-slate-400">hidden (needs baremetal:node:get:{field})</p> : <DictFields dict={dict} />}
         </div>
       ) : (
         <form
@@ -375,7 +375,7 @@ function TraitsCard({ node, etag, canAdd, canRemove }: { node: ApiNode; etag: st
                 title={canRemove ? `Remove ${t}` : "Needs baremetal:node:traits:delete"}
                 aria-disabled={!canRemove || undefined}
                 onClick={() => canRemove && change.mutate({ op: "remove", name: t })}
-                className="ml-1 rounded px-0.5 text-slate-400 hover:text-rose-600 aria-disabled:cursor-not-allowed"
+                className="ml-1 rounded px-0.5 text-slate-500 dark:text-slate-400 hover:text-rose-600 aria-disabled:cursor-not-allowed"
               >
                 ✕
               </button>
@@ -430,7 +430,7 @@ function PortsCard({ uuid }: { uuid: string }) {
               {ports.data.map((p) => (
                 <tr key={p.uuid}>
                   <td className="px-4 py-2"><Mono>{p.address}</Mono></td>
-                  <td className="px-4 py-2"><Mono className="text-slate-500">{p.uuid}</Mono></td>
+                  <td className="px-4 py-2"><Mono className="text-slate-500 dark:text-slate-400">{p.uuid}</Mono></td>
                   <td className="px-4 py-2">{p.pxe_enabled ? "yes" : "no"}</td>
                   <td className="px-4 py-2">{p.physical_network ?? <Empty />}</td>
                   <td className="px-4 py-2">
@@ -444,7 +444,7 @@ function PortsCard({ uuid }: { uuid: string }) {
           </table>
         </div>
       ) : (
-        <p className="px-4 py-3 text-sm text-slate-400">no ports</p>
+        <p className="px-4 py-3 text-sm text-slate-500 dark:text-slate-400">no ports</p>
       )}
     </Card>
   );

@@ -101,7 +101,7 @@ export function Timeline({ node, principal }: { node: ApiNode; principal: Princi
   // History names users by id; the viewer's own id reads as their name.
   const who: Who = (user) => (!user ? null : user === principal.userId ? `${principal.username} (you)` : user);
 
-  if (denied) return <p className="text-sm text-slate-500">{denied}</p>;
+  if (denied) return <p className="text-sm text-slate-500 dark:text-slate-400">{denied}</p>;
   return (
     <Card
       title="Timeline"
@@ -206,7 +206,7 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
         {active && <Tooltip item={active.item} now={now} who={who} x={active.x} y={active.y} maxX={wrap.current?.clientWidth ?? width} />}
         <div className="shrink-0 border-r border-slate-100 text-xs dark:border-slate-800" style={{ width: LABEL_W }} aria-hidden>
           <div style={{ height: AXIS_H }} />
-          <div className="flex items-center px-3 text-slate-500" style={{ height: MARKER_H }}>power · events</div>
+          <div className="flex items-center px-3 text-slate-500 dark:text-slate-400" style={{ height: MARKER_H }}>power · events</div>
           {data.lanes.map((l) => (
             <div key={l} className="flex items-center truncate px-3 font-medium text-slate-700 dark:text-slate-200" style={{ height: LANE_H }}>{l}</div>
           ))}
@@ -216,7 +216,7 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
             {/* axis */}
             {ticks.map((t) => (
               <div key={t} className="absolute top-0 h-full border-l border-slate-100 dark:border-slate-800" style={{ left: x(t) }} aria-hidden>
-                <span className="ml-1 whitespace-nowrap text-[10px] text-slate-400">{fmtTime(t, withDate)}</span>
+                <span className="ml-1 whitespace-nowrap text-[10px] text-slate-500 dark:text-slate-400">{fmtTime(t, withDate)}</span>
               </div>
             ))}
             {/* lane stripes */}

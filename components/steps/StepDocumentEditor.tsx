@@ -287,13 +287,13 @@ export function StepDocumentEditor({ kind, ident, rights, referenceNode = null }
           <div className="space-y-2 pt-6 text-sm">
             <label className="flex items-center gap-2">
               <input type="checkbox" checked={isPublic} disabled={readOnly || !rights.canSetPublic} onChange={(e) => setIsPublic(e.target.checked)} />
-              Public (any project may use it){!rights.canSetPublic && <span className="text-xs text-slate-500"> — needs a system member</span>}
+              Public (any project may use it){!rights.canSetPublic && <span className="text-xs text-slate-500 dark:text-slate-400"> — needs a system member</span>}
             </label>
             <label className="flex items-center gap-2">
               <input type="checkbox" checked={disableRamdisk} disabled={readOnly} onChange={(e) => setDisableRamdisk(e.target.checked)} />
               Run without the agent ramdisk (disable_ramdisk)
             </label>
-            {loadedDoc?.owner && <p className="text-xs text-slate-500">Owner: <span className="font-mono">{loadedDoc.owner}</span></p>}
+            {loadedDoc?.owner && <p className="text-xs text-slate-500 dark:text-slate-400">Owner: <span className="font-mono">{loadedDoc.owner}</span></p>}
           </div>
         )}
       </section>
@@ -348,11 +348,11 @@ export function StepDocumentEditor({ kind, ident, rights, referenceNode = null }
         <p className="text-xs text-slate-600 dark:text-slate-400">{cfg.matchHint}</p>
         <div className="min-h-16 rounded-lg border border-slate-200 dark:border-slate-800" data-testid="matching-nodes">
           {!matchName ? (
-            <p className="px-3 py-2 text-sm text-slate-500">Give a valid name to see matching nodes.</p>
+            <p className="px-3 py-2 text-sm text-slate-500 dark:text-slate-400">Give a valid name to see matching nodes.</p>
           ) : traits.isPending ? (
-            <p className="px-3 py-2 text-sm text-slate-500"><Spinner /> Reading node traits…</p>
+            <p className="px-3 py-2 text-sm text-slate-500 dark:text-slate-400"><Spinner /> Reading node traits…</p>
           ) : matching.length === 0 ? (
-            <p className="px-3 py-2 text-sm text-slate-500">No node you can see has the trait <span className="font-mono">{matchName}</span>.</p>
+            <p className="px-3 py-2 text-sm text-slate-500 dark:text-slate-400">No node you can see has the trait <span className="font-mono">{matchName}</span>.</p>
           ) : (
             <>
               <p className="px-3 pt-2 text-sm" data-testid="matching-count">{matching.length} node{matching.length > 1 ? "s" : ""} with <span className="font-mono">{matchName}</span></p>
@@ -360,11 +360,11 @@ export function StepDocumentEditor({ kind, ident, rights, referenceNode = null }
                 {matching.slice(0, 60).map((n) => (
                   <li key={n.uuid} className="flex justify-between gap-2 py-0.5">
                     <Link href={`/nodes/${n.uuid}`} className="truncate text-amber-700 hover:underline dark:text-amber-400">{n.name ?? n.uuid}</Link>
-                    <span className="text-xs text-slate-500">{n.provision_state}</span>
+                    <span className="text-xs text-slate-500 dark:text-slate-400">{n.provision_state}</span>
                   </li>
                 ))}
               </ul>
-              {matching.length > 60 && <p className="px-3 pb-2 text-xs text-slate-500">…and {matching.length - 60} more.</p>}
+              {matching.length > 60 && <p className="px-3 pb-2 text-xs text-slate-500 dark:text-slate-400">…and {matching.length - 60} more.</p>}
             </>
           )}
         </div>
@@ -396,7 +396,7 @@ export function StepDocumentEditor({ kind, ident, rights, referenceNode = null }
                 l.kind === "del" && "bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200",
               )}
             >
-              <span aria-hidden className="select-none pr-2 text-slate-400">{l.kind === "add" ? "+" : l.kind === "del" ? "-" : " "}</span>
+              <span aria-hidden className="select-none pr-2 text-slate-500 dark:text-slate-400">{l.kind === "add" ? "+" : l.kind === "del" ? "-" : " "}</span>
               <span className="sr-only">{l.kind === "add" ? "added: " : l.kind === "del" ? "removed: " : ""}</span>
               {l.text}
             </div>

@@ -25,11 +25,11 @@ export function StepDocumentList({ kind, canCreate, createReason }: { kind: DocK
           </p>
         </div>
         {canCreate ? (
-          <Link href={`${cfg.base}/new`} className="rounded-md bg-amber-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-amber-500 dark:bg-amber-500 dark:text-slate-950">
+          <Link href={`${cfg.base}/new`} className="rounded-md bg-amber-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-amber-600 dark:bg-amber-500 dark:text-slate-950">
             New {cfg.title.toLowerCase()}
           </Link>
         ) : (
-          <span className="text-xs text-slate-500" title={createReason}>{createReason}</span>
+          <span className="text-xs text-slate-500 dark:text-slate-400" title={createReason}>{createReason}</span>
         )}
       </div>
       {list.isError && <Banner tone="error">Could not list {cfg.plural.toLowerCase()}: {(list.error as Error).message}</Banner>}
@@ -49,7 +49,7 @@ export function StepDocumentList({ kind, canCreate, createReason }: { kind: DocK
               <tr><td colSpan={5} className="h-20 px-4 text-center"><Spinner /></td></tr>
             )}
             {list.data?.length === 0 && (
-              <tr><td colSpan={5} className="px-4 py-6 text-center text-slate-500">No {cfg.plural.toLowerCase()} yet.</td></tr>
+              <tr><td colSpan={5} className="px-4 py-6 text-center text-slate-500 dark:text-slate-400">No {cfg.plural.toLowerCase()} yet.</td></tr>
             )}
             {list.data?.map((r) => (
               <tr key={r.uuid} data-testid={`${kind}-row`} data-name={r.name}>
@@ -59,7 +59,7 @@ export function StepDocumentList({ kind, canCreate, createReason }: { kind: DocK
                 <td className="px-4 py-2" data-testid="steps-count" title={r.steps.map((s) => `${s.interface}.${s.step}`).join(", ")}>{r.steps.length}</td>
                 <td className="w-36 px-4 py-2 tabular-nums" data-testid="matching-count">{traits.data ? counts.get(r.name) ?? 0 : "…"}</td>
                 {kind === "runbook" && <td className="px-4 py-2 text-xs">{r.public ? "public" : r.owner ? `project ${r.owner}` : "private"}</td>}
-                <td className="px-4 py-2 text-xs text-slate-500">{(r.updated_at ?? r.created_at).slice(0, 19).replace("T", " ")}</td>
+                <td className="px-4 py-2 text-xs text-slate-500 dark:text-slate-400">{(r.updated_at ?? r.created_at).slice(0, 19).replace("T", " ")}</td>
               </tr>
             ))}
           </tbody>

@@ -156,7 +156,7 @@ function ArgLabel({ name, required, type }: { name: string; required: boolean; t
     <>
       <span className="font-mono">{name}</span>
       {required && <span className="ml-0.5 text-red-600 dark:text-red-400" aria-hidden>*</span>}
-      {type && <span className="ml-1.5 font-normal text-slate-400 dark:text-slate-500">{type}</span>}
+      {type && <span className="ml-1.5 font-normal text-slate-500 dark:text-slate-400">{type}</span>}
       {required && <span className="sr-only"> (required)</span>}
     </>
   );
@@ -333,7 +333,7 @@ function ObjectRows({ name, schema, required, description, value, onChange, erro
           const r = row && typeof row === "object" && !Array.isArray(row) ? (row as Args) : {};
           return (
             <li key={i} className="flex items-end gap-2 rounded bg-slate-50 p-2 dark:bg-slate-800/50">
-              <span className="w-6 pb-1.5 text-right text-xs text-slate-400">{i + 1}.</span>
+              <span className="w-6 pb-1.5 text-right text-xs text-slate-500 dark:text-slate-400">{i + 1}.</span>
               <div className="grid flex-1 gap-2 sm:grid-cols-2">
                 {Object.entries(props).map(([k, sub]) => (
                   <ArgField key={k} name={k} schema={sub} required={!!sub.required} description={sub.description} value={r[k]}

@@ -210,7 +210,7 @@ export function StepListEditor({
                     <div className="flex flex-wrap items-center gap-2 px-3 py-2">
                       {!readOnly && (
                         <span
-                          className="cursor-grab select-none px-1 text-slate-400"
+                          className="cursor-grab select-none px-1 text-slate-500 dark:text-slate-400"
                           aria-hidden
                           title="Drag to reorder (or use the arrow buttons)"
                           data-testid="drag-handle"
@@ -220,7 +220,7 @@ export function StepListEditor({
                           ⠿
                         </span>
                       )}
-                      <span className="w-6 text-right text-xs tabular-nums text-slate-500">{i + 1}.</span>
+                      <span className="w-6 text-right text-xs tabular-nums text-slate-500 dark:text-slate-400">{i + 1}.</span>
                       <button
                         type="button"
                         className="flex min-w-0 flex-1 items-center gap-2 text-left"
@@ -229,9 +229,9 @@ export function StepListEditor({
                         data-testid="step-toggle"
                         onClick={() => toggle(s.key)}
                       >
-                        <span aria-hidden className="text-xs text-slate-400">{open ? "▾" : "▸"}</span>
+                        <span aria-hidden className="text-xs text-slate-500 dark:text-slate-400">{open ? "▾" : "▸"}</span>
                         <span className="truncate font-mono text-sm text-slate-900 dark:text-slate-100">{stepKey(s)}</span>
-                        {Object.keys(s.args).length > 0 && <span className="text-xs text-slate-500">{Object.keys(s.args).length} arg{Object.keys(s.args).length > 1 ? "s" : ""}</span>}
+                        {Object.keys(s.args).length > 0 && <span className="text-xs text-slate-500 dark:text-slate-400">{Object.keys(s.args).length} arg{Object.keys(s.args).length > 1 ? "s" : ""}</span>}
                         {nProblems > 0 && (
                           <span className="rounded bg-red-100 px-1.5 text-xs text-red-800 dark:bg-red-950 dark:text-red-300" data-testid="step-problem-count">
                             {nProblems} problem{nProblems > 1 ? "s" : ""}
@@ -337,15 +337,15 @@ function AddStep({ available, note, mode, kind, onAdd, label }: {
       <label htmlFor={searchId} className="mt-2 block text-xs font-medium text-slate-700 dark:text-slate-300">Search steps</label>
       <input id={searchId} type="search" className={cx(inputClass, "mt-1")} placeholder="name or description" value={q} onChange={(e) => setQ(e.target.value)} />
       <ul className="mt-2 max-h-72 divide-y divide-slate-200 overflow-auto rounded-md border border-slate-200 bg-white dark:divide-slate-800 dark:border-slate-700 dark:bg-slate-950" data-testid={`${label}-available`}>
-        {available === null && <li className="px-3 py-2 text-xs text-slate-500">Loading the available steps…</li>}
-        {available !== null && shown.length === 0 && <li className="px-3 py-2 text-xs text-slate-500">No available step matches.</li>}
+        {available === null && <li className="px-3 py-2 text-xs text-slate-500 dark:text-slate-400">Loading the available steps…</li>}
+        {available !== null && shown.length === 0 && <li className="px-3 py-2 text-xs text-slate-500 dark:text-slate-400">No available step matches.</li>}
         {shown.map((s) => (
           <li key={stepKey(s)} className="flex items-start gap-3 px-3 py-2" data-testid="available-step" data-step={stepKey(s)}>
             <div className="min-w-0 flex-1">
               <p className="font-mono text-sm text-slate-900 dark:text-slate-100">{stepKey(s)}</p>
               <p className="text-xs text-slate-600 dark:text-slate-400">
                 {s.description ?? "No description."}
-                <span className="ml-1 text-slate-400 dark:text-slate-500">
+                <span className="ml-1 text-slate-500 dark:text-slate-400">
                   · priority {s.priority}{s.priority === 0 ? " (manual only)" : ""}
                   {s.argsinfo && Object.keys(s.argsinfo).length ? ` · args: ${Object.keys(s.argsinfo).join(", ")}` : ""}
                   {s.requires_ramdisk ? " · boots the agent" : ""}

@@ -189,7 +189,7 @@ export function StepPicker({ node }: { node: ApiNode }) {
         </p>
         <ol className="mt-2 list-decimal space-y-0.5 pl-6 font-mono text-sm" data-testid="confirm-steps">
           {(confirming?.runbook ? [...confirming.runbook.steps].sort((a, b) => (a.order ?? 0) - (b.order ?? 0)) : steps).map((s, i) => (
-            <li key={i}>{stepKey(s)}{s.args && Object.keys(s.args).length ? <span className="text-slate-500"> {JSON.stringify(s.args)}</span> : null}</li>
+            <li key={i}>{stepKey(s)}{s.args && Object.keys(s.args).length ? <span className="text-slate-500 dark:text-slate-400"> {JSON.stringify(s.args)}</span> : null}</li>
           ))}
         </ol>
         <p className="mt-3 text-xs text-slate-500 dark:text-slate-400">
@@ -201,8 +201,8 @@ export function StepPicker({ node }: { node: ApiNode }) {
 }
 
 const STATE_STYLE: Record<StepRunState, { icon: string; cls: string; label: string }> = {
-  pending: { icon: "○", cls: "text-slate-400", label: "waiting" },
-  running: { icon: "◔", cls: "text-amber-600 dark:text-amber-400 animate-pulse", label: "running now" },
+  pending: { icon: "○", cls: "text-slate-500 dark:text-slate-400", label: "waiting" },
+  running: { icon: "◔", cls: "text-amber-700 dark:text-amber-400 animate-pulse", label: "running now" },
   done: { icon: "✓", cls: "text-emerald-600 dark:text-emerald-400", label: "done" },
   failed: { icon: "✕", cls: "text-red-600 dark:text-red-400", label: "failed" },
 };
@@ -276,7 +276,7 @@ function RunProgress({ node, run, busy, onClear }: { node: ApiNode; run: StoredR
           return (
             <li key={i} className="flex items-center gap-2" data-testid="run-step" data-state={st.state}>
               <span className={cx("w-4 text-center", style.cls)} aria-hidden>{style.icon}</span>
-              <span className="w-5 text-right text-xs text-slate-500">{i + 1}.</span>
+              <span className="w-5 text-right text-xs text-slate-500 dark:text-slate-400">{i + 1}.</span>
               <span className="font-mono">{stepKey(s)}</span>
               <span className="text-xs text-slate-500 dark:text-slate-400">{style.label}</span>
               {st.error && <span className="text-xs text-red-700 dark:text-red-400">{st.error}</span>}
@@ -345,11 +345,11 @@ function DeploySteps({ node }: { node: ApiNode }) {
           New deploy template from this node&apos;s steps
         </Link>
       </p>
-      {query.isPending && open && <p className="mt-2 text-xs text-slate-500">Reading deploy steps…</p>}
+      {query.isPending && open && <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">Reading deploy steps…</p>}
       {query.isError && <p role="alert" className="mt-2 text-xs text-red-700 dark:text-red-400">{(query.error as Error).message}</p>}
       {steps.length > 0 && (
         <table className="mt-2 w-full text-sm">
-          <thead className="text-left text-xs text-slate-500">
+          <thead className="text-left text-xs text-slate-500 dark:text-slate-400">
             <tr><th scope="col" className="py-1 pr-3">Step</th><th scope="col" className="py-1 pr-3">Priority</th><th scope="col" className="py-1">What it does</th></tr>
           </thead>
           <tbody className="divide-y divide-slate-100 dark:divide-slate-800">

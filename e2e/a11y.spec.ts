@@ -1,0 +1,101 @@
+// Accessibility: axe-core (WCAG 2.1 A/AA rules) on the main pages, in light and dark themes, and
+// the pages are usable from the keyboard alone.
+import { createRequire } from "node:module";
+import { expect, test, type Page } from "@playwright/test";
+import { createNodes, login } from "./helpers.ts";
+
+const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string }[];
+}
+
+async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  await page.addScriptTag({ path: AXE_SOURCE });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
+  });
+}
+
+function describeViolations(v: AxeViolation[]): string {
+  return v.map((x) => `${x.id} (${x.impact}): ${x.help}\n${x.nodes.map((n) => `  ${n.target.join(" ")}: ${n.failureSummary ?? ""}`).join("\n")}`).join("\n");
+}
+
+/** The main pages, and each tab of a node's page. */
+const PAGES = (nodePath: string) => [
+  "/", "/?group=provision_state", nodePath, `${nodePath}?tab=timeline`, `${nodePath}?tab=bios`, `${nodePath}?tab=steps`, `${nodePath}?tab=history`,
+  "/jobs", "/templates", "/templates/new", "/runbooks", "/runbooks/new", "/admin", "/account/tokens",
+];
+
+async function setTheme(page: Page, theme: "light" | "dark") {
+  await page.evaluate((t) => localStorage.setItem("ingot-theme", t), theme);
+}
+
+test("the login page passes axe", async ({ page }) => {
+  await page.goto("/login");
+  expect(describeViolations(await axeViolations(page))).toBe("");
+});
+
+test.describe("signed-in pages pass axe in both themes", () => {
+  let nodePath = "";
+  test.beforeAll(async ({ request }) => {
+    const [uuid] = await createNodes(request, `a11y-${Date.now().toString(36)}`, 1);
+    nodePath = `/nodes/${uuid}`;
+  });
+
+  for (const theme of ["light", "dark"] as const) {
+    test(`${theme} theme`, async ({ page }) => {
+      await login(page);
+      await setTheme(page, theme);
+      const problems: string[] = [];
+      for (const path of PAGES(nodePath)) {
+        await page.goto(path);
+        await page.waitForLoadState("networkidle");
+        await expect(page.locator("html")).toHaveClass(theme === "dark" ? /dark/ : /^(?!.*dark).*$/);
+        const found = describeViolations(await axeViolations(page));
+        if (found) problems.push(`${path}:\n${found}`);
+      }
+      expect(problems.join("\n\n")).toBe("");
+    });
+  }
+});
+
+test("keyboard only: search the fleet, open a node, switch tabs, change the theme", async ({ page, request }) => {
+  const prefix = `kbd-${Date.now().toString(36)}`;
+  await createNodes(request, prefix, 2);
+  await login(page);
+  await page.goto("/");
+  // Tab from the top of the page reaches the search box.
+  const search = page.getByLabel("Search nodes");
+  for (let i = 0; i < 40 && !(await search.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+  await expect(search).toBeFocused();
+  await page.keyboard.type(prefix);
+  const link = page.getByRole("link", { name: `${prefix}-01` });
+  await expect(link).toBeVisible();
+  // Onward with Tab to the first node's link, and Enter opens it.
+  for (let i = 0; i < 60 && !(await link.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+  await expect(link).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("node-name")).toHaveText(`${prefix}-01`);
+  // Tabs: the selected tab is focusable, arrow keys move between tabs and show their panel.
+  const overview = page.getByRole("tab", { name: "Overview" });
+  await overview.focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByRole("tab", { name: "Timeline" })).toBeFocused();
+  await expect(page.getByRole("tab", { name: "Timeline" })).toHaveAttribute("aria-selected", "true");
+  await expect(page).toHaveURL(/tab=timeline/);
+  await page.keyboard.press("End");
+  await expect(page.getByRole("tab", { name: "History" })).toHaveAttribute("aria-selected", "true");
+  // The theme toggle works from the keyboard and the choice survives a reload.
+  await page.getByTestId("theme-toggle").focus();
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Enter");
+  await expect(page.locator("html")).toHaveClass(/dark/);
+  await page.reload();
+  await expect(page.locator("html")).toHaveClass(/dark/);
+});
