@@ -27,8 +27,8 @@ export default async function GraphicalConsolePage({ params, searchParams }: { p
   return (
     <main className="min-h-screen bg-slate-950 text-slate-200">
       <div className="flex h-10 items-center gap-3 px-3 text-sm">
-        <Link href={`/nodes/${node.uuid}`} className="text-slate-500 dark:text-slate-400 hover:text-slate-100">← {node.name ?? node.uuid}</Link>
-        <span className="text-slate-500 dark:text-slate-400">graphical console</span>
+        <Link href={`/nodes/${node.uuid}`} className="text-slate-400 hover:text-slate-100">← {node.name ?? node.uuid}</Link>
+        <span className="text-slate-500">graphical console</span>
       </div>
       {token ? (
         <GraphicalConsoleLoader node={node.uuid} token={token} fullPage />
