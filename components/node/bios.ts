@@ -2,20 +2,9 @@
 // the input kind and the checks done while typing; the API checks again when the step is requested.
 // Pure (no React): unit-tested.
 
-export interface BiosSetting {
-  name: string;
-  value: string | null;
-  attribute_type?: string | null;
-  allowable_values?: string[] | null;
-  lower_bound?: number | null;
-  upper_bound?: number | null;
-  min_length?: number | null;
-  max_length?: number | null;
-  read_only?: boolean | null;
-  reset_required?: boolean | null;
-  unique?: boolean | null;
-  updated_at?: string | null;
-}
+import type { ApiBiosSetting } from "@/lib/client/types.ts";
+
+export type BiosSetting = ApiBiosSetting;
 
 export type BiosInputKind = "enum" | "integer" | "boolean" | "string" | "password";
 

@@ -3,7 +3,7 @@
 // the node is refused (412) instead of overwritten.
 import { ApiError, type IngotClient } from "./api.ts";
 import { queryKeys } from "./keys.ts";
-import type { ApiDeployTemplate, ApiHistoryEvent, ApiNode, ApiPort, ApiProject, Dict, RequestedStep } from "./types.ts";
+import type { ApiBiosSetting, ApiDeployTemplate, ApiHistoryEvent, ApiNode, ApiPort, ApiProject, Dict, RequestedStep } from "./types.ts";
 
 /** A node as read, with the ETag of that version. */
 export interface NodeWithEtag {
@@ -11,22 +11,8 @@ export interface NodeWithEtag {
   etag: string | null;
 }
 
-/** BIOS setting with its registry (GET /v1/nodes/{n}/bios?detail=True; the API says allowable_values). */
-export interface ApiBiosSettingDetail {
-  name: string;
-  value: string | null;
-  attribute_type?: string | null;
-  allowable_values?: string[] | null;
-  lower_bound?: number | null;
-  upper_bound?: number | null;
-  min_length?: number | null;
-  max_length?: number | null;
-  read_only?: boolean | null;
-  reset_required?: boolean | null;
-  unique?: boolean | null;
-  created_at?: string;
-  updated_at?: string | null;
-}
+/** BIOS setting with its registry (GET /v1/nodes/{n}/bios?detail=True). */
+export type ApiBiosSettingDetail = ApiBiosSetting;
 
 /** Query keys of the node page: all under ["node", uuid] so a live node event refreshes them. */
 export const nodeKeys = {
