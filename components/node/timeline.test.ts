@@ -42,6 +42,18 @@ describe("buildTimeline", () => {
     expect(t.end).toBe(T0 + 60_000);
   });
 
+  it("puts a step in one bar even when its state began and ended in the same millisecond", () => {
+    const history = [
+      ev(1, 'Provision state changed from "manageable" to "cleaning" (event "clean")'),
+      ev(1, "Started clean step bios.apply_configuration"),
+      ev(1, "Failed clean step bios.apply_configuration: simulated", { severity: "ERROR" }),
+      ev(1, 'Provision state changed from "cleaning" to "clean failed" (event "fail")', { severity: "ERROR" }),
+    ];
+    const t = buildTimeline(history, { created_at: null, provision_state: "clean failed" }, T0 + 10_000);
+    const bars = t.states.map((b) => [b.state, stepsIn(t, b).map((s) => s.name)]);
+    expect(bars).toEqual([["manageable", []], ["cleaning", ["bios.apply_configuration"]], ["clean failed", []]]);
+  });
+
   it("marks failed steps, failure states and error rows red", () => {
     const history = [
       ev(1, 'Provision state changed from "manageable" to "cleaning" (event "clean")'),

@@ -50,6 +50,8 @@ export interface StepBar {
   end: number | null;
   /** State the node was in when the step started (the lane it is drawn in). */
   state: string | null;
+  /** The state bar it started in (each step belongs to exactly one bar). */
+  barId: string | null;
   status: "running" | "finished" | "failed" | "released" | "interrupted";
   error: string | null;
   user: string | null;
@@ -159,7 +161,7 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
           prior.status = "interrupted";
         }
         const step: StepBar = {
-          id: `t${steps.length}`, kind, name, start: e.at, end: null, state: current()?.state ?? node.provision_state,
+          id: `t${steps.length}`, kind, name, start: e.at, end: null, state: current()?.state ?? node.provision_state, barId: current()?.id ?? null,
           status: "running", error: null, user: e.user,
         };
         steps.push(step);
@@ -204,9 +206,12 @@ export function barSeconds(bar: { start: number; end: number | null }, now: numb
   return Math.max(0, ((bar.end ?? now) - bar.start) / 1000);
 }
 
-/** Steps drawn inside a state bar: those that started while it lasted. */
+/**
+ * Steps drawn inside a state bar: those that started in it. Decided when the timeline is built, not
+ * from times: events in the same millisecond would otherwise put one step in two bars.
+ */
 export function stepsIn(timeline: Timeline, bar: StateBar): StepBar[] {
-  return timeline.steps.filter((s) => s.start >= bar.start && (bar.end === null || s.start < bar.end || (s.start === bar.end && s.state === bar.state)));
+  return timeline.steps.filter((s) => s.barId === bar.id);
 }
 
 /** Nice tick spacing (ms) so labels are at least `minPx` apart at `pxPerMs`. */
