@@ -17,7 +17,7 @@ import {
 } from "@/lib/client/steps.ts";
 import { DOCS, type DocKind } from "./documents.ts";
 import { StepListEditor, stepListValid } from "./StepListEditor.tsx";
-import { nodesWithTrait, useNodeTraits, useStepCatalog } from "./useSteps.ts";
+import { useNodesWithTrait, useStepCatalog } from "./useSteps.ts";
 
 interface StoredDoc {
   uuid: string;
@@ -55,6 +55,9 @@ export interface Rights {
 function comparableOf(kind: DocKind, d: { name: string; steps: unknown[]; public?: boolean; disable_ramdisk?: boolean }): Comparable {
   return kind === "runbook" ? { name: d.name, steps: d.steps, public: !!d.public, disable_ramdisk: !!d.disable_ramdisk } : { name: d.name, steps: d.steps };
 }
+
+/** Nodes listed under "Matching nodes"; the count covers all of them. */
+const MATCHING_SHOWN = 60;
 
 const secretShown = (v: unknown): boolean => JSON.stringify(v ?? null).includes('"******"');
 
@@ -111,7 +114,6 @@ export function StepDocumentEditor({ kind, ident, rights, referenceNode = null }
 
   const catalog = useStepCatalog(stepKind, refNode);
   const available = catalog.data?.steps ?? null;
-  const traits = useNodeTraits();
   const readOnly = !rights.canEdit;
 
   const nameProblem = traitNameProblem(name);
@@ -205,6 +207,11 @@ export function StepDocumentEditor({ kind, ident, rights, referenceNode = null }
 
   const diff = useMemo(() => (reviewOpen ? diffLines(savedText, nextText) : []), [reviewOpen, savedText, nextText]);
 
+  const matchName = loadedDoc?.name ?? (nameProblem ? null : name);
+  const matching = useNodesWithTrait(matchName || null, MATCHING_SHOWN);
+  const matchingNodes = matching.data?.nodes ?? [];
+  const matchingTotal = matching.data?.total ?? 0;
+
   if (!isNew && loaded.isPending) {
     return <div className="flex h-40 items-center justify-center"><Spinner label={`Loading the ${cfg.title.toLowerCase()}`} /></div>;
   }
@@ -217,9 +224,6 @@ export function StepDocumentEditor({ kind, ident, rights, referenceNode = null }
       </Banner>
     );
   }
-
-  const matchName = loadedDoc?.name ?? (nameProblem ? null : name);
-  const matching = matchName ? nodesWithTrait(traits.data, matchName) : [];
 
   return (
     <div className="space-y-6" data-testid={`${kind}-editor-page`}>
@@ -349,22 +353,22 @@ export function StepDocumentEditor({ kind, ident, rights, referenceNode = null }
         <div className="min-h-16 rounded-lg border border-slate-200 dark:border-slate-800" data-testid="matching-nodes">
           {!matchName ? (
             <p className="px-3 py-2 text-sm text-slate-500 dark:text-slate-400">Give a valid name to see matching nodes.</p>
-          ) : traits.isPending ? (
+          ) : matching.isPending ? (
             <p className="px-3 py-2 text-sm text-slate-500 dark:text-slate-400"><Spinner /> Reading node traits…</p>
-          ) : matching.length === 0 ? (
+          ) : matchingTotal === 0 ? (
             <p className="px-3 py-2 text-sm text-slate-500 dark:text-slate-400">No node you can see has the trait <span className="font-mono">{matchName}</span>.</p>
           ) : (
             <>
-              <p className="px-3 pt-2 text-sm" data-testid="matching-count">{matching.length} node{matching.length > 1 ? "s" : ""} with <span className="font-mono">{matchName}</span></p>
+              <p className="px-3 pt-2 text-sm" data-testid="matching-count">{matchingTotal} node{matchingTotal > 1 ? "s" : ""} with <span className="font-mono">{matchName}</span></p>
               <ul className="grid gap-x-4 px-3 py-2 text-sm sm:grid-cols-2 lg:grid-cols-3">
-                {matching.slice(0, 60).map((n) => (
+                {matchingNodes.map((n) => (
                   <li key={n.uuid} className="flex justify-between gap-2 py-0.5">
                     <Link href={`/nodes/${n.uuid}`} className="truncate text-amber-700 hover:underline dark:text-amber-400">{n.name ?? n.uuid}</Link>
                     <span className="text-xs text-slate-500 dark:text-slate-400">{n.provision_state}</span>
                   </li>
                 ))}
               </ul>
-              {matching.length > 60 && <p className="px-3 pb-2 text-xs text-slate-500 dark:text-slate-400">…and {matching.length - 60} more.</p>}
+              {matchingTotal > matchingNodes.length && <p className="px-3 pb-2 text-xs text-slate-500 dark:text-slate-400">…and {matchingTotal - matchingNodes.length} more.</p>}
             </>
           )}
         </div>
@@ -421,7 +425,7 @@ export function StepDocumentEditor({ kind, ident, rights, referenceNode = null }
           {kind === "template"
             ? `Deployments asking for the trait ${loadedDoc?.name} will no longer run these steps.`
             : `The runbook ${loadedDoc?.name} can no longer be run.`}
-          {matching.length > 0 && ` ${matching.length} node${matching.length > 1 ? "s carry" : " carries"} the trait.`}
+          {matchingTotal > 0 && ` ${matchingTotal} node${matchingTotal > 1 ? "s carry" : " carries"} the trait.`}
         </p>
         {del.isError && <p role="alert" className="mt-2 text-sm text-red-700 dark:text-red-400">{(del.error as Error).message}</p>}
       </Dialog>

@@ -4,14 +4,12 @@
 import Link from "next/link";
 import { Banner, Spinner } from "@/components/ui.tsx";
 import { DOCS, type DocKind } from "./documents.ts";
-import { useDocumentList, useNodeTraits } from "./useSteps.ts";
+import { useDocumentList, useTraitCounts } from "./useSteps.ts";
 
 export function StepDocumentList({ kind, canCreate, createReason }: { kind: DocKind; canCreate: boolean; createReason?: string }) {
   const cfg = DOCS[kind];
   const list = useDocumentList(kind);
-  const traits = useNodeTraits();
-  const counts = new Map<string, number>();
-  for (const n of traits.data ?? []) for (const t of n.traits ?? []) counts.set(t, (counts.get(t) ?? 0) + 1);
+  const traitCounts = useTraitCounts();
 
   return (
     <div className="space-y-4">
@@ -57,7 +55,7 @@ export function StepDocumentList({ kind, canCreate, createReason }: { kind: DocK
                   <Link href={`${cfg.base}/${encodeURIComponent(r.name)}`} className="font-mono text-amber-700 hover:underline dark:text-amber-400">{r.name}</Link>
                 </td>
                 <td className="px-4 py-2" data-testid="steps-count" title={r.steps.map((s) => `${s.interface}.${s.step}`).join(", ")}>{r.steps.length}</td>
-                <td className="w-36 px-4 py-2 tabular-nums" data-testid="matching-count">{traits.data ? counts.get(r.name) ?? 0 : "…"}</td>
+                <td className="w-36 px-4 py-2 tabular-nums" data-testid="matching-count">{traitCounts.data ? traitCounts.data.get(r.name) ?? 0 : "…"}</td>
                 {kind === "runbook" && <td className="px-4 py-2 text-xs">{r.public ? "public" : r.owner ? `project ${r.owner}` : "private"}</td>}
                 <td className="px-4 py-2 text-xs text-slate-500 dark:text-slate-400">{(r.updated_at ?? r.created_at).slice(0, 19).replace("T", " ")}</td>
               </tr>

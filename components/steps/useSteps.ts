@@ -126,37 +126,36 @@ export interface TraitNode {
   uuid: string;
   name: string | null;
   provision_state: string;
-  traits: string[] | null;
 }
 
 /**
- * Every visible node's traits (paged 1000 at a time), to show which nodes a template or runbook
- * name matches. The key starts with "nodes", so any node change refreshes it.
+ * How many visible nodes carry each trait: the fleet API's trait facet, one request at any fleet
+ * size. The key starts with "nodes", so any node change refreshes it.
  */
-export function useNodeTraits() {
+export function useTraitCounts() {
   const api = useApi();
   return useQuery({
-    queryKey: ["nodes", "traits-index"] as const,
+    queryKey: ["nodes", "trait-counts"] as const,
     queryFn: async ({ signal }) => {
-      const out: TraitNode[] = [];
-      let marker: string | undefined;
-      for (let page = 0; page < 100; page++) {
-        const r = await api.get<{ nodes: TraitNode[]; next?: string }>("/nodes", {
-          query: { fields: "uuid,name,provision_state,traits", limit: 1000, marker },
-          signal,
-        });
-        out.push(...r.nodes);
-        if (!r.next || r.nodes.length === 0) break;
-        marker = r.nodes[r.nodes.length - 1].uuid;
-      }
-      return out;
+      const r = await api.get<{ facets: { trait?: { value: string; count: number }[] } | null }>("/fleet", { query: { limit: 0 }, signal });
+      return new Map((r.facets?.trait ?? []).map((f) => [f.value, f.count]));
     },
     staleTime: 60_000,
   });
 }
 
-export function nodesWithTrait(nodes: TraitNode[] | undefined, trait: string): TraitNode[] {
-  return (nodes ?? []).filter((n) => n.traits?.includes(trait));
+/** The first `limit` visible nodes (by name) that carry `trait`, and how many there are in all. */
+export function useNodesWithTrait(trait: string | null, limit = 60) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["nodes", "with-trait", trait, limit] as const,
+    enabled: !!trait,
+    queryFn: async ({ signal }) => {
+      const r = await api.get<{ nodes: TraitNode[]; total: number }>("/fleet", { query: { trait: trait!, limit, facets: "false", sort: "name" }, signal });
+      return { nodes: r.nodes, total: r.total };
+    },
+    placeholderData: (previous) => previous,
+  });
 }
 
 /** A deploy template or runbook as the list (detail) shows it. */
