@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { processRole } from "../core/conductor/rpc.ts";
 import { setConfig } from "../core/config.ts";
+import { openSql, setSql } from "../core/db/sql.ts";
 import { listConductors } from "../core/hashring.ts";
 import { createTestDb, type TestDb } from "../testing/env.ts";
 import { startServer, type RunningServer } from "./server.ts";
@@ -15,17 +16,19 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   db = await createTestDb();
+  // The servers get a connection of their own (they close it); db.sql stays the test's.
+  setSql(await openSql(db.url));
   Object.assign(process.env, { INGOT_API_AUTH: "noauth", INGOT_DEMO: "0", INGOT_DATA_DIR: db.dir, INGOT_RPC_SECRET: "roles-test-secret" });
   setConfig({ conductorHostname: "roles-conductor" });
   conductorSrv = await startServer({ role: "conductor", port: 0, dev: false });
   apiSrv = await startServer({ role: "api", port: 0, dev: false, web: false });
 }, 60_000);
 afterAll(async () => {
-  await apiSrv?.close();
   await conductorSrv?.close();
+  await apiSrv?.close();
   setConfig();
   process.env = saved;
-  await db.cleanup().catch(() => undefined);
+  await db.cleanup();
 });
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {

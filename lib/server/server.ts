@@ -58,6 +58,8 @@ function ironicError(status: number, message: string): Response {
   return new Response(body, { status, headers: { "content-type": "application/json" } });
 }
 
+const closedDbs = new WeakSet<object>();
+
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   loadDotenv({ quiet: true, path: join(process.cwd(), ".env") });
   process.env.NEXT_TELEMETRY_DISABLED = "1";
@@ -258,7 +260,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       }
       setProcessRole(null);
       const { setSql } = await import("../core/db/sql.ts");
-      await db.close();
+      // Two servers of one process (tests: an api and a conductor role) share the database.
+      if (!closedDbs.has(db)) {
+        closedDbs.add(db);
+        await db.close();
+      }
       setSql(undefined);
       const g = globalThis as unknown as { ingotDb?: { $disconnect(): Promise<void> } };
       if (g.ingotDb) await g.ingotDb.$disconnect().catch(() => undefined);
