@@ -5,13 +5,14 @@ import { config } from "../config.ts";
 import { listNodes, type NodeRecord } from "../db/nodes.ts";
 import { interfacesFor, hardwareTypeNames } from "../drivers/registry.ts";
 import { publishNodeChange } from "../events.ts";
-import { aliveConductors, conductorFor } from "../hashring.ts";
+import { aliveConductors, conductorFor, resetHashRing } from "../hashring.ts";
 import { recordHistory } from "../history.ts";
 import { closeExpiredSessions } from "../console/sessions.ts";
 import { pruneConsoleTokens } from "../console/tokens.ts";
 import { CALLBACK_TIMEOUT_STATES, ProvisionState as S, STUCK_STATES_TREATED_AS_FAIL } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
 import { errorMessage, failNode } from "./flows.ts";
+import { takeOverNode } from "./takeover.ts";
 import { SYSTEM_ACTOR, type NodeTask } from "./task.ts";
 
 /** Nodes handled per task per tick, so one tick stays short. */
@@ -32,6 +33,8 @@ export class PeriodicTasks {
   /** Consecutive failed power reads per node id. */
   readonly powerFailures = new Map<number, number>();
   private timers: NodeJS.Timeout[] = [];
+  /** The alive conductors seen last, to notice one dying or joining (sorted, joined). */
+  private lastMembers: string | null = null;
   private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly conductor: Conductor) {}
@@ -164,11 +167,66 @@ export class PeriodicTasks {
     }
   }
 
-  /** Takes over nodes locked by conductors that are no longer alive. */
-  async checkOrphanNodes(): Promise<void> {
+  /**
+   * The alive conductors (this one included). When the set changed since the last look (a
+   * heartbeat went stale, or a conductor joined) the hash ring is rebuilt at once instead of
+   * after its TTL, so the survivors own the dead conductor's nodes from now on.
+   */
+  async aliveHosts(): Promise<Set<string>> {
     const db = await this.conductor.db();
     const alive = new Set((await aliveConductors(db)).map((c) => c.hostname));
     alive.add(this.host);
+    const members = [...alive].sort().join(" ");
+    if (this.lastMembers !== null && members !== this.lastMembers) {
+      const gone = this.lastMembers.split(" ").filter((h) => !alive.has(h));
+      if (gone.length) console.warn(`conductor ${this.host}: conductor(s) ${gone.join(", ")} no longer alive; hash ring rebuilt`);
+      resetHashRing();
+    }
+    this.lastMembers = members;
+    return alive;
+  }
+
+  /**
+   * Take-over (reference §8, Ironic's _sync_local_state/_do_takeover): unlocked nodes this
+   * conductor now owns on the ring, last handled by a conductor that is not alive (or by none),
+   * are taken over — active nodes get their boot configuration rebuilt, a waiting deploy agent is
+   * reached again, enabled consoles are restarted here — and their affinity becomes this host.
+   * Nodes still handled by an alive conductor are left to it.
+   */
+  async takeOverNodes(): Promise<number> {
+    const db = await this.conductor.db();
+    const alive = await this.aliveHosts();
+    const rows = await db.all(
+      `SELECT "id" FROM "Node" WHERE "reservation" IS NULL AND "maintenance" = ? AND ("conductorAffinity" IS NULL OR "conductorAffinity" <> ?) ORDER BY "id" LIMIT ${PERIODIC_BATCH}`,
+      [false, this.host],
+    );
+    if (!rows.length) return 0;
+    const nodes = await listNodes(db, { filter: { ids: rows.map((r) => Number(r.id)), includeChildren: true }, withoutTraits: true, limit: PERIODIC_BATCH });
+    const enabled = hardwareTypeNames();
+    let taken = 0;
+    await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
+      const previous = candidate.conductorAffinity;
+      if (previous !== null && alive.has(previous)) return;
+      if (!enabled.includes(candidate.driver) || !(await this.owns(candidate))) return;
+      const task = await this.tryLock(candidate);
+      if (!task) return;
+      try {
+        if (task.node.maintenance || (task.node.conductorAffinity !== null && alive.has(task.node.conductorAffinity))) return;
+        await takeOverNode(task, previous);
+        taken++;
+      } catch (err) {
+        console.error(`take-over of node ${candidate.uuid} failed:`, err);
+      } finally {
+        await task.release();
+      }
+    });
+    return taken;
+  }
+
+  /** Takes over nodes locked by conductors that are no longer alive. */
+  async checkOrphanNodes(): Promise<void> {
+    const db = await this.conductor.db();
+    const alive = await this.aliveHosts();
     const locked = await listNodes(db, { filter: { reserved: true, includeChildren: true }, limit: PERIODIC_BATCH, withoutTraits: true });
     for (const node of locked) {
       const owner = node.reservation!;
@@ -222,7 +280,7 @@ export class PeriodicTasks {
   /** One round of every task, in order (tests; also what the timers run). */
   async runOnce(): Promise<void> {
     for (const job of [
-      () => this.heartbeat(), () => this.checkOrphanNodes(), () => this.syncPowerStates(),
+      () => this.heartbeat(), () => this.checkOrphanNodes(), () => this.takeOverNodes(), () => this.syncPowerStates(),
       () => this.recoverPowerFailures(), () => this.checkCallbackTimeouts(), () => this.expireConsoleSessions(),
     ]) {
       try {
@@ -242,6 +300,7 @@ export class PeriodicTasks {
     });
     this.every(cfg.provisionCheckIntervalSeconds, async () => {
       await this.checkOrphanNodes();
+      await this.takeOverNodes();
       await this.checkCallbackTimeouts();
     });
     // Ironic checks expired graphical console sessions every 120 s; tokens are shorter-lived here.
