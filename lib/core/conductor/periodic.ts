@@ -208,10 +208,11 @@ export class PeriodicTasks {
       const previous = candidate.conductorAffinity;
       if (previous !== null && alive.has(previous)) return;
       if (!enabled.includes(candidate.driver) || !(await this.owns(candidate))) return;
+      // Taking the lock makes this host the node's affinity, so `previous` is read before.
       const task = await this.tryLock(candidate);
       if (!task) return;
       try {
-        if (task.node.maintenance || (task.node.conductorAffinity !== null && alive.has(task.node.conductorAffinity))) return;
+        if (task.node.maintenance) return;
         await takeOverNode(task, previous);
         taken++;
       } catch (err) {
