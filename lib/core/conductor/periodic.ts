@@ -43,10 +43,29 @@ export class PeriodicTasks {
     return this.conductor.hostname;
   }
 
-  /** Whether this conductor owns the node on the hash ring (or nobody alive does). */
-  private async owns(node: NodeRecord): Promise<boolean> {
+  /**
+   * Whether this conductor owns the node on the hash ring (or nobody alive does) and may work on
+   * it now. A node still to be taken over is left alone until takeOverNodes has done so: locking
+   * it first would make this host its affinity and skip the take-over.
+   */
+  private async owns(node: NodeRecord, alive?: Set<string>): Promise<boolean> {
+    // (A node nobody handled yet is simply claimed by whoever works on it first.)
+    if (alive && node.conductorAffinity !== null && this.needsTakeOver(node, alive)) return false;
     const owner = await conductorFor(await this.conductor.db(), node);
     return owner === null || owner === this.host;
+  }
+
+  /**
+   * Whether the node, if this conductor owns it, must be taken over first: it was last handled by
+   * another conductor that died, or (hash ring rebalanced) by one still alive when it is active or
+   * has its console enabled — its boot configuration and console live with that conductor. A node
+   * waiting for its agent stays with an alive conductor (the agent's heartbeat reaches the owner).
+   */
+  needsTakeOver(node: NodeRecord, alive: Set<string>): boolean {
+    const previous = node.conductorAffinity;
+    if (previous === this.host) return false;
+    if (previous === null || !alive.has(previous)) return true;
+    return node.provisionState === S.ACTIVE || node.consoleEnabled;
   }
 
   private async tryLock(node: NodeRecord): Promise<NodeTask | null> {
@@ -69,9 +88,10 @@ export class PeriodicTasks {
       limit: PERIODIC_BATCH, sortKey: "updated_at", withoutTraits: true,
     });
     const enabled = hardwareTypeNames();
+    const alive = await this.aliveHosts();
     await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
       if (POWER_SYNC_SKIP_STATES.includes(candidate.provisionState) || !enabled.includes(candidate.driver)) return;
-      if (!(await this.owns(candidate))) return;
+      if (!(await this.owns(candidate, alive))) return;
       const task = await this.tryLock(candidate);
       if (!task) return;
       try {
@@ -120,8 +140,9 @@ export class PeriodicTasks {
       filter: { maintenance: true, fault: "power failure", reserved: false, includeChildren: true },
       limit: PERIODIC_BATCH, withoutTraits: true,
     });
+    const alive = await this.aliveHosts();
     await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
-      if (!hardwareTypeNames().includes(candidate.driver) || !(await this.owns(candidate))) return;
+      if (!hardwareTypeNames().includes(candidate.driver) || !(await this.owns(candidate, alive))) return;
       const task = await this.tryLock(candidate);
       if (!task) return;
       try {
@@ -149,9 +170,10 @@ export class PeriodicTasks {
       filter: { provisionState: [...CALLBACK_TIMEOUT_STATES], reserved: false, maintenance: false, includeChildren: true },
       limit: PERIODIC_BATCH, sortKey: "provision_updated_at", withoutTraits: true,
     });
+    const alive = await this.aliveHosts();
     for (const candidate of nodes) {
       const since = candidate.provisionUpdatedAt ?? candidate.createdAt;
-      if (since.getTime() > cutoff || !(await this.owns(candidate))) continue;
+      if (since.getTime() > cutoff || !(await this.owns(candidate, alive))) continue;
       const task = await this.tryLock(candidate);
       if (!task) continue;
       try {
@@ -188,10 +210,9 @@ export class PeriodicTasks {
 
   /**
    * Take-over (reference §8, Ironic's _sync_local_state/_do_takeover): unlocked nodes this
-   * conductor now owns on the ring, last handled by a conductor that is not alive (or by none),
-   * are taken over — active nodes get their boot configuration rebuilt, a waiting deploy agent is
-   * reached again, enabled consoles are restarted here — and their affinity becomes this host.
-   * Nodes still handled by an alive conductor are left to it.
+   * conductor now owns on the ring that need it (needsTakeOver) are taken over — active nodes get
+   * their boot configuration rebuilt, a waiting deploy agent is reached again, enabled consoles
+   * are restarted here — and their affinity becomes this host.
    */
   async takeOverNodes(): Promise<number> {
     const db = await this.conductor.db();
@@ -206,14 +227,14 @@ export class PeriodicTasks {
     let taken = 0;
     await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
       const previous = candidate.conductorAffinity;
-      if (previous !== null && alive.has(previous)) return;
+      if (!this.needsTakeOver(candidate, alive)) return;
       if (!enabled.includes(candidate.driver) || !(await this.owns(candidate))) return;
       // Taking the lock makes this host the node's affinity, so `previous` is read before.
       const task = await this.tryLock(candidate);
       if (!task) return;
       try {
         if (task.node.maintenance) return;
-        await takeOverNode(task, previous);
+        await takeOverNode(task, previous, previous !== null && alive.has(previous));
         taken++;
       } catch (err) {
         console.error(`take-over of node ${candidate.uuid} failed:`, err);

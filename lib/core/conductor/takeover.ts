@@ -13,15 +13,17 @@ import { SYSTEM_ACTOR, type NodeTask } from "./task.ts";
 export const AGENT_WAIT_STATES: readonly string[] = [S.DEPLOYWAIT, S.CLEANWAIT, S.SERVICEWAIT];
 
 /**
- * Takes the (locked) node over from `previous` (a conductor that is gone, or null when none
- * handled it yet): rebuilds what lived only in the old conductor. Records what was done in the
+ * Takes the (locked) node over from `previous` (a conductor that is gone or, on a rebalanced
+ * hash ring, alive; null when none handled it yet): rebuilds what lived only in the old conductor. Records what was done in the
  * node's history and sets the node's conductor affinity to this host.
  */
-export async function takeOverNode(task: NodeTask, previous: string | null): Promise<void> {
+export async function takeOverNode(task: NodeTask, previous: string | null, previousAlive = false): Promise<void> {
   const node = task.node;
   const ifaces = interfacesFor(node);
   const done: string[] = [];
-  const from = previous ? `conductor ${previous}, which is no longer alive` : "no conductor";
+  const from = !previous ? "no conductor"
+    : previousAlive ? `conductor ${previous} (the hash ring was rebalanced)`
+    : `conductor ${previous}, which is no longer alive`;
   if (node.provisionState === S.ACTIVE) {
     // The boot configuration (PXE/iPXE files, boot-from-volume script) lived with the old
     // conductor; rebuilt here so the next reboot of the instance works.
@@ -48,7 +50,7 @@ export async function takeOverNode(task: NodeTask, previous: string | null): Pro
   if (previous !== null) {
     await task.history(
       `Node taken over by conductor ${task.conductor} from ${from}${done.length ? `: ${done.join("; ")}` : ""}`,
-      "takeover", "WARNING",
+      "takeover", previousAlive ? "INFO" : "WARNING",
     );
   }
 }
