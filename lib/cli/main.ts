@@ -1,4 +1,4 @@
-// The `ingot` command line: migrate, seed, serve, users, projects and API tokens.
+// The `ingot` command line: migrate, seed, serve, conductor, users, projects and API tokens.
 import { config as loadDotenv } from "dotenv";
 
 const HELP = `ingot — bare-metal provisioning (OpenStack Ironic Bare Metal API v1)
@@ -6,7 +6,10 @@ const HELP = `ingot — bare-metal provisioning (OpenStack Ironic Bare Metal API
 Usage:
   ingot migrate                         apply database migrations to DATABASE_URL (service may be stopped)
   ingot seed [--nodes N] [--seed S]     add N demo fake-hardware nodes (default 200)
-  ingot serve                           run the server (HOST, PORT; NODE_ENV=production after a build)
+  ingot serve                           run the server (HOST, PORT; NODE_ENV=production after a build);
+                                        INGOT_ROLE=all|api|conductor picks what this process runs (default all)
+  ingot conductor                       run a conductor only (INGOT_ROLE=conductor): workers, periodic tasks,
+                                        the RPC listener (INGOT_RPC_HOST, INGOT_RPC_PORT) and /api/health on PORT
   ingot user create <name> [--password P] [--system-role admin|member|reader]
                            [--project X --role admin|member|reader] [--email E]
                                         create a user (a random password is printed when none is given)
@@ -399,6 +402,13 @@ export async function main(argv: string[]): Promise<number> {
         const { serveForever } = await import("../server/server.ts");
         await serveForever();
         return -1; // keeps running
+      }
+      case "conductor": {
+        // Workers only: the conductor, its RPC listener and /api/health (no dashboard, no API).
+        expectArgs(p, 1, "conductor");
+        const { serveForever } = await import("../server/server.ts");
+        await serveForever({ role: "conductor" });
+        return -1;
       }
       case "user":
         await cmdUser(p);

@@ -1,11 +1,14 @@
 // The Ingot process: one HTTP server for the Bare Metal API (straight to handleBaremetal, no Next
 // in the path), the dashboard (Next) and Ingot's websockets under /ws/* (consoles: ./consoles.ts);
-// plus the conductor and the console log capture, in-process.
+// plus the conductor, its RPC listener (./rpc.ts) and the console log capture, in-process.
+// INGOT_ROLE (or opts.role) splits this: "api" serves the web side and sends conductor work over
+// RPC, "conductor" runs only the conductor, its RPC listener and /api/health; "all" is both.
 import { existsSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join, relative } from "node:path";
 import type { Duplex } from "node:stream";
 import { config as loadDotenv } from "dotenv";
+import { roleFromEnv, setProcessRole, type ProcessRole } from "../core/conductor/rpc.ts";
 import { BodyTooLarge, sendWebResponse, toWebRequest } from "./bridge.ts";
 import { dataDir, ensureAuthSecret } from "./paths.ts";
 import { ROOT } from "./root.ts";
@@ -16,11 +19,19 @@ export interface ServerOptions {
   dev?: boolean;
   /** Serve the dashboard through Next (default INGOT_WEB, on). Off: API (and /api/health) only, no build needed. */
   web?: boolean;
+  /** all (default INGOT_ROLE, else all) | api | conductor. */
+  role?: ProcessRole;
+  /** The RPC listener (default INGOT_RPC_HOST / INGOT_RPC_PORT). */
+  rpcHost?: string;
+  rpcPort?: number;
 }
 
 export interface RunningServer {
   server: Server;
   url: string;
+  role: ProcessRole;
+  /** The conductor's RPC address (roles all and conductor). */
+  rpcUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -47,13 +58,20 @@ function ironicError(status: number, message: string): Response {
   return new Response(body, { status, headers: { "content-type": "application/json" } });
 }
 
+const closedDbs = new WeakSet<object>();
+
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   loadDotenv({ quiet: true, path: join(process.cwd(), ".env") });
   process.env.NEXT_TELEMETRY_DISABLED = "1";
   const dev = opts.dev ?? process.env.NODE_ENV !== "production";
   const host = opts.host ?? process.env.HOST ?? "127.0.0.1";
   const port = opts.port ?? Number(process.env.PORT ?? 3000);
-  const web = opts.web ?? envFlag("INGOT_WEB", true);
+  const role = opts.role ?? roleFromEnv();
+  const serveWeb = role !== "conductor";
+  const hostsConductor = role !== "api";
+  // A conductor-only process has no dashboard (nor Bare Metal API).
+  const web = serveWeb && (opts.web ?? envFlag("INGOT_WEB", true));
+  setProcessRole(role);
   ensureAuthSecret();
 
   const { databaseUrl } = await import("../db/url.ts");
@@ -74,49 +92,66 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
 
   const users = await import("../core/users.ts");
-  users.registerCredentialResolver();
-  // The dashboard calls the API with its session cookie (plus the web client header).
-  (await import("./session_cookie.ts")).registerApiCredentialResolver();
-
-  // Demo fleet on an empty database.
-  if (envFlag("INGOT_DEMO", true)) {
-    const { countNodes } = await import("../core/db/nodes.ts");
-    if ((await countNodes(db, { includeChildren: true })) === 0) {
-      const n = Number(process.env.INGOT_DEMO_NODES ?? 200);
-      const { seedFleet } = await import("../core/seed.ts");
-      const r = await seedFleet(db, n);
-      log(`demo fleet: ${r.nodes} ${r.driver} nodes (${r.first ?? "-"} … ${r.last ?? "-"}) in ${r.ms} ms; INGOT_DEMO=0 disables this`);
-    }
-  }
-
-  // First start: an administrator.
   let login: { user: string; password: string | null; fromEnv: boolean } | null = null;
-  if ((await users.countUsers(db)) === 0) {
-    const fromEnv = !!process.env.INGOT_ADMIN_PASSWORD;
-    const password = process.env.INGOT_ADMIN_PASSWORD || users.randomPassword();
-    await users.createUser(db, { username: "admin", password, systemRole: "admin", name: "Administrator" });
-    if (!fromEnv) {
-      try {
-        writeFileSync(join(dataDir(), "admin-password"), password + "\n", { mode: 0o600 });
-      } catch {
-        // data/ may be read-only; the banner below still shows it
+  if (serveWeb) {
+    users.registerCredentialResolver();
+    // The dashboard calls the API with its session cookie (plus the web client header).
+    (await import("./session_cookie.ts")).registerApiCredentialResolver();
+
+    // Demo fleet on an empty database.
+    if (envFlag("INGOT_DEMO", true)) {
+      const { countNodes } = await import("../core/db/nodes.ts");
+      if ((await countNodes(db, { includeChildren: true })) === 0) {
+        const n = Number(process.env.INGOT_DEMO_NODES ?? 200);
+        const { seedFleet } = await import("../core/seed.ts");
+        const r = await seedFleet(db, n);
+        log(`demo fleet: ${r.nodes} ${r.driver} nodes (${r.first ?? "-"} … ${r.last ?? "-"}) in ${r.ms} ms; INGOT_DEMO=0 disables this`);
       }
     }
-    login = { user: "admin", password, fromEnv };
+
+    // First start: an administrator.
+    if ((await users.countUsers(db)) === 0) {
+      const fromEnv = !!process.env.INGOT_ADMIN_PASSWORD;
+      const password = process.env.INGOT_ADMIN_PASSWORD || users.randomPassword();
+      await users.createUser(db, { username: "admin", password, systemRole: "admin", name: "Administrator" });
+      if (!fromEnv) {
+        try {
+          writeFileSync(join(dataDir(), "admin-password"), password + "\n", { mode: 0o600 });
+        } catch {
+          // data/ may be read-only; the banner below still shows it
+        }
+      }
+      login = { user: "admin", password, fromEnv };
+    }
   }
 
-  // The conductor, in this process.
+  // The conductor, in this process (roles all and conductor), with its RPC listener: the API of
+  // any process sends the work for this conductor's nodes there.
   const conductor = await import("../core/conductor/index.ts");
-  await conductor.startConductor();
-  log("conductor started");
-  // Bulk-action jobs a previous run left unfinished (lib/core/jobs.ts; the API module registers
-  // how a node's action is performed).
-  await import("../api/v1/jobs.ts");
-  const jobs = await (await import("../core/jobs.ts")).recoverJobs();
-  if (jobs.jobs) log(`jobs: ${jobs.jobs} resumed (${jobs.resumedWaiting} nodes still waited for, ${jobs.interrupted} interrupted)`);
-  // Console logs: serial output of active nodes (lib/core/console/log.ts).
+  const rpc = await import("./rpc.ts");
+  let rpcServer: Awaited<ReturnType<typeof rpc.startRpcServer>> | null = null;
   const consoleLog = await import("../core/console/log.ts");
-  await consoleLog.startConsoleCapture().catch((err) => console.error("[ingot] console capture failed to start:", err));
+  if (hostsConductor) {
+    rpcServer = await rpc.startRpcServer({ host: opts.rpcHost, port: opts.rpcPort, target: () => conductor.getConductor() });
+    try {
+      await conductor.startConductor({ rpcUrl: rpcServer.url });
+    } catch (err) {
+      await rpcServer.close();
+      throw err;
+    }
+    log(`conductor ${conductor.getConductor().hostname} started; RPC on ${rpcServer.url}`);
+    // Console logs: serial output of active nodes (lib/core/console/log.ts).
+    await consoleLog.startConsoleCapture().catch((err) => console.error("[ingot] console capture failed to start:", err));
+  } else {
+    log("no conductor in this process (INGOT_ROLE=api): conductor work goes over RPC");
+  }
+  if (serveWeb) {
+    // Bulk-action jobs a previous run left unfinished (lib/core/jobs.ts; the API module registers
+    // how a node's action is performed — through conductorApi(), so also in an api-only process).
+    await import("../api/v1/jobs.ts");
+    const jobs = await (await import("../core/jobs.ts")).recoverJobs();
+    if (jobs.jobs) log(`jobs: ${jobs.jobs} resumed (${jobs.resumedWaiting} nodes still waited for, ${jobs.interrupted} interrupted)`);
+  }
 
   // Next for everything that is not the API (unless INGOT_WEB=0).
   let app: { close(): Promise<void> } | null = null;
@@ -153,7 +188,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const server = createServer((req, res) => {
     const u = req.url ?? "/";
-    if (isApiPath(u)) {
+    if (serveWeb && isApiPath(u)) {
       serveApi(req, res).catch((err) => {
         console.error("[ingot] API response failed:", err);
         if (!res.headersSent) res.writeHead(500);
@@ -162,7 +197,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       return;
     }
     if (!handle) {
-      const body = u === "/api/health" || u.startsWith("/api/health?") ? `{"ok":true}` : `{"error":"not found (the dashboard is disabled: INGOT_WEB=0)"}`;
+      const body = u === "/api/health" || u.startsWith("/api/health?")
+        ? `{"ok":true}`
+        : serveWeb ? `{"error":"not found (the dashboard is disabled: INGOT_WEB=0)"}` : `{"error":"not found (conductor-only process: INGOT_ROLE=conductor)"}`;
       res.writeHead(body.startsWith(`{"ok"`) ? 200 : 404, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
       res.end(body);
       return;
@@ -180,6 +217,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const live = await import("./live.ts");
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "/").split("?")[0];
+    if (!serveWeb) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     // Next's own upgrade listener (attached on its first request) serves /_next/* (dev HMR).
     if (web && path.startsWith("/_next/")) return;
     // Ingot's console websockets (docs/consoles.md).
@@ -200,22 +241,30 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   const boundPort = (server.address() as { port: number } | null)?.port ?? port;
   const publicUrl = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${boundPort}`;
-  printBanner(publicUrl, dev, web, login);
+  printBanner(publicUrl, dev, web, login, role, hostsConductor ? conductor.getConductor().hostname : null, rpcServer?.url ?? null);
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       consoles.closeConsoleWebsockets();
       live.closeLiveWebsockets();
-      await consoleLog.stopConsoleCapture();
+      if (hostsConductor) await consoleLog.stopConsoleCapture();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
-      await conductor.stopConductor();
+      if (hostsConductor) {
+        await rpcServer?.close();
+        await conductor.stopConductor();
+      }
+      setProcessRole(null);
       const { setSql } = await import("../core/db/sql.ts");
-      await db.close();
+      // Two servers of one process (tests: an api and a conductor role) share the database.
+      if (!closedDbs.has(db)) {
+        closedDbs.add(db);
+        await db.close();
+      }
       setSql(undefined);
       const g = globalThis as unknown as { ingotDb?: { $disconnect(): Promise<void> } };
       if (g.ingotDb) await g.ingotDb.$disconnect().catch(() => undefined);
@@ -223,7 +272,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     })();
     return closing;
   };
-  return { server, url: publicUrl, close };
+  return { server, url: publicUrl, role, rpcUrl: rpcServer?.url ?? null, close };
 }
 
 function shortPath(p: string): string {
@@ -235,14 +284,21 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
 }
 
-function printBanner(url: string, dev: boolean, web: boolean, login: { user: string; password: string | null; fromEnv: boolean } | null): void {
-  const lines = [
-    `Ingot is running${dev ? " (development)" : ""}`,
-    ``,
-    web ? `  Dashboard:          ${url}/` : `  Dashboard:          disabled (INGOT_WEB=0)`,
-    `  Bare Metal API:     ${url}/baremetal`,
-  ];
-  if (login) {
+function printBanner(
+  url: string, dev: boolean, web: boolean, login: { user: string; password: string | null; fromEnv: boolean } | null,
+  role: ProcessRole, conductorHost: string | null, rpcUrl: string | null,
+): void {
+  const roleText = role === "all" ? "all (API, dashboard and conductor)" : role === "api" ? "api (no conductor in this process)" : "conductor (no dashboard, no Bare Metal API)";
+  const lines = [`Ingot is running${dev ? " (development)" : ""}`, ``, `  Role:               ${roleText}`];
+  if (role !== "conductor") {
+    lines.push(web ? `  Dashboard:          ${url}/` : `  Dashboard:          disabled (INGOT_WEB=0)`, `  Bare Metal API:     ${url}/baremetal`);
+  } else {
+    lines.push(`  Health:             ${url}/api/health`);
+  }
+  if (conductorHost) lines.push(`  Conductor:          ${conductorHost}`, `  Conductor RPC:      ${rpcUrl}/rpc`);
+  if (role === "conductor") {
+    // nothing about logins: this process serves no users
+  } else if (login) {
     lines.push(``, `  Log in as:          ${login.user}`);
     lines.push(login.fromEnv ? `  Password:           (the value of INGOT_ADMIN_PASSWORD)` : `  Password:           ${login.password}`);
     if (!login.fromEnv) lines.push(`                      (also saved in ${shortPath(join(dataDir(), "admin-password"))}; shown only on this first start)`);

@@ -1,6 +1,6 @@
 // /v1/nodes: list (+detail), create, show, JSON-Patch update, delete (reference §2.3–2.6, §7).
 import { publishNodeChange } from "../../core/events.ts";
-import { getConductor } from "../../core/conductor/index.ts";
+import { conductorApi as routedConductorApi } from "../../core/conductor/rpc.ts";
 import type { ConductorApi, Actor } from "../../core/conductor/types.ts";
 import {
   findNode, getNodeById, INTERFACE_NAMES, insertNode, listNodeHeads, listNodes, SORTABLE_NODE_COLUMNS, updateNode, waitUnlocked,
@@ -24,17 +24,18 @@ import type { NodeContext, RouteDef } from "../router.ts";
 import { isUuidLike, RESERVED_NODE_NAMES, isValidLogicalName, validateConductorGroup } from "../validators.ts";
 
 // ---------------------------------------------------------------------------------------------
-// Conductor access: the process conductor, or one injected by tests.
+// Conductor access: each call routed to the node's conductor (lib/core/conductor/rpc.ts: in this
+// process or over RPC), or a conductor injected by tests.
 
 let conductorOverride: ConductorApi | null = null;
 
-/** Tests may inject a conductor; otherwise lib/core/conductor's getConductor(). */
+/** Tests may inject a conductor; otherwise the routing conductorApi() of lib/core/conductor/rpc.ts. */
 export function setConductorForApi(c: ConductorApi | null): void {
   conductorOverride = c;
 }
 
 export async function conductorApi(): Promise<ConductorApi> {
-  return conductorOverride ?? getConductor();
+  return conductorOverride ?? routedConductorApi();
 }
 
 export function actorOf(ctx: ApiContext): Actor {

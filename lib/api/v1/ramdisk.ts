@@ -236,9 +236,9 @@ async function continueInspection(ctx: ApiContext): Promise<Response> {
   if (!macs.length && !bmcAddresses.length && !nodeUuid) throw new Invalid("No lookup information provided");
   const node = await lookupInspectingNode(macs, bmcAddresses, nodeUuid);
   if (!node) throw new NotFound("No node in inspect wait matches the posted data.");
-  const { getConductor } = await import("../../core/conductor/index.ts");
+  const { conductorApi } = await import("./nodes.ts");
   // The inventory's contents are checked when it is processed: a bad one fails the inspection.
-  await getConductor().continueInspection(
+  await (await conductorApi()).continueInspection(
     node.id, { inventory: inventory as unknown as InspectionData["inventory"], pluginData: data },
     { user: null, project: null, requestId: ctx.requestId },
   );

@@ -41,16 +41,18 @@ export function getConductor(): RunningConductor {
 export interface StartOptions extends ConductorOptions {
   /** Start the periodic timers (default true; tests call runPeriodicTasksOnce instead). */
   periodic?: boolean;
+  /** Where this conductor's RPC listener answers (lib/server/rpc.ts), written to Conductor.rpcUrl. */
+  rpcUrl?: string | null;
 }
 
 /** Registers this conductor, recovers, and starts the periodic tasks. Idempotent. */
 export async function startConductor(opts: StartOptions = {}): Promise<RunningConductor> {
   const s = state();
   if (s.started && s.conductor) return s.conductor;
-  const { periodic = true, ...conductorOpts } = opts;
+  const { periodic = true, rpcUrl = null, ...conductorOpts } = opts;
   if (!s.conductor || Object.keys(conductorOpts).length) s.conductor = create(conductorOpts);
   const c = s.conductor;
-  await registerConductor(c);
+  await registerConductor(c, rpcUrl);
   await recoverOnStart(c, c.periodic);
   if (periodic) c.periodic.start();
   s.started = true;
@@ -79,19 +81,20 @@ export async function runPeriodicTasksOnce(): Promise<void> {
   await getConductor().periodic.runOnce();
 }
 
-async function registerConductor(c: Conductor): Promise<void> {
+/** Marks a conductor online in the database with its RPC address (other processes call it there). */
+export async function registerConductor(c: Conductor, rpcUrl: string | null = null): Promise<void> {
   const db = await c.db();
   const now = new Date();
   const drivers = JSON.stringify(hardwareTypeNames());
   const group = config().conductorGroup;
   const updated = await db.run(
-    `UPDATE "Conductor" SET "online" = ?, "conductorGroup" = ?, "drivers" = ?, "updatedAt" = ? WHERE "hostname" = ?`,
-    [true, group, drivers, now, c.hostname],
+    `UPDATE "Conductor" SET "online" = ?, "conductorGroup" = ?, "drivers" = ?, "rpcUrl" = ?, "updatedAt" = ? WHERE "hostname" = ?`,
+    [true, group, drivers, rpcUrl, now, c.hostname],
   );
   if (!updated) {
     await db.run(
-      `INSERT INTO "Conductor" ("hostname", "conductorGroup", "online", "drivers", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?)`,
-      [c.hostname, group, true, drivers, now, now],
+      `INSERT INTO "Conductor" ("hostname", "conductorGroup", "online", "drivers", "rpcUrl", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [c.hostname, group, true, drivers, rpcUrl, now, now],
     );
   }
   resetHashRing();
