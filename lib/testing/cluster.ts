@@ -31,6 +31,8 @@ export interface ClusterProcess {
   /** The Bare Metal API endpoint (…/baremetal), null for conductor-only processes. */
   readonly apiUrl: string | null;
   readonly child: ChildProcess;
+  /** Its INGOT_DATA_DIR (console logs, secrets). */
+  readonly dataDir: string;
   /** stdout+stderr so far (for failure messages). */
   output(): string;
   /** kill -9: the process dies at once, without any shutdown. */
@@ -159,7 +161,7 @@ export class Cluster {
       resolve();
     }));
     const proc: ClusterProcess = {
-      name: spec.name, role: spec.role, port, child,
+      name: spec.name, role: spec.role, port, child, dataDir,
       apiUrl: spec.role === "conductor" ? null : `http://127.0.0.1:${port}/baremetal`,
       output: () => out,
       get exited() {
