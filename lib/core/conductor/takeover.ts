@@ -3,6 +3,7 @@
 import { getNodeByUuid } from "../db/nodes.ts";
 import { interfacesFor } from "../drivers/registry.ts";
 import { NodeLocked } from "../errors.ts";
+import { conductorFor } from "../hashring.ts";
 import { setSimAgentHeartbeat } from "../sim/machine.ts";
 import { ProvisionState as S } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
@@ -88,16 +89,20 @@ export async function restartOwnConsoles(conductor: Conductor): Promise<void> {
 
 /**
  * Heartbeats of deploy agents of sim machines in this process: a node waiting for its agent
- * continues its deployment/cleaning/servicing. A node being worked on (locked) or in another
- * state ignores it; the agent simply heartbeats again later, as IPA does.
+ * continues its deployment/cleaning/servicing on the node's conductor — this one, or the owner on
+ * the hash ring over RPC (as a real agent's heartbeat reaches whichever conductor owns the node).
+ * A node being worked on (locked) or in another state ignores it; the agent heartbeats again
+ * later, as IPA does.
  */
 export function installSimAgentHeartbeat(conductor: Conductor): void {
   setSimAgentHeartbeat(async (machine) => {
     const db = await conductor.db();
     const node = await getNodeByUuid(db, machine.uuid);
     if (!node || node.reservation !== null || !AGENT_WAIT_STATES.includes(node.provisionState)) return;
+    const owner = await conductorFor(db, node);
     try {
-      await conductor.continueSteps(node.id, SYSTEM_ACTOR);
+      if (owner === null || owner === conductor.hostname) await conductor.continueSteps(node.id, SYSTEM_ACTOR);
+      else await (await import("./rpc.ts")).conductorApi().continueSteps(node.id, SYSTEM_ACTOR);
     } catch (err) {
       if (err instanceof NodeLocked) return;
       throw err;

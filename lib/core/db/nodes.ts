@@ -233,9 +233,15 @@ export async function updateNode(
 }
 
 /** Takes the node's lock for `host` if nobody holds it. True when taken. */
-/** Takes the node's lock; the locking conductor becomes the one handling it (its affinity, for take-over). */
-export async function reserveNode(sql: Sql, id: number, host: string): Promise<boolean> {
-  return (await sql.run(`UPDATE "Node" SET "reservation" = ?, "conductorAffinity" = ?, "version" = "version" + 1 WHERE "id" = ? AND "reservation" IS NULL`, [host, host, id])) === 1;
+/**
+ * Takes the node's lock. With `affinity` (a conductor's task) the locking conductor also becomes
+ * the one handling the node (Node.conductorAffinity, for take-over when it dies).
+ */
+export async function reserveNode(sql: Sql, id: number, host: string, opts: { affinity?: boolean } = {}): Promise<boolean> {
+  if (opts.affinity) {
+    return (await sql.run(`UPDATE "Node" SET "reservation" = ?, "conductorAffinity" = ?, "version" = "version" + 1 WHERE "id" = ? AND "reservation" IS NULL`, [host, host, id])) === 1;
+  }
+  return (await sql.run(`UPDATE "Node" SET "reservation" = ?, "version" = "version" + 1 WHERE "id" = ? AND "reservation" IS NULL`, [host, id])) === 1;
 }
 
 export async function releaseNode(sql: Sql, id: number, host: string): Promise<boolean> {
