@@ -173,7 +173,7 @@ describe.skipIf(!!skip).each(TOPOLOGIES)("take-over with real processes (Postgre
 
     await victim.kill9();
     for (const u of victims) {
-      const n = await waitNode(u, (x) => x.provision_state === "deploy failed", "failed its deployment", 60_000);
+      const n = await waitNode(u, (x) => x.provision_state === "deploy failed" && x.reservation === null, "failed its deployment (and was unlocked)", 60_000);
       expect(n.reservation).toBeNull();
       expect(n.last_error).toBe(`Conductor ${victim.name} stopped while the node was in state "deploying"; the operation did not complete`);
     }

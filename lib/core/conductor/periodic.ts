@@ -217,12 +217,22 @@ export class PeriodicTasks {
   async takeOverNodes(): Promise<number> {
     const db = await this.conductor.db();
     const alive = await this.aliveHosts();
-    const rows = await db.all(
-      `SELECT "id" FROM "Node" WHERE "reservation" IS NULL AND "maintenance" = ? AND ("conductorAffinity" IS NULL OR "conductorAffinity" <> ?) ORDER BY "id" LIMIT ${PERIODIC_BATCH}`,
-      [false, this.host],
-    );
-    if (!rows.length) return 0;
-    const nodes = await listNodes(db, { filter: { ids: rows.map((r) => Number(r.id)), includeChildren: true }, withoutTraits: true, limit: PERIODIC_BATCH });
+    const others = [...alive].filter((h) => h !== this.host);
+    // Candidates in pages (the ring, not SQL, says which are ours): affinity none, dead, or an
+    // alive other conductor's active / console-enabled node.
+    const aliveOther = others.length ? `"conductorAffinity" IN (${others.map(() => "?").join(",")})` : "1 = 0";
+    const nodes: NodeRecord[] = [];
+    for (let after = 0; ;) {
+      const rows = await db.all(
+        `SELECT "id" FROM "Node" WHERE "id" > ? AND "reservation" IS NULL AND "maintenance" = ? AND ("conductorAffinity" IS NULL OR ("conductorAffinity" <> ? AND (NOT (${aliveOther}) OR "provisionState" = ? OR "consoleEnabled" = ?))) ORDER BY "id" LIMIT ${PERIODIC_BATCH}`,
+        [after, false, this.host, ...others, S.ACTIVE, true],
+      );
+      if (!rows.length) break;
+      after = Number(rows[rows.length - 1].id);
+      const page = await listNodes(db, { filter: { ids: rows.map((r) => Number(r.id)), includeChildren: true }, withoutTraits: true, limit: PERIODIC_BATCH });
+      for (const n of page) if (this.needsTakeOver(n, alive) && (await this.owns(n))) nodes.push(n);
+      if (rows.length < PERIODIC_BATCH || nodes.length >= PERIODIC_BATCH) break;
+    }
     const enabled = hardwareTypeNames();
     let taken = 0;
     await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
