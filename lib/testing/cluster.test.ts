@@ -22,11 +22,21 @@ let cluster: Cluster;
 let db: Sql;
 let ROUTED = false;
 
+/**
+ * One API call. A 503 ("conductor does not answer … retry": the API's hash ring still names a
+ * conductor that just died, for up to its TTL) is retried, as clients of Ironic do.
+ */
 async function api(base: string, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${path}`, { method, headers: HEADERS, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${base}${path}`, { method, headers: HEADERS, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (res.status === 503 && attempt < 40) {
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
 }
 
 /** The conductor handling most of `uuids` (the one to kill), and those nodes. */

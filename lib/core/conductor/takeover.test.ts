@@ -128,6 +128,26 @@ describe("take-over of a dead conductor's nodes", () => {
     expect(h.some((e) => e.event.startsWith("Finished deploy step deploy.write_image") && e.conductor === HOST)).toBe(true);
   });
 
+  it("a node in clean wait continues its cleaning when the agent heartbeats to the survivor", async () => {
+    const n = await availableNode("clean-1");
+    const step = (name: string, priority: number) => ({ interface: "deploy", step: name, priority, abortable: true, argsinfo: null, requires_ramdisk: true, args: {} });
+    // The dead conductor was waiting for the agent after the first clean step.
+    await db.sql.run(
+      `UPDATE "Node" SET "provisionState" = ?, "targetProvisionState" = ?, "powerState" = ?, "conductorAffinity" = ?, "cleanStep" = ?, "driverInternalInfo" = ? WHERE "id" = ?`,
+      ["clean wait", "available", "power on", DEAD, JSON.stringify(step("erase_devices_metadata", 99)),
+        JSON.stringify({ clean_steps: [step("erase_devices_metadata", 99), step("erase_devices", 10)], clean_step_index: 0 }), n.id],
+    );
+    await kill();
+    await startConductor({ periodic: false });
+    const node = await waitFor(n.id, (x) => x.provisionState === "available", "finished cleaning");
+    expect([node.lastError, node.reservation, node.maintenance, node.conductorAffinity, node.powerState]).toEqual([null, null, false, HOST, "power off"]);
+    const h = await listHistory(db.sql, n.id);
+    expect(h.find((e) => e.eventType === "takeover")?.event).toBe(
+      `Node taken over by conductor ${HOST} from conductor ${DEAD}, which is no longer alive: waiting for the agent's heartbeat to continue (clean wait)`,
+    );
+    expect(h.some((e) => e.event === "Finished clean step deploy.erase_devices" && e.conductor === HOST)).toBe(true);
+  });
+
   it("an active node booted from the network gets its boot configuration and console back", async () => {
     const n = await availableNode("bfv-1", { storageInterface: "fake", consoleInterface: "sim-serial", instanceInfo: {} });
     await db.sql.run(
