@@ -207,6 +207,19 @@ describe("take-over of a dead conductor's nodes", () => {
     expect(node.lastError).toBeNull();
   });
 
+  it("a conductor restarting restarts the consoles of its own nodes", async () => {
+    const n = await insertNode(db.sql, {
+      driver: "sim", name: "own-console", provisionState: "active", powerState: "power on", consoleInterface: "sim-serial",
+      consoleEnabled: true, conductorAffinity: HOST, instanceInfo: { image_source: "http://images/debian-12.qcow2" },
+    });
+    await startConductor({ periodic: false });
+    const node = await reload(n.id);
+    expect([node.consoleEnabled, node.lastError, node.reservation]).toEqual([true, null, null]);
+    expect(findSimMachine(n.uuid)?.phase).toBe("os");
+    const h = await listHistory(db.sql, n.id);
+    expect(h.map((e) => [e.eventType, e.event])).toEqual([["console", `Console restarted by conductor ${HOST} after its restart`]]);
+  });
+
   it("leaves nodes of alive conductors alone", async () => {
     const n = await availableNode("alive-1");
     await dead.provision(n.id, "active", {}, actor, MINOR);
