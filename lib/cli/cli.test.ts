@@ -238,3 +238,90 @@ describe("first start", () => {
     }
   }, 90_000);
 });
+
+/** Starts `ingot <args>` and resolves once its banner is printed; stop() sends SIGTERM and waits. */
+async function startIngot(args: string[], env: Record<string, string>): Promise<{ out: () => string; stop(): Promise<number | null> }> {
+  const child = spawn("node_modules/.bin/tsx", ["lib/cli/main.ts", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner in 30 s:\n${out}`)), 30_000);
+    child.stdout.on("data", () => {
+      if (/└─+┘/.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`ingot ${args.join(" ")} exited (${code}):\n${out}`));
+    });
+  });
+  return {
+    out: () => out,
+    async stop() {
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+describe("process roles", () => {
+  it("`ingot conductor` and an `INGOT_ROLE=api` server deploy a node together over the conductor RPC", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ingot-roles-"));
+    const env = {
+      DATABASE_URL: `file:${join(dir, "ingot.db")}`, INGOT_DATA_DIR: dir, INGOT_AUTO_MIGRATE: "1", INGOT_WEB: "0", INGOT_DEMO: "0",
+      HOST: "127.0.0.1", PORT: "0", INGOT_API_AUTH: "noauth", INGOT_RPC_SECRET: "", INGOT_ROLE: "",
+    };
+    const conductor = await startIngot(["conductor"], { ...env, INGOT_CONDUCTOR_HOSTNAME: "cli-conductor" });
+    let api: Awaited<ReturnType<typeof startIngot>> | null = null;
+    try {
+      expect(conductor.out()).toMatch(/Role:\s+conductor/);
+      const rpc = /Conductor RPC:\s+(http:\S+)\/rpc/.exec(conductor.out())?.[1];
+      const health = /Health:\s+(http:\S+)/.exec(conductor.out())?.[1];
+      expect(rpc, conductor.out()).toBeTruthy();
+      expect((await fetch(health!)).status).toBe(200);
+      // Never open: no secret, no call.
+      expect((await fetch(`${rpc}/rpc`, { method: "POST", body: JSON.stringify({ method: "validate", args: [1] }) })).status).toBe(401);
+      // The secret was generated once into the data directory the api process shares.
+      expect(readFileSync(join(dir, "rpc-secret"), "utf8").trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+      api = await startIngot(["serve"], { ...env, INGOT_ROLE: "api", INGOT_CONDUCTOR_HOSTNAME: "cli-api" });
+      expect(api.out()).toMatch(/Role:\s+api/);
+      expect(api.out()).not.toMatch(/Conductor RPC/);
+      const base = /Bare Metal API:\s+(http:\S+)/.exec(api.out())![1];
+      const call = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`${base}${path}`, {
+          method, body: body === undefined ? undefined : JSON.stringify(body),
+          headers: { "content-type": "application/json", "x-openstack-ironic-api-version": "latest" },
+        });
+        const text = await res.text();
+        return { status: res.status, body: text ? JSON.parse(text) : null };
+      };
+      const created = await call("POST", "/v1/nodes", { driver: "fake-hardware", name: "cli-roles-1" });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body.conductor).toBe("cli-conductor");
+      for (const [target, end] of [["manage", "manageable"], ["provide", "available"], ["active", "active"]]) {
+        const r = await call("PUT", "/v1/nodes/cli-roles-1/states/provision", { target });
+        expect(r.status, JSON.stringify(r.body)).toBe(202);
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const n = (await call("GET", "/v1/nodes/cli-roles-1")).body;
+          if (n.provision_state === end && !n.target_provision_state) break;
+          if (Date.now() > deadline) throw new Error(`stuck in ${n.provision_state}: ${n.last_error}`);
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      }
+      const history = (await call("GET", "/v1/nodes/cli-roles-1/history/detail")).body.history as { conductor: string | null }[];
+      expect(new Set(history.map((h) => h.conductor).filter(Boolean))).toEqual(new Set(["cli-conductor"]));
+      // The conductor process serves no Bare Metal API.
+      expect((await fetch(`${health!.replace(/\/api\/health$/, "")}/baremetal/v1/nodes`)).status).toBe(404);
+    } finally {
+      if (api) expect(await api.stop()).toBe(0);
+      expect(await conductor.stop()).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

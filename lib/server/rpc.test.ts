@@ -3,7 +3,9 @@
 // listener) on one database.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Conductor, registerConductor, startConductor, stopConductor, getConductor } from "../core/conductor/index.ts";
-import { callRemote, CONDUCTOR_API_METHODS, fromWireError, setLocalConductorProvider, toWireError } from "../core/conductor/rpc.ts";
+import {
+  callRemote, CONDUCTOR_API_METHODS, fromWireError, roleFromEnv, rpcSecret, secretMatches, setLocalConductorProvider, toWireError,
+} from "../core/conductor/rpc.ts";
 import { getNodeByUuid } from "../core/db/nodes.ts";
 import { InvalidStateRequested, IronicError, NodeLocked, NodeNotFound, TemporaryFailure } from "../core/errors.ts";
 import { resetHashRing } from "../core/hashring.ts";
@@ -96,6 +98,50 @@ describe("RPC listener", () => {
     expect(r.status).toBe(200);
     expect(r.body.result).toEqual(await b.getSupportedBootDevices(node.id));
     expect(CONDUCTOR_API_METHODS).toContain("provision");
+  });
+});
+
+describe("settings", () => {
+  it("INGOT_ROLE accepts all, api and conductor only", () => {
+    const saved = process.env.INGOT_ROLE;
+    try {
+      for (const v of ["", "all", "API", " conductor "]) {
+        process.env.INGOT_ROLE = v;
+        expect(roleFromEnv()).toBe(v.trim().toLowerCase() || "all");
+      }
+      process.env.INGOT_ROLE = "worker";
+      expect(() => roleFromEnv()).toThrow(/INGOT_ROLE must be one of all, api, conductor/);
+    } finally {
+      if (saved === undefined) delete process.env.INGOT_ROLE;
+      else process.env.INGOT_ROLE = saved;
+    }
+  });
+
+  it("the secret: INGOT_RPC_SECRET, else data/rpc-secret created once (0600); compared exactly", async () => {
+    const { mkdtempSync, readFileSync, statSync, rmSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    expect(rpcSecret()).toBe(SECRET);
+    const dir = mkdtempSync(join(tmpdir(), "ingot-rpc-secret-"));
+    const saved = process.env.INGOT_DATA_DIR;
+    try {
+      delete process.env.INGOT_RPC_SECRET;
+      process.env.INGOT_DATA_DIR = dir;
+      const s = rpcSecret();
+      expect(s.length).toBeGreaterThanOrEqual(32);
+      expect(readFileSync(join(dir, "rpc-secret"), "utf8").trim()).toBe(s);
+      expect(statSync(join(dir, "rpc-secret")).mode & 0o777).toBe(0o600);
+      expect(rpcSecret()).toBe(s);
+    } finally {
+      process.env.INGOT_RPC_SECRET = SECRET;
+      if (saved === undefined) delete process.env.INGOT_DATA_DIR;
+      else process.env.INGOT_DATA_DIR = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(secretMatches("abc", "abc")).toBe(true);
+    expect(secretMatches("abc", "abd")).toBe(false);
+    expect(secretMatches("abc", "abcd")).toBe(false);
+    expect(secretMatches("", "abc")).toBe(false);
   });
 });
 

@@ -83,11 +83,14 @@ export function rpcSecret(): string {
   if (!secret) {
     mkdirSync(dirname(file), { recursive: true });
     secret = randomBytes(32).toString("base64url");
-    writeFileSync(file, secret + "\n", { mode: 0o600 });
     try {
+      // "wx": two processes starting together on one data directory agree on the first secret.
+      writeFileSync(file, secret + "\n", { mode: 0o600, flag: "wx" });
       chmodSync(file, 0o600);
-    } catch {
-      // best effort
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      secret = readFileSync(file, "utf8").trim();
+      if (!secret) throw new Error(`${file} is empty: remove it or set INGOT_RPC_SECRET`);
     }
   }
   secretCache = { file, secret };
