@@ -5,13 +5,14 @@ import { config } from "../config.ts";
 import { listNodes, type NodeRecord } from "../db/nodes.ts";
 import { interfacesFor, hardwareTypeNames } from "../drivers/registry.ts";
 import { publishNodeChange } from "../events.ts";
-import { aliveConductors, conductorFor } from "../hashring.ts";
+import { aliveConductors, conductorFor, resetHashRing } from "../hashring.ts";
 import { recordHistory } from "../history.ts";
 import { closeExpiredSessions } from "../console/sessions.ts";
 import { pruneConsoleTokens } from "../console/tokens.ts";
 import { CALLBACK_TIMEOUT_STATES, ProvisionState as S, STUCK_STATES_TREATED_AS_FAIL } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
 import { errorMessage, failNode } from "./flows.ts";
+import { takeOverNode } from "./takeover.ts";
 import { SYSTEM_ACTOR, type NodeTask } from "./task.ts";
 
 /** Nodes handled per task per tick, so one tick stays short. */
@@ -32,6 +33,8 @@ export class PeriodicTasks {
   /** Consecutive failed power reads per node id. */
   readonly powerFailures = new Map<number, number>();
   private timers: NodeJS.Timeout[] = [];
+  /** The alive conductors seen last, to notice one dying or joining (sorted, joined). */
+  private lastMembers: string | null = null;
   private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly conductor: Conductor) {}
@@ -40,10 +43,29 @@ export class PeriodicTasks {
     return this.conductor.hostname;
   }
 
-  /** Whether this conductor owns the node on the hash ring (or nobody alive does). */
-  private async owns(node: NodeRecord): Promise<boolean> {
+  /**
+   * Whether this conductor owns the node on the hash ring (or nobody alive does) and may work on
+   * it now. A node still to be taken over is left alone until takeOverNodes has done so: locking
+   * it first would make this host its affinity and skip the take-over.
+   */
+  private async owns(node: NodeRecord, alive?: Set<string>): Promise<boolean> {
+    // (A node nobody handled yet is simply claimed by whoever works on it first.)
+    if (alive && node.conductorAffinity !== null && this.needsTakeOver(node, alive)) return false;
     const owner = await conductorFor(await this.conductor.db(), node);
     return owner === null || owner === this.host;
+  }
+
+  /**
+   * Whether the node, if this conductor owns it, must be taken over first: it was last handled by
+   * another conductor that died, or (hash ring rebalanced) by one still alive when it is active or
+   * has its console enabled — its boot configuration and console live with that conductor. A node
+   * waiting for its agent stays with an alive conductor (the agent's heartbeat reaches the owner).
+   */
+  needsTakeOver(node: NodeRecord, alive: Set<string>): boolean {
+    const previous = node.conductorAffinity;
+    if (previous === this.host) return false;
+    if (previous === null || !alive.has(previous)) return true;
+    return node.provisionState === S.ACTIVE || node.consoleEnabled;
   }
 
   private async tryLock(node: NodeRecord): Promise<NodeTask | null> {
@@ -66,9 +88,10 @@ export class PeriodicTasks {
       limit: PERIODIC_BATCH, sortKey: "updated_at", withoutTraits: true,
     });
     const enabled = hardwareTypeNames();
+    const alive = await this.aliveHosts();
     await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
       if (POWER_SYNC_SKIP_STATES.includes(candidate.provisionState) || !enabled.includes(candidate.driver)) return;
-      if (!(await this.owns(candidate))) return;
+      if (!(await this.owns(candidate, alive))) return;
       const task = await this.tryLock(candidate);
       if (!task) return;
       try {
@@ -117,8 +140,9 @@ export class PeriodicTasks {
       filter: { maintenance: true, fault: "power failure", reserved: false, includeChildren: true },
       limit: PERIODIC_BATCH, withoutTraits: true,
     });
+    const alive = await this.aliveHosts();
     await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
-      if (!hardwareTypeNames().includes(candidate.driver) || !(await this.owns(candidate))) return;
+      if (!hardwareTypeNames().includes(candidate.driver) || !(await this.owns(candidate, alive))) return;
       const task = await this.tryLock(candidate);
       if (!task) return;
       try {
@@ -146,9 +170,10 @@ export class PeriodicTasks {
       filter: { provisionState: [...CALLBACK_TIMEOUT_STATES], reserved: false, maintenance: false, includeChildren: true },
       limit: PERIODIC_BATCH, sortKey: "provision_updated_at", withoutTraits: true,
     });
+    const alive = await this.aliveHosts();
     for (const candidate of nodes) {
       const since = candidate.provisionUpdatedAt ?? candidate.createdAt;
-      if (since.getTime() > cutoff || !(await this.owns(candidate))) continue;
+      if (since.getTime() > cutoff || !(await this.owns(candidate, alive))) continue;
       const task = await this.tryLock(candidate);
       if (!task) continue;
       try {
@@ -164,11 +189,76 @@ export class PeriodicTasks {
     }
   }
 
-  /** Takes over nodes locked by conductors that are no longer alive. */
-  async checkOrphanNodes(): Promise<void> {
+  /**
+   * The alive conductors (this one included). When the set changed since the last look (a
+   * heartbeat went stale, or a conductor joined) the hash ring is rebuilt at once instead of
+   * after its TTL, so the survivors own the dead conductor's nodes from now on.
+   */
+  async aliveHosts(): Promise<Set<string>> {
     const db = await this.conductor.db();
     const alive = new Set((await aliveConductors(db)).map((c) => c.hostname));
     alive.add(this.host);
+    const members = [...alive].sort().join(" ");
+    if (this.lastMembers !== null && members !== this.lastMembers) {
+      const gone = this.lastMembers.split(" ").filter((h) => !alive.has(h));
+      if (gone.length) console.warn(`conductor ${this.host}: conductor(s) ${gone.join(", ")} no longer alive; hash ring rebuilt`);
+      resetHashRing();
+    }
+    this.lastMembers = members;
+    return alive;
+  }
+
+  /**
+   * Take-over (reference §8, Ironic's _sync_local_state/_do_takeover): unlocked nodes this
+   * conductor now owns on the ring that need it (needsTakeOver) are taken over — active nodes get
+   * their boot configuration rebuilt, a waiting deploy agent is reached again, enabled consoles
+   * are restarted here — and their affinity becomes this host.
+   */
+  async takeOverNodes(): Promise<number> {
+    const db = await this.conductor.db();
+    const alive = await this.aliveHosts();
+    const others = [...alive].filter((h) => h !== this.host);
+    // Candidates in pages (the ring, not SQL, says which are ours): affinity none, dead, or an
+    // alive other conductor's active / console-enabled node.
+    const aliveOther = others.length ? `"conductorAffinity" IN (${others.map(() => "?").join(",")})` : "1 = 0";
+    const nodes: NodeRecord[] = [];
+    for (let after = 0; ;) {
+      const rows = await db.all(
+        `SELECT "id" FROM "Node" WHERE "id" > ? AND "reservation" IS NULL AND "maintenance" = ? AND ("conductorAffinity" IS NULL OR ("conductorAffinity" <> ? AND (NOT (${aliveOther}) OR "provisionState" = ? OR "consoleEnabled" = ?))) ORDER BY "id" LIMIT ${PERIODIC_BATCH}`,
+        [after, false, this.host, ...others, S.ACTIVE, true],
+      );
+      if (!rows.length) break;
+      after = Number(rows[rows.length - 1].id);
+      const page = await listNodes(db, { filter: { ids: rows.map((r) => Number(r.id)), includeChildren: true }, withoutTraits: true, limit: PERIODIC_BATCH });
+      for (const n of page) if (this.needsTakeOver(n, alive) && (await this.owns(n))) nodes.push(n);
+      if (rows.length < PERIODIC_BATCH || nodes.length >= PERIODIC_BATCH) break;
+    }
+    const enabled = hardwareTypeNames();
+    let taken = 0;
+    await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
+      const previous = candidate.conductorAffinity;
+      if (!this.needsTakeOver(candidate, alive)) return;
+      if (!enabled.includes(candidate.driver) || !(await this.owns(candidate))) return;
+      // Taking the lock makes this host the node's affinity, so `previous` is read before.
+      const task = await this.tryLock(candidate);
+      if (!task) return;
+      try {
+        if (task.node.maintenance) return;
+        await takeOverNode(task, previous, previous !== null && alive.has(previous));
+        taken++;
+      } catch (err) {
+        console.error(`take-over of node ${candidate.uuid} failed:`, err);
+      } finally {
+        await task.release();
+      }
+    });
+    return taken;
+  }
+
+  /** Takes over nodes locked by conductors that are no longer alive. */
+  async checkOrphanNodes(): Promise<void> {
+    const db = await this.conductor.db();
+    const alive = await this.aliveHosts();
     const locked = await listNodes(db, { filter: { reserved: true, includeChildren: true }, limit: PERIODIC_BATCH, withoutTraits: true });
     for (const node of locked) {
       const owner = node.reservation!;
@@ -222,7 +312,7 @@ export class PeriodicTasks {
   /** One round of every task, in order (tests; also what the timers run). */
   async runOnce(): Promise<void> {
     for (const job of [
-      () => this.heartbeat(), () => this.checkOrphanNodes(), () => this.syncPowerStates(),
+      () => this.heartbeat(), () => this.checkOrphanNodes(), () => this.takeOverNodes(), () => this.syncPowerStates(),
       () => this.recoverPowerFailures(), () => this.checkCallbackTimeouts(), () => this.expireConsoleSessions(),
     ]) {
       try {
@@ -242,6 +332,7 @@ export class PeriodicTasks {
     });
     this.every(cfg.provisionCheckIntervalSeconds, async () => {
       await this.checkOrphanNodes();
+      await this.takeOverNodes();
       await this.checkCallbackTimeouts();
     });
     // Ironic checks expired graphical console sessions every 120 s; tokens are shorter-lived here.

@@ -34,7 +34,7 @@ export class NodeTask implements DriverTask {
   static async acquire(sql: Sql, nodeId: number, conductor: string, actor: Actor, opts: LockOptions = {}): Promise<NodeTask> {
     const retries = opts.retries ?? 0;
     for (let attempt = 0; ; attempt++) {
-      if (await reserveNode(sql, nodeId, conductor)) {
+      if (await reserveNode(sql, nodeId, conductor, { affinity: true })) {
         const node = await getNodeById(sql, nodeId);
         if (!node) throw new NodeNotFound(String(nodeId));
         return new NodeTask(sql, node, conductor, actor);

@@ -233,7 +233,14 @@ export async function updateNode(
 }
 
 /** Takes the node's lock for `host` if nobody holds it. True when taken. */
-export async function reserveNode(sql: Sql, id: number, host: string): Promise<boolean> {
+/**
+ * Takes the node's lock. With `affinity` (a conductor's task) the locking conductor also becomes
+ * the one handling the node (Node.conductorAffinity, for take-over when it dies).
+ */
+export async function reserveNode(sql: Sql, id: number, host: string, opts: { affinity?: boolean } = {}): Promise<boolean> {
+  if (opts.affinity) {
+    return (await sql.run(`UPDATE "Node" SET "reservation" = ?, "conductorAffinity" = ?, "version" = "version" + 1 WHERE "id" = ? AND "reservation" IS NULL`, [host, host, id])) === 1;
+  }
   return (await sql.run(`UPDATE "Node" SET "reservation" = ?, "version" = "version" + 1 WHERE "id" = ? AND "reservation" IS NULL`, [host, id])) === 1;
 }
 

@@ -1,9 +1,9 @@
 // Simulated servers for the `sim` hardware type (see README.md here).
 export {
   BOOT_DEVICES, DEFAULT_IMAGE, DEFAULT_ROOT_PASSWORD, disposeAllSimMachines, disposeSimMachine, faultsFrom, findSimMachine,
-  getSimMachine, keysymToBytes, listSimMachines, osFromImage, SimBmcError, SimInjectedFailure, SimInterrupted, SimMachine,
+  getSimMachine, keysymToBytes, setSimAgentHeartbeat, listSimMachines, osFromImage, SimBmcError, SimInjectedFailure, SimInterrupted, SimMachine,
 } from "./machine.ts";
-export type { InstalledOs, MachinePhase, NetbootTarget, SimBootDevice, SimFaults, SimNodeView, SimPowerState } from "./machine.ts";
+export type { AgentHeartbeat, InstalledOs, MachinePhase, NetbootTarget, SimBootDevice, SimFaults, SimNodeView, SimPowerState } from "./machine.ts";
 export { SerialPort, SERIAL_HISTORY_BYTES } from "./serial.ts";
 export { TextScreen, COLS, ROWS, SCREEN_WIDTH, SCREEN_HEIGHT } from "./textscreen.ts";
 export { Framebuffer, DamageRegion, type Rect } from "./framebuffer.ts";

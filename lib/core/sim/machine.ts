@@ -80,7 +80,18 @@ export interface SimNodeView {
   provisionState?: string;
   bootMode?: string | null;
   secureBoot?: boolean | null;
+  /** Not "noop": the instance boots from a SAN volume (boot from volume), not the local disk. */
+  storageInterface?: string | null;
 }
+
+/** Provision states in which the deploy agent runs and heartbeats (waiting for the conductor). */
+const AGENT_WAIT_STATES = ["wait call-back", "clean wait", "service wait"];
+
+/**
+ * What the deploy agent does when it heartbeats: it reaches the Bare Metal API, which hands the
+ * heartbeat to the node's conductor (set by the conductor; see lib/core/conductor/takeover.ts).
+ */
+export type AgentHeartbeat = (machine: SimMachine) => Promise<void>;
 
 /** Provision states in which the node's disk holds its instance. */
 const DEPLOYED_STATES = [
@@ -186,17 +197,28 @@ export class SimMachine implements ShellHost {
     this.rescuePassword = typeof ii.rescue_password === "string" && ii.rescue_password ? ii.rescue_password : this.rescuePassword;
   }
 
-  /** On first creation: takes over what the node says about the machine (after a server restart). */
+  /**
+   * On first creation: takes over what the node says about the machine. The real server outlives
+   * the process that simulated it (a restart, or another conductor taking the node over), so what
+   * it ran goes on: the instance stays up, a deploy agent keeps running and heartbeating. What
+   * lived in the dead process only (the network boot configuration, `netboot`) is gone until the
+   * new conductor rebuilds it (boot.prepare_instance on take-over).
+   */
   restore(node: SimNodeView): void {
     if (node.bootMode === "bios") this.bios.setNow("BootMode", "Bios");
     if (node.secureBoot === true && this.bootMode === "uefi") this.bios.setNow("SecureBoot", "Enabled");
     const deployed = DEPLOYED_STATES.includes(node.provisionState ?? "");
-    if (deployed) {
+    const fromVolume = !!node.storageInterface && node.storageInterface !== "noop";
+    if (deployed && fromVolume) {
+      // The instance is on its SAN volume; the BMC keeps booting from the network.
+      this.persistentBootDevice = "pxe";
+    } else if (deployed) {
       const image = node.instanceInfo?.image_source;
       this.disk = osFromImage(typeof image === "string" && image ? image : DEFAULT_IMAGE);
     }
     if (node.powerState === "power on") {
-      if (this.disk && deployed) this.resumeRunningOs();
+      if (deployed && (this.disk || fromVolume)) this.resumeRunningOs();
+      else if (AGENT_WAIT_STATES.includes(node.provisionState ?? "")) this.resumeRunningAgent();
       else this.powerOn();
     }
   }
@@ -426,6 +448,38 @@ export class SimMachine implements ShellHost {
     this.startOs();
   }
 
+  /** The deploy agent was already running (and waiting for its conductor): it keeps heartbeating. */
+  private resumeRunningAgent(): void {
+    this.power = "power on";
+    this.netboot = "agent";
+    this.bootedAt = Date.now();
+    this.kernelT0 = Date.now();
+    this.setPhase("agent");
+    this.agentLog("INFO", "agent", `Heartbeat to http://${this.hw.provisioningServer}:6385 resumed; node ${this.uuid}`);
+    this.startHeartbeats(this.gen);
+  }
+
+  /**
+   * The deploy agent heartbeats while it runs (first at once, then every agentHeartbeat), until
+   * the machine reboots or powers off. A failing heartbeat is logged and retried, as IPA does.
+   */
+  private startHeartbeats(gen: number): void {
+    const beat = async () => {
+      if (gen !== this.gen || this.disposed || this.phase !== "agent" || this.netboot !== "agent") return;
+      const hook = registry().heartbeat;
+      if (hook) {
+        try {
+          await hook(this);
+        } catch (err) {
+          this.agentLog("WARNING", "agent", `Heartbeat failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      if (gen !== this.gen || this.disposed) return;
+      setTimeout(() => void beat(), Math.max(50, this.ms("agentHeartbeat"))).unref();
+    };
+    setTimeout(() => void beat(), 0).unref();
+  }
+
   // ---- the boot ----
 
   private startBoot(): void {
@@ -577,6 +631,7 @@ export class SimMachine implements ShellHost {
       return;
     }
     this.setPhase("agent");
+    this.startHeartbeats(gen);
   }
 
   private async bootDisk(gen: number, os: InstalledOs | null = this.disk, from?: string): Promise<boolean> {
@@ -650,6 +705,17 @@ export class SimMachine implements ShellHost {
     if (this.power === "power on") this.reset();
     else this.powerOn();
     await this.waitFor(["agent"], `the ${kind === "rescue" ? "rescue" : "deploy"} agent to start`);
+  }
+
+  /**
+   * Netboots the deploy agent without waiting for it (the deploy step then waits for the agent's
+   * heartbeat in "wait call-back", as with a real ramdisk).
+   */
+  startAgent(): void {
+    this.netboot = "agent";
+    this.setBootDevice("pxe", false);
+    if (this.power === "power on") this.reset();
+    else this.powerOn();
   }
 
   /** Boots the installed OS from disk and waits for its login prompt. */
@@ -942,6 +1008,7 @@ export function keysymToBytes(keysym: number, ctrl = false): Buffer | null {
 interface Registry {
   machines: Map<string, SimMachine>;
   unsubscribe?: () => void;
+  heartbeat?: AgentHeartbeat | null;
 }
 const G = globalThis as unknown as { ingotSimMachines?: Registry };
 const registry = (): Registry => (G.ingotSimMachines ??= { machines: new Map() });
@@ -965,6 +1032,11 @@ export function getSimMachine(node: SimNodeView): SimMachine {
     if (e.type === "node" && e.deleted) disposeSimMachine(e.uuid);
   });
   return m;
+}
+
+/** Where deploy agents of this process send their heartbeats (null: nowhere). */
+export function setSimAgentHeartbeat(fn: AgentHeartbeat | null): void {
+  registry().heartbeat = fn;
 }
 
 /** The machine of a node uuid if one exists (never creates). */

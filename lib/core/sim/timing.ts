@@ -24,6 +24,8 @@ export const PHASE_SECONDS = {
   ramdiskDownload: 5,
   /** Deploy/rescue ramdisk kernel boot up to the agent's first heartbeat. */
   agentBoot: 16,
+  /** Between two heartbeats of a running deploy agent. */
+  agentHeartbeat: 5,
   /** An agent command without real work (bookkeeping steps). */
   agentCommand: 1,
   /** Writing the instance image to the root disk (progress is reported along the way). */

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
 import { setConfig } from "../../config.ts";
+import { installSimAgentHeartbeat } from "../../conductor/takeover.ts";
 import { Conductor } from "../../conductor/conductor.ts";
 import type { Actor } from "../../conductor/types.ts";
 import { getNodeById, insertNode, type NewNode, type NodeRecord } from "../../db/nodes.ts";
@@ -32,12 +33,18 @@ afterAll(async () => {
 });
 beforeEach(() => {
   conductor = new Conductor({ hostname: "sim-bfv-conductor", workers: 10 });
+  installSimAgentHeartbeat(conductor);
 });
 
 async function act(id: number, verb: Parameters<Conductor["provision"]>[1]): Promise<NodeRecord> {
   await conductor.provision(id, verb, {}, actor, MINOR);
-  await conductor.pool.drain();
-  return (await getNodeById(db.sql, id))!;
+  // The deploy agent's heartbeat resumes a waiting deployment: wait for that too.
+  for (let i = 0; ; i++) {
+    await conductor.pool.drain();
+    const node = (await getNodeById(db.sql, id))!;
+    if (!["wait call-back", "clean wait"].includes(node.provisionState) || i > 2000) return node;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 async function availableNode(data: Partial<NewNode>): Promise<NodeRecord> {

@@ -4,7 +4,7 @@
 import type { Dict } from "../../db/nodes.ts";
 import { DriverError, IronicError } from "../../errors.ts";
 import { getSimMachine, SimBmcError, type SimMachine } from "../../sim/machine.ts";
-import type { DriverTask, StepDecl, StepKind } from "../base.ts";
+import type { DriverTask, StepDecl, StepKind, StepOutcome } from "../base.ts";
 
 export function machineOf(task: Pick<DriverTask, "node">): SimMachine {
   return getSimMachine(task.node);
@@ -86,7 +86,7 @@ function pyArgs(args: Dict): string {
 }
 
 export interface SimStepDecl extends Omit<StepDecl, "run"> {
-  run(task: DriverTask, machine: SimMachine, args: Dict): Promise<void>;
+  run(task: DriverTask, machine: SimMachine, args: Dict): Promise<StepOutcome>;
 }
 
 /**
@@ -108,11 +108,13 @@ export function simStep(iface: string, decl: SimStepDecl, opts: { failInside?: b
         if (m.phase === "agent") m.agentLog("ERROR", "extensions.deploy", msg);
         throw new DriverError(msg);
       }
+      let outcome: StepOutcome;
       try {
-        await driverCall(() => decl.run(task, m, args));
+        outcome = await driverCall(() => decl.run(task, m, args));
       } finally {
         await recordPower(task).catch(() => undefined);
       }
+      if (outcome === "wait") return "wait"; // finished (and logged) when the callback comes
       if (m.phase === "agent" && m.netboot === "agent") {
         m.agentLog("INFO", "extensions.deploy", `${kind[0].toUpperCase()}${kind.slice(1)} step ${name} completed`);
       }

@@ -210,19 +210,24 @@ export const simDeploy: DeployInterface = {
     m.netboot = null;
     m.sanVolume = null;
   },
-  /** Adoption: the machine already runs the instance. */
+  /**
+   * Adoption (the machine already runs the instance), and take-over by another conductor: the
+   * machine is looked up here, which recreates it from the node in this process if needed.
+   */
   async takeOver(task) {
     const m = machineOf(task);
-    m.disk ??= osFromImage(imageOf(task));
+    if (task.node.provisionState === "adopting" && !bootVolumeOf(task)) m.disk ??= osFromImage(imageOf(task));
   },
   steps: [
     simStep("deploy", {
-      step: "deploy", description: "Netboots the deploy agent and waits for its first heartbeat (the core deploy step).",
+      step: "deploy", description: "Netboots the deploy agent; the node waits in \"wait call-back\" for its first heartbeat (the core deploy step).",
       priorities: { deploy: 100 }, abortable: false, argsinfo: null,
       async run(task, m) {
         await reportProgress(task, "deploy", 0, "Booting the deploy ramdisk");
-        await m.bootIntoAgent("agent");
-        await reportProgress(task, "deploy", 100, "The deploy agent is running");
+        // As with a real ramdisk, the conductor does not sit waiting: the agent's heartbeat
+        // (handled by whichever conductor owns the node by then) continues the deployment.
+        m.startAgent();
+        return "wait";
       },
     }),
     simStep("deploy", {

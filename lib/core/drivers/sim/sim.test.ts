@@ -7,6 +7,7 @@ import { loadBiosCache } from "../../bios.ts";
 import { setConfig } from "../../config.ts";
 import { Conductor } from "../../conductor/conductor.ts";
 import { PeriodicTasks } from "../../conductor/periodic.ts";
+import { installSimAgentHeartbeat } from "../../conductor/takeover.ts";
 import type { Actor } from "../../conductor/types.ts";
 import { getNodeById, insertNode, type NewNode, type NodeRecord } from "../../db/nodes.ts";
 import { listHistory } from "../../history.ts";
@@ -37,15 +38,21 @@ afterAll(async () => {
 });
 beforeEach(() => {
   conductor = new Conductor({ hostname: "sim-conductor", workers: 10 });
+  installSimAgentHeartbeat(conductor);
 });
 
 async function newNode(data: Partial<NewNode> = {}): Promise<NodeRecord> {
   return insertNode(db.sql, { driver: "sim", provisionState: "enroll", ...data });
 }
 
+/** Waits for the conductor's work, including what the deploy agent's heartbeat resumes. */
 async function settle(id: number): Promise<NodeRecord> {
-  await conductor.pool.drain();
-  return (await getNodeById(db.sql, id))!;
+  for (let i = 0; ; i++) {
+    await conductor.pool.drain();
+    const node = (await getNodeById(db.sql, id))!;
+    if (!["wait call-back", "clean wait"].includes(node.provisionState) || i > 2000) return node;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 async function act(id: number, verb: Parameters<Conductor["provision"]>[1], params = {}): Promise<NodeRecord> {
