@@ -3,7 +3,7 @@
 // re-opened. Runs only with INGOT_TEST_PG_URL (npm test starts a server for it).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../testing/env.ts";
-import { LiveEventBus, type LiveEvent } from "./events.ts";
+import { LiveEventBus, liveEvents, type LiveEvent } from "./events.ts";
 import { encodeEnvelope } from "./events-pg.ts";
 
 const pg = process.env.INGOT_TEST_PG_URL;
@@ -83,5 +83,19 @@ describe.skipIf(!pg)("live events across processes (PostgreSQL)", () => {
     await until(() => seenB.includes("after"), 15_000);
     expect(seenB.filter((h) => h === "while-down")).toHaveLength(1);
     expect(seenA.filter((h) => h === "while-down")).toHaveLength(1);
+  });
+
+  it("bridges the process bus (liveEvents()) of a PostgreSQL database", async () => {
+    const bus = liveEvents();
+    await bus.bridged()!.ready();
+    const mine: string[] = [];
+    const off = bus.subscribe((e) => mine.push((e as { hostname: string }).hostname));
+    seenB.length = 0;
+    bus.publish(conductorEvent("process-bus"));
+    b.publish(conductorEvent("to-process-bus"));
+    await until(() => seenB.includes("process-bus") && mine.includes("to-process-bus"));
+    await new Promise((r) => setTimeout(r, 300));
+    off();
+    expect(mine.sort()).toEqual(["process-bus", "to-process-bus"]);
   });
 });

@@ -102,11 +102,17 @@ export function liveEvents(): LiveEventBus {
   return globalForBus.ingotLiveEvents;
 }
 
-/** Stops the process bus's bridge and forgets the bus (tests switch databases; shutdown). */
-export async function resetLiveEvents(): Promise<void> {
+/**
+ * Points the process bus's bridge at another database (url), or only stops it (null). Its
+ * subscribers stay. Tests switch databases with it; a bus not created yet bridges itself lazily.
+ */
+export async function rebridgeLiveEvents(url: string | null): Promise<void> {
   const bus = globalForBus.ingotLiveEvents;
-  globalForBus.ingotLiveEvents = undefined;
-  await bus?.detach();
+  if (!bus) return;
+  await bus.detach();
+  if (url && databaseKind(url) === "postgresql" && process.env.INGOT_LIVE_EVENTS_BRIDGE !== "off") {
+    await bus.attachPostgres(url).ready();
+  }
 }
 
 export function nodeEvent(node: NodeRecord, extra: Partial<NodeEvent> = {}): NodeEvent {

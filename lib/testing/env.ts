@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { migrate } from "../db/migrate.ts";
 import { openSql, setSql, type Sql } from "../core/db/sql.ts";
-import { resetLiveEvents } from "../core/events.ts";
+import { rebridgeLiveEvents } from "../core/events.ts";
 
 export interface TestDb {
   url: string;
@@ -46,6 +46,7 @@ export async function createTestDb(): Promise<TestDb> {
   const sql = await openSql(url);
   setSql(sql);
   process.env.DATABASE_URL = url;
+  await rebridgeLiveEvents(url);
   return {
     url,
     sql,
@@ -55,7 +56,7 @@ export async function createTestDb(): Promise<TestDb> {
       // listener (LISTEN connection). Whatever still runs in the background (timers of a test that
       // did not stop its conductor) then fails on a closed pool instead of opening a new one
       // that DROP DATABASE … WITH (FORCE) would kill mid-query.
-      await resetLiveEvents();
+      await rebridgeLiveEvents(null);
       if (!pgServer) setSql(undefined);
       await sql.close();
       await dropDb?.();
