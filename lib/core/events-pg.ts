@@ -116,6 +116,9 @@ export class PgEventBridge {
       await client.end().catch(() => undefined);
       return;
     }
+    // The listener alone must not keep a process alive (a CLI command or a benchmark that
+    // published events exits when its work is done; a server has its own listening sockets).
+    (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
     this.connected = true;
     this.retryMs = 500;
     this.readyWaiters.splice(0).forEach((r) => r());
