@@ -92,3 +92,58 @@ ensure_apt() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q \
     && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
+
+# ---- a throwaway PostgreSQL server for the tests ----
+# start_test_pg: unless INGOT_TEST_PG_URL is already set, runs Debian's PostgreSQL (installed by
+# ensure_apt postgresql) from a temporary data directory on 127.0.0.1, a free port, trust auth and
+# a private socket directory, and exports INGOT_TEST_PG_URL. stop_test_pg stops it and removes it
+# (test.sh calls it from an EXIT trap, so a failed or interrupted run leaves nothing behind).
+INGOT_TEST_PG_DIR=""
+INGOT_TEST_PG_BIN=""
+
+# Runs a PostgreSQL binary as the postgres user when we are root (initdb and postgres refuse root).
+pg_as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_test_pg() {
+  if [ -n "${INGOT_TEST_PG_URL:-}" ]; then
+    ingot_log "PostgreSQL tests use INGOT_TEST_PG_URL as given"
+    return 0
+  fi
+  local bin port
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    bin=$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")
+  fi
+  if [ ! -x "$bin/initdb" ]; then
+    ingot_log "PostgreSQL server binaries not found (Debian package postgresql)"
+    return 1
+  fi
+  INGOT_TEST_PG_BIN=$bin
+  INGOT_TEST_PG_DIR=$(mktemp -d /tmp/ingot-pg.XXXXXX) || return 1
+  mkdir -p "$INGOT_TEST_PG_DIR/data" "$INGOT_TEST_PG_DIR/sock"
+  [ "$(id -u)" = 0 ] && chown -R postgres: "$INGOT_TEST_PG_DIR"
+  port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})') || return 1
+  pg_as_owner "$bin/initdb" -D "$INGOT_TEST_PG_DIR/data" -U postgres -A trust -E UTF8 --no-sync >"$INGOT_TEST_PG_DIR/initdb.log" 2>&1 \
+    || { cat "$INGOT_TEST_PG_DIR/initdb.log"; return 1; }
+  # Durability is of no use to a throwaway server (fsync off); the suite and the cluster tests
+  # open many connections at once (a pool per test file and per process, plus LISTEN ones).
+  pg_as_owner "$bin/pg_ctl" -D "$INGOT_TEST_PG_DIR/data" -l "$INGOT_TEST_PG_DIR/server.log" -w -t 60 \
+    -o "-h 127.0.0.1 -p $port -k $INGOT_TEST_PG_DIR/sock -F -c max_connections=400 -c shared_buffers=64MB -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null || { cat "$INGOT_TEST_PG_DIR/server.log"; return 1; }
+  export INGOT_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+  ingot_log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') for the tests: $INGOT_TEST_PG_URL"
+}
+
+stop_test_pg() {
+  [ -n "$INGOT_TEST_PG_DIR" ] || return 0
+  pg_as_owner "$INGOT_TEST_PG_BIN/pg_ctl" -D "$INGOT_TEST_PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$INGOT_TEST_PG_DIR"
+  INGOT_TEST_PG_DIR=""
+}
+
+# The test files that touch a database (the fixture or the cluster harness): the PostgreSQL run.
+db_test_files() {
+  grep -rlE 'createTestDb|testing/cluster|INGOT_TEST_PG_URL' lib app components tests --include='*.test.ts' 2>/dev/null | LC_ALL=C sort
+}

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # npm test: installs what the tests need when missing (npm packages; Debian chromium and the
-# openstack/ironic clients; ipmitool and python3-pyghmi for the IPMI tests), then runs: tsc --noEmit, vitest, next build (if needed), playwright.
+# openstack/ironic clients; ipmitool and python3-pyghmi for the IPMI tests; postgresql), then runs:
+# tsc --noEmit, vitest on SQLite, the database tests again on a throwaway PostgreSQL server
+# (unit-pg; INGOT_TEST_PG_URL, when set, names a server to use instead), next build (if needed),
+# playwright (on SQLite).
 # Every step runs even if an earlier one failed (except e2e without a build); the exit code is
 # non-zero when anything failed, and the last line is a summary.
 set -uo pipefail
@@ -29,9 +32,21 @@ step() {
 }
 
 if ! step install ensure_node_modules; then summary; exit 1; fi
-step system-packages ensure_apt chromium python3-openstackclient python3-ironicclient ipmitool python3-pyghmi
+step system-packages ensure_apt chromium python3-openstackclient python3-ironicclient ipmitool python3-pyghmi postgresql
 step typecheck node_modules/.bin/tsc --noEmit
-step unit node_modules/.bin/vitest run
+step unit env -u INGOT_TEST_PG_URL node_modules/.bin/vitest run
+
+# The same database-dependent tests on PostgreSQL (and the multi-process cluster tests, which need it).
+unit_pg() {
+  local files
+  mapfile -t files < <(db_test_files)
+  start_test_pg || return 1
+  node_modules/.bin/vitest run "${files[@]}"
+}
+trap stop_test_pg EXIT
+trap "exit 130" INT TERM
+step unit-pg unit_pg
+stop_test_pg
 if step build build_if_needed; then
   step e2e node_modules/.bin/playwright test
 else

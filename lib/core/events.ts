@@ -1,6 +1,9 @@
 // Process-wide bus of live changes. The conductor publishes a NodeEvent on every node change so
 // websocket handlers can invalidate dashboard queries. Listeners must not throw into the publisher.
+// On PostgreSQL the bus spans every process of the database (lib/core/events-pg.ts).
 import { EventEmitter } from "node:events";
+import { databaseKind, databaseUrl } from "../db/url.ts";
+import { PgEventBridge } from "./events-pg.ts";
 import type { NodeRecord } from "./db/nodes.ts";
 
 export interface NodeEvent {
@@ -43,8 +46,9 @@ export interface JobEvent {
 export type LiveEvent = NodeEvent | ConductorEvent | JobEvent;
 type Listener = (event: LiveEvent) => void;
 
-class LiveEventBus {
+export class LiveEventBus {
   private readonly emitter = new EventEmitter();
+  private bridge: PgEventBridge | null = null;
   constructor() {
     this.emitter.setMaxListeners(0);
   }
@@ -60,8 +64,25 @@ class LiveEventBus {
     this.emitter.on("event", safe);
     return () => this.emitter.off("event", safe);
   }
+  /** Delivers to this process's subscribers now, and to other processes through the bridge. */
   publish(event: LiveEvent): void {
     this.emitter.emit("event", event);
+    this.bridge?.send(event);
+  }
+  /** Connects the bus to every other process of this PostgreSQL database. */
+  attachPostgres(url: string): PgEventBridge {
+    if (this.bridge) return this.bridge;
+    this.bridge = new PgEventBridge(url, (e) => this.emitter.emit("event", e));
+    this.bridge.start();
+    return this.bridge;
+  }
+  async detach(): Promise<void> {
+    const b = this.bridge;
+    this.bridge = null;
+    await b?.stop();
+  }
+  bridged(): PgEventBridge | null {
+    return this.bridge;
   }
   listenerCount(): number {
     return this.emitter.listenerCount("event");
@@ -70,9 +91,28 @@ class LiveEventBus {
 
 const globalForBus = globalThis as unknown as { ingotLiveEvents?: LiveEventBus };
 
+/** The process's bus; on PostgreSQL (DATABASE_URL) it is bridged to the other processes. */
 export function liveEvents(): LiveEventBus {
-  if (!globalForBus.ingotLiveEvents) globalForBus.ingotLiveEvents = new LiveEventBus();
+  if (!globalForBus.ingotLiveEvents) {
+    const bus = new LiveEventBus();
+    const url = databaseUrl();
+    if (databaseKind(url) === "postgresql" && process.env.INGOT_LIVE_EVENTS_BRIDGE !== "off") bus.attachPostgres(url);
+    globalForBus.ingotLiveEvents = bus;
+  }
   return globalForBus.ingotLiveEvents;
+}
+
+/**
+ * Points the process bus's bridge at another database (url), or only stops it (null). Its
+ * subscribers stay. Tests switch databases with it; a bus not created yet bridges itself lazily.
+ */
+export async function rebridgeLiveEvents(url: string | null): Promise<void> {
+  const bus = globalForBus.ingotLiveEvents;
+  if (!bus) return;
+  await bus.detach();
+  if (url && databaseKind(url) === "postgresql" && process.env.INGOT_LIVE_EVENTS_BRIDGE !== "off") {
+    await bus.attachPostgres(url).ready();
+  }
 }
 
 export function nodeEvent(node: NodeRecord, extra: Partial<NodeEvent> = {}): NodeEvent {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { migrate } from "../db/migrate.ts";
 import { openSql, setSql, type Sql } from "../core/db/sql.ts";
+import { rebridgeLiveEvents } from "../core/events.ts";
 
 export interface TestDb {
   url: string;
@@ -45,12 +46,18 @@ export async function createTestDb(): Promise<TestDb> {
   const sql = await openSql(url);
   setSql(sql);
   process.env.DATABASE_URL = url;
+  await rebridgeLiveEvents(url);
   return {
     url,
     sql,
     dir,
     async cleanup() {
-      setSql(undefined);
+      // Everything connected to the test database goes first: the pool and the live-event
+      // listener (LISTEN connection). Whatever still runs in the background (timers of a test that
+      // did not stop its conductor) then fails on a closed pool instead of opening a new one
+      // that DROP DATABASE … WITH (FORCE) would kill mid-query.
+      await rebridgeLiveEvents(null);
+      if (!pgServer) setSql(undefined);
       await sql.close();
       await dropDb?.();
       rmSync(dir, { recursive: true, force: true });

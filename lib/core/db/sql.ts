@@ -99,6 +99,7 @@ class PgSql implements Sql {
   constructor(
     private readonly client: PgQueryable,
     private readonly pool: import("pg").Pool | null,
+    private readonly onClose: () => void = () => undefined,
   ) {}
 
   async all<T>(text: string, params: SqlValue[] = []): Promise<T[]> {
@@ -132,7 +133,8 @@ class PgSql implements Sql {
   }
 
   async close(): Promise<void> {
-    await this.pool?.end();
+    this.onClose();
+    if (this.pool && !this.pool.ending) await this.pool.end();
   }
 }
 
@@ -142,7 +144,17 @@ export async function openSql(url = databaseUrl()): Promise<Sql> {
     // TIMESTAMP(3) columns hold UTC without a zone: read them as UTC.
     pg.types.setTypeParser(1114, (s: string) => new Date(s.replace(" ", "T") + "Z"));
     const pool = new pg.Pool({ connectionString: url, max: Number(process.env.INGOT_DB_POOL ?? 10) });
-    return new PgSql(pool, pool);
+    let closed = false;
+    // An idle pooled connection that the server drops (restart, failover, pg_terminate_backend,
+    // DROP DATABASE … WITH (FORCE)) emits 'error' on the pool; unhandled, that kills the process.
+    // The pool discards that client by itself and the next query opens a fresh one.
+    pool.on("error", (err) => {
+      if (!closed) console.error(`database: idle connection lost (${err.message}); it will be replaced`);
+    });
+    pool.on("connect", (client) => client.on("error", () => undefined));
+    return new PgSql(pool, pool, () => {
+      closed = true;
+    });
   }
   const { default: Database } = await import("better-sqlite3");
   const file = sqlitePath(url);
