@@ -5,7 +5,7 @@
 //   2. one console streaming 1 MB/s (a tcp-serial node fed by a local TCP source) into the
 //      dashboard's xterm.js view in Chromium: does the browser keep up?
 // Writes (or replaces) the "Consoles" section of docs/benchmarks.md. Options: --no-write.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { chromium } from "@playwright/test";
 import WebSocket from "ws";
+import { percentile, sleep, waitForServer } from "./common.ts";
 import { openSql } from "../core/db/sql.ts";
 import { seedFleet } from "../core/seed.ts";
 import { migrate } from "../db/migrate.ts";
@@ -27,26 +28,6 @@ const PASSWORD = "bench-password";
 const BASIC = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString("base64")}`;
 const HEADERS = { Authorization: BASIC, "X-OpenStack-Ironic-API-Version": "latest", "Content-Type": "application/json" };
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error("server did not start");
-}
-
 interface ApiNode {
   uuid: string;
   driver: string;
@@ -144,7 +125,7 @@ async function main() {
   const rows: [string, string, string][] = [];
   const notes: string[] = [];
   try {
-    await waitFor(`${origin}/api/health`, child);
+    await waitForServer(`${origin}/api/health`, child);
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${origin}/baremetal${path}`, { method, headers: HEADERS, body: body === undefined ? undefined : JSON.stringify(body) });
       const text = await res.text();

@@ -9,12 +9,13 @@
 // Also times GET /v1/fleet over HTTP. Writes (or replaces) the "Fleet page" section of
 // docs/benchmarks.md. Options: --no-write, --runs N (default 15), --verbose (per-run request timing),
 // --debug (also every request during a run, and session-cookie vs HTTP Basic API times).
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { chromium, type Page } from "@playwright/test";
+import { percentile, sleep, waitForServer } from "./common.ts";
 import { openSql } from "../core/db/sql.ts";
 import { seedFleet } from "../core/seed.ts";
 import { migrate } from "../db/migrate.ts";
@@ -27,28 +28,8 @@ const NODES = 10_000;
 const PASSWORD = "bench-password";
 const BASIC = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString("base64")}`;
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const stats = (v: number[]) => `${fmt(percentile(v, 50))} p50, ${fmt(percentile(v, 95))} p95 (n=${v.length})`;
-
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error("server did not start");
-}
 
 interface Answer {
   nodes: { uuid: string; provision_state: string }[];
@@ -135,7 +116,7 @@ async function main() {
     args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
   });
   try {
-    await waitFor(`${origin}/api/health`, child);
+    await waitForServer(`${origin}/api/health`, child, 120_000);
     const fleet = async (query: string): Promise<Answer> => {
       const res = await fetch(`${origin}/baremetal/v1/fleet?${query}`, { headers: { Authorization: BASIC } });
       if (!res.ok) throw new Error(`GET /v1/fleet?${query}: ${res.status} ${await res.text()}`);

@@ -1,13 +1,14 @@
 // `npm run bench`: starts a production Ingot server on a scratch SQLite database and measures
 // the API against the targets of the foundation issue. Writes docs/benchmarks.md.
 // Options: --nodes N (total for the big list, default 10000), --no-write (print only).
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import http from "node:http";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { migrate } from "../db/migrate.ts";
+import { percentile, waitForServer } from "./common.ts";
 import { openSql } from "../core/db/sql.ts";
 import { seedFleet } from "../core/seed.ts";
 
@@ -39,24 +40,7 @@ function request(base: string, method: string, path: string, body?: string): Pro
   });
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 const ms = (n: number) => `${n.toFixed(2)} ms`;
-
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("server did not start");
-}
 
 function rssMb(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -84,7 +68,7 @@ async function main() {
   });
   const results: [string, string, string, string][] = [];
   try {
-    await waitFor(`${base}/`, child);
+    await waitForServer(`${base}/`, child);
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await request(base, method, path, body === undefined ? undefined : JSON.stringify(body));
       const text = res.body.toString("utf8");
@@ -186,7 +170,7 @@ async function main() {
     stdio: ["ignore", "ignore", "inherit"],
   });
   try {
-    await waitFor(`${base2}/`, child2);
+    await waitForServer(`${base2}/`, child2);
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await request(base2, method, path, body === undefined ? undefined : JSON.stringify(body));
       const text = res.body.toString("utf8");

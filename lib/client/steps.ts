@@ -3,6 +3,8 @@
 // deploy template / runbook schemas), trait-name rules, and the payloads each editor sends.
 // No React here: the components in components/steps/ use it, and it is unit-tested on its own.
 
+import { argTypeMatches } from "../core/step_args.ts";
+
 export type StepKind = "clean" | "deploy" | "service";
 export type ArgType = "string" | "integer" | "number" | "boolean" | "object" | "array";
 
@@ -80,18 +82,6 @@ export function newStepKey(): string {
 
 // ---- pyrepr-free value checks, the same rules as lib/core/steps.ts argValueErrors ----
 
-function typeMatches(type: ArgType, v: unknown): boolean {
-  switch (type) {
-    case "string": return typeof v === "string";
-    case "integer": return typeof v === "number" && Number.isInteger(v);
-    case "number": return typeof v === "number" && Number.isFinite(v);
-    case "boolean": return typeof v === "boolean";
-    case "array": return Array.isArray(v);
-    case "object": return v !== null && typeof v === "object" && !Array.isArray(v);
-    default: return true;
-  }
-}
-
 function shown(v: unknown): string {
   try {
     return JSON.stringify(v) ?? String(v);
@@ -102,7 +92,7 @@ function shown(v: unknown): string {
 
 /** Problems of one value against its schema; `path` names it ("settings[0].name"). */
 export function argValueErrors(schema: ArgSchema, value: unknown, path: string): string[] {
-  if (schema.type && !typeMatches(schema.type, value)) return [`${path}: ${shown(value)} is not of type ${schema.type}`];
+  if (schema.type && !argTypeMatches(schema.type, value)) return [`${path}: ${shown(value)} is not of type ${schema.type}`];
   if (schema.allowed_values && !schema.allowed_values.some((a) => a === value)) {
     return [`${path}: ${shown(value)} is not one of ${schema.allowed_values.map(shown).join(", ")}`];
   }

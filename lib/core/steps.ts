@@ -1,6 +1,7 @@
 // Clean/deploy/service steps (reference §5): what a node's interfaces declare, automated-clean
 // ordering, deploy-step assembly from driver + deploy templates + explicit steps, and
 // validation of user-supplied steps.
+import { argTypeMatches } from "./step_args.ts";
 import { config } from "./config.ts";
 import type { StepRequest } from "./conductor/types.ts";
 import type { Dict, NodeRecord } from "./db/nodes.ts";
@@ -101,21 +102,9 @@ function toPriority(v: unknown): number | null {
   return null;
 }
 
-function typeMatches(type: string, v: unknown): boolean {
-  switch (type) {
-    case "string": return typeof v === "string";
-    case "integer": return typeof v === "number" && Number.isInteger(v);
-    case "number": return typeof v === "number" && Number.isFinite(v);
-    case "boolean": return typeof v === "boolean";
-    case "array": return Array.isArray(v);
-    case "object": return v !== null && typeof v === "object" && !Array.isArray(v);
-    default: return true;
-  }
-}
-
 /** Problems of one argument value against its schema (type, allowed values, items, properties). */
 export function argValueErrors(schema: ArgSchema, value: unknown, path: string): string[] {
-  if (schema.type && !typeMatches(schema.type, value)) return [`argument ${path}: ${pyRepr(value)} is not of type '${schema.type}'`];
+  if (schema.type && !argTypeMatches(schema.type, value)) return [`argument ${path}: ${pyRepr(value)} is not of type '${schema.type}'`];
   if (schema.allowed_values && !schema.allowed_values.some((a) => a === value)) {
     return [`argument ${path}: ${pyRepr(value)} is not one of the allowed values ${pyRepr(schema.allowed_values)}`];
   }
