@@ -116,7 +116,7 @@ describe("take-over of a dead conductor's nodes", () => {
     expect(findSimMachine(n.uuid)).toBeUndefined();
 
     await startConductor({ periodic: false });
-    node = await waitFor(n.id, (x) => x.provisionState === "active", "reached active");
+    node = await waitFor(n.id, (x) => x.provisionState === "active" && !x.reservation, "reached active and unlocked");
     expect(node.lastError).toBeNull();
     expect(node.reservation).toBeNull();
     expect(node.conductorAffinity).toBe(HOST);
@@ -139,7 +139,7 @@ describe("take-over of a dead conductor's nodes", () => {
     );
     await kill();
     await startConductor({ periodic: false });
-    const node = await waitFor(n.id, (x) => x.provisionState === "available", "finished cleaning");
+    const node = await waitFor(n.id, (x) => x.provisionState === "available" && !x.reservation, "finished cleaning and unlocked");
     expect([node.lastError, node.reservation, node.maintenance, node.conductorAffinity, node.powerState]).toEqual([null, null, false, HOST, "power off"]);
     const h = await listHistory(db.sql, n.id);
     expect(h.find((e) => e.eventType === "takeover")?.event).toBe(
