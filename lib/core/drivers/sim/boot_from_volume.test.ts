@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
+import { settleNode } from "../../../testing/settle.ts";
 import { setConfig } from "../../config.ts";
 import { installSimAgentHeartbeat } from "../../conductor/takeover.ts";
 import { Conductor } from "../../conductor/conductor.ts";
@@ -38,13 +39,7 @@ beforeEach(() => {
 
 async function act(id: number, verb: Parameters<Conductor["provision"]>[1]): Promise<NodeRecord> {
   await conductor.provision(id, verb, {}, actor, MINOR);
-  // The deploy agent's heartbeat resumes a waiting deployment: wait for that too.
-  for (let i = 0; ; i++) {
-    await conductor.pool.drain();
-    const node = (await getNodeById(db.sql, id))!;
-    if (!["wait call-back", "clean wait"].includes(node.provisionState) || i > 2000) return node;
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  return settleNode(conductor, db.sql, id);
 }
 
 async function availableNode(data: Partial<NewNode>): Promise<NodeRecord> {

@@ -3,6 +3,7 @@ import { connect } from "node:net";
 import { once } from "node:events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
+import { settleNode } from "../../../testing/settle.ts";
 import { loadBiosCache } from "../../bios.ts";
 import { setConfig } from "../../config.ts";
 import { Conductor } from "../../conductor/conductor.ts";
@@ -46,14 +47,7 @@ async function newNode(data: Partial<NewNode> = {}): Promise<NodeRecord> {
 }
 
 /** Waits for the conductor's work, including what the deploy agent's heartbeat resumes. */
-async function settle(id: number): Promise<NodeRecord> {
-  for (let i = 0; ; i++) {
-    await conductor.pool.drain();
-    const node = (await getNodeById(db.sql, id))!;
-    if (!["wait call-back", "clean wait"].includes(node.provisionState) || i > 2000) return node;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const settle = (id: number): Promise<NodeRecord> => settleNode(conductor, db.sql, id);
 
 async function act(id: number, verb: Parameters<Conductor["provision"]>[1], params = {}): Promise<NodeRecord> {
   await conductor.provision(id, verb, params, actor, MINOR);
