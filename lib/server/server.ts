@@ -141,7 +141,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     }
     log(`conductor ${conductor.getConductor().hostname} started; RPC on ${rpcServer.url}`);
     // Console logs: serial output of active nodes (lib/core/console/log.ts).
-    await consoleLog.startConsoleCapture().catch((err) => console.error("[ingot] console capture failed to start:", err));
+    const { conductorFor } = await import("../core/hashring.ts");
+    // As conductorApi() routes: no live owner at all counts as this process.
+    const owns = async (node: import("../core/db/nodes.ts").NodeRecord) => {
+      const owner = await conductorFor(db, node);
+      return owner === null || owner === conductor.getConductor().hostname;
+    };
+    await consoleLog.startConsoleCapture({ owns }).catch((err) => console.error("[ingot] console capture failed to start:", err));
   } else {
     log("no conductor in this process (INGOT_ROLE=api): conductor work goes over RPC");
   }
