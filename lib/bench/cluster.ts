@@ -2,6 +2,7 @@
 //   - PostgreSQL: one API process (INGOT_ROLE=api) and 3 conductor processes (`ingot conductor`);
 //     the API routes each node's work to its conductor over RPC;
 //   - SQLite: one process (role all), the embedded default.
+//   - PostgreSQL, one process (role all): what the database costs, without the RPC;
 // Workload: N sim nodes (default 1,000; INGOT_SIM_SPEED=0) enrolled through the API, then
 // manage → provide (automated cleaning) → deploy, each phase until every node is in its target
 // state; then the database is filled to M nodes (default 10,000) and listed through the API.
@@ -92,8 +93,8 @@ async function phase(base: string, uuids: string[], name: string, target: string
     for (let attempt = 0; ; attempt++) {
       const r = await request(base, "PUT", `/v1/nodes/${u}/states/provision`, { target });
       if (r.status === 202) return;
-      // A node still locked by its previous phase's last write: retry as a client would.
-      if (r.status === 409 && attempt < 50) {
+      // Locked (409) or no free worker (503): retry as the Ironic client does.
+      if ((r.status === 409 || r.status === 503) && attempt < 100) {
         await sleep(100);
         continue;
       }
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
   const pgVersion = await (async () => {
     const s = await openSql(pgServer);
     try {
-      return String((await s.get<{ v: string }>("SHOW server_version"))?.v ?? "?").split(" ")[0];
+      return String((await s.get<{ v: string }>("SELECT current_setting('server_version') AS v"))?.v ?? "?").split(" ")[0];
     } finally {
       await s.close();
     }
@@ -212,9 +213,10 @@ async function main(): Promise<void> {
     const pg = await runLayout("PostgreSQL: 1 API process + 3 conductors", undefined, [
       { name: "api", role: "api" }, { name: "c1", role: "conductor" }, { name: "c2", role: "conductor" }, { name: "c3", role: "conductor" },
     ]);
+    const pgOne = await runLayout("PostgreSQL: one process", undefined, [{ name: "solo", role: "all" }]);
     const lite = await runLayout("SQLite: one process", `file:${join(scratch, "ingot.db")}`, [{ name: "solo", role: "all" }]);
     const load1 = (await import("node:os")).loadavg()[0];
-    const md = report([pg, lite], pgVersion, load0, load1);
+    const md = report([pg, pgOne, lite], pgVersion, load0, load1);
     console.log("\n" + md);
     if (WRITE) {
       const file = join(process.cwd(), "docs", "benchmarks.md");

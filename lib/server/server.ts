@@ -84,6 +84,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const { sql } = await import("../core/db/sql.ts");
   const db = await sql();
+  // Live events span the processes of a PostgreSQL database (re-attached if a previous server of
+  // this process detached them when it closed).
+  const events = await import("../core/events.ts");
+  const bus = events.liveEvents();
+  if (db.kind === "postgresql" && !bus.bridged() && process.env.INGOT_LIVE_EVENTS_BRIDGE !== "off") await bus.attachPostgres(url).ready();
   try {
     await db.get(`SELECT COUNT(*) AS n FROM "Node"`);
     await db.get(`SELECT COUNT(*) AS n FROM "User"`);
@@ -269,6 +274,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       // Two servers of one process (tests: an api and a conductor role) share the database.
       if (!closedDbs.has(db)) {
         closedDbs.add(db);
+        // The PostgreSQL LISTEN connection of live events goes with the database (the bus stays).
+        await events.rebridgeLiveEvents(null);
         await db.close();
       }
       setSql(undefined);
