@@ -8,7 +8,7 @@ console): on activation the "machine" prints a banner, then echoes every byte it
 a free one is picked) and prints one JSON line per event on stdout, the first being
 {"event": "ready", "port": N}.
 
-Usage: fakebmc.py --port N [--user admin] [--password secret] [--power on|off] [--kg KEY]
+Usage: fakebmc.py --port N [--user admin] [--password secret] [--power on|off] [--kg KEY] [--no-sol]
 """
 import argparse
 import json
@@ -30,7 +30,7 @@ def emit(**event):
 
 
 class IngotFakeBmc(bmc.Bmc):
-    def __init__(self, authdata, port, power):
+    def __init__(self, authdata, port, power, sol_enabled=True):
         super().__init__(authdata, port=port, address="127.0.0.1")
         self.powerstate = power
         # boot flags: data byte 1 (valid / persistent / efi bits) and the device selector
@@ -40,6 +40,7 @@ class IngotFakeBmc(bmc.Bmc):
         # SOL: pyghmi calls iohandler with the bytes the client typed
         self.iohandler = self.sol_input
         self.sol_early = []
+        self.sol_enabled = sol_enabled
 
     # -- Serial-over-LAN --
     def sol_input(self, data):
@@ -52,6 +53,9 @@ class IngotFakeBmc(bmc.Bmc):
     def activate_payload(self, request, session):
         # pyghmi's own version refuses SOL while powered off (real BMCs do not) and loses input
         # that arrives while ServerConsole is constructed (it processes packets in __init__).
+        if not self.sol_enabled:
+            emit(event="sol_refused", reason="disabled")
+            return session.send_ipmi_response(code=0x81)  # SOL payload disabled
         if self.activated:
             emit(event="sol_refused", reason="already active")
             return session.send_ipmi_response(code=0x80)
@@ -66,6 +70,8 @@ class IngotFakeBmc(bmc.Bmc):
         self.sol_early = []
 
     def deactivate_payload(self, request, session):
+        if not self.sol_enabled:
+            return session.send_ipmi_response(code=0x81)
         if not self.activated or self.sol is None:
             self.activated = False
             return session.send_ipmi_response(code=0x80)
@@ -146,6 +152,7 @@ def main():
     parser.add_argument("--password", default="password")
     parser.add_argument("--power", choices=["on", "off"], default="off")
     parser.add_argument("--kg", default=None, help="Kg key (text) required for sessions")
+    parser.add_argument("--no-sol", action="store_true", help="Serial-over-LAN disabled (activation answers 0x81)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     port = args.port
@@ -155,7 +162,7 @@ def main():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
         probe.close()
-    server = IngotFakeBmc({args.user: args.password}, port, args.power)
+    server = IngotFakeBmc({args.user: args.password}, port, args.power, sol_enabled=not args.no_sol)
     if args.kg:
         server.set_kg(args.kg)
     emit(event="ready", port=server.serversocket.getsockname()[1])

@@ -234,6 +234,31 @@ describe.skipIf(unavailable !== null)("ipmitool-sol console against the pyghmi f
     expect(after.last_error).not.toContain("wrong");
   }, 60_000);
 
+  it("a BMC with SOL disabled: start refused, and saying so", async () => {
+    const noSol = new FakeBmc({ password: "s3cret", power: "on", solDisabled: true });
+    await noSol.start();
+    try {
+      const node = await solNode({ name: "sol-nosol", provisionState: "manageable", driverInfo: noSol.driverInfo() });
+      const after = await setConsole(node.uuid, true);
+      expect(after.console_enabled).toBe(false);
+      expect(after.last_error).toMatch(/Serial-over-LAN is disabled on the BMC 127\.0\.0\.1:\d+/);
+    } finally {
+      await noSol.stop();
+    }
+  }, 60_000);
+
+  it("credentials broken after start: the websocket is refused with 1011 and the BMC's reason", async () => {
+    const node = await solNode({ name: "sol-later", provisionState: "manageable" });
+    await setConsole(node.uuid, true);
+    await db.sql.run(`UPDATE "Node" SET "driverInfo" = ? WHERE "id" = ?`, [JSON.stringify(bmc.driverInfo({ ipmi_password: "changed" })), node.id]);
+    const c = open(node.uuid);
+    const closed = await c.closed;
+    expect(closed.code).toBe(1011);
+    expect(closed.reason).toMatch(/^console source unavailable: IPMI authentication failed for 127\.0\.0\.1/);
+    expect(hasIpmiSol(node.uuid)).toBe(false);
+    await setConsole(node.uuid, false);
+  }, 60_000);
+
   it("an unreachable BMC: start refused with the timeout explained", async () => {
     const node = await solNode({ name: "sol-05", provisionState: "manageable", driverInfo: { ...bmc.driverInfo(), ipmi_port: 9 } });
     const after = await setConsole(node.uuid, true);

@@ -18,7 +18,7 @@ const OPERATIONAL = /\[SOL Session operational\.[^\]\n]*\]\r?\n?/;
 
 // BMC answers specific to SOL (ipmitool prints them as "Info: …" and exits 1).
 const ALREADY_ACTIVE = /SOL payload already active on another session/i;
-const SOL_DISABLED = /SOL payload disabled/i;
+const SOL_DISABLED = /SOL payload (type )?disabled/i;
 const ALREADY_DEACTIVATED = /SOL payload already de-activated/i;
 
 /** Readable error for a failed `sol activate` / `sol deactivate`. */
@@ -124,7 +124,8 @@ async function openSolHub(key: string, entry: HubEntry, info: IpmiInfo): Promise
   };
 
   const emit = (d: Buffer) => {
-    if (!d.length) return;
+    // While closing, what comes is ipmitool's own goodbye ("[terminated ipmitool]"), not the machine.
+    if (!d.length || closing) return;
     ring.append(d);
     for (const l of listeners) l(d);
   };
