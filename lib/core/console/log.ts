@@ -10,7 +10,7 @@ import { liveEvents, type NodeEvent } from "../events.ts";
 import { ProvisionState as S } from "../states.ts";
 import { OffsetRing } from "./ring.ts";
 import { consoleSettings } from "./settings.ts";
-import { acquireSerial, consoleKindOf, type SerialLease } from "./sources.ts";
+import { acquireSerial, consoleInterfaceOf, consoleKindOf, EXTERNAL_SERIAL_INTERFACES, type SerialLease } from "./sources.ts";
 
 const FLUSH_MS = 250;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -136,12 +136,13 @@ function stopCapture(uuid: string): void {
 }
 
 /**
- * Only in `active`; tcp-serial only while its console is enabled (that is when Ingot connects); only
- * on the node's conductor.
+ * Only in `active`; external serial consoles (tcp-serial, ipmitool-sol) only while the console is
+ * enabled (that is when Ingot connects; an IPMI SOL session is exclusive on the BMC); only on the
+ * node's conductor.
  */
 async function shouldCapture(node: NodeRecord): Promise<boolean> {
   if (node.provisionState !== S.ACTIVE || consoleKindOf(node) !== "serial") return false;
-  if (node.consoleInterface === "tcp-serial" && !node.consoleEnabled) return false;
+  if ((EXTERNAL_SERIAL_INTERFACES as readonly string[]).includes(consoleInterfaceOf(node)) && !node.consoleEnabled) return false;
   const owns = state().owns;
   return owns ? owns(node) : true;
 }
