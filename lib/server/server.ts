@@ -160,8 +160,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     // Bulk-action jobs a previous run left unfinished (lib/core/jobs.ts; the API module registers
     // how a node's action is performed — through conductorApi(), so also in an api-only process).
     await import("../api/v1/jobs.ts");
-    const jobs = await (await import("../core/jobs.ts")).recoverJobs();
+    const jobsModule = await import("../core/jobs.ts");
+    const jobs = await jobsModule.recoverJobs();
     if (jobs.jobs) log(`jobs: ${jobs.jobs} resumed (${jobs.resumedWaiting} nodes still waited for, ${jobs.interrupted} interrupted)`);
+    // Jobs of a process that went away for good are taken over by one of the others.
+    jobsModule.startJobAdoption();
   }
 
   // Next for everything that is not the API (unless INGOT_WEB=0).
@@ -257,6 +260,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      if (serveWeb) (await import("../core/jobs.ts")).stopJobAdoption();
       consoles.closeConsoleWebsockets();
       live.closeLiveWebsockets();
       if (hostsConductor) await consoleLog.stopConsoleCapture();
