@@ -243,9 +243,9 @@ function DriverInfoFields({ driver, fields, loading, loadError, values, errors, 
       key={f.name}
       label={
         <span className="font-mono">
-          {f.name}
-          {f.need === "required" && <span className="ml-1 font-sans text-rose-600 dark:text-rose-400">(required)</span>}
-          {f.need === "conditional" && <span className="ml-1 font-sans text-xs font-normal text-slate-500 dark:text-slate-400">(conditional)</span>}
+          {f.name}{" "}
+          {f.need === "required" && <span className="ml-0.5 font-sans text-rose-600 dark:text-rose-400">(required)</span>}
+          {f.need === "conditional" && <span className="ml-0.5 font-sans text-xs font-normal text-slate-500 dark:text-slate-400">(conditional)</span>}
         </span>
       }
       hint={f.help}

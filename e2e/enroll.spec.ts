@@ -1,0 +1,216 @@
+// Enrolling real machines from the dashboard: the enroll dialog (fake-hardware with a port; ipmi
+// against a real pyghmi BMC on 127.0.0.1 through ipmitool), the validation panel, the power state
+// read from the BMC, manage → provide → deploy of an ipmi node, a wrong password's readable error,
+// the Hardware tab after an inspection, and axe on the dialog.
+import { createRequire } from "node:module";
+import { expect, test, type Page } from "@playwright/test";
+import { FakeBmc, fakeBmcUnavailable } from "../lib/core/drivers/ipmi/fake_bmc.ts";
+import { adminApi, login, manage, waitForState } from "./helpers.ts";
+
+const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+const run = Date.now().toString(36);
+
+/** A MAC address unique to this run (locally administered). */
+function mac(i: number): string {
+  const hex = Number.parseInt(run.slice(-6), 36).toString(16).padStart(8, "0").slice(-8);
+  return `02:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}:${i.toString(16).padStart(2, "0")}`;
+}
+
+async function openEnroll(page: Page) {
+  await page.goto("/");
+  await page.getByRole("button", { name: "Enroll node" }).click();
+  const dialog = page.getByRole("dialog", { name: "Enroll a node" });
+  await expect(dialog).toBeVisible();
+  return dialog;
+}
+
+/** The provision state and power state shown in the node page's header. */
+const headerState = (page: Page) => page.getByTestId("node-badges").getByTestId("provision-state");
+
+test.describe("enroll from the dashboard", () => {
+  test("fake-hardware with a port: the server's refusal is shown at the form, then the node page shows the node and its port", async ({ page, request }) => {
+    await login(page);
+    const dialog = await openEnroll(page);
+    await dialog.getByLabel("Hardware type").selectOption("fake-hardware");
+    // The form comes from GET /v1/drivers/fake-hardware/properties: B1 and B2 say "Required."
+    const b1 = dialog.getByLabel("B1");
+    await expect(b1).toBeVisible();
+    await expect(dialog.getByTestId("driver-info-fields")).toContainText("B1 (required)");
+    await dialog.getByLabel("Name", { exact: true }).fill("bad name!");
+    await dialog.getByLabel("Resource class").fill("baremetal.e2e");
+    await dialog.getByLabel("Port MAC addresses").fill(`${mac(1)} not-a-mac`);
+    await dialog.getByRole("button", { name: "Enroll", exact: true }).click();
+    // Cheap checks first: the required fields and the MAC address, nothing sent.
+    await expect(dialog.getByText("B1 is required by the fake-hardware hardware type.")).toBeVisible();
+    await expect(dialog.getByText(/Not a MAC address: not-a-mac/)).toBeVisible();
+    await b1.fill("one");
+    await dialog.getByLabel("B2").fill("two");
+    await dialog.getByLabel("Port MAC addresses").fill(mac(1).toUpperCase());
+    await dialog.getByRole("button", { name: "Enroll", exact: true }).click();
+    // The API refuses the name (400): its message at the form, everything typed kept.
+    await expect(dialog.getByTestId("enroll-error")).toHaveText("Cannot create node with invalid name 'bad name!'");
+    await expect(dialog.getByLabel("Name", { exact: true })).toHaveValue("bad name!");
+    await expect(b1).toHaveValue("one");
+    const name = `enroll-fake-${run}`;
+    await dialog.getByLabel("Name", { exact: true }).fill(name);
+    await dialog.getByRole("button", { name: "Enroll", exact: true }).click();
+
+    await expect(page).toHaveURL(/\/nodes\/[0-9a-f-]{36}$/);
+    await expect(page.getByTestId("node-name")).toHaveText(name);
+    await expect(headerState(page)).toHaveText("enroll");
+    await expect(page.getByTestId("ports")).toContainText(mac(1));
+    const uuid = (await page.getByTestId("node-uuid").textContent())!.trim();
+    const a = adminApi(request);
+    const node = await a.get<{ driver: string; resource_class: string; driver_info: Record<string, unknown> }>(`/nodes/${uuid}`);
+    expect(node).toMatchObject({ driver: "fake-hardware", resource_class: "baremetal.e2e", driver_info: { B1: "one", B2: "two" } });
+    const ports = await a.get<{ ports: { address: string }[] }>(`/nodes/${uuid}/ports`);
+    expect(ports.ports.map((p) => p.address)).toEqual([mac(1)]);
+    // Validation panel: fake interfaces are all valid or not supported.
+    await expect(page.getByTestId("validate-power")).toHaveAttribute("data-status", "valid");
+    await expect(page.getByTestId("validate-summary")).toContainText("Every supported interface is valid");
+  });
+
+  test("a port that fails leaves the node enrolled and says so", async ({ page, request }) => {
+    await login(page);
+    const dialog = await openEnroll(page);
+    await dialog.getByLabel("Hardware type").selectOption("fake-hardware");
+    await dialog.getByLabel("B1").fill("x");
+    await dialog.getByLabel("B2").fill("y");
+    const name = `enroll-portfail-${run}`;
+    await dialog.getByLabel("Name", { exact: true }).fill(name);
+    // mac(1) belongs to the first test's node already: the port is refused (409).
+    await dialog.getByLabel("Port MAC addresses").fill(`${mac(2)} ${mac(1)}`);
+    await dialog.getByRole("button", { name: "Enroll", exact: true }).click();
+    const warning = dialog.getByTestId("enroll-port-error");
+    await expect(warning).toContainText(`Node ${name} was enrolled`);
+    await expect(warning).toContainText(mac(1));
+    await expect(warning).not.toContainText(mac(2));
+    const a = adminApi(request);
+    const node = await a.get<{ uuid: string }>(`/nodes/${name}`);
+    const ports = await a.get<{ ports: { address: string }[] }>(`/nodes/${node.uuid}/ports`);
+    expect(ports.ports.map((p) => p.address)).toEqual([mac(2)]);
+    // Fixing the address and trying again adds only the missing port (no second node).
+    await dialog.getByLabel("Port MAC addresses").fill(`${mac(2)} ${mac(3)}`);
+    await dialog.getByRole("button", { name: "Add the failed ports again" }).click();
+    await expect(page).toHaveURL(new RegExp(`/nodes/${node.uuid}$`));
+    const after = await a.get<{ ports: { address: string }[] }>(`/nodes/${node.uuid}/ports`);
+    expect(after.ports.map((p) => p.address).sort()).toEqual([mac(2), mac(3)].sort());
+  });
+
+  test("the enroll dialog passes axe", async ({ page }) => {
+    await login(page);
+    const dialog = await openEnroll(page);
+    await dialog.getByLabel("Hardware type").selectOption("ipmi");
+    await expect(dialog.getByLabel("ipmi_address")).toBeVisible();
+    await dialog.getByRole("button", { name: "Enroll", exact: true }).click(); // show the field errors too
+    await expect(dialog.getByText("ipmi_address is required by the ipmi hardware type.")).toBeVisible();
+    await page.addScriptTag({ path: AXE_SOURCE });
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      const r = await axe.run(document.querySelector("[role=dialog]"), { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+      return r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+    });
+    expect(violations.join("\n")).toBe("");
+  });
+
+  test("Hardware tab: empty until the node is inspected, then CPU, memory, disks and NICs", async ({ page, request }) => {
+    const a = adminApi(request);
+    const node = await a.post<{ uuid: string }>("/nodes", { driver: "fake-hardware", name: `enroll-inv-${run}` }, 201);
+    await manage(request, [node.uuid]);
+    await login(page);
+    await page.goto(`/nodes/${node.uuid}?tab=hardware`);
+    await expect(page.getByTestId("inventory-empty")).toContainText("Inspect the node");
+    await page.getByTestId("node-actions").getByRole("button", { name: "Inspect", exact: true }).click();
+    await waitForState(request, node.uuid, "manageable");
+    const inv = await a.get<{ inventory: { cpu: { model_name: string }; interfaces: { mac_address: string }[]; bmc_address: string; system_vendor: { manufacturer: string } } }>(`/nodes/${node.uuid}/inventory`);
+    const view = page.getByTestId("inventory");
+    await expect(view).toBeVisible();
+    await expect(view).toContainText(inv.inventory.cpu.model_name);
+    await expect(view).toContainText(inv.inventory.system_vendor.manufacturer);
+    await expect(view).toContainText(inv.inventory.bmc_address);
+    await expect(page.getByTestId("inventory-nic")).toHaveCount(inv.inventory.interfaces.length);
+    for (const nic of inv.inventory.interfaces) await expect(view).toContainText(nic.mac_address);
+  });
+});
+
+test.describe("ipmi nodes against a real BMC (pyghmi)", () => {
+  const unavailable = fakeBmcUnavailable();
+  test.skip(!!unavailable, unavailable ?? "");
+  const bmc = new FakeBmc({ power: "on" });
+  test.beforeAll(async () => {
+    await bmc.start();
+  });
+  test.afterAll(async () => {
+    await bmc.stop();
+  });
+
+  async function enrollIpmi(page: Page, name: string, password: string) {
+    const dialog = await openEnroll(page);
+    await dialog.getByLabel("Hardware type").selectOption("ipmi");
+    await dialog.getByLabel("ipmi_address").fill("127.0.0.1");
+    await dialog.getByLabel("ipmi_port").fill(String(bmc.port));
+    await dialog.getByLabel("ipmi_username").fill(bmc.user);
+    const pw = dialog.getByLabel("ipmi_password");
+    await expect(pw).toHaveAttribute("type", "password");
+    await pw.fill(password);
+    await dialog.getByLabel("ipmi_timeout").fill("3");
+    await dialog.getByLabel("ipmi_retries").fill("0");
+    await dialog.getByLabel("Name", { exact: true }).fill(name);
+    await dialog.getByRole("button", { name: "Enroll", exact: true }).click();
+    await expect(page.getByTestId("node-name")).toHaveText(name);
+  }
+
+  test("enroll, validate, read the power state from the BMC, then manage → provide → deploy", async ({ page, request }) => {
+    test.setTimeout(120_000);
+    await login(page);
+    const name = `enroll-ipmi-${run}`;
+    await enrollIpmi(page, name, bmc.password);
+    // The password never comes back: the API and the page show the mask.
+    const info = page.getByTestId("driver-info-view");
+    await expect(info).toContainText("ipmi_password");
+    await expect(info).toContainText("******");
+    await expect(info).not.toContainText(bmc.password);
+    // Validation: power and management (ipmitool) are valid; the power state is not known yet.
+    await expect(page.getByTestId("validate-power")).toHaveAttribute("data-status", "valid");
+    await expect(page.getByTestId("validate-management")).toHaveAttribute("data-status", "valid");
+    await expect(page.getByTestId("validate-power")).toContainText("ipmitool");
+
+    // Manage: verification reads the power state from the BMC (which is on).
+    const actions = page.getByTestId("node-actions");
+    await actions.getByRole("button", { name: "Manage", exact: true }).click();
+    await expect(headerState(page)).toHaveText("manageable", { timeout: 30_000 });
+    await expect(page.getByTestId("node-badges").getByText("on", { exact: true })).toBeVisible();
+    const a = adminApi(request);
+    const uuid = (await page.getByTestId("node-uuid").textContent())!.trim();
+    expect((await a.get<{ power_state: string }>(`/nodes/${uuid}`)).power_state).toBe("power on");
+
+    // Power off from the page reaches the BMC.
+    await actions.getByRole("button", { name: "Power off", exact: true }).click();
+    await expect.poll(() => bmc.events.some((e) => e.event === "power" && e.state === "off"), { timeout: 30_000 }).toBe(true);
+    await expect(page.getByTestId("node-badges").getByText("off", { exact: true })).toBeVisible({ timeout: 30_000 });
+
+    await actions.getByRole("button", { name: "Provide", exact: true }).click();
+    await expect(headerState(page)).toHaveText("available", { timeout: 60_000 });
+
+    await actions.getByRole("button", { name: "Deploy…", exact: true }).click();
+    const deploy = page.getByRole("dialog", { name: "Deploy" });
+    await deploy.getByLabel("Image source").fill("http://127.0.0.1/images/e2e.qcow2");
+    await deploy.getByRole("button", { name: "Deploy", exact: true }).click();
+    await expect(headerState(page)).toHaveText("active", { timeout: 60_000 });
+    // The ramdisk deploy set PXE boot and powered the machine on through the BMC.
+    await expect(page.getByTestId("node-badges").getByText("on", { exact: true })).toBeVisible();
+    expect(bmc.events.some((e) => e.event === "power" && e.state === "on")).toBe(true);
+    expect(bmc.events.some((e) => e.event === "bootdev" && /pxe|network/i.test(String(e.device)))).toBe(true);
+  });
+
+  test("a wrong password: validation passes (it does not talk to the BMC), manage shows the BMC's readable error", async ({ page }) => {
+    test.setTimeout(90_000);
+    await login(page);
+    await enrollIpmi(page, `enroll-ipmi-badpw-${run}`, "not-the-password");
+    await expect(page.getByTestId("validate-power")).toHaveAttribute("data-status", "valid");
+    await page.getByTestId("node-actions").getByRole("button", { name: "Manage", exact: true }).click();
+    await expect(page.getByTestId("last-error")).toContainText(/IPMI authentication failed for 127\.0\.0\.1:\d+: check ipmi_username \/ ipmi_password/, { timeout: 30_000 });
+    await expect(headerState(page)).toHaveText("enroll");
+    await expect(page.getByTestId("last-error")).not.toContainText("not-the-password");
+  });
+});
