@@ -83,6 +83,12 @@ export function ValidatePanel({ node, principal }: { node: ApiNode; principal: P
               </tbody>
             </table>
           </div>
+          {node.power_state === null && (
+            <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-500 dark:border-slate-800 dark:text-slate-400" data-testid="validate-power-hint">
+              The power state is not known yet: Manage verifies the BMC credentials and reads it (the conductor also
+              reads it periodically).
+            </p>
+          )}
         </>
       )}
     </Card>
