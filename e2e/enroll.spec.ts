@@ -85,6 +85,24 @@ test.describe("enroll from the dashboard", () => {
     await expect(page.getByTestId("validate-summary")).toContainText("Every supported interface is valid");
   });
 
+  test("typing in the dialog is not disturbed by live fleet updates", async ({ page, request }) => {
+    await login(page);
+    await page.goto("/");
+    const count = page.getByTestId("match-count");
+    await expect(count).toHaveText(/^\d+$/);
+    const before = Number(await count.textContent());
+    const dialog = await openEnroll(page);
+    const name = dialog.getByLabel("Name", { exact: true });
+    await name.click();
+    await page.keyboard.type("live-");
+    // A node created elsewhere: the fleet page re-renders under the dialog.
+    await adminApi(request).post("/nodes", { driver: "fake-hardware", name: `enroll-live-${run}` }, 201);
+    await expect(count).toHaveText(String(before + 1));
+    await expect(name).toBeFocused();
+    await page.keyboard.type("typed");
+    await expect(name).toHaveValue("live-typed");
+  });
+
   test("a port that fails leaves the node enrolled and says so", async ({ page, request }) => {
     await login(page);
     const dialog = await openEnroll(page);

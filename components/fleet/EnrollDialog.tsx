@@ -6,7 +6,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useId, useMemo, useState } from "react";
+import { useCallback, useId, useMemo, useState } from "react";
 import { useApi } from "@/components/Providers.tsx";
 import { Banner, Button, Dialog, Field, Select, Spinner, TextArea, TextInput } from "@/components/ui.tsx";
 import { ApiError } from "@/lib/client/api.ts";
@@ -20,11 +20,14 @@ import { driverFields, emptyForm, formErrors, interfaceChoices, nodeBody, parseM
 /** The fleet page's "Enroll node" button (only for viewers the policy lets create nodes). */
 export function EnrollButton({ principal }: { principal: Principal }) {
   const [open, setOpen] = useState(false);
+  // Stable: the dialog moves focus into itself whenever onClose changes, and the fleet page
+  // re-renders on every live update.
+  const close = useCallback(() => setOpen(false), []);
   if (!authorize("baremetal:node:create", principal)) return null;
   return (
     <>
       <Button variant="primary" onClick={() => setOpen(true)}>Enroll node</Button>
-      {open && <EnrollDialog principal={principal} onClose={() => setOpen(false)} />}
+      {open && <EnrollDialog principal={principal} onClose={close} />}
     </>
   );
 }

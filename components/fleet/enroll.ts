@@ -22,7 +22,8 @@ export interface DriverField {
   secret: boolean;
 }
 
-const NEED_ORDER: Record<FieldNeed, number> = { required: 0, conditional: 1, optional: 2 };
+// Conditional fields last: they only matter once another (optional) setting asks for them.
+const NEED_ORDER: Record<FieldNeed, number> = { required: 0, optional: 1, conditional: 2 };
 
 export function needOf(description: string): FieldNeed {
   if (/\brequired only\b/i.test(description)) return "conditional";
@@ -34,7 +35,7 @@ function helpText(description: string): string {
   return description.replace(/\s*(Required|Optional)\.\s*$/i, "").trim();
 }
 
-/** The driver_info fields to ask for: required first, then conditional, then optional; otherwise in the driver's order. */
+/** The driver_info fields to ask for: required first, then optional, then conditional; otherwise in the driver's order. */
 export function driverFields(properties: Record<string, string>): DriverField[] {
   const fields = Object.entries(properties).map(([name, description], i) => ({
     field: { name, help: helpText(String(description ?? "")), need: needOf(String(description ?? "")), secret: isSecretKey(name) },

@@ -37,7 +37,7 @@ export function HardwarePanel({ node, principal, minor }: { node: ApiNode; princ
           <p className="mt-1 text-slate-600 dark:text-slate-300">
             Inspect the node to collect one: move it to <b>manageable</b> (Manage), then choose <b>Inspect</b> above
             (or <Mono>openstack baremetal node inspect {node.name ?? node.uuid}</Mono>).
-            {node.inspect_interface === "no-inspect" && <> Its inspect interface is <Mono>no-inspect</Mono>: set one that can inspect first.</>}
+            {node.inspect_interface === "no-inspect" && <> Its inspect interface is <Mono>no-inspect</Mono>: choose another one first, if its hardware type offers one.</>}
           </p>
         </div>
       );
