@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 import { expect, test, type Page } from "@playwright/test";
 import { FakeBmc, fakeBmcUnavailable } from "../lib/core/drivers/ipmi/fake_bmc.ts";
-import { adminApi, login, manage, waitForState } from "./helpers.ts";
+import { adminApi, login, logout, manage, waitForState } from "./helpers.ts";
 
 const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const run = Date.now().toString(36);
@@ -101,6 +101,45 @@ test.describe("enroll from the dashboard", () => {
     await expect(name).toBeFocused();
     await page.keyboard.type("typed");
     await expect(name).toHaveValue("live-typed");
+  });
+
+  test("a project admin enrolls into their project, typing the hardware type (listing them is for system readers)", async ({ page, request }) => {
+    test.setTimeout(60_000);
+    const project = `enr${run}-lab`;
+    const user = `enr${run}-adm`;
+    const password = "enroll-admin-pw-1";
+    await login(page);
+    await page.goto("/admin");
+    const projectForm = page.getByRole("form", { name: "New project" });
+    await projectForm.getByLabel("Project name").fill(project);
+    await projectForm.getByRole("button", { name: "Create project" }).click();
+    await expect(page.getByTestId(`project-${project}`)).toBeVisible();
+    const userForm = page.getByRole("form", { name: "New user" });
+    await userForm.getByLabel("User name").fill(user);
+    await userForm.getByLabel("Initial password").fill(password);
+    await userForm.getByLabel("Project (optional)").selectOption({ label: project });
+    await userForm.getByLabel("Project role").selectOption("admin");
+    await userForm.getByRole("button", { name: "Create user" }).click();
+    await expect(page.getByTestId("user-created")).toContainText(`User ${user} created.`);
+    await logout(page);
+
+    await login(page, user, password);
+    const dialog = await openEnroll(page);
+    await expect(dialog.getByText("The node will be owned by your project.")).toBeVisible();
+    await expect(dialog.getByText(/cannot list the hardware types/)).toBeVisible();
+    await dialog.getByLabel("Hardware type").fill("fake-hardware");
+    await dialog.getByLabel("More driver_info").fill("B1=one\nB2=two");
+    const name = `enroll-proj-${run}`;
+    await dialog.getByLabel("Name", { exact: true }).fill(name);
+    await dialog.getByLabel("Port MAC addresses").fill(mac(9));
+    await dialog.getByRole("button", { name: "Enroll", exact: true }).click();
+    await expect(page.getByTestId("node-name")).toHaveText(name);
+    await expect(page.getByTestId("ports")).toContainText(mac(9));
+    const a = adminApi(request);
+    const { projects } = await a.get<{ projects: { id: string; name: string }[] }>("/projects");
+    const node = await a.get<{ owner: string; driver_info: Record<string, unknown> }>(`/nodes/${name}`);
+    expect(node.owner).toBe(projects.find((p) => p.name === project)!.id);
+    expect(node.driver_info).toEqual({ B1: "one", B2: "two" });
   });
 
   test("a port that fails leaves the node enrolled and says so", async ({ page, request }) => {

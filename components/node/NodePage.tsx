@@ -27,8 +27,8 @@ import { ValidatePanel } from "./ValidatePanel.tsx";
 export const TABS = [
   { id: "overview", label: "Overview" },
   { id: "timeline", label: "Timeline" },
-  { id: "hardware", label: "Hardware" },
   { id: "bios", label: "BIOS" },
+  { id: "hardware", label: "Hardware" },
   { id: "steps", label: "Steps" },
   { id: "consoles", label: "Consoles" },
   { id: "history", label: "History" },
