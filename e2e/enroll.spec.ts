@@ -68,6 +68,10 @@ test.describe("enroll from the dashboard", () => {
     await expect(b1).toHaveValue("one");
     const name = `enroll-fake-${run}`;
     await dialog.getByLabel("Name", { exact: true }).fill(name);
+    // An interface override from the hardware type's enabled interfaces.
+    await dialog.getByText(/^Interfaces \(optional/).click();
+    await expect(dialog.getByLabel("rescue interface")).toHaveValue("");
+    await dialog.getByLabel("rescue interface").selectOption("no-rescue");
     await dialog.getByRole("button", { name: "Enroll", exact: true }).click();
 
     await expect(page).toHaveURL(/\/nodes\/[0-9a-f-]{36}$/);
@@ -76,13 +80,23 @@ test.describe("enroll from the dashboard", () => {
     await expect(page.getByTestId("ports")).toContainText(mac(1));
     const uuid = (await page.getByTestId("node-uuid").textContent())!.trim();
     const a = adminApi(request);
-    const node = await a.get<{ driver: string; resource_class: string; driver_info: Record<string, unknown> }>(`/nodes/${uuid}`);
-    expect(node).toMatchObject({ driver: "fake-hardware", resource_class: "baremetal.e2e", driver_info: { B1: "one", B2: "two" } });
+    const node = await a.get<{ driver: string; resource_class: string; driver_info: Record<string, unknown>; rescue_interface: string }>(`/nodes/${uuid}`);
+    expect(node).toMatchObject({ driver: "fake-hardware", resource_class: "baremetal.e2e", driver_info: { B1: "one", B2: "two" }, rescue_interface: "no-rescue" });
     const ports = await a.get<{ ports: { address: string }[] }>(`/nodes/${uuid}/ports`);
     expect(ports.ports.map((p) => p.address)).toEqual([mac(1)]);
-    // Validation panel: fake interfaces are all valid or not supported.
+    // Validation panel: the fake interfaces are valid; no-rescue refuses (result false, as in Ironic),
+    // shown as "not enabled" with the API's reason rather than as a failure.
     await expect(page.getByTestId("validate-power")).toHaveAttribute("data-status", "valid");
-    await expect(page.getByTestId("validate-summary")).toContainText("Every supported interface is valid");
+    const validation = await a.get<Record<string, { result: boolean | null; reason?: string }>>(`/nodes/${uuid}/validate`);
+    expect(validation.rescue.result).toBe(false);
+    await expect(page.getByTestId("validate-rescue")).toHaveAttribute("data-status", "disabled");
+    await expect(page.getByTestId("validate-rescue")).toContainText("no-rescue");
+    await expect(page.getByTestId("validate-rescue-reason")).toHaveText(validation.rescue.reason!);
+    await expect(page.getByTestId("validate-summary")).toHaveText(/^Every interface in use is valid · \d+ valid · 1 not enabled/);
+    // "Validate" asks the API again.
+    const again = page.waitForResponse((r) => r.url().endsWith(`/nodes/${uuid}/validate`) && r.ok());
+    await page.locator("#validation").getByRole("button", { name: "Validate" }).click();
+    await again;
   });
 
   test("typing in the dialog is not disturbed by live fleet updates", async ({ page, request }) => {
@@ -202,13 +216,13 @@ test.describe("enroll from the dashboard", () => {
     for (const nic of inv.inventory.interfaces) await expect(view).toContainText(nic.mac_address);
     for (const theme of ["light", "dark"] as const) {
       await setTheme(page, theme);
-      await page.reload();
+      await page.goto(`/nodes/${node.uuid}?tab=hardware`);
+      await expect(page.locator("html")).toHaveClass(theme === "dark" ? /dark/ : /^(?!.*dark).*$/);
       await expect(page.getByTestId("inventory")).toBeVisible();
       expect(await axeViolations(page, "main"), `Hardware tab, ${theme}`).toBe("");
       await page.getByRole("tab", { name: "Overview" }).click();
       await expect(page.getByTestId("validate-table")).toBeVisible();
       expect(await axeViolations(page, "#validation"), `validation panel, ${theme}`).toBe("");
-      await page.getByRole("tab", { name: "Hardware" }).click();
     }
   });
 
@@ -271,6 +285,8 @@ test.describe("ipmi nodes against a real BMC (pyghmi)", () => {
     await expect(page.getByTestId("validate-power")).toHaveAttribute("data-status", "valid");
     await expect(page.getByTestId("validate-management")).toHaveAttribute("data-status", "valid");
     await expect(page.getByTestId("validate-power")).toContainText("ipmitool");
+    await expect(page.getByTestId("validate-bios")).toHaveAttribute("data-status", "disabled");
+    await expect(page.getByTestId("validate-summary")).toHaveText(/^Every interface in use is valid/);
 
     // Manage: verification reads the power state from the BMC (which is on).
     const actions = page.getByTestId("node-actions");

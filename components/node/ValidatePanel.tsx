@@ -18,6 +18,7 @@ import { validationFingerprint, validationRows, validationSummary, type Validati
 const STATUS: Record<ValidationStatus, { tone: "green" | "red" | "gray"; text: string }> = {
   valid: { tone: "green", text: "valid" },
   invalid: { tone: "red", text: "invalid" },
+  disabled: { tone: "gray", text: "not enabled" },
   unsupported: { tone: "gray", text: "not supported" },
 };
 
@@ -57,8 +58,9 @@ export function ValidatePanel({ node, principal }: { node: ApiNode; principal: P
       ) : (
         <>
           <p className="px-4 pt-3 text-sm text-slate-600 dark:text-slate-300" data-testid="validate-summary">
-            {counts.invalid === 0 ? "Every supported interface is valid" : `${counts.invalid} interface${counts.invalid === 1 ? "" : "s"} invalid`}
-            {" · "}{counts.valid} valid{counts.unsupported ? ` · ${counts.unsupported} not supported` : ""}
+            {counts.invalid === 0 ? "Every interface in use is valid" : `${counts.invalid} interface${counts.invalid === 1 ? "" : "s"} invalid`}
+            {" · "}{counts.valid} valid{counts.disabled ? ` · ${counts.disabled} not enabled (no-* interfaces)` : ""}
+            {counts.unsupported ? ` · ${counts.unsupported} not supported` : ""}
           </p>
           <div className="overflow-x-auto px-4 pb-3">
             <table className="mt-2 w-full text-left text-sm" data-testid="validate-table">

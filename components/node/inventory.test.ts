@@ -61,7 +61,14 @@ describe("validation panel", () => {
       ["power", "valid", "ipmitool"], ["management", "valid", "ipmitool"], ["deploy", "invalid", ""], ["bios", "unsupported", "no-bios"], ["zzz", "valid", ""],
     ]);
     expect(rows[2].reason).toBe("Missing image_source");
-    expect(validationSummary(rows)).toEqual({ valid: 3, invalid: 1, unsupported: 1 });
+    expect(validationSummary(rows)).toEqual({ valid: 3, invalid: 1, disabled: 0, unsupported: 1 });
+  });
+
+  it("a no-* implementation's refusal reads as not enabled, not as a failure", () => {
+    const rows = validationRows({ bios: { result: false, reason: "Driver ipmi does not support bios" }, network: { result: true } }, { ...node, network_interface: "noop" });
+    expect(rows.map((r) => [r.kind, r.status])).toEqual([["network", "valid"], ["bios", "disabled"]]);
+    expect(rows[1].reason).toBe("Driver ipmi does not support bios");
+    expect(validationSummary(rows)).toEqual({ valid: 1, invalid: 0, disabled: 1, unsupported: 0 });
   });
 
   it("validates again when driver_info or an interface changes, not when the power state does", () => {

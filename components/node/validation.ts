@@ -4,7 +4,12 @@
 import type { ValidationAnswer } from "@/lib/client/enroll.ts";
 import type { ApiNode } from "@/lib/client/types.ts";
 
-export type ValidationStatus = "valid" | "invalid" | "unsupported";
+/**
+ * valid / invalid (result true / false), unsupported (result null), or disabled: result false from
+ * a "no-*" implementation (no-bios, no-console, …), which refuses by design, as in Ironic — shown
+ * apart so a node that uses no BIOS interface does not look broken.
+ */
+export type ValidationStatus = "valid" | "invalid" | "disabled" | "unsupported";
 
 export interface ValidationRow {
   kind: string;
@@ -25,16 +30,18 @@ export function validationRows(answer: ValidationAnswer, node: Partial<Record<st
   });
   return kinds.map((kind) => {
     const v = answer[kind] ?? { result: null };
-    const status: ValidationStatus = v.result === true ? "valid" : v.result === false ? "invalid" : "unsupported";
     const impl = node[`${kind}_interface`];
-    return { kind, implementation: typeof impl === "string" ? impl : "", status, reason: v.reason ? String(v.reason) : null };
+    const implementation = typeof impl === "string" ? impl : "";
+    const status: ValidationStatus =
+      v.result === true ? "valid" : v.result === false ? (implementation.startsWith("no-") ? "disabled" : "invalid") : "unsupported";
+    return { kind, implementation, status, reason: v.reason ? String(v.reason) : null };
   });
 }
 
 /** Counts for the panel's summary line. */
 export function validationSummary(rows: ValidationRow[]): Record<ValidationStatus, number> {
   const count = (s: ValidationStatus) => rows.filter((r) => r.status === s).length;
-  return { valid: count("valid"), invalid: count("invalid"), unsupported: count("unsupported") };
+  return { valid: count("valid"), invalid: count("invalid"), disabled: count("disabled"), unsupported: count("unsupported") };
 }
 
 /** What validation reads from the node: driver, interfaces, driver_info, properties, instance_info. */
