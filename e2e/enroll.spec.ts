@@ -236,11 +236,18 @@ test.describe("enroll from the dashboard", () => {
     await expect(page.getByTestId("validate-power")).toHaveAttribute("data-status", "invalid");
     await expect(page.getByTestId("validate-power-reason")).toHaveText('ipmi_port "99999" is not a valid port.');
     await expect(page.getByTestId("validate-power-hint")).toContainText("Manage");
-    // A change made elsewhere (here the API; the page's driver_info editor alike) reaches the page
-    // live and the panel validates again.
-    await a.patch(`/nodes/${node.uuid}`, [{ op: "replace", path: "/driver_info/ipmi_port", value: "6230" }]);
+    // Fixed with the page's driver_info editor: the panel validates again.
+    const card = page.locator("section").filter({ has: page.getByRole("heading", { name: "Driver info" }) });
+    await card.getByRole("button", { name: "Edit" }).click();
+    await card.getByLabel("Value of ipmi_port").fill("6230");
+    await card.getByRole("button", { name: "Save" }).click();
+    await expect(card.getByTestId("driver-info-view")).toContainText("6230");
     await expect(page.getByTestId("validate-power")).toHaveAttribute("data-status", "valid");
     await expect(page.getByTestId("validate-power-reason")).toHaveText("");
+    // A change made elsewhere (the API) reaches the page live, and the panel validates again too.
+    await a.patch(`/nodes/${node.uuid}`, [{ op: "replace", path: "/driver_info/ipmi_port", value: "0" }]);
+    await expect(page.getByTestId("validate-power")).toHaveAttribute("data-status", "invalid");
+    await expect(page.getByTestId("validate-power-reason")).toHaveText('ipmi_port "0" is not a valid port.');
   });
 });
 
