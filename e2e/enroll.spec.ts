@@ -53,6 +53,8 @@ test.describe("enroll from the dashboard", () => {
     await expect(dialog.getByTestId("driver-info-fields")).toContainText("B1 (required)");
     await dialog.getByLabel("Name", { exact: true }).fill("bad name!");
     await dialog.getByLabel("Resource class").fill("baremetal.e2e");
+    // System admins choose the owner among the projects (the demo fleet has "infra").
+    await dialog.getByLabel("Owner").selectOption({ label: "infra" });
     await dialog.getByLabel("Port MAC addresses").fill(`${mac(1)} not-a-mac`);
     await dialog.getByRole("button", { name: "Enroll", exact: true }).click();
     // Cheap checks first: the required fields and the MAC address, nothing sent.
@@ -80,8 +82,10 @@ test.describe("enroll from the dashboard", () => {
     await expect(page.getByTestId("ports")).toContainText(mac(1));
     const uuid = (await page.getByTestId("node-uuid").textContent())!.trim();
     const a = adminApi(request);
-    const node = await a.get<{ driver: string; resource_class: string; driver_info: Record<string, unknown>; rescue_interface: string }>(`/nodes/${uuid}`);
+    const node = await a.get<{ driver: string; resource_class: string; owner: string; driver_info: Record<string, unknown>; rescue_interface: string }>(`/nodes/${uuid}`);
     expect(node).toMatchObject({ driver: "fake-hardware", resource_class: "baremetal.e2e", driver_info: { B1: "one", B2: "two" }, rescue_interface: "no-rescue" });
+    const { projects } = await a.get<{ projects: { id: string; name: string }[] }>("/projects");
+    expect(node.owner).toBe(projects.find((p) => p.name === "infra")!.id);
     const ports = await a.get<{ ports: { address: string }[] }>(`/nodes/${uuid}/ports`);
     expect(ports.ports.map((p) => p.address)).toEqual([mac(1)]);
     // Validation panel: the fake interfaces are valid; no-rescue refuses (result false, as in Ironic),
