@@ -5,6 +5,7 @@
 import { createRequire } from "node:module";
 import { expect, test, type Page } from "@playwright/test";
 import { FakeBmc, fakeBmcUnavailable } from "../lib/core/drivers/ipmi/fake_bmc.ts";
+import { E2E_PORT } from "./env.ts";
 import { adminApi, login, logout, manage, waitForState } from "./helpers.ts";
 
 const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
@@ -38,6 +39,23 @@ async function axeViolations(page: Page, selector: string): Promise<string> {
 async function setTheme(page: Page, theme: "light" | "dark") {
   await page.evaluate((t) => localStorage.setItem("ingot-theme", t), theme);
 }
+
+/**
+ * ipmi nodes this spec made: removed at the end (maintenance, then delete), so the shared server's
+ * power sync does not keep calling a BMC that is gone while the other specs run.
+ */
+const ipmiNodes: string[] = [];
+
+test.afterAll(async ({ playwright }) => {
+  if (!ipmiNodes.length) return;
+  const request = await playwright.request.newContext({ baseURL: `http://127.0.0.1:${E2E_PORT}` });
+  const a = adminApi(request);
+  for (const uuid of ipmiNodes) {
+    await a.put(`/nodes/${uuid}/maintenance`, { reason: "e2e enroll spec cleanup" }, 202);
+    await a.del(`/nodes/${uuid}`);
+  }
+  await request.dispose();
+});
 
 /** The provision state shown in the node page's header. */
 const headerState = (page: Page) => page.getByTestId("node-badges").getByTestId("provision-state");
@@ -235,6 +253,7 @@ test.describe("enroll from the dashboard", () => {
     const node = await a.post<{ uuid: string }>("/nodes", {
       driver: "ipmi", name: `enroll-val-${run}`, driver_info: { ipmi_address: "127.0.0.1", ipmi_port: "99999" },
     }, 201);
+    ipmiNodes.push(node.uuid);
     await login(page);
     await page.goto(`/nodes/${node.uuid}`);
     await expect(page.getByTestId("validate-power")).toHaveAttribute("data-status", "invalid");
@@ -280,6 +299,7 @@ test.describe("ipmi nodes against a real BMC (pyghmi)", () => {
     await dialog.getByLabel("Name", { exact: true }).fill(name);
     await dialog.getByRole("button", { name: "Enroll", exact: true }).click();
     await expect(page.getByTestId("node-name")).toHaveText(name);
+    ipmiNodes.push((await page.getByTestId("node-uuid").textContent())!.trim());
   }
 
   test("enroll, validate, read the power state from the BMC, then manage → provide → deploy", async ({ page, request }) => {

@@ -128,24 +128,24 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
           </p>
         </div>
         <div className="flex flex-wrap items-center gap-3">
-        {principal && <EnrollButton principal={principal} />}
-        <form
-          role="search"
-          onSubmit={(e) => {
-            e.preventDefault();
-            sendSearch(text);
-          }}
-        >
-          <label htmlFor="fleet-search" className="sr-only">Search nodes</label>
-          <input
-            id="fleet-search"
-            type="search"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            placeholder="Search name, UUID, MAC or BMC address"
-            className="w-80 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm shadow-sm placeholder:text-slate-400 focus:border-amber-500 focus:outline-none focus:ring-2 focus:ring-amber-500/30 dark:border-slate-700 dark:bg-slate-900"
-          />
-        </form>
+          {principal && <EnrollButton principal={principal} />}
+          <form
+            role="search"
+            onSubmit={(e) => {
+              e.preventDefault();
+              sendSearch(text);
+            }}
+          >
+            <label htmlFor="fleet-search" className="sr-only">Search nodes</label>
+            <input
+              id="fleet-search"
+              type="search"
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              placeholder="Search name, UUID, MAC or BMC address"
+              className="w-80 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm shadow-sm placeholder:text-slate-400 focus:border-amber-500 focus:outline-none focus:ring-2 focus:ring-amber-500/30 dark:border-slate-700 dark:bg-slate-900"
+            />
+          </form>
         </div>
       </div>
 
