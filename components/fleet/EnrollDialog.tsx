@@ -121,7 +121,8 @@ export function EnrollDialog({ principal, onClose }: { principal: Principal; onC
         <>
           <Button onClick={onClose}>{created ? "Close" : "Cancel"}</Button>
           {created && <Link href={`/nodes/${created.node.uuid}`} className="inline-flex items-center rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium dark:border-slate-700">Open the node</Link>}
-          <Button type="submit" form={formId} variant="primary" disabled={enroll.isPending}>
+          {/* Not before the driver's fields are known: their required checks would be skipped. */}
+          <Button type="submit" form={formId} variant="primary" disabled={enroll.isPending || (driverKnown && props.isPending)}>
             {enroll.isPending && <Spinner label="Enrolling" />}
             {created ? "Add the failed ports again" : "Enroll"}
           </Button>

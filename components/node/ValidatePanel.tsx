@@ -87,8 +87,8 @@ export function ValidatePanel({ node, principal }: { node: ApiNode; principal: P
           </div>
           {node.power_state === null && node.provision_state === "enroll" && (
             <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-500 dark:border-slate-800 dark:text-slate-400" data-testid="validate-power-hint">
-              The power state is not known yet: Manage verifies the BMC credentials and reads it (the conductor also
-              reads it periodically).
+              The power state is not known yet: Manage verifies the BMC credentials and reads it; from then on the
+              conductor reads it periodically (it leaves nodes in enroll alone).
             </p>
           )}
         </>
