@@ -40,7 +40,8 @@ export default defineConfig({
       INGOT_DEMO: "1",
       INGOT_DEMO_NODES: String(E2E_DEMO_NODES),
       // The demo fleet is sim nodes; fast machines so a deploy shows its boot output in seconds.
-      INGOT_ENABLED_HARDWARE_TYPES: "fake-hardware,sim",
+      // ipmi: e2e/enroll.spec.ts enrolls nodes against a pyghmi fake BMC on 127.0.0.1.
+      INGOT_ENABLED_HARDWARE_TYPES: "fake-hardware,sim,ipmi",
       INGOT_SIM_SPEED: "0.05",
       INGOT_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
       AUTH_SECRET: "e2e-only-secret-e2e-only-secret-0123456789",

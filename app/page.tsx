@@ -14,7 +14,7 @@ export default async function FleetPage() {
   return (
     <AppShell viewer={viewer}>
       <Suspense>
-        <FleetView scopeLabel={scopeLabel} />
+        <FleetView scopeLabel={scopeLabel} principal={viewer.principal} />
       </Suspense>
     </AppShell>
   );

@@ -17,6 +17,8 @@ import {
 import {
   EMPTY_SELECTION, isSelected, selectAllMatching, selectedCount, selectRange, setSelected, toggle, toNodeSelection, type SelectionState,
 } from "@/lib/client/selection.ts";
+import type { Principal } from "@/lib/core/policy.ts";
+import { EnrollButton } from "./EnrollDialog.tsx";
 import { FilterBar } from "./FilterBar.tsx";
 import { FleetTable } from "./FleetTable.tsx";
 import { Popover } from "./Popover.tsx";
@@ -28,7 +30,7 @@ function canonical(search: string): string {
   return viewToSearch(viewFromParams(new URLSearchParams(search)));
 }
 
-export function FleetView({ scopeLabel }: { scopeLabel: string }) {
+export function FleetView({ scopeLabel, principal }: { scopeLabel: string; principal?: Principal }) {
   const api = useApi();
   // The view is React state (so a click re-renders and fetches at once) mirrored into the URL;
   // a URL change from elsewhere (the Fleet link, back/forward) is adopted.
@@ -125,23 +127,26 @@ export function FleetView({ scopeLabel }: { scopeLabel: string }) {
             <span className="inline-flex w-4">{result.isFetching && <Spinner label="Refreshing" />}</span>
           </p>
         </div>
-        <form
-          role="search"
-          onSubmit={(e) => {
-            e.preventDefault();
-            sendSearch(text);
-          }}
-        >
-          <label htmlFor="fleet-search" className="sr-only">Search nodes</label>
-          <input
-            id="fleet-search"
-            type="search"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            placeholder="Search name, UUID, MAC or BMC address"
-            className="w-80 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm shadow-sm placeholder:text-slate-400 focus:border-amber-500 focus:outline-none focus:ring-2 focus:ring-amber-500/30 dark:border-slate-700 dark:bg-slate-900"
-          />
-        </form>
+        <div className="flex flex-wrap items-center gap-3">
+          {principal && <EnrollButton principal={principal} />}
+          <form
+            role="search"
+            onSubmit={(e) => {
+              e.preventDefault();
+              sendSearch(text);
+            }}
+          >
+            <label htmlFor="fleet-search" className="sr-only">Search nodes</label>
+            <input
+              id="fleet-search"
+              type="search"
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              placeholder="Search name, UUID, MAC or BMC address"
+              className="w-80 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm shadow-sm placeholder:text-slate-400 focus:border-amber-500 focus:outline-none focus:ring-2 focus:ring-amber-500/30 dark:border-slate-700 dark:bg-slate-900"
+            />
+          </form>
+        </div>
       </div>
 
       <div className="mb-3">

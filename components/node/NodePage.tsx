@@ -18,14 +18,17 @@ import { fetchNode, lockHolder, nodeKeys } from "@/lib/client/node.ts";
 import { authorize, type Principal } from "@/lib/core/policy.ts";
 import { ActionsBar } from "./ActionsBar.tsx";
 import { BiosEditor } from "./BiosEditor.tsx";
+import { HardwarePanel } from "./HardwarePanel.tsx";
 import { HistoryTable } from "./HistoryTable.tsx";
 import { Overview } from "./Overview.tsx";
 import { Timeline } from "./Timeline.tsx";
+import { ValidatePanel } from "./ValidatePanel.tsx";
 
 export const TABS = [
   { id: "overview", label: "Overview" },
   { id: "timeline", label: "Timeline" },
   { id: "bios", label: "BIOS" },
+  { id: "hardware", label: "Hardware" },
   { id: "steps", label: "Steps" },
   { id: "consoles", label: "Consoles" },
   { id: "history", label: "History" },
@@ -151,8 +154,14 @@ export function NodePage({ uuid, principal, consoleWebsockets }: { uuid: string;
       </div>
 
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} tabIndex={0} className="focus:outline-none">
-        {tab === "overview" && <Overview node={node} etag={etag} principal={principal} />}
+        {tab === "overview" && (
+          <div className="space-y-6">
+            <Overview node={node} etag={etag} principal={principal} />
+            <ValidatePanel node={node} principal={principal} />
+          </div>
+        )}
         {tab === "timeline" && <Timeline node={node} principal={principal} />}
+        {tab === "hardware" && <HardwarePanel node={node} principal={principal} minor={minor} />}
         {tab === "bios" && <BiosEditor node={node} principal={principal} />}
         {tab === "steps" && <StepPicker node={node} />}
         {tab === "consoles" &&
