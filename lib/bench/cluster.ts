@@ -254,7 +254,9 @@ ${head}${line(`enroll ${NODES.toLocaleString("en")} nodes (POST /v1/nodes)`, (r)
   request crosses the API → conductor RPC, and each conductor owns about a third of the nodes on the hash ring.
 - All processes and PostgreSQL share ${cpus().length} cores here, so this measures overhead, not scaling: the
   point of several conductors is several machines, and of PostgreSQL several writers. On one machine
-  SQLite's in-process writes are cheaper.
+  SQLite's in-process writes are cheaper. Deploying takes about as long in every layout: what bounds it
+  here is CPU (the same cores run the simulated machines, which print and draw their boot screens),
+  not the database.
 - The listing adds ${Math.max(0, LIST - NODES).toLocaleString("en")} fake-hardware nodes written straight into the database;
   the first of 6 listing runs (warm-up) is not counted.
 `;
