@@ -13,6 +13,7 @@ import { acquireIpmiSol } from "../drivers/ipmi/sol.ts";
 import { interfacesFor } from "../drivers/registry.ts";
 import { getSimMachine } from "../sim/machine.ts";
 import { machineRfbSource, serveRfb } from "../sim/rfb.ts";
+import { leaseShared } from "./lease.ts";
 import { OffsetRing } from "./ring.ts";
 import { consoleSettings } from "./settings.ts";
 
@@ -150,17 +151,9 @@ async function acquireTcp(node: NodeRecord): Promise<SerialLease> {
     p.catch(() => hubs().delete(key));
   }
   const hub = await p;
-  hub.refs++;
-  let released = false;
-  return {
-    channel: hub.channel,
-    release() {
-      if (released) return;
-      released = true;
-      if (--hub.refs <= 0) hub.socket.destroy();
-    },
-  };
+  return leaseShared(hub, () => hub.socket.destroy());
 }
+
 
 /** The serial console of a node, or null when its console interface is not a serial one. */
 export async function acquireSerial(node: NodeRecord): Promise<SerialLease | null> {

@@ -7,6 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import type { NodeRecord } from "../../db/nodes.ts";
 import { OffsetRing } from "../../console/ring.ts";
 import { consoleSettings } from "../../console/settings.ts";
+import { leaseShared } from "../../console/lease.ts";
 import type { SerialChannel, SerialLease } from "../../console/sources.ts";
 import { bmcLabel, parseIpmiDriverInfo, type IpmiInfo } from "./driver_info.ts";
 import { classifyFailure, IpmiError, ipmitool, ipmitoolInvocation, ipmitoolPath } from "./ipmitool.ts";
@@ -208,16 +209,7 @@ export async function acquireIpmiSol(node: NodeRecord): Promise<SerialLease> {
     entry = fresh;
   }
   const hub = await entry.promise;
-  hub.refs++;
-  let released = false;
-  return {
-    channel: hub.channel,
-    release() {
-      if (released) return;
-      released = true;
-      if (--hub.refs <= 0) hub.close();
-    },
-  };
+  return leaseShared(hub, () => hub.close());
 }
 
 /** Ends the node's SOL session in this process (console stopped), whoever holds leases. */
