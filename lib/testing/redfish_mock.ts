@@ -9,6 +9,7 @@
 // dropped connections, missing optional resources, refused credentials).
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 
 export const RESET_TYPES_ALL = [
@@ -72,6 +73,8 @@ export interface RedfishMockOptions {
   requireIfMatch?: boolean;
   /** InsertMedia checks the image URL with a GET (as a BMC downloads it). Default true. */
   checkImageUrls?: boolean;
+  /** Serve https with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 export interface MockRequest {
@@ -212,7 +215,8 @@ const etagOf = (r: Resource) => `W/"${r.version}"`;
 const ref = (path: string) => ({ "@odata.id": path });
 
 export class RedfishMock {
-  readonly opts: Required<Omit<RedfishMockOptions, "systems">>;
+  readonly opts: Required<Omit<RedfishMockOptions, "systems" | "tls">>;
+  readonly tls: RedfishMockOptions["tls"];
   readonly systems: MockSystem[];
   readonly virtualMedia: VirtualMediaState[];
   readonly sessions = new Map<string, { id: string; user: string; token: string; lastUsed: number }>();
@@ -244,12 +248,13 @@ export class RedfishMock {
       requireIfMatch: options.requireIfMatch ?? false,
       checkImageUrls: options.checkImageUrls ?? true,
     };
+    this.tls = options.tls;
     this.systems = (options.systems ?? [{}]).map((s, i) => new MockSystem(s, i));
     this.virtualMedia = [{ id: "Cd", image: null, inserted: false, version: 1 }, { id: "Floppy", image: null, inserted: false, version: 1 }];
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? "https" : "http"}://127.0.0.1:${this.port}`;
   }
 
   system(id = this.systems[0].id): MockSystem {
@@ -269,8 +274,9 @@ export class RedfishMock {
   }
 
   async start(port = this.port): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
-    server.on("connection", (s) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const server: Server = this.tls ? createHttpsServer({ key: this.tls.key, cert: this.tls.cert }, handler) : createServer(handler);
+    server.on("connection", (s: Socket) => {
       this.sockets.add(s);
       s.on("close", () => this.sockets.delete(s));
     });
