@@ -2,6 +2,7 @@
 // on 5xx answers and connection errors, Basic or session authentication (sessions shared per
 // BMC + user and renewed on 401), ETag/If-Match on PATCH, task monitors followed to the end, and
 // every failure turned into a sentence naming the BMC and the operation.
+import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
@@ -30,7 +31,11 @@ interface SessionEntry {
   location: string | null;
 }
 
-/** Sessions per (address, user, CA setting), as Ironic's SessionCache keys them. */
+/**
+ * Sessions per (address, user, password, CA setting, auth type). Ironic's SessionCache keys on
+ * address, user and CA only; the password is part of the key here so a node with a wrong password
+ * cannot ride on a session another node opened with the right one.
+ */
 const sessions = new Map<string, SessionEntry>();
 
 /** Forgets all cached sessions without logging out (tests; a conductor restart does the same). */
@@ -84,7 +89,8 @@ export class RedfishClient {
   }
 
   private get sessionKey(): string {
-    return `${this.info.address}|${this.info.username ?? ""}|${String(this.info.verifyCa)}|${this.info.authType}`;
+    const secret = createHash("sha256").update(this.info.password ?? "").digest("hex").slice(0, 16);
+    return `${this.info.address}|${this.info.username ?? ""}|${secret}|${String(this.info.verifyCa)}|${this.info.authType}`;
   }
 
   // ---- one HTTP exchange ----
