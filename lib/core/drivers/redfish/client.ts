@@ -37,10 +37,13 @@ interface SessionEntry {
  * cannot ride on a session another node opened with the right one.
  */
 const sessions = new Map<string, SessionEntry>();
+/** Logins in flight per key, so concurrent requests to one BMC open one session, not several. */
+const logins = new Map<string, Promise<SessionEntry>>();
 
 /** Forgets all cached sessions without logging out (tests; a conductor restart does the same). */
 export function forgetRedfishSessions(): void {
   sessions.clear();
+  logins.clear();
 }
 
 const RETRYABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ECONNABORTED"]);
@@ -218,10 +221,20 @@ export class RedfishClient {
     );
   }
 
-  /** The session to use (creating one when needed), or null for Basic auth. */
+  /** The session to use (creating one when needed), or a basic-auth entry. */
   private async session(what: string): Promise<SessionEntry> {
     const cached = sessions.get(this.sessionKey);
     if (cached && (cached.mode === "basic" || cached.token)) return cached;
+    const key = this.sessionKey;
+    let pending = logins.get(key);
+    if (!pending) {
+      pending = this.login(what).finally(() => logins.delete(key));
+      logins.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async login(what: string): Promise<SessionEntry> {
     const auth = this.info.authType;
     if (auth === "basic" || this.info.username === null) return { mode: "basic", token: null, location: null };
     const root = await this.serviceRoot(what);

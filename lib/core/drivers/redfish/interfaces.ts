@@ -113,6 +113,14 @@ async function setPower(task: DriverTask, target: PowerTarget, timeoutSeconds?: 
   const { body: system } = await client.system("read the power state");
   const allowed = await resetTypes(client, system);
   const state = POWER_STATES[system.PowerState] ?? null;
+  // A transition already under way towards the target: just wait for it.
+  if (system.PowerState === "PoweringOn" && target === "power on") {
+    await waitForPower(client, "On", timeout, "Power on failed");
+    return afterBoot(task, client);
+  }
+  if (system.PowerState === "PoweringOff" && (target === "power off" || target === "soft power off")) {
+    return waitForPower(client, "Off", target === "power off" ? timeout : softTimeout, "Power off failed");
+  }
   switch (target) {
     case "power on":
       if (system.PowerState === "On") return;
@@ -414,6 +422,16 @@ const PENDING_KEY = "redfish_bios_pending";
 /** After a boot: pending BIOS settings should now be applied; refresh the cache if they are. */
 async function afterBoot(task: DriverTask, client: RedfishClient): Promise<void> {
   if (!task.node.driverInternalInfo?.[PENDING_KEY]) return;
+  try {
+    await refreshAppliedBios(task, client);
+  } catch (err) {
+    // The power change itself worked; the cache is refreshed again after verify or cleaning.
+    const history = (task as { history?: (e: string, t: string, s: string) => Promise<void> }).history;
+    await history?.call(task, `Could not refresh the BIOS settings cache after boot: ${(err as Error).message}`, "transition", "WARNING");
+  }
+}
+
+async function refreshAppliedBios(task: DriverTask, client: RedfishClient): Promise<void> {
   const bios = await biosOf(client, "read the BIOS settings");
   if (!bios) return;
   if (bios.settingsPath !== bios.path) {
