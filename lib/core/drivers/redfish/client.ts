@@ -7,14 +7,19 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
-import { DriverError } from "../../errors.ts";
+import { IronicError } from "../../errors.ts";
 import type { RedfishInfo } from "./driver_info.ts";
 
 export type RedfishFailureKind = "auth" | "timeout" | "unreachable" | "tls" | "http" | "missing" | "task" | "protocol";
 
-export class RedfishError extends DriverError {
-  constructor(message: string, readonly kind: RedfishFailureKind, readonly status: number | null = null) {
-    super(message);
+/**
+ * A BMC failure. Like Ironic's RedfishError / RedfishConnectionError it is an API error with
+ * status 500, so a synchronous API call (boot device, virtual media, indicators) shows the
+ * sentence instead of "Internal Server Error"; flows put it in last_error as any failure.
+ */
+export class RedfishError extends IronicError {
+  constructor(message: string, readonly kind: RedfishFailureKind, readonly bmcStatus: number | null = null) {
+    super(message, 500);
   }
 }
 

@@ -596,6 +596,11 @@ export const redfishInspect: InspectInterface = {
   async inspectHardware(task) {
     const client = clientFor(task);
     const data = await redfishInventory(client);
+    // Like Ironic's boot mode / secure boot cache: what the machine reports goes on the node.
+    const { body: sys } = await client.system("read the boot mode");
+    const sb = sys.SecureBoot?.["@odata.id"] ? await client.getOptional(sys.SecureBoot["@odata.id"], "read the secure boot state") : null;
+    const secureBoot = sb && typeof sb.SecureBootCurrentBoot === "string" ? sb.SecureBootCurrentBoot === "Enabled" : null;
+    await task.update({ bootMode: data.inventory.boot.current_boot_mode, secureBoot });
     if (!data.inventory.interfaces.length) {
       // Ironic's redfish inspection warns; ports can still be created by hand.
       (task as { history?: (e: string, t: string, s: string) => Promise<void> }).history?.call(

@@ -101,6 +101,29 @@ describe("redfish node through the conductor", () => {
     expect(node.properties).toMatchObject({ cpus: 128, memory_mb: 262144, cpu_arch: "x86_64" });
     const ports = (await api("GET", `/v1/ports?node=${uuid}`)).body.ports.map((p: { address: string }) => p.address).sort();
     expect(ports).toEqual(["52:54:00:aa:01:01", "52:54:00:aa:01:02"]);
+    expect([node.boot_mode, node.secure_boot]).toEqual(["uefi", false]);
+  });
+
+  it("virtual media through the API (1.89 / 1.93); boot mode and secure boot through the API", async () => {
+    let res = await api("POST", `/v1/nodes/${uuid}/vmedia`, { body: { device_type: "cdrom", image_url: isoUrl } });
+    expect(res.status, res.error ?? "").toBe(204);
+    res = await api("GET", `/v1/nodes/${uuid}/vmedia`);
+    expect(res.body.vmedia).toEqual([expect.objectContaining({ device_type: "cdrom", image_url: isoUrl })]);
+    expect((await api("DELETE", `/v1/nodes/${uuid}/vmedia`)).status).toBe(204);
+    expect(bmc.virtualMedia[0].inserted).toBe(false);
+    res = await api("POST", `/v1/nodes/${uuid}/vmedia`, { body: { device_type: "floppy", image_url: "http://127.0.0.1:1/nothing.img" } });
+    expect(res.status).toBe(500); // a BMC failure, worded (Ironic: RedfishError, 500)
+    expect(res.error).toMatch(/Redfish BMC .* refused insert virtual media http:\/\/127\.0\.0\.1:1\/nothing\.img .*could not be downloaded/);
+
+    expect((await api("PUT", `/v1/nodes/${uuid}/states/boot_mode`, { body: { target: "bios" } })).status).toBe(202);
+    let node = await settle(uuid);
+    expect([node.boot_mode, node.last_error, bmc.system("1").boot.mode]).toEqual(["bios", null, "Legacy"]);
+    expect((await api("PUT", `/v1/nodes/${uuid}/states/boot_mode`, { body: { target: "uefi" } })).status).toBe(202);
+    expect((await api("PUT", `/v1/nodes/${uuid}/states/secure_boot`, { body: { target: true } })).status).toBe(202);
+    node = await settle(uuid);
+    expect([node.secure_boot, node.last_error, bmc.system("1").secureBoot.enable]).toEqual([true, null, true]);
+    await api("PUT", `/v1/nodes/${uuid}/states/secure_boot`, { body: { target: false } });
+    await settle(uuid);
   });
 
   it("BIOS apply while off stays pending; power on applies it and the cache follows; bad values are refused", async () => {
