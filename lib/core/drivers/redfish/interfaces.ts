@@ -378,20 +378,28 @@ async function attributeRegistry(client: RedfishClient, name: string | undefined
   const root = await client.root("read the BIOS registry");
   const registries = root?.Registries?.["@odata.id"];
   if (!registries) return null;
-  const files = (await client.get(registries, "read the BIOS registry")).body.Members ?? [];
-  for (const m of files) {
-    const id: string = m["@odata.id"];
-    if (!id.endsWith(`/${name}`) && !id.includes(name.split(".")[0])) continue;
-    const file = await client.getOptional(id, "read the BIOS registry");
-    if (!file || (file.Registry !== name && file.Id !== name)) continue;
-    const locations: any[] = file.Location ?? [];
-    const loc = locations.find((l) => (l.Language ?? "en").startsWith("en") && l.Uri) ?? locations.find((l) => l.Uri);
-    if (!loc) return null;
-    const registry = await client.getOptional(loc.Uri, "read the BIOS registry");
-    const attrs: any[] = registry?.RegistryEntries?.Attributes ?? [];
-    return new Map(attrs.map((a) => [a.AttributeName, a]));
+  const files: string[] = ((await client.get(registries, "read the BIOS registry")).body.Members ?? []).map((m: any) => String(m["@odata.id"]));
+  // BMCs name the file differently ("…/BiosAttributeRegistry.v1_0_0", "…/BiosAttributeRegistry"):
+  // read the files whose path mentions the registry's base name; an exact Registry/Id wins.
+  const base = name.split(".")[0];
+  const candidates = files.filter((f) => f.includes(base));
+  let chosen: any = null;
+  for (const path of candidates.length ? candidates : files) {
+    const file = await client.getOptional(path, "read the BIOS registry");
+    if (!file) continue;
+    if (file.Registry === name || file.Id === name) {
+      chosen = file;
+      break;
+    }
+    if (!chosen && (String(file.Registry ?? "").startsWith(base) || String(file.Id ?? "").startsWith(base))) chosen = file;
   }
-  return null;
+  if (!chosen) return null;
+  const locations: any[] = chosen.Location ?? [];
+  const loc = locations.find((l) => (l.Language ?? "en").startsWith("en") && l.Uri) ?? locations.find((l) => l.Uri);
+  if (!loc) return null;
+  const registry = await client.getOptional(loc.Uri, "read the BIOS registry");
+  const attrs: any[] = registry?.RegistryEntries?.Attributes ?? [];
+  return attrs.length ? new Map(attrs.map((a) => [a.AttributeName, a])) : null;
 }
 
 function biosAttribute(name: string, value: unknown, reg: any | undefined): BiosAttribute {

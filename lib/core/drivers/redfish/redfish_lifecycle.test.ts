@@ -13,7 +13,7 @@ import { getConductor, runPeriodicTasksOnce, startConductor, stopConductor } fro
 import { forgetRedfishSessions } from "./client.ts";
 
 let db: TestDb;
-const bmc = new RedfishMock({ systems: [{}, { id: "2" }] });
+const bmc = new RedfishMock({ systems: [{}, { id: "2" }, { id: "bare", bios: false, secureBoot: false, storage: "none" }] });
 let isoServer: Server;
 let isoUrl = "";
 const fast = { redfish_connection_attempts: 2, redfish_connection_retry_interval: 0.05, redfish_timeout: 2 };
@@ -183,13 +183,31 @@ describe("redfish node through the conductor", () => {
   it("a BMC managing two systems needs redfish_system_id; invalid driver_info blocks manage", async () => {
     const two = await api("POST", "/v1/nodes", { body: { driver: "redfish", driver_info: bmc.driverInfo(fast) } });
     let node = await provision(two.body.uuid, "manage");
-    expect(node.last_error).toMatch(/manages 2 systems .*: set driver_info\/redfish_system_id to one of them/);
+    expect(node.last_error).toMatch(/manages 3 systems .*: set driver_info\/redfish_system_id to one of them/);
     const bad = await api("POST", "/v1/nodes", { body: { driver: "redfish", driver_info: { redfish_address: "10.0.0.5", redfish_auth_type: "digest" } } });
     const validation = (await api("GET", `/v1/nodes/${bad.body.uuid}/validate`)).body;
     expect(validation.power.result).toBe(false);
     expect(validation.power.reason).toMatch(/Invalid value "digest" set in driver_info\/redfish_auth_type/);
     node = await provision(bad.body.uuid, "manage");
     expect(node.last_error).toMatch(/redfish_auth_type/);
+  });
+
+  it("a system without Bios, SecureBoot and storage: manage and inspect work, BIOS steps and secure boot fail readably", async () => {
+    const created = await api("POST", "/v1/nodes", { body: { driver: "redfish", driver_info: bmc.driverInfo({ ...fast, redfish_system_id: "/redfish/v1/Systems/bare" }) } });
+    const bare = created.body.uuid as string;
+    let node = await provision(bare, "manage");
+    expect([node.provision_state, node.last_error]).toEqual(["manageable", null]);
+    expect((await api("GET", `/v1/nodes/${bare}/bios`)).body.bios).toEqual([]);
+    node = await provision(bare, "inspect");
+    expect([node.provision_state, node.last_error, node.properties.local_gb]).toEqual(["manageable", null, 0]);
+    node = await provision(bare, "clean", { clean_steps: [{ interface: "bios", step: "factory_reset" }] });
+    expect(node.provision_state).toBe("clean failed");
+    expect(node.last_error).toMatch(/has no Bios resource: BIOS settings cannot be read or changed through Redfish/);
+    await provision(bare, "manage");
+    await api("PUT", `/v1/nodes/${bare}/states/secure_boot`, { body: { target: true } });
+    node = await settle(bare);
+    expect(node.last_error).toMatch(/has no SecureBoot resource/);
+    expect((await api("DELETE", `/v1/nodes/${bare}`)).status).toBe(204);
   });
 
   it("5xx answers are retried; a BMC failing for good gives a readable last_error", async () => {
