@@ -42,6 +42,8 @@ interface SessionEntry {
  * cannot ride on a session another node opened with the right one.
  */
 const sessions = new Map<string, SessionEntry>();
+/** The only system of a BMC (when redfish_system_id is not set), per address + root prefix. */
+const onlySystems = new Map<string, string>();
 /** Logins in flight per key, so concurrent requests to one BMC open one session, not several. */
 const logins = new Map<string, Promise<SessionEntry>>();
 
@@ -49,6 +51,7 @@ const logins = new Map<string, Promise<SessionEntry>>();
 export function forgetRedfishSessions(): void {
   sessions.clear();
   logins.clear();
+  onlySystems.clear();
 }
 
 const RETRYABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ECONNABORTED"]);
@@ -399,6 +402,8 @@ export class RedfishClient {
   async systemPath(): Promise<string> {
     if (this.systemPathCache) return this.systemPathCache;
     if (this.info.systemId) return (this.systemPathCache = this.info.systemId);
+    const known = onlySystems.get(this.info.address + this.info.rootPrefix);
+    if (known) return (this.systemPathCache = known);
     const root = await this.serviceRoot("finding the system");
     const collection = root?.Systems?.["@odata.id"];
     if (!collection) throw new RedfishError(`Redfish BMC ${this.bmc} lists no Systems in its service root.`, "protocol");
@@ -411,7 +416,9 @@ export class RedfishClient {
         "protocol",
       );
     }
-    return (this.systemPathCache = members[0].replace(/\/$/, ""));
+    this.systemPathCache = members[0].replace(/\/$/, "");
+    onlySystems.set(this.info.address + this.info.rootPrefix, this.systemPathCache);
+    return this.systemPathCache;
   }
 
   async system(what: string): Promise<{ path: string; body: any; etag: string | null }> {
@@ -420,6 +427,10 @@ export class RedfishClient {
       const { body, etag } = await this.get(path, what);
       return { path, body, etag };
     } catch (err) {
+      if (err instanceof RedfishError && err.kind === "missing" && !this.info.systemId) {
+        // The BMC's systems changed (e.g. replaced board): look again next time.
+        onlySystems.delete(this.info.address + this.info.rootPrefix);
+      }
       if (err instanceof RedfishError && err.kind === "missing" && this.info.systemId) {
         throw new RedfishError(`Redfish BMC ${this.bmc} has no system ${path}: check driver_info/redfish_system_id.`, "missing", 404);
       }

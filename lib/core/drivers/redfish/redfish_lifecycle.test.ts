@@ -146,8 +146,13 @@ describe("redfish node through the conductor", () => {
     expect(await biosValue(uuid, "ProcTurboMode")).toBe("Disabled");
     expect(await biosValue(uuid, "NumaNodesPerSocket")).toBe("2");
 
-    // Factory reset on a running machine: the BMC resets at the next boot; the step reboots it.
+    // Factory reset on a running machine (the BMC answers with a task monitor): the BMC resets
+    // at the next boot; the step reboots it.
+    bmc.system("1").asyncBiosResetMs = 200;
+    const monitorsBefore = bmc.requests.filter((r) => r.path.includes("/TaskMonitors/")).length;
     node = await provision(uuid, "clean", { clean_steps: [{ interface: "bios", step: "factory_reset" }] });
+    bmc.system("1").asyncBiosResetMs = 0;
+    expect(bmc.requests.filter((r) => r.path.includes("/TaskMonitors/")).length).toBeGreaterThan(monitorsBefore);
     expect([node.provision_state, node.last_error, node.power_state]).toEqual(["manageable", null, "power on"]);
     expect(await biosValue(uuid, "ProcTurboMode")).toBe("Enabled");
     await power(uuid, "power off");
