@@ -355,7 +355,7 @@ export class RedfishMock {
         return send(400, redfishError("MalformedJSON", "The request body submitted was malformed JSON and could not be parsed by the receiving service."));
       }
     }
-    const open = (method === "GET" && (path === "/redfish" || path === "/redfish/v1" || path === "/redfish/v1/odata" || path === "/redfish/v1/$metadata")) ||
+    const open = (method === "GET" && (path === "/redfish" || path === "/redfish/v1" || path === "/redfish/v1/odata" || path === "/redfish/v1/$metadata" || path === "/redirect-me")) ||
       (method === "POST" && path === "/redfish/v1/SessionService/Sessions" && this.opts.sessionService);
     if (!open && auth !== "basic" && auth !== "session") {
       return send(401, redfishError("NoValidSession", "There is no valid session established with the implementation."), { "WWW-Authenticate": 'Basic realm="RedfishService"' });
@@ -469,6 +469,7 @@ export class RedfishMock {
   private async route(method: string, path: string, body: Record<string, unknown>, req: IncomingMessage, send: Send): Promise<void> {
     const V = "/redfish/v1";
     if (path === "/redfish") return send(200, { v1: `${V}/` });
+    if (path === "/redirect-me") return send(301, undefined, { Location: `${V}/` });
     if (path === V) {
       if (method !== "GET") return send(405, redfishError("OperationNotAllowed", "The HTTP method is not allowed on this URI."));
       return send(200, this.serviceRoot());

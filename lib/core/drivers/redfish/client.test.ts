@@ -129,6 +129,12 @@ describe("Redfish client failures and retries", () => {
     );
   });
 
+  it("follows a redirect of the service root on the same BMC", async () => {
+    const c = client({ redfish_address: `${bmc.url}/redirect-me` });
+    expect(c.info.rootPrefix).toBe("/redirect-me/");
+    expect((await c.system("read the system")).body.Id).toBe("1");
+  });
+
   it("asks for redfish_system_id when the BMC manages several systems", async () => {
     const two = new RedfishMock({ systems: [{}, { id: "B" }] });
     await two.start();

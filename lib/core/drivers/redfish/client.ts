@@ -163,6 +163,7 @@ export class RedfishClient {
   private async sendRetrying(method: string, path: string, body: unknown, headers: Record<string, string>, what: string): Promise<RfResponse> {
     const attempts = this.info.connectionAttempts;
     let delay = this.info.retryIntervalSeconds * 1000;
+    let redirects = 0;
     for (let attempt = 1; ; attempt++) {
       let res: RfResponse | null = null;
       let failure: TransportError | null = null;
@@ -170,6 +171,15 @@ export class RedfishClient {
         res = await this.send(method, path, body, headers);
       } catch (err) {
         failure = err instanceof TransportError ? err : new TransportError(String(err), "EUNKNOWN");
+      }
+      // Some BMCs redirect "/redfish/v1" to "/redfish/v1/": follow reads on the same BMC only.
+      const location = res?.headers.location;
+      if (res && method === "GET" && [301, 302, 307, 308].includes(res.status) && typeof location === "string" && redirects < 3 &&
+        new URL(location, this.info.address).origin === new URL(this.info.address).origin) {
+        path = new URL(location, this.info.address).pathname;
+        redirects++;
+        attempt--;
+        continue;
       }
       if (res && (res.status < 500 || res.status === 501)) return res;
       const retryable = res !== null || failure!.code === "TIMEOUT" || RETRYABLE_CODES.has(failure!.code);
