@@ -161,6 +161,19 @@ describe("redfish management", () => {
     );
   });
 
+  it("a BMC without virtual media says so", async () => {
+    const novm = new RedfishMock({ virtualMedia: false });
+    await novm.start();
+    try {
+      const task = taskFor("1", { redfish_address: novm.url }, { instanceInfo: { boot_iso: `${iso.url}/live.iso` } });
+      await expect(vmedia.prepareInstance(task)).rejects.toThrow(
+        /^Redfish BMC http:\/\/127\.0\.0\.1:\d+ offers no virtual media \(no VirtualMedia on \/redfish\/v1\/Systems\/1 or its managers\)\.$/,
+      );
+    } finally {
+      await novm.stop();
+    }
+  });
+
   it("virtual-media boot: the instance ISO becomes the persistent CD boot", async () => {
     const task = taskFor("1", {}, { instanceInfo: { boot_iso: `${iso.url}/live.iso` } });
     await vmedia.prepareInstance(task);
