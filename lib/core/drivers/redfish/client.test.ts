@@ -44,13 +44,13 @@ describe("Redfish client authentication", () => {
   });
 
   it("a session that expires at the BMC (idle timeout) is renewed; concurrent requests share one login", async () => {
-    const short = new RedfishMock({ sessionTimeoutSeconds: 0.2 });
+    const short = new RedfishMock({ sessionTimeoutSeconds: 1 });
     await short.start();
     try {
       const posts = () => short.requests.filter((r) => r.method === "POST" && r.path.endsWith("/Sessions")).length;
       await Promise.all([1, 2, 3, 4].map(() => client({}, short).system("read the system")));
       expect(posts()).toBe(1);
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 1200));
       expect((await client({}, short).system("read the system")).body.Id).toBe("1");
       expect(posts()).toBe(2);
       expect(short.requests.filter((r) => r.auth === "bad")).toHaveLength(1); // the expired token, once
