@@ -132,6 +132,8 @@ export class MockSystem implements Resource {
   pending: Record<string, string | number | boolean> = {};
   pendingVersion = 1;
   pendingResetBios = false;
+  /** ApplyTime of the last pending-settings PATCH (@Redfish.SettingsApplyTime), null when absent. */
+  lastApplyTime: string | null = null;
   /** What the machine booted last (e.g. "Cd:http://…/boot.iso", "Hdd", "Pxe"). */
   bootedFrom: string | null = null;
   boots = 0;
@@ -836,6 +838,11 @@ export class RedfishMock {
           return;
         }
         sys.pendingVersion = pendingRes.version;
+        const applyTime = (body["@Redfish.SettingsApplyTime"] as { ApplyTime?: string } | undefined)?.ApplyTime;
+        if (applyTime !== undefined && applyTime !== "OnReset") {
+          return send(400, redfishError("PropertyValueNotInList", `The value ${applyTime} for the property ApplyTime is not in the list of acceptable values.`));
+        }
+        sys.lastApplyTime = applyTime ?? null;
         const attrs = body.Attributes;
         if (!attrs || typeof attrs !== "object") return send(400, redfishError("PropertyMissing", "The property Attributes is a required property and must be included in the request."));
         for (const [name, value] of Object.entries(attrs as Record<string, unknown>)) {

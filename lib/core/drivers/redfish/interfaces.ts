@@ -475,7 +475,13 @@ export const redfishBios: BiosInterface = {
     const bios = await requireBios(client, "read the BIOS settings");
     const registry = await attributeRegistry(client, bios.body.AttributeRegistry);
     const attributes = Object.fromEntries(settings.map((s) => [s.name, typedValue(s.value, registry?.get(s.name))]));
-    await client.patch(bios.settingsPath, { Attributes: attributes }, `apply BIOS settings ${Object.keys(attributes).join(", ")}`);
+    const body: Record<string, unknown> = { Attributes: attributes };
+    // BMCs that list apply times (iDRAC, iLO) want to be told: apply at the next reset.
+    const applyTimes = bios.body["@Redfish.Settings"]?.SupportedApplyTimes;
+    if (bios.settingsPath !== bios.path && Array.isArray(applyTimes) && applyTimes.includes("OnReset")) {
+      body["@Redfish.SettingsApplyTime"] = { ApplyTime: "OnReset" };
+    }
+    await client.patch(bios.settingsPath, body, `apply BIOS settings ${Object.keys(attributes).join(", ")}`);
     await rebootIfOn(task, client);
   },
   async factoryReset(task) {

@@ -138,6 +138,7 @@ describe("redfish node through the conductor", () => {
     });
     expect([node.provision_state, node.last_error]).toEqual(["manageable", null]);
     expect(bmc.system("1").pending).toEqual({ ProcTurboMode: "Disabled", NumaNodesPerSocket: 2 });
+    expect(bmc.system("1").lastApplyTime).toBe("OnReset");
     expect(await biosValue(uuid, "ProcTurboMode")).toBe("Enabled"); // not applied yet: the machine is off
 
     node = await power(uuid, "power on");
