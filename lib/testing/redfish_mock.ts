@@ -56,6 +56,8 @@ export interface MockSystemSpec {
   storage?: "Storage" | "SimpleStorage" | "both" | "none";
   nics?: { mac: string; enabled?: boolean; linkUp?: boolean; speedMbps?: number; ipv4?: string }[];
   bootTargets?: string[];
+  /** BootSourceOverrideEnabled values the system accepts (default Once, Continuous, Disabled). */
+  bootEnabledValues?: string[];
   /** Answer #Bios.ResetBios with 202 + a task monitor completing after this many ms. */
   asyncBiosResetMs?: number;
 }
@@ -123,6 +125,7 @@ export class MockSystem implements Resource {
   asyncBiosResetMs: number;
   boot = { target: "None", enabled: "Disabled", mode: "UEFI" };
   bootTargets: string[];
+  bootEnabledValues: string[];
   hasBios: boolean;
   hasSecureBoot: boolean;
   storage: "Storage" | "SimpleStorage" | "both" | "none";
@@ -154,6 +157,7 @@ export class MockSystem implements Resource {
     this.hasSecureBoot = spec.secureBoot ?? true;
     this.storage = spec.storage ?? "both";
     this.bootTargets = spec.bootTargets ?? BOOT_TARGETS;
+    this.bootEnabledValues = spec.bootEnabledValues ?? ["Once", "Continuous", "Disabled"];
     const n = index + 1;
     this.nics = spec.nics ?? [
       { mac: `52:54:00:aa:0${n}:01`, enabled: true, linkUp: true, speedMbps: 25000, ipv4: `192.0.2.${10 + n}` },
@@ -678,7 +682,7 @@ export class RedfishMock {
           if (boot.BootSourceOverrideTarget !== undefined && !sys.bootTargets.includes(String(boot.BootSourceOverrideTarget))) {
             return send(400, redfishError("PropertyValueNotInList", `The value ${String(boot.BootSourceOverrideTarget)} for the property BootSourceOverrideTarget is not in the list of acceptable values.`));
           }
-          if (boot.BootSourceOverrideEnabled !== undefined && !["Once", "Continuous", "Disabled"].includes(String(boot.BootSourceOverrideEnabled))) {
+          if (boot.BootSourceOverrideEnabled !== undefined && !sys.bootEnabledValues.includes(String(boot.BootSourceOverrideEnabled))) {
             return send(400, redfishError("PropertyValueNotInList", `The value ${String(boot.BootSourceOverrideEnabled)} for the property BootSourceOverrideEnabled is not in the list of acceptable values.`));
           }
           if (boot.BootSourceOverrideMode !== undefined && !["UEFI", "Legacy"].includes(String(boot.BootSourceOverrideMode))) {
@@ -792,7 +796,7 @@ export class RedfishMock {
       BiosVersion: "2.11.2", PowerState: sys.powerState, IndicatorLED: sys.led, Status: { State: "Enabled", Health: "OK" },
       Boot: {
         BootSourceOverrideTarget: sys.boot.target, "BootSourceOverrideTarget@Redfish.AllowableValues": sys.bootTargets,
-        BootSourceOverrideEnabled: sys.boot.enabled, "BootSourceOverrideEnabled@Redfish.AllowableValues": ["Once", "Continuous", "Disabled"],
+        BootSourceOverrideEnabled: sys.boot.enabled, "BootSourceOverrideEnabled@Redfish.AllowableValues": sys.bootEnabledValues,
         BootSourceOverrideMode: sys.boot.mode, "BootSourceOverrideMode@Redfish.AllowableValues": ["UEFI", "Legacy"],
       },
       ProcessorSummary: { Count: 2, LogicalProcessorCount: 128, Model: "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz", Status: { State: "Enabled" } },

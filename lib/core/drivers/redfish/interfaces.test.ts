@@ -11,6 +11,7 @@ const bmc = new RedfishMock({
     {},
     { id: "limited", resetTypes: ["On", "ForceOff"], bootTargets: ["None", "Pxe", "Hdd"], secureBoot: false, storage: "SimpleStorage" },
     { id: "slow", powerTransitionMs: 300, asyncResetMs: 150, storage: "none", bios: false },
+    { id: "once-only", bootEnabledValues: ["Once", "Disabled"] },
   ],
 });
 const iso = { server: null as null | import("node:http").Server, url: "" };
@@ -113,6 +114,26 @@ describe("redfish management", () => {
     await power.setPowerState(task, "rebooting");
     expect(await mgmt.getBootDevice(task)).toEqual({ boot_device: "disk", persistent: true });
     expect(bmc.system("1").bootedFrom).toBe("Hdd");
+    await power.setPowerState(task, "power off");
+  });
+
+  it("a BMC that cannot keep a boot device: Ingot remembers it and sends it again before every boot", async () => {
+    const task = taskFor("once-only");
+    const sys = bmc.system("once-only");
+    await mgmt.setBootDevice(task, "pxe", true);
+    expect(sys.boot).toMatchObject({ target: "Pxe", enabled: "Once" });
+    expect(task.node.driverInternalInfo).toMatchObject({ redfish_boot_device: "pxe" });
+    expect(await mgmt.getBootDevice(task)).toEqual({ boot_device: "pxe", persistent: true });
+    await power.setPowerState(task, "power on");
+    expect(sys.bootedFrom).toBe("Pxe");
+    await power.setPowerState(task, "rebooting");
+    expect([sys.boots, sys.bootedFrom]).toEqual([2, "Pxe"]);
+    // A one-time device wins for the next boot only.
+    await mgmt.setBootDevice(task, "cdrom", false);
+    await power.setPowerState(task, "rebooting");
+    expect(sys.bootedFrom).toBe("Cd");
+    await power.setPowerState(task, "rebooting");
+    expect(sys.bootedFrom).toBe("Pxe");
     await power.setPowerState(task, "power off");
   });
 

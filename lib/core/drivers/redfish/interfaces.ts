@@ -93,6 +93,7 @@ function noResetType(client: RedfishClient, system: any, allowed: string[] | nul
 async function powerOn(task: DriverTask, client: RedfishClient, system: any, allowed: string[] | null, timeout: number): Promise<void> {
   const type = pick(allowed, ["On", "ForceOn", "PushPowerButton"]);
   if (!type) throw noResetType(client, system, allowed, "power on", ["On", "ForceOn", "PushPowerButton"]);
+  await beforeBoot(task, client);
   await reset(client, system, type, "power on");
   await waitForPower(client, "On", timeout, "Power on failed");
   await afterBoot(task, client);
@@ -135,6 +136,7 @@ async function setPower(task: DriverTask, target: PowerTarget, timeoutSeconds?: 
       if (state === "power off") return powerOn(task, client, system, allowed, timeout);
       const type = pick(allowed, ["ForceRestart", "PowerCycle"]);
       if (type) {
+        await beforeBoot(task, client);
         await reset(client, system, type, "reboot");
         await waitForPower(client, "On", timeout, "Reboot failed");
         return afterBoot(task, client);
@@ -146,6 +148,7 @@ async function setPower(task: DriverTask, target: PowerTarget, timeoutSeconds?: 
     case "soft rebooting": {
       if (state === "power off") return powerOn(task, client, system, allowed, timeout);
       if (pick(allowed, ["GracefulRestart"])) {
+        await beforeBoot(task, client);
         await reset(client, system, "GracefulRestart", "soft reboot");
         await waitForPower(client, "On", softTimeout, "Soft reboot failed");
         return afterBoot(task, client);
@@ -190,7 +193,15 @@ function allowedTargets(system: any): string[] {
   return Array.isArray(allowed) ? allowed.map(String) : Object.keys(BOOT_DEVICES);
 }
 
-async function setBootDeviceOn(client: RedfishClient, device: string, persistent: boolean): Promise<void> {
+/**
+ * driver_internal_info keys for BMCs that cannot keep a boot device ("Continuous" not in
+ * BootSourceOverrideEnabled@Redfish.AllowableValues): the device is remembered and sent again as
+ * "Once" before every power on / reboot through Ingot (as Ironic's redfish management does).
+ */
+const FORCED_DEVICE = "redfish_boot_device";
+const NEXT_ONCE = "redfish_next_boot_once";
+
+async function setBootDeviceOn(client: RedfishClient, device: string, persistent: boolean, task?: DriverTask): Promise<void> {
   const target = TARGET_OF[device];
   const { path, body: system, etag } = await client.system("read the boot settings");
   const allowed = allowedTargets(system);
@@ -198,7 +209,31 @@ async function setBootDeviceOn(client: RedfishClient, device: string, persistent
     const offered = allowed.map((t) => BOOT_DEVICES[t]).filter(Boolean);
     throw new Invalid(`Invalid boot device ${device} specified: the Redfish system ${path} on BMC ${client.bmc} offers ${offered.join(", ")}.`);
   }
-  await client.patch(path, { Boot: { BootSourceOverrideTarget: target, BootSourceOverrideEnabled: persistent ? "Continuous" : "Once" } }, `set the boot device to ${device}`, etag);
+  const enabledValues = system.Boot?.["BootSourceOverrideEnabled@Redfish.AllowableValues"];
+  const canPersist = !Array.isArray(enabledValues) || enabledValues.includes("Continuous");
+  await client.patch(path, { Boot: { BootSourceOverrideTarget: target, BootSourceOverrideEnabled: persistent && canPersist ? "Continuous" : "Once" } }, `set the boot device to ${device}`, etag);
+  if (!task) return;
+  const dii: Dict = { ...task.node.driverInternalInfo };
+  if (persistent && !canPersist) {
+    dii[FORCED_DEVICE] = device;
+    delete dii[NEXT_ONCE];
+  } else if (persistent) {
+    delete dii[FORCED_DEVICE];
+    delete dii[NEXT_ONCE];
+  } else if (dii[FORCED_DEVICE]) dii[NEXT_ONCE] = true; // this boot only; the remembered device after it
+  if (JSON.stringify(dii) !== JSON.stringify(task.node.driverInternalInfo)) await task.update({ driverInternalInfo: dii });
+}
+
+/** Before a boot: send the remembered persistent device again (BMCs without "Continuous"). */
+async function beforeBoot(task: DriverTask, client: RedfishClient): Promise<void> {
+  const dii = task.node.driverInternalInfo ?? {};
+  if (dii[NEXT_ONCE]) {
+    const next: Dict = { ...dii };
+    delete next[NEXT_ONCE];
+    await task.update({ driverInternalInfo: next });
+    return;
+  }
+  if (typeof dii[FORCED_DEVICE] === "string") await setBootDeviceOn(client, dii[FORCED_DEVICE] as string, false);
 }
 
 /** Virtual media devices of the system: its own VirtualMedia, else its managers'. */
@@ -282,6 +317,8 @@ export const redfishManagement: ManagementInterface = {
   async getBootDevice(task) {
     const { body } = await clientFor(task).system("read the boot device");
     const boot = body.Boot ?? {};
+    const forced = task.node.driverInternalInfo?.[FORCED_DEVICE];
+    if (typeof forced === "string" && !task.node.driverInternalInfo?.[NEXT_ONCE]) return { boot_device: forced, persistent: true };
     // A disabled override means the BMC follows its own boot order: no device is forced.
     if (boot.BootSourceOverrideEnabled === "Disabled" || !boot.BootSourceOverrideTarget || boot.BootSourceOverrideTarget === "None") {
       return { boot_device: null, persistent: null };
@@ -289,7 +326,7 @@ export const redfishManagement: ManagementInterface = {
     return { boot_device: BOOT_DEVICES[boot.BootSourceOverrideTarget] ?? null, persistent: boot.BootSourceOverrideEnabled === "Continuous" };
   },
   async setBootDevice(task, device, persistent) {
-    await setBootDeviceOn(clientFor(task), device, persistent);
+    await setBootDeviceOn(clientFor(task), device, persistent, task);
   },
   async setBootMode(task, mode) {
     const client = clientFor(task);
@@ -651,7 +688,7 @@ export const redfishVirtualMediaBoot: BootInterface = {
     if (!iso) throw new Invalid(`Node ${task.node.uuid} needs driver_info/deploy_iso (an http(s) URL of a bootable ISO) to boot a ramdisk through virtual media.`);
     const client = clientFor(task);
     await insertVmedia(client, "cdrom", iso);
-    await setBootDeviceOn(client, "cdrom", false);
+    await setBootDeviceOn(client, "cdrom", false, task);
   },
   async cleanUpRamdisk(task) {
     await ejectVmedia(clientFor(task), ["cdrom"]);
@@ -661,13 +698,13 @@ export const redfishVirtualMediaBoot: BootInterface = {
     const iso = bootIso(task);
     if (!iso) {
       // No ISO to boot: the instance is on the local disk.
-      await setBootDeviceOn(client, "disk", true);
+      await setBootDeviceOn(client, "disk", true, task);
       return;
     }
     const inserted = await insertVmedia(client, "cdrom", iso);
     const { body } = await client.system("read the boot device");
     if (inserted || body.Boot?.BootSourceOverrideTarget !== "Cd" || body.Boot?.BootSourceOverrideEnabled !== "Continuous") {
-      await setBootDeviceOn(client, "cdrom", true);
+      await setBootDeviceOn(client, "cdrom", true, task);
     }
   },
   async cleanUpInstance(task) {
