@@ -367,6 +367,8 @@ export const redfishManagement: ManagementInterface = {
     if (!led) throw new Invalid(`Invalid indicator state ${state}: use on, off or blinking.`);
     await client.patch(sys.path, { IndicatorLED: led }, `set the indicator LED ${state}`, sys.etag);
   },
+  // image_download_source is not honoured: Ingot serves no images ("local") and has no Swift, so
+  // the BMC always downloads image_url itself (as with "http").
   async attachVirtualMedia(task, media: VirtualMedia) {
     const url = checkIsoUrl(media.image_url, "image_url", task.node.uuid);
     await insertVmedia(clientFor(task), media.device_type, url);
@@ -393,13 +395,12 @@ interface BiosInfo {
 }
 
 async function biosOf(client: RedfishClient, what: string): Promise<BiosInfo | null> {
-  const { path, body } = await client.system(what);
+  const { body } = await client.system(what);
   const biosPath = body.Bios?.["@odata.id"];
   if (!biosPath) return null;
   const bios = (await client.get(biosPath, what)).body;
   // Pending settings go to the @Redfish.Settings object; without one the resource itself is patched.
   const settingsPath = bios["@Redfish.Settings"]?.SettingsObject?.["@odata.id"] ?? biosPath;
-  void path;
   return { path: biosPath, body: bios, settingsPath };
 }
 
