@@ -159,10 +159,11 @@ export class MockSystem implements Resource {
     this.bootTargets = spec.bootTargets ?? BOOT_TARGETS;
     this.bootEnabledValues = spec.bootEnabledValues ?? ["Once", "Continuous", "Disabled"];
     const n = index + 1;
+    const nn = (n % 256).toString(16).padStart(2, "0");
     this.nics = spec.nics ?? [
-      { mac: `52:54:00:aa:0${n}:01`, enabled: true, linkUp: true, speedMbps: 25000, ipv4: `192.0.2.${10 + n}` },
-      { mac: `52:54:00:aa:0${n}:02`, enabled: true, linkUp: false, speedMbps: 25000 },
-      { mac: `52:54:00:aa:0${n}:03`, enabled: false, linkUp: false },
+      { mac: `52:54:00:aa:${nn}:01`, enabled: true, linkUp: true, speedMbps: 25000, ipv4: `192.0.2.${10 + n}` },
+      { mac: `52:54:00:aa:${nn}:02`, enabled: true, linkUp: false, speedMbps: 25000 },
+      { mac: `52:54:00:aa:${nn}:03`, enabled: false, linkUp: false },
     ];
     this.drives = [
       { id: "0", name: "Drive 0", model: "MOCK SSD 960", capacity: 960_197_124_096, mediaType: "SSD", serial: `S${n}0001`, naa: `5000c500a1b2c3${n}0` },
@@ -893,4 +894,16 @@ function biosValueProblem(name: string, value: unknown): string | null {
     case "String":
       return typeof value === "string" && value.length <= (a.MaxLength ?? Infinity) ? null : bad;
   }
+}
+
+// Standalone: `npx tsx lib/testing/redfish_mock.ts [port] [systems]` runs a test BMC on 127.0.0.1
+// for trying the redfish driver by hand (dashboard, openstack client); Ctrl-C stops it.
+if (process.argv[1] && /redfish_mock\.ts$/.test(process.argv[1])) {
+  const port = Number(process.argv[2] ?? 8000);
+  const count = Math.max(1, Number(process.argv[3] ?? 1));
+  const mock = new RedfishMock({ systems: Array.from({ length: count }, () => ({})), checkImageUrls: false });
+  void mock.start(port).then(() => {
+    console.log(`Redfish test BMC on ${mock.url} (user ${mock.opts.username}, password ${mock.opts.password})`);
+    for (const s of mock.systems) console.log(`  driver_info: ${JSON.stringify(mock.driverInfo({ redfish_system_id: s.path }))}`);
+  });
 }
