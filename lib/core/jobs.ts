@@ -9,8 +9,10 @@
 // Jobs live in the database (Job, JobItem). The process that created a job runs it (Job.host);
 // on start it takes its unfinished jobs back (recoverJobs): items that were waiting keep
 // waiting, items whose call was in flight are re-checked or failed as interrupted, and pending
-// items run. Nothing stays "running" after its process is gone for good only if that host never
-// comes back; a job's host is its conductor hostname, which is stable across restarts.
+// items run. A running job's host touches Job.updatedAt every few seconds (its lease); a job whose
+// host stopped touching it for the heartbeat timeout is adopted by another process serving the
+// API (adoptOrphanedJobs), which recovers it the same way — so a job outlives a host that never
+// comes back. A job's host is its conductor hostname, which is stable across restarts.
 import { randomUUID } from "node:crypto";
 import { config } from "./config.ts";
 import { parseJson, sql as processSql, toDate, type Sql, type SqlValue } from "./db/sql.ts";
@@ -144,6 +146,8 @@ function concurrency(): number {
 
 /** How often waiting nodes are looked at when no node event arrived (ms). */
 const WAIT_POLL_MS = 1000;
+/** How often a running job's host renews its lease (Job.updatedAt). */
+const LEASE_TOUCH_MS = 5000;
 /** Retries of a call refused because the node is locked or no worker was free (as ironicclient does). */
 const BUSY_RETRIES = 5;
 const BUSY_RETRY_MS = 1000;
@@ -447,6 +451,8 @@ class RunningJob {
   private checking = false;
   private recheck = false;
   private timer: ReturnType<typeof setInterval> | null = null;
+  private lease: ReturnType<typeof setInterval> | null = null;
+  private lost = false;
   private soon: ReturnType<typeof setTimeout> | null = null;
   private workersDone = false;
   private resolveDone: (() => void) | null = null;
@@ -483,6 +489,8 @@ class RunningJob {
     try {
       this.timer = setInterval(() => this.poke(0), WAIT_POLL_MS);
       this.timer.unref?.();
+      this.lease = setInterval(() => void this.touchLease(db), LEASE_TOUCH_MS);
+      this.lease.unref?.();
       const pending = await db.all<{ position: number; nodeUuid: string }>(
         `SELECT "position", "nodeUuid" FROM "JobItem" WHERE "jobId" = ? AND "state" = 'pending' ORDER BY "position"`, [this.id]);
       let next = 0;
@@ -500,10 +508,29 @@ class RunningJob {
       await this.done;
     } finally {
       if (this.timer) clearInterval(this.timer);
+      if (this.lease) clearInterval(this.lease);
       if (this.soon) clearTimeout(this.soon);
+      // Adopted by another process (this one looked dead): that one finishes it.
+      if (this.lost) return;
       await finishIfDone(db, this.id).catch((err) => console.error(`[jobs] job ${this.id} could not be finished:`, err));
       const job = await getJob(db, this.id).catch(() => null);
       publishJob(this.id, this.job?.userId ?? null, job?.state ?? "finished", true);
+    }
+  }
+
+  /** Renews the lease; a job another process has adopted meanwhile is given up here. */
+  private async touchLease(db: Sql): Promise<void> {
+    try {
+      const kept = await db.run(`UPDATE "Job" SET "updatedAt" = ? WHERE "id" = ? AND "host" = ?`, [new Date(), this.id, config().conductorHostname]);
+      if (kept === 0 && !this.lost) {
+        this.lost = true;
+        this.cancelled = true; // no new items here; waiting ones are the adopter's now
+        this.waiting.clear();
+        console.error(`[jobs] job ${this.id} was adopted by another process; it runs there now`);
+        this.resolveDone?.();
+      }
+    } catch (err) {
+      console.error(`[jobs] job ${this.id}: renewing its lease failed:`, err);
     }
   }
 
@@ -705,50 +732,92 @@ export async function recoverJobs(db?: Sql): Promise<RecoveryResult> {
   const result: RecoveryResult = { jobs: 0, resumedWaiting: 0, interrupted: 0 };
   const open = await conn.all<{ id: string }>(
     `SELECT "id" FROM "Job" WHERE "host" = ? AND "finishedAt" IS NULL ORDER BY "createdAt"`, [config().conductorHostname]);
-  for (const { id } of open) {
-    if (runner().get(id)) continue;
-    const job = await getJob(conn, id);
-    if (!job) continue;
-    result.jobs++;
-    const now = new Date();
-    if (job.userId !== null) {
-      const user = await conn.get<{ disabled: unknown }>(`SELECT "disabled" FROM "User" WHERE "id" = ?`, [job.userId]);
-      const gone = !user || user.disabled === true || user.disabled === 1 || user.disabled === "1";
-      if (gone) {
-        await conn.run(
-          `UPDATE "JobItem" SET "state" = 'skipped', "message" = ?, "finishedAt" = ? WHERE "jobId" = ? AND "state" = 'pending'`,
-          ["Not started: the job's user no longer exists or is disabled.", now, id]);
-      }
-    }
-    const settle = ACTION_SETTLE[job.action];
-    const inFlight = await conn.all<{ position: number; nodeUuid: string; state: string }>(
-      `SELECT "position", "nodeUuid", "state" FROM "JobItem" WHERE "jobId" = ? AND "state" IN ('running', 'waiting')`, [id]);
-    const resume: { uuid: string; position: number }[] = [];
-    for (const item of inFlight) {
-      let keepWaiting = false;
-      if (settle) {
-        if (item.state === "waiting") keepWaiting = true;
-        else {
-          const node = await conn.get<{ targetProvisionState: string | null; targetPowerState: string | null }>(
-            `SELECT "targetProvisionState", "targetPowerState" FROM "Node" WHERE "uuid" = ?`, [item.nodeUuid]);
-          const target = settle.field === "provision" ? node?.targetProvisionState : node?.targetPowerState;
-          keepWaiting = !!target && (settle.field === "power" || target === settle.expected);
-        }
-      }
-      if (keepWaiting) {
-        if (item.state === "running") {
-          await conn.run(`UPDATE "JobItem" SET "state" = 'waiting' WHERE "jobId" = ? AND "position" = ?`, [id, item.position]);
-        }
-        resume.push({ uuid: item.nodeUuid, position: Number(item.position) });
-        result.resumedWaiting++;
-      } else {
-        await conn.run(
-          `UPDATE "JobItem" SET "state" = 'failed', "message" = ?, "finishedAt" = ? WHERE "jobId" = ? AND "position" = ?`,
-          [INTERRUPTED, now, id, item.position]);
-        result.interrupted++;
-      }
-    }
-    runner().start(id, resume);
+  for (const { id } of open) await recoverJob(conn, id, result);
+  return result;
+}
+
+/**
+ * Adopts the unfinished jobs of hosts that stopped renewing their lease for `staleSeconds`
+ * (default: the conductor heartbeat timeout) and recovers them here, as after a restart. The
+ * claim is a conditional update, so of several processes looking at once only one adopts a job.
+ */
+export async function adoptOrphanedJobs(db?: Sql, staleSeconds = config().heartbeatTimeoutSeconds): Promise<RecoveryResult & { adopted: string[] }> {
+  const conn = db ?? (await processSql());
+  const me = config().conductorHostname;
+  const result = { jobs: 0, resumedWaiting: 0, interrupted: 0, adopted: [] as string[] };
+  const cutoff = new Date(Date.now() - staleSeconds * 1000);
+  const orphans = await conn.all<{ id: string; host: string }>(
+    `SELECT "id", "host" FROM "Job" WHERE "finishedAt" IS NULL AND "host" <> ? AND ("updatedAt" IS NULL OR "updatedAt" < ?) ORDER BY "createdAt"`,
+    [me, cutoff]);
+  for (const { id, host } of orphans) {
+    const claimed = await conn.run(
+      `UPDATE "Job" SET "host" = ?, "updatedAt" = ? WHERE "id" = ? AND "host" = ? AND "finishedAt" IS NULL AND ("updatedAt" IS NULL OR "updatedAt" < ?)`,
+      [me, new Date(), id, host, cutoff]);
+    if (!claimed) continue;
+    console.log(`[jobs] adopted job ${id} from ${host}, which stopped running it`);
+    result.adopted.push(id);
+    await recoverJob(conn, id, result);
   }
   return result;
+}
+
+let adoptionTimer: ReturnType<typeof setInterval> | null = null;
+
+/** Looks for orphaned jobs now and then (processes serving the API; stopped by stopJobAdoption). */
+export function startJobAdoption(everyMs = 15_000): void {
+  if (adoptionTimer) return;
+  const look = () => void adoptOrphanedJobs().catch((err) => console.error("[jobs] adopting orphaned jobs failed:", err));
+  adoptionTimer = setInterval(look, everyMs);
+  adoptionTimer.unref?.();
+}
+
+export function stopJobAdoption(): void {
+  if (adoptionTimer) clearInterval(adoptionTimer);
+  adoptionTimer = null;
+}
+
+async function recoverJob(conn: Sql, id: string, result: RecoveryResult): Promise<void> {
+  if (runner().get(id)) return;
+  const job = await getJob(conn, id);
+  if (!job) return;
+  result.jobs++;
+  const now = new Date();
+  if (job.userId !== null) {
+    const user = await conn.get<{ disabled: unknown }>(`SELECT "disabled" FROM "User" WHERE "id" = ?`, [job.userId]);
+    const gone = !user || user.disabled === true || user.disabled === 1 || user.disabled === "1";
+    if (gone) {
+      await conn.run(
+        `UPDATE "JobItem" SET "state" = 'skipped', "message" = ?, "finishedAt" = ? WHERE "jobId" = ? AND "state" = 'pending'`,
+        ["Not started: the job's user no longer exists or is disabled.", now, id]);
+    }
+  }
+  const settle = ACTION_SETTLE[job.action];
+  const inFlight = await conn.all<{ position: number; nodeUuid: string; state: string }>(
+    `SELECT "position", "nodeUuid", "state" FROM "JobItem" WHERE "jobId" = ? AND "state" IN ('running', 'waiting')`, [id]);
+  const resume: { uuid: string; position: number }[] = [];
+  for (const item of inFlight) {
+    let keepWaiting = false;
+    if (settle) {
+      if (item.state === "waiting") keepWaiting = true;
+      else {
+        const node = await conn.get<{ targetProvisionState: string | null; targetPowerState: string | null }>(
+          `SELECT "targetProvisionState", "targetPowerState" FROM "Node" WHERE "uuid" = ?`, [item.nodeUuid]);
+        const target = settle.field === "provision" ? node?.targetProvisionState : node?.targetPowerState;
+        keepWaiting = !!target && (settle.field === "power" || target === settle.expected);
+      }
+    }
+    if (keepWaiting) {
+      if (item.state === "running") {
+        await conn.run(`UPDATE "JobItem" SET "state" = 'waiting' WHERE "jobId" = ? AND "position" = ?`, [id, item.position]);
+      }
+      resume.push({ uuid: item.nodeUuid, position: Number(item.position) });
+      result.resumedWaiting++;
+    } else {
+      await conn.run(
+        `UPDATE "JobItem" SET "state" = 'failed', "message" = ?, "finishedAt" = ? WHERE "jobId" = ? AND "position" = ?`,
+        [INTERRUPTED, now, id, item.position]);
+      result.interrupted++;
+    }
+  }
+  runner().start(id, resume);
 }

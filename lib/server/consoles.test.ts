@@ -9,6 +9,7 @@ import { WebSocket, createWebSocketStream } from "ws";
 import { createTestDb, type TestDb } from "../testing/env.ts";
 import { setConfig } from "../core/config.ts";
 import { getConductor } from "../core/conductor/index.ts";
+import { rpcSecret, setLocalConductorProvider } from "../core/conductor/rpc.ts";
 import { getNodeById, insertNode, type NewNode, type NodeRecord } from "../core/db/nodes.ts";
 import { listHistory } from "../core/history.ts";
 import { consoleLogDir, isCapturing, resetConsoleLogs, syncCapture } from "../core/console/log.ts";
@@ -281,5 +282,100 @@ describe("console log", () => {
     } finally {
       setConsoleSettings();
     }
+  });
+});
+
+describe("a node whose conductor is another process", () => {
+  // The web side routes as if this process hosted no conductor: the websocket and the console log
+  // go through the conductor's RPC listener (here this process's own, found on the hash ring).
+  const relayed = () => ((globalThis as unknown as { ingotConsoleRelayWss?: { clients: Set<unknown> } }).ingotConsoleRelayWss?.clients.size ?? 0);
+
+  it("the serial console is relayed: same hello and bytes, typing, read-only kept, one history row per session", async () => {
+    setLocalConductorProvider(() => null);
+    try {
+      const node = await newNode({ name: "relay-01" });
+      const m = getSimMachine(node);
+      await m.waitFor(["os"], "the OS", 10_000).catch(() => undefined);
+      const c = open(`/ws/nodes/${node.uuid}/serial?token=${adminToken}`);
+      expect(await c.hello).toMatchObject({ type: "hello", readOnly: false, node: node.uuid });
+      expect(relayed()).toBe(1);
+      await until(() => /login: $/.test(c.text()), 10_000);
+      c.ws.send("root\r");
+      await until(() => c.text().includes("Password: "));
+      c.ws.send("ingot\r");
+      await until(() => /# $/.test(c.text()));
+      c.ws.send("hostname\r");
+      await until(() => c.text().includes(`hostname\r\n${m.hostname_}\r\n`));
+
+      const r = open(`/ws/nodes/${node.uuid}/serial`, { cookie: readerCookie });
+      expect(await r.hello).toMatchObject({ readOnly: true });
+      const before = m.serial.bytesWritten;
+      r.ws.send("reboot\r");
+      await new Promise((res) => setTimeout(res, 200));
+      expect(m.serial.bytesWritten).toBe(before);
+
+      // Stopping the console closes both sessions through the relay with the source's code.
+      const stop = await fetch(`${srv.url}/baremetal/v1/nodes/${node.uuid}/states/console`, {
+        method: "PUT", headers: { "x-auth-token": adminToken, "content-type": "application/json" }, body: JSON.stringify({ enabled: false }),
+      });
+      expect(stop.status).toBe(202);
+      const [cc, rc] = await Promise.all([c.closed, r.closed]);
+      expect([cc.code, cc.reason, rc.code, rc.reason]).toEqual([1000, "console disabled", 1000, "console disabled"]);
+      await until(() => relayed() === 0);
+      await new Promise((res) => setTimeout(res, 100));
+      const rows = (await listHistory(db.sql, node.id)).filter((h) => h.eventType === "console" && /session/.test(h.event));
+      expect(rows.map((h) => h.event)).toEqual([expect.stringMatching(/^Serial console session of ops ended/), expect.stringMatching(/of rita \(read-only\)/)]);
+    } finally {
+      setLocalConductorProvider(null);
+    }
+  });
+
+  it("the graphical console is relayed and closed with 4401 when its token expires; the console log is read from the conductor", async () => {
+    setLocalConductorProvider(() => null);
+    setConsoleSettings({ tokenTimeoutSeconds: 0.5 });
+    try {
+      const node = await newNode({ consoleInterface: "sim-graphical" });
+      const info = await (await fetch(`${srv.url}/baremetal/v1/nodes/${node.uuid}/states/console`, { headers: { "x-auth-token": adminToken } })).json();
+      const token = new URL(info.console_info.url).searchParams.get("token")!;
+      const ws = new WebSocket(`${wsBase}/ws/nodes/${node.uuid}/vnc?token=${token}`, ["binary"], { headers: { "x-auth-token": adminToken } });
+      const closed = new Promise<number>((res) => ws.on("close", (code) => res(code)));
+      const client = await RfbTestClient.connect(createWebSocketStream(ws), { encodings: [ENCODING.ZRLE] });
+      client.requestUpdate(false);
+      await client.nextUpdate();
+      expect(Buffer.from(client.pixels.buffer).equals(Buffer.from(getSimMachine(node).screen.framebuffer.pixels.buffer))).toBe(true);
+      expect(relayed()).toBe(1);
+      await new Promise((res) => setTimeout(res, 550));
+      expect(await getConductor().periodic.expireConsoleSessions()).toBe(1);
+      expect(await closed).toBe(4401);
+      await new Promise((res) => setTimeout(res, 100));
+      const rows = (await listHistory(db.sql, node.id)).filter((h) => h.eventType === "console" && /session/.test(h.event));
+      expect(rows[0].event).toMatch(/^Graphical console session of ops ended after .* \(console token expired\)$/);
+
+      const serialNode = await newNode();
+      await syncCapture(serialNode);
+      getSimMachine(serialNode).serial.output("relayed log line\n");
+      await until(() => false, 50).catch(() => undefined);
+      const log = await fetch(`${srv.url}/baremetal/v1/nodes/${serialNode.uuid}/console/log`, { headers: { "x-auth-token": adminToken } });
+      expect(log.status).toBe(200);
+      expect(await log.text()).toContain("relayed log line");
+    } finally {
+      setConsoleSettings();
+      setLocalConductorProvider(null);
+    }
+  });
+
+  it("the conductor's relay endpoint needs the RPC secret and a node with that console enabled", async () => {
+    const node = await newNode({ consoleEnabled: false });
+    const relayUrl = `${srv.rpcUrl!.replace(/^http/, "ws")}/rpc/console/${node.uuid}/serial`;
+    const refused = await new Promise<number>((res) => {
+      const ws = new WebSocket(relayUrl, { headers: { authorization: "Bearer wrong" } });
+      ws.on("unexpected-response", (_req, resp) => res(resp.statusCode ?? 0));
+      ws.on("error", () => undefined);
+    });
+    expect(refused).toBe(401);
+    const ws = new WebSocket(relayUrl, { headers: { authorization: `Bearer ${rpcSecret()}` } });
+    ws.on("error", () => undefined);
+    const code = await new Promise<number>((res) => ws.on("close", (c) => res(c)));
+    expect(code).toBe(4409);
   });
 });

@@ -7,26 +7,20 @@
 // the upgrade and closes at once with a 44xx code (browsers cannot read an HTTP refusal's status).
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer, createWebSocketStream } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
+import { consoleTargetFor } from "../core/conductor/rpc.ts";
 import { getNodeById, findNode, type NodeRecord } from "../core/db/nodes.ts";
 import { sql } from "../core/db/sql.ts";
 import { recordHistory } from "../core/history.ts";
 import { authorize, isSystemScoped, type Principal } from "../core/policy.ts";
 import { resolveCredentials } from "../core/users.ts";
 import { principalFromCookie } from "./session_cookie.ts";
-import { registerSession } from "../core/console/sessions.ts";
-import { acquireSerial, attachGraphical, consoleKindOf } from "../core/console/sources.ts";
 import { checkConsoleToken } from "../core/console/tokens.ts";
+import { CLOSE, Refusal, attachConsole, checkConsoleEnabled, relayConsole, type AttachOptions, type ConsoleSocketKind } from "./console_relay.ts";
 
-export const CLOSE = { NORMAL: 1000, GOING_AWAY: 1001, SOURCE_FAILED: 1011, UNAUTHENTICATED: 4401, FORBIDDEN: 4403, NOT_FOUND: 4404, NOT_ENABLED: 4409 } as const;
+export { CLOSE } from "./console_relay.ts";
 
 const PATH_RE = /^\/ws\/nodes\/([^/]+)\/(serial|vnc)\/?$/;
-
-class Refusal extends Error {
-  constructor(readonly code: number, message: string) {
-    super(message);
-  }
-}
 
 let wss: WebSocketServer | null = null;
 function server(): WebSocketServer {
@@ -98,17 +92,29 @@ async function runSession(ws: WebSocket, req: IncomingMessage, url: URL, ident: 
     throw new Refusal(CLOSE.NOT_FOUND, `node ${ident} not found`);
   }
   const mayType = authorize("baremetal:node:get_console", principal, node);
-  const wanted = kind === "serial" ? "serial" : "graphical";
-  if (!node.consoleEnabled || consoleKindOf(node) !== wanted) throw new Refusal(CLOSE.NOT_ENABLED, `the ${wanted} console of node ${node.uuid} is not enabled`);
-  if (ws.readyState !== WebSocket.OPEN) return;
-  if (kind === "serial") await serveSerial(ws, url, node, principal, !mayType);
-  else {
+  checkConsoleEnabled(node, kind);
+  const rawOffset = url.searchParams.get("offset");
+  const opts: AttachOptions = { user: principal.username, readOnly: !mayType, offset: rawOffset !== null && /^\d+$/.test(rawOffset) ? Number(rawOffset) : 0 };
+  if (kind === "vnc") {
     // RFB input cannot be filtered in a raw relay: the graphical console needs the typing right.
     if (!mayType) throw new Refusal(CLOSE.FORBIDDEN, "not allowed to use the graphical console");
     const expiresAt = checkConsoleToken(node, url.searchParams.get("token"));
     if (expiresAt === null) throw new Refusal(CLOSE.FORBIDDEN, "invalid or expired console token");
-    await serveGraphical(ws, node, principal, expiresAt);
+    opts.expiresAt = expiresAt;
   }
+  if (ws.readyState !== WebSocket.OPEN) return;
+  const target = await consoleTargetFor(node.id).catch((err) => {
+    throw new Refusal(CLOSE.SOURCE_FAILED, `console unavailable: ${(err as Error).message}`.slice(0, 120));
+  });
+  const startedAt = Date.now();
+  let closeReason = "";
+  if (target.kind === "local") await attachConsole(ws, node, kind, opts);
+  else await relayConsole(ws, target.host, target.url, node.uuid, kind, opts);
+  ws.once("close", (code: number, reason: Buffer) => {
+    if (kind === "vnc" && code !== CLOSE.NORMAL && code !== CLOSE.GOING_AWAY) closeReason = reason.toString();
+    const what = kind === "serial" ? "Serial" : "Graphical";
+    void writeSessionHistory(node, principal, what, opts.readOnly, startedAt, closeReason ? ` (${closeReason})` : "");
+  });
 }
 
 async function writeSessionHistory(node: NodeRecord, principal: Principal, what: string, readOnly: boolean, startedAt: number, extra = ""): Promise<void> {
@@ -126,70 +132,6 @@ async function writeSessionHistory(node: NodeRecord, principal: Principal, what:
   } catch (err) {
     console.error("[ingot] console history failed:", err);
   }
-}
-
-async function serveSerial(ws: WebSocket, url: URL, node: NodeRecord, principal: Principal, readOnly: boolean): Promise<void> {
-  const lease = await acquireSerial(node).catch((err) => {
-    throw new Refusal(CLOSE.SOURCE_FAILED, `console source unavailable: ${(err as Error).message}`);
-  });
-  if (!lease) throw new Refusal(CLOSE.NOT_ENABLED, "no serial console");
-  if (ws.readyState !== WebSocket.OPEN) return lease.release();
-  const ch = lease.channel;
-  const startedAt = Date.now();
-  const rawOffset = url.searchParams.get("offset");
-  const asked = rawOffset !== null && /^\d+$/.test(rawOffset) ? Number(rawOffset) : 0;
-  // Synchronous: no output can slip between the backlog and the subscription.
-  const backlog = ch.readFrom(asked);
-  const unsubscribe = ch.subscribe((d) => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(d, { binary: true });
-  });
-  ws.send(JSON.stringify({ type: "hello", offset: backlog.offset, end: ch.end(), readOnly, node: node.uuid }));
-  if (backlog.data.length) ws.send(backlog.data, { binary: true });
-  ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
-    if (readOnly) return;
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
-    ch.write(buf);
-  });
-  ch.onClose(() => {
-    if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE.GOING_AWAY, "console source closed");
-  });
-  const unregister = registerSession({
-    uuid: node.uuid, kind: "serial", user: principal.username, readOnly, startedAt,
-    close: (code, reason) => ws.close(code, reason),
-  });
-  ws.once("close", () => {
-    unsubscribe();
-    unregister();
-    lease.release();
-    void writeSessionHistory(node, principal, "Serial", readOnly, startedAt);
-  });
-}
-
-async function serveGraphical(ws: WebSocket, node: NodeRecord, principal: Principal, expiresAt: number): Promise<void> {
-  const stream = createWebSocketStream(ws);
-  stream.on("error", () => undefined);
-  const session = await attachGraphical(node, stream).catch((err) => {
-    stream.destroy();
-    throw new Refusal(CLOSE.SOURCE_FAILED, `console source unavailable: ${(err as Error).message}`);
-  });
-  if (!session) throw new Refusal(CLOSE.NOT_ENABLED, "no graphical console");
-  const startedAt = Date.now();
-  let closeReason = "";
-  const unregister = registerSession({
-    uuid: node.uuid, kind: "graphical", user: principal.username, readOnly: false, startedAt, expiresAt,
-    close: (code, reason) => {
-      closeReason = reason;
-      ws.close(code, reason);
-    },
-  });
-  session.onClose(() => {
-    if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE.NORMAL, "console closed");
-  });
-  ws.once("close", () => {
-    unregister();
-    session.close();
-    void writeSessionHistory(node, principal, "Graphical", false, startedAt, closeReason ? ` (${closeReason})` : "");
-  });
 }
 
 /** Closes the websocket server (server shutdown). */

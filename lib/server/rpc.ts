@@ -2,13 +2,15 @@
 // with "Authorization: Bearer <shared secret>", for the ConductorApi methods only. Answers
 // {result} or {error: {name, status, message}} (the IronicError class the conductor threw), 401
 // without the right secret, 400 for an unknown method or a malformed call, 413 past the body cap.
-// GET /api/health answers without a secret (load balancers, the cluster tests).
+// GET /api/health answers without a secret (load balancers, the cluster tests). Websocket upgrades
+// on /rpc/console/{uuid}/{serial|vnc} (same secret) relay consoles (lib/server/console_relay.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   decodeArgs, isConductorMethod, rpcSecret, secretMatches, toWireError, type RpcCall,
 } from "../core/conductor/rpc.ts";
 import type { ConductorApi } from "../core/conductor/types.ts";
+import { closeRelayedConsoles, handleRelayUpgrade } from "./console_relay.ts";
 
 /** Provision calls may carry a config drive (the API accepts 64 MiB for them). */
 export const RPC_MAX_BODY = 64 << 20;
@@ -140,6 +142,10 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     });
   });
   server.keepAliveTimeout = 65_000;
+  // Console websockets relayed from web processes (lib/server/console_relay.ts).
+  server.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => {
+    if (!handleRelayUpgrade(req, socket, head, o.secret)) socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -157,6 +163,7 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     url,
     close: () =>
       new Promise<void>((resolve) => {
+        closeRelayedConsoles();
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 2_000).unref();

@@ -84,6 +84,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const { sql } = await import("../core/db/sql.ts");
   const db = await sql();
+  // Live events span the processes of a PostgreSQL database (re-attached if a previous server of
+  // this process detached them when it closed).
+  const events = await import("../core/events.ts");
+  const bus = events.liveEvents();
+  if (db.kind === "postgresql" && !bus.bridged() && process.env.INGOT_LIVE_EVENTS_BRIDGE !== "off") await bus.attachPostgres(url).ready();
   try {
     await db.get(`SELECT COUNT(*) AS n FROM "Node"`);
     await db.get(`SELECT COUNT(*) AS n FROM "User"`);
@@ -141,7 +146,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     }
     log(`conductor ${conductor.getConductor().hostname} started; RPC on ${rpcServer.url}`);
     // Console logs: serial output of active nodes (lib/core/console/log.ts).
-    await consoleLog.startConsoleCapture().catch((err) => console.error("[ingot] console capture failed to start:", err));
+    const { conductorFor } = await import("../core/hashring.ts");
+    // As conductorApi() routes: no live owner at all counts as this process.
+    const owns = async (node: import("../core/db/nodes.ts").NodeRecord) => {
+      const owner = await conductorFor(db, node);
+      return owner === null || owner === conductor.getConductor().hostname;
+    };
+    await consoleLog.startConsoleCapture({ owns }).catch((err) => console.error("[ingot] console capture failed to start:", err));
   } else {
     log("no conductor in this process (INGOT_ROLE=api): conductor work goes over RPC");
   }
@@ -149,8 +160,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     // Bulk-action jobs a previous run left unfinished (lib/core/jobs.ts; the API module registers
     // how a node's action is performed — through conductorApi(), so also in an api-only process).
     await import("../api/v1/jobs.ts");
-    const jobs = await (await import("../core/jobs.ts")).recoverJobs();
+    const jobsModule = await import("../core/jobs.ts");
+    const jobs = await jobsModule.recoverJobs();
     if (jobs.jobs) log(`jobs: ${jobs.jobs} resumed (${jobs.resumedWaiting} nodes still waited for, ${jobs.interrupted} interrupted)`);
+    // Jobs of a process that went away for good are taken over by one of the others.
+    jobsModule.startJobAdoption();
   }
 
   // Next for everything that is not the API (unless INGOT_WEB=0).
@@ -246,6 +260,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      if (serveWeb) (await import("../core/jobs.ts")).stopJobAdoption();
       consoles.closeConsoleWebsockets();
       live.closeLiveWebsockets();
       if (hostsConductor) await consoleLog.stopConsoleCapture();
@@ -263,6 +278,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       // Two servers of one process (tests: an api and a conductor role) share the database.
       if (!closedDbs.has(db)) {
         closedDbs.add(db);
+        // The PostgreSQL LISTEN connection of live events goes with the database (the bus stays).
+        await events.rebridgeLiveEvents(null);
         await db.close();
       }
       setSql(undefined);

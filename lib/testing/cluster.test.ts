@@ -158,7 +158,8 @@ describe.skipIf(!!skip).each(TOPOLOGIES)("take-over with real processes (Postgre
 
     await victim.kill9();
     for (const u of uuids) {
-      const n = await waitNode(u, (x) => x.provision_state === "active", "reached active", 90_000);
+      // The lock is released just after the state is written: wait for both.
+      const n = await waitNode(u, (x) => x.provision_state === "active" && x.reservation === null, "reached active (and was unlocked)", 90_000);
       expect([n.last_error, n.reservation, n.power_state]).toEqual([null, null, "power on"]);
     }
     const { nodes } = await api(cluster.apiUrl(), "GET", "/v1/nodes?fields=uuid,provision_state,reservation");
@@ -193,7 +194,7 @@ describe.skipIf(!!skip).each(TOPOLOGIES)("take-over with real processes (Postgre
       await api(base, "PUT", `/v1/nodes/${u}/states/provision`, { target: "active" });
     }
     for (const u of uuids) {
-      const n = await waitNode(u, (x) => x.provision_state === "active", "reached active", 90_000);
+      const n = await waitNode(u, (x) => x.provision_state === "active" && x.reservation === null, "reached active (and was unlocked)", 90_000);
       expect([n.last_error, n.reservation]).toEqual([null, null]);
     }
   }, 240_000);
@@ -246,7 +247,9 @@ describe.skipIf(!!skip).each(TOPOLOGIES)("take-over with real processes (Postgre
         if (Date.now() > until) throw new Error(`node ${u} was not taken over`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      const h = await history(u);
+      // The take-over's history row follows the lock that moved the affinity.
+      let h = await history(u);
+      for (const end = Date.now() + 30_000; !h.some((e) => e.event_type === "takeover") && Date.now() < end; h = await history(u)) await new Promise((r) => setTimeout(r, 200));
       expect(h.find((e) => e.event_type === "takeover")?.event).toBe(
         `Node taken over by conductor c4 from conductor ${victim.name}, which is no longer alive: boot configuration rebuilt; console restarted`,
       );
@@ -258,12 +261,19 @@ describe.skipIf(!!skip).each(TOPOLOGIES)("take-over with real processes (Postgre
       expect([n.provision_state, n.console_enabled, n.last_error]).toEqual(["active", true, null]);
       // The console works on the new conductor, and shows the instance booting from its volume
       // again — which needs the boot configuration the take-over rebuilt.
-      // Routed: the console websocket is served by the API process, but the machine lives in the
-      // conductor's process (no console relay between processes yet), so the console's capture
-      // on the conductor is read instead.
+      // Routed: the API process serves the websocket and relays it to c4, where the machine lives.
       const after = /sanboot iscsi:[^\n]*\n[\s\S]*login: /;
-      const out = ROUTED ? await consoleLog(cluster.get("c4"), u, after) : await serialConsole(cluster.get("c4").apiUrl!, u, after);
+      const out = await serialConsole(survivor, u, after);
       expect(out).toMatch(/sanboot iscsi:192\.0\.2\.10::3260:0:iqn\.2010-10\.org\.openstack:vol-\d/);
+      // The console log is kept by c4 (only the owner captures) and read through the API.
+      expect(await consoleLog(cluster.get("c4"), u, after)).toMatch(/sanboot iscsi:/);
+      const log = await fetch(`${survivor}/v1/nodes/${u}/console/log`, { headers: { Authorization: ADMIN } });
+      expect(await log.text()).toMatch(after);
+    }
+    // No other process captured (nor created a machine for) these nodes.
+    for (const p of cluster.processes.values()) {
+      if (p.name === "c4" || p === victim) continue;
+      for (const u of uuids) expect(existsSync(join(p.dataDir, "console-logs", `${u}.log`)), `${p.name} captured ${u}`).toBe(false);
     }
   }, 240_000);
 });

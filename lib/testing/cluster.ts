@@ -42,6 +42,11 @@ export interface ClusterProcess {
 
 export interface ClusterOptions {
   processes: ProcessSpec[];
+  /**
+   * An existing database to use (e.g. `file:/tmp/x/ingot.db`, migrated here, left in place by
+   * stop()); default: a fresh PostgreSQL database on INGOT_TEST_PG_URL, dropped by stop().
+   */
+  databaseUrl?: string;
   /** Environment for every process (after the harness's defaults). */
   env?: Record<string, string>;
 }
@@ -99,13 +104,17 @@ export class Cluster {
 
   /** Creates and migrates a database, then starts the processes (in order) and waits for each. */
   static async start(opts: ClusterOptions): Promise<Cluster> {
+    if (opts.databaseUrl) return Cluster.boot(new Cluster(opts.databaseUrl, async () => undefined, opts.env ?? {}), opts);
     const server = process.env.INGOT_TEST_PG_URL;
     if (!server) throw new Error(clusterSkipReason()!);
     const name = `ingot_cluster_${randomBytes(6).toString("hex")}`;
     await pgAdmin(server, `CREATE DATABASE "${name}"`);
     const u = new URL(server);
     u.pathname = `/${name}`;
-    const cluster = new Cluster(u.toString(), () => pgAdmin(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`), opts.env ?? {});
+    return Cluster.boot(new Cluster(u.toString(), () => pgAdmin(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`), opts.env ?? {}), opts);
+  }
+
+  private static async boot(cluster: Cluster, opts: ClusterOptions): Promise<Cluster> {
     try {
       await migrate(cluster.dbUrl);
       for (const spec of opts.processes) await cluster.spawn(spec);

@@ -6,7 +6,7 @@ import { setCredentialResolver } from "../../core/auth.ts";
 import { config, setConfig } from "../../core/config.ts";
 import { getConductor, startConductor, stopConductor } from "../../core/conductor/index.ts";
 import { liveEvents, type LiveEvent } from "../../core/events.ts";
-import { ActionFailed, INTERRUPTED, jobsIdle, recoverJobs, setJobExecutor } from "../../core/jobs.ts";
+import { ActionFailed, INTERRUPTED, adoptOrphanedJobs, jobsIdle, recoverJobs, setJobExecutor } from "../../core/jobs.ts";
 import { apiJobExecutor } from "./jobs.ts";
 import type { Principal } from "../../core/policy.ts";
 import { disposeAllSimMachines } from "../../core/sim/machine.ts";
@@ -378,5 +378,46 @@ describe("restart recovery", () => {
     ]);
     expect((await api("GET", `/v1/nodes/${pend}`)).body.provision_state).toBe("manageable");
     expect((await api("GET", "/v1/jobs/other-host-job")).body.state).toBe("running");
+  });
+});
+
+describe("adoption of orphaned jobs", () => {
+  it("a job whose host stopped renewing its lease is adopted and finished here; a live host's job is left alone", async () => {
+    const waited = await manageable("adopt-waited");
+    const pend = await simNode("adopt-pending");
+    const principal = JSON.stringify({ userId: null, username: "noauth", systemRole: "admin", projectId: null, projectRole: null, noauth: true });
+    const long = new Date(Date.now() - 10 * 60_000);
+    const fresh = new Date();
+    const job = async (id: string, host: string, updatedAt: Date) =>
+      db.sql.run(
+        `INSERT INTO "Job" ("id", "userId", "username", "principal", "action", "args", "selection", "state", "host", "total", "createdAt", "updatedAt")
+         VALUES (?, NULL, 'noauth', ?, 'manage', '{}', '{"kind":"nodes"}', 'running', ?, 2, ?, ?)`,
+        [id, principal, host, updatedAt, updatedAt]);
+    const item = (id: string, pos: number, uuid: string, state: string) =>
+      db.sql.run(`INSERT INTO "JobItem" ("jobId", "position", "nodeUuid", "nodeName", "state", "startedAt") VALUES (?, ?, ?, NULL, ?, ?)`, [id, pos, uuid, state, long]);
+    const orphan = "00000000-0000-4000-8000-0000000ad0be";
+    await job(orphan, "gone-host", long);
+    await item(orphan, 0, waited, "waiting");
+    await item(orphan, 1, pend, "pending");
+    await job("alive-host-job", "alive-host", fresh);
+
+    const r = await adoptOrphanedJobs();
+    // (The restart test above left another host's job without any lease: adopted as well.)
+    expect(r.adopted).toContain(orphan);
+    expect(r.adopted).not.toContain("alive-host-job");
+    expect(r).toMatchObject({ resumedWaiting: 1, interrupted: 0 });
+    expect((await adoptOrphanedJobs()).adopted).toEqual([]); // claimed once
+    await jobsIdle();
+    await settle();
+    await jobsIdle();
+    const done = (await api("GET", `/v1/jobs/${orphan}`)).body;
+    expect(done.state).toBe("finished");
+    expect(done.items.map((i: any) => i.state)).toEqual(["succeeded", "succeeded"]);
+    expect((await db.sql.get<{ host: string }>(`SELECT "host" FROM "Job" WHERE "id" = ?`, [orphan]))!.host).toBe(config().conductorHostname);
+    expect((await api("GET", `/v1/nodes/${pend}`)).body.provision_state).toBe("manageable");
+    expect((await api("GET", "/v1/jobs/alive-host-job")).body.state).toBe("running");
+    // Stale enough for a shorter timeout: then it is adopted too.
+    expect((await adoptOrphanedJobs(undefined, 0)).adopted).toEqual(["alive-host-job"]);
+    await jobsIdle();
   });
 });

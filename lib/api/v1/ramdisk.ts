@@ -1,11 +1,12 @@
 // Ramdisk endpoints (API 1.22, no credentials): GET /v1/lookup finds the node an agent runs on
 // (by MAC addresses or node uuid) and hands it its configuration and agent token;
-// POST /v1/heartbeat/{node} records the agent's callback URL. Only nodes in a state that waits
-// for an agent can be looked up.
+// POST /v1/heartbeat/{node} records the agent's callback URL and, for a node waiting for its
+// agent (wait call-back / clean wait / service wait), continues the flow on the node's conductor
+// as Ironic's heartbeat does. Only nodes in a state that waits for an agent can be looked up.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { findNode, getNodeById, updateNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { sql } from "../../core/db/sql.ts";
-import { Invalid, NodeNotFound, NotAcceptable, NotAuthorized, NotFound } from "../../core/errors.ts";
+import { Invalid, InvalidStateRequested, NodeLocked, NodeNotFound, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { maskSecrets } from "../../core/secrets.ts";
 import { config } from "../../core/config.ts";
 import type { InspectionData } from "../../core/inspection/inventory.ts";
@@ -108,11 +109,82 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Optional conductor hook: set by the conductor to act on heartbeats (continue deploy/clean...). */
-export type HeartbeatHook = (nodeId: number, hb: { callbackUrl: string; agentVersion: string | null; status: string | null; statusMessage: string | null }) => Promise<void>;
-let heartbeatHook: HeartbeatHook | null = null;
-export function setHeartbeatHook(fn: HeartbeatHook | null): void {
-  heartbeatHook = fn;
+// ---- heartbeat processing (Ironic's ConductorManager.heartbeat + agent_base HeartbeatMixin) ----
+
+/** States in which a heartbeat is processed at all (Ironic's HEARTBEAT_ALLOWED; no fast track). */
+export const HEARTBEAT_ALLOWED_STATES = new Set([
+  "wait call-back", "clean wait", "rescue wait", "service wait",
+  "deploying", "cleaning", "rescuing", "deploy hold", "clean hold", "servicing", "service hold",
+]);
+
+/**
+ * Wait states whose flow a heartbeat continues: the running step returned "wait" (the agent has
+ * booted and called back, or finished what it was asked), so the conductor records it finished
+ * and runs the remaining steps (Conductor.continueSteps, routed to the node's conductor).
+ */
+const CONTINUED_BY_HEARTBEAT = new Set(["wait call-back", "clean wait", "service wait"]);
+
+type HeartbeatOutcome = "continued" | "recorded" | "ignored";
+
+/**
+ * Records the agent's data in driver_internal_info (agent_url, agent_version,
+ * agent_last_heartbeat, agent_status, agent_status_message) — only while nobody holds the node's
+ * lock and nobody changed the node in between: a conductor at work writes driver_internal_info
+ * from its own copy, and a blind write here could undo its step bookkeeping. Returns false when
+ * the node is locked.
+ */
+async function recordHeartbeat(node: NodeRecord, hb: AgentHeartbeat): Promise<NodeRecord | false> {
+  const db = await sql();
+  let current: NodeRecord | null = node;
+  for (let attempt = 0; attempt < 5 && current; attempt++) {
+    if (current.reservation) return false;
+    const dii: Record<string, unknown> = { ...current.driverInternalInfo, agent_url: hb.callbackUrl, agent_last_heartbeat: new Date().toISOString() };
+    if (hb.agentVersion !== null) dii.agent_version = hb.agentVersion;
+    if (hb.status) dii.agent_status = hb.status;
+    if (hb.statusMessage) dii.agent_status_message = hb.statusMessage;
+    const updated = await updateNode(db, current.id, { driverInternalInfo: dii }, { expectVersion: current.version, expectReservation: null });
+    if (updated) return updated;
+    current = await getNodeById(db, current.id); // changed or locked meanwhile: look again
+  }
+  if (!current) throw new NodeNotFound(node.uuid);
+  return false;
+}
+
+interface AgentHeartbeat {
+  callbackUrl: string;
+  agentVersion: string | null;
+  status: string | null;
+  statusMessage: string | null;
+}
+
+/**
+ * What Ironic does with a heartbeat, for the flows Ingot has: ignored outside HEARTBEAT_ALLOWED;
+ * recorded; in maintenance nothing more (Ironic's default allow_provisioning_in_maintenance);
+ * in wait call-back / clean wait / service wait the flow continues on the node's conductor.
+ * A locked node: 409 when the agent is not known yet or the heartbeat would continue a flow (IPA
+ * retries a 409 within seconds); otherwise the heartbeat is dropped like Ironic does (the agent
+ * heartbeats again).
+ */
+async function processHeartbeat(node: NodeRecord, hb: AgentHeartbeat, requestId: string): Promise<HeartbeatOutcome> {
+  if (!HEARTBEAT_ALLOWED_STATES.has(node.provisionState)) return "ignored";
+  const wouldContinue = CONTINUED_BY_HEARTBEAT.has(node.provisionState) && !node.maintenance;
+  const recorded = await recordHeartbeat(node, hb);
+  if (recorded === false) {
+    const fresh = (await getNodeById(await sql(), node.id)) ?? node;
+    if (!fresh.driverInternalInfo?.agent_url || wouldContinue) throw new NodeLocked(node.uuid, fresh.reservation ?? "another conductor");
+    return "ignored";
+  }
+  if (!wouldContinue || !CONTINUED_BY_HEARTBEAT.has(recorded.provisionState) || recorded.maintenance) return "recorded";
+  const { conductorApi } = await import("./nodes.ts");
+  try {
+    await (await conductorApi()).continueSteps(recorded.id, { user: null, project: null, requestId });
+  } catch (err) {
+    // The node left the wait state between our read and the conductor's lock (aborted, timed
+    // out, continued by an earlier heartbeat): nothing to continue; Ironic ignores it too.
+    if (err instanceof InvalidStateRequested) return "recorded";
+    throw err;
+  }
+  return "continued";
 }
 
 async function heartbeat(ctx: ApiContext): Promise<Response> {
@@ -127,20 +199,18 @@ async function heartbeat(ctx: ApiContext): Promise<Response> {
   const expected = node.driverInternalInfo[TOKEN_KEY];
   const given = b.agent_token;
   if (typeof given !== "string" || !given) throw new Invalid("Agent token is required for heartbeat processing.");
-  if (typeof expected !== "string" || !sameToken(expected, given)) throw new NotAuthorized("Invalid or missing agent token received.");
-  const hb = {
+  // Ironic answers a wrong token with InvalidParameterValue (400), not 401.
+  if (typeof expected !== "string" || !sameToken(expected, given)) throw new Invalid("Invalid or missing agent token received.");
+  const hb: AgentHeartbeat = {
     callbackUrl: b.callback_url,
     agentVersion: (b.agent_version as string | null | undefined) ?? null,
     status: (b.agent_status as string | null | undefined) ?? null,
     statusMessage: (b.agent_status_message as string | null | undefined) ?? null,
   };
-  if (heartbeatHook) {
-    await heartbeatHook(node.id, hb);
-  } else {
-    const dii: Record<string, unknown> = { ...node.driverInternalInfo, agent_url: hb.callbackUrl, agent_last_heartbeat: new Date().toISOString() };
-    if (hb.agentVersion) dii.agent_version = hb.agentVersion;
-    await updateNode(db, node.id, { driverInternalInfo: dii });
+  if (hb.agentVersion === null && hb.status === null) {
+    throw new Invalid("Agent did not transmit a version, and a version is required. Please update the agent being used.");
   }
+  await processHeartbeat(node, hb, ctx.requestId);
   return empty(ctx, 202);
 }
 

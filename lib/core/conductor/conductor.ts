@@ -1,6 +1,7 @@
 // The conductor: takes node locks, validates requests, and hands accepted work to the worker pool.
 // Implements ConductorApi (what the API calls).
 import { config, type IngotConfig } from "../config.ts";
+import { readConsoleLog } from "../console/log.ts";
 import { deleteNodeRow, getNodeById, updateNode, type Dict, type NodeChanges, type NodeRecord } from "../db/nodes.ts";
 import { sql as processSql, type Sql } from "../db/sql.ts";
 import type { StepKind } from "../drivers/base.ts";
@@ -481,6 +482,11 @@ export class Conductor implements ConductorApi {
     await console_.validate(shared);
     if (!node.consoleEnabled) return { console_enabled: false, console_info: null };
     return { console_enabled: true, console_info: await console_.getConsole(shared) };
+  }
+
+  async readConsoleLog(nodeId: number, bytes: number | null): Promise<string> {
+    const node = await this.readNode(nodeId);
+    return readConsoleLog(node.uuid, bytes ?? Infinity).toString("base64");
   }
 
   /** Sets or clears maintenance without the lock (it is how operators rescue stuck nodes). */

@@ -24,7 +24,7 @@ export const CONDUCTOR_API_METHODS = [
   "provision", "continueSteps", "continueInspection", "setPowerState", "setBootMode", "setSecureBoot", "setConsoleMode",
   "getConsole", "setMaintenance", "getBootDevice", "setBootDevice", "getSupportedBootDevices", "injectNmi", "getIndicators",
   "getIndicatorState", "setIndicatorState", "validate", "vifList", "vifAttach", "vifDetach", "vmediaAttach", "vmediaDetach",
-  "vmediaGet", "destroyNode", "vendorPassthru", "vendorPassthruMethods",
+  "vmediaGet", "destroyNode", "vendorPassthru", "vendorPassthruMethods", "readConsoleLog",
 ] as const satisfies readonly (keyof ConductorApi)[];
 
 export type ConductorMethod = (typeof CONDUCTOR_API_METHODS)[number];
@@ -227,6 +227,16 @@ async function targetFor(nodeId: number): Promise<Target> {
   const info = (await listConductors(db)).find((c) => c.hostname === owner);
   if (!info?.rpcUrl) throw new TemporaryFailure(`Conductor ${owner} does not answer: it registered no RPC address.`);
   return { kind: "remote", host: owner, url: info.rpcUrl };
+}
+
+/**
+ * Where a node's console lives: "local" when its conductor is in this process (the sim machine, the
+ * shared TCP/SOL connection and the console log are there), else the conductor's RPC address, which
+ * relays the console websocket (lib/server/console_relay.ts).
+ */
+export async function consoleTargetFor(nodeId: number): Promise<{ kind: "local" } | { kind: "remote"; host: string; url: string }> {
+  const t = await targetFor(nodeId);
+  return t.kind === "local" ? { kind: "local" } : t;
 }
 
 async function route(method: ConductorMethod, args: unknown[]): Promise<unknown> {

@@ -74,6 +74,8 @@ export interface ConductorApi {
   setSecureBoot(nodeId: number, enabled: boolean, actor: Actor): Promise<void>;
   setConsoleMode(nodeId: number, enabled: boolean, actor: Actor): Promise<void>;
   getConsole(nodeId: number): Promise<ConsoleInfo>;
+  /** The last `bytes` (null: all kept) of the node's console log, base64 (the log lives with the conductor). */
+  readConsoleLog(nodeId: number, bytes: number | null): Promise<string>;
   setMaintenance(nodeId: number, on: boolean, reason: string | null, actor: Actor): Promise<void>;
 
   getBootDevice(nodeId: number): Promise<BootDevice>;

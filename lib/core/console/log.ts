@@ -10,7 +10,7 @@ import { liveEvents, type NodeEvent } from "../events.ts";
 import { ProvisionState as S } from "../states.ts";
 import { OffsetRing } from "./ring.ts";
 import { consoleSettings } from "./settings.ts";
-import { acquireSerial, consoleKindOf, type SerialLease } from "./sources.ts";
+import { acquireSerial, consoleInterfaceOf, consoleKindOf, EXTERNAL_SERIAL_INTERFACES, type SerialLease } from "./sources.ts";
 
 const FLUSH_MS = 250;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -80,6 +80,8 @@ interface LogState {
   captures: Map<string, Capture>;
   pending: Map<string, Promise<void>>;
   unsubscribe?: () => void;
+  /** Whether this process's conductor owns the node (only the owner captures: it has the console). */
+  owns?: (node: NodeRecord) => Promise<boolean>;
 }
 const G = globalThis as unknown as { ingotConsoleLogs?: LogState };
 const state = (): LogState => (G.ingotConsoleLogs ??= { logs: new Map(), captures: new Map(), pending: new Map() });
@@ -133,10 +135,16 @@ function stopCapture(uuid: string): void {
   s.logs.get(uuid)?.flush();
 }
 
-/** Only in `active`: tcp-serial only while its console is enabled (that is when Ingot connects). */
-function shouldCapture(node: NodeRecord): boolean {
+/**
+ * Only in `active`; external serial consoles (tcp-serial, ipmitool-sol) only while the console is
+ * enabled (that is when Ingot connects; an IPMI SOL session is exclusive on the BMC); only on the
+ * node's conductor.
+ */
+async function shouldCapture(node: NodeRecord): Promise<boolean> {
   if (node.provisionState !== S.ACTIVE || consoleKindOf(node) !== "serial") return false;
-  return node.consoleInterface !== "tcp-serial" || node.consoleEnabled;
+  if ((EXTERNAL_SERIAL_INTERFACES as readonly string[]).includes(consoleInterfaceOf(node)) && !node.consoleEnabled) return false;
+  const owns = state().owns;
+  return owns ? owns(node) : true;
 }
 
 /** Starts or stops the node's capture to match its state. */
@@ -144,7 +152,10 @@ export function syncCapture(node: NodeRecord): Promise<void> {
   const s = state();
   const prev = s.pending.get(node.uuid) ?? Promise.resolve();
   const next = prev.then(async () => {
-    const want = shouldCapture(node);
+    const want = await shouldCapture(node).catch((err) => {
+      console.error(`[console] cannot tell who captures node ${node.uuid}: ${(err as Error).message}`);
+      return false;
+    });
     if (!want) return stopCapture(node.uuid);
     if (s.captures.has(node.uuid)) return;
     const lease = await acquireSerial(node).catch((err) => {
@@ -178,11 +189,13 @@ async function onNodeEvent(e: NodeEvent): Promise<void> {
 
 /**
  * Follows node changes and captures the serial output of active nodes with a serial console
- * (the server calls this once at start; also picks up nodes already active).
+ * (the server calls this once at start; also picks up nodes already active). `owns` limits it to
+ * the nodes of this process's conductor: with several processes, events reach every one of them.
  */
-export async function startConsoleCapture(): Promise<void> {
+export async function startConsoleCapture(opts: { owns?: (node: NodeRecord) => Promise<boolean> } = {}): Promise<void> {
   const s = state();
   if (s.unsubscribe) return;
+  s.owns = opts.owns;
   s.unsubscribe = liveEvents().subscribe((e) => {
     if (e.type === "node") onNodeEvent(e).catch((err) => console.error("[console] capture failed:", err));
   });
@@ -200,6 +213,7 @@ export async function stopConsoleCapture(): Promise<void> {
   const s = state();
   s.unsubscribe?.();
   s.unsubscribe = undefined;
+  s.owns = undefined;
   await Promise.allSettled([...s.pending.values()]);
   for (const uuid of [...s.captures.keys()]) stopCapture(uuid);
   for (const l of s.logs.values()) l.flush();

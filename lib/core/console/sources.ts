@@ -3,18 +3,22 @@
 // relays RFB over a Duplex the caller owns (the websocket relay).
 //   serial:    sim-serial (the sim machine's serial port, in-process)
 //              tcp-serial (a raw TCP serial port, driver_info.console_tcp_address, e.g. QEMU -serial tcp:)
+//              ipmitool-sol (IPMI Serial-over-LAN: one shared `ipmitool sol activate` per node, drivers/ipmi/sol.ts)
 //   graphical: sim-graphical (serveRfb on the sim framebuffer, in-process)
 //              vnc-graphical (any VNC server, driver_info.console_vnc_address, e.g. QEMU -vnc), relayed over TCP
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { NodeRecord } from "../db/nodes.ts";
+import { acquireIpmiSol } from "../drivers/ipmi/sol.ts";
 import { interfacesFor } from "../drivers/registry.ts";
 import { getSimMachine } from "../sim/machine.ts";
 import { machineRfbSource, serveRfb } from "../sim/rfb.ts";
 import { OffsetRing } from "./ring.ts";
 import { consoleSettings } from "./settings.ts";
 
-export const SERIAL_INTERFACES = ["sim-serial", "tcp-serial"] as const;
+export const SERIAL_INTERFACES = ["sim-serial", "tcp-serial", "ipmitool-sol"] as const;
+/** Serial consoles outside Ingot: connected only while the console is enabled (the log capture too). */
+export const EXTERNAL_SERIAL_INTERFACES = ["tcp-serial", "ipmitool-sol"] as const;
 export const GRAPHICAL_INTERFACES = ["sim-graphical", "vnc-graphical"] as const;
 export type ConsoleKind = "serial" | "graphical";
 
@@ -165,6 +169,8 @@ export async function acquireSerial(node: NodeRecord): Promise<SerialLease | nul
       return { channel: simSerialChannel(node), release: () => undefined };
     case "tcp-serial":
       return acquireTcp(node);
+    case "ipmitool-sol":
+      return acquireIpmiSol(node);
     default:
       return null;
   }

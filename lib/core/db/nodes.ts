@@ -227,9 +227,9 @@ export async function updateNode(
       params.push(opts.expectReservation);
     }
   }
-  const changed = await sql.run(`UPDATE "Node" SET ${sets.join(", ")} WHERE ${where}`, params);
-  if (changed === 0) return null;
-  return getNodeById(sql, id);
+  // RETURNING: the fresh row in the same round trip (a conductor updates a node dozens of times a deployment).
+  const row = await sql.get(`UPDATE "Node" SET ${sets.join(", ")} WHERE ${where} RETURNING *`, params);
+  return row ? (await withTraits(sql, [row]))[0] : null;
 }
 
 /** Takes the node's lock for `host` if nobody holds it. True when taken. */

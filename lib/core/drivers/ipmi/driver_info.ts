@@ -37,7 +37,8 @@ export const IPMI_PROPERTIES: Record<string, string> = {
     "Whether the boot device is sent to the BMC again each time the server is powered on, for BMCs that do not remember it across power cycles; default is False. Optional.",
   ipmi_disable_boot_timeout:
     "Whether to send the raw IPMI command that disables the BMC's 60 second timeout of the boot device setting; default is True. Optional.",
-  ipmi_terminal_port: "node's UDP port for the serial console. Only for console access (not available yet in Ingot). Optional.",
+  ipmi_terminal_port:
+    "node's port for the serial console (Ironic's socat/shellinabox listener). Validated (1-65535) for compatibility; Ingot's ipmitool-sol console relays through Ingot's websocket and opens no port, so it is not used. Optional.",
   ipmi_timeout: `Ingot: seconds one ipmitool command may take before it is killed (1-300); default ${IPMI_DEFAULTS.timeout} (INGOT_IPMI_TIMEOUT). Optional.`,
   ipmi_retries: `Ingot: further attempts after a timeout or a busy BMC (0-10), with exponential backoff; default ${IPMI_DEFAULTS.retries} (INGOT_IPMI_RETRIES). Optional.`,
 };

@@ -26,7 +26,7 @@ export class FakeBmc {
   readonly events: FakeBmcEvent[] = [];
   private child: ChildProcessWithoutNullStreams | null = null;
 
-  constructor(readonly opts: { user?: string; password?: string; power?: "on" | "off"; kg?: string } = {}) {}
+  constructor(readonly opts: { user?: string; password?: string; power?: "on" | "off"; kg?: string; solDisabled?: boolean } = {}) {}
 
   get user(): string {
     return this.opts.user ?? "admin";
@@ -39,6 +39,7 @@ export class FakeBmc {
   async start(): Promise<void> {
     const args = [SCRIPT, "--port", String(this.port), "--user", this.user, "--password", this.password, "--power", this.opts.power ?? "off"];
     if (this.opts.kg) args.push("--kg", this.opts.kg);
+    if (this.opts.solDisabled) args.push("--no-sol");
     const child = spawn(PYTHON, args, { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     let buffer = "";

@@ -3,19 +3,22 @@
 
 It answers the IPMI 2.0 (RMCP+) commands the ipmitool interfaces use: chassis status, chassis
 control (on / off / cycle / reset / diag (NMI) / soft), and the boot flags parameter (5) of the
-system boot options, keeping the persistent and EFI bits. It listens on 127.0.0.1:<port> (port 0 =
+system boot options, keeping the persistent and EFI bits, and Serial-over-LAN (pyghmi's BMC-side
+console): on activation the "machine" prints a banner, then echoes every byte it receives. It listens on 127.0.0.1:<port> (port 0 =
 a free one is picked) and prints one JSON line per event on stdout, the first being
 {"event": "ready", "port": N}.
 
-Usage: fakebmc.py --port N [--user admin] [--password secret] [--power on|off] [--kg KEY]
+Usage: fakebmc.py --port N [--user admin] [--password secret] [--power on|off] [--kg KEY] [--no-sol]
 """
 import argparse
 import json
+import struct
 import signal
 import socket
 import sys
 
 import pyghmi.ipmi.bmc as bmc
+import pyghmi.ipmi.console as console
 
 # boot device selector (bits 5..2 of boot flags data byte 2) <-> short names
 SELECTORS = {0x0: "none", 0x1: "pxe", 0x2: "disk", 0x3: "safe", 0x5: "cdrom", 0x6: "bios", 0xF: "floppy"}
@@ -27,13 +30,56 @@ def emit(**event):
 
 
 class IngotFakeBmc(bmc.Bmc):
-    def __init__(self, authdata, port, power):
+    def __init__(self, authdata, port, power, sol_enabled=True):
         super().__init__(authdata, port=port, address="127.0.0.1")
         self.powerstate = power
         # boot flags: data byte 1 (valid / persistent / efi bits) and the device selector
         self.boot_flags = 0x00
         self.boot_selector = 0x0
         self.nmi_count = 0
+        # SOL: pyghmi calls iohandler with the bytes the client typed
+        self.iohandler = self.sol_input
+        self.sol_early = []
+        self.sol_enabled = sol_enabled
+
+    # -- Serial-over-LAN --
+    def sol_input(self, data):
+        emit(event="sol_input", data=data.decode("latin-1"))
+        if self.sol is None:  # typed while the console object is still being built
+            self.sol_early.append(data)
+        else:
+            self.sol.send_data(data)
+
+    def activate_payload(self, request, session):
+        # pyghmi's own version refuses SOL while powered off (real BMCs do not) and loses input
+        # that arrives while ServerConsole is constructed (it processes packets in __init__).
+        if not self.sol_enabled:
+            emit(event="sol_refused", reason="disabled")
+            return session.send_ipmi_response(code=0x81)  # SOL payload disabled
+        if self.activated:
+            emit(event="sol_refused", reason="already active")
+            return session.send_ipmi_response(code=0x80)
+        self.activated = True
+        solport = list(struct.unpack("BB", struct.pack("!H", self.port)))
+        session.send_ipmi_response(data=[0, 0, 0, 0, 1, 0, 1, 0] + solport + [0xFF, 0xFF])
+        self.sol = console.ServerConsole(session, self.iohandler)
+        emit(event="sol_activate")
+        self.sol.send_data(b"Ingot fake BMC serial console\r\nlogin: ")
+        for data in self.sol_early:
+            self.sol.send_data(data)
+        self.sol_early = []
+
+    def deactivate_payload(self, request, session):
+        if not self.sol_enabled:
+            return session.send_ipmi_response(code=0x81)
+        if not self.activated or self.sol is None:
+            self.activated = False
+            return session.send_ipmi_response(code=0x80)
+        session.send_ipmi_response()
+        sol, self.sol = self.sol, None
+        self.activated = False
+        sol.close()
+        emit(event="sol_deactivate")
 
     # -- chassis --
     def get_power_state(self):
@@ -106,6 +152,7 @@ def main():
     parser.add_argument("--password", default="password")
     parser.add_argument("--power", choices=["on", "off"], default="off")
     parser.add_argument("--kg", default=None, help="Kg key (text) required for sessions")
+    parser.add_argument("--no-sol", action="store_true", help="Serial-over-LAN disabled (activation answers 0x81)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     port = args.port
@@ -115,7 +162,7 @@ def main():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
         probe.close()
-    server = IngotFakeBmc({args.user: args.password}, port, args.power)
+    server = IngotFakeBmc({args.user: args.password}, port, args.power, sol_enabled=not args.no_sol)
     if args.kg:
         server.set_kg(args.kg)
     emit(event="ready", port=server.serversocket.getsockname()[1])

@@ -5,6 +5,7 @@ import {
   flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
 } from "../generic.ts";
 import type { DriverModule } from "../registry_types.ts";
+import { ipmitoolSolConsole } from "./console.ts";
 import { externalPxeBoot, ipmitoolManagement, ipmitoolPower, ramdiskDeploy } from "./interfaces.ts";
 
 export const ipmiHardwareType: HardwareType = {
@@ -13,7 +14,8 @@ export const ipmiHardwareType: HardwareType = {
   supported: {
     bios: ["no-bios"],
     boot: ["external-pxe"],
-    console: ["no-console"], // ipmitool-socat (SOL) comes with the console work
+    // no-console first, as Ironic's default; ipmitool-sol = Serial-over-LAN (Ironic: ipmitool-socat).
+    console: ["no-console", "ipmitool-sol"],
     deploy: ["ramdisk"],
     firmware: ["no-firmware"],
     inspect: ["no-inspect"],
@@ -31,7 +33,7 @@ const ipmi: DriverModule = {
   hardwareTypes: [ipmiHardwareType],
   // The shared generic implementations are registered again here so the module stands alone.
   interfaces: [
-    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy,
+    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy, ipmitoolSolConsole,
     noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
   ],
 };
