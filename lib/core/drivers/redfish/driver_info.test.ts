@@ -41,6 +41,8 @@ describe("redfish driver_info", () => {
     expect(msg({ redfish_address: "10.0.0.5", redfish_system_id: 7 })).toBe(
       `Invalid value "7" set in driver_info/redfish_system_id on node ${UUID}. The value should be a path (string) to the resource that the driver will interact with. For example: /redfish/v1/Systems/1`,
     );
+    expect(msg({ redfish_address: "10.0.0.5", redfish_system_id: "/redfish/v1/Systems/%zz" })).toMatch(/^Invalid value "\/redfish\/v1\/Systems\/%zz" set in driver_info\/redfish_system_id/);
+    expect(parse({ redfish_address: "10.0.0.5", redfish_system_id: "/redfish/v1/Systems/System Embedded".replace(" ", "%20") }).systemId).toBe("/redfish/v1/Systems/System%20Embedded");
     expect(msg({ redfish_address: "10.0.0.5", redfish_verify_ca: "maybe" })).toBe(
       `Invalid value type set in driver_info/redfish_verify_ca on node ${UUID}. The value should be a Boolean or the path to a file/directory, not "maybe"`,
     );

@@ -116,12 +116,16 @@ export function parseRedfishDriverInfo(node: Pick<NodeRecord, "uuid" | "driverIn
   let systemId: string | null = null;
   if (info.redfish_system_id !== undefined && info.redfish_system_id !== null) {
     const v = info.redfish_system_id;
-    if (typeof v !== "string" || !v.startsWith("/") || /\s/.test(v)) {
-      throw new Invalid(
-        `Invalid value "${pyStr(v)}" set in driver_info/redfish_system_id on node ${node.uuid}. The value should be a path (string) to the resource that the driver will interact with. For example: /redfish/v1/Systems/1`,
-      );
+    const bad = () => new Invalid(
+      `Invalid value "${pyStr(v)}" set in driver_info/redfish_system_id on node ${node.uuid}. The value should be a path (string) to the resource that the driver will interact with. For example: /redfish/v1/Systems/1`,
+    );
+    if (typeof v !== "string" || !v.startsWith("/") || /\s/.test(v)) throw bad();
+    try {
+      // Quoted as Ironic does (urllib quote), without quoting twice what is already quoted.
+      systemId = encodeURI(decodeURI(v)).replace(/\/+$/, "");
+    } catch {
+      throw bad(); // a malformed %-escape
     }
-    systemId = encodeURI(decodeURI(v)).replace(/\/+$/, "");
   }
 
   let verifyCa: boolean | string = true;
