@@ -344,9 +344,10 @@ export class RedfishClient {
 
   /**
    * PATCH with If-Match (the ETag of a fresh GET, or `etag`). When the resource changed in between
-   * (412) it is read again and the PATCH retried once.
+   * (412) it is read again and the PATCH retried once. `followTask` false: a 202 is not waited
+   * for (pending BIOS settings: the BMC's job only runs at the next reset).
    */
-  async patch(path: string, body: unknown, what: string, etag?: string | null): Promise<void> {
+  async patch(path: string, body: unknown, what: string, etag?: string | null, followTask = true): Promise<void> {
     let tag = etag === undefined ? (await this.get(path, what)).etag : etag;
     for (let attempt = 1; ; attempt++) {
       const res = await this.raw("PATCH", path, what, body, tag ? { "If-Match": tag } : {});
@@ -360,7 +361,7 @@ export class RedfishClient {
         );
       }
       const checked = this.check(res, "PATCH", path, what);
-      if (checked.status === 202) await this.followTask(checked, what);
+      if (checked.status === 202 && followTask) await this.followTask(checked, what);
       return;
     }
   }

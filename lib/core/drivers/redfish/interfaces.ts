@@ -519,7 +519,8 @@ export const redfishBios: BiosInterface = {
     if (bios.settingsPath !== bios.path && Array.isArray(applyTimes) && applyTimes.includes("OnReset")) {
       body["@Redfish.SettingsApplyTime"] = { ApplyTime: "OnReset" };
     }
-    await client.patch(bios.settingsPath, body, `apply BIOS settings ${Object.keys(attributes).join(", ")}`);
+    // A 202 here is a job that runs at the next reset (iDRAC): not waited for.
+    await client.patch(bios.settingsPath, body, `apply BIOS settings ${Object.keys(attributes).join(", ")}`, undefined, false);
     await rebootIfOn(task, client);
   },
   async factoryReset(task) {
