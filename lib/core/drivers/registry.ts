@@ -7,13 +7,14 @@ import type { BaseInterface, HardwareType, InterfaceName, InterfaceTypes, NodeIn
 import { INTERFACE_NAMES } from "./base.ts";
 import fakeHardware from "./fake_hardware.ts";
 import ipmiHardware from "./ipmi/index.ts";
+import redfishHardware from "./redfish/index.ts";
 import simHardware from "./sim/index.ts";
 import type { DriverModule } from "./registry_types.ts";
 
 export type { HardwareType, InterfaceName, NodeInterfaces } from "./base.ts";
 
 // `sim` is known but not enabled by default (INGOT_ENABLED_HARDWARE_TYPES=fake-hardware,sim enables it).
-const DRIVER_MODULES: DriverModule[] = [fakeHardware, simHardware, ipmiHardware];
+const DRIVER_MODULES: DriverModule[] = [fakeHardware, simHardware, ipmiHardware, redfishHardware];
 
 const hardwareTypes = new Map<string, HardwareType>();
 const implementations = new Map<InterfaceName, Map<string, BaseInterface>>(INTERFACE_NAMES.map((k) => [k, new Map()]));

@@ -1,0 +1,44 @@
+// The `redfish` hardware type: servers with a DMTF Redfish BMC (iDRAC, iLO 5+, XClarity,
+// Supermicro, OpenBMC ...). Not enabled by default (like ipmi): INGOT_ENABLED_HARDWARE_TYPES.
+import type { HardwareType } from "../base.ts";
+import {
+  flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
+} from "../generic.ts";
+import { ramdiskDeploy as ipmiRamdiskDeploy } from "../ipmi/interfaces.ts";
+import type { DriverModule } from "../registry_types.ts";
+import {
+  redfishBios, redfishInspect, redfishManagement, redfishPower, redfishRamdiskDeploy, redfishVirtualMediaBoot,
+} from "./interfaces.ts";
+
+export const redfishHardwareType: HardwareType = {
+  name: "redfish",
+  // First entry is the default (Ironic's redfish type, minus what Ingot does not have: no
+  // iPXE/PXE boot service, no agent deploy, no graphical console yet).
+  supported: {
+    bios: ["redfish", "no-bios"],
+    boot: ["redfish-virtual-media"],
+    console: ["no-console"],
+    deploy: ["ramdisk"],
+    firmware: ["no-firmware"],
+    inspect: ["redfish", "no-inspect"],
+    management: ["redfish"],
+    network: ["noop", "flat"],
+    power: ["redfish"],
+    raid: ["no-raid"],
+    rescue: ["no-rescue"],
+    storage: ["noop"],
+    vendor: ["no-vendor"],
+  },
+};
+
+const redfish: DriverModule = {
+  hardwareTypes: [redfishHardwareType],
+  interfaces: [
+    redfishPower, redfishManagement, redfishBios, redfishInspect, redfishVirtualMediaBoot,
+    // One "ramdisk" for every hardware type: redfish nodes boot their ISO by virtual media, the rest
+    // keep ipmi's implementation (registration by name: the later module's object wins).
+    redfishRamdiskDeploy(ipmiRamdiskDeploy),
+    noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
+  ],
+};
+export default redfish;
