@@ -379,6 +379,7 @@ export class Conductor implements ConductorApi {
     }
     await this.startAsync(task, async () => undefined, () => guarded(task, FAILURE_PREFIX[S.INSPECTING], async () => {
       await task.transition("resume", { eventType: "introspection" });
+      await interfacesFor(task.node).inspect.afterInspection?.(task);
       await finishInspection(task, data);
     }));
   }

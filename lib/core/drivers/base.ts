@@ -189,6 +189,8 @@ export interface InspectInterface extends BaseInterface {
    * "inspect wait". Throws to fail the inspection.
    */
   inspectHardware(task: DriverTask): Promise<InspectionData | "wait">;
+  /** After an agent's data arrived, before it is processed (agent inspection powers the machine off). */
+  afterInspection?(task: DriverTask): Promise<void>;
 }
 
 export interface RescueInterface extends BaseInterface {

@@ -6,7 +6,7 @@ import {
 } from "../generic.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { ipmitoolSolConsole } from "./console.ts";
-import { externalPxeBoot, ipmitoolManagement, ipmitoolPower, ramdiskDeploy } from "./interfaces.ts";
+import { agentInspect, externalPxeBoot, ipmitoolManagement, ipmitoolPower, ramdiskDeploy } from "./interfaces.ts";
 
 export const ipmiHardwareType: HardwareType = {
   name: "ipmi",
@@ -18,7 +18,8 @@ export const ipmiHardwareType: HardwareType = {
     console: ["no-console", "ipmitool-sol"],
     deploy: ["ramdisk"],
     firmware: ["no-firmware"],
-    inspect: ["no-inspect"],
+    // agent: in-band inspection by the ramdisk the site's network boot serves (Ironic's default too).
+    inspect: ["agent", "no-inspect"],
     management: ["ipmitool"],
     network: ["noop", "flat"],
     power: ["ipmitool"],
@@ -33,7 +34,7 @@ const ipmi: DriverModule = {
   hardwareTypes: [ipmiHardwareType],
   // The shared generic implementations are registered again here so the module stands alone.
   interfaces: [
-    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy, ipmitoolSolConsole,
+    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy, ipmitoolSolConsole, agentInspect,
     noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
   ],
 };

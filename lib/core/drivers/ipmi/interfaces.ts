@@ -4,7 +4,7 @@
 import type { Dict } from "../../db/nodes.ts";
 import { DriverError, Invalid } from "../../errors.ts";
 import type { PowerTarget } from "../../states.ts";
-import type { BootInterface, DeployInterface, DriverTask, ManagementInterface, PowerInterface } from "../base.ts";
+import type { BootInterface, DeployInterface, DriverTask, InspectInterface, ManagementInterface, PowerInterface } from "../base.ts";
 import { bmcLabel, IPMI_PROPERTIES, parseIpmiDriverInfo, type IpmiInfo } from "./driver_info.ts";
 import { ipmitool } from "./ipmitool.ts";
 
@@ -268,4 +268,29 @@ export const ramdiskDeploy: DeployInterface = {
       },
     },
   ],
+};
+
+// ---- inspect: agent (in-band, by the inspection ramdisk the site's network boot serves) ----
+
+/**
+ * `agent`: the machine boots from the network once and is powered on; the node waits in
+ * `inspect wait` until the inspection ramdisk (Ironic Python Agent, served by the site's PXE/iPXE)
+ * posts its inventory to `POST /v1/continue_inspection` (matched by MAC or BMC address), which
+ * creates ports and sets properties; then the machine is powered off, as Ironic does. No answer
+ * within INGOT_CALLBACK_TIMEOUT fails the inspection.
+ */
+export const agentInspect: InspectInterface = {
+  kind: "inspect", name: "agent",
+  validate: async (task) => void info(task),
+  async inspectHardware(task) {
+    const ipmi = info(task);
+    await deployPowerOff(task, ipmi, "inspection");
+    await sendBootDevice(task, ipmi, "pxe", false);
+    await powerOn(task, ipmi, powerStateTimeout());
+    await recordPower(task, "power on", "inspection");
+    return "wait";
+  },
+  async afterInspection(task) {
+    await deployPowerOff(task, info(task), "inspection finished");
+  },
 };

@@ -6,6 +6,7 @@ import { api } from "../../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
 import { setConfig } from "../../config.ts";
 import { getConductor, runPeriodicTasksOnce, startConductor, stopConductor } from "../../conductor/index.ts";
+import { fakeInspectionData } from "../../inspection/inventory.ts";
 import { FakeBmc, fakeBmcUnavailable } from "./fake_bmc.ts";
 
 const unavailable = fakeBmcUnavailable();
@@ -96,6 +97,34 @@ describe("ipmi node through the conductor", () => {
     expect(node.provision_state).toBe("available");
     expect(node.power_state).toBe("power off");
     expect((await api("DELETE", `/v1/nodes/${uuid}`)).status).toBe(204); // keeps the power sync test short
+  });
+
+  it("agent inspection: network boot into the ramdisk, its inventory through continue_inspection, then power off", async () => {
+    const created = await api("POST", "/v1/nodes", { body: { driver: "ipmi", name: "inspect-01", driver_info: bmc.driverInfo() } });
+    const uuid = created.body.uuid as string;
+    expect(created.body.inspect_interface).toBe("agent");
+    expect((await api("GET", `/v1/nodes/${uuid}/validate`)).body.inspect).toEqual({ result: true });
+    expect((await provision(uuid, "manage")).provision_state).toBe("manageable");
+
+    let node = await provision(uuid, "inspect");
+    expect([node.provision_state, node.power_state, node.last_error]).toEqual(["inspect wait", "power on", null]);
+    // The BMC was told: boot from the network once, power on.
+    expect((await api("GET", `/v1/nodes/${uuid}/management/boot_device`)).body).toEqual({ boot_device: "pxe", persistent: false });
+
+    // What the inspection ramdisk posts: found by the BMC address the machine reports.
+    const data = fakeInspectionData({ uuid, name: "inspect-01", driverInfo: {} });
+    const inventory = { ...data.inventory, bmc_address: "127.0.0.1" };
+    const posted = await api("POST", "/v1/continue_inspection", { version: "1.84", body: { inventory, ...data.pluginData } });
+    expect(posted.status, posted.error ?? "").toBe(202);
+    expect(posted.body).toEqual({ uuid });
+    node = await settle(uuid);
+    expect([node.provision_state, node.power_state, node.last_error]).toEqual(["manageable", "power off", null]);
+    const ports = (await api("GET", `/v1/ports?node=${uuid}`)).body.ports.map((p: { address: string }) => p.address).sort();
+    const macs = (inventory.interfaces as { mac_address: string }[]).map((i) => i.mac_address.toLowerCase()).sort();
+    expect(ports.length).toBeGreaterThan(0);
+    for (const p of ports) expect(macs).toContain(p);
+    expect((await api("GET", `/v1/nodes/${uuid}/inventory`)).body.inventory.cpu).toEqual(inventory.cpu);
+    expect((await api("DELETE", `/v1/nodes/${uuid}`)).status).toBe(204);
   });
 
   it("a wrong password fails verification with a clear last_error", async () => {
