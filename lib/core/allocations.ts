@@ -156,6 +156,8 @@ export async function processAllocation(sql: Sql, allocationId: number): Promise
       } catch {
         continue; // instance_uuid taken by someone else: try the next node
       }
+      // Unlocked before the allocation says active: whoever sees it active may act on the node.
+      await releaseNode(sql, candidate.id, host);
       await setAllocation(sql, alloc.id, { state: "active", nodeId: fresh.id, lastError: null });
       return getAllocation(sql, "id", alloc.id);
     } finally {
