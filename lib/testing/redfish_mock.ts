@@ -264,6 +264,8 @@ export class RedfishMock {
   graphicalConsole: "kvm" | "absent" | "disabled" | "no-kvmip" = "kvm";
   /** Answer KVM websocket upgrades with this HTTP status instead (0: accept). */
   kvmRefuseStatus = 0;
+  /** Never answer KVM websocket upgrades (a hung BMC web server). */
+  kvmHang = false;
   /** bmcweb's limit: a further session is opened and closed at once. */
   kvmMaxSessions = 4;
 
@@ -347,6 +349,7 @@ export class RedfishMock {
       log.status = status;
       socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     };
+    if (this.kvmHang) return void log;
     if (path !== this.opts.kvmPath) return refuse(404, "Not Found");
     if (auth !== "basic" && auth !== "session") return refuse(401, "Unauthorized");
     if (this.kvmRefuseStatus) return refuse(this.kvmRefuseStatus, "Service Unavailable");

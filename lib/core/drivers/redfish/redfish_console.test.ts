@@ -2,7 +2,8 @@
 // production websocket upgrade handler), a redfish node enrolled through the API, the test Redfish
 // service's KVM websocket (RFB over websocket at /kvm/0, as OpenBMC's bmcweb) relayed to a real
 // `ws` client speaking RFB.
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +18,7 @@ import { RfbTestClient } from "../../sim/rfb_client.ts";
 import { createToken, createUser } from "../../users.ts";
 import { startServer, type RunningServer } from "../../../server/server.ts";
 import { forgetRedfishSessions } from "./client.ts";
+import { openKvm } from "./kvm.ts";
 
 let db: TestDb;
 let srv: RunningServer;
@@ -231,5 +233,64 @@ describe("redfish-graphical console", () => {
     await call("PATCH", `/v1/nodes/${uuid}`, [{ op: "replace", path: "/driver_info/redfish_kvm_path", value: "kvm 0" }]);
     const validation = (await call("GET", `/v1/nodes/${uuid}/validate`)).body;
     expect(validation.console.reason).toMatch(/Invalid value "kvm 0" set in driver_info\/redfish_kvm_path/);
+  });
+
+  it("an expired Redfish session is renewed for the KVM websocket", async () => {
+    const uuid = await enroll("kvm-renew", bmc.driverInfo());
+    expect((await setConsole(uuid, true)).console_enabled).toBe(true);
+    const token = await consoleToken(uuid);
+    bmc.expireSessions();
+    const before = bmc.kvmRequests.length;
+    const { client, closed } = await checkScreen(uuid, token, bmc);
+    expect(bmc.kvmRequests.slice(before).map((r) => [r.auth, r.status])).toEqual([["bad", 401], ["session", 101]]);
+    client.close();
+    await closed;
+    await setConsole(uuid, false);
+  });
+
+  it("a KVM that never answers the upgrade: start fails after the connect timeout", async () => {
+    const uuid = await enroll("kvm-hang", bmc.driverInfo({ redfish_timeout: 0.5 }));
+    bmc.kvmHang = true;
+    try {
+      const t0 = Date.now();
+      const node = await setConsole(uuid, true);
+      expect(node.console_enabled).toBe(false);
+      expect(node.last_error).toMatch(/KVM websocket ws:\/\/127\.0\.0\.1:\d+\/kvm\/0 did not open within 0\.5 s$/);
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      bmc.kvmHang = false;
+    }
+  });
+
+  describe("over TLS (wss)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rf-kvm-tls-"));
+    let tlsBmc: RedfishMock;
+    beforeAll(async () => {
+      execFileSync("openssl", [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+      ], { stdio: "ignore" });
+      tlsBmc = new RedfishMock({ tls: { key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") } });
+      await tlsBmc.start();
+    });
+    afterAll(async () => {
+      await tlsBmc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("redfish_verify_ca (a CA bundle) is honoured by the KVM websocket; an untrusted certificate is a readable error", async () => {
+      const uuid = await enroll("kvm-tls", tlsBmc.driverInfo({ redfish_verify_ca: join(dir, "cert.pem") }));
+      const node = await setConsole(uuid, true);
+      expect([node.console_enabled, node.last_error]).toEqual([true, null]);
+      const { client, closed } = await checkScreen(uuid, await consoleToken(uuid), tlsBmc);
+      expect(tlsBmc.kvmRequests.at(-1)).toEqual({ path: "/kvm/0", auth: "session", status: 101 });
+      client.close();
+      await closed;
+      await setConsole(uuid, false);
+      // Basic auth: no Redfish request comes first, so the websocket itself meets the certificate.
+      await expect(openKvm({ uuid, driverInfo: tlsBmc.driverInfo({ redfish_auth_type: "basic", ...fast }) })).rejects.toThrow(
+        /^KVM websocket wss:\/\/127\.0\.0\.1:\d+\/kvm\/0: TLS certificate not accepted \(.+; see redfish_verify_ca\)$/,
+      );
+    });
   });
 });
