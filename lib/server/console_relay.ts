@@ -99,8 +99,8 @@ async function attachVnc(ws: WebSocket, node: NodeRecord, opts: AttachOptions): 
     uuid: node.uuid, kind: "graphical", user: opts.user, readOnly: false, startedAt: Date.now(), expiresAt: opts.expiresAt,
     close: (code, reason) => ws.close(code, reason),
   });
-  session.onClose(() => {
-    if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE.NORMAL, "console closed");
+  session.onClose((why) => {
+    if (ws.readyState === WebSocket.OPEN) ws.close(why?.code ?? CLOSE.NORMAL, (why?.reason ?? "console closed").slice(0, 120));
   });
   ws.once("close", () => {
     unregister();

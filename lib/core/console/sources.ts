@@ -173,9 +173,15 @@ export async function acquireSerial(node: NodeRecord): Promise<SerialLease | nul
 
 // ---- graphical ----
 
+/** Why a graphical source ended, when it can say (e.g. the BMC's close reason): the relay passes it on. */
+export interface GraphicalCloseReason {
+  code: number;
+  reason: string;
+}
+
 export interface GraphicalSession {
   close(): void;
-  onClose(fn: () => void): void;
+  onClose(fn: (why?: GraphicalCloseReason) => void): void;
 }
 
 /**

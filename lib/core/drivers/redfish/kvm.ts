@@ -10,7 +10,7 @@ import { WebSocket } from "ws";
 import type { NodeRecord } from "../../db/nodes.ts";
 import { Invalid } from "../../errors.ts";
 import { relayedGraphicalConsole } from "../../console/interfaces.ts";
-import type { GraphicalSession } from "../../console/sources.ts";
+import type { GraphicalCloseReason, GraphicalSession } from "../../console/sources.ts";
 import type { ConsoleInterface, DriverTask } from "../base.ts";
 import { RedfishClient, RedfishError } from "./client.ts";
 import { parseRedfishDriverInfo, type RedfishInfo } from "./driver_info.ts";
@@ -154,21 +154,29 @@ function connectKvm(client: RedfishClient, url: string, headers: Record<string, 
  */
 export async function attachRedfishKvm(node: NodeRecord, stream: Duplex): Promise<GraphicalSession> {
   const bmc = await openKvm(node);
-  const closers: (() => void)[] = [];
+  const closers: ((why?: GraphicalCloseReason) => void)[] = [];
   let closed = false;
-  const finish = (closeBmc: () => void, closeBrowser: () => void) => {
+  const finish = (closeBmc: () => void, closeBrowser: () => void, why?: GraphicalCloseReason) => {
     if (closed) return;
     closed = true;
     closeBmc();
     // The relay closes the browser's websocket with a close frame on this notification; the
     // stream is only torn down afterwards (destroying it first would drop the connection).
-    for (const fn of closers.splice(0)) fn();
+    for (const fn of closers.splice(0)) fn(why);
     closeBrowser();
   };
   // Ingot ends the session (browser left, console stopped, token expired).
   const close = () => finish(() => bmc.close(1000, "console session ended"), () => stream.destroy());
-  // The BMC ended it (or the connection broke).
-  const bmcGone = () => finish(() => bmc.terminate(), () => stream.end());
+  // The BMC ended it: a normal close stays normal; anything else is passed on as 1011 with the
+  // BMC's words (bmcweb: "Max sessions are already connected", "Error in connecting to KVM port").
+  bmc.on("close", (code: number, reason: Buffer) => {
+    const text = reason.toString();
+    const why: GraphicalCloseReason = code === 1000 || code === 1001
+      ? { code: 1000, reason: text ? `BMC closed the KVM: ${text}` : "console closed" }
+      : { code: 1011, reason: `BMC closed the KVM (${code}${text ? ` ${text}` : ""})` };
+    finish(() => undefined, () => stream.end(), why);
+  });
+  bmc.on("error", (err: Error) => finish(() => bmc.terminate(), () => stream.end(), { code: 1011, reason: `KVM websocket failed: ${err.message}` }));
   bmc.on("message", (data: Buffer) => {
     if (!closed) stream.write(data);
   });
@@ -176,8 +184,6 @@ export async function attachRedfishKvm(node: NodeRecord, stream: Duplex): Promis
     if (bmc.readyState === WebSocket.OPEN) bmc.send(d, { binary: true });
   });
   bmc.resume();
-  bmc.on("close", bmcGone);
-  bmc.on("error", bmcGone);
   stream.on("close", close);
   stream.on("error", close);
   return { close, onClose: (fn) => (closed ? fn() : void closers.push(fn)) };

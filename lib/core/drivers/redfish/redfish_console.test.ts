@@ -157,9 +157,18 @@ describe("redfish-graphical console", () => {
     const second = await checkScreen(uuid, await consoleToken(uuid), bmc);
     expect(bmc.kvmSessions.size).toBe(1);
     bmc.closeKvmSessions();
-    const byBmc = await second.closed;
-    expect(byBmc.code).toBe(1000);
-    expect(byBmc.reason).toBe("console closed");
+    expect(await second.closed).toEqual({ code: 1000, reason: "BMC closed the KVM: BMC going away" });
+    await until(() => bmc.kvmSessions.size === 0);
+
+    // past the BMC's session limit (bmcweb opens and closes at once): 1011 with the BMC's words
+    const limited = await consoleToken(uuid);
+    bmc.kvmMaxSessions = 0;
+    try {
+      const { closed } = openVnc(uuid, limited);
+      expect(await closed).toEqual({ code: 1011, reason: "BMC closed the KVM (1011 Max sessions are already connected)" });
+    } finally {
+      bmc.kvmMaxSessions = 4;
+    }
 
     // stop closes an open session and drops the console tokens
     const third = await checkScreen(uuid, await consoleToken(uuid), bmc);
