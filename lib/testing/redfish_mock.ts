@@ -979,6 +979,7 @@ if (process.argv[1] && /redfish_mock\.ts$/.test(process.argv[1])) {
   void mock.start(port).then(() => {
     console.log(`Redfish test BMC on ${mock.url} (user ${mock.opts.username}, password ${mock.opts.password})`);
     for (const s of mock.systems) console.log(`  driver_info: ${JSON.stringify(mock.driverInfo({ redfish_system_id: s.path }))}`);
+    console.log(`  KVM (console_interface "redfish-graphical"): ${mock.url.replace(/^http/, "ws")}${mock.opts.kvmPath}`);
   });
 }
 
