@@ -236,6 +236,8 @@ export class RedfishMock {
   readonly kvmFramebuffer = kvmPattern();
   /** Open KVM websocket sessions. */
   readonly kvmSessions = new Set<WebSocket>();
+  /** Keys typed on the KVM (keysym, down) and pointer events (mask, x, y), in order. */
+  readonly kvmInput: { key?: [number, boolean]; pointer?: [number, number, number] }[] = [];
   /** KVM websocket upgrades seen, with how they authenticated. */
   readonly kvmRequests: { path: string; auth: MockRequest["auth"]; status: number }[] = [];
   private kvmServer: WebSocketServer | null = null;
@@ -362,7 +364,11 @@ export class RedfishMock {
       this.kvmSessions.add(ws);
       const stream = createWebSocketStream(ws);
       stream.on("error", () => undefined);
-      const session = serveRfb(stream, { framebuffer: this.kvmFramebuffer, name: "Mock BMC KVM" });
+      const session = serveRfb(stream, {
+        framebuffer: this.kvmFramebuffer, name: "Mock BMC KVM",
+        keyEvent: (down, keysym) => void this.kvmInput.push({ key: [keysym, down] }),
+        pointerEvent: (mask, x, y) => void this.kvmInput.push({ pointer: [mask, x, y] }),
+      });
       ws.on("close", () => {
         this.kvmSessions.delete(ws);
         session.close();

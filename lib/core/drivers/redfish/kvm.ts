@@ -166,7 +166,10 @@ export async function attachRedfishKvm(node: NodeRecord, stream: Duplex): Promis
     closeBrowser();
   };
   // Ingot ends the session (browser left, console stopped, token expired).
-  const close = () => finish(() => bmc.close(1000, "console session ended"), () => stream.destroy());
+  const close = () => finish(() => {
+    bmc.resume(); // it may be paused for backpressure: the closing handshake must be read
+    bmc.close(1000, "console session ended");
+  }, () => stream.destroy());
   // The BMC ended it: a normal close stays normal; anything else is passed on as 1011 with the
   // BMC's words (bmcweb: "Max sessions are already connected", "Error in connecting to KVM port").
   bmc.on("close", (code: number, reason: Buffer) => {
@@ -178,7 +181,12 @@ export async function attachRedfishKvm(node: NodeRecord, stream: Duplex): Promis
   });
   bmc.on("error", (err: Error) => finish(() => bmc.terminate(), () => stream.end(), { code: 1011, reason: `KVM websocket failed: ${err.message}` }));
   bmc.on("message", (data: Buffer) => {
-    if (!closed) stream.write(data);
+    if (closed) return;
+    // A slow browser: stop reading the BMC until the browser's side drains.
+    if (!stream.write(data)) {
+      bmc.pause();
+      stream.once("drain", () => bmc.resume());
+    }
   });
   stream.on("data", (d: Buffer) => {
     if (bmc.readyState === WebSocket.OPEN) bmc.send(d, { binary: true });

@@ -145,9 +145,12 @@ describe("redfish-graphical console", () => {
     const token = await consoleToken(uuid);
     const first = await checkScreen(uuid, token, bmc);
     expect(bmc.kvmSessions.size).toBe(1);
-    // input reaches the BMC: a framebuffer update request is answered (above), a second one too
+    // input reaches the BMC: a framebuffer update request is answered (above), keys and the pointer arrive
+    first.client.tap(0x61); // "a"
+    first.client.pointer(1, 10, 20);
     first.client.requestUpdate(false);
     await first.client.nextUpdate();
+    expect(bmc.kvmInput).toEqual([{ key: [0x61, true] }, { key: [0x61, false] }, { pointer: [1, 10, 20] }]);
     // the browser leaves → the BMC's session ends
     first.client.close();
     await first.closed;
