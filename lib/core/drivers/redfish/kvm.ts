@@ -211,6 +211,10 @@ export const redfishGraphicalConsole: ConsoleInterface = {
   async validate(task: DriverTask) {
     const info = parseRedfishDriverInfo(task.node);
     kvmPath(task.node);
+    // Once the console is enabled only driver_info is checked: the conductor validates before
+    // stopping and before every GET …/states/console, and a BMC whose console went away since
+    // must not make the console impossible to stop (nor cost BMC requests on every poll).
+    if (task.node.consoleEnabled) return;
     await requireKvm(new RedfishClient(info));
   },
   async startConsole(task: DriverTask) {

@@ -247,6 +247,26 @@ describe("redfish-graphical console", () => {
     expect(validation.console.reason).toMatch(/Invalid value "kvm 0" set in driver_info\/redfish_kvm_path/);
   });
 
+  it("a console whose BMC disabled its KVM meanwhile can still be read and stopped; sessions then fail readably", async () => {
+    const uuid = await enroll("kvm-went-away", bmc.driverInfo());
+    expect((await setConsole(uuid, true)).console_enabled).toBe(true);
+    bmc.graphicalConsole = "disabled";
+    bmc.kvmRefuseStatus = 403;
+    try {
+      const token = await consoleToken(uuid);
+      const { closed } = openVnc(uuid, token);
+      expect(await closed).toMatchObject({ code: 1011, reason: expect.stringMatching(/refused: HTTP 403 \(check the BMC credentials\)$/) });
+      const stopped = await setConsole(uuid, false);
+      expect([stopped.console_enabled, stopped.last_error]).toEqual([false, null]);
+      // and now validate says why it cannot start again
+      const validation = (await call("GET", `/v1/nodes/${uuid}/validate`)).body;
+      expect(validation.console.reason).toMatch(/is disabled \(GraphicalConsole\.ServiceEnabled is not true\)/);
+    } finally {
+      bmc.graphicalConsole = "kvm";
+      bmc.kvmRefuseStatus = 0;
+    }
+  });
+
   it("an expired Redfish session is renewed for the KVM websocket", async () => {
     const uuid = await enroll("kvm-renew", bmc.driverInfo());
     expect((await setConsole(uuid, true)).console_enabled).toBe(true);
