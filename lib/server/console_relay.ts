@@ -91,7 +91,7 @@ async function attachVnc(ws: WebSocket, node: NodeRecord, opts: AttachOptions): 
   const stream = createWebSocketStream(ws);
   stream.on("error", () => undefined);
   const session = await attachGraphical(node, stream).catch((err) => {
-    stream.destroy();
+    // No stream.destroy() here: it would drop the socket before the 1011 close (and its reason) is sent.
     throw new Refusal(CLOSE.SOURCE_FAILED, `console source unavailable: ${(err as Error).message}`);
   });
   if (!session) throw new Refusal(CLOSE.NOT_ENABLED, "no graphical console");
@@ -99,8 +99,8 @@ async function attachVnc(ws: WebSocket, node: NodeRecord, opts: AttachOptions): 
     uuid: node.uuid, kind: "graphical", user: opts.user, readOnly: false, startedAt: Date.now(), expiresAt: opts.expiresAt,
     close: (code, reason) => ws.close(code, reason),
   });
-  session.onClose(() => {
-    if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE.NORMAL, "console closed");
+  session.onClose((why) => {
+    if (ws.readyState === WebSocket.OPEN) ws.close(why?.code ?? CLOSE.NORMAL, (why?.reason ?? "console closed").slice(0, 120));
   });
   ws.once("close", () => {
     unregister();

@@ -7,10 +7,17 @@
 // power-on/reset, one-time boot overrides consumed by a boot, async operations answered with a
 // task monitor (202 + Location). Knobs make it misbehave like real BMCs do (slow answers, 5xx,
 // dropped connections, missing optional resources, refused credentials).
+// The BMC's KVM: RFB over a websocket at /kvm/0 (as OpenBMC's bmcweb), authenticated like any
+// request (session token or Basic), serving a small fixed framebuffer; Manager.GraphicalConsole
+// announces it (knobs: absent, disabled, without KVMIP, the upgrade refused).
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer, createWebSocketStream } from "ws";
+import { Framebuffer } from "../core/sim/framebuffer.ts";
+import { serveRfb } from "../core/sim/rfb.ts";
 
 export const RESET_TYPES_ALL = [
   "On", "ForceOff", "GracefulShutdown", "GracefulRestart", "ForceRestart", "Nmi", "ForceOn", "PushPowerButton", "PowerCycle",
@@ -77,6 +84,8 @@ export interface RedfishMockOptions {
   checkImageUrls?: boolean;
   /** Serve https with this key and certificate (PEM). */
   tls?: { key: string; cert: string };
+  /** Path of the KVM websocket (default /kvm/0, as bmcweb). */
+  kvmPath?: string;
 }
 
 export interface MockRequest {
@@ -223,6 +232,15 @@ const ref = (path: string) => ({ "@odata.id": path });
 
 export class RedfishMock {
   readonly opts: Required<Omit<RedfishMockOptions, "systems" | "tls">>;
+  /** The KVM's screen: 64×48, a fixed pattern of colour bars and a diagonal. */
+  readonly kvmFramebuffer = kvmPattern();
+  /** Open KVM websocket sessions. */
+  readonly kvmSessions = new Set<WebSocket>();
+  /** Keys typed on the KVM (keysym, down) and pointer events (mask, x, y), in order. */
+  readonly kvmInput: { key?: [number, boolean]; pointer?: [number, number, number] }[] = [];
+  /** KVM websocket upgrades seen, with how they authenticated. */
+  readonly kvmRequests: { path: string; auth: MockRequest["auth"]; status: number }[] = [];
+  private kvmServer: WebSocketServer | null = null;
   readonly tls: RedfishMockOptions["tls"];
   readonly systems: MockSystem[];
   readonly virtualMedia: VirtualMediaState[];
@@ -244,6 +262,14 @@ export class RedfishMock {
   dropConnections = 0;
   /** Bump the resource's ETag right before the next N PATCHes are checked (a concurrent change). */
   concurrentChanges = 0;
+  /** What Manager.GraphicalConsole says: the KVM, nothing, ServiceEnabled false, or no KVMIP type. */
+  graphicalConsole: "kvm" | "absent" | "disabled" | "no-kvmip" = "kvm";
+  /** Answer KVM websocket upgrades with this HTTP status instead (0: accept). */
+  kvmRefuseStatus = 0;
+  /** Never answer KVM websocket upgrades (a hung BMC web server). */
+  kvmHang = false;
+  /** bmcweb's limit: a further session is opened and closed at once. */
+  kvmMaxSessions = 4;
 
   constructor(options: RedfishMockOptions = {}) {
     this.opts = {
@@ -254,6 +280,7 @@ export class RedfishMock {
       virtualMedia: options.virtualMedia ?? true,
       requireIfMatch: options.requireIfMatch ?? false,
       checkImageUrls: options.checkImageUrls ?? true,
+      kvmPath: options.kvmPath ?? "/kvm/0",
     };
     this.tls = options.tls;
     this.systems = (options.systems ?? [{}]).map((s, i) => new MockSystem(s, i));
@@ -283,6 +310,7 @@ export class RedfishMock {
   async start(port = this.port): Promise<void> {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     const server: Server = this.tls ? createHttpsServer({ key: this.tls.key, cert: this.tls.cert }, handler) : createServer(handler);
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.kvmUpgrade(req, socket, head));
     server.on("connection", (s: Socket) => {
       this.sockets.add(s);
       s.on("close", () => this.sockets.delete(s));
@@ -299,8 +327,53 @@ export class RedfishMock {
     const server = this.server;
     this.server = null;
     if (!server) return;
+    for (const ws of this.kvmSessions) ws.terminate();
+    this.kvmSessions.clear();
+    this.kvmServer?.close();
+    this.kvmServer = null;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Closes every KVM session from the BMC side (as a BMC reboot does). */
+  closeKvmSessions(code = 1001, reason = "BMC going away"): void {
+    for (const ws of this.kvmSessions) ws.close(code, reason);
+  }
+
+  // ---- the KVM websocket ----
+
+  private kvmUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? "/").split("?")[0];
+    const auth = this.auth(req);
+    const log = { path, auth, status: 101 };
+    this.kvmRequests.push(log);
+    const refuse = (status: number, text: string) => {
+      log.status = status;
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    };
+    if (this.kvmHang) return void log;
+    if (path !== this.opts.kvmPath) return refuse(404, "Not Found");
+    if (auth !== "basic" && auth !== "session") return refuse(401, "Unauthorized");
+    if (this.kvmRefuseStatus) return refuse(this.kvmRefuseStatus, "Service Unavailable");
+    this.kvmServer ??= new WebSocketServer({ noServer: true, perMessageDeflate: false });
+    this.kvmServer.handleUpgrade(req, socket, head, (ws) => {
+      if (this.kvmSessions.size >= this.kvmMaxSessions) {
+        ws.close(1011, "Max sessions are already connected");
+        return;
+      }
+      this.kvmSessions.add(ws);
+      const stream = createWebSocketStream(ws);
+      stream.on("error", () => undefined);
+      const session = serveRfb(stream, {
+        framebuffer: this.kvmFramebuffer, name: "Mock BMC KVM",
+        keyEvent: (down, keysym) => void this.kvmInput.push({ key: [keysym, down] }),
+        pointerEvent: (mask, x, y) => void this.kvmInput.push({ pointer: [mask, x, y] }),
+      });
+      ws.on("close", () => {
+        this.kvmSessions.delete(ws);
+        session.close();
+      });
+    });
   }
 
   // ---- request handling ----
@@ -618,6 +691,13 @@ export class RedfishMock {
         Links: { ManagerForServers: this.systems.map((s) => ref(s.path)) },
       };
       if (this.opts.virtualMedia) mgr.VirtualMedia = ref(`${M}/VirtualMedia`);
+      if (this.graphicalConsole !== "absent") {
+        mgr.GraphicalConsole = {
+          ServiceEnabled: this.graphicalConsole !== "disabled",
+          MaxConcurrentSessions: this.kvmMaxSessions,
+          ConnectTypesSupported: this.graphicalConsole === "no-kvmip" ? ["Oem"] : ["KVMIP"],
+        };
+      }
       return send(200, mgr);
     }
     if (!this.opts.virtualMedia) return this.notFound(send, path);
@@ -905,5 +985,17 @@ if (process.argv[1] && /redfish_mock\.ts$/.test(process.argv[1])) {
   void mock.start(port).then(() => {
     console.log(`Redfish test BMC on ${mock.url} (user ${mock.opts.username}, password ${mock.opts.password})`);
     for (const s of mock.systems) console.log(`  driver_info: ${JSON.stringify(mock.driverInfo({ redfish_system_id: s.path }))}`);
+    console.log(`  KVM (console_interface "redfish-graphical"): ${mock.url.replace(/^http/, "ws")}${mock.opts.kvmPath}`);
   });
+}
+
+/** A fixed 64×48 screen: eight colour bars, a white diagonal, a black border. */
+function kvmPattern(): Framebuffer {
+  const fb = new Framebuffer(64, 48);
+  const bars = [0xffffff, 0xffff00, 0x00ffff, 0x00ff00, 0xff00ff, 0xff0000, 0x0000ff, 0x202020];
+  for (let i = 0; i < bars.length; i++) fb.fillRectQuiet(i * 8, 0, 8, 48, bars[i]);
+  for (let i = 0; i < 48; i++) fb.fillRectQuiet(i, i, 1, 1, 0xffffff);
+  fb.fillRectQuiet(0, 0, 64, 1, 0);
+  fb.fillRectQuiet(0, 47, 64, 1, 0);
+  return fb;
 }

@@ -2,6 +2,8 @@
 //   tcp-serial     a raw TCP serial port: driver_info.console_tcp_address "tcp://host:port"
 //                  (QEMU `-serial tcp:host:port,server,nowait`, socat, a terminal server)
 //   vnc-graphical  any VNC server: driver_info.console_vnc_address "host:port" (QEMU `-vnc :N` → port 5900+N)
+// (redfish-graphical, the BMC's KVM websocket, is in drivers/redfish/kvm.ts and shares
+// relayedGraphicalConsole below.)
 // Starting checks the endpoint answers; the relay connects when a session opens (serial: one
 // shared connection per node, also used by the console log capture while the node is active).
 import { connect } from "node:net";
@@ -51,6 +53,18 @@ export const tcpSerialConsole: ConsoleInterface = {
   getConsole: async (task) => serialConsoleInfo(task.node.uuid),
 };
 
+/**
+ * Stop and console_info of every graphical console relayed by Ingot's /ws/nodes/{node}/vnc
+ * websocket (vnc-graphical, redfish-graphical): the API mints the console token from the path.
+ */
+export const relayedGraphicalConsole: Pick<ConsoleInterface, "stopConsole" | "getConsole"> = {
+  async stopConsole(task) {
+    closeSessions(task.node.uuid, "graphical", 1000, "console disabled");
+    await dropConsoleTokens(task);
+  },
+  getConsole: async (task) => graphicalConsoleInfo(task.node.uuid),
+};
+
 export const vncGraphicalConsole: ConsoleInterface = {
   kind: "console", name: "vnc-graphical",
   validate: async (task) => void address(task, "console_vnc_address"),
@@ -58,9 +72,5 @@ export const vncGraphicalConsole: ConsoleInterface = {
     const a = address(task, "console_vnc_address");
     await probe(a.host, a.port);
   },
-  async stopConsole(task) {
-    closeSessions(task.node.uuid, "graphical", 1000, "console disabled");
-    await dropConsoleTokens(task);
-  },
-  getConsole: async (task) => graphicalConsoleInfo(task.node.uuid),
+  ...relayedGraphicalConsole,
 };

@@ -6,10 +6,12 @@
 //              ipmitool-sol (IPMI Serial-over-LAN: one shared `ipmitool sol activate` per node, drivers/ipmi/sol.ts)
 //   graphical: sim-graphical (serveRfb on the sim framebuffer, in-process)
 //              vnc-graphical (any VNC server, driver_info.console_vnc_address, e.g. QEMU -vnc), relayed over TCP
+//              redfish-graphical (the BMC's KVM: RFB over a websocket, e.g. OpenBMC /kvm/0; drivers/redfish/kvm.ts)
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { NodeRecord } from "../db/nodes.ts";
 import { acquireIpmiSol } from "../drivers/ipmi/sol.ts";
+import { attachRedfishKvm } from "../drivers/redfish/kvm.ts";
 import { interfacesFor } from "../drivers/registry.ts";
 import { getSimMachine } from "../sim/machine.ts";
 import { machineRfbSource, serveRfb } from "../sim/rfb.ts";
@@ -20,7 +22,7 @@ import { consoleSettings } from "./settings.ts";
 export const SERIAL_INTERFACES = ["sim-serial", "tcp-serial", "ipmitool-sol"] as const;
 /** Serial consoles outside Ingot: connected only while the console is enabled (the log capture too). */
 export const EXTERNAL_SERIAL_INTERFACES = ["tcp-serial", "ipmitool-sol"] as const;
-export const GRAPHICAL_INTERFACES = ["sim-graphical", "vnc-graphical"] as const;
+export const GRAPHICAL_INTERFACES = ["sim-graphical", "vnc-graphical", "redfish-graphical"] as const;
 export type ConsoleKind = "serial" | "graphical";
 
 /** The console interface name of a node (its explicit one or the hardware type's default). */
@@ -171,9 +173,15 @@ export async function acquireSerial(node: NodeRecord): Promise<SerialLease | nul
 
 // ---- graphical ----
 
+/** Why a graphical source ended, when it can say (e.g. the BMC's close reason): the relay passes it on. */
+export interface GraphicalCloseReason {
+  code: number;
+  reason: string;
+}
+
 export interface GraphicalSession {
   close(): void;
-  onClose(fn: () => void): void;
+  onClose(fn: (why?: GraphicalCloseReason) => void): void;
 }
 
 /**
@@ -221,6 +229,8 @@ export async function attachGraphical(node: NodeRecord, stream: Duplex): Promise
       stream.on("error", close);
       return { close, onClose: (fn) => (closed ? fn() : void closers.push(fn)) };
     }
+    case "redfish-graphical":
+      return attachRedfishKvm(node, stream);
     default:
       return null;
   }

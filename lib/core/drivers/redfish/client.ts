@@ -120,11 +120,7 @@ export class RedfishClient {
       },
       agent: false,
     };
-    if (https) {
-      const ca = this.info.verifyCa;
-      if (ca === false) options.rejectUnauthorized = false;
-      else if (typeof ca === "string") options.ca = loadCa(ca);
-    }
+    if (https) Object.assign(options, this.tlsOptions());
     const timeoutMs = this.info.timeoutSeconds * 1000;
     return new Promise<RfResponse>((resolve, reject) => {
       const req = (https ? httpsRequest : httpRequest)(url, options, (res) => {
@@ -292,6 +288,25 @@ export class RedfishClient {
     if (entry?.token && entry.location) {
       await this.send("DELETE", entry.location, undefined, { "X-Auth-Token": entry.token }).catch(() => undefined);
     }
+  }
+
+  /** TLS options per redfish_verify_ca, for connections made outside this client (the KVM websocket). */
+  tlsOptions(): { rejectUnauthorized?: boolean; ca?: string[] } {
+    const ca = this.info.verifyCa;
+    if (ca === false) return { rejectUnauthorized: false };
+    if (typeof ca === "string") return { ca: loadCa(ca) };
+    return {};
+  }
+
+  /** Headers authenticating one request made outside this client: the session token (logging in when needed) or Basic. */
+  async authHeaders(what: string): Promise<Record<string, string>> {
+    const s = await this.session(what);
+    return s.mode === "session" ? { "X-Auth-Token": s.token! } : this.basicHeader();
+  }
+
+  /** Forgets the cached session without logging out (the BMC no longer accepts it). */
+  forgetSession(): void {
+    sessions.delete(this.sessionKey);
   }
 
   // ---- requests ----

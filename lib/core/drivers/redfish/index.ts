@@ -9,15 +9,16 @@ import type { DriverModule } from "../registry_types.ts";
 import {
   redfishBios, redfishInspect, redfishManagement, redfishPower, redfishRamdiskDeploy, redfishVirtualMediaBoot,
 } from "./interfaces.ts";
+import { REDFISH_KVM_PROPERTIES, redfishGraphicalConsole } from "./kvm.ts";
 
 export const redfishHardwareType: HardwareType = {
   name: "redfish",
   // First entry is the default (Ironic's redfish type, minus what Ingot does not have: no
-  // iPXE/PXE boot service, no agent deploy, no graphical console yet).
+  // iPXE/PXE boot service, no agent deploy). redfish-graphical: the BMC's KVM websocket (kvm.ts).
   supported: {
     bios: ["redfish", "no-bios"],
     boot: ["redfish-virtual-media"],
-    console: ["no-console"],
+    console: ["no-console", "redfish-graphical"],
     deploy: ["ramdisk"],
     firmware: ["no-firmware"],
     inspect: ["redfish", "no-inspect"],
@@ -29,12 +30,14 @@ export const redfishHardwareType: HardwareType = {
     storage: ["noop"],
     vendor: ["no-vendor"],
   },
+  // Read by redfish-graphical, which is not the default console (properties list the defaults').
+  properties: REDFISH_KVM_PROPERTIES,
 };
 
 const redfish: DriverModule = {
   hardwareTypes: [redfishHardwareType],
   interfaces: [
-    redfishPower, redfishManagement, redfishBios, redfishInspect, redfishVirtualMediaBoot,
+    redfishPower, redfishManagement, redfishBios, redfishInspect, redfishVirtualMediaBoot, redfishGraphicalConsole,
     // One "ramdisk" for every hardware type: redfish nodes boot their ISO by virtual media, the rest
     // keep ipmi's implementation (registration by name: the later module's object wins).
     redfishRamdiskDeploy(ipmiRamdiskDeploy),
