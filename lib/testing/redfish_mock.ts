@@ -10,7 +10,11 @@
 // The BMC's KVM: RFB over a websocket at /kvm/0 (as OpenBMC's bmcweb), authenticated like any
 // request (session token or Basic), serving a small fixed framebuffer; Manager.GraphicalConsole
 // announces it (knobs: absent, disabled, without KVMIP, the upgrade refused).
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
@@ -998,4 +1002,26 @@ function kvmPattern(): Framebuffer {
   fb.fillRectQuiet(0, 0, 64, 1, 0);
   fb.fillRectQuiet(0, 47, 64, 1, 0);
   return fb;
+}
+
+/**
+ * A test service over https with a fresh self-signed certificate for 127.0.0.1 (made by `openssl`,
+ * which npm test installs); `caFile` is that certificate, for redfish_verify_ca.
+ */
+export async function startTlsRedfishMock(): Promise<{ bmc: RedfishMock; caFile: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), "rf-tls-"));
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+  ], { stdio: "ignore" });
+  const bmc = new RedfishMock({ tls: { key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") } });
+  await bmc.start();
+  return {
+    bmc,
+    caFile: join(dir, "cert.pem"),
+    async stop() {
+      await bmc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

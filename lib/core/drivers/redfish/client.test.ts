@@ -1,11 +1,7 @@
 // The Redfish client against the test Redfish service: authentication (basic, session, auto),
 // session reuse and renewal, retries, timeouts, unreachable BMCs, ETags, task monitors, TLS.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RedfishMock } from "../../../testing/redfish_mock.ts";
+import { RedfishMock, startTlsRedfishMock } from "../../../testing/redfish_mock.ts";
 import { forgetRedfishSessions, RedfishClient } from "./client.ts";
 import { parseRedfishDriverInfo } from "./driver_info.ts";
 
@@ -185,26 +181,20 @@ describe("Redfish client ETags and tasks", () => {
 });
 
 describe("Redfish client over TLS", () => {
-  const dir = mkdtempSync(join(tmpdir(), "rf-tls-"));
+  let tls: Awaited<ReturnType<typeof startTlsRedfishMock>>;
   let tlsBmc: RedfishMock;
+  let caFile: string;
   beforeAll(async () => {
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-    ], { stdio: "ignore" });
-    tlsBmc = new RedfishMock({ tls: { key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") } });
-    await tlsBmc.start();
+    tls = await startTlsRedfishMock();
+    ({ bmc: tlsBmc, caFile } = tls);
   });
-  afterAll(async () => {
-    await tlsBmc.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => tls?.stop());
 
   it("verifies the certificate: refused by default, accepted with the CA bundle or verify off", async () => {
     await expect(client({}, tlsBmc).system("read the system")).rejects.toThrow(
       /^Redfish BMC https:\/\/127\.0\.0\.1:\d+: the TLS certificate was not accepted \(.*\) during finding the system\. Set redfish_verify_ca/,
     );
-    expect((await client({ redfish_verify_ca: join(dir, "cert.pem") }, tlsBmc).system("read")).body.Id).toBe("1");
+    expect((await client({ redfish_verify_ca: caFile }, tlsBmc).system("read")).body.Id).toBe("1");
     forgetRedfishSessions();
     expect((await client({ redfish_verify_ca: "false" }, tlsBmc).system("read")).body.Id).toBe("1");
   });

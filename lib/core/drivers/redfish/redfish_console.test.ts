@@ -2,14 +2,13 @@
 // production websocket upgrade handler), a redfish node enrolled through the API, the test Redfish
 // service's KVM websocket (RFB over websocket at /kvm/0, as OpenBMC's bmcweb) relayed to a real
 // `ws` client speaking RFB.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, createWebSocketStream } from "ws";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
-import { RedfishMock } from "../../../testing/redfish_mock.ts";
+import { RedfishMock, startTlsRedfishMock } from "../../../testing/redfish_mock.ts";
 import { setConfig } from "../../config.ts";
 import { getConductor } from "../../conductor/index.ts";
 import { getNodeById, findNode } from "../../db/nodes.ts";
@@ -295,23 +294,17 @@ describe("redfish-graphical console", () => {
   });
 
   describe("over TLS (wss)", () => {
-    const dir = mkdtempSync(join(tmpdir(), "rf-kvm-tls-"));
+    let tls: Awaited<ReturnType<typeof startTlsRedfishMock>>;
     let tlsBmc: RedfishMock;
+    let caFile: string;
     beforeAll(async () => {
-      execFileSync("openssl", [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-      ], { stdio: "ignore" });
-      tlsBmc = new RedfishMock({ tls: { key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") } });
-      await tlsBmc.start();
+      tls = await startTlsRedfishMock();
+      ({ bmc: tlsBmc, caFile } = tls);
     });
-    afterAll(async () => {
-      await tlsBmc.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(async () => tls?.stop());
 
     it("redfish_verify_ca (a CA bundle) is honoured by the KVM websocket; an untrusted certificate is a readable error", async () => {
-      const uuid = await enroll("kvm-tls", tlsBmc.driverInfo({ redfish_verify_ca: join(dir, "cert.pem") }));
+      const uuid = await enroll("kvm-tls", tlsBmc.driverInfo({ redfish_verify_ca: caFile }));
       const node = await setConsole(uuid, true);
       expect([node.console_enabled, node.last_error]).toEqual([true, null]);
       const { client, closed } = await checkScreen(uuid, await consoleToken(uuid), tlsBmc);
