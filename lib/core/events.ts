@@ -91,15 +91,29 @@ export class LiveEventBus {
 
 const globalForBus = globalThis as unknown as { ingotLiveEvents?: LiveEventBus };
 
+/** Whether the bus of a process on this database spans processes (PostgreSQL, unless switched off). */
+function bridgeWanted(url: string): boolean {
+  return databaseKind(url) === "postgresql" && process.env.INGOT_LIVE_EVENTS_BRIDGE !== "off";
+}
+
 /** The process's bus; on PostgreSQL (DATABASE_URL) it is bridged to the other processes. */
 export function liveEvents(): LiveEventBus {
   if (!globalForBus.ingotLiveEvents) {
     const bus = new LiveEventBus();
     const url = databaseUrl();
-    if (databaseKind(url) === "postgresql" && process.env.INGOT_LIVE_EVENTS_BRIDGE !== "off") bus.attachPostgres(url);
+    if (bridgeWanted(url)) bus.attachPostgres(url);
     globalForBus.ingotLiveEvents = bus;
   }
   return globalForBus.ingotLiveEvents;
+}
+
+/**
+ * Bridges the process bus to `url` when it is PostgreSQL and no bridge is attached (a server
+ * starting after another one of this process detached it); resolves once it listens.
+ */
+export async function ensureLiveEventsBridge(url: string): Promise<void> {
+  const bus = liveEvents();
+  if (!bus.bridged() && bridgeWanted(url)) await bus.attachPostgres(url).ready();
 }
 
 /**
@@ -110,9 +124,7 @@ export async function rebridgeLiveEvents(url: string | null): Promise<void> {
   const bus = globalForBus.ingotLiveEvents;
   if (!bus) return;
   await bus.detach();
-  if (url && databaseKind(url) === "postgresql" && process.env.INGOT_LIVE_EVENTS_BRIDGE !== "off") {
-    await bus.attachPostgres(url).ready();
-  }
+  if (url && bridgeWanted(url)) await bus.attachPostgres(url).ready();
 }
 
 export function nodeEvent(node: NodeRecord, extra: Partial<NodeEvent> = {}): NodeEvent {

@@ -107,11 +107,11 @@ async function runSession(ws: WebSocket, req: IncomingMessage, url: URL, ident: 
     throw new Refusal(CLOSE.SOURCE_FAILED, `console unavailable: ${(err as Error).message}`.slice(0, 120));
   });
   const startedAt = Date.now();
-  let closeReason = "";
   if (target.kind === "local") await attachConsole(ws, node, kind, opts);
   else await relayConsole(ws, target.host, target.url, node.uuid, kind, opts);
   ws.once("close", (code: number, reason: Buffer) => {
-    if (kind === "vnc" && code !== CLOSE.NORMAL && code !== CLOSE.GOING_AWAY) closeReason = reason.toString();
+    // A graphical session closed by the server for a reason (token expired…) says why in history.
+    const closeReason = kind === "vnc" && code !== CLOSE.NORMAL && code !== CLOSE.GOING_AWAY ? reason.toString() : "";
     const what = kind === "serial" ? "Serial" : "Graphical";
     void writeSessionHistory(node, principal, what, opts.readOnly, startedAt, closeReason ? ` (${closeReason})` : "");
   });

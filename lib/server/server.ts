@@ -87,8 +87,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   // Live events span the processes of a PostgreSQL database (re-attached if a previous server of
   // this process detached them when it closed).
   const events = await import("../core/events.ts");
-  const bus = events.liveEvents();
-  if (db.kind === "postgresql" && !bus.bridged() && process.env.INGOT_LIVE_EVENTS_BRIDGE !== "off") await bus.attachPostgres(url).ready();
+  await events.ensureLiveEventsBridge(url);
   try {
     await db.get(`SELECT COUNT(*) AS n FROM "Node"`);
     await db.get(`SELECT COUNT(*) AS n FROM "User"`);

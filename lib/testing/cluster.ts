@@ -12,6 +12,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { migrate } from "../db/migrate.ts";
+import { pgAdmin } from "./env.ts";
 
 export type ClusterRole = "all" | "api" | "conductor";
 
@@ -65,17 +66,6 @@ export function clusterSkipReason(): string | null {
   return process.env.INGOT_TEST_PG_URL
     ? null
     : "cluster tests need PostgreSQL: set INGOT_TEST_PG_URL=postgresql://user@host:port/db (npm test starts one)";
-}
-
-async function pgAdmin(serverUrl: string, statement: string): Promise<void> {
-  const { default: pg } = await import("pg");
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
 }
 
 async function freePort(): Promise<number> {

@@ -16,7 +16,8 @@ export interface TestDb {
   cleanup(): Promise<void>;
 }
 
-async function pgAdmin(serverUrl: string, statement: string): Promise<void> {
+/** Runs one statement (CREATE/DROP DATABASE) on a PostgreSQL server. */
+export async function pgAdmin(serverUrl: string, statement: string): Promise<void> {
   const { default: pg } = await import("pg");
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();

@@ -15,9 +15,7 @@ import { attachRedfishKvm } from "../drivers/redfish/kvm.ts";
 import { interfacesFor } from "../drivers/registry.ts";
 import { getSimMachine } from "../sim/machine.ts";
 import { machineRfbSource, serveRfb } from "../sim/rfb.ts";
-import { leaseShared } from "./lease.ts";
-import { OffsetRing } from "./ring.ts";
-import { consoleSettings } from "./settings.ts";
+import { fedChannel, leaseShared } from "./lease.ts";
 
 export const SERIAL_INTERFACES = ["sim-serial", "tcp-serial", "ipmitool-sol"] as const;
 /** Serial consoles outside Ingot: connected only while the console is enabled (the log capture too). */
@@ -104,40 +102,20 @@ function openTcpHub(key: string, host: string, port: number): Promise<TcpHub> {
   return new Promise<TcpHub>((resolve, reject) => {
     const socket = connect({ host, port });
     socket.setNoDelay(true);
-    const ring = new OffsetRing(consoleSettings().resumeBytes);
-    const listeners = new Set<(d: Buffer) => void>();
-    const closers: (() => void)[] = [];
-    let closed = false;
-    const channel: SerialChannel = {
-      end: () => ring.end,
-      readFrom: (offset) => ring.readFrom(offset),
-      subscribe(fn) {
-        listeners.add(fn);
-        return () => void listeners.delete(fn);
-      },
-      write: (d) => void (!closed && socket.write(d)),
-      onClose(fn) {
-        if (closed) fn();
-        else closers.push(fn);
-      },
-    };
-    socket.on("data", (d: Buffer) => {
-      ring.append(d);
-      for (const l of listeners) l(d);
-    });
+    const fed = fedChannel((d) => socket.write(d));
+    socket.on("data", (d: Buffer) => fed.push(d));
     const timer = setTimeout(() => socket.destroy(new Error(`timed out connecting to ${host}:${port}`)), 5000);
     socket.once("connect", () => {
       clearTimeout(timer);
-      resolve({ channel, refs: 0, socket });
+      resolve({ channel: fed.channel, refs: 0, socket });
     });
     socket.on("error", (err) => {
       clearTimeout(timer);
       reject(err);
     });
     socket.on("close", () => {
-      closed = true;
       hubs().delete(key);
-      for (const fn of closers.splice(0)) fn();
+      fed.markClosed();
     });
   });
 }

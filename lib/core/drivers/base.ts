@@ -19,6 +19,20 @@ export interface DriverTask {
   update(changes: NodeChanges): Promise<NodeRecord>;
 }
 
+/**
+ * Records a power change a driver made inside a flow (deploy, inspection) on the node, and in its
+ * history when the task keeps one (conductor tasks do).
+ */
+export async function recordPowerChange(task: DriverTask, state: "power on" | "power off", note: string): Promise<void> {
+  if (task.node.powerState === state) return;
+  const before = task.node.powerState;
+  await task.update({ powerState: state });
+  const history = (task as { history?: (event: string, type: string) => Promise<void> }).history;
+  if (typeof history === "function") {
+    await history.call(task, `Power state changed from "${before ?? "None"}" to "${state}" (${note})`, "transition");
+  }
+}
+
 export type StepKind = "clean" | "deploy" | "service";
 
 export type ArgType = "string" | "integer" | "boolean" | "object" | "array" | "number";

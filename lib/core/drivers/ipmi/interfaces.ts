@@ -4,7 +4,7 @@
 import type { Dict } from "../../db/nodes.ts";
 import { DriverError, Invalid } from "../../errors.ts";
 import type { PowerTarget } from "../../states.ts";
-import type { BootInterface, DeployInterface, DriverTask, InspectInterface, ManagementInterface, PowerInterface } from "../base.ts";
+import { recordPowerChange, type BootInterface, type DeployInterface, type DriverTask, type InspectInterface, type ManagementInterface, type PowerInterface } from "../base.ts";
 import { bmcLabel, IPMI_PROPERTIES, parseIpmiDriverInfo, type IpmiInfo } from "./driver_info.ts";
 import { ipmitool } from "./ipmitool.ts";
 
@@ -224,19 +224,9 @@ export const externalPxeBoot: BootInterface = {
 
 // ---- deploy: ramdisk (no agent) ----
 
-async function recordPower(task: DriverTask, state: PowerReading, note: string): Promise<void> {
-  if (task.node.powerState === state) return;
-  const before = task.node.powerState;
-  await task.update({ powerState: state });
-  const history = (task as { history?: (event: string, type: string) => Promise<void> }).history;
-  if (typeof history === "function") {
-    await history.call(task, `Power state changed from "${before ?? "None"}" to "${state}" (${note})`, "transition");
-  }
-}
-
 async function deployPowerOff(task: DriverTask, ipmi: IpmiInfo, note: string): Promise<void> {
   if ((await readPowerState(ipmi)) !== "power off") await powerOff(ipmi, powerStateTimeout());
-  await recordPower(task, "power off", note);
+  await recordPowerChange(task, "power off", note);
 }
 
 /**
@@ -264,7 +254,7 @@ export const ramdiskDeploy: DeployInterface = {
         await deployPowerOff(task, ipmi, "deploy");
         await externalPxeBoot.prepareInstance(task);
         await powerOn(task, ipmi, powerStateTimeout());
-        await recordPower(task, "power on", "deploy");
+        await recordPowerChange(task, "power on", "deploy");
       },
     },
   ],
@@ -287,7 +277,7 @@ export const agentInspect: InspectInterface = {
     await deployPowerOff(task, ipmi, "inspection");
     await sendBootDevice(task, ipmi, "pxe", false);
     await powerOn(task, ipmi, powerStateTimeout());
-    await recordPower(task, "power on", "inspection");
+    await recordPowerChange(task, "power on", "inspection");
     return "wait";
   },
   async afterInspection(task) {

@@ -5,9 +5,7 @@
 // never on the command line (ipmitoolInvocation).
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import type { NodeRecord } from "../../db/nodes.ts";
-import { OffsetRing } from "../../console/ring.ts";
-import { consoleSettings } from "../../console/settings.ts";
-import { leaseShared } from "../../console/lease.ts";
+import { fedChannel, leaseShared } from "../../console/lease.ts";
 import type { SerialChannel, SerialLease } from "../../console/sources.ts";
 import { bmcLabel, parseIpmiDriverInfo, type IpmiInfo } from "./driver_info.ts";
 import { classifyFailure, IpmiError, ipmitool, ipmitoolInvocation, ipmitoolPath } from "./ipmitool.ts";
@@ -97,42 +95,24 @@ async function openSolHub(key: string, entry: HubEntry, info: IpmiInfo): Promise
   await deactivateSol(info);
   const { args, env } = ipmitoolInvocation(info);
   const child: ChildProcessWithoutNullStreams = spawn(ipmitoolPath(), [...args, "sol", "activate"], { env, stdio: ["pipe", "pipe", "pipe"] });
-  const ring = new OffsetRing(consoleSettings().resumeBytes);
-  const listeners = new Set<(d: Buffer) => void>();
-  const closers: (() => void)[] = [];
   const escaper = new SolInputEscaper();
   let operational = false;
-  let closed = false;
   let closing = false;
   let head = Buffer.alloc(0); // stdout before the "operational" line
   let stderr = "";
   child.stdin.on("error", () => undefined); // EPIPE after ipmitool exits: the close handler reports it
 
-  const channel: SerialChannel = {
-    end: () => ring.end,
-    readFrom: (offset) => ring.readFrom(offset),
-    subscribe(fn) {
-      listeners.add(fn);
-      return () => void listeners.delete(fn);
-    },
-    write(d) {
-      if (!closed && !closing && operational) child.stdin.write(escaper.escape(d));
-    },
-    onClose(fn) {
-      if (closed) fn();
-      else closers.push(fn);
-    },
-  };
-
+  const fed = fedChannel((d) => {
+    if (!closing && operational) child.stdin.write(escaper.escape(d));
+  });
   const emit = (d: Buffer) => {
     // While closing, what comes is ipmitool's own goodbye ("[terminated ipmitool]"), not the machine.
     if (!d.length || closing) return;
-    ring.append(d);
-    for (const l of listeners) l(d);
+    fed.push(d);
   };
 
   const close = () => {
-    if (closing || closed) return;
+    if (closing || fed.closed) return;
     closing = true;
     forget(key, entry);
     if (operational && escaper.atLineStart) child.stdin.write(Buffer.from("~."));
@@ -163,7 +143,7 @@ async function openSolHub(key: string, entry: HubEntry, info: IpmiInfo): Promise
       clearTimeout(timer);
       const rest = head.subarray(m.index + m[0].length);
       head = Buffer.alloc(0);
-      resolve({ channel, refs: 0, close });
+      resolve({ channel: fed.channel, refs: 0, close });
       emit(rest);
     });
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
@@ -178,7 +158,6 @@ async function openSolHub(key: string, entry: HubEntry, info: IpmiInfo): Promise
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      closed = true;
       forget(key, entry);
       if (!operational) reject(classifySolFailure(info, "sol activate", head.toString("utf8"), stderr, code, false));
       else if (!closing) {
@@ -186,7 +165,7 @@ async function openSolHub(key: string, entry: HubEntry, info: IpmiInfo): Promise
         const why = /SOL session closed by BMC|deactivated/i.test(stderr) ? "the BMC closed the Serial-over-LAN session" : `ipmitool exited (code ${code})`;
         emit(Buffer.from(`\r\n[ingot: ${why}]\r\n`));
       }
-      for (const fn of closers.splice(0)) fn();
+      fed.markClosed();
     });
   });
 }

@@ -7,9 +7,9 @@ import type { Dict } from "../../db/nodes.ts";
 import { Invalid } from "../../errors.ts";
 import type { Inventory, InventoryDisk, InventoryInterface } from "../../inspection/inventory.ts";
 import type { PowerTarget } from "../../states.ts";
-import type {
-  BiosAttribute, BiosInterface, BootInterface, DeployInterface, DriverTask, IndicatorDef, InspectInterface,
-  ManagementInterface, PowerInterface, VirtualMedia,
+import {
+  recordPowerChange, type BiosAttribute, type BiosInterface, type BootInterface, type DeployInterface, type DriverTask, type IndicatorDef,
+  type InspectInterface, type ManagementInterface, type PowerInterface, type VirtualMedia,
 } from "../base.ts";
 import { biosSteps } from "../../bios.ts";
 import { RedfishClient, RedfishError } from "./client.ts";
@@ -26,16 +26,6 @@ const powerStateTimeout = () => envSeconds("INGOT_REDFISH_POWER_STATE_TIMEOUT", 
 /** Ironic [conductor]soft_power_off_timeout. */
 const softPowerOffTimeout = () => envSeconds("INGOT_REDFISH_SOFT_POWER_OFF_TIMEOUT", 600);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function recordPower(task: DriverTask, state: "power on" | "power off", note: string): Promise<void> {
-  if (task.node.powerState === state) return;
-  const before = task.node.powerState;
-  await task.update({ powerState: state });
-  const history = (task as { history?: (event: string, type: string) => Promise<void> }).history;
-  if (typeof history === "function") {
-    await history.call(task, `Power state changed from "${before ?? "None"}" to "${state}" (${note})`, "transition");
-  }
-}
 
 // ---- power ----
 
@@ -721,7 +711,7 @@ const isVirtualMediaNode = (task: DriverTask) => task.node.bootInterface === "re
 
 async function deployPowerOff(task: DriverTask, note: string): Promise<void> {
   if ((await redfishPower.getPowerState(task)) !== "power off") await setPower(task, "power off");
-  await recordPower(task, "power off", note);
+  await recordPowerChange(task, "power off", note);
 }
 
 /**
@@ -761,7 +751,7 @@ export function redfishRamdiskDeploy(fallback: DeployInterface): DeployInterface
           await deployPowerOff(task, "deploy");
           await redfishVirtualMediaBoot.prepareInstance(task);
           await setPower(task, "power on");
-          await recordPower(task, "power on", "deploy");
+          await recordPowerChange(task, "power on", "deploy");
         },
       },
     ],
