@@ -18,7 +18,8 @@ import { MAX_LIMIT } from "../collection.ts";
 import { type ApiContext, empty, ifMatchPasses, json, jsonBytes } from "../http.ts";
 import { applyPatch, patchValues, pyRepr, rootOf, validatePatch, type PatchOperation } from "../jsonpatch.ts";
 import {
-  buildViewContext, DEFAULT_LIST_FIELDS, NODE_FIELD_VERSIONS, nodeEtag, nodeView, parseNodeFields, renderNode, renderNodePageJson,
+  buildViewContext, DEFAULT_LIST_FIELDS, NODE_FIELD_VERSIONS, nodeEtag, nodePatchView, nodeView, parseNodeFields, renderNode,
+  renderNodePageJson,
 } from "../node_view.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
 import { isUuidLike, RESERVED_NODE_NAMES, isValidLogicalName, validateConductorGroup } from "../validators.ts";
@@ -598,7 +599,7 @@ async function computePatch(ctx: NodeContext, node: NodeRecord, ops: PatchOperat
   }
 
   const before = await patchDocument(node);
-  const after = applyPatch(before, ops, { noNewRootKeys: true, escapes: minor >= 98 });
+  const after = applyPatch(before, ops, { noNewRootKeys: true, escapes: minor >= 98, view: nodePatchView(node, ctx.principal) });
   const changed: Record<string, unknown> = {};
   for (const f of Object.keys(WRITABLE)) {
     let val = after[f];

@@ -7,7 +7,7 @@ import { authorize, isSystemScoped, type PolicyTarget, type Principal } from "..
 import { nextLink, parseLimit, type ListParams } from "../collection.ts";
 import type { ApiContext } from "../http.ts";
 import { parseBool } from "../http.ts";
-import { applyPatch, rootOf, validatePatch, type PatchOperation } from "../jsonpatch.ts";
+import { applyPatch, rootOf, validatePatch, type PatchOperation, type PatchView } from "../jsonpatch.ts";
 import { check, type Schema } from "../schema.ts";
 
 /** Validates `value` against `schema`; throws 400 "Schema error for <what>: ..." like Ironic. */
@@ -202,15 +202,23 @@ export function listProject(who: Principal, listRule: string, listAllRule: strin
   return who.projectId;
 }
 
-/** Parses and applies a JSON Patch body to `doc`, refusing paths outside `allowed`. */
-export function patchDocument<T extends Record<string, unknown>>(body: unknown, doc: T, allowed: readonly string[]): { patched: T; ops: PatchOperation[] } {
+/**
+ * Parses and applies a JSON Patch body to `doc` (the stored values), refusing paths outside
+ * `allowed`. Errors quote `doc` as `view` lets the caller see it (secrets always masked).
+ */
+export function patchDocument<T extends Record<string, unknown>>(
+  body: unknown,
+  doc: T,
+  allowed: readonly string[],
+  view: PatchView = {},
+): { patched: T; ops: PatchOperation[] } {
   const ops = validatePatch(body);
   for (const op of ops) {
     if (!allowed.includes(rootOf(op.path))) {
       throw new Invalid(`Cannot patch ${op.path}. Only the following can be updated: ${allowed.join(", ")}`);
     }
   }
-  const patched = applyPatch(doc, ops, { noNewRootKeys: true });
+  const patched = applyPatch(doc, ops, { noNewRootKeys: true, view });
   return { patched, ops };
 }
 
