@@ -43,14 +43,14 @@ export async function takeOverNode(task: NodeTask, previous: string | null, prev
     } catch (err) {
       const message = `Failed to start the console of node ${node.uuid} on take-over by ${task.conductor}: ${errorMessage(err)}`;
       await task.update({ consoleEnabled: false, lastError: message });
-      await task.history(message, "console", "ERROR");
+      await task.history({ kind: "console", message }, "console", "ERROR");
     }
   }
   await task.update({ conductorAffinity: task.conductor });
   // A node nobody handled yet (new, or from before affinities were kept) is claimed quietly.
   if (previous !== null) {
     await task.history(
-      `Node taken over by conductor ${task.conductor} from ${from}${done.length ? `: ${done.join("; ")}` : ""}`,
+      { kind: "takeover", message: `Node taken over by conductor ${task.conductor} from ${from}${done.length ? `: ${done.join("; ")}` : ""}` },
       "takeover", previousAlive ? "INFO" : "WARNING",
     );
   }
@@ -76,11 +76,11 @@ export async function restartOwnConsoles(conductor: Conductor): Promise<void> {
     try {
       if (!task.node.consoleEnabled) continue;
       await interfacesFor(task.node).console.startConsole(task);
-      await task.history(`Console restarted by conductor ${task.conductor} after its restart`, "console");
+      await task.history({ kind: "console", message: `Console restarted by conductor ${task.conductor} after its restart` }, "console");
     } catch (err) {
       const message = `Failed to start the console of node ${task.node.uuid} after a restart of ${task.conductor}: ${errorMessage(err)}`;
       await task.update({ consoleEnabled: false, lastError: message }).catch(() => undefined);
-      await task.history(message, "console", "ERROR").catch(() => undefined);
+      await task.history({ kind: "console", message }, "console", "ERROR").catch(() => undefined);
     } finally {
       await task.release();
     }

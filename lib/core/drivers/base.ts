@@ -5,6 +5,7 @@ import type { Sql } from "../db/sql.ts";
 import type { PowerTarget } from "../states.ts";
 import { Invalid } from "../errors.ts";
 import type { InspectionData } from "../inspection/inventory.ts";
+import type { HistoryEvent, HistoryEventType, HistorySeverity } from "../history.ts";
 
 export type { InterfaceName } from "../db/nodes.ts";
 export { INTERFACE_NAMES } from "../db/nodes.ts";
@@ -17,6 +18,8 @@ export interface DriverTask {
   readonly conductor: string;
   /** Writes node columns and refreshes task.node. */
   update(changes: NodeChanges): Promise<NodeRecord>;
+  /** Records an event in the node's history (conductor tasks; a shared, read-only task has none). */
+  history?(event: HistoryEvent, eventType: HistoryEventType, severity?: HistorySeverity): Promise<void>;
 }
 
 /**
@@ -27,10 +30,7 @@ export async function recordPowerChange(task: DriverTask, state: "power on" | "p
   if (task.node.powerState === state) return;
   const before = task.node.powerState;
   await task.update({ powerState: state });
-  const history = (task as { history?: (event: string, type: string) => Promise<void> }).history;
-  if (typeof history === "function") {
-    await history.call(task, `Power state changed from "${before ?? "None"}" to "${state}" (${note})`, "transition");
-  }
+  await task.history?.({ kind: "power_change", from: before, to: state, note }, "transition");
 }
 
 export type StepKind = "clean" | "deploy" | "service";

@@ -462,8 +462,7 @@ async function afterBoot(task: DriverTask, client: RedfishClient): Promise<void>
     await refreshAppliedBios(task, client);
   } catch (err) {
     // The power change itself worked; the cache is refreshed again after verify or cleaning.
-    const history = (task as { history?: (e: string, t: string, s: string) => Promise<void> }).history;
-    await history?.call(task, `Could not refresh the BIOS settings cache after boot: ${(err as Error).message}`, "transition", "WARNING");
+    await task.history?.({ kind: "note", message: `Could not refresh the BIOS settings cache after boot: ${(err as Error).message}` }, "transition", "WARNING");
   }
 }
 
@@ -646,8 +645,9 @@ export const redfishInspect: InspectInterface = {
     await task.update({ bootMode: data.inventory.boot.current_boot_mode, secureBoot });
     if (!data.inventory.interfaces.length) {
       // Ironic's redfish inspection warns; ports can still be created by hand.
-      (task as { history?: (e: string, t: string, s: string) => Promise<void> }).history?.call(
-        task, `Redfish BMC ${client.bmc} reported no enabled network interface with a MAC address: no ports can be created`, "introspection", "WARNING",
+      await task.history?.(
+        { kind: "inspection", message: `Redfish BMC ${client.bmc} reported no enabled network interface with a MAC address: no ports can be created` },
+        "introspection", "WARNING",
       );
     }
     return data;
