@@ -2,11 +2,12 @@
 // version → route → credentials → body (size, JSON, schema) → node lookup and visibility →
 // policy → handler. Any error becomes Ironic's error body with the version headers.
 import { authenticate } from "../core/auth.ts";
-import { findNode, getNodeById, type NodeRecord } from "../core/db/nodes.ts";
+import { getNodeById } from "../core/db/nodes.ts";
+import { visibleNode } from "../core/services/access.ts";
 import { publishNodeChange } from "../core/events.ts";
 import { sql } from "../core/db/sql.ts";
-import { Forbidden, IronicError, MethodNotAllowed, NodeNotFound, NotFound, PreconditionFailed } from "../core/errors.ts";
-import { authorize, isSystemScoped, type Principal } from "../core/policy.ts";
+import { Forbidden, IronicError, MethodNotAllowed, NotFound, PreconditionFailed } from "../core/errors.ts";
+import { authorize, type Principal } from "../core/policy.ts";
 import { type ApiContext, errorResponse, ifMatchPasses, json, newRequestId, readJson, MAX_BODY_BYTES } from "./http.ts";
 import { nodeEtag } from "./node_view.ts";
 import type { NodeContext, RouteDef } from "./router.ts";
@@ -23,25 +24,10 @@ export function apiBase(url: URL, headers: Headers): string {
   return `${proto}://${host}${API_PREFIX}`;
 }
 
-/**
- * Loads the node named by the route's :node parameter and checks the caller may see it.
- * Project-scoped callers get 404 for nodes they cannot see (Ironic conceals them); system-scoped
- * callers get 403.
- */
-export async function loadVisibleNode(ident: string, minor: number, who: Principal): Promise<NodeRecord> {
-  const node = await findNode(await sql(), ident, minor >= 5);
-  if (!node) throw new NodeNotFound(ident);
-  if (!authorize("baremetal:node:get", who, node)) {
-    if (isSystemScoped(who)) throw new Forbidden();
-    throw new NodeNotFound(ident);
-  }
-  return node;
-}
-
 async function dispatch(def: RouteDef, ctx: ApiContext): Promise<Response> {
   const nodeCtx = ctx as NodeContext;
   if (def.path.includes(":node") && def.loadNode !== false) {
-    nodeCtx.node = await loadVisibleNode(ctx.params.node, ctx.minor, ctx.principal);
+    nodeCtx.node = await visibleNode(ctx.principal, ctx.params.node, ctx.minor >= 5);
     if (def.policy && !authorize(def.policy, ctx.principal, nodeCtx.node)) throw new Forbidden();
     // Ingot extension: any write to a node or its sub-resources honours If-Match.
     if (ctx.method !== "GET" && ctx.method !== "HEAD" && !ifMatchPasses(ctx.request.headers.get("if-match"), nodeEtag(nodeCtx.node))) {

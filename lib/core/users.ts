@@ -457,7 +457,7 @@ function parseBasic(header: string): { username: string; password: string } | nu
 }
 
 /** Resolves a request's credentials to a principal (null when absent or wrong). */
-export async function resolveCredentials(request: Request, getSql: () => Promise<Sql> = processSql): Promise<Principal | null> {
+export async function resolveCredentials(request: { headers: Headers }, getSql: () => Promise<Sql> = processSql): Promise<Principal | null> {
   const token = request.headers.get("x-auth-token");
   const authz = request.headers.get("authorization");
   if (!token && !authz) return null;

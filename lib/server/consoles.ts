@@ -13,7 +13,7 @@ import { getNodeById, findNode, type NodeRecord } from "../core/db/nodes.ts";
 import { sql } from "../core/db/sql.ts";
 import { recordHistory } from "../core/history.ts";
 import { authorize, isSystemScoped, type Principal } from "../core/policy.ts";
-import { resolveCredentials } from "../core/users.ts";
+import { resolveCaller } from "../core/services/callers.ts";
 import { principalFromCookie } from "./session_cookie.ts";
 import { checkConsoleToken } from "../core/console/tokens.ts";
 import { CLOSE, Refusal, attachConsole, checkConsoleEnabled, relayConsole, type AttachOptions, type ConsoleSocketKind } from "./console_relay.ts";
@@ -69,13 +69,10 @@ async function principalOf(req: IncomingMessage, url: URL, kind: "serial" | "vnc
     const v = req.headers[h];
     if (typeof v === "string") headers.set(h, v);
   }
-  const apiToken = url.searchParams.get(kind === "serial" ? "token" : "api_token");
-  if (apiToken) return resolveCredentials(new Request("http://localhost/", { headers: { "x-auth-token": apiToken } }));
-  if (headers.has("x-auth-token") || /^(Bearer|Basic)\s/i.test(headers.get("authorization") ?? "")) {
-    const p = await resolveCredentials(new Request("http://localhost/", { headers }));
-    if (p) return p;
-  }
-  return principalFromCookie(headers.get("cookie"));
+  return resolveCaller({
+    channel: "websocket", headers, queryToken: url.searchParams.get(kind === "serial" ? "token" : "api_token"),
+    session: () => principalFromCookie(headers.get("cookie")),
+  });
 }
 
 // ---- sessions ----

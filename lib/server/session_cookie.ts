@@ -1,10 +1,9 @@
 // The dashboard's Auth.js session cookie as a policy Principal, for the API and websockets served
 // by the custom server (Next's `auth()` is not available outside Next's request pipeline).
 import { getToken } from "next-auth/jwt";
-import { sql } from "../core/db/sql.ts";
 import type { Principal } from "../core/policy.ts";
-import { getUser, principalForUser, resolveCredentials } from "../core/users.ts";
 import { setCredentialResolver } from "../core/auth.ts";
+import { resolveCaller, sessionCaller, type Caller } from "../core/services/callers.ts";
 
 export const SESSION_COOKIES = ["authjs.session-token", "__Secure-authjs.session-token"];
 /** The project a user with several memberships acts in (set by the project switcher). */
@@ -23,8 +22,8 @@ function cookieValue(cookie: string, name: string): string | null {
   return null;
 }
 
-/** The principal of the session in a Cookie header, or null (absent, expired, forged, disabled user). */
-export async function principalFromCookie(cookie: string | null | undefined): Promise<Principal | null> {
+/** The caller of the session in a Cookie header, or null (absent, expired, forged, disabled user). */
+export async function callerFromCookie(cookie: string | null | undefined): Promise<Caller | null> {
   const secret = process.env.AUTH_SECRET;
   if (!cookie || !secret) return null;
   for (const name of SESSION_COOKIES) {
@@ -32,25 +31,19 @@ export async function principalFromCookie(cookie: string | null | undefined): Pr
     const jwt = await getToken({ req: { headers: { cookie } }, secret, salt: name, cookieName: name, secureCookie: name.startsWith("__Secure-") }).catch(() => null);
     const sub = typeof jwt?.sub === "string" ? jwt.sub : null;
     if (!sub) continue;
-    const db = await sql();
-    const user = await getUser(db, sub);
-    if (!user || user.disabled) return null;
-    const project = cookieValue(cookie, PROJECT_COOKIE);
-    if (project) {
-      const p = await principalForUser(db, user, project);
-      if (p) return p;
-    }
-    return principalForUser(db, user);
+    return sessionCaller(sub, cookieValue(cookie, PROJECT_COOKIE));
   }
   return null;
+}
+
+export async function principalFromCookie(cookie: string | null | undefined): Promise<Principal | null> {
+  return (await callerFromCookie(cookie))?.principal ?? null;
 }
 
 /** API credentials: a token or HTTP Basic first; the session cookie only with the web client header. */
 export async function resolveApiCredentials(request: Request): Promise<Principal | null> {
   const h = request.headers;
-  if (h.has("x-auth-token") || h.has("authorization")) return resolveCredentials(request);
-  if (h.get(WEB_CLIENT_HEADER) !== "web") return null;
-  return principalFromCookie(h.get("cookie"));
+  return resolveCaller({ channel: "api", headers: h, webClient: h.get(WEB_CLIENT_HEADER) === "web", session: () => principalFromCookie(h.get("cookie")) });
 }
 
 export function registerApiCredentialResolver(): void {

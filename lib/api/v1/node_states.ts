@@ -3,12 +3,12 @@
 import type { ProvisionParams, StepRequest } from "../../core/conductor/types.ts";
 import { updateNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { sql } from "../../core/db/sql.ts";
-import { mintConsoleToken } from "../../core/console/tokens.ts";
 import {
-  Conflict, Forbidden, Invalid, InvalidStateRequested, IronicError, NodeInMaintenance, NodeLocked, NodeProtected, NotAcceptable, NotFound,
+  Conflict, Forbidden, Invalid, InvalidStateRequested, NodeInMaintenance, NodeLocked, NodeProtected, NotAcceptable, NotFound,
 } from "../../core/errors.ts";
 import { authorize } from "../../core/policy.ts";
 import { findRunbook } from "../../core/runbooks.ts";
+import { consoleState, setConsoleState } from "../../core/services/console.ts";
 import {
   isPowerTarget, isProvisionState, isVerb, POWER_TARGETS, UNSTABLE_STATES, VERBS, verbAllowedFrom, type Verb,
 } from "../../core/states.ts";
@@ -387,36 +387,14 @@ async function putSecureBoot(ctx: NodeContext): Promise<Response> {
 // ---- console ----
 
 async function getConsole(ctx: NodeContext): Promise<Response> {
-  let info: { console_enabled: boolean; console_info: Record<string, unknown> | null };
-  try {
-    info = await (await conductorApi()).getConsole(ctx.node.id);
-  } catch (err) {
-    if (!(err instanceof IronicError && err.status === 503)) throw err;
-    info = { console_enabled: ctx.node.consoleEnabled, console_info: ctx.node.consoleEnabled ? {} : null };
-  }
-  let consoleInfo = info.console_enabled ? (info.console_info ?? null) : null;
-  if (consoleInfo && typeof consoleInfo.path === "string") consoleInfo = await relayConsoleInfo(ctx, consoleInfo.type as string, consoleInfo.path);
-  return json(ctx, { console_enabled: info.console_enabled, console_info: consoleInfo });
-}
-
-/**
- * Consoles relayed by Ingot's websockets (docs/consoles.md): the driver gives a path; the URL is
- * built from the request's own host. Graphical consoles get a fresh short-lived console token.
- */
-async function relayConsoleInfo(ctx: NodeContext, type: string, path: string): Promise<Record<string, unknown>> {
-  const httpBase = ctx.base.replace(/\/baremetal$/, "");
-  if (type === "vnc") {
-    const { token } = await mintConsoleToken(await sql(), ctx.node);
-    return { type: "vnc", url: `${httpBase}${path}?token=${encodeURIComponent(token)}` };
-  }
-  return { type, url: `${httpBase.replace(/^http/, "ws")}${path}` };
+  return json(ctx, await consoleState(ctx.principal, ctx.node, ctx.base.replace(/\/baremetal$/, "")));
 }
 
 async function putConsole(ctx: NodeContext): Promise<Response> {
   const body = bodyObject(ctx);
   onlyKeys(body, ["enabled"]);
   const enabled = boolArg("enabled", required(body, "enabled"));
-  await (await conductorApi()).setConsoleMode(ctx.node.id, enabled, actorOf(ctx));
+  await setConsoleState(ctx.principal, ctx.node, enabled, ctx.requestId);
   return empty(ctx, 202, statesLocation(ctx, "/console"));
 }
 

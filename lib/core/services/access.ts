@@ -1,0 +1,27 @@
+// The checks every service starts with: the node the caller names and may see, and the policy
+// rule the use case needs. The API's boundary (lib/api/handler.ts) runs the same two before a
+// route's handler; services run them again (authorize is pure, no extra round trip) so a caller
+// that is not the API (server actions, route handlers, jobs) gets exactly the same answers.
+import { findNode, type NodeRecord } from "../db/nodes.ts";
+import { sql } from "../db/sql.ts";
+import { Forbidden, NodeNotFound } from "../errors.ts";
+import { authorize, isSystemScoped, type PolicyTarget, type Principal } from "../policy.ts";
+
+/**
+ * The node named `ident` (a UUID, or a name when `byName`) if the caller may see it. Project-scoped
+ * callers get 404 for nodes they cannot see (Ironic conceals them); system-scoped callers get 403.
+ */
+export async function visibleNode(principal: Principal, ident: string, byName = true): Promise<NodeRecord> {
+  const node = await findNode(await sql(), ident, byName);
+  if (!node) throw new NodeNotFound(ident);
+  if (!authorize("baremetal:node:get", principal, node)) {
+    if (isSystemScoped(principal)) throw new Forbidden();
+    throw new NodeNotFound(ident);
+  }
+  return node;
+}
+
+/** Throws Forbidden unless `principal` passes `rule` (on `target`'s owner and lessee when given). */
+export function allow(rule: string, principal: Principal, target?: PolicyTarget): void {
+  if (!authorize(rule, principal, target)) throw new Forbidden();
+}
