@@ -2,10 +2,8 @@
 // version → route → credentials → body (size, JSON, schema) → node lookup and visibility →
 // policy → handler. Any error becomes Ironic's error body with the version headers.
 import { authenticate } from "../core/auth.ts";
-import { getNodeById } from "../core/db/nodes.ts";
 import { visibleNode } from "../core/services/access.ts";
-import { publishNodeChange } from "../core/events.ts";
-import { sql } from "../core/db/sql.ts";
+import { publishNodeWrite } from "../core/services/nodes.ts";
 import { Forbidden, IronicError, MethodNotAllowed, NotFound, PreconditionFailed } from "../core/errors.ts";
 import { authorize, type Principal } from "../core/policy.ts";
 import { type ApiContext, errorResponse, ifMatchPasses, json, newRequestId, readJson, MAX_BODY_BYTES } from "./http.ts";
@@ -40,8 +38,7 @@ async function dispatch(def: RouteDef, ctx: ApiContext): Promise<Response> {
   // Writes the API makes itself (PATCH, traits, VIFs, …) reach open dashboards like the
   // conductor's changes do; the conductor publishes its own.
   if (nodeCtx.node && res.ok && ctx.method !== "GET" && ctx.method !== "HEAD") {
-    const fresh = await getNodeById(await sql(), nodeCtx.node.id);
-    if (fresh) publishNodeChange(fresh);
+    await publishNodeWrite(nodeCtx.node.id);
   }
   return res;
 }

@@ -10,6 +10,7 @@
 //   q=<text>              name, UUID, instance UUID, port MAC or BMC address contains the text
 //   sort=<key> | sort=-<key>   ascending / descending, ties broken by UUID
 //   group=<key>           rows ordered by the group first; group counts cover the whole match
+import { visibleTo } from "./db/visibility.ts";
 import type { Sql, SqlValue } from "./db/sql.ts";
 import { Invalid } from "./errors.ts";
 import { listConductors, ringLookup } from "./hashring.ts";
@@ -196,7 +197,8 @@ function column(cols: Columns, key: FleetFilterField | FleetSortKey): Frag {
 export function visibilityFrag(who: Principal): Frag {
   if (isSystemScoped(who)) return frag(`"parentNode" IS NULL`);
   if (!who.projectId) return frag("1 = 0");
-  return frag(`"parentNode" IS NULL AND ("owner" = ? OR "lessee" = ?)`, [who.projectId, who.projectId]);
+  const visible = visibleTo(who.projectId);
+  return frag(`"parentNode" IS NULL AND ${visible.text}`, visible.params);
 }
 
 function lastErrorVisible(who: Principal): Frag {

@@ -8,8 +8,8 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, createWebSocketStream, type RawData } from "ws";
-import { findNode, type NodeRecord } from "../core/db/nodes.ts";
-import { sql } from "../core/db/sql.ts";
+import type { NodeRecord } from "../core/db/nodes.ts";
+import { relayedConsoleNode } from "../core/services/console.ts";
 import { rpcSecret, secretMatches } from "../core/conductor/rpc.ts";
 import { registerSession } from "../core/console/sessions.ts";
 import { acquireSerial, attachGraphical, consoleKindOf } from "../core/console/sources.ts";
@@ -183,7 +183,7 @@ export function handleRelayUpgrade(req: IncomingMessage, socket: Duplex, head: B
   };
   consoleServer().handleUpgrade(req, socket, head, (ws) => {
     (async () => {
-      const node = await findNode(await sql(), uuid, true);
+      const node = await relayedConsoleNode(uuid);
       if (!node) throw new Refusal(CLOSE.NOT_FOUND, `node ${uuid} not found`);
       checkConsoleEnabled(node, kind);
       await attachConsole(ws, node, kind, opts);

@@ -9,10 +9,11 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import { consoleTargetFor } from "../core/conductor/rpc.ts";
-import { getNodeById, findNode, type NodeRecord } from "../core/db/nodes.ts";
-import { sql } from "../core/db/sql.ts";
-import { recordHistory } from "../core/history.ts";
-import { authorize, isSystemScoped, type Principal } from "../core/policy.ts";
+import type { NodeRecord } from "../core/db/nodes.ts";
+import { Forbidden, NodeNotFound } from "../core/errors.ts";
+import { authorize, type Principal } from "../core/policy.ts";
+import { visibleNode } from "../core/services/access.ts";
+import { recordConsoleSession } from "../core/services/console.ts";
 import { resolveCaller } from "../core/services/callers.ts";
 import { principalFromCookie } from "./session_cookie.ts";
 import { checkConsoleToken } from "../core/console/tokens.ts";
@@ -80,14 +81,12 @@ async function principalOf(req: IncomingMessage, url: URL, kind: "serial" | "vnc
 async function runSession(ws: WebSocket, req: IncomingMessage, url: URL, ident: string, kind: "serial" | "vnc"): Promise<void> {
   const principal = await principalOf(req, url, kind);
   if (!principal) throw new Refusal(CLOSE.UNAUTHENTICATED, "not authenticated");
-  const db = await sql();
-  const node = await findNode(db, ident, true);
-  if (!node) throw new Refusal(CLOSE.NOT_FOUND, `node ${ident} not found`);
-  if (!authorize("baremetal:node:get", principal, node)) {
-    // Project-scoped callers do not learn that the node exists (as the API answers 404).
-    if (isSystemScoped(principal)) throw new Refusal(CLOSE.FORBIDDEN, "not allowed");
-    throw new Refusal(CLOSE.NOT_FOUND, `node ${ident} not found`);
-  }
+  // Project-scoped callers do not learn that the node exists (as the API answers 404).
+  const node = await visibleNode(principal, ident).catch((err) => {
+    if (err instanceof Forbidden) throw new Refusal(CLOSE.FORBIDDEN, "not allowed");
+    if (err instanceof NodeNotFound) throw new Refusal(CLOSE.NOT_FOUND, `node ${ident} not found`);
+    throw err;
+  });
   const mayType = authorize("baremetal:node:get_console", principal, node);
   checkConsoleEnabled(node, kind);
   const rawOffset = url.searchParams.get("offset");
@@ -117,15 +116,7 @@ async function runSession(ws: WebSocket, req: IncomingMessage, url: URL, ident: 
 async function writeSessionHistory(node: NodeRecord, principal: Principal, what: string, readOnly: boolean, startedAt: number, extra = ""): Promise<void> {
   const seconds = Math.round((Date.now() - startedAt) / 100) / 10;
   try {
-    const db = await sql();
-    const fresh = (await getNodeById(db, node.id)) ?? node;
-    await recordHistory(db, fresh, {
-      event: { kind: "console", message: `${what} console session of ${principal.username}${readOnly ? " (read-only)" : ""} ended after ${seconds} s${extra}` },
-      eventType: "console",
-      user: principal.username,
-      project: principal.projectId,
-      durationSeconds: seconds,
-    });
+    await recordConsoleSession(node, principal, { what, readOnly, seconds, extra });
   } catch (err) {
     console.error("[ingot] console history failed:", err);
   }

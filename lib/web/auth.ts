@@ -2,8 +2,7 @@
 // JWT sessions. AUTH_SECRET comes from the environment or data/auth-secret (kept across restarts).
 import NextAuth from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { sql } from "../core/db/sql.ts";
-import { verifyPassword } from "../core/users.ts";
+import { passwordUser } from "../core/services/callers.ts";
 import { ensureAuthSecret } from "../server/paths.ts";
 
 export const { handlers, auth, signIn, signOut } = NextAuth({
@@ -18,7 +17,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
         const username = typeof c?.username === "string" ? c.username.trim() : "";
         const password = typeof c?.password === "string" ? c.password : "";
         if (!username || !password) return null;
-        const user = await verifyPassword(await sql(), username, password);
+        const user = await passwordUser(username, password);
         if (!user) return null;
         return { id: user.id, name: user.username, email: user.email };
       },

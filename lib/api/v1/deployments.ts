@@ -19,6 +19,7 @@ import {
 import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts";
 import { maskInstanceInfo } from "../../core/secrets.ts";
 import { isProvisionState, verbAllowedFrom, type ProvisionState } from "../../core/states.ts";
+import { visibleTo } from "../../core/db/visibility.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import { pyRepr } from "../jsonpatch.ts";
 import { REDACTED_LAST_ERROR } from "../node_view.ts";
@@ -494,8 +495,9 @@ async function listDeployments(ctx: ApiContext): Promise<Response> {
     params.push(q.get("resource_class"));
   }
   if (project !== null) {
-    where.push(`(n."owner" = ? OR n."lessee" = ?)`);
-    params.push(project, project);
+    const visible = visibleTo(project, "n");
+    where.push(visible.text);
+    params.push(...visible.params);
   }
   let marker: Record<string, unknown> | undefined;
   if (p.marker !== null) {

@@ -1,10 +1,9 @@
 // Drivers (reference §2.9): hardware types served by alive conductors. GET /v1/drivers
 // (?type= and ?detail= 1.30, ?fields= 1.77), /v1/drivers/{name}, …/properties,
 // …/raid/logical_disk_properties (1.12), …/vendor_passthru[/methods].
-import { sql } from "../../core/db/sql.ts";
 import { getHardwareType, driverDetail, driverProperties } from "../../core/drivers/registry.ts";
 import { Invalid, NotAcceptable, NotFound } from "../../core/errors.ts";
-import { aliveConductors } from "../../core/hashring.ts";
+import { driverHosts } from "../../core/services/conductors.ts";
 import { json, links, parseBool, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import { requirePolicy } from "./resource_common.ts";
@@ -13,18 +12,7 @@ import { requirePolicy } from "./resource_common.ts";
 const DETAIL_KINDS = ["boot", "management", "rescue", "raid", "bios", "deploy", "vendor", "network", "power", "storage", "console", "inspect", "firmware"] as const;
 const KIND_MINOR: Partial<Record<(typeof DETAIL_KINDS)[number], number>> = { firmware: 86 };
 
-/** Drivers with the alive conductors that enable them, sorted by name. */
-export async function driverHosts(): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  for (const c of await aliveConductors(await sql())) {
-    for (const d of c.drivers) {
-      const hosts = out.get(d);
-      if (hosts) hosts.push(c.hostname);
-      else out.set(d, [c.hostname]);
-    }
-  }
-  return new Map([...out.entries()].sort(([a], [b]) => a.localeCompare(b)));
-}
+export { driverHosts };
 
 function interfaceDetail(name: string, minor: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -1,9 +1,9 @@
 // GET /v1/fleet (Ingot extension): one page of the fleet table with its total, group counts and
 // facet counts, for the dashboard and scripts. The query language is lib/core/fleet.ts's.
-import { sql } from "../../core/db/sql.ts";
 import { Invalid } from "../../core/errors.ts";
-import { isSystemScoped } from "../../core/policy.ts";
-import { parseFleetQuery, queryFleet, type FleetRow } from "../../core/fleet.ts";
+import { parseFleetQuery, type FleetRow } from "../../core/fleet.ts";
+import { fleetAnswer } from "../../core/services/fleet.ts";
+import { projectNamesFor } from "../../core/services/projects.ts";
 import { type ApiContext, json, ts } from "../http.ts";
 import { REDACTED_LAST_ERROR } from "../node_view.ts";
 import type { RouteDef } from "../router.ts";
@@ -62,23 +62,14 @@ async function fleetHandler(ctx: ApiContext): Promise<Response> {
   const rest = new URLSearchParams(params);
   rest.delete("facets");
   const query = parseFleetQuery(rest);
-  const db = await sql();
-  const answer = await queryFleet(db, ctx.principal, query, { offset, limit }, { facets });
+  const answer = await fleetAnswer(ctx.principal, query, { offset, limit }, { facets });
   // Names of the projects the page and the chips mention.
   const ids = new Set<string>();
   for (const r of answer.rows) for (const id of [r.owner, r.lessee]) if (id) ids.add(id);
   for (const f of [answer.facets?.owner ?? [], answer.facets?.lessee ?? []]) for (const v of f) if (v.value) ids.add(v.value);
   for (const g of answer.groups ?? []) if (g.key && (query.group === "owner" || query.group === "lessee")) ids.add(g.key);
   // As GET /v1/projects: project callers learn only their own project's name.
-  if (!isSystemScoped(ctx.principal)) for (const id of ids) if (id !== ctx.principal.projectId) ids.delete(id);
-  const projects: Record<string, string> = {};
-  const list = [...ids];
-  for (let i = 0; i < list.length; i += 500) {
-    const chunk = list.slice(i, i + 500);
-    const rows = await db.all<{ id: string; name: string }>(
-      `SELECT "id", "name" FROM "Project" WHERE "id" IN (${chunk.map(() => "?").join(", ")})`, chunk);
-    for (const p of rows) projects[p.id] = p.name;
-  }
+  const projects = await projectNamesFor(ctx.principal, ids);
   return json(ctx, {
     nodes: answer.rows.map((r) => rowJson(ctx.base, r)),
     total: answer.total,

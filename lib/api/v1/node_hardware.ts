@@ -1,10 +1,9 @@
 // Node sub-resources added after 1.82 (reference §2.3): child nodes (1.83), firmware components
 // (1.86) and virtual media (attach/detach 1.89, get 1.93).
-import { listNodes } from "../../core/db/nodes.ts";
-import { sql, toDate } from "../../core/db/sql.ts";
+import { childNodes, firmwareComponents } from "../../core/services/nodes.ts";
+import { sql } from "../../core/db/sql.ts";
 import { VMEDIA_DEVICE_TYPES, VMEDIA_DOWNLOAD_SOURCES } from "../../core/drivers/base.ts";
 import { Invalid } from "../../core/errors.ts";
-import { authorize } from "../../core/policy.ts";
 import { empty, json, ts } from "../http.ts";
 import { pyRepr } from "../jsonpatch.ts";
 import { renderNodes } from "../node_view.ts";
@@ -21,35 +20,21 @@ async function getChildren(ctx: NodeContext): Promise<Response> {
   unexpectedArgs(ctx, ["detail"]);
   const detailRaw = ctx.url.searchParams.get("detail");
   const detail = detailRaw !== null && queryBool("detail", detailRaw);
-  const db = await sql();
-  const children = (await listNodes(db, { filter: { parentNode: ctx.node.uuid }, withoutTraits: !detail }))
-    .filter((n) => authorize("baremetal:node:get", ctx.principal, n));
+  const children = await childNodes(ctx.principal, ctx.node, detail);
   if (!detail) return json(ctx, { children: children.map((n) => n.uuid) });
-  const nodes = await renderNodes(db, children, { base: ctx.base, minor: ctx.minor, principal: ctx.principal });
+  const nodes = await renderNodes(await sql(), children, { base: ctx.base, minor: ctx.minor, principal: ctx.principal });
   return json(ctx, { children: nodes });
 }
 
 // ---- GET /v1/nodes/{n}/firmware (1.86) ----
 
-interface FirmwareRow {
-  component: string;
-  initialVersion: string;
-  currentVersion: string | null;
-  lastVersionFlashed: string | null;
-  createdAt: unknown;
-  updatedAt: unknown;
-}
-
 async function getFirmware(ctx: NodeContext): Promise<Response> {
   unexpectedArgs(ctx, []);
-  const rows = await (await sql()).all<FirmwareRow>(
-    `SELECT "component", "initialVersion", "currentVersion", "lastVersionFlashed", "createdAt", "updatedAt" FROM "FirmwareComponent" WHERE "nodeId" = ? ORDER BY "component"`,
-    [ctx.node.id],
-  );
+  const rows = await firmwareComponents(ctx.principal, ctx.node);
   return json(ctx, {
     firmware: rows.map((r) => ({
-      created_at: ts(toDate(r.createdAt)),
-      updated_at: ts(toDate(r.updatedAt)),
+      created_at: ts(r.createdAt),
+      updated_at: ts(r.updatedAt),
       component: r.component,
       initial_version: r.initialVersion,
       current_version: r.currentVersion,

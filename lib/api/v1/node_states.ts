@@ -1,14 +1,14 @@
 // /v1/nodes/{ident}/states: provision, power, raid, boot mode, secure boot, console
 // (reference §1.3, §1.4, §2.3, §6). Checks run in Ironic's order; the conductor does the work.
 import type { ProvisionParams, StepRequest } from "../../core/conductor/types.ts";
-import { updateNode, type NodeRecord } from "../../core/db/nodes.ts";
-import { sql } from "../../core/db/sql.ts";
+import type { NodeRecord } from "../../core/db/nodes.ts";
 import {
   Conflict, Forbidden, Invalid, InvalidStateRequested, NodeInMaintenance, NodeLocked, NodeProtected, NotAcceptable, NotFound,
 } from "../../core/errors.ts";
 import { authorize } from "../../core/policy.ts";
-import { findRunbook } from "../../core/runbooks.ts";
 import { consoleState, setConsoleState } from "../../core/services/console.ts";
+import { setTargetRaidConfig } from "../../core/services/node_states.ts";
+import { usableRunbook } from "../../core/services/runbooks.ts";
 import {
   isPowerTarget, isProvisionState, isVerb, POWER_TARGETS, UNSTABLE_STATES, VERBS, verbAllowedFrom, type Verb,
 } from "../../core/states.ts";
@@ -17,7 +17,6 @@ import { pyRepr } from "../jsonpatch.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
 import { isUuidLike } from "../validators.ts";
 import { actorOf, conductorApi, queryBool } from "./nodes.ts";
-import { mayUseRunbook, runbookVisible } from "./runbooks.ts";
 
 // ---- body helpers (Ironic's argument checks and their wording) ----
 
@@ -247,10 +246,7 @@ async function putProvision(ctx: NodeContext): Promise<Response> {
   if (disableRamdisk !== null) params.disable_ramdisk = disableRamdisk;
   if (runbook !== null) {
     // The runbook must be visible to the caller and usable by them (reference §5.4, §7.2).
-    const rb = await findRunbook(await sql(), runbook);
-    if (!rb || !runbookVisible(ctx.principal, rb)) throw new NotFound(`Runbook ${runbook} could not be found.`);
-    if (!mayUseRunbook(ctx.principal, rb)) throw new Forbidden();
-    params.runbook = rb.uuid;
+    params.runbook = (await usableRunbook(ctx.principal, runbook)).uuid;
   }
   // node-level refusals the conductor would also make
   if ((verb === "rebuild" || verb === "deleted" || verb === "undeploy") && node.protected) throw new NodeProtected(node.uuid);
@@ -336,18 +332,7 @@ export function validateRaidConfig(cfg: unknown): Record<string, unknown> {
 }
 
 async function putRaid(ctx: NodeContext): Promise<Response> {
-  const cfg = validateRaidConfig(ctx.body ?? null);
-  const node = ctx.node;
-  if (node.raidInterface === "no-raid") {
-    throw new Invalid(`Driver ${node.driver} does not support raid (disabled or not implemented).`);
-  }
-  if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
-  const db = await sql();
-  const updated = await updateNode(db, node.id, { targetRaidConfig: cfg }, { expectReservation: null });
-  if (!updated) {
-    const fresh = await db.get<{ reservation: string | null }>(`SELECT "reservation" FROM "Node" WHERE "id" = ?`, [node.id]);
-    throw new NodeLocked(node.uuid, fresh?.reservation ?? "unknown");
-  }
+  await setTargetRaidConfig(ctx.principal, ctx.node, validateRaidConfig(ctx.body ?? null));
   return empty(ctx, 204);
 }
 

@@ -3,10 +3,10 @@
 //   POST /v1/nodes/{node}/{cleaning,deploying,servicing}/steps/refresh  → the same, recomputed now
 // Served at every microversion (they sit outside Ironic's version sequence). Reading needs
 // baremetal:node:get, refreshing baremetal:node:set_provision_state.
-import { sql } from "../../core/db/sql.ts";
 import type { StepKind } from "../../core/drivers/base.ts";
 import { Invalid } from "../../core/errors.ts";
-import { readStepCache, refreshStepCache, type StepCache } from "../../core/steps.ts";
+import { availableSteps } from "../../core/services/nodes.ts";
+import type { StepCache } from "../../core/steps.ts";
 import { json, ts } from "../http.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
 
@@ -24,7 +24,7 @@ function noQuery(ctx: NodeContext): void {
 function getSteps(kind: StepKind) {
   return async (ctx: NodeContext): Promise<Response> => {
     noQuery(ctx);
-    return json(ctx, body(await readStepCache(await sql(), ctx.node, kind)));
+    return json(ctx, body(await availableSteps(ctx.principal, ctx.node, kind, false)));
   };
 }
 
@@ -34,7 +34,7 @@ function refreshSteps(kind: StepKind) {
     if (ctx.body !== undefined && ctx.body !== null && (typeof ctx.body !== "object" || Array.isArray(ctx.body) || Object.keys(ctx.body).length)) {
       throw new Invalid("The refresh request takes no body.");
     }
-    return json(ctx, body(await refreshStepCache(await sql(), ctx.node, kind)));
+    return json(ctx, body(await availableSteps(ctx.principal, ctx.node, kind, true)));
   };
 }
 

@@ -6,6 +6,7 @@ import { findNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { parseJson, sql, toBool, toDate, type Sql, type SqlValue } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NodeNotFound, NotAcceptable, NotFound } from "../../core/errors.ts";
 import type { Principal } from "../../core/policy.ts";
+import { visibleTo } from "../../core/db/visibility.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
@@ -178,8 +179,9 @@ export async function listPorts(ctx: ApiContext, scope: PortScope): Promise<Resp
     }
   }
   if (project !== null) {
-    where.push(`(n."owner" = ? OR n."lessee" = ?)`);
-    params.push(project, project);
+    const visible = visibleTo(project, "n");
+    where.push(visible.text);
+    params.push(...visible.params);
   }
   let marker: PortRow | undefined;
   if (p.marker !== null) {

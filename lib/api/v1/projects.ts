@@ -1,15 +1,12 @@
 // Ingot extension: GET /v1/projects — the names behind the project ids in owner/lessee, so the
 // dashboard and scripts can show "acme" instead of a 32-character id. System readers see every
 // project; a project caller sees only the one they act in.
-import { sql } from "../../core/db/sql.ts";
-import { isSystemScoped } from "../../core/policy.ts";
-import { listProjects } from "../../core/users.ts";
+import { visibleProjects } from "../../core/services/projects.ts";
 import { json, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 
 async function list(ctx: ApiContext): Promise<Response> {
-  const all = await listProjects(await sql());
-  const visible = isSystemScoped(ctx.principal) ? all : all.filter((p) => p.id === ctx.principal.projectId);
+  const visible = await visibleProjects(ctx.principal);
   return json(ctx, { projects: visible.map((p) => ({ id: p.id, name: p.name, description: p.description })) });
 }
 

@@ -1,7 +1,6 @@
 // Helpers shared by the non-node resources (ports, portgroups, chassis, volume, templates,
 // allocations, conductors): Ironic-style schema errors and booleans, version-gated field
 // selection, keyset pagination with `next` links, policy with concealment, JSON Patch wiring.
-import type { Sql, SqlValue } from "../../core/db/sql.ts";
 import { Forbidden, Invalid, IronicError, NotAcceptable } from "../../core/errors.ts";
 import { authorize, isSystemScoped, type PolicyTarget, type Principal } from "../../core/policy.ts";
 import { nextLink, parseLimit, parseSortDir, parseSortKey, type ListParams } from "../collection.ts";
@@ -108,48 +107,7 @@ export function parseResourceList(ctx: ApiContext, spec: ResourceListSpec): Reso
   return { limit, marker: q.get("marker"), sortKey, sortDir, fields, detail, sortColumn, detailParam };
 }
 
-export interface PageQuery {
-  /** `SELECT ... FROM "T" a JOIN ...` without WHERE. */
-  select: string;
-  /** Alias of the main table in `select` (columns are qualified with it). */
-  alias: string;
-  where: string[];
-  params: SqlValue[];
-  sortColumn: string;
-  sortDir: "asc" | "desc";
-  limit: number;
-  /** Raw row of the marker item (continue after it). */
-  marker?: Record<string, unknown> | null;
-}
-
-/** One page ordered by (sort column, id), continuing after the marker row. */
-export async function pageRows<T = Record<string, unknown>>(sql: Sql, q: PageQuery): Promise<T[]> {
-  const a = q.alias;
-  const col = `${a}."${q.sortColumn}"`;
-  const id = `${a}."id"`;
-  const dir = q.sortDir === "desc" ? "DESC" : "ASC";
-  const op = dir === "DESC" ? "<" : ">";
-  const where = [...q.where];
-  const params = [...q.params];
-  if (q.marker) {
-    const mv = q.marker[q.sortColumn] as SqlValue;
-    const mid = q.marker.id as SqlValue;
-    if (q.sortColumn === "id") {
-      where.push(`${id} ${op} ?`);
-      params.push(mid);
-    } else if (mv === null || mv === undefined) {
-      where.push(`((${col} IS NULL AND ${id} ${op} ?)${dir === "ASC" ? ` OR ${col} IS NOT NULL` : ""})`);
-      params.push(mid);
-    } else {
-      where.push(`(${col} ${op} ? OR (${col} = ? AND ${id} ${op} ?)${dir === "DESC" ? ` OR ${col} IS NULL` : ""})`);
-      params.push(mv, mv, mid);
-    }
-  }
-  const nulls = q.sortColumn === "id" ? "" : dir === "ASC" ? " NULLS FIRST" : " NULLS LAST";
-  const order = q.sortColumn === "id" ? `${id} ${dir}` : `${col} ${dir}${nulls}, ${id} ${dir}`;
-  const text = `${q.select}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${order} LIMIT ${Math.floor(q.limit)}`;
-  return sql.all<T>(text, params);
-}
+export { pageRows, type PageQuery } from "../../core/db/page.ts";
 
 /**
  * The `next` link as Ironic builds it: sort_key, sort_dir, then detail=True (when asked by

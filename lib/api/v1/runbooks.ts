@@ -1,6 +1,7 @@
 // Runbooks (reference §5.4, API 1.92; description and traits 1.112): CRUD, the traits
 // sub-resource, public/owner rules. Using a runbook is `PUT …/states/provision` with
 // {"target": "clean"|"service", "runbook": ident} (node_states.ts; the conductor runs it).
+import { mayUseRunbook, runbookVisible } from "../../core/services/runbooks.ts";
 import { randomUUID } from "node:crypto";
 import { sql, type Sql } from "../../core/db/sql.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../../core/errors.ts";
@@ -36,17 +37,7 @@ const NAME_RE = /^[A-Za-z0-9\-._~]+$/;
 
 // ---- visibility and policy ----
 
-/** System readers see every runbook; project callers see public ones and their project's. */
-export function runbookVisible(who: Principal, rb: Pick<RunbookRecord, "public" | "owner">): boolean {
-  if (authorize("baremetal:runbook:get", who, { owner: rb.owner })) return true;
-  return rb.public && authorize("baremetal:runbook:list", who);
-}
-
-/** `baremetal:runbook:use`; a public runbook may also be used by any project member. */
-export function mayUseRunbook(who: Principal, rb: Pick<RunbookRecord, "public" | "owner">): boolean {
-  if (authorize("baremetal:runbook:use", who, { owner: rb.owner })) return true;
-  return rb.public && who.projectId !== null && who.projectRole !== null && who.projectRole !== "reader";
-}
+export { mayUseRunbook, runbookVisible };
 
 async function loadVisible(ctx: ApiContext, ident: string): Promise<RunbookRecord> {
   const rb = await getRunbook(await sql(), ident);

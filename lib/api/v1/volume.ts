@@ -6,6 +6,7 @@ import { parseJson, sql, toDate, type Sql, type SqlValue } from "../../core/db/s
 import { Conflict, Invalid, NotFound } from "../../core/errors.ts";
 import { authorize, type Principal } from "../../core/policy.ts";
 import { maskSecrets } from "../../core/secrets.ts";
+import { visibleTo } from "../../core/db/visibility.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
@@ -154,8 +155,9 @@ export async function listVolume(ctx: ApiContext, kind: Kind, scope: VolumeScope
     }
   }
   if (project !== null) {
-    where.push(`(n."owner" = ? OR n."lessee" = ?)`);
-    params.push(project, project);
+    const visible = visibleTo(project, "n");
+    where.push(visible.text);
+    params.push(...visible.params);
   }
   let marker: Record<string, unknown> | undefined;
   if (p.marker !== null) {

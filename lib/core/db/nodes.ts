@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Sql, SqlValue } from "./sql.ts";
 import { parseJson, toBool, toBoolOrNull, toDate } from "./sql.ts";
+import { visibleTo } from "./visibility.ts";
 
 export type Dict = Record<string, unknown>;
 
@@ -365,8 +366,9 @@ function whereClause(f: NodeFilter): { where: string; params: SqlValue[] } {
   if (f.owner !== undefined) eq("owner", f.owner);
   if (f.lessee !== undefined) eq("lessee", f.lessee);
   if (f.project !== undefined) {
-    conds.push(`("owner" = ? OR "lessee" = ?)`);
-    params.push(f.project, f.project);
+    const visible = visibleTo(f.project);
+    conds.push(visible.text);
+    params.push(...visible.params);
   }
   if (f.descriptionContains !== undefined) {
     conds.push(`"description" LIKE ?`);
@@ -477,4 +479,10 @@ export async function countNodes(sql: Sql, filter: NodeFilter = {}): Promise<num
   const { where, params } = whereClause(filter);
   const row = await sql.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM "Node" ${where}`, params);
   return Number(row?.n ?? 0);
+}
+
+/** Node counts per shard (nodes without a shard are not counted). */
+export async function shardCounts(sql: Sql): Promise<{ name: string; count: number }[]> {
+  const rows = await sql.all<{ shard: string; n: number | string }>(`SELECT "shard", COUNT(*) AS n FROM "Node" WHERE "shard" IS NOT NULL GROUP BY "shard"`);
+  return rows.map((r) => ({ name: r.shard, count: Number(r.n) }));
 }

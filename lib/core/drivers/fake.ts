@@ -7,6 +7,7 @@
 //                  "rescue.rescue", "rescue.unrescue", "console.start_console", "bios.apply_configuration").
 //   fake_delay_ms  every fake operation except validate sleeps this long first (like Ironic's
 //                  [fake]<iface>_delay, but per node).
+import { recordFirmwareFlashed } from "../db/firmware.ts";
 import type { Dict } from "../db/nodes.ts";
 import { DriverError, Invalid } from "../errors.ts";
 import { biosSettingsErrors, biosSteps, biosValueString, loadBiosCache, syncBiosCache, type BiosCacheRow } from "../bios.ts";
@@ -268,19 +269,7 @@ export const fakeFirmware: FirmwareInterface = {
     for (const s of settings) {
       const component = String(s.component);
       const version = fakeFirmwareVersion(String(s.url ?? ""));
-      const now = new Date();
-      const row = await task.sql.get<{ id: number }>(`SELECT "id" FROM "FirmwareComponent" WHERE "nodeId" = ? AND "component" = ?`, [task.node.id, component]);
-      if (row) {
-        await task.sql.run(
-          `UPDATE "FirmwareComponent" SET "currentVersion" = ?, "lastVersionFlashed" = ?, "updatedAt" = ? WHERE "id" = ?`,
-          [version, version, now, row.id],
-        );
-      } else {
-        await task.sql.run(
-          `INSERT INTO "FirmwareComponent" ("nodeId", "component", "initialVersion", "currentVersion", "lastVersionFlashed", "createdAt") VALUES (?, ?, ?, ?, ?, ?)`,
-          [task.node.id, component, FAKE_FIRMWARE_INITIAL[component] ?? "1.0.0", version, version, now],
-        );
-      }
+      await recordFirmwareFlashed(task.sql, task.node.id, component, version, FAKE_FIRMWARE_INITIAL[component] ?? "1.0.0");
     }
   },
   steps: [

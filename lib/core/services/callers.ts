@@ -3,7 +3,7 @@
 // the Next side; both hand over what they found).
 import { sql } from "../db/sql.ts";
 import type { Principal } from "../policy.ts";
-import { getUser, principalForUser, resolveCredentials, type UserRecord } from "../users.ts";
+import { getUser, principalForUser, resolveCredentials, verifyPassword, type UserRecord } from "../users.ts";
 
 export interface Caller {
   user: UserRecord;
@@ -20,6 +20,11 @@ export async function sessionCaller(userId: string, project: string | null | und
   if (!user || user.disabled) return null;
   const principal = (project ? await principalForUser(db, user, project) : null) ?? (await principalForUser(db, user));
   return principal ? { user, principal } : null;
+}
+
+/** The user behind a dashboard login form (null: unknown, disabled or wrong password). */
+export async function passwordUser(username: string, password: string): Promise<UserRecord | null> {
+  return verifyPassword(await sql(), username, password);
 }
 
 export type Channel = "api" | "websocket";

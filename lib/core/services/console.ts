@@ -5,10 +5,11 @@
 import type { Actor } from "../conductor/types.ts";
 import { conductorApi } from "../conductor/rpc.ts";
 import { mintConsoleToken } from "../console/tokens.ts";
-import type { NodeRecord } from "../db/nodes.ts";
+import { findNode, getNodeById, type NodeRecord } from "../db/nodes.ts";
 import { sql } from "../db/sql.ts";
 import { Invalid, IronicError } from "../errors.ts";
 import type { Principal } from "../policy.ts";
+import { recordHistory } from "../history.ts";
 import { allow } from "./access.ts";
 
 export interface ConsoleView {
@@ -67,4 +68,27 @@ export function consoleLogBytes(raw: string | null): number | null {
 export async function consoleLog(principal: Principal, node: NodeRecord, bytes: number | null): Promise<Buffer> {
   allow("baremetal:node:get_console", principal, node);
   return Buffer.from(await conductorApi().readConsoleLog(node.id, bytes), "base64");
+}
+
+/**
+ * The node behind a relayed console socket on its conductor's RPC listener: the web process that
+ * took the browser's socket already checked the caller (lib/server/console_relay.ts).
+ */
+export async function relayedConsoleNode(uuid: string): Promise<NodeRecord | null> {
+  return findNode(await sql(), uuid, true);
+}
+
+/** The history row of a console session that ended (written by the web process that held it). */
+export async function recordConsoleSession(
+  node: NodeRecord, principal: Principal, session: { what: string; readOnly: boolean; seconds: number; extra: string },
+): Promise<void> {
+  const db = await sql();
+  const fresh = (await getNodeById(db, node.id)) ?? node;
+  await recordHistory(db, fresh, {
+    event: { kind: "console", message: `${session.what} console session of ${principal.username}${session.readOnly ? " (read-only)" : ""} ended after ${session.seconds} s${session.extra}` },
+    eventType: "console",
+    user: principal.username,
+    project: principal.projectId,
+    durationSeconds: session.seconds,
+  });
 }
