@@ -4,7 +4,7 @@ import { createSocket } from "node:dgram";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeChanges, NodeRecord } from "../../db/nodes.ts";
 import type { DriverTask } from "../base.ts";
-import { FakeBmc, fakeBmcUnavailable } from "./fake_bmc.ts";
+import { FakeBmc, fakeBmcUnavailable } from "../../../testing/fake_bmc.ts";
 import { ipmitoolManagement as mgmt, ipmitoolPower as power, ramdiskDeploy } from "./interfaces.ts";
 
 const unavailable = fakeBmcUnavailable();

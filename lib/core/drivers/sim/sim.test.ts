@@ -14,7 +14,7 @@ import { getNodeById, insertNode, type NewNode, type NodeRecord } from "../../db
 import { listHistory } from "../../history.ts";
 import { disposeAllSimMachines, findSimMachine, getSimMachine } from "../../sim/machine.ts";
 import { ENCODING, listenVnc } from "../../sim/rfb.ts";
-import { RfbTestClient } from "../../sim/rfb_client.ts";
+import { RfbTestClient } from "../../../testing/rfb_client.ts";
 import { setSimSpeed } from "../../sim/timing.ts";
 import { driverDetail, hardwareTypeNames, interfacesFor } from "../registry.ts";
 import { closeAllSimConsoles } from "./console.ts";
