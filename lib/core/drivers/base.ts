@@ -5,6 +5,7 @@ import type { Sql } from "../db/sql.ts";
 import type { PowerTarget } from "../states.ts";
 import { Invalid } from "../errors.ts";
 import type { InspectionData } from "../inspection/inventory.ts";
+import type { ConsoleSource } from "../console/types.ts";
 
 export type { InterfaceName } from "../db/nodes.ts";
 export { INTERFACE_NAMES } from "../db/nodes.ts";
@@ -191,6 +192,11 @@ export interface ConsoleInterface extends BaseInterface {
   startConsole(task: DriverTask): Promise<void>;
   stopConsole(task: DriverTask): Promise<void>;
   getConsole(task: DriverTask): Promise<Record<string, unknown>>;
+  /**
+   * The console Ingot's websockets and console log reach (lib/core/console/sources.ts asks for it):
+   * a serial channel or a graphical (RFB) session. Absent when there is none to relay (no-console, fake).
+   */
+  readonly source?: ConsoleSource;
 }
 
 export interface InspectInterface extends BaseInterface {

@@ -43,5 +43,3 @@ const simHardware: DriverModule = {
   ],
 };
 export default simHardware;
-
-export { getSimMachine, findSimMachine, disposeSimMachine, listSimMachines } from "../../sim/machine.ts";
