@@ -146,6 +146,13 @@ export interface BootInterface extends BaseInterface {
   cleanUpRamdisk(task: DriverTask): Promise<void>;
   prepareInstance(task: DriverTask): Promise<void>;
   cleanUpInstance(task: DriverTask): Promise<void>;
+  /**
+   * For the generic `ramdisk` deploy (generic.ts), which boots the instance through this
+   * interface's prepareInstance without writing an image: throws when the node lacks what that
+   * needs (e.g. redfish-virtual-media: instance_info/boot_iso). Absent: this boot interface cannot
+   * serve a `ramdisk` deploy.
+   */
+  validateRamdiskDeploy?(task: DriverTask): Promise<void>;
 }
 
 export interface DeployInterface extends BaseInterface {
