@@ -7,7 +7,7 @@ import fakeHardware from "./fake_hardware.ts";
 import ipmiHardware from "./ipmi/index.ts";
 import redfishHardware from "./redfish/index.ts";
 import simHardware from "./sim/index.ts";
-import type { DriverModule } from "./registry_types.ts";
+import type { ConductorHooks, DriverModule } from "./registry_types.ts";
 
 export * from "./catalog.ts";
 
@@ -15,3 +15,8 @@ export * from "./catalog.ts";
 const DRIVER_MODULES: DriverModule[] = [fakeHardware, simHardware, ipmiHardware, redfishHardware];
 
 for (const mod of DRIVER_MODULES) registerDriverModule(mod);
+
+/** Hands every driver module what this process's conductor offers (conductor/agent_heartbeat.ts). */
+export function connectDriversToConductor(hooks: ConductorHooks | null): void {
+  for (const mod of DRIVER_MODULES) mod.connectConductor?.(hooks);
+}
