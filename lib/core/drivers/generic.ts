@@ -88,13 +88,15 @@ export const externalStorage: StorageInterface = {
 
 // ---- deploy: ramdisk (no agent) ----
 
+type RamdiskBoot = BootInterface & Required<Pick<BootInterface, "validateRamdiskDeploy">>;
+
 /** The node's boot interface, when it can boot an instance for `ramdisk`. */
-function ramdiskBoot(task: DriverTask): BootInterface & Required<Pick<BootInterface, "validateRamdiskDeploy">> {
+function ramdiskBoot(task: DriverTask): RamdiskBoot {
   const boot = interfacesFor(task.node).boot;
   if (!boot.validateRamdiskDeploy) {
     throw new Invalid(`The ramdisk deploy of node ${task.node.uuid} cannot boot an instance through boot interface ${boot.name}.`);
   }
-  return boot as BootInterface & Required<Pick<BootInterface, "validateRamdiskDeploy">>;
+  return boot as RamdiskBoot;
 }
 
 async function ramdiskPowerOff(task: DriverTask, note: string): Promise<void> {
@@ -121,6 +123,7 @@ export const ramdiskDeploy: DeployInterface = {
   steps: [
     {
       step: "deploy",
+      // Worded as the available-steps API has always answered it.
       description: "Boots the machine from its boot ISO (virtual media for redfish, network boot for ipmi); no image is written.",
       priorities: { deploy: 100 }, abortable: false, argsinfo: null,
       async run(task) {
