@@ -2,16 +2,18 @@
 // version → route → credentials → body (size, JSON, schema) → node lookup and visibility →
 // policy → handler. Any error becomes Ironic's error body with the version headers.
 import { authenticate } from "../core/auth.ts";
+import { Forbidden, IronicError, MethodNotAllowed, NotFound, PreconditionFailed } from "../core/errors.ts";
+import { setJobExecutor } from "../core/jobs.ts";
+import { authorize, type Principal } from "../core/policy.ts";
 import { visibleNode } from "../core/services/access.ts";
 import { publishNodeWrite } from "../core/services/nodes.ts";
-import { Forbidden, IronicError, MethodNotAllowed, NotFound, PreconditionFailed } from "../core/errors.ts";
-import { authorize, type Principal } from "../core/policy.ts";
 import { type ApiContext, errorResponse, ifMatchPasses, json, newRequestId, readJson, MAX_BODY_BYTES } from "./http.ts";
 import { nodeEtag } from "./node_view.ts";
 import type { NodeContext, RouteDef } from "./router.ts";
 import { validate } from "./schema.ts";
 import { MIN_MINOR, requestedMinor, versionDocument } from "./version.ts";
 import { router, v1Document } from "./v1/index.ts";
+import { apiJobExecutor } from "./v1/jobs.ts";
 
 export const API_PREFIX = "/baremetal";
 
@@ -55,6 +57,9 @@ export async function handleBaremetal(request: Request): Promise<Response> {
 export async function handleBaremetalAs(request: Request, principal: Principal): Promise<Response> {
   return handle(request, principal);
 }
+
+// Bulk jobs perform each node's action through this boundary (lib/api/v1/jobs.ts).
+setJobExecutor(apiJobExecutor(handleBaremetalAs));
 
 async function handle(request: Request, as: Principal | null): Promise<Response> {
   const requestId = newRequestId();

@@ -7,7 +7,7 @@
 // `event` is rendered from the same value here, so the two cannot drift apart.
 import { randomUUID } from "node:crypto";
 import type { Sql } from "./db/sql.ts";
-import type { StepKind } from "./drivers/base.ts";
+import type { StepKind } from "./states.ts";
 
 /** Ironic's event_type values (states.py), plus nothing of our own. */
 export type HistoryEventType =

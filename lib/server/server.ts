@@ -152,9 +152,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     log("no conductor in this process (INGOT_ROLE=api): conductor work goes over RPC");
   }
   if (serveWeb) {
-    // Bulk-action jobs a previous run left unfinished (lib/core/jobs.ts; the API module registers
+    // Bulk-action jobs a previous run left unfinished (lib/core/jobs.ts; the API's handler registers
     // how a node's action is performed — through conductorApi(), so also in an api-only process).
-    await import("../api/v1/jobs.ts");
+    await import("../api/handler.ts");
     const jobsModule = await import("../core/jobs.ts");
     const jobs = await jobsModule.recoverJobs();
     if (jobs.jobs) log(`jobs: ${jobs.jobs} resumed (${jobs.resumedWaiting} nodes still waited for, ${jobs.interrupted} interrupted)`);

@@ -1,10 +1,6 @@
-// Take-over of a node by this conductor (reference §8; Ironic's _do_takeover and _start_consoles)
-// and the deploy agent's heartbeat for sim machines living in this process.
-import { getNodeByUuid } from "../db/nodes.ts";
+// Take-over of a node by this conductor (reference §8; Ironic's _do_takeover and _start_consoles).
+// The heartbeats of deploy agents living in this process: agent_heartbeat.ts.
 import { interfacesFor } from "../drivers/registry.ts";
-import { NodeLocked } from "../errors.ts";
-import { conductorFor } from "../hashring.ts";
-import { setSimAgentHeartbeat } from "../sim/machine.ts";
 import { ProvisionState as S } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
 import { errorMessage } from "./flows.ts";
@@ -85,27 +81,4 @@ export async function restartOwnConsoles(conductor: Conductor): Promise<void> {
       await task.release();
     }
   }
-}
-
-/**
- * Heartbeats of deploy agents of sim machines in this process: a node waiting for its agent
- * continues its deployment/cleaning/servicing on the node's conductor — this one, or the owner on
- * the hash ring over RPC (as a real agent's heartbeat reaches whichever conductor owns the node).
- * A node being worked on (locked) or in another state ignores it; the agent heartbeats again
- * later, as IPA does.
- */
-export function installSimAgentHeartbeat(conductor: Conductor): void {
-  setSimAgentHeartbeat(async (machine) => {
-    const db = await conductor.db();
-    const node = await getNodeByUuid(db, machine.uuid);
-    if (!node || node.reservation !== null || !AGENT_WAIT_STATES.includes(node.provisionState)) return;
-    const owner = await conductorFor(db, node);
-    try {
-      if (owner === null || owner === conductor.hostname) await conductor.continueSteps(node.id, SYSTEM_ACTOR);
-      else await (await import("./rpc.ts")).conductorApi().continueSteps(node.id, SYSTEM_ACTOR);
-    } catch (err) {
-      if (err instanceof NodeLocked) return;
-      throw err;
-    }
-  });
 }

@@ -6,6 +6,7 @@ import type { PowerTarget } from "../states.ts";
 import { Invalid } from "../errors.ts";
 import type { InspectionData } from "../inspection/inventory.ts";
 import type { HistoryEvent, HistoryEventType, HistorySeverity } from "../history.ts";
+import type { ConsoleSource } from "../console/types.ts";
 
 export type { InterfaceName } from "../db/nodes.ts";
 export { INTERFACE_NAMES } from "../db/nodes.ts";
@@ -33,7 +34,8 @@ export async function recordPowerChange(task: DriverTask, state: "power on" | "p
   await task.history?.({ kind: "power_change", from: before, to: state, note }, "transition");
 }
 
-export type StepKind = "clean" | "deploy" | "service";
+export type { StepKind } from "../states.ts";
+import type { StepKind } from "../states.ts";
 
 export type ArgType = "string" | "integer" | "boolean" | "object" | "array" | "number";
 
@@ -145,6 +147,13 @@ export interface BootInterface extends BaseInterface {
   cleanUpRamdisk(task: DriverTask): Promise<void>;
   prepareInstance(task: DriverTask): Promise<void>;
   cleanUpInstance(task: DriverTask): Promise<void>;
+  /**
+   * For the generic `ramdisk` deploy (generic.ts), which boots the instance through this
+   * interface's prepareInstance without writing an image: throws when the node lacks what that
+   * needs (e.g. redfish-virtual-media: instance_info/boot_iso). Absent: this boot interface cannot
+   * serve a `ramdisk` deploy.
+   */
+  validateRamdiskDeploy?(task: DriverTask): Promise<void>;
 }
 
 export interface DeployInterface extends BaseInterface {
@@ -191,6 +200,11 @@ export interface ConsoleInterface extends BaseInterface {
   startConsole(task: DriverTask): Promise<void>;
   stopConsole(task: DriverTask): Promise<void>;
   getConsole(task: DriverTask): Promise<Record<string, unknown>>;
+  /**
+   * The console Ingot's websockets and console log reach (lib/core/console/sources.ts asks for it):
+   * a serial channel or a graphical (RFB) session. Absent when there is none to relay (no-console, fake).
+   */
+  readonly source?: ConsoleSource;
 }
 
 export interface InspectInterface extends BaseInterface {
