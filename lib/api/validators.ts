@@ -1,19 +1,12 @@
 // Shared input validators for the Bare Metal API (nodes, ports, allocations, templates ...).
 // Each throws Invalid (400) with the wording real Ironic uses where the client can see it.
 import { Invalid } from "../core/errors.ts";
+import { isUuidLike } from "../core/uuid.ts";
 import { pyRepr } from "./jsonpatch.ts";
 
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const CANONICAL_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** True for anything Ironic would treat as a UUID (canonical, dashless, any case, optional braces/urn). */
-export function isUuidLike(value: unknown): value is string {
-  if (typeof value !== "string") return false;
-  let v = value.trim();
-  if (v.toLowerCase().startsWith("urn:uuid:")) v = v.slice(9);
-  if (v.startsWith("{") && v.endsWith("}")) v = v.slice(1, -1);
-  return UUID_RE.test(v);
-}
+export { isUuidLike };
 
 /** Strict canonical form (8-4-4-4-12). */
 export function isCanonicalUuid(value: unknown): value is string {

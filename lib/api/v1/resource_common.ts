@@ -8,6 +8,7 @@ import type { ApiContext } from "../http.ts";
 import { parseBool } from "../http.ts";
 import { applyPatch, rootOf, validatePatch, type PatchOperation, type PatchView } from "../jsonpatch.ts";
 import { check, type Schema } from "../schema.ts";
+import { isUniqueViolation } from "../../core/db/unique.ts";
 
 /** Validates `value` against `schema`; throws 400 "Schema error for <what>: ..." like Ironic. */
 export function schemaCheck(what: string, schema: Schema, value: unknown): void {
@@ -178,13 +179,7 @@ export function changed(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) !== JSON.stringify(b);
 }
 
-/** Whether a DB error is a unique-constraint violation (SQLite or PostgreSQL). */
-export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; message?: string } | null;
-  if (!e) return false;
-  if (e.code === "23505" || e.code === "SQLITE_CONSTRAINT_UNIQUE" || e.code === "SQLITE_CONSTRAINT_PRIMARYKEY") return true;
-  return typeof e.message === "string" && /UNIQUE constraint failed|duplicate key value/i.test(e.message);
-}
+export { isUniqueViolation };
 
 /** The column named in a unique violation message, when the driver says (best effort). */
 export function uniqueViolationMentions(err: unknown, column: string): boolean {
