@@ -14,6 +14,7 @@ import {
   authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, pageRows, parseResourceFields, parseResourceList,
   patchDocument, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
 } from "./resource_common.ts";
+import { countPortgroupPorts } from "../../core/db/ports.ts";
 
 export interface PortgroupRow {
   id: number;
@@ -257,8 +258,7 @@ async function getPortgroup(ctx: ApiContext): Promise<Response> {
 const PATCHABLE = ["address", "extra", "mode", "name", "node_uuid", "properties", "standalone_ports_supported"];
 
 async function portCount(db: Sql, portgroupId: number): Promise<number> {
-  const r = await db.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM "Port" WHERE "portgroupId" = ?`, [portgroupId]);
-  return Number(r?.n ?? 0);
+  return countPortgroupPorts(db, portgroupId);
 }
 
 async function patchPortgroup(ctx: ApiContext): Promise<Response> {

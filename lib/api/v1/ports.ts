@@ -2,49 +2,25 @@
 // /v1/portgroups/{p}/ports and /v1/nodes/{n}/ports. Fields up to API 1.96: name (1.88, also a
 // lookup key), OVN VTEP local_link_connection keys (1.90), create with node_ident (1.94).
 import { randomUUID } from "node:crypto";
-import { findNode, type NodeRecord } from "../../core/db/nodes.ts";
-import { parseJson, sql, toBool, toDate, type Sql, type SqlValue } from "../../core/db/sql.ts";
+import type { NodeRecord } from "../../core/db/nodes.ts";
+import type { PortChanges, PortFilter } from "../../core/db/ports.ts";
+import { parseJson, toBool, toDate } from "../../core/db/values.ts";
 import { Conflict, Invalid, NodeNotFound, NotAcceptable, NotFound } from "../../core/errors.ts";
 import type { Principal } from "../../core/policy.ts";
-import { visibleTo } from "../../core/db/visibility.ts";
+import {
+  addressTaken, changePort, createPortRow, listPortPage, nodeNamed, portgroupNamed, portNamed, portNameOwner, removePort,
+  type PortgroupLite, type PortRow,
+} from "../../core/services/ports.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, isValidLogicalName, normalizeMac, validateUuid } from "../validators.ts";
 import {
-  authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, pageRows, parseResourceFields, parseResourceList,
+  authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, parseResourceFields, parseResourceList,
   patchDocument, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
 } from "./resource_common.ts";
 
-/** A Port row joined with its node's uuid/owner/lessee/state and its portgroup's uuid. */
-export interface PortRow {
-  id: number;
-  uuid: string;
-  address: string;
-  nodeId: number;
-  portgroupId: number | null;
-  extra: unknown;
-  internalInfo: unknown;
-  pxeEnabled: unknown;
-  localLinkConnection: unknown;
-  physicalNetwork: string | null;
-  isSmartnic: unknown;
-  name: string | null;
-  createdAt: unknown;
-  updatedAt: unknown;
-  nodeUuid: string;
-  nodeOwner: string | null;
-  nodeLessee: string | null;
-  nodeProvisionState: string;
-  nodeMaintenance: unknown;
-  portgroupUuid: string | null;
-  [k: string]: unknown;
-}
-
-export const PORT_SELECT =
-  `SELECT p.*, n."uuid" AS "nodeUuid", n."owner" AS "nodeOwner", n."lessee" AS "nodeLessee", ` +
-  `n."provisionState" AS "nodeProvisionState", n."maintenance" AS "nodeMaintenance", pg."uuid" AS "portgroupUuid" ` +
-  `FROM "Port" p JOIN "Node" n ON n."id" = p."nodeId" LEFT JOIN "Portgroup" pg ON pg."id" = p."portgroupId"`;
+export type { PortRow };
 
 type View = { base: string; minor: number };
 
@@ -76,19 +52,15 @@ export function portView(row: PortRow, v: View, fields: string[] | null = null):
   return renderFields(PORT_FIELDS, { ...row, _base: v.base }, v.minor, fields);
 }
 
-export async function getPortRow(db: Sql, where: string, params: SqlValue[]): Promise<PortRow | undefined> {
-  return db.get<PortRow>(`${PORT_SELECT} WHERE ${where}`, params);
-}
-
-async function loadPort(db: Sql, ident: string, minor: number): Promise<PortRow> {
+async function loadPort(ident: string, minor: number): Promise<PortRow> {
   if (!isUuidLike(ident)) {
     // Names address ports from 1.88 on.
     if (minor < 88) throw new Invalid(`Expected UUID for port_uuid: ${ident}`);
-    const byName = await getPortRow(db, `p."name" = ?`, [ident]);
+    const byName = await portNamed(ident, true);
     if (!byName) throw new NotFound(`Port ${ident} could not be found.`);
     return byName;
   }
-  const row = await getPortRow(db, `p."uuid" = ?`, [ident.toLowerCase()]);
+  const row = await portNamed(ident, false);
   if (!row) throw new NotFound(`Port ${ident} could not be found.`);
   return row;
 }
@@ -119,36 +91,24 @@ export interface PortScope {
 
 /** Lists ports for a scope with Ironic's paging, fields, detail and visibility rules. */
 export async function listPorts(ctx: ApiContext, scope: PortScope): Promise<Response> {
-  const db = await sql();
   const project = listProject(ctx.principal, "baremetal:port:list", "baremetal:port:list_all");
   const p = parseResourceList(ctx, {
     sortColumns: SORT_COLUMNS, unsortable: UNSORTABLE, fieldVersions: PORT_FIELD_VERSIONS, detailPath: scope.detailPath,
   });
-  const where: string[] = [];
-  const params: SqlValue[] = [];
-  if (scope.nodeId !== undefined) {
-    where.push(`p."nodeId" = ?`);
-    params.push(scope.nodeId);
-  }
-  if (scope.portgroupId !== undefined) {
-    where.push(`p."portgroupId" = ?`);
-    params.push(scope.portgroupId);
-  }
+  const filter: PortFilter = { nodeId: scope.nodeId, portgroupId: scope.portgroupId, project };
   if (scope.filters) {
     const q = ctx.url.searchParams;
     const nodeUuid = q.get("node_uuid");
     const nodeIdent = q.get("node");
     if (nodeUuid !== null) {
       const uuid = validateUuid(nodeUuid, "node_uuid");
-      const node = await findNode(db, uuid, false);
+      const node = await nodeNamed(uuid, false);
       if (!node) throw new NodeNotFound(nodeUuid);
-      where.push(`p."nodeId" = ?`);
-      params.push(node.id);
+      filter.nodeId = node.id;
     } else if (nodeIdent !== null) {
-      const node = await findNode(db, nodeIdent, true);
+      const node = await nodeNamed(nodeIdent, true);
       if (!node) throw new NodeNotFound(nodeIdent);
-      where.push(`p."nodeId" = ?`);
-      params.push(node.id);
+      filter.nodeId = node.id;
     }
     const address = q.get("address");
     if (address !== null) {
@@ -158,63 +118,34 @@ export async function listPorts(ctx: ApiContext, scope: PortScope): Promise<Resp
       } catch {
         throw new Invalid(`Expected valid MAC address for address: ${address}`);
       }
-      where.push(`p."address" = ?`);
-      params.push(mac);
+      filter.address = mac;
     }
     const pg = q.get("portgroup");
     if (pg !== null) {
-      const row = await findPortgroupRow(db, pg);
+      const row = await portgroupNamed(pg);
       if (!row) throw new NotFound(`Portgroup ${pg} could not be found.`);
-      where.push(`p."portgroupId" = ?`);
-      params.push(row.id);
+      filter.portgroupId = row.id;
     }
     const shard = q.get("shard");
     if (shard !== null) {
       if (ctx.minor < 82) throw new NotAcceptable("Request not acceptable. The minimal required API version should be 1.82");
       const shards = shard.split(",").map((s) => s.trim()).filter(Boolean);
-      if (shards.length) {
-        where.push(`n."shard" IN (${shards.map(() => "?").join(",")})`);
-        params.push(...shards);
-      }
+      if (shards.length) filter.shards = shards;
     }
-  }
-  if (project !== null) {
-    const visible = visibleTo(project, "n");
-    where.push(visible.text);
-    params.push(...visible.params);
   }
   let marker: PortRow | undefined;
   if (p.marker !== null) {
     const m = validateUuid(p.marker, "marker");
-    marker = await getPortRow(db, `p."uuid" = ?`, [m]);
+    marker = await portNamed(m, false);
     if (!marker) throw new NotFound(`Port ${p.marker} could not be found.`);
   }
-  const rows = await pageRows<PortRow>(db, {
-    select: PORT_SELECT, alias: "p", where, params, sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
-  });
+  const rows = await listPortPage(filter, { sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit }, marker);
   const fields = p.detail ? null : (p.fields ?? [...PORT_DEFAULT_FIELDS]);
   const v = { base: ctx.base, minor: ctx.minor };
   const body: Record<string, unknown> = { ports: rows.map((r) => portView(r, v, fields)) };
   const next = resourceNext(ctx, scope.detailPath ? `${scope.resource}/detail` : scope.resource, rows.length, p, rows.at(-1)?.uuid, PORT_DEFAULT_FIELDS);
   if (next) body.next = next;
   return json(ctx, body);
-}
-
-// ---- portgroup lookups needed here (kept local to avoid a cycle with portgroups.ts) ----
-
-interface PortgroupLite {
-  id: number;
-  uuid: string;
-  nodeId: number;
-  standalonePortsSupported: unknown;
-}
-
-async function findPortgroupRow(db: Sql, ident: string): Promise<PortgroupLite | undefined> {
-  const col = isUuidLike(ident) ? "uuid" : "name";
-  return db.get<PortgroupLite>(
-    `SELECT "id", "uuid", "nodeId", "standalonePortsSupported" FROM "Portgroup" WHERE "${col}" = ?`,
-    [col === "uuid" ? ident.toLowerCase() : ident],
-  );
 }
 
 // ---- validation ----
@@ -323,26 +254,26 @@ function portName(value: unknown): string | null {
   return value;
 }
 
-async function checkPortNameFree(db: Sql, name: string, exceptId?: number): Promise<void> {
-  const other = await db.get<{ id: number }>(`SELECT "id" FROM "Port" WHERE "name" = ?`, [name]);
-  if (other && Number(other.id) !== exceptId) throw new Conflict(`A port with name ${name} already exists.`);
+async function checkPortNameFree(name: string, exceptId?: number): Promise<void> {
+  const other = await portNameOwner(name);
+  if (other !== null && other !== exceptId) throw new Conflict(`A port with name ${name} already exists.`);
 }
 
-async function nodeForPort(db: Sql, value: unknown, principal: Principal, rule: string, byName = false): Promise<NodeRecord> {
+async function nodeForPort(value: unknown, principal: Principal, rule: string, byName = false): Promise<NodeRecord> {
   let ident: string;
   if (byName) {
     if (typeof value !== "string" || value === "") throw new Invalid(`Expected a UUID or name for node_ident: ${JSON.stringify(value)}`);
     ident = value;
   } else ident = validateUuid(value, "node_uuid");
-  const node = await findNode(db, ident, byName);
+  const node = await nodeNamed(ident, byName);
   if (!node) throw new Invalid(`Node ${ident} could not be found.`);
   authorizeOrConceal(rule, principal, node, () => new Invalid(`Node ${ident} could not be found.`));
   return node;
 }
 
-async function portgroupForPort(db: Sql, value: unknown, nodeId: number): Promise<PortgroupLite> {
+async function portgroupForPort(value: unknown, nodeId: number): Promise<PortgroupLite> {
   const uuid = validateUuid(value, "portgroup_uuid");
-  const pg = await findPortgroupRow(db, uuid);
+  const pg = await portgroupNamed(uuid);
   if (!pg) throw new Invalid(`Portgroup ${uuid} could not be found.`);
   if (Number(pg.nodeId) !== Number(nodeId)) {
     throw new Invalid("Port can not be added to a portgroup belonging to a different node.");
@@ -366,7 +297,6 @@ async function createPort(ctx: ApiContext): Promise<Response> {
   schemaCheck("port", PORT_CREATE_SCHEMA, body ?? {});
   const b = body as Record<string, unknown>;
   for (const [k, v] of Object.entries(CREATE_GATES)) if (k in b && ctx.minor < v) throw new NotAcceptable("Request not acceptable.");
-  const db = await sql();
   const uuid = b.uuid !== undefined ? validateUuid(b.uuid, "uuid") : randomUUID();
   const address = portMac(b.address);
   const hasUuid = b.node_uuid !== undefined;
@@ -376,35 +306,33 @@ async function createPort(ctx: ApiContext): Promise<Response> {
     throw new Invalid(ctx.minor >= 94 ? "Schema error for port: one of 'node_uuid' and 'node_ident' is required." : "Schema error for port: 'node_uuid' is a required property");
   }
   const node = hasIdent
-    ? await nodeForPort(db, b.node_ident, ctx.principal, "baremetal:port:create", true)
-    : await nodeForPort(db, b.node_uuid, ctx.principal, "baremetal:port:create");
+    ? await nodeForPort(b.node_ident, ctx.principal, "baremetal:port:create", true)
+    : await nodeForPort(b.node_uuid, ctx.principal, "baremetal:port:create");
   const name = portName(b.name);
-  if (name !== null) await checkPortNameFree(db, name);
+  if (name !== null) await checkPortNameFree(name);
   const pxeEnabled = b.pxe_enabled === undefined || b.pxe_enabled === null ? true : bodyBool("pxe_enabled", b.pxe_enabled);
   const isSmartnic = b.is_smartnic === undefined || b.is_smartnic === null ? false : bodyBool("is_smartnic", b.is_smartnic);
   const llc = validateLocalLinkConnection(b.local_link_connection, ctx.minor);
   const extra = (b.extra as Record<string, unknown> | null) ?? {};
   let portgroupId: number | null = null;
   if (b.portgroup_uuid !== undefined && b.portgroup_uuid !== null) {
-    portgroupId = (await portgroupForPort(db, b.portgroup_uuid, node.id)).id;
+    portgroupId = (await portgroupForPort(b.portgroup_uuid, node.id)).id;
   }
-  const existing = await db.get(`SELECT 1 AS x FROM "Port" WHERE "address" = ?`, [address]);
-  if (existing) throw new Conflict(`A port with MAC address ${address} already exists.`);
+  if (await addressTaken(address)) throw new Conflict(`A port with MAC address ${address} already exists.`);
+  let row: PortRow;
   try {
-    await db.run(
-      `INSERT INTO "Port" ("uuid", "address", "nodeId", "portgroupId", "extra", "internalInfo", "pxeEnabled", "localLinkConnection", "physicalNetwork", "isSmartnic", "name", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [uuid, address, node.id, portgroupId, JSON.stringify(extra), "{}", pxeEnabled, JSON.stringify(llc), (b.physical_network as string | null) ?? null, isSmartnic, name, new Date()],
-    );
+    row = await createPortRow({
+      uuid, address, nodeId: node.id, portgroupId, extra, pxeEnabled, localLinkConnection: llc,
+      physicalNetwork: (b.physical_network as string | null) ?? null, isSmartnic, name,
+    });
   } catch (err) {
     throw duplicateError(err, address, uuid, name);
   }
-  const row = (await getPortRow(db, `p."uuid" = ?`, [uuid]))!;
   return json(ctx, portView(row, ctx), 201, { Location: `${ctx.base}/v1/ports/${uuid}` });
 }
 
 async function getPort(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
-  const row = await loadPort(db, ctx.params.port, ctx.minor);
+  const row = await loadPort(ctx.params.port, ctx.minor);
   visiblePort(ctx, "baremetal:port:get", row);
   const fields = parseResourceFields(ctx, PORT_FIELD_VERSIONS);
   return json(ctx, portView(row, ctx, fields));
@@ -413,8 +341,7 @@ async function getPort(ctx: ApiContext): Promise<Response> {
 const PATCHABLE = ["address", "extra", "is_smartnic", "local_link_connection", "name", "node_uuid", "physical_network", "portgroup_uuid", "pxe_enabled"];
 
 async function patchPort(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
-  const row = await loadPort(db, ctx.params.port, ctx.minor);
+  const row = await loadPort(ctx.params.port, ctx.minor);
   visiblePort(ctx, "baremetal:port:get", row);
   requirePolicy("baremetal:port:update", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
   const current = portView(row, { base: ctx.base, minor: 88 });
@@ -424,21 +351,20 @@ async function patchPort(ctx: ApiContext): Promise<Response> {
     const root = op.path.slice(1).split("/")[0];
     if (root in CREATE_GATES && ctx.minor < CREATE_GATES[root]) throw new NotAcceptable("Request not acceptable.");
   }
-  const sets: Record<string, SqlValue> = {};
+  const sets: PortChanges = {};
   if (!("address" in patched) || patched.address === null) throw new Invalid("Schema error for port: 'address' is a required property");
   if (!("node_uuid" in patched) || patched.node_uuid === null) throw new Invalid("Schema error for port: 'node_uuid' is a required property");
   let address = row.address;
   if (changed(patched.address, current.address)) {
     address = portMac(patched.address);
     if (address !== row.address) {
-      const dup = await db.get(`SELECT 1 AS x FROM "Port" WHERE "address" = ? AND "id" <> ?`, [address, row.id]);
-      if (dup) throw new Conflict(`A port with MAC address ${address} already exists.`);
+      if (await addressTaken(address, row.id)) throw new Conflict(`A port with MAC address ${address} already exists.`);
       sets.address = address;
     }
   }
   let nodeId = Number(row.nodeId);
   if (changed(patched.node_uuid, current.node_uuid)) {
-    const node = await nodeForPort(db, patched.node_uuid, ctx.principal, "baremetal:port:update");
+    const node = await nodeForPort(patched.node_uuid, ctx.principal, "baremetal:port:update");
     requireNodeAcceptsMembers("Port", row.uuid, node);
     nodeId = node.id;
     sets.nodeId = node.id;
@@ -446,14 +372,14 @@ async function patchPort(ctx: ApiContext): Promise<Response> {
   const extra = (patched.extra ?? {}) as Record<string, unknown>;
   if (changed(patched.extra, current.extra)) {
     if (typeof extra !== "object" || Array.isArray(extra)) throw new Invalid(`Schema error for port: ${JSON.stringify(patched.extra)} is not of type 'object', 'null'`);
-    sets.extra = JSON.stringify(extra);
+    sets.extra = extra;
   }
   const pxeEnabled = patched.pxe_enabled === undefined || patched.pxe_enabled === null ? true : bodyBool("pxe_enabled", patched.pxe_enabled);
   if (pxeEnabled !== toBool(row.pxeEnabled)) sets.pxeEnabled = pxeEnabled;
   const smart = patched.is_smartnic === undefined || patched.is_smartnic === null ? false : bodyBool("is_smartnic", patched.is_smartnic);
   if (smart !== toBool(row.isSmartnic)) sets.isSmartnic = smart;
   if (changed(patched.local_link_connection, current.local_link_connection)) {
-    sets.localLinkConnection = JSON.stringify(validateLocalLinkConnection(patched.local_link_connection, ctx.minor));
+    sets.localLinkConnection = validateLocalLinkConnection(patched.local_link_connection, ctx.minor);
   }
   if (changed(patched.physical_network, current.physical_network)) {
     const pn = patched.physical_network ?? null;
@@ -466,28 +392,21 @@ async function patchPort(ctx: ApiContext): Promise<Response> {
   if (changed(pgValue, current.portgroup_uuid) || (sets.nodeId !== undefined && pgValue !== null)) {
     if (pgValue === null) sets.portgroupId = null;
     else {
-      sets.portgroupId = (await portgroupForPort(db, pgValue, nodeId)).id;
+      sets.portgroupId = (await portgroupForPort(pgValue, nodeId)).id;
     }
   }
   let newName: string | null = row.name ?? null;
   if (changed(patched.name ?? null, current.name)) {
     newName = portName(patched.name ?? null);
-    if (newName !== null) await checkPortNameFree(db, newName, row.id);
+    if (newName !== null) await checkPortNameFree(newName, row.id);
     sets.name = newName;
   }
-  const keys = Object.keys(sets);
-  if (keys.length) {
-    const now = new Date();
-    try {
-      await db.run(
-        `UPDATE "Port" SET ${keys.map((k) => `"${k}" = ?`).join(", ")}, "updatedAt" = ? WHERE "id" = ?`,
-        [...keys.map((k) => sets[k]), now, row.id],
-      );
-    } catch (err) {
-      throw duplicateError(err, address, row.uuid, newName);
-    }
+  let fresh: PortRow;
+  try {
+    fresh = await changePort(row.id, sets);
+  } catch (err) {
+    throw duplicateError(err, address, row.uuid, newName);
   }
-  const fresh = (await getPortRow(db, `p."id" = ?`, [row.id]))!;
   return json(ctx, portView(fresh, ctx));
 }
 
@@ -510,8 +429,7 @@ export function portHasVif(row: Pick<PortRow, "internalInfo" | "extra">): boolea
 }
 
 async function deletePort(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
-  const row = await loadPort(db, ctx.params.port, ctx.minor);
+  const row = await loadPort(ctx.params.port, ctx.minor);
   visiblePort(ctx, "baremetal:port:get", row);
   requirePolicy("baremetal:port:delete", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
   if (row.nodeProvisionState === "active" && !toBool(row.nodeMaintenance) && portHasVif(row)) {
@@ -519,7 +437,7 @@ async function deletePort(ctx: ApiContext): Promise<Response> {
       `Cannot delete port ${row.uuid} because node ${row.nodeUuid} is active and the port has a VIF attached. Detach the VIF or put the node in maintenance first.`,
     );
   }
-  await db.run(`DELETE FROM "Port" WHERE "id" = ?`, [row.id]);
+  await removePort(row.id);
   return empty(ctx, 204);
 }
 

@@ -16,6 +16,7 @@ import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, normalizeMac } from "../validators.ts";
 import { schemaCheck } from "./resource_common.ts";
+import { nodeIdsWithAddresses } from "../../core/db/ports.ts";
 
 /** States in which a ramdisk agent may look its node up and heartbeat (Ironic's restrict_lookup). */
 export const LOOKUP_ALLOWED_STATES = new Set([
@@ -31,13 +32,10 @@ const TOKEN_KEY = "agent_secret_token";
 async function findByAddresses(addresses: string[]): Promise<NodeRecord | null> {
   if (!addresses.length) return null;
   const db = await sql();
-  const rows = await db.all<{ nodeId: number }>(
-    `SELECT DISTINCT "nodeId" FROM "Port" WHERE "address" IN (${addresses.map(() => "?").join(",")})`,
-    addresses,
-  );
+  const ids = await nodeIdsWithAddresses(db, addresses);
   // Several nodes share none of a machine's MACs: ambiguity means we cannot tell which it is.
-  if (rows.length !== 1) return null;
-  return getNodeById(db, Number(rows[0].nodeId));
+  if (ids.length !== 1) return null;
+  return getNodeById(db, ids[0]);
 }
 
 async function lookup(ctx: ApiContext): Promise<Response> {
@@ -257,12 +255,8 @@ async function lookupInspectingNode(macs: string[], bmcAddresses: string[], node
     if (n) candidates.set(n.id, n);
   } else {
     if (macs.length) {
-      const rows = await db.all<{ nodeId: number }>(
-        `SELECT DISTINCT "nodeId" FROM "Port" WHERE "address" IN (${macs.map(() => "?").join(",")})`,
-        macs,
-      );
-      for (const r of rows) {
-        const n = await getNodeById(db, Number(r.nodeId));
+      for (const id of await nodeIdsWithAddresses(db, macs)) {
+        const n = await getNodeById(db, id);
         if (n) candidates.set(n.id, n);
       }
     }

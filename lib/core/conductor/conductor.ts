@@ -30,6 +30,7 @@ import { NodeTask, type LockOptions } from "./task.ts";
 import type {
   Actor, BootDevice, ConductorApi, ConsoleInfo, Indicator, ProvisionParams, ValidationResult, VirtualMediaRequest,
 } from "./types.ts";
+import { deleteNodePorts } from "../db/ports.ts";
 
 /** The interfaces GET /validate reports, in Ironic's order (core first). */
 export const VALIDATE_INTERFACES = [
@@ -656,7 +657,7 @@ export class Conductor implements ConductorApi {
       await task.sql.tx(async (tx) => {
         await tx.run(`DELETE FROM "Allocation" WHERE "nodeId" = ?`, [node.id]);
         if (node.allocationId !== null) await tx.run(`DELETE FROM "Allocation" WHERE "id" = ?`, [node.allocationId]);
-        await tx.run(`DELETE FROM "Port" WHERE "nodeId" = ?`, [node.id]);
+        await deleteNodePorts(tx, node.id);
         await tx.run(`DELETE FROM "Portgroup" WHERE "nodeId" = ?`, [node.id]);
         await deleteNodeRow(tx, node.id); // traits, history, BIOS, inventory, volumes cascade
       });

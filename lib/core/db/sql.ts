@@ -170,34 +170,8 @@ export async function openSql(url = databaseUrl()): Promise<Sql> {
   return new SqliteSql(db);
 }
 
-// ---- row value helpers ----
-
-export function toDate(v: unknown): Date | null {
-  if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v;
-  if (typeof v === "number") return new Date(v);
-  const s = String(v);
-  // SQLite's CURRENT_TIMESTAMP default has no "T" and no zone; it is UTC.
-  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : s.replace(" ", "T") + "Z");
-}
-
-export function toBool(v: unknown): boolean {
-  return v === true || v === 1 || v === "1" || v === "true";
-}
-
-export function toBoolOrNull(v: unknown): boolean | null {
-  return v === null || v === undefined ? null : toBool(v);
-}
-
-export function parseJson<T = Record<string, unknown>>(v: unknown, fallback: T): T {
-  if (v === null || v === undefined || v === "") return fallback;
-  if (typeof v !== "string") return v as T;
-  try {
-    return JSON.parse(v) as T;
-  } catch {
-    return fallback;
-  }
-}
+// Row value helpers (pure; in values.ts so code that only reads rows needs no SQL client).
+export { parseJson, toBool, toBoolOrNull, toDate } from "./values.ts";
 
 const globalForSql = globalThis as unknown as { ingotSql?: Promise<Sql> };
 

@@ -12,6 +12,7 @@ import { recordPowerChange, UnsupportedDriverExtension } from "./base.ts";
 // The catalog, not registry.ts: the registry imports the driver modules, which import this file.
 import { interfacesFor } from "./catalog.ts";
 import { imageWriteNeeded, requireBootTarget } from "../volumes.ts";
+import { updatePort } from "../db/ports.ts";
 
 const unsupported = (extension: string) => async (task: DriverTask): Promise<never> => {
   throw new UnsupportedDriverExtension(task.node.driver, extension);
@@ -205,7 +206,7 @@ export async function attachVifToPort(task: DriverTask, vif: { id: string; port_
     port = free.find((p) => p.pxe) ?? free[0];
   }
   if (!port) throw new Invalid(`Unable to attach VIF ${vif.id}, not enough free physical ports.`);
-  await task.sql.run(`UPDATE "Port" SET "internalInfo" = ?, "updatedAt" = ? WHERE "id" = ?`, [JSON.stringify({ ...port.info, [VIF_KEY]: vif.id }), now, port.id]);
+  await updatePort(task.sql, port.id, { internalInfo: { ...port.info, [VIF_KEY]: vif.id } });
 }
 
 export async function detachVifFromPort(task: DriverTask, vifId: string): Promise<void> {
@@ -220,7 +221,7 @@ export async function detachVifFromPort(task: DriverTask, vifId: string): Promis
   for (const p of await nodePorts(task)) {
     if (p.info[VIF_KEY] === vifId) {
       const { [VIF_KEY]: _drop, ...rest } = p.info;
-      await task.sql.run(`UPDATE "Port" SET "internalInfo" = ?, "updatedAt" = ? WHERE "id" = ?`, [JSON.stringify(rest), now, p.id]);
+      await updatePort(task.sql, p.id, { internalInfo: rest });
       return;
     }
   }

@@ -11,6 +11,7 @@ import { inventoryProblems, memoryMb, propertiesFromInventory, type InspectionDa
 import { applyRules, InspectionRuleFailure, SETTABLE_NODE_FIELDS, SETTABLE_PORT_FIELDS, type RuleTarget } from "./rules.ts";
 import { fillResourceClass, inspectionSettings } from "./settings.ts";
 import { loadRules, saveInventory } from "./store.ts";
+import { insertPort, updatePort } from "../db/ports.ts";
 
 /** The part of a NodeTask inspection processing uses. */
 export interface InspectionTask {
@@ -96,24 +97,21 @@ async function syncPorts(task: InspectionTask, inv: Inventory, warnings: string[
     const pxe = anyPxe ? isPxe(inv, mac, nic.name) : true;
     if (mode === "pxe" && !pxe) continue;
     if (mode === "active" && !nic.ipv4_address && !nic.ipv6_address && !pxe) continue;
-    const existing = await task.sql.get<{ nodeId: number; uuid: string; pxeEnabled: unknown }>(
-      `SELECT "nodeId", "uuid", "pxeEnabled" FROM "Port" WHERE "address" = ?`, [mac],
+    const existing = await task.sql.get<{ id: number; nodeId: number; uuid: string; pxeEnabled: unknown }>(
+      `SELECT "id", "nodeId", "uuid", "pxeEnabled" FROM "Port" WHERE "address" = ?`, [mac],
     );
     if (existing) {
       if (existing.nodeId !== task.node.id) {
         const owner = await task.sql.get<{ uuid: string }>(`SELECT "uuid" FROM "Node" WHERE "id" = ?`, [existing.nodeId]);
         warnings.push(`MAC ${mac} (interface ${nic.name}) already belongs to port ${existing.uuid} of node ${owner?.uuid ?? existing.nodeId}; no port created`);
       } else if (anyPxe && toBool(existing.pxeEnabled) !== pxe) {
-        await task.sql.run(`UPDATE "Port" SET "pxeEnabled" = ?, "updatedAt" = ? WHERE "uuid" = ?`, [pxe, new Date(), existing.uuid]);
+        await updatePort(task.sql, existing.id, { pxeEnabled: pxe });
       }
       continue;
     }
     const uuid = randomUUID();
     try {
-      await task.sql.run(
-        `INSERT INTO "Port" ("uuid", "address", "nodeId", "extra", "internalInfo", "pxeEnabled", "localLinkConnection", "isSmartnic", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [uuid, mac, task.node.id, "{}", "{}", pxe, "{}", false, new Date()],
-      );
+      await insertPort(task.sql, { uuid, address: mac, nodeId: task.node.id, pxeEnabled: pxe });
       created.push(mac);
     } catch (err) {
       // Lost a race with another node's inspection or an API call: a warning, not a failure.
