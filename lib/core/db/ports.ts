@@ -129,6 +129,9 @@ export interface PortChanges {
   physicalNetwork?: string | null;
   isSmartnic?: boolean;
   name?: string | null;
+  category?: string | null;
+  description?: string | null;
+  vendor?: string | null;
 }
 
 const JSON_COLUMNS = new Set(["extra", "internalInfo", "localLinkConnection"]);
@@ -136,7 +139,7 @@ const JSON_COLUMNS = new Set(["extra", "internalInfo", "localLinkConnection"]);
 export async function updatePort(db: Sql, id: number, changes: PortChanges): Promise<void> {
   const keys = Object.keys(changes).filter((k) => changes[k as keyof PortChanges] !== undefined) as (keyof PortChanges)[];
   if (!keys.length) return;
-  const values = keys.map((k) => (JSON_COLUMNS.has(k) ? JSON.stringify(changes[k]) : changes[k]) as SqlValue);
+  const values = keys.map((k) => (JSON_COLUMNS.has(k) && changes[k] !== null ? JSON.stringify(changes[k]) : changes[k]) as SqlValue);
   await db.run(`UPDATE "Port" SET ${keys.map((k) => `"${k}" = ?`).join(", ")}, "updatedAt" = ? WHERE "id" = ?`, [...values, new Date(), id]);
 }
 

@@ -11,7 +11,7 @@ import { inventoryProblems, memoryMb, propertiesFromInventory, type InspectionDa
 import { applyRules, InspectionRuleFailure, SETTABLE_NODE_FIELDS, SETTABLE_PORT_FIELDS, type RuleTarget } from "./rules.ts";
 import { fillResourceClass, inspectionSettings } from "./settings.ts";
 import { loadRules, saveInventory } from "./store.ts";
-import { insertPort, updatePort } from "../db/ports.ts";
+import { insertPort, updatePort, type PortChanges } from "../db/ports.ts";
 
 /** The part of a NodeTask inspection processing uses. */
 export interface InspectionTask {
@@ -131,16 +131,13 @@ async function savePorts(task: InspectionTask, before: PortRow[], after: Dict[])
     const doc = after.find((p) => p.uuid === row.uuid);
     if (!doc) continue;
     const orig = portDocument(row);
-    const sets: string[] = [];
-    const params: (string | boolean | null | Date | number)[] = [];
+    const changes: Record<string, unknown> = {};
     for (const field of SETTABLE_PORT_FIELDS) {
       if (same(orig[field], doc[field])) continue;
-      const v = doc[field];
-      sets.push(`"${PORT_COLUMN[field]}" = ?`);
-      params.push(v && typeof v === "object" ? JSON.stringify(v) : (v as string | boolean | null));
+      changes[PORT_COLUMN[field]] = doc[field] ?? null;
     }
-    if (!sets.length) continue;
-    await task.sql.run(`UPDATE "Port" SET ${sets.join(", ")}, "updatedAt" = ? WHERE "id" = ?`, [...params, new Date(), row.id]);
+    if (!Object.keys(changes).length) continue;
+    await updatePort(task.sql, row.id, changes as PortChanges);
   }
 }
 
