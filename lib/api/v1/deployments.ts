@@ -604,6 +604,7 @@ async function moveDeployment(ctx: ApiContext): Promise<Response> {
   const detached: string[] = [];
   const info: Dict = { ...from.instanceInfo };
   delete info.rescue_password;
+  delete info.hashed_rescue_password;
   const uuid = d.alloc.uuid;
   const undo = async () => {
     await db.tx(async (tx) => {

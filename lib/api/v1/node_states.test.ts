@@ -4,6 +4,7 @@ import { getConductor, startConductor, stopConductor } from "../../core/conducto
 import { getNodeByUuid, updateNode } from "../../core/db/nodes.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { sha256Crypt } from "../../core/shacrypt.ts";
 
 let db: TestDb;
 beforeAll(async () => {
@@ -81,6 +82,62 @@ describe("provision flow", () => {
     expect(r.status, r.error ?? "").toBe(202);
     await settle();
     expect((await node("flow-2")).provision_state).toBe("manageable");
+  });
+});
+
+describe("what a deployment and a rescue record in instance_info (as Ironic)", () => {
+  const toAvailable = async (name: string, instanceInfo: Record<string, unknown>) => {
+    await create({ name, instance_info: instanceInfo });
+    await provision(name, { target: "manage" });
+    await settle();
+    await provision(name, { target: "provide" });
+    await settle();
+  };
+
+  it("image_type whole-disk for a whole-disk image, partition with a kernel and ramdisk, nothing for a Glance image", async () => {
+    await toAvailable("img-wd", { image_source: "http://images.example.com/ubuntu.qcow2" });
+    expect((await provision("img-wd", { target: "active" })).status).toBe(202);
+    await settle();
+    let n = await node("img-wd");
+    expect(n.provision_state).toBe("active");
+    expect(n.instance_info.image_type).toBe("whole-disk");
+    expect(n.driver_internal_info.is_whole_disk_image).toBe(true);
+
+    await toAvailable("img-part", { image_source: "http://images.example.com/root.img", kernel: "http://images.example.com/vmlinuz", ramdisk: "http://images.example.com/initrd" });
+    await provision("img-part", { target: "active" });
+    await settle();
+    n = await node("img-part");
+    expect(n.instance_info.image_type).toBe("partition");
+    expect(n.driver_internal_info.is_whole_disk_image).toBe(false);
+
+    // Ironic reads a Glance image's type from Glance; without an image service nothing is recorded.
+    await toAvailable("img-glance", { image_source: "0b1c8b3c-9a1d-4a4e-9a4c-6f2a9b0f1111" });
+    await provision("img-glance", { target: "active" });
+    await settle();
+    n = await node("img-glance");
+    expect(n.provision_state).toBe("active");
+    expect(n.instance_info).not.toHaveProperty("image_type");
+
+    // A given image_type is kept (anything but partition means whole disk).
+    await toAvailable("img-given", { image_source: "http://images.example.com/root.img", image_type: "partition" });
+    await provision("img-given", { target: "active" });
+    await settle();
+    expect((await node("img-given")).instance_info.image_type).toBe("partition");
+  });
+
+  it("rescue stores hashed_rescue_password (SHA-256 crypt), masked like the password", async () => {
+    await toAvailable("rescue-1", { image_source: "http://images.example.com/ubuntu.qcow2" });
+    await provision("rescue-1", { target: "active" });
+    await settle();
+    expect((await provision("rescue-1", { target: "rescue", rescue_password: "s3cret!" })).status).toBe(202);
+    await settle();
+    const n = await node("rescue-1");
+    expect(n.provision_state).toBe("rescue");
+    expect(n.instance_info).toMatchObject({ rescue_password: "******", hashed_rescue_password: "******" });
+    const stored = (await getNodeByUuid(db.sql, n.uuid))!.instanceInfo;
+    const hashed = stored.hashed_rescue_password as string;
+    expect(hashed).toMatch(/^\$5\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{43}$/);
+    expect(sha256Crypt("s3cret!", hashed.split("$")[2])).toBe(hashed);
   });
 });
 
