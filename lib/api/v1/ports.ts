@@ -365,7 +365,9 @@ function duplicateError(err: unknown, address: string, uuid: string, name: strin
 
 async function createPort(ctx: ApiContext): Promise<Response> {
   const body = ctx.body;
-  schemaCheck("port", ctx.minor >= 94 ? PORT_SCHEMA_NODE_IDENT : PORT_SCHEMA, body ?? {});
+  // node_ident below 1.94 is then refused as too new (406), as newer Ironic does.
+  const byIdent = ctx.minor >= 94 || (body !== null && typeof body === "object" && Object.hasOwn(body, "node_ident"));
+  schemaCheck("port", byIdent ? PORT_SCHEMA_NODE_IDENT : PORT_SCHEMA, body ?? {});
   const b = body as Record<string, unknown>;
   for (const [k, v] of Object.entries(CREATE_GATES)) if (k in b && ctx.minor < v) throw new NotAcceptable("Request not acceptable.");
   const db = await sql();
