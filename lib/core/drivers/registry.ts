@@ -13,7 +13,7 @@ import type { DriverModule } from "./registry_types.ts";
 
 export type { HardwareType, InterfaceName, NodeInterfaces } from "./base.ts";
 
-// `sim` is known but not enabled by default (INGOT_ENABLED_HARDWARE_TYPES=fake-hardware,sim enables it).
+// All four are enabled by default (config.ts; INGOT_ENABLED_HARDWARE_TYPES chooses).
 const DRIVER_MODULES: DriverModule[] = [fakeHardware, simHardware, ipmiHardware, redfishHardware];
 
 const hardwareTypes = new Map<string, HardwareType>();

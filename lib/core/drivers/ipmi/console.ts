@@ -13,6 +13,7 @@ import type { ConsoleInterface, DriverTask } from "../base.ts";
 import { serialConsoleInfo } from "../sim/console.ts";
 import { IPMI_PROPERTIES, parseIpmiDriverInfo } from "./driver_info.ts";
 import { closeIpmiSol, deactivateSol } from "./sol.ts";
+import { requireIpmitool } from "./ipmitool.ts";
 
 /** driver_info as the power interface wants it, and SOL's own need: RMCP+ (IPMI 2.0). */
 function info(task: DriverTask) {
@@ -26,7 +27,10 @@ function info(task: DriverTask) {
 export const ipmitoolSolConsole: ConsoleInterface = {
   kind: "console", name: "ipmitool-sol",
   properties: IPMI_PROPERTIES,
-  validate: async (task) => void info(task),
+  validate: async (task) => {
+    info(task);
+    requireIpmitool();
+  },
   async startConsole(task) {
     await deactivateSol(info(task));
   },
