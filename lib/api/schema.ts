@@ -23,6 +23,8 @@ export interface Schema {
   /** A Python regular expression (as Ironic writes it); searched, not anchored. */
   pattern?: string;
   minimum?: number;
+  /** Draft 4's form (a schema with "$schema" draft-04, as Ironic's RAID schema): minimum is exclusive. */
+  exclusiveMinimum?: boolean;
   maximum?: number;
   items?: Schema;
   minItems?: number;
@@ -30,6 +32,8 @@ export interface Schema {
   properties?: Readonly<Record<string, Schema>>;
   required?: readonly string[];
   additionalProperties?: boolean;
+  /** Property → the properties it needs (the array form). */
+  dependencies?: Readonly<Record<string, readonly string[]>>;
   anyOf?: readonly Schema[];
   description?: string;
   title?: string;
@@ -142,7 +146,12 @@ export function schemaErrors(schema: Schema, instance: unknown, path: (string | 
         if (typeof instance === "string" && !regex(schema.pattern!).test(instance)) fail("pattern", `${pyRepr(instance)} does not match ${pyRepr(schema.pattern)}`);
         break;
       case "minimum":
-        if (isType(instance, "number") && (instance as number) < schema.minimum!) fail("minimum", `${pyRepr(instance)} is less than the minimum of ${schema.minimum}`);
+        if (isType(instance, "number")) {
+          const exclusive = schema.exclusiveMinimum === true;
+          if (exclusive ? (instance as number) <= schema.minimum! : (instance as number) < schema.minimum!) {
+            fail("minimum", `${pyRepr(instance)} is ${exclusive ? "less than or equal to" : "less than"} the minimum of ${schema.minimum}`);
+          }
+        }
         break;
       case "maximum":
         if (isType(instance, "number") && (instance as number) > schema.maximum!) fail("maximum", `${pyRepr(instance)} is greater than the maximum of ${schema.maximum}`);
@@ -168,6 +177,14 @@ export function schemaErrors(schema: Schema, instance: unknown, path: (string | 
         break;
       case "required":
         if (isObject) for (const r of schema.required!) if (!hasOwn(obj, r)) fail("required", `${pyRepr(r)} is a required property`);
+        break;
+      case "dependencies":
+        if (isObject) {
+          for (const [k, needs] of Object.entries(schema.dependencies!)) {
+            if (!hasOwn(obj, k)) continue;
+            for (const n of needs) if (!hasOwn(obj, n)) fail("dependencies", `${pyRepr(n)} is a dependency of ${pyRepr(k)}`);
+          }
+        }
         break;
       case "additionalProperties":
         if (isObject && schema.additionalProperties === false) {

@@ -231,6 +231,14 @@ describe("raid, boot mode, secure boot, console", () => {
     expect(r.error).toBe("RAID config validation error: 'logical_disks' is a required property");
     r = await api("PUT", "/v1/nodes/raid-1/states/raid", { body: { logical_disks: [{ size_gb: 10 }] } });
     expect(r.error).toBe("RAID config validation error: 'raid_level' is a required property");
+    // Texts from python-jsonschema on Ironic's raid_config_schema.json (a draft-04 schema).
+    const raidError = async (disk: Record<string, unknown>) =>
+      (await api("PUT", "/v1/nodes/raid-1/states/raid", { body: { logical_disks: [{ size_gb: 10, raid_level: "1", ...disk }] } })).error;
+    expect(await raidError({ raid_level: "7" })).toBe("RAID config validation error: '7' is not one of ['JBOD', '0', '1', '2', '5', '6', '1+0', '5+0', '6+0']");
+    expect(await raidError({ raid_level: 5 })).toBe("RAID config validation error: 5 is not of type 'string'");
+    expect(await raidError({ size_gb: "x" })).toBe("RAID config validation error: 'x' is not one of ['MAX']");
+    expect(await raidError({ number_of_physical_disks: 0 })).toBe("RAID config validation error: 0 is less than or equal to the minimum of 0");
+    expect(await raidError({ physical_disks: ["a"] })).toBe("RAID config validation error: 'controller' is a dependency of 'physical_disks'");
     r = await api("PUT", "/v1/nodes/raid-1/states/raid", { body: [] });
     expect(r.error).toBe("Expected types <class 'dict'> for target_raid_config: []");
     expect((await api("PUT", "/v1/nodes/raid-1/states/raid", { body: {}, version: 11 })).status).toBe(404);
