@@ -330,18 +330,25 @@ export async function inspectFlow(task: NodeTask): Promise<void> {
     await task.transition("wait", { eventType: "introspection" });
     return;
   }
+  if (outcome === "done") {
+    await task.history({ kind: "inspection", message: "Inspection finished: the inspect interface reported no hardware data; nothing changed" }, "introspection", "INFO", secondsSince(started));
+    await task.transition("done", { eventType: "introspection", changes: { inspectionFinishedAt: new Date(), inspectionStartedAt: null } });
+    return;
+  }
   await finishInspection(task, outcome, started);
+}
+
+function secondsSince(started: Date | null): number | null {
+  return started ? Math.round(Math.max(0, Date.now() - started.getTime())) / 1000 : null;
 }
 
 /** Processes inspection data and completes the inspection (also the entry point for callbacks). */
 export async function finishInspection(task: NodeTask, data: InspectionData, started: Date | null = task.node.inspectionStartedAt): Promise<void> {
   const result = await processInspectionData(task, data);
-  const finished = new Date();
-  const duration = started ? Math.round(Math.max(0, finished.getTime() - started.getTime())) / 1000 : null;
-  await task.history({ kind: "inspection", message: `Inspection finished: ${inspectionSummary(data.inventory, result)}` }, "introspection", "INFO", duration);
+  await task.history({ kind: "inspection", message: `Inspection finished: ${inspectionSummary(data.inventory, result)}` }, "introspection", "INFO", secondsSince(started));
   await task.transition("done", {
     eventType: "introspection",
-    changes: { inspectionFinishedAt: finished, inspectionStartedAt: null },
+    changes: { inspectionFinishedAt: new Date(), inspectionStartedAt: null },
   });
 }
 

@@ -30,7 +30,7 @@ describe("start-up", () => {
   it("registers the conductor and maps nodes to it", async () => {
     await startConductor({ periodic: false });
     const rows = await listConductors(db.sql);
-    expect(rows.find((c) => c.hostname === HOST)).toMatchObject({ alive: true, drivers: ["fake-hardware", "sim"], conductorGroup: "" });
+    expect(rows.find((c) => c.hostname === HOST)).toMatchObject({ alive: true, drivers: ["fake-hardware", "ipmi", "redfish", "sim"], conductorGroup: "" });
     const n = await newNode();
     expect(await conductorFor(db.sql, n)).toBe(HOST);
     expect(await conductorFor(db.sql, { ...n, conductorGroup: "rack-7" })).toBeNull();

@@ -214,9 +214,10 @@ export interface InspectInterface extends BaseInterface {
    * data when inspection finished synchronously; the conductor then stores the inventory, creates
    * ports, sets properties and runs the inspection rules (lib/core/inspection/process.ts).
    * Resolves "wait" when the data will arrive later (an agent callback), leaving the node in
-   * "inspect wait". Throws to fail the inspection.
+   * "inspect wait", and "done" when the inspection finished without reporting anything (Ironic's
+   * fake inspect: the node is left as it was). Throws to fail the inspection.
    */
-  inspectHardware(task: DriverTask): Promise<InspectionData | "wait">;
+  inspectHardware(task: DriverTask): Promise<InspectionData | "wait" | "done">;
   /** After an agent's data arrived, before it is processed (agent inspection powers the machine off). */
   afterInspection?(task: DriverTask): Promise<void>;
 }

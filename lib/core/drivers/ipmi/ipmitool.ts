@@ -2,11 +2,39 @@
 // the command line), a kill timeout, retries with exponential backoff for transient failures,
 // one command at a time per BMC, and the BMC's failures turned into readable DriverError text.
 import { spawn } from "node:child_process";
-import { DriverError } from "../../errors.ts";
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { DriverError, Invalid } from "../../errors.ts";
 import { bmcLabel, type IpmiInfo } from "./driver_info.ts";
 
 /** The ipmitool binary (INGOT_IPMITOOL overrides the PATH lookup). */
 export const ipmitoolPath = () => process.env.INGOT_IPMITOOL?.trim() || "ipmitool";
+
+const missingTool = () => `ipmitool is not installed on this conductor (looked for "${ipmitoolPath()}"; install the Debian package ipmitool).`;
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether ipmitool can be run on this conductor: looked up as spawn does (PATH), nothing is run. */
+export function ipmitoolInstalled(): boolean {
+  const tool = ipmitoolPath();
+  if (tool.includes("/")) return isExecutableFile(tool);
+  return (process.env.PATH ?? "").split(delimiter).filter(Boolean).some((dir) => isExecutableFile(join(dir, tool)));
+}
+
+/**
+ * For validation: a conductor without ipmitool still starts and serves ipmi nodes' other
+ * requests; validating their interfaces says what is missing (400) instead.
+ */
+export function requireIpmitool(): void {
+  if (!ipmitoolInstalled()) throw new Invalid(missingTool());
+}
 
 export interface IpmitoolResult {
   stdout: string;
@@ -156,7 +184,7 @@ function runOnce(info: IpmiInfo, command: string[]): Promise<IpmitoolResult & { 
     child.on("error", (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (err.code === "ENOENT") {
-        reject(new IpmiError(`ipmitool is not installed on this conductor (looked for "${ipmitoolPath()}"; install the Debian package ipmitool).`, "missing-tool", false));
+        reject(new IpmiError(missingTool(), "missing-tool", false));
       } else {
         reject(new IpmiError(`Could not run ipmitool: ${err.message}`, "missing-tool", false));
       }
