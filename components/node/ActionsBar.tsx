@@ -15,7 +15,7 @@ import type { ApiNode } from "@/lib/client/types.ts";
 import type { Principal } from "@/lib/core/policy.ts";
 import { nodeActions, type ActionState, type NodeAction } from "./actions.ts";
 import { pointer } from "./patch.ts";
-import type { TabId } from "./NodePage.tsx";
+import type { TabId } from "./tabs.ts";
 
 type DialogKind = "deploy" | "rebuild" | "undeploy" | "rescue" | "maintenance" | "delete" | null;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyPatch, PatchError, patchValues, pyRepr, rootOf, validatePatch } from "./jsonpatch.ts";
+import { applyPatch, PatchError, patchValues, pyRepr, rootOf, validatePatch, type ApplyOptions, type PatchOperation, type PatchView } from "./jsonpatch.ts";
 
 describe("validatePatch", () => {
   it("accepts add/replace/remove", () => {
@@ -58,6 +58,65 @@ describe("applyPatch", () => {
     expect(applyPatch(doc, [{ op: "move", from: "/extra/a", path: "/extra/z" }]).extra).toEqual({ list: [1, 2], z: 1 });
     expect(applyPatch(doc, [{ op: "copy", from: "/name", path: "/extra/n" }]).extra).toMatchObject({ n: "n" });
     expect(applyPatch({ extra: {} }, [{ op: "add", path: "/extra/a~1b~0c", value: 1 }], { escapes: true })).toEqual({ extra: { "a/b~c": 1 } });
+  });
+});
+
+describe("what failed patches quote", () => {
+  const stored = {
+    driver_info: { ipmi_password: "pw-1", ipmi_address: "10.0.0.1", creds: [{ token: "tok-2", user: "u" }] },
+    instance_info: { configdrive: "cd-3", image_source: "img" },
+    extra: {},
+  };
+  const ops = (...list: PatchOperation[]) => list;
+  const message = (list: PatchOperation[], opts: ApplyOptions = {}): string => {
+    try {
+      applyPatch(stored, list, opts);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error("the patch applied");
+  };
+  const secrets = ["pw-1", "tok-2", "cd-3"];
+
+  it("masks secrets in the quoted container, wherever the walk stops", () => {
+    expect(message(ops({ op: "add", path: "/driver_info/nothere/x", value: 1 }))).toBe(
+      "Couldn't apply patch '{'op': 'add', 'path': '/driver_info/nothere/x', 'value': 1}'. Reason: member 'nothere' not found in " +
+        "{'ipmi_password': '******', 'ipmi_address': '10.0.0.1', 'creds': [{'token': '******', 'user': 'u'}]}",
+    );
+    expect(message(ops({ op: "remove", path: "/driver_info/ipmi_password/x/y" }))).toMatch(/member 'x' not found in '\*{6}'$/);
+    expect(message(ops({ op: "replace", path: "/driver_info/creds/0/nothere/x", value: 1 }))).toMatch(/not found in \{'token': '\*{6}', 'user': 'u'\}$/);
+    expect(message(ops({ op: "add", path: "/nothere/x", value: 1 }))).toContain("'ipmi_password': '******'");
+  });
+  it("masks the keys the view adds and hides what the caller may not read", () => {
+    const view: PatchView = { hidden: { driver_info: { content: "redacted" } }, alsoMasked: { instance_info: new Set(["configdrive"]) } };
+    expect(message(ops({ op: "add", path: "/instance_info/configdrive/x", value: 1 }), { view })).toMatch(/member 'x' not found in '\*{6}'$/);
+    expect(message(ops({ op: "add", path: "/driver_info/nothere/x", value: 1 }), { view })).toMatch(/member 'nothere' not found in \{'content': 'redacted'\}$/);
+    expect(message(ops({ op: "add", path: "/driver_info/creds/0/nothere", value: 1 }, { op: "add", path: "/x/y", value: 1 }), { view })).not.toContain("ipmi");
+    expect(message(ops({ op: "add", path: "/nothere/x", value: 1 }), { view })).toContain("'driver_info': {'content': 'redacted'}");
+  });
+  it("follows earlier operations: a copied or moved secret stays masked", () => {
+    const copy = message(ops({ op: "copy", from: "/driver_info/ipmi_password", path: "/extra/p" }, { op: "add", path: "/extra/p/x", value: 1 }));
+    expect(copy).toMatch(/member 'x' not found in '\*{6}'$/);
+    const move = message(ops({ op: "move", from: "/driver_info/creds", path: "/extra/c" }, { op: "add", path: "/extra/nothere/x", value: 1 }));
+    expect(move).toMatch(/not found in \{'c': \[\{'token': '\*{6}', 'user': 'u'\}\]\}$/);
+    const added = message(ops({ op: "add", path: "/extra/a", value: { b: 1 } }, { op: "remove", path: "/extra/a/c" }));
+    expect(added).toMatch(/can't remove a non-existent object 'c'$/);
+    expect(message(ops({ op: "add", path: "/extra/a", value: 2 }, { op: "add", path: "/extra/nothere/x", value: 1 }))).toMatch(/not found in \{'a': 2\}$/);
+    expect(message(ops({ op: "remove", path: "/driver_info/ipmi_password" }, { op: "add", path: "/driver_info/nothere/x", value: 1 }))).not.toContain("ipmi_password");
+  });
+  it("masks the compared value of a failed test and a new secret in the operation", () => {
+    expect(message(ops({ op: "test", path: "/driver_info/ipmi_password", value: "guess" }))).toMatch(/Reason: '\*{6}' is not equal to tested value '\*{6}'$/);
+    expect(message(ops({ op: "test", path: "/driver_info/creds", value: [] }))).toMatch(/\[\{'token': '\*{6}', 'user': 'u'\}\] is not equal to tested value \[\]$/);
+    expect(message(ops({ op: "add", path: "/driver_info/nothere/bmc_password", value: "new-4" }))).toContain("'value': '******'");
+  });
+  it("never quotes a stored secret, on any error path", () => {
+    const paths = ["/driver_info/nothere/x", "/driver_info/ipmi_password/x", "/driver_info/creds/9", "/driver_info/creds/x/y", "/driver_info/creds/0/token/x", "/instance_info/nothere/x"];
+    for (const path of paths) {
+      for (const op of ["add", "replace", "remove", "test"] as const) {
+        const text = message([{ op, path, value: 1 }], { view: { alsoMasked: { instance_info: new Set(["configdrive"]) } } });
+        expect(secrets.filter((x) => text.includes(x))).toEqual([]);
+      }
+    }
   });
 });
 

@@ -6,8 +6,9 @@ import type { Sql } from "../core/db/sql.ts";
 import { Invalid, NotAcceptable } from "../core/errors.ts";
 import { conductorFor, listConductors, ringLookup } from "../core/hashring.ts";
 import { authorize, hasRole, type Principal } from "../core/policy.ts";
-import { maskInstanceInfo, maskSecrets } from "../core/secrets.ts";
+import { ALWAYS_MASKED_INSTANCE_KEYS, maskInstanceInfo, maskSecrets } from "../core/secrets.ts";
 import { links } from "./http.ts";
+import type { PatchView } from "./jsonpatch.ts";
 
 type Getter = (n: NodeRecord) => unknown;
 
@@ -241,7 +242,22 @@ function redact(out: Record<string, unknown>, n: NodeRecord, p: Principal): void
   if ("driver_internal_info" in out && !authorize("baremetal:node:get:driver_internal_info", p, target)) {
     out.driver_internal_info = { ...REDACTED_DII };
   }
-  if ("driver_info" in out && !authorize("baremetal:node:get:driver_info", p, target)) out.driver_info = { ...REDACTED_DRIVER_INFO };
+  if ("driver_info" in out && !mayReadDriverInfo(n, p)) out.driver_info = { ...REDACTED_DRIVER_INFO };
+}
+
+function mayReadDriverInfo(n: Pick<NodeRecord, "owner" | "lessee">, p: Principal): boolean {
+  return aboveThreshold(p) || authorize("baremetal:node:get:driver_info", p, { owner: n.owner, lessee: n.lessee });
+}
+
+/**
+ * What a failed PATCH may quote of the node's stored fields to this caller: what GET shows it
+ * (secrets masked, driver_info redacted for callers who may not read it).
+ */
+export function nodePatchView(n: NodeRecord, p: Principal): PatchView {
+  return {
+    hidden: mayReadDriverInfo(n, p) ? {} : { driver_info: REDACTED_DRIVER_INFO },
+    alsoMasked: { instance_info: ALWAYS_MASKED_INSTANCE_KEYS },
+  };
 }
 
 function computedValue(n: NodeRecord, name: string, vc: NodeViewContext): unknown {

@@ -1,5 +1,8 @@
 // Shapes of the API's JSON as the dashboard reads it (Ironic's snake_case). Fields appear
 // depending on the microversion; the dashboard negotiates ≥ 1.78, so these are present.
+import type { HistoryStructure } from "../core/history.ts";
+
+export type { HistoryStructure };
 export type Link = { href: string; rel: string };
 export type Dict = Record<string, unknown>;
 
@@ -86,6 +89,8 @@ export interface ApiHistoryEvent {
   conductor?: string | null;
   user?: string | null;
   links?: Link[];
+  /** With Ingot's `structured=True` (docs/api-extensions.md): what the dashboard reads. */
+  structured?: HistoryStructure;
 }
 
 export interface ApiStepArg {

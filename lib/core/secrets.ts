@@ -5,7 +5,7 @@ export const MASK = "******";
 
 const SECRET_KEY = /(password|passwd|secret|token|_key$|^key$|kg_key|auth_key|priv_key|credentials)/i;
 /** instance_info keys that are always masked even though their names look harmless. */
-const ALWAYS_MASKED_INSTANCE_KEYS = new Set(["configdrive", "image_url"]);
+export const ALWAYS_MASKED_INSTANCE_KEYS: ReadonlySet<string> = new Set(["configdrive", "image_url"]);
 
 export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
@@ -21,6 +21,17 @@ export function maskSecrets<T>(value: T, extraKeys: ReadonlySet<string> = new Se
     else out[k] = maskSecrets(v, extraKeys);
   }
   return out as T;
+}
+
+/**
+ * The value found at `path` (keys from the document's root) as the masked document shows it: the
+ * mask when the path runs through a secret key (its value is masked as a whole), else the value
+ * with its own secrets masked.
+ */
+export function maskSecretsAt(path: readonly string[], value: unknown, extraKeys: ReadonlySet<string> = new Set()): unknown {
+  const insideSecret = path.some((k) => isSecretKey(k) || extraKeys.has(k));
+  if (insideSecret && value !== null && value !== undefined && value !== "") return MASK;
+  return maskSecrets(value, extraKeys);
 }
 
 export function maskInstanceInfo<T>(value: T): T {

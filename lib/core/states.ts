@@ -315,3 +315,6 @@ export function isPowerTarget(value: unknown): value is PowerTarget {
 
 export const FAULTS = ["power failure", "clean failure", "rescue abort failure", "service failure"] as const;
 export type Fault = (typeof FAULTS)[number];
+
+/** The three kinds of step a conductor runs (deploy, clean and service steps). */
+export type StepKind = "clean" | "deploy" | "service";

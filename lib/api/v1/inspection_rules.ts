@@ -139,7 +139,9 @@ async function patchRule(ctx: ApiContext): Promise<Response> {
     uuid: row.uuid, description: row.description, priority: Number(row.priority), phase: row.phase, sensitive: sensitive(row),
     conditions: parseJson(row.conditions, []), actions: parseJson(row.actions, []),
   };
-  const { patched, ops } = patchDocument(ctx.body, current, PATCHABLE);
+  // Errors quote a sensitive rule's conditions and actions as its view shows them: not at all.
+  const hidden = sensitive(row) ? { conditions: null, actions: null } : {};
+  const { patched, ops } = patchDocument(ctx.body, current, PATCHABLE, { hidden });
   const unsetting = ops.some((o) => o.path === "/sensitive" && o.op === "remove") || patchValues(ops, "/sensitive").some((v) => v === false);
   if (sensitive(row) && unsetting) throw new Invalid("Inspection rules cannot have the sensitive flag unset.");
   const rule = validateRule(patched);

@@ -4,10 +4,10 @@
 import type { Sql, SqlValue } from "../../core/db/sql.ts";
 import { Forbidden, Invalid, IronicError, NotAcceptable } from "../../core/errors.ts";
 import { authorize, isSystemScoped, type PolicyTarget, type Principal } from "../../core/policy.ts";
-import { nextLink, parseLimit, type ListParams } from "../collection.ts";
+import { nextLink, parseLimit, parseSortDir, parseSortKey, type ListParams } from "../collection.ts";
 import type { ApiContext } from "../http.ts";
 import { parseBool } from "../http.ts";
-import { applyPatch, rootOf, validatePatch, type PatchOperation } from "../jsonpatch.ts";
+import { applyPatch, rootOf, validatePatch, type PatchOperation, type PatchView } from "../jsonpatch.ts";
 import { check, type Schema } from "../schema.ts";
 
 /** Validates `value` against `schema`; throws 400 "Schema error for <what>: ..." like Ironic. */
@@ -58,7 +58,7 @@ export function parseResourceFields(ctx: ApiContext, versions: Record<string, nu
   if (raw === null) return null;
   if (ctx.minor < 8) throw new NotAcceptable("Request not acceptable.");
   const fields = raw.split(",").map((f) => f.trim()).filter(Boolean);
-  const bad = fields.filter((f) => !(f in versions));
+  const bad = fields.filter((f) => !Object.hasOwn(versions, f));
   if (bad.length) throw new Invalid(`Field(s) "${bad.join(", ")}" are not valid`);
   for (const f of fields) if (ctx.minor < versions[f]) throw new NotAcceptable("Request not acceptable.");
   return [...new Set(fields)];
@@ -89,15 +89,8 @@ export interface ResourceListParams extends ListParams {
 export function parseResourceList(ctx: ApiContext, spec: ResourceListSpec): ResourceListParams {
   const q = ctx.url.searchParams;
   const limit = parseLimit(q.get("limit"));
-  const sortDirRaw = q.get("sort_dir") ?? "asc";
-  const sortDir = sortDirRaw.toLowerCase();
-  if (sortDir !== "asc" && sortDir !== "desc") {
-    throw new Invalid(`Invalid sort direction: ${sortDirRaw}. Acceptable values are 'asc' or 'desc'`);
-  }
-  const sortKey = q.get("sort_key") ?? "id";
-  if (spec.unsortable?.includes(sortKey)) throw new Invalid(`The sort_key value ${sortKey} is an invalid field for sorting`);
-  const sortColumn = spec.sortColumns[sortKey];
-  if (!sortColumn) throw new Invalid(`The sort_key value "${sortKey}" is an invalid field for sorting`);
+  const sortDir = parseSortDir(q.get("sort_dir"));
+  const { sortKey, sortColumn } = parseSortKey(q.get("sort_key"), spec.sortColumns, spec.unsortable);
   let detail = spec.detailPath === true;
   const detailRaw = q.get("detail");
   let detailParam = false;
@@ -202,15 +195,23 @@ export function listProject(who: Principal, listRule: string, listAllRule: strin
   return who.projectId;
 }
 
-/** Parses and applies a JSON Patch body to `doc`, refusing paths outside `allowed`. */
-export function patchDocument<T extends Record<string, unknown>>(body: unknown, doc: T, allowed: readonly string[]): { patched: T; ops: PatchOperation[] } {
+/**
+ * Parses and applies a JSON Patch body to `doc` (the stored values), refusing paths outside
+ * `allowed`. Errors quote `doc` as `view` lets the caller see it (secrets always masked).
+ */
+export function patchDocument<T extends Record<string, unknown>>(
+  body: unknown,
+  doc: T,
+  allowed: readonly string[],
+  view: PatchView = {},
+): { patched: T; ops: PatchOperation[] } {
   const ops = validatePatch(body);
   for (const op of ops) {
     if (!allowed.includes(rootOf(op.path))) {
       throw new Invalid(`Cannot patch ${op.path}. Only the following can be updated: ${allowed.join(", ")}`);
     }
   }
-  const patched = applyPatch(doc, ops, { noNewRootKeys: true });
+  const patched = applyPatch(doc, ops, { noNewRootKeys: true, view });
   return { patched, ops };
 }
 

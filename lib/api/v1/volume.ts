@@ -92,10 +92,13 @@ export function connectorView(row: ConnectorRow, v: View, fields: string[] | nul
   return renderFields(CONNECTOR_FIELDS, { ...row, _base: v.base }, v.minor, fields);
 }
 
+function mayViewTargetProperties(row: TargetRow, who: Principal | undefined): boolean {
+  return !who || authorize("baremetal:volume:view_target_properties", who, { owner: row.nodeOwner, lessee: row.nodeLessee });
+}
+
 /** Target properties are masked (passwords) and redacted entirely without view_target_properties. */
 export function targetView(row: TargetRow, v: View, fields: string[] | null = null): Record<string, unknown> {
-  const canView = !v.principal || authorize("baremetal:volume:view_target_properties", v.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
-  const props = canView ? maskSecrets(parseJson(row.properties, {})) : { ...REDACTED_TARGET_PROPERTIES };
+  const props = mayViewTargetProperties(row, v.principal) ? maskSecrets(parseJson(row.properties, {})) : { ...REDACTED_TARGET_PROPERTIES };
   return renderFields(TARGET_FIELDS, { ...row, _base: v.base, _props: props }, v.minor, fields);
 }
 
@@ -278,7 +281,8 @@ async function patch(ctx: ApiContext, kind: Kind): Promise<Response> {
           uuid: row.uuid, node_uuid: row.nodeUuid, volume_type: (row as TargetRow).volumeType, volume_id: (row as TargetRow).volumeId,
           boot_index: Number((row as TargetRow).bootIndex), properties: parseJson((row as TargetRow).properties, {}), extra: parseJson(row.extra, {}),
         };
-  const { patched } = patchDocument(ctx.body, current, PATCHABLE[kind]);
+  const hidden = kind === "target" && !mayViewTargetProperties(row as TargetRow, ctx.principal) ? { properties: REDACTED_TARGET_PROPERTIES } : {};
+  const { patched } = patchDocument(ctx.body, current, PATCHABLE[kind], { hidden });
   const doc = { ...patched };
   for (const key of ["extra", "properties"]) if (key in current && (doc[key] === undefined || doc[key] === null)) doc[key] = {};
   delete doc.uuid;

@@ -1,16 +1,12 @@
 // Take-over of a node by this conductor (reference §8; Ironic's _do_takeover and _start_consoles),
-// the same for its own nodes after a restart, the resume of operations a stopped conductor left
-// unfinished, and the deploy agent's heartbeat for sim machines living in this process.
-import { getNodeByUuid } from "../db/nodes.ts";
+// the same for its own nodes after a restart, and the resume of operations a stopped conductor
+// left unfinished. The heartbeats of deploy agents living in this process: agent_heartbeat.ts.
 import { hardwareTypeNames, interfacesFor } from "../drivers/registry.ts";
-import { NodeLocked } from "../errors.ts";
-import { conductorFor } from "../hashring.ts";
-import { setSimAgentHeartbeat } from "../sim/machine.ts";
 import { isRunningState, ProvisionState as S } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
 import { errorMessage, FAILURE_PREFIX, failNode, guarded, planResume, type ResumePlan } from "./flows.ts";
 import type { WorkerSlot } from "./pool.ts";
-import { SYSTEM_ACTOR, type NodeTask } from "./task.ts";
+import type { NodeTask } from "./task.ts";
 
 /** States in which the node waits for its agent's heartbeat. */
 export const AGENT_WAIT_STATES: readonly string[] = [S.DEPLOYWAIT, S.CLEANWAIT, S.SERVICEWAIT];
@@ -77,7 +73,7 @@ export async function takeOverNode(conductor: Conductor, task: NodeTask, previou
       } catch (err) {
         const message = `Failed to start the console of node ${node.uuid} on take-over by ${task.conductor}: ${errorMessage(err)}`;
         await task.update({ consoleEnabled: false, lastError: message });
-        await task.history(message, "console", "ERROR");
+        await task.history({ kind: "console", message }, "console", "ERROR");
       }
     }
     await task.update({ conductorAffinity: task.conductor });
@@ -89,7 +85,7 @@ export async function takeOverNode(conductor: Conductor, task: NodeTask, previou
           : cause === "dead" ? `conductor ${previous}, which is no longer alive`
           : cause === "rebalanced" ? `conductor ${previous} (the hash ring was rebalanced)`
           : `conductor ${previous}, which left its operation unfinished`}${what}`;
-      await task.history(event, "takeover", cause === "rebalanced" ? "INFO" : "WARNING");
+      await task.history({ kind: "takeover", message: event }, "takeover", cause === "rebalanced" ? "INFO" : "WARNING");
     }
     if (!plan) return false;
     if (!plan.resume) {
@@ -105,27 +101,4 @@ export async function takeOverNode(conductor: Conductor, task: NodeTask, previou
   } finally {
     slot?.cancel();
   }
-}
-
-/**
- * Heartbeats of deploy agents of sim machines in this process: a node waiting for its agent
- * continues its deployment/cleaning/servicing on the node's conductor — this one, or the owner on
- * the hash ring over RPC (as a real agent's heartbeat reaches whichever conductor owns the node).
- * A node being worked on (locked) or in another state ignores it; the agent heartbeats again
- * later, as IPA does.
- */
-export function installSimAgentHeartbeat(conductor: Conductor): void {
-  setSimAgentHeartbeat(async (machine) => {
-    const db = await conductor.db();
-    const node = await getNodeByUuid(db, machine.uuid);
-    if (!node || node.reservation !== null || !AGENT_WAIT_STATES.includes(node.provisionState)) return;
-    const owner = await conductorFor(db, node);
-    try {
-      if (owner === null || owner === conductor.hostname) await conductor.continueSteps(node.id, SYSTEM_ACTOR);
-      else await (await import("./rpc.ts")).conductorApi().continueSteps(node.id, SYSTEM_ACTOR);
-    } catch (err) {
-      if (err instanceof NodeLocked) return;
-      throw err;
-    }
-  });
 }
