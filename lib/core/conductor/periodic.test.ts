@@ -48,6 +48,10 @@ describe("start-up", () => {
     const verifying = await newNode({ provisionState: "verifying", targetProvisionState: "manageable", conductorAffinity: HOST });
     const deleting = await newNode({ provisionState: "deleting", targetProvisionState: "available", conductorAffinity: HOST, automatedClean: false });
     const unknownSteps = await newNode({ provisionState: "deploying", targetProvisionState: "active", conductorAffinity: HOST });
+    const inspecting = await newNode({ provisionState: "inspecting", targetProvisionState: "manageable", conductorAffinity: HOST });
+    const rescuing = await newNode({
+      provisionState: "rescuing", targetProvisionState: "rescue", conductorAffinity: HOST, instanceInfo: { rescue_password: "let-me-in" },
+    });
     const fine = await newNode({ provisionState: "active" });
     await startConductor({ periodic: false });
     await getConductor().pool.drain();
@@ -62,6 +66,11 @@ describe("start-up", () => {
     expect(h.filter((e) => e.event === "Started deploy step deploy.deploy")).toHaveLength(1);
     expect((await reload(verifying.id)).provisionState).toBe("manageable");
     expect((await reload(deleting.id)).provisionState).toBe("available");
+    expect((await reload(inspecting.id)).provisionState).toBe("manageable");
+    expect((await reload(rescuing.id)).provisionState).toBe("rescue");
+    expect((await listHistory(db.sql, rescuing.id)).map((e) => e.event)).toContain(
+      `Provision state "rescuing" resumed (event "resume"): after conductor ${HOST} was restarted: the rescue starts again`,
+    );
     const u = await reload(unknownSteps.id);
     expect([u.provisionState, u.reservation]).toEqual(["deploy failed", null]);
     expect(u.lastError).toBe(`The deployment of node ${u.uuid} was not resumed after conductor ${HOST} was restarted: the node has no record of its deploy steps`);
@@ -83,6 +92,10 @@ describe("start-up", () => {
       provisionState: "cleaning", targetProvisionState: "manageable", reservation: "dead-host", firmwareInterface: "fake", cleanStep: flash,
       driverInternalInfo: { clean_steps: [flash, step("vendor", "log_passthrough", 1)], clean_step_index: 0 },
     });
+    const servicing = await newNode({
+      provisionState: "servicing", targetProvisionState: "active", reservation: "dead-host", serviceStep: step("vendor", "log_passthrough", 0),
+      driverInternalInfo: { service_steps: [step("vendor", "log_passthrough", 0)], service_step_index: 0 },
+    });
     const active = await newNode({ provisionState: "active", reservation: "dead-host" });
     await startConductor({ periodic: false });
     await getConductor().pool.drain();
@@ -95,6 +108,9 @@ describe("start-up", () => {
     const why = `The cleaning of node ${f.uuid} was not resumed after conductor dead-host stopped (it is no longer alive): clean step firmware.update was running and is not re-runnable (running it again after an interruption is not safe)`;
     expect([f.provisionState, f.reservation, f.lastError, f.maintenance, f.fault]).toEqual(["clean failed", null, why, true, "clean failure"]);
     expect((await listHistory(db.sql, flashing.id)).filter((e) => e.event === "Started clean step firmware.update")).toHaveLength(0);
+    const sv = await reload(servicing.id);
+    expect([sv.provisionState, sv.reservation, sv.lastError, sv.maintenance]).toEqual(["active", null, null, false]);
+    expect((await listHistory(db.sql, servicing.id)).filter((e) => e.event === "Started service step vendor.log_passthrough").map((e) => e.conductor)).toEqual([HOST]);
     const a = await reload(active.id);
     expect([a.provisionState, a.reservation]).toEqual(["active", null]);
   });
