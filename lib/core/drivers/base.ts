@@ -80,6 +80,14 @@ export interface StepDecl {
    */
   writesImage?: boolean;
   /**
+   * Whether the step may run again after being interrupted — its conductor died or restarted
+   * while it ran, so it may have done part of its work or all of it. Default true: steps are
+   * written so that running them again does no harm (they bring the machine to the same end
+   * state). A step that must not be repeated that way (e.g. a firmware flash cut off midway) says
+   * false; the operation then fails with last_error naming the step instead of resuming.
+   */
+  rerunnable?: boolean;
+  /**
    * Checks arguments against the node's current facts (e.g. the cached BIOS registry) before the
    * step is accepted; returns one message per problem (empty = fine). Runs at API time and again
    * in the step before anything is sent to the machine.

@@ -246,6 +246,8 @@ export const fakeFirmware: FirmwareInterface = {
   steps: [
     {
       step: "update", description: "Flashes firmware components.", priorities: { clean: 0 }, abortable: false, requiresRamdisk: false,
+      // A flash cut off midway is not simply started again: the operator decides.
+      rerunnable: false,
       argsinfo: {
         settings: {
           description: 'A list of firmware updates, each an object with "component" and "url".', required: true, type: "array",

@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { DriverError, Invalid } from "../../errors.ts";
+import { KeyedQueue } from "../../keyed_queue.ts";
 import { bmcLabel, type IpmiInfo } from "./driver_info.ts";
 
 /** The ipmitool binary (INGOT_IPMITOOL overrides the PATH lookup). */
@@ -154,18 +155,7 @@ export function classifyFailure(
 // ---- running ----
 
 /** One command at a time per BMC: BMCs have few session slots and dislike parallel sessions. */
-const queues = new Map<string, Promise<unknown>>();
-
-function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = queues.get(key) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(fn);
-  const tail = run.catch(() => undefined);
-  queues.set(key, tail);
-  void tail.then(() => {
-    if (queues.get(key) === tail) queues.delete(key);
-  });
-  return run;
-}
+const bmcQueue = new KeyedQueue<string>();
 
 function runOnce(info: IpmiInfo, command: string[]): Promise<IpmitoolResult & { timedOut: boolean; code: number | null; seconds: number }> {
   const { args, env } = ipmitoolInvocation(info);
@@ -211,7 +201,7 @@ function backoffMs(attempt: number): number {
  */
 export async function ipmitool(info: IpmiInfo, command: string[]): Promise<IpmitoolResult> {
   const label = command.join(" ");
-  return serialized(`${info.address}:${info.port}`, async () => {
+  return bmcQueue.run(`${info.address}:${info.port}`, async () => {
     for (let attempt = 0; ; attempt++) {
       const result = await runOnce(info, command);
       // ipmitool exits 0 from some commands ("power status", "power on") even when no session
