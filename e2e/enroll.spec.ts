@@ -221,7 +221,7 @@ test.describe("enroll from the dashboard", () => {
 
   test("Hardware tab: empty until the node is inspected, then CPU, memory, disks and NICs", async ({ page, request }) => {
     const a = adminApi(request);
-    const node = await a.post<{ uuid: string }>("/nodes", { driver: "fake-hardware", name: `enroll-inv-${run}` }, 201);
+    const node = await a.post<{ uuid: string }>("/nodes", { driver: "fake-hardware", name: `enroll-inv-${run}`, driver_info: { fake_inventory: {} } }, 201);
     await manage(request, [node.uuid]);
     await login(page);
     await page.goto(`/nodes/${node.uuid}?tab=hardware`);

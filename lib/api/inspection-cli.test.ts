@@ -24,7 +24,8 @@ describe("openstack baremetal node inspect", () => {
   const name = `insp-${process.pid}`;
 
   it("inspects with --wait, sets properties and resource class, creates ports", async () => {
-    const created = await osJson("node", "create", "--driver", "fake-hardware", "--name", name);
+    // driver_info.fake_inventory: the fake machine reports an inventory (Ironic's fake inspect changes nothing).
+    const created = await osJson("node", "create", "--driver", "fake-hardware", "--name", name, "--driver-info", "fake_inventory={}");
     expect(created.resource_class).toBeNull();
     await os("node", "manage", name, "--wait", "30");
     await os("node", "inspect", name, "--wait", "60");

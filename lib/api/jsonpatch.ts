@@ -3,7 +3,9 @@
 // Error texts follow Ironic/python-jsonpatch, which clients show verbatim.
 import { Invalid } from "../core/errors.ts";
 import { maskSecretsAt } from "../core/secrets.ts";
+import { pyRepr } from "../core/pyrepr.ts";
 import { jsonDepth, MAX_JSON_DEPTH } from "./http.ts";
+import { schemaCheck, type Schema } from "./schema.ts";
 
 export type PatchOp = "add" | "replace" | "remove" | "test" | "move" | "copy";
 
@@ -14,26 +16,7 @@ export interface PatchOperation {
   from?: string;
 }
 
-/** Python repr of a JSON value, as Ironic's messages quote the operation. */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "number") return String(v);
-  if (typeof v === "string") {
-    if (v.includes("'") && !v.includes('"')) return `"${v.replace(/\\/g, "\\\\")}"`;
-    return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-  }
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(", ")}]`;
-  if (typeof v === "object") {
-    return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(", ")}}`;
-  }
-  return String(v);
-}
-
-const PATH_RE = /^(\/[\w-]+)+$/;
-const PATH_RE_ESCAPED = /^(\/([\w-]|~[01])+)+$/;
-const PATH_RE_TEXT = "'^(/[\\\\w-]+)+$'";
+export { pyRepr };
 
 export interface PatchSchemaOptions {
   /** Operations allowed (Ironic: add, replace, remove). */
@@ -42,36 +25,30 @@ export interface PatchSchemaOptions {
   escapes?: boolean;
 }
 
-function schemaError(msg: string): Invalid {
-  return new Invalid(`Schema error for patch: ${msg}`);
-}
+const patchSchemas = new Map<string, Schema>();
 
-function typeName(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
-  return typeof v;
+/** Ironic's `patch` schema (ironic/common/args.py), with `from` when move/copy are allowed. */
+function patchSchema(ops: readonly PatchOp[], escapes: boolean): Schema {
+  const key = `${ops.join(",")}|${escapes}`;
+  let schema = patchSchemas.get(key);
+  if (!schema) {
+    const properties: Record<string, Schema> = {
+      path: { type: "string", pattern: escapes ? "^(/([\\w-]|~[01])+)+$" : "^(/[\\w-]+)+$" },
+      op: { type: "string", enum: ops },
+      value: {},
+    };
+    if (ops.some((o) => o === "move" || o === "copy")) properties.from = { type: "string" };
+    schema = { type: "array", items: { type: "object", properties, additionalProperties: false, required: ["op", "path"] } };
+    patchSchemas.set(key, schema);
+  }
+  return schema;
 }
 
 /** Checks the body is a list of well-formed operations; returns it typed. */
 export function validatePatch(body: unknown, opts: PatchSchemaOptions = {}): PatchOperation[] {
-  const ops = opts.ops ?? ["add", "replace", "remove"];
-  if (!Array.isArray(body)) throw schemaError(`${pyRepr(body)} is not of type 'array'`);
-  for (const item of body) {
-    if (item === null || typeof item !== "object" || Array.isArray(item)) throw schemaError(`${pyRepr(item)} is not of type 'object'`);
-    const o = item as Record<string, unknown>;
-    const extra = Object.keys(o).filter((k) => !["op", "path", "value", "from"].includes(k) || (k === "from" && !ops.some((x) => x === "move" || x === "copy")));
-    if (extra.length) {
-      throw schemaError(`Additional properties are not allowed (${extra.map((k) => pyRepr(k)).join(", ")} ${extra.length === 1 ? "was" : "were"} unexpected)`);
-    }
-    if (!("op" in o)) throw schemaError("'op' is a required property");
-    if (!("path" in o)) throw schemaError("'path' is a required property");
-    if (typeof o.path !== "string") throw schemaError(`${pyRepr(o.path)} is not of type 'string'`);
-    if (!(opts.escapes ? PATH_RE_ESCAPED : PATH_RE).test(o.path)) throw schemaError(`${pyRepr(o.path)} does not match ${PATH_RE_TEXT}`);
-    if (typeof o.op !== "string" || !ops.includes(o.op as PatchOp)) {
-      throw schemaError(`${pyRepr(o.op)} is not one of ${pyRepr([...ops])}`);
-    }
-    if ((o.op === "move" || o.op === "copy") && typeof o.from !== "string") throw schemaError("'from' is a required property");
+  schemaCheck("patch", patchSchema(opts.ops ?? ["add", "replace", "remove"], opts.escapes ?? false), body);
+  for (const o of body as Record<string, unknown>[]) {
+    if ((o.op === "move" || o.op === "copy") && typeof o.from !== "string") throw new Invalid("Schema error for patch: 'from' is a required property");
   }
   return body as PatchOperation[];
 }

@@ -2,7 +2,8 @@
 // Each throws Invalid (400) with the wording real Ironic uses where the client can see it.
 import { Invalid } from "../core/errors.ts";
 import { isUuidLike } from "../core/uuid.ts";
-import { pyRepr } from "./jsonpatch.ts";
+import { pyRepr } from "../core/pyrepr.ts";
+import { firstSchemaError, schemaCheck, type Schema } from "./schema.ts";
 
 const CANONICAL_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -52,32 +53,33 @@ export function validateNodeName(name: unknown, minor: number, verb: "create" | 
 }
 
 // os-traits namespaces for standard traits (COMPUTE_*, HW_*, MISC_*, NET_*, OWNER_*, STORAGE_*).
-const STANDARD_TRAIT_RE = /^(COMPUTE|HW|MISC|NET|OWNER|STORAGE)_[A-Z0-9_]+$/;
-const CUSTOM_TRAIT_RE = /^CUSTOM_[A-Z0-9_]+$/;
+const STANDARD_TRAIT_PATTERN = "^(COMPUTE|HW|MISC|NET|OWNER|STORAGE)_[A-Z0-9_]+$";
+const CUSTOM_TRAIT_PATTERN = "^CUSTOM_[A-Z0-9_]+$";
+
+/**
+ * Ironic's TRAITS_SCHEMA. Ironic's second alternative is os-traits' list of standard traits; a
+ * pattern over their namespaces stands in for it (the messages are the same: the first
+ * alternative's is the one reported).
+ */
+export const TRAITS_SCHEMA: Schema = {
+  type: "string", minLength: 1, maxLength: 255,
+  anyOf: [{ pattern: CUSTOM_TRAIT_PATTERN }, { pattern: STANDARD_TRAIT_PATTERN }],
+};
 
 export function isValidTrait(t: unknown): t is string {
-  return typeof t === "string" && t.length >= 1 && t.length <= 255 && (CUSTOM_TRAIT_RE.test(t) || STANDARD_TRAIT_RE.test(t));
+  return firstSchemaError(TRAITS_SCHEMA, t) === null;
 }
 
 /** Validates one trait; `what` is the schema subject in the message ("trait" or "body"). */
 export function validateTrait(t: unknown, what = "trait"): string {
-  if (!isValidTrait(t)) {
-    const shown = pyRepr(t);
-    throw new Invalid(
-      `Schema error for ${what}: ${shown} is not valid under any of the given schemas. Possible root cause: ${shown} does not match '^CUSTOM_[A-Z0-9_]+$'`,
-    );
-  }
-  return t;
+  schemaCheck(what, TRAITS_SCHEMA, t);
+  return t as string;
 }
 
 /** Validates a traits list (max 50 by default) and removes duplicates keeping order. */
 export function validateTraits(list: unknown, what = "body", max = 50): string[] {
-  if (!Array.isArray(list)) throw new Invalid(`Schema error for ${what}: ${pyRepr(list)} is not of type 'array'`);
-  const out: string[] = [];
-  for (const t of list) {
-    validateTrait(t, what);
-    if (!out.includes(t)) out.push(t);
-  }
+  schemaCheck(what, { type: "array", items: TRAITS_SCHEMA }, list);
+  const out = [...new Set(list as string[])];
   if (out.length > max) {
     throw new Invalid(`Could not modify traits for node: too many traits (${out.length}), the maximum is ${max}.`);
   }

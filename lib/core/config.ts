@@ -70,7 +70,8 @@ export function loadConfig(): IngotConfig {
     powerSyncWorkers: Math.max(1, envInt("INGOT_POWER_SYNC_WORKERS", 8)),
     callbackTimeoutSeconds: envInt("INGOT_CALLBACK_TIMEOUT", 1800),
     provisionCheckIntervalSeconds: envInt("INGOT_PROVISION_CHECK_INTERVAL", 60),
-    enabledHardwareTypes: envList("INGOT_ENABLED_HARDWARE_TYPES", ["fake-hardware", "sim"]),
+    // Ironic enables ipmi and redfish by default; Ingot adds its fake and simulated types.
+    enabledHardwareTypes: envList("INGOT_ENABLED_HARDWARE_TYPES", ["fake-hardware", "ipmi", "redfish", "sim"]),
     automatedClean: envBool("INGOT_AUTOMATED_CLEAN", true),
     cleanStepPriorityOverride: envPriorityMap("INGOT_CLEAN_STEP_PRIORITY_OVERRIDE"),
     maxWaitStepSeconds: envInt("INGOT_MAX_WAIT_STEP_SECONDS", 30),

@@ -29,6 +29,10 @@ describe("historySentence", () => {
       [{ kind: "power_sync", from: null, to: "power on" }, 'Power state "power on" recorded from the BMC'],
       [{ kind: "power_sync", from: "power off", to: "power on" }, 'Power state changed out of band from "power off" to "power on"; database updated'],
       [{ kind: "maintenance", message: "Maintenance cleared" }, "Maintenance cleared"],
+      [
+        { kind: "provision_resumed", state: "deploying", note: "after conductor c1 was restarted: deploy step deploy.write_image was interrupted and runs again" },
+        'Provision state "deploying" resumed (event "resume"): after conductor c1 was restarted: deploy step deploy.write_image was interrupted and runs again',
+      ],
     ];
     for (const [event, sentence] of cases) expect(historySentence(event)).toBe(sentence);
   });
@@ -39,6 +43,7 @@ describe("historySentence", () => {
       stepKind: "clean", stepInterface: "bios", step: "apply_configuration", error: "boom",
     });
     expect(historyFields({ kind: "power_change", from: null, to: "power on", note: "deploy" })).toMatchObject({ fromState: null, toState: "power on", powerTarget: null });
+    expect(historyFields({ kind: "provision_resumed", state: "cleaning", note: "…" })).toMatchObject({ kind: "provision_resumed", fromState: "cleaning", toState: "cleaning", provisionEvent: "resume" });
   });
 });
 

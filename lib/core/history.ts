@@ -19,6 +19,7 @@ export type HistorySeverity = "INFO" | "WARNING" | "ERROR";
 /** What a history row records: the closed vocabulary of NodeHistory.kind. */
 export const HISTORY_KINDS = [
   "provision_transition", // fromState → toState by provisionEvent (the transition table's event)
+  "provision_resumed", // the operation of a running state resumed in place (fromState = toState, provisionEvent "resume")
   "step_started", "step_finished", "step_failed", "step_released", // stepKind, stepInterface, step (+ error)
   "power_change", // fromState → toState (power states), asked as powerTarget when a power action asked it
   "power_change_failed", // powerTarget, error
@@ -38,7 +39,7 @@ export type HistoryKind = (typeof HISTORY_KINDS)[number];
 /** The kinds whose row carries only a message. */
 export type HistoryMessageKind = Exclude<
   HistoryKind,
-  "provision_transition" | "step_started" | "step_finished" | "step_failed" | "step_released" | "power_change" | "power_change_failed" | "power_sync"
+  "provision_transition" | "provision_resumed" | "step_started" | "step_finished" | "step_failed" | "step_released" | "power_change" | "power_change_failed" | "power_sync"
 >;
 
 export interface HistoryStepRef {
@@ -50,6 +51,8 @@ export interface HistoryStepRef {
 /** One history event, typed. Its sentence (the API's `event`) is historySentence(). */
 export type HistoryEvent =
   | { kind: "provision_transition"; from: string; to: string; provisionEvent: string; note?: string }
+  /** An operation interrupted when its conductor stopped continues; the node stays in `state`. */
+  | { kind: "provision_resumed"; state: string; note: string }
   | { kind: "step_started" | "step_finished" | "step_released"; step: HistoryStepRef }
   | { kind: "step_failed"; step: HistoryStepRef; error: string }
   /** A power action the conductor ran (`target`), or a change a driver made inside a flow (`note` says why). */
@@ -65,6 +68,8 @@ export function historySentence(e: HistoryEvent): string {
   switch (e.kind) {
     case "provision_transition":
       return `Provision state changed from "${e.from}" to "${e.to}" (event "${e.provisionEvent}")${e.note ? `: ${e.note}` : ""}`;
+    case "provision_resumed":
+      return `Provision state "${e.state}" resumed (event "resume"): ${e.note}`;
     case "step_started":
       return `Started ${stepName(e.step)}`;
     case "step_finished":
@@ -108,6 +113,8 @@ export function historyFields(e: HistoryEvent): HistoryFields {
   switch (e.kind) {
     case "provision_transition":
       return { ...out, fromState: e.from, toState: e.to, provisionEvent: e.provisionEvent };
+    case "provision_resumed":
+      return { ...out, fromState: e.state, toState: e.state, provisionEvent: "resume" };
     case "step_started":
     case "step_finished":
     case "step_released":

@@ -240,6 +240,8 @@ function planNode(r: Rand, index: number, prefix: string, projects: { id: string
     instanceInfo = {
       // sim machines show the OS named by the image (lib/core/sim): give them names, not Glance ids.
       image_source: sim ? `http://images.local/${img.name}.qcow2` : img.id,
+      // Recorded when a deployment starts (lib/core/images.ts); the demo images are whole-disk.
+      image_type: "whole-disk",
       image_os_hash_algo: "sha256",
       image_os_hash_value: createHash("sha256").update(img.name).digest("hex"),
       root_gb: String(Math.min(flavor.local_gb, 100)),

@@ -177,10 +177,18 @@ export const UPDATE_ALLOWED_STATES: readonly string[] = [
 /** States a node may be deleted from (maintenance bypasses the check). */
 export const DELETE_ALLOWED_STATES: readonly ProvisionState[] = [S.MANAGEABLE, S.ENROLL, S.ADOPTFAIL, S.AVAILABLE];
 
-/** Nodes left in these by a dead conductor are failed on start-up. */
-export const STUCK_STATES_TREATED_AS_FAIL: readonly ProvisionState[] = [
-  S.DEPLOYING, S.CLEANING, S.VERIFYING, S.INSPECTING, S.ADOPTING, S.RESCUING, S.UNRESCUING, S.DELETING, S.SERVICING,
-];
+/**
+ * Running states (the transitional ones): while a node is in one, a conductor's worker holds its
+ * lock and leaves it only after moving the node on. A node found unlocked in one was interrupted
+ * (its conductor died or restarted); its owner resumes the operation in place — no state change,
+ * recorded as event "resume" (NodeTask.resumeInterrupted) — or fails it when that is not safe
+ * (conductor/takeover.ts). Ingot extension: Ironic fails them all.
+ */
+export const RUNNING_STATES: readonly ProvisionState[] = ALL_STATES.filter((s) => STATES[s].kind === "transitional");
+
+export function isRunningState(state: string): boolean {
+  return (RUNNING_STATES as readonly string[]).includes(state);
+}
 
 /** States whose progress depends on a callback that may never come; a periodic task times them out. */
 export const CALLBACK_TIMEOUT_STATES: readonly ProvisionState[] = [

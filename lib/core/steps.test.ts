@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../testing/env.ts";
 import { setConfig } from "./config.ts";
 import { insertNode, type NodeRecord } from "./db/nodes.ts";
-import { assembleDeploySteps, automatedCleanSteps, driverSteps, sortSteps, validateUserSteps } from "./steps.ts";
+import { argValueErrors, assembleDeploySteps, automatedCleanSteps, driverSteps, sortSteps, validateUserSteps } from "./steps.ts";
 
 let db: TestDb;
 let node: NodeRecord;
@@ -125,5 +125,19 @@ describe("deploy step assembly", () => {
     await expect(assembleDeploySteps(db.sql, { ...node, instanceInfo: { traits: "CUSTOM_BIOS" } })).rejects.toThrow(
       `Error parsing traits from Node ${node.uuid} instance_info field. A list of strings is expected.`,
     );
+  });
+});
+
+describe("step argument checks speak jsonschema", () => {
+  it("allowed values, required and unexpected properties", () => {
+    const schema = {
+      description: "x", type: "object" as const,
+      properties: { mode: { description: "m", allowed_values: ["a", "b"] }, name: { description: "n", required: true } },
+    };
+    expect(argValueErrors(schema, { mode: "c", extra: 1, more: 2 }, "opts")).toEqual([
+      "argument opts.mode: 'c' is not one of ['a', 'b']",
+      "argument opts: 'name' is a required property",
+      "argument opts: Additional properties are not allowed ('extra', 'more' were unexpected)",
+    ]);
   });
 });

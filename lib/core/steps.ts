@@ -102,11 +102,14 @@ function toPriority(v: unknown): number | null {
   return null;
 }
 
-/** Problems of one argument value against its schema (type, allowed values, items, properties). */
+/**
+ * Problems of one argument value against its schema (type, allowed values, items, properties),
+ * each in jsonschema's words ("5 is not of type 'string'", "'x' is not one of ['a', 'b']").
+ */
 export function argValueErrors(schema: ArgSchema, value: unknown, path: string): string[] {
   if (schema.type && !argTypeMatches(schema.type, value)) return [`argument ${path}: ${pyRepr(value)} is not of type '${schema.type}'`];
   if (schema.allowed_values && !schema.allowed_values.some((a) => a === value)) {
-    return [`argument ${path}: ${pyRepr(value)} is not one of the allowed values ${pyRepr(schema.allowed_values)}`];
+    return [`argument ${path}: ${pyRepr(value)} is not one of ${pyRepr(schema.allowed_values)}`];
   }
   const errors: string[] = [];
   if (schema.items && Array.isArray(value)) {
@@ -116,13 +119,15 @@ export function argValueErrors(schema: ArgSchema, value: unknown, path: string):
     const o = value as Dict;
     for (const [k, sub] of Object.entries(schema.properties)) {
       if (o[k] === undefined) {
-        if (sub.required) errors.push(`argument ${path}: '${k}' is a required property`);
+        if (sub.required) errors.push(`argument ${path}: ${pyRepr(k)} is a required property`);
         continue;
       }
       errors.push(...argValueErrors(sub, o[k], `${path}.${k}`));
     }
     const extra = Object.keys(o).filter((k) => !(k in schema.properties!));
-    if (extra.length) errors.push(`argument ${path}: unexpected properties ${extra.join(", ")}`);
+    if (extra.length) {
+      errors.push(`argument ${path}: Additional properties are not allowed (${extra.map(pyRepr).join(", ")} ${extra.length === 1 ? "was" : "were"} unexpected)`);
+    }
   }
   return errors;
 }

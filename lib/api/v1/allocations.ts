@@ -11,10 +11,10 @@ import { authorize, isSystemScoped } from "../../core/policy.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
-import { isUuidLike, isValidLogicalName, validateTrait, validateUuid } from "../validators.ts";
+import { isUuidLike, isValidLogicalName, TRAITS_SCHEMA, validateUuid } from "../validators.ts";
 import {
-  authorizeOrConceal, listProject, pageRows, parseResourceFields, parseResourceList, patchDocument, renderFields, requirePolicy,
-  resourceNext, schemaCheck, type FieldDef,
+  authorizeOrConceal, listProject, pageRows, parseResourceFields, parseResourceList, patchDocument, patchedSchemaCheck, renderFields,
+  requirePolicy, resourceNext, schemaCheck, type FieldDef,
 } from "./resource_common.ts";
 
 type Row = AllocationRecord & { nodeUuid: string | null; _base: string };
@@ -120,19 +120,20 @@ async function listAllocations(ctx: ApiContext): Promise<Response> {
   return json(ctx, body);
 }
 
-const CREATE_SCHEMA: Schema = {
+// Ironic's ALLOCATION_SCHEMA (key order decides which error is reported).
+const ALLOCATION_SCHEMA: Schema = {
   type: "object",
-  additionalProperties: false,
   properties: {
-    resource_class: { type: "string", nullable: true, maxLength: 80 },
-    traits: { type: "array", items: { type: "any" } },
-    candidate_nodes: { type: "array", items: { type: "string" } },
-    name: { type: "string", nullable: true },
-    uuid: { type: "string", nullable: true },
-    extra: { type: "object", nullable: true },
-    owner: { type: "string", nullable: true, maxLength: 255 },
-    node: { type: "string", nullable: true },
+    candidate_nodes: { type: ["array", "null"], items: { type: "string" } },
+    extra: { type: ["object", "null"] },
+    name: { type: ["string", "null"] },
+    node: { type: ["string", "null"] },
+    owner: { type: ["string", "null"] },
+    resource_class: { type: ["string", "null"], maxLength: 80 },
+    traits: { type: ["array", "null"], items: TRAITS_SCHEMA },
+    uuid: { type: ["string", "null"] },
   },
+  additionalProperties: false,
 };
 
 function checkName(name: unknown, verb: "create" | "update", ident?: string): string | null {
@@ -148,7 +149,7 @@ function checkName(name: unknown, verb: "create" | "update", ident?: string): st
 }
 
 async function createAllocation(ctx: ApiContext): Promise<Response> {
-  schemaCheck("allocation", CREATE_SCHEMA, ctx.body ?? {});
+  schemaCheck("allocation", ALLOCATION_SCHEMA, ctx.body ?? {});
   const b = (ctx.body ?? {}) as Record<string, unknown>;
   if (b.owner !== undefined && ctx.minor < 60) throw new NotAcceptable("Request not acceptable.");
   if (b.node !== undefined && b.node !== null && ctx.minor < 58) {
@@ -164,7 +165,7 @@ async function createAllocation(ctx: ApiContext): Promise<Response> {
       owner = who.projectId;
     }
   }
-  const traits = ((b.traits as unknown[] | undefined) ?? []).map((t) => validateTrait(t, "allocation"));
+  const traits = (b.traits as string[] | null | undefined) ?? [];
   const name = checkName(b.name, "create");
   const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : undefined;
   const db = await sql();
@@ -221,10 +222,8 @@ async function patchOne(ctx: ApiContext): Promise<Response> {
   const current = { name: a.name, extra: a.extra };
   const { patched } = patchDocument(ctx.body, current, ["name", "extra"]);
   const name = checkName(patched.name ?? null, "update", ident);
+  patchedSchemaCheck(ALLOCATION_SCHEMA, patched);
   const extra = patched.extra ?? {};
-  if (typeof extra !== "object" || Array.isArray(extra)) {
-    throw new Invalid(`Schema error for allocation: ${JSON.stringify(extra)} is not of type 'object', 'null'`);
-  }
   if (name !== null && name !== a.name) {
     const other = await getAllocation(db, "name", name);
     if (other && other.id !== a.id) throw new Conflict(`An allocation with name ${name} already exists.`);

@@ -13,8 +13,8 @@ import type { Schema } from "../schema.ts";
 import { validateUuid } from "../validators.ts";
 import { parseNodeSort } from "./nodes.ts";
 import {
-  changed, parseResourceFields, parseResourceList, patchDocument, renderFields, requirePolicy,
-  resourceNext, schemaCheck, type FieldDef,
+  changed, parseResourceFields, parseResourceList, patchDocument, patchedSchemaCheck, renderFields,
+  requirePolicy, resourceNext, schemaCheck, type FieldDef,
 } from "./resource_common.ts";
 
 export type { ChassisRecord };
@@ -54,21 +54,22 @@ async function listChassis(ctx: ApiContext, detailPath: boolean): Promise<Respon
   return json(ctx, body);
 }
 
-const CREATE_SCHEMA: Schema = {
+// Ironic's CHASSIS_SCHEMA (key order matters: it decides which error is reported).
+const CHASSIS_SCHEMA: Schema = {
   type: "object",
-  additionalProperties: false,
   properties: {
-    uuid: { type: "string" },
-    description: { type: "string", nullable: true, maxLength: 255 },
-    extra: { type: "object", nullable: true },
+    uuid: { type: ["string", "null"] },
+    extra: { type: ["object", "null"] },
+    description: { type: ["string", "null"], maxLength: 255 },
   },
+  additionalProperties: false,
 };
 
 async function createChassis(ctx: ApiContext): Promise<Response> {
   requirePolicy("baremetal:chassis:create", ctx.principal);
-  schemaCheck("chassis", CREATE_SCHEMA, ctx.body ?? {});
+  schemaCheck("chassis", CHASSIS_SCHEMA, ctx.body ?? {});
   const b = (ctx.body ?? {}) as Record<string, unknown>;
-  const uuid = b.uuid !== undefined ? validateUuid(b.uuid, "uuid") : undefined;
+  const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : undefined;
   const row = await insertChassis(ctx.principal, { uuid, description: (b.description as string | null) ?? null, extra: b.extra ?? {} });
   return json(ctx, chassisView(row, ctx), 201, { Location: `${ctx.base}/v1/chassis/${row.uuid}` });
 }
@@ -86,19 +87,10 @@ async function patchChassis(ctx: ApiContext): Promise<Response> {
   delete current.links;
   delete current.nodes;
   const { patched } = patchDocument(ctx.body, current, PATCHABLE);
+  patchedSchemaCheck(CHASSIS_SCHEMA, patched);
   const sets: { description?: string | null; extra?: unknown } = {};
-  if (changed(patched.description ?? null, current.description)) {
-    const d = patched.description ?? null;
-    if (d !== null && (typeof d !== "string" || d.length > 255)) {
-      throw new Invalid(`Schema error for chassis: ${JSON.stringify(d)} is not of type 'string', 'null'`);
-    }
-    sets.description = d as string | null;
-  }
-  if (changed(patched.extra, current.extra)) {
-    const e = patched.extra ?? {};
-    if (typeof e !== "object" || Array.isArray(e)) throw new Invalid(`Schema error for chassis: ${JSON.stringify(e)} is not of type 'object', 'null'`);
-    sets.extra = e;
-  }
+  if (changed(patched.description ?? null, current.description)) sets.description = (patched.description as string | null) ?? null;
+  if (changed(patched.extra, current.extra)) sets.extra = patched.extra ?? {};
   const fresh = await changeChassis(ctx.principal, row, sets);
   return json(ctx, chassisView(fresh, ctx));
 }

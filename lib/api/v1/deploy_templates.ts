@@ -7,9 +7,10 @@ import { maskSecrets } from "../../core/secrets.ts";
 import { empty, ifMatchPasses, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
-import { isUuidLike, validateTrait, validateUuid } from "../validators.ts";
+import { isUuidLike, TRAITS_SCHEMA, validateUuid } from "../validators.ts";
 import {
-  isUniqueViolation, pageRows, parseResourceFields, parseResourceList, patchDocument, renderFields, resourceNext, schemaCheck,
+  isUniqueViolation, pageRows, parseResourceFields, parseResourceList, patchDocument, patchedSchemaCheck, pruneToSchema, renderFields, resourceNext,
+  schemaCheck,
   type FieldDef,
 } from "./resource_common.ts";
 
@@ -35,30 +36,34 @@ export interface DeployTemplateRow {
 /** Interfaces a deploy template step may name (as Ironic 21.4 / API 1.82 accepts them). */
 export const DEPLOY_STEP_INTERFACES = ["power", "management", "deploy", "bios", "raid"] as const;
 
-const STEP_SCHEMA: Schema = {
-  type: "object",
-  required: ["interface", "step", "args", "priority"],
-  additionalProperties: false,
-  properties: {
-    interface: { type: "string", enum: DEPLOY_STEP_INTERFACES },
-    step: { type: "string", minLength: 1 },
-    args: { type: "object" },
-    priority: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", pattern: /^[0-9]+$/ }] },
-  },
-};
-const STEPS_SCHEMA: Schema = { type: "array", minItems: 1, items: STEP_SCHEMA };
+/** Ironic's DEPLOY_STEP_SCHEMA for steps on these interfaces (key order decides which error is reported). */
+export function deployStepSchema(interfaces: readonly string[]): Schema {
+  return {
+    type: "object",
+    properties: {
+      args: { type: "object" },
+      interface: { type: "string", enum: interfaces },
+      priority: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", minLength: 1, pattern: "^[0-9]+$" }] },
+      step: { type: "string", minLength: 1 },
+    },
+    required: ["interface", "step", "args", "priority"],
+    additionalProperties: false,
+  };
+}
+const DEPLOY_STEP_SCHEMA = deployStepSchema(DEPLOY_STEP_INTERFACES);
+const STEPS_SCHEMA: Schema = { type: "array", items: DEPLOY_STEP_SCHEMA, minItems: 1 };
 
-const CREATE_SCHEMA: Schema = {
+const TEMPLATE_SCHEMA: Schema = {
   type: "object",
-  required: ["name", "steps"],
-  additionalProperties: false,
   properties: {
-    uuid: { type: "string" },
-    name: { type: "string" },
+    description: { type: ["string", "null"], maxLength: 255 },
+    extra: { type: ["object", "null"] },
+    name: TRAITS_SCHEMA,
     steps: STEPS_SCHEMA,
-    extra: { type: "object", nullable: true },
-    description: { type: "string", nullable: true, maxLength: 255 },
+    uuid: { type: ["string", "null"] },
   },
+  required: ["steps", "name"],
+  additionalProperties: false,
 };
 
 /** Checks and normalizes steps: schema, integer priorities, no duplicate interface+step. */
@@ -87,10 +92,6 @@ export function validateTemplateSteps(steps: unknown, what = "template"): Deploy
     );
   }
   return out;
-}
-
-function validateName(name: unknown): string {
-  return validateTrait(name, "template");
 }
 
 type View = { base: string; minor: number };
@@ -162,11 +163,11 @@ async function listTemplates(ctx: ApiContext): Promise<Response> {
 }
 
 async function createTemplate(ctx: ApiContext): Promise<Response> {
-  schemaCheck("template", CREATE_SCHEMA, ctx.body ?? {});
+  schemaCheck("template", TEMPLATE_SCHEMA, ctx.body ?? {});
   const b = ctx.body as Record<string, unknown>;
-  const name = validateName(b.name);
+  const name = b.name as string;
   const steps = validateTemplateSteps(b.steps);
-  const uuid = b.uuid !== undefined ? validateUuid(b.uuid, "uuid") : randomUUID();
+  const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : randomUUID();
   const db = await sql();
   const dup = await db.get(`SELECT 1 AS x FROM "DeployTemplate" WHERE "name" = ?`, [name]);
   if (dup) throw new Conflict(`A deploy template with name ${name} already exists.`);
@@ -210,12 +211,19 @@ async function patchTemplate(ctx: ApiContext): Promise<Response> {
     uuid: row.uuid, name: row.name, steps: parseJson(row.steps, []), extra: parseJson(row.extra, {}),
   };
   const { patched } = patchDocument(ctx.body, current, PATCHABLE);
-  if (!("name" in patched)) throw new Invalid("Schema error for template: 'name' is a required property");
-  if (!("steps" in patched)) throw new Invalid("Schema error for template: 'steps' is a required property");
-  const name = validateName(patched.name);
+  // As Ironic: each step against the step schema (keys it does not know are dropped), then the
+  // whole template; errors say "Schema error for patch".
+  if (Array.isArray(patched.steps)) {
+    patched.steps = patched.steps.map((step) => {
+      if (step === null || typeof step !== "object" || Array.isArray(step)) return step;
+      patchedSchemaCheck(DEPLOY_STEP_SCHEMA, step as Record<string, unknown>);
+      return pruneToSchema(DEPLOY_STEP_SCHEMA, step as Record<string, unknown>);
+    });
+  }
+  patchedSchemaCheck(TEMPLATE_SCHEMA, patched);
+  const name = patched.name as string;
   const steps = validateTemplateSteps(patched.steps);
   const extra = patched.extra ?? {};
-  if (typeof extra !== "object" || Array.isArray(extra)) throw new Invalid(`Schema error for template: ${JSON.stringify(extra)} is not of type 'object', 'null'`);
   if (name !== row.name) {
     const dup = await db.get(`SELECT 1 AS x FROM "DeployTemplate" WHERE "name" = ? AND "id" <> ?`, [name, row.id]);
     if (dup) throw new Conflict(`A deploy template with name ${name} already exists.`);

@@ -21,7 +21,7 @@ import { maskInstanceInfo } from "../../core/secrets.ts";
 import { isProvisionState, verbAllowedFrom, type ProvisionState } from "../../core/states.ts";
 import { visibleTo } from "../../core/db/visibility.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
-import { pyRepr } from "../jsonpatch.ts";
+import { pyRepr } from "../../core/pyrepr.ts";
 import { REDACTED_LAST_ERROR } from "../node_view.ts";
 import type { RouteDef } from "../router.ts";
 import { isUuidLike, isValidLogicalName, validateTraits } from "../validators.ts";
@@ -606,6 +606,7 @@ async function moveDeployment(ctx: ApiContext): Promise<Response> {
   const detached: string[] = [];
   const info: Dict = { ...from.instanceInfo };
   delete info.rescue_password;
+  delete info.hashed_rescue_password;
   const uuid = d.alloc.uuid;
   const undo = async () => {
     await db.tx(async (tx) => {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startConductor, stopConductor } from "../../core/conductor/index.ts";
+import { setConfig } from "../../core/config.ts";
 import { insertNode } from "../../core/db/nodes.ts";
 import { resetHashRing } from "../../core/hashring.ts";
 import { api } from "../../testing/api.ts";
@@ -148,5 +150,38 @@ describe("events", () => {
     expect((await api("POST", "/v1/events", { body: { events: [{ ...ev, foo: 1 }] } })).status).toBe(400);
     expect((await api("POST", "/v1/events", { body: { events: [{ ...ev, port_id: "x" }] } })).error).toBe("Expected UUID for port_id: x");
     expect((await api("POST", "/v1/events", { rawBody: "{" })).status).toBe(400);
+  });
+});
+
+describe("a conductor with the default hardware types and no ipmitool", () => {
+  beforeAll(async () => {
+    delete process.env.INGOT_ENABLED_HARDWARE_TYPES;
+    process.env.INGOT_IPMITOOL = "/nonexistent/ipmitool";
+    setConfig();
+    await startConductor({ hostname: "cond-default", periodic: false });
+  });
+  afterAll(async () => {
+    await stopConductor();
+    delete process.env.INGOT_IPMITOOL;
+  });
+
+  it("starts and offers ipmi and redfish (as Ironic) beside fake-hardware and sim", async () => {
+    const r = await api("GET", "/v1/drivers");
+    const hosts = Object.fromEntries(r.body.drivers.map((d: { name: string; hosts: string[] }) => [d.name, d.hosts]));
+    expect(hosts).toEqual({ "fake-hardware": ["cond-a", "cond-default"], ipmi: ["cond-default"], redfish: ["cond-default"], sim: ["cond-default"] });
+    expect((await api("GET", "/v1/drivers/ipmi")).body.default_power_interface).toBe("ipmitool");
+    expect((await api("GET", "/v1/drivers/redfish")).body.default_power_interface).toBe("redfish");
+  });
+
+  it("validating an ipmi node says ipmitool is missing; a redfish node validates", async () => {
+    const ipmi = await api("POST", "/v1/nodes", { body: { driver: "ipmi", driver_info: { ipmi_address: "127.0.0.1" } } });
+    expect(ipmi.status, ipmi.error ?? "").toBe(201);
+    const v = (await api("GET", `/v1/nodes/${ipmi.body.uuid}/validate`)).body;
+    const missing = { result: false, reason: 'ipmitool is not installed on this conductor (looked for "/nonexistent/ipmitool"; install the Debian package ipmitool).' };
+    expect(v.power).toEqual(missing);
+    expect(v.management).toEqual(missing);
+    const redfish = await api("POST", "/v1/nodes", { body: { driver: "redfish", driver_info: { redfish_address: "https://127.0.0.1:8000", redfish_system_id: "/redfish/v1/Systems/1" } } });
+    expect(redfish.status, redfish.error ?? "").toBe(201);
+    expect((await api("GET", `/v1/nodes/${redfish.body.uuid}/validate`)).body.power).toEqual({ result: true });
   });
 });

@@ -9,37 +9,53 @@ import { schemaCheck } from "./resource_common.ts";
 
 export const NETWORK_EVENTS = ["network.bind_port", "network.unbind_port", "network.delete_port"] as const;
 
-const EVENT_SCHEMA: Schema = {
+// Ironic validates the envelope (EVENTS_SCHEMA), then each event in turn: its schema, then its
+// UUIDs and MAC address (NETWORK_EVENT_VALIDATOR). Key order decides which error is reported.
+const NETWORK_EVENT_SCHEMA: Schema = {
   type: "object",
-  required: ["event", "port_id", "mac_address", "status"],
-  additionalProperties: false,
   properties: {
-    event: { type: "string", enum: NETWORK_EVENTS },
+    event: { type: "string" },
     port_id: { type: "string" },
     mac_address: { type: "string" },
     status: { type: "string" },
-    device_id: { type: "string", nullable: true },
-    "binding:host_id": { type: "string", nullable: true },
-    "binding:vnic_type": { type: "string", nullable: true },
+    device_id: { type: ["string", "null"] },
+    "binding:host_id": { type: ["string", "null"] },
+    "binding:vnic_type": { type: ["string", "null"] },
   },
+  required: ["event", "port_id", "mac_address", "status"],
+  additionalProperties: false,
 };
 
-const BODY_SCHEMA: Schema = {
+const EVENTS_SCHEMA: Schema = {
   type: "object",
+  properties: {
+    events: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        properties: { event: { type: "string", enum: NETWORK_EVENTS } },
+        required: ["event"],
+        additionalProperties: true,
+      },
+    },
+  },
   required: ["events"],
   additionalProperties: false,
-  properties: { events: { type: "array", minItems: 1, items: EVENT_SCHEMA } },
 };
 
 async function postEvents(ctx: ApiContext): Promise<Response> {
-  schemaCheck("evts", BODY_SCHEMA, ctx.body ?? {});
+  schemaCheck("evts", EVENTS_SCHEMA, ctx.body ?? {});
   const events = (ctx.body as { events: Record<string, unknown>[] }).events;
   for (const e of events) {
-    for (const key of ["port_id", "device_id", "binding:host_id"]) {
+    schemaCheck("evts", NETWORK_EVENT_SCHEMA, e);
+    for (const key of ["port_id", "mac_address", "device_id", "binding:host_id"]) {
       const v = e[key];
-      if (v !== undefined && v !== null && !isUuidLike(v)) throw new Invalid(`Expected UUID for ${key}: ${String(v)}`);
+      if (v === undefined || v === null) continue;
+      if (key === "mac_address") {
+        if (!isValidMac(v)) throw new Invalid(`Expected valid MAC address for mac_address: ${String(v)}`);
+      } else if (!isUuidLike(v)) throw new Invalid(`Expected UUID for ${key}: ${String(v)}`);
     }
-    if (!isValidMac(e.mac_address)) throw new Invalid(`Expected valid MAC address for mac_address: ${String(e.mac_address)}`);
   }
   for (const e of events) console.info(`[events] ${String(e.event)} port ${String(e.port_id)} status ${String(e.status)}`);
   return empty(ctx, 204);

@@ -168,7 +168,7 @@ describe("inspection rules CRUD", () => {
 
 describe("inspection through the API", () => {
   it("inspect → rules applied, properties, ports, inventory (1.81)", async () => {
-    const node = await insertNode(env.sql, { driver: "fake-hardware", provisionState: "manageable", name: "insp-1" });
+    const node = await insertNode(env.sql, { driver: "fake-hardware", provisionState: "manageable", name: "insp-1", driverInfo: { fake_inventory: {} } });
     let r = await api("GET", "/v1/nodes/insp-1/inventory");
     expect(r.status).toBe(404);
     expect(r.error).toBe(`Node inventory record for node ${node.uuid} could not be found.`);

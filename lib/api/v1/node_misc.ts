@@ -10,9 +10,10 @@ import { authorize } from "../../core/policy.ts";
 import { UNSTABLE_STATES } from "../../core/states.ts";
 import { MAX_LIMIT } from "../collection.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
-import { pyRepr } from "../jsonpatch.ts";
+import { pyRepr } from "../../core/pyrepr.ts";
 import type { Method, NodeContext, RouteDef } from "../router.ts";
-import { isUuidLike, validateTrait, validateTraits } from "../validators.ts";
+import { isUuidLike, TRAITS_SCHEMA, validateTrait, validateTraits } from "../validators.ts";
+import { schemaCheck, type Schema } from "../schema.ts";
 import { actorOf, conductorApi, queryBool, unexpectedArgs } from "./nodes.ts";
 import { ALLOCATION_FIELD_VERSIONS, allocationView, loadNodeAllocation } from "./allocations.ts";
 import { listPortgroups } from "./portgroups.ts";
@@ -56,13 +57,19 @@ async function getTraits(ctx: NodeContext): Promise<Response> {
   return json(ctx, { traits: [...ctx.node.traits] });
 }
 
+/** Ironic's TRAITS_SCHEMA for the PUT /traits body. */
+const TRAITS_BODY_SCHEMA: Schema = {
+  type: "object",
+  properties: { traits: { type: "array", items: TRAITS_SCHEMA } },
+  additionalProperties: false,
+};
+
 async function putTraits(ctx: NodeContext): Promise<Response> {
   gate(ctx, 37);
   const b = ctx.body;
-  if (b === undefined || b === null || typeof b !== "object" || Array.isArray(b) || !("traits" in (b as object))) {
-    throw new Invalid(TRAITS_USAGE);
-  }
-  onlyKeys(b as Record<string, unknown>, ["traits"]);
+  // As Ironic: the body's schema first, then whether it says what to do.
+  if (b !== undefined && b !== null) schemaCheck("body", TRAITS_BODY_SCHEMA, b);
+  if (b === undefined || b === null || !Object.hasOwn(b as object, "traits")) throw new Invalid(TRAITS_USAGE);
   const traits = validateTraits((b as Record<string, unknown>).traits, "body");
   unlocked(ctx.node);
   await setTraits(await sql(), ctx.node.id, traits);

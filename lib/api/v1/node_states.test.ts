@@ -4,6 +4,7 @@ import { getConductor, startConductor, stopConductor } from "../../core/conducto
 import { getNodeByUuid, updateNode } from "../../core/db/nodes.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { sha256Crypt } from "../../core/shacrypt.ts";
 
 let db: TestDb;
 beforeAll(async () => {
@@ -84,6 +85,62 @@ describe("provision flow", () => {
   });
 });
 
+describe("what a deployment and a rescue record in instance_info (as Ironic)", () => {
+  const toAvailable = async (name: string, instanceInfo: Record<string, unknown>) => {
+    await create({ name, instance_info: instanceInfo });
+    await provision(name, { target: "manage" });
+    await settle();
+    await provision(name, { target: "provide" });
+    await settle();
+  };
+
+  it("image_type whole-disk for a whole-disk image, partition with a kernel and ramdisk, nothing for a Glance image", async () => {
+    await toAvailable("img-wd", { image_source: "http://images.example.com/ubuntu.qcow2" });
+    expect((await provision("img-wd", { target: "active" })).status).toBe(202);
+    await settle();
+    let n = await node("img-wd");
+    expect(n.provision_state).toBe("active");
+    expect(n.instance_info.image_type).toBe("whole-disk");
+    expect(n.driver_internal_info.is_whole_disk_image).toBe(true);
+
+    await toAvailable("img-part", { image_source: "http://images.example.com/root.img", kernel: "http://images.example.com/vmlinuz", ramdisk: "http://images.example.com/initrd" });
+    await provision("img-part", { target: "active" });
+    await settle();
+    n = await node("img-part");
+    expect(n.instance_info.image_type).toBe("partition");
+    expect(n.driver_internal_info.is_whole_disk_image).toBe(false);
+
+    // Ironic reads a Glance image's type from Glance; without an image service nothing is recorded.
+    await toAvailable("img-glance", { image_source: "0b1c8b3c-9a1d-4a4e-9a4c-6f2a9b0f1111" });
+    await provision("img-glance", { target: "active" });
+    await settle();
+    n = await node("img-glance");
+    expect(n.provision_state).toBe("active");
+    expect(n.instance_info).not.toHaveProperty("image_type");
+
+    // A given image_type is kept (anything but partition means whole disk).
+    await toAvailable("img-given", { image_source: "http://images.example.com/root.img", image_type: "partition" });
+    await provision("img-given", { target: "active" });
+    await settle();
+    expect((await node("img-given")).instance_info.image_type).toBe("partition");
+  });
+
+  it("rescue stores hashed_rescue_password (SHA-256 crypt), masked like the password", async () => {
+    await toAvailable("rescue-1", { image_source: "http://images.example.com/ubuntu.qcow2" });
+    await provision("rescue-1", { target: "active" });
+    await settle();
+    expect((await provision("rescue-1", { target: "rescue", rescue_password: "s3cret!" })).status).toBe(202);
+    await settle();
+    const n = await node("rescue-1");
+    expect(n.provision_state).toBe("rescue");
+    expect(n.instance_info).toMatchObject({ rescue_password: "******", hashed_rescue_password: "******" });
+    const stored = (await getNodeByUuid(db.sql, n.uuid))!.instanceInfo;
+    const hashed = stored.hashed_rescue_password as string;
+    expect(hashed).toMatch(/^\$5\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{43}$/);
+    expect(sha256Crypt("s3cret!", hashed.split("$")[2])).toBe(hashed);
+  });
+});
+
 describe("provision validation order and texts", () => {
   it("checks in Ironic's order", async () => {
     const n = await create({ name: "val-1" });
@@ -112,13 +169,14 @@ describe("provision validation order and texts", () => {
     await bad({ target: "active" }, 400, `The requested action "active" can not be performed on node "${n.uuid}" while it is in maintenance mode.`);
     await updateNode(db.sql, (await getNodeByUuid(db.sql, n.uuid))!.id, { maintenance: false, provisionState: "manageable" });
     await bad({ target: "clean" }, 400, '"clean_steps" is required when setting target provision state to clean');
-    await bad({ target: "clean", clean_steps: [{ interface: "foo", step: "x" }] }, 400, "Invalid clean_steps: 'foo' is not one of ['vendor', 'power', 'management', 'firmware', 'deploy', 'bios', 'raid']");
-    await bad({ target: "clean", clean_steps: [{ step: "x" }] }, 400, "Invalid clean_steps: 'interface' is a required property");
-    await bad({ target: "clean", clean_steps: [{ interface: "bios", step: "x", bogus: 1 }] }, 400, /Invalid clean_steps: Additional properties are not allowed/);
+    // Ironic quotes jsonschema's whole error (str(ValidationError)); texts from jsonschema 4.10.3.
+    await bad({ target: "clean", clean_steps: [{ interface: "foo", step: "x" }] }, 400, "Invalid clean_steps: 'foo' is not one of ['vendor', 'power', 'management', 'firmware', 'deploy', 'bios', 'raid']\n\nFailed validating 'enum' in schema['items']['properties']['interface']:\n    {'description': 'driver interface',\n     'enum': ['vendor',\n              'power',\n              'management',\n              'firmware',\n              'deploy',\n              'bios',\n              'raid']}\n\nOn instance[0]['interface']:\n    'foo'");
+    await bad({ target: "clean", clean_steps: [{ step: "x" }] }, 400, /^Invalid clean_steps: 'interface' is a required property\n\nFailed validating 'required' in schema\['items'\]:\n/);
+    await bad({ target: "clean", clean_steps: [{ interface: "bios", step: "x", bogus: 1 }] }, 400, /^Invalid clean_steps: Additional properties are not allowed \('bogus' was unexpected\)\n\nFailed validating 'additionalProperties' in schema\['items'\]:\n[^]*\n\nOn instance\[0\]:\n    \{'bogus': 1, 'interface': 'bios', 'step': 'x'\}$/);
     await updateNode(db.sql, (await getNodeByUuid(db.sql, n.uuid))!.id, { provisionState: "available" });
     await bad({ target: "active", configdrive: { user_data: "x" } }, 400, "Providing a JSON object for configdrive is only supported starting with API version 1.56", 55);
-    await bad({ target: "active", configdrive: { bogus: {} } }, 400, /Invalid configdrive format/);
-    await bad({ target: "active", deploy_steps: [{ interface: "deploy", step: "deploy" }] }, 400, "Invalid deploy_steps: 'args' is a required property");
+    await bad({ target: "active", configdrive: { bogus: {} } }, 400, "Invalid configdrive format: Additional properties are not allowed ('bogus' was unexpected)\n\nFailed validating 'additionalProperties' in schema[0]:\n    {'additionalProperties': False,\n     'properties': {'meta_data': {'type': 'object'},\n                    'network_data': {'type': 'object'},\n                    'user_data': {'type': ['object',\n                                           'array',\n                                           'string',\n                                           'null']},\n                    'vendor_data': {'type': 'object'}},\n     'type': 'object'}\n\nOn instance:\n    {'bogus': {}}");
+    await bad({ target: "active", deploy_steps: [{ interface: "deploy", step: "deploy" }] }, 400, "Invalid deploy_steps: 'args' is a required property\n\nFailed validating 'required' in schema['items']:\n    {'additionalProperties': False,\n     'properties': {'args': {'type': 'object'},\n                    'interface': {'enum': ['vendor',\n                                           'power',\n                                           'management',\n                                           'firmware',\n                                           'deploy',\n                                           'bios',\n                                           'raid'],\n                                  'type': 'string'},\n                    'priority': {'anyOf': [{'minimum': 0,\n                                            'type': 'integer'},\n                                           {'minLength': 1,\n                                            'pattern': '^[0-9]+$',\n                                            'type': 'string'}]},\n                    'step': {'minLength': 1, 'type': 'string'}},\n     'required': ['interface', 'step', 'args', 'priority'],\n     'type': 'object'}\n\nOn instance[0]:\n    {'interface': 'deploy', 'step': 'deploy'}");
     await updateNode(db.sql, (await getNodeByUuid(db.sql, n.uuid))!.id, { provisionState: "active" });
     await bad({ target: "rescue" }, 400, 'A non-empty "rescue_password" is required when setting target provision state to rescue');
     await updateNode(db.sql, (await getNodeByUuid(db.sql, n.uuid))!.id, { protected: true });
@@ -173,6 +231,14 @@ describe("raid, boot mode, secure boot, console", () => {
     expect(r.error).toBe("RAID config validation error: 'logical_disks' is a required property");
     r = await api("PUT", "/v1/nodes/raid-1/states/raid", { body: { logical_disks: [{ size_gb: 10 }] } });
     expect(r.error).toBe("RAID config validation error: 'raid_level' is a required property");
+    // Texts from python-jsonschema on Ironic's raid_config_schema.json (a draft-04 schema).
+    const raidError = async (disk: Record<string, unknown>) =>
+      (await api("PUT", "/v1/nodes/raid-1/states/raid", { body: { logical_disks: [{ size_gb: 10, raid_level: "1", ...disk }] } })).error;
+    expect(await raidError({ raid_level: "7" })).toBe("RAID config validation error: '7' is not one of ['JBOD', '0', '1', '2', '5', '6', '1+0', '5+0', '6+0']");
+    expect(await raidError({ raid_level: 5 })).toBe("RAID config validation error: 5 is not of type 'string'");
+    expect(await raidError({ size_gb: "x" })).toBe("RAID config validation error: 'x' is not one of ['MAX']");
+    expect(await raidError({ number_of_physical_disks: 0 })).toBe("RAID config validation error: 0 is less than or equal to the minimum of 0");
+    expect(await raidError({ physical_disks: ["a"] })).toBe("RAID config validation error: 'controller' is a dependency of 'physical_disks'");
     r = await api("PUT", "/v1/nodes/raid-1/states/raid", { body: [] });
     expect(r.error).toBe("Expected types <class 'dict'> for target_raid_config: []");
     expect((await api("PUT", "/v1/nodes/raid-1/states/raid", { body: {}, version: 11 })).status).toBe(404);

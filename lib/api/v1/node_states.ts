@@ -13,9 +13,11 @@ import {
   isPowerTarget, isProvisionState, isVerb, POWER_TARGETS, UNSTABLE_STATES, VERBS, verbAllowedFrom, type Verb,
 } from "../../core/states.ts";
 import { empty, json, ts } from "../http.ts";
-import { pyRepr } from "../jsonpatch.ts";
+import { pyRepr } from "../../core/pyrepr.ts";
+import { firstSchemaError, jsonschemaText, type Schema } from "../schema.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
 import { isUuidLike } from "../validators.ts";
+import { deployStepSchema } from "./deploy_templates.ts";
 import { actorOf, conductorApi, queryBool } from "./nodes.ts";
 
 // ---- body helpers (Ironic's argument checks and their wording) ----
@@ -90,44 +92,49 @@ async function getStates(ctx: NodeContext): Promise<Response> {
 
 const STEP_INTERFACES = ["vendor", "power", "management", "firmware", "deploy", "bios", "raid"];
 
-function stepSchemaError(kind: string, msg: string): Invalid {
-  return new Invalid(`Invalid ${kind}: ${msg}`);
-}
+const DIGITS: Schema = { type: "string", minLength: 1, pattern: "^[0-9]+$" };
 
-/** The step JSON schemas of reference §5.1. */
+/** Ironic's _STEPS_SCHEMA for clean and service steps (key order decides which error is reported). */
+const STEPS_SCHEMA: Schema = {
+  $schema: "http://json-schema.org/schema#",
+  title: "Steps schema",
+  type: "array",
+  items: {
+    type: "object",
+    required: ["interface", "step"],
+    properties: {
+      interface: { description: "driver interface", enum: STEP_INTERFACES },
+      step: { description: "name of clean step", type: "string", minLength: 1 },
+      args: { description: "additional args", type: "object", properties: {} },
+      order: { anyOf: [{ type: "integer", minimum: 0 }, DIGITS] },
+      execute_on_child_nodes: { description: "Boolean if the step should be executed on child nodes.", type: "boolean" },
+      limit_child_node_execution: { description: "List of nodes upon which to execute child node steps on.", type: "array" },
+    },
+    additionalProperties: false,
+  },
+};
+
+/** Ironic's _DEPLOY_STEPS_SCHEMA. */
+const DEPLOY_STEPS_SCHEMA: Schema = {
+  $schema: "http://json-schema.org/schema#",
+  title: "Deploy steps schema",
+  type: "array",
+  items: deployStepSchema(STEP_INTERFACES),
+};
+
+/**
+ * The step schemas of reference §5.1. Like Ironic, a failure answers "Invalid <kind>: " followed
+ * by jsonschema's whole error text (message, failed keyword and schema, the offending value).
+ */
 export function validateSteps(kind: "clean_steps" | "service_steps" | "deploy_steps", steps: unknown[]): StepRequest[] {
-  const deploy = kind === "deploy_steps";
-  const allowed = deploy ? ["interface", "step", "args", "priority"] : ["interface", "step", "args", "order", "execute_on_child_nodes", "limit_child_node_execution"];
-  const requiredKeys = deploy ? ["interface", "step", "args", "priority"] : ["interface", "step"];
-  for (const s of steps) {
-    if (s === null || typeof s !== "object" || Array.isArray(s)) throw stepSchemaError(kind, `${pyRepr(s)} is not of type 'object'`);
-    const o = s as Record<string, unknown>;
-    for (const r of requiredKeys) if (!(r in o)) throw stepSchemaError(kind, `'${r}' is a required property`);
-    const extra = Object.keys(o).filter((k) => !allowed.includes(k));
-    if (extra.length) {
-      throw stepSchemaError(kind, `Additional properties are not allowed (${extra.map((k) => pyRepr(k)).join(", ")} ${extra.length === 1 ? "was" : "were"} unexpected)`);
-    }
-    if (typeof o.interface !== "string") throw stepSchemaError(kind, `${pyRepr(o.interface)} is not of type 'string'`);
-    if (!STEP_INTERFACES.includes(o.interface)) throw stepSchemaError(kind, `${pyRepr(o.interface)} is not one of ${pyRepr(STEP_INTERFACES)}`);
-    if (typeof o.step !== "string") throw stepSchemaError(kind, `${pyRepr(o.step)} is not of type 'string'`);
-    if ("args" in o && (o.args === null || typeof o.args !== "object" || Array.isArray(o.args))) {
-      throw stepSchemaError(kind, `${pyRepr(o.args)} is not of type 'object'`);
-    }
-    if (deploy) {
-      const p = o.priority;
-      const ok = (typeof p === "number" && Number.isInteger(p) && p >= 0) || (typeof p === "string" && /^\d+$/.test(p));
-      if (!ok) throw stepSchemaError(kind, `${pyRepr(p)} is not valid under any of the given schemas`);
-      o.priority = Number(p);
-    } else {
-      if ("order" in o && !(typeof o.order === "number" && Number.isInteger(o.order))) throw stepSchemaError(kind, `${pyRepr(o.order)} is not of type 'integer'`);
-      if ("execute_on_child_nodes" in o && typeof o.execute_on_child_nodes !== "boolean") {
-        throw stepSchemaError(kind, `${pyRepr(o.execute_on_child_nodes)} is not of type 'boolean'`);
-      }
-      if ("limit_child_node_execution" in o) {
-        const l = o.limit_child_node_execution;
-        if (!Array.isArray(l)) throw stepSchemaError(kind, `${pyRepr(l)} is not of type 'array'`);
-        for (const u of l) if (!isUuidLike(u)) throw stepSchemaError(kind, `${pyRepr(u)} is not a 'uuid'`);
-      }
+  const e = firstSchemaError(kind === "deploy_steps" ? DEPLOY_STEPS_SCHEMA : STEPS_SCHEMA, steps);
+  if (e) throw new Invalid(`Invalid ${kind}: ${jsonschemaText(e)}`);
+  for (const o of steps as Record<string, unknown>[]) {
+    if (o.priority !== undefined) o.priority = Number(o.priority);
+    if (o.order !== undefined) o.order = Number(o.order);
+    const children = o.limit_child_node_execution;
+    if (Array.isArray(children)) {
+      for (const u of children) if (!isUuidLike(u)) throw new Invalid(`Invalid ${kind}: ${pyRepr(u)} is not a 'uuid'`);
     }
   }
   return steps as StepRequest[];
@@ -138,7 +145,22 @@ const PROVISION_KEYS: [string, number][] = [
   ["disable_ramdisk", 70], ["service_steps", 87], ["runbook", 92],
 ];
 
-const CONFIGDRIVE_KEYS = ["meta_data", "network_data", "user_data", "vendor_data"];
+/** Ironic's _CONFIG_DRIVE_SCHEMA. */
+const CONFIG_DRIVE_SCHEMA: Schema = {
+  anyOf: [
+    {
+      type: "object",
+      properties: {
+        meta_data: { type: "object" },
+        network_data: { type: "object" },
+        user_data: { type: ["object", "array", "string", "null"] },
+        vendor_data: { type: "object" },
+      },
+      additionalProperties: false,
+    },
+    { type: ["string", "null"] },
+  ],
+};
 
 function listArg(key: string, v: unknown): unknown[] | null {
   if (v === null || v === undefined) return null;
@@ -186,23 +208,12 @@ async function putProvision(ctx: NodeContext): Promise<Response> {
     if (!(isDeploy || (verb === "rebuild" && minor >= 35))) {
       throw new Invalid(`Adding a config drive is only supported when setting provision state to ${allowedTargets.join(", ")}`);
     }
+    // As Ironic: the format first (jsonschema's whole error text), then the version gates.
+    const e = firstSchemaError(CONFIG_DRIVE_SCHEMA, configdrive);
+    if (e) throw new Invalid(`Invalid configdrive format: ${jsonschemaText(e)}`);
     if (typeof configdrive === "object") {
       if (minor < 56) throw new Invalid("Providing a JSON object for configdrive is only supported starting with API version 1.56");
-      const cd = configdrive as Record<string, unknown>;
-      if ("vendor_data" in cd && minor < 59) throw new Invalid("Providing vendor_data in configdrive is only supported starting with API version 1.59");
-      for (const k of Object.keys(cd)) {
-        if (!CONFIGDRIVE_KEYS.includes(k)) throw new Invalid(`Invalid configdrive format: Additional properties are not allowed ('${k}' was unexpected)`);
-      }
-      for (const k of ["meta_data", "network_data", "vendor_data"]) {
-        const v = cd[k];
-        if (v !== undefined && (v === null || typeof v !== "object" || Array.isArray(v))) {
-          throw new Invalid(`Invalid configdrive format: ${pyRepr(v)} is not of type 'object'`);
-        }
-      }
-      const ud = cd.user_data;
-      if (ud !== undefined && !(ud === null || typeof ud === "string" || typeof ud === "object")) {
-        throw new Invalid(`Invalid configdrive format: ${pyRepr(ud)} is not of type 'object', 'array', 'string', 'null'`);
-      }
+      if ("vendor_data" in configdrive && minor < 59) throw new Invalid("Providing vendor_data in configdrive is only supported starting with API version 1.59");
     }
   }
   // 7. parameters that belong to another verb, and version gates on parameters
@@ -293,41 +304,46 @@ async function putPower(ctx: NodeContext): Promise<Response> {
 
 // ---- PUT /states/raid ----
 
-const RAID_LEVELS = ["0", "1", "2", "5", "6", "1+0", "5+0", "6+0", "JBOD"];
-const RAID_DISK_KEYS = [
-  "size_gb", "raid_level", "volume_name", "is_root_volume", "share_physical_disks", "disk_type", "interface_type",
-  "number_of_physical_disks", "controller", "physical_disks",
-];
+/** Ironic's raid_config_schema.json (a draft-04 schema; descriptions left out: only the message is shown). */
+const RAID_CONFIG_SCHEMA: Schema = {
+  type: "object",
+  properties: {
+    logical_disks: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          raid_level: { type: "string", enum: ["JBOD", "0", "1", "2", "5", "6", "1+0", "5+0", "6+0"] },
+          size_gb: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", enum: ["MAX"] }] },
+          volume_name: { type: "string" },
+          is_root_volume: { type: "boolean" },
+          share_physical_disks: { type: "boolean" },
+          disk_type: { type: "string", enum: ["hdd", "ssd"] },
+          interface_type: { type: "string", enum: ["sata", "scsi", "sas"] },
+          number_of_physical_disks: { type: "integer", minimum: 0, exclusiveMinimum: true },
+          controller: { type: "string" },
+          physical_disks: { anyOf: [{ type: "array", items: { type: "string" } }, { type: "array", items: { type: "object" }, minItems: 2 }] },
+        },
+        required: ["raid_level", "size_gb"],
+        additionalProperties: false,
+        dependencies: { physical_disks: ["controller"] },
+      },
+      minItems: 1,
+    },
+  },
+  required: ["logical_disks"],
+  additionalProperties: false,
+};
 
+/** target_raid_config: {} clears it; otherwise Ironic's RAID schema ("RAID config validation error: <message>"). */
 export function validateRaidConfig(cfg: unknown): Record<string, unknown> {
   if (cfg === null || typeof cfg !== "object" || Array.isArray(cfg)) {
     throw new Invalid(`Expected types <class 'dict'> for target_raid_config: ${pyRepr(cfg)}`);
   }
   const c = cfg as Record<string, unknown>;
-  const err = (m: string) => new Invalid(`RAID config validation error: ${m}`);
   if (Object.keys(c).length === 0) return c; // {} clears the target
-  if (!("logical_disks" in c)) throw err("'logical_disks' is a required property");
-  const extra = Object.keys(c).filter((k) => k !== "logical_disks");
-  if (extra.length) throw err(`Additional properties are not allowed (${extra.map((k) => pyRepr(k)).join(", ")} ${extra.length === 1 ? "was" : "were"} unexpected)`);
-  const disks = c.logical_disks;
-  if (!Array.isArray(disks)) throw err(`${pyRepr(disks)} is not of type 'array'`);
-  if (disks.length === 0) throw err("[] is too short");
-  for (const d of disks) {
-    if (d === null || typeof d !== "object" || Array.isArray(d)) throw err(`${pyRepr(d)} is not of type 'object'`);
-    const o = d as Record<string, unknown>;
-    if (!("raid_level" in o)) throw err("'raid_level' is a required property");
-    if (!("size_gb" in o)) throw err("'size_gb' is a required property");
-    const bad = Object.keys(o).filter((k) => !RAID_DISK_KEYS.includes(k));
-    if (bad.length) throw err(`Additional properties are not allowed (${bad.map((k) => pyRepr(k)).join(", ")} ${bad.length === 1 ? "was" : "were"} unexpected)`);
-    if (typeof o.raid_level !== "string" || !RAID_LEVELS.includes(o.raid_level)) throw err(`${pyRepr(o.raid_level)} is not one of ${pyRepr(RAID_LEVELS)}`);
-    const size = o.size_gb;
-    if (!(size === "MAX" || (typeof size === "number" && Number.isInteger(size) && size >= 0))) {
-      throw err(`${pyRepr(size)} is not valid under any of the given schemas`);
-    }
-    for (const b of ["is_root_volume", "share_physical_disks"]) {
-      if (b in o && typeof o[b] !== "boolean") throw err(`${pyRepr(o[b])} is not of type 'boolean'`);
-    }
-  }
+  const e = firstSchemaError(RAID_CONFIG_SCHEMA, c);
+  if (e) throw new Invalid(`RAID config validation error: ${e.message}`);
   return c;
 }
 

@@ -8,6 +8,8 @@ import { getConductor, startConductor, stopConductor } from "../../core/conducto
 import type { Principal } from "../../core/policy.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { cacheTestBiosRegistry } from "../../testing/bios_registry.ts";
+import { getNodeByUuid } from "../../core/db/nodes.ts";
 
 vi.mock("../version.ts", async (importOriginal) => {
   const orig = await importOriginal<typeof import("../version.ts")>();
@@ -42,6 +44,13 @@ async function managedNode(name: string, extra: Record<string, unknown> = {}): P
   await settle();
   expect((await api("GET", `/v1/nodes/${name}`)).body.provision_state).toBe("manageable");
   return r.body.uuid;
+}
+
+/** A managed node whose BIOS settings cache holds a registry (the fake BIOS, like Ironic's, has none). */
+async function registryNode(name: string): Promise<string> {
+  const uuid = await managedNode(name);
+  await cacheTestBiosRegistry(db.sql, (await getNodeByUuid(db.sql, uuid))!.id);
+  return uuid;
 }
 
 /** Calls as a specific principal (credential resolver reads X-Test-Who). */
@@ -122,7 +131,7 @@ describe("available steps (Ingot extension)", () => {
 
 describe("step validation on PUT /states/provision", () => {
   it("manual clean: bad step / argument / registry value → 400 naming them; no steps stays Ironic's 400", async () => {
-    const uuid = await managedNode("sv-1");
+    const uuid = await registryNode("sv-1");
     let r = await provision("sv-1", { target: "clean" });
     expect(r.error).toBe('"clean_steps" is required when setting target provision state to clean');
     r = await provision("sv-1", { target: "clean", clean_steps: [] });
@@ -147,7 +156,7 @@ describe("step validation on PUT /states/provision", () => {
   });
 
   it("deploy_steps (1.69) are checked against the registry; clean in the wrong state is refused", async () => {
-    const uuid = await managedNode("sv-2");
+    const uuid = await registryNode("sv-2");
     expect((await provision("sv-2", { target: "provide" })).status).toBe(202);
     await settle();
     let r = await provision("sv-2", { target: "active", deploy_steps: [{ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "PowerOnDelay", value: "x" }] }, priority: 90 }] });
@@ -175,7 +184,7 @@ describe("step validation on PUT /states/provision", () => {
 
 describe("BIOS settings API", () => {
   it("shows the registry fields (≥1.74 with detail/fields, always on a single setting ≥1.74)", async () => {
-    const uuid = await managedNode("bi-1");
+    const uuid = await registryNode("bi-1");
     let r = await api("GET", "/v1/nodes/bi-1/bios");
     expect(r.body.bios).toHaveLength(10);
     expect(Object.keys(r.body.bios[0])).toEqual(["created_at", "updated_at", "name", "value", "links"]);
@@ -200,11 +209,26 @@ describe("BIOS settings API", () => {
 
   it("each setting shows when it last changed", async () => {
     await managedNode("bi-2");
-    expect((await provision("bi-2", { target: "clean", clean_steps: [{ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "AssetTag", value: "r1" }] } }] })).status).toBe(202);
-    await settle();
-    const rows = (await api("GET", "/v1/nodes/bi-2/bios")).body.bios;
+    const apply = async (settings: { name: string; value: unknown }[]) => {
+      expect((await provision("bi-2", { target: "clean", clean_steps: [{ interface: "bios", step: "apply_configuration", args: { settings } }] })).status).toBe(202);
+      await settle();
+      return (await api("GET", "/v1/nodes/bi-2/bios")).body.bios;
+    };
+    await apply([{ name: "AssetTag", value: "r0" }, { name: "BootMode", value: "Uefi" }]);
+    const rows = await apply([{ name: "AssetTag", value: "r1" }, { name: "BootMode", value: "Uefi" }]);
     expect(rows.find((b: any) => b.name === "AssetTag").updated_at).not.toBeNull();
     expect(rows.find((b: any) => b.name === "BootMode").updated_at).toBeNull();
+  });
+
+  it("fake-hardware lists exactly what apply_configuration stored, as Ironic's fake BIOS", async () => {
+    await managedNode("bi-3");
+    expect((await api("GET", "/v1/nodes/bi-3/bios")).body.bios).toEqual([]);
+    const settings = [{ name: "NotInAnyRegistry", value: "yes" }, { name: "Count", value: 3 }, { name: "Flag", value: false }];
+    expect((await provision("bi-3", { target: "clean", clean_steps: [{ interface: "bios", step: "apply_configuration", args: { settings } }] })).status).toBe(202);
+    await settle();
+    const rows = (await api("GET", "/v1/nodes/bi-3/bios?detail=True", { version: 74 })).body.bios;
+    expect(rows.map((b: any) => [b.name, b.value])).toEqual([["Count", "3"], ["Flag", "False"], ["NotInAnyRegistry", "yes"]]);
+    expect(rows[0]).toMatchObject({ attribute_type: null, allowable_values: [], read_only: null });
   });
 });
 
@@ -274,7 +298,7 @@ describe("runbooks API (1.92, traits 1.112)", () => {
     const r = await as({ projectId: "proj-a", projectRole: "admin" }, "PUT", "/v1/nodes/rb-node/states/provision", { body: { target: "clean", runbook: "wol-off" }, version: 112 });
     expect(r.status, r.error ?? "").toBe(202);
     await settle();
-    expect((await api("GET", "/v1/nodes/rb-node/bios/WakeOnLan")).body.WakeOnLan.value).toBe("false");
+    expect((await api("GET", "/v1/nodes/rb-node/bios/WakeOnLan")).body.WakeOnLan.value).toBe("False"); // Python's str(False), as Ironic stores it
     // Below 1.112 the runbook's name must be a node trait.
     expect((await provision("rb-node", { target: "clean", runbook: "wol-off" }, 92)).error).toContain("the node does not have the trait wol-off");
   });

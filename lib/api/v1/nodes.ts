@@ -12,6 +12,7 @@ import {
   Conflict, Forbidden, Invalid, IronicError, NodeLocked, NodeNotFound, NotAcceptable, NotFound, PreconditionFailed,
 } from "../../core/errors.ts";
 import { aliveConductors } from "../../core/hashring.ts";
+import { KeyedQueue } from "../../core/keyed_queue.ts";
 import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts";
 import { DELETE_ALLOWED_STATES, FAULTS, isProvisionState, UPDATE_ALLOWED_STATES } from "../../core/states.ts";
 import { MAX_LIMIT, parseSortDir, parseSortKey } from "../collection.ts";
@@ -720,6 +721,14 @@ async function computePatch(ctx: NodeContext, node: NodeRecord, ops: PatchOperat
   return changes;
 }
 
+/**
+ * Attempts of a PATCH without If-Match that keeps losing the race for the row to other writers
+ * (each loss means another write went through), and the cap of the jittered pause between two.
+ */
+const PATCH_MAX_ATTEMPTS = 200;
+const PATCH_MAX_BACKOFF_MS = 50;
+const patchQueue = new KeyedQueue<number>();
+
 async function patchHandler(ctx: NodeContext): Promise<Response> {
   unexpectedArgs(ctx, ["reset_interfaces"]);
   const ops = validatePatch(ctx.body, { escapes: ctx.minor >= 98 });
@@ -742,10 +751,26 @@ async function patchHandler(ctx: NodeContext): Promise<Response> {
     throw new Invalid("The reset_interfaces parameter can only be used when changing the node's driver.");
   }
 
+  // PATCHes of one node in this process run one after another: together they would mostly lose
+  // the race for the row to each other and retry (work growing with the square of their number).
+  // Writers in other processes can still get in between: that is what the retries are for.
+  // One that waited behind another starts from the node as that one left it.
+  const waited = patchQueue.busy(ctx.node.id);
+  return patchQueue.run(ctx.node.id, () => writePatch(ctx, ops, resetInterfaces, waited));
+}
+
+/** Applies validated patch operations to the node (retrying when another writer got in first). */
+async function writePatch(ctx: NodeContext, ops: PatchOperation[], resetInterfaces: boolean | null, reread: boolean): Promise<Response> {
   const ifMatch = ctx.request.headers.get("if-match");
   const db = await sql();
   let node = ctx.node;
-  for (let attempt = 0; ; attempt++) {
+  if (reread) {
+    const fresh = await getNodeById(db, node.id);
+    if (!fresh) throw new NodeNotFound(ctx.params.node);
+    authorizePatch(ops, ctx.principal, fresh);
+    node = fresh;
+  }
+  for (let attempt = 1; ; attempt++) {
     if (!ifMatchPasses(ifMatch, nodeEtag(node))) {
       throw new PreconditionFailed(`The node ${node.uuid} has changed: If-Match ${ifMatch} does not match its current ETag ${nodeEtag(node)}.`);
     }
@@ -777,10 +802,14 @@ async function patchHandler(ctx: NodeContext): Promise<Response> {
       const view = await renderNode(db, updated, { base: ctx.base, minor: ctx.minor, principal: ctx.principal });
       return json(ctx, view, 200, etagHeaders(updated));
     }
+    // Another writer changed the row since it was read. With If-Match that is a 412 (the check at
+    // the top of the loop); without, the patch applies to the fresh node: re-read, re-check, retry.
+    if (attempt >= PATCH_MAX_ATTEMPTS) throw new Conflict(`Node ${node.uuid} was modified concurrently, please retry.`);
+    if (!ifMatch) await new Promise((r) => setTimeout(r, Math.random() * Math.min(PATCH_MAX_BACKOFF_MS, 2 ** attempt)));
     const fresh = await getNodeById(db, node.id);
     if (!fresh) throw new NodeNotFound(ctx.params.node);
-    if (fresh.reservation) throw new NodeLocked(fresh.uuid, fresh.reservation);
-    if (attempt >= 1) throw new Conflict(`Node ${node.uuid} was modified concurrently, please retry.`);
+    // Owner or lessee may have changed: the caller's rights are checked against the fresh node.
+    authorizePatch(ops, ctx.principal, fresh);
     node = fresh;
   }
 }

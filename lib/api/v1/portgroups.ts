@@ -12,7 +12,7 @@ import { isUuidLike, isValidLogicalName, normalizeMac, validateUuid } from "../v
 import { listPorts, requireNodeAcceptsMembers } from "./ports.ts";
 import {
   authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, pageRows, parseResourceFields, parseResourceList,
-  patchDocument, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
+  patchDocument, patchedSchemaCheck, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
 } from "./resource_common.ts";
 import { countPortgroupPorts } from "../../core/db/ports.ts";
 
@@ -156,20 +156,21 @@ export async function listPortgroups(ctx: ApiContext, scope: PortgroupScope): Pr
 
 // ---- validation ----
 
-const CREATE_SCHEMA: Schema = {
+// Ironic's PORTGROUP_SCHEMA, also for PATCH (key order decides which error is reported).
+const PORTGROUP_SCHEMA: Schema = {
   type: "object",
+  properties: {
+    address: { type: ["string", "null"] },
+    extra: { type: ["object", "null"] },
+    mode: { type: ["string", "null"] },
+    name: { type: ["string", "null"] },
+    node_uuid: { type: "string" },
+    properties: { type: ["object", "null"] },
+    standalone_ports_supported: { type: ["string", "boolean", "null"] },
+    uuid: { type: ["string", "null"] },
+  },
   required: ["node_uuid"],
   additionalProperties: false,
-  properties: {
-    uuid: { type: "string" },
-    node_uuid: { type: "string" },
-    name: { type: "string", nullable: true },
-    address: { type: "string", nullable: true },
-    extra: { type: "object", nullable: true },
-    standalone_ports_supported: { type: "any" },
-    mode: { type: "string", nullable: true },
-    properties: { type: "object", nullable: true },
-  },
 };
 const GATES: Record<string, number> = { mode: 26, properties: 26 };
 
@@ -223,11 +224,11 @@ async function checkUnique(db: Sql, name: string | null, address: string | null,
 // ---- handlers ----
 
 async function createPortgroup(ctx: ApiContext): Promise<Response> {
-  schemaCheck("portgroup", CREATE_SCHEMA, ctx.body ?? {});
+  schemaCheck("portgroup", PORTGROUP_SCHEMA, ctx.body ?? {});
   const b = ctx.body as Record<string, unknown>;
   for (const [k, v] of Object.entries(GATES)) if (k in b && ctx.minor < v) throw new NotAcceptable("Request not acceptable.");
   const db = await sql();
-  const uuid = b.uuid !== undefined ? validateUuid(b.uuid, "uuid") : randomUUID();
+  const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : randomUUID();
   const name = checkName(b.name, "create");
   const address = pgMac(b.address);
   const node = await nodeFor(db, b.node_uuid, ctx.principal, "baremetal:portgroup:create");
@@ -275,7 +276,7 @@ async function patchPortgroup(ctx: ApiContext): Promise<Response> {
     const root = op.path.slice(1).split("/")[0];
     if (root in GATES && ctx.minor < GATES[root]) throw new NotAcceptable("Request not acceptable.");
   }
-  if (!("node_uuid" in patched) || patched.node_uuid === null) throw new Invalid("Schema error for portgroup: 'node_uuid' is a required property");
+  patchedSchemaCheck(PORTGROUP_SCHEMA, patched);
   const sets: Record<string, SqlValue> = {};
   let name = row.name;
   if (changed(patched.name ?? null, current.name)) {
@@ -298,15 +299,11 @@ async function patchPortgroup(ctx: ApiContext): Promise<Response> {
   }
   for (const [api, col] of [["extra", "extra"], ["properties", "properties"]] as const) {
     if (changed(patched[api], current[api])) {
-      const v = patched[api] ?? {};
-      if (typeof v !== "object" || Array.isArray(v)) throw new Invalid(`Schema error for portgroup: ${JSON.stringify(v)} is not of type 'object', 'null'`);
-      sets[col] = JSON.stringify(v);
+      sets[col] = JSON.stringify(patched[api] ?? {});
     }
   }
   if (changed(patched.mode ?? null, current.mode)) {
-    const m = patched.mode ?? DEFAULT_PORTGROUP_MODE;
-    if (typeof m !== "string") throw new Invalid(`Schema error for portgroup: ${JSON.stringify(m)} is not of type 'string', 'null'`);
-    sets.mode = m;
+    sets.mode = (patched.mode as string | null) ?? DEFAULT_PORTGROUP_MODE;
   }
   if (changed(patched.standalone_ports_supported, current.standalone_ports_supported)) {
     const s = patched.standalone_ports_supported === undefined || patched.standalone_ports_supported === null

@@ -11,13 +11,14 @@ import {
   addressTaken, changePort, createPortRow, listPortPage, nodeNamed, portgroupNamed, portNamed, portNameOwner, removePort,
   type PortgroupLite, type PortRow,
 } from "../../core/services/ports.ts";
+import { pyRepr } from "../../core/pyrepr.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, isValidLogicalName, normalizeMac, validateUuid } from "../validators.ts";
 import {
   authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, parseResourceFields, parseResourceList,
-  patchDocument, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
+  patchDocument, patchedSchemaCheck, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
 } from "./resource_common.ts";
 
 export type { PortRow };
@@ -157,7 +158,7 @@ const VTEP_KEYS = ["vtep-logical-switch", "vtep-physical-switch"];
 
 function llcError(value: unknown, reason: string): Invalid {
   return new Invalid(
-    `Schema error for local_link_connection: ${JSON.stringify(value)} is not valid under any of the given schemas. Possible root cause: ${reason}`,
+    `Schema error for local_link_connection: ${pyRepr(value)} is not valid under any of the given schemas. Possible root cause: ${reason}`,
   );
 }
 
@@ -167,7 +168,7 @@ function llcError(value: unknown, reason: string): Invalid {
  */
 export function validateLocalLinkConnection(value: unknown, minor: number): Record<string, unknown> {
   if (value === null || value === undefined) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw new Invalid(`Schema error for port: ${JSON.stringify(value)} is not of type 'object', 'null'`);
+  if (typeof value !== "object" || Array.isArray(value)) throw new Invalid(`Schema error for port: ${pyRepr(value)} is not of type 'null', 'object'`);
   const llc = value as Record<string, unknown>;
   const keys = Object.keys(llc);
   if (keys.length === 0) return {};
@@ -214,7 +215,7 @@ export function validateLocalLinkConnection(value: unknown, minor: number): Reco
 }
 
 function portMac(value: unknown): string {
-  if (typeof value !== "string") throw new Invalid(`Schema error for port: ${JSON.stringify(value)} is not of type 'string'`);
+  if (typeof value !== "string") throw new Invalid(`Schema error for port: ${pyRepr(value)} is not of type 'string'`);
   try {
     return normalizeMac(value);
   } catch {
@@ -222,24 +223,27 @@ function portMac(value: unknown): string {
   }
 }
 
-const PORT_CREATE_SCHEMA: Schema = {
+// Ironic's PORT_SCHEMA with the fields Ingot supports, in Ironic's key order (it decides which
+// error is reported). Ironic 21.4 requires node_uuid; from 1.94 node_ident may replace it.
+const PORT_SCHEMA: Schema = {
   type: "object",
-  required: ["address"],
-  additionalProperties: false,
   properties: {
     address: { type: "string" },
-    node_uuid: { type: "string" },
+    extra: { type: ["object", "null"] },
+    is_smartnic: { type: ["string", "boolean", "null"] },
+    local_link_connection: { type: ["null", "object"] },
     node_ident: { type: "string" },
-    name: { type: "string", nullable: true, maxLength: 255 },
-    uuid: { type: "string" },
-    extra: { type: "object", nullable: true },
-    pxe_enabled: { type: "any" },
-    local_link_connection: { type: "any" },
-    portgroup_uuid: { type: "string", nullable: true },
-    physical_network: { type: "string", nullable: true, maxLength: 64 },
-    is_smartnic: { type: "any" },
+    node_uuid: { type: "string" },
+    physical_network: { type: ["string", "null"], maxLength: 64 },
+    portgroup_uuid: { type: ["string", "null"] },
+    pxe_enabled: { type: ["string", "boolean", "null"] },
+    uuid: { type: ["string", "null"] },
+    name: { type: ["string", "null"] },
   },
+  required: ["address", "node_uuid"],
+  additionalProperties: false,
 };
+const PORT_SCHEMA_NODE_IDENT: Schema = { ...PORT_SCHEMA, required: ["address"] };
 
 /** Body fields and the version they appear at (newer → 406). */
 const CREATE_GATES: Record<string, number> = {
@@ -249,7 +253,7 @@ const CREATE_GATES: Record<string, number> = {
 /** A port name (1.88): a logical name (RFC 3986 unreserved characters, not UUID-like). */
 function portName(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  if (typeof value !== "string") throw new Invalid(`Schema error for port: ${JSON.stringify(value)} is not of type 'string', 'null'`);
+  if (typeof value !== "string") throw new Invalid(`Schema error for port: ${pyRepr(value)} is not of type 'string', 'null'`);
   if (!isValidLogicalName(value, 96)) throw new Invalid(`Cannot use invalid port name '${value}'`);
   return value;
 }
@@ -294,10 +298,12 @@ function duplicateError(err: unknown, address: string, uuid: string, name: strin
 
 async function createPort(ctx: ApiContext): Promise<Response> {
   const body = ctx.body;
-  schemaCheck("port", PORT_CREATE_SCHEMA, body ?? {});
+  // node_ident below 1.94 is then refused as too new (406), as newer Ironic does.
+  const byIdent = ctx.minor >= 94 || (body !== null && typeof body === "object" && Object.hasOwn(body, "node_ident"));
+  schemaCheck("port", byIdent ? PORT_SCHEMA_NODE_IDENT : PORT_SCHEMA, body ?? {});
   const b = body as Record<string, unknown>;
   for (const [k, v] of Object.entries(CREATE_GATES)) if (k in b && ctx.minor < v) throw new NotAcceptable("Request not acceptable.");
-  const uuid = b.uuid !== undefined ? validateUuid(b.uuid, "uuid") : randomUUID();
+  const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : randomUUID();
   const address = portMac(b.address);
   const hasUuid = b.node_uuid !== undefined;
   const hasIdent = b.node_ident !== undefined;
@@ -351,9 +357,8 @@ async function patchPort(ctx: ApiContext): Promise<Response> {
     const root = op.path.slice(1).split("/")[0];
     if (root in CREATE_GATES && ctx.minor < CREATE_GATES[root]) throw new NotAcceptable("Request not acceptable.");
   }
+  patchedSchemaCheck(PORT_SCHEMA, patched);
   const sets: PortChanges = {};
-  if (!("address" in patched) || patched.address === null) throw new Invalid("Schema error for port: 'address' is a required property");
-  if (!("node_uuid" in patched) || patched.node_uuid === null) throw new Invalid("Schema error for port: 'node_uuid' is a required property");
   let address = row.address;
   if (changed(patched.address, current.address)) {
     address = portMac(patched.address);
@@ -370,10 +375,7 @@ async function patchPort(ctx: ApiContext): Promise<Response> {
     sets.nodeId = node.id;
   }
   const extra = (patched.extra ?? {}) as Record<string, unknown>;
-  if (changed(patched.extra, current.extra)) {
-    if (typeof extra !== "object" || Array.isArray(extra)) throw new Invalid(`Schema error for port: ${JSON.stringify(patched.extra)} is not of type 'object', 'null'`);
-    sets.extra = extra;
-  }
+  if (changed(patched.extra, current.extra)) sets.extra = extra;
   const pxeEnabled = patched.pxe_enabled === undefined || patched.pxe_enabled === null ? true : bodyBool("pxe_enabled", patched.pxe_enabled);
   if (pxeEnabled !== toBool(row.pxeEnabled)) sets.pxeEnabled = pxeEnabled;
   const smart = patched.is_smartnic === undefined || patched.is_smartnic === null ? false : bodyBool("is_smartnic", patched.is_smartnic);
@@ -382,11 +384,7 @@ async function patchPort(ctx: ApiContext): Promise<Response> {
     sets.localLinkConnection = validateLocalLinkConnection(patched.local_link_connection, ctx.minor);
   }
   if (changed(patched.physical_network, current.physical_network)) {
-    const pn = patched.physical_network ?? null;
-    if (pn !== null && (typeof pn !== "string" || pn.length > 64)) {
-      throw new Invalid(`Schema error for port: ${JSON.stringify(pn)} is not of type 'string', 'null' or is too long`);
-    }
-    sets.physicalNetwork = pn as string | null;
+    sets.physicalNetwork = (patched.physical_network as string | null) ?? null;
   }
   const pgValue = patched.portgroup_uuid ?? null;
   if (changed(pgValue, current.portgroup_uuid) || (sets.nodeId !== undefined && pgValue !== null)) {

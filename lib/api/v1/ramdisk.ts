@@ -6,7 +6,8 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { findNode, getNodeById, updateNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { sql } from "../../core/db/sql.ts";
-import { Invalid, InvalidStateRequested, NodeLocked, NodeNotFound, NotAcceptable, NotFound } from "../../core/errors.ts";
+import { Invalid, InvalidStateRequested, NodeLocked, NodeNotFound, NotFound } from "../../core/errors.ts";
+import { pyRepr } from "../../core/pyrepr.ts";
 import { maskSecrets } from "../../core/secrets.ts";
 import { config } from "../../core/config.ts";
 import type { InspectionData } from "../../core/inspection/inventory.ts";
@@ -88,18 +89,9 @@ async function lookup(ctx: ApiContext): Promise<Response> {
   });
 }
 
-const HEARTBEAT_SCHEMA: Schema = {
-  type: "object",
-  properties: {
-    callback_url: { type: "string" },
-    agent_version: { type: "string", nullable: true },
-    agent_token: { type: "string", nullable: true },
-    agent_verify_ca: { type: "any" },
-    agent_status: { type: "string", nullable: true },
-    agent_status_message: { type: "string", nullable: true },
-  },
-};
-const HEARTBEAT_GATES: Record<string, number> = { agent_version: 36, agent_verify_ca: 68, agent_status: 72, agent_status_message: 72 };
+/** The heartbeat's arguments, in the order Ironic checks them (all strings, callback_url required). */
+const HEARTBEAT_ARGS = ["callback_url", "agent_version", "agent_token", "agent_verify_ca", "agent_status", "agent_status_message"] as const;
+const AGENT_VALID_STATES = ["start", "end", "error"];
 
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -185,29 +177,47 @@ async function processHeartbeat(node: NodeRecord, hb: AgentHeartbeat, requestId:
   return "continued";
 }
 
+/**
+ * Ironic's HeartbeatController.post and ConductorManager.heartbeat checks, in their order and
+ * words: argument names and types; fields newer than the request's microversion (400, "not
+ * recognised"); the node; the token is present; agent_status is valid; a version or a status is
+ * given; the token is the node's.
+ */
 async function heartbeat(ctx: ApiContext): Promise<Response> {
-  schemaCheck("heartbeat", HEARTBEAT_SCHEMA, ctx.body ?? {});
-  const b = (ctx.body ?? {}) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(HEARTBEAT_GATES)) if (k in b && ctx.minor < v) throw new NotAcceptable("Request not acceptable.");
+  const body = ctx.body ?? {};
+  if (typeof body !== "object" || Array.isArray(body)) throw new Invalid(`Expected types <class 'dict'> for body: ${pyRepr(body)}`);
+  const b = body as Record<string, unknown>;
+  const unexpected = Object.keys(b).filter((k) => !(HEARTBEAT_ARGS as readonly string[]).includes(k));
+  if (unexpected.length) throw new Invalid(`Unexpected arguments: ${unexpected.join(", ")}`);
+  for (const arg of HEARTBEAT_ARGS) {
+    const v = b[arg];
+    if (arg === "callback_url" && (v === undefined || v === null || v === "")) throw new Invalid("Missing mandatory parameter: callback_url");
+    if (v !== undefined && v !== null && typeof v !== "string") throw new Invalid(`Expected string for ${arg}: ${pyRepr(v)}`);
+  }
+  const arg = (k: (typeof HEARTBEAT_ARGS)[number]) => (b[k] as string | null | undefined) ?? null;
+  // Fields newer than the request's version: Ironic refuses them with 400, not 406.
+  if (arg("agent_version") && ctx.minor < 36) throw new Invalid('Field "agent_version" not recognised');
+  if ((arg("agent_status") || arg("agent_status_message")) && ctx.minor < 72) {
+    throw new Invalid('Fields "agent_status" and "agent_status_message" not recognised.');
+  }
+  if (arg("agent_verify_ca") !== null && ctx.minor < 68) throw new Invalid('Field "agent_verify_ca" not recognised in this version');
   const db = await sql();
   const ident = ctx.params.ident;
   const node = await findNode(db, ident, true);
   if (!node) throw new NodeNotFound(ident);
-  if (typeof b.callback_url !== "string" || !b.callback_url) throw new Invalid("Missing mandatory parameter: callback_url");
-  const expected = node.driverInternalInfo[TOKEN_KEY];
-  const given = b.agent_token;
-  if (typeof given !== "string" || !given) throw new Invalid("Agent token is required for heartbeat processing.");
-  // Ironic answers a wrong token with InvalidParameterValue (400), not 401.
-  if (typeof expected !== "string" || !sameToken(expected, given)) throw new Invalid("Invalid or missing agent token received.");
-  const hb: AgentHeartbeat = {
-    callbackUrl: b.callback_url,
-    agentVersion: (b.agent_version as string | null | undefined) ?? null,
-    status: (b.agent_status as string | null | undefined) ?? null,
-    statusMessage: (b.agent_status_message as string | null | undefined) ?? null,
-  };
+  const given = arg("agent_token");
+  if (given === null) throw new Invalid("Agent token is required for heartbeat processing.");
+  const status = arg("agent_status");
+  if (status !== null && !AGENT_VALID_STATES.includes(status)) {
+    throw new Invalid(`Agent status is invalid. Valid states are ${AGENT_VALID_STATES.join(",")}.`);
+  }
+  const hb: AgentHeartbeat = { callbackUrl: arg("callback_url")!, agentVersion: arg("agent_version"), status, statusMessage: arg("agent_status_message") };
   if (hb.agentVersion === null && hb.status === null) {
     throw new Invalid("Agent did not transmit a version, and a version is required. Please update the agent being used.");
   }
+  const expected = node.driverInternalInfo[TOKEN_KEY];
+  // Ironic answers a wrong token with InvalidParameterValue (400), not 401.
+  if (typeof expected !== "string" || !sameToken(expected, given)) throw new Invalid("Invalid or missing agent token received.");
   await processHeartbeat(node, hb, ctx.requestId);
   return empty(ctx, 202);
 }

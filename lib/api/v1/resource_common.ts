@@ -7,19 +7,23 @@ import { nextLink, parseLimit, parseSortDir, parseSortKey, type ListParams } fro
 import type { ApiContext } from "../http.ts";
 import { parseBool } from "../http.ts";
 import { applyPatch, rootOf, validatePatch, type PatchOperation, type PatchView } from "../jsonpatch.ts";
-import { check, type Schema } from "../schema.ts";
+import { schemaCheck, type Schema } from "../schema.ts";
 import { isUniqueViolation } from "../../core/db/unique.ts";
 
-/** Validates `value` against `schema`; throws 400 "Schema error for <what>: ..." like Ironic. */
-export function schemaCheck(what: string, schema: Schema, value: unknown): void {
-  const problem = check(schema, value, what);
-  if (problem === null) return;
-  // check() prefixes the JSON path ("port.extra: ..."); Ironic shows only the reason.
-  // Enum lists read like Python's repr in Ironic's messages: ['a', 'b'].
-  const reason = problem
-    .replace(/^[^:]*: /, "")
-    .replace(/\[("[^"\\]*"(?:,"[^"\\]*")*)\]/g, (_m, items: string) => `[${items.split(",").map((s) => `'${s.slice(1, -1)}'`).join(", ")}]`);
-  throw new Invalid(`Schema error for ${what}: ${reason}`);
+export { schemaCheck };
+
+/**
+ * Ironic's patched_validate_with_schema: the patched resource, without the keys its schema does
+ * not know (timestamps, links, ...), must fit the create schema; errors say "Schema error for patch".
+ */
+export function patchedSchemaCheck(schema: Schema, patched: Record<string, unknown>): void {
+  schemaCheck("patch", schema, pruneToSchema(schema, patched));
+}
+
+/** `doc` without the keys `schema` has no property for. */
+export function pruneToSchema(schema: Schema, doc: Record<string, unknown>): Record<string, unknown> {
+  const known = schema.properties ?? {};
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => Object.hasOwn(known, k)));
 }
 
 const BOOL_WORDS = "'0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'";

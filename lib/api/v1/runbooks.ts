@@ -9,7 +9,7 @@ import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts"
 import { getRunbook, withRunbookTraits, type RunbookRecord } from "../../core/runbooks.ts";
 import { maskSecrets } from "../../core/secrets.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
-import { pyRepr } from "../jsonpatch.ts";
+import { pyRepr } from "../../core/pyrepr.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, validateTrait, validateTraits, validateUuid } from "../validators.ts";

@@ -13,7 +13,7 @@ import type { Schema } from "../schema.ts";
 import { isUuidLike, validateUuid } from "../validators.ts";
 import {
   authorizeOrConceal, changed, isUniqueViolation, listProject, pageRows, parseResourceFields, parseResourceList,
-  patchDocument, renderFields, requirePolicy, resourceNext, schemaCheck, type FieldDef,
+  patchDocument, patchedSchemaCheck, renderFields, requirePolicy, resourceNext, schemaCheck, type FieldDef,
 } from "./resource_common.ts";
 
 interface NodeJoined {
@@ -204,17 +204,32 @@ function requirePoweredOff(action: string, node: { uuid: string; powerState: str
   }
 }
 
+// Ironic's CONNECTOR_SCHEMA and TARGET_SCHEMA, also for PATCH (key order decides which error is reported).
 const CONNECTOR_SCHEMA: Schema = {
-  type: "object", required: ["node_uuid", "type", "connector_id"], additionalProperties: false,
-  properties: { uuid: { type: "string" }, node_uuid: { type: "string" }, type: { type: "string", maxLength: 32 }, connector_id: { type: "string", maxLength: 255 }, extra: { type: "object", nullable: true } },
+  type: "object",
+  properties: {
+    connector_id: { type: "string" },
+    extra: { type: ["object", "null"] },
+    node_uuid: { type: "string" },
+    type: { type: "string" },
+    uuid: { type: ["string", "null"] },
+  },
+  required: ["connector_id", "node_uuid", "type"],
+  additionalProperties: false,
 };
 const TARGET_SCHEMA: Schema = {
-  type: "object", required: ["node_uuid", "volume_type", "volume_id", "boot_index"], additionalProperties: false,
+  type: "object",
   properties: {
-    uuid: { type: "string" }, node_uuid: { type: "string" }, volume_type: { type: "string", maxLength: 64 },
-    volume_id: { type: "string", maxLength: 36 }, boot_index: { type: "integer" }, properties: { type: "object", nullable: true },
-    extra: { type: "object", nullable: true },
+    boot_index: { type: "integer" },
+    extra: { type: ["object", "null"] },
+    node_uuid: { type: "string" },
+    properties: { type: ["object", "null"] },
+    volume_id: { type: "string" },
+    volume_type: { type: "string" },
+    uuid: { type: ["string", "null"] },
   },
+  required: ["boot_index", "node_uuid", "volume_id", "volume_type"],
+  additionalProperties: false,
 };
 
 function connectorConflict(type: string, connectorId: string): Conflict {
@@ -229,7 +244,7 @@ async function create(ctx: ApiContext, kind: Kind): Promise<Response> {
   schemaCheck(kind, kind === "connector" ? CONNECTOR_SCHEMA : TARGET_SCHEMA, ctx.body ?? {});
   const b = ctx.body as Record<string, unknown>;
   const db = await sql();
-  const uuid = b.uuid !== undefined ? validateUuid(b.uuid, "uuid") : randomUUID();
+  const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : randomUUID();
   const node = await nodeFor(db, b.node_uuid, ctx.principal, "baremetal:volume:create");
   const now = new Date();
   try {
@@ -285,10 +300,9 @@ async function patch(ctx: ApiContext, kind: Kind): Promise<Response> {
         };
   const hidden = kind === "target" && !mayViewTargetProperties(row as TargetRow, ctx.principal) ? { properties: REDACTED_TARGET_PROPERTIES } : {};
   const { patched } = patchDocument(ctx.body, current, PATCHABLE[kind], { hidden });
+  patchedSchemaCheck(kind === "connector" ? CONNECTOR_SCHEMA : TARGET_SCHEMA, patched);
   const doc = { ...patched };
   for (const key of ["extra", "properties"]) if (key in current && (doc[key] === undefined || doc[key] === null)) doc[key] = {};
-  delete doc.uuid;
-  schemaCheck(kind, { ...(kind === "connector" ? CONNECTOR_SCHEMA : TARGET_SCHEMA) } as Schema, { ...doc, uuid: row.uuid });
   requirePoweredOff(`volume ${kind} update`, { uuid: row.nodeUuid, powerState: row.nodePowerState });
   let nodeId = Number(row.nodeId);
   if (changed(doc.node_uuid, current.node_uuid)) {

@@ -12,12 +12,14 @@ import {
 } from "../errors.ts";
 import { publishNodeChange } from "../events.ts";
 import { recordHistory } from "../history.ts";
+import { imageTypeOf } from "../images.ts";
 import type { InspectionData } from "../inspection/inventory.ts";
 import type { PowerTarget, ProvisionState, Verb } from "../states.ts";
 import {
   DELETE_ALLOWED_STATES, isProvisionState, POWER_TARGETS, ProvisionState as S, UNSTABLE_STATES, VERBS, verbAllowedFrom,
 } from "../states.ts";
 import { checkRunbookMatchesNode, getRunbook, runbookStepRequests } from "../runbooks.ts";
+import { sha256Crypt } from "../shacrypt.ts";
 import { assembleDeploySteps, findStepImpl, validateAndCheckSteps, type NodeStep } from "../steps.ts";
 import { BOOT_FROM_VOLUME_KEY, checkVolumeConnectors } from "../volumes.ts";
 import {
@@ -245,6 +247,12 @@ export class Conductor implements ConductorApi {
           if (params.configdrive !== undefined) instanceInfo.configdrive = params.configdrive;
           const dii: Dict = { ...node.driverInternalInfo, deploy_steps: steps };
           delete dii.deploy_step_index;
+          // Recorded as Ironic's update_image_type does when a deployment starts.
+          const imageType = imageTypeOf(instanceInfo);
+          if (imageType) {
+            instanceInfo.image_type = imageType;
+            dii.is_whole_disk_image = imageType === "whole-disk";
+          }
           if (bootVolume) {
             dii[BOOT_FROM_VOLUME_KEY] = { volume_id: bootVolume.volume_id, volume_type: bootVolume.volume_type, target_uuid: bootVolume.uuid };
           } else {
@@ -276,7 +284,8 @@ export class Conductor implements ConductorApi {
         return this.startAsync(task, async () => {
           await task.transition("rescue", {
             eventType: "provisioning",
-            changes: { lastError: null, instanceInfo: { ...node.instanceInfo, rescue_password: password } },
+            // The ramdisk gets the password hashed (Ironic: crypt with sha256); both are secrets.
+            changes: { lastError: null, instanceInfo: { ...node.instanceInfo, rescue_password: password, hashed_rescue_password: sha256Crypt(password) } },
           });
         }, run("Rescue", () => rescueFlow(task)));
       }
@@ -345,6 +354,7 @@ export class Conductor implements ConductorApi {
     if (state === S.RESCUEWAIT) {
       const instanceInfo = { ...node.instanceInfo };
       delete instanceInfo.rescue_password;
+      delete instanceInfo.hashed_rescue_password;
       changes.instanceInfo = instanceInfo;
     }
     await task.transition("abort", { eventType: state === S.INSPECTWAIT ? "introspection" : "provisioning", changes });

@@ -20,6 +20,12 @@ export const stepsKey = (kind: StepKind) => `${kind}_steps`;
 export const indexKey = (kind: StepKind) => `${kind}_step_index`;
 /** driver_internal_info key: when the current step started (ISO), for its duration in history. */
 export const startedKey = (kind: StepKind) => `${kind}_step_started_at`;
+/**
+ * driver_internal_info key: true once the step at <kind>_step_index has finished (until the next
+ * one starts), so an operation resumed after its conductor stopped neither repeats a finished step
+ * (a hold the operator released, a step that must not run twice) nor skips an unfinished one.
+ */
+export const finishedKey = (kind: StepKind) => `${kind}_step_finished`;
 
 /** last_error after an abort (Ironic's wording for cleaning, reused for the other operations). */
 export function abortMessage(what: string, step: Record<string, unknown>): string {
@@ -95,21 +101,26 @@ export async function powerAction(task: NodeTask, target: PowerTarget, timeoutSe
 
 export type StepsOutcome = "done" | "hold" | "wait";
 
+/** How a flow runs its stored steps: `rerunCurrent` runs the step at <kind>_step_index again (resume). */
+export interface StepsRun {
+  rerunCurrent?: boolean;
+}
+
 /**
  * Runs the steps stored in driver_internal_info.<kind>_steps, from the one after
- * <kind>_step_index (or the first). Reserved steps are handled here.
+ * <kind>_step_index (or the first; or that one again with rerunCurrent). Reserved steps are
+ * handled here.
  */
-export async function runSteps(task: NodeTask, kind: StepKind): Promise<StepsOutcome> {
+export async function runSteps(task: NodeTask, kind: StepKind, run: StepsRun = {}): Promise<StepsOutcome> {
   const steps = (task.node.driverInternalInfo[stepsKey(kind)] as NodeStep[] | null) ?? [];
   const last = task.node.driverInternalInfo[indexKey(kind)];
-  const start = typeof last === "number" ? last + 1 : 0;
+  const start = typeof last !== "number" ? 0 : run.rerunCurrent ? last : last + 1;
   for (let i = start; i < steps.length; i++) {
     const step = steps[i];
     const started = Date.now();
-    await task.update({
-      [STEP_FIELD[kind]]: stepRecord(step),
-      driverInternalInfo: { ...task.node.driverInternalInfo, [indexKey(kind)]: i, [startedKey(kind)]: new Date(started).toISOString() },
-    } as NodeChanges);
+    const dii: Dict = { ...task.node.driverInternalInfo, [indexKey(kind)]: i, [startedKey(kind)]: new Date(started).toISOString() };
+    delete dii[finishedKey(kind)];
+    await task.update({ [STEP_FIELD[kind]]: stepRecord(step), driverInternalInfo: dii } as NodeChanges);
     const stepRef = { kind, interface: step.interface, step: step.step };
     await task.history({ kind: "step_started", step: stepRef }, "provisioning");
     try {
@@ -148,6 +159,7 @@ export async function runSteps(task: NodeTask, kind: StepKind): Promise<StepsOut
         .catch(() => undefined);
       throw failure;
     }
+    await task.updateDriverInternalInfo({ [finishedKey(kind)]: true });
     await task.history({ kind: "step_finished", step: stepRef }, "provisioning", "INFO", round3((Date.now() - started) / 1000));
   }
   return "done";
@@ -158,6 +170,7 @@ async function finishSteps(task: NodeTask, kind: StepKind): Promise<void> {
   const dii = { ...task.node.driverInternalInfo, [stepsKey(kind)]: null };
   delete dii[indexKey(kind)];
   delete dii[startedKey(kind)];
+  delete dii[finishedKey(kind)];
   await task.update({ [STEP_FIELD[kind]]: {}, driverInternalInfo: dii } as NodeChanges);
 }
 
@@ -222,7 +235,7 @@ export async function verifyFlow(task: NodeTask): Promise<void> {
 }
 
 /** Cleaning (automated or manual) from the stored steps; also resumes after unhold. */
-export async function cleanFlow(task: NodeTask): Promise<void> {
+export async function cleanFlow(task: NodeTask, run: StepsRun = {}): Promise<void> {
   const manual = task.node.targetProvisionState === S.MANAGEABLE;
   const ifaces = interfacesFor(task.node);
   const steps = (task.node.driverInternalInfo.clean_steps as NodeStep[] | null) ?? [];
@@ -230,7 +243,7 @@ export async function cleanFlow(task: NodeTask): Promise<void> {
   const needsRamdisk = !task.node.driverInternalInfo.cleaning_disable_ramdisk && steps.some((s) => s.requires_ramdisk);
   if (fresh) await refreshStepCache(task.sql, task.node, "clean");
   if (fresh && needsRamdisk) await ifaces.boot.prepareRamdisk(task);
-  const outcome = await runSteps(task, "clean");
+  const outcome = await runSteps(task, "clean", run);
   if (outcome !== "done") return;
   if (needsRamdisk) await ifaces.boot.cleanUpRamdisk(task);
   await finishSteps(task, "clean");
@@ -240,7 +253,7 @@ export async function cleanFlow(task: NodeTask): Promise<void> {
   else await task.transition("done", { eventType: "provisioning" });
 }
 
-export async function deployFlow(task: NodeTask): Promise<void> {
+export async function deployFlow(task: NodeTask, run: StepsRun = {}): Promise<void> {
   const ifaces = interfacesFor(task.node);
   if (typeof task.node.driverInternalInfo.deploy_step_index !== "number") {
     await refreshStepCache(task.sql, task.node, "deploy");
@@ -257,16 +270,16 @@ export async function deployFlow(task: NodeTask): Promise<void> {
       }, "provisioning");
     }
   }
-  const outcome = await runSteps(task, "deploy");
+  const outcome = await runSteps(task, "deploy", run);
   if (outcome !== "done") return;
   await ifaces.boot.prepareInstance(task);
   await finishSteps(task, "deploy");
   await task.transition("done", { eventType: "provisioning" });
 }
 
-export async function serviceFlow(task: NodeTask): Promise<void> {
+export async function serviceFlow(task: NodeTask, run: StepsRun = {}): Promise<void> {
   if (typeof task.node.driverInternalInfo.service_step_index !== "number") await refreshStepCache(task.sql, task.node, "service");
-  const outcome = await runSteps(task, "service");
+  const outcome = await runSteps(task, "service", run);
   if (outcome !== "done") return;
   await finishSteps(task, "service");
   await task.transition("done", { eventType: "provisioning" });
@@ -330,18 +343,25 @@ export async function inspectFlow(task: NodeTask): Promise<void> {
     await task.transition("wait", { eventType: "introspection" });
     return;
   }
+  if (outcome === "done") {
+    await task.history({ kind: "inspection", message: "Inspection finished: the inspect interface reported no hardware data; nothing changed" }, "introspection", "INFO", secondsSince(started));
+    await task.transition("done", { eventType: "introspection", changes: { inspectionFinishedAt: new Date(), inspectionStartedAt: null } });
+    return;
+  }
   await finishInspection(task, outcome, started);
+}
+
+function secondsSince(started: Date | null): number | null {
+  return started ? Math.round(Math.max(0, Date.now() - started.getTime())) / 1000 : null;
 }
 
 /** Processes inspection data and completes the inspection (also the entry point for callbacks). */
 export async function finishInspection(task: NodeTask, data: InspectionData, started: Date | null = task.node.inspectionStartedAt): Promise<void> {
   const result = await processInspectionData(task, data);
-  const finished = new Date();
-  const duration = started ? Math.round(Math.max(0, finished.getTime() - started.getTime())) / 1000 : null;
-  await task.history({ kind: "inspection", message: `Inspection finished: ${inspectionSummary(data.inventory, result)}` }, "introspection", "INFO", duration);
+  await task.history({ kind: "inspection", message: `Inspection finished: ${inspectionSummary(data.inventory, result)}` }, "introspection", "INFO", secondsSince(started));
   await task.transition("done", {
     eventType: "introspection",
-    changes: { inspectionFinishedAt: finished, inspectionStartedAt: null },
+    changes: { inspectionFinishedAt: new Date(), inspectionStartedAt: null },
   });
 }
 
@@ -372,14 +392,19 @@ export async function adoptFlow(task: NodeTask): Promise<void> {
 /** After unhold (node now in a *wait state): resume into the running state and continue its steps. */
 export async function resumeStepsFlow(task: NodeTask, kind: StepKind): Promise<void> {
   await recordStepFinished(task, kind, "step_released");
-  await task.transition("resume", { eventType: "provisioning" });
+  await task.transition("resume", { eventType: "provisioning", changes: stepFinishedChanges(task, kind) });
   await runRemaining(task, kind);
 }
 
-async function runRemaining(task: NodeTask, kind: StepKind): Promise<void> {
-  if (kind === "clean") await cleanFlow(task);
-  else if (kind === "deploy") await deployFlow(task);
-  else await serviceFlow(task);
+/** Marks the current step finished (its callback came, or its hold was released). */
+function stepFinishedChanges(task: NodeTask, kind: StepKind): NodeChanges {
+  return { driverInternalInfo: { ...task.node.driverInternalInfo, [finishedKey(kind)]: true } };
+}
+
+async function runRemaining(task: NodeTask, kind: StepKind, run: StepsRun = {}): Promise<void> {
+  if (kind === "clean") await cleanFlow(task, run);
+  else if (kind === "deploy") await deployFlow(task, run);
+  else await serviceFlow(task, run);
 }
 
 /**
@@ -402,7 +427,7 @@ export async function continueStepsFlow(task: NodeTask, kind: StepKind): Promise
     });
     return;
   }
-  await task.transition("resume", { eventType: "provisioning" });
+  await task.transition("resume", { eventType: "provisioning", changes: stepFinishedChanges(task, kind) });
   await runRemaining(task, kind);
 }
 
@@ -417,3 +442,59 @@ export const FAILURE_PREFIX: Record<string, string> = {
   [S.ADOPTING]: "Adoption",
   [S.SERVICING]: "Servicing",
 };
+
+/** The step kind each step-running state runs. */
+const STEP_KIND_OF_STATE: Partial<Record<string, StepKind>> = { [S.DEPLOYING]: "deploy", [S.CLEANING]: "clean", [S.SERVICING]: "service" };
+
+/** The flows of the other running states: each is written to be run again from its start. */
+const RESTARTABLE_FLOW: Partial<Record<string, (task: NodeTask) => Promise<void>>> = {
+  [S.VERIFYING]: verifyFlow, [S.INSPECTING]: inspectFlow, [S.ADOPTING]: adoptFlow, [S.RESCUING]: rescueFlow,
+  [S.UNRESCUING]: unrescueFlow, [S.DELETING]: tearDownFlow,
+};
+
+/** How the interrupted operation of a node in a running state goes on, or why it cannot. */
+export type ResumePlan =
+  | { resume: true; what: string; flow: () => Promise<void> }
+  | { resume: false; reason: string };
+
+/**
+ * The operation of a node left in a running state by a conductor that stopped (died or restarted)
+ * mid-flow, as the node's new owner resumes it: deploying, cleaning and servicing continue from
+ * the interrupted step, run again unless it had finished (a step that declares itself not
+ * re-runnable is refused); the other running states run their flow again from the start.
+ */
+export function planResume(task: NodeTask): ResumePlan {
+  const state = task.node.provisionState;
+  const operation = (FAILURE_PREFIX[state] ?? state).toLowerCase();
+  const kind = STEP_KIND_OF_STATE[state];
+  if (!kind) {
+    const flow = RESTARTABLE_FLOW[state];
+    if (!flow) return { resume: false, reason: `the "${state}" state has no operation to resume` };
+    return { resume: true, what: `the ${operation} starts again`, flow: () => flow(task) };
+  }
+  const dii = task.node.driverInternalInfo;
+  const steps = dii[stepsKey(kind)];
+  const index = dii[indexKey(kind)];
+  // finishSteps leaves null once every step ran; a list never stored leaves nothing to go on.
+  if (steps === null) {
+    return { resume: true, what: `its ${kind} steps had all run; the ${operation} is completed`, flow: () => runRemaining(task, kind) };
+  }
+  if (!Array.isArray(steps)) return { resume: false, reason: `the node has no record of its ${kind} steps` };
+  if (typeof index !== "number") {
+    return { resume: true, what: `no ${kind} step had started; the ${operation} starts again`, flow: () => runRemaining(task, kind) };
+  }
+  const step = (steps as NodeStep[])[index];
+  if (!step) return { resume: true, what: `the ${operation} continues after its last step`, flow: () => runRemaining(task, kind) };
+  const name = `${kind} step ${step.interface}.${step.step}`;
+  if (dii[finishedKey(kind)] === true) {
+    return { resume: true, what: `${name} had finished; the ${operation} continues with the next step`, flow: () => runRemaining(task, kind) };
+  }
+  if (!isReservedStep(step.step)) {
+    const decl = findStepImpl(task.node, kind, step.interface, step.step);
+    if (!decl) return { resume: false, reason: `${name} was running and the node's interfaces no longer offer it` };
+    if (decl.rerunnable === false) {
+      return { resume: false, reason: `${name} was running and is not re-runnable (running it again after an interruption is not safe)` };
+    }
+  }
+  return { resume: true, what: `${name} was interrupted and runs again`, flow: () => runRemaining(task, kind, { rerunCurrent: true }) };
+}

@@ -30,7 +30,7 @@ describe("start-up", () => {
   it("registers the conductor and maps nodes to it", async () => {
     await startConductor({ periodic: false });
     const rows = await listConductors(db.sql);
-    expect(rows.find((c) => c.hostname === HOST)).toMatchObject({ alive: true, drivers: ["fake-hardware", "sim"], conductorGroup: "" });
+    expect(rows.find((c) => c.hostname === HOST)).toMatchObject({ alive: true, drivers: ["fake-hardware", "ipmi", "redfish", "sim"], conductorGroup: "" });
     const n = await newNode();
     expect(await conductorFor(db.sql, n)).toBe(HOST);
     expect(await conductorFor(db.sql, { ...n, conductorGroup: "rack-7" })).toBeNull();
@@ -38,36 +38,79 @@ describe("start-up", () => {
     expect((await listConductors(db.sql)).find((c) => c.hostname === HOST)?.alive).toBe(false);
   });
 
-  it("recovers stuck nodes, own stale locks and stale power targets", async () => {
-    const deploying = await newNode({ provisionState: "deploying", targetProvisionState: "active", reservation: HOST, targetPowerState: "power on" });
-    const verifying = await newNode({ provisionState: "verifying", targetProvisionState: "manageable" });
-    const deleting = await newNode({ provisionState: "deleting", targetProvisionState: "available" });
+  const step = (iface: string, name: string, priority: number) => ({ interface: iface, step: name, priority, abortable: false, argsinfo: null, args: {} });
+
+  it("resumes operations its previous run left unfinished, and clears its stale locks and power targets", async () => {
+    const deploying = await newNode({
+      provisionState: "deploying", targetProvisionState: "active", reservation: HOST, conductorAffinity: HOST, targetPowerState: "power on",
+      driverInternalInfo: { deploy_steps: [step("deploy", "deploy", 100)], deploy_step_index: 0 },
+    });
+    const verifying = await newNode({ provisionState: "verifying", targetProvisionState: "manageable", conductorAffinity: HOST });
+    const deleting = await newNode({ provisionState: "deleting", targetProvisionState: "available", conductorAffinity: HOST, automatedClean: false });
+    const unknownSteps = await newNode({ provisionState: "deploying", targetProvisionState: "active", conductorAffinity: HOST });
+    const inspecting = await newNode({ provisionState: "inspecting", targetProvisionState: "manageable", conductorAffinity: HOST });
+    const rescuing = await newNode({
+      provisionState: "rescuing", targetProvisionState: "rescue", conductorAffinity: HOST, instanceInfo: { rescue_password: "let-me-in" },
+    });
     const fine = await newNode({ provisionState: "active" });
     await startConductor({ periodic: false });
+    await getConductor().pool.drain();
     const d = await reload(deploying.id);
-    expect(d.provisionState).toBe("deploy failed");
-    expect(d.reservation).toBeNull();
-    expect(d.targetPowerState).toBeNull();
-    expect(d.lastError).toBe(`Conductor ${HOST} was restarted while the node was in state "deploying"; the operation did not complete`);
-    expect((await reload(verifying.id)).provisionState).toBe("enroll");
-    expect((await reload(deleting.id)).provisionState).toBe("error");
-    expect((await reload(fine.id)).provisionState).toBe("active");
+    expect([d.provisionState, d.reservation, d.targetPowerState, d.lastError]).toEqual(["active", null, null, null]);
     const h = await listHistory(db.sql, deploying.id);
-    expect(h.at(-1)).toMatchObject({ eventType: "startup failure", severity: "ERROR", state: "deploy failed" });
+    expect(h.find((e) => e.eventType === "takeover")?.event).toBe(`Node resumed by conductor ${HOST} after its restart: "deploying" resumed`);
+    expect(h.find((e) => e.event.startsWith('Provision state "deploying" resumed'))).toMatchObject({
+      event: `Provision state "deploying" resumed (event "resume"): after conductor ${HOST} was restarted: deploy step deploy.deploy was interrupted and runs again`,
+      eventType: "provisioning", severity: "WARNING", state: "deploying",
+    });
+    expect(h.filter((e) => e.event === "Started deploy step deploy.deploy")).toHaveLength(1);
+    expect((await reload(verifying.id)).provisionState).toBe("manageable");
+    expect((await reload(deleting.id)).provisionState).toBe("available");
+    expect((await reload(inspecting.id)).provisionState).toBe("manageable");
+    expect((await reload(rescuing.id)).provisionState).toBe("rescue");
+    expect((await listHistory(db.sql, rescuing.id)).map((e) => e.event)).toContain(
+      `Provision state "rescuing" resumed (event "resume"): after conductor ${HOST} was restarted: the rescue starts again`,
+    );
+    const u = await reload(unknownSteps.id);
+    expect([u.provisionState, u.reservation]).toEqual(["deploy failed", null]);
+    expect(u.lastError).toBe(`The deployment of node ${u.uuid} was not resumed after conductor ${HOST} was restarted: the node has no record of its deploy steps`);
+    expect((await reload(fine.id)).provisionState).toBe("active");
   });
 
-  it("takes over nodes locked by a dead conductor", async () => {
+  it("takes over nodes locked by a dead conductor: resumes what can run again, fails what cannot", async () => {
     const old = new Date(Date.now() - 3600_000);
     await db.sql.run(`INSERT INTO "Conductor" ("hostname", "online", "drivers", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?)`, [
       "dead-host", true, JSON.stringify(["fake-hardware"]), old, old,
     ]);
-    const cleaning = await newNode({ provisionState: "cleaning", targetProvisionState: "available", reservation: "dead-host" });
+    const cleaning = await newNode({
+      provisionState: "cleaning", targetProvisionState: "available", reservation: "dead-host", cleanStep: step("vendor", "log_passthrough", 1),
+      driverInternalInfo: { clean_steps: [step("vendor", "log_passthrough", 1)], clean_step_index: 0 },
+    });
+    // A firmware flash cut off midway is not run again (firmware.update says it is not re-runnable).
+    const flash = { ...step("firmware", "update", 0), args: { settings: [{ component: "bmc", url: "http://fw/bmc.bin" }] } };
+    const flashing = await newNode({
+      provisionState: "cleaning", targetProvisionState: "manageable", reservation: "dead-host", firmwareInterface: "fake", cleanStep: flash,
+      driverInternalInfo: { clean_steps: [flash, step("vendor", "log_passthrough", 1)], clean_step_index: 0 },
+    });
+    const servicing = await newNode({
+      provisionState: "servicing", targetProvisionState: "active", reservation: "dead-host", serviceStep: step("vendor", "log_passthrough", 0),
+      driverInternalInfo: { service_steps: [step("vendor", "log_passthrough", 0)], service_step_index: 0 },
+    });
     const active = await newNode({ provisionState: "active", reservation: "dead-host" });
     await startConductor({ periodic: false });
+    await getConductor().pool.drain();
     const c = await reload(cleaning.id);
-    expect(c.provisionState).toBe("clean failed");
-    expect(c.reservation).toBeNull();
-    expect(c.lastError).toMatch(/Conductor dead-host stopped/);
+    expect([c.provisionState, c.reservation, c.lastError, c.conductorAffinity]).toEqual(["available", null, null, HOST]);
+    expect((await listHistory(db.sql, cleaning.id)).find((e) => e.eventType === "takeover" && e.event.startsWith("Node taken over"))?.event).toBe(
+      `Node taken over by conductor ${HOST} from conductor dead-host, which is no longer alive: "cleaning" resumed`,
+    );
+    const f = await reload(flashing.id);
+    const why = `The cleaning of node ${f.uuid} was not resumed after conductor dead-host stopped (it is no longer alive): clean step firmware.update was running and is not re-runnable (running it again after an interruption is not safe)`;
+    expect([f.provisionState, f.reservation, f.lastError, f.maintenance, f.fault]).toEqual(["clean failed", null, why, true, "clean failure"]);
+    expect((await listHistory(db.sql, flashing.id)).filter((e) => e.event === "Started clean step firmware.update")).toHaveLength(0);
+    const sv = await reload(servicing.id);
+    expect([sv.provisionState, sv.reservation, sv.lastError, sv.maintenance]).toEqual(["active", null, null, false]);
+    expect((await listHistory(db.sql, servicing.id)).filter((e) => e.event === "Started service step vendor.log_passthrough").map((e) => e.conductor)).toEqual([HOST]);
     const a = await reload(active.id);
     expect([a.provisionState, a.reservation]).toEqual(["active", null]);
   });

@@ -2,17 +2,17 @@
 // callback timeouts, and taking over nodes locked by dead conductors. Each tick handles a bounded
 // batch, skips nodes someone else has locked, and logs (never throws) errors.
 import { config } from "../config.ts";
-import { listNodes, type NodeRecord } from "../db/nodes.ts";
+import { getNodeById, listNodes, type NodeRecord } from "../db/nodes.ts";
 import { interfacesFor, hardwareTypeNames } from "../drivers/registry.ts";
 import { publishNodeChange } from "../events.ts";
 import { aliveConductors, conductorFor, resetHashRing } from "../hashring.ts";
 import { recordHistory } from "../history.ts";
 import { closeExpiredSessions } from "../console/sessions.ts";
 import { pruneConsoleTokens } from "../console/tokens.ts";
-import { CALLBACK_TIMEOUT_STATES, ProvisionState as S, STUCK_STATES_TREATED_AS_FAIL } from "../states.ts";
+import { CALLBACK_TIMEOUT_STATES, isRunningState, ProvisionState as S, RUNNING_STATES } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
 import { errorMessage, failNode } from "./flows.ts";
-import { takeOverNode } from "./takeover.ts";
+import { AGENT_WAIT_STATES, takeOverNode, type TakeOverCause } from "./takeover.ts";
 import { SYSTEM_ACTOR, type NodeTask } from "./task.ts";
 
 /** Nodes handled per task per tick, so one tick stays short. */
@@ -56,12 +56,15 @@ export class PeriodicTasks {
   }
 
   /**
-   * Whether the node, if this conductor owns it, must be taken over first: it was last handled by
-   * another conductor that died, or (hash ring rebalanced) by one still alive when it is active or
-   * has its console enabled — its boot configuration and console live with that conductor. A node
-   * waiting for its agent stays with an alive conductor (the agent's heartbeat reaches the owner).
+   * Whether the node, if this conductor owns it, must be taken over first: it is unlocked in a
+   * running state (the worker that ran its operation is gone: its conductor died or restarted);
+   * it was last handled by another conductor that died; or (hash ring rebalanced) by one still
+   * alive when it is active or has its console enabled — its boot configuration and console live
+   * with that conductor. A node waiting for its agent stays with an alive conductor (the agent's
+   * heartbeat reaches the owner).
    */
   needsTakeOver(node: NodeRecord, alive: Set<string>): boolean {
+    if (node.reservation === null && isRunningState(node.provisionState)) return true;
     const previous = node.conductorAffinity;
     if (previous === this.host) return false;
     if (previous === null || !alive.has(previous)) return true;
@@ -205,22 +208,25 @@ export class PeriodicTasks {
 
   /**
    * Take-over (reference §8, Ironic's _sync_local_state/_do_takeover): unlocked nodes this
-   * conductor now owns on the ring that need it (needsTakeOver) are taken over — active nodes get
-   * their boot configuration rebuilt, a waiting deploy agent is reached again, enabled consoles
-   * are restarted here — and their affinity becomes this host.
+   * conductor now owns on the ring that need it (needsTakeOver) are taken over — operations left
+   * unfinished are resumed, active nodes get their boot configuration rebuilt, a waiting deploy
+   * agent is reached again, enabled consoles are restarted here — and their affinity becomes this
+   * host.
    */
   async takeOverNodes(): Promise<number> {
     const db = await this.conductor.db();
     const alive = await this.aliveHosts();
     const others = [...alive].filter((h) => h !== this.host);
-    // Candidates in pages (the ring, not SQL, says which are ours): affinity none, dead, or an
+    // Candidates in pages (the ring, not SQL, says which are ours): any node unlocked in a running
+    // state (in maintenance too: it is failed, not left there); else affinity none, dead, or an
     // alive other conductor's active / console-enabled node.
     const aliveOther = others.length ? `"conductorAffinity" IN (${others.map(() => "?").join(",")})` : "1 = 0";
+    const running = RUNNING_STATES.map(() => "?").join(",");
     const nodes: NodeRecord[] = [];
     for (let after = 0; ;) {
       const rows = await db.all(
-        `SELECT "id" FROM "Node" WHERE "id" > ? AND "reservation" IS NULL AND "maintenance" = ? AND ("conductorAffinity" IS NULL OR ("conductorAffinity" <> ? AND (NOT (${aliveOther}) OR "provisionState" = ? OR "consoleEnabled" = ?))) ORDER BY "id" LIMIT ${PERIODIC_BATCH}`,
-        [after, false, this.host, ...others, S.ACTIVE, true],
+        `SELECT "id" FROM "Node" WHERE "id" > ? AND "reservation" IS NULL AND ("provisionState" IN (${running}) OR ("maintenance" = ? AND ("conductorAffinity" IS NULL OR ("conductorAffinity" <> ? AND (NOT (${aliveOther}) OR "provisionState" = ? OR "consoleEnabled" = ?))))) ORDER BY "id" LIMIT ${PERIODIC_BATCH}`,
+        [after, ...RUNNING_STATES, false, this.host, ...others, S.ACTIVE, true],
       );
       if (!rows.length) break;
       after = Number(rows[rows.length - 1].id);
@@ -233,24 +239,75 @@ export class PeriodicTasks {
     await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
       const previous = candidate.conductorAffinity;
       if (!this.needsTakeOver(candidate, alive)) return;
-      if (!enabled.includes(candidate.driver) || !(await this.owns(candidate))) return;
+      // A running node is handled even without its hardware type here (failed, saying so).
+      const running = isRunningState(candidate.provisionState);
+      if ((!enabled.includes(candidate.driver) && !running) || !(await this.owns(candidate))) return;
       // Taking the lock makes this host the node's affinity, so `previous` is read before.
       const task = await this.tryLock(candidate);
       if (!task) return;
+      let handedOff = false;
       try {
-        if (task.node.maintenance) return;
-        await takeOverNode(task, previous, previous !== null && alive.has(previous));
+        const node = task.node;
+        if (node.maintenance && !isRunningState(node.provisionState)) return;
+        // Finished by its conductor meanwhile (the candidate was read before): nothing to take over.
+        if (running && !isRunningState(node.provisionState) && previous !== null && alive.has(previous)) return;
+        const cause: TakeOverCause = previous !== null && !alive.has(previous) ? "dead"
+          : isRunningState(node.provisionState) ? "interrupted" : "rebalanced";
+        handedOff = await takeOverNode(this.conductor, task, previous, cause);
         taken++;
       } catch (err) {
         console.error(`take-over of node ${candidate.uuid} failed:`, err);
       } finally {
-        await task.release();
+        if (!handedOff) await task.release();
       }
     });
     return taken;
   }
 
-  /** Takes over nodes locked by conductors that are no longer alive. */
+  /**
+   * After a restart: this conductor's own nodes (its affinity) get what take-over gives another's
+   * — what lived in its previous process is rebuilt (boot configuration, sim machines: a deploy
+   * agent heartbeats again at once instead of the node waiting for the callback timeout,
+   * consoles) and operations its previous run left unfinished are resumed. All of them, whichever
+   * conductor the ring names now: the work was this one's. Nodes in maintenance only get their
+   * console back (and a running one is failed, saying why).
+   */
+  async resumeOwnNodes(): Promise<number> {
+    const db = await this.conductor.db();
+    const running = RUNNING_STATES.map(() => "?").join(",");
+    const waiting = [S.ACTIVE, ...AGENT_WAIT_STATES];
+    let resumed = 0;
+    for (let after = 0; ;) {
+      const rows = await db.all(
+        `SELECT "id" FROM "Node" WHERE "id" > ? AND "reservation" IS NULL AND "conductorAffinity" = ? AND ("provisionState" IN (${running}) OR "consoleEnabled" = ? OR ("maintenance" = ? AND "provisionState" IN (${waiting.map(() => "?").join(",")}))) ORDER BY "id" LIMIT ${PERIODIC_BATCH}`,
+        [after, this.host, ...RUNNING_STATES, true, false, ...waiting],
+      );
+      if (!rows.length) break;
+      after = Number(rows[rows.length - 1].id);
+      const page = await listNodes(db, { filter: { ids: rows.map((r) => Number(r.id)), includeChildren: true }, withoutTraits: true, limit: PERIODIC_BATCH });
+      await forEachConcurrently(page, config().powerSyncWorkers, async (candidate) => {
+        const task = await this.tryLock(candidate);
+        if (!task) return;
+        let handedOff = false;
+        try {
+          if (task.node.maintenance && !isRunningState(task.node.provisionState) && !task.node.consoleEnabled) return;
+          handedOff = await takeOverNode(this.conductor, task, this.host, "restarted");
+          resumed++;
+        } catch (err) {
+          console.error(`resuming node ${candidate.uuid} after the restart failed:`, err);
+        } finally {
+          if (!handedOff) await task.release();
+        }
+      });
+      if (rows.length < PERIODIC_BATCH) break;
+    }
+    return resumed;
+  }
+
+  /**
+   * Releases locks held by conductors that are no longer alive. The operations they were running
+   * are resumed (or failed) by each node's new owner in takeOverNodes.
+   */
   async checkOrphanNodes(): Promise<void> {
     const db = await this.conductor.db();
     const alive = await this.aliveHosts();
@@ -258,30 +315,22 @@ export class PeriodicTasks {
     for (const node of locked) {
       const owner = node.reservation!;
       if (alive.has(owner)) continue;
-      const released = await db.run(
-        `UPDATE "Node" SET "reservation" = NULL, "targetPowerState" = NULL, "version" = "version" + 1 WHERE "id" = ? AND "reservation" = ?`,
-        [node.id, owner],
-      );
-      if (!released) continue;
-      await recordHistory(db, node, {
-        event: { kind: "takeover", message: `Lock held by conductor ${owner}, which is no longer alive, was released by ${this.host}` },
-        eventType: "takeover", severity: "WARNING", conductor: this.host,
-      });
-      const task = await this.tryLock(node);
-      if (!task) continue;
       try {
-        publishNodeChange(task.node);
-        if ((STUCK_STATES_TREATED_AS_FAIL as readonly string[]).includes(task.node.provisionState)) {
-          await failNode(
-            task,
-            `Conductor ${owner} stopped while the node was in state "${task.node.provisionState}"; the operation did not complete`,
-            { eventType: "takeover" },
-          );
-        }
+        // The dead holder was working on the node: its take-over names it (a lock taken without
+        // setting the affinity, as allocation's, would otherwise leave an older one there).
+        const released = await db.run(
+          `UPDATE "Node" SET "reservation" = NULL, "targetPowerState" = NULL, "conductorAffinity" = ?, "version" = "version" + 1 WHERE "id" = ? AND "reservation" = ?`,
+          [owner, node.id, owner],
+        );
+        if (!released) continue;
+        await recordHistory(db, node, {
+          event: { kind: "takeover", message: `Lock held by conductor ${owner}, which is no longer alive, was released by ${this.host}` },
+          eventType: "takeover", severity: "WARNING", conductor: this.host,
+        });
+        const fresh = await getNodeById(db, node.id);
+        if (fresh) publishNodeChange(fresh);
       } catch (err) {
-        console.error(`take-over of node ${node.uuid} failed:`, err);
-      } finally {
-        await task.release();
+        console.error(`releasing the lock of node ${node.uuid} failed:`, err);
       }
     }
   }

@@ -1,12 +1,13 @@
-// Steps through the conductor on fake-hardware: BIOS registry checks (API time and in the step),
+// Steps through the conductor on fake-hardware: the fake BIOS (Ironic's: stores what it is given),
+// BIOS registry checks against a node's cached registry (API time and in the step),
 // step progress and history, abort / abort_after, continue after a wait, service steps, deploy
 // templates changing BIOS settings, runbooks, and the available-steps cache.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { cacheTestBiosRegistry } from "../../testing/bios_registry.ts";
 import { loadBiosCache } from "../bios.ts";
 import { setConfig } from "../config.ts";
 import { getNodeById, insertNode, type NewNode, type NodeRecord } from "../db/nodes.ts";
-import { FAKE_BIOS_REGISTRY } from "../drivers/fake.ts";
 import { listHistory } from "../history.ts";
 import { readStepCache } from "../steps.ts";
 import { Conductor } from "./conductor.ts";
@@ -41,11 +42,18 @@ async function act(id: number, verb: Parameters<Conductor["provision"]>[1], para
   await conductor.provision(id, verb, params, actor, minor);
   return settle(id);
 }
-/** A node that went enroll → manageable, so its BIOS cache holds the fake registry. */
+/** A node that went enroll → manageable. */
 async function managedNode(data: Partial<NewNode> = {}, traits: string[] = []): Promise<NodeRecord> {
   const n = await newNode(data, traits);
   const node = await act(n.id, "manage");
   expect(node.provisionState).toBe("manageable");
+  return node;
+}
+
+/** A managed node whose settings cache holds a registry (as after a real BIOS interface cached it). */
+async function nodeWithRegistry(data: Partial<NewNode> = {}, traits: string[] = []): Promise<NodeRecord> {
+  const node = await managedNode(data, traits);
+  await cacheTestBiosRegistry(db.sql, node.id);
   return node;
 }
 const bios = (settings: { name: string; value: unknown }[]) => ({ interface: "bios", step: "apply_configuration", args: { settings } });
@@ -53,23 +61,30 @@ async function biosValue(id: number, name: string): Promise<string | null | unde
   return (await loadBiosCache(db.sql, id)).find((r) => r.name === name)?.value;
 }
 
-describe("BIOS registry and cache", () => {
-  it("enroll → manageable seeds the cache with the fake registry", async () => {
+describe("fake BIOS (as Ironic's: no registry, stores exactly what apply_configuration is given)", () => {
+  it("caches nothing on enroll → manageable; applying lists exactly the given settings, any name or value", async () => {
     const n = await managedNode();
-    const rows = await loadBiosCache(db.sql, n.id);
-    expect(rows.map((r) => r.name)).toEqual(FAKE_BIOS_REGISTRY.map((a) => a.name).sort());
+    expect(await loadBiosCache(db.sql, n.id)).toEqual([]);
+    let node = await act(n.id, "clean", { clean_steps: [bios([{ name: "Turbo", value: "On" }, { name: "Answer", value: 42 }, { name: "Flag", value: true }])] });
+    expect(node.provisionState).toBe("manageable");
+    let rows = await loadBiosCache(db.sql, n.id);
+    expect(rows.map((r) => [r.name, r.value])).toEqual([["Answer", "42"], ["Flag", "True"], ["Turbo", "On"]]);
+    expect(rows.every((r) => r.attributeType === null && r.allowableValues === null && r.readOnly === null)).toBe(true);
+    // A second apply replaces the list: names not given are gone; an unchanged value keeps its timestamps.
+    node = await act(n.id, "clean", { clean_steps: [bios([{ name: "Turbo", value: "On" }, { name: "Answer", value: "43" }])] });
+    rows = await loadBiosCache(db.sql, n.id);
+    expect(rows.map((r) => [r.name, r.value])).toEqual([["Answer", "43"], ["Turbo", "On"]]);
     const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
-    expect(byName.LogicalProc).toMatchObject({ value: "Enabled", attributeType: "Enumeration", allowableValues: ["Enabled", "Disabled"], resetRequired: true, readOnly: false });
-    expect(byName.PowerOnDelay).toMatchObject({ attributeType: "Integer", lowerBound: 0, upperBound: 300, value: "0" });
-    expect(byName.AssetTag).toMatchObject({ attributeType: "String", minLength: 0, maxLength: 32 });
-    expect(byName.ServiceTag).toMatchObject({ readOnly: true, unique: true });
-    expect(byName.ServiceTag.value).toMatch(/^FK[0-9A-F]{8}$/);
-    expect(byName.WakeOnLan).toMatchObject({ attributeType: "Boolean", value: "true" });
-    expect(rows.every((r) => r.updatedAt === null && r.createdAt instanceof Date)).toBe(true);
+    expect(byName.Answer.updatedAt).toBeInstanceOf(Date);
+    expect(byName.Turbo.updatedAt).toBeNull();
+    await act(n.id, "clean", { clean_steps: [{ interface: "bios", step: "factory_reset" }] });
+    expect(await loadBiosCache(db.sql, n.id)).toEqual([]);
   });
+});
 
+describe("BIOS registry checks (against the node's cached registry)", () => {
   it("refuses settings that violate the registry before anything runs, one message per setting", async () => {
-    const n = await managedNode();
+    const n = await nodeWithRegistry();
     const bad = [
       { name: "ServiceTag", value: "X" }, { name: "PowerOnDelay", value: 301 }, { name: "NumaNodesPerSocket", value: "two" },
       { name: "LogicalProc", value: "On" }, { name: "AssetTag", value: "x".repeat(33) }, { name: "WakeOnLan", value: "maybe" },
@@ -104,27 +119,14 @@ describe("BIOS registry and cache", () => {
       .rejects.toThrow("has an invalid argument create_root_volume: 'yes' is not of type 'boolean'");
   });
 
-  it("a node whose registry is not cached yet: the machine itself refuses, the step fails", async () => {
-    const n = await newNode({ provisionState: "manageable" });
-    const node = await act(n.id, "clean", { clean_steps: [bios([{ name: "Turbo", value: "On" }])] });
+  it("the step checks again before the machine is touched: a registry cached after the request fails the step", async () => {
+    const n = await managedNode({ driverInfo: { fake_delay_ms: 200 } });
+    await conductor.provision(n.id, "clean", { clean_steps: [{ interface: "vendor", step: "log_passthrough" }, bios([{ name: "Turbo", value: "On" }])] }, actor, MINOR);
+    await cacheTestBiosRegistry(db.sql, n.id);
+    const node = await settle(n.id);
     expect(node.provisionState).toBe("clean failed");
     expect(node.lastError).toContain("Clean step bios.apply_configuration failed");
     expect(node.lastError).toContain("BIOS setting 'Turbo' is not in the BIOS registry of this node");
-  });
-
-  it("applying updates only the changed settings' updated_at and refreshes the cache", async () => {
-    const n = await managedNode();
-    const node = await act(n.id, "clean", { clean_steps: [bios([{ name: "LogicalProc", value: "Disabled" }, { name: "PowerOnDelay", value: 30 }, { name: "SriovGlobalEnable", value: true }])] });
-    expect(node.provisionState).toBe("manageable");
-    const rows = Object.fromEntries((await loadBiosCache(db.sql, n.id)).map((r) => [r.name, r]));
-    expect(rows.LogicalProc.value).toBe("Disabled");
-    expect(rows.PowerOnDelay.value).toBe("30");
-    expect(rows.SriovGlobalEnable.value).toBe("true");
-    expect(rows.LogicalProc.updatedAt).toBeInstanceOf(Date);
-    expect(rows.AssetTag.updatedAt).toBeNull();
-    await act(n.id, "clean", { clean_steps: [{ interface: "bios", step: "factory_reset" }] });
-    expect(await biosValue(n.id, "LogicalProc")).toBe("Enabled");
-    expect(await biosValue(n.id, "PowerOnDelay")).toBe("0");
   });
 });
 
@@ -226,7 +228,7 @@ describe("abort and continue", () => {
 
 describe("service steps (1.87)", () => {
   it("runs BIOS service steps on an active node, checks the registry, holds and unholds", async () => {
-    const n = await managedNode();
+    const n = await nodeWithRegistry();
     await db.sql.run(`UPDATE "Node" SET "provisionState" = 'active' WHERE "id" = ?`, [n.id]);
     await expect(conductor.provision(n.id, "service", { service_steps: [bios([{ name: "NumaNodesPerSocket", value: 9 }])] }, actor, MINOR))
       .rejects.toThrow("BIOS setting 'NumaNodesPerSocket': value 9 is above the upper bound 4");
@@ -236,7 +238,7 @@ describe("service steps (1.87)", () => {
     expect(await biosValue(n.id, "NumaNodesPerSocket")).toBe("2");
     node = await act(n.id, "unhold");
     expect(node.provisionState).toBe("active");
-    expect(await biosValue(n.id, "NumaNodesPerSocket")).toBe("1");
+    expect(await biosValue(n.id, "NumaNodesPerSocket")).toBeUndefined(); // the fake's factory reset empties the list
     const h = (await listHistory(db.sql, n.id)).map((r) => r.event);
     expect(h).toContain("Finished service step bios.apply_configuration");
     expect(h).toContain("Released (unhold) service step deploy.hold");
@@ -261,7 +263,7 @@ describe("deploy steps and templates", () => {
     const n = await managedNode({}, ["CUSTOM_X"]);
     await act(n.id, "provide");
     await db.sql.run(`UPDATE "Node" SET "instanceInfo" = ? WHERE "id" = ?`, [JSON.stringify({ traits: ["CUSTOM_X"] }), n.id]);
-    expect(await biosValue(n.id, "ProcVirtualization")).toBe("Enabled");
+    expect(await biosValue(n.id, "ProcVirtualization")).toBeUndefined();
     const node = await act(n.id, "active");
     expect(node.provisionState).toBe("active");
     expect(await biosValue(n.id, "ProcVirtualization")).toBe("Disabled");
@@ -281,7 +283,7 @@ describe("deploy steps and templates", () => {
       JSON.stringify([{ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "ServiceTag", value: "ABCDEFGH" }] }, priority: 150 }]),
       new Date(),
     ]);
-    const n = await managedNode({}, ["CUSTOM_BAD"]);
+    const n = await nodeWithRegistry({}, ["CUSTOM_BAD"]);
     await act(n.id, "provide");
     await db.sql.run(`UPDATE "Node" SET "instanceInfo" = ? WHERE "id" = ?`, [JSON.stringify({ traits: ["CUSTOM_BAD"] }), n.id]);
     await expect(conductor.provision(n.id, "active", {}, actor, MINOR)).rejects.toThrow(
@@ -293,7 +295,7 @@ describe("deploy steps and templates", () => {
   });
 
   it("explicit deploy_steps are validated with Ironic's prefix; priority 0 skips argument checks", async () => {
-    const n = await managedNode();
+    const n = await nodeWithRegistry();
     await act(n.id, "provide");
     await expect(conductor.provision(n.id, "active", { deploy_steps: [{ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "PowerOnDelay", value: -1 }] }, priority: 90 }] }, actor, MINOR))
       .rejects.toThrow(`Validation of deploy steps from "deploy steps" argument failed.deploy step {'interface': 'bios', 'step': 'apply_configuration'} has invalid arguments: BIOS setting 'PowerOnDelay': value -1 is below the lower bound 0`);
@@ -343,7 +345,7 @@ describe("runbooks (1.92, traits 1.112)", () => {
   });
 
   it("refuses a runbook without shared traits, an unknown runbook, and bad steps inside one", async () => {
-    const n = await managedNode({}, ["CUSTOM_A"]);
+    const n = await nodeWithRegistry({}, ["CUSTOM_A"]);
     const other = await runbook("rb-other", [{ interface: "vendor", step: "log_passthrough", order: 0 }], ["CUSTOM_B"]);
     await expect(conductor.provision(n.id, "clean", { runbook: other }, actor, 112)).rejects.toThrow(/none of the runbook's traits \(CUSTOM_B\)/);
     const none = await runbook("rb-none", [{ interface: "vendor", step: "log_passthrough", order: 0 }]);

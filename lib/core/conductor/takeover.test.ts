@@ -2,17 +2,19 @@
 // its heartbeat goes stale and its sim machines vanish with it (they lived in its process) — and
 // the surviving conductor takes its nodes over: waiting deployments continue when the agent
 // heartbeats, active nodes get their boot configuration and consoles back, nodes caught in
-// "deploying" fail with an error naming the dead conductor. The same with real processes on
-// PostgreSQL is lib/testing/cluster.test.ts.
+// "deploying" run their interrupted step again and finish (or fail, naming the dead conductor,
+// when that cannot be done). A conductor restarting does the same for its own nodes. The same
+// with real processes on PostgreSQL is lib/testing/cluster.test.ts.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { setConfig } from "../config.ts";
 import { getNodeById, insertNode, type NodeRecord } from "../db/nodes.ts";
 import { conductorFor } from "../hashring.ts";
 import { listHistory } from "../history.ts";
-import { disposeAllSimMachines, findSimMachine, setSimAgentHeartbeat } from "../sim/machine.ts";
+import { disposeAllSimMachines, findSimMachine, setSimAgentHeartbeat, SIM_MACHINE_KEY } from "../sim/machine.ts";
 import { setSimSpeed } from "../sim/timing.ts";
 import { Conductor } from "./conductor.ts";
+import { finishedKey } from "./flows.ts";
 import { getConductor, startConductor, stopConductor } from "./index.ts";
 import { installAgentHeartbeat } from "./agent_heartbeat.ts";
 import type { Actor } from "./types.ts";
@@ -189,8 +191,50 @@ describe("take-over of a dead conductor's nodes", () => {
     expect(m.serial.history().toString("utf8")).toContain("sanboot iscsi:192.0.2.10::3260:0:iqn.2010-10.org.openstack:vol-takeover-1");
   });
 
-  it("a node caught in deploying fails with an error naming the dead conductor, then deploys again", async () => {
+  /**
+   * `conductor` deploys the node up to its agent's first heartbeat; then it is as if it had run the
+   * steps before `step` and been killed while running that one: the node in "deploying" at that
+   * step, still locked, the sim driver's record of the machine saying what those steps did.
+   */
+  async function deployingAt(conductor: Conductor, n: NodeRecord, step: string): Promise<void> {
+    await conductor.provision(n.id, "active", {}, actor, MINOR);
+    await conductor.pool.drain();
+    await waitFor(n.id, () => findSimMachine(n.uuid)?.phase === "agent", "ran its agent");
+    const node = await reload(n.id);
+    const steps = node.driverInternalInfo.deploy_steps as { step: string }[];
+    const index = steps.findIndex((s) => s.step === step);
+    const written = steps.findIndex((s) => s.step === "write_image") < index;
+    const machine = { agent: true, disk: written ? node.instanceInfo.image_source : null };
+    expect(node.driverInternalInfo[SIM_MACHINE_KEY]).toEqual({ agent: true, disk: null });
+    await db.sql.run(`UPDATE "Node" SET "provisionState" = ?, "reservation" = ?, "deployStep" = ?, "driverInternalInfo" = ? WHERE "id" = ?`, [
+      "deploying", conductor.hostname, JSON.stringify(steps[index]),
+      JSON.stringify({ ...node.driverInternalInfo, deploy_step_index: index, [SIM_MACHINE_KEY]: machine }), n.id,
+    ]);
+  }
+
+  it("a node caught in deploying runs the interrupted step again on the survivor and reaches active", async () => {
     const n = await availableNode("deploying-1");
+    await deployingAt(dead, n, "write_image");
+    await kill();
+    await startConductor({ periodic: false });
+    // The machine comes back as it was (the agent running), so the image is written again there.
+    const node = await waitFor(n.id, (x) => x.provisionState === "active" && !x.reservation, "reached active and unlocked");
+    expect([node.lastError, node.conductorAffinity, node.powerState]).toEqual([null, HOST, "power on"]);
+    expect(findSimMachine(n.uuid)?.phase).toBe("os");
+    const h = await listHistory(db.sql, n.id);
+    expect(h.filter((e) => e.eventType === "takeover").map((e) => e.event)).toEqual([
+      `Lock held by conductor ${DEAD}, which is no longer alive, was released by ${HOST}`,
+      `Node taken over by conductor ${HOST} from conductor ${DEAD}, which is no longer alive: "deploying" resumed`,
+    ]);
+    expect(h.find((e) => e.event.startsWith('Provision state "deploying" resumed'))?.event).toBe(
+      `Provision state "deploying" resumed (event "resume"): after conductor ${DEAD} stopped (it is no longer alive): deploy step deploy.write_image was interrupted and runs again`,
+    );
+    expect(h.filter((e) => e.event.startsWith("Finished deploy step deploy.write_image")).map((e) => e.conductor)).toEqual([HOST]);
+    expect(h.some((e) => e.severity === "ERROR")).toBe(false);
+  });
+
+  it("a node caught in deploying whose steps are not recorded fails naming the dead conductor, then deploys again", async () => {
+    const n = await availableNode("deploying-2");
     await db.sql.run(`UPDATE "Node" SET "provisionState" = ?, "targetProvisionState" = ?, "reservation" = ?, "conductorAffinity" = ? WHERE "id" = ?`, [
       "deploying", "active", DEAD, DEAD, n.id,
     ]);
@@ -198,13 +242,33 @@ describe("take-over of a dead conductor's nodes", () => {
     await startConductor({ periodic: false });
     let node = await reload(n.id);
     expect([node.provisionState, node.reservation]).toEqual(["deploy failed", null]);
-    expect(node.lastError).toBe(`Conductor ${DEAD} stopped while the node was in state "deploying"; the operation did not complete`);
+    expect(node.lastError).toBe(`The deployment of node ${n.uuid} was not resumed after conductor ${DEAD} stopped (it is no longer alive): the node has no record of its deploy steps`);
     const h = await listHistory(db.sql, n.id);
-    expect(h.filter((e) => e.eventType === "takeover").map((e) => e.severity)).toEqual(["WARNING", "ERROR"]);
+    expect(h.filter((e) => e.eventType === "takeover").map((e) => e.severity)).toEqual(["WARNING", "WARNING", "ERROR"]);
 
     await getConductor().provision(n.id, "active", {}, actor, MINOR);
     node = await waitFor(n.id, (x) => x.provisionState === "active", "reached active again");
     expect(node.lastError).toBeNull();
+  });
+
+  it("a released hold is not held again: the deploy resumes after the step that had finished", async () => {
+    const n = await insertNode(db.sql, { driver: "fake-hardware", name: "held", provisionState: "available", conductorAffinity: DEAD });
+    const step = (name: string, priority: number) => ({ interface: "deploy", step: name, priority, abortable: true, argsinfo: null, args: {} });
+    // The operator released the hold; the dead conductor resumed the deployment and died before
+    // starting the next step.
+    await db.sql.run(`UPDATE "Node" SET "provisionState" = ?, "targetProvisionState" = ?, "reservation" = ?, "driverInternalInfo" = ? WHERE "id" = ?`, [
+      "deploying", "active", DEAD, JSON.stringify({ deploy_steps: [step("hold", 90), step("deploy", 80)], deploy_step_index: 0, [finishedKey("deploy")]: true }), n.id,
+    ]);
+    await kill();
+    await startConductor({ periodic: false });
+    await getConductor().pool.drain();
+    const node = await reload(n.id);
+    expect([node.provisionState, node.lastError]).toEqual(["active", null]);
+    const h = await listHistory(db.sql, n.id);
+    expect(h.map((e) => e.event)).toContain(
+      `Provision state "deploying" resumed (event "resume"): after conductor ${DEAD} stopped (it is no longer alive): deploy step deploy.hold had finished; the deployment continues with the next step`,
+    );
+    expect(h.map((e) => e.event).filter((e) => e.startsWith("Started deploy step"))).toEqual(["Started deploy step deploy.deploy"]);
   });
 
   it("a conductor restarting restarts the consoles of its own nodes", async () => {
@@ -217,7 +281,55 @@ describe("take-over of a dead conductor's nodes", () => {
     expect([node.consoleEnabled, node.lastError, node.reservation]).toEqual([true, null, null]);
     expect(findSimMachine(n.uuid)?.phase).toBe("os");
     const h = await listHistory(db.sql, n.id);
-    expect(h.map((e) => [e.eventType, e.event])).toEqual([["console", `Console restarted by conductor ${HOST} after its restart`]]);
+    expect(h.map((e) => [e.eventType, e.event])).toEqual([["takeover", `Node resumed by conductor ${HOST} after its restart: boot configuration rebuilt; console restarted`]]);
+  });
+
+  describe("a conductor restarted under the same name before its heartbeat timed out", () => {
+    // Its previous run: same hostname, its sim machines lived in its process.
+    let previousRun: Conductor;
+    beforeEach(async () => {
+      previousRun = new Conductor({ hostname: HOST, workers: 10 });
+      await setHeartbeat(HOST, new Date());
+      // The only conductor (the agent's heartbeat goes to the ring's owner: this one).
+      await setHeartbeat(DEAD, new Date(Date.now() - 60_000));
+    });
+    async function restart(): Promise<void> {
+      await previousRun.pool.drain();
+      setSimAgentHeartbeat(null);
+      disposeAllSimMachines();
+      await startConductor({ periodic: false });
+    }
+
+    it("its node waiting for the agent gets its machine back, and the agent's heartbeat finishes the deployment", async () => {
+      const n = await availableNode("own-wait");
+      await previousRun.provision(n.id, "active", {}, actor, MINOR);
+      await previousRun.pool.drain();
+      await waitFor(n.id, () => findSimMachine(n.uuid)?.phase === "agent", "ran its agent");
+      expect((await reload(n.id)).provisionState).toBe("wait call-back");
+      await restart();
+      // Well before any callback timeout: the recreated machine's agent heartbeats at once.
+      const node = await waitFor(n.id, (x) => x.provisionState === "active" && !x.reservation, "reached active and unlocked", 10_000);
+      expect([node.lastError, node.conductorAffinity]).toEqual([null, HOST]);
+      const h = await listHistory(db.sql, n.id);
+      expect(h.find((e) => e.eventType === "takeover")?.event).toBe(
+        `Node resumed by conductor ${HOST} after its restart: waiting for the agent's heartbeat to continue (wait call-back)`,
+      );
+    });
+
+    it("its node caught in deploying runs the interrupted step again and reaches active", async () => {
+      const n = await availableNode("own-deploying");
+      await deployingAt(previousRun, n, "prepare_instance_boot");
+      await restart();
+      const node = await waitFor(n.id, (x) => x.provisionState === "active" && !x.reservation, "reached active and unlocked");
+      expect(node.lastError).toBeNull();
+      const h = await listHistory(db.sql, n.id);
+      expect(h.find((e) => e.event.startsWith('Provision state "deploying" resumed'))?.event).toBe(
+        `Provision state "deploying" resumed (event "resume"): after conductor ${HOST} was restarted: deploy step deploy.prepare_instance_boot was interrupted and runs again`,
+      );
+      // The image written before the restart is still on the disk: the instance boots from it.
+      expect(h.filter((e) => e.event.startsWith("Started deploy step deploy.write_image"))).toHaveLength(0);
+      expect(findSimMachine(n.uuid)?.phase).toBe("os");
+    });
   });
 
   it("leaves nodes of alive conductors alone", async () => {

@@ -9,7 +9,7 @@ import { NodeLocked, NodeNotFound } from "../errors.ts";
 import { publishNodeChange } from "../events.ts";
 import { recordHistory, type HistoryEvent, type HistoryEventType, type HistorySeverity } from "../history.ts";
 import type { Event, ProvisionState } from "../states.ts";
-import { isProvisionState, nextState, STATES, targetFor } from "../states.ts";
+import { isProvisionState, isRunningState, nextState, STATES, targetFor } from "../states.ts";
 import type { Actor } from "./types.ts";
 
 export const SYSTEM_ACTOR: Actor = { user: null, project: null };
@@ -120,6 +120,16 @@ export class NodeTask implements DriverTask {
       duration === null ? null : Math.round(duration * 1000) / 1000,
     );
     return to;
+  }
+
+  /**
+   * Records that the operation of the node's running state, interrupted when the conductor running
+   * it stopped, continues here: the node keeps its state (RUNNING_STATES in the transition table).
+   */
+  async resumeInterrupted(note: string): Promise<void> {
+    const state = this.node.provisionState;
+    if (!isRunningState(state)) throw new Error(`node ${this.node.uuid} is in "${state}", not a running state: nothing to resume`);
+    await this.history({ kind: "provision_resumed", state, note }, "provisioning", "WARNING");
   }
 
   /** Whether `event` is possible from the node's current state. */

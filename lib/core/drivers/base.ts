@@ -80,6 +80,14 @@ export interface StepDecl {
    */
   writesImage?: boolean;
   /**
+   * Whether the step may run again after being interrupted — its conductor died or restarted
+   * while it ran, so it may have done part of its work or all of it. Default true: steps are
+   * written so that running them again does no harm (they bring the machine to the same end
+   * state). A step that must not be repeated that way (e.g. a firmware flash cut off midway) says
+   * false; the operation then fails with last_error naming the step instead of resuming.
+   */
+  rerunnable?: boolean;
+  /**
    * Checks arguments against the node's current facts (e.g. the cached BIOS registry) before the
    * step is accepted; returns one message per problem (empty = fine). Runs at API time and again
    * in the step before anything is sent to the machine.
@@ -214,9 +222,10 @@ export interface InspectInterface extends BaseInterface {
    * data when inspection finished synchronously; the conductor then stores the inventory, creates
    * ports, sets properties and runs the inspection rules (lib/core/inspection/process.ts).
    * Resolves "wait" when the data will arrive later (an agent callback), leaving the node in
-   * "inspect wait". Throws to fail the inspection.
+   * "inspect wait", and "done" when the inspection finished without reporting anything (Ironic's
+   * fake inspect: the node is left as it was). Throws to fail the inspection.
    */
-  inspectHardware(task: DriverTask): Promise<InspectionData | "wait">;
+  inspectHardware(task: DriverTask): Promise<InspectionData | "wait" | "done">;
   /** After an agent's data arrived, before it is processed (agent inspection powers the machine off). */
   afterInspection?(task: DriverTask): Promise<void>;
 }

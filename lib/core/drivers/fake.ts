@@ -10,9 +10,9 @@
 import { recordFirmwareFlashed } from "../db/firmware.ts";
 import type { Dict } from "../db/nodes.ts";
 import { DriverError, Invalid } from "../errors.ts";
-import { biosSettingsErrors, biosSteps, biosValueString, loadBiosCache, syncBiosCache, type BiosCacheRow } from "../bios.ts";
+import { biosSteps, biosValueString, syncBiosCache } from "../bios.ts";
 import type {
-  BiosAttribute, BiosInterface, BootInterface, ConsoleInterface, DeployInterface, DriverTask, FirmwareInterface,
+  BiosInterface, BootInterface, ConsoleInterface, DeployInterface, DriverTask, FirmwareInterface,
   IndicatorDef, InspectInterface, ManagementInterface, PowerInterface, RaidInterface, RescueInterface,
   StorageInterface, VendorInterface, VendorMethod, VirtualMedia,
 } from "./base.ts";
@@ -168,81 +168,41 @@ export const fakeDeploy: DeployInterface = {
   ],
 };
 
-// ---- fake BIOS: a small but real registry (reference §5.5; the sim type brings a larger one) ----
-//
-// The fake "machine" keeps its settings in the node's BiosSetting rows (as Ironic's fake does);
-// the registry below is what the machine enforces and what cacheBiosSettings reports.
+// ---- fake BIOS (reference §10): the node's settings table is the whole "machine" ----
 
-interface FakeBiosAttr extends Omit<BiosAttribute, "value"> {
-  default: (nodeUuid: string) => string;
+/** How Ironic stores a setting's value (a string field: Python's str() of what was given). */
+function storedBiosValue(v: unknown): string | null {
+  if (v === true) return "True";
+  if (v === false) return "False";
+  return biosValueString(v);
 }
 
-const ENABLED_DISABLED = ["Enabled", "Disabled"];
-const fixed = (v: string) => () => v;
-
-export const FAKE_BIOS_REGISTRY: FakeBiosAttr[] = [
-  { name: "AssetTag", attribute_type: "String", min_length: 0, max_length: 32, read_only: false, reset_required: false, unique: false, default: fixed("") },
-  { name: "BootMode", attribute_type: "Enumeration", allowable_values: ["Uefi", "Bios"], read_only: false, reset_required: true, unique: false, default: fixed("Uefi") },
-  { name: "LogicalProc", attribute_type: "Enumeration", allowable_values: ENABLED_DISABLED, read_only: false, reset_required: true, unique: false, default: fixed("Enabled") },
-  { name: "NumaNodesPerSocket", attribute_type: "Integer", lower_bound: 1, upper_bound: 4, read_only: false, reset_required: true, unique: false, default: fixed("1") },
-  { name: "PowerOnDelay", attribute_type: "Integer", lower_bound: 0, upper_bound: 300, read_only: false, reset_required: false, unique: false, default: fixed("0") },
-  { name: "ProcTurboMode", attribute_type: "Enumeration", allowable_values: ENABLED_DISABLED, read_only: false, reset_required: false, unique: false, default: fixed("Enabled") },
-  { name: "ProcVirtualization", attribute_type: "Enumeration", allowable_values: ENABLED_DISABLED, read_only: false, reset_required: true, unique: false, default: fixed("Enabled") },
-  { name: "ServiceTag", attribute_type: "String", min_length: 7, max_length: 16, read_only: true, reset_required: false, unique: true, default: (uuid) => `FK${uuid.replace(/-/g, "").slice(0, 8).toUpperCase()}` },
-  { name: "SriovGlobalEnable", attribute_type: "Boolean", read_only: false, reset_required: true, unique: false, default: fixed("false") },
-  { name: "WakeOnLan", attribute_type: "Boolean", read_only: false, reset_required: false, unique: false, default: fixed("true") },
-];
-
-function fakeRegistryRows(): Map<string, BiosCacheRow> {
-  const rows: BiosCacheRow[] = FAKE_BIOS_REGISTRY.map((a) => ({
-    name: a.name, value: null, attributeType: a.attribute_type ?? null, allowableValues: a.allowable_values ?? null,
-    lowerBound: a.lower_bound ?? null, upperBound: a.upper_bound ?? null, minLength: a.min_length ?? null, maxLength: a.max_length ?? null,
-    readOnly: a.read_only ?? null, resetRequired: a.reset_required ?? null, unique: a.unique ?? null, createdAt: null, updatedAt: null,
-  }));
-  return new Map(rows.map((r) => [r.name, r]));
-}
-
-function fakeAttribute(a: FakeBiosAttr, value: string | null): BiosAttribute {
-  const { default: _d, ...registry } = a;
-  return { ...registry, value };
-}
-
-/** The fake machine's settings: its registry with current values (stored rows, else defaults). */
-async function fakeMachineSettings(task: DriverTask): Promise<BiosAttribute[]> {
-  const stored = new Map((await loadBiosCache(task.sql, task.node.id)).map((r) => [r.name, r.value]));
-  return FAKE_BIOS_REGISTRY.map((a) => fakeAttribute(a, stored.has(a.name) ? stored.get(a.name)! : a.default(task.node.uuid)));
-}
-
+/**
+ * As Ironic's fake BIOS: apply_configuration stores exactly the settings it is given (Ironic's
+ * BIOSSettingList.sync_node_setting: given names are created or updated, every other one is
+ * deleted), factory_reset deletes them all, cache_bios_settings reads nothing. There is no
+ * registry, so any name and value is accepted. (The sim hardware type has a realistic BIOS.)
+ */
 export const fakeBios: BiosInterface = {
   kind: "bios", name: "fake",
   validate: noop("bios.validate"),
   async applyConfiguration(task, settings) {
     await fakeOp(task, "bios.apply_configuration");
-    // The machine enforces its own registry whatever the cache says.
-    const errors = biosSettingsErrors(fakeRegistryRows(), settings);
-    if (errors.length) throw new DriverError(`The BIOS refused the settings: ${errors.join("; ")}`);
-    const current = new Map((await fakeMachineSettings(task)).map((a) => [a.name, a]));
-    for (const s of settings) {
-      const a = current.get(s.name)!;
-      const v = biosValueString(s.value);
-      current.set(s.name, { ...a, value: a.attribute_type === "Boolean" && v !== null ? v.toLowerCase() : v });
-    }
-    await syncBiosCache(task.sql, task.node.id, [...current.values()]);
+    await syncBiosCache(task.sql, task.node.id, settings.map((s) => ({ name: s.name, value: storedBiosValue(s.value) })));
   },
   async factoryReset(task) {
     await fakeOp(task, "bios.factory_reset");
-    await syncBiosCache(task.sql, task.node.id, FAKE_BIOS_REGISTRY.map((a) => fakeAttribute(a, a.default(task.node.uuid))));
+    await syncBiosCache(task.sql, task.node.id, []);
   },
   async cacheBiosSettings(task) {
     await fakeOp(task, "bios.cache_bios_settings");
-    await syncBiosCache(task.sql, task.node.id, await fakeMachineSettings(task));
   },
   // Ingot also offers the BIOS steps as deploy and service steps so deploy templates and
   // runbooks can use them (reference §10 end).
   steps: [
     ...biosSteps(() => fakeBios),
     {
-      step: "cache_bios_settings", description: "Reads the BIOS settings and registry into the node's settings cache.",
+      step: "cache_bios_settings", description: "Reads the BIOS settings into the node's settings cache (the fake BIOS has nothing to read).",
       priorities: { clean: 0 }, abortable: false, argsinfo: null, requiresRamdisk: false,
       run: async (task) => fakeBios.cacheBiosSettings(task),
     },
@@ -275,6 +235,8 @@ export const fakeFirmware: FirmwareInterface = {
   steps: [
     {
       step: "update", description: "Flashes firmware components.", priorities: { clean: 0 }, abortable: false, requiresRamdisk: false,
+      // A flash cut off midway is not simply started again: the operator decides.
+      rerunnable: false,
       argsinfo: {
         settings: {
           description: 'A list of firmware updates, each an object with "component" and "url".', required: true, type: "array",
@@ -332,12 +294,16 @@ export const fakeConsole: ConsoleInterface = {
 export const fakeInspect: InspectInterface = {
   kind: "inspect", name: "fake",
   validate: noop("inspect.validate"),
-  // A deterministic inventory per node (its uuid), adjustable with driver_info.fake_inventory /
-  // fake_plugin_data; driver_info.fake_inspect_wait leaves the node in "inspect wait".
+  // As Ironic's fake inspect: finishes at once and changes nothing. With driver_info.fake_inventory
+  // or fake_plugin_data (test/demo hooks) the fake machine reports a deterministic inventory per
+  // node (its uuid) with those merged in, which is processed like real inspection data;
+  // driver_info.fake_inspect_wait leaves the node in "inspect wait".
   async inspectHardware(task) {
     await fakeOp(task, "inspect.inspect_hardware");
-    const wait = task.node.driverInfo?.fake_inspect_wait;
+    const info = task.node.driverInfo ?? {};
+    const wait = info.fake_inspect_wait;
     if (wait === true || (typeof wait === "string" && ["1", "true", "yes"].includes(wait.toLowerCase()))) return "wait";
+    if (info.fake_inventory === undefined && info.fake_plugin_data === undefined) return "done";
     return fakeInspectionData(task.node);
   },
 };

@@ -18,10 +18,11 @@ const sample = {
 };
 
 describe("driver registry", () => {
-  it("enables fake-hardware and sim by default", () => {
-    expect(hardwareTypeNames()).toEqual(["fake-hardware", "sim"]);
+  it("enables ipmi and redfish (as Ironic) beside fake-hardware and sim by default", () => {
+    expect(hardwareTypeNames()).toEqual(["fake-hardware", "ipmi", "redfish", "sim"]);
     expect(getHardwareType("fake-hardware")?.name).toBe("fake-hardware");
-    expect(getHardwareType("ipmi")).toBeUndefined();
+    expect(getHardwareType("ipmi")?.name).toBe("ipmi");
+    expect(getHardwareType("nope")).toBeUndefined();
   });
 
   it("matches Ironic's fake-hardware defaults and enabled lists", () => {

@@ -11,7 +11,7 @@ import type { ConductorHooks, DriverModule } from "./registry_types.ts";
 
 export * from "./catalog.ts";
 
-// `sim` is known but not enabled by default (INGOT_ENABLED_HARDWARE_TYPES=fake-hardware,sim enables it).
+// All four are enabled by default (config.ts; INGOT_ENABLED_HARDWARE_TYPES chooses).
 const DRIVER_MODULES: DriverModule[] = [fakeHardware, simHardware, ipmiHardware, redfishHardware];
 
 for (const mod of DRIVER_MODULES) registerDriverModule(mod);

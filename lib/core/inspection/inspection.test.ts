@@ -30,8 +30,9 @@ afterEach(async () => {
   await db.sql.run(`DELETE FROM "InspectionRule"`);
 });
 
+/** A fake-hardware node whose fake machine reports an inventory (driver_info.fake_inventory). */
 async function newNode(data: Partial<NewNode> = {}): Promise<NodeRecord> {
-  return insertNode(db.sql, { driver: "fake-hardware", provisionState: "manageable", ...data });
+  return insertNode(db.sql, { driver: "fake-hardware", provisionState: "manageable", ...data, driverInfo: { fake_inventory: {}, ...data.driverInfo } });
 }
 
 async function inspect(id: number): Promise<NodeRecord> {
@@ -52,6 +53,20 @@ async function addRule(conditions: unknown[], actions: unknown[], priority = 0):
     [crypto.randomUUID(), priority, false, JSON.stringify(conditions), JSON.stringify(actions), new Date()],
   );
 }
+
+describe("fake inspect without an inventory hook (Ironic's fake)", () => {
+  it("finishes at once and changes nothing: no properties, ports or inventory", async () => {
+    const n = await insertNode(db.sql, { driver: "fake-hardware", provisionState: "manageable", properties: { cpus: 2 } });
+    const node = await inspect(n.id);
+    expect([node.provisionState, node.lastError]).toEqual(["manageable", null]);
+    expect(node.properties).toEqual({ cpus: 2 });
+    expect(node.inspectionFinishedAt).toBeInstanceOf(Date);
+    expect(await ports(n.id)).toEqual([]);
+    expect(await loadInventory(db.sql, n.id)).toBeNull();
+    const events = (await listHistory(db.sql, n.id)).map((h) => h.event);
+    expect(events).toContain("Inspection finished: the inspect interface reported no hardware data; nothing changed");
+  });
+});
 
 describe("fake inventory", () => {
   const node = { uuid: "0b9d2a1c-5f7e-4a3b-9c8d-1e2f3a4b5c6d", name: "n1", driverInfo: {} };

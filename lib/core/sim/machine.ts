@@ -82,6 +82,31 @@ export interface SimNodeView {
   secureBoot?: boolean | null;
   /** Not "noop": the instance boots from a SAN volume (boot from volume), not the local disk. */
   storageInterface?: string | null;
+  /** Where the sim driver keeps the machine's record (SIM_MACHINE_KEY) for a later restore. */
+  driverInternalInfo?: Dict | null;
+}
+
+/**
+ * driver_internal_info key: what the simulated server is doing, as the sim driver last recorded it
+ * (SimMachine.record()). The real server outlives the process simulating it; a conductor that
+ * recreates the machine (take-over, restart) restores it from this mid-operation, where the
+ * provision state alone cannot tell (e.g. in "deploying": is the agent running, is the image
+ * written?).
+ */
+export const SIM_MACHINE_KEY = "sim_machine";
+
+export interface SimMachineRecord {
+  /** The deploy agent runs (or is booting): netboot serves it. */
+  agent: boolean;
+  /** The image on the root disk (its instance_info.image_source), null when blank or wiped. */
+  disk: string | null;
+}
+
+function recordOf(node: SimNodeView): SimMachineRecord | null {
+  const r = node.driverInternalInfo?.[SIM_MACHINE_KEY];
+  if (!r || typeof r !== "object" || Array.isArray(r)) return null;
+  const rec = r as Dict;
+  return { agent: rec.agent === true, disk: typeof rec.disk === "string" && rec.disk ? rec.disk : null };
 }
 
 /** Provision states in which the deploy agent runs and heartbeats (waiting for the conductor). */
@@ -203,25 +228,35 @@ export class SimMachine implements ShellHost {
    * the process that simulated it (a restart, or another conductor taking the node over), so what
    * it ran goes on: the instance stays up, a deploy agent keeps running and heartbeating. What
    * lived in the dead process only (the network boot configuration, `netboot`) is gone until the
-   * new conductor rebuilds it (boot.prepare_instance on take-over).
+   * new conductor rebuilds it (boot.prepare_instance on take-over). Outside the deployed states the
+   * driver's record (SIM_MACHINE_KEY) says whether the agent runs and what the disk holds, so an
+   * interrupted step can run again on the machine as it was.
    */
   restore(node: SimNodeView): void {
     if (node.bootMode === "bios") this.bios.setNow("BootMode", "Bios");
     if (node.secureBoot === true && this.bootMode === "uefi") this.bios.setNow("SecureBoot", "Enabled");
     const deployed = DEPLOYED_STATES.includes(node.provisionState ?? "");
     const fromVolume = !!node.storageInterface && node.storageInterface !== "noop";
+    const record = deployed ? null : recordOf(node);
     if (deployed && fromVolume) {
       // The instance is on its SAN volume; the BMC keeps booting from the network.
       this.persistentBootDevice = "pxe";
     } else if (deployed) {
       const image = node.instanceInfo?.image_source;
       this.disk = osFromImage(typeof image === "string" && image ? image : DEFAULT_IMAGE);
+    } else if (record?.disk) {
+      this.disk = osFromImage(record.disk);
     }
     if (node.powerState === "power on") {
       if (deployed && (this.disk || fromVolume)) this.resumeRunningOs();
-      else if (AGENT_WAIT_STATES.includes(node.provisionState ?? "")) this.resumeRunningAgent();
+      else if (AGENT_WAIT_STATES.includes(node.provisionState ?? "") || record?.agent) this.resumeRunningAgent();
       else this.powerOn();
     }
+  }
+
+  /** What restore() needs to bring this machine back mid-operation (the driver stores it). */
+  record(): SimMachineRecord {
+    return { agent: this.netboot === "agent", disk: this.disk?.image ?? null };
   }
 
   get hostname_(): string {

@@ -14,6 +14,7 @@ import { Invalid } from "../../errors.ts";
 import type { ConsoleInterface, DriverTask } from "../base.ts";
 import { IPMI_PROPERTIES, parseIpmiDriverInfo } from "./driver_info.ts";
 import { acquireIpmiSol, closeIpmiSol, deactivateSol } from "./sol.ts";
+import { requireIpmitool } from "./ipmitool.ts";
 
 /** driver_info as the power interface wants it, and SOL's own need: RMCP+ (IPMI 2.0). */
 function info(task: DriverTask) {
@@ -27,7 +28,10 @@ function info(task: DriverTask) {
 export const ipmitoolSolConsole: ConsoleInterface = {
   kind: "console", name: "ipmitool-sol",
   properties: IPMI_PROPERTIES,
-  validate: async (task) => void info(task),
+  validate: async (task) => {
+    info(task);
+    requireIpmitool();
+  },
   async startConsole(task) {
     await deactivateSol(info(task));
   },

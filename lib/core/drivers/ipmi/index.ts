@@ -1,5 +1,5 @@
 // The `ipmi` hardware type: real servers through ipmitool (reference §10 driver_info names).
-// Enable it with INGOT_ENABLED_HARDWARE_TYPES (it is not in the default list).
+// Enabled by default, as in Ironic (INGOT_ENABLED_HARDWARE_TYPES).
 import type { HardwareType } from "../base.ts";
 import {
   flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor, ramdiskDeploy,

@@ -7,11 +7,17 @@ import { DriverError, Invalid } from "../../errors.ts";
 import type { PowerTarget } from "../../states.ts";
 import { recordPowerChange, type BootInterface, type DriverTask, type InspectInterface, type ManagementInterface, type PowerInterface } from "../base.ts";
 import { bmcLabel, IPMI_PROPERTIES, parseIpmiDriverInfo, type IpmiInfo } from "./driver_info.ts";
-import { ipmitool } from "./ipmitool.ts";
+import { ipmitool, requireIpmitool } from "./ipmitool.ts";
 
 export type PowerReading = "power on" | "power off";
 
 const info = (task: DriverTask) => parseIpmiDriverInfo(task.node);
+
+/** Validation never talks to the BMC (as Ironic); it checks driver_info and that ipmitool is here. */
+async function validateIpmi(task: DriverTask): Promise<void> {
+  info(task);
+  requireIpmitool();
+}
 
 function envSeconds(name: string, fallback: number): number {
   const n = Number(process.env[name]);
@@ -71,7 +77,7 @@ export const ipmitoolPower: PowerInterface = {
   kind: "power", name: "ipmitool",
   properties: IPMI_PROPERTIES,
   // Like Ironic, validation does not talk to the BMC (it is called often and BMCs are fragile).
-  validate: async (task) => void info(task),
+  validate: validateIpmi,
   async getPowerState(task) {
     return readPowerState(info(task));
   },
@@ -174,7 +180,7 @@ function parseBootDevice(stdout: string): { boot_device: string | null; persiste
 export const ipmitoolManagement: ManagementInterface = {
   kind: "management", name: "ipmitool",
   properties: IPMI_PROPERTIES,
-  validate: async (task) => void info(task),
+  validate: validateIpmi,
   async getSupportedBootDevices() {
     return [...IPMI_BOOT_DEVICES];
   },
@@ -213,7 +219,7 @@ export const ipmitoolManagement: ManagementInterface = {
  */
 export const externalPxeBoot: BootInterface = {
   kind: "boot", name: "external-pxe",
-  validate: async (task) => void info(task),
+  validate: validateIpmi,
   // There is no deploy/cleaning ramdisk to prepare; steps that need one are not offered.
   prepareRamdisk: async () => undefined,
   cleanUpRamdisk: async () => undefined,
@@ -222,7 +228,7 @@ export const externalPxeBoot: BootInterface = {
   },
   cleanUpInstance: async () => undefined,
   // `ramdisk` boots whatever the network serves: the BMC settings are all it needs.
-  validateRamdiskDeploy: async (task) => void info(task),
+  validateRamdiskDeploy: validateIpmi,
 };
 
 // ---- inspect: agent (in-band, by the inspection ramdisk the site's network boot serves) ----
@@ -241,7 +247,7 @@ async function inspectionPowerOff(task: DriverTask, ipmi: IpmiInfo, note: string
  */
 export const agentInspect: InspectInterface = {
   kind: "inspect", name: "agent",
-  validate: async (task) => void info(task),
+  validate: validateIpmi,
   async inspectHardware(task) {
     const ipmi = info(task);
     await inspectionPowerOff(task, ipmi, "inspection");

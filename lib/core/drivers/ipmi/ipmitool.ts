@@ -2,11 +2,40 @@
 // the command line), a kill timeout, retries with exponential backoff for transient failures,
 // one command at a time per BMC, and the BMC's failures turned into readable DriverError text.
 import { spawn } from "node:child_process";
-import { DriverError } from "../../errors.ts";
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { DriverError, Invalid } from "../../errors.ts";
+import { KeyedQueue } from "../../keyed_queue.ts";
 import { bmcLabel, type IpmiInfo } from "./driver_info.ts";
 
 /** The ipmitool binary (INGOT_IPMITOOL overrides the PATH lookup). */
 export const ipmitoolPath = () => process.env.INGOT_IPMITOOL?.trim() || "ipmitool";
+
+const missingTool = () => `ipmitool is not installed on this conductor (looked for "${ipmitoolPath()}"; install the Debian package ipmitool).`;
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether ipmitool can be run on this conductor: looked up as spawn does (PATH), nothing is run. */
+export function ipmitoolInstalled(): boolean {
+  const tool = ipmitoolPath();
+  if (tool.includes("/")) return isExecutableFile(tool);
+  return (process.env.PATH ?? "").split(delimiter).filter(Boolean).some((dir) => isExecutableFile(join(dir, tool)));
+}
+
+/**
+ * For validation: a conductor without ipmitool still starts and serves ipmi nodes' other
+ * requests; validating their interfaces says what is missing (400) instead.
+ */
+export function requireIpmitool(): void {
+  if (!ipmitoolInstalled()) throw new Invalid(missingTool());
+}
 
 export interface IpmitoolResult {
   stdout: string;
@@ -126,18 +155,7 @@ export function classifyFailure(
 // ---- running ----
 
 /** One command at a time per BMC: BMCs have few session slots and dislike parallel sessions. */
-const queues = new Map<string, Promise<unknown>>();
-
-function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = queues.get(key) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(fn);
-  const tail = run.catch(() => undefined);
-  queues.set(key, tail);
-  void tail.then(() => {
-    if (queues.get(key) === tail) queues.delete(key);
-  });
-  return run;
-}
+const bmcQueue = new KeyedQueue<string>();
 
 function runOnce(info: IpmiInfo, command: string[]): Promise<IpmitoolResult & { timedOut: boolean; code: number | null; seconds: number }> {
   const { args, env } = ipmitoolInvocation(info);
@@ -156,7 +174,7 @@ function runOnce(info: IpmiInfo, command: string[]): Promise<IpmitoolResult & { 
     child.on("error", (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (err.code === "ENOENT") {
-        reject(new IpmiError(`ipmitool is not installed on this conductor (looked for "${ipmitoolPath()}"; install the Debian package ipmitool).`, "missing-tool", false));
+        reject(new IpmiError(missingTool(), "missing-tool", false));
       } else {
         reject(new IpmiError(`Could not run ipmitool: ${err.message}`, "missing-tool", false));
       }
@@ -183,7 +201,7 @@ function backoffMs(attempt: number): number {
  */
 export async function ipmitool(info: IpmiInfo, command: string[]): Promise<IpmitoolResult> {
   const label = command.join(" ");
-  return serialized(`${info.address}:${info.port}`, async () => {
+  return bmcQueue.run(`${info.address}:${info.port}`, async () => {
     for (let attempt = 0; ; attempt++) {
       const result = await runOnce(info, command);
       // ipmitool exits 0 from some commands ("power status", "power on") even when no session

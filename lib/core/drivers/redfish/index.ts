@@ -1,5 +1,5 @@
 // The `redfish` hardware type: servers with a DMTF Redfish BMC (iDRAC, iLO 5+, XClarity,
-// Supermicro, OpenBMC ...). Not enabled by default (like ipmi): INGOT_ENABLED_HARDWARE_TYPES.
+// Supermicro, OpenBMC ...). Enabled by default, as in Ironic (INGOT_ENABLED_HARDWARE_TYPES).
 import type { HardwareType } from "../base.ts";
 import {
   flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor, ramdiskDeploy,

@@ -213,7 +213,7 @@ describe("redfish management", () => {
 
 describe("redfish inspect", () => {
   it("builds the IPA inventory from Systems, Processors, Memory, EthernetInterfaces and Storage", async () => {
-    const { inventory, pluginData } = (await redfishInspect.inspectHardware(taskFor("1"))) as Exclude<Awaited<ReturnType<typeof redfishInspect.inspectHardware>>, "wait">;
+    const { inventory, pluginData } = (await redfishInspect.inspectHardware(taskFor("1"))) as Exclude<Awaited<ReturnType<typeof redfishInspect.inspectHardware>>, "wait" | "done">;
     expect(inventory.cpu).toMatchObject({ count: 128, architecture: "x86_64", socket_count: 2, frequency: "3200", model_name: expect.stringContaining("Xeon") });
     expect(inventory.memory).toEqual({ total: 262144 * 1024 * 1024, physical_mb: 262144 });
     expect(inventory.interfaces.map((i) => [i.mac_address, i.has_carrier])).toEqual([["52:54:00:aa:01:01", true], ["52:54:00:aa:01:02", false]]);

@@ -3,7 +3,7 @@
 // log line and failure injection.
 import type { Dict } from "../../db/nodes.ts";
 import { DriverError, IronicError } from "../../errors.ts";
-import { getSimMachine, SimBmcError, type SimMachine } from "../../sim/machine.ts";
+import { getSimMachine, SIM_MACHINE_KEY, SimBmcError, type SimMachine, type SimMachineRecord } from "../../sim/machine.ts";
 import type { DriverTask, StepDecl, StepKind, StepOutcome } from "../base.ts";
 
 export function machineOf(task: Pick<DriverTask, "node">): SimMachine {
@@ -39,11 +39,19 @@ export function bmc<T>(task: Pick<DriverTask, "node">, operation: string, fn: (m
 
 /**
  * Records the machine's power state on the node after an interface switched it as part of an
- * operation (as Ironic's node_power_action does), so power sync does not see an out-of-band change.
+ * operation (as Ironic's node_power_action does), so power sync does not see an out-of-band change;
+ * and what it runs (SIM_MACHINE_KEY), so a conductor recreating it mid-operation finds it as it was.
  */
-export async function recordPower(task: DriverTask): Promise<void> {
-  const power = machineOf(task).power;
-  if (task.node.powerState !== power) await task.update({ powerState: power });
+export async function recordMachine(task: DriverTask): Promise<void> {
+  const m = machineOf(task);
+  const record = m.record();
+  const stored = task.node.driverInternalInfo?.[SIM_MACHINE_KEY] as Partial<SimMachineRecord> | undefined;
+  const sameRecord = stored?.agent === record.agent && (stored?.disk ?? null) === record.disk;
+  if (task.node.powerState === m.power && sameRecord) return;
+  await task.update({
+    powerState: m.power,
+    ...(sameRecord ? {} : { driverInternalInfo: { ...task.node.driverInternalInfo, [SIM_MACHINE_KEY]: record } }),
+  });
 }
 
 /** Fails `op` when the node's driver_info.sim_fail_step names it. */
@@ -112,7 +120,7 @@ export function simStep(iface: string, decl: SimStepDecl, opts: { failInside?: b
       try {
         outcome = await driverCall(() => decl.run(task, m, args));
       } finally {
-        await recordPower(task).catch(() => undefined);
+        await recordMachine(task).catch(() => undefined);
       }
       if (outcome === "wait") return "wait"; // finished (and logged) when the callback comes
       if (m.phase === "agent" && m.netboot === "agent") {

@@ -1,5 +1,5 @@
 // The `sim` hardware type: every node is backed by a simulated server in the server process
-// (lib/core/sim). Enabled with INGOT_ENABLED_HARDWARE_TYPES=...,sim; timings scale with
+// (lib/core/sim). Enabled by default (INGOT_ENABLED_HARDWARE_TYPES); timings scale with
 // INGOT_SIM_SPEED; failure injection through driver_info (see ../README.md).
 import type { HardwareType } from "../base.ts";
 import {

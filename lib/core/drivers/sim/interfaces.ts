@@ -9,7 +9,7 @@ import type {
   BiosInterface, BootInterface, DeployInterface, DriverTask, IndicatorDef, InspectInterface, ManagementInterface,
   PowerInterface, RaidInterface, RescueInterface,
 } from "../base.ts";
-import { bmc, driverCall, injected, machineOf, recordPower, reportProgress, simStep } from "./common.ts";
+import { bmc, driverCall, injected, machineOf, recordMachine, reportProgress, simStep } from "./common.ts";
 import { bootTarget, bootVolumeOf, volumeTargets } from "../../volumes.ts";
 import type { SanVolume } from "../../sim/machine.ts";
 
@@ -137,7 +137,7 @@ export const simBoot: BootInterface = {
     try {
       await driverCall(() => m.bootIntoAgent("agent"));
     } finally {
-      await recordPower(task);
+      await recordMachine(task);
     }
   },
   /** Stops serving the ramdisk and switches the machine off (the end of cleaning). */
@@ -145,7 +145,7 @@ export const simBoot: BootInterface = {
     const m = machineOf(task);
     m.netboot = null;
     if (m.power === "power on") await bmc(task, "power off", (mm) => mm.powerOff());
-    await recordPower(task);
+    await recordMachine(task);
   },
   /** Boots from the local disk from now on, or (boot from volume) keeps serving the iPXE sanboot script. */
   async prepareInstance(task) {
@@ -203,7 +203,7 @@ export const simDeploy: DeployInterface = {
   async tearDown(task) {
     injected(task, "deploy.tear_down");
     await bmc(task, "power off", (m) => m.powerOff());
-    await recordPower(task);
+    await recordMachine(task);
   },
   async cleanUp(task) {
     const m = machineOf(task);
@@ -307,7 +307,7 @@ export const simBios: BiosInterface = {
     const result = await bmc(task, "BIOS settings", (m) => m.applyBios(settings));
     const m = machineOf(task);
     if (result.pending.length && m.power === "power on") await driverCall(() => m.rebootAndWait());
-    await recordPower(task);
+    await recordMachine(task);
   },
   async factoryReset(task) {
     injected(task, "bios.factory_reset");
@@ -409,7 +409,7 @@ export const simRescue: RescueInterface = {
     try {
       await driverCall(() => m.bootIntoAgent("rescue"));
     } finally {
-      await recordPower(task);
+      await recordMachine(task);
     }
     return "done";
   },
@@ -420,7 +420,7 @@ export const simRescue: RescueInterface = {
     try {
       await driverCall(() => m.bootIntoOs());
     } finally {
-      await recordPower(task);
+      await recordMachine(task);
     }
   },
 };
