@@ -2,8 +2,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { AppShell } from "@/components/AppShell.tsx";
 import { JobProgress } from "@/components/jobs/JobProgress.tsx";
-import { sql } from "@/lib/core/db/sql.ts";
-import { getJob, mayAccessJob } from "@/lib/core/jobs.ts";
+import { jobIfVisible } from "@/lib/core/services/jobs.ts";
 import { requireViewer } from "@/lib/web/session.ts";
 
 export const dynamic = "force-dynamic";
@@ -15,8 +14,8 @@ type Params = Promise<{ id: string }>;
 export default async function JobPage({ params }: { params: Params }) {
   const viewer = await requireViewer();
   const { id } = await params;
-  const job = await getJob(await sql(), decodeURIComponent(id));
-  if (!job || !mayAccessJob(viewer.principal, job)) notFound();
+  const job = await jobIfVisible(viewer.principal, decodeURIComponent(id));
+  if (!job) notFound();
   return (
     <AppShell viewer={viewer}>
       <p className="mb-2 text-sm"><Link href="/jobs" className="text-slate-500 hover:underline dark:text-slate-400">← Jobs</Link></p>

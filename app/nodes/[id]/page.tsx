@@ -2,9 +2,7 @@ import { headers } from "next/headers";
 import { notFound } from "next/navigation";
 import { AppShell } from "@/components/AppShell.tsx";
 import { NodePage } from "@/components/node/NodePage.tsx";
-import { findNode } from "@/lib/core/db/nodes.ts";
-import { sql } from "@/lib/core/db/sql.ts";
-import { authorize } from "@/lib/core/policy.ts";
+import { nodeIfVisible } from "@/lib/core/services/access.ts";
 import { requireViewer } from "@/lib/web/session.ts";
 import { consoleWebsocketsAvailable } from "./console/support.ts";
 
@@ -23,8 +21,8 @@ export async function generateMetadata({ params }: { params: Params }) {
 export default async function Page({ params }: { params: Params }) {
   const viewer = await requireViewer();
   const { id } = await params;
-  const node = await findNode(await sql(), decodeURIComponent(id), true);
-  if (!node || !authorize("baremetal:node:get", viewer.principal, node)) notFound();
+  const node = await nodeIfVisible(viewer.principal, decodeURIComponent(id));
+  if (!node) notFound();
   const consoles = await consoleWebsocketsAvailable((await headers()).get("host"));
   return (
     <AppShell viewer={viewer}>

@@ -1,10 +1,8 @@
 import { notFound } from "next/navigation";
 import { AppShell } from "@/components/AppShell.tsx";
 import { StepDocumentEditor } from "@/components/steps/StepDocumentEditor.tsx";
-import { runbookVisible } from "@/lib/api/v1/runbooks.ts";
-import { sql } from "@/lib/core/db/sql.ts";
+import { runbookIfVisible } from "@/lib/core/services/runbooks.ts";
 import { authorize } from "@/lib/core/policy.ts";
-import { findRunbook } from "@/lib/core/runbooks.ts";
 import { requireViewer } from "@/lib/web/session.ts";
 
 export const dynamic = "force-dynamic";
@@ -20,8 +18,8 @@ export default async function RunbookPage({ params }: { params: Params }) {
   const name = decodeURIComponent((await params).name);
   const p = viewer.principal;
   // Rights depend on the runbook's owner; a runbook the viewer may not see does not exist for them.
-  const rb = await findRunbook(await sql(), name);
-  if (!rb || !runbookVisible(p, rb)) notFound();
+  const rb = await runbookIfVisible(p, name);
+  if (!rb) notFound();
   const target = { owner: rb.owner };
   const canEdit = authorize("baremetal:runbook:update", p, target);
   return (

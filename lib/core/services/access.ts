@@ -21,6 +21,12 @@ export async function visibleNode(principal: Principal, ident: string, byName = 
   return node;
 }
 
+/** The node named `ident` (uuid or name) if the caller may see it, else null (pages answer 404 either way). */
+export async function nodeIfVisible(principal: Principal, ident: string): Promise<NodeRecord | null> {
+  const node = await findNode(await sql(), ident, true);
+  return node && authorize("baremetal:node:get", principal, node) ? node : null;
+}
+
 /** Throws Forbidden unless `principal` passes `rule` (on `target`'s owner and lessee when given). */
 export function allow(rule: string, principal: Principal, target?: PolicyTarget): void {
   if (!authorize(rule, principal, target)) throw new Forbidden();

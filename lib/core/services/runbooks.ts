@@ -23,3 +23,9 @@ export async function usableRunbook(who: Principal, ident: string): Promise<Runb
   if (!mayUseRunbook(who, rb)) throw new Forbidden();
   return rb;
 }
+
+/** The runbook named `ident` (uuid or name) if the caller may see it, else null. */
+export async function runbookIfVisible(who: Principal, ident: string): Promise<RunbookRecord | null> {
+  const rb = await findRunbook(await sql(), ident);
+  return rb && runbookVisible(who, rb) ? rb : null;
+}

@@ -3,9 +3,7 @@
 import Link from "next/link";
 import { notFound, redirect } from "next/navigation";
 import { GraphicalConsoleLoader } from "@/components/GraphicalConsoleLoader.tsx";
-import { findNode } from "@/lib/core/db/nodes.ts";
-import { sql } from "@/lib/core/db/sql.ts";
-import { authorize } from "@/lib/core/policy.ts";
+import { nodeIfVisible } from "@/lib/core/services/access.ts";
 import { currentViewer } from "@/lib/web/session.ts";
 
 export const dynamic = "force-dynamic";
@@ -22,8 +20,8 @@ export default async function GraphicalConsolePage({ params, searchParams }: { p
     const here = `/nodes/${encodeURIComponent(decodeURIComponent(id))}/console/graphical${token ? `?token=${encodeURIComponent(token)}` : ""}`;
     redirect(`/login?next=${encodeURIComponent(here)}`);
   }
-  const node = await findNode(await sql(), decodeURIComponent(id), true);
-  if (!node || !authorize("baremetal:node:get", viewer.principal, node)) notFound();
+  const node = await nodeIfVisible(viewer.principal, decodeURIComponent(id));
+  if (!node) notFound();
   return (
     <main className="min-h-screen bg-slate-950 text-slate-200">
       <div className="flex h-10 items-center gap-3 px-3 text-sm">
