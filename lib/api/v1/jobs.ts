@@ -4,13 +4,14 @@
 // which handler.ts hands to apiJobExecutor), as the job's creator — so each node gets exactly the
 // policy, validation and messages a direct call would. Answers at every microversion.
 import {
-  ACTION_SETTLE, ActionFailed, cancelJob, createJob, getJob, getJobItems, isJobAction, ITEM_STATES, JOB_ACTIONS, JobError,
-  listJobs, mayAccessJob, MAX_JOB_NODES, targetsForIdents,
+  ACTION_SETTLE, ActionFailed, isJobAction, ITEM_STATES, JOB_ACTIONS, MAX_JOB_NODES,
   type Dict, type JobExecutor, type ItemState, type JobAction, type JobItemRecord, type JobRecord, type JobTarget,
 } from "../../core/jobs.ts";
-import { sql } from "../../core/db/sql.ts";
-import { IronicError, Invalid, NotFound } from "../../core/errors.ts";
-import { matchingNodeUuids, parseFleetQuery, type FleetQuery } from "../../core/fleet.ts";
+import {
+  cancelJobFor, jobItems, listJobsFor, matchingTargets, namedTargets, startJob, visibleJob,
+} from "../../core/services/jobs.ts";
+import { IronicError, Invalid } from "../../core/errors.ts";
+import { parseFleetQuery, type FleetQuery } from "../../core/fleet.ts";
 import type { Principal } from "../../core/policy.ts";
 import { json, links, parseBool, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
@@ -211,9 +212,8 @@ const SELECTION: Schema = {
 };
 
 async function resolveSelection(principal: Principal, selection: Dict): Promise<{ targets: JobTarget[]; described: Dict }> {
-  const db = await sql();
   if (selection.kind === "nodes") {
-    const targets = await targetsForIdents(db, principal, selection.uuids as string[]);
+    const targets = await namedTargets(principal, selection.uuids as string[]);
     return { targets, described: { kind: "nodes" } };
   }
   // Everything matching a fleet query (as the fleet page shows it to this caller) except some.
@@ -227,9 +227,7 @@ async function resolveSelection(principal: Principal, selection: Dict): Promise<
     throw new Invalid(`Invalid fleet query in selection: ${(err as Error).message}`);
   }
   const except = new Set((selection.except as string[] | undefined) ?? []);
-  const uuids = (await matchingNodeUuids(db, principal, parsed)).filter((u) => !except.has(u));
-  if (uuids.length > MAX_JOB_NODES) throw new Invalid(`Too many nodes for one job: ${uuids.length} (at most ${MAX_JOB_NODES}).`);
-  const targets = await targetsForIdents(db, principal, uuids);
+  const targets = await matchingTargets(principal, parsed, except);
   return { targets, described: { kind: "filter", query, except: [...except] } };
 }
 
@@ -285,20 +283,12 @@ async function postJob(ctx: ApiContext): Promise<Response> {
   const args = checkActionArgs(action, body.args);
   const selection = validate<Dict>(SELECTION, body.selection, "selection");
   const { targets, described } = await resolveSelection(ctx.principal, selection);
-  let job: JobRecord;
-  try {
-    job = await createJob(await sql(), { principal: ctx.principal, action, args, selection: described, targets });
-  } catch (err) {
-    if (err instanceof JobError) throw new Invalid(err.message);
-    throw err;
-  }
+  const job = await startJob(ctx.principal, { action, args, selection: described, targets });
   return json(ctx, jobView(ctx, job), 201, { Location: `${ctx.base}/v1/jobs/${job.id}` });
 }
 
 async function loadJob(ctx: ApiContext): Promise<JobRecord> {
-  const job = await getJob(await sql(), ctx.params.job);
-  if (!job || !mayAccessJob(ctx.principal, job)) throw new NotFound(`Job ${ctx.params.job} could not be found.`);
-  return job;
+  return visibleJob(ctx.principal, ctx.params.job);
 }
 
 async function getOneJob(ctx: ApiContext): Promise<Response> {
@@ -310,13 +300,12 @@ async function getOneJob(ctx: ApiContext): Promise<Response> {
     const bad = states.find((s) => !ITEM_STATES.includes(s));
     if (bad) throw new Invalid(`Invalid item_state "${bad}": expected one of ${ITEM_STATES.join(", ")}.`);
   }
-  return json(ctx, jobView(ctx, job, await getJobItems(await sql(), job.id, states)));
+  return json(ctx, jobView(ctx, job, await jobItems(job, states)));
 }
 
 async function listAll(ctx: ApiContext): Promise<Response> {
   const q = ctx.url.searchParams;
   const who = ctx.principal;
-  const everyone = who.noauth || who.systemRole === "admin";
   const mine = q.has("mine") ? parseBool("mine", q.get("mine")!) : false;
   const state = q.get("state") ?? undefined;
   if (state !== undefined && !["running", "finished", "cancelled"].includes(state)) {
@@ -328,12 +317,7 @@ async function listAll(ctx: ApiContext): Promise<Response> {
     if (!Number.isInteger(limit) || limit < 1) throw new Invalid(`Invalid limit "${q.get("limit")}": expected a positive integer.`);
     limit = Math.min(limit, 1000);
   }
-  const jobs = await listJobs(await sql(), {
-    userId: everyone && !mine ? undefined : who.userId,
-    state: state as JobRecord["state"] | undefined,
-    limit,
-    marker: q.get("marker") ?? undefined,
-  });
+  const jobs = await listJobsFor(who, { mine, state: state as JobRecord["state"] | undefined, limit, marker: q.get("marker") ?? undefined });
   const out: Dict = { jobs: jobs.map((j) => jobView(ctx, j)) };
   if (jobs.length === limit) {
     const next = new URL(`${ctx.base}/v1/jobs`);
@@ -346,8 +330,7 @@ async function listAll(ctx: ApiContext): Promise<Response> {
 
 async function postCancel(ctx: ApiContext): Promise<Response> {
   const job = await loadJob(ctx);
-  const after = await cancelJob(await sql(), job.id);
-  return json(ctx, jobView(ctx, after ?? job));
+  return json(ctx, jobView(ctx, await cancelJobFor(job)));
 }
 
 export const routes: RouteDef[] = [
