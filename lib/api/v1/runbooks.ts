@@ -5,7 +5,7 @@ import { mayUseRunbook, runbookVisible } from "../../core/services/runbooks.ts";
 import { randomUUID } from "node:crypto";
 import { sql, type Sql } from "../../core/db/sql.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../../core/errors.ts";
-import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts";
+import { authorize, isSystemScoped } from "../../core/policy.ts";
 import { getRunbook, withRunbookTraits, type RunbookRecord } from "../../core/runbooks.ts";
 import { maskSecrets } from "../../core/secrets.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
