@@ -1,7 +1,6 @@
 # Shared by start.sh and test.sh (sourced; expects to run at the checkout root).
 # Installs only what is missing or out of date, using stamp files:
 #   node_modules/.ingot-lock.sha256   package-lock.json the node_modules were installed from
-#   lib/generated/.schema.sha256      prisma/schema.prisma the Prisma clients were generated from
 #   .next/.ingot-src.sha256           sources the production build was made from
 
 export NEXT_TELEMETRY_DISABLED=1
@@ -25,25 +24,6 @@ ensure_node_modules() {
     ingot_log "installing dependencies (npm ci)…"
     npm ci --no-audit --no-fund || return 1
     echo "$want" > "$stamp"
-    [ -f prisma/schema.prisma ] && sha_of prisma/schema.prisma > lib/generated/.schema.sha256 2>/dev/null || true
-  fi
-  ensure_prisma_client
-}
-
-# Regenerate the Prisma clients when the schema changed (npm ci's postinstall does it too).
-ensure_prisma_client() {
-  local stamp=lib/generated/.schema.sha256 want have=""
-  want=$(sha_of prisma/schema.prisma)
-  [ -f "$stamp" ] && have=$(cat "$stamp")
-  if [ -f lib/generated/prisma/client.ts ] && [ -f lib/generated/prisma-pg/client.ts ] && [ -z "$have" ] \
-     && [ ! prisma/schema.prisma -nt lib/generated/prisma/client.ts ]; then
-    have=$want
-    echo "$want" > "$stamp"
-  fi
-  if [ ! -f lib/generated/prisma/client.ts ] || [ "$have" != "$want" ]; then
-    ingot_log "generating the Prisma clients…"
-    node prisma/generate.mjs || return 1
-    mkdir -p lib/generated && echo "$want" > "$stamp"
   fi
 }
 
