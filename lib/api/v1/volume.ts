@@ -1,57 +1,25 @@
 // Volume connectors and targets (reference §2.11, API 1.32): GET /v1/volume and CRUD under
 // /v1/volume/connectors and /v1/volume/targets; lists reused by /v1/nodes/{n}/volume/*.
 import { randomUUID } from "node:crypto";
-import { findNode, type NodeRecord } from "../../core/db/nodes.ts";
-import { parseJson, sql, toDate, type Sql, type SqlValue } from "../../core/db/sql.ts";
+import type { NodeRecord } from "../../core/db/nodes.ts";
+import { parseJson, toDate } from "../../core/db/values.ts";
 import { Conflict, Invalid, NotFound } from "../../core/errors.ts";
 import { authorize, type Principal } from "../../core/policy.ts";
 import { maskSecrets } from "../../core/secrets.ts";
-import { visibleTo } from "../../core/db/visibility.ts";
+import {
+  bootIndexExists, connectorExists, removeVolumeRow, saveConnector, saveTarget, volumeNode, volumePage, volumeRow,
+  type ConnectorRow, type TargetRow,
+} from "../../core/services/volume.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, validateUuid } from "../validators.ts";
 import {
-  authorizeOrConceal, changed, isUniqueViolation, listProject, pageRows, parseResourceFields, parseResourceList,
+  authorizeOrConceal, changed, isUniqueViolation, listProject, parseResourceFields, parseResourceList,
   patchDocument, patchedSchemaCheck, renderFields, requirePolicy, resourceNext, schemaCheck, type FieldDef,
 } from "./resource_common.ts";
 
-interface NodeJoined {
-  nodeUuid: string;
-  nodeOwner: string | null;
-  nodeLessee: string | null;
-  nodePowerState: string | null;
-}
-
-export interface ConnectorRow extends NodeJoined {
-  id: number;
-  uuid: string;
-  nodeId: number;
-  type: string;
-  connectorId: string;
-  extra: unknown;
-  createdAt: unknown;
-  updatedAt: unknown;
-  [k: string]: unknown;
-}
-
-export interface TargetRow extends NodeJoined {
-  id: number;
-  uuid: string;
-  nodeId: number;
-  volumeType: string;
-  volumeId: string;
-  bootIndex: number;
-  properties: unknown;
-  extra: unknown;
-  createdAt: unknown;
-  updatedAt: unknown;
-  [k: string]: unknown;
-}
-
-const NODE_COLS = `n."uuid" AS "nodeUuid", n."owner" AS "nodeOwner", n."lessee" AS "nodeLessee", n."powerState" AS "nodePowerState"`;
-const CONNECTOR_SELECT = `SELECT v.*, ${NODE_COLS} FROM "VolumeConnector" v JOIN "Node" n ON n."id" = v."nodeId"`;
-const TARGET_SELECT = `SELECT v.*, ${NODE_COLS} FROM "VolumeTarget" v JOIN "Node" n ON n."id" = v."nodeId"`;
+export type { ConnectorRow, TargetRow };
 
 export const REDACTED_TARGET_PROPERTIES = {
   content: "** Value redacted: Requires permission baremetal:volume:view_target_properties access. Permission denied. **",
@@ -107,13 +75,13 @@ type Kind = "connector" | "target";
 
 const KIND = {
   connector: {
-    table: "VolumeConnector", select: CONNECTOR_SELECT, plural: "connectors", label: "Volume connector",
+    plural: "connectors", label: "Volume connector",
     fieldVersions: CONNECTOR_FIELD_VERSIONS, defaults: CONNECTOR_DEFAULT_FIELDS,
     sort: { id: "id", uuid: "uuid", type: "type", connector_id: "connectorId", created_at: "createdAt", updated_at: "updatedAt", node_uuid: "nodeId" } as Record<string, string>,
     unsortable: ["extra"],
   },
   target: {
-    table: "VolumeTarget", select: TARGET_SELECT, plural: "targets", label: "Volume target",
+    plural: "targets", label: "Volume target",
     fieldVersions: TARGET_FIELD_VERSIONS, defaults: TARGET_DEFAULT_FIELDS,
     sort: { id: "id", uuid: "uuid", volume_type: "volumeType", volume_id: "volumeId", boot_index: "bootIndex", created_at: "createdAt", updated_at: "updatedAt", node_uuid: "nodeId" } as Record<string, string>,
     unsortable: ["extra", "properties"],
@@ -134,39 +102,23 @@ export interface VolumeScope {
 /** Lists connectors or targets (top level with ?node=, or a node's). */
 export async function listVolume(ctx: ApiContext, kind: Kind, scope: VolumeScope): Promise<Response> {
   const k = KIND[kind];
-  const db = await sql();
   const project = listProject(ctx.principal, "baremetal:volume:list", "baremetal:volume:list_all");
   const p = parseResourceList(ctx, {
     sortColumns: k.sort, unsortable: k.unsortable, fieldVersions: k.fieldVersions,
     detailFieldsMessage: "Can't fetch a subset of fields with 'detail' set", detailParamMinor: 32,
   });
-  const where: string[] = [];
-  const params: SqlValue[] = [];
-  if (scope.nodeId !== undefined) {
-    where.push(`v."nodeId" = ?`);
-    params.push(scope.nodeId);
-  } else {
+  let nodeId = scope.nodeId;
+  if (nodeId === undefined) {
     const ident = ctx.url.searchParams.get("node");
     if (ident !== null) {
-      const node = await findNode(db, ident, true);
+      const node = await volumeNode(ident, true);
       if (!node) throw new NotFound(`Node ${ident} could not be found.`);
-      where.push(`v."nodeId" = ?`);
-      params.push(node.id);
+      nodeId = node.id;
     }
   }
-  if (project !== null) {
-    const visible = visibleTo(project, "n");
-    where.push(visible.text);
-    params.push(...visible.params);
-  }
-  let marker: Record<string, unknown> | undefined;
-  if (p.marker !== null) {
-    marker = await db.get(`SELECT * FROM "${k.table}" WHERE "uuid" = ?`, [validateUuid(p.marker, "marker")]);
-    if (!marker) throw new NotFound(`${k.label} ${p.marker} could not be found.`);
-  }
-  const rows = await pageRows<ConnectorRow | TargetRow>(db, {
-    select: k.select, alias: "v", where, params, sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
-  });
+  const marker = p.marker === null ? undefined : validateUuid(p.marker, "marker");
+  const rows = await volumePage(kind, { nodeId, project }, { sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit }, marker);
+  if (!rows) throw new NotFound(`${k.label} ${p.marker} could not be found.`);
   const fields = p.detail ? null : (p.fields ?? [...k.defaults]);
   const body: Record<string, unknown> = { [k.plural]: rows.map((r) => view(kind, r, ctx, fields)) };
   const next = resourceNext(ctx, scope.resource, rows.length, p, rows.at(-1)?.uuid, k.defaults);
@@ -174,10 +126,10 @@ export async function listVolume(ctx: ApiContext, kind: Kind, scope: VolumeScope
   return json(ctx, body);
 }
 
-async function loadRow(db: Sql, kind: Kind, ident: string): Promise<ConnectorRow | TargetRow> {
+async function loadRow(kind: Kind, ident: string): Promise<ConnectorRow | TargetRow> {
   const k = KIND[kind];
   if (!isUuidLike(ident)) throw new Invalid(`Expected UUID for ${kind}_uuid: ${ident}`);
-  const row = await db.get<ConnectorRow | TargetRow>(`${k.select} WHERE v."uuid" = ?`, [ident.toLowerCase()]);
+  const row = await volumeRow(kind, ident);
   if (!row) throw new NotFound(`${k.label} ${ident} could not be found.`);
   return row;
 }
@@ -187,9 +139,9 @@ function visible(ctx: ApiContext, kind: Kind, row: ConnectorRow | TargetRow): vo
     () => new NotFound(`${KIND[kind].label} ${row.uuid} could not be found.`));
 }
 
-async function nodeFor(db: Sql, value: unknown, who: Principal, rule: string): Promise<NodeRecord> {
+async function nodeFor(value: unknown, who: Principal, rule: string): Promise<NodeRecord> {
   const uuid = validateUuid(value, "node_uuid");
-  const node = await findNode(db, uuid, false);
+  const node = await volumeNode(uuid, false);
   if (!node) throw new Invalid(`Node ${uuid} could not be found.`);
   authorizeOrConceal(rule, who, node, () => new Invalid(`Node ${uuid} could not be found.`));
   return node;
@@ -243,25 +195,18 @@ async function create(ctx: ApiContext, kind: Kind): Promise<Response> {
   const k = KIND[kind];
   schemaCheck(kind, kind === "connector" ? CONNECTOR_SCHEMA : TARGET_SCHEMA, ctx.body ?? {});
   const b = ctx.body as Record<string, unknown>;
-  const db = await sql();
   const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : randomUUID();
-  const node = await nodeFor(db, b.node_uuid, ctx.principal, "baremetal:volume:create");
-  const now = new Date();
+  const node = await nodeFor(b.node_uuid, ctx.principal, "baremetal:volume:create");
   try {
     if (kind === "connector") {
-      const dup = await db.get(`SELECT 1 AS x FROM "VolumeConnector" WHERE "type" = ? AND "connectorId" = ?`, [b.type as string, b.connector_id as string]);
-      if (dup) throw connectorConflict(b.type as string, b.connector_id as string);
-      await db.run(
-        `INSERT INTO "VolumeConnector" ("uuid", "nodeId", "type", "connectorId", "extra", "createdAt") VALUES (?, ?, ?, ?, ?, ?)`,
-        [uuid, node.id, b.type as string, b.connector_id as string, JSON.stringify(b.extra ?? {}), now],
-      );
+      if (await connectorExists(b.type as string, b.connector_id as string)) throw connectorConflict(b.type as string, b.connector_id as string);
+      await saveConnector(null, uuid, { nodeId: node.id, type: b.type as string, connectorId: b.connector_id as string, extra: b.extra ?? {} });
     } else {
-      const dup = await db.get(`SELECT 1 AS x FROM "VolumeTarget" WHERE "nodeId" = ? AND "bootIndex" = ?`, [node.id, b.boot_index as number]);
-      if (dup) throw targetConflict(b.boot_index as number);
-      await db.run(
-        `INSERT INTO "VolumeTarget" ("uuid", "nodeId", "volumeType", "volumeId", "bootIndex", "properties", "extra", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        [uuid, node.id, b.volume_type as string, b.volume_id as string, b.boot_index as number, JSON.stringify(b.properties ?? {}), JSON.stringify(b.extra ?? {}), now],
-      );
+      if (await bootIndexExists(node.id, b.boot_index as number)) throw targetConflict(b.boot_index as number);
+      await saveTarget(null, uuid, {
+        nodeId: node.id, volumeType: b.volume_type as string, volumeId: b.volume_id as string, bootIndex: b.boot_index as number,
+        properties: b.properties ?? {}, extra: b.extra ?? {},
+      });
     }
   } catch (err) {
     if (isUniqueViolation(err)) {
@@ -269,13 +214,12 @@ async function create(ctx: ApiContext, kind: Kind): Promise<Response> {
     }
     throw err;
   }
-  const row = await loadRow(db, kind, uuid);
+  const row = await loadRow(kind, uuid);
   return json(ctx, view(kind, row, ctx, null), 201, { Location: `${ctx.base}/v1/volume/${k.plural}/${uuid}` });
 }
 
 async function getOne(ctx: ApiContext, kind: Kind): Promise<Response> {
-  const db = await sql();
-  const row = await loadRow(db, kind, ctx.params.id);
+  const row = await loadRow(kind, ctx.params.id);
   visible(ctx, kind, row);
   return json(ctx, view(kind, row, ctx, parseResourceFields(ctx, KIND[kind].fieldVersions)));
 }
@@ -286,8 +230,7 @@ const PATCHABLE = {
 };
 
 async function patch(ctx: ApiContext, kind: Kind): Promise<Response> {
-  const db = await sql();
-  const row = await loadRow(db, kind, ctx.params.id);
+  const row = await loadRow(kind, ctx.params.id);
   visible(ctx, kind, row);
   requirePolicy("baremetal:volume:update", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
   // The stored (unmasked) document is what the patch applies to.
@@ -306,25 +249,20 @@ async function patch(ctx: ApiContext, kind: Kind): Promise<Response> {
   requirePoweredOff(`volume ${kind} update`, { uuid: row.nodeUuid, powerState: row.nodePowerState });
   let nodeId = Number(row.nodeId);
   if (changed(doc.node_uuid, current.node_uuid)) {
-    const node = await nodeFor(db, doc.node_uuid, ctx.principal, "baremetal:volume:update");
+    const node = await nodeFor(doc.node_uuid, ctx.principal, "baremetal:volume:update");
     requirePoweredOff(`volume ${kind} update`, node);
     nodeId = node.id;
   }
-  const now = new Date();
   try {
     if (kind === "connector") {
-      const dup = await db.get(`SELECT 1 AS x FROM "VolumeConnector" WHERE "type" = ? AND "connectorId" = ? AND "id" <> ?`, [doc.type as string, doc.connector_id as string, row.id]);
-      if (dup) throw connectorConflict(doc.type as string, doc.connector_id as string);
-      await db.run(`UPDATE "VolumeConnector" SET "nodeId" = ?, "type" = ?, "connectorId" = ?, "extra" = ?, "updatedAt" = ? WHERE "id" = ?`, [
-        nodeId, doc.type as string, doc.connector_id as string, JSON.stringify(doc.extra), now, row.id,
-      ]);
+      if (await connectorExists(doc.type as string, doc.connector_id as string, row.id)) throw connectorConflict(doc.type as string, doc.connector_id as string);
+      await saveConnector(row.id, row.uuid, { nodeId, type: doc.type as string, connectorId: doc.connector_id as string, extra: doc.extra });
     } else {
-      const dup = await db.get(`SELECT 1 AS x FROM "VolumeTarget" WHERE "nodeId" = ? AND "bootIndex" = ? AND "id" <> ?`, [nodeId, doc.boot_index as number, row.id]);
-      if (dup) throw targetConflict(doc.boot_index as number);
-      await db.run(
-        `UPDATE "VolumeTarget" SET "nodeId" = ?, "volumeType" = ?, "volumeId" = ?, "bootIndex" = ?, "properties" = ?, "extra" = ?, "updatedAt" = ? WHERE "id" = ?`,
-        [nodeId, doc.volume_type as string, doc.volume_id as string, doc.boot_index as number, JSON.stringify(doc.properties), JSON.stringify(doc.extra), now, row.id],
-      );
+      if (await bootIndexExists(nodeId, doc.boot_index as number, row.id)) throw targetConflict(doc.boot_index as number);
+      await saveTarget(row.id, row.uuid, {
+        nodeId, volumeType: doc.volume_type as string, volumeId: doc.volume_id as string, bootIndex: doc.boot_index as number,
+        properties: doc.properties, extra: doc.extra,
+      });
     }
   } catch (err) {
     if (isUniqueViolation(err)) {
@@ -332,16 +270,15 @@ async function patch(ctx: ApiContext, kind: Kind): Promise<Response> {
     }
     throw err;
   }
-  return json(ctx, view(kind, await loadRow(db, kind, row.uuid), ctx, null));
+  return json(ctx, view(kind, await loadRow(kind, row.uuid), ctx, null));
 }
 
 async function remove(ctx: ApiContext, kind: Kind): Promise<Response> {
-  const db = await sql();
-  const row = await loadRow(db, kind, ctx.params.id);
+  const row = await loadRow(kind, ctx.params.id);
   visible(ctx, kind, row);
   requirePolicy("baremetal:volume:delete", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
   requirePoweredOff(`volume ${kind} deletion`, { uuid: row.nodeUuid, powerState: row.nodePowerState });
-  await db.run(`DELETE FROM "${KIND[kind].table}" WHERE "id" = ?`, [row.id]);
+  await removeVolumeRow(kind, row.id);
   return empty(ctx, 204);
 }
 
