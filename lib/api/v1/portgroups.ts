@@ -1,43 +1,24 @@
 // Portgroups (reference §2.7, API 1.23; mode/properties 1.26; /portgroups/{p}/ports 1.24).
 import { randomUUID } from "node:crypto";
-import { findNode, type NodeRecord } from "../../core/db/nodes.ts";
-import { parseJson, sql, toBool, toDate, type Sql, type SqlValue } from "../../core/db/sql.ts";
+import type { NodeRecord } from "../../core/db/nodes.ts";
+import { parseJson, toBool, toDate } from "../../core/db/values.ts";
 import { Conflict, Invalid, NodeNotFound, NotAcceptable, NotFound } from "../../core/errors.ts";
 import type { Principal } from "../../core/policy.ts";
-import { visibleTo } from "../../core/db/visibility.ts";
+import {
+  addressTaken, changePortgroup, createPortgroupRow, listPortgroupPage, nameTaken, portgroupNamed, portgroupNode, portgroupWithUuid,
+  portsInPortgroup, removePortgroup, type PortgroupChanges, type PortgroupRow,
+} from "../../core/services/portgroups.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
-import { isUuidLike, isValidLogicalName, normalizeMac, validateUuid } from "../validators.ts";
+import { isValidLogicalName, normalizeMac, validateUuid } from "../validators.ts";
 import { listPorts, requireNodeAcceptsMembers } from "./ports.ts";
 import {
-  authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, pageRows, parseResourceFields, parseResourceList,
+  authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, parseResourceFields, parseResourceList,
   patchDocument, patchedSchemaCheck, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
 } from "./resource_common.ts";
-import { countPortgroupPorts } from "../../core/db/ports.ts";
 
-export interface PortgroupRow {
-  id: number;
-  uuid: string;
-  name: string | null;
-  address: string | null;
-  nodeId: number;
-  extra: unknown;
-  internalInfo: unknown;
-  standalonePortsSupported: unknown;
-  mode: string | null;
-  properties: unknown;
-  createdAt: unknown;
-  updatedAt: unknown;
-  nodeUuid: string;
-  nodeOwner: string | null;
-  nodeLessee: string | null;
-  [k: string]: unknown;
-}
-
-export const PORTGROUP_SELECT =
-  `SELECT g.*, n."uuid" AS "nodeUuid", n."owner" AS "nodeOwner", n."lessee" AS "nodeLessee" ` +
-  `FROM "Portgroup" g JOIN "Node" n ON n."id" = g."nodeId"`;
+export type { PortgroupRow };
 
 /** Ironic's default bonding mode for new portgroups ([DEFAULT]default_portgroup_mode). */
 export const DEFAULT_PORTGROUP_MODE = "active-backup";
@@ -70,14 +51,8 @@ export function portgroupView(row: PortgroupRow, v: View, fields: string[] | nul
   return renderFields(PG_FIELDS, { ...row, _base: v.base }, v.minor, fields);
 }
 
-export async function getPortgroupRow(db: Sql, where: string, params: SqlValue[]): Promise<PortgroupRow | undefined> {
-  return db.get<PortgroupRow>(`${PORTGROUP_SELECT} WHERE ${where}`, params);
-}
-
-async function loadPortgroup(db: Sql, ident: string): Promise<PortgroupRow> {
-  const row = isUuidLike(ident)
-    ? await getPortgroupRow(db, `g."uuid" = ?`, [ident.toLowerCase()])
-    : await getPortgroupRow(db, `g."name" = ?`, [ident]);
+async function loadPortgroup(ident: string): Promise<PortgroupRow> {
+  const row = await portgroupNamed(ident);
   if (!row) throw new NotFound(`Portgroup ${ident} could not be found.`);
   return row;
 }
@@ -101,25 +76,18 @@ export interface PortgroupScope {
 
 /** Lists portgroups for a scope (top level, or /nodes/{n}/portgroups). */
 export async function listPortgroups(ctx: ApiContext, scope: PortgroupScope): Promise<Response> {
-  const db = await sql();
   const project = listProject(ctx.principal, "baremetal:portgroup:list", "baremetal:portgroup:list_all");
   const p = parseResourceList(ctx, {
     sortColumns: SORT_COLUMNS, unsortable: UNSORTABLE, fieldVersions: PORTGROUP_FIELD_VERSIONS, detailPath: scope.detailPath,
   });
-  const where: string[] = [];
-  const params: SqlValue[] = [];
-  if (scope.nodeId !== undefined) {
-    where.push(`g."nodeId" = ?`);
-    params.push(scope.nodeId);
-  }
+  const filter: { nodeId?: number; address?: string; project: string | null } = { nodeId: scope.nodeId, project };
   if (scope.filters) {
     const q = ctx.url.searchParams;
     const nodeIdent = q.get("node");
     if (nodeIdent !== null) {
-      const node = await findNode(db, nodeIdent, true);
+      const node = await portgroupNode(nodeIdent, true);
       if (!node) throw new NodeNotFound(nodeIdent);
-      where.push(`g."nodeId" = ?`);
-      params.push(node.id);
+      filter.nodeId = node.id;
     }
     const address = q.get("address");
     if (address !== null) {
@@ -129,24 +97,16 @@ export async function listPortgroups(ctx: ApiContext, scope: PortgroupScope): Pr
       } catch {
         throw new Invalid(`Expected valid MAC address for address: ${address}`);
       }
-      where.push(`g."address" = ?`);
-      params.push(mac);
+      filter.address = mac;
     }
-  }
-  if (project !== null) {
-    const visible = visibleTo(project, "n");
-    where.push(visible.text);
-    params.push(...visible.params);
   }
   let marker: PortgroupRow | undefined;
   if (p.marker !== null) {
     const m = validateUuid(p.marker, "marker");
-    marker = await getPortgroupRow(db, `g."uuid" = ?`, [m]);
+    marker = await portgroupWithUuid(m);
     if (!marker) throw new NotFound(`Portgroup ${p.marker} could not be found.`);
   }
-  const rows = await pageRows<PortgroupRow>(db, {
-    select: PORTGROUP_SELECT, alias: "g", where, params, sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
-  });
+  const rows = await listPortgroupPage(filter, { sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit }, marker);
   const fields = p.detail ? null : (p.fields ?? [...PORTGROUP_DEFAULT_FIELDS]);
   const body: Record<string, unknown> = { portgroups: rows.map((r) => portgroupView(r, ctx, fields)) };
   const next = resourceNext(ctx, scope.detailPath ? `${scope.resource}/detail` : scope.resource, rows.length, p, rows.at(-1)?.uuid, PORTGROUP_DEFAULT_FIELDS);
@@ -195,9 +155,9 @@ function pgMac(value: unknown): string | null {
   }
 }
 
-async function nodeFor(db: Sql, value: unknown, who: Principal, rule: string): Promise<NodeRecord> {
+async function nodeFor(value: unknown, who: Principal, rule: string): Promise<NodeRecord> {
   const uuid = validateUuid(value, "node_uuid");
-  const node = await findNode(db, uuid, false);
+  const node = await portgroupNode(uuid, false);
   if (!node) throw new Invalid(`Node ${uuid} could not be found.`);
   authorizeOrConceal(rule, who, node, () => new Invalid(`Node ${uuid} could not be found.`));
   return node;
@@ -210,14 +170,12 @@ function duplicate(err: unknown, name: string | null, address: string | null, uu
   return new Conflict(`A portgroup with UUID ${uuid} already exists.`);
 }
 
-async function checkUnique(db: Sql, name: string | null, address: string | null, selfId: number | null): Promise<void> {
+async function checkUnique(name: string | null, address: string | null, selfId: number | null): Promise<void> {
   if (name !== null) {
-    const hit = await db.get(`SELECT 1 AS x FROM "Portgroup" WHERE "name" = ? AND "id" <> ?`, [name, selfId ?? -1]);
-    if (hit) throw new Conflict(`A portgroup with name ${name} already exists.`);
+    if (await nameTaken(name, selfId)) throw new Conflict(`A portgroup with name ${name} already exists.`);
   }
   if (address !== null) {
-    const hit = await db.get(`SELECT 1 AS x FROM "Portgroup" WHERE "address" = ? AND "id" <> ?`, [address, selfId ?? -1]);
-    if (hit) throw new Conflict(`A portgroup with MAC address ${address} already exists.`);
+    if (await addressTaken(address, selfId)) throw new Conflict(`A portgroup with MAC address ${address} already exists.`);
   }
 }
 
@@ -227,30 +185,27 @@ async function createPortgroup(ctx: ApiContext): Promise<Response> {
   schemaCheck("portgroup", PORTGROUP_SCHEMA, ctx.body ?? {});
   const b = ctx.body as Record<string, unknown>;
   for (const [k, v] of Object.entries(GATES)) if (k in b && ctx.minor < v) throw new NotAcceptable("Request not acceptable.");
-  const db = await sql();
   const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : randomUUID();
   const name = checkName(b.name, "create");
   const address = pgMac(b.address);
-  const node = await nodeFor(db, b.node_uuid, ctx.principal, "baremetal:portgroup:create");
+  const node = await nodeFor(b.node_uuid, ctx.principal, "baremetal:portgroup:create");
   const standalone = b.standalone_ports_supported === undefined || b.standalone_ports_supported === null
     ? true : bodyBool("standalone_ports_supported", b.standalone_ports_supported);
   const mode = (b.mode as string | null | undefined) ?? DEFAULT_PORTGROUP_MODE;
-  await checkUnique(db, name, address, null);
+  await checkUnique(name, address, null);
+  let row: PortgroupRow;
   try {
-    await db.run(
-      `INSERT INTO "Portgroup" ("uuid", "name", "address", "nodeId", "extra", "internalInfo", "standalonePortsSupported", "mode", "properties", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [uuid, name, address, node.id, JSON.stringify(b.extra ?? {}), "{}", standalone, mode, JSON.stringify(b.properties ?? {}), new Date()],
-    );
+    row = await createPortgroupRow(uuid, {
+      name, address, nodeId: node.id, extra: b.extra ?? {}, standalonePortsSupported: standalone, mode, properties: b.properties ?? {},
+    });
   } catch (err) {
     throw duplicate(err, name, address, uuid);
   }
-  const row = (await getPortgroupRow(db, `g."uuid" = ?`, [uuid]))!;
   return json(ctx, portgroupView(row, ctx), 201, { Location: `${ctx.base}/v1/portgroups/${uuid}` });
 }
 
 async function getPortgroup(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
-  const row = await loadPortgroup(db, ctx.params.portgroup);
+  const row = await loadPortgroup(ctx.params.portgroup);
   visible(ctx, "baremetal:portgroup:get", row, ctx.params.portgroup);
   const fields = parseResourceFields(ctx, PORTGROUP_FIELD_VERSIONS);
   return json(ctx, portgroupView(row, ctx, fields));
@@ -258,14 +213,9 @@ async function getPortgroup(ctx: ApiContext): Promise<Response> {
 
 const PATCHABLE = ["address", "extra", "mode", "name", "node_uuid", "properties", "standalone_ports_supported"];
 
-async function portCount(db: Sql, portgroupId: number): Promise<number> {
-  return countPortgroupPorts(db, portgroupId);
-}
-
 async function patchPortgroup(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
   const ident = ctx.params.portgroup;
-  const row = await loadPortgroup(db, ident);
+  const row = await loadPortgroup(ident);
   visible(ctx, "baremetal:portgroup:get", row, ident);
   requirePolicy("baremetal:portgroup:update", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
   const current = portgroupView(row, { base: ctx.base, minor: 82 });
@@ -277,7 +227,7 @@ async function patchPortgroup(ctx: ApiContext): Promise<Response> {
     if (root in GATES && ctx.minor < GATES[root]) throw new NotAcceptable("Request not acceptable.");
   }
   patchedSchemaCheck(PORTGROUP_SCHEMA, patched);
-  const sets: Record<string, SqlValue> = {};
+  const sets: PortgroupChanges = {};
   let name = row.name;
   if (changed(patched.name ?? null, current.name)) {
     name = checkName(patched.name, "update", ident);
@@ -288,18 +238,18 @@ async function patchPortgroup(ctx: ApiContext): Promise<Response> {
     address = pgMac(patched.address);
     sets.address = address;
   }
-  await checkUnique(db, sets.name !== undefined ? name : null, sets.address !== undefined ? address : null, row.id);
+  await checkUnique(sets.name !== undefined ? name : null, sets.address !== undefined ? address : null, row.id);
   if (changed(patched.node_uuid, current.node_uuid)) {
-    const node = await nodeFor(db, patched.node_uuid, ctx.principal, "baremetal:portgroup:update");
+    const node = await nodeFor(patched.node_uuid, ctx.principal, "baremetal:portgroup:update");
     requireNodeAcceptsMembers("Portgroup", row.uuid, node);
-    if ((await portCount(db, row.id)) > 0) {
+    if ((await portsInPortgroup(row.id)) > 0) {
       throw new Invalid(`Cannot complete the requested action because portgroup ${row.uuid} contains ports.`);
     }
     sets.nodeId = node.id;
   }
   for (const [api, col] of [["extra", "extra"], ["properties", "properties"]] as const) {
     if (changed(patched[api], current[api])) {
-      sets[col] = JSON.stringify(patched[api] ?? {});
+      sets[col] = patched[api] ?? {};
     }
   }
   if (changed(patched.mode ?? null, current.mode)) {
@@ -310,40 +260,32 @@ async function patchPortgroup(ctx: ApiContext): Promise<Response> {
       ? true : bodyBool("standalone_ports_supported", patched.standalone_ports_supported);
     sets.standalonePortsSupported = s;
   }
-  const keys = Object.keys(sets);
-  if (keys.length) {
-    try {
-      await db.run(
-        `UPDATE "Portgroup" SET ${keys.map((k) => `"${k}" = ?`).join(", ")}, "updatedAt" = ? WHERE "id" = ?`,
-        [...keys.map((k) => sets[k]), new Date(), row.id],
-      );
-    } catch (err) {
-      throw duplicate(err, name, address, row.uuid);
-    }
+  let fresh: PortgroupRow;
+  try {
+    fresh = await changePortgroup(row.id, sets);
+  } catch (err) {
+    throw duplicate(err, name, address, row.uuid);
   }
-  const fresh = (await getPortgroupRow(db, `g."id" = ?`, [row.id]))!;
   return json(ctx, portgroupView(fresh, ctx));
 }
 
 async function deletePortgroup(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
   const ident = ctx.params.portgroup;
-  const row = await loadPortgroup(db, ident);
+  const row = await loadPortgroup(ident);
   visible(ctx, "baremetal:portgroup:get", row, ident);
   requirePolicy("baremetal:portgroup:delete", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
-  if ((await portCount(db, row.id)) > 0) {
+  if ((await portsInPortgroup(row.id)) > 0) {
     throw new Invalid(`Cannot complete the requested action because portgroup ${row.uuid} contains ports.`);
   }
-  await db.run(`DELETE FROM "Portgroup" WHERE "id" = ?`, [row.id]);
+  await removePortgroup(row.id);
   return empty(ctx, 204);
 }
 
 async function portgroupPorts(ctx: ApiContext, detail: boolean): Promise<Response> {
-  const db = await sql();
   const ident = ctx.params.portgroup;
   // Below 1.24 the sub-resource does not exist: Ironic answers as if the portgroup were unknown.
   if (ctx.minor < 24) throw new NotFound(`Portgroup ${ident} could not be found.`);
-  const row = await loadPortgroup(db, ident);
+  const row = await loadPortgroup(ident);
   visible(ctx, "baremetal:portgroup:get", row, ident);
   return listPorts(ctx, { portgroupId: row.id, resource: `portgroups/${ident}/ports`, detailPath: detail });
 }

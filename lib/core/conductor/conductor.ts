@@ -32,6 +32,7 @@ import { NodeTask, type LockOptions } from "./task.ts";
 import type {
   Actor, BootDevice, ConductorApi, ConsoleInfo, Indicator, ProvisionParams, ValidationResult, VirtualMediaRequest,
 } from "./types.ts";
+import { deleteNodePortgroups } from "../db/portgroups.ts";
 import { deleteNodePorts } from "../db/ports.ts";
 
 /** The interfaces GET /validate reports, in Ironic's order (core first). */
@@ -668,7 +669,7 @@ export class Conductor implements ConductorApi {
         await tx.run(`DELETE FROM "Allocation" WHERE "nodeId" = ?`, [node.id]);
         if (node.allocationId !== null) await tx.run(`DELETE FROM "Allocation" WHERE "id" = ?`, [node.allocationId]);
         await deleteNodePorts(tx, node.id);
-        await tx.run(`DELETE FROM "Portgroup" WHERE "nodeId" = ?`, [node.id]);
+        await deleteNodePortgroups(tx, node.id);
         await deleteNodeRow(tx, node.id); // traits, history, BIOS, inventory, volumes cascade
       });
       deleted = true;

@@ -12,6 +12,7 @@ import { recordPowerChange, UnsupportedDriverExtension } from "./base.ts";
 // The catalog, not registry.ts: the registry imports the driver modules, which import this file.
 import { interfacesFor } from "./catalog.ts";
 import { imageWriteNeeded, requireBootTarget } from "../volumes.ts";
+import { updatePortgroup } from "../db/portgroups.ts";
 import { updatePort } from "../db/ports.ts";
 
 const unsupported = (extension: string) => async (task: DriverTask): Promise<never> => {
@@ -186,12 +187,11 @@ export async function attachVifToPort(task: DriverTask, vif: { id: string; port_
   if ((await listVifsOnPorts(task)).some((v) => v.id === vif.id)) {
     throw new Conflict(`Unable to attach VIF ${vif.id}, it is already attached to node ${task.node.uuid}.`);
   }
-  const now = new Date();
   if (vif.portgroup_uuid) {
     const pg = (await nodePortgroups(task)).find((g) => g.uuid === vif.portgroup_uuid);
     if (!pg) throw new NotFound(`Portgroup ${vif.portgroup_uuid} could not be found.`);
     if (pg.info[VIF_KEY]) throw new Conflict(`Portgroup ${pg.uuid} already has a VIF attached.`);
-    await task.sql.run(`UPDATE "Portgroup" SET "internalInfo" = ?, "updatedAt" = ? WHERE "id" = ?`, [JSON.stringify({ ...pg.info, [VIF_KEY]: vif.id }), now, pg.id]);
+    await updatePortgroup(task.sql, pg.id, { internalInfo: { ...pg.info, [VIF_KEY]: vif.id } });
     return;
   }
   const ports = await nodePorts(task);
@@ -210,11 +210,10 @@ export async function attachVifToPort(task: DriverTask, vif: { id: string; port_
 }
 
 export async function detachVifFromPort(task: DriverTask, vifId: string): Promise<void> {
-  const now = new Date();
   for (const pg of await nodePortgroups(task)) {
     if (pg.info[VIF_KEY] === vifId) {
       const { [VIF_KEY]: _drop, ...rest } = pg.info;
-      await task.sql.run(`UPDATE "Portgroup" SET "internalInfo" = ?, "updatedAt" = ? WHERE "id" = ?`, [JSON.stringify(rest), now, pg.id]);
+      await updatePortgroup(task.sql, pg.id, { internalInfo: rest });
       return;
     }
   }
