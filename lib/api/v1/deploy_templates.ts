@@ -1,15 +1,19 @@
 // Deploy templates (reference §5.3, API 1.55; writes below → 405). Names are traits; steps are
 // deploy steps {interface, step, args, priority}. ETag / If-Match on PATCH is an Ingot extension.
 import { randomUUID } from "node:crypto";
-import { parseJson, sql, toDate, type Sql } from "../../core/db/sql.ts";
-import { Conflict, Invalid, NotFound, PreconditionFailed } from "../../core/errors.ts";
+import { parseJson, toDate } from "../../core/db/values.ts";
+import { Invalid, PreconditionFailed } from "../../core/errors.ts";
 import { maskSecrets } from "../../core/secrets.ts";
+import {
+  changeTemplate, createTemplate as insertTemplate, deleteTemplate as removeTemplate, getTemplate as loadTemplate,
+  listTemplates as pageTemplates, type DeployTemplateRow,
+} from "../../core/services/deploy_templates.ts";
 import { empty, ifMatchPasses, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, TRAITS_SCHEMA, validateUuid } from "../validators.ts";
 import {
-  isUniqueViolation, pageRows, parseResourceFields, parseResourceList, patchDocument, patchedSchemaCheck, pruneToSchema, renderFields, resourceNext,
+  parseResourceFields, parseResourceList, patchDocument, patchedSchemaCheck, pruneToSchema, renderFields, resourceNext,
   schemaCheck,
   type FieldDef,
 } from "./resource_common.ts";
@@ -21,17 +25,7 @@ export interface DeployTemplateStep {
   priority: number;
 }
 
-export interface DeployTemplateRow {
-  id: number;
-  uuid: string;
-  name: string;
-  steps: unknown;
-  extra: unknown;
-  version: number;
-  createdAt: unknown;
-  updatedAt: unknown;
-  [k: string]: unknown;
-}
+export type { DeployTemplateRow };
 
 /** Interfaces a deploy template step may name (as Ironic 21.4 / API 1.82 accepts them). */
 export const DEPLOY_STEP_INTERFACES = ["power", "management", "deploy", "bios", "raid"] as const;
@@ -121,40 +115,12 @@ export function templateEtag(row: Pick<DeployTemplateRow, "uuid" | "version">): 
   return `"${row.uuid}-${Number(row.version)}"`;
 }
 
-/** Templates whose names are among `traits` (deploy-time matching, reference §5.3). */
-export async function templatesForTraits(db: Sql, traits: string[]): Promise<{ name: string; steps: DeployTemplateStep[] }[]> {
-  if (!traits.length) return [];
-  const rows = await db.all<DeployTemplateRow>(
-    `SELECT * FROM "DeployTemplate" WHERE "name" IN (${traits.map(() => "?").join(",")}) ORDER BY "id"`,
-    traits,
-  );
-  return rows.map((r) => ({ name: r.name, steps: parseJson<DeployTemplateStep[]>(r.steps, []) }));
-}
-
-async function loadTemplate(db: Sql, ident: string): Promise<DeployTemplateRow> {
-  const row = isUuidLike(ident)
-    ? await db.get<DeployTemplateRow>(`SELECT * FROM "DeployTemplate" WHERE "uuid" = ?`, [ident.toLowerCase()])
-    : await db.get<DeployTemplateRow>(`SELECT * FROM "DeployTemplate" WHERE "name" = ?`, [ident]);
-  if (!row) throw new NotFound(`Deploy template ${ident} could not be found.`);
-  return row;
-}
-
 const SORT_COLUMNS = { id: "id", uuid: "uuid", name: "name", created_at: "createdAt", updated_at: "updatedAt" };
 
 async function listTemplates(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
   const p = parseResourceList(ctx, { sortColumns: SORT_COLUMNS, unsortable: ["steps", "extra"], fieldVersions: TEMPLATE_FIELD_VERSIONS });
-  let marker: DeployTemplateRow | undefined;
-  if (p.marker !== null) {
-    marker = isUuidLike(p.marker)
-      ? await db.get<DeployTemplateRow>(`SELECT * FROM "DeployTemplate" WHERE "uuid" = ?`, [p.marker.toLowerCase()])
-      : undefined;
-    if (!marker) throw new NotFound(`Deploy template ${p.marker} could not be found.`);
-  }
-  const rows = await pageRows<DeployTemplateRow>(db, {
-    select: `SELECT t.* FROM "DeployTemplate" t`, alias: "t", where: [], params: [], sortColumn: p.sortColumn,
-    sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
-  });
+  const page = { sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit };
+  const rows = await pageTemplates(page, p.marker, p.marker !== null && isUuidLike(p.marker));
   const fields = p.detail ? null : (p.fields ?? [...TEMPLATE_DEFAULT_FIELDS]);
   const body: Record<string, unknown> = { deploy_templates: rows.map((r) => templateView(r, ctx, fields)) };
   const next = resourceNext(ctx, "deploy_templates", rows.length, p, rows.at(-1)?.uuid, TEMPLATE_DEFAULT_FIELDS);
@@ -168,27 +134,12 @@ async function createTemplate(ctx: ApiContext): Promise<Response> {
   const name = b.name as string;
   const steps = validateTemplateSteps(b.steps);
   const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : randomUUID();
-  const db = await sql();
-  const dup = await db.get(`SELECT 1 AS x FROM "DeployTemplate" WHERE "name" = ?`, [name]);
-  if (dup) throw new Conflict(`A deploy template with name ${name} already exists.`);
-  try {
-    await db.run(`INSERT INTO "DeployTemplate" ("uuid", "name", "steps", "extra", "version", "createdAt") VALUES (?, ?, ?, ?, 1, ?)`, [
-      uuid, name, JSON.stringify(steps), JSON.stringify(b.extra ?? {}), new Date(),
-    ]);
-  } catch (err) {
-    if (isUniqueViolation(err)) {
-      const sameName = await db.get(`SELECT 1 AS x FROM "DeployTemplate" WHERE "name" = ?`, [name]);
-      throw new Conflict(sameName ? `A deploy template with name ${name} already exists.` : `A deploy template with UUID ${uuid} already exists.`);
-    }
-    throw err;
-  }
-  const row = await loadTemplate(db, uuid);
+  const row = await insertTemplate({ uuid, name, steps, extra: b.extra ?? {} });
   return json(ctx, templateView(row, ctx), 201, { Location: `${ctx.base}/v1/deploy_templates/${uuid}`, ETag: templateEtag(row) });
 }
 
 async function getTemplate(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
-  const row = await loadTemplate(db, ctx.params.template);
+  const row = await loadTemplate(ctx.params.template);
   const fields = parseResourceFields(ctx, TEMPLATE_FIELD_VERSIONS);
   return json(ctx, templateView(row, ctx, fields), 200, { ETag: templateEtag(row) });
 }
@@ -203,8 +154,7 @@ function checkIfMatch(ctx: ApiContext, row: DeployTemplateRow): void {
 const PATCHABLE = ["extra", "name", "steps", "description"];
 
 async function patchTemplate(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
-  const row = await loadTemplate(db, ctx.params.template);
+  const row = await loadTemplate(ctx.params.template);
   checkIfMatch(ctx, row);
   // Patches apply to the stored (unmasked) steps.
   const current: Record<string, unknown> = {
@@ -224,29 +174,13 @@ async function patchTemplate(ctx: ApiContext): Promise<Response> {
   const name = patched.name as string;
   const steps = validateTemplateSteps(patched.steps);
   const extra = patched.extra ?? {};
-  if (name !== row.name) {
-    const dup = await db.get(`SELECT 1 AS x FROM "DeployTemplate" WHERE "name" = ? AND "id" <> ?`, [name, row.id]);
-    if (dup) throw new Conflict(`A deploy template with name ${name} already exists.`);
-  }
-  let n: number;
-  try {
-    n = await db.run(
-      `UPDATE "DeployTemplate" SET "name" = ?, "steps" = ?, "extra" = ?, "version" = "version" + 1, "updatedAt" = ? WHERE "id" = ? AND "version" = ?`,
-      [name, JSON.stringify(steps), JSON.stringify(extra), new Date(), row.id, Number(row.version)],
-    );
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new Conflict(`A deploy template with name ${name} already exists.`);
-    throw err;
-  }
-  if (n === 0) throw new PreconditionFailed(`Deploy template ${row.uuid} was changed concurrently; fetch it again and retry.`);
-  const fresh = await loadTemplate(db, row.uuid);
+  const fresh = await changeTemplate(row, { name, steps, extra });
   return json(ctx, templateView(fresh, ctx), 200, { ETag: templateEtag(fresh) });
 }
 
 async function deleteTemplate(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
-  const row = await loadTemplate(db, ctx.params.template);
-  await db.run(`DELETE FROM "DeployTemplate" WHERE "id" = ?`, [row.id]);
+  const row = await loadTemplate(ctx.params.template);
+  await removeTemplate(row);
   return empty(ctx, 204);
 }
 
