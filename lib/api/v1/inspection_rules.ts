@@ -4,16 +4,19 @@
 // show null conditions/actions. Links point at /v1/inspection_rules/<uuid> (Ironic's point at
 // /v1/inspection/<uuid>, which does not exist).
 import { randomUUID } from "node:crypto";
-import { parseJson, sql, toBool, toDate, type Sql } from "../../core/db/sql.ts";
-import { Conflict, Invalid, NotFound } from "../../core/errors.ts";
+import { parseJson, toBool, toDate } from "../../core/db/values.ts";
+import { Invalid } from "../../core/errors.ts";
 import { validateRule, type RuleAction, type RuleCondition } from "../../core/inspection/rules.ts";
 import type { InspectionRuleRow } from "../../core/inspection/store.ts";
+import {
+  changeRule, createRule as insertRule, deleteAllRules as removeAllRules, deleteRule as removeRule, getRule, listRules as pageRules,
+} from "../../core/services/inspection_rules.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import { patchValues } from "../jsonpatch.ts";
 import type { RouteDef } from "../router.ts";
 import { validateUuid } from "../validators.ts";
 import {
-  isUniqueViolation, pageRows, parseResourceFields, parseResourceList, patchDocument, renderFields, resourceNext, type FieldDef,
+  parseResourceFields, parseResourceList, patchDocument, renderFields, resourceNext, type FieldDef,
 } from "./resource_common.ts";
 
 /** The microversion the inspection rules API appeared in. */
@@ -63,11 +66,8 @@ export function ruleView(row: InspectionRuleRow, base: string, fields: string[] 
   return renderFields(FIELDS, { ...row, _base: base }, 96, fields);
 }
 
-async function loadRule(db: Sql, ident: string): Promise<InspectionRuleRow> {
-  const uuid = validateUuid(ident, "inspection_rule_uuid");
-  const row = await db.get<InspectionRuleRow>(`SELECT * FROM "InspectionRule" WHERE "uuid" = ?`, [uuid]);
-  if (!row) throw new NotFound(`Rule ${ident} could not be found.`);
-  return row;
+async function loadRule(ident: string): Promise<InspectionRuleRow> {
+  return getRule(validateUuid(ident, "inspection_rule_uuid"), ident);
 }
 
 const SORT_COLUMNS = {
@@ -76,25 +76,15 @@ const SORT_COLUMNS = {
 };
 
 async function listRules(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
   const p = parseResourceList(ctx, {
     sortColumns: SORT_COLUMNS, unsortable: ["conditions", "actions"], fieldVersions: fieldVersions(),
     detailParamMinor: RULES_MINOR,
   });
   const q = ctx.url.searchParams;
-  const where: string[] = [];
-  const params: string[] = [];
   const phase = q.get("phase");
-  if (phase !== null) {
-    where.push(`r."phase" = ?`);
-    params.push(phase);
-  }
   let marker: InspectionRuleRow | undefined;
-  if (p.marker !== null) marker = await loadRule(db, p.marker);
-  const rows = await pageRows<InspectionRuleRow>(db, {
-    select: `SELECT r.* FROM "InspectionRule" r`, alias: "r", where, params, sortColumn: p.sortColumn,
-    sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
-  });
+  if (p.marker !== null) marker = await loadRule(p.marker);
+  const rows = await pageRules(phase, { sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit }, marker);
   const fields = p.detail ? null : (p.fields ?? [...RULE_DEFAULT_FIELDS]);
   const body: Record<string, unknown> = { inspection_rules: rows.map((r) => ruleView(r, ctx.base, fields)) };
   const next = resourceNext(ctx, "inspection_rules", rows.length, p, rows.at(-1)?.uuid, RULE_DEFAULT_FIELDS);
@@ -102,38 +92,23 @@ async function listRules(ctx: ApiContext): Promise<Response> {
   return json(ctx, body);
 }
 
-async function getRule(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
+async function showRule(ctx: ApiContext): Promise<Response> {
   const fields = parseResourceFields(ctx, fieldVersions());
-  const row = await loadRule(db, ctx.params.rule);
+  const row = await loadRule(ctx.params.rule);
   return json(ctx, ruleView(row, ctx.base, fields));
 }
 
 async function createRule(ctx: ApiContext): Promise<Response> {
   const rule = validateRule(ctx.body ?? {});
   const uuid = rule.uuid !== undefined ? validateUuid(rule.uuid, "uuid") : randomUUID();
-  const db = await sql();
-  if (await db.get(`SELECT 1 AS x FROM "InspectionRule" WHERE "uuid" = ?`, [uuid])) {
-    throw new Conflict(`A rule with UUID ${uuid} already exists.`);
-  }
-  try {
-    await db.run(
-      `INSERT INTO "InspectionRule" ("uuid", "description", "priority", "phase", "sensitive", "conditions", "actions", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [uuid, rule.description, rule.priority, rule.phase, rule.sensitive, JSON.stringify(rule.conditions), JSON.stringify(rule.actions), new Date()],
-    );
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new Conflict(`A rule with UUID ${uuid} already exists.`);
-    throw err;
-  }
-  const row = await loadRule(db, uuid);
+  const row = await insertRule(uuid, rule);
   return json(ctx, ruleView(row, ctx.base), 201, { Location: `${ctx.base}/v1/inspection_rules/${uuid}` });
 }
 
 const PATCHABLE = ["description", "priority", "phase", "sensitive", "conditions", "actions"];
 
 async function patchRule(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
-  const row = await loadRule(db, ctx.params.rule);
+  const row = await loadRule(ctx.params.rule);
   // Patches apply to the stored rule, also for sensitive ones (whose view hides them).
   const current: Record<string, unknown> = {
     uuid: row.uuid, description: row.description, priority: Number(row.priority), phase: row.phase, sensitive: sensitive(row),
@@ -145,23 +120,16 @@ async function patchRule(ctx: ApiContext): Promise<Response> {
   const unsetting = ops.some((o) => o.path === "/sensitive" && o.op === "remove") || patchValues(ops, "/sensitive").some((v) => v === false);
   if (sensitive(row) && unsetting) throw new Invalid("Inspection rules cannot have the sensitive flag unset.");
   const rule = validateRule(patched);
-  await db.run(
-    `UPDATE "InspectionRule" SET "description" = ?, "priority" = ?, "phase" = ?, "sensitive" = ?, "conditions" = ?, "actions" = ?, "updatedAt" = ? WHERE "id" = ?`,
-    [rule.description, rule.priority, rule.phase, rule.sensitive, JSON.stringify(rule.conditions), JSON.stringify(rule.actions), new Date(), row.id],
-  );
-  return json(ctx, ruleView(await loadRule(db, row.uuid), ctx.base));
+  return json(ctx, ruleView(await changeRule(row, rule), ctx.base));
 }
 
 async function deleteRule(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
-  const row = await loadRule(db, ctx.params.rule);
-  await db.run(`DELETE FROM "InspectionRule" WHERE "id" = ?`, [row.id]);
+  await removeRule(await loadRule(ctx.params.rule));
   return empty(ctx, 204);
 }
 
 async function deleteAllRules(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
-  await db.run(`DELETE FROM "InspectionRule"`);
+  await removeAllRules();
   return empty(ctx, 204);
 }
 
@@ -174,7 +142,7 @@ export const routes: RouteDef[] = [
   route({ method: "GET", path: "/v1/inspection_rules", policy: "baremetal:inspection_rule:get", handler: listRules }),
   route({ method: "POST", path: "/v1/inspection_rules", policy: "baremetal:inspection_rule:create", handler: createRule }),
   route({ method: "DELETE", path: "/v1/inspection_rules", policy: "baremetal:inspection_rule:delete", handler: deleteAllRules }),
-  route({ method: "GET", path: "/v1/inspection_rules/:rule", policy: "baremetal:inspection_rule:get", handler: getRule }),
+  route({ method: "GET", path: "/v1/inspection_rules/:rule", policy: "baremetal:inspection_rule:get", handler: showRule }),
   route({ method: "PATCH", path: "/v1/inspection_rules/:rule", policy: "baremetal:inspection_rule:update", handler: patchRule }),
   route({ method: "DELETE", path: "/v1/inspection_rules/:rule", policy: "baremetal:inspection_rule:delete", handler: deleteRule }),
 ];
