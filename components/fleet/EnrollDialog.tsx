@@ -13,7 +13,7 @@ import { ApiError } from "@/lib/client/api.ts";
 import { createNode, createPort, driverDetail, driverProperties, enrollKeys, listDrivers } from "@/lib/client/enroll.ts";
 import { queryKeys } from "@/lib/client/keys.ts";
 import { errorText, projects as listProjects } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
 import { authorize, isSystemScoped, type Principal } from "@/lib/core/policy.ts";
 import { driverFields, emptyForm, formErrors, interfaceChoices, nodeBody, parseMacs, type DriverField, type EnrollForm, type InterfaceKind } from "./enroll.ts";
 

@@ -14,7 +14,7 @@ import {
 } from "@/lib/client/jobs.ts";
 import { queryKeys } from "@/lib/client/keys.ts";
 import type { NodeSelection } from "@/lib/client/selection.ts";
-import type { ApiProject, Paged } from "@/lib/client/types.ts";
+import type { ApiProject, Paged } from "@/lib/shared/wire.ts";
 import { JobProgress } from "./JobProgress.tsx";
 
 const GROUPS = [...new Set(ACTIONS.map((a) => a.group))];

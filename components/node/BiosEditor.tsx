@@ -13,7 +13,7 @@ import { Badge, StateBadge } from "@/components/StateBadge.tsx";
 import { Banner, Button, Dialog, Field, Select, Spinner, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
 import { appendTemplateStep, deployTemplates, errorText, fetchNode, isRedacted, nodeBios, nodeKeys, setProvisionState } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
 import { authorize, type Principal } from "@/lib/core/policy.ts";
 import { applyStep, biosDiff, biosErrors, filterSettings, inputKind, type BiosSetting } from "./bios.ts";
 

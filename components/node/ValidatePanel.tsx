@@ -11,7 +11,7 @@ import { Badge } from "@/components/StateBadge.tsx";
 import { Banner, Button, Spinner } from "@/components/ui.tsx";
 import { enrollKeys, validateNode } from "@/lib/client/enroll.ts";
 import { errorText } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
 import { authorize, type Principal } from "@/lib/core/policy.ts";
 import { validationFingerprint, validationRows, validationSummary, type ValidationStatus } from "./validation.ts";
 

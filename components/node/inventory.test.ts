@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fakeInspectionData } from "@/lib/core/inspection/inventory.ts";
 import { formatBytes, formatMhz, summarizeInventory } from "./inventory.ts";
 import { validationFingerprint, validationRows, validationSummary } from "./validation.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
 
 describe("hardware inventory view", () => {
   it("reads the inventory the fake inspect interface records", () => {

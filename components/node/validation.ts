@@ -2,7 +2,7 @@
 // depends on (so the panel validates again after driver_info, interfaces, properties or
 // instance_info change, but not after a power sync). Pure: unit-tested.
 import type { ValidationAnswer } from "@/lib/client/enroll.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
 
 /**
  * valid / invalid (result true / false), unsupported (result null), or disabled: result false from

@@ -13,8 +13,9 @@ import { cx } from "@/components/format.ts";
 import { ApiError } from "@/lib/client/api.ts";
 import {
   attributeServerErrors, diffLines, fromRunbookSteps, fromTemplateSteps, stepsToJson, traitNameProblem,
-  type EditableStep, type RunbookStepJson, type StepKind, type TemplateStepJson,
+  type EditableStep, type RunbookStepJson, type TemplateStepJson,
 } from "@/lib/client/steps.ts";
+import type { StepKind } from "@/lib/shared/steps.ts";
 import { DOCS, type DocKind } from "./documents.ts";
 import { StepListEditor, stepListValid } from "./StepListEditor.tsx";
 import { useNodesWithTrait, useStepCatalog } from "./useSteps.ts";

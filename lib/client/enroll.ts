@@ -1,7 +1,7 @@
 // Calls behind enrolling a node and checking it: hardware types and their properties, creating the
 // node and its ports, validation and the inspected inventory. All public API (the CLI's calls).
 import type { IngotClient } from "./api.ts";
-import type { ApiNode, ApiPort, Dict } from "./types.ts";
+import type { ApiNode, ApiPort, Dict } from "../shared/wire.ts";
 
 const enc = encodeURIComponent;
 

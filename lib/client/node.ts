@@ -3,7 +3,7 @@
 // the node is refused (412) instead of overwritten.
 import { ApiError, type IngotClient } from "./api.ts";
 import { queryKeys } from "./keys.ts";
-import type { ApiBiosSetting, ApiDeployTemplate, ApiHistoryEvent, ApiNode, ApiPort, ApiProject, Dict, RequestedStep } from "./types.ts";
+import type { ApiBiosSetting, ApiDeployTemplate, ApiHistoryEvent, ApiNode, ApiPort, ApiProject, Dict, RequestedStep } from "../shared/wire.ts";
 
 /** A node as read, with the ETag of that version. */
 export interface NodeWithEtag {

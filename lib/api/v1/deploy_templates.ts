@@ -4,6 +4,8 @@ import { randomUUID } from "node:crypto";
 import { parseJson, sql, toDate, type Sql } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NotFound, PreconditionFailed } from "../../core/errors.ts";
 import { maskSecrets } from "../../core/secrets.ts";
+import { DEPLOY_TEMPLATE_STEP_INTERFACES } from "../../shared/steps.ts";
+import type { ApiDeployTemplate } from "../../shared/wire.ts";
 import { empty, ifMatchPasses, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
@@ -32,15 +34,12 @@ export interface DeployTemplateRow {
   [k: string]: unknown;
 }
 
-/** Interfaces a deploy template step may name (as Ironic 21.4 / API 1.82 accepts them). */
-export const DEPLOY_STEP_INTERFACES = ["power", "management", "deploy", "bios", "raid"] as const;
-
 const STEP_SCHEMA: Schema = {
   type: "object",
   required: ["interface", "step", "args", "priority"],
   additionalProperties: false,
   properties: {
-    interface: { type: "string", enum: DEPLOY_STEP_INTERFACES },
+    interface: { type: "string", enum: DEPLOY_TEMPLATE_STEP_INTERFACES },
     step: { type: "string", minLength: 1 },
     args: { type: "object" },
     priority: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", pattern: /^[0-9]+$/ }] },
@@ -95,7 +94,7 @@ function validateName(name: unknown): string {
 
 type View = { base: string; minor: number };
 
-const FIELDS: FieldDef<DeployTemplateRow & { _base: string }>[] = [
+const FIELDS: FieldDef<DeployTemplateRow & { _base: string }, ApiDeployTemplate>[] = [
   ["uuid", 1, (r) => r.uuid],
   ["created_at", 1, (r) => ts(toDate(r.createdAt))],
   ["updated_at", 1, (r) => ts(toDate(r.updatedAt))],

@@ -8,6 +8,7 @@ import { parseJson, sql, toDate } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NodeLocked, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { authorize } from "../../core/policy.ts";
 import { UNSTABLE_STATES } from "../../core/states.ts";
+import type { ApiBiosSetting, ApiHistoryEvent } from "../../shared/wire.ts";
 import { MAX_LIMIT } from "../collection.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import { pyRepr } from "../jsonpatch.ts";
@@ -241,8 +242,8 @@ async function getValidate(ctx: NodeContext): Promise<Response> {
 
 // ---- history (1.78) ----
 
-function historyView(r: HistoryRow, detail: boolean, minor: number): Record<string, unknown> {
-  const out: Record<string, unknown> = {
+function historyView(r: HistoryRow, detail: boolean, minor: number): ApiHistoryEvent {
+  const out: ApiHistoryEvent = {
     uuid: r.uuid,
     created_at: ts(toDate(r.createdAt)),
     severity: r.severity,
@@ -305,7 +306,7 @@ async function getHistoryEvent(ctx: NodeContext): Promise<Response> {
 const BIOS_REGISTRY = [
   "attribute_type", "allowable_values", "lower_bound", "max_length", "min_length", "read_only", "reset_required", "unique", "upper_bound",
 ] as const;
-const BIOS_FIELDS = ["created_at", "updated_at", "name", "value", ...BIOS_REGISTRY, "links"];
+const BIOS_FIELDS: readonly (keyof ApiBiosSetting & string)[] = ["created_at", "updated_at", "name", "value", ...BIOS_REGISTRY, "links"];
 
 /**
  * One BIOS setting as Ironic shows it: created_at, updated_at, name, value (+ registry fields
@@ -314,7 +315,7 @@ const BIOS_FIELDS = ["created_at", "updated_at", "name", "value", ...BIOS_REGIST
  * list shows as [] (verified against Ironic 21.4).
  */
 function biosView(ctx: NodeContext, r: BiosCacheRow, detail: boolean, fields: string[] | null): Record<string, unknown> {
-  const full: Record<string, unknown> = {
+  const full: Partial<ApiBiosSetting> = {
     created_at: ts(r.createdAt),
     updated_at: ts(r.updatedAt),
     name: r.name,
@@ -352,7 +353,7 @@ async function listBios(ctx: NodeContext): Promise<Response> {
   if (q.has("fields")) {
     if (ctx.minor < 74) throw new NotAcceptable("Request not acceptable.");
     fields = q.get("fields")!.split(",").map((f) => f.trim()).filter(Boolean);
-    for (const f of fields) if (!BIOS_FIELDS.includes(f) || f === "links") throw new Invalid(`Field ${f} is not a valid field.`);
+    for (const f of fields) if (!(BIOS_FIELDS as readonly string[]).includes(f) || f === "links") throw new Invalid(`Field ${f} is not a valid field.`);
     if (detail) throw new Invalid("Can not specify ?detail=True and fields in the same request.");
   }
   const rows = await loadBiosCache(await sql(), ctx.node.id);

@@ -10,8 +10,10 @@ import {
 import { authorize } from "../../core/policy.ts";
 import { findRunbook } from "../../core/runbooks.ts";
 import {
-  isPowerTarget, isProvisionState, isVerb, POWER_TARGETS, UNSTABLE_STATES, VERBS, verbAllowedFrom, type Verb,
+  inStates, isPowerTarget, isProvisionState, isVerb, POWER_CHANGE_REFUSED_STATES, POWER_TARGETS, provisionStateAtVersion,
+  UNSTABLE_STATES, VERBS, verbAllowedFrom, type Verb,
 } from "../../core/states.ts";
+import { isStepInterface, STEP_INTERFACES, toPriority } from "../../shared/steps.ts";
 import { empty, json, ts } from "../http.ts";
 import { pyRepr } from "../jsonpatch.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
@@ -54,12 +56,6 @@ function statesLocation(ctx: NodeContext, suffix = ""): Record<string, string> {
   return { Location: `${ctx.base}/v1/nodes/${encodeURIComponent(ctx.params.node)}/states${suffix}` };
 }
 
-function shownState(state: string | null, minor: number): string | null {
-  if (state === "available" && minor < 2) return null;
-  if (state === "inspect wait" && minor < 39) return "inspecting";
-  return state;
-}
-
 // ---- GET /states ----
 
 export function statesView(n: NodeRecord, minor: number): Record<string, unknown> {
@@ -67,9 +63,9 @@ export function statesView(n: NodeRecord, minor: number): Record<string, unknown
     console_enabled: n.consoleEnabled,
     last_error: n.lastError,
     power_state: n.powerState,
-    provision_state: shownState(n.provisionState, minor),
+    provision_state: provisionStateAtVersion(n.provisionState, minor),
     target_power_state: n.targetPowerState,
-    target_provision_state: shownState(n.targetProvisionState, minor),
+    target_provision_state: provisionStateAtVersion(n.targetProvisionState, minor),
     provision_updated_at: ts(n.provisionUpdatedAt),
   };
   if (minor >= 12) {
@@ -89,8 +85,6 @@ async function getStates(ctx: NodeContext): Promise<Response> {
 
 // ---- PUT /states/provision ----
 
-const STEP_INTERFACES = ["vendor", "power", "management", "firmware", "deploy", "bios", "raid"];
-
 function stepSchemaError(kind: string, msg: string): Invalid {
   return new Invalid(`Invalid ${kind}: ${msg}`);
 }
@@ -109,16 +103,15 @@ export function validateSteps(kind: "clean_steps" | "service_steps" | "deploy_st
       throw stepSchemaError(kind, `Additional properties are not allowed (${extra.map((k) => pyRepr(k)).join(", ")} ${extra.length === 1 ? "was" : "were"} unexpected)`);
     }
     if (typeof o.interface !== "string") throw stepSchemaError(kind, `${pyRepr(o.interface)} is not of type 'string'`);
-    if (!STEP_INTERFACES.includes(o.interface)) throw stepSchemaError(kind, `${pyRepr(o.interface)} is not one of ${pyRepr(STEP_INTERFACES)}`);
+    if (!isStepInterface(o.interface)) throw stepSchemaError(kind, `${pyRepr(o.interface)} is not one of ${pyRepr(STEP_INTERFACES)}`);
     if (typeof o.step !== "string") throw stepSchemaError(kind, `${pyRepr(o.step)} is not of type 'string'`);
     if ("args" in o && (o.args === null || typeof o.args !== "object" || Array.isArray(o.args))) {
       throw stepSchemaError(kind, `${pyRepr(o.args)} is not of type 'object'`);
     }
     if (deploy) {
-      const p = o.priority;
-      const ok = (typeof p === "number" && Number.isInteger(p) && p >= 0) || (typeof p === "string" && /^\d+$/.test(p));
-      if (!ok) throw stepSchemaError(kind, `${pyRepr(p)} is not valid under any of the given schemas`);
-      o.priority = Number(p);
+      const priority = toPriority(o.priority);
+      if (priority === null) throw stepSchemaError(kind, `${pyRepr(o.priority)} is not valid under any of the given schemas`);
+      o.priority = priority;
     } else {
       if ("order" in o && !(typeof o.order === "number" && Number.isInteger(o.order))) throw stepSchemaError(kind, `${pyRepr(o.order)} is not of type 'integer'`);
       if ("execute_on_child_nodes" in o && typeof o.execute_on_child_nodes !== "boolean") {
@@ -179,7 +172,7 @@ async function putProvision(ctx: NodeContext): Promise<Response> {
   const state = node.provisionState;
   if (!isVerb(target) || !isProvisionState(state) || !verbAllowedFrom(verb, state, minor)) {
     if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
-    throw new InvalidStateRequested(target, node.uuid, shownState(state, minor) ?? "None");
+    throw new InvalidStateRequested(target, node.uuid, provisionStateAtVersion(state, minor) ?? "None");
   }
   // 6. configdrive
   if (configdrive !== null && configdrive !== "") {
@@ -284,7 +277,7 @@ async function putPower(ctx: NodeContext): Promise<Response> {
   if (!isPowerTarget(target) || ctx.minor < POWER_TARGETS[target].minVersion) {
     throw new InvalidStateRequested(target, ctx.params.node, String(node.powerState ?? "None"));
   }
-  if (node.provisionState === "cleaning" || node.provisionState === "clean wait") {
+  if (inStates(node.provisionState, POWER_CHANGE_REFUSED_STATES)) {
     throw new InvalidStateRequested(target, ctx.params.node, node.provisionState);
   }
   if (node.disablePowerOff && POWER_TARGETS[target].result === "power off" && target !== "rebooting" && target !== "soft rebooting") {

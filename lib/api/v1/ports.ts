@@ -6,6 +6,7 @@ import { findNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { parseJson, sql, toBool, toDate, type Sql, type SqlValue } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NodeNotFound, NotAcceptable, NotFound } from "../../core/errors.ts";
 import type { Principal } from "../../core/policy.ts";
+import type { ApiPort } from "../../shared/wire.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
@@ -48,7 +49,7 @@ export const PORT_SELECT =
 type View = { base: string; minor: number };
 
 // Field order as real Ironic 21.4 emits a port.
-const PORT_FIELDS: FieldDef<PortRow & { _base: string }>[] = [
+const PORT_FIELDS: FieldDef<PortRow & { _base: string }, ApiPort>[] = [
   ["uuid", 1, (r) => r.uuid],
   ["created_at", 1, (r) => ts(toDate(r.createdAt))],
   ["updated_at", 1, (r) => ts(toDate(r.updatedAt))],
