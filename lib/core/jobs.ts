@@ -19,21 +19,12 @@ import { parseJson, sql as processSql, toDate, type Sql, type SqlValue } from ".
 import { liveEvents } from "./events.ts";
 import { authorize, type Principal, type Role } from "./policy.ts";
 import { FAILURE_STATES } from "./states.ts";
+import { ITEM_STATES, type JobAction, type JobCounts, type JobItemState as ItemState, type JobState } from "../shared/jobs.ts";
 
-export const JOB_ACTIONS = [
-  "manage", "provide", "inspect", "clean", "deploy", "undeploy",
-  "power_on", "power_off", "reboot", "maintenance_on", "maintenance_off",
-  "set_owner", "set_lessee", "add_traits", "remove_traits", "delete",
-] as const;
-export type JobAction = (typeof JOB_ACTIONS)[number];
-
-export function isJobAction(s: unknown): s is JobAction {
-  return typeof s === "string" && (JOB_ACTIONS as readonly string[]).includes(s);
-}
-
-export type JobState = "running" | "finished" | "cancelled";
-export type ItemState = "pending" | "running" | "waiting" | "succeeded" | "failed" | "skipped";
-export const ITEM_STATES: readonly ItemState[] = ["pending", "running", "waiting", "succeeded", "failed", "skipped"];
+// The actions, job and item states and counts are lib/shared/jobs.ts (the dashboard shows them).
+export {
+  isJobAction, ITEM_STATES, JOB_ACTIONS, type JobAction, type JobCounts, type JobItemState as ItemState, type JobState,
+} from "../shared/jobs.ts";
 
 /** What an asynchronous action waits for: the node's provision or power state, with no target left. */
 export interface Settle {
@@ -89,16 +80,6 @@ export function setJobExecutor(e: JobExecutor): void {
 function theExecutor(): JobExecutor {
   if (!executor) throw new Error("no job executor registered (lib/api/v1/jobs.ts registers it)");
   return executor;
-}
-
-export interface JobCounts {
-  total: number;
-  pending: number;
-  running: number;
-  waiting: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
 }
 
 export interface JobRecord {
