@@ -14,7 +14,7 @@ import { createNode, createPort, driverDetail, driverProperties, enrollKeys, lis
 import { queryKeys } from "@/lib/client/keys.ts";
 import { errorText, projects as listProjects } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/shared/wire.ts";
-import { authorize, isSystemScoped, type Principal } from "@/lib/core/policy.ts";
+import { authorize, isSystemScoped, type Principal } from "@/lib/shared/policy.ts";
 import { driverFields, emptyForm, formErrors, interfaceChoices, nodeBody, parseMacs, type DriverField, type EnrollForm, type InterfaceKind } from "./enroll.ts";
 
 /** The fleet page's "Enroll node" button (only for viewers the policy lets create nodes). */

@@ -18,7 +18,7 @@ import { FLEET_GROUP_KEYS, type ApiFleetPage } from "@/lib/shared/fleet.ts";
 import {
   EMPTY_SELECTION, isSelected, selectAllMatching, selectedCount, selectRange, setSelected, toggle, toNodeSelection, type SelectionState,
 } from "@/lib/client/selection.ts";
-import type { Principal } from "@/lib/core/policy.ts";
+import type { Principal } from "@/lib/shared/policy.ts";
 import { EnrollButton } from "./EnrollDialog.tsx";
 import { FilterBar } from "./FilterBar.tsx";
 import { FleetTable } from "./FleetTable.tsx";

@@ -2,7 +2,7 @@
 // properties (GET /v1/drivers/{d}/properties: name → description ending in "Required." or
 // "Optional.", Ironic's convention) and its interfaces (GET /v1/drivers/{d}?detail=true). Pure:
 // unit-tested in enroll.test.ts; the dialog (EnrollDialog.tsx) only renders it.
-import { isSecretKey } from "@/lib/core/secrets.ts";
+import { isSecretKey } from "@/lib/shared/secrets.ts";
 
 /** Interface kinds a node can override at creation (Ironic's *_interface fields). */
 export const INTERFACE_KINDS = [

@@ -14,7 +14,7 @@ import { Banner, Button, Dialog, Field, Select, Spinner, TextInput } from "@/com
 import { queryKeys } from "@/lib/client/keys.ts";
 import { appendTemplateStep, deployTemplates, errorText, fetchNode, isRedacted, nodeBios, nodeKeys, setProvisionState } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/shared/wire.ts";
-import { authorize, type Principal } from "@/lib/core/policy.ts";
+import { authorize, type Principal } from "@/lib/shared/policy.ts";
 import { applyStep, biosDiff, biosErrors, filterSettings, inputKind, type BiosSetting } from "./bios.ts";
 
 type Target = "clean" | "template";

@@ -12,7 +12,7 @@ import { ApiError } from "@/lib/client/api.ts";
 import { enrollKeys, INVENTORY_MIN_MINOR, nodeInventory } from "@/lib/client/enroll.ts";
 import { errorText } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/shared/wire.ts";
-import { authorize, type Principal } from "@/lib/core/policy.ts";
+import { authorize, type Principal } from "@/lib/shared/policy.ts";
 import { formatBytes, formatMhz, summarizeInventory } from "./inventory.ts";
 
 export function HardwarePanel({ node, principal, minor }: { node: ApiNode; principal: Principal; minor: number }) {

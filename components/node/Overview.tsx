@@ -12,7 +12,7 @@ import { Banner, Button, Field, Select, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
 import { addTrait, errorText, fetchNode, isRedacted, isRedactedDict, isStale, nodeKeys, nodePorts, patchNode, projects as listProjects, removeTrait } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/shared/wire.ts";
-import { authorize, type Principal } from "@/lib/core/policy.ts";
+import { authorize, type Principal } from "@/lib/shared/policy.ts";
 import { dictPatch, dictToRows, fieldPatch, MASK, rowErrors, type DictRow, type PatchOp } from "./patch.ts";
 
 const INTERFACES = [

@@ -12,7 +12,7 @@ import { Banner, Button, Spinner } from "@/components/ui.tsx";
 import { enrollKeys, validateNode } from "@/lib/client/enroll.ts";
 import { errorText } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/shared/wire.ts";
-import { authorize, type Principal } from "@/lib/core/policy.ts";
+import { authorize, type Principal } from "@/lib/shared/policy.ts";
 import { validationFingerprint, validationRows, validationSummary, type ValidationStatus } from "./validation.ts";
 
 const STATUS: Record<ValidationStatus, { tone: "green" | "red" | "gray"; text: string }> = {

@@ -16,12 +16,11 @@ import { interfacesFor } from "../drivers/registry.ts";
 import { getSimMachine } from "../sim/machine.ts";
 import { machineRfbSource, serveRfb } from "../sim/rfb.ts";
 import { fedChannel, leaseShared } from "./lease.ts";
+import { consoleKindOfInterface, type ConsoleKind } from "../../shared/consoles.ts";
 
-export const SERIAL_INTERFACES = ["sim-serial", "tcp-serial", "ipmitool-sol"] as const;
 /** Serial consoles outside Ingot: connected only while the console is enabled (the log capture too). */
 export const EXTERNAL_SERIAL_INTERFACES = ["tcp-serial", "ipmitool-sol"] as const;
-export const GRAPHICAL_INTERFACES = ["sim-graphical", "vnc-graphical", "redfish-graphical"] as const;
-export type ConsoleKind = "serial" | "graphical";
+export type { ConsoleKind } from "../../shared/consoles.ts";
 
 /** The console interface name of a node (its explicit one or the hardware type's default). */
 export function consoleInterfaceOf(node: NodeRecord): string {
@@ -33,11 +32,9 @@ export function consoleInterfaceOf(node: NodeRecord): string {
   }
 }
 
+/** Which console the node's interface has (lib/shared/consoles.ts, the table the node page reads too). */
 export function consoleKindOf(node: NodeRecord): ConsoleKind | null {
-  const name = consoleInterfaceOf(node);
-  if ((SERIAL_INTERFACES as readonly string[]).includes(name)) return "serial";
-  if ((GRAPHICAL_INTERFACES as readonly string[]).includes(name)) return "graphical";
-  return null;
+  return consoleKindOfInterface(consoleInterfaceOf(node));
 }
 
 /** A live serial console: output addressed by absolute byte offsets, input, close notification. */
