@@ -7,6 +7,7 @@
 // `Provision state changed from "a" to "b" (event "e")`, `Started clean step bios.apply_configuration`,
 // `Finished …`, `Failed …: error`, `Power state changed from "a" to "b" (target "t")`), so the text
 // is parsed here. Durations come from the timestamps, which the API does return.
+import { inStates, isFailed, STABLE_STATES } from "@/lib/shared/states.ts";
 
 export interface HistoryEventInput {
   uuid: string;
@@ -82,13 +83,6 @@ const STEP = /^(Started|Finished|Failed|Released \(unhold\)|Released|Aborted) (\
 const POWER = /^Power state changed from "([^"]*)" to "([^"]*)"(?: \(target "([^"]*)"\))?/;
 const POWER_FAIL = /^Failed to change power state/;
 
-const FAILURE_STATES = new Set([
-  "error", "deploy failed", "clean failed", "inspect failed", "adopt failed", "rescue failed", "unrescue failed", "service failed",
-]);
-
-export function isFailureState(state: string): boolean {
-  return FAILURE_STATES.has(state);
-}
 
 function toEvent(h: HistoryEventInput): TimelineEvent | null {
   const at = Date.parse(h.created_at);
@@ -125,7 +119,7 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
 
   const current = () => states[states.length - 1] ?? null;
   const openState = (state: string, at: number, enteredBy: TimelineEvent | null, via: string | null) => {
-    states.push({ id: `s${states.length}`, state, start: at, end: null, enteredBy, via, failed: isFailureState(state) || via === "fail" });
+    states.push({ id: `s${states.length}`, state, start: at, end: null, enteredBy, via, failed: isFailed(state) || via === "fail" });
   };
   const closeStepsAt = (at: number) => {
     // Steps still open when their state ends were interrupted (abort, failure without a step row, …).
@@ -145,7 +139,7 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
       bar.end = e.at;
       // A wait/hold state keeps its steps open (the step finishes after the call-back), so only a
       // move to a stable or failure state interrupts them.
-      if (isFailureState(to) || STABLE.has(to)) closeStepsAt(e.at);
+      if (isFailed(to) || inStates(to, STABLE_STATES)) closeStepsAt(e.at);
       openState(to, e.at, e, via);
       if (e.severity === "ERROR") markers.push({ id: `m${markers.length}`, kind: "error", at: e.at, label: `${from} → ${to}`, event: e });
       continue;
@@ -198,8 +192,6 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
   for (const b of states) if (!lanes.includes(b.state)) lanes.push(b.state);
   return { start, end, states, steps, markers, lanes };
 }
-
-const STABLE = new Set(["enroll", "manageable", "available", "active", "rescue"]);
 
 /** Seconds a bar lasted (or has lasted until `now`). */
 export function barSeconds(bar: { start: number; end: number | null }, now: number): number {

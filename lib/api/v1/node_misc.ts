@@ -7,7 +7,7 @@ import type { HistoryRow } from "../../core/history.ts";
 import { parseJson, sql, toDate } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NodeLocked, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { authorize } from "../../core/policy.ts";
-import { UNSTABLE_STATES } from "../../core/states.ts";
+import { inStates, ProvisionState as PS, UNSTABLE_STATES } from "../../core/states.ts";
 import type { ApiBiosSetting, ApiHistoryEvent } from "../../shared/wire.ts";
 import { MAX_LIMIT } from "../collection.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
@@ -395,7 +395,7 @@ async function getAllocation(ctx: NodeContext): Promise<Response> {
 async function deleteAllocation(ctx: NodeContext): Promise<Response> {
   const r = await nodeAllocation(ctx);
   const node = ctx.node;
-  if (!node.maintenance && (node.provisionState === "active" || (UNSTABLE_STATES as readonly string[]).includes(node.provisionState))) {
+  if (!node.maintenance && (node.provisionState === PS.ACTIVE || inStates(node.provisionState, UNSTABLE_STATES))) {
     throw new Conflict(
       `Cannot remove allocation ${r.uuid} since it's associated with node ${node.uuid} in state ${node.provisionState}, please unprovision the node first or put it into maintenance mode.`,
     );

@@ -5,13 +5,10 @@ import { interfacesFor } from "../drivers/registry.ts";
 import { NodeLocked } from "../errors.ts";
 import { conductorFor } from "../hashring.ts";
 import { setSimAgentHeartbeat } from "../sim/machine.ts";
-import { ProvisionState as S } from "../states.ts";
+import { AGENT_WAIT_STATES, inStates, ProvisionState as S } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
 import { errorMessage } from "./flows.ts";
 import { SYSTEM_ACTOR, type NodeTask } from "./task.ts";
-
-/** States in which the node waits for its agent's heartbeat. */
-export const AGENT_WAIT_STATES: readonly string[] = [S.DEPLOYWAIT, S.CLEANWAIT, S.SERVICEWAIT];
 
 /**
  * Takes the (locked) node over from `previous` (a conductor that is gone or, on a rebalanced
@@ -31,7 +28,7 @@ export async function takeOverNode(task: NodeTask, previous: string | null, prev
     await ifaces.boot.prepareInstance(task);
     await ifaces.deploy.takeOver(task);
     done.push("boot configuration rebuilt");
-  } else if (AGENT_WAIT_STATES.includes(node.provisionState)) {
+  } else if (inStates(node.provisionState, AGENT_WAIT_STATES)) {
     // The agent keeps heartbeating; its heartbeats now reach this conductor, which continues.
     await ifaces.deploy.takeOver(task);
     done.push(`waiting for the agent's heartbeat to continue (${node.provisionState})`);
@@ -98,7 +95,7 @@ export function installSimAgentHeartbeat(conductor: Conductor): void {
   setSimAgentHeartbeat(async (machine) => {
     const db = await conductor.db();
     const node = await getNodeByUuid(db, machine.uuid);
-    if (!node || node.reservation !== null || !AGENT_WAIT_STATES.includes(node.provisionState)) return;
+    if (!node || node.reservation !== null || !inStates(node.provisionState, AGENT_WAIT_STATES)) return;
     const owner = await conductorFor(db, node);
     try {
       if (owner === null || owner === conductor.hostname) await conductor.continueSteps(node.id, SYSTEM_ACTOR);

@@ -5,11 +5,7 @@ import { parseJson, toBool, toBoolOrNull, toDate } from "./sql.ts";
 
 export type Dict = Record<string, unknown>;
 
-export const INTERFACE_NAMES = [
-  "bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power",
-  "raid", "rescue", "storage", "vendor",
-] as const;
-export type InterfaceName = (typeof INTERFACE_NAMES)[number];
+export { INTERFACE_NAMES, type InterfaceName } from "../../shared/interfaces.ts";
 
 export interface NodeRecord {
   id: number;

@@ -9,6 +9,7 @@
 import type { Dict } from "../db/nodes.ts";
 import { liveEvents } from "../events.ts";
 import type { InspectionData } from "../inspection/inventory.ts";
+import { AGENT_WAIT_STATES, inStates } from "../states.ts";
 import { SimBios, type SimBiosChange } from "./bios.ts";
 import { formatBytes, simHardware, simInventory, type SimHardware } from "./hardware.ts";
 import { SerialPort } from "./serial.ts";
@@ -83,9 +84,6 @@ export interface SimNodeView {
   /** Not "noop": the instance boots from a SAN volume (boot from volume), not the local disk. */
   storageInterface?: string | null;
 }
-
-/** Provision states in which the deploy agent runs and heartbeats (waiting for the conductor). */
-const AGENT_WAIT_STATES = ["wait call-back", "clean wait", "service wait"];
 
 /**
  * What the deploy agent does when it heartbeats: it reaches the Bare Metal API, which hands the
@@ -218,7 +216,7 @@ export class SimMachine implements ShellHost {
     }
     if (node.powerState === "power on") {
       if (deployed && (this.disk || fromVolume)) this.resumeRunningOs();
-      else if (AGENT_WAIT_STATES.includes(node.provisionState ?? "")) this.resumeRunningAgent();
+      else if (inStates(node.provisionState, AGENT_WAIT_STATES)) this.resumeRunningAgent();
       else this.powerOn();
     }
   }
