@@ -11,9 +11,6 @@ export interface NodeWithEtag {
   etag: string | null;
 }
 
-/** BIOS setting with its registry (GET /v1/nodes/{n}/bios?detail=True). */
-export type ApiBiosSettingDetail = ApiBiosSetting;
-
 /** Query keys of the node page: all under ["node", uuid] so a live node event refreshes them. */
 export const nodeKeys = {
   node: (uuid: string) => [...queryKeys.node(uuid), "detail"] as const,
@@ -93,8 +90,8 @@ export async function nodeHistory(api: IngotClient, uuid: string): Promise<ApiHi
   }
 }
 
-export async function nodeBios(api: IngotClient, uuid: string): Promise<ApiBiosSettingDetail[]> {
-  const r = await api.get<{ bios: ApiBiosSettingDetail[] }>(`/nodes/${enc(uuid)}/bios`, { query: { detail: "True" } });
+export async function nodeBios(api: IngotClient, uuid: string): Promise<ApiBiosSetting[]> {
+  const r = await api.get<{ bios: ApiBiosSetting[] }>(`/nodes/${enc(uuid)}/bios`, { query: { detail: "True" } });
   return r.bios;
 }
 

@@ -184,6 +184,18 @@ export type ApiRunbook = {
   links: Link[];
 };
 
+/** GET /v1/nodes/{node}/validate: per interface kind valid (true), invalid with the reason (false), or not supported (null). */
+export type ApiValidation = Record<string, { result: boolean | null; reason?: string | null }>;
+
+/** A hardware type (GET /v1/drivers); `?detail=true` adds its default_/enabled_<kind>_interface(s). */
+export type ApiDriver = {
+  name: string;
+  hosts: string[];
+  links: Link[];
+  properties?: Link[];
+  type?: string;
+};
+
 /** GET /v1/projects (Ingot extension): the projects the caller may name. */
 export type ApiProject = {
   id: string;

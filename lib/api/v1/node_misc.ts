@@ -8,7 +8,7 @@ import { parseJson, sql, toDate } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NodeLocked, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { authorize } from "../../core/policy.ts";
 import { inStates, ProvisionState as PS, UNSTABLE_STATES } from "../../core/states.ts";
-import type { ApiBiosSetting, ApiHistoryEvent } from "../../shared/wire.ts";
+import type { ApiBiosSetting, ApiHistoryEvent, ApiValidation } from "../../shared/wire.ts";
 import { MAX_LIMIT } from "../collection.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import { pyRepr } from "../jsonpatch.ts";
@@ -231,7 +231,7 @@ async function putIndicator(ctx: NodeContext): Promise<Response> {
 
 async function getValidate(ctx: NodeContext): Promise<Response> {
   const result = await (await conductorApi()).validate(ctx.node.id);
-  const out: Record<string, unknown> = {};
+  const out: ApiValidation = {};
   for (const [k, v] of Object.entries(result)) {
     if (k === "firmware" && ctx.minor < 86) continue;
     out[k] = v.result === true || v.reason === undefined ? { result: v.result } : { result: v.result, reason: v.reason };
