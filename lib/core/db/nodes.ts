@@ -5,6 +5,8 @@ import { parseJson, toBool, toBoolOrNull, toDate } from "./sql.ts";
 
 export type Dict = Record<string, unknown>;
 
+import { INTERFACE_NAMES } from "../../shared/interfaces.ts";
+
 export { INTERFACE_NAMES, type InterfaceName } from "../../shared/interfaces.ts";
 
 export interface NodeRecord {
@@ -333,8 +335,7 @@ export const SORTABLE_NODE_COLUMNS: Record<string, string> = {
   inspection_finished_at: "inspectionFinishedAt", boot_mode: "bootMode", secure_boot: "secureBoot",
   conductor_affinity: "conductorAffinity", allocation_id: "allocationId",
   ...Object.fromEntries(
-    ["bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power", "raid", "rescue", "storage", "vendor"]
-      .map((i) => [`${i}_interface`, `${i}Interface`]),
+    INTERFACE_NAMES.map((i) => [`${i}_interface`, `${i}Interface`]),
   ),
 };
 

@@ -9,7 +9,7 @@
 import type { Dict } from "../db/nodes.ts";
 import { liveEvents } from "../events.ts";
 import type { InspectionData } from "../inspection/inventory.ts";
-import { AGENT_WAIT_STATES, inStates } from "../states.ts";
+import { AGENT_WAIT_STATES, inStates, ProvisionState as S, type ProvisionState } from "../states.ts";
 import { SimBios, type SimBiosChange } from "./bios.ts";
 import { formatBytes, simHardware, simInventory, type SimHardware } from "./hardware.ts";
 import { SerialPort } from "./serial.ts";
@@ -92,9 +92,9 @@ export interface SimNodeView {
 export type AgentHeartbeat = (machine: SimMachine) => Promise<void>;
 
 /** Provision states in which the node's disk holds its instance. */
-const DEPLOYED_STATES = [
-  "active", "rescue", "rescuing", "rescue wait", "rescue failed", "unrescuing", "unrescue failed", "servicing",
-  "service wait", "service hold", "service failed", "deleting", "adopting",
+const DEPLOYED_STATES: readonly ProvisionState[] = [
+  S.ACTIVE, S.RESCUE, S.RESCUING, S.RESCUEWAIT, S.RESCUEFAIL, S.UNRESCUING, S.UNRESCUEFAIL, S.SERVICING,
+  S.SERVICEWAIT, S.SERVICEHOLD, S.SERVICEFAIL, S.DELETING, S.ADOPTING,
 ];
 
 /** Root password of deployed instances unless instance_info.sim_root_password says otherwise. */
@@ -205,7 +205,7 @@ export class SimMachine implements ShellHost {
   restore(node: SimNodeView): void {
     if (node.bootMode === "bios") this.bios.setNow("BootMode", "Bios");
     if (node.secureBoot === true && this.bootMode === "uefi") this.bios.setNow("SecureBoot", "Enabled");
-    const deployed = DEPLOYED_STATES.includes(node.provisionState ?? "");
+    const deployed = inStates(node.provisionState, DEPLOYED_STATES);
     const fromVolume = !!node.storageInterface && node.storageInterface !== "noop";
     if (deployed && fromVolume) {
       // The instance is on its SAN volume; the BMC keeps booting from the network.
