@@ -1,6 +1,7 @@
 // Shared input validators for the Bare Metal API (nodes, ports, allocations, templates ...).
 // Each throws Invalid (400) with the wording real Ironic uses where the client can see it.
 import { Invalid } from "../core/errors.ts";
+import { isValidTrait } from "../shared/traits.ts";
 import { pyRepr } from "./jsonpatch.ts";
 
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -59,12 +60,6 @@ export function validateNodeName(name: unknown, minor: number, verb: "create" | 
 }
 
 // os-traits namespaces for standard traits (COMPUTE_*, HW_*, MISC_*, NET_*, OWNER_*, STORAGE_*).
-const STANDARD_TRAIT_RE = /^(COMPUTE|HW|MISC|NET|OWNER|STORAGE)_[A-Z0-9_]+$/;
-const CUSTOM_TRAIT_RE = /^CUSTOM_[A-Z0-9_]+$/;
-
-export function isValidTrait(t: unknown): t is string {
-  return typeof t === "string" && t.length >= 1 && t.length <= 255 && (CUSTOM_TRAIT_RE.test(t) || STANDARD_TRAIT_RE.test(t));
-}
 
 /** Validates one trait; `what` is the schema subject in the message ("trait" or "body"). */
 export function validateTrait(t: unknown, what = "trait"): string {

@@ -1,6 +1,7 @@
 // Bulk-action jobs in the browser: what each action is called and which arguments it takes, and
 // the requests (through the typed client). The actions and answers are lib/shared/jobs.ts.
 import type { ApiJob, JobAction } from "../shared/jobs.ts";
+import { isTraitName } from "../shared/traits.ts";
 import type { IngotClient } from "./api.ts";
 import type { NodeSelection } from "./selection.ts";
 
@@ -44,8 +45,6 @@ export function actionName(action: JobAction): string {
   return actionInfo(action).label.replace(/…$/, "");
 }
 
-export const TRAIT_RE = /^(CUSTOM_[A-Z0-9_]+|[A-Z][A-Z0-9_]*)$/;
-
 /** Clean steps typed as JSON: a list of {interface, step, args?}, or a message saying what is wrong. */
 export function parseCleanSteps(text: string): { steps: unknown[] } | { error: string } {
   let value: unknown;
@@ -73,7 +72,7 @@ export function parseCleanSteps(text: string): { steps: unknown[] } | { error: s
 export function parseTraits(text: string): { traits: string[] } | { error: string } {
   const traits = [...new Set(text.split(/[\s,]+/).map((t) => t.trim()).filter(Boolean))];
   if (!traits.length) return { error: "Give at least one trait." };
-  const bad = traits.find((t) => !TRAIT_RE.test(t) || t.length > 255);
+  const bad = traits.find((t) => !isTraitName(t));
   if (bad) return { error: `"${bad}" is not a trait: use CUSTOM_ and capitals, digits and _ (or a standard trait).` };
   if (traits.length > 50) return { error: "At most 50 traits at once." };
   return { traits };

@@ -9,6 +9,7 @@ import {
   argValueErrors, DEPLOY_TEMPLATE_STEP_INTERFACES, isReservedStep, STEP_INTERFACES, toPriority,
   type AvailableStep, type StepKind,
 } from "../shared/steps.ts";
+import { isTraitName, MAX_TRAIT_LENGTH, STANDARD_TRAIT_RE } from "../shared/traits.ts";
 
 /** A step being edited. `key` only keeps React rows stable; it is never sent. */
 export interface EditableStep {
@@ -120,17 +121,14 @@ export function listProblems(steps: Pick<EditableStep, "interface" | "step">[], 
 
 // ---- names ----
 
-const CUSTOM_TRAIT_RE = /^CUSTOM_[A-Z0-9_]+$/;
-const STANDARD_TRAIT_RE = /^(COMPUTE|HW|MISC|NET|OWNER|STORAGE)_[A-Z0-9_]+$/;
-
 /**
  * Why `name` is not a valid trait (deploy template names, and runbook names below API 1.112,
- * are traits), or null. Mirrors lib/api/validators.ts isValidTrait.
+ * are traits), or null: the API's rule (lib/shared/traits.ts), explained.
  */
 export function traitNameProblem(name: string): string | null {
   if (!name) return "A name is required.";
-  if (name.length > 255) return "At most 255 characters.";
-  if (CUSTOM_TRAIT_RE.test(name) || STANDARD_TRAIT_RE.test(name)) return null;
+  if (name.length > MAX_TRAIT_LENGTH) return `At most ${MAX_TRAIT_LENGTH} characters.`;
+  if (isTraitName(name)) return null;
   if (!name.startsWith("CUSTOM_") && !STANDARD_TRAIT_RE.test(name.toUpperCase())) {
     return "Must start with CUSTOM_ (or a standard trait namespace: COMPUTE_, HW_, MISC_, NET_, OWNER_, STORAGE_).";
   }
