@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import WebSocket, { createWebSocketStream } from "ws";
-import { RfbTestClient } from "../lib/core/sim/rfb_client.ts";
+import { RfbTestClient } from "../lib/testing/rfb_client.ts";
 import { E2E_ADMIN_PASSWORD, E2E_DATABASE_URL, E2E_PORT } from "./env.ts";
 
 const API = { Authorization: `Basic ${Buffer.from(`admin:${E2E_ADMIN_PASSWORD}`).toString("base64")}`, "X-OpenStack-Ironic-API-Version": "latest" };

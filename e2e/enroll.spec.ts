@@ -4,7 +4,7 @@
 // the Hardware tab after an inspection, and axe on the dialog.
 import { createRequire } from "node:module";
 import { expect, test, type Page } from "@playwright/test";
-import { FakeBmc, fakeBmcUnavailable } from "../lib/core/drivers/ipmi/fake_bmc.ts";
+import { FakeBmc, fakeBmcUnavailable } from "../lib/testing/fake_bmc.ts";
 import { E2E_PORT } from "./env.ts";
 import { adminApi, login, logout, manage, waitForState } from "./helpers.ts";
 

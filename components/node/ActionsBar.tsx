@@ -15,7 +15,7 @@ import type { ApiNode } from "@/lib/shared/wire.ts";
 import type { Principal } from "@/lib/shared/policy.ts";
 import { nodeActions, type ActionState, type NodeAction } from "./actions.ts";
 import { pointer } from "./patch.ts";
-import type { TabId } from "./NodePage.tsx";
+import type { TabId } from "./tabs.ts";
 
 type DialogKind = "deploy" | "rebuild" | "undeploy" | "rescue" | "maintenance" | "delete" | null;
 

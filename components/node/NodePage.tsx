@@ -21,23 +21,9 @@ import { BiosEditor } from "./BiosEditor.tsx";
 import { HardwarePanel } from "./HardwarePanel.tsx";
 import { HistoryTable } from "./HistoryTable.tsx";
 import { Overview } from "./Overview.tsx";
+import { isTab, TABS, type TabId } from "./tabs.ts";
 import { Timeline } from "./Timeline.tsx";
 import { ValidatePanel } from "./ValidatePanel.tsx";
-
-export const TABS = [
-  { id: "overview", label: "Overview" },
-  { id: "timeline", label: "Timeline" },
-  { id: "bios", label: "BIOS" },
-  { id: "hardware", label: "Hardware" },
-  { id: "steps", label: "Steps" },
-  { id: "consoles", label: "Consoles" },
-  { id: "history", label: "History" },
-] as const;
-export type TabId = (typeof TABS)[number]["id"];
-
-function isTab(v: string | null): v is TabId {
-  return TABS.some((t) => t.id === v);
-}
 
 export function useApiMinor(): number {
   const api = useApi();

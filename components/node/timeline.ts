@@ -2,11 +2,11 @@
 // provision-state bars, step bars inside them, power markers and errors. Pure (no React), so it is
 // unit-tested and shared by the chart and its table view.
 //
-// The public history rows carry the time, severity, event text, event type and who asked; the
-// provision state and step names are in the event text the conductor writes (lib/core/conductor:
-// `Provision state changed from "a" to "b" (event "e")`, `Started clean step bios.apply_configuration`,
-// `Finished …`, `Failed …: error`, `Power state changed from "a" to "b" (target "t")`), so the text
-// is parsed here. Durations come from the timestamps, which the API does return.
+// The history rows carry the time, severity, event text, event type, who asked and, asked for
+// with Ingot's `structured=True`, the event's structured fields (kind, from/to state, provision
+// event, power target, step; lib/core/history.ts). The chart is built from those fields only: the
+// sentence is shown, never read. Durations come from the timestamps, which the API does return.
+import type { HistoryStructure } from "@/lib/shared/history.ts";
 import { inStates, isFailed, STABLE_STATES } from "@/lib/shared/states.ts";
 
 export interface HistoryEventInput {
@@ -17,6 +17,8 @@ export interface HistoryEventInput {
   event_type?: string | null;
   conductor?: string | null;
   user?: string | null;
+  /** Absent: the row is drawn as a plain event. */
+  structured?: HistoryStructure | null;
 }
 
 export interface TimelineEvent {
@@ -27,6 +29,7 @@ export interface TimelineEvent {
   eventType: string | null;
   user: string | null;
   conductor: string | null;
+  structured: HistoryStructure | null;
 }
 
 export interface StateBar {
@@ -78,12 +81,6 @@ export interface Timeline {
   lanes: string[];
 }
 
-const TRANSITION = /^Provision state changed from "([^"]*)" to "([^"]*)" \(event "([^"]*)"\)/;
-const STEP = /^(Started|Finished|Failed|Released \(unhold\)|Released|Aborted) (\w+) step ([\w-]+\.[\w-]+)(?::\s*([\s\S]*))?$/;
-const POWER = /^Power state changed from "([^"]*)" to "([^"]*)"(?: \(target "([^"]*)"\))?/;
-const POWER_FAIL = /^Failed to change power state/;
-
-
 function toEvent(h: HistoryEventInput): TimelineEvent | null {
   const at = Date.parse(h.created_at);
   if (!Number.isFinite(at)) return null;
@@ -95,8 +92,16 @@ function toEvent(h: HistoryEventInput): TimelineEvent | null {
     eventType: h.event_type ?? null,
     user: h.user ?? null,
     conductor: h.conductor ?? null,
+    structured: h.structured ?? null,
   };
 }
+
+/** How each step event ends the step it names. */
+const STEP_END_STATUS: Partial<Record<HistoryStructure["kind"], StepBar["status"]>> = {
+  step_finished: "finished",
+  step_released: "released",
+  step_failed: "failed",
+};
 
 export interface TimelineNode {
   created_at?: string | null;
@@ -131,24 +136,24 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
   };
 
   for (const e of events) {
-    const t = TRANSITION.exec(e.event);
-    if (t) {
-      const [, from, to, via] = t;
+    const s = e.structured;
+    if (s?.kind === "provision_transition" && s.from_state !== null && s.to_state !== null) {
+      const { from_state: from, to_state: to } = s;
       if (!current()) openState(from, start, null, null);
       const bar = current()!;
       bar.end = e.at;
       // A wait/hold state keeps its steps open (the step finishes after the call-back), so only a
       // move to a stable or failure state interrupts them.
       if (isFailed(to) || inStates(to, STABLE_STATES)) closeStepsAt(e.at);
-      openState(to, e.at, e, via);
+      openState(to, e.at, e, s.provision_event);
       if (e.severity === "ERROR") markers.push({ id: `m${markers.length}`, kind: "error", at: e.at, label: `${from} → ${to}`, event: e });
       continue;
     }
-    const s = STEP.exec(e.event);
-    if (s) {
-      const [, how, kind, name, error] = s;
+    if (s?.step_kind && s.step_interface && s.step && (s.kind === "step_started" || STEP_END_STATUS[s.kind])) {
+      const kind = s.step_kind;
+      const name = `${s.step_interface}.${s.step}`;
       const key = `${kind}:${name}`;
-      if (how === "Started") {
+      if (s.kind === "step_started") {
         const prior = openSteps.get(key);
         if (prior) {
           prior.end = e.at;
@@ -164,21 +169,20 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
         const step = openSteps.get(key);
         if (step) {
           step.end = e.at;
-          step.status = how === "Failed" ? "failed" : how.startsWith("Released") ? "released" : how === "Aborted" ? "interrupted" : "finished";
-          step.error = how === "Failed" ? (error ?? null) : null;
+          step.status = STEP_END_STATUS[s.kind]!;
+          step.error = s.kind === "step_failed" ? s.error : null;
           openSteps.delete(key);
         }
-        if (how === "Failed") markers.push({ id: `m${markers.length}`, kind: "error", at: e.at, label: `${kind} step ${name} failed`, event: e });
+        if (s.kind === "step_failed") markers.push({ id: `m${markers.length}`, kind: "error", at: e.at, label: `${kind} step ${name} failed`, event: e });
       }
       continue;
     }
-    if (POWER.test(e.event) || POWER_FAIL.test(e.event)) {
-      const p = POWER.exec(e.event);
+    if (s?.kind === "power_change" || s?.kind === "power_change_failed") {
       markers.push({
         id: `m${markers.length}`,
         kind: e.severity === "ERROR" ? "error" : "power",
         at: e.at,
-        label: p ? `power: ${p[3] ?? p[2]}` : "power change failed",
+        label: s.kind === "power_change" ? `power: ${s.power_target ?? s.to_state}` : "power change failed",
         event: e,
       });
       continue;
@@ -192,6 +196,7 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
   for (const b of states) if (!lanes.includes(b.state)) lanes.push(b.state);
   return { start, end, states, steps, markers, lanes };
 }
+
 
 /** Seconds a bar lasted (or has lasted until `now`). */
 export function barSeconds(bar: { start: number; end: number | null }, now: number): number {

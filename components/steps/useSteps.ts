@@ -97,13 +97,13 @@ async function loadCatalog(api: IngotClient, kind: StepKind, referenceNode: stri
   };
 }
 
-/** Every history row of a node after `marker` (all of them when null), following `next` links. */
+/** Every history row of a node after `marker` (all of them when null), with its structured fields, following `next` links. */
 export async function historySince(api: IngotClient, uuid: string, marker: string | null, signal?: AbortSignal): Promise<HistoryRowLite[]> {
   const rows: HistoryRowLite[] = [];
   let cursor = marker;
   for (let page = 0; page < 50; page++) {
     const r = await api.get<{ history: HistoryRowLite[]; next?: string }>(`/nodes/${uuid}/history`, {
-      query: { limit: 1000, marker: cursor ?? undefined },
+      query: { limit: 1000, structured: "True", marker: cursor ?? undefined },
       signal,
     });
     rows.push(...r.history);

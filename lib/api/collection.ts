@@ -23,6 +23,31 @@ export function parseLimit(raw: string | null): number {
   return Math.min(n, MAX_LIMIT);
 }
 
+/** sort_dir: asc or desc in any case; anything else is Ironic's 400. */
+export function parseSortDir(raw: string | null): "asc" | "desc" {
+  const dir = (raw ?? "asc").toLowerCase();
+  if (dir !== "asc" && dir !== "desc") throw new Invalid(`Invalid sort direction: ${raw}. Acceptable values are 'asc' or 'desc'`);
+  return dir;
+}
+
+/**
+ * sort_key against a collection's sortable keys (API name → column). Only the table's own keys
+ * count, so a name every object inherits ("__proto__", "constructor", "toString") is an unknown
+ * key like any other. `unsortable` keys (JSON columns) get Ironic's unquoted message; `available`
+ * hides keys newer than the request's version.
+ */
+export function parseSortKey(
+  raw: string | null,
+  columns: Readonly<Record<string, string>>,
+  unsortable: readonly string[] = [],
+  available: (key: string) => boolean = () => true,
+): { sortKey: string; sortColumn: string } {
+  const sortKey = raw ?? "id";
+  if (unsortable.includes(sortKey)) throw new Invalid(`The sort_key value ${sortKey} is an invalid field for sorting`);
+  if (!Object.hasOwn(columns, sortKey) || !available(sortKey)) throw new Invalid(`The sort_key value "${sortKey}" is an invalid field for sorting`);
+  return { sortKey, sortColumn: columns[sortKey] };
+}
+
 /**
  * The `next` link: present only when the page is full. Like Ironic, it carries the paging
  * parameters plus the given extra ones (Ironic drops most filters; we keep those passed in).

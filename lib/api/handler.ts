@@ -6,6 +6,7 @@ import { findNode, getNodeById, type NodeRecord } from "../core/db/nodes.ts";
 import { publishNodeChange } from "../core/events.ts";
 import { sql } from "../core/db/sql.ts";
 import { Forbidden, IronicError, MethodNotAllowed, NodeNotFound, NotFound, PreconditionFailed } from "../core/errors.ts";
+import { setJobExecutor } from "../core/jobs.ts";
 import { authorize, isSystemScoped, type Principal } from "../core/policy.ts";
 import { type ApiContext, errorResponse, ifMatchPasses, json, newRequestId, readJson, MAX_BODY_BYTES } from "./http.ts";
 import { nodeEtag } from "./node_view.ts";
@@ -13,6 +14,7 @@ import type { NodeContext, RouteDef } from "./router.ts";
 import { validate } from "./schema.ts";
 import { MIN_MINOR, requestedMinor, versionDocument } from "./version.ts";
 import { router, v1Document } from "./v1/index.ts";
+import { apiJobExecutor } from "./v1/jobs.ts";
 
 export const API_PREFIX = "/baremetal";
 
@@ -72,6 +74,9 @@ export async function handleBaremetal(request: Request): Promise<Response> {
 export async function handleBaremetalAs(request: Request, principal: Principal): Promise<Response> {
   return handle(request, principal);
 }
+
+// Bulk jobs perform each node's action through this boundary (lib/api/v1/jobs.ts).
+setJobExecutor(apiJobExecutor(handleBaremetalAs));
 
 async function handle(request: Request, as: Principal | null): Promise<Response> {
   const requestId = newRequestId();

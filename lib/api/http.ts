@@ -74,7 +74,30 @@ export function errorResponse(requestId: string, minor: number | null, err: unkn
   });
 }
 
-/** Reads a JSON body with a size cap; malformed JSON is a 400 that says so. */
+/**
+ * How deeply arrays and objects may nest in a JSON document the API accepts (a body, or a
+ * document after a patch). The code that validates, masks, copies and quotes documents recurses,
+ * so without a bound a body of a few kilobytes exhausts the stack. Real documents nest a handful
+ * of levels (an inspection inventory about six).
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** Nesting depth of a JSON value (a scalar is 0, `{}` and `[]` are 1); iterative, so any depth is safe to measure. */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length) {
+    const [v, level] = pending.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (level > deepest) deepest = level;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === "object") pending.push([child, level + 1]);
+    }
+  }
+  return deepest;
+}
+
+/** Reads a JSON body with a size cap; malformed or too deeply nested JSON is a 400 that says so. */
 export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw new PayloadTooLarge(`Request body is larger than the limit of ${maxBytes} bytes.`);
@@ -83,7 +106,14 @@ export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Pro
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch (err) {
+      // The client went away, or sent a body the HTTP layer could not parse.
+      throw new Invalid(`The request body could not be read: ${(err as Error).message}`);
+    }
+    const { done, value } = next;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
@@ -94,11 +124,14 @@ export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Pro
   }
   if (size === 0) return undefined;
   const text = Buffer.concat(chunks).toString("utf8");
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new Invalid(`Invalid JSON in request body: ${(err as Error).message}`);
   }
+  if (jsonDepth(parsed) > MAX_JSON_DEPTH) throw new Invalid(`Invalid JSON in request body: nested deeper than ${MAX_JSON_DEPTH} levels.`);
+  return parsed;
 }
 
 export function link(base: string, path: string, rel: "self" | "bookmark"): { href: string; rel: string } {

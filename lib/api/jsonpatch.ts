@@ -3,6 +3,7 @@
 // Error texts follow Ironic/python-jsonpatch, which clients show verbatim.
 import { Invalid } from "../core/errors.ts";
 import { maskSecretsAt } from "../core/secrets.ts";
+import { jsonDepth, MAX_JSON_DEPTH } from "./http.ts";
 
 export type PatchOp = "add" | "replace" | "remove" | "test" | "move" | "copy";
 
@@ -266,6 +267,11 @@ function applyOne(doc: Record<string, unknown>, op: PatchOperation, step: Step):
     case "add":
     case "replace": {
       if (!hasValue) fail(step, "The operation does not contain a 'value' member");
+      // Each operation may nest a little deeper than the body itself; the document as a whole
+      // stays within what readJson accepts, so everything that walks it later can recurse.
+      if (keys.length + jsonDepth(op.value) > MAX_JSON_DEPTH) {
+        throw new PatchError(`Couldn't apply patch: the value at ${op.path} would nest the document deeper than ${MAX_JSON_DEPTH} levels.`);
+      }
       const { parent, key } = walk(doc, keys, step);
       const value = clone(op.value);
       if (Array.isArray(parent)) {

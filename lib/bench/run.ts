@@ -11,6 +11,7 @@ import { migrate } from "../db/migrate.ts";
 import { percentile, waitForServer } from "./common.ts";
 import { openSql } from "../core/db/sql.ts";
 import { seedFleet } from "../core/seed.ts";
+import type { ApiHistoryEvent } from "../shared/wire.ts";
 
 const ROOT = process.cwd();
 const args = process.argv.slice(2);
@@ -183,8 +184,8 @@ async function main() {
     let t = performance.now();
     await Promise.all(cleaners.map((u) => driveTo(api, u, "provide", "available")));
     const cleanSeconds = (performance.now() - t) / 1000;
-    const steps = await api("GET", `/v1/nodes/${cleaners[0]}/history?detail=True`);
-    const ran = steps.history.filter((h: { event: string }) => /^Finished clean step/.test(h.event)).length;
+    const steps = await api("GET", `/v1/nodes/${cleaners[0]}/history?detail=True&structured=True`);
+    const ran = steps.history.filter((h: ApiHistoryEvent) => h.structured?.kind === "step_finished" && h.structured.step_kind === "clean").length;
     if (ran !== 3) throw new Error(`expected 3 clean steps per node, history shows ${ran}`);
     results.push(["50 nodes through automated cleaning, 3 steps each (manageable → available)", `${cleanSeconds.toFixed(3)} s`, "–", "–"]);
 

@@ -78,12 +78,14 @@ export async function nodePorts(api: IngotClient, uuid: string): Promise<ApiPort
   }
 }
 
-/** The node's whole history, oldest first (every page: Ingot keeps all of it). */
+/** The node's whole history, oldest first (every page: Ingot keeps all of it), with each row's structured fields. */
 export async function nodeHistory(api: IngotClient, uuid: string): Promise<ApiHistoryEvent[]> {
   const out: ApiHistoryEvent[] = [];
   let marker: string | undefined;
   for (;;) {
-    const page = await api.get<{ history: ApiHistoryEvent[]; next?: string }>(`/nodes/${enc(uuid)}/history`, { query: { detail: "True", marker } });
+    const page = await api.get<{ history: ApiHistoryEvent[]; next?: string }>(`/nodes/${enc(uuid)}/history`, {
+      query: { detail: "True", structured: "True", marker },
+    });
     out.push(...page.history);
     if (!page.next || !page.history.length) return out;
     marker = page.history[page.history.length - 1].uuid;

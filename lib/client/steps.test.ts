@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AvailableStep } from "../shared/steps.ts";
-import { diffLines, listProblems, moveItem, parseStepsJson, stepProblems, stepRunStates, stepsToJson, traitNameProblem } from "./steps.ts";
+import { diffLines, listProblems, moveItem, parseStepsJson, stepProblems, stepsToJson, traitNameProblem } from "./steps.ts";
 
 const RAID: AvailableStep = {
   interface: "raid", step: "create_configuration", priority: 0, abortable: false,
@@ -86,28 +86,6 @@ describe("names and diffs", () => {
     expect(diffLines("a\nb\nc", "a\nx\nc")).toEqual([
       { kind: "same", text: "a" }, { kind: "del", text: "b" }, { kind: "add", text: "x" }, { kind: "same", text: "c" },
     ]);
-  });
-});
-
-describe("stepRunStates", () => {
-  const req = [{ interface: "raid", step: "delete_configuration" }, { interface: "deploy", step: "erase_devices" }, { interface: "raid", step: "delete_configuration" }];
-  const row = (event: string) => ({ uuid: event, created_at: "", severity: "INFO", event });
-  it("matches history rows to the requested steps in order", () => {
-    expect(stepRunStates(req, [
-      row("Started clean step raid.delete_configuration"), row("Finished clean step raid.delete_configuration"),
-      row("Started clean step deploy.erase_devices"),
-    ], "clean").map((s) => s.state)).toEqual(["done", "running", "pending"]);
-    const failed = stepRunStates(req, [
-      row("Started clean step raid.delete_configuration"), row("Finished clean step raid.delete_configuration"),
-      row("Started clean step deploy.erase_devices"), row("Finished clean step deploy.erase_devices"),
-      row("Started clean step raid.delete_configuration"), row("Failed clean step raid.delete_configuration: boom"),
-    ], "clean");
-    expect(failed.map((s) => s.state)).toEqual(["done", "done", "failed"]);
-    expect(failed[2].error).toBe("boom");
-    expect(stepRunStates(req, [row("Started service step raid.delete_configuration")], "clean").map((s) => s.state)).toEqual(["pending", "pending", "pending"]);
-    const hold = [{ interface: "deploy", step: "hold" }, { interface: "raid", step: "delete_configuration" }];
-    expect(stepRunStates(hold, [row("Started clean step deploy.hold")], "clean").map((s) => s.state)).toEqual(["running", "pending"]);
-    expect(stepRunStates(hold, [row("Started clean step deploy.hold"), row("Released (unhold) clean step deploy.hold")], "clean").map((s) => s.state)).toEqual(["done", "pending"]);
   });
 });
 

@@ -10,6 +10,7 @@ import {
   type AvailableStep, type StepKind,
 } from "../shared/steps.ts";
 import { isTraitName, MAX_TRAIT_LENGTH, STANDARD_TRAIT_RE } from "../shared/traits.ts";
+import type { HistoryStructure } from "../shared/history.ts";
 
 /** A step being edited. `key` only keeps React rows stable; it is never sent. */
 export interface EditableStep {
@@ -267,14 +268,16 @@ export interface HistoryRowLite {
   created_at: string;
   severity: string;
   event: string;
+  /** Asked for with `structured=True`; rows without it are not step events. */
+  structured?: HistoryStructure | null;
 }
 
 export type StepRunState = "pending" | "running" | "done" | "failed";
 
 /**
- * The state of each requested step, in order, from the history rows written since the run began
- * ("Started clean step x.y", "Finished …" or "Released (unhold) …", "Failed …: error"). Steps
- * may repeat in a list, so rows are matched to requests in order.
+ * The state of each requested step, in order, from the structured history rows written since the
+ * run began (step started, finished or released after a hold, failed with its error). Steps may
+ * repeat in a list, so rows are matched to requests in order.
  */
 export function stepRunStates(
   requested: { interface: string; step: string }[],
@@ -283,27 +286,25 @@ export function stepRunStates(
 ): { state: StepRunState; error?: string }[] {
   const out = requested.map(() => ({ state: "pending" as StepRunState, error: undefined as string | undefined }));
   let cursor = 0;
-  const prefix = `${kind} step `;
   for (const r of rows) {
-    // A hold ends with "Released (unhold) … step x.hold" instead of "Finished …".
-    const m = /^(Started|Finished|Failed|Released \(unhold\)) (clean|service) step ([a-z_]+\.[A-Za-z0-9_]+)(?::\s*(.*))?$/s.exec(r.event);
-    if (!m || !r.event.includes(prefix)) continue;
-    const [, verb, , name, err] = m;
-    if (verb === "Started") {
-      const idx = requested.findIndex((s, i) => i >= cursor && stepKey(s) === name);
-      if (idx < 0) continue;
+    const s = r.structured;
+    if (!s || s.step_kind !== kind || !STEP_EVENT_KINDS.has(s.kind)) continue;
+    const idx = requested.findIndex((q, i) => i >= cursor && q.interface === s.step_interface && q.step === s.step);
+    if (idx < 0) continue;
+    if (s.kind === "step_started") {
       out[idx].state = "running";
       cursor = idx;
     } else {
-      const idx = requested.findIndex((s, i) => i >= cursor && stepKey(s) === name);
-      if (idx < 0) continue;
-      out[idx].state = verb === "Failed" ? "failed" : "done";
-      if (verb === "Failed") out[idx].error = err;
+      // A hold ends released (unhold) rather than finished: done either way.
+      out[idx].state = s.kind === "step_failed" ? "failed" : "done";
+      if (s.kind === "step_failed") out[idx].error = s.error ?? undefined;
       cursor = idx + 1;
     }
   }
   return out;
 }
+
+const STEP_EVENT_KINDS = new Set<HistoryStructure["kind"]>(["step_started", "step_finished", "step_released", "step_failed"]);
 
 // ---- server errors shown at the step ----
 

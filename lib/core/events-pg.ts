@@ -4,7 +4,7 @@
 // each subscriber sees every event exactly once. The connection is re-opened when it drops;
 // events published meanwhile are queued (bounded) and sent on reconnect.
 import { randomUUID } from "node:crypto";
-import type { LiveEvent } from "./events.ts";
+import type { LiveEvent } from "./event_types.ts";
 
 export const EVENT_CHANNEL = "ingot_live_events";
 /** NOTIFY payloads must stay under 8000 bytes; events are small, only free text can grow. */

@@ -5,45 +5,10 @@ import { EventEmitter } from "node:events";
 import { databaseKind, databaseUrl } from "../db/url.ts";
 import { PgEventBridge } from "./events-pg.ts";
 import type { NodeRecord } from "./db/nodes.ts";
+import type { LiveEvent, NodeEvent } from "./event_types.ts";
 
-export interface NodeEvent {
-  type: "node";
-  id: number;
-  uuid: string;
-  name: string | null;
-  provisionState: string;
-  targetProvisionState: string | null;
-  powerState: string | null;
-  targetPowerState: string | null;
-  maintenance: boolean;
-  reservation: string | null;
-  lastError: string | null;
-  /** Who may see it (live updates only reach viewers of the node). */
-  owner: string | null;
-  lessee: string | null;
-  /** True when the node was deleted. */
-  deleted?: boolean;
-  at: string;
-}
+export type { ConductorEvent, JobEvent, LiveEvent, NodeEvent } from "./event_types.ts";
 
-export interface ConductorEvent {
-  type: "conductor";
-  hostname: string;
-  online: boolean;
-  at: string;
-}
-
-/** A bulk job made progress (lib/core/jobs.ts). */
-export interface JobEvent {
-  type: "job";
-  id: string;
-  state: string;
-  /** The job's creator; other users (but system admins) are not told about it. */
-  userId?: string | null;
-  at: string;
-}
-
-export type LiveEvent = NodeEvent | ConductorEvent | JobEvent;
 type Listener = (event: LiveEvent) => void;
 
 export class LiveEventBus {

@@ -65,9 +65,10 @@ export class ActionFailed extends Error {
 }
 
 /**
- * Performs one node's action through the API as `principal` (registered by lib/api/v1/jobs.ts).
- * `perform` resolves when the API accepted every call, and throws ActionFailed with the API's
- * message otherwise; `lastError` reads the node's last_error as `principal` may see it.
+ * Performs one node's action through the API as `principal` (lib/api/v1/jobs.ts; registered by
+ * lib/api/handler.ts). `perform` resolves when the API accepted every call, and throws
+ * ActionFailed with the API's message otherwise; `lastError` reads the node's last_error as
+ * `principal` may see it.
  */
 export interface JobExecutor {
   perform(action: JobAction, args: Dict, nodeUuid: string, principal: Principal): Promise<void>;
@@ -81,7 +82,7 @@ export function setJobExecutor(e: JobExecutor): void {
 }
 
 function theExecutor(): JobExecutor {
-  if (!executor) throw new Error("no job executor registered (lib/api/v1/jobs.ts registers it)");
+  if (!executor) throw new Error("no job executor registered (lib/api/handler.ts registers it)");
   return executor;
 }
 

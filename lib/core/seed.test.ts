@@ -42,6 +42,9 @@ describe("seedFleet", () => {
     expect(Math.max(...perNode.values())).toBeLessThanOrEqual(2);
     const history = await t.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM "NodeHistory" WHERE "nodeId" = ?`, [active.id]);
     expect(Number(history?.n)).toBeGreaterThan(1);
+    // Seeded rows are free-text summaries: a kind of their own, errors as failed operations.
+    const kinds = await t.sql.all<{ kind: string; severity: string; n: number }>(`SELECT "kind", "severity", COUNT(*) AS n FROM "NodeHistory" GROUP BY "kind", "severity"`);
+    expect(new Set(kinds.map((k) => `${k.kind}/${k.severity}`))).toEqual(new Set(["note/INFO", "inspection/INFO", "operation_failed/ERROR"]));
   });
 
   it("continues the numbering on a second run", async () => {

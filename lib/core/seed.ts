@@ -6,6 +6,7 @@
 // otherwise `fake-hardware` nodes.
 import { createHash, randomUUID } from "node:crypto";
 import type { Sql, SqlValue } from "./db/sql.ts";
+import type { HistoryMessageKind } from "./history.ts";
 import { config } from "./config.ts";
 import { STATES, type ProvisionState } from "./states.ts";
 import { ensureProject } from "./users.ts";
@@ -121,10 +122,12 @@ const PORT_COLUMNS = ["uuid", "address", "nodeId", "extra", "internalInfo", "pxe
 const TRAIT_COLUMNS = ["nodeId", "trait", "createdAt"] as const;
 const HISTORY_COLUMNS = [
   "uuid", "nodeId", "event", "eventType", "severity", "user", "project", "conductor", "state", "targetProvisionState",
-  "durationSeconds", "createdAt",
+  "durationSeconds", "createdAt", "kind",
 ] as const;
 
 interface HistoryRow {
+  /** Seeded rows summarise a stretch of life in free text: no transition or step rows. */
+  kind: HistoryMessageKind;
   event: string;
   eventType: string;
   severity: "INFO" | "ERROR";
@@ -156,7 +159,8 @@ function plannedHistory(r: Rand, state: ProvisionState, created: Date, now: numb
   const step = (event: string, eventType: string, st: string, target: string | null, dur: number | null, severity: "INFO" | "ERROR" = "INFO", user: string | null = "admin") => {
     t += Math.floor(r() * 3 * 86_400_000) + 600_000;
     if (t > now - 60_000) t = now - 60_000 - Math.floor(r() * 3_600_000);
-    out.push({ event, eventType, severity, user, state: st, target, duration: dur, at: new Date(t) });
+    const kind: HistoryMessageKind = severity === "ERROR" ? "operation_failed" : eventType === "introspection" ? "inspection" : "note";
+    out.push({ kind, event, eventType, severity, user, state: st, target, duration: dur, at: new Date(t) });
   };
   if (state === "enroll") return out;
   step("Node verified: BMC credentials accepted", "verify", "manageable", null, 4 + Math.floor(r() * 20));
@@ -365,7 +369,7 @@ export async function seedFleet(sql: Sql, n: number, opts: SeedOptions = {}): Pr
         for (const h of p.history) {
           const project = h.user === "nova" ? (JSON.parse(p.row.instanceInfo as string).project_id ?? null) : null;
           historyRows.push([
-            randomUUID(), nodeId, h.event, h.eventType, h.severity, h.user, project, conductor, h.state, h.target, h.duration, h.at,
+            randomUUID(), nodeId, h.event, h.eventType, h.severity, h.user, project, conductor, h.state, h.target, h.duration, h.at, h.kind,
           ]);
         }
       }

@@ -16,7 +16,7 @@ import { consoleLogDir, isCapturing, resetConsoleLogs, syncCapture } from "../co
 import { setConsoleSettings } from "../core/console/settings.ts";
 import { disposeAllSimMachines, getSimMachine } from "../core/sim/machine.ts";
 import { ENCODING } from "../core/sim/rfb.ts";
-import { RfbTestClient } from "../core/sim/rfb_client.ts";
+import { RfbTestClient } from "../testing/rfb_client.ts";
 import { setSimSpeed } from "../core/sim/timing.ts";
 import { addMembership, createToken, createUser, ensureProject } from "../core/users.ts";
 import { startServer, type RunningServer } from "./server.ts";

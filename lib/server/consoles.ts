@@ -123,7 +123,7 @@ async function writeSessionHistory(node: NodeRecord, principal: Principal, what:
     const db = await sql();
     const fresh = (await getNodeById(db, node.id)) ?? node;
     await recordHistory(db, fresh, {
-      event: `${what} console session of ${principal.username}${readOnly ? " (read-only)" : ""} ended after ${seconds} s${extra}`,
+      event: { kind: "console", message: `${what} console session of ${principal.username}${readOnly ? " (read-only)" : ""} ended after ${seconds} s${extra}` },
       eventType: "console",
       user: principal.username,
       project: principal.projectId,

@@ -4,12 +4,13 @@
 // INGOT_ROLE (or opts.role) splits this: "api" serves the web side and sends conductor work over
 // RPC, "conductor" runs only the conductor, its RPC listener and /api/health; "all" is both.
 import { existsSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { join, relative } from "node:path";
 import type { Duplex } from "node:stream";
 import { config as loadDotenv } from "dotenv";
 import { roleFromEnv, setProcessRole, type ProcessRole } from "../core/conductor/rpc.ts";
-import { BodyTooLarge, sendWebResponse, toWebRequest } from "./bridge.ts";
+import { sendIronicError, sendWebResponse, toWebRequest } from "./bridge.ts";
+import { answerWithoutUpgrade, createGuardedServer } from "./http_guard.ts";
 import { dataDir, ensureAuthSecret } from "./paths.ts";
 import { ROOT } from "./root.ts";
 
@@ -51,11 +52,6 @@ function isApiPath(url: string): boolean {
   if (!url.startsWith(API_PREFIX)) return false;
   const c = url.charCodeAt(API_PREFIX.length);
   return Number.isNaN(c) || c === 47 /* / */ || c === 63 /* ? */;
-}
-
-function ironicError(status: number, message: string): Response {
-  const body = JSON.stringify({ error_message: JSON.stringify({ faultstring: message, faultcode: status >= 500 ? "Server" : "Client", debuginfo: null }) });
-  return new Response(body, { status, headers: { "content-type": "application/json" } });
 }
 
 const closedDbs = new WeakSet<object>();
@@ -156,9 +152,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     log("no conductor in this process (INGOT_ROLE=api): conductor work goes over RPC");
   }
   if (serveWeb) {
-    // Bulk-action jobs a previous run left unfinished (lib/core/jobs.ts; the API module registers
+    // Bulk-action jobs a previous run left unfinished (lib/core/jobs.ts; the API's handler registers
     // how a node's action is performed — through conductorApi(), so also in an api-only process).
-    await import("../api/v1/jobs.ts");
+    await import("../api/handler.ts");
     const jobsModule = await import("../core/jobs.ts");
     const jobs = await jobsModule.recoverJobs();
     if (jobs.jobs) log(`jobs: ${jobs.jobs} resumed (${jobs.resumedWaiting} nodes still waited for, ${jobs.interrupted} interrupted)`);
@@ -185,27 +181,18 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const origin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
   async function serveApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let response: Response;
-    try {
-      const request = await toWebRequest(req, origin);
-      response = await handleBaremetal(request);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) response = ironicError(413, "Request body too large.");
-      else {
-        console.error("[ingot] API failure:", err);
-        response = ironicError(500, "Internal server error.");
-      }
-    }
-    await sendWebResponse(res, response, req.method);
+    // handleBaremetal answers every failure itself, in Ironic's format.
+    await sendWebResponse(req, res, await handleBaremetal(toWebRequest(req, res, origin)));
   }
 
-  const server = createServer((req, res) => {
+  const servesApi = (req: IncomingMessage) => serveWeb && isApiPath(req.url ?? "/");
+  const server = createGuardedServer((req, res) => {
     const u = req.url ?? "/";
-    if (serveWeb && isApiPath(u)) {
+    if (servesApi(req)) {
       serveApi(req, res).catch((err) => {
-        console.error("[ingot] API response failed:", err);
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
+        console.error("[ingot] API failure:", err);
+        if (!res.headersSent) sendIronicError(req, res, 500, "Internal Server Error").catch(() => res.destroy());
+        else res.end();
       });
       return;
     }
@@ -222,7 +209,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
-  });
+  }, { continueLazily: servesApi });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
@@ -230,17 +217,16 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const live = await import("./live.ts");
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "/").split("?")[0];
-    if (!serveWeb) {
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      return;
+    if (serveWeb) {
+      // Next's own upgrade listener (attached on its first request) serves /_next/* (dev HMR).
+      if (web && path.startsWith("/_next/")) return;
+      // Ingot's console websockets (docs/consoles.md).
+      if (path.startsWith("/ws/nodes/") && consoles.handleConsoleUpgrade(req, socket, head)) return;
+      // Live updates for the dashboard (query invalidation).
+      if (path === "/ws/events" && live.handleLiveUpgrade(req, socket, head)) return;
     }
-    // Next's own upgrade listener (attached on its first request) serves /_next/* (dev HMR).
-    if (web && path.startsWith("/_next/")) return;
-    // Ingot's console websockets (docs/consoles.md).
-    if (path.startsWith("/ws/nodes/") && consoles.handleConsoleUpgrade(req, socket, head)) return;
-    // Live updates for the dashboard (query invalidation).
-    if (path === "/ws/events" && live.handleLiveUpgrade(req, socket, head)) return;
-    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    // Anything else that asks to switch protocols (the API, pages) is served as a plain request.
+    answerWithoutUpgrade(server, req, socket);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@
 // and the dashboard reads (lib/client). Fields are those of the newest microversion; the ones
 // newer than 1.78 (the dashboard's minimum) are optional, as are those `?fields=` or `detail`
 // leave out. Type aliases, not interfaces, so a view is also a plain Record<string, unknown>.
+import type { HistoryStructure } from "./history.ts";
 import type { AvailableStep } from "./steps.ts";
 
 export type Link = { href: string; rel: string };
@@ -120,6 +121,8 @@ export type ApiHistoryEvent = {
   user?: string | null;
   /** 1.113 */
   project?: string | null;
+  /** With Ingot's `structured=True` (docs/api-extensions.md): what the dashboard reads. */
+  structured?: HistoryStructure;
 };
 
 /** The answer of GET /v1/nodes/{node}/{cleaning,deploying,servicing}/steps (Ingot extension). */

@@ -1,9 +1,10 @@
 // Serves the Bare Metal API on a real loopback port for tests that drive it with outside
 // clients (the openstack CLI), with the conductor running in-process.
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleBaremetal } from "../api/handler.ts";
 import { sendWebResponse, toWebRequest } from "../server/bridge.ts";
+import { createGuardedServer } from "../server/http_guard.ts";
 
 export interface ApiServer {
   url: string;
@@ -12,11 +13,11 @@ export interface ApiServer {
 }
 
 export async function startApiServer(): Promise<ApiServer> {
-  // The production server's own Node ⇄ web adapter, so tests cross the same code.
-  const server: Server = createServer(async (req, res) => {
-    const request = await toWebRequest(req, `http://${req.headers.host ?? "127.0.0.1"}`);
-    await sendWebResponse(res, await handleBaremetal(request), req.method);
-  });
+  // The production server's own Node ⇄ web adapter and guards, so tests cross the same code.
+  const server: Server = createGuardedServer((req, res) => {
+    const request = toWebRequest(req, res, `http://${req.headers.host ?? "127.0.0.1"}`);
+    handleBaremetal(request).then((response) => sendWebResponse(req, res, response)).catch(() => res.destroy());
+  }, { continueLazily: () => true });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {

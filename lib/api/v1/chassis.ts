@@ -1,6 +1,6 @@
 // Chassis (reference §2.7): CRUD, /v1/chassis/detail and /v1/chassis/{uuid}/nodes[/detail].
 import { randomUUID } from "node:crypto";
-import { getNodeByUuid, listNodes, SORTABLE_NODE_COLUMNS } from "../../core/db/nodes.ts";
+import { getNodeByUuid, listNodes } from "../../core/db/nodes.ts";
 import { parseJson, sql, toDate, type Sql } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NodeNotFound, NotFound } from "../../core/errors.ts";
 import { parseLimit } from "../collection.ts";
@@ -9,6 +9,7 @@ import { DEFAULT_LIST_FIELDS, parseNodeFields, renderNodes } from "../node_view.
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, validateUuid } from "../validators.ts";
+import { parseNodeSort } from "./nodes.ts";
 import {
   changed, isUniqueViolation, pageRows, parseResourceFields, parseResourceList, patchDocument, renderFields, requirePolicy,
   resourceNext, schemaCheck, type FieldDef,
@@ -159,11 +160,7 @@ async function chassisNodes(ctx: ApiContext, detailPath: boolean): Promise<Respo
   requirePolicy("baremetal:node:list", ctx.principal);
   const q = ctx.url.searchParams;
   const limit = parseLimit(q.get("limit"));
-  const sortKey = q.get("sort_key") ?? "id";
-  if (!(sortKey in SORTABLE_NODE_COLUMNS)) throw new Invalid(`The sort_key value "${sortKey}" is an invalid field for sorting`);
-  const sortDirRaw = q.get("sort_dir") ?? "asc";
-  const sortDir = sortDirRaw.toLowerCase();
-  if (sortDir !== "asc" && sortDir !== "desc") throw new Invalid(`Invalid sort direction: ${sortDirRaw}. Acceptable values are 'asc' or 'desc'`);
+  const { sortKey, sortDir } = parseNodeSort(q, ctx.minor);
   let detail = detailPath;
   if (q.get("detail") !== null) {
     if (detailPath) throw new Invalid("Unexpected arguments: detail");
@@ -179,7 +176,7 @@ async function chassisNodes(ctx: ApiContext, detailPath: boolean): Promise<Respo
     if (!marker) throw new NodeNotFound(m);
   }
   const nodes = await listNodes(db, {
-    filter: { chassisId: row.id, includeChildren: true }, sortKey, sortDir: sortDir as "asc" | "desc", limit, marker: marker ?? undefined,
+    filter: { chassisId: row.id, includeChildren: true }, sortKey, sortDir, limit, marker: marker ?? undefined,
   });
   const shown = detail ? null : (fields ?? DEFAULT_LIST_FIELDS);
   const body: Record<string, unknown> = {

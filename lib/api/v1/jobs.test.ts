@@ -7,6 +7,7 @@ import { config, setConfig } from "../../core/config.ts";
 import { getConductor, startConductor, stopConductor } from "../../core/conductor/index.ts";
 import { liveEvents, type LiveEvent } from "../../core/events.ts";
 import { ActionFailed, INTERRUPTED, adoptOrphanedJobs, jobsIdle, recoverJobs, setJobExecutor } from "../../core/jobs.ts";
+import { handleBaremetalAs } from "../handler.ts";
 import { apiJobExecutor } from "./jobs.ts";
 import type { Principal } from "../../core/policy.ts";
 import { disposeAllSimMachines } from "../../core/sim/machine.ts";
@@ -305,6 +306,7 @@ describe("running: bounded concurrency and retries of busy nodes", () => {
     let most = 0;
     const attempts = new Map<string, number>();
     process.env.INGOT_JOB_CONCURRENCY = "3";
+    const throughApi = apiJobExecutor(handleBaremetalAs);
     setJobExecutor({
       async perform(action, args, uuid, principal) {
         inFlight++;
@@ -317,12 +319,12 @@ describe("running: bounded concurrency and retries of busy nodes", () => {
           if (uuid === uuids[0] && n <= 2) throw new ActionFailed(`Node ${uuid} is locked by host other, please retry after the current operation is completed.`, 409);
           // Any other refusal is final.
           if (uuid === uuids[1]) throw new ActionFailed("Access was denied to this resource.", 403);
-          await apiJobExecutor.perform(action, args, uuid, principal);
+          await throughApi.perform(action, args, uuid, principal);
         } finally {
           inFlight--;
         }
       },
-      lastError: apiJobExecutor.lastError,
+      lastError: throughApi.lastError,
     });
     try {
       const r = await api("POST", "/v1/jobs", { body: { action: "maintenance_on", selection: { kind: "nodes", uuids } } });
@@ -334,7 +336,7 @@ describe("running: bounded concurrency and retries of busy nodes", () => {
       expect(attempts.get(uuids[1])).toBe(1);
       expect(job.items[1]).toMatchObject({ state: "failed", message: "Access was denied to this resource." });
     } finally {
-      setJobExecutor(apiJobExecutor);
+      setJobExecutor(throughApi);
       delete process.env.INGOT_JOB_CONCURRENCY;
     }
   });

@@ -1,11 +1,11 @@
 // Bulk-action jobs (Ingot extension, docs/api-extensions.md): one action over many nodes with
 // per-node results. The job itself lives in lib/core/jobs.ts; this module is its API and the
-// executor that performs one node's action through this API's own boundary (handleBaremetalAs),
-// as the job's creator — so each node gets exactly the policy, validation and messages a direct
-// call would. Answers at every microversion.
+// executor that performs one node's action through this API's own boundary (handleBaremetalAs,
+// which handler.ts hands to apiJobExecutor), as the job's creator — so each node gets exactly the
+// policy, validation and messages a direct call would. Answers at every microversion.
 import {
   ACTION_SETTLE, ActionFailed, cancelJob, createJob, getJob, getJobItems, isJobAction, ITEM_STATES, JOB_ACTIONS, JobError,
-  listJobs, mayAccessJob, MAX_JOB_NODES, setJobExecutor, targetsForIdents,
+  listJobs, mayAccessJob, MAX_JOB_NODES, targetsForIdents,
   type Dict, type JobExecutor, type ItemState, type JobAction, type JobItemRecord, type JobRecord, type JobTarget,
 } from "../../core/jobs.ts";
 import { sql } from "../../core/db/sql.ts";
@@ -86,13 +86,21 @@ export function checkActionArgs(action: JobAction, args: unknown): Dict {
 
 const INTERNAL_BASE = "http://ingot.internal/baremetal";
 
-async function call(principal: Principal, method: string, path: string, body?: unknown): Promise<Response> {
-  const { handleBaremetalAs } = await import("../handler.ts");
+/** A request through the API's boundary as an already authenticated caller (handler.ts's handleBaremetalAs). */
+export type HandleAs = (request: Request, principal: Principal) => Promise<Response>;
+
+/** Who calls (the job's creator) and the boundary the calls go through. */
+interface Caller {
+  principal: Principal;
+  handle: HandleAs;
+}
+
+async function call(caller: Caller, method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { "X-OpenStack-Ironic-API-Version": "latest" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  return handleBaremetalAs(
+  return caller.handle(
     new Request(`${INTERNAL_BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
-    principal,
+    caller.principal,
   );
 }
 
@@ -116,8 +124,8 @@ async function faultOf(res: Response): Promise<string> {
 }
 
 /** Runs one API call; a refusal becomes ActionFailed with the API's message. */
-async function expectOk(principal: Principal, method: string, path: string, body?: unknown): Promise<void> {
-  const res = await call(principal, method, path, body);
+async function expectOk(p: Caller, method: string, path: string, body?: unknown): Promise<void> {
+  const res = await call(p, method, path, body);
   if (res.ok) {
     await res.body?.cancel().catch(() => undefined);
     return;
@@ -126,14 +134,14 @@ async function expectOk(principal: Principal, method: string, path: string, body
 }
 
 const provision = (target: string, extra: Dict = {}) =>
-  (p: Principal, node: string) => expectOk(p, "PUT", `/v1/nodes/${node}/states/provision`, { target, ...extra });
-const power = (target: string) => (p: Principal, node: string) => expectOk(p, "PUT", `/v1/nodes/${node}/states/power`, { target });
+  (p: Caller, node: string) => expectOk(p, "PUT", `/v1/nodes/${node}/states/provision`, { target, ...extra });
+const power = (target: string) => (p: Caller, node: string) => expectOk(p, "PUT", `/v1/nodes/${node}/states/power`, { target });
 
 function patchField(field: string, value: unknown): Dict[] {
   return value === null || value === undefined ? [{ op: "remove", path: `/${field}` }] : [{ op: "replace", path: `/${field}`, value }];
 }
 
-const PERFORM: Record<JobAction, (p: Principal, node: string, args: Dict) => Promise<void>> = {
+const PERFORM: Record<JobAction, (p: Caller, node: string, args: Dict) => Promise<void>> = {
   manage: provision("manage"),
   provide: provision("provide"),
   inspect: provision("inspect"),
@@ -163,19 +171,20 @@ const PERFORM: Record<JobAction, (p: Principal, node: string, args: Dict) => Pro
   delete: (p, node) => expectOk(p, "DELETE", `/v1/nodes/${node}`),
 };
 
-/** How a job performs one node's action: through this API as the job's creator. */
-export const apiJobExecutor: JobExecutor = {
-  async perform(action, args, nodeUuid, principal) {
-    await PERFORM[action](principal, encodeURIComponent(nodeUuid), args);
-  },
-  async lastError(nodeUuid, principal) {
-    const res = await call(principal, "GET", `/v1/nodes/${encodeURIComponent(nodeUuid)}?fields=last_error`);
-    if (!res.ok) return null;
-    const body = (await res.json()) as { last_error?: string | null };
-    return body.last_error ?? null;
-  },
-};
-setJobExecutor(apiJobExecutor);
+/** How a job performs one node's action: through this API (`handle`) as the job's creator. */
+export function apiJobExecutor(handle: HandleAs): JobExecutor {
+  return {
+    async perform(action, args, nodeUuid, principal) {
+      await PERFORM[action]({ principal, handle }, encodeURIComponent(nodeUuid), args);
+    },
+    async lastError(nodeUuid, principal) {
+      const res = await call({ principal, handle }, "GET", `/v1/nodes/${encodeURIComponent(nodeUuid)}?fields=last_error`);
+      if (!res.ok) return null;
+      const body = (await res.json()) as { last_error?: string | null };
+      return body.last_error ?? null;
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Selection

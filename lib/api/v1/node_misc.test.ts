@@ -114,7 +114,7 @@ describe("history, bios, inventory, allocation", () => {
   it("history (1.78)", async () => {
     await db.sql.run(`DELETE FROM "NodeHistory" WHERE "nodeId" = ?`, [nodeId]);
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await recordHistory(db.sql, { id: nodeId }, { event: i === 2 ? "x".repeat(300) : `event ${i}`, eventType: "provisioning", severity: "ERROR", user: "u", conductor: "c" }));
+    for (let i = 0; i < 3; i++) ids.push(await recordHistory(db.sql, { id: nodeId }, { event: { kind: "note", message: i === 2 ? "x".repeat(300) : `event ${i}` }, eventType: "provisioning", severity: "ERROR", user: "u", conductor: "c" }));
     let r = await api("GET", "/v1/nodes/m-1/history");
     expect(r.body.history).toHaveLength(3);
     expect(Object.keys(r.body.history[0])).toEqual(["uuid", "created_at", "severity", "event"]);
@@ -135,6 +135,42 @@ describe("history, bios, inventory, allocation", () => {
     expect(r.status).toBe(404);
     expect(r.error).toBe("Node history record 1be26c0b-03f2-4d2e-ae87-c02d7f33c125 could not be found.");
     expect((await api("GET", "/v1/nodes/m-1/history", { version: 77 })).status).toBe(404);
+  });
+  it("history with Ingot's structured=True carries each row's structured fields, Ironic's keys unchanged", async () => {
+    await db.sql.run(`DELETE FROM "NodeHistory" WHERE "nodeId" = ?`, [nodeId]);
+    const step = { kind: "clean" as const, interface: "bios", step: "apply_configuration" };
+    const ids = [
+      await recordHistory(db.sql, { id: nodeId }, { event: { kind: "provision_transition", from: "manageable", to: "cleaning", provisionEvent: "clean" }, eventType: "transition" }),
+      await recordHistory(db.sql, { id: nodeId }, { event: { kind: "step_failed", step, error: "read-only" }, eventType: "provisioning", severity: "ERROR" }),
+      await recordHistory(db.sql, { id: nodeId }, { event: { kind: "maintenance", message: "Maintenance cleared" }, eventType: "conductor" }),
+    ];
+    const plain = await api("GET", "/v1/nodes/m-1/history?detail=True");
+    let r = await api("GET", "/v1/nodes/m-1/history?detail=True&structured=True");
+    expect(r.status).toBe(200);
+    // Ironic's part of each row is the same, in the same order; `structured` comes last.
+    expect(r.body.history.map(({ structured: _, ...ironic }: any) => ironic)).toEqual(plain.body.history);
+    expect(Object.keys(r.body.history[0])).toEqual(["uuid", "created_at", "severity", "event", "event_type", "conductor", "user", "structured"]);
+    expect(r.body.history.map((h: any) => h.structured)).toEqual([
+      { kind: "provision_transition", from_state: "manageable", to_state: "cleaning", provision_event: "clean", power_target: null, step_kind: null, step_interface: null, step: null, error: null },
+      { kind: "step_failed", from_state: null, to_state: null, provision_event: null, power_target: null, step_kind: "clean", step_interface: "bios", step: "apply_configuration", error: "read-only" },
+      { kind: "maintenance", from_state: null, to_state: null, provision_event: null, power_target: null, step_kind: null, step_interface: null, step: null, error: null },
+    ]);
+    expect(plain.body.history.map((h: any) => h.event)).toEqual([
+      'Provision state changed from "manageable" to "cleaning" (event "clean")', "Failed clean step bios.apply_configuration: read-only", "Maintenance cleared",
+    ]);
+    // Paging keeps asking for it; the short list and the detail path take it too.
+    r = await api("GET", "/v1/nodes/m-1/history?structured=True&limit=1");
+    expect(Object.keys(r.body.history[0])).toEqual(["uuid", "created_at", "severity", "event", "structured"]);
+    expect(r.body.next).toContain("structured=True");
+    r = await api("GET", "/v1/nodes/m-1/history/detail?structured=true");
+    expect(r.body.history[1].structured.kind).toBe("step_failed");
+    r = await api("GET", `/v1/nodes/m-1/history/${ids[0]}?structured=True`);
+    expect(r.body.structured.to_state).toBe("cleaning");
+    expect(Object.keys((await api("GET", `/v1/nodes/m-1/history/${ids[0]}`)).body)).not.toContain("structured");
+    expect((await api("GET", "/v1/nodes/m-1/history?structured=False")).body.history[0]).not.toHaveProperty("structured");
+    r = await api("GET", "/v1/nodes/m-1/history?structured=maybe");
+    expect(r.status).toBe(400);
+    expect(r.error).toContain("Invalid structured: Unrecognized value 'maybe'");
   });
   it("bios (1.40, detail/fields 1.74)", async () => {
     await db.sql.run(`INSERT INTO "BiosSetting" ("nodeId", "name", "value", "attributeType", "allowableValues", "readOnly", "createdAt") VALUES (?, 'ProcVirt', 'Enabled', 'Enumeration', '["Enabled","Disabled"]', ?, ?)`, [nodeId, false, new Date()]);

@@ -3,7 +3,7 @@
 // allocation (reference §2.3, §2.10, §2.12, §5.5).
 import { addTrait, removeTrait, setTraits, updateNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { loadBiosCache, loadBiosSetting, type BiosCacheRow } from "../../core/bios.ts";
-import type { HistoryRow } from "../../core/history.ts";
+import { historyStructure, type HistoryRow } from "../../core/history.ts";
 import { parseJson, sql, toDate } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NodeLocked, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { authorize } from "../../core/policy.ts";
@@ -242,7 +242,11 @@ async function getValidate(ctx: NodeContext): Promise<Response> {
 
 // ---- history (1.78) ----
 
-function historyView(r: HistoryRow, detail: boolean, minor: number): ApiHistoryEvent {
+/**
+ * One history row. `structured` (Ingot's `structured=True`, docs/api-extensions.md) adds the row's
+ * structured fields last; without it the answer is Ironic's, byte for byte.
+ */
+function historyView(r: HistoryRow, detail: boolean, minor: number, structured: boolean): ApiHistoryEvent {
   const out: ApiHistoryEvent = {
     uuid: r.uuid,
     created_at: ts(toDate(r.createdAt)),
@@ -255,13 +259,21 @@ function historyView(r: HistoryRow, detail: boolean, minor: number): ApiHistoryE
     out.user = r.user;
     if (minor >= 113) out.project = r.project;
   }
+  if (structured) out.structured = historyStructure(r);
   return out;
 }
 
+/** Ingot's `structured` query parameter (any microversion the history answers at). */
+function wantsStructure(q: URLSearchParams): boolean {
+  const raw = q.get("structured");
+  return raw !== null && queryBool("structured", raw);
+}
+
 async function listHistory(ctx: NodeContext, detailPath = false): Promise<Response> {
-  unexpectedArgs(ctx, detailPath ? ["marker", "limit"] : ["detail", "marker", "limit"]);
+  unexpectedArgs(ctx, detailPath ? ["marker", "limit", "structured"] : ["detail", "marker", "limit", "structured"]);
   const q = ctx.url.searchParams;
   const detail = detailPath || (q.has("detail") ? queryBool("detail", q.get("detail")!) : false);
+  const structured = wantsStructure(q);
   let limit = MAX_LIMIT;
   const rawLimit = q.get("limit");
   if (rawLimit !== null) {
@@ -283,12 +295,13 @@ async function listHistory(ctx: NodeContext, detailPath = false): Promise<Respon
     `SELECT * FROM "NodeHistory" WHERE "nodeId" = ? AND "id" > ? ORDER BY "id" ASC LIMIT ${limit}`,
     [ctx.node.id, afterId],
   );
-  const body: Record<string, unknown> = { history: rows.map((r) => historyView(r, detail, ctx.minor)) };
+  const body: Record<string, unknown> = { history: rows.map((r) => historyView(r, detail, ctx.minor, structured)) };
   if (rows.length === limit && rows.length > 0) {
     const p = new URLSearchParams();
     if (q.has("detail")) p.set("detail", detail ? "True" : "False");
     p.set("limit", String(limit));
     p.set("marker", rows[rows.length - 1].uuid);
+    if (structured) p.set("structured", "True");
     body.next = `${ctx.base}/v1/nodes/${identPath(ctx)}/history${detailPath ? "/detail" : ""}?${p.toString()}`;
   }
   return json(ctx, body);
@@ -298,7 +311,7 @@ async function getHistoryEvent(ctx: NodeContext): Promise<Response> {
   const id = ctx.params.event;
   const row = await (await sql()).get<HistoryRow>(`SELECT * FROM "NodeHistory" WHERE "uuid" = ? AND "nodeId" = ?`, [id.toLowerCase(), ctx.node.id]);
   if (!row) throw new NotFound(`Node history record ${id} could not be found.`);
-  return json(ctx, historyView(row, true, ctx.minor));
+  return json(ctx, historyView(row, true, ctx.minor, wantsStructure(ctx.url.searchParams)));
 }
 
 // ---- bios (1.40) ----

@@ -16,7 +16,7 @@ import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts"
 import {
   DELETE_ALLOWED_STATES, FAULTS, inStates, INTERFACE_UPDATE_ALLOWED_STATES, isProvisionState, ProvisionState as PS, UPDATE_ALLOWED_STATES,
 } from "../../core/states.ts";
-import { MAX_LIMIT } from "../collection.ts";
+import { MAX_LIMIT, parseSortDir, parseSortKey } from "../collection.ts";
 import { type ApiContext, empty, ifMatchPasses, json, jsonBytes } from "../http.ts";
 import { applyPatch, patchValues, pyRepr, rootOf, validatePatch, type PatchOperation } from "../jsonpatch.ts";
 import {
@@ -94,6 +94,13 @@ const SORT_KEYS: Record<string, string> = (() => {
   return out;
 })();
 
+/** sort_key / sort_dir of a node list (also a chassis' nodes). */
+export function parseNodeSort(q: URLSearchParams, minor: number): { sortKey: string; sortDir: "asc" | "desc" } {
+  const sortDir = parseSortDir(q.get("sort_dir"));
+  const { sortKey } = parseSortKey(q.get("sort_key"), SORT_KEYS, UNSORTABLE, (k) => (NODE_FIELD_VERSIONS[k] ?? 1) <= minor);
+  return { sortKey, sortDir };
+}
+
 function parseLimit(raw: string | null): number {
   if (raw === null || raw === "") return MAX_LIMIT;
   if (!/^\s*-?\d+\s*$/.test(raw)) throw new Invalid(`Expected an integer for limit: ${raw}`);
@@ -135,16 +142,7 @@ async function listHandler(ctx: ApiContext, detailPath: boolean): Promise<Respon
 
   // paging
   const limit = parseLimit(q.get("limit"));
-  const sortDirRaw = q.get("sort_dir") ?? "asc";
-  const sortDir = sortDirRaw.toLowerCase();
-  if (sortDir !== "asc" && sortDir !== "desc") {
-    throw new Invalid(`Invalid sort direction: ${sortDirRaw}. Acceptable values are 'asc' or 'desc'`);
-  }
-  const sortKey = q.get("sort_key") ?? "id";
-  if (UNSORTABLE.includes(sortKey)) throw new Invalid(`The sort_key value ${sortKey} is an invalid field for sorting`);
-  if (!(sortKey in SORT_KEYS) || (NODE_FIELD_VERSIONS[sortKey] ?? 1) > minor) {
-    throw new Invalid(`The sort_key value "${sortKey}" is an invalid field for sorting`);
-  }
+  const { sortKey, sortDir } = parseNodeSort(q, minor);
   const db = await sql();
   let marker: NodeRecord | undefined;
   const markerRaw = q.get("marker");

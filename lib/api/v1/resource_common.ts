@@ -4,7 +4,7 @@
 import type { Sql, SqlValue } from "../../core/db/sql.ts";
 import { Forbidden, Invalid, IronicError, NotAcceptable } from "../../core/errors.ts";
 import { authorize, isSystemScoped, type PolicyTarget, type Principal } from "../../core/policy.ts";
-import { nextLink, parseLimit, type ListParams } from "../collection.ts";
+import { nextLink, parseLimit, parseSortDir, parseSortKey, type ListParams } from "../collection.ts";
 import type { ApiContext } from "../http.ts";
 import { parseBool } from "../http.ts";
 import { applyPatch, rootOf, validatePatch, type PatchOperation, type PatchView } from "../jsonpatch.ts";
@@ -64,7 +64,7 @@ export function parseResourceFields(ctx: ApiContext, versions: Record<string, nu
   if (raw === null) return null;
   if (ctx.minor < 8) throw new NotAcceptable("Request not acceptable.");
   const fields = raw.split(",").map((f) => f.trim()).filter(Boolean);
-  const bad = fields.filter((f) => !(f in versions));
+  const bad = fields.filter((f) => !Object.hasOwn(versions, f));
   if (bad.length) throw new Invalid(`Field(s) "${bad.join(", ")}" are not valid`);
   for (const f of fields) if (ctx.minor < versions[f]) throw new NotAcceptable("Request not acceptable.");
   return [...new Set(fields)];
@@ -95,15 +95,8 @@ export interface ResourceListParams extends ListParams {
 export function parseResourceList(ctx: ApiContext, spec: ResourceListSpec): ResourceListParams {
   const q = ctx.url.searchParams;
   const limit = parseLimit(q.get("limit"));
-  const sortDirRaw = q.get("sort_dir") ?? "asc";
-  const sortDir = sortDirRaw.toLowerCase();
-  if (sortDir !== "asc" && sortDir !== "desc") {
-    throw new Invalid(`Invalid sort direction: ${sortDirRaw}. Acceptable values are 'asc' or 'desc'`);
-  }
-  const sortKey = q.get("sort_key") ?? "id";
-  if (spec.unsortable?.includes(sortKey)) throw new Invalid(`The sort_key value ${sortKey} is an invalid field for sorting`);
-  const sortColumn = spec.sortColumns[sortKey];
-  if (!sortColumn) throw new Invalid(`The sort_key value "${sortKey}" is an invalid field for sorting`);
+  const sortDir = parseSortDir(q.get("sort_dir"));
+  const { sortKey, sortColumn } = parseSortKey(q.get("sort_key"), spec.sortColumns, spec.unsortable);
   let detail = spec.detailPath === true;
   const detailRaw = q.get("detail");
   let detailParam = false;

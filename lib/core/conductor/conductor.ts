@@ -329,10 +329,10 @@ export class Conductor implements ConductorApi {
       if (running.step && running.abortable !== true) {
         if (running.abort_after !== true) {
           await task.update({ [STEP_FIELD_OF[waitKind]]: { ...running, abort_after: true } } as NodeChanges);
-          await task.history(
-            `Abort requested while ${waitKind} step ${running.interface}.${running.step} runs; it is not abortable, so the ${waitKind} operation will be aborted once it completes`,
-            "provisioning", "WARNING",
-          );
+          await task.history({
+            kind: "note",
+            message: `Abort requested while ${waitKind} step ${running.interface}.${running.step} runs; it is not abortable, so the ${waitKind} operation will be aborted once it completes`,
+          }, "provisioning", "WARNING");
         }
         return;
       }
@@ -437,7 +437,7 @@ export class Conductor implements ConductorApi {
     }, () => guardedSimple(task, `Setting boot mode to ${mode}`, async () => {
       await mgmt.setBootMode!(task, mode);
       await task.update({ bootMode: mode, lastError: null });
-      await task.history(`Boot mode set to "${mode}"`, "provisioning");
+      await task.history({ kind: "management", message: `Boot mode set to "${mode}"` }, "provisioning");
     }));
   }
 
@@ -450,7 +450,7 @@ export class Conductor implements ConductorApi {
     }, () => guardedSimple(task, `Setting secure boot to ${enabled}`, async () => {
       await mgmt.setSecureBoot!(task, enabled);
       await task.update({ secureBoot: enabled, lastError: null });
-      await task.history(`Secure boot ${enabled ? "enabled" : "disabled"}`, "provisioning");
+      await task.history({ kind: "management", message: `Secure boot ${enabled ? "enabled" : "disabled"}` }, "provisioning");
     }));
   }
 
@@ -465,11 +465,11 @@ export class Conductor implements ConductorApi {
         if (enabled) await console_.startConsole(task);
         else await console_.stopConsole(task);
         await task.update({ consoleEnabled: enabled, lastError: null });
-        await task.history(`Console ${enabled ? "enabled" : "disabled"}`, "console");
+        await task.history({ kind: "console", message: `Console ${enabled ? "enabled" : "disabled"}` }, "console");
       } catch (err) {
         const msg = `Failed to ${enabled ? "start" : "stop"} the console of node ${task.node.uuid}: ${errorMessage(err)}`;
         await task.update({ lastError: msg }).catch(() => undefined);
-        await task.history(msg, "console", "ERROR").catch(() => undefined);
+        await task.history({ kind: "console", message: msg }, "console", "ERROR").catch(() => undefined);
       } finally {
         await task.release();
       }
@@ -501,7 +501,7 @@ export class Conductor implements ConductorApi {
     if (!fresh) throw new NodeNotFound(node.uuid);
     publishNodeChange(fresh);
     await recordHistory(db, fresh, {
-      event: on ? `Maintenance set${reason ? `: ${reason}` : ""}` : "Maintenance cleared",
+      event: { kind: "maintenance", message: on ? `Maintenance set${reason ? `: ${reason}` : ""}` : "Maintenance cleared" },
       eventType: "conductor", user: actor.user, project: actor.project, conductor: this.hostname,
     });
   }
@@ -536,7 +536,7 @@ export class Conductor implements ConductorApi {
       const mgmt = interfacesFor(task.node).management;
       if (!mgmt.injectNmi) throw new UnsupportedDriverExtension(task.node.driver, "inject_nmi");
       await mgmt.injectNmi(task);
-      await task.history("NMI injected", "provisioning");
+      await task.history({ kind: "management", message: "NMI injected" }, "provisioning");
     });
   }
 
@@ -610,7 +610,7 @@ export class Conductor implements ConductorApi {
       await this.unstableGuard(task, "virtual media");
       await mgmt.validate(task);
       await mgmt.attachVirtualMedia(task, { ...media });
-      await task.history(`Virtual media ${media.device_type} attached from ${media.image_url}`, "provisioning");
+      await task.history({ kind: "management", message: `Virtual media ${media.device_type} attached from ${media.image_url}` }, "provisioning");
     });
   }
 
@@ -621,7 +621,7 @@ export class Conductor implements ConductorApi {
       await this.unstableGuard(task, "virtual media");
       await mgmt.validate(task);
       await mgmt.detachVirtualMedia(task, deviceTypes ?? undefined);
-      await task.history(`Virtual media detached (${deviceTypes ? deviceTypes.join(", ") : "all devices"})`, "provisioning");
+      await task.history({ kind: "management", message: `Virtual media detached (${deviceTypes ? deviceTypes.join(", ") : "all devices"})` }, "provisioning");
     });
   }
 
@@ -723,7 +723,7 @@ async function guardedSimple(task: NodeTask, what: string, fn: () => Promise<voi
   } catch (err) {
     const msg = `${what} failed on node ${task.node.uuid}: ${errorMessage(err)}`;
     await task.update({ lastError: msg }).catch(() => undefined);
-    await task.history(msg, "provisioning", "ERROR").catch(() => undefined);
+    await task.history({ kind: "operation_failed", message: msg }, "provisioning", "ERROR").catch(() => undefined);
   } finally {
     await task.release();
   }

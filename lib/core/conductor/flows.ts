@@ -37,12 +37,12 @@ function stepSeconds(task: NodeTask, kind: StepKind): number | null {
 }
 
 /** Records in history that the node's current step of `kind` finished (after a wait or hold). */
-async function recordStepFinished(task: NodeTask, kind: StepKind, how = "Finished"): Promise<void> {
+async function recordStepFinished(task: NodeTask, kind: StepKind, how: "step_finished" | "step_released" = "step_finished"): Promise<void> {
   const steps = (task.node.driverInternalInfo[stepsKey(kind)] as NodeStep[] | null) ?? [];
   const index = task.node.driverInternalInfo[indexKey(kind)];
   const step = typeof index === "number" ? steps[index] : undefined;
   if (!step) return;
-  await task.history(`${how} ${kind} step ${step.interface}.${step.step}`, "provisioning", "INFO", stepSeconds(task, kind));
+  await task.history({ kind: how, step: { kind, interface: step.interface, step: step.step } }, "provisioning", "INFO", stepSeconds(task, kind));
 }
 
 /** driver_internal_info keys that belong to a deployment and go away on tear-down. */
@@ -82,7 +82,7 @@ export async function powerAction(task: NodeTask, target: PowerTarget, timeoutSe
   } catch (err) {
     const msg = `Failed to change power state to "${target}" for node ${task.node.uuid}: ${errorMessage(err)}`;
     await task.update({ targetPowerState: null, lastError: msg });
-    await task.history(msg, "transition", "ERROR");
+    await task.history({ kind: "power_change_failed", target, error: errorMessage(err), message: msg }, "transition", "ERROR");
     throw new DriverError(msg);
   }
   await task.update({
@@ -90,10 +90,7 @@ export async function powerAction(task: NodeTask, target: PowerTarget, timeoutSe
     targetPowerState: null,
     driverInternalInfo: { ...task.node.driverInternalInfo, last_power_state_change: new Date().toISOString() },
   });
-  await task.history(
-    `Power state changed from "${before ?? "None"}" to "${result}" (target "${target}")`,
-    "transition", "INFO", (Date.now() - started) / 1000,
-  );
+  await task.history({ kind: "power_change", from: before, to: result, target }, "transition", "INFO", (Date.now() - started) / 1000);
 }
 
 export type StepsOutcome = "done" | "hold" | "wait";
@@ -113,8 +110,8 @@ export async function runSteps(task: NodeTask, kind: StepKind): Promise<StepsOut
       [STEP_FIELD[kind]]: stepRecord(step),
       driverInternalInfo: { ...task.node.driverInternalInfo, [indexKey(kind)]: i, [startedKey(kind)]: new Date(started).toISOString() },
     } as NodeChanges);
-    const name = `${kind} step ${step.interface}.${step.step}`;
-    await task.history(`Started ${name}`, "provisioning");
+    const stepRef = { kind, interface: step.interface, step: step.step };
+    await task.history({ kind: "step_started", step: stepRef }, "provisioning");
     try {
       if (isReservedStep(step.step)) {
         switch (step.step) {
@@ -147,10 +144,11 @@ export async function runSteps(task: NodeTask, kind: StepKind): Promise<StepsOut
       }
     } catch (err) {
       const failure = err instanceof StepFailure ? err : new StepFailure(kind, step, err, task.node.uuid);
-      await task.history(`Failed ${name}: ${errorMessage(failure.cause)}`, "provisioning", "ERROR", round3((Date.now() - started) / 1000)).catch(() => undefined);
+      await task.history({ kind: "step_failed", step: stepRef, error: errorMessage(failure.cause) }, "provisioning", "ERROR", round3((Date.now() - started) / 1000))
+        .catch(() => undefined);
       throw failure;
     }
-    await task.history(`Finished ${name}`, "provisioning", "INFO", round3((Date.now() - started) / 1000));
+    await task.history({ kind: "step_finished", step: stepRef }, "provisioning", "INFO", round3((Date.now() - started) / 1000));
   }
   return "done";
 }
@@ -192,7 +190,7 @@ export async function failNode(
     await task.transition("fail", { changes, eventType, severity: "ERROR", note: message });
   } else {
     await task.update(changes);
-    await task.history(message, eventType, "ERROR");
+    await task.history({ kind: "operation_failed", message }, eventType, "ERROR");
   }
 }
 
@@ -253,10 +251,10 @@ export async function deployFlow(task: NodeTask): Promise<void> {
       // Boot from volume: the image-writing steps were dropped when the request was accepted; the
       // node boots over the network from the SAN target (iPXE sanboot, as Ironic's pxe/ipxe boot).
       await ifaces.management.setBootDevice(task, BOOT_FROM_VOLUME_DEVICE, true);
-      await task.history(
-        `Node boots from volume ${volume.volume_id} (${volume.volume_type} target ${volume.target_uuid}, storage interface ${ifaces.storage.name}): volumes attached, image not written, boot device ${BOOT_FROM_VOLUME_DEVICE} (persistent)`,
-        "provisioning",
-      );
+      await task.history({
+        kind: "storage",
+        message: `Node boots from volume ${volume.volume_id} (${volume.volume_type} target ${volume.target_uuid}, storage interface ${ifaces.storage.name}): volumes attached, image not written, boot device ${BOOT_FROM_VOLUME_DEVICE} (persistent)`,
+      }, "provisioning");
     }
   }
   const outcome = await runSteps(task, "deploy");
@@ -280,7 +278,9 @@ export async function tearDownFlow(task: NodeTask): Promise<void> {
   await ifaces.deploy.tearDown(task);
   await ifaces.storage.detachVolumes(task);
   const volume = bootVolumeOf(task);
-  if (volume) await task.history(`Detached volumes (boot volume ${volume.volume_id}) through storage interface ${ifaces.storage.name}`, "unprovision");
+  if (volume) {
+    await task.history({ kind: "storage", message: `Detached volumes (boot volume ${volume.volume_id}) through storage interface ${ifaces.storage.name}` }, "unprovision");
+  }
   for (const vif of await ifaces.network.vifList(task)) await ifaces.network.vifDetach(task, vif.id);
   await ifaces.boot.cleanUpInstance(task);
   await ifaces.deploy.cleanUp(task);
@@ -323,7 +323,7 @@ export function cleaningStartChanges(task: NodeTask, steps: NodeStep[], disableR
 export async function inspectFlow(task: NodeTask): Promise<void> {
   const ifaces = interfacesFor(task.node);
   const started = task.node.inspectionStartedAt ?? new Date();
-  await task.history(`Inspection started (inspect interface ${ifaces.inspect.name})`, "introspection");
+  await task.history({ kind: "inspection", message: `Inspection started (inspect interface ${ifaces.inspect.name})` }, "introspection");
   await ifaces.inspect.validate(task);
   const outcome = await ifaces.inspect.inspectHardware(task);
   if (outcome === "wait") {
@@ -338,7 +338,7 @@ export async function finishInspection(task: NodeTask, data: InspectionData, sta
   const result = await processInspectionData(task, data);
   const finished = new Date();
   const duration = started ? Math.round(Math.max(0, finished.getTime() - started.getTime())) / 1000 : null;
-  await task.history(`Inspection finished: ${inspectionSummary(data.inventory, result)}`, "introspection", "INFO", duration);
+  await task.history({ kind: "inspection", message: `Inspection finished: ${inspectionSummary(data.inventory, result)}` }, "introspection", "INFO", duration);
   await task.transition("done", {
     eventType: "introspection",
     changes: { inspectionFinishedAt: finished, inspectionStartedAt: null },
@@ -371,7 +371,7 @@ export async function adoptFlow(task: NodeTask): Promise<void> {
 
 /** After unhold (node now in a *wait state): resume into the running state and continue its steps. */
 export async function resumeStepsFlow(task: NodeTask, kind: StepKind): Promise<void> {
-  await recordStepFinished(task, kind, "Released (unhold)");
+  await recordStepFinished(task, kind, "step_released");
   await task.transition("resume", { eventType: "provisioning" });
   await runRemaining(task, kind);
 }

@@ -4,39 +4,16 @@ import { config } from "../config.ts";
 import { hardwareTypeNames } from "../drivers/registry.ts";
 import { liveEvents } from "../events.ts";
 import { resetHashRing } from "../hashring.ts";
-import { Conductor, type ConductorOptions } from "./conductor.ts";
-import { PeriodicTasks } from "./periodic.ts";
+import type { Conductor, ConductorOptions } from "./conductor.ts";
+import { createConductor, getConductor, processConductorState as state, type RunningConductor } from "./process.ts";
 import { recoverOnStart } from "./recovery.ts";
 
 export { Conductor, VALIDATE_INTERFACES } from "./conductor.ts";
 export type { ConductorOptions } from "./conductor.ts";
 export { PeriodicTasks } from "./periodic.ts";
+export { getConductor, type RunningConductor } from "./process.ts";
 export { NodeTask, SYSTEM_ACTOR } from "./task.ts";
 export type * from "./types.ts";
-
-export interface RunningConductor extends Conductor {
-  periodic: PeriodicTasks;
-}
-
-interface ConductorGlobal {
-  conductor?: RunningConductor;
-  started?: boolean;
-}
-const g = globalThis as unknown as { ingotConductor?: ConductorGlobal };
-const state = (): ConductorGlobal => (g.ingotConductor ??= {});
-
-function create(opts: ConductorOptions = {}): RunningConductor {
-  const c = new Conductor(opts) as RunningConductor;
-  c.periodic = new PeriodicTasks(c);
-  return c;
-}
-
-/** The process-wide conductor (created on first use; not started). */
-export function getConductor(): RunningConductor {
-  const s = state();
-  if (!s.conductor) s.conductor = create();
-  return s.conductor;
-}
 
 export interface StartOptions extends ConductorOptions {
   /** Start the periodic timers (default true; tests call runPeriodicTasksOnce instead). */
@@ -50,7 +27,7 @@ export async function startConductor(opts: StartOptions = {}): Promise<RunningCo
   const s = state();
   if (s.started && s.conductor) return s.conductor;
   const { periodic = true, rpcUrl = null, ...conductorOpts } = opts;
-  if (!s.conductor || Object.keys(conductorOpts).length) s.conductor = create(conductorOpts);
+  if (!s.conductor || Object.keys(conductorOpts).length) s.conductor = createConductor(conductorOpts);
   const c = s.conductor;
   await registerConductor(c, rpcUrl);
   await recoverOnStart(c, c.periodic);

@@ -107,12 +107,7 @@ export class PeriodicTasks {
         this.powerFailures.delete(node.id);
         if (actual === node.powerState || actual === null) return;
         await task.update({ powerState: actual });
-        await task.history(
-          node.powerState === null
-            ? `Power state "${actual}" recorded from the BMC`
-            : `Power state changed out of band from "${node.powerState}" to "${actual}"; database updated`,
-          "monitoring", node.powerState === null ? "INFO" : "WARNING",
-        );
+        await task.history({ kind: "power_sync", from: node.powerState, to: actual }, "monitoring", node.powerState === null ? "INFO" : "WARNING");
       } catch (err) {
         console.error(`power sync of node ${candidate.uuid} failed:`, err);
       } finally {
@@ -130,7 +125,7 @@ export class PeriodicTasks {
     this.powerFailures.delete(node.id);
     const reason = `Power state sync failed ${count} times in a row for node ${node.uuid}: ${errorMessage(err)}`;
     await task.update({ maintenance: true, maintenanceReason: reason, fault: "power failure", lastError: reason });
-    await task.history(`${reason}. Node put into maintenance (fault "power failure")`, "monitoring", "ERROR");
+    await task.history({ kind: "maintenance", message: `${reason}. Node put into maintenance (fault "power failure")` }, "monitoring", "ERROR");
   }
 
   /** Nodes put into maintenance by power sync come back once their BMC answers. */
@@ -154,7 +149,7 @@ export class PeriodicTasks {
           return; // still failing
         }
         await task.update({ maintenance: false, maintenanceReason: null, fault: null, powerState: actual ?? task.node.powerState });
-        await task.history("The BMC answers again; maintenance and fault \"power failure\" cleared", "monitoring");
+        await task.history({ kind: "maintenance", message: "The BMC answers again; maintenance and fault \"power failure\" cleared" }, "monitoring");
       } catch (err) {
         console.error(`power failure recovery of node ${candidate.uuid} failed:`, err);
       } finally {
@@ -269,7 +264,7 @@ export class PeriodicTasks {
       );
       if (!released) continue;
       await recordHistory(db, node, {
-        event: `Lock held by conductor ${owner}, which is no longer alive, was released by ${this.host}`,
+        event: { kind: "takeover", message: `Lock held by conductor ${owner}, which is no longer alive, was released by ${this.host}` },
         eventType: "takeover", severity: "WARNING", conductor: this.host,
       });
       const task = await this.tryLock(node);

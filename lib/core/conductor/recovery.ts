@@ -6,7 +6,8 @@ import type { Conductor } from "./conductor.ts";
 import { failNode } from "./flows.ts";
 import type { PeriodicTasks } from "./periodic.ts";
 import { SYSTEM_ACTOR } from "./task.ts";
-import { installSimAgentHeartbeat, restartOwnConsoles } from "./takeover.ts";
+import { installAgentHeartbeat } from "./agent_heartbeat.ts";
+import { restartOwnConsoles } from "./takeover.ts";
 
 export async function recoverOnStart(conductor: Conductor, periodic: PeriodicTasks): Promise<void> {
   const db = await conductor.db();
@@ -43,7 +44,7 @@ export async function recoverOnStart(conductor: Conductor, periodic: PeriodicTas
   }
   await periodic.checkOrphanNodes();
   // Deploy agents of sim machines recreated here heartbeat to this conductor.
-  installSimAgentHeartbeat(conductor);
+  installAgentHeartbeat(conductor);
   await restartOwnConsoles(conductor);
   await periodic.takeOverNodes();
 }

@@ -13,7 +13,7 @@ import { UnsupportedDriverExtension } from "../drivers/base.ts";
 import * as errors from "../errors.ts";
 import { Invalid, IronicError, TemporaryFailure } from "../errors.ts";
 import { aliveConductors, conductorFor, listConductors, resetHashRing } from "../hashring.ts";
-import { getConductor } from "./index.ts";
+import { getConductor } from "./process.ts";
 import type { ConductorApi } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import { disposeAllSimMachines, findSimMachine, setSimAgentHeartbeat } from "../
 import { setSimSpeed } from "../sim/timing.ts";
 import { Conductor } from "./conductor.ts";
 import { getConductor, startConductor, stopConductor } from "./index.ts";
-import { installSimAgentHeartbeat } from "./takeover.ts";
+import { installAgentHeartbeat } from "./agent_heartbeat.ts";
 import type { Actor } from "./types.ts";
 
 let db: TestDb;
@@ -158,7 +158,7 @@ describe("take-over of a dead conductor's nodes", () => {
       `INSERT INTO "VolumeTarget" ("uuid", "nodeId", "volumeType", "volumeId", "bootIndex", "properties", "extra", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [crypto.randomUUID(), n.id, "iscsi", "vol-takeover-1", 0, JSON.stringify({ target_iqn: "iqn.2010-10.org.openstack:vol-takeover-1", target_portal: "192.0.2.10:3260", target_lun: 0 }), "{}", new Date()],
     );
-    installSimAgentHeartbeat(dead);
+    installAgentHeartbeat(dead);
     await dead.provision(n.id, "active", {}, actor, MINOR);
     await waitFor(n.id, (x) => x.provisionState === "active", "reached active");
     await dead.setConsoleMode(n.id, true, actor);

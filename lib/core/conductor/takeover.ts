@@ -1,10 +1,6 @@
-// Take-over of a node by this conductor (reference §8; Ironic's _do_takeover and _start_consoles)
-// and the deploy agent's heartbeat for sim machines living in this process.
-import { getNodeByUuid } from "../db/nodes.ts";
+// Take-over of a node by this conductor (reference §8; Ironic's _do_takeover and _start_consoles).
+// The heartbeats of deploy agents living in this process: agent_heartbeat.ts.
 import { interfacesFor } from "../drivers/registry.ts";
-import { NodeLocked } from "../errors.ts";
-import { conductorFor } from "../hashring.ts";
-import { setSimAgentHeartbeat } from "../sim/machine.ts";
 import { AGENT_WAIT_STATES, inStates, ProvisionState as S } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
 import { errorMessage } from "./flows.ts";
@@ -40,14 +36,14 @@ export async function takeOverNode(task: NodeTask, previous: string | null, prev
     } catch (err) {
       const message = `Failed to start the console of node ${node.uuid} on take-over by ${task.conductor}: ${errorMessage(err)}`;
       await task.update({ consoleEnabled: false, lastError: message });
-      await task.history(message, "console", "ERROR");
+      await task.history({ kind: "console", message }, "console", "ERROR");
     }
   }
   await task.update({ conductorAffinity: task.conductor });
   // A node nobody handled yet (new, or from before affinities were kept) is claimed quietly.
   if (previous !== null) {
     await task.history(
-      `Node taken over by conductor ${task.conductor} from ${from}${done.length ? `: ${done.join("; ")}` : ""}`,
+      { kind: "takeover", message: `Node taken over by conductor ${task.conductor} from ${from}${done.length ? `: ${done.join("; ")}` : ""}` },
       "takeover", previousAlive ? "INFO" : "WARNING",
     );
   }
@@ -73,36 +69,13 @@ export async function restartOwnConsoles(conductor: Conductor): Promise<void> {
     try {
       if (!task.node.consoleEnabled) continue;
       await interfacesFor(task.node).console.startConsole(task);
-      await task.history(`Console restarted by conductor ${task.conductor} after its restart`, "console");
+      await task.history({ kind: "console", message: `Console restarted by conductor ${task.conductor} after its restart` }, "console");
     } catch (err) {
       const message = `Failed to start the console of node ${task.node.uuid} after a restart of ${task.conductor}: ${errorMessage(err)}`;
       await task.update({ consoleEnabled: false, lastError: message }).catch(() => undefined);
-      await task.history(message, "console", "ERROR").catch(() => undefined);
+      await task.history({ kind: "console", message }, "console", "ERROR").catch(() => undefined);
     } finally {
       await task.release();
     }
   }
-}
-
-/**
- * Heartbeats of deploy agents of sim machines in this process: a node waiting for its agent
- * continues its deployment/cleaning/servicing on the node's conductor — this one, or the owner on
- * the hash ring over RPC (as a real agent's heartbeat reaches whichever conductor owns the node).
- * A node being worked on (locked) or in another state ignores it; the agent heartbeats again
- * later, as IPA does.
- */
-export function installSimAgentHeartbeat(conductor: Conductor): void {
-  setSimAgentHeartbeat(async (machine) => {
-    const db = await conductor.db();
-    const node = await getNodeByUuid(db, machine.uuid);
-    if (!node || node.reservation !== null || !inStates(node.provisionState, AGENT_WAIT_STATES)) return;
-    const owner = await conductorFor(db, node);
-    try {
-      if (owner === null || owner === conductor.hostname) await conductor.continueSteps(node.id, SYSTEM_ACTOR);
-      else await (await import("./rpc.ts")).conductorApi().continueSteps(node.id, SYSTEM_ACTOR);
-    } catch (err) {
-      if (err instanceof NodeLocked) return;
-      throw err;
-    }
-  });
 }

@@ -7,7 +7,7 @@ import type { Sql } from "../db/sql.ts";
 import type { DriverTask } from "../drivers/base.ts";
 import { NodeLocked, NodeNotFound } from "../errors.ts";
 import { publishNodeChange } from "../events.ts";
-import { recordHistory, type HistoryEventType, type HistorySeverity } from "../history.ts";
+import { recordHistory, type HistoryEvent, type HistoryEventType, type HistorySeverity } from "../history.ts";
 import type { Event, ProvisionState } from "../states.ts";
 import { isProvisionState, nextState, STATES, targetFor } from "../states.ts";
 import type { Actor } from "./types.ts";
@@ -82,7 +82,7 @@ export class NodeTask implements DriverTask {
     return this.update({ driverInternalInfo: dii });
   }
 
-  async history(event: string, eventType: HistoryEventType, severity: HistorySeverity = "INFO", durationSeconds?: number | null): Promise<void> {
+  async history(event: HistoryEvent, eventType: HistoryEventType, severity: HistorySeverity = "INFO", durationSeconds?: number | null): Promise<void> {
     await recordHistory(this.sql, this.node, {
       event, eventType, severity, user: this.actor.user, project: this.actor.project, conductor: this.conductor,
       durationSeconds: durationSeconds ?? null,
@@ -113,9 +113,8 @@ export class NodeTask implements DriverTask {
     const since = this.node.provisionUpdatedAt ?? this.node.createdAt;
     const duration = since ? Math.max(0, (now.getTime() - since.getTime()) / 1000) : null;
     await this.update({ ...(opts.changes ?? {}), provisionState: to, targetProvisionState: target, provisionUpdatedAt: now });
-    const note = opts.note ? `: ${opts.note}` : "";
     await this.history(
-      `Provision state changed from "${from}" to "${to}" (event "${event}")${note}`,
+      { kind: "provision_transition", from, to, provisionEvent: event, note: opts.note },
       opts.eventType ?? "transition",
       opts.severity ?? (STATES[to].kind === "failure" || to === "error" ? "ERROR" : "INFO"),
       duration === null ? null : Math.round(duration * 1000) / 1000,

@@ -2,16 +2,29 @@
 //   tcp-serial     a raw TCP serial port: driver_info.console_tcp_address "tcp://host:port"
 //                  (QEMU `-serial tcp:host:port,server,nowait`, socat, a terminal server)
 //   vnc-graphical  any VNC server: driver_info.console_vnc_address "host:port" (QEMU `-vnc :N` → port 5900+N)
-// (redfish-graphical, the BMC's KVM websocket, is in drivers/redfish/kvm.ts and shares
-// relayedGraphicalConsole below.)
+// and what every relayed console shares: the console_info it answers and the stop of a relayed
+// graphical console (relayedGraphicalConsole, also used by sim-graphical and redfish-graphical).
 // Starting checks the endpoint answers; the relay connects when a session opens (serial: one
 // shared connection per node, also used by the console log capture while the node is active).
 import { connect } from "node:net";
 import { DriverError, Invalid } from "../errors.ts";
 import type { ConsoleInterface, DriverTask } from "../drivers/base.ts";
-import { dropConsoleTokens, graphicalConsoleInfo, serialConsoleInfo } from "../drivers/sim/console.ts";
 import { closeSessions } from "./sessions.ts";
-import { parseTcpAddress } from "./sources.ts";
+import { acquireTcpSerial, parseTcpAddress, relayVnc } from "./tcp.ts";
+
+// The driver answers {type, path}; the API turns the path into the URL from the request's host
+// (and mints the graphical console token) — lib/api/v1/node_states.ts.
+export const serialConsoleInfo = (uuid: string) => ({ type: "ws", path: `/ws/nodes/${uuid}/serial` });
+export const graphicalConsoleInfo = (uuid: string) => ({ type: "vnc", path: `/nodes/${uuid}/console/graphical` });
+
+/** Drops the node's graphical console tokens (under the node's lock). */
+export async function dropConsoleTokens(task: DriverTask): Promise<void> {
+  const dii = task.node.driverInternalInfo ?? {};
+  if (!("console_tokens" in dii)) return;
+  const next = { ...dii };
+  delete next.console_tokens;
+  await task.update({ driverInternalInfo: next });
+}
 
 function address(task: Pick<DriverTask, "node">, key: string): { host: string; port: number } {
   const raw = task.node.driverInfo?.[key];
@@ -40,6 +53,17 @@ function probe(host: string, port: number, timeoutMs = 3000): Promise<void> {
   });
 }
 
+/**
+ * Stop and console_info of a serial console relayed by Ingot's /ws/nodes/{node}/serial websocket
+ * (sim-serial, tcp-serial).
+ */
+export const relayedSerialConsole: Pick<ConsoleInterface, "stopConsole" | "getConsole"> = {
+  async stopConsole(task) {
+    closeSessions(task.node.uuid, "serial", 1000, "console disabled");
+  },
+  getConsole: async (task) => serialConsoleInfo(task.node.uuid),
+};
+
 export const tcpSerialConsole: ConsoleInterface = {
   kind: "console", name: "tcp-serial",
   validate: async (task) => void address(task, "console_tcp_address"),
@@ -47,15 +71,14 @@ export const tcpSerialConsole: ConsoleInterface = {
     const a = address(task, "console_tcp_address");
     await probe(a.host, a.port);
   },
-  async stopConsole(task) {
-    closeSessions(task.node.uuid, "serial", 1000, "console disabled");
-  },
-  getConsole: async (task) => serialConsoleInfo(task.node.uuid),
+  ...relayedSerialConsole,
+  source: { kind: "serial", external: true, open: acquireTcpSerial },
 };
 
 /**
  * Stop and console_info of every graphical console relayed by Ingot's /ws/nodes/{node}/vnc
- * websocket (vnc-graphical, redfish-graphical): the API mints the console token from the path.
+ * websocket (sim-graphical, vnc-graphical, redfish-graphical): the API mints the console token
+ * from the path.
  */
 export const relayedGraphicalConsole: Pick<ConsoleInterface, "stopConsole" | "getConsole"> = {
   async stopConsole(task) {
@@ -73,4 +96,5 @@ export const vncGraphicalConsole: ConsoleInterface = {
     await probe(a.host, a.port);
   },
   ...relayedGraphicalConsole,
+  source: { kind: "graphical", attach: relayVnc },
 };

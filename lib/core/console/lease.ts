@@ -1,7 +1,7 @@
 // Serial sources shared by every viewer of a node (a TCP serial connection, an IPMI SOL session).
 import { OffsetRing } from "./ring.ts";
 import { consoleSettings } from "./settings.ts";
-import type { SerialChannel, SerialLease } from "./sources.ts";
+import type { SerialChannel, SerialLease } from "./types.ts";
 
 /** A lease on a connection shared by every viewer of a node: the last release closes it. */
 export function leaseShared(hub: { channel: SerialChannel; refs: number }, close: () => void): SerialLease {

@@ -10,7 +10,8 @@ import { liveEvents, type NodeEvent } from "../events.ts";
 import { ProvisionState as S } from "../states.ts";
 import { OffsetRing } from "./ring.ts";
 import { consoleSettings } from "./settings.ts";
-import { acquireSerial, consoleInterfaceOf, consoleKindOf, EXTERNAL_SERIAL_INTERFACES, type SerialLease } from "./sources.ts";
+import { acquireSerial, consoleSourceOf } from "./sources.ts";
+import type { SerialLease } from "./types.ts";
 
 const FLUSH_MS = 250;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -141,8 +142,9 @@ function stopCapture(uuid: string): void {
  * node's conductor.
  */
 async function shouldCapture(node: NodeRecord): Promise<boolean> {
-  if (node.provisionState !== S.ACTIVE || consoleKindOf(node) !== "serial") return false;
-  if ((EXTERNAL_SERIAL_INTERFACES as readonly string[]).includes(consoleInterfaceOf(node)) && !node.consoleEnabled) return false;
+  if (node.provisionState !== S.ACTIVE) return false;
+  const source = consoleSourceOf(node);
+  if (source?.kind !== "serial" || (source.external && !node.consoleEnabled)) return false;
   const owns = state().owns;
   return owns ? owns(node) : true;
 }

@@ -1,6 +1,6 @@
 // Live console sessions of this process (websocket relays), so stopping a console, deleting a
 // node or an expired graphical token can close them.
-import type { ConsoleKind } from "./sources.ts";
+import type { ConsoleKind } from "./types.ts";
 
 export interface LiveSession {
   uuid: string;

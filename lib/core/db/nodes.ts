@@ -404,7 +404,8 @@ export interface ListOptions {
 
 function listQuery(select: string, opts: ListOptions): { text: string; params: SqlValue[] } {
   const { where, params } = whereClause(opts.filter ?? {});
-  const col = SORTABLE_NODE_COLUMNS[opts.sortKey ?? "id"] ?? "id";
+  const key = opts.sortKey ?? "id";
+  const col = Object.hasOwn(SORTABLE_NODE_COLUMNS, key) ? SORTABLE_NODE_COLUMNS[key] : "id";
   const dir = opts.sortDir === "desc" ? "DESC" : "ASC";
   const op = dir === "DESC" ? "<" : ">";
   let cond = where;

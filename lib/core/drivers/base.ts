@@ -6,6 +6,8 @@ import type { PowerTarget } from "../states.ts";
 import type { ArgsInfo, StepKind } from "../../shared/steps.ts";
 import { Invalid } from "../errors.ts";
 import type { InspectionData } from "../inspection/inventory.ts";
+import type { HistoryEvent, HistoryEventType, HistorySeverity } from "../history.ts";
+import type { ConsoleSource } from "../console/types.ts";
 
 export type { InterfaceName } from "../db/nodes.ts";
 export { INTERFACE_NAMES } from "../db/nodes.ts";
@@ -18,6 +20,8 @@ export interface DriverTask {
   readonly conductor: string;
   /** Writes node columns and refreshes task.node. */
   update(changes: NodeChanges): Promise<NodeRecord>;
+  /** Records an event in the node's history (conductor tasks; a shared, read-only task has none). */
+  history?(event: HistoryEvent, eventType: HistoryEventType, severity?: HistorySeverity): Promise<void>;
 }
 
 /**
@@ -28,10 +32,7 @@ export async function recordPowerChange(task: DriverTask, state: "power on" | "p
   if (task.node.powerState === state) return;
   const before = task.node.powerState;
   await task.update({ powerState: state });
-  const history = (task as { history?: (event: string, type: string) => Promise<void> }).history;
-  if (typeof history === "function") {
-    await history.call(task, `Power state changed from "${before ?? "None"}" to "${state}" (${note})`, "transition");
-  }
+  await task.history?.({ kind: "power_change", from: before, to: state, note }, "transition");
 }
 
 export type { ArgInfo, ArgSchema, ArgsInfo, ArgType, StepKind } from "../../shared/steps.ts";
@@ -127,6 +128,13 @@ export interface BootInterface extends BaseInterface {
   cleanUpRamdisk(task: DriverTask): Promise<void>;
   prepareInstance(task: DriverTask): Promise<void>;
   cleanUpInstance(task: DriverTask): Promise<void>;
+  /**
+   * For the generic `ramdisk` deploy (generic.ts), which boots the instance through this
+   * interface's prepareInstance without writing an image: throws when the node lacks what that
+   * needs (e.g. redfish-virtual-media: instance_info/boot_iso). Absent: this boot interface cannot
+   * serve a `ramdisk` deploy.
+   */
+  validateRamdiskDeploy?(task: DriverTask): Promise<void>;
 }
 
 export interface DeployInterface extends BaseInterface {
@@ -173,6 +181,11 @@ export interface ConsoleInterface extends BaseInterface {
   startConsole(task: DriverTask): Promise<void>;
   stopConsole(task: DriverTask): Promise<void>;
   getConsole(task: DriverTask): Promise<Record<string, unknown>>;
+  /**
+   * The console Ingot's websockets and console log reach (lib/core/console/sources.ts asks for it):
+   * a serial channel or a graphical (RFB) session. Absent when there is none to relay (no-console, fake).
+   */
+  readonly source?: ConsoleSource;
 }
 
 export interface InspectInterface extends BaseInterface {

@@ -1,13 +1,16 @@
 // Implementations shared by every hardware type: the "no-*" placeholders for optional
-// interfaces, noop network/storage, and the flat network's VIF bookkeeping on ports.
+// interfaces, noop network/storage, the flat network's VIF bookkeeping on ports, and the agent-less
+// `ramdisk` deploy, which works through the node's own power and boot interfaces.
 import type { Dict } from "../db/nodes.ts";
 import { parseJson, toBool } from "../db/sql.ts";
 import { Conflict, Invalid, NotFound } from "../errors.ts";
 import type {
-  BiosInterface, ConsoleInterface, DriverTask, FirmwareInterface, InspectInterface, NetworkInterface,
-  RaidInterface, RescueInterface, StorageInterface, VendorInterface,
+  BiosInterface, BootInterface, ConsoleInterface, DeployInterface, DriverTask, FirmwareInterface, InspectInterface,
+  NetworkInterface, RaidInterface, RescueInterface, StorageInterface, VendorInterface,
 } from "./base.ts";
-import { UnsupportedDriverExtension } from "./base.ts";
+import { recordPowerChange, UnsupportedDriverExtension } from "./base.ts";
+// The catalog, not registry.ts: the registry imports the driver modules, which import this file.
+import { interfacesFor } from "./catalog.ts";
 import { imageWriteNeeded, requireBootTarget } from "../volumes.ts";
 
 const unsupported = (extension: string) => async (task: DriverTask): Promise<never> => {
@@ -81,6 +84,57 @@ export const externalStorage: StorageInterface = {
   attachVolumes: async () => undefined,
   detachVolumes: async () => undefined,
   shouldWriteImage: (task) => imageWriteNeeded(task.sql, task.node),
+};
+
+// ---- deploy: ramdisk (no agent) ----
+
+type RamdiskBoot = BootInterface & Required<Pick<BootInterface, "validateRamdiskDeploy">>;
+
+/** The node's boot interface, when it can boot an instance for `ramdisk`. */
+function ramdiskBoot(task: DriverTask): RamdiskBoot {
+  const boot = interfacesFor(task.node).boot;
+  if (!boot.validateRamdiskDeploy) {
+    throw new Invalid(`The ramdisk deploy of node ${task.node.uuid} cannot boot an instance through boot interface ${boot.name}.`);
+  }
+  return boot as RamdiskBoot;
+}
+
+async function ramdiskPowerOff(task: DriverTask, note: string): Promise<void> {
+  const power = interfacesFor(task.node).power;
+  if ((await power.getPowerState(task)) !== "power off") await power.setPowerState(task, "power off");
+  await recordPowerChange(task, "power off", note);
+}
+
+/**
+ * `ramdisk` (as Ironic's): an agent-less deploy for any hardware type whose boot interface can
+ * boot the instance by itself (validateRamdiskDeploy). The deploy step powers the machine off
+ * through the node's power interface, asks its boot interface to prepare the instance's boot
+ * (external-pxe: network boot, persistent; redfish-virtual-media: instance_info/boot_iso as
+ * virtual CD) and powers it on; the node is then `active`. It writes no image and waits for no
+ * agent. Tear-down powers the machine off.
+ */
+export const ramdiskDeploy: DeployInterface = {
+  kind: "deploy", name: "ramdisk",
+  validate: async (task) => ramdiskBoot(task).validateRamdiskDeploy(task),
+  prepare: async () => undefined,
+  tearDown: async (task) => ramdiskPowerOff(task, "tear down"),
+  cleanUp: async () => undefined,
+  takeOver: async () => undefined,
+  steps: [
+    {
+      step: "deploy",
+      // Worded as the available-steps API has always answered it.
+      description: "Boots the machine from its boot ISO (virtual media for redfish, network boot for ipmi); no image is written.",
+      priorities: { deploy: 100 }, abortable: false, argsinfo: null,
+      async run(task) {
+        const boot = ramdiskBoot(task);
+        await ramdiskPowerOff(task, "deploy");
+        await boot.prepareInstance(task);
+        await interfacesFor(task.node).power.setPowerState(task, "power on");
+        await recordPowerChange(task, "power on", "deploy");
+      },
+    },
+  ],
 };
 
 /** Ironic's noop network: VIF calls are accepted and do nothing (verified against Ironic 21.4). */

@@ -6,7 +6,7 @@ import type { Dict, NodeChanges, NodeRecord } from "../db/nodes.ts";
 import { setTraits } from "../db/nodes.ts";
 import { parseJson, toBool, type Sql } from "../db/sql.ts";
 import { DriverError } from "../errors.ts";
-import type { HistoryEventType, HistorySeverity } from "../history.ts";
+import type { HistoryEvent, HistoryEventType, HistorySeverity } from "../history.ts";
 import { inventoryProblems, memoryMb, propertiesFromInventory, type InspectionData, type Inventory } from "./inventory.ts";
 import { applyRules, InspectionRuleFailure, SETTABLE_NODE_FIELDS, SETTABLE_PORT_FIELDS, type RuleTarget } from "./rules.ts";
 import { fillResourceClass, inspectionSettings } from "./settings.ts";
@@ -18,7 +18,7 @@ export interface InspectionTask {
   node: NodeRecord;
   update(changes: NodeChanges): Promise<NodeRecord>;
   refresh(): Promise<NodeRecord>;
-  history(event: string, eventType: HistoryEventType, severity?: HistorySeverity, durationSeconds?: number | null): Promise<void>;
+  history(event: HistoryEvent, eventType: HistoryEventType, severity?: HistorySeverity, durationSeconds?: number | null): Promise<void>;
 }
 
 export interface InspectionOutcome {
@@ -180,7 +180,7 @@ export async function processInspectionData(task: InspectionTask, data: Inspecti
   } finally {
     for (const log of target.logs) {
       const severity = LOG_SEVERITY[log.level];
-      if (severity) await task.history(`Inspection rule ${log.rule}: ${log.message}`, "introspection", severity);
+      if (severity) await task.history({ kind: "inspection", message: `Inspection rule ${log.rule}: ${log.message}` }, "introspection", severity);
       else console.debug(`inspection rule ${log.rule} on node ${task.node.uuid}: ${log.message}`);
     }
   }
@@ -213,7 +213,7 @@ export async function processInspectionData(task: InspectionTask, data: Inspecti
   await savePorts(task, portRows, target.ports);
   if (!same(pluginData, data.pluginData ?? {})) await saveInventory(task.sql, task.node.id, inventory, pluginData);
 
-  for (const w of warnings) await task.history(`Inspection warning: ${w}`, "introspection", "WARNING");
+  for (const w of warnings) await task.history({ kind: "inspection", message: `Inspection warning: ${w}` }, "introspection", "WARNING");
   return { properties: detected, portsCreated, warnings, rulesApplied: applied, resourceClass };
 }
 

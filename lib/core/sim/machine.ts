@@ -87,7 +87,8 @@ export interface SimNodeView {
 
 /**
  * What the deploy agent does when it heartbeats: it reaches the Bare Metal API, which hands the
- * heartbeat to the node's conductor (set by the conductor; see lib/core/conductor/takeover.ts).
+ * heartbeat to the node's conductor (set by the conductor through the sim driver module's
+ * connectConductor; see lib/core/conductor/agent_heartbeat.ts).
  */
 export type AgentHeartbeat = (machine: SimMachine) => Promise<void>;
 

@@ -4,7 +4,7 @@ import { PassThrough, Duplex } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimMachine } from "./machine.ts";
 import { ENCODING, listenVnc, NATIVE_FORMAT, serveRfb, type PixelFormat, type VncListener } from "./rfb.ts";
-import { RfbTestClient } from "./rfb_client.ts";
+import { RfbTestClient } from "../../testing/rfb_client.ts";
 import { CELL_H, CELL_W, PALETTE, TextScreen } from "./textscreen.ts";
 import { setSimSpeed } from "./timing.ts";
 

@@ -7,12 +7,13 @@
 //   stop   closes the websocket sessions and this process's `sol activate`, then `sol deactivate`
 //          on the BMC (ends a session held by another Ingot process too; best effort)
 //   info   {"type": "ws", "url": "<ws base>/ws/nodes/<uuid>/serial"}, as tcp-serial
+//   source one shared `ipmitool … sol activate` per node (sol.ts), connected only while enabled
+import { serialConsoleInfo } from "../../console/interfaces.ts";
 import { closeSessions } from "../../console/sessions.ts";
 import { Invalid } from "../../errors.ts";
 import type { ConsoleInterface, DriverTask } from "../base.ts";
-import { serialConsoleInfo } from "../sim/console.ts";
 import { IPMI_PROPERTIES, parseIpmiDriverInfo } from "./driver_info.ts";
-import { closeIpmiSol, deactivateSol } from "./sol.ts";
+import { acquireIpmiSol, closeIpmiSol, deactivateSol } from "./sol.ts";
 
 /** driver_info as the power interface wants it, and SOL's own need: RMCP+ (IPMI 2.0). */
 function info(task: DriverTask) {
@@ -42,4 +43,6 @@ export const ipmitoolSolConsole: ConsoleInterface = {
     }
   },
   getConsole: async (task) => serialConsoleInfo(task.node.uuid),
+  // SOL is exclusive on the BMC: Ingot holds it only while the console is enabled.
+  source: { kind: "serial", external: true, open: acquireIpmiSol },
 };

@@ -2,11 +2,11 @@
 // Enable it with INGOT_ENABLED_HARDWARE_TYPES (it is not in the default list).
 import type { HardwareType } from "../base.ts";
 import {
-  flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
+  flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor, ramdiskDeploy,
 } from "../generic.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { ipmitoolSolConsole } from "./console.ts";
-import { agentInspect, externalPxeBoot, ipmitoolManagement, ipmitoolPower, ramdiskDeploy } from "./interfaces.ts";
+import { agentInspect, externalPxeBoot, ipmitoolManagement, ipmitoolPower } from "./interfaces.ts";
 
 export const ipmiHardwareType: HardwareType = {
   name: "ipmi",

@@ -1,10 +1,11 @@
 // Interfaces of the `ipmi` hardware type: `ipmitool` power and management, the `external-pxe`
-// boot interface and the agent-less `ramdisk` deploy interface (see README.md in this folder for
-// exactly what they do and do not do).
+// boot interface (which the generic agent-less `ramdisk` deploy, drivers/generic.ts, boots the
+// instance through) and `agent` inspection (see README.md in this folder for exactly what they do
+// and do not do).
 import type { Dict } from "../../db/nodes.ts";
 import { DriverError, Invalid } from "../../errors.ts";
 import type { PowerTarget } from "../../states.ts";
-import { recordPowerChange, type BootInterface, type DeployInterface, type DriverTask, type InspectInterface, type ManagementInterface, type PowerInterface } from "../base.ts";
+import { recordPowerChange, type BootInterface, type DriverTask, type InspectInterface, type ManagementInterface, type PowerInterface } from "../base.ts";
 import { bmcLabel, IPMI_PROPERTIES, parseIpmiDriverInfo, type IpmiInfo } from "./driver_info.ts";
 import { ipmitool } from "./ipmitool.ts";
 
@@ -220,47 +221,16 @@ export const externalPxeBoot: BootInterface = {
     await ipmitoolManagement.setBootDevice(task, "pxe", true);
   },
   cleanUpInstance: async () => undefined,
-};
-
-// ---- deploy: ramdisk (no agent) ----
-
-async function deployPowerOff(task: DriverTask, ipmi: IpmiInfo, note: string): Promise<void> {
-  if ((await readPowerState(ipmi)) !== "power off") await powerOff(ipmi, powerStateTimeout());
-  await recordPowerChange(task, "power off", note);
-}
-
-/**
- * `ramdisk`: an agent-less deploy. The deploy step powers the machine off, sets its boot device
- * through the node's boot interface (external-pxe: network boot, persistent) and powers it on;
- * the node is then `active`. It writes no image and waits for no agent: what runs is what the
- * network boot serves (a live/ramdisk OS). Tear-down powers the machine off.
- */
-export const ramdiskDeploy: DeployInterface = {
-  kind: "deploy", name: "ramdisk",
-  validate: async (task) => void info(task),
-  prepare: async () => undefined,
-  async tearDown(task) {
-    await deployPowerOff(task, info(task), "tear down");
-  },
-  cleanUp: async () => undefined,
-  takeOver: async () => undefined,
-  steps: [
-    {
-      step: "deploy",
-      description: "Boots the machine from the network (power off, boot device pxe, power on); no image is written.",
-      priorities: { deploy: 100 }, abortable: false, argsinfo: null,
-      async run(task) {
-        const ipmi = info(task);
-        await deployPowerOff(task, ipmi, "deploy");
-        await externalPxeBoot.prepareInstance(task);
-        await powerOn(task, ipmi, powerStateTimeout());
-        await recordPowerChange(task, "power on", "deploy");
-      },
-    },
-  ],
+  // `ramdisk` boots whatever the network serves: the BMC settings are all it needs.
+  validateRamdiskDeploy: async (task) => void info(task),
 };
 
 // ---- inspect: agent (in-band, by the inspection ramdisk the site's network boot serves) ----
+
+async function inspectionPowerOff(task: DriverTask, ipmi: IpmiInfo, note: string): Promise<void> {
+  if ((await readPowerState(ipmi)) !== "power off") await powerOff(ipmi, powerStateTimeout());
+  await recordPowerChange(task, "power off", note);
+}
 
 /**
  * `agent`: the machine boots from the network once and is powered on; the node waits in
@@ -274,13 +244,13 @@ export const agentInspect: InspectInterface = {
   validate: async (task) => void info(task),
   async inspectHardware(task) {
     const ipmi = info(task);
-    await deployPowerOff(task, ipmi, "inspection");
+    await inspectionPowerOff(task, ipmi, "inspection");
     await sendBootDevice(task, ipmi, "pxe", false);
     await powerOn(task, ipmi, powerStateTimeout());
     await recordPowerChange(task, "power on", "inspection");
     return "wait";
   },
   async afterInspection(task) {
-    await deployPowerOff(task, info(task), "inspection finished");
+    await inspectionPowerOff(task, info(task), "inspection finished");
   },
 };

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setConfig } from "../../config.ts";
 import { openstackCli, requireOpenstackCli } from "../../../testing/openstack.ts";
 import { startClientTarget, type ClientTarget } from "../../../testing/server.ts";
-import { FakeBmc, fakeBmcUnavailable } from "./fake_bmc.ts";
+import { FakeBmc, fakeBmcUnavailable } from "../../../testing/fake_bmc.ts";
 
 const bmc = new FakeBmc({ password: "cli-s3cret" });
 let target: ClientTarget;

@@ -7,7 +7,7 @@ import { createTestDb, type TestDb } from "../../../testing/env.ts";
 import { setConfig } from "../../config.ts";
 import { getConductor, runPeriodicTasksOnce, startConductor, stopConductor } from "../../conductor/index.ts";
 import { fakeInspectionData } from "../../inspection/inventory.ts";
-import { FakeBmc, fakeBmcUnavailable } from "./fake_bmc.ts";
+import { FakeBmc, fakeBmcUnavailable } from "../../../testing/fake_bmc.ts";
 
 const unavailable = fakeBmcUnavailable();
 

@@ -2,10 +2,15 @@
 // (fakebmc.py) on 127.0.0.1, through the real ipmitool binary.
 import { createSocket } from "node:dgram";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setConfig } from "../../config.ts";
 import type { NodeChanges, NodeRecord } from "../../db/nodes.ts";
 import type { DriverTask } from "../base.ts";
-import { FakeBmc, fakeBmcUnavailable } from "./fake_bmc.ts";
-import { ipmitoolManagement as mgmt, ipmitoolPower as power, ramdiskDeploy } from "./interfaces.ts";
+import { getInterface } from "../registry.ts";
+import { FakeBmc, fakeBmcUnavailable } from "../../../testing/fake_bmc.ts";
+import { ipmitoolManagement as mgmt, ipmitoolPower as power } from "./interfaces.ts";
+
+// The generic ramdisk deploy works through the node's own interfaces: the ipmi type must be enabled.
+const ramdiskDeploy = getInterface("deploy", "ramdisk")!;
 
 const unavailable = fakeBmcUnavailable();
 
@@ -42,10 +47,12 @@ describe("ipmitool interfaces against the pyghmi fake BMC", () => {
   const bmc = new FakeBmc({ password: "s3cret" });
   beforeAll(async () => {
     process.env.INGOT_IPMI_RETRY_BACKOFF_MS = "100";
+    setConfig({ enabledHardwareTypes: ["fake-hardware", "ipmi"] });
     await bmc.start();
   });
   afterAll(async () => {
     delete process.env.INGOT_IPMI_RETRY_BACKOFF_MS;
+    setConfig();
     await bmc.stop();
   });
 

@@ -15,7 +15,7 @@ import { insertNode, type NewNode, type NodeRecord } from "../../db/nodes.ts";
 import { isCapturing, readConsoleLog, resetConsoleLogs } from "../../console/log.ts";
 import { createToken, createUser } from "../../users.ts";
 import { startServer, type RunningServer } from "../../../server/server.ts";
-import { FakeBmc, fakeBmcUnavailable } from "./fake_bmc.ts";
+import { FakeBmc, fakeBmcUnavailable } from "../../../testing/fake_bmc.ts";
 import { ipmitoolPath } from "./ipmitool.ts";
 import { hasIpmiSol, SolInputEscaper } from "./sol.ts";
 

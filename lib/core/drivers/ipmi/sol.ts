@@ -1,4 +1,4 @@
-// IPMI Serial-over-LAN as a serial console source (lib/core/console/sources.ts, `ipmitool-sol`):
+// IPMI Serial-over-LAN as a serial console source (the `ipmitool-sol` interface's source, console.ts):
 // one long-lived `ipmitool … sol activate` child per node, shared and reference-counted by every
 // websocket session and the console log capture of this process. Its stdout is the machine's
 // serial output; its stdin takes the keystrokes. The password travels in IPMI_PASSWORD (-E),
@@ -6,7 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import type { NodeRecord } from "../../db/nodes.ts";
 import { fedChannel, leaseShared } from "../../console/lease.ts";
-import type { SerialChannel, SerialLease } from "../../console/sources.ts";
+import type { SerialChannel, SerialLease } from "../../console/types.ts";
 import { bmcLabel, parseIpmiDriverInfo, type IpmiInfo } from "./driver_info.ts";
 import { classifyFailure, IpmiError, ipmitool, ipmitoolInvocation, ipmitoolPath } from "./ipmitool.ts";
 

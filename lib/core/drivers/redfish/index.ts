@@ -2,13 +2,10 @@
 // Supermicro, OpenBMC ...). Not enabled by default (like ipmi): INGOT_ENABLED_HARDWARE_TYPES.
 import type { HardwareType } from "../base.ts";
 import {
-  flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
+  flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor, ramdiskDeploy,
 } from "../generic.ts";
-import { ramdiskDeploy as ipmiRamdiskDeploy } from "../ipmi/interfaces.ts";
 import type { DriverModule } from "../registry_types.ts";
-import {
-  redfishBios, redfishInspect, redfishManagement, redfishPower, redfishRamdiskDeploy, redfishVirtualMediaBoot,
-} from "./interfaces.ts";
+import { redfishBios, redfishInspect, redfishManagement, redfishPower, redfishVirtualMediaBoot } from "./interfaces.ts";
 import { REDFISH_KVM_PROPERTIES, redfishGraphicalConsole } from "./kvm.ts";
 
 export const redfishHardwareType: HardwareType = {
@@ -38,10 +35,7 @@ const redfish: DriverModule = {
   hardwareTypes: [redfishHardwareType],
   interfaces: [
     redfishPower, redfishManagement, redfishBios, redfishInspect, redfishVirtualMediaBoot, redfishGraphicalConsole,
-    // One "ramdisk" for every hardware type: redfish nodes boot their ISO by virtual media, the rest
-    // keep ipmi's implementation (registration by name: the later module's object wins).
-    redfishRamdiskDeploy(ipmiRamdiskDeploy),
-    noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
+    ramdiskDeploy, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
   ],
 };
 export default redfish;

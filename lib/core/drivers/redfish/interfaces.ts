@@ -1,6 +1,7 @@
-// Interfaces of the `redfish` hardware type: power, management, BIOS, inspect, the
-// `redfish-virtual-media` boot interface and the agent-less `ramdisk` deploy interface
-// (README.md in this folder says exactly what each does).
+// Interfaces of the `redfish` hardware type: power, management, BIOS, inspect and the
+// `redfish-virtual-media` boot interface, which the generic agent-less `ramdisk` deploy
+// (drivers/generic.ts) boots the instance's ISO through (README.md in this folder says exactly
+// what each does).
 import { isIP } from "node:net";
 import { syncBiosCache } from "../../bios.ts";
 import type { Dict } from "../../db/nodes.ts";
@@ -8,7 +9,7 @@ import { Invalid } from "../../errors.ts";
 import type { Inventory, InventoryDisk, InventoryInterface } from "../../inspection/inventory.ts";
 import type { PowerTarget } from "../../states.ts";
 import {
-  recordPowerChange, type BiosAttribute, type BiosInterface, type BootInterface, type DeployInterface, type DriverTask, type IndicatorDef,
+  type BiosAttribute, type BiosInterface, type BootInterface, type DriverTask, type IndicatorDef,
   type InspectInterface, type ManagementInterface, type PowerInterface, type VirtualMedia,
 } from "../base.ts";
 import { biosSteps } from "../../bios.ts";
@@ -462,8 +463,7 @@ async function afterBoot(task: DriverTask, client: RedfishClient): Promise<void>
     await refreshAppliedBios(task, client);
   } catch (err) {
     // The power change itself worked; the cache is refreshed again after verify or cleaning.
-    const history = (task as { history?: (e: string, t: string, s: string) => Promise<void> }).history;
-    await history?.call(task, `Could not refresh the BIOS settings cache after boot: ${(err as Error).message}`, "transition", "WARNING");
+    await task.history?.({ kind: "note", message: `Could not refresh the BIOS settings cache after boot: ${(err as Error).message}` }, "transition", "WARNING");
   }
 }
 
@@ -646,8 +646,9 @@ export const redfishInspect: InspectInterface = {
     await task.update({ bootMode: data.inventory.boot.current_boot_mode, secureBoot });
     if (!data.inventory.interfaces.length) {
       // Ironic's redfish inspection warns; ports can still be created by hand.
-      (task as { history?: (e: string, t: string, s: string) => Promise<void> }).history?.call(
-        task, `Redfish BMC ${client.bmc} reported no enabled network interface with a MAC address: no ports can be created`, "introspection", "WARNING",
+      await task.history?.(
+        { kind: "inspection", message: `Redfish BMC ${client.bmc} reported no enabled network interface with a MAC address: no ports can be created` },
+        "introspection", "WARNING",
       );
     }
     return data;
@@ -702,58 +703,11 @@ export const redfishVirtualMediaBoot: BootInterface = {
   async cleanUpInstance(task) {
     await ejectVmedia(clientFor(task), ["cdrom"]);
   },
+  // `ramdisk` boots the instance's own ISO: without one there is nothing to boot.
+  async validateRamdiskDeploy(task) {
+    parseRedfishDriverInfo(task.node);
+    if (!bootIso(task)) {
+      throw new Invalid(`Node ${task.node.uuid} has no instance_info/boot_iso: the ramdisk deploy boots that ISO (an http(s) URL) through virtual media.`);
+    }
+  },
 };
-
-// ---- deploy: ramdisk (no agent) ----
-
-const isVirtualMediaNode = (task: DriverTask) => task.node.bootInterface === "redfish-virtual-media" ||
-  (task.node.bootInterface == null && task.node.driver === "redfish");
-
-async function deployPowerOff(task: DriverTask, note: string): Promise<void> {
-  if ((await redfishPower.getPowerState(task)) !== "power off") await setPower(task, "power off");
-  await recordPowerChange(task, "power off", note);
-}
-
-/**
- * `ramdisk` for redfish nodes: power off → insert instance_info.boot_iso as virtual CD, boot
- * device cdrom (persistent) → power on → active. No image is written and no agent is awaited.
- * Nodes of other hardware types keep the ipmi driver's ramdisk deploy (external-pxe), which this
- * implementation delegates to: both register under the name "ramdisk".
- */
-export function redfishRamdiskDeploy(fallback: DeployInterface): DeployInterface {
-  const fallbackStep = fallback.steps?.find((s) => s.step === "deploy");
-  return {
-    kind: "deploy", name: "ramdisk",
-    async validate(task) {
-      if (!isVirtualMediaNode(task)) return fallback.validate(task);
-      parseRedfishDriverInfo(task.node);
-      if (!bootIso(task)) {
-        throw new Invalid(`Node ${task.node.uuid} has no instance_info/boot_iso: the ramdisk deploy boots that ISO (an http(s) URL) through virtual media.`);
-      }
-    },
-    prepare: (task) => (isVirtualMediaNode(task) ? Promise.resolve() : fallback.prepare(task)),
-    async tearDown(task) {
-      if (!isVirtualMediaNode(task)) return fallback.tearDown(task);
-      await deployPowerOff(task, "tear down");
-    },
-    cleanUp: (task) => (isVirtualMediaNode(task) ? Promise.resolve() : fallback.cleanUp(task)),
-    takeOver: (task) => (isVirtualMediaNode(task) ? Promise.resolve() : fallback.takeOver(task)),
-    steps: [
-      {
-        step: "deploy",
-        description: "Boots the machine from its boot ISO (virtual media for redfish, network boot for ipmi); no image is written.",
-        priorities: { deploy: 100 }, abortable: false, argsinfo: null,
-        async run(task, args) {
-          if (!isVirtualMediaNode(task)) {
-            if (!fallbackStep) throw new Invalid(`The ramdisk deploy of node ${task.node.uuid} has nothing to run for boot interface ${task.node.bootInterface}.`);
-            return fallbackStep.run(task, args);
-          }
-          await deployPowerOff(task, "deploy");
-          await redfishVirtualMediaBoot.prepareInstance(task);
-          await setPower(task, "power on");
-          await recordPowerChange(task, "power on", "deploy");
-        },
-      },
-    ],
-  };
-}

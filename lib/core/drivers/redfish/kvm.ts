@@ -10,7 +10,7 @@ import { WebSocket } from "ws";
 import type { NodeRecord } from "../../db/nodes.ts";
 import { Invalid } from "../../errors.ts";
 import { relayedGraphicalConsole } from "../../console/interfaces.ts";
-import type { GraphicalCloseReason, GraphicalSession } from "../../console/sources.ts";
+import type { GraphicalCloseReason, GraphicalSession } from "../../console/types.ts";
 import type { ConsoleInterface, DriverTask } from "../base.ts";
 import { RedfishClient, RedfishError } from "./client.ts";
 import { parseRedfishDriverInfo, type RedfishInfo } from "./driver_info.ts";
@@ -221,7 +221,6 @@ export const redfishGraphicalConsole: ConsoleInterface = {
     await requireKvm(new RedfishClient(parseRedfishDriverInfo(task.node)));
     await probeKvm(task.node);
   },
-  // Called lazily: console/interfaces.ts and this module import each other through the registry.
-  stopConsole: (task) => relayedGraphicalConsole.stopConsole(task),
-  getConsole: (task) => relayedGraphicalConsole.getConsole(task),
+  ...relayedGraphicalConsole,
+  source: { kind: "graphical", attach: attachRedfishKvm },
 };

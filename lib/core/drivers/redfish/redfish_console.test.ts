@@ -13,7 +13,7 @@ import { setConfig } from "../../config.ts";
 import { getConductor } from "../../conductor/index.ts";
 import { getNodeById, findNode } from "../../db/nodes.ts";
 import { ENCODING } from "../../sim/rfb.ts";
-import { RfbTestClient } from "../../sim/rfb_client.ts";
+import { RfbTestClient } from "../../../testing/rfb_client.ts";
 import { createToken, createUser } from "../../users.ts";
 import { startServer, type RunningServer } from "../../../server/server.ts";
 import { forgetRedfishSessions } from "./client.ts";

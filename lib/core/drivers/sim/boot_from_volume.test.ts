@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
 import { settleNode } from "../../../testing/settle.ts";
 import { setConfig } from "../../config.ts";
-import { installSimAgentHeartbeat } from "../../conductor/takeover.ts";
+import { installAgentHeartbeat } from "../../conductor/agent_heartbeat.ts";
 import { Conductor } from "../../conductor/conductor.ts";
 import type { Actor } from "../../conductor/types.ts";
 import { getNodeById, insertNode, type NewNode, type NodeRecord } from "../../db/nodes.ts";
@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   conductor = new Conductor({ hostname: "sim-bfv-conductor", workers: 10 });
-  installSimAgentHeartbeat(conductor);
+  installAgentHeartbeat(conductor);
 });
 
 async function act(id: number, verb: Parameters<Conductor["provision"]>[1]): Promise<NodeRecord> {

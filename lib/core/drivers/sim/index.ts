@@ -5,6 +5,7 @@ import type { HardwareType } from "../base.ts";
 import {
   externalStorage, flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor,
 } from "../generic.ts";
+import { setSimAgentHeartbeat } from "../../sim/machine.ts";
 import { fakeStorage } from "../fake.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { simGraphicalConsole, simSerialConsole } from "./console.ts";
@@ -41,7 +42,9 @@ const simHardware: DriverModule = {
     simRescue, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, fakeStorage, externalStorage,
     noRaid, noRescue, noVendor,
   ],
+  // The simulated deploy agents heartbeat to the conductor of this process (machines live here).
+  connectConductor(hooks) {
+    setSimAgentHeartbeat(hooks ? (machine) => hooks.agentHeartbeat(machine.uuid) : null);
+  },
 };
 export default simHardware;
-
-export { getSimMachine, findSimMachine, disposeSimMachine, listSimMachines } from "../../sim/machine.ts";

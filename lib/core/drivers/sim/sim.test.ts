@@ -8,13 +8,13 @@ import { loadBiosCache } from "../../bios.ts";
 import { setConfig } from "../../config.ts";
 import { Conductor } from "../../conductor/conductor.ts";
 import { PeriodicTasks } from "../../conductor/periodic.ts";
-import { installSimAgentHeartbeat } from "../../conductor/takeover.ts";
+import { installAgentHeartbeat } from "../../conductor/agent_heartbeat.ts";
 import type { Actor } from "../../conductor/types.ts";
 import { getNodeById, insertNode, type NewNode, type NodeRecord } from "../../db/nodes.ts";
 import { listHistory } from "../../history.ts";
 import { disposeAllSimMachines, findSimMachine, getSimMachine } from "../../sim/machine.ts";
 import { ENCODING, listenVnc } from "../../sim/rfb.ts";
-import { RfbTestClient } from "../../sim/rfb_client.ts";
+import { RfbTestClient } from "../../../testing/rfb_client.ts";
 import { setSimSpeed } from "../../sim/timing.ts";
 import { driverDetail, hardwareTypeNames, interfacesFor } from "../registry.ts";
 import { closeAllSimConsoles } from "./console.ts";
@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   conductor = new Conductor({ hostname: "sim-conductor", workers: 10 });
-  installSimAgentHeartbeat(conductor);
+  installAgentHeartbeat(conductor);
 });
 
 async function newNode(data: Partial<NewNode> = {}): Promise<NodeRecord> {

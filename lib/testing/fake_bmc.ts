@@ -1,7 +1,7 @@
 // Test helper: runs fakebmc.py (python3-pyghmi) on 127.0.0.1 and collects its events.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { ipmitoolPath } from "./ipmitool.ts";
+import { ipmitoolPath } from "../core/drivers/ipmi/ipmitool.ts";
 
 const SCRIPT = fileURLToPath(new URL("./fakebmc.py", import.meta.url));
 /** Debian's python (pyghmi is a Debian package; a pyenv/venv python on PATH would not see it). */

@@ -3,7 +3,7 @@
 // and ZRLE rectangles into a 0x00RRGGBB pixel array comparable with a Framebuffer.
 import type { Duplex } from "node:stream";
 import zlib from "node:zlib";
-import { ENCODING, NATIVE_FORMAT, decodePixelFormat, encodePixelFormat, type PixelFormat } from "./rfb.ts";
+import { ENCODING, NATIVE_FORMAT, decodePixelFormat, encodePixelFormat, type PixelFormat } from "../core/sim/rfb.ts";
 
 class InflateStream {
   private readonly z = zlib.createInflate();

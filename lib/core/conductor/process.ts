@@ -1,0 +1,28 @@
+// The process's conductor: created on first use, started and stopped by index.ts. Its own module
+// so the RPC routing (rpc.ts) can find it without importing index.ts, which starts it.
+import { Conductor, type ConductorOptions } from "./conductor.ts";
+import { PeriodicTasks } from "./periodic.ts";
+
+export interface RunningConductor extends Conductor {
+  periodic: PeriodicTasks;
+}
+
+export interface ConductorGlobal {
+  conductor?: RunningConductor;
+  started?: boolean;
+}
+const g = globalThis as unknown as { ingotConductor?: ConductorGlobal };
+export const processConductorState = (): ConductorGlobal => (g.ingotConductor ??= {});
+
+export function createConductor(opts: ConductorOptions = {}): RunningConductor {
+  const c = new Conductor(opts) as RunningConductor;
+  c.periodic = new PeriodicTasks(c);
+  return c;
+}
+
+/** The process-wide conductor (created on first use; not started). */
+export function getConductor(): RunningConductor {
+  const s = processConductorState();
+  if (!s.conductor) s.conductor = createConductor();
+  return s.conductor;
+}

@@ -1,0 +1,151 @@
+// Contract: the node page's timeline is built from the history rows the conductor writes, as the
+// API answers them with structured=True. Tests under tests/contract/ may import both sides.
+import { describe, expect, it } from "vitest";
+import { barSeconds, buildTimeline, stepsIn, tickStep, type HistoryEventInput } from "@/components/node/timeline.ts";
+import { historyFields, historySentence, historyStructure, type HistoryEvent } from "@/lib/core/history.ts";
+
+let n = 0;
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+/** A history row as the API answers it with structured=True: the sentence and the fields, both from the typed event. */
+function ev(sec: number, event: HistoryEvent, extra: Partial<HistoryEventInput> = {}): HistoryEventInput {
+  return {
+    uuid: `u${n++}`, created_at: new Date(T0 + sec * 1000).toISOString(), severity: "INFO", event: historySentence(event),
+    event_type: "provisioning", user: "admin", structured: historyStructure(historyFields(event)), ...extra,
+  };
+}
+const moved = (from: string, to: string, provisionEvent: string, note?: string): HistoryEvent => ({ kind: "provision_transition", from, to, provisionEvent, note });
+const step = (how: "step_started" | "step_finished" | "step_released", kind: "clean" | "deploy", name: string): HistoryEvent => {
+  const [iface, stepName] = name.split(".");
+  return { kind: how, step: { kind, interface: iface, step: stepName } };
+};
+const stepFailed = (kind: "clean" | "deploy", name: string, error: string): HistoryEvent => {
+  const [iface, stepName] = name.split(".");
+  return { kind: "step_failed", step: { kind, interface: iface, step: stepName }, error };
+};
+
+describe("buildTimeline", () => {
+  it("turns a deploy into state bars, step bars and power markers", () => {
+    const history = [
+      ev(10, moved("available", "deploying", "deploy"), { event_type: "transition" }),
+      ev(11, step("step_started", "deploy", "deploy.deploy")),
+      ev(12, { kind: "power_change", from: "power off", to: "power on", target: "rebooting" }, { event_type: "transition" }),
+      ev(13, moved("deploying", "wait call-back", "wait", "waiting for deploy.deploy")),
+      ev(20, moved("wait call-back", "deploying", "resume")),
+      ev(20, step("step_finished", "deploy", "deploy.deploy")),
+      ev(21, step("step_started", "deploy", "deploy.write_image")),
+      ev(25, step("step_finished", "deploy", "deploy.write_image")),
+      ev(26, moved("deploying", "active", "done")),
+    ];
+    const t = buildTimeline(history, { created_at: new Date(T0).toISOString(), provision_state: "active" }, T0 + 60_000);
+    expect(t.states.map((s) => [s.state, (s.start - T0) / 1000, s.end === null ? null : (s.end - T0) / 1000])).toEqual([
+      ["available", 0, 10],
+      ["deploying", 10, 13],
+      ["wait call-back", 13, 20],
+      ["deploying", 20, 26],
+      ["active", 26, null],
+    ]);
+    expect(t.lanes).toEqual(["available", "deploying", "wait call-back", "active"]);
+    expect(t.steps.map((s) => [s.name, s.status, barSeconds(s, 0)])).toEqual([
+      ["deploy.deploy", "finished", 9],
+      ["deploy.write_image", "finished", 4],
+    ]);
+    expect(t.steps[0].state).toBe("deploying");
+    expect(t.markers).toHaveLength(1);
+    expect(t.markers[0]).toMatchObject({ kind: "power", label: "power: rebooting" });
+    expect(stepsIn(t, t.states[1]).map((s) => s.name)).toEqual(["deploy.deploy"]);
+    expect(stepsIn(t, t.states[3]).map((s) => s.name)).toEqual(["deploy.write_image"]);
+    expect(barSeconds(t.states[4], T0 + 60_000)).toBe(34);
+    expect(t.end).toBe(T0 + 60_000);
+  });
+
+  it("puts a step in one bar even when its state began and ended in the same millisecond", () => {
+    const history = [
+      ev(1, moved("manageable", "cleaning", "clean")),
+      ev(1, step("step_started", "clean", "bios.apply_configuration")),
+      ev(1, stepFailed("clean", "bios.apply_configuration", "simulated"), { severity: "ERROR" }),
+      ev(1, moved("cleaning", "clean failed", "fail"), { severity: "ERROR" }),
+    ];
+    const t = buildTimeline(history, { created_at: null, provision_state: "clean failed" }, T0 + 10_000);
+    const bars = t.states.map((b) => [b.state, stepsIn(t, b).map((s) => s.name)]);
+    expect(bars).toEqual([["manageable", []], ["cleaning", ["bios.apply_configuration"]], ["clean failed", []]]);
+  });
+
+  it("marks failed steps, failure states and error rows red", () => {
+    const history = [
+      ev(1, moved("manageable", "cleaning", "clean")),
+      ev(2, step("step_started", "clean", "bios.apply_configuration")),
+      ev(3, stepFailed("clean", "bios.apply_configuration", "BIOS setting 'X' is read-only"), { severity: "ERROR" }),
+      ev(3, moved("cleaning", "clean failed", "fail"), { severity: "ERROR" }),
+      ev(4, { kind: "power_change_failed", target: "power on", error: "boom", message: 'Failed to change power state to "power on" for node x: boom' }, { severity: "ERROR", event_type: "transition" }),
+      ev(5, { kind: "maintenance", message: "Maintenance set: broken" }, { event_type: "conductor" }),
+    ];
+    const t = buildTimeline(history, { created_at: null, provision_state: "clean failed" }, T0 + 10_000);
+    expect(t.states.map((s) => [s.state, s.failed])).toEqual([["manageable", false], ["cleaning", false], ["clean failed", true]]);
+    expect(t.steps[0]).toMatchObject({ status: "failed", error: "BIOS setting 'X' is read-only" });
+    expect(t.markers.map((m) => m.kind)).toEqual(["error", "error", "error", "other"]);
+    expect(t.start).toBe(T0 + 1000);
+  });
+
+  it("a step cut short by a move to a stable state is interrupted; a wait keeps it open", () => {
+    const history = [
+      ev(0, moved("manageable", "cleaning", "clean")),
+      ev(1, step("step_started", "clean", "deploy.erase_devices")),
+      ev(2, moved("cleaning", "clean wait", "wait")),
+      ev(3, moved("clean wait", "clean failed", "abort")),
+    ];
+    const t = buildTimeline(history, { provision_state: "clean failed" }, T0 + 5000);
+    expect(t.steps[0]).toMatchObject({ status: "interrupted", end: T0 + 3000 });
+  });
+
+  it("a hold released by unhold ends its step as released; a driver's power change is a power marker", () => {
+    const history = [
+      ev(0, moved("manageable", "cleaning", "clean")),
+      ev(1, step("step_started", "clean", "deploy.hold")),
+      ev(1, moved("cleaning", "clean hold", "hold", "clean step deploy.hold")),
+      ev(5, step("step_released", "clean", "deploy.hold")),
+      ev(5, moved("clean hold", "clean wait", "unhold")),
+      ev(6, { kind: "power_change", from: null, to: "power off", note: "inspection" }, { event_type: "transition" }),
+    ];
+    const t = buildTimeline(history, { provision_state: "clean wait" }, T0 + 10_000);
+    expect(t.steps).toEqual([expect.objectContaining({ kind: "clean", name: "deploy.hold", status: "released", end: T0 + 5000, barId: "s1" })]);
+    expect(t.markers.map((m) => [m.kind, m.label])).toEqual([["power", "power: power off"]]);
+  });
+
+  it("reads the structured fields, never the sentence", () => {
+    // The same rows with the sentences reworded: the chart does not change.
+    const rows = [
+      ev(1, moved("manageable", "cleaning", "clean")),
+      ev(2, step("step_started", "clean", "bios.apply_configuration")),
+      ev(3, stepFailed("clean", "bios.apply_configuration", "read-only"), { severity: "ERROR" }),
+      ev(4, { kind: "power_change", from: "power on", to: "power off", target: "power off" }),
+    ];
+    const node = { provision_state: "cleaning" };
+    const reworded = rows.map((r, i) => ({ ...r, event: `Something else entirely ${i}` }));
+    const shape = (t: ReturnType<typeof buildTimeline>) => ({
+      states: t.states.map((b) => [b.state, b.start, b.end, b.via]),
+      steps: t.steps.map((s) => [s.kind, s.name, s.status, s.error, s.start, s.end]),
+      markers: t.markers.map((m) => [m.kind, m.label, m.at]),
+    });
+    expect(shape(buildTimeline(reworded, node, T0 + 10_000))).toEqual(shape(buildTimeline(rows, node, T0 + 10_000)));
+    expect(shape(buildTimeline(rows, node, T0 + 10_000)).states).toEqual([["manageable", T0 + 1000, T0 + 1000, null], ["cleaning", T0 + 1000, null, "clean"]]);
+
+    // The same sentences without their structured fields: nothing is parsed out of them, each row
+    // is a plain event on the marker lane (as a row the API sent without structured=True).
+    const bare = rows.map(({ structured: _, ...r }) => r);
+    const t = buildTimeline(bare, node, T0 + 10_000);
+    expect(t.states.map((b) => b.state)).toEqual(["cleaning"]);
+    expect(t.steps).toEqual([]);
+    expect(t.markers.map((m) => m.kind)).toEqual(["other", "other", "error", "other"]);
+  });
+
+  it("a node without history is one bar in its current state", () => {
+    const t = buildTimeline([], { created_at: new Date(T0).toISOString(), provision_state: "enroll" }, T0 + 1000);
+    expect(t.states).toEqual([expect.objectContaining({ state: "enroll", start: T0, end: null, enteredBy: null })]);
+  });
+
+  it("ticks are readable at every zoom", () => {
+    expect(tickStep(1)).toBe(100); // 1 px/ms → 100 ms apart
+    expect(tickStep(90 / 60_000)).toBe(60_000);
+    expect(tickStep(1e-12)).toBe(31_536_000_000);
+  });
+});
