@@ -5,6 +5,7 @@ import { JobProgress } from "@/components/jobs/JobProgress.tsx";
 import { sql } from "@/lib/core/db/sql.ts";
 import { getJob, mayAccessJob } from "@/lib/core/jobs.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Job" };
@@ -18,7 +19,7 @@ export default async function JobPage({ params }: { params: Params }) {
   const job = await getJob(await sql(), decodeURIComponent(id));
   if (!job || !mayAccessJob(viewer.principal, job)) notFound();
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       <p className="mb-2 text-sm"><Link href="/jobs" className="text-slate-500 hover:underline dark:text-slate-400">← Jobs</Link></p>
       <JobProgress id={job.id} showTitle />
     </AppShell>

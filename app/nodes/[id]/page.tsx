@@ -6,6 +6,7 @@ import { findNode } from "@/lib/core/db/nodes.ts";
 import { sql } from "@/lib/core/db/sql.ts";
 import { authorize } from "@/lib/core/policy.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 import { consoleWebsocketsAvailable } from "./console/support.ts";
 
 export const dynamic = "force-dynamic";
@@ -27,7 +28,7 @@ export default async function Page({ params }: { params: Params }) {
   if (!node || !authorize("baremetal:node:get", viewer.principal, node)) notFound();
   const consoles = await consoleWebsocketsAvailable((await headers()).get("host"));
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       <NodePage uuid={node.uuid} principal={viewer.principal} consoleWebsockets={consoles} />
     </AppShell>
   );

@@ -6,6 +6,7 @@ import { sql } from "@/lib/core/db/sql.ts";
 import { authorize } from "@/lib/core/policy.ts";
 import { findRunbook } from "@/lib/core/runbooks.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -25,7 +26,7 @@ export default async function RunbookPage({ params }: { params: Params }) {
   const target = { owner: rb.owner };
   const canEdit = authorize("baremetal:runbook:update", p, target);
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       <StepDocumentEditor
         key={name}
         kind="runbook"

@@ -4,6 +4,7 @@ import { sql } from "../../core/db/sql.ts";
 import { Invalid } from "../../core/errors.ts";
 import { isSystemScoped } from "../../core/policy.ts";
 import { parseFleetQuery, queryFleet, type FleetRow } from "../../core/fleet.ts";
+import type { ApiFleetNode, ApiFleetPage } from "../../shared/fleet.ts";
 import { type ApiContext, json, ts } from "../http.ts";
 import { REDACTED_LAST_ERROR } from "../node_view.ts";
 import type { RouteDef } from "../router.ts";
@@ -20,7 +21,7 @@ function intParam(name: string, raw: string | null, fallback: number, min: numbe
   return n;
 }
 
-function rowJson(base: string, r: FleetRow) {
+function rowJson(base: string, r: FleetRow): ApiFleetNode {
   return {
     uuid: r.uuid,
     name: r.name,
@@ -79,7 +80,7 @@ async function fleetHandler(ctx: ApiContext): Promise<Response> {
       `SELECT "id", "name" FROM "Project" WHERE "id" IN (${chunk.map(() => "?").join(", ")})`, chunk);
     for (const p of rows) projects[p.id] = p.name;
   }
-  return json(ctx, {
+  const page: ApiFleetPage = {
     nodes: answer.rows.map((r) => rowJson(ctx.base, r)),
     total: answer.total,
     offset,
@@ -87,7 +88,8 @@ async function fleetHandler(ctx: ApiContext): Promise<Response> {
     groups: answer.groups,
     facets: answer.facets,
     projects,
-  });
+  };
+  return json(ctx, page);
 }
 
 export const routes: RouteDef[] = [

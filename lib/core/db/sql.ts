@@ -172,6 +172,8 @@ export async function openSql(url = databaseUrl()): Promise<Sql> {
 
 // ---- row value helpers ----
 
+export function toDate(v: string | Date): Date;
+export function toDate(v: unknown): Date | null;
 export function toDate(v: unknown): Date | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Date) return v;
