@@ -46,13 +46,6 @@ function schemaError(msg: string): Invalid {
   return new Invalid(`Schema error for patch: ${msg}`);
 }
 
-function typeName(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
-  return typeof v;
-}
-
 /** Checks the body is a list of well-formed operations; returns it typed. */
 export function validatePatch(body: unknown, opts: PatchSchemaOptions = {}): PatchOperation[] {
   const ops = opts.ops ?? ["add", "replace", "remove"];
