@@ -45,7 +45,7 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
   const [applying, setApplying] = useState<Applying | null>(null);
   const [result, setResult] = useState<{ tone: "success" | "error"; text: string } | null>(null);
 
-  const settings = (bios.data ?? []) as BiosSetting[];
+  const settings = useMemo(() => (bios.data ?? []) as BiosSetting[], [bios.data]);
   const diff = useMemo(() => biosDiff(settings, edits), [settings, edits]);
   const errors = useMemo(() => biosErrors(settings, edits), [settings, edits]);
   const edited = useMemo(() => new Set(diff.map((c) => c.name)), [diff]);

@@ -217,7 +217,7 @@ function currentStepName(node: ApiNode): string | null {
 function RunProgress({ node, run, busy, onClear }: { node: ApiNode; run: StoredRun | null; busy: boolean; onClear: () => void }) {
   const history = useHistorySince(node.uuid, run ? run.marker : undefined, busy);
   const now = currentStepName(node);
-  const rows: HistoryRowLite[] = history.data ?? [];
+  const rows: HistoryRowLite[] = useMemo(() => history.data ?? [], [history.data]);
   const states = useMemo(() => (run ? stepRunStates(run.steps, rows, run.kind) : []), [run, rows]);
   // The last rows are written just before the node leaves cleaning/servicing: read them once more then.
   const refetchHistory = history.refetch;

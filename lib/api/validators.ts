@@ -3,7 +3,7 @@
 import { Invalid } from "../core/errors.ts";
 import { pyRepr } from "../shared/pyrepr.ts";
 import { CUSTOM_TRAIT_RE, isValidTrait, MAX_TRAIT_LENGTH, STANDARD_TRAIT_RE } from "../shared/traits.ts";
-import { firstSchemaError, schemaCheck, type Schema } from "./schema.ts";
+import { schemaCheck, type Schema } from "./schema.ts";
 
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const CANONICAL_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

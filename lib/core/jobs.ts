@@ -496,10 +496,11 @@ class RunningJob {
       if (this.lease) clearInterval(this.lease);
       if (this.soon) clearTimeout(this.soon);
       // Adopted by another process (this one looked dead): that one finishes it.
-      if (this.lost) return;
-      await finishIfDone(db, this.id).catch((err) => console.error(`[jobs] job ${this.id} could not be finished:`, err));
-      const job = await getJob(db, this.id).catch(() => null);
-      publishJob(this.id, this.job?.userId ?? null, job?.state ?? "finished", true);
+      if (!this.lost) {
+        await finishIfDone(db, this.id).catch((err) => console.error(`[jobs] job ${this.id} could not be finished:`, err));
+        const job = await getJob(db, this.id).catch(() => null);
+        publishJob(this.id, this.job?.userId ?? null, job?.state ?? "finished", true);
+      }
     }
   }
 

@@ -16,7 +16,7 @@ import { authorize, isSystemScoped, type Principal } from "../core/policy.ts";
 import { resolveCredentials } from "../core/users.ts";
 import { principalFromCookie } from "./session_cookie.ts";
 import { checkConsoleToken } from "../core/console/tokens.ts";
-import { CLOSE, Refusal, attachConsole, checkConsoleEnabled, relayConsole, type AttachOptions, type ConsoleSocketKind } from "./console_relay.ts";
+import { CLOSE, Refusal, attachConsole, checkConsoleEnabled, relayConsole, type AttachOptions } from "./console_relay.ts";
 
 export { CLOSE } from "./console_relay.ts";
 

@@ -16,7 +16,7 @@ import { parseJson, sql, type Sql, type SqlValue } from "../../core/db/sql.ts";
 import {
   Conflict, Forbidden, Invalid, InvalidStateRequested, IronicError, NodeInMaintenance, NodeLocked, NodeNotFound, NodeProtected, NotFound,
 } from "../../core/errors.ts";
-import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts";
+import { authorize, isSystemScoped } from "../../core/policy.ts";
 import { maskInstanceInfo } from "../../core/secrets.ts";
 import {
   CLEANING_STATES, inStates, isProvisionState, ProvisionState as PS, SERVICING_STATES, verbAllowedFrom, type ProvisionState,

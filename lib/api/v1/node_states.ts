@@ -13,7 +13,7 @@ import {
   inStates, isPowerTarget, isProvisionState, isVerb, POWER_CHANGE_REFUSED_STATES, POWER_TARGETS, provisionStateAtVersion,
   UNSTABLE_STATES, VERBS, verbAllowedFrom, type Verb,
 } from "../../core/states.ts";
-import { isStepInterface, STEP_INTERFACES, toPriority } from "../../shared/steps.ts";
+import { STEP_INTERFACES } from "../../shared/steps.ts";
 import { empty, json, ts } from "../http.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
 import { firstSchemaError, jsonschemaText, type Schema } from "../schema.ts";

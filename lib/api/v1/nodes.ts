@@ -4,24 +4,24 @@ import { conductorApi as routedConductorApi } from "../../core/conductor/rpc.ts"
 import type { ConductorApi, Actor } from "../../core/conductor/types.ts";
 import {
   findNode, getNodeById, INTERFACE_NAMES, insertNode, listNodeHeads, listNodes, SORTABLE_NODE_COLUMNS, updateNode, waitUnlocked,
-  deleteNodeRow, type InterfaceName, type NodeChanges, type NodeFilter, type NodeHead, type NodeRecord,
+  type InterfaceName, type NodeChanges, type NodeFilter, type NodeHead, type NodeRecord,
 } from "../../core/db/nodes.ts";
 import { sql } from "../../core/db/sql.ts";
 import { checkInterfaceValue, getHardwareType, hardwareTypeNames, resolveInterfaces } from "../../core/drivers/registry.ts";
 import {
-  Conflict, Forbidden, Invalid, IronicError, NodeLocked, NodeNotFound, NotAcceptable, NotFound, PreconditionFailed,
+  Conflict, Forbidden, Invalid, NodeLocked, NodeNotFound, NotAcceptable, NotFound, PreconditionFailed,
 } from "../../core/errors.ts";
 import { aliveConductors } from "../../core/hashring.ts";
 import { KeyedQueue } from "../../core/keyed_queue.ts";
 import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts";
 import {
-  DELETE_ALLOWED_STATES, FAULTS, inStates, INTERFACE_UPDATE_ALLOWED_STATES, isProvisionState, ProvisionState as PS, UPDATE_ALLOWED_STATES,
+  FAULTS, inStates, INTERFACE_UPDATE_ALLOWED_STATES, isProvisionState, ProvisionState as PS, UPDATE_ALLOWED_STATES,
 } from "../../core/states.ts";
 import { MAX_LIMIT, parseSortDir, parseSortKey } from "../collection.ts";
 import { type ApiContext, empty, ifMatchPasses, json, jsonBytes } from "../http.ts";
 import { applyPatch, patchValues, pyRepr, rootOf, validatePatch, type PatchOperation } from "../jsonpatch.ts";
 import {
-  buildViewContext, DEFAULT_LIST_FIELDS, NODE_FIELD_VERSIONS, nodeEtag, nodePatchView, nodeView, parseNodeFields, renderNode,
+  DEFAULT_LIST_FIELDS, NODE_FIELD_VERSIONS, nodeEtag, nodePatchView, parseNodeFields, renderNode,
   renderNodePageJson,
 } from "../node_view.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
