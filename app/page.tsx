@@ -2,6 +2,7 @@ import { Suspense } from "react";
 import { AppShell } from "@/components/AppShell.tsx";
 import { FleetView } from "@/components/fleet/FleetView.tsx";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Fleet" };
@@ -12,7 +13,7 @@ export default async function FleetPage() {
   const viewer = await requireViewer();
   const scopeLabel = viewer.principal.systemRole ? "match this view" : "of your project match this view";
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       <Suspense>
         <FleetView scopeLabel={scopeLabel} principal={viewer.principal} />
       </Suspense>

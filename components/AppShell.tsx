@@ -1,9 +1,7 @@
 import Link from "next/link";
-import { listProjects, membershipsOf } from "@/lib/core/users.ts";
-import { sql } from "@/lib/core/db/sql.ts";
-import { authorize } from "@/lib/core/policy.ts";
+import { authorize } from "@/lib/shared/policy.ts";
 import { logoutAction, switchProjectAction } from "@/lib/web/actions.ts";
-import type { Viewer } from "@/lib/web/session.ts";
+import type { ShellViewer } from "@/lib/web/shell.ts";
 import { LiveUpdates } from "./LiveUpdates.tsx";
 import { NavLinks } from "./NavLinks.tsx";
 import { ThemeToggle } from "./ThemeToggle.tsx";
@@ -24,12 +22,12 @@ export function Logo({ className = "h-7 w-7" }: { className?: string }) {
   );
 }
 
-/** The page frame of every signed-in page: navigation, who is signed in and as what, live updates. */
-export async function AppShell({ viewer, children }: { viewer: Viewer; children: React.ReactNode }) {
-  const db = await sql();
-  const p = viewer.principal;
-  const memberships = await membershipsOf(db, viewer.user.id);
-  const projectName = p.projectId ? ((await listProjects(db)).find((x) => x.id === p.projectId)?.name ?? p.projectId) : null;
+/**
+ * The page frame of every signed-in page: navigation, who is signed in and as what, live updates.
+ * The page reads `viewer` on the server (lib/web/shell.ts shellViewer).
+ */
+export function AppShell({ viewer, children }: { viewer: ShellViewer; children: React.ReactNode }) {
+  const { principal: p, projectName, memberships } = viewer;
   const scope = p.systemRole ? `system ${p.systemRole}` : projectName ? `${projectName} · ${p.projectRole}` : "no project";
   const links = [{ href: "/", label: "Fleet" }];
   if (authorize("baremetal:deploy_template:get", p)) links.push({ href: "/templates", label: "Templates" });
@@ -39,7 +37,7 @@ export async function AppShell({ viewer, children }: { viewer: Viewer; children:
   links.push({ href: "/account/tokens", label: "Tokens" });
   // Users with a system role or several projects choose what they act as.
   const choices = [
-    ...(viewer.user.systemRole ? [{ value: "", label: `system ${viewer.user.systemRole}` }] : []),
+    ...(viewer.userSystemRole ? [{ value: "", label: `system ${viewer.userSystemRole}` }] : []),
     ...memberships.map((m) => ({ value: m.projectId, label: `${m.projectName} · ${m.role}` })),
   ];
   return (
@@ -54,7 +52,7 @@ export async function AppShell({ viewer, children }: { viewer: Viewer; children:
           <a href="/baremetal/v1" className="hidden rounded-md px-3 py-1.5 text-sm text-slate-400 hover:bg-slate-800 hover:text-white md:block">API</a>
           <div className="ml-auto flex items-center gap-3 text-sm">
             <div className="hidden text-right leading-tight sm:block">
-              <div className="font-medium" data-testid="current-user">{viewer.user.username}</div>
+              <div className="font-medium" data-testid="current-user">{viewer.username}</div>
               {choices.length > 1 ? (
                 <form action={switchProjectAction}>
                   <label className="sr-only" htmlFor="scope-switch">Act as</label>

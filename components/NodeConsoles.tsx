@@ -4,8 +4,8 @@
 // console log download. xterm and noVNC are client-only, loaded with dynamic(..., { ssr: false }).
 import dynamic from "next/dynamic";
 import { useCallback, useEffect, useRef, useState, useTransition } from "react";
-import { getConsoleState, setConsoleEnabled, type ConsoleState } from "@/app/nodes/[id]/console/actions.ts";
-import { GRAPHICAL_CONSOLES, SERIAL_CONSOLES } from "./consoleKinds.ts";
+import { getConsoleState, setConsoleEnabled, type ConsoleState } from "@/lib/web/console_actions.ts";
+import { consoleKindOfInterface } from "@/lib/shared/consoles.ts";
 import { cx } from "./format.ts";
 
 const SerialConsole = dynamic(() => import("./SerialConsole.tsx"), {
@@ -47,8 +47,9 @@ export interface NodeConsolesProps {
 type Tab = "serial" | "graphical";
 
 export function NodeConsoles({ node, consoleInterface, enabled: initialEnabled, canSet, canType }: NodeConsolesProps) {
-  const graphical = GRAPHICAL_CONSOLES.includes(consoleInterface) && canType;
-  const serial = SERIAL_CONSOLES.includes(consoleInterface);
+  const kind = consoleKindOfInterface(consoleInterface);
+  const graphical = kind === "graphical" && canType;
+  const serial = kind === "serial";
   const tabs: Tab[] = [...(serial ? (["serial"] as const) : []), ...(graphical ? (["graphical"] as const) : [])];
   const [tab, setTab] = useState<Tab>(tabs[0] ?? "serial");
   const [state, setState] = useState<ConsoleState>({ ok: true, enabled: initialEnabled, info: null, busy: false, lastError: null });

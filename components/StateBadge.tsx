@@ -1,3 +1,4 @@
+import { isFailed, isProvisionState, PowerState as Power, ProvisionState as PS } from "@/lib/shared/states.ts";
 import { cx } from "./format.ts";
 
 type Tone = "green" | "blue" | "slate" | "gray" | "red" | "amber" | "violet";
@@ -17,14 +18,14 @@ const DOTS: Record<Tone, string> = {
   red: "bg-rose-500", amber: "bg-amber-500", violet: "bg-violet-500",
 };
 
+/** The stable states' own colours; failed states are red, the rest (transitional, wait, hold) amber. */
+const STATE_TONES: Partial<Record<PS, Tone>> = {
+  [PS.ACTIVE]: "green", [PS.AVAILABLE]: "blue", [PS.MANAGEABLE]: "slate", [PS.ENROLL]: "gray", [PS.RESCUE]: "violet",
+};
+
 export function stateTone(state: string): Tone {
-  if (state === "active") return "green";
-  if (state === "available") return "blue";
-  if (state === "manageable") return "slate";
-  if (state === "enroll") return "gray";
-  if (state === "rescue") return "violet";
-  if (state === "error" || state.endsWith("failed") || state.endsWith("fail")) return "red";
-  return "amber"; // transitional, wait and hold states
+  if (isFailed(state)) return "red";
+  return (isProvisionState(state) && STATE_TONES[state]) || "amber";
 }
 
 export function Badge({ tone, children, title, dot = false }: { tone: Tone; children: React.ReactNode; title?: string; dot?: boolean }) {
@@ -48,8 +49,8 @@ export function StateBadge({ state }: { state: string }) {
 }
 
 export function PowerState({ power, target }: { power: string | null; target?: string | null }) {
-  const on = power === "power on";
-  const off = power === "power off";
+  const on = power === Power.ON;
+  const off = power === Power.OFF;
   return (
     <span className="inline-flex items-center gap-1.5 whitespace-nowrap text-sm">
       <span

@@ -5,6 +5,7 @@ import { UsersSection } from "@/components/admin/UsersSection.tsx";
 import { Banner } from "@/components/ui.tsx";
 import { adminOverview } from "@/lib/web/admin.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Administration" };
@@ -16,7 +17,7 @@ export default async function AdminPage() {
     // gets the same 404 as for a page that does not exist.
     if (viewer.user.systemRole !== "admin") notFound();
     return (
-      <AppShell viewer={viewer}>
+      <AppShell viewer={await shellViewer(viewer)}>
         <Banner tone="info" data-testid="admin-switch-scope">
           You are acting in a project. Choose “system admin” in the header to manage users and projects.
         </Banner>
@@ -25,7 +26,7 @@ export default async function AdminPage() {
   }
   const { users, projects } = await adminOverview();
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       <div className="space-y-10">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Administration</h1>

@@ -3,6 +3,7 @@ import { NotAllowed } from "@/components/steps/NotAllowed.tsx";
 import { StepDocumentList } from "@/components/steps/StepDocumentList.tsx";
 import { authorize } from "@/lib/core/policy.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Runbooks" };
@@ -11,7 +12,7 @@ export default async function RunbooksPage() {
   const viewer = await requireViewer();
   const p = viewer.principal;
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       {authorize("baremetal:runbook:list", p) ? (
         <StepDocumentList
           kind="runbook"

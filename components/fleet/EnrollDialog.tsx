@@ -13,9 +13,10 @@ import { ApiError } from "@/lib/client/api.ts";
 import { createNode, createPort, driverDetail, driverProperties, enrollKeys, listDrivers } from "@/lib/client/enroll.ts";
 import { queryKeys } from "@/lib/client/keys.ts";
 import { errorText, projects as listProjects } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
-import { authorize, isSystemScoped, type Principal } from "@/lib/core/policy.ts";
-import { driverFields, emptyForm, formErrors, interfaceChoices, nodeBody, parseMacs, type DriverField, type EnrollForm, type InterfaceKind } from "./enroll.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
+import type { InterfaceName } from "@/lib/shared/interfaces.ts";
+import { authorize, isSystemScoped, type Principal } from "@/lib/shared/policy.ts";
+import { driverFields, emptyForm, formErrors, interfaceChoices, nodeBody, parseMacs, type DriverField, type EnrollForm } from "./enroll.ts";
 
 /** The fleet page's "Enroll node" button (only for viewers the policy lets create nodes). */
 export function EnrollButton({ principal }: { principal: Principal }) {
@@ -202,7 +203,7 @@ export function EnrollDialog({ principal, onClose }: { principal: Principal; onC
                 <Field key={c.kind} label={`${c.kind} interface`}>
                   {(ids) => (
                     <Select {...ids} value={form.interfaces[c.kind] ?? ""} disabled={!!created}
-                      onChange={(e) => setForm((f) => ({ ...f, interfaces: { ...f.interfaces, [c.kind as InterfaceKind]: e.target.value } }))}>
+                      onChange={(e) => setForm((f) => ({ ...f, interfaces: { ...f.interfaces, [c.kind as InterfaceName]: e.target.value } }))}>
                       <option value="">default ({c.defaultName ?? "none"})</option>
                       {c.options.map((o) => <option key={o} value={o}>{o}</option>)}
                     </Select>

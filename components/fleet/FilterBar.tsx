@@ -2,18 +2,15 @@
 // Filter chips: one menu per field listing its values with counts (each can be required — "is" —
 // or excluded — "is not"), and the active filters as removable chips whose sense can be flipped.
 import { cx } from "@/components/format.ts";
-import {
-  FIELD_LABELS, FILTER_FIELDS, toggleFilterValue, valueLabel, type FacetValue, type FilterField, type ViewFilter,
-} from "@/lib/client/fleet.ts";
+import { FIELD_LABELS, toggleFilterValue, valueLabel, type ViewFilter } from "@/lib/client/fleet.ts";
+import { FLEET_BOOLEAN_FIELDS, FLEET_FILTER_FIELDS, type FacetValue, type FleetFilterField } from "@/lib/shared/fleet.ts";
 import { Popover } from "./Popover.tsx";
 
-const FIXED_VALUES: Partial<Record<FilterField, string[]>> = {
-  maintenance: ["true", "false"], retired: ["true", "false"], last_error: ["true", "false"],
-};
+const FIXED_VALUES: Partial<Record<FleetFilterField, string[]>> = Object.fromEntries(FLEET_BOOLEAN_FIELDS.map((f) => [f, ["true", "false"]]));
 
 export function FilterBar({ filters, facets, projects, onChange }: {
   filters: ViewFilter[];
-  facets: Record<FilterField, FacetValue[]> | undefined;
+  facets: Record<FleetFilterField, FacetValue[]> | undefined;
   projects: Record<string, string>;
   onChange: (filters: ViewFilter[]) => void;
 }) {
@@ -29,7 +26,7 @@ export function FilterBar({ filters, facets, projects, onChange }: {
   return (
     <div className="space-y-2">
       <div className="flex flex-wrap items-center gap-1.5" role="group" aria-label="Filter by field">
-        {FILTER_FIELDS.map((field) => {
+        {FLEET_FILTER_FIELDS.map((field) => {
           const active = filters.filter((f) => f.field === field).reduce((n, f) => n + f.values.length, 0);
           const listed = facets?.[field] ?? [];
           const values = [...new Set([...(FIXED_VALUES[field] ?? []), ...listed.map((v) => v.value), ...filters.filter((f) => f.field === field).flatMap((f) => f.values)])];

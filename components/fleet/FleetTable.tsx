@@ -6,8 +6,9 @@ import { useEffect, useRef } from "react";
 import { cx, formatDate } from "@/components/format.ts";
 import { Badge, PowerState, StateBadge } from "@/components/StateBadge.tsx";
 import {
-  COLUMNS, FIELD_LABELS, isRedacted, sortState, valueLabel, type ColumnKey, type FleetAnswer, type FleetNode, type GroupField,
+  COLUMNS, FIELD_LABELS, isRedacted, sortState, valueLabel, type ColumnKey,
 } from "@/lib/client/fleet.ts";
+import type { ApiFleetNode, ApiFleetPage, FleetGroupKey } from "@/lib/shared/fleet.ts";
 
 const ROW = "h-11";
 const CELL = "px-3 py-0 align-middle whitespace-nowrap";
@@ -16,17 +17,17 @@ function Muted({ children = "—" }: { children?: React.ReactNode }) {
   return <span className="text-slate-500 dark:text-slate-400">{children}</span>;
 }
 
-function groupValue(n: FleetNode, g: GroupField): string | null {
+function groupValue(n: ApiFleetNode, g: FleetGroupKey): string | null {
   const v = n[g];
   return v === null || v === undefined || v === "" ? null : String(v);
 }
 
 export function FleetTable({ data, projects, cols, sort, group, loading, pageSize, isSelected, onToggle, onTogglePage, onSort }: {
-  data: FleetAnswer | undefined;
+  data: ApiFleetPage | undefined;
   projects: Record<string, string>;
   cols: ColumnKey[];
   sort: string;
-  group: GroupField | null;
+  group: FleetGroupKey | null;
   loading: boolean;
   pageSize: number;
   isSelected: (uuid: string) => boolean;
@@ -46,7 +47,7 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
   const { key: sortKey, dir } = sortState(sort);
   const project = (id: string | null) => (id ? <span title={id}>{projects[id] ?? id}</span> : <Muted />);
 
-  const cell = (c: ColumnKey, n: FleetNode): React.ReactNode => {
+  const cell = (c: ColumnKey, n: ApiFleetNode): React.ReactNode => {
     switch (c) {
       case "name":
         return (

@@ -12,12 +12,13 @@ import { Banner, Button, Spinner } from "@/components/ui.tsx";
 import { BulkActions } from "@/components/jobs/BulkActions.tsx";
 import { ApiError } from "@/lib/client/api.ts";
 import {
-  COLUMNS, FIELD_LABELS, GROUP_FIELDS, PAGE_SIZES, queryString, viewFromParams, viewToSearch, type FleetAnswer, type FleetView as View,
+  COLUMNS, FIELD_LABELS, PAGE_SIZES, queryString, viewFromParams, viewToSearch, type FleetView as View,
 } from "@/lib/client/fleet.ts";
+import { FLEET_GROUP_KEYS, type ApiFleetPage } from "@/lib/shared/fleet.ts";
 import {
   EMPTY_SELECTION, isSelected, selectAllMatching, selectedCount, selectRange, setSelected, toggle, toNodeSelection, type SelectionState,
 } from "@/lib/client/selection.ts";
-import type { Principal } from "@/lib/core/policy.ts";
+import type { Principal } from "@/lib/shared/policy.ts";
 import { EnrollButton } from "./EnrollDialog.tsx";
 import { FilterBar } from "./FilterBar.tsx";
 import { FleetTable } from "./FleetTable.tsx";
@@ -85,13 +86,13 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
   const result = useQuery({
     queryKey: ["nodes", "fleet", query, offset, view.size],
     queryFn: ({ signal }) =>
-      api.get<FleetAnswer>(`/fleet?${query ? `${query}&` : ""}offset=${offset}&limit=${view.size}&facets=false`, { signal }),
+      api.get<ApiFleetPage>(`/fleet?${query ? `${query}&` : ""}offset=${offset}&limit=${view.size}&facets=false`, { signal }),
     placeholderData: keepPreviousData,
   });
   const matchKey = queryString({ ...view, sort: "name", group: null });
   const facetResult = useQuery({
     queryKey: ["nodes", "fleet-facets", matchKey],
-    queryFn: ({ signal }) => api.get<FleetAnswer>(`/fleet?${matchKey ? `${matchKey}&` : ""}limit=0`, { signal }),
+    queryFn: ({ signal }) => api.get<ApiFleetPage>(`/fleet?${matchKey ? `${matchKey}&` : ""}limit=0`, { signal }),
     placeholderData: keepPreviousData,
     enabled: !result.isFetching,
   });
@@ -162,7 +163,7 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
             className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900"
           >
             <option value="">nothing</option>
-            {GROUP_FIELDS.map((g) => <option key={g} value={g}>{FIELD_LABELS[g]}</option>)}
+            {FLEET_GROUP_KEYS.map((g) => <option key={g} value={g}>{FIELD_LABELS[g]}</option>)}
           </select>
         </label>
         <Popover label="Columns" testId="column-chooser">

@@ -2,13 +2,8 @@
 // properties (GET /v1/drivers/{d}/properties: name → description ending in "Required." or
 // "Optional.", Ironic's convention) and its interfaces (GET /v1/drivers/{d}?detail=true). Pure:
 // unit-tested in enroll.test.ts; the dialog (EnrollDialog.tsx) only renders it.
-import { isSecretKey } from "@/lib/core/secrets.ts";
-
-/** Interface kinds a node can override at creation (Ironic's *_interface fields). */
-export const INTERFACE_KINDS = [
-  "bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power", "raid", "rescue", "storage", "vendor",
-] as const;
-export type InterfaceKind = (typeof INTERFACE_KINDS)[number];
+import { INTERFACE_NAMES, type InterfaceName } from "@/lib/shared/interfaces.ts";
+import { isSecretKey } from "@/lib/shared/secrets.ts";
 
 /** required: the driver needs it; conditional: "Required only if …" another setting; optional. */
 export type FieldNeed = "required" | "conditional" | "optional";
@@ -46,7 +41,7 @@ export function driverFields(properties: Record<string, string>): DriverField[] 
 }
 
 export interface InterfaceChoice {
-  kind: InterfaceKind;
+  kind: InterfaceName;
   /** What the node gets when nothing is chosen. */
   defaultName: string | null;
   options: string[];
@@ -55,7 +50,7 @@ export interface InterfaceChoice {
 /** Interface kinds where the hardware type offers a choice (more than one enabled implementation). */
 export function interfaceChoices(detail: Record<string, unknown>): InterfaceChoice[] {
   const out: InterfaceChoice[] = [];
-  for (const kind of INTERFACE_KINDS) {
+  for (const kind of INTERFACE_NAMES) {
     const enabled = detail[`enabled_${kind}_interfaces`];
     if (!Array.isArray(enabled) || enabled.length < 2) continue;
     const def = detail[`default_${kind}_interface`];
@@ -76,7 +71,7 @@ export interface EnrollForm {
   /** Further driver_info as "key=value" lines (fields the driver does not list, or no driver list at all). */
   extraDriverInfo: string;
   /** Chosen interface per kind ("" = the hardware type's default). */
-  interfaces: Partial<Record<InterfaceKind, string>>;
+  interfaces: Partial<Record<InterfaceName, string>>;
   /** MAC addresses of the ports to create, separated by spaces, commas or new lines. */
   macs: string;
 }
@@ -149,7 +144,7 @@ export function nodeBody(form: EnrollForm): Record<string, unknown> {
   }
   for (const [k, v] of parseKeyValueLines(form.extraDriverInfo).pairs) if (!(k in info)) info[k] = v;
   if (Object.keys(info).length) body.driver_info = info;
-  for (const kind of INTERFACE_KINDS) {
+  for (const kind of INTERFACE_NAMES) {
     const chosen = form.interfaces[kind];
     if (chosen) body[`${kind}_interface`] = chosen;
   }

@@ -10,11 +10,12 @@ import { Banner, Button, Dialog, Field, Select, TextArea, TextInput } from "@/co
 import { cx } from "@/components/format.ts";
 import { ApiError } from "@/lib/client/api.ts";
 import {
-  ACTIONS, actionInfo, actionName, createJob, parseCleanSteps, parseTraits, selectionCount, type ActionInfo, type JobAction,
+  ACTIONS, actionInfo, actionName, createJob, parseCleanSteps, parseTraits, selectionCount, type ActionInfo,
 } from "@/lib/client/jobs.ts";
+import type { JobAction } from "@/lib/shared/jobs.ts";
 import { queryKeys } from "@/lib/client/keys.ts";
 import type { NodeSelection } from "@/lib/client/selection.ts";
-import type { ApiProject, Paged } from "@/lib/client/types.ts";
+import type { ApiProject, Paged } from "@/lib/shared/wire.ts";
 import { JobProgress } from "./JobProgress.tsx";
 
 const GROUPS = [...new Set(ACTIONS.map((a) => a.group))];

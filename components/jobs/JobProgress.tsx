@@ -11,7 +11,8 @@ import { Badge } from "@/components/StateBadge.tsx";
 import { Banner, Button, Spinner } from "@/components/ui.tsx";
 import { cx } from "@/components/format.ts";
 import { ApiError } from "@/lib/client/api.ts";
-import { actionName, cancelJob, createJob, jobDone, type ApiJob, type ApiJobItem, type JobItemState } from "@/lib/client/jobs.ts";
+import { actionName, cancelJob, createJob, jobDone } from "@/lib/client/jobs.ts";
+import type { ApiJob, ApiJobItem, JobItemState } from "@/lib/shared/jobs.ts";
 import { queryKeys } from "@/lib/client/keys.ts";
 
 const POLL_MS = 2000;

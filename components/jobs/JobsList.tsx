@@ -7,7 +7,8 @@ import { useApi } from "@/components/Providers.tsx";
 import { Badge } from "@/components/StateBadge.tsx";
 import { Banner, Spinner } from "@/components/ui.tsx";
 import { ApiError } from "@/lib/client/api.ts";
-import { actionName, jobDone, type ApiJob } from "@/lib/client/jobs.ts";
+import { actionName, jobDone } from "@/lib/client/jobs.ts";
+import type { ApiJob } from "@/lib/shared/jobs.ts";
 
 export function JobsList() {
   const api = useApi();

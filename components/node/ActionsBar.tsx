@@ -11,8 +11,8 @@ import { queryKeys } from "@/lib/client/keys.ts";
 import {
   clearMaintenance, deleteNode, errorText, lockHolder, patchNode, setMaintenance, setPowerState, setProvisionState,
 } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
-import type { Principal } from "@/lib/core/policy.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
+import type { Principal } from "@/lib/shared/policy.ts";
 import { nodeActions, type ActionState, type NodeAction } from "./actions.ts";
 import { pointer } from "./patch.ts";
 import type { TabId } from "./tabs.ts";

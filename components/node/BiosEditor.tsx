@@ -13,11 +13,16 @@ import { Badge, StateBadge } from "@/components/StateBadge.tsx";
 import { Banner, Button, Dialog, Field, Select, Spinner, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
 import { appendTemplateStep, deployTemplates, errorText, fetchNode, isRedacted, nodeBios, nodeKeys, setProvisionState } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
-import { authorize, type Principal } from "@/lib/core/policy.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
+import { RUN_RULES } from "@/lib/client/steps.ts";
+import { authorize, type Principal } from "@/lib/shared/policy.ts";
+import { inStates } from "@/lib/shared/states.ts";
 import { applyStep, biosDiff, biosErrors, filterSettings, inputKind, type BiosSetting } from "./bios.ts";
 
 type Target = "clean" | "template";
+
+/** Applying runs a manual clean: the state it needs, the states it passes through, where a failure leaves the node. */
+const CLEAN = RUN_RULES.clean;
 
 interface Applying {
   /** provision_updated_at before the clean was requested: a newer one means the node moved. */
@@ -40,7 +45,7 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
   const [applying, setApplying] = useState<Applying | null>(null);
   const [result, setResult] = useState<{ tone: "success" | "error"; text: string } | null>(null);
 
-  const settings = (bios.data ?? []) as BiosSetting[];
+  const settings = useMemo(() => (bios.data ?? []) as BiosSetting[], [bios.data]);
   const diff = useMemo(() => biosDiff(settings, edits), [settings, edits]);
   const errors = useMemo(() => biosErrors(settings, edits), [settings, edits]);
   const edited = useMemo(() => new Set(diff.map((c) => c.name)), [diff]);
@@ -52,8 +57,8 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
     ? "Needs baremetal:node:set_provision_state:clean_steps on this node"
     : node.maintenance
       ? "The node is in maintenance: manual cleaning is refused until it is cleared"
-      : node.provision_state !== "manageable"
-        ? `The node is "${node.provision_state}": a manual clean needs it "manageable" (use Manage first)`
+      : node.provision_state !== CLEAN.from
+        ? `The node is "${node.provision_state}": a manual clean needs it "${CLEAN.from}" (use Manage first)`
         : null;
 
   const templates = useQuery({
@@ -72,17 +77,17 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
   useEffect(() => {
     if (!applying) return;
     const moved = current.provision_updated_at !== applying.before;
-    if (current.provision_state === "cleaning" || current.provision_state === "clean wait") {
+    if (inStates(current.provision_state, CLEAN.busy)) {
       if (!applying.sawCleaning) setApplying({ ...applying, sawCleaning: true });
       return;
     }
     if (!moved && !applying.sawCleaning) return;
-    if (current.provision_state === "manageable" && !current.target_provision_state) {
+    if (current.provision_state === CLEAN.from && !current.target_provision_state) {
       setApplying(null);
       setEdits({});
       setResult({ tone: "success", text: "The BIOS settings were applied; the values below are the node's current ones." });
       void qc.invalidateQueries({ queryKey: nodeKeys.bios(node.uuid) });
-    } else if (current.provision_state === "clean failed") {
+    } else if (current.provision_state === CLEAN.failed) {
       setApplying(null);
       setResult({ tone: "error", text: `Cleaning failed: ${current.last_error && !isRedacted(current.last_error) ? current.last_error : "see the node's history"}. Your edits are kept.` });
       void qc.invalidateQueries({ queryKey: nodeKeys.bios(node.uuid) });

@@ -11,8 +11,8 @@ import { Banner, Spinner } from "@/components/ui.tsx";
 import { ApiError } from "@/lib/client/api.ts";
 import { enrollKeys, INVENTORY_MIN_MINOR, nodeInventory } from "@/lib/client/enroll.ts";
 import { errorText } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
-import { authorize, type Principal } from "@/lib/core/policy.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
+import { authorize, type Principal } from "@/lib/shared/policy.ts";
 import { formatBytes, formatMhz, summarizeInventory } from "./inventory.ts";
 
 export function HardwarePanel({ node, principal, minor }: { node: ApiNode; principal: Principal; minor: number }) {

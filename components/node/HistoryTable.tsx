@@ -8,8 +8,8 @@ import { useApi } from "@/components/Providers.tsx";
 import { Badge } from "@/components/StateBadge.tsx";
 import { TextInput } from "@/components/ui.tsx";
 import { errorText, nodeHistory, nodeKeys } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
-import { authorize, type Principal } from "@/lib/core/policy.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
+import { authorize, type Principal } from "@/lib/shared/policy.ts";
 
 export function useNodeHistory(uuid: string, enabled: boolean) {
   const api = useApi();

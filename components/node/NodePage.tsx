@@ -6,7 +6,6 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useRef } from "react";
-import { GRAPHICAL_CONSOLES, SERIAL_CONSOLES } from "@/components/consoleKinds.ts";
 import { cx } from "@/components/format.ts";
 import { NodeConsoles } from "@/components/NodeConsoles.tsx";
 import { useApi } from "@/components/Providers.tsx";
@@ -15,7 +14,8 @@ import { StepPicker } from "@/components/steps/StepPicker.tsx";
 import { Banner, Spinner } from "@/components/ui.tsx";
 import { ApiError } from "@/lib/client/api.ts";
 import { fetchNode, lockHolder, nodeKeys } from "@/lib/client/node.ts";
-import { authorize, type Principal } from "@/lib/core/policy.ts";
+import { authorize, type Principal } from "@/lib/shared/policy.ts";
+import { consoleKindOfInterface } from "@/lib/shared/consoles.ts";
 import { ActionsBar } from "./ActionsBar.tsx";
 import { BiosEditor } from "./BiosEditor.tsx";
 import { HardwarePanel } from "./HardwarePanel.tsx";
@@ -86,7 +86,8 @@ export function NodePage({ uuid, principal, consoleWebsockets }: { uuid: string;
   const { node, etag } = q.data;
   const consoleIface = node.console_interface ?? "";
   const canType = authorize("baremetal:node:get_console", principal, node);
-  const consoleKind = SERIAL_CONSOLES.includes(consoleIface) || (GRAPHICAL_CONSOLES.includes(consoleIface) && canType);
+  const consoleKind = consoleKindOfInterface(consoleIface);
+  const consoleShown = consoleKind === "serial" || (consoleKind === "graphical" && canType);
 
   return (
     <div>
@@ -151,7 +152,7 @@ export function NodePage({ uuid, principal, consoleWebsockets }: { uuid: string;
         {tab === "bios" && <BiosEditor node={node} principal={principal} />}
         {tab === "steps" && <StepPicker node={node} />}
         {tab === "consoles" &&
-          (consoleKind && consoleWebsockets ? (
+          (consoleShown && consoleWebsockets ? (
             <NodeConsoles
               node={node.uuid}
               consoleInterface={consoleIface}
@@ -161,8 +162,8 @@ export function NodePage({ uuid, principal, consoleWebsockets }: { uuid: string;
             />
           ) : (
             <p className="rounded-xl border border-slate-200 px-4 py-3 text-sm text-slate-500 dark:border-slate-800 dark:text-slate-400" data-testid="no-console">
-              {!consoleKind
-                ? GRAPHICAL_CONSOLES.includes(consoleIface)
+              {!consoleShown
+                ? consoleKind === "graphical"
                   ? "The graphical console needs the baremetal:node:get_console right on this node."
                   : `The console interface "${consoleIface || "none"}" has no console the browser can show.`
                 : "This server does not serve the console websockets (see docs/consoles.md)."}

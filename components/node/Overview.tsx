@@ -11,13 +11,11 @@ import { Badge, PowerState, StateBadge } from "@/components/StateBadge.tsx";
 import { Banner, Button, Field, Select, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
 import { addTrait, errorText, fetchNode, isRedacted, isRedactedDict, isStale, nodeKeys, nodePorts, patchNode, projects as listProjects, removeTrait } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
-import { authorize, type Principal } from "@/lib/core/policy.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
+import { INTERFACE_NAMES } from "@/lib/shared/interfaces.ts";
+import { authorize, type Principal } from "@/lib/shared/policy.ts";
 import { dictPatch, dictToRows, fieldPatch, MASK, rowErrors, type DictRow, type PatchOp } from "./patch.ts";
 
-const INTERFACES = [
-  "bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power", "raid", "rescue", "storage", "vendor",
-] as const;
 
 function when(ts: string | null | undefined): string {
   if (!ts) return "—";
@@ -75,7 +73,7 @@ export function Overview({ node, etag, principal }: { node: ApiNode; etag: strin
         <Card title="Driver and interfaces">
           <Fields items={[["Driver", <Mono key="d">{node.driver}</Mono>]]} />
           <div className="grid grid-cols-2 gap-x-4 px-4 pb-3 text-sm sm:grid-cols-3" data-testid="interfaces">
-            {INTERFACES.map((i) => {
+            {INTERFACE_NAMES.map((i) => {
               const v = (node as unknown as Record<string, string | undefined>)[`${i}_interface`];
               return (
                 <div key={i} className="flex justify-between gap-2 border-b border-slate-100 py-1.5 dark:border-slate-800">

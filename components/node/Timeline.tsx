@@ -9,8 +9,8 @@ import { cx, formatDuration } from "@/components/format.ts";
 import { stateTone } from "@/components/StateBadge.tsx";
 import { Button, Spinner } from "@/components/ui.tsx";
 import { errorText } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
-import type { Principal } from "@/lib/core/policy.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
+import type { Principal } from "@/lib/shared/policy.ts";
 import { historyDenied, useNodeHistory } from "./HistoryTable.tsx";
 import { barSeconds, buildTimeline, stepsIn, tickStep, type Marker, type StateBar, type StepBar, type Timeline as TimelineData } from "./timeline.ts";
 

@@ -11,8 +11,9 @@ import { Badge } from "@/components/StateBadge.tsx";
 import { Banner, Button, Spinner } from "@/components/ui.tsx";
 import { enrollKeys, validateNode } from "@/lib/client/enroll.ts";
 import { errorText } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
-import { authorize, type Principal } from "@/lib/core/policy.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
+import { authorize, type Principal } from "@/lib/shared/policy.ts";
+import { ProvisionState } from "@/lib/shared/states.ts";
 import { validationFingerprint, validationRows, validationSummary, type ValidationStatus } from "./validation.ts";
 
 const STATUS: Record<ValidationStatus, { tone: "green" | "red" | "gray"; text: string }> = {
@@ -85,7 +86,7 @@ export function ValidatePanel({ node, principal }: { node: ApiNode; principal: P
               </tbody>
             </table>
           </div>
-          {node.power_state === null && node.provision_state === "enroll" && (
+          {node.power_state === null && node.provision_state === ProvisionState.ENROLL && (
             <p className="border-t border-slate-100 px-4 py-2 text-xs text-slate-500 dark:border-slate-800 dark:text-slate-400" data-testid="validate-power-hint">
               The power state is not known yet: Manage verifies the BMC credentials and reads it; from then on the
               conductor reads it periodically (it leaves nodes in enroll alone).

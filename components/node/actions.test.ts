@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Principal } from "@/lib/core/policy.ts";
+import type { Principal } from "@/lib/shared/policy.ts";
 import { nodeActions, type ActionNode } from "./actions.ts";
 
 const admin: Principal = { userId: "u1", username: "admin", systemRole: "admin", projectId: null, projectRole: null };

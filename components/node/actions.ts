@@ -1,10 +1,11 @@
 // Which node actions the viewer may take now, and why not when they can't: the transition table
-// (lib/core/states.ts) and the policy (lib/core/policy.ts) — both pure, the same code the API
+// (lib/shared/states.ts) and the policy (lib/shared/policy.ts) — both pure, the same code the API
 // runs — plus the API's own refusals (maintenance, lock, protected, retired). Pure: unit-tested.
-import { authorize, type Principal } from "@/lib/core/policy.ts";
+import { authorize, type Principal } from "@/lib/shared/policy.ts";
 import {
-  ABORT_STATE_MIN_VERSION, DELETE_ALLOWED_STATES, isProvisionState, POWER_TARGETS, verbAllowedFrom, verbSourceStates, type PowerTarget, type Verb,
-} from "@/lib/core/states.ts";
+  ABORT_STATE_MIN_VERSION, DELETE_ALLOWED_STATES, inStates, isProvisionState, POWER_CHANGE_REFUSED_STATES, POWER_TARGETS,
+  PowerState, verbAllowedFrom, verbSourceStates, type PowerTarget, type Verb,
+} from "@/lib/shared/states.ts";
 
 /** The node fields the decision needs (Ironic's JSON names). */
 export interface ActionNode {
@@ -20,11 +21,10 @@ export interface ActionNode {
   lessee?: string | null;
 }
 
-export type ProvisionAction =
-  | "manage" | "provide" | "inspect" | "clean" | "deploy" | "rebuild" | "undeploy" | "rescue" | "unrescue"
-  | "abort" | "adopt" | "service" | "unhold";
+/** The API verbs the page offers: all but the old names of deploy and undeploy ("active", "deleted"). */
+export type ProvisionAction = Exclude<Verb, "active" | "deleted">;
 
-export type PowerAction = "power on" | "power off" | "rebooting" | "soft rebooting" | "soft power off";
+export type PowerAction = PowerTarget;
 
 export type NodeAction =
   | { group: "provision"; id: ProvisionAction }
@@ -103,17 +103,17 @@ function provisionReason(id: ProvisionAction, node: ActionNode, who: Principal, 
 function powerReason(id: PowerAction, node: ActionNode, who: Principal): string | null {
   const rule = "baremetal:node:set_power_state";
   if (!authorize(rule, who, node)) return denied(rule, who);
-  if (node.provision_state === "cleaning" || node.provision_state === "clean wait") {
+  if (inStates(node.provision_state, POWER_CHANGE_REFUSED_STATES)) {
     return `Not possible in state "${node.provision_state}": cleaning controls the power`;
   }
   if (node.reservation) return `The node is locked by conductor ${node.reservation} while it works on it`;
   if (node.target_power_state) return `A power change to "${node.target_power_state}" is in progress`;
-  const result = POWER_TARGETS[id as PowerTarget].result;
-  if (node.disable_power_off && result === "power off" && id !== "rebooting" && id !== "soft rebooting") {
+  const result = POWER_TARGETS[id].result;
+  if (node.disable_power_off && result === PowerState.OFF && id !== PowerState.REBOOT && id !== PowerState.SOFT_REBOOT) {
     return "Power off is disabled for this node (disable_power_off)";
   }
-  if ((id === "power on" && node.power_state === "power on") || ((id === "power off" || id === "soft power off") && node.power_state === "power off")) {
-    return `The node is already ${node.power_state === "power on" ? "on" : "off"}`;
+  if (node.power_state === result && (id === PowerState.ON || id === PowerState.OFF || id === PowerState.SOFT_OFF)) {
+    return `The node is already ${node.power_state === PowerState.ON ? "on" : "off"}`;
   }
   return null;
 }
@@ -121,7 +121,7 @@ function powerReason(id: PowerAction, node: ActionNode, who: Principal): string 
 function deleteReason(node: ActionNode, who: Principal): string | null {
   if (!authorize("baremetal:node:delete", who, node)) return denied("baremetal:node:delete", who);
   if (node.protected) return "The node is protected: unset protected first";
-  if (!node.maintenance && !(DELETE_ALLOWED_STATES as readonly string[]).includes(node.provision_state)) {
+  if (!node.maintenance && !inStates(node.provision_state, DELETE_ALLOWED_STATES)) {
     return `Not possible in state "${node.provision_state}" (needs ${DELETE_ALLOWED_STATES.map((s) => `"${s}"`).join(", ")}, or maintenance)`;
   }
   if (node.reservation) return `The node is locked by conductor ${node.reservation} while it works on it`;

@@ -2,9 +2,10 @@
 // the input kind and the checks done while typing; the API checks again when the step is requested.
 // Pure (no React): unit-tested.
 
-import type { ApiBiosSetting } from "@/lib/client/types.ts";
+import type { ApiBiosSetting } from "@/lib/shared/wire.ts";
 
-export type BiosSetting = ApiBiosSetting;
+/** What the editor reads of a setting: its value and registry (not its timestamps and links). */
+export type BiosSetting = Omit<ApiBiosSetting, "created_at" | "updated_at" | "links">;
 
 export type BiosInputKind = "enum" | "integer" | "boolean" | "string" | "password";
 

@@ -6,7 +6,8 @@
 // with Ingot's `structured=True`, the event's structured fields (kind, from/to state, provision
 // event, power target, step; lib/core/history.ts). The chart is built from those fields only: the
 // sentence is shown, never read. Durations come from the timestamps, which the API does return.
-import type { HistoryStructure } from "@/lib/client/types.ts";
+import type { HistoryStructure } from "@/lib/shared/history.ts";
+import { inStates, isFailed, STABLE_STATES } from "@/lib/shared/states.ts";
 
 export interface HistoryEventInput {
   uuid: string;
@@ -80,14 +81,6 @@ export interface Timeline {
   lanes: string[];
 }
 
-const FAILURE_STATES = new Set([
-  "error", "deploy failed", "clean failed", "inspect failed", "adopt failed", "rescue failed", "unrescue failed", "service failed",
-]);
-
-export function isFailureState(state: string): boolean {
-  return FAILURE_STATES.has(state);
-}
-
 function toEvent(h: HistoryEventInput): TimelineEvent | null {
   const at = Date.parse(h.created_at);
   if (!Number.isFinite(at)) return null;
@@ -131,7 +124,7 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
 
   const current = () => states[states.length - 1] ?? null;
   const openState = (state: string, at: number, enteredBy: TimelineEvent | null, via: string | null) => {
-    states.push({ id: `s${states.length}`, state, start: at, end: null, enteredBy, via, failed: isFailureState(state) || via === "fail" });
+    states.push({ id: `s${states.length}`, state, start: at, end: null, enteredBy, via, failed: isFailed(state) || via === "fail" });
   };
   const closeStepsAt = (at: number) => {
     // Steps still open when their state ends were interrupted (abort, failure without a step row, …).
@@ -151,7 +144,7 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
       bar.end = e.at;
       // A wait/hold state keeps its steps open (the step finishes after the call-back), so only a
       // move to a stable or failure state interrupts them.
-      if (isFailureState(to) || STABLE.has(to)) closeStepsAt(e.at);
+      if (isFailed(to) || inStates(to, STABLE_STATES)) closeStepsAt(e.at);
       openState(to, e.at, e, s.provision_event);
       if (e.severity === "ERROR") markers.push({ id: `m${markers.length}`, kind: "error", at: e.at, label: `${from} → ${to}`, event: e });
       continue;
@@ -204,7 +197,6 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
   return { start, end, states, steps, markers, lanes };
 }
 
-const STABLE = new Set(["enroll", "manageable", "available", "active", "rescue"]);
 
 /** Seconds a bar lasted (or has lasted until `now`). */
 export function barSeconds(bar: { start: number; end: number | null }, now: number): number {

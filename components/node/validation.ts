@@ -1,8 +1,7 @@
 // GET /v1/nodes/{n}/validate as rows for the validate panel, and the fingerprint of what the answer
 // depends on (so the panel validates again after driver_info, interfaces, properties or
 // instance_info change, but not after a power sync). Pure: unit-tested.
-import type { ValidationAnswer } from "@/lib/client/enroll.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
+import type { ApiNode, ApiValidation } from "@/lib/shared/wire.ts";
 
 /**
  * valid / invalid (result true / false), unsupported (result null), or disabled: result false from
@@ -22,7 +21,7 @@ export interface ValidationRow {
 /** The kinds a node must pass to be deployed come first, in the order Ironic checks them. */
 const ORDER = ["power", "management", "boot", "deploy", "network", "storage", "console", "inspect", "bios", "raid", "rescue", "firmware", "vendor"];
 
-export function validationRows(answer: ValidationAnswer, node: Partial<Record<string, unknown>>): ValidationRow[] {
+export function validationRows(answer: ApiValidation, node: Partial<Record<string, unknown>>): ValidationRow[] {
   const kinds = Object.keys(answer).sort((a, b) => {
     const ia = ORDER.indexOf(a);
     const ib = ORDER.indexOf(b);

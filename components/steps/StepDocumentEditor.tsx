@@ -13,8 +13,9 @@ import { cx } from "@/components/format.ts";
 import { ApiError } from "@/lib/client/api.ts";
 import {
   attributeServerErrors, diffLines, fromRunbookSteps, fromTemplateSteps, stepsToJson, traitNameProblem,
-  type EditableStep, type RunbookStepJson, type StepKind, type TemplateStepJson,
+  type EditableStep, type RunbookStepJson, type TemplateStepJson,
 } from "@/lib/client/steps.ts";
+import { STEP_PHASE_PATH, type StepKind } from "@/lib/shared/steps.ts";
 import { DOCS, type DocKind } from "./documents.ts";
 import { StepListEditor, stepListValid } from "./StepListEditor.tsx";
 import { useNodesWithTrait, useStepCatalog } from "./useSteps.ts";
@@ -310,7 +311,7 @@ export function StepDocumentEditor({ kind, ident, rights, referenceNode = null }
               <label className="flex flex-col text-xs text-slate-600 dark:text-slate-400">
                 Offer the steps of
                 <select className="mt-1 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900" value={stepKind} onChange={(e) => setStepKind(e.target.value as StepKind)}>
-                  {cfg.stepKinds.map((k) => <option key={k} value={k}>{k === "clean" ? "cleaning" : k === "service" ? "servicing" : "deploying"}</option>)}
+                  {cfg.stepKinds.map((k) => <option key={k} value={k}>{STEP_PHASE_PATH[k]}</option>)}
                 </select>
               </label>
             )}

@@ -5,7 +5,8 @@
 // not sent. Problems come from lib/client/steps.ts (the server's rules) and from the server's 400.
 import { useId, useState } from "react";
 import { cx } from "@/components/format.ts";
-import { RESERVED_STEPS, type ArgSchema, type AvailableStep, type StepProblems } from "@/lib/client/steps.ts";
+import type { StepProblems } from "@/lib/client/steps.ts";
+import { isReservedStep, RESERVED_STEP_DESCRIPTIONS, type ArgSchema, type AvailableStep } from "@/lib/shared/steps.ts";
 
 /** Field style without a width (give one: w-full, w-20, ...). */
 export const inputBase =
@@ -41,7 +42,7 @@ export interface StepFormProps {
 
 export function StepForm({ args, declared, stepName, onChange, problems, serverErrors = [], onInvalid, readOnly }: StepFormProps) {
   const step = stepName.split(".").slice(1).join(".");
-  const reserved = step in RESERVED_STEPS;
+  const reserved = isReservedStep(step);
   const info = reserved ? (step === "wait" ? { seconds: { description: "Seconds to wait (empty: wait until released)", required: false, type: "integer" as const } } : {}) : declared?.argsinfo ?? null;
   const set = (name: string, v: unknown) => {
     const next = { ...args };
@@ -54,7 +55,7 @@ export function StepForm({ args, declared, stepName, onChange, problems, serverE
   return (
     <div className="space-y-3" data-testid="step-form">
       {declared?.description && <p className="text-xs text-slate-600 dark:text-slate-400">{declared.description}</p>}
-      {reserved && <p className="text-xs text-slate-600 dark:text-slate-400">{RESERVED_STEPS[step]} (handled by the conductor itself)</p>}
+      {reserved && <p className="text-xs text-slate-600 dark:text-slate-400">{RESERVED_STEP_DESCRIPTIONS[step]} (handled by the conductor itself)</p>}
       {problems.general.length > 0 && (
         <ul className="space-y-0.5" aria-live="polite">
           {problems.general.map((m, i) => <li key={i} className={errorClass}>{m}</li>)}

@@ -6,10 +6,10 @@
 import { useCallback, useId, useMemo, useRef, useState } from "react";
 import { cx } from "@/components/format.ts";
 import {
-  listProblems, moveItem, newStepKey, parseStepsJson, RESERVED_STEPS, RUNBOOK_INTERFACES, STEP_INTERFACES, stepKey, stepProblems,
-  stepsToJson, TEMPLATE_INTERFACES, hasProblems,
-  type AvailableStep, type EditableStep, type StepKind, type StepListMode, type StepProblems,
+  listProblems, moveItem, newStepKey, parseStepsJson, stepInterfacesFor, stepKey, stepProblems, stepsToJson, hasProblems,
+  type EditableStep, type StepListMode, type StepProblems,
 } from "@/lib/client/steps.ts";
+import { RESERVED_STEP_DESCRIPTIONS, type AvailableStep, type StepKind } from "@/lib/shared/steps.ts";
 import { inputBase, inputClass, StepForm } from "./StepForm.tsx";
 
 export interface StepListEditorProps {
@@ -323,12 +323,12 @@ function AddStep({ available, note, mode, kind, onAdd, label }: {
 }) {
   const [q, setQ] = useState("");
   const [reservedIface, setReservedIface] = useState(mode === "template" ? "power" : "power");
-  const ifaces = mode === "template" ? TEMPLATE_INTERFACES : mode === "runbook" ? RUNBOOK_INTERFACES : STEP_INTERFACES;
+  const ifaces = stepInterfacesFor(mode);
   const needle = q.trim().toLowerCase();
   const shown = (available ?? [])
     .filter((s) => ifaces.includes(s.interface))
     .filter((s) => !needle || stepKey(s).toLowerCase().includes(needle) || (s.description ?? "").toLowerCase().includes(needle));
-  const reserved = Object.entries(RESERVED_STEPS).filter(([k, d]) => !needle || k.includes(needle) || d.toLowerCase().includes(needle));
+  const reserved = Object.entries(RESERVED_STEP_DESCRIPTIONS).filter(([k, d]) => !needle || k.includes(needle) || d.toLowerCase().includes(needle));
   const searchId = `${label}-add-search`;
   return (
     <section className="rounded-lg border border-slate-200 bg-slate-50/60 p-3 dark:border-slate-700 dark:bg-slate-900/40" aria-labelledby={`${label}-add-h`}>

@@ -9,7 +9,8 @@ import { useApi } from "@/components/Providers.tsx";
 import { Banner, Button, Dialog } from "@/components/ui.tsx";
 import { cx } from "@/components/format.ts";
 import { ApiError } from "@/lib/client/api.ts";
-import type { ApiNode } from "@/lib/client/types.ts";
+import type { ApiNode } from "@/lib/shared/wire.ts";
+import { inStates } from "@/lib/shared/states.ts";
 import {
   attributeServerErrors, fromRunbookSteps, RUN_RULES as RULES, runDisabledReason, type RunKind, stepKey, stepRunStates, toManualSteps, type EditableStep, type HistoryRowLite, type StepRunState,
 } from "@/lib/client/steps.ts";
@@ -39,7 +40,7 @@ function readRun(uuid: string): StoredRun | null {
 export function StepPicker({ node }: { node: ApiNode }) {
   const api = useApi();
   const qc = useQueryClient();
-  const [kind, setKind] = useState<RunKind>(node.provision_state === "active" ? "service" : "clean");
+  const [kind, setKind] = useState<RunKind>(node.provision_state === RULES.service.from ? "service" : "clean");
   const [lists, setLists] = useState<Record<RunKind, EditableStep[]>>({ clean: [], service: [] });
   const [disableRamdisk, setDisableRamdisk] = useState(false);
   const [jsonInvalid, setJsonInvalid] = useState(0);
@@ -90,7 +91,7 @@ export function StepPicker({ node }: { node: ApiNode }) {
     },
   });
 
-  const busy = RULES.clean.busy.includes(node.provision_state) || RULES.service.busy.includes(node.provision_state);
+  const busy = inStates(node.provision_state, RULES.clean.busy) || inStates(node.provision_state, RULES.service.busy);
 
   return (
     <div className="space-y-4" data-testid="step-picker">
@@ -185,7 +186,7 @@ export function StepPicker({ node }: { node: ApiNode }) {
         }
       >
         <p className="text-sm">
-          {node.name ?? node.uuid} goes to {kind === "clean" ? "cleaning" : "servicing"} and runs, in this order:
+          {node.name ?? node.uuid} goes to {RULES[kind].running} and runs, in this order:
         </p>
         <ol className="mt-2 list-decimal space-y-0.5 pl-6 font-mono text-sm" data-testid="confirm-steps">
           {(confirming?.runbook ? [...confirming.runbook.steps].sort((a, b) => (a.order ?? 0) - (b.order ?? 0)) : steps).map((s, i) => (
@@ -193,7 +194,7 @@ export function StepPicker({ node }: { node: ApiNode }) {
           ))}
         </ol>
         <p className="mt-3 text-xs text-slate-500 dark:text-slate-400">
-          It returns to {kind === "clean" ? "manageable" : "active"} when every step is done, or to {kind === "clean" ? "clean failed" : "service failed"} when one fails.
+          It returns to {RULES[kind].from} when every step is done, or to {RULES[kind].failed} when one fails.
         </p>
       </Dialog>
     </div>
@@ -216,7 +217,7 @@ function currentStepName(node: ApiNode): string | null {
 function RunProgress({ node, run, busy, onClear }: { node: ApiNode; run: StoredRun | null; busy: boolean; onClear: () => void }) {
   const history = useHistorySince(node.uuid, run ? run.marker : undefined, busy);
   const now = currentStepName(node);
-  const rows: HistoryRowLite[] = history.data ?? [];
+  const rows: HistoryRowLite[] = useMemo(() => history.data ?? [], [history.data]);
   const states = useMemo(() => (run ? stepRunStates(run.steps, rows, run.kind) : []), [run, rows]);
   // The last rows are written just before the node leaves cleaning/servicing: read them once more then.
   const refetchHistory = history.refetch;
@@ -318,7 +319,7 @@ function RunbookSection({ node, kind, stateReason, error, onLoad, onRun }: {
           </label>
           <Button size="sm" disabledReason={rb ? null : "Choose a runbook."} onClick={() => rb && onLoad(rb)}>Load its steps into the list</Button>
           <Button size="sm" variant="primary" disabledReason={!rb ? "Choose a runbook." : stateReason} onClick={() => rb && onRun(rb)}>
-            Run as {kind === "clean" ? "cleaning" : "servicing"}…
+            Run as {RULES[kind].running}…
           </Button>
         </div>
       )}

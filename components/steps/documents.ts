@@ -1,6 +1,7 @@
 // What differs between the two step documents the dashboard edits: deploy templates and runbooks.
 import { queryKeys } from "@/lib/client/keys.ts";
-import type { StepKind, StepListMode } from "@/lib/client/steps.ts";
+import type { StepListMode } from "@/lib/client/steps.ts";
+import type { StepKind } from "@/lib/shared/steps.ts";
 
 export type DocKind = "template" | "runbook";
 

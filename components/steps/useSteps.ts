@@ -6,7 +6,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "@/components/Providers.tsx";
 import type { IngotClient } from "@/lib/client/api.ts";
 import { DOCS, type DocKind } from "./documents.ts";
-import { PHASE_PATH, stepKey, type AvailableStep, type AvailableStepsResponse, type HistoryRowLite, type StepKind } from "@/lib/client/steps.ts";
+import { stepKey, type HistoryRowLite } from "@/lib/client/steps.ts";
+import type { ApiAvailableSteps } from "@/lib/shared/wire.ts";
+import { STEP_PHASE_PATH, type AvailableStep, type StepKind } from "@/lib/shared/steps.ts";
 
 export function nodeStepsKey(uuid: string, kind: StepKind) {
   return ["node", uuid, "available-steps", kind] as const;
@@ -19,11 +21,11 @@ export function useNodeSteps(uuid: string | null, kind: StepKind, enabled = true
   const query = useQuery({
     queryKey: nodeStepsKey(uuid ?? "-", kind),
     enabled: !!uuid && enabled,
-    queryFn: ({ signal }) => api.get<AvailableStepsResponse>(`/nodes/${uuid}/${PHASE_PATH[kind]}/steps`, { signal }),
+    queryFn: ({ signal }) => api.get<ApiAvailableSteps>(`/nodes/${uuid}/${STEP_PHASE_PATH[kind]}/steps`, { signal }),
     staleTime: 60_000,
   });
   const refresh = useMutation({
-    mutationFn: () => api.post<AvailableStepsResponse>(`/nodes/${uuid}/${PHASE_PATH[kind]}/steps/refresh`, undefined),
+    mutationFn: () => api.post<ApiAvailableSteps>(`/nodes/${uuid}/${STEP_PHASE_PATH[kind]}/steps/refresh`, undefined),
     onSuccess: (data) => qc.setQueryData(nodeStepsKey(uuid ?? "-", kind), data),
   });
   return { query, refresh };
@@ -77,7 +79,7 @@ async function loadCatalog(api: IngotClient, kind: StepKind, referenceNode: stri
     samples = [...perDriver.values()];
   }
   const results = await Promise.all(
-    samples.map(async (n) => ({ n, r: await api.get<AvailableStepsResponse>(`/nodes/${n.uuid}/${PHASE_PATH[kind]}/steps`, { signal }) })),
+    samples.map(async (n) => ({ n, r: await api.get<ApiAvailableSteps>(`/nodes/${n.uuid}/${STEP_PHASE_PATH[kind]}/steps`, { signal }) })),
   );
   const steps = new Map<string, AvailableStep>();
   const offeredBy: Record<string, string[]> = {};

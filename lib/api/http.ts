@@ -144,6 +144,8 @@ export function links(base: string, path: string) {
 }
 
 /** Ironic's timestamp format: ISO 8601 with microseconds and +00:00. */
+export function ts(d: Date): string;
+export function ts(d: Date | null | undefined): string | null;
 export function ts(d: Date | null | undefined): string | null {
   if (!d) return null;
   return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000+00:00");

@@ -3,7 +3,7 @@
 // Error texts follow Ironic/python-jsonpatch, which clients show verbatim.
 import { Invalid } from "../core/errors.ts";
 import { maskSecretsAt } from "../core/secrets.ts";
-import { pyRepr } from "../core/pyrepr.ts";
+import { pyRepr } from "../shared/pyrepr.ts";
 import { jsonDepth, MAX_JSON_DEPTH } from "./http.ts";
 import { schemaCheck, type Schema } from "./schema.ts";
 

@@ -7,29 +7,34 @@ import { Invalid, NotAcceptable } from "../core/errors.ts";
 import { conductorFor, listConductors, ringLookup } from "../core/hashring.ts";
 import { authorize, hasRole, type Principal } from "../core/policy.ts";
 import { ALWAYS_MASKED_INSTANCE_KEYS, maskInstanceInfo, maskSecrets } from "../core/secrets.ts";
+import { provisionStateAtVersion } from "../shared/states.ts";
+import type { ApiNode } from "../shared/wire.ts";
 import { links } from "./http.ts";
 import type { PatchView } from "./jsonpatch.ts";
+import type { FieldDef } from "./v1/resource_common.ts";
 
 type Getter = (n: NodeRecord) => unknown;
 
 /** ts() of http.ts without the regex (hot in 1,000-node pages): 2026-11-25T15:21:02.422000+00:00 */
+function ts(d: Date): string;
+function ts(d: Date | null | undefined): string | null;
 function ts(d: Date | null | undefined): string | null {
   if (!d) return null;
   const iso = d.toISOString();
   return iso.length === 24 ? `${iso.slice(0, 23)}000+00:00` : iso.replace(/\.(\d{3})Z$/, ".$1000+00:00");
 }
 
-function isEmpty(d: object | null | undefined): boolean {
-  if (!d) return true;
+function isEmpty(d: object): boolean {
   for (const _ in d) return false;
   return true;
 }
+type Dict = Record<string, unknown>;
 /** maskSecrets without the deep copy for the (common) empty dict. */
-const masked = (d: Record<string, unknown> | null | undefined) => (isEmpty(d) ? {} : maskSecrets(d));
-const maskedInstance = (d: Record<string, unknown> | null | undefined) => (isEmpty(d) ? {} : maskInstanceInfo(d));
+const masked = (d: Dict | null | undefined): Dict => (d && !isEmpty(d) ? maskSecrets(d) : {});
+const maskedInstance = (d: Dict | null | undefined): Dict => (d && !isEmpty(d) ? maskInstanceInfo(d) : {});
 
 /** API field → [min minor, getter]. Order = the order real Ironic emits a full node in. */
-const FIELDS: [string, number, Getter][] = [
+const FIELDS: FieldDef<NodeRecord, ApiNode>[] = [
   ["uuid", 1, (n) => n.uuid],
   ["created_at", 1, (n) => ts(n.createdAt)],
   ["updated_at", 1, (n) => ts(n.updatedAt)],
@@ -93,14 +98,14 @@ const FIELDS: [string, number, Getter][] = [
 ];
 
 /** Computed fields, emitted after `links` in this order. */
-const COMPUTED: [string, number][] = [
+const COMPUTED: [keyof ApiNode, number][] = [
   ["conductor", 49],
   ["allocation_uuid", 52],
   ["chassis_uuid", 1],
 ];
 
 /** Link lists emitted last, only when `fields` is not given. */
-const SUB_LINKS: [string, number][] = [
+const SUB_LINKS: [keyof ApiNode, number][] = [
   ["ports", 1],
   ["states", 14],
   ["portgroups", 24],
@@ -223,14 +228,8 @@ export async function nodeUuidsById(sql: Sql, ids: number[]): Promise<Map<number
   return out;
 }
 
-function shownProvisionState(state: string | null, minor: number): string | null {
-  if (state === "available" && minor < 2) return null;
-  if (state === "inspect wait" && minor < 39) return "inspecting";
-  return state;
-}
-
 function fieldValue(n: NodeRecord, name: string, get: Getter, vc: NodeViewContext): unknown {
-  if (name === "provision_state") return shownProvisionState(n.provisionState, vc.minor);
+  if (name === "provision_state") return provisionStateAtVersion(n.provisionState, vc.minor);
   return get(n);
 }
 
@@ -290,7 +289,7 @@ export function nodeView(n: NodeRecord, vc: NodeViewContext, fields: string[] | 
     out.links = nodeLinks(vc.base, n.uuid);
     for (const [c, v] of COMPUTED) if (fields.includes(c) && minor >= v) out[c] = computedValue(n, c, vc);
   } else {
-    for (const [name, get] of fieldsFor(minor)) out[name] = name === "provision_state" ? shownProvisionState(n.provisionState, minor) : get(n);
+    for (const [name, get] of fieldsFor(minor)) out[name] = name === "provision_state" ? provisionStateAtVersion(n.provisionState, minor) : get(n);
     out.links = nodeLinks(vc.base, n.uuid);
     for (const [c, v] of COMPUTED) if (minor >= v) out[c] = computedValue(n, c, vc);
     for (const [s, v] of SUB_LINKS) if (minor >= v) out[s] = nodeSubLinks(vc.base, n.uuid, s);
@@ -299,7 +298,7 @@ export function nodeView(n: NodeRecord, vc: NodeViewContext, fields: string[] | 
   return out;
 }
 
-const FIELD_INDEX = new Map(FIELDS.map((f) => [f[0], f]));
+const FIELD_INDEX = new Map<string, FieldDef<NodeRecord, ApiNode>>(FIELDS.map((f) => [f[0], f]));
 
 const FIELDS_BY_MINOR = new Map<number, [string, Getter][]>();
 function fieldsFor(minor: number): [string, Getter][] {

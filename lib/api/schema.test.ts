@@ -1,7 +1,7 @@
 // Expected texts below come from python-jsonschema 4.10.3 (what Ironic 21.4 runs on) with
 // Ironic's wrappers (ironic/common/args.py, node.py _check_steps) applied to the same inputs.
 import { describe, expect, it } from "vitest";
-import { pyPformat, pyRepr } from "../core/pyrepr.ts";
+import { pyPformat, pyRepr } from "../shared/pyrepr.ts";
 import { check, firstSchemaError, ironicSchemaMessage, jsonschemaText, schemaCheck, validate, type Schema } from "./schema.ts";
 
 const node: Schema = {

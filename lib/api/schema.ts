@@ -4,7 +4,7 @@
 // jsonschema's exact messages ('x' is a required property, [] is too short, ...) and Python reprs.
 // Ironic wraps them in different ways; the helpers at the end build each one.
 import { Invalid } from "../core/errors.ts";
-import { pyPformat, pyRepr } from "../core/pyrepr.ts";
+import { pyPformat, pyRepr } from "../shared/pyrepr.ts";
 
 export type JsonType = "string" | "integer" | "number" | "boolean" | "object" | "array" | "null";
 

@@ -2,8 +2,9 @@
 // Each throws Invalid (400) with the wording real Ironic uses where the client can see it.
 import { Invalid } from "../core/errors.ts";
 import { isUuidLike } from "../core/uuid.ts";
-import { pyRepr } from "../core/pyrepr.ts";
-import { firstSchemaError, schemaCheck, type Schema } from "./schema.ts";
+import { pyRepr } from "../shared/pyrepr.ts";
+import { CUSTOM_TRAIT_RE, isValidTrait, MAX_TRAIT_LENGTH, STANDARD_TRAIT_RE } from "../shared/traits.ts";
+import { schemaCheck, type Schema } from "./schema.ts";
 
 const CANONICAL_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -53,22 +54,17 @@ export function validateNodeName(name: unknown, minor: number, verb: "create" | 
 }
 
 // os-traits namespaces for standard traits (COMPUTE_*, HW_*, MISC_*, NET_*, OWNER_*, STORAGE_*).
-const STANDARD_TRAIT_PATTERN = "^(COMPUTE|HW|MISC|NET|OWNER|STORAGE)_[A-Z0-9_]+$";
-const CUSTOM_TRAIT_PATTERN = "^CUSTOM_[A-Z0-9_]+$";
-
 /**
- * Ironic's TRAITS_SCHEMA. Ironic's second alternative is os-traits' list of standard traits; a
- * pattern over their namespaces stands in for it (the messages are the same: the first
- * alternative's is the one reported).
+ * Ironic's TRAITS_SCHEMA, over the shared trait rule (lib/shared/traits.ts). Ironic's second
+ * alternative is os-traits' list of standard traits; a pattern over their namespaces stands in for
+ * it (the messages are the same: the first alternative's is the one reported).
  */
 export const TRAITS_SCHEMA: Schema = {
-  type: "string", minLength: 1, maxLength: 255,
-  anyOf: [{ pattern: CUSTOM_TRAIT_PATTERN }, { pattern: STANDARD_TRAIT_PATTERN }],
+  type: "string", minLength: 1, maxLength: MAX_TRAIT_LENGTH,
+  anyOf: [{ pattern: CUSTOM_TRAIT_RE.source }, { pattern: STANDARD_TRAIT_RE.source }],
 };
 
-export function isValidTrait(t: unknown): t is string {
-  return firstSchemaError(TRAITS_SCHEMA, t) === null;
-}
+export { isValidTrait };
 
 /** Validates one trait; `what` is the schema subject in the message ("trait" or "body"). */
 export function validateTrait(t: unknown, what = "trait"): string {

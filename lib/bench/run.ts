@@ -11,7 +11,7 @@ import { migrate } from "../db/migrate.ts";
 import { percentile, waitForServer } from "./common.ts";
 import { openSql } from "../core/db/sql.ts";
 import { seedFleet } from "../core/seed.ts";
-import type { ApiHistoryEvent } from "../client/types.ts";
+import type { ApiHistoryEvent } from "../shared/wire.ts";
 
 const ROOT = process.cwd();
 const args = process.argv.slice(2);

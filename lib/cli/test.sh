@@ -2,7 +2,8 @@
 # npm test: installs what the tests need when missing (npm packages; Debian chromium and the
 # openstack/ironic clients; ipmitool and python3-pyghmi for the IPMI tests; postgresql; openssl for
 # the Redfish TLS test), then runs:
-# tsc --noEmit, vitest on SQLite, the database tests again on a throwaway PostgreSQL server
+# tsc --noEmit, eslint (`npm run lint`: typescript-eslint, the rules of hooks and the layers of
+# docs/design.md), vitest on SQLite, the database tests again on a throwaway PostgreSQL server
 # (unit-pg; INGOT_TEST_PG_URL, when set, names a server to use instead), next build (if needed),
 # playwright (on SQLite).
 # Every step runs even if an earlier one failed (except e2e without a build); the exit code is
@@ -35,6 +36,7 @@ step() {
 if ! step install ensure_node_modules; then summary; exit 1; fi
 step system-packages ensure_apt chromium python3-openstackclient python3-ironicclient ipmitool python3-pyghmi postgresql openssl
 step typecheck node_modules/.bin/tsc --noEmit
+step lint npm run --silent lint
 step unit env -u INGOT_TEST_PG_URL node_modules/.bin/vitest run
 
 # The same database-dependent tests on PostgreSQL (and the multi-process cluster tests, which need it).

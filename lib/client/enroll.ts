@@ -1,7 +1,7 @@
 // Calls behind enrolling a node and checking it: hardware types and their properties, creating the
 // node and its ports, validation and the inspected inventory. All public API (the CLI's calls).
 import type { IngotClient } from "./api.ts";
-import type { ApiNode, ApiPort, Dict } from "./types.ts";
+import type { ApiDriver, ApiNode, ApiPort, ApiValidation, Dict } from "../shared/wire.ts";
 
 const enc = encodeURIComponent;
 
@@ -14,12 +14,6 @@ export const enrollKeys = {
   validate: (uuid: string, fingerprint: string) => ["validate", uuid, fingerprint] as const,
   inventory: (uuid: string) => ["node", uuid, "inventory"] as const,
 };
-
-export interface ApiDriver {
-  name: string;
-  hosts: string[];
-  type?: string;
-}
 
 /** The hardware types enabled on at least one alive conductor. */
 export async function listDrivers(api: IngotClient): Promise<ApiDriver[]> {
@@ -45,11 +39,8 @@ export async function createPort(api: IngotClient, nodeUuid: string, address: st
   return api.post<ApiPort>("/ports", { node_uuid: nodeUuid, address });
 }
 
-/** Per interface kind: result true (valid), false (invalid, with the reason) or null (not supported). */
-export type ValidationAnswer = Record<string, { result: boolean | null; reason?: string | null }>;
-
-export async function validateNode(api: IngotClient, uuid: string): Promise<ValidationAnswer> {
-  return api.get<ValidationAnswer>(`/nodes/${enc(uuid)}/validate`);
+export async function validateNode(api: IngotClient, uuid: string): Promise<ApiValidation> {
+  return api.get<ApiValidation>(`/nodes/${enc(uuid)}/validate`);
 }
 
 /** Inventory from the last inspection (1.81); a 404 means there is none yet. */

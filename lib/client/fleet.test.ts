@@ -1,7 +1,6 @@
 // The fleet page's URL state and selection model (pure functions).
 import { describe, expect, it } from "vitest";
-import { parseFleetQuery } from "../core/fleet.ts";
-import { DEFAULT_COLUMNS, queryString, toggleFilterValue, viewFromParams, viewToSearch } from "./fleet.ts";
+import { DEFAULT_COLUMNS, toggleFilterValue, viewFromParams, viewToSearch } from "./fleet.ts";
 import { EMPTY_SELECTION, isSelected, selectAllMatching, selectedCount, selectRange, setSelected, toggle, toNodeSelection } from "./selection.ts";
 
 describe("fleet view in the URL", () => {
@@ -17,16 +16,6 @@ describe("fleet view in the URL", () => {
     });
     expect(viewToSearch(view)).toBe(search);
     expect(viewFromParams(new URLSearchParams(viewToSearch(view)))).toEqual(view);
-  });
-
-  it("the query part is the API's language, accepted by the core parser as is", () => {
-    const view = viewFromParams(new URLSearchParams("-maintenance=true&trait=&q=x&page=2&cols=name"));
-    const qs = queryString(view);
-    expect(qs).toBe("maintenance!=true&trait=&q=x");
-    expect(parseFleetQuery(new URLSearchParams(qs)).filters).toEqual([
-      { field: "maintenance", values: ["true"], negate: true },
-      { field: "trait", values: [""], negate: false },
-    ]);
   });
 
   it("defaults stay out of the URL; bad paging falls back", () => {

@@ -1,19 +1,12 @@
 // The fleet page's view state and how it lives in the URL. The query part (filters, search, sort,
 // group) uses GET /v1/fleet's own language (docs/api-extensions.md), so a page URL's query is also
-// the API's; page, size and cols are the page's own.
+// the API's; page, size and cols are the page's own. The fields and the answer's shape are
+// lib/shared/fleet.ts, the same declarations the API's query engine uses.
+import {
+  FLEET_FILTER_FIELDS, FLEET_GROUP_KEYS, type FleetFilterField, type FleetGroupKey,
+} from "../shared/fleet.ts";
 
-export const FILTER_FIELDS = [
-  "provision_state", "power_state", "owner", "lessee", "resource_class", "trait", "maintenance", "retired",
-  "fault", "last_error", "conductor", "driver", "conductor_group",
-] as const;
-export type FilterField = (typeof FILTER_FIELDS)[number];
-
-export const GROUP_FIELDS = [
-  "provision_state", "power_state", "owner", "lessee", "resource_class", "conductor", "driver", "conductor_group", "fault",
-] as const;
-export type GroupField = (typeof GROUP_FIELDS)[number];
-
-export const FIELD_LABELS: Record<FilterField, string> = {
+export const FIELD_LABELS: Record<FleetFilterField, string> = {
   provision_state: "Provision state", power_state: "Power", owner: "Owner", lessee: "Lessee", resource_class: "Resource class",
   trait: "Trait", maintenance: "Maintenance", retired: "Retired", fault: "Fault", last_error: "Last error",
   conductor: "Conductor", driver: "Driver", conductor_group: "Conductor group",
@@ -44,7 +37,7 @@ export const PAGE_SIZES = [25, 50, 100, 200] as const;
 export const DEFAULT_PAGE_SIZE = 50;
 
 export interface ViewFilter {
-  field: FilterField;
+  field: FleetFilterField;
   values: string[];
   negate: boolean;
 }
@@ -54,13 +47,13 @@ export interface FleetView {
   q: string;
   /** "name", "-name", ... */
   sort: string;
-  group: GroupField | null;
+  group: FleetGroupKey | null;
   page: number;
   size: number;
   cols: ColumnKey[];
 }
 
-const isFilterField = (s: string): s is FilterField => (FILTER_FIELDS as readonly string[]).includes(s);
+const isFilterField = (s: string): s is FleetFilterField => (FLEET_FILTER_FIELDS as readonly string[]).includes(s);
 
 /** The view a URL describes; unknown or malformed parts fall back to defaults (the API reports bad values). */
 export function viewFromParams(params: URLSearchParams): FleetView {
@@ -69,7 +62,7 @@ export function viewFromParams(params: URLSearchParams): FleetView {
   for (const [key, value] of params) {
     if (key === "q") view.q = value;
     else if (key === "sort") view.sort = value || "name";
-    else if (key === "group") view.group = (GROUP_FIELDS as readonly string[]).includes(value) ? (value as GroupField) : null;
+    else if (key === "group") view.group = (FLEET_GROUP_KEYS as readonly string[]).includes(value) ? (value as FleetGroupKey) : null;
     else if (key === "page") view.page = Math.max(1, Math.floor(Number(value)) || 1);
     else if (key === "size") view.size = (PAGE_SIZES as readonly number[]).includes(Number(value)) ? Number(value) : DEFAULT_PAGE_SIZE;
     else if (key === "cols") {
@@ -113,7 +106,7 @@ export function viewToSearch(view: FleetView): string {
 }
 
 /** Adds or removes one value of a filter ("is" or "is not"); an emptied filter disappears. */
-export function toggleFilterValue(filters: ViewFilter[], field: FilterField, value: string, negate: boolean): ViewFilter[] {
+export function toggleFilterValue(filters: ViewFilter[], field: FleetFilterField, value: string, negate: boolean): ViewFilter[] {
   const existing = filters.find((f) => f.field === field && f.negate === negate);
   if (!existing) return [...filters, { field, values: [value], negate }];
   const values = existing.values.includes(value) ? existing.values.filter((v) => v !== value) : [...existing.values, value];
@@ -124,54 +117,11 @@ export function sortState(sort: string): { key: string; dir: "asc" | "desc" } {
   return sort.startsWith("-") ? { key: sort.slice(1), dir: "desc" } : { key: sort, dir: "asc" };
 }
 
-// ---- the API's answer (GET /v1/fleet) ----
-
-export interface FleetNode {
-  uuid: string;
-  name: string | null;
-  provision_state: string;
-  target_provision_state: string | null;
-  provision_updated_at: string | null;
-  power_state: string | null;
-  target_power_state: string | null;
-  owner: string | null;
-  lessee: string | null;
-  resource_class: string | null;
-  traits: string[];
-  maintenance: boolean;
-  maintenance_reason: string | null;
-  retired: boolean;
-  fault: string | null;
-  last_error: string | null;
-  conductor: string | null;
-  conductor_group: string;
-  driver: string;
-  instance_uuid: string | null;
-  created_at: string | null;
-  updated_at: string | null;
-}
-
-export interface FacetValue {
-  value: string;
-  count: number;
-}
-
-export interface FleetAnswer {
-  nodes: FleetNode[];
-  total: number;
-  offset: number;
-  limit: number;
-  groups: { key: string | null; count: number }[] | null;
-  /** null when asked without (facets=false). */
-  facets: Record<FilterField, FacetValue[]> | null;
-  projects: Record<string, string>;
-}
-
 /** The API's text in place of a last error the caller may not read. */
 export const isRedacted = (lastError: string | null) => !!lastError && lastError.startsWith("** Value Redacted");
 
 /** How a filter value reads in a chip ("" = not set; yes/no fields; project names). */
-export function valueLabel(field: FilterField, value: string, projects: Record<string, string>): string {
+export function valueLabel(field: FleetFilterField, value: string, projects: Record<string, string>): string {
   if (field === "maintenance" || field === "retired") return value === "true" ? "yes" : "no";
   if (field === "last_error") return value === "true" ? "present" : "none";
   if (value === "") return "(not set)";

@@ -30,6 +30,10 @@ describe("parseTraits", () => {
     expect(parseTraits("CUSTOM_OK custom_bad")).toEqual({ error: expect.stringContaining('"custom_bad"') });
     expect(parseTraits("  ")).toEqual({ error: "Give at least one trait." });
   });
+  it("takes only what the API takes: CUSTOM_ or a standard namespace", () => {
+    expect(parseTraits("GPU")).toEqual({ error: expect.stringContaining('"GPU"') });
+    expect(parseTraits(`CUSTOM_${"X".repeat(249)}`)).toEqual({ error: expect.stringContaining("is not a trait") });
+  });
 });
 
 it("every action is offered once, and selections count their nodes", () => {

@@ -1,49 +1,9 @@
-// Bulk-action jobs in the browser: the /v1/jobs answer types, what each action is called and
-// which arguments it takes, and the requests (through the typed client).
+// Bulk-action jobs in the browser: what each action is called and which arguments it takes, and
+// the requests (through the typed client). The actions and answers are lib/shared/jobs.ts.
+import type { ApiJob, JobAction } from "../shared/jobs.ts";
+import { isTraitName } from "../shared/traits.ts";
 import type { IngotClient } from "./api.ts";
 import type { NodeSelection } from "./selection.ts";
-
-export type JobAction =
-  | "manage" | "provide" | "inspect" | "clean" | "deploy" | "undeploy"
-  | "power_on" | "power_off" | "reboot" | "maintenance_on" | "maintenance_off"
-  | "set_owner" | "set_lessee" | "add_traits" | "remove_traits" | "delete";
-
-export type JobState = "running" | "finished" | "cancelled";
-export type JobItemState = "pending" | "running" | "waiting" | "succeeded" | "failed" | "skipped";
-
-export interface JobCounts {
-  total: number;
-  pending: number;
-  running: number;
-  waiting: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
-}
-
-export interface ApiJobItem {
-  node_uuid: string;
-  node_name: string | null;
-  state: JobItemState;
-  message: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-export interface ApiJob {
-  id: string;
-  action: JobAction;
-  args: Record<string, unknown>;
-  selection: { kind: "nodes" } | { kind: "filter"; query: string; except: string[] };
-  state: JobState;
-  expected_state: string | null;
-  created_by: { user_id: string | null; username: string; project_id: string | null };
-  created_at: string;
-  updated_at: string | null;
-  finished_at: string | null;
-  counts: JobCounts;
-  items?: ApiJobItem[];
-}
 
 export type ArgsKind = "none" | "clean" | "deploy" | "maintenance" | "owner" | "lessee" | "traits";
 
@@ -85,8 +45,6 @@ export function actionName(action: JobAction): string {
   return actionInfo(action).label.replace(/…$/, "");
 }
 
-export const TRAIT_RE = /^(CUSTOM_[A-Z0-9_]+|[A-Z][A-Z0-9_]*)$/;
-
 /** Clean steps typed as JSON: a list of {interface, step, args?}, or a message saying what is wrong. */
 export function parseCleanSteps(text: string): { steps: unknown[] } | { error: string } {
   let value: unknown;
@@ -114,7 +72,7 @@ export function parseCleanSteps(text: string): { steps: unknown[] } | { error: s
 export function parseTraits(text: string): { traits: string[] } | { error: string } {
   const traits = [...new Set(text.split(/[\s,]+/).map((t) => t.trim()).filter(Boolean))];
   if (!traits.length) return { error: "Give at least one trait." };
-  const bad = traits.find((t) => !TRAIT_RE.test(t) || t.length > 255);
+  const bad = traits.find((t) => !isTraitName(t));
   if (bad) return { error: `"${bad}" is not a trait: use CUSTOM_ and capitals, digits and _ (or a standard trait).` };
   if (traits.length > 50) return { error: "At most 50 traits at once." };
   return { traits };

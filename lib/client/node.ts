@@ -3,16 +3,13 @@
 // the node is refused (412) instead of overwritten.
 import { ApiError, type IngotClient } from "./api.ts";
 import { queryKeys } from "./keys.ts";
-import type { ApiBiosSetting, ApiDeployTemplate, ApiHistoryEvent, ApiNode, ApiPort, ApiProject, Dict, RequestedStep } from "./types.ts";
+import type { ApiBiosSetting, ApiDeployTemplate, ApiHistoryEvent, ApiNode, ApiPort, ApiProject, Dict, RequestedStep } from "../shared/wire.ts";
 
 /** A node as read, with the ETag of that version. */
 export interface NodeWithEtag {
   node: ApiNode;
   etag: string | null;
 }
-
-/** BIOS setting with its registry (GET /v1/nodes/{n}/bios?detail=True). */
-export type ApiBiosSettingDetail = ApiBiosSetting;
 
 /** Query keys of the node page: all under ["node", uuid] so a live node event refreshes them. */
 export const nodeKeys = {
@@ -95,8 +92,8 @@ export async function nodeHistory(api: IngotClient, uuid: string): Promise<ApiHi
   }
 }
 
-export async function nodeBios(api: IngotClient, uuid: string): Promise<ApiBiosSettingDetail[]> {
-  const r = await api.get<{ bios: ApiBiosSettingDetail[] }>(`/nodes/${enc(uuid)}/bios`, { query: { detail: "True" } });
+export async function nodeBios(api: IngotClient, uuid: string): Promise<ApiBiosSetting[]> {
+  const r = await api.get<{ bios: ApiBiosSetting[] }>(`/nodes/${enc(uuid)}/bios`, { query: { detail: "True" } });
   return r.bios;
 }
 

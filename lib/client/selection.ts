@@ -19,11 +19,17 @@ export function isSelected(s: SelectionState, uuid: string): boolean {
 export function setSelected(s: SelectionState, uuids: readonly string[], on: boolean): SelectionState {
   if (s.mode === "nodes") {
     const next = new Set(s.uuids);
-    for (const u of uuids) (on ? next.add(u) : next.delete(u));
+    for (const u of uuids) {
+      if (on) next.add(u);
+      else next.delete(u);
+    }
     return { mode: "nodes", uuids: next };
   }
   const except = new Set(s.except);
-  for (const u of uuids) (on ? except.delete(u) : except.add(u));
+  for (const u of uuids) {
+    if (on) except.delete(u);
+    else except.add(u);
+  }
   return { mode: "filter", query: s.query, except };
 }
 

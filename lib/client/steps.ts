@@ -1,42 +1,16 @@
-// Step lists in the browser: the available-steps shape (docs/api-extensions.md "Available steps"),
-// the client-side checks that mirror the server's (lib/core/steps.ts validateUserSteps and the
-// deploy template / runbook schemas), trait-name rules, and the payloads each editor sends.
-// No React here: the components in components/steps/ use it, and it is unit-tested on its own.
+// Step lists in the browser: the client-side checks that mirror the server's (lib/core/steps.ts
+// validateUserSteps and the deploy template / runbook schemas) on top of the shared step vocabulary
+// (lib/shared/steps.ts: interfaces, reserved steps, argument checks), trait-name rules, and the
+// payloads each editor sends. No React here: the components in components/steps/ use it, and it is
+// unit-tested on its own.
 
-import { argTypeMatches } from "../core/step_args.ts";
-import type { HistoryStructure } from "./types.ts";
-
-export type StepKind = "clean" | "deploy" | "service";
-export type ArgType = "string" | "integer" | "number" | "boolean" | "object" | "array";
-
-export interface ArgSchema {
-  type?: ArgType;
-  allowed_values?: unknown[];
-  items?: ArgSchema;
-  properties?: Record<string, ArgSchema & { required?: boolean; description?: string }>;
-  description?: string;
-  required?: boolean;
-}
-export interface ArgInfo extends ArgSchema {
-  description: string;
-  required: boolean;
-}
-export type ArgsInfo = Record<string, ArgInfo>;
-
-/** One entry of `GET /v1/nodes/{n}/{cleaning,deploying,servicing}/steps`. */
-export interface AvailableStep {
-  interface: string;
-  step: string;
-  priority: number;
-  abortable: boolean;
-  requires_ramdisk?: boolean;
-  argsinfo: ArgsInfo | null;
-  description?: string;
-}
-export interface AvailableStepsResponse {
-  steps: AvailableStep[];
-  updated_at: string;
-}
+import { inStates, ProvisionState as PS, SERVICING_STATES, CLEANING_STATES } from "../shared/states.ts";
+import {
+  argValueErrors, DEPLOY_TEMPLATE_STEP_INTERFACES, isReservedStep, STEP_INTERFACES, toPriority,
+  type AvailableStep, type StepKind,
+} from "../shared/steps.ts";
+import { isTraitName, MAX_TRAIT_LENGTH, STANDARD_TRAIT_RE } from "../shared/traits.ts";
+import type { HistoryStructure } from "../shared/history.ts";
 
 /** A step being edited. `key` only keeps React rows stable; it is never sent. */
 export interface EditableStep {
@@ -53,23 +27,10 @@ export interface EditableStep {
  */
 export type StepListMode = "template" | "runbook" | "manual";
 
-export const PHASE_PATH: Record<StepKind, string> = { clean: "cleaning", deploy: "deploying", service: "servicing" };
-
-/** Interfaces a deploy template step may name (lib/api/v1/deploy_templates.ts). */
-export const TEMPLATE_INTERFACES = ["power", "management", "deploy", "bios", "raid"];
-/** Interfaces a runbook step may name (lib/api/v1/runbooks.ts). */
-export const RUNBOOK_INTERFACES = ["vendor", "power", "management", "firmware", "deploy", "bios", "raid"];
-/** Interfaces of manual clean / service steps (lib/core/steps.ts STEP_INTERFACES). */
-export const STEP_INTERFACES = ["vendor", "power", "management", "firmware", "deploy", "bios", "raid"];
-
-/** Steps the conductor handles itself; valid on any step interface, never listed. */
-export const RESERVED_STEPS: Record<string, string> = {
-  power_on: "Powers the node on.",
-  power_off: "Powers the node off.",
-  reboot: "Reboots the node.",
-  hold: "Pauses the run until it is released (unhold).",
-  wait: "Waits (optional argument seconds), then continues.",
-};
+/** Interfaces a step of the list may name: deploy templates allow fewer than runbooks and manual steps. */
+export function stepInterfacesFor(mode: StepListMode): readonly string[] {
+  return mode === "template" ? DEPLOY_TEMPLATE_STEP_INTERFACES : STEP_INTERFACES;
+}
 
 export function stepKey(s: { interface: string; step: string }): string {
   return `${s.interface}.${s.step}`;
@@ -79,41 +40,6 @@ let keySeq = 0;
 export function newStepKey(): string {
   keySeq += 1;
   return `s${Date.now().toString(36)}${keySeq}`;
-}
-
-// ---- pyrepr-free value checks, the same rules as lib/core/steps.ts argValueErrors ----
-
-function shown(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
-
-/** Problems of one value against its schema; `path` names it ("settings[0].name"). */
-export function argValueErrors(schema: ArgSchema, value: unknown, path: string): string[] {
-  if (schema.type && !argTypeMatches(schema.type, value)) return [`${path}: ${shown(value)} is not of type ${schema.type}`];
-  if (schema.allowed_values && !schema.allowed_values.some((a) => a === value)) {
-    return [`${path}: ${shown(value)} is not one of ${schema.allowed_values.map(shown).join(", ")}`];
-  }
-  const errors: string[] = [];
-  if (schema.items && Array.isArray(value)) {
-    value.forEach((item, i) => errors.push(...argValueErrors(schema.items!, item, `${path}[${i}]`)));
-  }
-  if (schema.properties && value !== null && typeof value === "object" && !Array.isArray(value)) {
-    const o = value as Record<string, unknown>;
-    for (const [k, sub] of Object.entries(schema.properties)) {
-      if (o[k] === undefined) {
-        if (sub.required) errors.push(`${path}.${k}: required`);
-        continue;
-      }
-      errors.push(...argValueErrors(sub, o[k], `${path}.${k}`));
-    }
-    const extra = Object.keys(o).filter((k) => !(k in schema.properties!));
-    if (extra.length) errors.push(`${path}: unexpected properties ${extra.join(", ")}`);
-  }
-  return errors;
 }
 
 /** Problems of one step: `general` for the step, `args` per argument name. */
@@ -139,7 +65,7 @@ export function stepProblems(
 ): StepProblems {
   const out: StepProblems = { general: [], args: {} };
   const push = (arg: string, msg: string) => (out.args[arg] ??= []).push(msg);
-  const allowedIfaces = opts.mode === "template" ? TEMPLATE_INTERFACES : opts.mode === "runbook" ? RUNBOOK_INTERFACES : STEP_INTERFACES;
+  const allowedIfaces = stepInterfacesFor(opts.mode);
   if (!s.interface) out.general.push("Choose an interface.");
   else if (!allowedIfaces.includes(s.interface)) out.general.push(`Interface ${s.interface} is not allowed here (allowed: ${allowedIfaces.join(", ")}).`);
   if (!s.step) out.general.push("Choose a step.");
@@ -149,13 +75,10 @@ export function stepProblems(
     return out;
   }
   const active = opts.kind !== "deploy" || s.priority > 0;
-  if (s.step in RESERVED_STEPS) {
+  if (isReservedStep(s.step)) {
     for (const k of Object.keys(s.args)) {
       if (s.step === "wait" && k === "seconds") {
-        const v = s.args.seconds;
-        if (!(typeof v === "number" && Number.isInteger(v) && v >= 0) && !(typeof v === "string" && /^\d+$/.test(v))) {
-          push("seconds", "seconds must be a whole number ≥ 0");
-        }
+        if (toPriority(s.args.seconds) === null) push("seconds", "seconds must be a whole number ≥ 0");
       } else push(k, `unexpected argument ${k}`);
     }
     return out;
@@ -199,17 +122,14 @@ export function listProblems(steps: Pick<EditableStep, "interface" | "step">[], 
 
 // ---- names ----
 
-const CUSTOM_TRAIT_RE = /^CUSTOM_[A-Z0-9_]+$/;
-const STANDARD_TRAIT_RE = /^(COMPUTE|HW|MISC|NET|OWNER|STORAGE)_[A-Z0-9_]+$/;
-
 /**
  * Why `name` is not a valid trait (deploy template names, and runbook names below API 1.112,
- * are traits), or null. Mirrors lib/api/validators.ts isValidTrait.
+ * are traits), or null: the API's rule (lib/shared/traits.ts), explained.
  */
 export function traitNameProblem(name: string): string | null {
   if (!name) return "A name is required.";
-  if (name.length > 255) return "At most 255 characters.";
-  if (CUSTOM_TRAIT_RE.test(name) || STANDARD_TRAIT_RE.test(name)) return null;
+  if (name.length > MAX_TRAIT_LENGTH) return `At most ${MAX_TRAIT_LENGTH} characters.`;
+  if (isTraitName(name)) return null;
   if (!name.startsWith("CUSTOM_") && !STANDARD_TRAIT_RE.test(name.toUpperCase())) {
     return "Must start with CUSTOM_ (or a standard trait namespace: COMPUTE_, HW_, MISC_, NET_, OWNER_, STORAGE_).";
   }
@@ -420,10 +340,25 @@ export function attributeServerErrors(message: string, steps: Pick<EditableStep,
 export type RunKind = "clean" | "service";
 
 /** Manual cleaning and servicing: the state they start from, the states while they run, the request. */
-export const RUN_RULES: Record<RunKind, { from: string; busy: string[]; target: string; body: "clean_steps" | "service_steps"; label: string; version?: string }> = {
-  clean: { from: "manageable", busy: ["cleaning", "clean wait", "clean hold"], target: "clean", body: "clean_steps", label: "Run manual cleaning" },
+export const RUN_RULES: Record<RunKind, {
+  /** The state a run starts from and returns to. */
+  from: PS;
+  /** The state a run enters, and the states it passes through while it lasts. */
+  running: PS;
+  busy: readonly PS[];
+  /** Where a failed step leaves the node. */
+  failed: PS;
+  target: string; body: "clean_steps" | "service_steps"; label: string; version?: string;
+}> = {
+  clean: {
+    from: PS.MANAGEABLE, running: PS.CLEANING, busy: CLEANING_STATES, failed: PS.CLEANFAIL,
+    target: "clean", body: "clean_steps", label: "Run manual cleaning",
+  },
   // Servicing arrived in API 1.87.
-  service: { from: "active", busy: ["servicing", "service wait", "service hold"], target: "service", body: "service_steps", label: "Run servicing", version: "1.87" },
+  service: {
+    from: PS.ACTIVE, running: PS.SERVICING, busy: SERVICING_STATES, failed: PS.SERVICEFAIL,
+    target: "service", body: "service_steps", label: "Run servicing", version: "1.87",
+  },
 };
 
 /** Why a manual cleaning / servicing cannot start on the node now, or null (the server decides the rest). */
@@ -432,12 +367,12 @@ export function runDisabledReason(
   kind: RunKind,
 ): string | null {
   const r = RUN_RULES[kind];
-  if (r.busy.includes(node.provision_state)) return `The node is ${node.provision_state} now.`;
+  if (inStates(node.provision_state, r.busy)) return `The node is ${node.provision_state} now.`;
   if (node.target_provision_state) return `The node is moving to ${node.target_provision_state}.`;
   if (node.provision_state !== r.from) {
     return kind === "clean"
-      ? `Manual cleaning needs the node in manageable (it is ${node.provision_state}).`
-      : `Servicing needs the node in active (it is ${node.provision_state}).`;
+      ? `Manual cleaning needs the node in ${r.from} (it is ${node.provision_state}).`
+      : `Servicing needs the node in ${r.from} (it is ${node.provision_state}).`;
   }
   if (kind === "clean" && node.maintenance) return "The node is in maintenance: cleaning is refused until maintenance is off.";
   return null;

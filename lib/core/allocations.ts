@@ -7,7 +7,7 @@ import { config } from "./config.ts";
 import { getNodeById, listNodes, releaseNode, reserveNode, updateNode, type NodeRecord } from "./db/nodes.ts";
 import { parseJson, toDate, type Sql } from "./db/sql.ts";
 import { Conflict } from "./errors.ts";
-import { UNSTABLE_STATES } from "./states.ts";
+import { inStates, ProvisionState as S, UNSTABLE_STATES } from "./states.ts";
 
 export type AllocationState = "allocating" | "active" | "error";
 
@@ -89,7 +89,7 @@ export function allocationFailed(uuid: string, reason: string): string {
 /** Whether `node` could take `alloc` right now (the filter Ironic applies before locking). */
 export function nodeMatches(node: NodeRecord, alloc: AllocationRecord): boolean {
   if (node.resourceClass !== alloc.resourceClass) return false;
-  if (node.provisionState !== "available" || node.instanceUuid !== null || node.allocationId !== null) return false;
+  if (node.provisionState !== S.AVAILABLE || node.instanceUuid !== null || node.allocationId !== null) return false;
   if (node.powerState === null || node.maintenance || node.reservation !== null) return false;
   if (alloc.candidateNodes.length && !alloc.candidateNodes.includes(node.uuid)) return false;
   if (alloc.owner && node.owner !== alloc.owner && node.lessee !== alloc.owner) return false;
@@ -118,7 +118,7 @@ export async function processAllocation(sql: Sql, allocationId: number): Promise
   };
   const base = await listNodes(sql, {
     filter: {
-      resourceClass: alloc.resourceClass ?? undefined, provisionState: ["available"], associated: false, maintenance: false,
+      resourceClass: alloc.resourceClass ?? undefined, provisionState: [S.AVAILABLE], associated: false, maintenance: false,
       project: alloc.owner ?? undefined, includeChildren: true,
     },
   });
@@ -187,8 +187,8 @@ export function scheduleAllocation(sql: Sql, allocationId: number): Promise<void
  */
 export async function backfillAllocation(sql: Sql, alloc: AllocationRecord, node: NodeRecord): Promise<string | null> {
   const problems: string[] = [];
-  if (node.provisionState !== "active") {
-    problems.push(`Node must be in the "active" state, but the current state is "${node.provisionState}"`);
+  if (node.provisionState !== S.ACTIVE) {
+    problems.push(`Node must be in the "${S.ACTIVE}" state, but the current state is "${node.provisionState}"`);
   }
   if (alloc.resourceClass && node.resourceClass !== alloc.resourceClass) {
     problems.push(`Resource class ${node.resourceClass} does not match the requested resource class ${alloc.resourceClass}`);
@@ -219,7 +219,7 @@ export async function backfillAllocation(sql: Sql, alloc: AllocationRecord, node
 /** A node's allocation may go unless it is deployed or mid-transition (maintenance overrides). */
 export function allocationRemovable(node: Pick<NodeRecord, "maintenance" | "provisionState">): boolean {
   if (node.maintenance) return true;
-  return node.provisionState !== "active" && !(UNSTABLE_STATES as readonly string[]).includes(node.provisionState);
+  return node.provisionState !== S.ACTIVE && !inStates(node.provisionState, UNSTABLE_STATES);
 }
 
 /**

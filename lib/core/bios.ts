@@ -8,7 +8,7 @@ import type { Sql } from "./db/sql.ts";
 import { parseJson, toBoolOrNull, toDate } from "./db/sql.ts";
 import type { BiosAttribute, BiosInterface, DriverTask, StepCheckContext, StepDecl } from "./drivers/base.ts";
 import { Invalid } from "./errors.ts";
-import { pyRepr } from "./pyrepr.ts";
+import { pyRepr } from "../shared/pyrepr.ts";
 
 export interface BiosSettingInput {
   name: string;

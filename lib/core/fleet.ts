@@ -2,6 +2,7 @@
 // paging over the nodes a principal may see. Used by GET /v1/fleet (the dashboard's table) and by
 // bulk jobs ("every node matching this filter"). One SQL statement per answer part, valid on SQLite
 // and PostgreSQL; the conductor (a hash-ring result, not a column) becomes a CASE expression.
+// The fields, sort and group keys and the answer's shape are lib/shared/fleet.ts (the page uses them).
 //
 // URL form (documented in docs/api-extensions.md):
 //   <field>=<value>       node's field is one of the given values (repeat the key for more values)
@@ -16,30 +17,13 @@ import { Invalid } from "./errors.ts";
 import { listConductors, ringLookup } from "./hashring.ts";
 import { isSystemScoped, type Principal } from "./policy.ts";
 import { FAULTS, isProvisionState, PowerState } from "./states.ts";
+import {
+  FACET_FIELDS, FLEET_BOOLEAN_FIELDS, FLEET_FILTER_FIELDS, FLEET_GROUP_KEYS, FLEET_SORT_KEYS,
+  type FacetField, type FleetFacets, type FleetFilterField, type FleetGroupKey, type FleetSortKey,
+} from "../shared/fleet.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The query
-
-export const FLEET_FILTER_FIELDS = [
-  "provision_state", "power_state", "owner", "lessee", "resource_class", "trait", "maintenance", "retired",
-  "fault", "last_error", "conductor", "driver", "conductor_group",
-] as const;
-export type FleetFilterField = (typeof FLEET_FILTER_FIELDS)[number];
-
-export const FLEET_SORT_KEYS = [
-  "name", "uuid", "provision_state", "target_provision_state", "power_state", "owner", "lessee", "resource_class",
-  "maintenance", "retired", "fault", "last_error", "conductor", "driver", "conductor_group", "instance_uuid",
-  "provision_updated_at", "created_at", "updated_at",
-] as const;
-export type FleetSortKey = (typeof FLEET_SORT_KEYS)[number];
-
-export const FLEET_GROUP_KEYS = [
-  "provision_state", "power_state", "owner", "lessee", "resource_class", "conductor", "driver", "conductor_group", "fault",
-] as const;
-export type FleetGroupKey = (typeof FLEET_GROUP_KEYS)[number];
-
-/** Fields whose values are yes/no ("true" / "false"). */
-const BOOLEAN_FIELDS: readonly FleetFilterField[] = ["maintenance", "retired", "last_error"];
 
 export interface FleetFilter {
   field: FleetFilterField;
@@ -70,7 +54,7 @@ const BOOL_FALSE = ["0", "f", "false", "off", "n", "no"];
 const POWER_STATES = Object.values(PowerState) as string[];
 
 function checkValue(field: FleetFilterField, raw: string): string {
-  if (BOOLEAN_FIELDS.includes(field)) {
+  if (FLEET_BOOLEAN_FIELDS.includes(field)) {
     const v = raw.trim().toLowerCase();
     if (BOOL_TRUE.includes(v)) return "true";
     if (BOOL_FALSE.includes(v)) return "false";
@@ -422,24 +406,6 @@ export interface FleetRow {
   updatedAt: Date | null;
 }
 
-export const FACET_FIELDS = [
-  "provision_state", "power_state", "owner", "lessee", "resource_class", "maintenance", "retired", "fault",
-  "last_error", "conductor", "driver", "conductor_group", "trait",
-] as const satisfies readonly FleetFilterField[];
-export type FacetField = (typeof FACET_FIELDS)[number];
-
-export interface FacetValue {
-  /** The value as a filter takes it: "" for not set, "true"/"false" for yes/no fields. */
-  value: string;
-  count: number;
-}
-
-/**
- * Per field, how many nodes would match with each value if that field's own filters were left
- * out (so a chip can show the alternatives), the other filters and the search applied.
- */
-export type FleetFacets = Record<FacetField, FacetValue[]>;
-
 export interface FleetAnswer {
   rows: FleetRow[];
   total: number;
@@ -508,7 +474,7 @@ async function loadRows(cols: Columns, where: Frag, order: Frag, page: { offset:
 const COMBO_FIELDS = FACET_FIELDS.filter((f): f is Exclude<FacetField, "trait"> => f !== "trait");
 
 function facetValue(field: FacetField, v: unknown): string {
-  if (BOOLEAN_FIELDS.includes(field)) return truthy(v) ? "true" : "false";
+  if (FLEET_BOOLEAN_FIELDS.includes(field)) return truthy(v) ? "true" : "false";
   return v === null || v === undefined ? "" : String(v);
 }
 

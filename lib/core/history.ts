@@ -7,6 +7,7 @@
 // `event` is rendered from the same value here, so the two cannot drift apart.
 import { randomUUID } from "node:crypto";
 import type { Sql } from "./db/sql.ts";
+import type { HistoryKind, HistoryStructure } from "../shared/history.ts";
 import type { StepKind } from "./states.ts";
 
 /** Ironic's event_type values (states.py), plus nothing of our own. */
@@ -16,25 +17,7 @@ export type HistoryEventType =
 
 export type HistorySeverity = "INFO" | "WARNING" | "ERROR";
 
-/** What a history row records: the closed vocabulary of NodeHistory.kind. */
-export const HISTORY_KINDS = [
-  "provision_transition", // fromState → toState by provisionEvent (the transition table's event)
-  "provision_resumed", // the operation of a running state resumed in place (fromState = toState, provisionEvent "resume")
-  "step_started", "step_finished", "step_failed", "step_released", // stepKind, stepInterface, step (+ error)
-  "power_change", // fromState → toState (power states), asked as powerTarget when a power action asked it
-  "power_change_failed", // powerTarget, error
-  "power_sync", // the BMC reports a power state the database did not have (fromState null: none known)
-  "maintenance", // set or cleared, by an operator or by power sync
-  "console", // enabled, disabled, restarted, sessions, failures
-  "takeover", // a conductor took the node, or the lock of a dead one, over
-  "inspection", // started, finished, rule logs and warnings
-  "management", // boot mode, secure boot, NMI, virtual media
-  "storage", // volumes attached for boot from volume, detached on tear-down
-  "operation_failed", // an operation failed without a provision state change
-  "note", // anything else: free text only (also every older row no reader needs the structure of)
-] as const;
-
-export type HistoryKind = (typeof HISTORY_KINDS)[number];
+export { HISTORY_KINDS, type HistoryKind, type HistoryStructure } from "../shared/history.ts";
 
 /** The kinds whose row carries only a message. */
 export type HistoryMessageKind = Exclude<
@@ -198,22 +181,6 @@ export interface HistoryRow extends HistoryFields {
 /** A node's history, oldest first (tests and the dashboard timeline). */
 export async function listHistory(sql: Sql, nodeId: number): Promise<HistoryRow[]> {
   return sql.all<HistoryRow>(`SELECT * FROM "NodeHistory" WHERE "nodeId" = ? ORDER BY "id" ASC`, [nodeId]);
-}
-
-/**
- * The structured part of a row as Ingot's API shows it (`structured=True` on the history
- * endpoints, docs/api-extensions.md); the dashboard reads this, never the sentence.
- */
-export interface HistoryStructure {
-  kind: HistoryKind;
-  from_state: string | null;
-  to_state: string | null;
-  provision_event: string | null;
-  power_target: string | null;
-  step_kind: string | null;
-  step_interface: string | null;
-  step: string | null;
-  error: string | null;
 }
 
 export function historyStructure(r: HistoryFields): HistoryStructure {

@@ -18,22 +18,13 @@ import { config } from "./config.ts";
 import { parseJson, sql as processSql, toDate, type Sql, type SqlValue } from "./db/sql.ts";
 import { liveEvents } from "./events.ts";
 import { authorize, type Principal, type Role } from "./policy.ts";
-import { FAILURE_STATES } from "./states.ts";
+import { FAILURE_STATES, POWER_TARGETS, VERBS, type Verb } from "./states.ts";
+import { ITEM_STATES, type JobAction, type JobCounts, type JobItemState as ItemState, type JobState } from "../shared/jobs.ts";
 
-export const JOB_ACTIONS = [
-  "manage", "provide", "inspect", "clean", "deploy", "undeploy",
-  "power_on", "power_off", "reboot", "maintenance_on", "maintenance_off",
-  "set_owner", "set_lessee", "add_traits", "remove_traits", "delete",
-] as const;
-export type JobAction = (typeof JOB_ACTIONS)[number];
-
-export function isJobAction(s: unknown): s is JobAction {
-  return typeof s === "string" && (JOB_ACTIONS as readonly string[]).includes(s);
-}
-
-export type JobState = "running" | "finished" | "cancelled";
-export type ItemState = "pending" | "running" | "waiting" | "succeeded" | "failed" | "skipped";
-export const ITEM_STATES: readonly ItemState[] = ["pending", "running", "waiting", "succeeded", "failed", "skipped"];
+// The actions, job and item states and counts are lib/shared/jobs.ts (the dashboard shows them).
+export {
+  isJobAction, ITEM_STATES, JOB_ACTIONS, type JobAction, type JobCounts, type JobItemState as ItemState, type JobState,
+} from "../shared/jobs.ts";
 
 /** What an asynchronous action waits for: the node's provision or power state, with no target left. */
 export interface Settle {
@@ -41,17 +32,20 @@ export interface Settle {
   expected: string;
 }
 
+/** The stable state a provisioning verb ends in (the transition table's expectedEnd). */
+const endOf = (verb: Verb): Settle => ({ field: "provision", expected: VERBS[verb].expectedEnd! });
+
 /** Where each action ends when it worked (null: the API call itself is the whole action). */
 export const ACTION_SETTLE: Record<JobAction, Settle | null> = {
-  manage: { field: "provision", expected: "manageable" },
-  provide: { field: "provision", expected: "available" },
-  inspect: { field: "provision", expected: "manageable" },
-  clean: { field: "provision", expected: "manageable" },
-  deploy: { field: "provision", expected: "active" },
-  undeploy: { field: "provision", expected: "available" },
-  power_on: { field: "power", expected: "power on" },
-  power_off: { field: "power", expected: "power off" },
-  reboot: { field: "power", expected: "power on" },
+  manage: endOf("manage"),
+  provide: endOf("provide"),
+  inspect: endOf("inspect"),
+  clean: endOf("clean"),
+  deploy: endOf("deploy"),
+  undeploy: endOf("undeploy"),
+  power_on: { field: "power", expected: POWER_TARGETS["power on"].result },
+  power_off: { field: "power", expected: POWER_TARGETS["power off"].result },
+  reboot: { field: "power", expected: POWER_TARGETS.rebooting.result },
   maintenance_on: null,
   maintenance_off: null,
   set_owner: null,
@@ -90,16 +84,6 @@ export function setJobExecutor(e: JobExecutor): void {
 function theExecutor(): JobExecutor {
   if (!executor) throw new Error("no job executor registered (lib/api/handler.ts registers it)");
   return executor;
-}
-
-export interface JobCounts {
-  total: number;
-  pending: number;
-  running: number;
-  waiting: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
 }
 
 export interface JobRecord {
@@ -512,10 +496,11 @@ class RunningJob {
       if (this.lease) clearInterval(this.lease);
       if (this.soon) clearTimeout(this.soon);
       // Adopted by another process (this one looked dead): that one finishes it.
-      if (this.lost) return;
-      await finishIfDone(db, this.id).catch((err) => console.error(`[jobs] job ${this.id} could not be finished:`, err));
-      const job = await getJob(db, this.id).catch(() => null);
-      publishJob(this.id, this.job?.userId ?? null, job?.state ?? "finished", true);
+      if (!this.lost) {
+        await finishIfDone(db, this.id).catch((err) => console.error(`[jobs] job ${this.id} could not be finished:`, err));
+        const job = await getJob(db, this.id).catch(() => null);
+        publishJob(this.id, this.job?.userId ?? null, job?.state ?? "finished", true);
+      }
     }
   }
 

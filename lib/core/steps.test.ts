@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../testing/env.ts";
 import { setConfig } from "./config.ts";
 import { insertNode, type NodeRecord } from "./db/nodes.ts";
-import { argValueErrors, assembleDeploySteps, automatedCleanSteps, driverSteps, sortSteps, validateUserSteps } from "./steps.ts";
+import { argValueErrors } from "../shared/steps.ts";
+import { assembleDeploySteps, automatedCleanSteps, driverSteps, sortSteps, validateUserSteps } from "./steps.ts";
 
 let db: TestDb;
 let node: NodeRecord;

@@ -1,35 +1,24 @@
 // Clean/deploy/service steps (reference §5): what a node's interfaces declare, automated-clean
 // ordering, deploy-step assembly from driver + deploy templates + explicit steps, and
-// validation of user-supplied steps.
-import { argTypeMatches } from "./step_args.ts";
+// validation of user-supplied steps. The step vocabulary itself (interfaces, reserved steps,
+// argument checks) is lib/shared/steps.ts, shared with the dashboard.
+import { pyRepr } from "../shared/pyrepr.ts";
+import {
+  argValueErrors, isReservedStep, isStepInterface, STEP_INTERFACE_PRIORITY, STEP_INTERFACES, toPriority,
+  type ArgsInfo, type AvailableStep, type StepInterface, type StepKind,
+} from "../shared/steps.ts";
 import { config } from "./config.ts";
 import type { StepRequest } from "./conductor/types.ts";
 import type { Dict, NodeRecord } from "./db/nodes.ts";
 import type { Sql } from "./db/sql.ts";
 import { parseJson, toDate } from "./db/sql.ts";
 import { Invalid } from "./errors.ts";
-import type { ArgSchema, ArgsInfo, InterfaceName, StepDecl, StepKind } from "./drivers/base.ts";
+import type { StepDecl } from "./drivers/base.ts";
 import { interfacesFor } from "./drivers/registry.ts";
-import { pyRepr } from "./pyrepr.ts";
 
-export { pyRepr } from "./pyrepr.ts";
+export { isReservedStep, type AvailableStep, type StepKind } from "../shared/steps.ts";
 
-export type { StepKind } from "./drivers/base.ts";
-
-/** Interfaces that may carry steps, with their tie-break priority (higher runs first). */
-export const STEP_INTERFACE_PRIORITY: Readonly<Record<string, number>> = {
-  vendor: 7, power: 6, management: 5, firmware: 4, deploy: 3, bios: 2, raid: 1,
-};
 const SERVICE_INTERFACE_PRIORITY: Readonly<Record<string, number>> = { network: 8, ...STEP_INTERFACE_PRIORITY };
-
-export const STEP_INTERFACES = Object.keys(STEP_INTERFACE_PRIORITY) as InterfaceName[];
-
-/** Step names the conductor handles itself, valid on any step interface. */
-export const RESERVED_STEPS = ["power_on", "power_off", "reboot", "hold", "wait"] as const;
-export type ReservedStep = (typeof RESERVED_STEPS)[number];
-export function isReservedStep(step: string): step is ReservedStep {
-  return (RESERVED_STEPS as readonly string[]).includes(step);
-}
 
 /** A step as Ironic shows it (driver_internal_info.*_steps, node.clean_step, GET steps). */
 export interface NodeStep {
@@ -65,14 +54,14 @@ export function driverSteps(node: NodeRecord, kind: StepKind): NodeStep[] {
 
 /** The implementation of a declared step, or undefined (reserved steps have none). */
 export function findStepImpl(node: NodeRecord, kind: StepKind, iface: string, step: string): StepDecl | undefined {
-  if (!STEP_INTERFACES.includes(iface as InterfaceName)) return undefined;
-  const impl = interfacesFor(node)[iface as InterfaceName];
+  if (!isStepInterface(iface)) return undefined;
+  const impl = interfacesFor(node)[iface];
   return impl.steps?.find((d) => d.step === step && d.priorities[kind] !== undefined);
 }
 
 /** Sorts by priority desc, then interface priority desc (stable otherwise). */
 export function sortSteps<T extends { interface: string; priority: number }>(steps: T[], kind: StepKind = "clean"): T[] {
-  const table = kind === "service" ? SERVICE_INTERFACE_PRIORITY : STEP_INTERFACE_PRIORITY;
+  const table: Readonly<Record<string, number>> = kind === "service" ? SERVICE_INTERFACE_PRIORITY : STEP_INTERFACE_PRIORITY;
   return [...steps].sort((a, b) => b.priority - a.priority || (table[b.interface] ?? 0) - (table[a.interface] ?? 0));
 }
 
@@ -94,42 +83,6 @@ function describeRequest(req: StepRequest): string {
   if (req.args !== undefined) shown.args = req.args;
   if (req.priority !== undefined) shown.priority = req.priority;
   return pyRepr(shown);
-}
-
-function toPriority(v: unknown): number | null {
-  if (typeof v === "number" && Number.isInteger(v) && v >= 0) return v;
-  if (typeof v === "string" && /^\d+$/.test(v)) return Number(v);
-  return null;
-}
-
-/**
- * Problems of one argument value against its schema (type, allowed values, items, properties),
- * each in jsonschema's words ("5 is not of type 'string'", "'x' is not one of ['a', 'b']").
- */
-export function argValueErrors(schema: ArgSchema, value: unknown, path: string): string[] {
-  if (schema.type && !argTypeMatches(schema.type, value)) return [`argument ${path}: ${pyRepr(value)} is not of type '${schema.type}'`];
-  if (schema.allowed_values && !schema.allowed_values.some((a) => a === value)) {
-    return [`argument ${path}: ${pyRepr(value)} is not one of ${pyRepr(schema.allowed_values)}`];
-  }
-  const errors: string[] = [];
-  if (schema.items && Array.isArray(value)) {
-    value.forEach((item, i) => errors.push(...argValueErrors(schema.items!, item, `${path}[${i}]`)));
-  }
-  if (schema.properties && value !== null && typeof value === "object" && !Array.isArray(value)) {
-    const o = value as Dict;
-    for (const [k, sub] of Object.entries(schema.properties)) {
-      if (o[k] === undefined) {
-        if (sub.required) errors.push(`argument ${path}: ${pyRepr(k)} is a required property`);
-        continue;
-      }
-      errors.push(...argValueErrors(sub, o[k], `${path}.${k}`));
-    }
-    const extra = Object.keys(o).filter((k) => !(k in schema.properties!));
-    if (extra.length) {
-      errors.push(`argument ${path}: Additional properties are not allowed (${extra.map(pyRepr).join(", ")} ${extra.length === 1 ? "was" : "were"} unexpected)`);
-    }
-  }
-  return errors;
 }
 
 export interface ValidateOptions {
@@ -154,7 +107,7 @@ export function validateUserSteps(node: NodeRecord, kind: StepKind, requests: St
       errors.push(`${what} must have an "interface" and a "step"`);
       continue;
     }
-    if (!STEP_INTERFACES.includes(req.interface as InterfaceName)) {
+    if (!isStepInterface(req.interface)) {
       errors.push(`${what} has an invalid interface; valid interfaces are: ${STEP_INTERFACES.join(", ")}`);
       continue;
     }
@@ -323,17 +276,6 @@ export function stepRecord(s: NodeStep): Dict {
 
 // ---- available steps (Ingot extension: GET /v1/nodes/{node}/{cleaning,deploying,servicing}/steps) ----
 
-/** A step as the available-steps API lists it. */
-export interface AvailableStep {
-  interface: string;
-  step: string;
-  priority: number;
-  abortable: boolean;
-  requires_ramdisk?: boolean;
-  argsinfo: ArgsInfo | null;
-  description?: string;
-}
-
 export interface StepCache {
   steps: AvailableStep[];
   updatedAt: Date;
@@ -343,7 +285,7 @@ export interface StepCache {
 export function availableSteps(node: NodeRecord, kind: StepKind): AvailableStep[] {
   const ifaces = interfacesFor(node);
   const out: AvailableStep[] = driverSteps(node, kind).map((s) => {
-    const decl = ifaces[s.interface as InterfaceName].steps?.find((d) => d.step === s.step);
+    const decl = ifaces[s.interface as StepInterface].steps?.find((d) => d.step === s.step);
     return {
       interface: s.interface, step: s.step, priority: s.priority, abortable: s.abortable,
       ...(s.requires_ramdisk !== undefined ? { requires_ramdisk: s.requires_ramdisk } : {}),

@@ -17,7 +17,7 @@ import { recordConsoleSession } from "../core/services/console.ts";
 import { resolveCaller } from "../core/services/callers.ts";
 import { principalFromCookie } from "./session_cookie.ts";
 import { checkConsoleToken } from "../core/console/tokens.ts";
-import { CLOSE, Refusal, attachConsole, checkConsoleEnabled, relayConsole, type AttachOptions, type ConsoleSocketKind } from "./console_relay.ts";
+import { CLOSE, Refusal, attachConsole, checkConsoleEnabled, relayConsole, type AttachOptions } from "./console_relay.ts";
 
 export { CLOSE } from "./console_relay.ts";
 

@@ -753,7 +753,6 @@ export class RedfishMock {
   }
 
   private systemRoutes(sys: MockSystem, method: string, sub: string, path: string, body: Record<string, unknown>, req: IncomingMessage, send: Send) {
-    const P = sys.path;
     const member = (coll: string, ids: string[]) =>
       send(200, { "@odata.id": path, Name: `${coll} Collection`, "Members@odata.count": ids.length, Members: ids.map((id) => ref(`${path}/${id}`)) });
     if (sub === "") {

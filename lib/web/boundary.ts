@@ -10,7 +10,7 @@ import { currentViewer, type Viewer } from "./session.ts";
 export type ActionResult<O> = { ok: true; value: O } | { ok: false; status: number; error: string };
 
 export interface ActionOptions {
-  /** Policy rule the viewer's principal must pass (lib/core/policy.ts RULES). */
+  /** Policy rule the viewer's principal must pass (lib/shared/policy.ts RULES). */
   rule?: string;
   /** Only system admins (user, project and membership management). */
   systemAdmin?: boolean;

@@ -2,6 +2,7 @@ import { AppShell } from "@/components/AppShell.tsx";
 import { TokensPanel } from "@/components/admin/TokensPanel.tsx";
 import { accountTokens } from "@/lib/web/admin.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "API tokens" };
@@ -10,7 +11,7 @@ export default async function TokensPage() {
   const viewer = await requireViewer();
   const data = await accountTokens(viewer);
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       <div className="space-y-6">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">API tokens</h1>

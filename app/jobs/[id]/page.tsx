@@ -4,6 +4,7 @@ import { AppShell } from "@/components/AppShell.tsx";
 import { JobProgress } from "@/components/jobs/JobProgress.tsx";
 import { jobIfVisible } from "@/lib/core/services/jobs.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Job" };
@@ -17,7 +18,7 @@ export default async function JobPage({ params }: { params: Params }) {
   const job = await jobIfVisible(viewer.principal, decodeURIComponent(id));
   if (!job) notFound();
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       <p className="mb-2 text-sm"><Link href="/jobs" className="text-slate-500 hover:underline dark:text-slate-400">← Jobs</Link></p>
       <JobProgress id={job.id} showTitle />
     </AppShell>

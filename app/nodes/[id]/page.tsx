@@ -4,6 +4,7 @@ import { AppShell } from "@/components/AppShell.tsx";
 import { NodePage } from "@/components/node/NodePage.tsx";
 import { nodeIfVisible } from "@/lib/core/services/access.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 import { consoleWebsocketsAvailable } from "./console/support.ts";
 
 export const dynamic = "force-dynamic";
@@ -25,7 +26,7 @@ export default async function Page({ params }: { params: Params }) {
   if (!node) notFound();
   const consoles = await consoleWebsocketsAvailable((await headers()).get("host"));
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       <NodePage uuid={node.uuid} principal={viewer.principal} consoleWebsockets={consoles} />
     </AppShell>
   );

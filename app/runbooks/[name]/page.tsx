@@ -4,6 +4,7 @@ import { StepDocumentEditor } from "@/components/steps/StepDocumentEditor.tsx";
 import { runbookIfVisible } from "@/lib/core/services/runbooks.ts";
 import { authorize } from "@/lib/core/policy.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -23,7 +24,7 @@ export default async function RunbookPage({ params }: { params: Params }) {
   const target = { owner: rb.owner };
   const canEdit = authorize("baremetal:runbook:update", p, target);
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       <StepDocumentEditor
         key={name}
         kind="runbook"

@@ -3,6 +3,7 @@ import { NotAllowed } from "@/components/steps/NotAllowed.tsx";
 import { StepDocumentEditor } from "@/components/steps/StepDocumentEditor.tsx";
 import { authorize } from "@/lib/core/policy.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "New runbook" };
@@ -17,7 +18,7 @@ export default async function NewRunbookPage({ searchParams }: { searchParams: S
   const p = viewer.principal;
   const canCreate = authorize("baremetal:runbook:create", p, { owner: p.projectId });
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       {canCreate ? (
         <StepDocumentEditor kind="runbook" ident={null} referenceNode={referenceNode} rights={{ canEdit: true, canDelete: false, canSetPublic: authorize("baremetal:runbook:update:public", p) }} />
       ) : (

@@ -3,6 +3,7 @@ import { NotAllowed } from "@/components/steps/NotAllowed.tsx";
 import { StepDocumentEditor } from "@/components/steps/StepDocumentEditor.tsx";
 import { authorize } from "@/lib/core/policy.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -18,14 +19,14 @@ export default async function TemplatePage({ params }: { params: Params }) {
   const p = viewer.principal;
   if (!authorize("baremetal:deploy_template:get", p)) {
     return (
-      <AppShell viewer={viewer}>
+      <AppShell viewer={await shellViewer(viewer)}>
         <NotAllowed what="Deploy template" reason="Deploy templates are visible to system readers only." />
       </AppShell>
     );
   }
   const canEdit = authorize("baremetal:deploy_template:update", p);
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       <StepDocumentEditor
         key={name}
         kind="template"

@@ -3,6 +3,7 @@ import { NotAllowed } from "@/components/steps/NotAllowed.tsx";
 import { StepDocumentEditor } from "@/components/steps/StepDocumentEditor.tsx";
 import { authorize } from "@/lib/core/policy.ts";
 import { requireViewer } from "@/lib/web/session.ts";
+import { shellViewer } from "@/lib/web/shell.ts";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "New deploy template" };
@@ -16,7 +17,7 @@ export default async function NewTemplatePage({ searchParams }: { searchParams: 
   const referenceNode = (Array.isArray(ref) ? ref[0] : ref)?.trim() || null;
   const canCreate = authorize("baremetal:deploy_template:create", viewer.principal);
   return (
-    <AppShell viewer={viewer}>
+    <AppShell viewer={await shellViewer(viewer)}>
       {canCreate ? (
         <StepDocumentEditor kind="template" ident={null} referenceNode={referenceNode} rights={{ canEdit: true, canDelete: false }} />
       ) : (

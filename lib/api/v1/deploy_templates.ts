@@ -8,6 +8,8 @@ import {
   changeTemplate, createTemplate as insertTemplate, deleteTemplate as removeTemplate, getTemplate as loadTemplate,
   listTemplates as pageTemplates, type DeployTemplateRow,
 } from "../../core/services/deploy_templates.ts";
+import { DEPLOY_TEMPLATE_STEP_INTERFACES } from "../../shared/steps.ts";
+import type { ApiDeployTemplate } from "../../shared/wire.ts";
 import { empty, ifMatchPasses, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
@@ -27,9 +29,6 @@ export interface DeployTemplateStep {
 
 export type { DeployTemplateRow };
 
-/** Interfaces a deploy template step may name (as Ironic 21.4 / API 1.82 accepts them). */
-export const DEPLOY_STEP_INTERFACES = ["power", "management", "deploy", "bios", "raid"] as const;
-
 /** Ironic's DEPLOY_STEP_SCHEMA for steps on these interfaces (key order decides which error is reported). */
 export function deployStepSchema(interfaces: readonly string[]): Schema {
   return {
@@ -44,7 +43,7 @@ export function deployStepSchema(interfaces: readonly string[]): Schema {
     additionalProperties: false,
   };
 }
-const DEPLOY_STEP_SCHEMA = deployStepSchema(DEPLOY_STEP_INTERFACES);
+const DEPLOY_STEP_SCHEMA = deployStepSchema(DEPLOY_TEMPLATE_STEP_INTERFACES);
 const STEPS_SCHEMA: Schema = { type: "array", items: DEPLOY_STEP_SCHEMA, minItems: 1 };
 
 const TEMPLATE_SCHEMA: Schema = {
@@ -90,7 +89,7 @@ export function validateTemplateSteps(steps: unknown, what = "template"): Deploy
 
 type View = { base: string; minor: number };
 
-const FIELDS: FieldDef<DeployTemplateRow & { _base: string }>[] = [
+const FIELDS: FieldDef<DeployTemplateRow & { _base: string }, ApiDeployTemplate>[] = [
   ["uuid", 1, (r) => r.uuid],
   ["created_at", 1, (r) => ts(toDate(r.createdAt))],
   ["updated_at", 1, (r) => ts(toDate(r.updatedAt))],

@@ -16,12 +16,14 @@ import { parseJson, sql, type Sql, type SqlValue } from "../../core/db/sql.ts";
 import {
   Conflict, Forbidden, Invalid, InvalidStateRequested, IronicError, NodeInMaintenance, NodeLocked, NodeNotFound, NodeProtected, NotFound,
 } from "../../core/errors.ts";
-import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts";
+import { authorize, isSystemScoped } from "../../core/policy.ts";
 import { maskInstanceInfo } from "../../core/secrets.ts";
-import { isProvisionState, verbAllowedFrom, type ProvisionState } from "../../core/states.ts";
+import {
+  CLEANING_STATES, inStates, isProvisionState, ProvisionState as PS, SERVICING_STATES, verbAllowedFrom, type ProvisionState,
+} from "../../core/states.ts";
 import { visibleTo } from "../../core/db/visibility.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
-import { pyRepr } from "../../core/pyrepr.ts";
+import { pyRepr } from "../../shared/pyrepr.ts";
 import { REDACTED_LAST_ERROR } from "../node_view.ts";
 import type { RouteDef } from "../router.ts";
 import { isUuidLike, isValidLogicalName, validateTraits } from "../validators.ts";
@@ -191,8 +193,8 @@ async function targetNode(ctx: ApiContext, ident: unknown, rule: string): Promis
 function checkDeployable(node: NodeRecord, traits: string[]): void {
   if (node.maintenance) throw new NodeInMaintenance("active", node.uuid);
   if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
-  if (node.provisionState !== "available") {
-    throw new Conflict(`Node ${node.uuid} can not be deployed to: it is in provision state "${node.provisionState}", not "available".`);
+  if (node.provisionState !== PS.AVAILABLE) {
+    throw new Conflict(`Node ${node.uuid} can not be deployed to: it is in provision state "${node.provisionState}", not "${PS.AVAILABLE}".`);
   }
   if (node.instanceUuid !== null || node.allocationId !== null) {
     throw new Conflict(`Node ${node.uuid} is already associated with instance ${node.instanceUuid ?? "(allocation)"}.`);
@@ -211,8 +213,8 @@ interface ViewExtras {
 /** The step of the operation the node is in now (deploy step while deploying, etc.). */
 function progressOf(node: NodeRecord): Dict {
   const s = node.provisionState;
-  if (["cleaning", "clean wait", "clean hold", "deleting"].includes(s)) return node.cleanStep ?? {};
-  if (["servicing", "service wait", "service hold"].includes(s)) return node.serviceStep ?? {};
+  if (inStates(s, CLEANING_STATES) || s === PS.DELETING) return node.cleanStep ?? {};
+  if (inStates(s, SERVICING_STATES)) return node.serviceStep ?? {};
   return node.deployStep ?? {};
 }
 

@@ -4,6 +4,7 @@
 import { getHardwareType, driverDetail, driverProperties } from "../../core/drivers/registry.ts";
 import { Invalid, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { driverHosts } from "../../core/services/conductors.ts";
+import type { ApiDriver } from "../../shared/wire.ts";
 import { json, links, parseBool, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import { requirePolicy } from "./resource_common.ts";
@@ -31,7 +32,7 @@ const VALID_FIELDS = ["name", "hosts", "type", "properties", ...DETAIL_FIELDS];
 
 /** One driver as Ironic shows it at ctx.minor. */
 export function driverView(ctx: ApiContext, name: string, hosts: string[], detail: boolean, fields: string[] | null = null): Record<string, unknown> {
-  const out: Record<string, unknown> = { name, hosts, links: links(ctx.base, `drivers/${name}`) };
+  const out: ApiDriver & Record<string, unknown> = { name, hosts, links: links(ctx.base, `drivers/${name}`) };
   if (ctx.minor >= 14) out.properties = links(ctx.base, `drivers/${name}/properties`);
   if (ctx.minor >= 30) {
     out.type = "dynamic";

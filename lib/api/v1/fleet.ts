@@ -4,6 +4,7 @@ import { Invalid } from "../../core/errors.ts";
 import { parseFleetQuery, type FleetRow } from "../../core/fleet.ts";
 import { fleetAnswer } from "../../core/services/fleet.ts";
 import { projectNamesFor } from "../../core/services/projects.ts";
+import type { ApiFleetNode, ApiFleetPage } from "../../shared/fleet.ts";
 import { type ApiContext, json, ts } from "../http.ts";
 import { REDACTED_LAST_ERROR } from "../node_view.ts";
 import type { RouteDef } from "../router.ts";
@@ -20,7 +21,7 @@ function intParam(name: string, raw: string | null, fallback: number, min: numbe
   return n;
 }
 
-function rowJson(base: string, r: FleetRow) {
+function rowJson(base: string, r: FleetRow): ApiFleetNode {
   return {
     uuid: r.uuid,
     name: r.name,
@@ -70,7 +71,7 @@ async function fleetHandler(ctx: ApiContext): Promise<Response> {
   for (const g of answer.groups ?? []) if (g.key && (query.group === "owner" || query.group === "lessee")) ids.add(g.key);
   // As GET /v1/projects: project callers learn only their own project's name.
   const projects = await projectNamesFor(ctx.principal, ids);
-  return json(ctx, {
+  const page: ApiFleetPage = {
     nodes: answer.rows.map((r) => rowJson(ctx.base, r)),
     total: answer.total,
     offset,
@@ -78,7 +79,8 @@ async function fleetHandler(ctx: ApiContext): Promise<Response> {
     groups: answer.groups,
     facets: answer.facets,
     projects,
-  });
+  };
+  return json(ctx, page);
 }
 
 export const routes: RouteDef[] = [

@@ -13,6 +13,7 @@ import {
 import { IronicError, Invalid } from "../../core/errors.ts";
 import { parseFleetQuery, type FleetQuery } from "../../core/fleet.ts";
 import type { Principal } from "../../core/policy.ts";
+import type { ApiJob, ApiJobItem, ApiJobSelection } from "../../shared/jobs.ts";
 import { json, links, parseBool, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import { validate, type Schema } from "../schema.ts";
@@ -211,7 +212,7 @@ const SELECTION: Schema = {
   ],
 };
 
-async function resolveSelection(principal: Principal, selection: Dict): Promise<{ targets: JobTarget[]; described: Dict }> {
+async function resolveSelection(principal: Principal, selection: Dict): Promise<{ targets: JobTarget[]; described: ApiJobSelection }> {
   if (selection.kind === "nodes") {
     const targets = await namedTargets(principal, selection.uuids as string[]);
     return { targets, described: { kind: "nodes" } };
@@ -234,7 +235,7 @@ async function resolveSelection(principal: Principal, selection: Dict): Promise<
 // ---------------------------------------------------------------------------------------------
 // Views
 
-function itemView(item: JobItemRecord): Dict {
+function itemView(item: JobItemRecord): ApiJobItem {
   return {
     node_uuid: item.nodeUuid,
     node_name: item.nodeName,
@@ -245,13 +246,14 @@ function itemView(item: JobItemRecord): Dict {
   };
 }
 
-function jobView(ctx: ApiContext, job: JobRecord, items?: JobItemRecord[]): Dict {
+function jobView(ctx: ApiContext, job: JobRecord, items?: JobItemRecord[]): ApiJob {
   const settle = ACTION_SETTLE[job.action];
   return {
     id: job.id,
     action: job.action,
     args: job.args,
-    selection: job.selection,
+    // Stored as resolveSelection described it.
+    selection: job.selection as ApiJobSelection,
     state: job.state,
     expected_state: settle ? settle.expected : null,
     created_by: { user_id: job.userId, username: job.username, project_id: job.principal.projectId },

@@ -5,7 +5,7 @@ import { sql } from "../../core/db/sql.ts";
 import { VMEDIA_DEVICE_TYPES, VMEDIA_DOWNLOAD_SOURCES } from "../../core/drivers/base.ts";
 import { Invalid } from "../../core/errors.ts";
 import { empty, json, ts } from "../http.ts";
-import { pyRepr } from "../../core/pyrepr.ts";
+import { pyRepr } from "../../shared/pyrepr.ts";
 import { renderNodes } from "../node_view.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
 import { actorOf, conductorApi, queryBool, unexpectedArgs } from "./nodes.ts";

@@ -7,10 +7,11 @@ import { historyStructure, type HistoryRow } from "../../core/history.ts";
 import { parseJson, sql, toDate } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NodeLocked, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { authorize } from "../../core/policy.ts";
-import { UNSTABLE_STATES } from "../../core/states.ts";
+import { inStates, ProvisionState as PS, UNSTABLE_STATES } from "../../core/states.ts";
+import type { ApiBiosSetting, ApiHistoryEvent, ApiValidation } from "../../shared/wire.ts";
 import { MAX_LIMIT } from "../collection.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
-import { pyRepr } from "../../core/pyrepr.ts";
+import { pyRepr } from "../../shared/pyrepr.ts";
 import type { Method, NodeContext, RouteDef } from "../router.ts";
 import { isUuidLike, TRAITS_SCHEMA, validateTrait, validateTraits } from "../validators.ts";
 import { schemaCheck, type Schema } from "../schema.ts";
@@ -237,7 +238,7 @@ async function putIndicator(ctx: NodeContext): Promise<Response> {
 
 async function getValidate(ctx: NodeContext): Promise<Response> {
   const result = await (await conductorApi()).validate(ctx.node.id);
-  const out: Record<string, unknown> = {};
+  const out: ApiValidation = {};
   for (const [k, v] of Object.entries(result)) {
     if (k === "firmware" && ctx.minor < 86) continue;
     out[k] = v.result === true || v.reason === undefined ? { result: v.result } : { result: v.result, reason: v.reason };
@@ -252,8 +253,8 @@ async function getValidate(ctx: NodeContext): Promise<Response> {
  * One history row. `structured` (Ingot's `structured=True`, docs/api-extensions.md) adds the row's
  * structured fields last; without it the answer is Ironic's, byte for byte.
  */
-function historyView(r: HistoryRow, detail: boolean, minor: number, structured: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = {
+function historyView(r: HistoryRow, detail: boolean, minor: number, structured: boolean): ApiHistoryEvent {
+  const out: ApiHistoryEvent = {
     uuid: r.uuid,
     created_at: ts(toDate(r.createdAt)),
     severity: r.severity,
@@ -325,7 +326,7 @@ async function getHistoryEvent(ctx: NodeContext): Promise<Response> {
 const BIOS_REGISTRY = [
   "attribute_type", "allowable_values", "lower_bound", "max_length", "min_length", "read_only", "reset_required", "unique", "upper_bound",
 ] as const;
-const BIOS_FIELDS = ["created_at", "updated_at", "name", "value", ...BIOS_REGISTRY, "links"];
+const BIOS_FIELDS: readonly (keyof ApiBiosSetting & string)[] = ["created_at", "updated_at", "name", "value", ...BIOS_REGISTRY, "links"];
 
 /**
  * One BIOS setting as Ironic shows it: created_at, updated_at, name, value (+ registry fields
@@ -334,7 +335,7 @@ const BIOS_FIELDS = ["created_at", "updated_at", "name", "value", ...BIOS_REGIST
  * list shows as [] (verified against Ironic 21.4).
  */
 function biosView(ctx: NodeContext, r: BiosCacheRow, detail: boolean, fields: string[] | null): Record<string, unknown> {
-  const full: Record<string, unknown> = {
+  const full: Partial<ApiBiosSetting> = {
     created_at: ts(r.createdAt),
     updated_at: ts(r.updatedAt),
     name: r.name,
@@ -372,7 +373,7 @@ async function listBios(ctx: NodeContext): Promise<Response> {
   if (q.has("fields")) {
     if (ctx.minor < 74) throw new NotAcceptable("Request not acceptable.");
     fields = q.get("fields")!.split(",").map((f) => f.trim()).filter(Boolean);
-    for (const f of fields) if (!BIOS_FIELDS.includes(f) || f === "links") throw new Invalid(`Field ${f} is not a valid field.`);
+    for (const f of fields) if (!(BIOS_FIELDS as readonly string[]).includes(f) || f === "links") throw new Invalid(`Field ${f} is not a valid field.`);
     if (detail) throw new Invalid("Can not specify ?detail=True and fields in the same request.");
   }
   const rows = await loadBiosCache(await sql(), ctx.node.id);
@@ -414,7 +415,7 @@ async function getAllocation(ctx: NodeContext): Promise<Response> {
 async function deleteAllocation(ctx: NodeContext): Promise<Response> {
   const r = await nodeAllocation(ctx);
   const node = ctx.node;
-  if (!node.maintenance && (node.provisionState === "active" || (UNSTABLE_STATES as readonly string[]).includes(node.provisionState))) {
+  if (!node.maintenance && (node.provisionState === PS.ACTIVE || inStates(node.provisionState, UNSTABLE_STATES))) {
     throw new Conflict(
       `Cannot remove allocation ${r.uuid} since it's associated with node ${node.uuid} in state ${node.provisionState}, please unprovision the node first or put it into maintenance mode.`,
     );

@@ -10,10 +10,12 @@ import { consoleState, setConsoleState } from "../../core/services/console.ts";
 import { setTargetRaidConfig } from "../../core/services/node_states.ts";
 import { usableRunbook } from "../../core/services/runbooks.ts";
 import {
-  isPowerTarget, isProvisionState, isVerb, POWER_TARGETS, UNSTABLE_STATES, VERBS, verbAllowedFrom, type Verb,
+  inStates, isPowerTarget, isProvisionState, isVerb, POWER_CHANGE_REFUSED_STATES, POWER_TARGETS, provisionStateAtVersion,
+  UNSTABLE_STATES, VERBS, verbAllowedFrom, type Verb,
 } from "../../core/states.ts";
+import { STEP_INTERFACES } from "../../shared/steps.ts";
 import { empty, json, ts } from "../http.ts";
-import { pyRepr } from "../../core/pyrepr.ts";
+import { pyRepr } from "../../shared/pyrepr.ts";
 import { firstSchemaError, jsonschemaText, type Schema } from "../schema.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
 import { isUuidLike } from "../validators.ts";
@@ -55,12 +57,6 @@ function statesLocation(ctx: NodeContext, suffix = ""): Record<string, string> {
   return { Location: `${ctx.base}/v1/nodes/${encodeURIComponent(ctx.params.node)}/states${suffix}` };
 }
 
-function shownState(state: string | null, minor: number): string | null {
-  if (state === "available" && minor < 2) return null;
-  if (state === "inspect wait" && minor < 39) return "inspecting";
-  return state;
-}
-
 // ---- GET /states ----
 
 export function statesView(n: NodeRecord, minor: number): Record<string, unknown> {
@@ -68,9 +64,9 @@ export function statesView(n: NodeRecord, minor: number): Record<string, unknown
     console_enabled: n.consoleEnabled,
     last_error: n.lastError,
     power_state: n.powerState,
-    provision_state: shownState(n.provisionState, minor),
+    provision_state: provisionStateAtVersion(n.provisionState, minor),
     target_power_state: n.targetPowerState,
-    target_provision_state: shownState(n.targetProvisionState, minor),
+    target_provision_state: provisionStateAtVersion(n.targetProvisionState, minor),
     provision_updated_at: ts(n.provisionUpdatedAt),
   };
   if (minor >= 12) {
@@ -89,8 +85,6 @@ async function getStates(ctx: NodeContext): Promise<Response> {
 }
 
 // ---- PUT /states/provision ----
-
-const STEP_INTERFACES = ["vendor", "power", "management", "firmware", "deploy", "bios", "raid"];
 
 const DIGITS: Schema = { type: "string", minLength: 1, pattern: "^[0-9]+$" };
 
@@ -200,7 +194,7 @@ async function putProvision(ctx: NodeContext): Promise<Response> {
   const state = node.provisionState;
   if (!isVerb(target) || !isProvisionState(state) || !verbAllowedFrom(verb, state, minor)) {
     if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
-    throw new InvalidStateRequested(target, node.uuid, shownState(state, minor) ?? "None");
+    throw new InvalidStateRequested(target, node.uuid, provisionStateAtVersion(state, minor) ?? "None");
   }
   // 6. configdrive
   if (configdrive !== null && configdrive !== "") {
@@ -291,7 +285,7 @@ async function putPower(ctx: NodeContext): Promise<Response> {
   if (!isPowerTarget(target) || ctx.minor < POWER_TARGETS[target].minVersion) {
     throw new InvalidStateRequested(target, ctx.params.node, String(node.powerState ?? "None"));
   }
-  if (node.provisionState === "cleaning" || node.provisionState === "clean wait") {
+  if (inStates(node.provisionState, POWER_CHANGE_REFUSED_STATES)) {
     throw new InvalidStateRequested(target, ctx.params.node, node.provisionState);
   }
   if (node.disablePowerOff && POWER_TARGETS[target].result === "power off" && target !== "rebooting" && target !== "soft rebooting") {

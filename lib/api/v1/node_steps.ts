@@ -3,16 +3,15 @@
 //   POST /v1/nodes/{node}/{cleaning,deploying,servicing}/steps/refresh  → the same, recomputed now
 // Served at every microversion (they sit outside Ironic's version sequence). Reading needs
 // baremetal:node:get, refreshing baremetal:node:set_provision_state.
-import type { StepKind } from "../../core/drivers/base.ts";
 import { Invalid } from "../../core/errors.ts";
 import { availableSteps } from "../../core/services/nodes.ts";
 import type { StepCache } from "../../core/steps.ts";
+import { STEP_PHASE_PATH, type StepKind } from "../../shared/steps.ts";
+import type { ApiAvailableSteps } from "../../shared/wire.ts";
 import { json, ts } from "../http.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
 
-const PHASES: [path: string, kind: StepKind][] = [["cleaning", "clean"], ["deploying", "deploy"], ["servicing", "service"]];
-
-function body(cache: StepCache): Record<string, unknown> {
+function body(cache: StepCache): ApiAvailableSteps {
   return { steps: cache.steps, updated_at: ts(cache.updatedAt) };
 }
 
@@ -38,7 +37,7 @@ function refreshSteps(kind: StepKind) {
   };
 }
 
-export const routes: RouteDef[] = PHASES.flatMap(([phase, kind]): RouteDef[] => [
+export const routes: RouteDef[] = (Object.entries(STEP_PHASE_PATH) as [StepKind, string][]).flatMap(([kind, phase]): RouteDef[] => [
   { method: "GET", path: `/v1/nodes/:node/${phase}/steps`, policy: "baremetal:node:get", handler: getSteps(kind) },
   { method: "POST", path: `/v1/nodes/:node/${phase}/steps/refresh`, policy: "baremetal:node:set_provision_state", handler: refreshSteps(kind) },
 ]);

@@ -4,22 +4,24 @@ import { conductorApi as routedConductorApi } from "../../core/conductor/rpc.ts"
 import type { ConductorApi, Actor } from "../../core/conductor/types.ts";
 import {
   findNode, getNodeById, INTERFACE_NAMES, insertNode, listNodeHeads, listNodes, SORTABLE_NODE_COLUMNS, updateNode, waitUnlocked,
-  deleteNodeRow, type InterfaceName, type NodeChanges, type NodeFilter, type NodeHead, type NodeRecord,
+  type InterfaceName, type NodeChanges, type NodeFilter, type NodeHead, type NodeRecord,
 } from "../../core/db/nodes.ts";
 import { sql } from "../../core/db/sql.ts";
 import { checkInterfaceValue, getHardwareType, hardwareTypeNames, resolveInterfaces } from "../../core/drivers/registry.ts";
 import {
-  Conflict, Forbidden, Invalid, IronicError, NodeLocked, NodeNotFound, NotAcceptable, NotFound, PreconditionFailed,
+  Conflict, Forbidden, Invalid, NodeLocked, NodeNotFound, NotAcceptable, NotFound, PreconditionFailed,
 } from "../../core/errors.ts";
 import { aliveConductors } from "../../core/hashring.ts";
 import { KeyedQueue } from "../../core/keyed_queue.ts";
 import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts";
-import { DELETE_ALLOWED_STATES, FAULTS, isProvisionState, UPDATE_ALLOWED_STATES } from "../../core/states.ts";
+import {
+  FAULTS, inStates, INTERFACE_UPDATE_ALLOWED_STATES, isProvisionState, ProvisionState as PS, UPDATE_ALLOWED_STATES,
+} from "../../core/states.ts";
 import { MAX_LIMIT, parseSortDir, parseSortKey } from "../collection.ts";
 import { type ApiContext, empty, ifMatchPasses, json, jsonBytes } from "../http.ts";
 import { applyPatch, patchValues, pyRepr, rootOf, validatePatch, type PatchOperation } from "../jsonpatch.ts";
 import {
-  buildViewContext, DEFAULT_LIST_FIELDS, NODE_FIELD_VERSIONS, nodeEtag, nodePatchView, nodeView, parseNodeFields, renderNode,
+  DEFAULT_LIST_FIELDS, NODE_FIELD_VERSIONS, nodeEtag, nodePatchView, parseNodeFields, renderNode,
   renderNodePageJson,
 } from "../node_view.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
@@ -480,7 +482,7 @@ async function createHandler(ctx: ApiContext): Promise<Response> {
 
   const data: Parameters<typeof insertNode>[1] = {
     driver: v.driver,
-    provisionState: ctx.minor >= 11 ? "enroll" : "available",
+    provisionState: ctx.minor >= 11 ? PS.ENROLL : PS.AVAILABLE,
     conductorGroup,
     chassisId,
     resourceClass: v.resource_class !== undefined ? (v.resource_class as string | null) : (process.env.INGOT_DEFAULT_RESOURCE_CLASS?.trim() || null),
@@ -557,11 +559,9 @@ function authorizePatch(ops: PatchOperation[], who: Principal, node: NodeRecord)
   for (const r of rules) if (!authorize(r, who, target)) throw new Forbidden();
 }
 
-const UPDATE_IFACE_STATES = ["enroll", "inspecting", "inspect wait", "manageable", "available"];
-
 function stateRefusal(node: NodeRecord, field: string): Conflict {
   return new Conflict(
-    `Node ${node.uuid} can not have ${field} updated unless it is in one of allowed (${UPDATE_IFACE_STATES.join(", ")}) states or in maintenance mode.`,
+    `Node ${node.uuid} can not have ${field} updated unless it is in one of allowed (${INTERFACE_UPDATE_ALLOWED_STATES.join(", ")}) states or in maintenance mode.`,
   );
 }
 
@@ -590,7 +590,7 @@ async function computePatch(ctx: NodeContext, node: NodeRecord, ops: PatchOperat
   // Refuse writes while a transition is running (conductor rule), except a lone instance_uuid
   // removal in maintenance.
   const loneInstanceRemoval = ops.length === 1 && ops[0].op === "remove" && ops[0].path === "/instance_uuid" && node.maintenance;
-  if (node.provisionState === "inspecting" && minor >= 39 && !loneInstanceRemoval) {
+  if (node.provisionState === PS.INSPECTING && minor >= 39 && !loneInstanceRemoval) {
     throw new Conflict(`Cannot update node "${node.uuid}" while it is in state "${node.provisionState}".`);
   }
   if (node.targetProvisionState && !UPDATE_ALLOWED_STATES.includes(node.provisionState) && !loneInstanceRemoval) {
@@ -653,7 +653,7 @@ async function computePatch(ctx: NodeContext, node: NodeRecord, ops: PatchOperat
     const f = `${kind}_interface`;
     if (f in changed) ifaceChanges[kind] = changed[f] as string | null;
   }
-  if (Object.keys(ifaceChanges).length && !(UPDATE_IFACE_STATES.includes(node.provisionState) || node.maintenance)) {
+  if (Object.keys(ifaceChanges).length && !(inStates(node.provisionState, INTERFACE_UPDATE_ALLOWED_STATES) || node.maintenance)) {
     throw stateRefusal(node, `${Object.keys(ifaceChanges)[0]}_interface`);
   }
   if ("driver" in changed || Object.keys(ifaceChanges).length) {
@@ -673,14 +673,14 @@ async function computePatch(ctx: NodeContext, node: NodeRecord, ops: PatchOperat
     if ("driver" in changed) rec.driver = driver;
   }
   // owner
-  if ("owner" in changed && node.provisionState === "active" && !authorize("baremetal:node:update_owner_provisioned", ctx.principal, node)) {
+  if ("owner" in changed && node.provisionState === PS.ACTIVE && !authorize("baremetal:node:update_owner_provisioned", ctx.principal, node)) {
     throw new Conflict(`Node ${node.uuid} is in state active and its owner can not be changed.`);
   }
   // protected
   const protectedAfter = ("protected" in changed ? changed.protected : node.protected) as boolean;
-  if ("protected" in changed && changed.protected === true && !["active", "rescue"].includes(node.provisionState)) {
+  if ("protected" in changed && changed.protected === true && !inStates(node.provisionState, [PS.ACTIVE, PS.RESCUE])) {
     throw new Conflict(
-      `Node ${node.uuid} can only be made protected in provision states 'active' or 'rescue', the current state is '${node.provisionState}'`,
+      `Node ${node.uuid} can only be made protected in provision states '${PS.ACTIVE}' or '${PS.RESCUE}', the current state is '${node.provisionState}'`,
     );
   }
   if ("protected_reason" in changed && changed.protected_reason && !protectedAfter) {
@@ -688,9 +688,9 @@ async function computePatch(ctx: NodeContext, node: NodeRecord, ops: PatchOperat
   }
   if ("protected" in changed && changed.protected === false) rec.protectedReason = null;
   // retired
-  if ("retired" in changed && changed.retired === true && node.provisionState === "available") {
+  if ("retired" in changed && changed.retired === true && node.provisionState === PS.AVAILABLE) {
     throw new Conflict(
-      `Node ${node.uuid} can not have 'retired' set in provision state 'available', the current state is 'available'`,
+      `Node ${node.uuid} can not have 'retired' set in provision state '${PS.AVAILABLE}', the current state is '${PS.AVAILABLE}'`,
     );
   }
   if ("retired_reason" in changed && changed.retired_reason && !("retired" in changed ? changed.retired : node.retired)) {
@@ -698,7 +698,7 @@ async function computePatch(ctx: NodeContext, node: NodeRecord, ops: PatchOperat
   }
   if ("retired" in changed && changed.retired === false && !("retired_reason" in changed)) rec.retiredReason = null;
   // resource class
-  if ("resource_class" in changed && node.resourceClass && !(UPDATE_IFACE_STATES.includes(node.provisionState) || node.maintenance)) {
+  if ("resource_class" in changed && node.resourceClass && !(inStates(node.provisionState, INTERFACE_UPDATE_ALLOWED_STATES) || node.maintenance)) {
     throw stateRefusal(node, "resource_class");
   }
   // parent node (1.83)

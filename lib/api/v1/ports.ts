@@ -11,7 +11,9 @@ import {
   addressTaken, changePort, createPortRow, listPortPage, nodeNamed, portgroupNamed, portNamed, portNameOwner, removePort,
   type PortgroupLite, type PortRow,
 } from "../../core/services/ports.ts";
-import { pyRepr } from "../../core/pyrepr.ts";
+import { pyRepr } from "../../shared/pyrepr.ts";
+import { inStates, PORT_MOVE_ALLOWED_STATES, ProvisionState as PS } from "../../core/states.ts";
+import type { ApiPort } from "../../shared/wire.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
@@ -26,7 +28,7 @@ export type { PortRow };
 type View = { base: string; minor: number };
 
 // Field order as real Ironic 21.4 emits a port.
-const PORT_FIELDS: FieldDef<PortRow & { _base: string }>[] = [
+const PORT_FIELDS: FieldDef<PortRow & { _base: string }, ApiPort>[] = [
   ["uuid", 1, (r) => r.uuid],
   ["created_at", 1, (r) => ts(toDate(r.createdAt))],
   ["updated_at", 1, (r) => ts(toDate(r.updatedAt))],
@@ -408,14 +410,11 @@ async function patchPort(ctx: ApiContext): Promise<Response> {
   return json(ctx, portView(fresh, ctx));
 }
 
-/** States in which ports and portgroups may be moved onto a node (or the node is in maintenance). */
-export const MEMBER_MOVE_STATES = ["enroll", "inspecting", "inspect wait", "manageable"];
-
 /** Ironic refuses to re-home a port/portgroup onto a node that is not being set up (409). */
 export function requireNodeAcceptsMembers(what: "Port" | "Portgroup", uuid: string, node: NodeRecord): void {
-  if (node.maintenance || MEMBER_MOVE_STATES.includes(node.provisionState)) return;
+  if (node.maintenance || inStates(node.provisionState, PORT_MOVE_ALLOWED_STATES)) return;
   throw new Conflict(
-    `${what} ${uuid} can not be associated to node ${node.uuid} unless the node is in a ${MEMBER_MOVE_STATES.join(", ")} state or in maintenance mode.`,
+    `${what} ${uuid} can not be associated to node ${node.uuid} unless the node is in a ${PORT_MOVE_ALLOWED_STATES.join(", ")} state or in maintenance mode.`,
   );
 }
 
@@ -430,7 +429,7 @@ async function deletePort(ctx: ApiContext): Promise<Response> {
   const row = await loadPort(ctx.params.port, ctx.minor);
   visiblePort(ctx, "baremetal:port:get", row);
   requirePolicy("baremetal:port:delete", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
-  if (row.nodeProvisionState === "active" && !toBool(row.nodeMaintenance) && portHasVif(row)) {
+  if (row.nodeProvisionState === PS.ACTIVE && !toBool(row.nodeMaintenance) && portHasVif(row)) {
     throw new Conflict(
       `Cannot delete port ${row.uuid} because node ${row.nodeUuid} is active and the port has a VIF attached. Detach the VIF or put the node in maintenance first.`,
     );

@@ -2,12 +2,14 @@
 // dashboard and scripts can show "acme" instead of a 32-character id. System readers see every
 // project; a project caller sees only the one they act in.
 import { visibleProjects } from "../../core/services/projects.ts";
+import type { ApiProject, Paged } from "../../shared/wire.ts";
 import { json, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 
 async function list(ctx: ApiContext): Promise<Response> {
   const visible = await visibleProjects(ctx.principal);
-  return json(ctx, { projects: visible.map((p) => ({ id: p.id, name: p.name, description: p.description })) });
+  const body: Paged<"projects", ApiProject> = { projects: visible.map((p) => ({ id: p.id, name: p.name, description: p.description })) };
+  return json(ctx, body);
 }
 
 export const routes: RouteDef[] = [{ method: "GET", path: "/v1/projects", policy: "ingot:project:list", handler: list }];

@@ -7,8 +7,11 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { findNode, getNodeById, updateNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { sql } from "../../core/db/sql.ts";
 import { Invalid, InvalidStateRequested, NodeLocked, NodeNotFound, NotFound } from "../../core/errors.ts";
-import { pyRepr } from "../../core/pyrepr.ts";
+import { pyRepr } from "../../shared/pyrepr.ts";
 import { maskSecrets } from "../../core/secrets.ts";
+import {
+  AGENT_WAIT_STATES, HEARTBEAT_ALLOWED_STATES, inStates, LOOKUP_ALLOWED_STATES, ProvisionState as PS,
+} from "../../core/states.ts";
 import { config } from "../../core/config.ts";
 import type { InspectionData } from "../../core/inspection/inventory.ts";
 import { empty, json, type ApiContext } from "../http.ts";
@@ -18,12 +21,6 @@ import type { Schema } from "../schema.ts";
 import { isUuidLike, normalizeMac } from "../validators.ts";
 import { schemaCheck } from "./resource_common.ts";
 import { nodeIdsWithAddresses } from "../../core/db/ports.ts";
-
-/** States in which a ramdisk agent may look its node up and heartbeat (Ironic's restrict_lookup). */
-export const LOOKUP_ALLOWED_STATES = new Set([
-  "deploying", "wait call-back", "cleaning", "clean wait", "inspecting", "inspect wait", "rescuing", "rescue wait",
-  "servicing", "service wait",
-]);
 
 /** Seconds the agent waits between heartbeats (Ironic's [api]ramdisk_heartbeat_timeout). */
 export const RAMDISK_HEARTBEAT_TIMEOUT = 300;
@@ -62,7 +59,7 @@ async function lookup(ctx: ApiContext): Promise<Response> {
   } else {
     node = await findByAddresses(addresses);
   }
-  if (!node || !LOOKUP_ALLOWED_STATES.has(node.provisionState)) throw new NotFound("Resource could not be found.");
+  if (!node || !inStates(node.provisionState, LOOKUP_ALLOWED_STATES)) throw new NotFound("Resource could not be found.");
   // The token is handed out once; later lookups see it masked.
   const dii = { ...node.driverInternalInfo };
   let token: string | null = null;
@@ -101,18 +98,12 @@ function sameToken(a: string, b: string): boolean {
 
 // ---- heartbeat processing (Ironic's ConductorManager.heartbeat + agent_base HeartbeatMixin) ----
 
-/** States in which a heartbeat is processed at all (Ironic's HEARTBEAT_ALLOWED; no fast track). */
-export const HEARTBEAT_ALLOWED_STATES = new Set([
-  "wait call-back", "clean wait", "rescue wait", "service wait",
-  "deploying", "cleaning", "rescuing", "deploy hold", "clean hold", "servicing", "service hold",
-]);
-
 /**
- * Wait states whose flow a heartbeat continues: the running step returned "wait" (the agent has
- * booted and called back, or finished what it was asked), so the conductor records it finished
- * and runs the remaining steps (Conductor.continueSteps, routed to the node's conductor).
+ * In the agent wait states a heartbeat continues the flow: the running step returned "wait" (the
+ * agent has booted and called back, or finished what it was asked), so the conductor records it
+ * finished and runs the remaining steps (Conductor.continueSteps, routed to the node's conductor).
  */
-const CONTINUED_BY_HEARTBEAT = new Set(["wait call-back", "clean wait", "service wait"]);
+const CONTINUED_BY_HEARTBEAT = AGENT_WAIT_STATES;
 
 type HeartbeatOutcome = "continued" | "recorded" | "ignored";
 
@@ -156,15 +147,15 @@ interface AgentHeartbeat {
  * heartbeats again).
  */
 async function processHeartbeat(node: NodeRecord, hb: AgentHeartbeat, requestId: string): Promise<HeartbeatOutcome> {
-  if (!HEARTBEAT_ALLOWED_STATES.has(node.provisionState)) return "ignored";
-  const wouldContinue = CONTINUED_BY_HEARTBEAT.has(node.provisionState) && !node.maintenance;
+  if (!inStates(node.provisionState, HEARTBEAT_ALLOWED_STATES)) return "ignored";
+  const wouldContinue = inStates(node.provisionState, CONTINUED_BY_HEARTBEAT) && !node.maintenance;
   const recorded = await recordHeartbeat(node, hb);
   if (recorded === false) {
     const fresh = (await getNodeById(await sql(), node.id)) ?? node;
     if (!fresh.driverInternalInfo?.agent_url || wouldContinue) throw new NodeLocked(node.uuid, fresh.reservation ?? "another conductor");
     return "ignored";
   }
-  if (!wouldContinue || !CONTINUED_BY_HEARTBEAT.has(recorded.provisionState) || recorded.maintenance) return "recorded";
+  if (!wouldContinue || !inStates(recorded.provisionState, CONTINUED_BY_HEARTBEAT) || recorded.maintenance) return "recorded";
   const { conductorApi } = await import("./nodes.ts");
   try {
     await (await conductorApi()).continueSteps(recorded.id, { user: null, project: null, requestId });
@@ -272,7 +263,7 @@ async function lookupInspectingNode(macs: string[], bmcAddresses: string[], node
     }
     if (bmcAddresses.length) {
       const waiting = await db.all<{ id: number; driverInfo: string }>(
-        `SELECT "id", "driverInfo" FROM "Node" WHERE "provisionState" = ?`, ["inspect wait"],
+        `SELECT "id", "driverInfo" FROM "Node" WHERE "provisionState" = ?`, [PS.INSPECTWAIT],
       );
       for (const row of waiting) {
         const info = JSON.parse(row.driverInfo || "{}") as Record<string, unknown>;
@@ -283,7 +274,7 @@ async function lookupInspectingNode(macs: string[], bmcAddresses: string[], node
       }
     }
   }
-  const waiting = [...candidates.values()].filter((n) => n.provisionState === "inspect wait");
+  const waiting = [...candidates.values()].filter((n) => n.provisionState === PS.INSPECTWAIT);
   return waiting.length === 1 ? waiting[0] : null;
 }
 

@@ -39,11 +39,17 @@ export function bodyBool(field: string, value: unknown): boolean {
   throw new Invalid(`Invalid ${field}: Unrecognized value '${String(value)}', acceptable values are: ${BOOL_WORDS}`);
 }
 
-/** A field of a serialized resource: API name, min minor version, value getter. */
-export type FieldDef<R> = [name: string, minMinor: number, get: (r: R) => unknown];
+/**
+ * A field of a serialized resource: API name, min minor version, value getter. Given the resource's
+ * wire type `T` (lib/shared/wire.ts), every name must be a field of T and every getter give that
+ * field's type, so the serializer cannot drift from what the dashboard reads.
+ */
+export type FieldDef<R, T = Record<string, unknown>> = {
+  [K in keyof T & string]-?: [name: K, minMinor: number, get: (r: R) => T[K]];
+}[keyof T & string];
 
 /** Serializes `row` with the fields visible at `minor`, in `defs` order; `fields` filters (keeps order). */
-export function renderFields<R>(defs: FieldDef<R>[], row: R, minor: number, fields: string[] | null): Record<string, unknown> {
+export function renderFields<R>(defs: readonly FieldDef<R>[], row: R, minor: number, fields: string[] | null): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, min, get] of defs) {
     if (minor < min) continue;

@@ -8,8 +8,10 @@ import { Conflict, Forbidden, Invalid, NotFound } from "../../core/errors.ts";
 import { authorize, isSystemScoped } from "../../core/policy.ts";
 import { getRunbook, withRunbookTraits, type RunbookRecord } from "../../core/runbooks.ts";
 import { maskSecrets } from "../../core/secrets.ts";
+import { STEP_INTERFACES } from "../../shared/steps.ts";
+import type { ApiRunbook } from "../../shared/wire.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
-import { pyRepr } from "../../core/pyrepr.ts";
+import { pyRepr } from "../../shared/pyrepr.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, validateTrait, validateTraits, validateUuid } from "../validators.ts";
@@ -18,14 +20,12 @@ import {
   schemaCheck, type FieldDef,
 } from "./resource_common.ts";
 
-export const RUNBOOK_STEP_INTERFACES = ["vendor", "power", "management", "firmware", "deploy", "bios", "raid"] as const;
-
 const STEP_SCHEMA: Schema = {
   type: "object",
   required: ["interface", "step", "order"],
   additionalProperties: false,
   properties: {
-    interface: { type: "string", enum: RUNBOOK_STEP_INTERFACES },
+    interface: { type: "string", enum: STEP_INTERFACES },
     step: { type: "string", minLength: 1, maxLength: 255 },
     args: { type: "object" },
     order: { type: "integer", minimum: 0 },
@@ -97,7 +97,7 @@ function checkPublicOwner(pub: boolean, owner: string | null): void {
 
 type Row = RunbookRecord & { _base: string };
 
-const FIELDS: FieldDef<Row>[] = [
+const FIELDS: FieldDef<Row, ApiRunbook>[] = [
   ["uuid", 92, (r) => r.uuid],
   ["name", 92, (r) => r.name],
   ["description", 112, (r) => r.description],

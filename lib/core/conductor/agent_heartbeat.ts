@@ -7,15 +7,15 @@ import { getNodeByUuid } from "../db/nodes.ts";
 import { connectDriversToConductor } from "../drivers/registry.ts";
 import { NodeLocked } from "../errors.ts";
 import { conductorFor } from "../hashring.ts";
+import { AGENT_WAIT_STATES, inStates } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
 import { conductorApi } from "./rpc.ts";
-import { AGENT_WAIT_STATES } from "./takeover.ts";
 import { SYSTEM_ACTOR } from "./task.ts";
 
 async function agentHeartbeat(conductor: Conductor, uuid: string): Promise<void> {
   const db = await conductor.db();
   const node = await getNodeByUuid(db, uuid);
-  if (!node || node.reservation !== null || !AGENT_WAIT_STATES.includes(node.provisionState)) return;
+  if (!node || node.reservation !== null || !inStates(node.provisionState, AGENT_WAIT_STATES)) return;
   const owner = await conductorFor(db, node);
   try {
     if (owner === null || owner === conductor.hostname) await conductor.continueSteps(node.id, SYSTEM_ACTOR);

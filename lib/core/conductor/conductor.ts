@@ -469,7 +469,7 @@ export class Conductor implements ConductorApi {
   async setConsoleMode(nodeId: number, enabled: boolean, actor: Actor): Promise<void> {
     const node = await this.readNode(nodeId);
     const console_ = interfacesFor(node).console;
-    await console_.validate(NodeTask.shared(await this.db(), node, this.hostname, actor));
+    await console_.validate(NodeTask.shared(await this.db(), node, this.hostname));
     if (node.consoleEnabled === enabled) return; // already there: nothing to do
     const task = await this.lock(nodeId, actor);
     await this.startAsync(task, async () => undefined, async () => {
@@ -698,14 +698,14 @@ export class Conductor implements ConductorApi {
     const node = await this.readNode(nodeId);
     const vendor = interfacesFor(node).vendor;
     const db = await this.db();
-    await vendor.validate(NodeTask.shared(db, node, this.hostname, actor));
+    await vendor.validate(NodeTask.shared(db, node, this.hostname));
     const m = Object.prototype.hasOwnProperty.call(vendor.methods, method) ? vendor.methods[method] : undefined;
     if (!m) throw new Invalid(`No handler for method ${method}`);
     if (!m.httpMethods.includes(httpMethod.toUpperCase())) throw new Invalid(`The method ${method} does not support HTTP ${httpMethod.toUpperCase()}`);
     const args = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
-    m.validateArgs?.(NodeTask.shared(db, node, this.hostname, actor), args);
+    m.validateArgs?.(NodeTask.shared(db, node, this.hostname), args);
     if (!m.requireExclusiveLock) {
-      const shared = NodeTask.shared(db, node, this.hostname, actor);
+      const shared = NodeTask.shared(db, node, this.hostname);
       if (!m.async) return { async: false, result: await m.run(shared, httpMethod, args) };
       const slot = this.pool.reserve();
       slot.start(async () => {

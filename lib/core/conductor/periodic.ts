@@ -9,10 +9,10 @@ import { aliveConductors, conductorFor, resetHashRing } from "../hashring.ts";
 import { recordHistory } from "../history.ts";
 import { closeExpiredSessions } from "../console/sessions.ts";
 import { pruneConsoleTokens } from "../console/tokens.ts";
-import { CALLBACK_TIMEOUT_STATES, isRunningState, ProvisionState as S, RUNNING_STATES } from "../states.ts";
+import { AGENT_WAIT_STATES, CALLBACK_TIMEOUT_STATES, isRunningState, ProvisionState as S, RUNNING_STATES } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
 import { errorMessage, failNode } from "./flows.ts";
-import { AGENT_WAIT_STATES, takeOverNode, type TakeOverCause } from "./takeover.ts";
+import { takeOverNode, type TakeOverCause } from "./takeover.ts";
 import { SYSTEM_ACTOR, type NodeTask } from "./task.ts";
 
 /** Nodes handled per task per tick, so one tick stays short. */

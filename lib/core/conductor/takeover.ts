@@ -2,14 +2,11 @@
 // the same for its own nodes after a restart, and the resume of operations a stopped conductor
 // left unfinished. The heartbeats of deploy agents living in this process: agent_heartbeat.ts.
 import { hardwareTypeNames, interfacesFor } from "../drivers/registry.ts";
-import { isRunningState, ProvisionState as S } from "../states.ts";
+import { AGENT_WAIT_STATES, inStates, isRunningState, ProvisionState as S } from "../states.ts";
 import type { Conductor } from "./conductor.ts";
 import { errorMessage, FAILURE_PREFIX, failNode, guarded, planResume, type ResumePlan } from "./flows.ts";
 import type { WorkerSlot } from "./pool.ts";
 import type { NodeTask } from "./task.ts";
-
-/** States in which the node waits for its agent's heartbeat. */
-export const AGENT_WAIT_STATES: readonly string[] = [S.DEPLOYWAIT, S.CLEANWAIT, S.SERVICEWAIT];
 
 /**
  * Why this conductor takes a node over from `previous` (the conductor that last locked it):
@@ -59,7 +56,7 @@ export async function takeOverNode(conductor: Conductor, task: NodeTask, previou
       await ifaces.boot.prepareInstance(task);
       await ifaces.deploy.takeOver(task);
       done.push("boot configuration rebuilt");
-    } else if (AGENT_WAIT_STATES.includes(state) && !node.maintenance) {
+    } else if (inStates(state, AGENT_WAIT_STATES) && !node.maintenance) {
       // The agent keeps heartbeating; its heartbeats now reach this conductor, which continues.
       await interfacesFor(node).deploy.takeOver(task);
       done.push(`waiting for the agent's heartbeat to continue (${state})`);

@@ -47,7 +47,7 @@ export class NodeTask implements DriverTask {
   }
 
   /** A task that does not hold the lock (shared): reads only; update() refuses. */
-  static shared(sql: Sql, node: NodeRecord, conductor: string, actor: Actor = SYSTEM_ACTOR): DriverTask {
+  static shared(sql: Sql, node: NodeRecord, conductor: string): DriverTask {
     return {
       sql, node, conductor,
       update: async () => {

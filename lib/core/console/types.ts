@@ -2,9 +2,11 @@
 // in drivers/base.ts) and for what uses them (sources.ts, log.ts, the websocket relays). Types
 // only: drivers import this without importing the console machinery or each other.
 import type { Duplex } from "node:stream";
+import type { ConsoleKind } from "../../shared/consoles.ts";
 import type { NodeRecord } from "../db/nodes.ts";
 
-export type ConsoleKind = "serial" | "graphical";
+/** Serial or graphical: lib/shared/consoles.ts, where the node page reads each interface's kind. */
+export type { ConsoleKind };
 
 /** A live serial console: output addressed by absolute byte offsets, input, close notification. */
 export interface SerialChannel {

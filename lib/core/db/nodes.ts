@@ -6,11 +6,9 @@ import { visibleTo } from "./visibility.ts";
 
 export type Dict = Record<string, unknown>;
 
-export const INTERFACE_NAMES = [
-  "bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power",
-  "raid", "rescue", "storage", "vendor",
-] as const;
-export type InterfaceName = (typeof INTERFACE_NAMES)[number];
+import { INTERFACE_NAMES } from "../../shared/interfaces.ts";
+
+export { INTERFACE_NAMES, type InterfaceName } from "../../shared/interfaces.ts";
 
 export interface NodeRecord {
   id: number;
@@ -338,8 +336,7 @@ export const SORTABLE_NODE_COLUMNS: Record<string, string> = {
   inspection_finished_at: "inspectionFinishedAt", boot_mode: "bootMode", secure_boot: "secureBoot",
   conductor_affinity: "conductorAffinity", allocation_id: "allocationId",
   ...Object.fromEntries(
-    ["bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power", "raid", "rescue", "storage", "vendor"]
-      .map((i) => [`${i}_interface`, `${i}Interface`]),
+    INTERFACE_NAMES.map((i) => [`${i}_interface`, `${i}Interface`]),
   ),
 };
 

@@ -1,6 +1,8 @@
 // Stored values as both drivers return them (SQLite: text dates, 0/1 booleans, JSON text;
 // PostgreSQL: Date, boolean, JSON text), read the same way everywhere.
 
+export function toDate(v: string | Date): Date;
+export function toDate(v: unknown): Date | null;
 export function toDate(v: unknown): Date | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Date) return v;

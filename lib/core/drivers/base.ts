@@ -3,6 +3,7 @@
 import type { Dict, InterfaceName, NodeChanges, NodeRecord } from "../db/nodes.ts";
 import type { Sql } from "../db/sql.ts";
 import type { PowerTarget } from "../states.ts";
+import type { ArgsInfo, StepKind } from "../../shared/steps.ts";
 import { Invalid } from "../errors.ts";
 import type { InspectionData } from "../inspection/inventory.ts";
 import type { HistoryEvent, HistoryEventType, HistorySeverity } from "../history.ts";
@@ -34,27 +35,7 @@ export async function recordPowerChange(task: DriverTask, state: "power on" | "p
   await task.history?.({ kind: "power_change", from: before, to: state, note }, "transition");
 }
 
-export type { StepKind } from "../states.ts";
-import type { StepKind } from "../states.ts";
-
-export type ArgType = "string" | "integer" | "boolean" | "object" | "array" | "number";
-
-/** The shape of an argument value (also used for array items and object properties). */
-export interface ArgSchema {
-  type?: ArgType;
-  allowed_values?: unknown[];
-  /** For arrays: the schema every item must match. */
-  items?: ArgSchema;
-  /** For objects: known keys (others are refused when given). */
-  properties?: Record<string, ArgSchema & { required?: boolean; description?: string }>;
-}
-
-/** One argument of a step (reference §5.1 argsinfo, plus Ingot's type/allowed_values/items). */
-export interface ArgInfo extends ArgSchema {
-  description: string;
-  required: boolean;
-}
-export type ArgsInfo = Record<string, ArgInfo>;
+export type { ArgInfo, ArgSchema, ArgsInfo, ArgType, StepKind } from "../../shared/steps.ts";
 
 /** Returned by a step that does not finish synchronously. */
 export type StepOutcome = void | "wait";

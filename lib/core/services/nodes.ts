@@ -1,6 +1,6 @@
 // Node use cases other than state changes (lib/core/services/node_states.ts) and consoles
 // (console.ts): what the API's node sub-resources and the dashboard read and write.
-import type { StepKind } from "../drivers/base.ts";
+import type { StepKind } from "../states.ts";
 import { listFirmware, type FirmwareRow } from "../db/firmware.ts";
 import { getNodeById, listNodes, type NodeRecord } from "../db/nodes.ts";
 import { sql } from "../db/sql.ts";

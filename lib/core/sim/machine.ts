@@ -9,6 +9,7 @@
 import type { Dict } from "../db/nodes.ts";
 import { liveEvents } from "../events.ts";
 import type { InspectionData } from "../inspection/inventory.ts";
+import { AGENT_WAIT_STATES, inStates, ProvisionState as S, type ProvisionState } from "../states.ts";
 import { SimBios, type SimBiosChange } from "./bios.ts";
 import { formatBytes, simHardware, simInventory, type SimHardware } from "./hardware.ts";
 import { SerialPort } from "./serial.ts";
@@ -109,9 +110,6 @@ function recordOf(node: SimNodeView): SimMachineRecord | null {
   return { agent: rec.agent === true, disk: typeof rec.disk === "string" && rec.disk ? rec.disk : null };
 }
 
-/** Provision states in which the deploy agent runs and heartbeats (waiting for the conductor). */
-const AGENT_WAIT_STATES = ["wait call-back", "clean wait", "service wait"];
-
 /**
  * What the deploy agent does when it heartbeats: it reaches the Bare Metal API, which hands the
  * heartbeat to the node's conductor (set by the conductor through the sim driver module's
@@ -120,9 +118,9 @@ const AGENT_WAIT_STATES = ["wait call-back", "clean wait", "service wait"];
 export type AgentHeartbeat = (machine: SimMachine) => Promise<void>;
 
 /** Provision states in which the node's disk holds its instance. */
-const DEPLOYED_STATES = [
-  "active", "rescue", "rescuing", "rescue wait", "rescue failed", "unrescuing", "unrescue failed", "servicing",
-  "service wait", "service hold", "service failed", "deleting", "adopting",
+const DEPLOYED_STATES: readonly ProvisionState[] = [
+  S.ACTIVE, S.RESCUE, S.RESCUING, S.RESCUEWAIT, S.RESCUEFAIL, S.UNRESCUING, S.UNRESCUEFAIL, S.SERVICING,
+  S.SERVICEWAIT, S.SERVICEHOLD, S.SERVICEFAIL, S.DELETING, S.ADOPTING,
 ];
 
 /** Root password of deployed instances unless instance_info.sim_root_password says otherwise. */
@@ -235,7 +233,7 @@ export class SimMachine implements ShellHost {
   restore(node: SimNodeView): void {
     if (node.bootMode === "bios") this.bios.setNow("BootMode", "Bios");
     if (node.secureBoot === true && this.bootMode === "uefi") this.bios.setNow("SecureBoot", "Enabled");
-    const deployed = DEPLOYED_STATES.includes(node.provisionState ?? "");
+    const deployed = inStates(node.provisionState, DEPLOYED_STATES);
     const fromVolume = !!node.storageInterface && node.storageInterface !== "noop";
     const record = deployed ? null : recordOf(node);
     if (deployed && fromVolume) {
@@ -249,7 +247,7 @@ export class SimMachine implements ShellHost {
     }
     if (node.powerState === "power on") {
       if (deployed && (this.disk || fromVolume)) this.resumeRunningOs();
-      else if (AGENT_WAIT_STATES.includes(node.provisionState ?? "") || record?.agent) this.resumeRunningAgent();
+      else if (inStates(node.provisionState, AGENT_WAIT_STATES) || record?.agent) this.resumeRunningAgent();
       else this.powerOn();
     }
   }

@@ -100,8 +100,11 @@ class PixelWriter {
       const v = pixelValue(this.pf, rgb);
       b = Buffer.alloc(this.bytes);
       if (this.bytes === 1) b.writeUInt8(v & 0xff, 0);
-      else if (this.bytes === 2) this.pf.bigEndian ? b.writeUInt16BE(v & 0xffff, 0) : b.writeUInt16LE(v & 0xffff, 0);
-      else this.pf.bigEndian ? b.writeUInt32BE(v, 0) : b.writeUInt32LE(v, 0);
+      else if (this.bytes === 2) {
+        if (this.pf.bigEndian) b.writeUInt16BE(v & 0xffff, 0);
+        else b.writeUInt16LE(v & 0xffff, 0);
+      } else if (this.pf.bigEndian) b.writeUInt32BE(v, 0);
+      else b.writeUInt32LE(v, 0);
       this.cache.set(rgb, b);
     }
     return b;

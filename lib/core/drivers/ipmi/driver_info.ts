@@ -1,6 +1,6 @@
 // driver_info of the `ipmi` hardware type: parsing, validation (worded as Ironic's ipmitool
 // driver where it has wording) and the driver properties shown by GET /v1/drivers/ipmi/properties.
-// Secrets (ipmi_password, ipmi_hex_kg_key) are masked centrally by lib/core/secrets.ts.
+// Secrets (ipmi_password, ipmi_hex_kg_key) are masked centrally by lib/shared/secrets.ts.
 import { isIP } from "node:net";
 import type { NodeRecord } from "../../db/nodes.ts";
 import { Invalid } from "../../errors.ts";

@@ -1,6 +1,6 @@
 // driver_info of the `redfish` hardware type: parsing and validation worded as Ironic's
 // redfish/utils.py parse_driver_info, plus Ingot's connection settings (Ironic's [redfish]
-// options, overridable per node). redfish_password is masked centrally (lib/core/secrets.ts).
+// options, overridable per node). redfish_password is masked centrally (lib/shared/secrets.ts).
 import { existsSync } from "node:fs";
 import type { NodeRecord } from "../../db/nodes.ts";
 import { Invalid } from "../../errors.ts";

@@ -7,7 +7,7 @@ import { setConfig } from "../../config.ts";
 import { installAgentHeartbeat } from "../../conductor/agent_heartbeat.ts";
 import { Conductor } from "../../conductor/conductor.ts";
 import type { Actor } from "../../conductor/types.ts";
-import { getNodeById, insertNode, type NewNode, type NodeRecord } from "../../db/nodes.ts";
+import { insertNode, type NewNode, type NodeRecord } from "../../db/nodes.ts";
 import { listHistory } from "../../history.ts";
 import { disposeAllSimMachines, getSimMachine } from "../../sim/machine.ts";
 import { setSimSpeed } from "../../sim/timing.ts";

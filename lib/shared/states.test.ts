@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
-  ALL_STATES, STATES, VERBS, isProvisionState, nextState, targetFor, verbAllowedFrom, verbSourceStates,
-  type Event, type ProvisionState, type Verb,
+  AGENT_WAIT_STATES, ALL_STATES, CLEANING_STATES, HEARTBEAT_ALLOWED_STATES, inStates, isFailed, isProvisionState,
+  LOOKUP_ALLOWED_STATES, nextState, provisionStateAtVersion, SERVICING_STATES, STATES, targetFor, VERBS, verbAllowedFrom,
+  verbSourceStates, type Event, type ProvisionState, type Verb,
 } from "./states.ts";
 
 // The transition list of reference §1.2, written out independently of the table.
@@ -129,5 +130,42 @@ describe("API verbs", () => {
     expect(VERBS.clean.requiresOneOf).toEqual(["clean_steps", "runbook"]);
     expect(VERBS.service.requiresOneOf).toEqual(["service_steps", "runbook"]);
     expect(VERBS.rescue.requiresOneOf).toEqual(["rescue_password"]);
+  });
+});
+
+describe("state sets", () => {
+  it("failed: the failure states and error, nothing else", () => {
+    expect(ALL_STATES.filter(isFailed).sort()).toEqual([
+      "adopt failed", "clean failed", "deploy failed", "error", "inspect failed", "rescue failed", "service failed", "unrescue failed",
+    ]);
+    expect(isFailed("power failed")).toBe(false);
+  });
+
+  it("a cleaning or servicing under way: the state and where its steps wait or hold", () => {
+    const underWay = (s: ProvisionState) => [s, nextState(s, "wait"), nextState(s, "hold")];
+    expect([...CLEANING_STATES].sort()).toEqual(underWay("cleaning").sort());
+    expect([...SERVICING_STATES].sort()).toEqual(underWay("servicing").sort());
+  });
+
+  it("the agent wait states are wait states whose agent may look the node up and heartbeat", () => {
+    for (const s of AGENT_WAIT_STATES) {
+      expect(STATES[s].kind).toBe("wait");
+      expect(inStates(s, LOOKUP_ALLOWED_STATES) && inStates(s, HEARTBEAT_ALLOWED_STATES)).toBe(true);
+    }
+  });
+
+  it("inStates takes any string, null included", () => {
+    expect(inStates("clean wait", CLEANING_STATES)).toBe(true);
+    expect(inStates("bogus", CLEANING_STATES)).toBe(false);
+    expect(inStates(null, CLEANING_STATES)).toBe(false);
+  });
+
+  it("shows states as older microversions named them", () => {
+    expect(provisionStateAtVersion("available", 1)).toBeNull();
+    expect(provisionStateAtVersion("available", 2)).toBe("available");
+    expect(provisionStateAtVersion("inspect wait", 38)).toBe("inspecting");
+    expect(provisionStateAtVersion("inspect wait", 39)).toBe("inspect wait");
+    expect(provisionStateAtVersion("active", 1)).toBe("active");
+    expect(provisionStateAtVersion(null, 1)).toBeNull();
   });
 });

@@ -1,6 +1,8 @@
+// Contract: the node page's timeline is built from the history rows the conductor writes, as the
+// API answers them with structured=True. Tests under tests/contract/ may import both sides.
 import { describe, expect, it } from "vitest";
+import { barSeconds, buildTimeline, stepsIn, tickStep, type HistoryEventInput } from "@/components/node/timeline.ts";
 import { historyFields, historySentence, historyStructure, type HistoryEvent } from "@/lib/core/history.ts";
-import { barSeconds, buildTimeline, stepsIn, tickStep, type HistoryEventInput } from "./timeline.ts";
 
 let n = 0;
 const T0 = Date.parse("2026-01-01T00:00:00Z");

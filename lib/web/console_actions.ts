@@ -2,11 +2,11 @@
 // Server actions of the node page's console panel: the server-action boundary (lib/web/boundary.ts)
 // then the same console services as GET/PUT /v1/nodes/{node}/states/console.
 import { headers } from "next/headers";
-import type { Principal } from "@/lib/core/policy.ts";
-import { authorize } from "@/lib/core/policy.ts";
-import { visibleNode } from "@/lib/core/services/access.ts";
-import { consoleState, setConsoleState } from "@/lib/core/services/console.ts";
-import { webAction, type ActionResult } from "@/lib/web/boundary.ts";
+import type { Principal } from "../core/policy.ts";
+import { authorize } from "../core/policy.ts";
+import { visibleNode } from "../core/services/access.ts";
+import { consoleState, setConsoleState } from "../core/services/console.ts";
+import { webAction, type ActionResult } from "./boundary.ts";
 
 export interface ConsoleState {
   ok: boolean;
