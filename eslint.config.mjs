@@ -72,7 +72,6 @@ const boundaries = [
 const pendingLayering = {
   sql: [
     "lib/api/node_view.ts",
-    "lib/api/v1/allocations.ts",
     "lib/api/v1/chassis.ts",
     "lib/api/v1/deployments.ts",
     "lib/api/v1/node_hardware.ts",

@@ -1,19 +1,19 @@
 // Allocations (reference §2.8, API 1.52; PATCH 1.57; backfill `node` 1.58; owner 1.60).
 // Writes below their version answer 405. Matching lives in lib/core/allocations.ts.
+import type { AllocationRecord } from "../../core/allocations.ts";
+import type { NodeRecord } from "../../core/db/nodes.ts";
 import {
-  backfillAllocation, destroyAllocation, getAllocation, insertAllocation, rowToAllocation, scheduleAllocation,
-  type AllocationRecord,
-} from "../../core/allocations.ts";
-import { findNode, type NodeRecord } from "../../core/db/nodes.ts";
-import { sql, type Sql, type SqlValue } from "../../core/db/sql.ts";
-import { Conflict, Forbidden, Invalid, MethodNotAllowed, NotAcceptable, NotFound } from "../../core/errors.ts";
+  allocationNamed, allocationNode, changeAllocation, listAllocationPage, nodeAllocation, removeAllocation, startAllocation,
+  type AllocationFilter,
+} from "../../core/services/allocations.ts";
+import { Forbidden, Invalid, MethodNotAllowed, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { authorize, isSystemScoped } from "../../core/policy.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
-import { isUuidLike, isValidLogicalName, TRAITS_SCHEMA, validateUuid } from "../validators.ts";
+import { isValidLogicalName, TRAITS_SCHEMA, validateUuid } from "../validators.ts";
 import {
-  authorizeOrConceal, listProject, pageRows, parseResourceFields, parseResourceList, patchDocument, patchedSchemaCheck, renderFields,
+  authorizeOrConceal, listProject, parseResourceFields, parseResourceList, patchDocument, patchedSchemaCheck, renderFields,
   requirePolicy, resourceNext, schemaCheck, type FieldDef,
 } from "./resource_common.ts";
 
@@ -39,25 +39,16 @@ export const ALLOCATION_FIELD_VERSIONS: Record<string, number> = Object.fromEntr
   FIELDS.map(([n, v]) => [n, v]),
 );
 
-const SELECT = `SELECT a.*, n."uuid" AS "nodeUuid" FROM "Allocation" a LEFT JOIN "Node" n ON n."id" = a."nodeId"`;
-
 /** One allocation as Ironic shows it; `nodeUuid` is the allocated node's uuid (or null). */
 export function allocationView(a: AllocationRecord & { nodeUuid: string | null }, v: { base: string; minor: number }, fields: string[] | null = null): Record<string, unknown> {
   return renderFields(FIELDS, { ...a, _base: v.base }, v.minor, fields);
 }
 
 /** The node's allocation (by the node's allocation id, else by the allocation's node). */
-export async function loadNodeAllocation(db: Sql, node: { id: number; allocationId: number | null }) {
-  return node.allocationId != null ? loadRow(db, `a."id" = ?`, [node.allocationId]) : loadRow(db, `a."nodeId" = ?`, [node.id]);
-}
+export const loadNodeAllocation = nodeAllocation;
 
-async function loadRow(db: Sql, where: string, params: SqlValue[]): Promise<(AllocationRecord & { nodeUuid: string | null }) | null> {
-  const row = await db.get(`${SELECT} WHERE ${where}`, params);
-  return row ? { ...rowToAllocation(row), nodeUuid: (row.nodeUuid as string | null) ?? null } : null;
-}
-
-async function loadAllocation(db: Sql, ident: string) {
-  const row = isUuidLike(ident) ? await loadRow(db, `a."uuid" = ?`, [ident.toLowerCase()]) : await loadRow(db, `a."name" = ?`, [ident]);
+async function loadAllocation(ident: string) {
+  const row = await allocationNamed(ident);
   if (!row) throw new NotFound(`Allocation ${ident} could not be found.`);
   return row;
 }
@@ -72,48 +63,32 @@ const SORT_COLUMNS = {
 };
 
 async function listAllocations(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
   const project = listProject(ctx.principal, "baremetal:allocation:list", "baremetal:allocation:list_all");
   const p = parseResourceList(ctx, {
     sortColumns: SORT_COLUMNS, unsortable: ["traits", "candidate_nodes", "extra"], fieldVersions: ALLOCATION_FIELD_VERSIONS,
   });
   const q = ctx.url.searchParams;
-  const where: string[] = [];
-  const params: SqlValue[] = [];
+  const filter: AllocationFilter = { owners: [] };
   const nodeIdent = q.get("node");
   if (nodeIdent !== null) {
-    const node = await findNode(db, nodeIdent, true);
+    const node = await allocationNode(nodeIdent);
     if (!node) throw new Invalid(`Node ${nodeIdent} could not be found.`);
-    where.push(`a."nodeId" = ?`);
-    params.push(node.id);
+    filter.nodeId = node.id;
   }
-  for (const [param, col] of [["resource_class", "resourceClass"], ["state", "state"]] as const) {
-    const v = q.get(param);
-    if (v !== null) {
-      where.push(`a."${col}" = ?`);
-      params.push(v);
-    }
-  }
+  const resourceClass = q.get("resource_class");
+  if (resourceClass !== null) filter.resourceClass = resourceClass;
+  const state = q.get("state");
+  if (state !== null) filter.state = state;
   const owner = q.get("owner");
   if (owner !== null) {
     if (ctx.minor < 60) throw new NotAcceptable("Request not acceptable.");
     if (project !== null && owner !== project) throw new Forbidden();
-    where.push(`a."owner" = ?`);
-    params.push(owner);
+    filter.owners!.push(owner);
   }
-  if (project !== null) {
-    where.push(`a."owner" = ?`);
-    params.push(project);
-  }
-  let marker: Record<string, unknown> | undefined;
-  if (p.marker !== null) {
-    marker = await db.get(`SELECT * FROM "Allocation" WHERE "uuid" = ?`, [validateUuid(p.marker, "marker")]);
-    if (!marker) throw new NotFound(`Allocation ${p.marker} could not be found.`);
-  }
-  const rows = await pageRows(db, {
-    select: SELECT, alias: "a", where, params, sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
-  });
-  const list = rows.map((r) => ({ ...rowToAllocation(r), nodeUuid: (r.nodeUuid as string | null) ?? null }));
+  if (project !== null) filter.owners!.push(project);
+  const marker = p.marker === null ? undefined : validateUuid(p.marker, "marker");
+  const list = await listAllocationPage(filter, { sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit }, marker);
+  if (!list) throw new NotFound(`Allocation ${p.marker} could not be found.`);
   const body: Record<string, unknown> = { allocations: list.map((a) => allocationView(a, ctx, p.detail ? null : p.fields)) };
   const next = resourceNext(ctx, "allocations", list.length, p, list.at(-1)?.uuid, null);
   if (next) body.next = next;
@@ -168,11 +143,10 @@ async function createAllocation(ctx: ApiContext): Promise<Response> {
   const traits = (b.traits as string[] | null | undefined) ?? [];
   const name = checkName(b.name, "create");
   const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : undefined;
-  const db = await sql();
 
   let backfillNode: NodeRecord | null = null;
   if (b.node !== undefined && b.node !== null) {
-    backfillNode = await findNode(db, b.node as string, true);
+    backfillNode = await allocationNode(b.node as string);
     if (!backfillNode) throw new Invalid(`Node ${String(b.node)} could not be found.`);
   }
   let resourceClass = (b.resource_class as string | null | undefined) ?? null;
@@ -183,40 +157,29 @@ async function createAllocation(ctx: ApiContext): Promise<Response> {
   const candidates: string[] = [];
   const missing: string[] = [];
   for (const ident of (b.candidate_nodes as string[] | undefined) ?? []) {
-    const node = await findNode(db, ident, true);
+    const node = await allocationNode(ident);
     if (!node || !authorize("baremetal:node:get", who, node)) missing.push(ident);
     else if (!candidates.includes(node.uuid)) candidates.push(node.uuid);
   }
   if (missing.length) throw new Invalid(`Nodes cannot be found: ${missing.join(", ")}`);
 
   const allocUuid = uuid ?? (backfillNode?.instanceUuid ?? undefined);
-  const alloc = await insertAllocation(db, {
+  // A failed backfill is an error, as in Ironic (the allocation stays, in `error`).
+  const alloc = await startAllocation({
     uuid: allocUuid, name, resourceClass, traits, candidateNodes: candidates, extra: (b.extra as Record<string, unknown> | null) ?? {}, owner,
-  });
-  const headers = { Location: `${ctx.base}/v1/allocations/${alloc.uuid}` };
-  if (backfillNode) {
-    const problem = await backfillAllocation(db, alloc, backfillNode);
-    // Ironic answers a failed backfill with an error (the allocation stays, in `error`).
-    if (problem) throw new Invalid(problem);
-    const row = (await loadRow(db, `a."id" = ?`, [alloc.id]))!;
-    return json(ctx, allocationView(row, ctx), 201, headers);
-  }
-  const shown = allocationView({ ...alloc, nodeUuid: null }, ctx);
-  void scheduleAllocation(db, alloc.id);
-  return json(ctx, shown, 201, headers);
+  }, backfillNode);
+  return json(ctx, allocationView(alloc, ctx), 201, { Location: `${ctx.base}/v1/allocations/${alloc.uuid}` });
 }
 
 async function getOne(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
-  const a = await loadAllocation(db, ctx.params.allocation);
+  const a = await loadAllocation(ctx.params.allocation);
   visible(ctx, a, ctx.params.allocation);
   return json(ctx, allocationView(a, ctx, parseResourceFields(ctx, ALLOCATION_FIELD_VERSIONS)));
 }
 
 async function patchOne(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
   const ident = ctx.params.allocation;
-  const a = await loadAllocation(db, ident);
+  const a = await loadAllocation(ident);
   visible(ctx, a, ident);
   requirePolicy("baremetal:allocation:update", ctx.principal, { owner: a.owner });
   const current = { name: a.name, extra: a.extra };
@@ -224,21 +187,15 @@ async function patchOne(ctx: ApiContext): Promise<Response> {
   const name = checkName(patched.name ?? null, "update", ident);
   patchedSchemaCheck(ALLOCATION_SCHEMA, patched);
   const extra = patched.extra ?? {};
-  if (name !== null && name !== a.name) {
-    const other = await getAllocation(db, "name", name);
-    if (other && other.id !== a.id) throw new Conflict(`An allocation with name ${name} already exists.`);
-  }
-  await db.run(`UPDATE "Allocation" SET "name" = ?, "extra" = ?, "updatedAt" = ? WHERE "id" = ?`, [name, JSON.stringify(extra), new Date(), a.id]);
-  return json(ctx, allocationView((await loadRow(db, `a."id" = ?`, [a.id]))!, ctx));
+  return json(ctx, allocationView(await changeAllocation(a, name, extra), ctx));
 }
 
 async function deleteOne(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
   const ident = ctx.params.allocation;
-  const a = await loadAllocation(db, ident);
+  const a = await loadAllocation(ident);
   visible(ctx, a, ident);
   requirePolicy("baremetal:allocation:delete", ctx.principal, { owner: a.owner });
-  await destroyAllocation(db, a);
+  await removeAllocation(a);
   return empty(ctx, 204);
 }
 

@@ -401,7 +401,7 @@ async function getInventory(ctx: NodeContext): Promise<Response> {
 // ---- allocation (1.52) ----
 
 async function nodeAllocation(ctx: NodeContext) {
-  const row = await loadNodeAllocation(await sql(), ctx.node);
+  const row = await loadNodeAllocation(ctx.node);
   if (!row) throw new NotFound(`Allocation for node ${ctx.params.node} was not found`);
   return row;
 }
