@@ -72,9 +72,7 @@ const boundaries = [
 const pendingLayering = {
   sql: [
     "lib/api/node_view.ts",
-    "lib/api/v1/chassis.ts",
     "lib/api/v1/deployments.ts",
-    "lib/api/v1/node_hardware.ts",
     "lib/api/v1/node_misc.ts",
     "lib/api/v1/nodes.ts",
     "lib/api/v1/ramdisk.ts",

@@ -2,7 +2,7 @@
 // with version gating, field order as real Ironic sends it, secret masking and lessee redaction.
 // List pages resolve conductor / allocation_uuid / chassis_uuid in batches (no per-node queries).
 import { getNodesByIds, type NodeHead, type NodeRecord } from "../core/db/nodes.ts";
-import type { Sql } from "../core/db/sql.ts";
+import { sql as processSql, type Sql } from "../core/db/sql.ts";
 import { Invalid, NotAcceptable } from "../core/errors.ts";
 import { conductorFor, listConductors, ringLookup } from "../core/hashring.ts";
 import { authorize, hasRole, type Principal } from "../core/policy.ts";
@@ -329,6 +329,13 @@ export async function renderNodes(
   const vc = await buildViewContext(sql, nodes, opts);
   const fields = opts.fields ?? null;
   return nodes.map((n) => nodeView(n, vc, fields));
+}
+
+/** renderNodes on the process database, for API modules that hold no database handle. */
+export async function renderNodeList(
+  nodes: NodeRecord[], opts: { base: string; minor: number; principal: Principal; fields?: string[] | null },
+): Promise<Record<string, unknown>[]> {
+  return renderNodes(await processSql(), nodes, opts);
 }
 
 /** The ETag of a node's current state (Ingot extension; If-Match on PATCH). */

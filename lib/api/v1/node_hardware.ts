@@ -1,12 +1,11 @@
 // Node sub-resources added after 1.82 (reference §2.3): child nodes (1.83), firmware components
 // (1.86) and virtual media (attach/detach 1.89, get 1.93).
 import { childNodes, firmwareComponents } from "../../core/services/nodes.ts";
-import { sql } from "../../core/db/sql.ts";
 import { VMEDIA_DEVICE_TYPES, VMEDIA_DOWNLOAD_SOURCES } from "../../core/drivers/base.ts";
 import { Invalid } from "../../core/errors.ts";
 import { empty, json, ts } from "../http.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
-import { renderNodes } from "../node_view.ts";
+import { renderNodeList } from "../node_view.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
 import { actorOf, conductorApi, queryBool, unexpectedArgs } from "./nodes.ts";
 
@@ -22,7 +21,7 @@ async function getChildren(ctx: NodeContext): Promise<Response> {
   const detail = detailRaw !== null && queryBool("detail", detailRaw);
   const children = await childNodes(ctx.principal, ctx.node, detail);
   if (!detail) return json(ctx, { children: children.map((n) => n.uuid) });
-  const nodes = await renderNodes(await sql(), children, { base: ctx.base, minor: ctx.minor, principal: ctx.principal });
+  const nodes = await renderNodeList(children, { base: ctx.base, minor: ctx.minor, principal: ctx.principal });
   return json(ctx, { children: nodes });
 }
 
