@@ -50,6 +50,8 @@ test.describe("signed-in pages pass axe in both themes", () => {
 
   for (const theme of ["light", "dark"] as const) {
     test(`${theme} theme`, async ({ page }) => {
+      // A sweep of every page with axe on each: the default 30 s is for one interaction.
+      test.setTimeout(120_000);
       await login(page);
       await setTheme(page, theme);
       const problems: string[] = [];
