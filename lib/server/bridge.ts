@@ -1,6 +1,7 @@
 // Node http ⇄ web-standard Request/Response, for the routes the custom server answers itself
 // (the Bare Metal API). Bodies are small JSON documents, so they are buffered, not streamed.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { encodedBody } from "../api/http.ts";
 
 /** Requests larger than this are refused before reaching the API (it has its own, smaller limit). */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -49,6 +50,23 @@ export async function sendWebResponse(res: ServerResponse, response: Response, m
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length) out["set-cookie"] = cookies;
+  // The API's JSON bodies are written from their bytes (lib/api/http.ts), without the web stream.
+  const parts = method !== "HEAD" ? encodedBody(response) : undefined;
+  if (parts) {
+    let length = 0;
+    for (const part of parts) length += part.length;
+    out["content-length"] = String(length);
+    res.writeHead(response.status, response.statusText || undefined, out);
+    if (parts.length === 1) {
+      res.end(parts[0]);
+      return;
+    }
+    // One writev for the whole page.
+    res.cork();
+    for (const part of parts) res.write(part);
+    res.end();
+    return;
+  }
   const body = response.body && method !== "HEAD" ? Buffer.from(await response.arrayBuffer()) : null;
   if (body && out["content-length"] === undefined) out["content-length"] = String(body.length);
   if (!body && method !== "HEAD" && out["content-length"] === undefined) out["content-length"] = "0";

@@ -15,7 +15,7 @@ import { aliveConductors } from "../../core/hashring.ts";
 import { authorize, isSystemScoped, type Principal } from "../../core/policy.ts";
 import { DELETE_ALLOWED_STATES, FAULTS, isProvisionState, UPDATE_ALLOWED_STATES } from "../../core/states.ts";
 import { MAX_LIMIT } from "../collection.ts";
-import { type ApiContext, empty, ifMatchPasses, json, jsonBytes } from "../http.ts";
+import { type ApiContext, empty, ifMatchPasses, json, jsonParts } from "../http.ts";
 import { applyPatch, patchValues, pyRepr, rootOf, validatePatch, type PatchOperation } from "../jsonpatch.ts";
 import {
   buildViewContext, DEFAULT_LIST_FIELDS, NODE_FIELD_VERSIONS, nodeEtag, nodeView, parseNodeFields, renderNode, renderNodePageJson,
@@ -254,7 +254,7 @@ async function listHandler(ctx: ApiContext, detailPath: boolean): Promise<Respon
     parts.push(items[i]);
   }
   parts.push(Buffer.from(`]${next}}`));
-  return jsonBytes(ctx, Buffer.concat(parts));
+  return jsonParts(ctx, parts);
 }
 
 // ---------------------------------------------------------------------------------------------
