@@ -1,7 +1,8 @@
 // json()/jsonParts() answer with Responses that keep their encoded parts for the server and still
 // behave as ordinary Responses for anyone who reads them.
 import { describe, expect, it } from "vitest";
-import { encodedBody, json, jsonParts } from "./http.ts";
+import { Invalid, PayloadTooLarge } from "../core/errors.ts";
+import { BufferedRequest, encodedBody, json, jsonParts, readJson } from "./http.ts";
 
 const ctx = { requestId: "req-test", minor: 82 };
 
@@ -46,5 +47,39 @@ describe("JSON responses", () => {
     expect(encodedBody(res)).toBeUndefined();
     expect(await res.json()).toEqual([1, 2]);
     expect(encodedBody(new Response("[]"))).toBeUndefined();
+  });
+});
+
+describe("requests whose body arrived whole", () => {
+  const buffered = (text: string, headers: Record<string, string> = {}) =>
+    new BufferedRequest("http://127.0.0.1/baremetal/v1/nodes", { method: "POST", headers: new Headers(headers) }, Buffer.from(text));
+
+  it("give readJson their bytes once, like a body that can be read once", async () => {
+    const req = buffered('{"driver":"fake-hardware"}');
+    expect(req.bodyUsed).toBe(false);
+    expect(await readJson(req)).toEqual({ driver: "fake-hardware" });
+    expect(req.bodyUsed).toBe(true);
+    await expect(req.text()).rejects.toThrow(TypeError);
+    expect(() => req.clone()).toThrow(TypeError);
+  });
+
+  it("read like any Request otherwise, and clone", async () => {
+    expect(await buffered('{"a":1}').json()).toEqual({ a: 1 });
+    expect(await buffered("abc").text()).toBe("abc");
+    expect(Buffer.from(await buffered("abc").arrayBuffer()).toString()).toBe("abc");
+    const req = buffered('{"b":2}', { "X-Test": "1" });
+    const copy = req.clone();
+    expect(copy.headers.get("x-test")).toBe("1");
+    expect(copy.method).toBe("POST");
+    expect(await readJson(req)).toEqual({ b: 2 });
+    expect(await readJson(copy)).toEqual({ b: 2 });
+    const streamed = buffered('{"c":3}');
+    expect(await new Response(streamed.body).json()).toEqual({ c: 3 });
+  });
+
+  it("keep readJson's limits and errors", async () => {
+    await expect(readJson(buffered("x".repeat(100)), 10)).rejects.toThrow(PayloadTooLarge);
+    await expect(readJson(buffered("{nope"))).rejects.toThrow(Invalid);
+    expect(await readJson(buffered(""))).toBeUndefined();
   });
 });

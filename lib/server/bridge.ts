@@ -1,7 +1,7 @@
 // Node http ⇄ web-standard Request/Response, for the routes the custom server answers itself
 // (the Bare Metal API). Bodies are small JSON documents, so they are buffered, not streamed.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { encodedBody } from "../api/http.ts";
+import { BufferedRequest, encodedBody } from "../api/http.ts";
 
 /** Requests larger than this are refused before reaching the API (it has its own, smaller limit). */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -40,7 +40,8 @@ export async function toWebRequest(req: IncomingMessage, origin: string): Promis
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     if (hasBody) body = await readBody(req);
   }
-  return new Request(origin + (req.url ?? "/"), { method, headers, body: body as unknown as BodyInit | undefined });
+  const url = origin + (req.url ?? "/");
+  return body ? new BufferedRequest(url, { method, headers }, body) : new Request(url, { method, headers });
 }
 
 export async function sendWebResponse(res: ServerResponse, response: Response, method: string | undefined): Promise<void> {
