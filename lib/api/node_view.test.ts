@@ -53,6 +53,25 @@ describe("node list rendering cache", () => {
     expect((await listed("admin")).last_error).toBe("secret detail");
   });
 
+  it("shows the conductor that owns the node now, after the conductors change", async () => {
+    const addConductor = (hostname: string) =>
+      env.sql.run(`INSERT INTO "Conductor" ("hostname", "conductorGroup", "online", "drivers", "createdAt", "updatedAt") VALUES (?, '', ?, ?, ?, ?)`, [
+        hostname, true, JSON.stringify(["fake-hardware"]), new Date(), new Date(),
+      ]);
+    try {
+      await addConductor("cache-c1");
+      expect((await listed("admin")).conductor).toBe("cache-c1");
+      // The node's row is unchanged (same version), only the conductors are not.
+      await env.sql.run(`UPDATE "Conductor" SET "online" = ? WHERE "hostname" = 'cache-c1'`, [false]);
+      await addConductor("cache-c2");
+      expect((await listed("admin")).conductor).toBe("cache-c2");
+      expect((await listed("admin", "fields=uuid,name,conductor")).conductor).toBe("cache-c2");
+    } finally {
+      await env.sql.run(`DELETE FROM "Conductor" WHERE "hostname" IN ('cache-c1', 'cache-c2')`);
+    }
+    expect((await listed("admin")).conductor).toBeNull();
+  });
+
   it("keeps field selections and microversions apart", async () => {
     const full = await listed("admin");
     const some = await listed("admin", "fields=uuid,name");

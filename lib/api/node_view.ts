@@ -4,7 +4,7 @@
 import { getNodesByIds, type NodeHead, type NodeRecord } from "../core/db/nodes.ts";
 import { sql as processSql, type Sql } from "../core/db/sql.ts";
 import { Invalid, NotAcceptable } from "../core/errors.ts";
-import { conductorFor, listConductors, ringLookup } from "../core/hashring.ts";
+import { conductorFor, listConductors, ringFingerprint, ringLookup } from "../core/hashring.ts";
 import { authorize, hasRole, type Principal } from "../core/policy.ts";
 import { ALWAYS_MASKED_INSTANCE_KEYS, maskInstanceInfo, maskSecrets } from "../core/secrets.ts";
 import { provisionStateAtVersion } from "../shared/states.ts";
@@ -345,19 +345,35 @@ export function nodeEtag(n: Pick<NodeRecord, "uuid" | "version">): string {
 
 // ---- rendering cache for list pages ----
 // A node's JSON only changes when its row does (every write bumps `version`), so list pages reuse
-// the text rendered for the same node, version, microversion, field set, redaction and conductor.
-// This keeps a 1,000-node detail page to a light query plus string joins.
+// the text rendered for the same node, version, microversion, field set, caller (redaction),
+// conductors and base URL. This keeps a 1,000-node detail page to a light query plus joins.
 
-const RENDER_CACHE = new Map<string, { version: number; json: Buffer }>();
+/**
+ * Node id → rendering variant (the page's key: microversion, fields, caller, conductors, base) →
+ * the bytes of one version. By id first: a page looks its nodes up by number with one variant
+ * string, instead of building and hashing a long key per node.
+ */
+const RENDER_CACHE = new Map<number, Map<string, { version: number; json: Buffer }>>();
 const RENDER_CACHE_LIMIT = Math.max(0, Number(process.env.INGOT_NODE_RENDER_CACHE ?? 20000) || 0);
+let renderCacheEntries = 0;
 
+function cacheRendering(id: number, variant: string, entry: { version: number; json: Buffer }): void {
+  let variants = RENDER_CACHE.get(id);
+  if (!variants) RENDER_CACHE.set(id, (variants = new Map()));
+  if (!variants.has(variant)) renderCacheEntries++;
+  variants.set(variant, entry);
+}
+
+/** Drops the nodes cached first (at least a tenth of the limit) once there are too many renderings. */
 function evictRenderCache(): void {
-  const excess = RENDER_CACHE.size - RENDER_CACHE_LIMIT;
+  const excess = renderCacheEntries - RENDER_CACHE_LIMIT;
   if (excess <= 0) return;
   let drop = Math.max(excess, Math.floor(RENDER_CACHE_LIMIT / 10));
-  for (const key of RENDER_CACHE.keys()) {
-    RENDER_CACHE.delete(key);
-    if (--drop <= 0) break;
+  for (const [id, variants] of RENDER_CACHE) {
+    RENDER_CACHE.delete(id);
+    renderCacheEntries -= variants.size;
+    drop -= variants.size;
+    if (drop <= 0) break;
   }
 }
 
@@ -372,15 +388,14 @@ function exactBuffer(text: string): Buffer {
   return buf;
 }
 
-/** Which redactions apply to this caller for this node, as a short key ("" = none). */
-function redactionKey(head: NodeHead, p: Principal): string {
+/**
+ * What the redactions depend on besides the node ("" = nothing is redacted for this caller): the
+ * policy's inputs from the principal. With the node's owner and lessee, which a new version
+ * covers, they decide every redaction.
+ */
+function redactionKey(p: Principal): string {
   if (aboveThreshold(p)) return "";
-  const target = { owner: head.owner, lessee: head.lessee };
-  let key = "r";
-  for (const rule of ["last_error", "reservation", "driver_internal_info", "driver_info"]) {
-    key += authorize(`baremetal:node:get:${rule}`, p, target) ? "1" : "0";
-  }
-  return key;
+  return JSON.stringify([p.systemRole, p.projectId, p.projectRole]);
 }
 
 /**
@@ -396,16 +411,17 @@ export async function renderNodePageJson(
   const fields = opts.fields ?? null;
   const fieldsKey = fields ? fields.join(",") : "*";
   const wantConductor = (!fields || fields.includes("conductor")) && opts.minor >= NODE_FIELD_VERSIONS.conductor;
-  const lookup = wantConductor && heads.length ? ringLookup(await listConductors(sql)) : null;
+  const conductors = wantConductor && heads.length ? await listConductors(sql) : null;
+  // A node's conductor follows from its uuid, driver and group (covered by its version) and the
+  // alive conductors (the ring key): hits need no hashing.
+  const ringKey = conductors ? ringFingerprint(conductors) : "";
+  // JSON: no client-chosen part (the base URL) can run into another.
+  const variant = JSON.stringify([opts.minor, fieldsKey, redactionKey(opts.principal), ringKey, opts.base]);
   const out: Buffer[] = new Array(heads.length);
-  const keys: string[] = new Array(heads.length);
   const missing: number[] = [];
   for (let i = 0; i < heads.length; i++) {
     const h = heads[i];
-    const conductor = lookup ? lookup({ uuid: h.uuid, driver: h.driver, conductorGroup: h.conductorGroup }) : "";
-    const key = `${h.id}|${opts.minor}|${fieldsKey}|${redactionKey(h, opts.principal)}|${conductor}|${opts.base}`;
-    keys[i] = key;
-    const hit = RENDER_CACHE.get(key);
+    const hit = RENDER_CACHE.get(h.id)?.get(variant);
     if (hit && hit.version === h.version) out[i] = hit.json;
     else missing.push(i);
   }
@@ -413,14 +429,17 @@ export async function renderNodePageJson(
     const nodes = await getNodesByIds(sql, missing.map((i) => heads[i].id));
     const byId = new Map(nodes.map((n) => [n.id, n]));
     const vc = await buildViewContext(sql, nodes, { ...opts, fields });
-    if (lookup) vc.conductor = (n) => lookup({ uuid: n.uuid, driver: n.driver, conductorGroup: n.conductorGroup });
+    if (conductors) {
+      const lookup = ringLookup(conductors);
+      vc.conductor = (n) => lookup({ uuid: n.uuid, driver: n.driver, conductorGroup: n.conductorGroup });
+    }
     for (const i of missing) {
       const n = byId.get(heads[i].id);
       if (!n) continue; // deleted between the two queries
       const json = exactBuffer(JSON.stringify(nodeView(n, vc, fields)));
       out[i] = json;
       // Cache under the version actually rendered (the row may have moved on since the head query).
-      if (RENDER_CACHE_LIMIT > 0) RENDER_CACHE.set(keys[i], { version: n.version, json });
+      if (RENDER_CACHE_LIMIT > 0) cacheRendering(n.id, variant, { version: n.version, json });
     }
     evictRenderCache();
   }

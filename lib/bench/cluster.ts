@@ -8,14 +8,14 @@
 // state; then the database is filled to M nodes (default 10,000) and listed through the API.
 // Needs INGOT_BENCH_PG_URL or INGOT_TEST_PG_URL (a PostgreSQL server where databases may be created).
 // Options: --nodes N, --list M, --no-write (print only). Writes docs/benchmarks.md.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { openSql } from "../core/db/sql.ts";
 import { seedFleet } from "../core/seed.ts";
 import { Cluster, type ProcessSpec } from "../testing/cluster.ts";
-import { percentile, sleep } from "./common.ts";
+import { percentile, sleep, writeBenchSection } from "./common.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -219,12 +219,7 @@ async function main(): Promise<void> {
     const md = report([pg, pgOne, lite], pgVersion, load0, load1);
     console.log("\n" + md);
     if (WRITE) {
-      const file = join(process.cwd(), "docs", "benchmarks.md");
-      const doc = readFileSync(file, "utf8");
-      const start = "<!-- cluster-bench:start -->";
-      const end = "<!-- cluster-bench:end -->";
-      const block = `${start}\n${md}${end}`;
-      writeFileSync(file, doc.includes(start) ? doc.replace(new RegExp(`${start}[\\s\\S]*${end}`), block) : `${doc.trimEnd()}\n\n${block}\n`);
+      writeBenchSection("cluster-bench", `<!-- cluster-bench:start -->\n${md}<!-- cluster-bench:end -->`);
       console.log("docs/benchmarks.md updated");
     }
   } finally {

@@ -1,5 +1,8 @@
-// What the benchmark scripts share: percentiles and waiting for a spawned server to answer.
+// What the benchmark scripts share: percentiles, waiting for a spawned server to answer, and
+// writing their sections of docs/benchmarks.md.
 import type { ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -20,4 +23,17 @@ export async function waitForServer(url: string, child: ChildProcess, timeoutMs 
     await sleep(100);
   }
   throw new Error("server did not start");
+}
+
+/**
+ * Replaces the `<!-- name:start -->…<!-- name:end -->` section of docs/benchmarks.md with `section`
+ * (which carries the markers), or appends it; each benchmark owns one section and keeps the others.
+ */
+export function writeBenchSection(name: string, section: string): void {
+  const file = join(process.cwd(), "docs", "benchmarks.md");
+  let doc = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
+  const re = new RegExp(`<!-- ${name}:start -->[\\s\\S]*?<!-- ${name}:end -->\\n?`);
+  const block = section.endsWith("\n") ? section : `${section}\n`;
+  doc = re.test(doc) ? doc.replace(re, block) : `${doc.trimEnd()}\n\n${block}`;
+  writeFileSync(file, doc);
 }

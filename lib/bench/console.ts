@@ -6,14 +6,14 @@
 //      dashboard's xterm.js view in Chromium: does the browser keep up?
 // Writes (or replaces) the "Consoles" section of docs/benchmarks.md. Options: --no-write.
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { chromium } from "@playwright/test";
 import WebSocket from "ws";
-import { percentile, sleep, waitForServer } from "./common.ts";
+import { percentile, sleep, waitForServer, writeBenchSection } from "./common.ts";
 import { openSql } from "../core/db/sql.ts";
 import { seedFleet } from "../core/seed.ts";
 import { migrate } from "../db/migrate.ts";
@@ -280,11 +280,7 @@ Notes:
   what xterm.js has processed (its write callbacks), "backlog" the bytes sent but not yet processed.${notes.length ? `\n- ${notes.join("\n- ")}` : ""}
 <!-- console-bench:end -->
 `;
-    const file = join(ROOT, "docs", "benchmarks.md");
-    let doc = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-    const re = /<!-- console-bench:start -->[\s\S]*?<!-- console-bench:end -->\n?/;
-    doc = re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}`;
-    writeFileSync(file, doc);
+    writeBenchSection("console-bench", section);
     console.log("wrote the Consoles section of docs/benchmarks.md");
   }
 }

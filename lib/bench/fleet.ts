@@ -10,12 +10,12 @@
 // docs/benchmarks.md. Options: --no-write, --runs N (default 15), --verbose (per-run request timing),
 // --debug (also every request during a run, and session-cookie vs HTTP Basic API times).
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { chromium, type Page } from "@playwright/test";
-import { percentile, sleep, waitForServer } from "./common.ts";
+import { percentile, sleep, waitForServer, writeBenchSection } from "./common.ts";
 import { openSql } from "../core/db/sql.ts";
 import { seedFleet } from "../core/seed.ts";
 import { migrate } from "../db/migrate.ts";
@@ -253,11 +253,7 @@ ${table}
 - Typing in the search box adds the 150 ms debounce to the search figure (Enter skips it).
 <!-- fleet-bench:end -->
 `;
-    const file = join(ROOT, "docs", "benchmarks.md");
-    let doc = readFileSync(file, "utf8");
-    const re = /<!-- fleet-bench:start -->[\s\S]*?<!-- fleet-bench:end -->\n?/;
-    doc = re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}`;
-    writeFileSync(file, doc);
+    writeBenchSection("fleet-bench", section);
     console.log("docs/benchmarks.md updated");
   }
 }

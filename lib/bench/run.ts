@@ -1,14 +1,17 @@
 // `npm run bench`: starts a production Ingot server on a scratch SQLite database and measures
 // the API against the targets of the foundation issue. Writes docs/benchmarks.md.
 // Options: --nodes N (total for the big list, default 10000), --no-write (print only).
-import { execFile, spawn } from "node:child_process";
+// `npm run bench -- --vs-ironic [URL]`: the first four measures against a real Ironic (default
+// http://127.0.0.1:6385, noauth, empty: ../shared/peers/ironic-up.sh) and an Ingot API server, in one
+// run with the same client, printing Ironic's time over Ingot's per measure (see sideBySide below).
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import http from "node:http";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { migrate } from "../db/migrate.ts";
-import { percentile, waitForServer } from "./common.ts";
+import { percentile, waitForServer, writeBenchSection } from "./common.ts";
 import { openSql } from "../core/db/sql.ts";
 import { seedFleet } from "../core/seed.ts";
 import type { ApiHistoryEvent } from "../shared/wire.ts";
@@ -17,6 +20,9 @@ const ROOT = process.cwd();
 const args = process.argv.slice(2);
 const TOTAL_NODES = Number(args[args.indexOf("--nodes") + 1] || 10000) || 10000;
 const WRITE = !args.includes("--no-write");
+const VS_IRONIC = args.includes("--vs-ironic")
+  ? (/^https?:/.test(args[args.indexOf("--vs-ironic") + 1] ?? "") ? args[args.indexOf("--vs-ironic") + 1].replace(/\/$/, "") : "http://127.0.0.1:6385")
+  : null;
 const run = promisify(execFile);
 
 const HEADERS = { "X-OpenStack-Ironic-API-Version": "1.82", "Content-Type": "application/json" };
@@ -59,63 +65,22 @@ async function main() {
   await migrate(dbUrl, ROOT);
   const port = 3900 + Math.floor(Math.random() * 90);
   const base = `http://127.0.0.1:${port}/baremetal`;
-  const child = spawn(process.execPath, [".next/ingot/server.mjs"], {
-    cwd: ROOT,
-    env: {
-      ...process.env, NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: dbUrl,
-      INGOT_API_AUTH: "noauth", INGOT_DEMO: "0", INGOT_ADMIN_PASSWORD: "bench-password", NEXT_TELEMETRY_DISABLED: "1",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const child = startIngot(port, dbUrl, { INGOT_ADMIN_PASSWORD: "bench-password" });
   const results: [string, string, string, string][] = [];
   try {
     await waitForServer(`${base}/`, child);
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await request(base, method, path, body === undefined ? undefined : JSON.stringify(body));
-      const text = res.body.toString("utf8");
-      if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-      return text ? JSON.parse(text) : null;
-    };
-    // Warm up both paths.
-    for (let i = 0; i < 50; i++) await api("GET", "/v1/nodes?limit=1");
+    const api = apiFor(base);
+    await warmUp(api);
 
-    // 1. Sequential creates.
-    const createTimes: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const body = JSON.stringify({ driver: "fake-hardware", name: `bench-${i}`, properties: { cpus: 8, memory_mb: 16384 } });
-      const t = performance.now();
-      const res = await request(base, "POST", "/v1/nodes", body);
-      createTimes.push(performance.now() - t);
-      if (res.status !== 201) throw new Error(`create: ${res.status}`);
-    }
-    results.push(["POST /v1/nodes, sequential, 200 nodes", `${ms(percentile(createTimes, 50))} p50, ${ms(createTimes.reduce((a, b) => a + b) / createTimes.length)} mean`, "13–17 ms", "≤ 1.3 ms"]);
+    const createTimes = await timeCreates(base, "bench");
+    results.push(["POST /v1/nodes, sequential, 200 nodes", `${ms(percentile(createTimes, 50))} p50, ${ms(mean(createTimes))} mean`, "13–17 ms", "≤ 1.3 ms"]);
 
-    // 2. Detail list of 200 nodes.
-    // Timed until the whole body has arrived; the client's own JSON parsing is not counted.
-    const listTimes: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const t = performance.now();
-      const res = await request(base, "GET", "/v1/nodes?detail=True");
-      listTimes.push(performance.now() - t);
-      const body = JSON.parse(res.body.toString("utf8"));
-      if (body.nodes.length !== 200) throw new Error(`expected 200 nodes, got ${body.nodes.length}`);
-    }
+    const listTimes = await timeDetailList(base);
     results.push(["GET /v1/nodes?detail=True, 200 nodes", `${ms(percentile(listTimes, 50))} p50`, "58–77 ms", "≤ 5.8 ms"]);
 
-    // 3. One node enroll → active.
-    const one = await api("POST", "/v1/nodes", { driver: "fake-hardware", name: "bench-one", instance_info: { image_source: "http://127.0.0.1/img.qcow2" } });
-    let t = performance.now();
-    await driveToActive(api, [one.uuid]);
-    results.push(["1 node enroll → manageable → available → active", ms(performance.now() - t), "0.17–0.26 s", "≤ 17 ms"]);
-
-    // 4. 50 nodes enroll → active, concurrently.
-    const fifty: string[] = [];
-    for (let i = 0; i < 50; i++) {
-      fifty.push((await api("POST", "/v1/nodes", { driver: "fake-hardware", name: `bench-50-${i}`, instance_info: { image_source: "http://127.0.0.1/img.qcow2" } })).uuid);
-    }
-    t = performance.now();
-    await driveToActive(api, fifty);
-    results.push(["50 nodes enroll → manageable → available → active", `${((performance.now() - t) / 1000).toFixed(3)} s`, "8.7–10.9 s", "≤ 0.87 s"]);
+    results.push(["1 node enroll → manageable → available → active", ms(await timeToActive(api, "bench-one", 1)), "0.17–0.26 s", "≤ 17 ms"]);
+    results.push(["50 nodes enroll → manageable → available → active", `${((await timeToActive(api, "bench-50", 50)) / 1000).toFixed(3)} s`, "8.7–10.9 s", "≤ 0.87 s"]);
+    let t: number;
 
     // 5. The real client: deploy --wait.
     if (existsSync("/usr/bin/openstack")) {
@@ -161,23 +126,13 @@ async function main() {
   // Lifecycle (issue 3): automated cleaning with three steps, and the available-steps call.
   const port2 = port + 1;
   const base2 = `http://127.0.0.1:${port2}/baremetal`;
-  const child2 = spawn(process.execPath, [".next/ingot/server.mjs"], {
-    cwd: ROOT,
-    env: {
-      ...process.env, NODE_ENV: "production", PORT: String(port2), HOST: "127.0.0.1", DATABASE_URL: dbUrl,
-      INGOT_API_AUTH: "noauth", INGOT_DEMO: "0", INGOT_WEB: "0", NEXT_TELEMETRY_DISABLED: "1",
-      INGOT_CLEAN_STEP_PRIORITY_OVERRIDE: "raid.delete_configuration:30,bios.factory_reset:20,vendor.log_passthrough:10",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
+  const child2 = startIngot(port2, dbUrl, {
+    INGOT_WEB: "0",
+    INGOT_CLEAN_STEP_PRIORITY_OVERRIDE: "raid.delete_configuration:30,bios.factory_reset:20,vendor.log_passthrough:10",
   });
   try {
     await waitForServer(`${base2}/`, child2);
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await request(base2, method, path, body === undefined ? undefined : JSON.stringify(body));
-      const text = res.body.toString("utf8");
-      if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-      return text ? JSON.parse(text) : null;
-    };
+    const api = apiFor(base2);
     const cleaners: string[] = [];
     for (let i = 0; i < 50; i++) cleaners.push((await api("POST", "/v1/nodes", { driver: "fake-hardware", name: `bench-clean-${i}` })).uuid);
     await Promise.all(cleaners.map((u) => driveTo(api, u, "manage", "manageable")));
@@ -235,16 +190,85 @@ Notes:
   response has arrived (the client's JSON parsing is not counted).
 - The real-client line includes the client's own start-up (Python, about 0.8 s here); compare it with the bare \`node show\`.
 `;
-    // Keep the consoles section that `npm run bench:console` maintains.
+    // This part is what precedes the first section another benchmark maintains; keep those.
     const file = join(ROOT, "docs", "benchmarks.md");
     const previous = existsSync(file) ? readFileSync(file, "utf8") : "";
-    const consoles = /<!-- console-bench:start -->[\s\S]*<!-- console-bench:end -->/.exec(previous)?.[0];
-    writeFileSync(file, consoles ? `${doc}\n${consoles}\n` : doc);
+    const firstSection = previous.search(/<!-- [\w-]+:start -->/);
+    writeFileSync(file, firstSection >= 0 ? `${doc}\n${previous.slice(firstSection)}` : doc);
     console.log("wrote docs/benchmarks.md");
   }
 }
 
 type Api = (method: string, path: string, body?: unknown) => Promise<any>;
+
+/** The JSON API at `base` (…/baremetal for Ingot, the root for Ironic); any 4xx/5xx throws. */
+function apiFor(base: string): Api {
+  return async (method, path, body) => {
+    const res = await request(base, method, path, body === undefined ? undefined : JSON.stringify(body));
+    const text = res.body.toString("utf8");
+    if (res.status >= 400) throw new Error(`${method} ${base}${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+}
+
+/** The bundled production server on a migrated database, no authentication, no demo fleet. */
+function startIngot(port: number, dbUrl: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [".next/ingot/server.mjs"], {
+    cwd: ROOT,
+    env: {
+      ...process.env, NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: dbUrl,
+      INGOT_API_AUTH: "noauth", INGOT_DEMO: "0", NEXT_TELEMETRY_DISABLED: "1", ...env,
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+async function warmUp(api: Api): Promise<void> {
+  for (let i = 0; i < 50; i++) await api("GET", "/v1/nodes?limit=1");
+}
+
+/** Measure 1: 200 sequential creates; the time of each. */
+async function timeCreates(base: string, prefix: string): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const body = JSON.stringify({ driver: "fake-hardware", name: `${prefix}-${i}`, properties: { cpus: 8, memory_mb: 16384 } });
+    const t = performance.now();
+    const res = await request(base, "POST", "/v1/nodes", body);
+    times.push(performance.now() - t);
+    if (res.status !== 201) throw new Error(`create: ${res.status} ${res.body.toString("utf8")}`);
+  }
+  return times;
+}
+
+/**
+ * Measure 2: the detail list of those 200 nodes (the only ones), 50 times; timed until the whole
+ * body has arrived (the client's own JSON parsing is not counted).
+ */
+async function timeDetailList(base: string): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    const res = await request(base, "GET", "/v1/nodes?detail=True");
+    times.push(performance.now() - t);
+    const body = JSON.parse(res.body.toString("utf8"));
+    if (body.nodes.length !== 200) throw new Error(`expected 200 nodes, got ${body.nodes.length}`);
+  }
+  return times;
+}
+
+/** Measures 3 and 4: `count` new nodes enroll → active, concurrently; the time for all of them. */
+async function timeToActive(api: Api, prefix: string, count: number): Promise<number> {
+  const uuids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = count === 1 ? prefix : `${prefix}-${i}`;
+    uuids.push((await api("POST", "/v1/nodes", { driver: "fake-hardware", name, instance_info: { image_source: "http://127.0.0.1/img.qcow2" } })).uuid);
+  }
+  const t = performance.now();
+  await driveToActive(api, uuids);
+  return performance.now() - t;
+}
 
 async function driveTo(api: Api, uuid: string, verb: string, state: string): Promise<void> {
   await api("PUT", `/v1/nodes/${uuid}/states/provision`, { target: verb });
@@ -266,4 +290,123 @@ async function driveToActive(api: Api, uuids: string[]): Promise<void> {
   );
 }
 
-await main();
+const SIDE_BY_SIDE_RUNS = args.includes("--runs") ? Math.max(1, Number(args[args.indexOf("--runs") + 1]) || 1) : 1;
+
+/**
+ * Measures 1–4 against a real Ironic at `ironicBase` and against Ingot, with the same client and
+ * requests: per measure Ironic first, then Ingot. Ingot is the bundled production server of main()
+ * (rebuilt from the sources here, without the Next build: INGOT_WEB=0 leaves the API's path as it
+ * is), fresh for each run. Ironic must hold no nodes at the start (the list measure lists exactly
+ * the 200 created); after each run the nodes made on it are deleted again, so `--runs N` repeats
+ * the whole comparison N times. The table gives each measure's median over the runs.
+ */
+async function sideBySide(ironicBase: string): Promise<void> {
+  await run(process.execPath, ["lib/server/bundle.mjs"], { cwd: ROOT });
+  const ironic = apiFor(ironicBase);
+  const ironicVersion = (await ironic("GET", "/")).default_version?.version ?? "?";
+  const measures = [
+    "POST /v1/nodes, sequential, 200 nodes (p50)",
+    "GET /v1/nodes?detail=True, 200 nodes (p50 of 50)",
+    "1 node enroll → manageable → available → active",
+    "50 nodes enroll → manageable → available → active",
+  ];
+  const perRun: { ironic: number[]; ingot: number[] }[] = [];
+  const load0 = loadavg()[0];
+  for (let r = 0; r < SIDE_BY_SIDE_RUNS; r++) {
+    if ((await ironic("GET", "/v1/nodes?limit=1")).nodes.length) {
+      throw new Error(`Ironic at ${ironicBase} already holds nodes; start it on an empty database (ironic-down.sh, then ironic-up.sh)`);
+    }
+    const dir = mkdtempSync(join(tmpdir(), "ingot-bench-"));
+    const dbUrl = `file:${join(dir, "bench.db")}`;
+    await migrate(dbUrl, ROOT);
+    const port = 3900 + Math.floor(Math.random() * 90);
+    const ingotBase = `http://127.0.0.1:${port}/baremetal`;
+    const child = startIngot(port, dbUrl, { INGOT_WEB: "0" });
+    const targets = [{ base: ironicBase, api: ironic }, { base: ingotBase, api: apiFor(ingotBase) }];
+    const result = { ironic: [] as number[], ingot: [] as number[] };
+    try {
+      await waitForServer(`${ingotBase}/`, child);
+      for (const target of targets) await warmUp(target.api);
+      const measure = async (fn: (target: (typeof targets)[number]) => Promise<number>) => {
+        result.ironic.push(await fn(targets[0]));
+        result.ingot.push(await fn(targets[1]));
+      };
+      await measure(async (target) => percentile(await timeCreates(target.base, "bench"), 50));
+      await measure(async (target) => percentile(await timeDetailList(target.base), 50));
+      await measure((target) => timeToActive(target.api, "bench-one", 1));
+      await measure((target) => timeToActive(target.api, "bench-50", 50));
+    } finally {
+      child.kill("SIGTERM");
+      await deleteAllNodes(ironic);
+      await new Promise((res) => setTimeout(res, 500));
+      rmSync(dir, { recursive: true, force: true });
+    }
+    perRun.push(result);
+    console.log(`run ${r + 1}: ${measures.map((m, i) => `${m.split(",")[0].split(" enroll")[0]}: ${ms(result.ironic[i])} vs ${ms(result.ingot[i])} (×${(result.ironic[i] / result.ingot[i]).toFixed(1)})`).join("; ")}`);
+  }
+  const load1 = loadavg()[0];
+
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const shown = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(3)} s` : ms(v));
+  const rows = measures.map((label, i) => {
+    const ir = median(perRun.map((p) => p.ironic[i]));
+    const ing = median(perRun.map((p) => p.ingot[i]));
+    const ratios = perRun.map((p) => p.ironic[i] / p.ingot[i]);
+    const spread = perRun.length > 1 ? ` (runs: ${ratios.map((x) => `×${x.toFixed(1)}`).join(", ")})` : "";
+    return `| ${label} | ${shown(ir)} | ${shown(ing)} | **×${(ir / ing).toFixed(1)}**${spread} |`;
+  });
+  // As openSql reads INGOT_SQLITE_SYNC (the server inherits this environment).
+  const syncAsked = (process.env.INGOT_SQLITE_SYNC ?? "").toUpperCase();
+  const sync = syncAsked === "FULL" || syncAsked === "EXTRA" ? syncAsked : "NORMAL";
+  const command = `${process.env.INGOT_SQLITE_SYNC ? `INGOT_SQLITE_SYNC=${process.env.INGOT_SQLITE_SYNC} ` : ""}npm run bench -- --vs-ironic${VS_IRONIC === "http://127.0.0.1:6385" ? "" : ` ${ironicBase}`}${SIDE_BY_SIDE_RUNS > 1 ? ` --runs ${SIDE_BY_SIDE_RUNS}` : ""}`;
+  const section = `<!-- ironic-bench:start -->
+## Side by side with Ironic
+
+Made by \`${command}\` (lib/bench/run.ts) on ${new Date().toISOString().slice(0, 10)}: real Ironic ${ironicVersion === "1.82" ? "21.4" : `(API ${ironicVersion})`}
+(\`../shared/peers/ironic-up.sh\`: one process, SQLite, noauth, fake-hardware) and Ingot (the bundled
+production server, SQLite with WAL and \`synchronous=${sync}\`, \`INGOT_API_AUTH=noauth\`, \`INGOT_WEB=0\`) on this
+machine (${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; 1-minute load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after), driven by one
+keep-alive client with the same requests, each measure on Ironic and then on Ingot.
+${perRun.length > 1 ? `Medians of ${perRun.length} runs (a fresh Ingot each run; Ironic's nodes deleted after each).` : "One run."}
+
+| measurement | real Ironic 21.4 | Ingot | Ironic ÷ Ingot |
+|---|---|---|---|
+${rows.join("\n")}
+
+- The ratio is Ironic's ${perRun.length > 1 ? "median over Ingot's; in brackets each run's own ratio" : "time over Ingot's"}. Times are until the
+  whole response has arrived (the client's JSON parsing is not counted); the list is over exactly the 200
+  nodes created before it; "enroll → active" polls each node every 2 ms.
+- Ironic's SQLite (oslo.db's defaults) commits through a rollback journal with an fsync per commit,
+  so its times follow the disk's fsync latency; ${sync === "NORMAL"
+    ? "Ingot's WAL with `synchronous=NORMAL` keeps every acknowledged write\n  across a crash of the process without an fsync per commit (`INGOT_SQLITE_SYNC=FULL` adds one, for power loss)."
+    : `Ingot's WAL with \`synchronous=${sync}\` fsyncs each commit as well.`}
+- Server and client share the 2 cores with each other and, at a load average like the one above, with
+  other work: absolute times move a lot from run to run; compare within a run.
+<!-- ironic-bench:end -->
+`;
+  console.log(`\n${section}`);
+  if (WRITE) {
+    writeBenchSection("ironic-bench", section);
+    console.log("wrote the side-by-side section of docs/benchmarks.md");
+  }
+}
+
+/** Deletes every node (maintenance first where the provision state does not allow deleting). */
+async function deleteAllNodes(api: Api): Promise<void> {
+  for (;;) {
+    const { nodes } = await api("GET", "/v1/nodes?fields=uuid,provision_state,maintenance&limit=1000");
+    if (!nodes.length) return;
+    for (const n of nodes as { uuid: string; provision_state: string; maintenance: boolean }[]) {
+      if (!n.maintenance && !["enroll", "manageable", "available"].includes(n.provision_state)) {
+        await api("PATCH", `/v1/nodes/${n.uuid}`, [{ op: "replace", path: "/maintenance", value: true }]);
+      }
+      await api("DELETE", `/v1/nodes/${n.uuid}`);
+    }
+  }
+}
+
+await (VS_IRONIC ? sideBySide(VS_IRONIC) : main());

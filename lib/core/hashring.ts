@@ -133,6 +133,18 @@ export async function conductorFor(sql: Sql, node: RingNode): Promise<string | n
   return ring ? ring.hostFor(node.uuid) : null;
 }
 
+/**
+ * What ringLookup's answers depend on: the alive conductors with their groups and drivers, as a
+ * short digest. Equal fingerprints give every node the same conductor.
+ */
+export function ringFingerprint(conductors: ConductorInfo[]): string {
+  const members = conductors
+    .filter((c) => c.alive)
+    .map((c) => JSON.stringify([c.hostname, c.conductorGroup.toLowerCase(), c.drivers]))
+    .sort();
+  return createHash("sha1").update(members.join("\n")).digest("base64url");
+}
+
 /** Synchronous variant over an already-fetched conductor list (for listing many nodes). */
 export function ringLookup(conductors: ConductorInfo[]): (node: RingNode) => string | null {
   const local = new Map<string, HashRing>();

@@ -7,7 +7,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { IronicError } from "../core/errors.ts";
-import { baseHeaders, errorBody, errorResponse, newRequestId } from "../api/http.ts";
+import { baseHeaders, encodedBody, errorBody, errorResponse, newRequestId } from "../api/http.ts";
 
 /**
  * After an answer given before the request's body was read (a 401, a 413), up to this many of
@@ -176,9 +176,18 @@ export async function sendWebResponse(req: IncomingMessage, res: ServerResponse,
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length) out["set-cookie"] = cookies;
-  const body = response.body && req.method !== "HEAD" ? Buffer.from(await response.arrayBuffer()) : null;
+  // The API's JSON bodies are written from their encoded parts (lib/api/http.ts), without a web stream.
+  const parts = req.method !== "HEAD" ? encodedBody(response) : undefined;
+  let body: Buffer | null = null;
+  if (parts) {
+    let length = 0;
+    for (const part of parts) length += part.length;
+    out["content-length"] = String(length);
+  } else {
+    body = response.body && req.method !== "HEAD" ? Buffer.from(await response.arrayBuffer()) : null;
+  }
   if (body && out["content-length"] === undefined) out["content-length"] = String(body.length);
-  if (!body && req.method !== "HEAD" && out["content-length"] === undefined) out["content-length"] = "0";
+  if (!parts && !body && req.method !== "HEAD" && out["content-length"] === undefined) out["content-length"] = "0";
   const close = await settleUnreadBody(req);
   // Gone, or already answered and closed by the HTTP layer (a parse error mid-body).
   if (res.destroyed || res.socket?.writableEnded) return;
@@ -194,7 +203,14 @@ export async function sendWebResponse(req: IncomingMessage, res: ServerResponse,
     req.resume();
   }
   res.writeHead(response.status, response.statusText || undefined, out);
-  res.end(body ?? undefined);
+  if (parts && parts.length > 1) {
+    // One writev for the whole page.
+    res.cork();
+    for (const part of parts) res.write(part);
+    res.end();
+    return;
+  }
+  res.end(parts ? parts[0] : body ?? undefined);
 }
 
 /** Answers with Ironic's error body (and its headers) without going through the API's routes. */

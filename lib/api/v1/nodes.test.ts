@@ -241,7 +241,7 @@ describe("GET /v1/nodes (list)", () => {
     await bad("conductor=x", 406, "Request not acceptable. The minimal required API version should be 1.49", 48);
     await bad("shard=x", 406, "Request not acceptable. The minimal required API version should be 1.82", 81);
   });
-  it("serializes a 1,000-node detail page quickly", async () => {
+  it("serializes a 1,000-node detail page, secrets masked", async () => {
     const now = new Date().toISOString();
     await db.sql.tx(async (tx) => {
       for (let i = 0; i < 1000; i++) {
@@ -251,15 +251,10 @@ describe("GET /v1/nodes (list)", () => {
         );
       }
     });
-    await api("GET", "/v1/nodes/detail?limit=1000"); // warm up
-    const t0 = performance.now();
+    // Its speed is a benchmark (npm run bench), not an assertion here.
     const r = await api("GET", "/v1/nodes/detail?limit=1000");
-    const ms = performance.now() - t0;
     expect(r.body.nodes).toHaveLength(1000);
     expect(r.body.nodes.find((n: any) => n.driver_info.ipmi_password).driver_info.ipmi_password).toBe("******");
-    // Whole request incl. SQL, JSON parse of 11 dict columns per row and stringify (~2 MB); the
-    // serialization itself is ~10 ms. Generous bound so a loaded CI machine does not flake.
-    expect(ms).toBeLessThan(1500);
     await db.sql.run(`DELETE FROM "Node" WHERE "uuid" LIKE '00000000-0000-4000-8000-%'`);
   });
 });

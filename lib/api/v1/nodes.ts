@@ -18,7 +18,7 @@ import {
   FAULTS, inStates, INTERFACE_UPDATE_ALLOWED_STATES, isProvisionState, ProvisionState as PS, UPDATE_ALLOWED_STATES,
 } from "../../core/states.ts";
 import { MAX_LIMIT, parseSortDir, parseSortKey } from "../collection.ts";
-import { type ApiContext, empty, ifMatchPasses, json, jsonBytes } from "../http.ts";
+import { type ApiContext, empty, ifMatchPasses, json, jsonParts } from "../http.ts";
 import { applyPatch, patchValues, pyRepr, rootOf, validatePatch, type PatchOperation } from "../jsonpatch.ts";
 import {
   DEFAULT_LIST_FIELDS, NODE_FIELD_VERSIONS, nodeEtag, nodePatchView, parseNodeFields, renderNode,
@@ -256,7 +256,7 @@ async function listHandler(ctx: ApiContext, detailPath: boolean): Promise<Respon
     parts.push(items[i]);
   }
   parts.push(Buffer.from(`]${next}}`));
-  return jsonBytes(ctx, Buffer.concat(parts));
+  return jsonParts(ctx, parts);
 }
 
 // ---------------------------------------------------------------------------------------------

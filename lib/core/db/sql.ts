@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { databaseKind, databaseUrl, sqlitePath } from "../../db/url.ts";
+import { startCheckpointer, type Checkpointer } from "./checkpointer.ts";
 
 export type SqlValue = string | number | boolean | null | Date | undefined;
 
@@ -33,7 +34,10 @@ class SqliteSql implements Sql {
   private txDepth = 0;
   private txQueue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly db: import("better-sqlite3").Database) {}
+  constructor(
+    private readonly db: import("better-sqlite3").Database,
+    private readonly checkpointer: Checkpointer | null = null,
+  ) {}
 
   private prepare(text: string) {
     let st = this.statements.get(text);
@@ -79,6 +83,7 @@ class SqliteSql implements Sql {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     this.db.close();
   }
 }
@@ -164,10 +169,12 @@ export async function openSql(url = databaseUrl()): Promise<Sql> {
   // NORMAL survives a process crash (kill -9) without losing a committed write; FULL also
   // survives power loss, at the price of an fsync per commit.
   const sync = (process.env.INGOT_SQLITE_SYNC ?? "NORMAL").toUpperCase();
-  db.pragma(`synchronous = ${sync === "FULL" || sync === "EXTRA" ? sync : "NORMAL"}`);
+  const synchronous = sync === "FULL" || sync === "EXTRA" ? sync : "NORMAL";
+  db.pragma(`synchronous = ${synchronous}`);
   db.pragma("busy_timeout = 10000");
   db.pragma("foreign_keys = ON");
-  return new SqliteSql(db);
+  // Checkpoints (the fsyncs) off the event loop: ./checkpointer.ts.
+  return new SqliteSql(db, file === ":memory:" ? null : startCheckpointer(db, file, synchronous));
 }
 
 // Row value helpers (pure; in values.ts so code that only reads rows needs no SQL client).
