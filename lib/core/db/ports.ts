@@ -118,17 +118,7 @@ export async function insertPort(db: Sql, p: NewPort): Promise<void> {
 }
 
 /** Column values to write (JSON columns as objects); sets updatedAt. */
-export interface PortChanges {
-  address?: string;
-  nodeId?: number;
-  portgroupId?: number | null;
-  extra?: Record<string, unknown>;
-  internalInfo?: Record<string, unknown>;
-  pxeEnabled?: boolean;
-  localLinkConnection?: Record<string, unknown>;
-  physicalNetwork?: string | null;
-  isSmartnic?: boolean;
-  name?: string | null;
+export interface PortChanges extends Partial<Omit<NewPort, "uuid">> {
   category?: string | null;
   description?: string | null;
   vendor?: string | null;

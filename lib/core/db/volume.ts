@@ -87,14 +87,7 @@ export interface ConnectorValues {
   extra: unknown;
 }
 
-export interface TargetValues {
-  nodeId: number;
-  volumeType: string;
-  volumeId: string;
-  bootIndex: number;
-  properties: unknown;
-  extra: unknown;
-}
+export type TargetValues = Pick<TargetRow, "nodeId" | "volumeType" | "volumeId" | "bootIndex" | "properties" | "extra">;
 
 export async function insertConnector(db: Sql, uuid: string, c: ConnectorValues): Promise<void> {
   await db.run(`INSERT INTO "VolumeConnector" ("uuid", "nodeId", "type", "connectorId", "extra", "createdAt") VALUES (?, ?, ?, ?, ?, ?)`, [
