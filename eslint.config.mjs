@@ -76,7 +76,6 @@ const pendingLayering = {
     "lib/api/v1/node_misc.ts",
     "lib/api/v1/nodes.ts",
     "lib/api/v1/ramdisk.ts",
-    "lib/api/v1/runbooks.ts",
     "lib/web/admin.ts",
   ],
 };
