@@ -75,7 +75,6 @@ const pendingLayering = {
     "lib/api/v1/deployments.ts",
     "lib/api/v1/node_misc.ts",
     "lib/api/v1/nodes.ts",
-    "lib/api/v1/ramdisk.ts",
     "lib/web/admin.ts",
   ],
 };
