@@ -74,7 +74,6 @@ const pendingLayering = {
     "lib/api/node_view.ts",
     "lib/api/v1/node_misc.ts",
     "lib/api/v1/nodes.ts",
-    "lib/web/admin.ts",
   ],
 };
 
