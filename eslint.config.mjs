@@ -72,12 +72,8 @@ const boundaries = [
 const pendingLayering = {
   sql: [
     "lib/api/node_view.ts",
-    "lib/api/v1/deployments.ts",
     "lib/api/v1/node_misc.ts",
     "lib/api/v1/nodes.ts",
-    "lib/api/v1/ramdisk.ts",
-    "lib/api/v1/runbooks.ts",
-    "lib/web/admin.ts",
   ],
 };
 

@@ -30,7 +30,7 @@ export interface RunbookRecord {
   updatedAt: Date | null;
 }
 
-interface RunbookRow {
+export interface RunbookRow {
   id: number;
   uuid: string;
   name: string;

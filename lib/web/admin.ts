@@ -4,9 +4,9 @@
 // Core refusals (UserError) become 400s whose message the form shows.
 import type { Schema } from "../api/schema.ts";
 import { Forbidden, Invalid, NotFound } from "../core/errors.ts";
-import { sql } from "../core/db/sql.ts";
 import type { Role } from "../core/policy.ts";
-import * as users from "../core/users.ts";
+import * as accounts from "../core/services/users.ts";
+import { randomPassword, UserError } from "../core/users.ts";
 import type { Viewer } from "./session.ts";
 
 // ---- what the pages show (plain, serialisable data for client components) ----
@@ -36,18 +36,17 @@ export interface AdminOverview {
 }
 
 export async function adminOverview(): Promise<AdminOverview> {
-  const db = await sql();
-  const [userList, projectList] = await Promise.all([users.listUsers(db), users.listProjects(db)]);
+  const [userList, projectList] = await Promise.all([accounts.allUsers(), accounts.allProjects()]);
   const userRows: AdminUserRow[] = [];
   for (const u of userList) {
     userRows.push({
       id: u.id, username: u.username, email: u.email, systemRole: u.systemRole, disabled: u.disabled,
-      createdAt: u.createdAt.toISOString(), memberships: await users.membershipsOf(db, u.id),
+      createdAt: u.createdAt.toISOString(), memberships: await accounts.userMemberships(u.id),
     });
   }
   const projectRows: AdminProjectRow[] = [];
   for (const p of projectList) {
-    const [members, counts] = await Promise.all([users.projectMembers(db, p.id), users.projectNodeCounts(db, p.id)]);
+    const [members, counts] = await Promise.all([accounts.projectMembers(p.id), accounts.projectNodeCounts(p.id)]);
     projectRows.push({ id: p.id, name: p.name, description: p.description, ...counts, members });
   }
   return { users: userRows, projects: projectRows };
@@ -78,18 +77,16 @@ export interface AccountTokens {
 
 /** The scopes a user may give a token: system (with a system role) and each project they belong to. */
 async function scopesFor(viewer: Viewer): Promise<TokenScopeChoice[]> {
-  const db = await sql();
   const out: TokenScopeChoice[] = [];
   if (viewer.user.systemRole) out.push({ value: "system", label: `System (${viewer.user.systemRole})` });
-  for (const m of await users.membershipsOf(db, viewer.user.id)) {
+  for (const m of await accounts.userMemberships(viewer.user.id)) {
     out.push({ value: m.projectId, label: `Project ${m.projectName} (${m.role})` });
   }
   return out;
 }
 
 export async function accountTokens(viewer: Viewer): Promise<AccountTokens> {
-  const db = await sql();
-  const [list, projects, scopes] = await Promise.all([users.listTokens(db, viewer.user.id), users.listProjects(db), scopesFor(viewer)]);
+  const [list, projects, scopes] = await Promise.all([accounts.userTokens(viewer.user.id), accounts.allProjects(), scopesFor(viewer)]);
   const names = new Map(projects.map((p) => [p.id, p.name]));
   const tokens = list
     .map((t) => ({
@@ -109,7 +106,7 @@ async function core<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof users.UserError) throw new Invalid(err.message);
+    if (err instanceof UserError) throw new Invalid(err.message);
     throw err;
   }
 }
@@ -127,14 +124,14 @@ function notSelf(viewer: Viewer, userId: string, what: string): void {
   if (viewer.user.id === userId) throw new Invalid(`you cannot ${what} your own account here`);
 }
 
-async function userById(userId: string): Promise<users.UserRecord> {
-  const u = await users.getUser(await sql(), userId);
+async function userById(userId: string): Promise<accounts.UserRecord> {
+  const u = await accounts.userWithId(userId);
   if (!u) throw new NotFound("That user no longer exists.");
   return u;
 }
 
-async function projectById(projectId: string): Promise<users.ProjectRecord> {
-  const p = await users.findProject(await sql(), projectId);
+async function projectById(projectId: string): Promise<accounts.ProjectRecord> {
+  const p = await accounts.projectNamed(projectId);
   if (!p) throw new NotFound("That project no longer exists.");
   return p;
 }
@@ -162,18 +159,16 @@ export interface CreateUserInput {
 
 /** Creates a user (and optionally a first membership); `password` is set only when it was generated. */
 export async function createUserOp(input: CreateUserInput): Promise<{ id: string; username: string; password: string | null }> {
-  const db = await sql();
-  const generated = input.password ? null : users.randomPassword();
+  const generated = input.password ? null : randomPassword();
   const project = input.projectId ? await projectById(input.projectId) : null;
   const user = await core(() =>
-    db.tx(async (tx) => {
-      const u = await users.createUser(tx, {
+    accounts.createUserIn(
+      {
         username: input.username.trim(), password: input.password || generated!, systemRole: roleOrNull(input.systemRole),
         email: input.email?.trim() || null,
-      });
-      if (project) await users.addMembership(tx, u.id, project.id, input.projectRole ?? "member");
-      return u;
-    }),
+      },
+      project ? { id: project.id, role: input.projectRole ?? "member" } : null,
+    ),
   );
   return { id: user.id, username: user.username, password: generated };
 }
@@ -185,7 +180,7 @@ export const setSystemRoleSchema: Schema = {
 export async function setSystemRoleOp(input: { userId: string; role: (typeof ROLE_OR_NONE)[number] }, viewer: Viewer): Promise<void> {
   notSelf(viewer, input.userId, "change the system role of");
   await userById(input.userId);
-  await core(async () => users.setSystemRole(await sql(), input.userId, roleOrNull(input.role)));
+  await core(() => accounts.setSystemRole(input.userId, roleOrNull(input.role)));
 }
 
 export const setDisabledSchema: Schema = {
@@ -195,7 +190,7 @@ export const setDisabledSchema: Schema = {
 export async function setDisabledOp(input: { userId: string; disabled: boolean }, viewer: Viewer): Promise<void> {
   if (input.disabled) notSelf(viewer, input.userId, "disable");
   await userById(input.userId);
-  await core(async () => users.setDisabled(await sql(), input.userId, input.disabled));
+  await core(() => accounts.setDisabled(input.userId, input.disabled));
 }
 
 export const resetPasswordSchema: Schema = {
@@ -205,12 +200,11 @@ export const resetPasswordSchema: Schema = {
 /** Sets the given password, or a random one which is returned to show once. */
 export async function resetPasswordOp(input: { userId: string; password?: string | null }): Promise<{ username: string; password: string | null }> {
   const u = await userById(input.userId);
-  const db = await sql();
   if (input.password) {
-    await core(() => users.setPassword(db, u.id, input.password!));
+    await core(() => accounts.setPassword(u.id, input.password!));
     return { username: u.username, password: null };
   }
-  return { username: u.username, password: await core(() => users.resetPassword(db, u.id)) };
+  return { username: u.username, password: await core(() => accounts.resetPassword(u.id)) };
 }
 
 export const deleteUserSchema: Schema = {
@@ -219,7 +213,7 @@ export const deleteUserSchema: Schema = {
 export async function deleteUserOp(input: { userId: string }, viewer: Viewer): Promise<void> {
   notSelf(viewer, input.userId, "delete");
   await userById(input.userId);
-  await core(async () => users.deleteUser(await sql(), input.userId));
+  await core(() => accounts.deleteUser(input.userId));
 }
 
 export const createProjectSchema: Schema = {
@@ -227,7 +221,7 @@ export const createProjectSchema: Schema = {
   properties: { name: { type: "string", minLength: 1, maxLength: 64 }, description: { type: "string", maxLength: 255, nullable: true } },
 };
 export async function createProjectOp(input: { name: string; description?: string | null }): Promise<{ id: string; name: string }> {
-  const p = await core(async () => users.createProject(await sql(), input.name.trim(), input.description?.trim() || null));
+  const p = await core(() => accounts.createProject(input.name.trim(), input.description?.trim() || null));
   return { id: p.id, name: p.name };
 }
 
@@ -236,7 +230,7 @@ export const deleteProjectSchema: Schema = {
 };
 export async function deleteProjectOp(input: { projectId: string }): Promise<void> {
   const p = await projectById(input.projectId);
-  await core(async () => users.deleteProject(await sql(), p.id));
+  await core(() => accounts.deleteProject(p.id));
 }
 
 export const setMembershipSchema: Schema = {
@@ -246,7 +240,7 @@ export const setMembershipSchema: Schema = {
 /** Adds the user to the project with the role, or changes their role there. */
 export async function setMembershipOp(input: { projectId: string; userId: string; role: Role }): Promise<void> {
   const [p, u] = await Promise.all([projectById(input.projectId), userById(input.userId)]);
-  await core(async () => users.addMembership(await sql(), u.id, p.id, input.role));
+  await core(() => accounts.addMembership(u.id, p.id, input.role));
 }
 
 export const removeMembershipSchema: Schema = {
@@ -254,7 +248,7 @@ export const removeMembershipSchema: Schema = {
 };
 export async function removeMembershipOp(input: { projectId: string; userId: string }): Promise<void> {
   const [p, u] = await Promise.all([projectById(input.projectId), userById(input.userId)]);
-  await core(async () => users.removeMembership(await sql(), u.id, p.id));
+  await core(() => accounts.removeMembership(u.id, p.id));
 }
 
 // ---- the viewer's own API tokens ----
@@ -285,9 +279,9 @@ export async function createTokenOp(input: CreateTokenInput, viewer: Viewer): Pr
       : "You can only create tokens for projects you are a member of.");
   }
   const projectId = input.scope === "system" ? null : input.scope;
-  const { token, record } = await core(async () =>
-    users.createToken(await sql(), { userId: viewer.user.id, projectId, name: input.name.trim(), expiresDays: input.expiresDays }));
-  const projectName = projectId ? (await users.findProject(await sql(), projectId))?.name ?? projectId : "system";
+  const { token, record } = await core(() =>
+    accounts.createToken({ userId: viewer.user.id, projectId, name: input.name.trim(), expiresDays: input.expiresDays }));
+  const projectName = projectId ? (await accounts.projectNamed(projectId))?.name ?? projectId : "system";
   return {
     token,
     row: {
@@ -302,6 +296,6 @@ export const revokeTokenSchema: Schema = {
 };
 /** Revokes one of the viewer's own active tokens. */
 export async function revokeTokenOp(input: { tokenId: string }, viewer: Viewer): Promise<void> {
-  const ok = await users.revokeToken(await sql(), input.tokenId, viewer.user.id);
+  const ok = await accounts.revokeToken(input.tokenId, viewer.user.id);
   if (!ok) throw new NotFound("No such active token of yours.");
 }

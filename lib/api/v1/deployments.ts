@@ -7,12 +7,9 @@
 // The node's tear-down deletes the allocation, so an undeployed deployment disappears by itself.
 // Available at every microversion, like the available-steps API.
 import { randomUUID } from "node:crypto";
-import {
-  getAllocation, insertAllocation, processAllocation, rowToAllocation, type AllocationRecord,
-} from "../../core/allocations.ts";
+import type { AllocationRecord } from "../../core/allocations.ts";
 import type { Actor, ConductorApi } from "../../core/conductor/types.ts";
-import { findNode, getNodeById, getNodesByIds, updateNode, type Dict, type NodeRecord } from "../../core/db/nodes.ts";
-import { parseJson, sql, type Sql, type SqlValue } from "../../core/db/sql.ts";
+import type { Dict, NodeRecord } from "../../core/db/nodes.ts";
 import {
   Conflict, Forbidden, Invalid, InvalidStateRequested, IronicError, NodeInMaintenance, NodeLocked, NodeNotFound, NodeProtected, NotFound,
 } from "../../core/errors.ts";
@@ -21,7 +18,11 @@ import { maskInstanceInfo } from "../../core/secrets.ts";
 import {
   CLEANING_STATES, inStates, isProvisionState, ProvisionState as PS, SERVICING_STATES, verbAllowedFrom, type ProvisionState,
 } from "../../core/states.ts";
-import { visibleTo } from "../../core/db/visibility.ts";
+import {
+  allocateNow, checkDeploymentFree, DEPLOYMENT_KEY, deploymentNamed, deploymentNode, deploymentNodeById, dropAllocation, listDeploymentPage,
+  newDeploymentAllocation, placeAllocation, recordedVifs, releaseDeploymentAllocation, reloadDeployment, transferDeployment, undoTransfer,
+  volumeTargetsOn, writeDeploymentNode, type Deployment, type DeploymentFilter,
+} from "../../core/services/deployments.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
 import { REDACTED_LAST_ERROR } from "../node_view.ts";
@@ -29,10 +30,7 @@ import type { RouteDef } from "../router.ts";
 import { isUuidLike, isValidLogicalName, validateTraits } from "../validators.ts";
 import { MAX_MINOR } from "../version.ts";
 import { actorOf, conductorApi } from "./nodes.ts";
-import { listProject, pageRows, parseResourceList, resourceNext } from "./resource_common.ts";
-
-/** The key in Allocation.extra that marks an allocation as a deployment's record. */
-export const DEPLOYMENT_KEY = "ingot_deployment";
+import { listProject, parseResourceList, resourceNext } from "./resource_common.ts";
 
 const IMAGE_KEYS = ["image_source", "image_checksum", "image_os_hash_algo", "image_os_hash_value"] as const;
 const CONFIGDRIVE_KEYS = ["meta_data", "network_data", "user_data", "vendor_data"];
@@ -43,12 +41,6 @@ interface Vif {
   id: string;
   port_uuid?: string;
   portgroup_uuid?: string;
-}
-
-/** A deployment: its allocation record and its node. */
-interface Deployment {
-  alloc: AllocationRecord;
-  node: NodeRecord;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,17 +149,11 @@ function notFound(ident: string): NotFound {
   return new NotFound(`Deployment ${ident} could not be found.`);
 }
 
-function isDeployment(alloc: AllocationRecord): boolean {
-  return Object.prototype.hasOwnProperty.call(alloc.extra, DEPLOYMENT_KEY);
-}
-
 /** The deployment by uuid or name, visible to the caller (404 for project callers who can't see it, 403 system). */
 async function loadDeployment(ctx: ApiContext, ident: string, rule: string): Promise<Deployment> {
-  const db = await sql();
-  const alloc = isUuidLike(ident) ? await getAllocation(db, "uuid", ident.toLowerCase()) : await getAllocation(db, "name", ident);
-  if (!alloc || !isDeployment(alloc) || alloc.nodeId === null) throw notFound(ident);
-  const node = await getNodeById(db, alloc.nodeId);
-  if (!node) throw notFound(ident);
+  const found = await deploymentNamed(ident);
+  if (!found) throw notFound(ident);
+  const { alloc, node } = found;
   if (!authorize("baremetal:deployment:get", ctx.principal, node)) {
     if (isSystemScoped(ctx.principal)) throw new Forbidden();
     throw notFound(ident);
@@ -179,7 +165,7 @@ async function loadDeployment(ctx: ApiContext, ident: string, rule: string): Pro
 /** A node named in a request (uuid or name) the caller may deploy onto; concealed like Ironic. */
 async function targetNode(ctx: ApiContext, ident: unknown, rule: string): Promise<NodeRecord> {
   if (typeof ident !== "string" || ident === "") throw new Invalid(`Schema error for deployment: node: ${pyRepr(ident ?? null)} is not of type 'string'`);
-  const node = await findNode(await sql(), ident, true);
+  const node = await deploymentNode(ident);
   if (!node) throw new NodeNotFound(ident);
   if (!authorize("baremetal:node:get", ctx.principal, node)) {
     if (isSystemScoped(ctx.principal)) throw new Forbidden();
@@ -251,44 +237,15 @@ function latest(a: Date | null, b: Date | null): Date | null {
   return a > b ? a : b;
 }
 
-/** VIF ids recorded on the ports/portgroups of these nodes (one query each, for list pages). */
-async function vifsByNode(db: Sql, nodeIds: number[]): Promise<Map<number, string[]>> {
-  const out = new Map<number, string[]>();
-  if (!nodeIds.length) return out;
-  const marks = nodeIds.map(() => "?").join(",");
-  for (const table of ["Portgroup", "Port"]) {
-    const rows = await db.all<{ nodeId: number; internalInfo: unknown }>(
-      `SELECT "nodeId", "internalInfo" FROM "${table}" WHERE "nodeId" IN (${marks}) ORDER BY "id"`,
-      nodeIds,
-    );
-    for (const r of rows) {
-      const vif = parseJson<Dict>(r.internalInfo, {}).tenant_vif_port_id;
-      if (typeof vif !== "string") continue;
-      const list = out.get(Number(r.nodeId)) ?? [];
-      list.push(vif);
-      out.set(Number(r.nodeId), list);
-    }
-  }
-  return out;
-}
-
 async function renderOne(ctx: ApiContext, d: Deployment): Promise<Record<string, unknown>> {
   const vifs = new Map<number, string[]>();
   try {
     // The network interface is the authority (ports record them for flat/neutron networks).
     vifs.set(d.node.id, (await (await conductorApi()).vifList(d.node.id)).map((v) => v.id));
   } catch {
-    vifs.set(d.node.id, (await vifsByNode(await sql(), [d.node.id])).get(d.node.id) ?? []);
+    vifs.set(d.node.id, (await recordedVifs([d.node.id])).get(d.node.id) ?? []);
   }
   return deploymentView(d, ctx, { vifs });
-}
-
-async function reload(alloc: AllocationRecord, nodeId: number): Promise<Deployment> {
-  const db = await sql();
-  const a = (await getAllocation(db, "id", alloc.id)) ?? alloc;
-  const node = await getNodeById(db, nodeId);
-  if (!node) throw new NodeNotFound(String(nodeId));
-  return { alloc: a, node };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,17 +269,6 @@ async function detachQuietly(c: ConductorApi, nodeId: number, ids: string[], act
   for (const id of ids) await c.vifDetach(nodeId, id, actor).catch(() => undefined);
 }
 
-async function setAllocationNode(db: Sql, allocId: number, nodeId: number | null, state?: string): Promise<void> {
-  const sets = [`"nodeId" = ?`, `"updatedAt" = ?`];
-  const params: SqlValue[] = [nodeId, new Date()];
-  if (state) {
-    sets.push(`"state" = ?`, `"lastError" = ?`);
-    params.push(state, null);
-  }
-  params.push(allocId);
-  await db.run(`UPDATE "Allocation" SET ${sets.join(", ")} WHERE "id" = ?`, params);
-}
-
 function isUnique(err: unknown): boolean {
   return /UNIQUE constraint failed|duplicate key value/i.test(String((err as Error)?.message ?? ""));
 }
@@ -338,7 +284,6 @@ async function createDeployment(ctx: ApiContext): Promise<Response> {
   const body = bodyOf(ctx);
   onlyKeys(body, CREATE_KEYS);
   const who = ctx.principal;
-  const db = await sql();
 
   const image = imageFields(body, true);
   const configdrive = configdriveField(body);
@@ -360,9 +305,7 @@ async function createDeployment(ctx: ApiContext): Promise<Response> {
   if (!byNode && body.resource_class === undefined) {
     throw new Invalid(`Either "node" or "resource_class" (an allocation request) is required.`);
   }
-  if (await getAllocation(db, "uuid", uuid)) throw new Conflict(`A deployment or allocation with UUID ${uuid} already exists.`);
-  if (await db.get(`SELECT 1 AS x FROM "Node" WHERE "instanceUuid" = ?`, [uuid])) throw new Conflict(`Instance ${uuid} is already associated with a node.`);
-  if (name !== undefined && (await getAllocation(db, "name", name))) throw new Conflict(`A deployment or allocation with name ${name} already exists.`);
+  await checkDeploymentFree(uuid, name);
 
   const marker: Dict = { created_by: who.userId ?? who.username, project: who.projectId };
   let alloc: AllocationRecord;
@@ -370,7 +313,7 @@ async function createDeployment(ctx: ApiContext): Promise<Response> {
   if (byNode) {
     node = await targetNode(ctx, body.node, "baremetal:deployment:create");
     checkDeployable(node, traits);
-    alloc = await insertAllocation(db, {
+    alloc = await newDeploymentAllocation({
       uuid, name: name ?? null, resourceClass: node.resourceClass, traits, extra: { [DEPLOYMENT_KEY]: marker },
       owner: isSystemScoped(who) ? null : who.projectId,
     });
@@ -389,23 +332,23 @@ async function createDeployment(ctx: ApiContext): Promise<Response> {
       if (!Array.isArray(body.candidate_nodes)) throw new Invalid(`Schema error for deployment: candidate_nodes: ${pyRepr(body.candidate_nodes)} is not of type 'array'`);
       for (const c of body.candidate_nodes) {
         if (typeof c !== "string") throw new Invalid(`Schema error for deployment: candidate_nodes: ${pyRepr(c)} is not of type 'string'`);
-        const n = await findNode(db, c, true);
+        const n = await deploymentNode(c);
         if (!n || !authorize("baremetal:node:get", who, n)) throw new Invalid(`Candidate node ${c} could not be found.`);
         candidates.push(n.uuid);
       }
     }
-    alloc = await insertAllocation(db, {
+    alloc = await newDeploymentAllocation({
       uuid, name: name ?? null, resourceClass: rc, traits, candidateNodes: candidates, owner, extra: { [DEPLOYMENT_KEY]: marker },
     });
-    const done = await processAllocation(db, alloc.id);
+    const done = await allocateNow(alloc.id);
     if (!done || done.state !== "active" || done.nodeId === null) {
-      await db.run(`DELETE FROM "Allocation" WHERE "id" = ?`, [alloc.id]);
+      await dropAllocation(alloc.id);
       throw new Conflict(done?.lastError ?? `No node could be allocated for deployment ${uuid}.`);
     }
     alloc = done;
-    node = (await getNodeById(db, done.nodeId))!;
+    node = (await deploymentNodeById(done.nodeId))!;
     if (!authorize("baremetal:deployment:create", who, node)) {
-      await releaseAllocation(db, alloc, node);
+      await releaseDeploymentAllocation(alloc, node);
       throw new Forbidden();
     }
   }
@@ -419,21 +362,21 @@ async function createDeployment(ctx: ApiContext): Promise<Response> {
   const previous = { instanceInfo: node.instanceInfo, instanceUuid: null, allocationId: null, instanceName: node.instanceName };
   let claimed: NodeRecord | null;
   try {
-    claimed = await updateNode(db, node.id, {
+    claimed = await writeDeploymentNode(node.id, {
       instanceUuid: uuid, allocationId: alloc.id, instanceInfo, ...(name !== undefined ? { instanceName: name } : {}),
     }, { expectReservation: null, ...(byNode ? { expectVersion: node.version } : {}) });
   } catch (err) {
-    await db.run(`DELETE FROM "Allocation" WHERE "id" = ?`, [alloc.id]);
+    await dropAllocation(alloc.id);
     if (isUnique(err)) throw new Conflict(`Instance ${uuid} is already associated with a node.`);
     throw err;
   }
   if (!claimed) {
-    await releaseAllocation(db, alloc, byNode ? null : node);
-    const fresh = await getNodeById(db, node.id);
+    await releaseDeploymentAllocation(alloc, byNode ? null : node);
+    const fresh = await deploymentNodeById(node.id);
     if (fresh?.reservation) throw new NodeLocked(fresh.uuid, fresh.reservation);
     throw new Conflict(`Node ${node.uuid} was modified concurrently, please retry.`);
   }
-  await setAllocationNode(db, alloc.id, node.id, "active");
+  await placeAllocation(alloc.id, node.id, "active");
 
   const c = await conductorApi();
   const actor = actorOf(ctx);
@@ -444,20 +387,12 @@ async function createDeployment(ctx: ApiContext): Promise<Response> {
   } catch (err) {
     // Give the node back as it was.
     await detachQuietly(c, node.id, attached, actor);
-    await updateNode(db, node.id, { ...previous }).catch(() => undefined);
-    await db.run(`DELETE FROM "Allocation" WHERE "id" = ?`, [alloc.id]).catch(() => undefined);
+    await writeDeploymentNode(node.id, { ...previous }).catch(() => undefined);
+    await dropAllocation(alloc.id).catch(() => undefined);
     throw err;
   }
-  const d = await reload(alloc, node.id);
+  const d = await reloadDeployment(alloc, node.id);
   return json(ctx, await renderOne(ctx, d), 201, { Location: `${ctx.base}/v1/deployments/${uuid}` });
-}
-
-/** Undoes an allocation made for a deployment that could not proceed. */
-async function releaseAllocation(db: Sql, alloc: AllocationRecord, node: NodeRecord | null): Promise<void> {
-  await db.tx(async (tx) => {
-    if (node) await tx.run(`UPDATE "Node" SET "instanceUuid" = NULL, "allocationId" = NULL, "version" = "version" + 1 WHERE "id" = ? AND "allocationId" = ?`, [node.id, alloc.id]);
-    await tx.run(`DELETE FROM "Allocation" WHERE "id" = ?`, [alloc.id]);
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,52 +407,27 @@ async function listDeployments(ctx: ApiContext): Promise<Response> {
   if (bad.length) throw new Invalid(`Unexpected arguments: ${bad.join(", ")}`);
   const project = listProject(ctx.principal, "baremetal:deployment:list", "baremetal:deployment:list_all");
   const p = parseResourceList(ctx, { sortColumns: SORT_COLUMNS, fieldVersions: {} });
-  const db = await sql();
-  const where = [`a."nodeId" IS NOT NULL`, `a."extra" LIKE ?`];
-  const params: SqlValue[] = [`%"${DEPLOYMENT_KEY}"%`];
+  const filter: DeploymentFilter = {};
   const nodeIdent = q.get("node");
   if (nodeIdent !== null) {
-    const n = await findNode(db, nodeIdent, true);
+    const n = await deploymentNode(nodeIdent);
     if (!n) throw new NodeNotFound(nodeIdent);
-    where.push(`a."nodeId" = ?`);
-    params.push(n.id);
+    filter.nodeId = n.id;
   }
   const state = q.get("state");
   if (state !== null) {
     if (!isProvisionState(state)) throw new Invalid(`Provision state "${state}" is not valid`);
-    where.push(`n."provisionState" = ?`);
-    params.push(state);
+    filter.provisionState = state;
   }
-  if (q.get("owner") !== null) {
-    where.push(`a."owner" = ?`);
-    params.push(q.get("owner"));
-  }
-  if (q.get("resource_class") !== null) {
-    where.push(`a."resourceClass" = ?`);
-    params.push(q.get("resource_class"));
-  }
-  if (project !== null) {
-    const visible = visibleTo(project, "n");
-    where.push(visible.text);
-    params.push(...visible.params);
-  }
-  let marker: Record<string, unknown> | undefined;
-  if (p.marker !== null) {
-    if (!isUuidLike(p.marker)) throw new Invalid(`Expected UUID for marker: ${p.marker}`);
-    marker = await db.get(`SELECT * FROM "Allocation" WHERE "uuid" = ?`, [p.marker.toLowerCase()]);
-    if (!marker) throw notFound(p.marker);
-  }
-  const rows = await pageRows<Record<string, unknown>>(db, {
-    select: `SELECT a.* FROM "Allocation" a JOIN "Node" n ON n."id" = a."nodeId"`, alias: "a", where, params,
-    sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
-  });
-  const allocs = rows.map(rowToAllocation);
-  const nodeIds = allocs.map((a) => a.nodeId!);
-  const nodes = new Map<number, NodeRecord>((await getNodesByIds(db, nodeIds)).map((n) => [n.id, n]));
-  const vifs = await vifsByNode(db, nodeIds);
+  if (q.get("owner") !== null) filter.owner = q.get("owner")!;
+  if (q.get("resource_class") !== null) filter.resourceClass = q.get("resource_class")!;
+  if (project !== null) filter.project = project;
+  if (p.marker !== null && !isUuidLike(p.marker)) throw new Invalid(`Expected UUID for marker: ${p.marker}`);
+  const page = { sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit };
+  const { allocs, nodes, vifs } = await listDeploymentPage(filter, page, p.marker);
   const items = allocs.filter((a) => nodes.has(a.nodeId!)).map((a) => deploymentView({ alloc: a, node: nodes.get(a.nodeId!)! }, ctx, { vifs }));
   const out: Record<string, unknown> = { deployments: items };
-  const next = resourceNext(ctx, "deployments", rows.length, p, allocs.at(-1)?.uuid, null);
+  const next = resourceNext(ctx, "deployments", allocs.length, p, allocs.at(-1)?.uuid, null);
   if (next) out.next = next;
   return json(ctx, out);
 }
@@ -551,7 +461,6 @@ async function rebuildDeployment(ctx: ApiContext): Promise<Response> {
   const d = await loadDeployment(ctx, ctx.params.deployment, "baremetal:deployment:update");
   const node = d.node;
   checkVerb(node, "rebuild");
-  const db = await sql();
   const before = node.instanceInfo;
   const info: Dict = { ...before, ...extraInfo };
   if (image.image_source !== undefined && image.image_source !== before.image_source) {
@@ -559,15 +468,15 @@ async function rebuildDeployment(ctx: ApiContext): Promise<Response> {
     for (const k of IMAGE_KEYS) delete info[k];
   }
   Object.assign(info, image);
-  const updated = await updateNode(db, node.id, { instanceInfo: info }, { expectReservation: null });
-  if (!updated) throw new NodeLocked(node.uuid, (await getNodeById(db, node.id))?.reservation ?? "unknown");
+  const updated = await writeDeploymentNode(node.id, { instanceInfo: info }, { expectReservation: null });
+  if (!updated) throw new NodeLocked(node.uuid, (await deploymentNodeById(node.id))?.reservation ?? "unknown");
   try {
     await (await conductorApi()).provision(node.id, "rebuild", configdrive !== undefined ? { configdrive } : {}, actorOf(ctx), MAX_MINOR);
   } catch (err) {
-    await updateNode(db, node.id, { instanceInfo: before }).catch(() => undefined);
+    await writeDeploymentNode(node.id, { instanceInfo: before }).catch(() => undefined);
     throw err;
   }
-  return json(ctx, await renderOne(ctx, await reload(d.alloc, node.id)), 202);
+  return json(ctx, await renderOne(ctx, await reloadDeployment(d.alloc, node.id)), 202);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -594,9 +503,7 @@ async function moveDeployment(ctx: ApiContext): Promise<Response> {
   const traits = Array.isArray(from.instanceInfo.traits) ? (from.instanceInfo.traits as string[]) : [];
   checkDeployable(to, traits);
   checkVerb(from, "deleted");
-  const db = await sql();
-  const targetsOnNew = await db.get<{ n: number }>(`SELECT COUNT(*) AS "n" FROM "VolumeTarget" WHERE "nodeId" = ?`, [to.id]);
-  if (Number(targetsOnNew?.n ?? 0) > 0) {
+  if ((await volumeTargetsOn(to.id)) > 0) {
     throw new Conflict(`Node ${to.uuid} already has volume targets; the deployment's volumes can not be moved onto it.`);
   }
 
@@ -611,13 +518,7 @@ async function moveDeployment(ctx: ApiContext): Promise<Response> {
   delete info.hashed_rescue_password;
   const uuid = d.alloc.uuid;
   const undo = async () => {
-    await db.tx(async (tx) => {
-      await tx.run(`UPDATE "VolumeTarget" SET "nodeId" = ? WHERE "nodeId" = ?`, [from.id, to.id]);
-      await tx.run(`UPDATE "VolumeConnector" SET "nodeId" = ? WHERE "nodeId" = ?`, [from.id, to.id]);
-      await updateNode(tx, to.id, { instanceUuid: null, allocationId: null, instanceInfo: to.instanceInfo, instanceName: to.instanceName });
-      await updateNode(tx, from.id, { instanceUuid: uuid, allocationId: d.alloc.id, instanceInfo: from.instanceInfo, instanceName: from.instanceName });
-      await tx.run(`UPDATE "Allocation" SET "nodeId" = ? WHERE "id" = ?`, [from.id, d.alloc.id]);
-    }).catch(() => undefined);
+    await undoTransfer(d, to);
     await detachQuietly(c, to.id, attached, actor);
     for (const id of detached) await c.vifAttach(from.id, { id }, actor).catch(() => undefined);
   };
@@ -627,21 +528,11 @@ async function moveDeployment(ctx: ApiContext): Promise<Response> {
       detached.push(v.id);
     }
     // The VIF calls locked the nodes (bumping their versions): check the target again.
-    const toNow = await getNodeById(db, to.id);
+    const toNow = await deploymentNodeById(to.id);
     if (!toNow) throw new NodeNotFound(to.uuid);
     checkDeployable(toNow, traits);
     // 2. The instance, its allocation and its volumes change nodes in one transaction.
-    await db.tx(async (tx) => {
-      const old = await updateNode(tx, from.id, { instanceUuid: null, allocationId: null }, { expectReservation: null });
-      if (!old) throw new NodeLocked(from.uuid, "another conductor");
-      const fresh = await updateNode(tx, to.id, {
-        instanceUuid: uuid, allocationId: d.alloc.id, instanceInfo: info, instanceName: from.instanceName,
-      }, { expectReservation: null, expectVersion: toNow.version });
-      if (!fresh) throw new Conflict(`Node ${to.uuid} was modified concurrently, please retry.`);
-      await tx.run(`UPDATE "Allocation" SET "nodeId" = ?, "updatedAt" = ? WHERE "id" = ?`, [to.id, new Date(), d.alloc.id]);
-      await tx.run(`UPDATE "VolumeTarget" SET "nodeId" = ?, "updatedAt" = ? WHERE "nodeId" = ?`, [to.id, new Date(), from.id]);
-      await tx.run(`UPDATE "VolumeConnector" SET "nodeId" = ?, "updatedAt" = ? WHERE "nodeId" = ?`, [to.id, new Date(), from.id]);
-    });
+    await transferDeployment(d, to, toNow.version, info);
     // 3. Deploy the new node with the same image and configdrive.
     const cd = info.configdrive;
     await c.provision(to.id, "active", cd !== undefined && cd !== null ? { configdrive: cd } : {}, actor, MAX_MINOR);
@@ -655,10 +546,10 @@ async function moveDeployment(ctx: ApiContext): Promise<Response> {
     await c.provision(from.id, "deleted", {}, actor, MAX_MINOR);
   } catch (err) {
     const msg = `Tear down after moving deployment ${uuid} to node ${to.uuid} failed: ${err instanceof Error ? err.message : String(err)}`;
-    await updateNode(db, from.id, { lastError: msg }).catch(() => undefined);
+    await writeDeploymentNode(from.id, { lastError: msg }).catch(() => undefined);
     if (!(err instanceof IronicError)) throw err;
   }
-  return json(ctx, await renderOne(ctx, await reload(d.alloc, to.id)), 202);
+  return json(ctx, await renderOne(ctx, await reloadDeployment(d.alloc, to.id)), 202);
 }
 
 export const routes: RouteDef[] = [

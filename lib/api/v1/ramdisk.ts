@@ -4,13 +4,16 @@
 // agent (wait call-back / clean wait / service wait), continues the flow on the node's conductor
 // as Ironic's heartbeat does. Only nodes in a state that waits for an agent can be looked up.
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { findNode, getNodeById, updateNode, type NodeRecord } from "../../core/db/nodes.ts";
-import { sql } from "../../core/db/sql.ts";
+import type { NodeRecord } from "../../core/db/nodes.ts";
 import { Invalid, InvalidStateRequested, NodeLocked, NodeNotFound, NotFound } from "../../core/errors.ts";
+import {
+  agentNode, agentNodeById, bmcHost, lookupInspectingNode, nodeWithAddresses, recordHeartbeat, writeDriverInternalInfo,
+  type AgentHeartbeat,
+} from "../../core/services/ramdisk.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
 import { maskSecrets } from "../../core/secrets.ts";
 import {
-  AGENT_WAIT_STATES, HEARTBEAT_ALLOWED_STATES, inStates, LOOKUP_ALLOWED_STATES, ProvisionState as PS,
+  AGENT_WAIT_STATES, HEARTBEAT_ALLOWED_STATES, inStates, LOOKUP_ALLOWED_STATES,
 } from "../../core/states.ts";
 import { config } from "../../core/config.ts";
 import type { InspectionData } from "../../core/inspection/inventory.ts";
@@ -20,21 +23,11 @@ import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, normalizeMac } from "../validators.ts";
 import { schemaCheck } from "./resource_common.ts";
-import { nodeIdsWithAddresses } from "../../core/db/ports.ts";
 
 /** Seconds the agent waits between heartbeats (Ironic's [api]ramdisk_heartbeat_timeout). */
 export const RAMDISK_HEARTBEAT_TIMEOUT = 300;
 
 const TOKEN_KEY = "agent_secret_token";
-
-async function findByAddresses(addresses: string[]): Promise<NodeRecord | null> {
-  if (!addresses.length) return null;
-  const db = await sql();
-  const ids = await nodeIdsWithAddresses(db, addresses);
-  // Several nodes share none of a machine's MACs: ambiguity means we cannot tell which it is.
-  if (ids.length !== 1) return null;
-  return getNodeById(db, ids[0]);
-}
 
 async function lookup(ctx: ApiContext): Promise<Response> {
   const q = ctx.url.searchParams;
@@ -51,13 +44,12 @@ async function lookup(ctx: ApiContext): Promise<Response> {
     });
   const nodeUuid = q.get("node_uuid");
   if (!addresses.length && !nodeUuid) throw new Invalid("At least one of 'addresses' and 'node_uuid' parameters is required");
-  const db = await sql();
   let node: NodeRecord | null = null;
   if (nodeUuid) {
     if (!isUuidLike(nodeUuid)) throw new Invalid(`Expected UUID for node_uuid: ${nodeUuid}`);
-    node = await findNode(db, nodeUuid, false);
+    node = await agentNode(nodeUuid, false);
   } else {
-    node = await findByAddresses(addresses);
+    node = await nodeWithAddresses(addresses);
   }
   if (!node || !inStates(node.provisionState, LOOKUP_ALLOWED_STATES)) throw new NotFound("Resource could not be found.");
   // The token is handed out once; later lookups see it masked.
@@ -66,7 +58,7 @@ async function lookup(ctx: ApiContext): Promise<Response> {
   if (typeof dii[TOKEN_KEY] !== "string" || !dii[TOKEN_KEY]) {
     token = randomBytes(32).toString("base64url");
     dii[TOKEN_KEY] = token;
-    const updated = await updateNode(db, node.id, { driverInternalInfo: dii });
+    const updated = await writeDriverInternalInfo(node, dii);
     if (updated) node = updated;
   }
   return json(ctx, {
@@ -108,37 +100,6 @@ const CONTINUED_BY_HEARTBEAT = AGENT_WAIT_STATES;
 type HeartbeatOutcome = "continued" | "recorded" | "ignored";
 
 /**
- * Records the agent's data in driver_internal_info (agent_url, agent_version,
- * agent_last_heartbeat, agent_status, agent_status_message) — only while nobody holds the node's
- * lock and nobody changed the node in between: a conductor at work writes driver_internal_info
- * from its own copy, and a blind write here could undo its step bookkeeping. Returns false when
- * the node is locked.
- */
-async function recordHeartbeat(node: NodeRecord, hb: AgentHeartbeat): Promise<NodeRecord | false> {
-  const db = await sql();
-  let current: NodeRecord | null = node;
-  for (let attempt = 0; attempt < 5 && current; attempt++) {
-    if (current.reservation) return false;
-    const dii: Record<string, unknown> = { ...current.driverInternalInfo, agent_url: hb.callbackUrl, agent_last_heartbeat: new Date().toISOString() };
-    if (hb.agentVersion !== null) dii.agent_version = hb.agentVersion;
-    if (hb.status) dii.agent_status = hb.status;
-    if (hb.statusMessage) dii.agent_status_message = hb.statusMessage;
-    const updated = await updateNode(db, current.id, { driverInternalInfo: dii }, { expectVersion: current.version, expectReservation: null });
-    if (updated) return updated;
-    current = await getNodeById(db, current.id); // changed or locked meanwhile: look again
-  }
-  if (!current) throw new NodeNotFound(node.uuid);
-  return false;
-}
-
-interface AgentHeartbeat {
-  callbackUrl: string;
-  agentVersion: string | null;
-  status: string | null;
-  statusMessage: string | null;
-}
-
-/**
  * What Ironic does with a heartbeat, for the flows Ingot has: ignored outside HEARTBEAT_ALLOWED;
  * recorded; in maintenance nothing more (Ironic's default allow_provisioning_in_maintenance);
  * in wait call-back / clean wait / service wait the flow continues on the node's conductor.
@@ -151,7 +112,7 @@ async function processHeartbeat(node: NodeRecord, hb: AgentHeartbeat, requestId:
   const wouldContinue = inStates(node.provisionState, CONTINUED_BY_HEARTBEAT) && !node.maintenance;
   const recorded = await recordHeartbeat(node, hb);
   if (recorded === false) {
-    const fresh = (await getNodeById(await sql(), node.id)) ?? node;
+    const fresh = (await agentNodeById(node.id)) ?? node;
     if (!fresh.driverInternalInfo?.agent_url || wouldContinue) throw new NodeLocked(node.uuid, fresh.reservation ?? "another conductor");
     return "ignored";
   }
@@ -192,9 +153,8 @@ async function heartbeat(ctx: ApiContext): Promise<Response> {
     throw new Invalid('Fields "agent_status" and "agent_status_message" not recognised.');
   }
   if (arg("agent_verify_ca") !== null && ctx.minor < 68) throw new Invalid('Field "agent_verify_ca" not recognised in this version');
-  const db = await sql();
   const ident = ctx.params.ident;
-  const node = await findNode(db, ident, true);
+  const node = await agentNode(ident, true);
   if (!node) throw new NodeNotFound(ident);
   const given = arg("agent_token");
   if (given === null) throw new Invalid("Agent token is required for heartbeat processing.");
@@ -234,49 +194,6 @@ const CONTINUE_INSPECTION_SCHEMA: Schema = {
     },
   },
 };
-
-/** driver_info keys that hold a BMC address, per hardware type. */
-const BMC_ADDRESS_KEYS = ["ipmi_address", "redfish_address", "bmc_address"];
-
-function bmcHost(value: unknown): string | null {
-  if (typeof value !== "string" || value === "") return null;
-  try {
-    return new URL(value.includes("://") ? value : `http://${value}`).hostname.replace(/^\[|\]$/g, "");
-  } catch {
-    return value;
-  }
-}
-
-/** The one node in "inspect wait" that owns these MACs or BMC addresses, or null. */
-async function lookupInspectingNode(macs: string[], bmcAddresses: string[], nodeUuid: string | null): Promise<NodeRecord | null> {
-  const db = await sql();
-  const candidates = new Map<number, NodeRecord>();
-  if (nodeUuid) {
-    const n = await findNode(db, nodeUuid, false);
-    if (n) candidates.set(n.id, n);
-  } else {
-    if (macs.length) {
-      for (const id of await nodeIdsWithAddresses(db, macs)) {
-        const n = await getNodeById(db, id);
-        if (n) candidates.set(n.id, n);
-      }
-    }
-    if (bmcAddresses.length) {
-      const waiting = await db.all<{ id: number; driverInfo: string }>(
-        `SELECT "id", "driverInfo" FROM "Node" WHERE "provisionState" = ?`, [PS.INSPECTWAIT],
-      );
-      for (const row of waiting) {
-        const info = JSON.parse(row.driverInfo || "{}") as Record<string, unknown>;
-        if (BMC_ADDRESS_KEYS.some((k) => { const h = bmcHost(info[k]); return h !== null && bmcAddresses.includes(h); })) {
-          const n = await getNodeById(db, Number(row.id));
-          if (n) candidates.set(n.id, n);
-        }
-      }
-    }
-  }
-  const waiting = [...candidates.values()].filter((n) => n.provisionState === PS.INSPECTWAIT);
-  return waiting.length === 1 ? waiting[0] : null;
-}
 
 async function continueInspection(ctx: ApiContext): Promise<Response> {
   // Ironic accepts 1.1 (ironic-inspector compatibility) and 1.84 or newer.

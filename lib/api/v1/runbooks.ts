@@ -1,12 +1,14 @@
 // Runbooks (reference §5.4, API 1.92; description and traits 1.112): CRUD, the traits
 // sub-resource, public/owner rules. Using a runbook is `PUT …/states/provision` with
 // {"target": "clean"|"service", "runbook": ident} (node_states.ts; the conductor runs it).
-import { mayUseRunbook, runbookVisible } from "../../core/services/runbooks.ts";
+import {
+  addRunbookTrait, changeRunbook, createRunbook as insertRunbook, deleteRunbook as removeRunbook, listRunbooks as pageRunbooks,
+  loadRunbook, mayUseRunbook, removeRunbookTrait, replaceRunbookTraits, runbookVisible, type RunbookFilter,
+} from "../../core/services/runbooks.ts";
 import { randomUUID } from "node:crypto";
-import { sql, type Sql } from "../../core/db/sql.ts";
-import { Conflict, Forbidden, Invalid, NotFound } from "../../core/errors.ts";
+import { Forbidden, Invalid, NotFound } from "../../core/errors.ts";
 import { authorize, isSystemScoped } from "../../core/policy.ts";
-import { getRunbook, withRunbookTraits, type RunbookRecord } from "../../core/runbooks.ts";
+import type { RunbookRecord } from "../../core/runbooks.ts";
 import { maskSecrets } from "../../core/secrets.ts";
 import { STEP_INTERFACES } from "../../shared/steps.ts";
 import type { ApiRunbook } from "../../shared/wire.ts";
@@ -14,9 +16,9 @@ import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
-import { isUuidLike, validateTrait, validateTraits, validateUuid } from "../validators.ts";
+import { validateTrait, validateTraits, validateUuid } from "../validators.ts";
 import {
-  bodyBool, isUniqueViolation, pageRows, parseResourceFields, parseResourceList, patchDocument, renderFields, resourceNext,
+  bodyBool, parseResourceFields, parseResourceList, patchDocument, renderFields, resourceNext,
   schemaCheck, type FieldDef,
 } from "./resource_common.ts";
 
@@ -40,7 +42,7 @@ const NAME_RE = /^[A-Za-z0-9\-._~]+$/;
 export { mayUseRunbook, runbookVisible };
 
 async function loadVisible(ctx: ApiContext, ident: string): Promise<RunbookRecord> {
-  const rb = await getRunbook(await sql(), ident);
+  const rb = await loadRunbook(ident);
   if (!runbookVisible(ctx.principal, rb)) {
     if (isSystemScoped(ctx.principal)) throw new Forbidden();
     throw new NotFound(`Runbook ${ident} could not be found.`);
@@ -123,38 +125,21 @@ export function runbookView(rb: RunbookRecord, ctx: Pick<ApiContext, "base" | "m
 const SORT_COLUMNS = { id: "id", uuid: "uuid", name: "name", created_at: "createdAt", updated_at: "updatedAt", owner: "owner", public: "public" };
 
 async function listRunbooks(ctx: ApiContext): Promise<Response> {
-  const db = await sql();
   if (!authorize("baremetal:runbook:list", ctx.principal)) throw new Forbidden();
   const p = parseResourceList(ctx, { sortColumns: SORT_COLUMNS, unsortable: ["steps", "extra", "traits"], fieldVersions: FIELD_VERSIONS });
-  const where: string[] = [];
-  const params: (string | boolean)[] = [];
+  const filter: RunbookFilter = {};
   if (!authorize("baremetal:runbook:list_all", ctx.principal)) {
     if (!ctx.principal.projectId) throw new Forbidden();
-    where.push(`(r."public" = ? OR r."owner" = ?)`);
-    params.push(true, ctx.principal.projectId);
+    filter.publicOrOwner = ctx.principal.projectId;
   }
   const q = ctx.url.searchParams;
-  if (q.has("project")) {
-    where.push(`r."owner" = ?`);
-    params.push(q.get("project")!);
-  }
-  if (q.has("public")) {
-    where.push(`r."public" = ?`);
-    params.push(bodyBool("public", q.get("public")));
-  }
-  let marker: Record<string, unknown> | undefined;
-  if (p.marker !== null) {
-    marker = isUuidLike(p.marker) ? await db.get(`SELECT * FROM "Runbook" WHERE "uuid" = ?`, [p.marker.toLowerCase()]) : undefined;
-    if (!marker) throw new NotFound(`Runbook ${p.marker} could not be found.`);
-  }
-  const rows = await pageRows<Parameters<typeof withRunbookTraits>[1][number]>(db, {
-    select: `SELECT r.* FROM "Runbook" r`, alias: "r", where, params, sortColumn: p.sortColumn,
-    sortDir: p.sortDir as "asc" | "desc", limit: p.limit, marker,
-  });
-  const records = await withRunbookTraits(db, rows);
+  if (q.has("project")) filter.owner = q.get("project")!;
+  if (q.has("public")) filter.public = bodyBool("public", q.get("public"));
+  const page = { sortColumn: p.sortColumn, sortDir: p.sortDir as "asc" | "desc", limit: p.limit };
+  const records = await pageRunbooks(filter, page, p.marker);
   const fields = p.detail ? null : (p.fields ?? [...DEFAULT_FIELDS]);
   const body: Record<string, unknown> = { runbooks: records.map((r) => runbookView(r, ctx, fields)) };
-  const next = resourceNext(ctx, "runbooks", rows.length, p, rows.at(-1)?.uuid, DEFAULT_FIELDS);
+  const next = resourceNext(ctx, "runbooks", records.length, p, records.at(-1)?.uuid, DEFAULT_FIELDS);
   if (next) body.next = next;
   return json(ctx, body);
 }
@@ -166,13 +151,6 @@ function bodyObj(ctx: ApiContext): Record<string, unknown> {
   const b = ctx.body;
   if (b === null || typeof b !== "object" || Array.isArray(b)) throw new Invalid(`Schema error for runbook: ${pyRepr(b)} is not of type 'object'`);
   return b as Record<string, unknown>;
-}
-
-async function setRunbookTraits(db: Sql, id: number, traits: string[]): Promise<void> {
-  await db.tx(async (tx) => {
-    await tx.run(`DELETE FROM "RunbookTrait" WHERE "runbookId" = ?`, [id]);
-    for (const t of traits) await tx.run(`INSERT INTO "RunbookTrait" ("runbookId", "trait") VALUES (?, ?)`, [id, t]);
-  });
 }
 
 async function createRunbook(ctx: ApiContext): Promise<Response> {
@@ -203,23 +181,7 @@ async function createRunbook(ctx: ApiContext): Promise<Response> {
   if (pub && !authorize("baremetal:runbook:update:public", who)) throw new Forbidden();
   checkPublicOwner(pub, owner);
   if (!authorize("baremetal:runbook:create", who, { owner })) throw new Forbidden();
-  const db = await sql();
-  if (await db.get(`SELECT 1 AS x FROM "Runbook" WHERE "name" = ?`, [name])) throw new Conflict(`A runbook with name ${name} already exists.`);
-  try {
-    await db.run(
-      `INSERT INTO "Runbook" ("uuid", "name", "steps", "disableRamdisk", "public", "owner", "description", "extra", "version", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-      [uuid, name, JSON.stringify(steps), disableRamdisk, pub, owner, description, JSON.stringify(extra), new Date()],
-    );
-  } catch (err) {
-    if (isUniqueViolation(err)) {
-      const sameName = await db.get(`SELECT 1 AS x FROM "Runbook" WHERE "name" = ?`, [name]);
-      throw new Conflict(sameName ? `A runbook with name ${name} already exists.` : `A runbook with UUID ${uuid} already exists.`);
-    }
-    throw err;
-  }
-  const rb = await getRunbook(db, uuid);
-  if (traits.length) await setRunbookTraits(db, rb.id, traits);
-  const fresh = await getRunbook(db, uuid);
+  const fresh = await insertRunbook(uuid, { name, steps, disableRamdisk, public: pub, owner, description, extra }, traits);
   return json(ctx, runbookView(fresh, ctx), 201, { Location: `${ctx.base}/v1/runbooks/${uuid}` });
 }
 
@@ -250,26 +212,14 @@ async function patchRunbook(ctx: ApiContext): Promise<Response> {
   if (pub !== rb.public) requireRule(ctx, "baremetal:runbook:update:public", rb);
   if (owner !== rb.owner) requireRule(ctx, "baremetal:runbook:update:owner", rb);
   checkPublicOwner(pub, owner);
-  const db = await sql();
-  if (name !== rb.name && (await db.get(`SELECT 1 AS x FROM "Runbook" WHERE "name" = ? AND "id" <> ?`, [name, rb.id]))) {
-    throw new Conflict(`A runbook with name ${name} already exists.`);
-  }
-  try {
-    await db.run(
-      `UPDATE "Runbook" SET "name" = ?, "steps" = ?, "disableRamdisk" = ?, "public" = ?, "owner" = ?, "description" = ?, "extra" = ?, "version" = "version" + 1, "updatedAt" = ? WHERE "id" = ?`,
-      [name, JSON.stringify(steps), disableRamdisk, pub, owner, description, JSON.stringify(extra), new Date(), rb.id],
-    );
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new Conflict(`A runbook with name ${name} already exists.`);
-    throw err;
-  }
-  return json(ctx, runbookView(await getRunbook(db, rb.uuid), ctx));
+  const changed = await changeRunbook(rb, { name, steps, disableRamdisk, public: pub, owner, description, extra });
+  return json(ctx, runbookView(changed, ctx));
 }
 
 async function deleteRunbook(ctx: ApiContext): Promise<Response> {
   const rb = await loadVisible(ctx, ctx.params.runbook);
   requireRule(ctx, "baremetal:runbook:delete", rb);
-  await (await sql()).run(`DELETE FROM "Runbook" WHERE "id" = ?`, [rb.id]);
+  await removeRunbook(rb);
   return empty(ctx, 204);
 }
 
@@ -280,10 +230,6 @@ async function listTraits(ctx: ApiContext): Promise<Response> {
   return json(ctx, { traits: rb.traits });
 }
 
-async function touch(db: Sql, id: number): Promise<void> {
-  await db.run(`UPDATE "Runbook" SET "updatedAt" = ?, "version" = "version" + 1 WHERE "id" = ?`, [new Date(), id]);
-}
-
 async function putTraits(ctx: ApiContext): Promise<Response> {
   const rb = await loadVisible(ctx, ctx.params.runbook);
   requireRule(ctx, "baremetal:runbook:update", rb);
@@ -292,9 +238,7 @@ async function putTraits(ctx: ApiContext): Promise<Response> {
   if (extraKeys.length) throw new Invalid(`Unexpected arguments: ${extraKeys.join(", ")}`);
   if (!("traits" in b)) throw new Invalid("Missing mandatory parameter: traits");
   const traits = validateTraits(b.traits, "body");
-  const db = await sql();
-  await setRunbookTraits(db, rb.id, traits);
-  await touch(db, rb.id);
+  await replaceRunbookTraits(rb, traits);
   return empty(ctx, 204);
 }
 
@@ -304,9 +248,7 @@ async function addTrait(ctx: ApiContext): Promise<Response> {
   const trait = validateTrait(ctx.params.trait);
   if (!rb.traits.includes(trait)) {
     if (rb.traits.length >= 50) throw new Invalid(`Could not modify traits for runbook: too many traits (${rb.traits.length + 1}), the maximum is 50.`);
-    const db = await sql();
-    await db.run(`INSERT INTO "RunbookTrait" ("runbookId", "trait") VALUES (?, ?)`, [rb.id, trait]);
-    await touch(db, rb.id);
+    await addRunbookTrait(rb, trait);
   }
   return empty(ctx, 204);
 }
@@ -314,9 +256,7 @@ async function addTrait(ctx: ApiContext): Promise<Response> {
 async function deleteTraits(ctx: ApiContext): Promise<Response> {
   const rb = await loadVisible(ctx, ctx.params.runbook);
   requireRule(ctx, "baremetal:runbook:update", rb);
-  const db = await sql();
-  await setRunbookTraits(db, rb.id, []);
-  await touch(db, rb.id);
+  await replaceRunbookTraits(rb, []);
   return empty(ctx, 204);
 }
 
@@ -325,9 +265,7 @@ async function deleteTrait(ctx: ApiContext): Promise<Response> {
   requireRule(ctx, "baremetal:runbook:update", rb);
   const trait = ctx.params.trait;
   if (!rb.traits.includes(trait)) throw new NotFound(`Runbook ${rb.uuid} doesn't have a trait '${trait}'`);
-  const db = await sql();
-  await db.run(`DELETE FROM "RunbookTrait" WHERE "runbookId" = ? AND "trait" = ?`, [rb.id, trait]);
-  await touch(db, rb.id);
+  await removeRunbookTrait(rb, trait);
   return empty(ctx, 204);
 }
 

@@ -485,3 +485,8 @@ export async function shardCounts(sql: Sql): Promise<{ name: string; count: numb
   const rows = await sql.all<{ shard: string; n: number | string }>(`SELECT "shard", COUNT(*) AS n FROM "Node" WHERE "shard" IS NOT NULL GROUP BY "shard"`);
   return rows.map((r) => ({ name: r.shard, count: Number(r.n) }));
 }
+
+/** Id and raw driver_info (JSON text) of the nodes in this provision state. */
+export async function driverInfoInState(sql: Sql, provisionState: string): Promise<{ id: number; driverInfo: string }[]> {
+  return sql.all<{ id: number; driverInfo: string }>(`SELECT "id", "driverInfo" FROM "Node" WHERE "provisionState" = ?`, [provisionState]);
+}

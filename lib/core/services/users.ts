@@ -1,0 +1,96 @@
+// User, project, membership and token administration for the dashboard (lib/web/admin.ts, which
+// checks who may do what and turns UserError into 400s); the rules and SQL are lib/core/users.ts.
+import { sql } from "../db/sql.ts";
+import type { Role } from "../policy.ts";
+import * as users from "../users.ts";
+
+export type { MemberRecord, MembershipRecord, NewToken, NewUser, ProjectRecord, TokenRecord, UserRecord } from "../users.ts";
+
+export async function allUsers(): Promise<users.UserRecord[]> {
+  return users.listUsers(await sql());
+}
+
+export async function allProjects(): Promise<users.ProjectRecord[]> {
+  return users.listProjects(await sql());
+}
+
+export async function userWithId(userId: string): Promise<users.UserRecord | null> {
+  return users.getUser(await sql(), userId);
+}
+
+/** The project with this id or name, or null. */
+export async function projectNamed(ident: string): Promise<users.ProjectRecord | null> {
+  return users.findProject(await sql(), ident);
+}
+
+export async function userMemberships(userId: string): Promise<users.MembershipRecord[]> {
+  return users.membershipsOf(await sql(), userId);
+}
+
+export async function projectMembers(projectId: string): Promise<users.MemberRecord[]> {
+  return users.projectMembers(await sql(), projectId);
+}
+
+export async function projectNodeCounts(projectId: string): Promise<{ owned: number; leased: number }> {
+  return users.projectNodeCounts(await sql(), projectId);
+}
+
+/** Creates the user and, when `project` is given, their first membership, in one transaction. */
+export async function createUserIn(u: users.NewUser, project: { id: string; role: Role } | null): Promise<users.UserRecord> {
+  return (await sql()).tx(async (tx) => {
+    const created = await users.createUser(tx, u);
+    if (project) await users.addMembership(tx, created.id, project.id, project.role);
+    return created;
+  });
+}
+
+export async function setSystemRole(userId: string, role: Role | null): Promise<void> {
+  await users.setSystemRole(await sql(), userId, role);
+}
+
+export async function setDisabled(userId: string, disabled: boolean): Promise<void> {
+  await users.setDisabled(await sql(), userId, disabled);
+}
+
+export async function setPassword(userId: string, password: string): Promise<void> {
+  await users.setPassword(await sql(), userId, password);
+}
+
+/** Gives the user a random password and returns it. */
+export async function resetPassword(userId: string): Promise<string> {
+  return users.resetPassword(await sql(), userId);
+}
+
+export async function deleteUser(userId: string): Promise<void> {
+  await users.deleteUser(await sql(), userId);
+}
+
+export async function createProject(name: string, description: string | null): Promise<users.ProjectRecord> {
+  return users.createProject(await sql(), name, description);
+}
+
+export async function deleteProject(projectId: string): Promise<void> {
+  await users.deleteProject(await sql(), projectId);
+}
+
+/** Adds the user to the project with the role, or changes their role there. */
+export async function addMembership(userId: string, projectId: string, role: Role): Promise<void> {
+  await users.addMembership(await sql(), userId, projectId, role);
+}
+
+export async function removeMembership(userId: string, projectId: string): Promise<void> {
+  await users.removeMembership(await sql(), userId, projectId);
+}
+
+export async function userTokens(userId: string): Promise<users.TokenRecord[]> {
+  return users.listTokens(await sql(), userId);
+}
+
+export async function createToken(t: users.NewToken): Promise<{ token: string; record: users.TokenRecord }> {
+  return users.createToken(await sql(), t);
+}
+
+/** Revokes the owner's active token; false when there is none with that id. */
+export async function revokeToken(tokenId: string, ownerId: string): Promise<boolean> {
+  return users.revokeToken(await sql(), tokenId, ownerId);
+}
