@@ -1,6 +1,6 @@
 // Runbook and RunbookTrait tables (API 1.92, traits 1.112). Rows as stored; lookups that
 // assemble records with their traits live in lib/core/runbooks.ts. Every write bumps `version`.
-import type { RunbookRow, RunbookStep } from "../runbooks.ts";
+import type { RunbookRecord, RunbookRow } from "../runbooks.ts";
 import { pageRows, type PageRequest } from "./page.ts";
 import type { Sql, SqlValue } from "./sql.ts";
 
@@ -11,15 +11,8 @@ export interface RunbookFilter {
   public?: boolean;
 }
 
-export interface RunbookFields {
-  name: string;
-  steps: RunbookStep[];
-  disableRamdisk: boolean;
-  public: boolean;
-  owner: string | null;
-  description: string | null;
-  extra: unknown;
-}
+/** What a write stores: the record's own fields (extra as given, before it is known to be a dict). */
+export type RunbookFields = Pick<RunbookRecord, "name" | "steps" | "disableRamdisk" | "public" | "owner" | "description"> & { extra: unknown };
 
 export async function runbookRowByUuid(db: Sql, uuid: string): Promise<RunbookRow | undefined> {
   return db.get<RunbookRow>(`SELECT * FROM "Runbook" WHERE "uuid" = ?`, [uuid.toLowerCase()]);
