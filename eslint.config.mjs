@@ -86,7 +86,7 @@ for (const [name, files] of Object.entries(pendingLayering)) {
 }
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".next/", "lib/generated/", "data/", "test-results/", "playwright-report/", "next-env.d.ts"] },
+  { ignores: ["node_modules/", ".next/", "data/", "test-results/", "playwright-report/", "next-env.d.ts"] },
   {
     files: ["**/*.{ts,tsx}"],
     extends: [js.configs.recommended, tseslint.configs.recommended],

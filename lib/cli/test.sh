@@ -3,7 +3,7 @@
 # openstack/ironic clients; ipmitool and python3-pyghmi for the IPMI tests; postgresql; openssl for
 # the Redfish TLS test), then runs:
 # tsc --noEmit, eslint (`npm run lint`: typescript-eslint, the rules of hooks and the layers of
-# docs/design.md), vitest on SQLite, the database tests again on a throwaway PostgreSQL server
+# docs/design.md; `prisma validate` on the schema the migrations are written from), vitest on SQLite, the database tests again on a throwaway PostgreSQL server
 # (unit-pg; INGOT_TEST_PG_URL, when set, names a server to use instead), next build (if needed),
 # playwright (on SQLite).
 # Every step runs even if an earlier one failed (except e2e without a build); the exit code is
