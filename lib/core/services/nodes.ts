@@ -96,6 +96,11 @@ export async function nodeViewLookups(
   };
 }
 
+/** The conductor the hash ring gives the node now (null when none is alive for its driver and group). */
+export async function nodeConductor(node: NodeRecord): Promise<string | null> {
+  return conductorFor(await sql(), node);
+}
+
 /** The registered conductors (alive or not), from which the hash ring places nodes. */
 export async function ringConductors(): Promise<ConductorInfo[]> {
   return listConductors(await sql());
