@@ -1,7 +1,6 @@
 // Node use cases other than state changes (lib/core/services/node_states.ts) and consoles
 // (console.ts): listing, creating, patching and deleting nodes (reference §2.3–2.6), what the
 // API's node sub-resources and the dashboard read and write, and the lookups the node views need.
-import type { StepKind } from "../states.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
 import { conductorApi } from "../conductor/rpc.ts";
 import { chassisIdOf } from "../db/chassis.ts";
@@ -25,7 +24,7 @@ import { isValidLogicalName, RESERVED_NODE_NAMES, validateConductorGroup } from 
 import { nodePatchView } from "../node_redaction.ts";
 import { authorize, isSystemScoped, type Principal } from "../policy.ts";
 import {
-  inStates, INTERFACE_UPDATE_ALLOWED_STATES, ProvisionState as PS, UPDATE_ALLOWED_STATES,
+  inStates, INTERFACE_UPDATE_ALLOWED_STATES, ProvisionState as PS, UPDATE_ALLOWED_STATES, type StepKind,
 } from "../states.ts";
 import { readStepCache, refreshStepCache, type StepCache } from "../steps.ts";
 import { isUuidLike } from "../uuid.ts";
