@@ -71,9 +71,7 @@ const boundaries = [
 // crosses, so this list can only shrink. Add nothing here: fix the import instead.
 const pendingLayering = {
   sql: [
-    "lib/api/node_view.ts",
     "lib/api/v1/node_misc.ts",
-    "lib/api/v1/nodes.ts",
   ],
 };
 

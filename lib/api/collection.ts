@@ -15,10 +15,14 @@ export interface ListParams {
   detail: boolean;
 }
 
+/**
+ * limit: read as Ironic reads it (Python's int(): surrounding whitespace, a sign and digit-group
+ * underscores are accepted), then at least 1 and at most MAX_LIMIT.
+ */
 export function parseLimit(raw: string | null): number {
   if (raw === null || raw === "") return MAX_LIMIT;
-  if (!/^-?\d+$/.test(raw)) throw new Invalid(`Expected an integer for limit: ${raw}`);
-  const n = Number(raw);
+  if (!/^\s*[-+]?\d+(?:_\d+)*\s*$/.test(raw)) throw new Invalid(`Expected an integer for limit: ${raw}`);
+  const n = Number(raw.trim().replace(/_/g, ""));
   if (n <= 0) throw new Invalid("Limit must be positive");
   return Math.min(n, MAX_LIMIT);
 }

@@ -1,8 +1,12 @@
 // Request context and response helpers shared by every API handler.
 import { randomUUID } from "node:crypto";
 import { Invalid, IronicError, PayloadTooLarge } from "../core/errors.ts";
+import { ifMatchPasses } from "../core/etag.ts";
 import type { Principal } from "../core/policy.ts";
+import { jsonDepth, MAX_JSON_DEPTH } from "../shared/json_depth.ts";
 import { MAX_VERSION, MIN_VERSION, MIN_VERSION_HEADER, MAX_VERSION_HEADER, VERSION_HEADER } from "./version.ts";
+
+export { ifMatchPasses };
 
 export const MAX_BODY_BYTES = 1 << 20;
 export const MAX_PROVISION_BODY_BYTES = 64 << 20;
@@ -144,29 +148,6 @@ export function errorResponse(requestId: string, minor: number | null, err: unkn
   });
 }
 
-/**
- * How deeply arrays and objects may nest in a JSON document the API accepts (a body, or a
- * document after a patch). The code that validates, masks, copies and quotes documents recurses,
- * so without a bound a body of a few kilobytes exhausts the stack. Real documents nest a handful
- * of levels (an inspection inventory about six).
- */
-export const MAX_JSON_DEPTH = 100;
-
-/** Nesting depth of a JSON value (a scalar is 0, `{}` and `[]` are 1); iterative, so any depth is safe to measure. */
-export function jsonDepth(value: unknown): number {
-  let deepest = 0;
-  const pending: [unknown, number][] = [[value, 1]];
-  while (pending.length) {
-    const [v, level] = pending.pop()!;
-    if (v === null || typeof v !== "object") continue;
-    if (level > deepest) deepest = level;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (child !== null && typeof child === "object") pending.push([child, level + 1]);
-    }
-  }
-  return deepest;
-}
-
 /** Reads a JSON body with a size cap; malformed or too deeply nested JSON is a 400 that says so. */
 export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
@@ -229,12 +210,3 @@ export function parseBool(name: string, value: string): boolean {
   throw new Invalid(`Invalid boolean value for ${name}: "${value}".`);
 }
 
-/**
- * Whether an If-Match header allows writing a resource whose current ETag is `etag`
- * (Ingot extension): absent, "*", or any listed tag (weak or strong) equal to it.
- */
-export function ifMatchPasses(header: string | null, etag: string): boolean {
-  if (header === null) return true;
-  const tags = header.split(",").map((t) => t.trim().replace(/^W\//, ""));
-  return tags.includes("*") || tags.includes(etag);
-}

@@ -1,17 +1,22 @@
 // Node serialization for the Bare Metal API (reference §2.4, §7.3): NodeRecord → Ironic's JSON,
 // with version gating, field order as real Ironic sends it, secret masking and lessee redaction.
 // List pages resolve conductor / allocation_uuid / chassis_uuid in batches (no per-node queries).
-import { getNodesByIds, type NodeHead, type NodeRecord } from "../core/db/nodes.ts";
-import { sql as processSql, type Sql } from "../core/db/sql.ts";
+import type { NodeHead, NodeRecord } from "../core/db/nodes.ts";
 import { Invalid, NotAcceptable } from "../core/errors.ts";
-import { conductorFor, listConductors, ringFingerprint, ringLookup } from "../core/hashring.ts";
-import { authorize, hasRole, type Principal } from "../core/policy.ts";
-import { ALWAYS_MASKED_INSTANCE_KEYS, maskInstanceInfo, maskSecrets } from "../core/secrets.ts";
+import { nodeEtag } from "../core/etag.ts";
+import { ringFingerprint, ringLookup } from "../core/hashring.ts";
+import {
+  aboveThreshold, mayReadDriverInfo, REDACTED_DII, REDACTED_DRIVER_INFO, REDACTED_LAST_ERROR, REDACTED_RESERVATION,
+} from "../core/node_redaction.ts";
+import { authorize, type Principal } from "../core/policy.ts";
+import { maskInstanceInfo, maskSecrets } from "../core/secrets.ts";
+import { nodesByIds, nodeViewLookups, ringConductors } from "../core/services/nodes.ts";
 import { provisionStateAtVersion } from "../shared/states.ts";
 import type { ApiNode } from "../shared/wire.ts";
 import { links } from "./http.ts";
-import type { PatchView } from "./jsonpatch.ts";
 import type { FieldDef } from "./v1/resource_common.ts";
+
+export { nodeEtag, REDACTED_DII, REDACTED_DRIVER_INFO, REDACTED_LAST_ERROR, REDACTED_RESERVATION };
 
 type Getter = (n: NodeRecord) => unknown;
 
@@ -147,60 +152,17 @@ export interface NodeViewContext {
   chassisUuid: Map<number, string>;
 }
 
-async function uuidMap(sql: Sql, table: "Allocation" | "Chassis", ids: number[]): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
-  const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 900) {
-    const chunk = unique.slice(i, i + 900);
-    const rows = await sql.all<{ id: number; uuid: string }>(
-      `SELECT "id", "uuid" FROM "${table}" WHERE "id" IN (${chunk.map(() => "?").join(",")})`,
-      chunk,
-    );
-    for (const r of rows) out.set(Number(r.id), r.uuid);
-  }
-  return out;
-}
-
 /**
  * Prepares the batch lookups for serializing `nodes`. `need` limits work to the fields that
  * will be shown (null = all).
  */
 export async function buildViewContext(
-  sql: Sql,
   nodes: NodeRecord[],
   opts: { base: string; minor: number; principal: Principal; fields?: string[] | null },
 ): Promise<NodeViewContext> {
   const want = (f: string) => (!opts.fields || opts.fields.includes(f)) && opts.minor >= NODE_FIELD_VERSIONS[f];
-  let conductor: (n: NodeRecord) => string | null = () => null;
-  if (want("conductor") && nodes.length) {
-    if (nodes.length === 1) {
-      const host = await conductorFor(sql, { uuid: nodes[0].uuid, driver: nodes[0].driver, conductorGroup: nodes[0].conductorGroup });
-      conductor = () => host;
-    } else {
-      const lookup = ringLookup(await listConductors(sql));
-      conductor = (n) => lookup({ uuid: n.uuid, driver: n.driver, conductorGroup: n.conductorGroup });
-    }
-  }
-  const allocIds = want("allocation_uuid") ? nodes.map((n) => n.allocationId).filter((x): x is number => x !== null && x !== undefined) : [];
-  const chassisIds = want("chassis_uuid") ? nodes.map((n) => n.chassisId).filter((x): x is number => x !== null && x !== undefined) : [];
-  return {
-    base: opts.base,
-    minor: opts.minor,
-    principal: opts.principal,
-    conductor,
-    allocationUuid: allocIds.length ? await uuidMap(sql, "Allocation", allocIds) : new Map(),
-    chassisUuid: chassisIds.length ? await uuidMap(sql, "Chassis", chassisIds) : new Map(),
-  };
-}
-
-export const REDACTED_LAST_ERROR = "** Value Redacted - Requires baremetal:node:get:last_error permission. **";
-export const REDACTED_RESERVATION = "** Redacted - requires baremetal:node:get:reservation permission. **";
-export const REDACTED_DII = { content: "** Redacted - Requires baremetal:node:get:driver_internal_info permission. **" };
-export const REDACTED_DRIVER_INFO = { content: "** Redacted - requires baremetal:node:get:driver_info permission. **" };
-
-/** Callers at or above baremetal:node:get:filter_threshold (system reader) see everything. */
-function aboveThreshold(p: Principal): boolean {
-  return p.noauth === true || hasRole(p.systemRole, "reader");
+  const lookups = await nodeViewLookups(nodes, { conductor: want("conductor"), allocation: want("allocation_uuid"), chassis: want("chassis_uuid") });
+  return { base: opts.base, minor: opts.minor, principal: opts.principal, ...lookups };
 }
 
 /** The node link pair: [{self}, {bookmark}] for nodes/<uuid>. Other resources use it for node links. */
@@ -211,21 +173,6 @@ export function nodeLinks(base: string, uuid: string) {
 /** Link pair for a node sub-resource (ports, states, portgroups, volume, ...). */
 export function nodeSubLinks(base: string, uuid: string, sub: string) {
   return links(base, `nodes/${uuid}/${sub}`);
-}
-
-/** Node UUIDs by internal id, batched (for ports/portgroups/volume serializers). */
-export async function nodeUuidsById(sql: Sql, ids: number[]): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
-  const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 900) {
-    const chunk = unique.slice(i, i + 900);
-    const rows = await sql.all<{ id: number; uuid: string }>(
-      `SELECT "id", "uuid" FROM "Node" WHERE "id" IN (${chunk.map(() => "?").join(",")})`,
-      chunk,
-    );
-    for (const r of rows) out.set(Number(r.id), r.uuid);
-  }
-  return out;
 }
 
 function fieldValue(n: NodeRecord, name: string, get: Getter, vc: NodeViewContext): unknown {
@@ -242,21 +189,6 @@ function redact(out: Record<string, unknown>, n: NodeRecord, p: Principal): void
     out.driver_internal_info = { ...REDACTED_DII };
   }
   if ("driver_info" in out && !mayReadDriverInfo(n, p)) out.driver_info = { ...REDACTED_DRIVER_INFO };
-}
-
-function mayReadDriverInfo(n: Pick<NodeRecord, "owner" | "lessee">, p: Principal): boolean {
-  return aboveThreshold(p) || authorize("baremetal:node:get:driver_info", p, { owner: n.owner, lessee: n.lessee });
-}
-
-/**
- * What a failed PATCH may quote of the node's stored fields to this caller: what GET shows it
- * (secrets masked, driver_info redacted for callers who may not read it).
- */
-export function nodePatchView(n: NodeRecord, p: Principal): PatchView {
-  return {
-    hidden: mayReadDriverInfo(n, p) ? {} : { driver_info: REDACTED_DRIVER_INFO },
-    alsoMasked: { instance_info: ALWAYS_MASKED_INSTANCE_KEYS },
-  };
 }
 
 function computedValue(n: NodeRecord, name: string, vc: NodeViewContext): unknown {
@@ -312,36 +244,23 @@ function fieldsFor(minor: number): [string, Getter][] {
 
 /** Serializes one node with its lookups (single GET/PATCH/POST). */
 export async function renderNode(
-  sql: Sql,
   n: NodeRecord,
   opts: { base: string; minor: number; principal: Principal; fields?: string[] | null },
 ): Promise<Record<string, unknown>> {
-  const vc = await buildViewContext(sql, [n], opts);
+  const vc = await buildViewContext([n], opts);
   return nodeView(n, vc, opts.fields ?? null);
 }
 
 /** Serializes a page of nodes with batched lookups. */
 export async function renderNodes(
-  sql: Sql,
   nodes: NodeRecord[],
   opts: { base: string; minor: number; principal: Principal; fields?: string[] | null },
 ): Promise<Record<string, unknown>[]> {
-  const vc = await buildViewContext(sql, nodes, opts);
+  const vc = await buildViewContext(nodes, opts);
   const fields = opts.fields ?? null;
   return nodes.map((n) => nodeView(n, vc, fields));
 }
 
-/** renderNodes on the process database, for API modules that hold no database handle. */
-export async function renderNodeList(
-  nodes: NodeRecord[], opts: { base: string; minor: number; principal: Principal; fields?: string[] | null },
-): Promise<Record<string, unknown>[]> {
-  return renderNodes(await processSql(), nodes, opts);
-}
-
-/** The ETag of a node's current state (Ingot extension; If-Match on PATCH). */
-export function nodeEtag(n: Pick<NodeRecord, "uuid" | "version">): string {
-  return `"${n.uuid}-${n.version}"`;
-}
 
 // ---- rendering cache for list pages ----
 // A node's JSON only changes when its row does (every write bumps `version`), so list pages reuse
@@ -404,14 +323,13 @@ function redactionKey(p: Principal): string {
  * page is assembled with one copy instead of re-encoding half a megabyte of text.
  */
 export async function renderNodePageJson(
-  sql: Sql,
   heads: NodeHead[],
   opts: { base: string; minor: number; principal: Principal; fields?: string[] | null },
 ): Promise<Buffer[]> {
   const fields = opts.fields ?? null;
   const fieldsKey = fields ? fields.join(",") : "*";
   const wantConductor = (!fields || fields.includes("conductor")) && opts.minor >= NODE_FIELD_VERSIONS.conductor;
-  const conductors = wantConductor && heads.length ? await listConductors(sql) : null;
+  const conductors = wantConductor && heads.length ? await ringConductors() : null;
   // A node's conductor follows from its uuid, driver and group (covered by its version) and the
   // alive conductors (the ring key): hits need no hashing.
   const ringKey = conductors ? ringFingerprint(conductors) : "";
@@ -426,9 +344,9 @@ export async function renderNodePageJson(
     else missing.push(i);
   }
   if (missing.length) {
-    const nodes = await getNodesByIds(sql, missing.map((i) => heads[i].id));
+    const nodes = await nodesByIds(missing.map((i) => heads[i].id));
     const byId = new Map(nodes.map((n) => [n.id, n]));
-    const vc = await buildViewContext(sql, nodes, { ...opts, fields });
+    const vc = await buildViewContext(nodes, { ...opts, fields });
     if (conductors) {
       const lookup = ringLookup(conductors);
       vc.conductor = (n) => lookup({ uuid: n.uuid, driver: n.driver, conductorGroup: n.conductorGroup });

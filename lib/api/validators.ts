@@ -1,6 +1,7 @@
 // Shared input validators for the Bare Metal API (nodes, ports, allocations, templates ...).
 // Each throws Invalid (400) with the wording real Ironic uses where the client can see it.
 import { Invalid } from "../core/errors.ts";
+import { isValidLogicalName, RESERVED_NODE_NAMES, validateConductorGroup } from "../core/node_names.ts";
 import { isUuidLike } from "../core/uuid.ts";
 import { pyRepr } from "../shared/pyrepr.ts";
 import { CUSTOM_TRAIT_RE, isValidTrait, MAX_TRAIT_LENGTH, STANDARD_TRAIT_RE } from "../shared/traits.ts";
@@ -9,6 +10,7 @@ import { schemaCheck, type Schema } from "./schema.ts";
 const CANONICAL_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export { isUuidLike };
+export { isValidLogicalName, RESERVED_NODE_NAMES, validateConductorGroup };
 
 /** Strict canonical form (8-4-4-4-12). */
 export function isCanonicalUuid(value: unknown): value is string {
@@ -19,20 +21,6 @@ export function isCanonicalUuid(value: unknown): value is string {
 export function validateUuid(value: unknown, field = "uuid"): string {
   if (typeof value !== "string" || !isUuidLike(value)) throw new Invalid(`Expected UUID for ${field}: ${String(value)}`);
   return value.toLowerCase();
-}
-
-/** Words that cannot be node names (they are sub-paths of /v1/nodes). */
-export const RESERVED_NODE_NAMES = ["maintenance", "management", "states", "vendor_passthru", "detail", "validate"];
-
-const NAME_RE_HOSTNAME = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/;
-const NAME_RE_UNRESERVED = /^[A-Za-z0-9\-._~]+$/;
-
-/** True when `name` is a syntactically valid logical name at this microversion. */
-export function isValidLogicalName(name: string, minor: number): boolean {
-  if (name.length === 0 || name.length > 255) return false;
-  if (isUuidLike(name)) return false;
-  // Before 1.10 names had to be hostnames; from 1.10 any RFC 3986 unreserved characters.
-  return minor >= 10 ? NAME_RE_UNRESERVED.test(name) : NAME_RE_HOSTNAME.test(name);
 }
 
 /**
@@ -102,20 +90,6 @@ export function isValidMac(s: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-const CONDUCTOR_GROUP_RE = /^[a-zA-Z0-9_\-.]*$/;
-
-/** Validates and lowercases a conductor group; null/undefined → "". */
-export function validateConductorGroup(group: unknown): string {
-  if (group === null || group === undefined) return "";
-  if (typeof group !== "string") throw new Invalid(`Invalid conductor group ${JSON.stringify(group)}: must be a string.`);
-  if (group.length > 255 || !CONDUCTOR_GROUP_RE.test(group)) {
-    throw new Invalid(
-      `Invalid conductor group ${group}: must be at most 255 characters of letters, numbers, dashes, dots and underscores.`,
-    );
-  }
-  return group.toLowerCase();
 }
 
 /** A non-negative integer query/body value; throws Invalid with the field name. */

@@ -78,16 +78,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     log(`migrations: ${r.applied.length} applied, ${r.alreadyApplied} already applied`);
   }
 
+  // The connection, which this server closes when it stops.
   const { sql } = await import("../core/db/sql.ts");
   const db = await sql();
   // Live events span the processes of a PostgreSQL database (re-attached if a previous server of
   // this process detached them when it closed).
   const events = await import("../core/events.ts");
   await events.ensureLiveEventsBridge(url);
-  try {
-    await db.get(`SELECT COUNT(*) AS n FROM "Node"`);
-    await db.get(`SELECT COUNT(*) AS n FROM "User"`);
-  } catch {
+  const startup = await import("../core/startup.ts");
+  if (!(await startup.hasIngotTables())) {
     throw new Error(`the database at ${redactUrl(url)} has no Ingot tables; run \`npm run migrate\` (or \`ingot migrate\`) first, or set INGOT_AUTO_MIGRATE=1`);
   }
 
@@ -100,20 +99,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
     // Demo fleet on an empty database.
     if (envFlag("INGOT_DEMO", true)) {
-      const { countNodes } = await import("../core/db/nodes.ts");
-      if ((await countNodes(db, { includeChildren: true })) === 0) {
-        const n = Number(process.env.INGOT_DEMO_NODES ?? 200);
-        const { seedFleet } = await import("../core/seed.ts");
-        const r = await seedFleet(db, n);
-        log(`demo fleet: ${r.nodes} ${r.driver} nodes (${r.first ?? "-"} … ${r.last ?? "-"}) in ${r.ms} ms; INGOT_DEMO=0 disables this`);
-      }
+      const r = await startup.seedDemoFleetIfEmpty(Number(process.env.INGOT_DEMO_NODES ?? 200));
+      if (r) log(`demo fleet: ${r.nodes} ${r.driver} nodes (${r.first ?? "-"} … ${r.last ?? "-"}) in ${r.ms} ms; INGOT_DEMO=0 disables this`);
     }
 
     // First start: an administrator.
-    if ((await users.countUsers(db)) === 0) {
+    if (await startup.hasNoUsers()) {
       const fromEnv = !!process.env.INGOT_ADMIN_PASSWORD;
       const password = process.env.INGOT_ADMIN_PASSWORD || users.randomPassword();
-      await users.createUser(db, { username: "admin", password, systemRole: "admin", name: "Administrator" });
+      await startup.createFirstAdministrator(password);
       if (!fromEnv) {
         try {
           writeFileSync(join(dataDir(), "admin-password"), password + "\n", { mode: 0o600 });
@@ -141,10 +135,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     }
     log(`conductor ${conductor.getConductor().hostname} started; RPC on ${rpcServer.url}`);
     // Console logs: serial output of active nodes (lib/core/console/log.ts).
-    const { conductorFor } = await import("../core/hashring.ts");
+    const { nodeConductor } = await import("../core/services/nodes.ts");
     // As conductorApi() routes: no live owner at all counts as this process.
     const owns = async (node: import("../core/db/nodes.ts").NodeRecord) => {
-      const owner = await conductorFor(db, node);
+      const owner = await nodeConductor(node);
       return owner === null || owner === conductor.getConductor().hostname;
     };
     await consoleLog.startConsoleCapture({ owns }).catch((err) => console.error("[ingot] console capture failed to start:", err));

@@ -6,7 +6,7 @@ import {
 } from "../../core/services/chassis.ts";
 import { parseLimit } from "../collection.ts";
 import { empty, json, links, parseBool, ts, type ApiContext } from "../http.ts";
-import { DEFAULT_LIST_FIELDS, parseNodeFields, renderNodeList } from "../node_view.ts";
+import { DEFAULT_LIST_FIELDS, parseNodeFields, renderNodes } from "../node_view.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { validateUuid } from "../validators.ts";
@@ -118,7 +118,7 @@ async function chassisNodes(ctx: ApiContext, detailPath: boolean): Promise<Respo
   const nodes = await listChassisNodes(ctx.principal, row, { sortKey, sortDir, limit }, m !== null && validateUuid(m, "marker") ? m : null);
   const shown = detail ? null : (fields ?? DEFAULT_LIST_FIELDS);
   const body: Record<string, unknown> = {
-    nodes: await renderNodeList(nodes, { base: ctx.base, minor: ctx.minor, principal: ctx.principal, fields: shown }),
+    nodes: await renderNodes(nodes, { base: ctx.base, minor: ctx.minor, principal: ctx.principal, fields: shown }),
   };
   if (nodes.length === limit && nodes.length > 0) {
     const params = new URLSearchParams();

@@ -5,7 +5,7 @@ import { VMEDIA_DEVICE_TYPES, VMEDIA_DOWNLOAD_SOURCES } from "../../core/drivers
 import { Invalid } from "../../core/errors.ts";
 import { empty, json, ts } from "../http.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
-import { renderNodeList } from "../node_view.ts";
+import { renderNodes } from "../node_view.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
 import { actorOf, conductorApi, queryBool, unexpectedArgs } from "./nodes.ts";
 
@@ -21,7 +21,7 @@ async function getChildren(ctx: NodeContext): Promise<Response> {
   const detail = detailRaw !== null && queryBool("detail", detailRaw);
   const children = await childNodes(ctx.principal, ctx.node, detail);
   if (!detail) return json(ctx, { children: children.map((n) => n.uuid) });
-  const nodes = await renderNodeList(children, { base: ctx.base, minor: ctx.minor, principal: ctx.principal });
+  const nodes = await renderNodes(children, { base: ctx.base, minor: ctx.minor, principal: ctx.principal });
   return json(ctx, { children: nodes });
 }
 

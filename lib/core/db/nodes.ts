@@ -490,3 +490,34 @@ export async function shardCounts(sql: Sql): Promise<{ name: string; count: numb
 export async function driverInfoInState(sql: Sql, provisionState: string): Promise<{ id: number; driverInfo: string }[]> {
   return sql.all<{ id: number; driverInfo: string }>(`SELECT "id", "driverInfo" FROM "Node" WHERE "provisionState" = ?`, [provisionState]);
 }
+
+// ---- lookups of the node API's checks and views ----
+
+/** uuid by id for rows of `table` (a page of nodes' chassis or allocations), batched. */
+export async function uuidsById(sql: Sql, table: "Allocation" | "Chassis" | "Node", ids: number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += 900) {
+    const chunk = unique.slice(i, i + 900);
+    const rows = await sql.all<{ id: number; uuid: string }>(
+      `SELECT "id", "uuid" FROM "${table}" WHERE "id" IN (${chunk.map(() => "?").join(",")})`,
+      chunk,
+    );
+    for (const r of rows) out.set(Number(r.id), r.uuid);
+  }
+  return out;
+}
+
+/** The id of the node with this name, if there is one. */
+export async function nodeIdNamed(sql: Sql, name: string): Promise<number | null> {
+  const row = await sql.get<{ id: number }>(`SELECT "id" FROM "Node" WHERE "name" = ?`, [name]);
+  return row ? Number(row.id) : null;
+}
+
+/** The uuid of the node (other than `exceptId`) associated with this instance, if there is one. */
+export async function nodeWithInstance(sql: Sql, instanceUuid: string, exceptId?: number): Promise<string | null> {
+  const row = exceptId === undefined
+    ? await sql.get<{ uuid: string }>(`SELECT "uuid" FROM "Node" WHERE "instanceUuid" = ?`, [instanceUuid])
+    : await sql.get<{ uuid: string }>(`SELECT "uuid" FROM "Node" WHERE "instanceUuid" = ? AND "id" <> ?`, [instanceUuid, exceptId]);
+  return row?.uuid ?? null;
+}
