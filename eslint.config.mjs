@@ -45,6 +45,12 @@ const boundaries = [
     why: "the servers and the dashboard's server side sit below app/ and never reach into browser code",
   },
   {
+    name: "dashboard",
+    files: ["app/", "lib/web/"],
+    typesOnlyFrom: ["lib/core/", "lib/db/", "lib/api/", "lib/server/"],
+    why: "Next's bundle carries no copy of the core: app/ and lib/web reach it through the facade the server installs (webCore() of lib/web/core.ts) and import only types from lib/core, lib/db, lib/api and lib/server",
+  },
+  {
     name: "browser",
     files: ["components/", "lib/client/"],
     allowPaths: ["lib/shared/", "lib/client/", "components/"],

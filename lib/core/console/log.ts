@@ -84,8 +84,8 @@ interface LogState {
   /** Whether this process's conductor owns the node (only the owner captures: it has the console). */
   owns?: (node: NodeRecord) => Promise<boolean>;
 }
-const G = globalThis as unknown as { ingotConsoleLogs?: LogState };
-const state = (): LogState => (G.ingotConsoleLogs ??= { logs: new Map(), captures: new Map(), pending: new Map() });
+const logState: LogState = { logs: new Map(), captures: new Map(), pending: new Map() };
+const state = (): LogState => logState;
 
 function logOf(uuid: string): ConsoleLog {
   const s = state();

@@ -13,8 +13,8 @@ export interface LiveSession {
   close(code: number, reason: string): void;
 }
 
-const G = globalThis as unknown as { ingotConsoleSessions?: Set<LiveSession> };
-const all = (): Set<LiveSession> => (G.ingotConsoleSessions ??= new Set());
+const sessions = new Set<LiveSession>();
+const all = (): Set<LiveSession> => sessions;
 
 export function registerSession(s: LiveSession): () => void {
   all().add(s);

@@ -26,8 +26,8 @@ interface TcpHub {
   socket: Socket;
 }
 
-const G = globalThis as unknown as { ingotTcpSerialHubs?: Map<string, Promise<TcpHub>> };
-const hubs = (): Map<string, Promise<TcpHub>> => (G.ingotTcpSerialHubs ??= new Map());
+const tcpHubs = new Map<string, Promise<TcpHub>>();
+const hubs = (): Map<string, Promise<TcpHub>> => tcpHubs;
 
 function openTcpHub(key: string, host: string, port: number): Promise<TcpHub> {
   return new Promise<TcpHub>((resolve, reject) => {

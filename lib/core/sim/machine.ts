@@ -1044,8 +1044,8 @@ interface Registry {
   unsubscribe?: () => void;
   heartbeat?: AgentHeartbeat | null;
 }
-const G = globalThis as unknown as { ingotSimMachines?: Registry };
-const registry = (): Registry => (G.ingotSimMachines ??= { machines: new Map() });
+const processRegistry: Registry = { machines: new Map() };
+const registry = (): Registry => processRegistry;
 
 /**
  * The machine of a sim node: created on first use (resumed from the node's stored state), then

@@ -81,8 +81,8 @@ interface SolHub {
 interface HubEntry {
   promise: Promise<SolHub>;
 }
-const G = globalThis as unknown as { ingotIpmiSolHubs?: Map<string, HubEntry> };
-const hubs = (): Map<string, HubEntry> => (G.ingotIpmiSolHubs ??= new Map());
+const solHubs = new Map<string, HubEntry>();
+const hubs = (): Map<string, HubEntry> => solHubs;
 const forget = (key: string, entry: HubEntry) => {
   if (hubs().get(key) === entry) hubs().delete(key);
 };
