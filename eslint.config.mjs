@@ -110,6 +110,18 @@ export default tseslint.config(
     },
   },
   {
+    // Process state lives in module variables: the server owns the one copy of the core, and the
+    // only thing handed across to Next's bundle is the facade's slot in lib/web/core.ts.
+    files: ["lib/**/*.ts", "app/**/*.{ts,tsx}", "components/**/*.{ts,tsx}"],
+    ignores: ["lib/web/core.ts", "**/*.test.ts", "lib/testing/**", "lib/bench/**"],
+    rules: {
+      "no-restricted-globals": [
+        "error",
+        { name: "globalThis", message: "No singletons on globalThis: keep process state in the module (the one handoff to Next is lib/web/core.ts)." },
+      ],
+    },
+  },
+  {
     // The scripts Node runs as they are (CLI entry, bundler, Prisma generation) and configs.
     files: ["**/*.mjs"],
     extends: [js.configs.recommended],
