@@ -8,8 +8,6 @@
 // across. One registered symbol on globalThis can; it is the only process-wide global Ingot keeps.
 import type { WebFacade } from "../server/web_facade.ts";
 
-export type { WebFacade };
-
 const SLOT = Symbol.for("ingot.webFacade");
 type Slot = { [SLOT]?: WebFacade };
 const slot = globalThis as Slot;
