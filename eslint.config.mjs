@@ -45,6 +45,12 @@ const boundaries = [
     why: "the servers and the dashboard's server side sit below app/ and never reach into browser code",
   },
   {
+    name: "dashboard",
+    files: ["app/", "lib/web/"],
+    typesOnlyFrom: ["lib/core/", "lib/db/", "lib/api/", "lib/server/"],
+    why: "Next's bundle carries no copy of the core: app/ and lib/web reach it through the facade the server installs (webCore() of lib/web/core.ts) and import only types from lib/core, lib/db, lib/api and lib/server",
+  },
+  {
     name: "browser",
     files: ["components/", "lib/client/"],
     allowPaths: ["lib/shared/", "lib/client/", "components/"],
@@ -98,6 +104,18 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": [
         "error",
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_", ignoreRestSiblings: true },
+      ],
+    },
+  },
+  {
+    // Process state lives in module variables: the server owns the one copy of the core, and the
+    // only thing handed across to Next's bundle is the facade's slot in lib/web/core.ts.
+    files: ["lib/**/*.ts", "app/**/*.{ts,tsx}", "components/**/*.{ts,tsx}"],
+    ignores: ["lib/web/core.ts", "**/*.test.ts", "lib/testing/**", "lib/bench/**"],
+    rules: {
+      "no-restricted-globals": [
+        "error",
+        { name: "globalThis", message: "No singletons on globalThis: keep process state in the module (the one handoff to Next is lib/web/core.ts)." },
       ],
     },
   },

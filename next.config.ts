@@ -2,8 +2,6 @@ import type { NextConfig } from "next";
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,
-  // Native database drivers stay outside the server bundle.
-  serverExternalPackages: ["better-sqlite3", "pg"],
   // The API answers with its own error bodies; keep Next from adding or removing slashes there.
   skipTrailingSlashRedirect: true,
   // `npm test` runs `tsc --noEmit` over the whole project; the build need not type-check it again.

@@ -54,7 +54,7 @@ export class LiveEventBus {
   }
 }
 
-const globalForBus = globalThis as unknown as { ingotLiveEvents?: LiveEventBus };
+let processBus: LiveEventBus | undefined;
 
 /** Whether the bus of a process on this database spans processes (PostgreSQL, unless switched off). */
 function bridgeWanted(url: string): boolean {
@@ -63,13 +63,13 @@ function bridgeWanted(url: string): boolean {
 
 /** The process's bus; on PostgreSQL (DATABASE_URL) it is bridged to the other processes. */
 export function liveEvents(): LiveEventBus {
-  if (!globalForBus.ingotLiveEvents) {
+  if (!processBus) {
     const bus = new LiveEventBus();
     const url = databaseUrl();
     if (bridgeWanted(url)) bus.attachPostgres(url);
-    globalForBus.ingotLiveEvents = bus;
+    processBus = bus;
   }
-  return globalForBus.ingotLiveEvents;
+  return processBus;
 }
 
 /**
@@ -86,7 +86,7 @@ export async function ensureLiveEventsBridge(url: string): Promise<void> {
  * subscribers stay. Tests switch databases with it; a bus not created yet bridges itself lazily.
  */
 export async function rebridgeLiveEvents(url: string | null): Promise<void> {
-  const bus = globalForBus.ingotLiveEvents;
+  const bus = processBus;
   if (!bus) return;
   await bus.detach();
   if (url && bridgeWanted(url)) await bus.attachPostgres(url).ready();

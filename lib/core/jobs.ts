@@ -681,11 +681,11 @@ class JobRunner {
   }
 }
 
-const globalForJobs = globalThis as unknown as { ingotJobRunner?: JobRunner };
+let jobRunner: JobRunner | undefined;
 
 function runner(): JobRunner {
-  if (!globalForJobs.ingotJobRunner) globalForJobs.ingotJobRunner = new JobRunner();
-  return globalForJobs.ingotJobRunner;
+  jobRunner ??= new JobRunner();
+  return jobRunner;
 }
 
 /** Waits until every job this process runs has finished (tests; also on shutdown if wanted). */

@@ -418,10 +418,9 @@ interface CacheEntry {
 
 const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 2000;
-// One cache per process: Next's bundle of this module (server actions that change users and tokens)
-// and the API server's bundle (which reads the cache) are separate module instances.
-const globalForCache = globalThis as unknown as { ingotCredentialCache?: Map<string, CacheEntry> };
-const cache = (globalForCache.ingotCredentialCache ??= new Map<string, CacheEntry>());
+// One cache per process: the dashboard's changes to users and tokens go through the server's own
+// core (lib/server/web_facade.ts), so they reach the API's cache at once.
+const cache = new Map<string, CacheEntry>();
 
 export function clearCredentialCache(): void {
   cache.clear();

@@ -3,15 +3,17 @@
 //
 // Options: { root, boundaries, pending }.
 // - root: the repository folder (paths below are relative to it, with "/").
-// - boundaries: [{ name, files, except?, tests?, allowPaths?, forbidPaths?, allowModules?,
-//   forbidModules?, allowServerActionsFrom?, why }]. A boundary applies to the files under one of
-//   `files` (folder prefixes ending in "/", or exact files) and not under `except`; test files
-//   (*.test.ts(x), e2e/, tests/) are left alone unless `tests: true`. Imports of repository files
-//   are checked against `allowPaths` (only these) or `forbidPaths` (not these); package and Node
-//   imports against `allowModules` / `forbidModules` ("react" covers "react/jsx-runtime";
-//   "node:" covers every Node builtin, with or without the prefix). Under
+// - boundaries: [{ name, files, except?, tests?, allowPaths?, forbidPaths?, typesOnlyFrom?,
+//   allowModules?, forbidModules?, allowServerActionsFrom?, why }]. A boundary applies to the files
+//   under one of `files` (folder prefixes ending in "/", or exact files) and not under `except`;
+//   test files (*.test.ts(x), e2e/, tests/) are left alone unless `tests: true`. Imports of
+//   repository files are checked against `allowPaths` (only these) or `forbidPaths` (not these);
+//   package and Node imports against `allowModules` / `forbidModules` ("react" covers
+//   "react/jsx-runtime"; "node:" covers every Node builtin, with or without the prefix). Under
 //   `allowServerActionsFrom`, type-only imports and imports of "use server" modules pass: Next
-//   turns those into references, so no server code reaches the browser.
+//   turns those into references, so no server code reaches the browser. From files under
+//   `typesOnlyFrom`, only type-only imports pass (`import type`, `export type`, `import("…")`
+//   types): they vanish when compiled, so the importing bundle carries none of that code.
 // - pending: { boundaryName: [file, …] } — files that still cross a boundary while their move is
 //   under way. Each is exempt from that boundary only, and reported once it no longer crosses it,
 //   so the list can only shrink.
@@ -74,6 +76,9 @@ function crossing(boundary, root, file, spec, typeOnly) {
     if (boundary.allowModules && !isModule(spec, boundary.allowModules)) return `imports the package "${spec}"`;
     if (boundary.forbidModules && isModule(spec, boundary.forbidModules)) return `imports "${spec}"`;
     return null;
+  }
+  if (boundary.typesOnlyFrom && !typeOnly && under(target, boundary.typesOnlyFrom)) {
+    return `imports values from ${sourceFile(root, target) ?? target} (only \`import type\` may cross)`;
   }
   const forbidden =
     (boundary.allowPaths && !under(target, boundary.allowPaths)) || (boundary.forbidPaths && under(target, boundary.forbidPaths));

@@ -48,9 +48,32 @@ describe("ingot/layering", () => {
     expect(await layering("lib/api/v1/x.ts", `import { requireViewer } from "../../web/session.ts";\nexport const r = requireViewer;\n`))
       .toEqual([expect.stringMatching(/imports lib\/web\/session\.ts: .*layer "api"/)]);
     for (const [file, spec] of [["lib/api/v1/x.ts", "../../core/db/sql.ts"], ["lib/web/x.ts", "../core/db/sql"], ["app/x/page.tsx", "@/lib/core/db/sql.ts"]]) {
-      expect(await layering(file, `export const db = await import("${spec}");\n`)).toEqual([expect.stringMatching(/imports lib\/core\/db\/sql\.ts: .*layer "sql"/)]);
+      expect(await layering(file, `export const db = await import("${spec}");\n`)).toContainEqual(expect.stringMatching(/imports lib\/core\/db\/sql\.ts: .*layer "sql"/));
     }
     expect(await layering("lib/core/x.ts", `import { sql } from "./db/sql.ts";\nexport const s = sql;\n`)).toEqual([]);
+  });
+
+  it("lets app/ and lib/web take only types from the core, the API and the server: the rest comes through webCore()", async () => {
+    const allowed = [
+      `import type { Principal } from "@/lib/core/policy.ts";`,
+      `import { type Schema } from "../api/schema.ts";`,
+      `import type { WebFacade } from "../server/web_facade.ts";`,
+      `import { authorize } from "../shared/policy.ts";`,
+      `import { webCore } from "./core.ts";`,
+      `export type { NodeRecord } from "../core/db/nodes.ts";`,
+    ];
+    expect(await layering("lib/web/x.ts", `${allowed.join("\n")}\nexport const all = [authorize, webCore];\nexport type T = [Principal, Schema, WebFacade, import("../core/jobs.ts").JobRecord];\n`)).toEqual([]);
+    const refused = await layering(
+      "lib/web/x.ts",
+      `import { visibleNode } from "../core/services/access.ts";\nimport { check, type Schema } from "../api/schema.ts";\nimport { PROJECT_COOKIE } from "../server/session_cookie.ts";\nexport { NotFound } from "../core/errors.ts";\nexport const all = [visibleNode, check, PROJECT_COOKIE];\nexport type S = Schema;\n`,
+    );
+    expect(refused).toHaveLength(4);
+    expect(refused.every((m) => /imports values from lib\/(core|api|server)\/.*only `import type` may cross.*layer "dashboard"/.test(m))).toBe(true);
+    expect(await layering("app/x/page.tsx", `import { nodeIfVisible } from "@/lib/core/services/access.ts";\nexport const n = nodeIfVisible;\n`))
+      .toEqual([expect.stringMatching(/app\/x\/page\.tsx imports values from lib\/core\/services\/access\.ts/)]);
+    expect(await layering("app/x/route.ts", `export const api = await import("@/lib/api/handler.ts");\n`)).toHaveLength(1);
+    // The server side below them may import the core as it likes.
+    expect(await layering("lib/server/x.ts", `import { visibleNode } from "../core/services/access.ts";\nexport const v = visibleNode;\n`)).toEqual([]);
   });
 
   it("lets browser code import lib/shared, lib/client, components, and from lib/web only server actions and types", async () => {

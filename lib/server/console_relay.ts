@@ -35,10 +35,16 @@ export interface AttachOptions {
   expiresAt?: number;
 }
 
+let relayServer: WebSocketServer | undefined;
+
 function consoleServer(): WebSocketServer {
-  const g = globalThis as unknown as { ingotConsoleRelayWss?: WebSocketServer };
-  g.ingotConsoleRelayWss ??= new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
-  return g.ingotConsoleRelayWss;
+  relayServer ??= new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
+  return relayServer;
+}
+
+/** How many relayed console sessions this process serves now. */
+export function relayedConsoleCount(): number {
+  return relayServer?.clients.size ?? 0;
 }
 
 /** Refuses unless the node's console of this kind is enabled (checked again where the source is). */
@@ -198,9 +204,8 @@ export function handleRelayUpgrade(req: IncomingMessage, socket: Duplex, head: B
 
 /** Closes the relayed sessions this process serves (shutdown). */
 export function closeRelayedConsoles(): void {
-  const g = globalThis as unknown as { ingotConsoleRelayWss?: WebSocketServer };
-  if (!g.ingotConsoleRelayWss) return;
-  for (const c of g.ingotConsoleRelayWss.clients) c.close(CLOSE.GOING_AWAY, "conductor shutting down");
-  g.ingotConsoleRelayWss.close();
-  g.ingotConsoleRelayWss = undefined;
+  if (!relayServer) return;
+  for (const c of relayServer.clients) c.close(CLOSE.GOING_AWAY, "conductor shutting down");
+  relayServer.close();
+  relayServer = undefined;
 }

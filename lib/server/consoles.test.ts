@@ -19,6 +19,7 @@ import { ENCODING } from "../core/sim/rfb.ts";
 import { RfbTestClient } from "../testing/rfb_client.ts";
 import { setSimSpeed } from "../core/sim/timing.ts";
 import { addMembership, createToken, createUser, ensureProject } from "../core/users.ts";
+import { relayedConsoleCount } from "./console_relay.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
 let db: TestDb;
@@ -288,7 +289,7 @@ describe("console log", () => {
 describe("a node whose conductor is another process", () => {
   // The web side routes as if this process hosted no conductor: the websocket and the console log
   // go through the conductor's RPC listener (here this process's own, found on the hash ring).
-  const relayed = () => ((globalThis as unknown as { ingotConsoleRelayWss?: { clients: Set<unknown> } }).ingotConsoleRelayWss?.clients.size ?? 0);
+  const relayed = relayedConsoleCount;
 
   it("the serial console is relayed: same hello and bytes, typing, read-only kept, one history row per session", async () => {
     setLocalConductorProvider(() => null);

@@ -159,11 +159,17 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   // Next for everything that is not the API (unless INGOT_WEB=0).
   let app: { close(): Promise<void> } | null = null;
   let handle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
+  let uninstallWebFacade: (() => void) | null = null;
   if (web) {
     const { default: next } = await import("next");
     if (!dev && !existsSync(join(ROOT, ".next", "BUILD_ID"))) {
       throw new Error("no production build: run `npm run build` (or `npm start`, which builds when needed)");
     }
+    // The dashboard's pages and server actions reach this process's core only through the facade
+    // (lib/web/core.ts); installed before Next loads (or preloads) a page.
+    const { createWebFacade } = await import("./web_facade.ts");
+    const { installWebFacade } = await import("../web/core.ts");
+    uninstallWebFacade = installWebFacade(createWebFacade());
     const nextApp = next({ dev, dir: ROOT, hostname: host, port });
     const nextHandle = nextApp.getRequestHandler();
     await nextApp.prepare();
@@ -262,9 +268,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         await db.close();
       }
       setSql(undefined);
-      const g = globalThis as unknown as { ingotDb?: { $disconnect(): Promise<void> } };
-      if (g.ingotDb) await g.ingotDb.$disconnect().catch(() => undefined);
       await app?.close().catch(() => undefined);
+      uninstallWebFacade?.();
     })();
     return closing;
   };

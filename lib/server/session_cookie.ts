@@ -4,10 +4,9 @@ import { getToken } from "next-auth/jwt";
 import type { Principal } from "../core/policy.ts";
 import { setCredentialResolver } from "../core/auth.ts";
 import { resolveCaller, sessionCaller, type Caller } from "../core/services/callers.ts";
+import { PROJECT_COOKIE } from "../web/cookies.ts";
 
 export const SESSION_COOKIES = ["authjs.session-token", "__Secure-authjs.session-token"];
-/** The project a user with several memberships acts in (set by the project switcher). */
-export const PROJECT_COOKIE = "ingot_project";
 /**
  * Cookie-authenticated API calls must carry this header. Browsers only send custom headers on
  * same-origin requests (no CORS is offered), so a cross-site page cannot ride the session.

@@ -3,8 +3,8 @@
 import { AuthError } from "next-auth";
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
-import { PROJECT_COOKIE } from "../server/session_cookie.ts";
 import { signIn, signOut } from "./auth.ts";
+import { PROJECT_COOKIE } from "./cookies.ts";
 import { currentViewer } from "./session.ts";
 
 /** Only same-site paths are followed after login. */

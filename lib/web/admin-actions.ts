@@ -2,7 +2,7 @@
 // Server actions of /admin (system admins) and /account/tokens (any signed-in user). Each goes
 // through webAction (session → permission → schema) and then refreshes the page it changes.
 import { revalidatePath } from "next/cache";
-import type { Role } from "../core/policy.ts";
+import type { Role } from "../shared/policy.ts";
 import {
   createProjectOp, createProjectSchema, createTokenOp, createTokenSchema, createUserOp, createUserSchema, deleteProjectOp,
   deleteProjectSchema, deleteUserOp, deleteUserSchema, removeMembershipOp, removeMembershipSchema, resetPasswordOp,

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { check } from "../api/schema.ts";
 import { createTestDb, type TestDb } from "../testing/env.ts";
+import { installTestWebFacade } from "../testing/web.ts";
 import { addMembership, createUser, findUser, principalForUser, resolveCredentials, verifyPassword } from "../core/users.ts";
 import {
   accountTokens, adminOverview, createProjectOp, createTokenOp, createTokenSchema, createUserOp, createUserSchema, deleteProjectOp,
@@ -11,6 +12,7 @@ import type { Viewer } from "./session.ts";
 
 let t: TestDb;
 let admin: Viewer;
+let uninstallFacade: (() => void) | undefined;
 
 async function viewerOf(username: string): Promise<Viewer> {
   const user = (await findUser(t.sql, username))!;
@@ -19,10 +21,12 @@ async function viewerOf(username: string): Promise<Viewer> {
 
 beforeAll(async () => {
   t = await createTestDb();
+  uninstallFacade = installTestWebFacade();
   await createUser(t.sql, { username: "web-admin", password: "web-admin-pw", systemRole: "admin" });
   admin = await viewerOf("web-admin");
 });
 afterAll(async () => {
+  uninstallFacade?.();
   await t?.cleanup();
 });
 

@@ -3,11 +3,17 @@
 // operation in webAction, which has already checked the session, the permission and the schema).
 // Core refusals (UserError) become 400s whose message the form shows.
 import type { Schema } from "../api/schema.ts";
-import { Forbidden, Invalid, NotFound } from "../core/errors.ts";
-import type { Role } from "../core/policy.ts";
-import * as accounts from "../core/services/users.ts";
-import { randomPassword, UserError } from "../core/users.ts";
+import type { ProjectRecord, UserRecord } from "../core/services/users.ts";
+import type { Role } from "../shared/policy.ts";
+import { webCore } from "./core.ts";
 import type { Viewer } from "./session.ts";
+
+/** The core's account services (users, projects, memberships, tokens), through the server's facade. */
+const accounts = () => webCore().accounts;
+// Refusals as the core's own errors, so webAction answers them with their status and message.
+const invalid = (message: string) => new (webCore().errors.Invalid)(message);
+const notFound = (message: string) => new (webCore().errors.NotFound)(message);
+const forbidden = (message: string) => new (webCore().errors.Forbidden)(message);
 
 // ---- what the pages show (plain, serialisable data for client components) ----
 
@@ -36,17 +42,17 @@ export interface AdminOverview {
 }
 
 export async function adminOverview(): Promise<AdminOverview> {
-  const [userList, projectList] = await Promise.all([accounts.allUsers(), accounts.allProjects()]);
+  const [userList, projectList] = await Promise.all([accounts().allUsers(), accounts().allProjects()]);
   const userRows: AdminUserRow[] = [];
   for (const u of userList) {
     userRows.push({
       id: u.id, username: u.username, email: u.email, systemRole: u.systemRole, disabled: u.disabled,
-      createdAt: u.createdAt.toISOString(), memberships: await accounts.userMemberships(u.id),
+      createdAt: u.createdAt.toISOString(), memberships: await accounts().userMemberships(u.id),
     });
   }
   const projectRows: AdminProjectRow[] = [];
   for (const p of projectList) {
-    const [members, counts] = await Promise.all([accounts.projectMembers(p.id), accounts.projectNodeCounts(p.id)]);
+    const [members, counts] = await Promise.all([accounts().projectMembers(p.id), accounts().projectNodeCounts(p.id)]);
     projectRows.push({ id: p.id, name: p.name, description: p.description, ...counts, members });
   }
   return { users: userRows, projects: projectRows };
@@ -79,14 +85,14 @@ export interface AccountTokens {
 async function scopesFor(viewer: Viewer): Promise<TokenScopeChoice[]> {
   const out: TokenScopeChoice[] = [];
   if (viewer.user.systemRole) out.push({ value: "system", label: `System (${viewer.user.systemRole})` });
-  for (const m of await accounts.userMemberships(viewer.user.id)) {
+  for (const m of await accounts().userMemberships(viewer.user.id)) {
     out.push({ value: m.projectId, label: `Project ${m.projectName} (${m.role})` });
   }
   return out;
 }
 
 export async function accountTokens(viewer: Viewer): Promise<AccountTokens> {
-  const [list, projects, scopes] = await Promise.all([accounts.userTokens(viewer.user.id), accounts.allProjects(), scopesFor(viewer)]);
+  const [list, projects, scopes] = await Promise.all([accounts().userTokens(viewer.user.id), accounts().allProjects(), scopesFor(viewer)]);
   const names = new Map(projects.map((p) => [p.id, p.name]));
   const tokens = list
     .map((t) => ({
@@ -106,7 +112,7 @@ async function core<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof UserError) throw new Invalid(err.message);
+    if (err instanceof webCore().errors.UserError) throw invalid(err.message);
     throw err;
   }
 }
@@ -121,18 +127,18 @@ function roleOrNull(r: (typeof ROLE_OR_NONE)[number]): Role | null {
 
 /** Administrators manage others here; changing one's own role or access could lock them out. */
 function notSelf(viewer: Viewer, userId: string, what: string): void {
-  if (viewer.user.id === userId) throw new Invalid(`you cannot ${what} your own account here`);
+  if (viewer.user.id === userId) throw invalid(`you cannot ${what} your own account here`);
 }
 
-async function userById(userId: string): Promise<accounts.UserRecord> {
-  const u = await accounts.userWithId(userId);
-  if (!u) throw new NotFound("That user no longer exists.");
+async function userById(userId: string): Promise<UserRecord> {
+  const u = await accounts().userWithId(userId);
+  if (!u) throw notFound("That user no longer exists.");
   return u;
 }
 
-async function projectById(projectId: string): Promise<accounts.ProjectRecord> {
-  const p = await accounts.projectNamed(projectId);
-  if (!p) throw new NotFound("That project no longer exists.");
+async function projectById(projectId: string): Promise<ProjectRecord> {
+  const p = await accounts().projectNamed(projectId);
+  if (!p) throw notFound("That project no longer exists.");
   return p;
 }
 
@@ -159,10 +165,10 @@ export interface CreateUserInput {
 
 /** Creates a user (and optionally a first membership); `password` is set only when it was generated. */
 export async function createUserOp(input: CreateUserInput): Promise<{ id: string; username: string; password: string | null }> {
-  const generated = input.password ? null : randomPassword();
+  const generated = input.password ? null : accounts().randomPassword();
   const project = input.projectId ? await projectById(input.projectId) : null;
   const user = await core(() =>
-    accounts.createUserIn(
+    accounts().createUserIn(
       {
         username: input.username.trim(), password: input.password || generated!, systemRole: roleOrNull(input.systemRole),
         email: input.email?.trim() || null,
@@ -180,7 +186,7 @@ export const setSystemRoleSchema: Schema = {
 export async function setSystemRoleOp(input: { userId: string; role: (typeof ROLE_OR_NONE)[number] }, viewer: Viewer): Promise<void> {
   notSelf(viewer, input.userId, "change the system role of");
   await userById(input.userId);
-  await core(() => accounts.setSystemRole(input.userId, roleOrNull(input.role)));
+  await core(() => accounts().setSystemRole(input.userId, roleOrNull(input.role)));
 }
 
 export const setDisabledSchema: Schema = {
@@ -190,7 +196,7 @@ export const setDisabledSchema: Schema = {
 export async function setDisabledOp(input: { userId: string; disabled: boolean }, viewer: Viewer): Promise<void> {
   if (input.disabled) notSelf(viewer, input.userId, "disable");
   await userById(input.userId);
-  await core(() => accounts.setDisabled(input.userId, input.disabled));
+  await core(() => accounts().setDisabled(input.userId, input.disabled));
 }
 
 export const resetPasswordSchema: Schema = {
@@ -201,10 +207,10 @@ export const resetPasswordSchema: Schema = {
 export async function resetPasswordOp(input: { userId: string; password?: string | null }): Promise<{ username: string; password: string | null }> {
   const u = await userById(input.userId);
   if (input.password) {
-    await core(() => accounts.setPassword(u.id, input.password!));
+    await core(() => accounts().setPassword(u.id, input.password!));
     return { username: u.username, password: null };
   }
-  return { username: u.username, password: await core(() => accounts.resetPassword(u.id)) };
+  return { username: u.username, password: await core(() => accounts().resetPassword(u.id)) };
 }
 
 export const deleteUserSchema: Schema = {
@@ -213,7 +219,7 @@ export const deleteUserSchema: Schema = {
 export async function deleteUserOp(input: { userId: string }, viewer: Viewer): Promise<void> {
   notSelf(viewer, input.userId, "delete");
   await userById(input.userId);
-  await core(() => accounts.deleteUser(input.userId));
+  await core(() => accounts().deleteUser(input.userId));
 }
 
 export const createProjectSchema: Schema = {
@@ -221,7 +227,7 @@ export const createProjectSchema: Schema = {
   properties: { name: { type: "string", minLength: 1, maxLength: 64 }, description: { type: "string", maxLength: 255, nullable: true } },
 };
 export async function createProjectOp(input: { name: string; description?: string | null }): Promise<{ id: string; name: string }> {
-  const p = await core(() => accounts.createProject(input.name.trim(), input.description?.trim() || null));
+  const p = await core(() => accounts().createProject(input.name.trim(), input.description?.trim() || null));
   return { id: p.id, name: p.name };
 }
 
@@ -230,7 +236,7 @@ export const deleteProjectSchema: Schema = {
 };
 export async function deleteProjectOp(input: { projectId: string }): Promise<void> {
   const p = await projectById(input.projectId);
-  await core(() => accounts.deleteProject(p.id));
+  await core(() => accounts().deleteProject(p.id));
 }
 
 export const setMembershipSchema: Schema = {
@@ -240,7 +246,7 @@ export const setMembershipSchema: Schema = {
 /** Adds the user to the project with the role, or changes their role there. */
 export async function setMembershipOp(input: { projectId: string; userId: string; role: Role }): Promise<void> {
   const [p, u] = await Promise.all([projectById(input.projectId), userById(input.userId)]);
-  await core(() => accounts.addMembership(u.id, p.id, input.role));
+  await core(() => accounts().addMembership(u.id, p.id, input.role));
 }
 
 export const removeMembershipSchema: Schema = {
@@ -248,7 +254,7 @@ export const removeMembershipSchema: Schema = {
 };
 export async function removeMembershipOp(input: { projectId: string; userId: string }): Promise<void> {
   const [p, u] = await Promise.all([projectById(input.projectId), userById(input.userId)]);
-  await core(() => accounts.removeMembership(u.id, p.id));
+  await core(() => accounts().removeMembership(u.id, p.id));
 }
 
 // ---- the viewer's own API tokens ----
@@ -274,14 +280,14 @@ export async function createTokenOp(input: CreateTokenInput, viewer: Viewer): Pr
   const allowed = await scopesFor(viewer);
   const choice = allowed.find((s) => s.value === input.scope);
   if (!choice) {
-    throw new Forbidden(input.scope === "system"
+    throw forbidden(input.scope === "system"
       ? "A system-scoped token needs a system role."
       : "You can only create tokens for projects you are a member of.");
   }
   const projectId = input.scope === "system" ? null : input.scope;
   const { token, record } = await core(() =>
-    accounts.createToken({ userId: viewer.user.id, projectId, name: input.name.trim(), expiresDays: input.expiresDays }));
-  const projectName = projectId ? (await accounts.projectNamed(projectId))?.name ?? projectId : "system";
+    accounts().createToken({ userId: viewer.user.id, projectId, name: input.name.trim(), expiresDays: input.expiresDays }));
+  const projectName = projectId ? (await accounts().projectNamed(projectId))?.name ?? projectId : "system";
   return {
     token,
     row: {
@@ -296,6 +302,6 @@ export const revokeTokenSchema: Schema = {
 };
 /** Revokes one of the viewer's own active tokens. */
 export async function revokeTokenOp(input: { tokenId: string }, viewer: Viewer): Promise<void> {
-  const ok = await accounts.revokeToken(input.tokenId, viewer.user.id);
-  if (!ok) throw new NotFound("No such active token of yours.");
+  const ok = await accounts().revokeToken(input.tokenId, viewer.user.id);
+  if (!ok) throw notFound("No such active token of yours.");
 }

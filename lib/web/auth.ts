@@ -1,12 +1,15 @@
 // Dashboard login: Auth.js (next-auth v5) with a username/password Credentials provider and
 // JWT sessions. AUTH_SECRET comes from the environment or data/auth-secret (kept across restarts).
-import NextAuth from "next-auth";
+// The configuration is built on first use, not at import: it asks the core (webCore()), which the
+// server installs before Next serves a request.
+import NextAuth, { type NextAuthConfig } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { passwordUser } from "../core/services/callers.ts";
-import { ensureAuthSecret } from "../server/paths.ts";
+import { webCore } from "./core.ts";
 
-export const { handlers, auth, signIn, signOut } = NextAuth({
-  secret: ensureAuthSecret(),
+let config: NextAuthConfig | null = null;
+
+const authConfig = (): NextAuthConfig => (config ??= {
+  secret: webCore().authSecret(),
   trustHost: true,
   session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
   pages: { signIn: "/login" },
@@ -17,7 +20,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
         const username = typeof c?.username === "string" ? c.username.trim() : "";
         const password = typeof c?.password === "string" ? c.password : "";
         if (!username || !password) return null;
-        const user = await passwordUser(username, password);
+        const user = await webCore().callers.passwordUser(username, password);
         if (!user) return null;
         return { id: user.id, name: user.username, email: user.email };
       },
@@ -41,3 +44,5 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
     },
   },
 });
+
+export const { handlers, auth, signIn, signOut } = NextAuth(authConfig);

@@ -1,10 +1,9 @@
 // The one boundary for server actions, as handleBaremetal is for the API: session → principal →
 // policy → schema validation → the action. Errors come back as values (server actions must not
 // throw at the browser), with the same messages the API would give.
-import { IronicError } from "../core/errors.ts";
-import { authorize } from "../core/policy.ts";
-import { UserError } from "../core/users.ts";
-import { check, type Schema } from "../api/schema.ts";
+import type { Schema } from "../api/schema.ts";
+import { authorize } from "../shared/policy.ts";
+import { webCore } from "./core.ts";
 import { currentViewer, type Viewer } from "./session.ts";
 
 export type ActionResult<O> = { ok: true; value: O } | { ok: false; status: number; error: string };
@@ -27,13 +26,14 @@ export function webAction<I, O>(opts: ActionOptions, fn: (input: I, viewer: View
     if (opts.rule && !authorize(opts.rule, viewer.principal)) {
       return { ok: false, status: 403, error: `Access was denied to the following resource: ${opts.rule}` };
     }
-    const problem = check(opts.schema, input, "input");
+    const core = webCore();
+    const problem = core.checkInput(opts.schema, input, "input");
     if (problem) return { ok: false, status: 400, error: problem };
     try {
       return { ok: true, value: await fn(input as I, viewer) };
     } catch (err) {
-      if (err instanceof UserError) return { ok: false, status: 400, error: err.message };
-      if (err instanceof IronicError) return { ok: false, status: err.status, error: err.message };
+      if (err instanceof core.errors.UserError) return { ok: false, status: 400, error: err.message };
+      if (err instanceof core.errors.IronicError) return { ok: false, status: err.status, error: err.message };
       console.error("[ingot] server action failed:", err);
       return { ok: false, status: 500, error: "Something went wrong on the server; see its log." };
     }

@@ -2,10 +2,8 @@
 // Server actions of the node page's console panel: the server-action boundary (lib/web/boundary.ts)
 // then the same console services as GET/PUT /v1/nodes/{node}/states/console.
 import { headers } from "next/headers";
-import type { Principal } from "../core/policy.ts";
-import { authorize } from "../core/policy.ts";
-import { visibleNode } from "../core/services/access.ts";
-import { consoleState, setConsoleState } from "../core/services/console.ts";
+import { authorize, type Principal } from "../shared/policy.ts";
+import { webCore } from "./core.ts";
 import { webAction, type ActionResult } from "./boundary.ts";
 
 export interface ConsoleState {
@@ -35,10 +33,11 @@ async function origin(): Promise<string> {
 }
 
 async function status(principal: Principal, uuid: string): Promise<Status> {
-  const node = await visibleNode(principal, uuid);
-  const view = await consoleState(principal, node, await origin());
+  const { nodes, consoles } = webCore();
+  const node = await nodes.visibleNode(principal, uuid);
+  const view = await consoles.consoleState(principal, node, await origin());
   // Read again: the conductor may have just released the node or recorded an error.
-  const fresh = await visibleNode(principal, node.uuid).catch(() => node);
+  const fresh = await nodes.visibleNode(principal, node.uuid).catch(() => node);
   return {
     enabled: view.console_enabled, info: view.console_info, busy: !!fresh.reservation,
     lastError: authorize("baremetal:node:get:last_error", principal, fresh) ? fresh.lastError : null,
@@ -48,8 +47,9 @@ async function status(principal: Principal, uuid: string): Promise<Status> {
 const readState = webAction<{ node: string }, Status>({ schema: NODE_INPUT }, ({ node }, viewer) => status(viewer.principal, node));
 
 const writeState = webAction<{ node: string; enabled: boolean }, Status>({ schema: SET_INPUT }, async ({ node, enabled }, viewer) => {
-  const record = await visibleNode(viewer.principal, node);
-  await setConsoleState(viewer.principal, record, enabled);
+  const { nodes, consoles } = webCore();
+  const record = await nodes.visibleNode(viewer.principal, node);
+  await consoles.setConsoleState(viewer.principal, record, enabled);
   return { enabled: record.consoleEnabled, info: null, busy: true, lastError: null };
 });
 

@@ -9,20 +9,24 @@ import { insertNode, type NewNode } from "../core/db/nodes.ts";
 import { NOAUTH_PRINCIPAL, type Principal } from "../core/policy.ts";
 import { Cluster } from "../testing/cluster.ts";
 import { createTestDb, type TestDb } from "../testing/env.ts";
+import { installTestWebFacade } from "../testing/web.ts";
 import { consoleLogDownload } from "./console_log.ts";
 
 const SECRET = "console-log-split-roles";
 let db: TestDb;
 let cluster: Cluster;
 const saved = { ...process.env };
+let uninstallFacade: (() => void) | undefined;
 
 beforeAll(async () => {
   db = await createTestDb();
   cluster = await Cluster.start({ databaseUrl: db.url, processes: [{ name: "log-conductor", role: "conductor" }], env: { INGOT_RPC_SECRET: SECRET } });
   Object.assign(process.env, { INGOT_RPC_SECRET: SECRET, INGOT_DATA_DIR: db.dir });
   setProcessRole("api");
+  uninstallFacade = installTestWebFacade();
 }, 120_000);
 afterAll(async () => {
+  uninstallFacade?.();
   setProcessRole(null);
   await cluster?.stop();
   process.env = saved;

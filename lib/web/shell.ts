@@ -1,9 +1,9 @@
 // What the page frame (components/AppShell.tsx) shows of the signed-in viewer, read on the server
 // and handed to it as a prop: the component decides the navigation with the shared policy, but
 // never reads the database itself.
-import { membershipView } from "../core/services/projects.ts";
 import type { MembershipRecord } from "../core/users.ts";
 import type { Principal, Role } from "../shared/policy.ts";
+import { webCore } from "./core.ts";
 import type { Viewer } from "./session.ts";
 
 export interface ShellViewer {
@@ -20,6 +20,6 @@ export interface ShellViewer {
 
 export async function shellViewer(viewer: Viewer): Promise<ShellViewer> {
   const p = viewer.principal;
-  const { memberships, projectName } = await membershipView(viewer.user.id, p);
+  const { memberships, projectName } = await webCore().projects.membershipView(viewer.user.id, p);
   return { username: viewer.user.username, userSystemRole: viewer.user.systemRole, principal: p, projectName, memberships };
 }

@@ -2,7 +2,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { AppShell } from "@/components/AppShell.tsx";
 import { JobProgress } from "@/components/jobs/JobProgress.tsx";
-import { jobIfVisible } from "@/lib/core/services/jobs.ts";
+import { webCore } from "@/lib/web/core.ts";
 import { requireViewer } from "@/lib/web/session.ts";
 import { shellViewer } from "@/lib/web/shell.ts";
 
@@ -15,7 +15,7 @@ type Params = Promise<{ id: string }>;
 export default async function JobPage({ params }: { params: Params }) {
   const viewer = await requireViewer();
   const { id } = await params;
-  const job = await jobIfVisible(viewer.principal, decodeURIComponent(id));
+  const job = await webCore().jobs.jobIfVisible(viewer.principal, decodeURIComponent(id));
   if (!job) notFound();
   return (
     <AppShell viewer={await shellViewer(viewer)}>

@@ -2,7 +2,7 @@ import { headers } from "next/headers";
 import { notFound } from "next/navigation";
 import { AppShell } from "@/components/AppShell.tsx";
 import { NodePage } from "@/components/node/NodePage.tsx";
-import { nodeIfVisible } from "@/lib/core/services/access.ts";
+import { webCore } from "@/lib/web/core.ts";
 import { requireViewer } from "@/lib/web/session.ts";
 import { shellViewer } from "@/lib/web/shell.ts";
 import { consoleWebsocketsAvailable } from "./console/support.ts";
@@ -22,7 +22,7 @@ export async function generateMetadata({ params }: { params: Params }) {
 export default async function Page({ params }: { params: Params }) {
   const viewer = await requireViewer();
   const { id } = await params;
-  const node = await nodeIfVisible(viewer.principal, decodeURIComponent(id));
+  const node = await webCore().nodes.nodeIfVisible(viewer.principal, decodeURIComponent(id));
   if (!node) notFound();
   const consoles = await consoleWebsocketsAvailable((await headers()).get("host"));
   return (

@@ -1,8 +1,8 @@
 import { notFound } from "next/navigation";
 import { AppShell } from "@/components/AppShell.tsx";
 import { StepDocumentEditor } from "@/components/steps/StepDocumentEditor.tsx";
-import { runbookIfVisible } from "@/lib/core/services/runbooks.ts";
-import { authorize } from "@/lib/core/policy.ts";
+import { authorize } from "@/lib/shared/policy.ts";
+import { webCore } from "@/lib/web/core.ts";
 import { requireViewer } from "@/lib/web/session.ts";
 import { shellViewer } from "@/lib/web/shell.ts";
 
@@ -19,7 +19,7 @@ export default async function RunbookPage({ params }: { params: Params }) {
   const name = decodeURIComponent((await params).name);
   const p = viewer.principal;
   // Rights depend on the runbook's owner; a runbook the viewer may not see does not exist for them.
-  const rb = await runbookIfVisible(p, name);
+  const rb = await webCore().runbooks.runbookIfVisible(p, name);
   if (!rb) notFound();
   const target = { owner: rb.owner };
   const canEdit = authorize("baremetal:runbook:update", p, target);

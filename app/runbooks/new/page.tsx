@@ -1,7 +1,7 @@
 import { AppShell } from "@/components/AppShell.tsx";
 import { NotAllowed } from "@/components/steps/NotAllowed.tsx";
 import { StepDocumentEditor } from "@/components/steps/StepDocumentEditor.tsx";
-import { authorize } from "@/lib/core/policy.ts";
+import { authorize } from "@/lib/shared/policy.ts";
 import { requireViewer } from "@/lib/web/session.ts";
 import { shellViewer } from "@/lib/web/shell.ts";
 

@@ -7,12 +7,12 @@ export interface RunningConductor extends Conductor {
   periodic: PeriodicTasks;
 }
 
-export interface ConductorGlobal {
+export interface ConductorState {
   conductor?: RunningConductor;
   started?: boolean;
 }
-const g = globalThis as unknown as { ingotConductor?: ConductorGlobal };
-export const processConductorState = (): ConductorGlobal => (g.ingotConductor ??= {});
+const conductorState: ConductorState = {};
+export const processConductorState = (): ConductorState => conductorState;
 
 export function createConductor(opts: ConductorOptions = {}): RunningConductor {
   const c = new Conductor(opts) as RunningConductor;

@@ -84,11 +84,10 @@ interface LogState {
   /** Whether this process's conductor owns the node (only the owner captures: it has the console). */
   owns?: (node: NodeRecord) => Promise<boolean>;
 }
-const G = globalThis as unknown as { ingotConsoleLogs?: LogState };
-const state = (): LogState => (G.ingotConsoleLogs ??= { logs: new Map(), captures: new Map(), pending: new Map() });
+const logState: LogState = { logs: new Map(), captures: new Map(), pending: new Map() };
 
 function logOf(uuid: string): ConsoleLog {
-  const s = state();
+  const s = logState;
   let l = s.logs.get(uuid);
   if (!l) {
     l = new ConsoleLog(uuid);
@@ -105,7 +104,7 @@ export function appendConsoleLog(uuid: string, data: Buffer): void {
 /** The last `bytes` of the node's console log (empty when there is none). */
 export function readConsoleLog(uuid: string, bytes = Infinity): Buffer {
   if (!UUID_RE.test(uuid)) return Buffer.alloc(0);
-  const s = state();
+  const s = logState;
   const l = s.logs.get(uuid) ?? (existsSync(join(consoleLogDir(), `${uuid}.log`)) ? logOf(uuid) : null);
   if (!l) return Buffer.alloc(0);
   return l.tail(Number.isFinite(bytes) ? bytes : l.ring.capacity);
@@ -114,7 +113,7 @@ export function readConsoleLog(uuid: string, bytes = Infinity): Buffer {
 /** Forgets a node's console log (node deleted). */
 export function deleteConsoleLog(uuid: string): void {
   stopCapture(uuid);
-  const s = state();
+  const s = logState;
   const l = s.logs.get(uuid);
   s.logs.delete(uuid);
   l?.flush();
@@ -123,11 +122,11 @@ export function deleteConsoleLog(uuid: string): void {
 
 /** Whether the node's serial output is being captured now. */
 export function isCapturing(uuid: string): boolean {
-  return state().captures.has(uuid);
+  return logState.captures.has(uuid);
 }
 
 function stopCapture(uuid: string): void {
-  const s = state();
+  const s = logState;
   const c = s.captures.get(uuid);
   if (!c) return;
   s.captures.delete(uuid);
@@ -145,13 +144,13 @@ async function shouldCapture(node: NodeRecord): Promise<boolean> {
   if (node.provisionState !== S.ACTIVE) return false;
   const source = consoleSourceOf(node);
   if (source?.kind !== "serial" || (source.external && !node.consoleEnabled)) return false;
-  const owns = state().owns;
+  const owns = logState.owns;
   return owns ? owns(node) : true;
 }
 
 /** Starts or stops the node's capture to match its state. */
 export function syncCapture(node: NodeRecord): Promise<void> {
-  const s = state();
+  const s = logState;
   const prev = s.pending.get(node.uuid) ?? Promise.resolve();
   const next = prev.then(async () => {
     const want = await shouldCapture(node).catch((err) => {
@@ -195,7 +194,7 @@ async function onNodeEvent(e: NodeEvent): Promise<void> {
  * the nodes of this process's conductor: with several processes, events reach every one of them.
  */
 export async function startConsoleCapture(opts: { owns?: (node: NodeRecord) => Promise<boolean> } = {}): Promise<void> {
-  const s = state();
+  const s = logState;
   if (s.unsubscribe) return;
   s.owns = opts.owns;
   s.unsubscribe = liveEvents().subscribe((e) => {
@@ -212,7 +211,7 @@ export async function startConsoleCapture(opts: { owns?: (node: NodeRecord) => P
 
 /** Stops every capture and flushes the logs (server shutdown, tests). */
 export async function stopConsoleCapture(): Promise<void> {
-  const s = state();
+  const s = logState;
   s.unsubscribe?.();
   s.unsubscribe = undefined;
   s.owns = undefined;
@@ -224,5 +223,5 @@ export async function stopConsoleCapture(): Promise<void> {
 /** Tests: forget everything in memory (files stay). */
 export async function resetConsoleLogs(): Promise<void> {
   await stopConsoleCapture();
-  state().logs.clear();
+  logState.logs.clear();
 }

@@ -13,16 +13,15 @@ export interface LiveSession {
   close(code: number, reason: string): void;
 }
 
-const G = globalThis as unknown as { ingotConsoleSessions?: Set<LiveSession> };
-const all = (): Set<LiveSession> => (G.ingotConsoleSessions ??= new Set());
+const sessions = new Set<LiveSession>();
 
 export function registerSession(s: LiveSession): () => void {
-  all().add(s);
-  return () => void all().delete(s);
+  sessions.add(s);
+  return () => void sessions.delete(s);
 }
 
 export function listSessions(uuid?: string): LiveSession[] {
-  return [...all()].filter((s) => uuid === undefined || s.uuid === uuid);
+  return [...sessions].filter((s) => uuid === undefined || s.uuid === uuid);
 }
 
 /** Closes the node's sessions (of one kind, or all); returns how many. */
@@ -30,7 +29,7 @@ export function closeSessions(uuid: string, kind: ConsoleKind | null, code: numb
   let n = 0;
   for (const s of listSessions(uuid)) {
     if (kind && s.kind !== kind) continue;
-    all().delete(s);
+    sessions.delete(s);
     s.close(code, reason);
     n++;
   }
@@ -40,9 +39,9 @@ export function closeSessions(uuid: string, kind: ConsoleKind | null, code: numb
 /** Closes graphical sessions whose console token expired; returns how many. */
 export function closeExpiredSessions(now = Date.now()): number {
   let n = 0;
-  for (const s of [...all()]) {
+  for (const s of [...sessions]) {
     if (s.expiresAt === undefined || s.expiresAt > now) continue;
-    all().delete(s);
+    sessions.delete(s);
     s.close(4401, "console token expired");
     n++;
   }

@@ -26,8 +26,8 @@ interface TcpHub {
   socket: Socket;
 }
 
-const G = globalThis as unknown as { ingotTcpSerialHubs?: Map<string, Promise<TcpHub>> };
-const hubs = (): Map<string, Promise<TcpHub>> => (G.ingotTcpSerialHubs ??= new Map());
+/** The open TCP serial hubs, by host and port. */
+const tcpHubs = new Map<string, Promise<TcpHub>>();
 
 function openTcpHub(key: string, host: string, port: number): Promise<TcpHub> {
   return new Promise<TcpHub>((resolve, reject) => {
@@ -45,7 +45,7 @@ function openTcpHub(key: string, host: string, port: number): Promise<TcpHub> {
       reject(err);
     });
     socket.on("close", () => {
-      hubs().delete(key);
+      tcpHubs.delete(key);
       fed.markClosed();
     });
   });
@@ -56,11 +56,11 @@ export async function acquireTcpSerial(node: NodeRecord): Promise<SerialLease> {
   const addr = parseTcpAddress(node.driverInfo?.console_tcp_address);
   if (!addr) throw new Error(`node ${node.uuid} has no valid driver_info.console_tcp_address (tcp://host:port)`);
   const key = `${node.uuid}|${addr.host}|${addr.port}`;
-  let p = hubs().get(key);
+  let p = tcpHubs.get(key);
   if (!p) {
     p = openTcpHub(key, addr.host, addr.port);
-    hubs().set(key, p);
-    p.catch(() => hubs().delete(key));
+    tcpHubs.set(key, p);
+    p.catch(() => tcpHubs.delete(key));
   }
   const hub = await p;
   return leaseShared(hub, () => hub.socket.destroy());

@@ -180,14 +180,14 @@ export async function openSql(url = databaseUrl()): Promise<Sql> {
 // Row value helpers (pure; in values.ts so code that only reads rows needs no SQL client).
 export { parseJson, toBool, toBoolOrNull, toDate } from "./values.ts";
 
-const globalForSql = globalThis as unknown as { ingotSql?: Promise<Sql> };
+let processSql: Promise<Sql> | undefined;
 
 /** The process-wide connection for DATABASE_URL. */
 export function sql(): Promise<Sql> {
-  if (!globalForSql.ingotSql) globalForSql.ingotSql = openSql();
-  return globalForSql.ingotSql;
+  processSql ??= openSql();
+  return processSql;
 }
 
 export function setSql(s: Sql | undefined): void {
-  globalForSql.ingotSql = s ? Promise.resolve(s) : undefined;
+  processSql = s ? Promise.resolve(s) : undefined;
 }

@@ -500,7 +500,7 @@ export class SimMachine implements ShellHost {
   private startHeartbeats(gen: number): void {
     const beat = async () => {
       if (gen !== this.gen || this.disposed || this.phase !== "agent" || this.netboot !== "agent") return;
-      const hook = registry().heartbeat;
+      const hook = registry.heartbeat;
       if (hook) {
         try {
           await hook(this);
@@ -1044,25 +1044,23 @@ interface Registry {
   unsubscribe?: () => void;
   heartbeat?: AgentHeartbeat | null;
 }
-const G = globalThis as unknown as { ingotSimMachines?: Registry };
-const registry = (): Registry => (G.ingotSimMachines ??= { machines: new Map() });
+const registry: Registry = { machines: new Map() };
 
 /**
  * The machine of a sim node: created on first use (resumed from the node's stored state), then
  * refreshed from the node's driver_info / instance_info on every call.
  */
 export function getSimMachine(node: SimNodeView): SimMachine {
-  const reg = registry();
-  let m = reg.machines.get(node.uuid);
+  let m = registry.machines.get(node.uuid);
   if (m && !m.isDisposed) {
     m.configure(node);
     return m;
   }
   m = new SimMachine(node.uuid, node);
-  reg.machines.set(node.uuid, m);
+  registry.machines.set(node.uuid, m);
   m.restore(node);
   // Node deletion disposes the machine (the conductor publishes a deleted NodeEvent).
-  reg.unsubscribe ??= liveEvents().subscribe((e) => {
+  registry.unsubscribe ??= liveEvents().subscribe((e) => {
     if (e.type === "node" && e.deleted) disposeSimMachine(e.uuid);
   });
   return m;
@@ -1070,30 +1068,28 @@ export function getSimMachine(node: SimNodeView): SimMachine {
 
 /** Where deploy agents of this process send their heartbeats (null: nowhere). */
 export function setSimAgentHeartbeat(fn: AgentHeartbeat | null): void {
-  registry().heartbeat = fn;
+  registry.heartbeat = fn;
 }
 
 /** The machine of a node uuid if one exists (never creates). */
 export function findSimMachine(uuid: string): SimMachine | undefined {
-  const m = registry().machines.get(uuid);
+  const m = registry.machines.get(uuid);
   return m && !m.isDisposed ? m : undefined;
 }
 
 export function listSimMachines(): SimMachine[] {
-  return [...registry().machines.values()].filter((m) => !m.isDisposed);
+  return [...registry.machines.values()].filter((m) => !m.isDisposed);
 }
 
 export function disposeSimMachine(uuid: string): void {
-  const reg = registry();
-  const m = reg.machines.get(uuid);
-  reg.machines.delete(uuid);
+  const m = registry.machines.get(uuid);
+  registry.machines.delete(uuid);
   m?.dispose();
 }
 
 /** Disposes every machine (tests, server shutdown). */
 export function disposeAllSimMachines(): void {
-  const reg = registry();
-  for (const uuid of [...reg.machines.keys()]) disposeSimMachine(uuid);
-  reg.unsubscribe?.();
-  reg.unsubscribe = undefined;
+  for (const uuid of [...registry.machines.keys()]) disposeSimMachine(uuid);
+  registry.unsubscribe?.();
+  registry.unsubscribe = undefined;
 }

@@ -50,10 +50,7 @@ export const PHASE_SECONDS = {
 
 export type Phase = keyof typeof PHASE_SECONDS;
 
-interface SpeedGlobal {
-  ingotSimSpeed?: number;
-}
-const g = globalThis as unknown as SpeedGlobal;
+let speedOverride: number | undefined;
 
 function envSpeed(): number {
   const raw = process.env.INGOT_SIM_SPEED;
@@ -64,12 +61,12 @@ function envSpeed(): number {
 
 /** The process-wide speed factor (INGOT_SIM_SPEED, default 1). */
 export function simSpeed(): number {
-  return g.ingotSimSpeed ?? envSpeed();
+  return speedOverride ?? envSpeed();
 }
 
 /** Overrides the speed factor (tests); undefined re-reads INGOT_SIM_SPEED. */
 export function setSimSpeed(speed: number | undefined): void {
-  g.ingotSimSpeed = speed;
+  speedOverride = speed;
 }
 
 /** Milliseconds a phase lasts for a machine with slowness `slow` (driver_info.sim_slow). */

@@ -81,10 +81,10 @@ interface SolHub {
 interface HubEntry {
   promise: Promise<SolHub>;
 }
-const G = globalThis as unknown as { ingotIpmiSolHubs?: Map<string, HubEntry> };
-const hubs = (): Map<string, HubEntry> => (G.ingotIpmiSolHubs ??= new Map());
+/** The open SOL hubs, by BMC. */
+const solHubs = new Map<string, HubEntry>();
 const forget = (key: string, entry: HubEntry) => {
-  if (hubs().get(key) === entry) hubs().delete(key);
+  if (solHubs.get(key) === entry) solHubs.delete(key);
 };
 
 /** Graceful end: `~.` (only at a line start, else the bytes would reach the machine) + EOF, then signals. */
@@ -178,13 +178,13 @@ function hubKey(node: Pick<NodeRecord, "uuid">, info: IpmiInfo): string {
 export async function acquireIpmiSol(node: NodeRecord): Promise<SerialLease> {
   const info = parseIpmiDriverInfo(node);
   const key = hubKey(node, info);
-  let entry = hubs().get(key);
+  let entry = solHubs.get(key);
   if (!entry) {
     // In the map before the first await, so concurrent acquirers share one child.
     const fresh = {} as HubEntry;
     fresh.promise = openSolHub(key, fresh, info);
     fresh.promise.catch(() => forget(key, fresh));
-    hubs().set(key, fresh);
+    solHubs.set(key, fresh);
     entry = fresh;
   }
   const hub = await entry.promise;
@@ -193,14 +193,14 @@ export async function acquireIpmiSol(node: NodeRecord): Promise<SerialLease> {
 
 /** Ends the node's SOL session in this process (console stopped), whoever holds leases. */
 export async function closeIpmiSol(uuid: string): Promise<void> {
-  for (const [key, entry] of [...hubs()]) {
+  for (const [key, entry] of [...solHubs]) {
     if (!key.startsWith(`${uuid}|`)) continue;
-    hubs().delete(key);
+    solHubs.delete(key);
     await entry.promise.then((h) => h.close(), () => undefined);
   }
 }
 
 /** Whether this process holds a SOL session for the node (tests, diagnostics). */
 export function hasIpmiSol(uuid: string): boolean {
-  return [...hubs().keys()].some((k) => k.startsWith(`${uuid}|`));
+  return [...solHubs.keys()].some((k) => k.startsWith(`${uuid}|`));
 }

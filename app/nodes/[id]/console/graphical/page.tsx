@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { notFound, redirect } from "next/navigation";
 import { GraphicalConsoleLoader } from "@/components/GraphicalConsoleLoader.tsx";
-import { nodeIfVisible } from "@/lib/core/services/access.ts";
+import { webCore } from "@/lib/web/core.ts";
 import { currentViewer } from "@/lib/web/session.ts";
 
 export const dynamic = "force-dynamic";
@@ -20,7 +20,7 @@ export default async function GraphicalConsolePage({ params, searchParams }: { p
     const here = `/nodes/${encodeURIComponent(decodeURIComponent(id))}/console/graphical${token ? `?token=${encodeURIComponent(token)}` : ""}`;
     redirect(`/login?next=${encodeURIComponent(here)}`);
   }
-  const node = await nodeIfVisible(viewer.principal, decodeURIComponent(id));
+  const node = await webCore().nodes.nodeIfVisible(viewer.principal, decodeURIComponent(id));
   if (!node) notFound();
   return (
     <main className="min-h-screen bg-slate-950 text-slate-200">
