@@ -2,6 +2,7 @@
 // rule the use case needs. The API's boundary (lib/api/handler.ts) runs the same two before a
 // route's handler; services run them again (authorize is pure, no extra round trip) so a caller
 // that is not the API (server actions, route handlers, jobs) gets exactly the same answers.
+import type { Actor } from "../conductor/types.ts";
 import { findNode, type NodeRecord } from "../db/nodes.ts";
 import { sql } from "../db/sql.ts";
 import { Forbidden, NodeNotFound } from "../errors.ts";
@@ -30,4 +31,20 @@ export async function nodeIfVisible(principal: Principal, ident: string): Promis
 /** Throws Forbidden unless `principal` passes `rule` (on `target`'s owner and lessee when given). */
 export function allow(rule: string, principal: Principal, target?: PolicyTarget): void {
   if (!authorize(rule, principal, target)) throw new Forbidden();
+}
+
+/**
+ * A node as use cases take it: the record the caller already holds (the API's boundary loaded and
+ * checked it), or its uuid or name, looked up as the API's boundary would (jobs, server actions).
+ */
+export type NodeRef = NodeRecord | string;
+
+/** The node `ref` names, checked visible to `principal` when it is only named. */
+export async function resolveNode(principal: Principal, ref: NodeRef): Promise<NodeRecord> {
+  return typeof ref === "string" ? visibleNode(principal, ref) : ref;
+}
+
+/** Who asked, for the conductor's history and logs. */
+export function actorOf(principal: Principal, requestId?: string): Actor {
+  return { user: principal.userId ?? principal.username, project: principal.projectId, ...(requestId ? { requestId } : {}) };
 }
