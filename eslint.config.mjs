@@ -72,7 +72,6 @@ const boundaries = [
 const pendingLayering = {
   sql: [
     "lib/api/node_view.ts",
-    "lib/api/v1/node_misc.ts",
     "lib/api/v1/nodes.ts",
   ],
 };

@@ -3,7 +3,7 @@
 import type { AllocationRecord } from "../../core/allocations.ts";
 import type { NodeRecord } from "../../core/db/nodes.ts";
 import {
-  allocationNamed, allocationNode, changeAllocation, listAllocationPage, nodeAllocation, removeAllocation, startAllocation,
+  allocationNamed, allocationNode, changeAllocation, listAllocationPage, removeAllocation, startAllocation,
   type AllocationFilter,
 } from "../../core/services/allocations.ts";
 import { Forbidden, Invalid, MethodNotAllowed, NotAcceptable, NotFound } from "../../core/errors.ts";
@@ -43,9 +43,6 @@ export const ALLOCATION_FIELD_VERSIONS: Record<string, number> = Object.fromEntr
 export function allocationView(a: AllocationRecord & { nodeUuid: string | null }, v: { base: string; minor: number }, fields: string[] | null = null): Record<string, unknown> {
   return renderFields(FIELDS, { ...a, _base: v.base }, v.minor, fields);
 }
-
-/** The node's allocation (by the node's allocation id, else by the allocation's node). */
-export const loadNodeAllocation = nodeAllocation;
 
 async function loadAllocation(ident: string) {
   const row = await allocationNamed(ident);
