@@ -5,7 +5,7 @@
 import type { Actor } from "../conductor/types.ts";
 import { findNode, type NodeRecord } from "../db/nodes.ts";
 import { sql } from "../db/sql.ts";
-import { Forbidden, NodeNotFound } from "../errors.ts";
+import { Forbidden, NodeNotFound, type IronicError } from "../errors.ts";
 import { authorize, isSystemScoped, type PolicyTarget, type Principal } from "../policy.ts";
 
 /**
@@ -31,6 +31,27 @@ export async function nodeIfVisible(principal: Principal, ident: string): Promis
 /** Throws Forbidden unless `principal` passes `rule` (on `target`'s owner and lessee when given). */
 export function allow(rule: string, principal: Principal, target?: PolicyTarget): void {
   if (!authorize(rule, principal, target)) throw new Forbidden();
+}
+
+/**
+ * Passes when `principal` passes `rule` on `target`; otherwise system-scoped callers get 403 and
+ * project-scoped ones `notFound()`, as if the resource did not exist (Ironic conceals it).
+ */
+export function allowOrConceal(rule: string, principal: Principal, target: PolicyTarget, notFound: () => IronicError): void {
+  if (authorize(rule, principal, target)) return;
+  if (isSystemScoped(principal)) throw new Forbidden();
+  throw notFound();
+}
+
+/**
+ * List visibility: null when the caller sees everything, else the project whose nodes (owner or
+ * lessee) it may list. Refuses callers without the list rule or a project.
+ */
+export function listScope(principal: Principal, listRule: string, listAllRule: string): string | null {
+  if (!authorize(listRule, principal)) throw new Forbidden();
+  if (authorize(listAllRule, principal)) return null;
+  if (!principal.projectId) throw new Forbidden();
+  return principal.projectId;
 }
 
 /**
