@@ -10,7 +10,8 @@ import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isValidLogicalName, normalizeMac, validateUuid } from "../validators.ts";
-import { nodeToAttachTo, nodeToMoveTo } from "../../core/services/ports.ts";
+import { nodeToAttachTo } from "../../core/services/access.ts";
+import { nodeToMoveTo } from "../../core/services/ports.ts";
 import { listPorts } from "./ports.ts";
 import {
   bodyBool, changed, isUniqueViolation, parseResourceFields, parseResourceList,

@@ -8,9 +8,10 @@ import { parseJson, toBool, toDate } from "../../core/db/values.ts";
 import { Conflict, Invalid, NodeNotFound, NotAcceptable, NotFound } from "../../core/errors.ts";
 import type { Principal } from "../../core/policy.ts";
 import {
-  addressTaken, changePort, createPortRow, deletePort, listPortPage, nodeNamed, nodeToAttachTo, portgroupNamed, portListProject, portNamed,
+  addressTaken, changePort, createPortRow, deletePort, listPortPage, nodeNamed, portgroupNamed, portListProject, portNamed,
   nodeToMoveTo, portNameOwner, visiblePort, type PortgroupLite, type PortRow,
 } from "../../core/services/ports.ts";
+import { nodeToAttachTo } from "../../core/services/access.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
 import type { ApiPort } from "../../shared/wire.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";

@@ -5,7 +5,7 @@
 import type { Actor } from "../conductor/types.ts";
 import { findNode, type NodeRecord } from "../db/nodes.ts";
 import { sql } from "../db/sql.ts";
-import { Forbidden, NodeNotFound, type IronicError } from "../errors.ts";
+import { Forbidden, Invalid, NodeNotFound, type IronicError } from "../errors.ts";
 import { authorize, isSystemScoped, type PolicyTarget, type Principal } from "../policy.ts";
 
 /**
@@ -68,4 +68,15 @@ export async function resolveNode(principal: Principal, ref: NodeRef): Promise<N
 /** Who asked, for the conductor's history and logs. */
 export function actorOf(principal: Principal, requestId?: string): Actor {
   return { user: principal.userId ?? principal.username, project: principal.projectId, ...(requestId ? { requestId } : {}) };
+}
+
+/**
+ * The node a port, port group or volume object is created on or moved to (`ident`: its uuid, or
+ * name when `byName`), if the caller passes `rule` on it; otherwise 400 "not found" as Ironic says.
+ */
+export async function nodeToAttachTo(principal: Principal, ident: string, byName: boolean, rule: string): Promise<NodeRecord> {
+  const node = await findNode(await sql(), ident, byName);
+  if (!node) throw new Invalid(`Node ${ident} could not be found.`);
+  allowOrConceal(rule, principal, node, () => new Invalid(`Node ${ident} could not be found.`));
+  return node;
 }

@@ -10,10 +10,10 @@ import {
 } from "../db/ports.ts";
 import { sql } from "../db/sql.ts";
 import { parseJson, toBool } from "../db/values.ts";
-import { Conflict, Invalid, NotFound } from "../errors.ts";
+import { Conflict, NotFound } from "../errors.ts";
 import type { Principal } from "../policy.ts";
 import { inStates, PORT_MOVE_ALLOWED_STATES, ProvisionState as PS } from "../states.ts";
-import { allow, allowOrConceal, listScope } from "./access.ts";
+import { allow, allowOrConceal, listScope, nodeToAttachTo } from "./access.ts";
 
 export type { PortRow, PortgroupLite };
 
@@ -75,14 +75,6 @@ export async function visiblePort(principal: Principal, ident: string, byName: b
   allowOrConceal("baremetal:port:get", principal, target, () => new NotFound(`Port ${row.uuid} could not be found.`));
   if (rule) allow(rule, principal, target);
   return row;
-}
-
-/** The node a port or port group is created on, if the caller passes `rule` on it (else "not found", 400). */
-export async function nodeToAttachTo(principal: Principal, ident: string, byName: boolean, rule: string): Promise<NodeRecord> {
-  const node = await nodeNamed(ident, byName);
-  if (!node) throw new Invalid(`Node ${ident} could not be found.`);
-  allowOrConceal(rule, principal, node, () => new Invalid(`Node ${ident} could not be found.`));
-  return node;
 }
 
 /**
