@@ -1,7 +1,6 @@
 // `npm run lint` (a step of `npm test`): typescript-eslint's recommended rules, React's rules of
 // hooks, and the import boundaries between the layers of docs/design.md as the local rule ingot/layering
 // (lib/lint/layering.mjs).
-import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import js from "@eslint/js";
@@ -72,23 +71,6 @@ const boundaries = [
   },
 ];
 
-// issue 12: being removed — files that still cross a layer while their move is under way. Each is
-// exempt from that one layer only; ingot/layering reports an entry once its file no longer
-// crosses, so this list can only shrink. Add nothing here: fix the import instead.
-const pendingLayering = {
-  sql: [
-    "lib/api/v1/node_misc.ts",
-  ],
-};
-
-for (const [name, files] of Object.entries(pendingLayering)) {
-  const boundary = boundaries.find((b) => b.name === name);
-  if (!boundary) throw new Error(`eslint.config.mjs: pendingLayering names no layer "${name}"`);
-  for (const file of files) {
-    if (!existsSync(`${root}/${file}`)) throw new Error(`eslint.config.mjs: pendingLayering.${name} lists ${file}, which is gone: remove it`);
-  }
-}
-
 export default tseslint.config(
   { ignores: ["node_modules/", ".next/", "data/", "test-results/", "playwright-report/", "next-env.d.ts"] },
   {
@@ -97,7 +79,7 @@ export default tseslint.config(
     plugins: { ingot, "react-hooks": reactHooks },
     linterOptions: { reportUnusedDisableDirectives: "error" },
     rules: {
-      "ingot/layering": ["error", { root, boundaries, pending: pendingLayering }],
+      "ingot/layering": ["error", { root, boundaries }],
       "react-hooks/rules-of-hooks": "error",
       "react-hooks/exhaustive-deps": "error",
       // A leading underscore marks a value left out on purpose (`const { a: _a, ...rest } = x`).

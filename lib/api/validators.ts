@@ -2,25 +2,19 @@
 // Each throws Invalid (400) with the wording real Ironic uses where the client can see it.
 import { Invalid } from "../core/errors.ts";
 import { isValidLogicalName, RESERVED_NODE_NAMES, validateConductorGroup } from "../core/node_names.ts";
-import { isUuidLike } from "../core/uuid.ts";
+import { isUuidLike, validateUuid } from "../core/uuid.ts";
 import { pyRepr } from "../shared/pyrepr.ts";
 import { CUSTOM_TRAIT_RE, isValidTrait, MAX_TRAIT_LENGTH, STANDARD_TRAIT_RE } from "../shared/traits.ts";
 import { schemaCheck, type Schema } from "./schema.ts";
 
 const CANONICAL_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export { isUuidLike };
+export { isUuidLike, validateUuid };
 export { isValidLogicalName, RESERVED_NODE_NAMES, validateConductorGroup };
 
 /** Strict canonical form (8-4-4-4-12). */
 export function isCanonicalUuid(value: unknown): value is string {
   return typeof value === "string" && CANONICAL_UUID_RE.test(value);
-}
-
-/** Validates a uuid-typed field: `Expected UUID for <field>: <value>`; returns it lowercased. */
-export function validateUuid(value: unknown, field = "uuid"): string {
-  if (typeof value !== "string" || !isUuidLike(value)) throw new Invalid(`Expected UUID for ${field}: ${String(value)}`);
-  return value.toLowerCase();
 }
 
 /**

@@ -1,12 +1,10 @@
 // API microversions (reference §3): 1.1 .. MAX_MINOR, `latest`, no header means 1.1.
 import { NotAcceptable } from "../core/errors.ts";
+import { MAX_MINOR } from "../core/microversion.ts";
+
+export { MAX_MINOR };
 
 export const MIN_MINOR = 1;
-/**
- * The highest microversion whose features are all implemented (1.97 and later are not yet).
- * Raise it only together with the features; v1/microversions-83-96.test.ts covers 1.83-1.96.
- */
-export const MAX_MINOR = 96;
 export const MIN_VERSION = `1.${MIN_MINOR}`;
 export const MAX_VERSION = `1.${MAX_MINOR}`;
 

@@ -3,18 +3,16 @@
 import type { AllocationRecord } from "../../core/allocations.ts";
 import type { NodeRecord } from "../../core/db/nodes.ts";
 import {
-  allocationNamed, allocationNode, changeAllocation, listAllocationPage, nodeAllocation, removeAllocation, startAllocation,
-  type AllocationFilter,
+  allocationListProject, allocationNode, allocationOwnerFor, candidateNodeUuids, changeAllocation, checkOwnerFilter, deleteAllocation,
+  listAllocationPage, startAllocation, visibleAllocation, type AllocationFilter,
 } from "../../core/services/allocations.ts";
-import { Forbidden, Invalid, MethodNotAllowed, NotAcceptable, NotFound } from "../../core/errors.ts";
-import { authorize, isSystemScoped } from "../../core/policy.ts";
+import { Invalid, MethodNotAllowed, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isValidLogicalName, TRAITS_SCHEMA, validateUuid } from "../validators.ts";
 import {
-  authorizeOrConceal, listProject, parseResourceFields, parseResourceList, patchDocument, patchedSchemaCheck, renderFields,
-  requirePolicy, resourceNext, schemaCheck, type FieldDef,
+  parseResourceFields, parseResourceList, patchDocument, patchedSchemaCheck, renderFields, resourceNext, schemaCheck, type FieldDef,
 } from "./resource_common.ts";
 
 type Row = AllocationRecord & { nodeUuid: string | null; _base: string };
@@ -44,26 +42,13 @@ export function allocationView(a: AllocationRecord & { nodeUuid: string | null }
   return renderFields(FIELDS, { ...a, _base: v.base }, v.minor, fields);
 }
 
-/** The node's allocation (by the node's allocation id, else by the allocation's node). */
-export const loadNodeAllocation = nodeAllocation;
-
-async function loadAllocation(ident: string) {
-  const row = await allocationNamed(ident);
-  if (!row) throw new NotFound(`Allocation ${ident} could not be found.`);
-  return row;
-}
-
-function visible(ctx: ApiContext, a: AllocationRecord, ident: string): void {
-  authorizeOrConceal("baremetal:allocation:get", ctx.principal, { owner: a.owner }, () => new NotFound(`Allocation ${ident} could not be found.`));
-}
-
 const SORT_COLUMNS = {
   id: "id", uuid: "uuid", name: "name", state: "state", resource_class: "resourceClass", owner: "owner",
   created_at: "createdAt", updated_at: "updatedAt", last_error: "lastError",
 };
 
 async function listAllocations(ctx: ApiContext): Promise<Response> {
-  const project = listProject(ctx.principal, "baremetal:allocation:list", "baremetal:allocation:list_all");
+  const project = allocationListProject(ctx.principal);
   const p = parseResourceList(ctx, {
     sortColumns: SORT_COLUMNS, unsortable: ["traits", "candidate_nodes", "extra"], fieldVersions: ALLOCATION_FIELD_VERSIONS,
   });
@@ -82,7 +67,7 @@ async function listAllocations(ctx: ApiContext): Promise<Response> {
   const owner = q.get("owner");
   if (owner !== null) {
     if (ctx.minor < 60) throw new NotAcceptable("Request not acceptable.");
-    if (project !== null && owner !== project) throw new Forbidden();
+    checkOwnerFilter(project, owner);
     filter.owners!.push(owner);
   }
   if (project !== null) filter.owners!.push(project);
@@ -130,16 +115,7 @@ async function createAllocation(ctx: ApiContext): Promise<Response> {
   if (b.node !== undefined && b.node !== null && ctx.minor < 58) {
     throw new Invalid("Cannot set node when creating an allocation in this API version");
   }
-  const who = ctx.principal;
-  let owner = (b.owner as string | null | undefined) ?? null;
-  if (!authorize("baremetal:allocation:create", who)) throw new Forbidden();
-  if (!authorize("baremetal:allocation:create_restricted", who)) {
-    // Project members allocate for their own project only.
-    if (!isSystemScoped(who)) {
-      if (owner !== null && owner !== who.projectId) throw new Forbidden();
-      owner = who.projectId;
-    }
-  }
+  const owner = allocationOwnerFor(ctx.principal, (b.owner as string | null | undefined) ?? null);
   const traits = (b.traits as string[] | null | undefined) ?? [];
   const name = checkName(b.name, "create");
   const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : undefined;
@@ -154,14 +130,7 @@ async function createAllocation(ctx: ApiContext): Promise<Response> {
     if (!backfillNode) throw new Invalid("The resource_class field is mandatory when not backfilling");
     resourceClass = backfillNode.resourceClass;
   }
-  const candidates: string[] = [];
-  const missing: string[] = [];
-  for (const ident of (b.candidate_nodes as string[] | undefined) ?? []) {
-    const node = await allocationNode(ident);
-    if (!node || !authorize("baremetal:node:get", who, node)) missing.push(ident);
-    else if (!candidates.includes(node.uuid)) candidates.push(node.uuid);
-  }
-  if (missing.length) throw new Invalid(`Nodes cannot be found: ${missing.join(", ")}`);
+  const candidates = await candidateNodeUuids(ctx.principal, (b.candidate_nodes as string[] | undefined) ?? []);
 
   const allocUuid = uuid ?? (backfillNode?.instanceUuid ?? undefined);
   // A failed backfill is an error, as in Ironic (the allocation stays, in `error`).
@@ -172,16 +141,13 @@ async function createAllocation(ctx: ApiContext): Promise<Response> {
 }
 
 async function getOne(ctx: ApiContext): Promise<Response> {
-  const a = await loadAllocation(ctx.params.allocation);
-  visible(ctx, a, ctx.params.allocation);
+  const a = await visibleAllocation(ctx.principal, ctx.params.allocation);
   return json(ctx, allocationView(a, ctx, parseResourceFields(ctx, ALLOCATION_FIELD_VERSIONS)));
 }
 
 async function patchOne(ctx: ApiContext): Promise<Response> {
   const ident = ctx.params.allocation;
-  const a = await loadAllocation(ident);
-  visible(ctx, a, ident);
-  requirePolicy("baremetal:allocation:update", ctx.principal, { owner: a.owner });
+  const a = await visibleAllocation(ctx.principal, ident, "baremetal:allocation:update");
   const current = { name: a.name, extra: a.extra };
   const { patched } = patchDocument(ctx.body, current, ["name", "extra"]);
   const name = checkName(patched.name ?? null, "update", ident);
@@ -191,11 +157,7 @@ async function patchOne(ctx: ApiContext): Promise<Response> {
 }
 
 async function deleteOne(ctx: ApiContext): Promise<Response> {
-  const ident = ctx.params.allocation;
-  const a = await loadAllocation(ident);
-  visible(ctx, a, ident);
-  requirePolicy("baremetal:allocation:delete", ctx.principal, { owner: a.owner });
-  await removeAllocation(a);
+  await deleteAllocation(ctx.principal, ctx.params.allocation);
   return empty(ctx, 204);
 }
 

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { parseJson, toDate } from "../../core/db/values.ts";
 import { Invalid, PreconditionFailed } from "../../core/errors.ts";
+import { deployStepSchema } from "../../core/request_schemas.ts";
 import { maskSecrets } from "../../core/secrets.ts";
 import {
   changeTemplate, createTemplate as insertTemplate, deleteTemplate as removeTemplate, getTemplate as loadTemplate,
@@ -29,20 +30,6 @@ export interface DeployTemplateStep {
 
 export type { DeployTemplateRow };
 
-/** Ironic's DEPLOY_STEP_SCHEMA for steps on these interfaces (key order decides which error is reported). */
-export function deployStepSchema(interfaces: readonly string[]): Schema {
-  return {
-    type: "object",
-    properties: {
-      args: { type: "object" },
-      interface: { type: "string", enum: interfaces },
-      priority: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", minLength: 1, pattern: "^[0-9]+$" }] },
-      step: { type: "string", minLength: 1 },
-    },
-    required: ["interface", "step", "args", "priority"],
-    additionalProperties: false,
-  };
-}
 const DEPLOY_STEP_SCHEMA = deployStepSchema(DEPLOY_TEMPLATE_STEP_INTERFACES);
 const STEPS_SCHEMA: Schema = { type: "array", items: DEPLOY_STEP_SCHEMA, minItems: 1 };
 

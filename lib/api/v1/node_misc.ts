@@ -1,13 +1,16 @@
 // Node sub-resources: traits, vifs, maintenance, management (boot device, NMI, indicators),
 // validate, history, bios, inventory, ports/portgroups/volume sub-collections, vendor passthru,
 // allocation (reference §2.3, §2.10, §2.12, §5.5).
-import { addTrait, removeTrait, setTraits, updateNode, type NodeRecord } from "../../core/db/nodes.ts";
-import { loadBiosCache, loadBiosSetting, type BiosCacheRow } from "../../core/bios.ts";
+import type { BiosCacheRow } from "../../core/bios.ts";
 import { historyStructure, type HistoryRow } from "../../core/history.ts";
-import { parseJson, sql, toDate } from "../../core/db/sql.ts";
-import { Conflict, Invalid, NodeLocked, NotAcceptable, NotFound } from "../../core/errors.ts";
-import { authorize } from "../../core/policy.ts";
-import { inStates, ProvisionState as PS, UNSTABLE_STATES } from "../../core/states.ts";
+import { toDate } from "../../core/db/values.ts";
+import { Invalid, NotAcceptable, NotFound } from "../../core/errors.ts";
+import {
+  addTrait, attachVif, biosSetting, biosSettings, bootDevice, clearMaintenance, deleteNodeAllocation, detachVif, indicatorState,
+  injectNmi, listIndicators, listVifs, getNodeAllocation, nodeHistory, nodeHistoryRecord, nodeInventory, nodeTraits, removeAllTraits,
+  removeTrait, replaceTraits, setBootDevice, setIndicatorState, setMaintenance, supportedBootDevices, validateNode, vendorMethods as listVendorMethods,
+  vendorPassthru,
+} from "../../core/services/node_subresources.ts";
 import type { ApiBiosSetting, ApiHistoryEvent, ApiValidation } from "../../shared/wire.ts";
 import { MAX_LIMIT } from "../collection.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
@@ -15,8 +18,8 @@ import { pyRepr } from "../../shared/pyrepr.ts";
 import type { Method, NodeContext, RouteDef } from "../router.ts";
 import { isUuidLike, TRAITS_SCHEMA, validateTrait, validateTraits } from "../validators.ts";
 import { schemaCheck, type Schema } from "../schema.ts";
-import { actorOf, conductorApi, queryBool, unexpectedArgs } from "./nodes.ts";
-import { ALLOCATION_FIELD_VERSIONS, allocationView, loadNodeAllocation } from "./allocations.ts";
+import { queryBool, unexpectedArgs } from "./nodes.ts";
+import { ALLOCATION_FIELD_VERSIONS, allocationView } from "./allocations.ts";
 import { listPortgroups } from "./portgroups.ts";
 import { parseResourceFields } from "./resource_common.ts";
 import { listPorts } from "./ports.ts";
@@ -44,8 +47,9 @@ function identPath(ctx: NodeContext): string {
   return encodeURIComponent(ctx.params.node);
 }
 
-function unlocked(node: NodeRecord): void {
-  if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
+/** What the services need to know of the request beyond its arguments. */
+function callOptions(ctx: NodeContext): { requestId: string; named: string } {
+  return { requestId: ctx.requestId, named: ctx.params.node };
 }
 
 // ---- traits (1.37) ----
@@ -55,7 +59,7 @@ const TRAITS_USAGE =
 
 async function getTraits(ctx: NodeContext): Promise<Response> {
   gate(ctx, 37);
-  return json(ctx, { traits: [...ctx.node.traits] });
+  return json(ctx, { traits: await nodeTraits(ctx.principal, ctx.node) });
 }
 
 /** Ironic's TRAITS_SCHEMA for the PUT /traits body. */
@@ -72,8 +76,7 @@ async function putTraits(ctx: NodeContext): Promise<Response> {
   if (b !== undefined && b !== null) schemaCheck("body", TRAITS_BODY_SCHEMA, b);
   if (b === undefined || b === null || !Object.hasOwn(b as object, "traits")) throw new Invalid(TRAITS_USAGE);
   const traits = validateTraits((b as Record<string, unknown>).traits, "body");
-  unlocked(ctx.node);
-  await setTraits(await sql(), ctx.node.id, traits);
+  await replaceTraits(ctx.principal, ctx.node, traits);
   return empty(ctx, 204);
 }
 
@@ -81,35 +84,26 @@ async function putTrait(ctx: NodeContext): Promise<Response> {
   gate(ctx, 37);
   if (ctx.body !== undefined) throw new Invalid(TRAITS_USAGE);
   const trait = validateTrait(ctx.params.trait, "trait");
-  unlocked(ctx.node);
-  if (!ctx.node.traits.includes(trait) && ctx.node.traits.length >= 50) {
-    throw new Invalid(`Could not modify traits for node ${ctx.node.uuid}: would exceed the maximum of 50 traits.`);
-  }
-  await addTrait(await sql(), ctx.node.id, trait);
+  await addTrait(ctx.principal, ctx.node, trait);
   return empty(ctx, 204, { Location: `${ctx.base}/v1/nodes/${identPath(ctx)}/traits/${encodeURIComponent(trait)}` });
 }
 
 async function deleteTraits(ctx: NodeContext): Promise<Response> {
   gate(ctx, 37);
-  unlocked(ctx.node);
-  await setTraits(await sql(), ctx.node.id, []);
+  await removeAllTraits(ctx.principal, ctx.node);
   return empty(ctx, 204);
 }
 
 async function deleteTrait(ctx: NodeContext): Promise<Response> {
   gate(ctx, 37);
-  unlocked(ctx.node);
-  const trait = ctx.params.trait;
-  if (!(await removeTrait(await sql(), ctx.node.id, trait))) {
-    throw new NotFound(`Node ${ctx.node.uuid} doesn't have a trait '${trait}'`);
-  }
+  await removeTrait(ctx.principal, ctx.node, ctx.params.trait);
   return empty(ctx, 204);
 }
 
 // ---- vifs (1.28) ----
 
 async function getVifs(ctx: NodeContext): Promise<Response> {
-  const vifs = await (await conductorApi()).vifList(ctx.node.id);
+  const vifs = await listVifs(ctx.principal, ctx.node);
   return json(ctx, { vifs: vifs.map((v) => ({ id: v.id })) });
 }
 
@@ -131,12 +125,12 @@ async function postVif(ctx: NodeContext): Promise<Response> {
   const vif: { id: string; port_uuid?: string; portgroup_uuid?: string } = { id: body.id };
   if (typeof body.port_uuid === "string") vif.port_uuid = body.port_uuid.toLowerCase();
   if (typeof body.portgroup_uuid === "string") vif.portgroup_uuid = body.portgroup_uuid.toLowerCase();
-  await (await conductorApi()).vifAttach(ctx.node.id, vif, actorOf(ctx));
+  await attachVif(ctx.principal, ctx.node, vif, callOptions(ctx));
   return empty(ctx, 204);
 }
 
 async function deleteVif(ctx: NodeContext): Promise<Response> {
-  await (await conductorApi()).vifDetach(ctx.node.id, ctx.params.vif, actorOf(ctx));
+  await detachVif(ctx.principal, ctx.node, ctx.params.vif, callOptions(ctx));
   return empty(ctx, 204);
 }
 
@@ -149,24 +143,24 @@ async function putMaintenance(ctx: NodeContext): Promise<Response> {
   if (reason !== undefined && reason !== null && typeof reason !== "string") {
     throw new Invalid(`Expected string for reason: ${typeof reason === "object" ? pyRepr(reason) : String(reason)}`);
   }
-  await (await conductorApi()).setMaintenance(ctx.node.id, true, (reason as string | null | undefined) ?? null, actorOf(ctx));
+  await setMaintenance(ctx.principal, ctx.node, (reason as string | null | undefined) ?? null, callOptions(ctx));
   return empty(ctx, 202);
 }
 
 async function deleteMaintenance(ctx: NodeContext): Promise<Response> {
-  await (await conductorApi()).setMaintenance(ctx.node.id, false, null, actorOf(ctx));
+  await clearMaintenance(ctx.principal, ctx.node, callOptions(ctx));
   return empty(ctx, 202);
 }
 
 // ---- management ----
 
 async function getBootDevice(ctx: NodeContext): Promise<Response> {
-  const d = await (await conductorApi()).getBootDevice(ctx.node.id);
+  const d = await bootDevice(ctx.principal, ctx.node);
   return json(ctx, { boot_device: d.boot_device, persistent: d.persistent });
 }
 
 async function getSupportedBootDevices(ctx: NodeContext): Promise<Response> {
-  const list = await (await conductorApi()).getSupportedBootDevices(ctx.node.id);
+  const list = await supportedBootDevices(ctx.principal, ctx.node);
   return json(ctx, { supported_boot_devices: list });
 }
 
@@ -182,7 +176,7 @@ async function putBootDevice(ctx: NodeContext): Promise<Response> {
     else if (typeof p === "string") persistent = queryBool("persistent", p);
     else throw new Invalid(`Invalid persistent: Unrecognized value '${String(p)}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
   }
-  await (await conductorApi()).setBootDevice(ctx.node.id, body.boot_device, persistent, actorOf(ctx));
+  await setBootDevice(ctx.principal, ctx.node, body.boot_device, persistent, callOptions(ctx));
   return empty(ctx, 204);
 }
 
@@ -190,7 +184,7 @@ async function putInjectNmi(ctx: NodeContext): Promise<Response> {
   gate(ctx, 29, 404);
   const body = bodyObject(ctx);
   onlyKeys(body, []);
-  await (await conductorApi()).injectNmi(ctx.node.id, actorOf(ctx));
+  await injectNmi(ctx.principal, ctx.node, callOptions(ctx));
   return empty(ctx, 204);
 }
 
@@ -201,7 +195,7 @@ function splitIndicator(raw: string): [string, string] {
 }
 
 async function getIndicators(ctx: NodeContext): Promise<Response> {
-  const list = await (await conductorApi()).getIndicators(ctx.node.id);
+  const list = await listIndicators(ctx.principal, ctx.node);
   const base = `nodes/${identPath(ctx)}/management/indicators`;
   return json(ctx, {
     indicators: list.map((i) => {
@@ -211,15 +205,9 @@ async function getIndicators(ctx: NodeContext): Promise<Response> {
   });
 }
 
-async function knownIndicator(ctx: NodeContext, indicator: string, component: string): Promise<void> {
-  const list = await (await conductorApi()).getIndicators(ctx.node.id);
-  if (!list.some((i) => i.name === indicator && i.component === component)) throw new Invalid(`Invalid indicator ${indicator} specified.`);
-}
-
 async function getIndicator(ctx: NodeContext): Promise<Response> {
   const [indicator, component] = splitIndicator(ctx.params.indicator);
-  await knownIndicator(ctx, indicator, component);
-  const state = await (await conductorApi()).getIndicatorState(ctx.node.id, component, indicator);
+  const state = await indicatorState(ctx.principal, ctx.node, indicator, component);
   return json(ctx, { state });
 }
 
@@ -229,15 +217,14 @@ async function putIndicator(ctx: NodeContext): Promise<Response> {
   onlyKeys(body, ["state"]);
   if (body.state === undefined || body.state === null) throw new Invalid("Missing mandatory parameter: state");
   if (typeof body.state !== "string") throw new Invalid(`Expected string for state: ${pyRepr(body.state)}`);
-  await knownIndicator(ctx, indicator, component);
-  await (await conductorApi()).setIndicatorState(ctx.node.id, component, indicator, body.state, actorOf(ctx));
+  await setIndicatorState(ctx.principal, ctx.node, indicator, component, body.state, callOptions(ctx));
   return empty(ctx, 204);
 }
 
 // ---- validate ----
 
 async function getValidate(ctx: NodeContext): Promise<Response> {
-  const result = await (await conductorApi()).validate(ctx.node.id);
+  const result = await validateNode(ctx.principal, ctx.node);
   const out: ApiValidation = {};
   for (const [k, v] of Object.entries(result)) {
     if (k === "firmware" && ctx.minor < 86) continue;
@@ -289,19 +276,9 @@ async function listHistory(ctx: NodeContext, detailPath = false): Promise<Respon
     if (limit <= 0) throw new Invalid("Limit must be positive");
     limit = Math.min(limit, MAX_LIMIT);
   }
-  const db = await sql();
-  let afterId = 0;
   const marker = q.get("marker");
-  if (marker !== null) {
-    if (!isUuidLike(marker)) throw new Invalid(`Expected UUID for marker: ${marker}`);
-    const row = await db.get<{ id: number }>(`SELECT "id" FROM "NodeHistory" WHERE "uuid" = ? AND "nodeId" = ?`, [marker.toLowerCase(), ctx.node.id]);
-    if (!row) throw new NotFound(`Node history record ${marker} could not be found.`);
-    afterId = Number(row.id);
-  }
-  const rows = await db.all<HistoryRow>(
-    `SELECT * FROM "NodeHistory" WHERE "nodeId" = ? AND "id" > ? ORDER BY "id" ASC LIMIT ${limit}`,
-    [ctx.node.id, afterId],
-  );
+  if (marker !== null && !isUuidLike(marker)) throw new Invalid(`Expected UUID for marker: ${marker}`);
+  const rows = await nodeHistory(ctx.principal, ctx.node, { limit, marker });
   const body: Record<string, unknown> = { history: rows.map((r) => historyView(r, detail, ctx.minor, structured)) };
   if (rows.length === limit && rows.length > 0) {
     const p = new URLSearchParams();
@@ -315,9 +292,7 @@ async function listHistory(ctx: NodeContext, detailPath = false): Promise<Respon
 }
 
 async function getHistoryEvent(ctx: NodeContext): Promise<Response> {
-  const id = ctx.params.event;
-  const row = await (await sql()).get<HistoryRow>(`SELECT * FROM "NodeHistory" WHERE "uuid" = ? AND "nodeId" = ?`, [id.toLowerCase(), ctx.node.id]);
-  if (!row) throw new NotFound(`Node history record ${id} could not be found.`);
+  const row = await nodeHistoryRecord(ctx.principal, ctx.node, ctx.params.event);
   return json(ctx, historyView(row, true, ctx.minor, wantsStructure(ctx.url.searchParams)));
 }
 
@@ -376,71 +351,46 @@ async function listBios(ctx: NodeContext): Promise<Response> {
     for (const f of fields) if (!(BIOS_FIELDS as readonly string[]).includes(f) || f === "links") throw new Invalid(`Field ${f} is not a valid field.`);
     if (detail) throw new Invalid("Can not specify ?detail=True and fields in the same request.");
   }
-  const rows = await loadBiosCache(await sql(), ctx.node.id);
+  const rows = await biosSettings(ctx.principal, ctx.node);
   return json(ctx, { bios: rows.map((r) => biosView(ctx, r, detail, fields)) });
 }
 
 async function getBios(ctx: NodeContext): Promise<Response> {
   const name = ctx.params.setting;
-  const row = await loadBiosSetting(await sql(), ctx.node.id, name);
-  if (!row) throw new NotFound(`Node ${ctx.node.uuid} doesn't have a BIOS setting '${name}'`);
+  const row = await biosSetting(ctx.principal, ctx.node, name);
   return json(ctx, { [name]: biosView(ctx, row, ctx.minor >= 74, null) });
 }
 
 // ---- inventory (1.81) ----
 
 async function getInventory(ctx: NodeContext): Promise<Response> {
-  const row = await (await sql()).get<{ inventory: string; pluginData: string }>(
-    `SELECT "inventory", "pluginData" FROM "NodeInventory" WHERE "nodeId" = ?`,
-    [ctx.node.id],
-  );
-  if (!row) throw new NotFound(`Node inventory record for node ${ctx.node.uuid} could not be found.`);
-  return json(ctx, { inventory: parseJson(row.inventory, {}), plugin_data: parseJson(row.pluginData, {}) });
+  const stored = await nodeInventory(ctx.principal, ctx.node);
+  return json(ctx, { inventory: stored.inventory, plugin_data: stored.pluginData });
 }
 
 // ---- allocation (1.52) ----
 
-async function nodeAllocation(ctx: NodeContext) {
-  const row = await loadNodeAllocation(ctx.node);
-  if (!row) throw new NotFound(`Allocation for node ${ctx.params.node} was not found`);
-  return row;
-}
-
 async function getAllocation(ctx: NodeContext): Promise<Response> {
   unexpectedArgs(ctx, ["fields"]);
-  const a = await nodeAllocation(ctx);
+  const a = await getNodeAllocation(ctx.principal, ctx.node, callOptions(ctx));
   return json(ctx, allocationView(a, ctx, parseResourceFields(ctx, ALLOCATION_FIELD_VERSIONS)));
 }
 
 async function deleteAllocation(ctx: NodeContext): Promise<Response> {
-  const r = await nodeAllocation(ctx);
-  const node = ctx.node;
-  if (!node.maintenance && (node.provisionState === PS.ACTIVE || inStates(node.provisionState, UNSTABLE_STATES))) {
-    throw new Conflict(
-      `Cannot remove allocation ${r.uuid} since it's associated with node ${node.uuid} in state ${node.provisionState}, please unprovision the node first or put it into maintenance mode.`,
-    );
-  }
-  unlocked(node);
-  const db = await sql();
-  await db.tx(async (tx) => {
-    await tx.run(`DELETE FROM "Allocation" WHERE "id" = ?`, [r.id]);
-    const changes: Parameters<typeof updateNode>[2] = { allocationId: null };
-    if (node.instanceUuid === r.uuid) changes.instanceUuid = null;
-    await updateNode(tx, node.id, changes);
-  });
+  await deleteNodeAllocation(ctx.principal, ctx.node, callOptions(ctx));
   return empty(ctx, 204);
 }
 
 // ---- vendor passthru ----
 
 async function vendorMethods(ctx: NodeContext): Promise<Response> {
-  return json(ctx, await (await conductorApi()).vendorPassthruMethods(ctx.node.id));
+  return json(ctx, await listVendorMethods(ctx.principal, ctx.node));
 }
 
 async function vendorCall(ctx: NodeContext): Promise<Response> {
   const method = ctx.url.searchParams.get("method");
   if (!method) throw new Invalid("Missing mandatory parameter: method");
-  const r = await (await conductorApi()).vendorPassthru(ctx.node.id, method, ctx.method, ctx.body ?? {}, actorOf(ctx));
+  const r = await vendorPassthru(ctx.principal, ctx.node, method, ctx.method, ctx.body ?? {}, callOptions(ctx));
   if (r.async) return empty(ctx, 202);
   return json(ctx, r.result ?? null, 200);
 }
@@ -511,6 +461,3 @@ export const routes: RouteDef[] = [
     method: m, path: "/v1/nodes/:node/vendor_passthru", policy: "baremetal:node:vendor_passthru", handler: vendorCall,
   })),
 ];
-
-// Re-exported for tests of the policy rules used above.
-export { authorize };

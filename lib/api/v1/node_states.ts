@@ -1,26 +1,16 @@
 // /v1/nodes/{ident}/states: provision, power, raid, boot mode, secure boot, console
-// (reference §1.3, §1.4, §2.3, §6). Checks run in Ironic's order; the conductor does the work.
-import type { ProvisionParams, StepRequest } from "../../core/conductor/types.ts";
+// (reference §1.3, §1.4, §2.3, §6). The handlers check versions and argument types; the services
+// of lib/core/services/node_states.ts and console.ts check policy and state, in Ironic's order.
 import type { NodeRecord } from "../../core/db/nodes.ts";
-import {
-  Conflict, Forbidden, Invalid, InvalidStateRequested, NodeInMaintenance, NodeLocked, NodeProtected, NotAcceptable, NotFound,
-} from "../../core/errors.ts";
-import { authorize } from "../../core/policy.ts";
+import { Invalid, NotFound } from "../../core/errors.ts";
 import { consoleState, setConsoleState } from "../../core/services/console.ts";
-import { setTargetRaidConfig } from "../../core/services/node_states.ts";
-import { usableRunbook } from "../../core/services/runbooks.ts";
-import {
-  inStates, isPowerTarget, isProvisionState, isVerb, POWER_CHANGE_REFUSED_STATES, POWER_TARGETS, provisionStateAtVersion,
-  UNSTABLE_STATES, VERBS, verbAllowedFrom, type Verb,
-} from "../../core/states.ts";
-import { STEP_INTERFACES } from "../../shared/steps.ts";
+import { setBootMode, setPowerState, setProvisionState, setSecureBoot, setTargetRaidConfig } from "../../core/services/node_states.ts";
+import { provisionStateAtVersion } from "../../core/states.ts";
 import { empty, json, ts } from "../http.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
-import { firstSchemaError, jsonschemaText, type Schema } from "../schema.ts";
+import { firstSchemaError, type Schema } from "../schema.ts";
 import type { NodeContext, RouteDef } from "../router.ts";
-import { isUuidLike } from "../validators.ts";
-import { deployStepSchema } from "./deploy_templates.ts";
-import { actorOf, conductorApi, queryBool } from "./nodes.ts";
+import { queryBool } from "./nodes.ts";
 
 // ---- body helpers (Ironic's argument checks and their wording) ----
 
@@ -86,75 +76,10 @@ async function getStates(ctx: NodeContext): Promise<Response> {
 
 // ---- PUT /states/provision ----
 
-const DIGITS: Schema = { type: "string", minLength: 1, pattern: "^[0-9]+$" };
-
-/** Ironic's _STEPS_SCHEMA for clean and service steps (key order decides which error is reported). */
-const STEPS_SCHEMA: Schema = {
-  $schema: "http://json-schema.org/schema#",
-  title: "Steps schema",
-  type: "array",
-  items: {
-    type: "object",
-    required: ["interface", "step"],
-    properties: {
-      interface: { description: "driver interface", enum: STEP_INTERFACES },
-      step: { description: "name of clean step", type: "string", minLength: 1 },
-      args: { description: "additional args", type: "object", properties: {} },
-      order: { anyOf: [{ type: "integer", minimum: 0 }, DIGITS] },
-      execute_on_child_nodes: { description: "Boolean if the step should be executed on child nodes.", type: "boolean" },
-      limit_child_node_execution: { description: "List of nodes upon which to execute child node steps on.", type: "array" },
-    },
-    additionalProperties: false,
-  },
-};
-
-/** Ironic's _DEPLOY_STEPS_SCHEMA. */
-const DEPLOY_STEPS_SCHEMA: Schema = {
-  $schema: "http://json-schema.org/schema#",
-  title: "Deploy steps schema",
-  type: "array",
-  items: deployStepSchema(STEP_INTERFACES),
-};
-
-/**
- * The step schemas of reference §5.1. Like Ironic, a failure answers "Invalid <kind>: " followed
- * by jsonschema's whole error text (message, failed keyword and schema, the offending value).
- */
-export function validateSteps(kind: "clean_steps" | "service_steps" | "deploy_steps", steps: unknown[]): StepRequest[] {
-  const e = firstSchemaError(kind === "deploy_steps" ? DEPLOY_STEPS_SCHEMA : STEPS_SCHEMA, steps);
-  if (e) throw new Invalid(`Invalid ${kind}: ${jsonschemaText(e)}`);
-  for (const o of steps as Record<string, unknown>[]) {
-    if (o.priority !== undefined) o.priority = Number(o.priority);
-    if (o.order !== undefined) o.order = Number(o.order);
-    const children = o.limit_child_node_execution;
-    if (Array.isArray(children)) {
-      for (const u of children) if (!isUuidLike(u)) throw new Invalid(`Invalid ${kind}: ${pyRepr(u)} is not a 'uuid'`);
-    }
-  }
-  return steps as StepRequest[];
-}
-
 const PROVISION_KEYS: [string, number][] = [
   ["target", 1], ["configdrive", 1], ["clean_steps", 15], ["deploy_steps", 69], ["rescue_password", 38],
   ["disable_ramdisk", 70], ["service_steps", 87], ["runbook", 92],
 ];
-
-/** Ironic's _CONFIG_DRIVE_SCHEMA. */
-const CONFIG_DRIVE_SCHEMA: Schema = {
-  anyOf: [
-    {
-      type: "object",
-      properties: {
-        meta_data: { type: "object" },
-        network_data: { type: "object" },
-        user_data: { type: ["object", "array", "string", "null"] },
-        vendor_data: { type: "object" },
-      },
-      additionalProperties: false,
-    },
-    { type: ["string", "null"] },
-  ],
-};
 
 function listArg(key: string, v: unknown): unknown[] | null {
   if (v === null || v === undefined) return null;
@@ -166,10 +91,8 @@ async function putProvision(ctx: NodeContext): Promise<Response> {
   const body = bodyObject(ctx);
   onlyKeys(body, PROVISION_KEYS.map(([k]) => k));
   const target = str("target", required(body, "target"));
-  const minor = ctx.minor;
-  const node = ctx.node;
 
-  // argument types
+  // argument types (the service checks the rest in Ironic's order)
   const cleanSteps = listArg("clean_steps", body.clean_steps);
   const deploySteps = listArg("deploy_steps", body.deploy_steps);
   const serviceSteps = listArg("service_steps", body.service_steps);
@@ -181,86 +104,11 @@ async function putProvision(ctx: NodeContext): Promise<Response> {
     throw new Invalid(`Expected types <class 'NoneType'>, <class 'str'>, <class 'dict'> for configdrive: ${pyRepr(configdrive)}`);
   }
 
-  // 2. verb too new for the version
-  if (isVerb(target) && minor < VERBS[target].minVersion) throw new NotAcceptable("Request not acceptable.");
-  // 3. step policies
-  if (cleanSteps?.length && !authorize("baremetal:node:set_provision_state:clean_steps", ctx.principal, node)) throw new Forbidden();
-  if (serviceSteps?.length && !authorize("baremetal:node:set_provision_state:service_steps", ctx.principal, node)) throw new Forbidden();
-  const verb = target as Verb;
-  const isDeploy = verb === "active" || verb === "deploy";
-  // 4. maintenance
-  if ((isDeploy || verb === "rebuild" || verb === "clean") && node.maintenance) throw new NodeInMaintenance(target, node.uuid);
-  // 5. state machine
-  const state = node.provisionState;
-  if (!isVerb(target) || !isProvisionState(state) || !verbAllowedFrom(verb, state, minor)) {
-    if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
-    throw new InvalidStateRequested(target, node.uuid, provisionStateAtVersion(state, minor) ?? "None");
-  }
-  // 6. configdrive
-  if (configdrive !== null && configdrive !== "") {
-    const allowedTargets = minor >= 35 ? ["active", "rebuild"] : ["active"];
-    if (!(isDeploy || (verb === "rebuild" && minor >= 35))) {
-      throw new Invalid(`Adding a config drive is only supported when setting provision state to ${allowedTargets.join(", ")}`);
-    }
-    // As Ironic: the format first (jsonschema's whole error text), then the version gates.
-    const e = firstSchemaError(CONFIG_DRIVE_SCHEMA, configdrive);
-    if (e) throw new Invalid(`Invalid configdrive format: ${jsonschemaText(e)}`);
-    if (typeof configdrive === "object") {
-      if (minor < 56) throw new Invalid("Providing a JSON object for configdrive is only supported starting with API version 1.56");
-      if ("vendor_data" in configdrive && minor < 59) throw new Invalid("Providing vendor_data in configdrive is only supported starting with API version 1.59");
-    }
-  }
-  // 7. parameters that belong to another verb, and version gates on parameters
-  if (cleanSteps?.length && verb !== "clean") throw new Invalid("clean_steps is only valid when setting target provision state to clean");
-  if (serviceSteps?.length && verb !== "service") throw new Invalid("service_steps is only valid when setting target provision state to service");
-  if (deploySteps !== null) {
-    if (minor < 69) throw new NotAcceptable("Request not acceptable.");
-    if (deploySteps.length && !(isDeploy || verb === "rebuild")) {
-      throw new Invalid("deploy_steps is only valid when setting target provision state to active or rebuild");
-    }
-  }
-  if (rescuePassword !== null && verb !== "rescue") {
-    throw new Invalid('"rescue_password" is only valid when setting target provision state to rescue');
-  }
-  if (disableRamdisk !== null) {
-    if (minor < 70) throw new NotAcceptable("disable_ramdisk is not acceptable in this API version");
-    if (verb !== "clean" && !(verb === "service" && minor >= 108)) throw new Invalid("disable_ramdisk is supported only with manual cleaning");
-  }
-  if (runbook !== null) {
-    if (minor < 92) throw new NotAcceptable("Request not acceptable.");
-    if (verb !== "clean" && verb !== "service") throw new Invalid("runbook is only valid when setting target provision state to clean or service");
-    if (cleanSteps?.length || serviceSteps?.length) throw new Invalid(`Cannot specify both ${verb}_steps and runbook.`);
-  }
-  // 8. what a verb needs
-  if (verb === "clean" && !cleanSteps?.length && runbook === null) {
-    throw new Invalid('"clean_steps" is required when setting target provision state to clean');
-  }
-  if (verb === "service" && !serviceSteps?.length && runbook === null) {
-    throw new Invalid('"service_steps" is required when setting target provision state to service');
-  }
-  if (verb === "rescue" && !rescuePassword) {
-    throw new Invalid('A non-empty "rescue_password" is required when setting target provision state to rescue');
-  }
-  // 9. step schemas
-  const params: ProvisionParams = {};
-  if (cleanSteps?.length) params.clean_steps = validateSteps("clean_steps", cleanSteps);
-  if (serviceSteps?.length) params.service_steps = validateSteps("service_steps", serviceSteps);
-  if (deploySteps?.length) params.deploy_steps = validateSteps("deploy_steps", deploySteps);
-  if (configdrive !== null && configdrive !== "") params.configdrive = configdrive;
-  if (rescuePassword !== null) params.rescue_password = rescuePassword;
-  if (disableRamdisk !== null) params.disable_ramdisk = disableRamdisk;
-  if (runbook !== null) {
-    // The runbook must be visible to the caller and usable by them (reference §5.4, §7.2).
-    params.runbook = (await usableRunbook(ctx.principal, runbook)).uuid;
-  }
-  // node-level refusals the conductor would also make
-  if ((verb === "rebuild" || verb === "deleted" || verb === "undeploy") && node.protected) throw new NodeProtected(node.uuid);
-  if (verb === "provide" && node.retired) {
-    throw new Invalid(`The providing operation can't be performed on node ${node.uuid} because it is retired.`);
-  }
-
-  const conductor = await conductorApi();
-  await conductor.provision(node.id, verb, params, actorOf(ctx), minor);
+  await setProvisionState(ctx.principal, ctx.node, {
+    target, clean_steps: cleanSteps, deploy_steps: deploySteps, service_steps: serviceSteps,
+    configdrive: configdrive as string | Record<string, unknown> | null,
+    rescue_password: rescuePassword, disable_ramdisk: disableRamdisk, runbook,
+  }, { apiVersion: ctx.minor, requestId: ctx.requestId });
   return empty(ctx, 202, statesLocation(ctx));
 }
 
@@ -277,22 +125,7 @@ async function putPower(ctx: NodeContext): Promise<Response> {
     if (!Number.isInteger(n)) throw new Invalid(`Expected an integer for timeout: ${typeof t === "string" ? t : pyRepr(t)}`);
     timeout = n;
   }
-  const node = ctx.node;
-  if ((target === "soft rebooting" || target === "soft power off" || timeout !== undefined) && ctx.minor < 27) {
-    throw new NotAcceptable("Request not acceptable.");
-  }
-  if (timeout !== undefined && timeout < 1) throw new Invalid("timeout has to be positive integer");
-  if (!isPowerTarget(target) || ctx.minor < POWER_TARGETS[target].minVersion) {
-    throw new InvalidStateRequested(target, ctx.params.node, String(node.powerState ?? "None"));
-  }
-  if (inStates(node.provisionState, POWER_CHANGE_REFUSED_STATES)) {
-    throw new InvalidStateRequested(target, ctx.params.node, node.provisionState);
-  }
-  if (node.disablePowerOff && POWER_TARGETS[target].result === "power off" && target !== "rebooting" && target !== "soft rebooting") {
-    throw new Conflict(`Failed to change power state to '${POWER_TARGETS[target].result}' by '${target}'. Error: power off is disabled for node ${node.uuid} (disable_power_off).`);
-  }
-  const conductor = await conductorApi();
-  await conductor.setPowerState(node.id, target, timeout, actorOf(ctx));
+  await setPowerState(ctx.principal, ctx.node, { target, timeout }, { apiVersion: ctx.minor, requestId: ctx.requestId, named: ctx.params.node });
   return empty(ctx, 202, statesLocation(ctx));
 }
 
@@ -360,10 +193,7 @@ async function putBootMode(ctx: NodeContext): Promise<Response> {
   if (target !== "uefi" && target !== "bios") {
     throw new Invalid(`Invalid boot mode ${target} requested for node. Allowed boot modes are: bios, uefi`);
   }
-  if ((UNSTABLE_STATES as readonly string[]).includes(ctx.node.provisionState)) {
-    throw new Conflict(`The boot mode of node ${ctx.node.uuid} can not be changed while it is in state "${ctx.node.provisionState}".`);
-  }
-  await (await conductorApi()).setBootMode(ctx.node.id, target, actorOf(ctx));
+  await setBootMode(ctx.principal, ctx.node, target, { requestId: ctx.requestId });
   return empty(ctx, 202, statesLocation(ctx));
 }
 
@@ -372,10 +202,7 @@ async function putSecureBoot(ctx: NodeContext): Promise<Response> {
   const body = bodyObject(ctx);
   onlyKeys(body, ["target"]);
   const target = boolArg("target", required(body, "target"));
-  if ((UNSTABLE_STATES as readonly string[]).includes(ctx.node.provisionState)) {
-    throw new Conflict(`The secure boot state of node ${ctx.node.uuid} can not be changed while it is in state "${ctx.node.provisionState}".`);
-  }
-  await (await conductorApi()).setSecureBoot(ctx.node.id, target, actorOf(ctx));
+  await setSecureBoot(ctx.principal, ctx.node, target, { requestId: ctx.requestId });
   return empty(ctx, 202, statesLocation(ctx));
 }
 

@@ -1,21 +1,21 @@
 // Portgroups (reference §2.7, API 1.23; mode/properties 1.26; /portgroups/{p}/ports 1.24).
 import { randomUUID } from "node:crypto";
-import type { NodeRecord } from "../../core/db/nodes.ts";
 import { parseJson, toBool, toDate } from "../../core/db/values.ts";
 import { Conflict, Invalid, NodeNotFound, NotAcceptable, NotFound } from "../../core/errors.ts";
-import type { Principal } from "../../core/policy.ts";
 import {
-  addressTaken, changePortgroup, createPortgroupRow, listPortgroupPage, nameTaken, portgroupNamed, portgroupNode, portgroupWithUuid,
-  portsInPortgroup, removePortgroup, type PortgroupChanges, type PortgroupRow,
+  addressTaken, changePortgroup, createPortgroupRow, deletePortgroup, listPortgroupPage, nameTaken, portgroupListProject, portgroupNode,
+  portgroupWithUuid, requireNoPorts, visiblePortgroup, type PortgroupChanges, type PortgroupRow,
 } from "../../core/services/portgroups.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isValidLogicalName, normalizeMac, validateUuid } from "../validators.ts";
-import { listPorts, requireNodeAcceptsMembers } from "./ports.ts";
+import { nodeToAttachTo } from "../../core/services/access.ts";
+import { nodeToMoveTo } from "../../core/services/ports.ts";
+import { listPorts } from "./ports.ts";
 import {
-  authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, parseResourceFields, parseResourceList,
-  patchDocument, patchedSchemaCheck, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
+  bodyBool, changed, isUniqueViolation, parseResourceFields, parseResourceList,
+  patchDocument, patchedSchemaCheck, renderFields, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
 } from "./resource_common.ts";
 
 export type { PortgroupRow };
@@ -51,16 +51,6 @@ export function portgroupView(row: PortgroupRow, v: View, fields: string[] | nul
   return renderFields(PG_FIELDS, { ...row, _base: v.base }, v.minor, fields);
 }
 
-async function loadPortgroup(ident: string): Promise<PortgroupRow> {
-  const row = await portgroupNamed(ident);
-  if (!row) throw new NotFound(`Portgroup ${ident} could not be found.`);
-  return row;
-}
-
-function visible(ctx: ApiContext, rule: string, row: PortgroupRow, ident: string): void {
-  authorizeOrConceal(rule, ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee }, () => new NotFound(`Portgroup ${ident} could not be found.`));
-}
-
 const SORT_COLUMNS: Record<string, string> = {
   id: "id", uuid: "uuid", name: "name", address: "address", created_at: "createdAt", updated_at: "updatedAt",
   mode: "mode", standalone_ports_supported: "standalonePortsSupported", node_uuid: "nodeId",
@@ -76,7 +66,7 @@ export interface PortgroupScope {
 
 /** Lists portgroups for a scope (top level, or /nodes/{n}/portgroups). */
 export async function listPortgroups(ctx: ApiContext, scope: PortgroupScope): Promise<Response> {
-  const project = listProject(ctx.principal, "baremetal:portgroup:list", "baremetal:portgroup:list_all");
+  const project = portgroupListProject(ctx.principal);
   const p = parseResourceList(ctx, {
     sortColumns: SORT_COLUMNS, unsortable: UNSORTABLE, fieldVersions: PORTGROUP_FIELD_VERSIONS, detailPath: scope.detailPath,
   });
@@ -155,14 +145,6 @@ function pgMac(value: unknown): string | null {
   }
 }
 
-async function nodeFor(value: unknown, who: Principal, rule: string): Promise<NodeRecord> {
-  const uuid = validateUuid(value, "node_uuid");
-  const node = await portgroupNode(uuid, false);
-  if (!node) throw new Invalid(`Node ${uuid} could not be found.`);
-  authorizeOrConceal(rule, who, node, () => new Invalid(`Node ${uuid} could not be found.`));
-  return node;
-}
-
 function duplicate(err: unknown, name: string | null, address: string | null, uuid: string): Error {
   if (!isUniqueViolation(err)) return err as Error;
   if (uniqueViolationMentions(err, "name")) return new Conflict(`A portgroup with name ${name} already exists.`);
@@ -188,7 +170,7 @@ async function createPortgroup(ctx: ApiContext): Promise<Response> {
   const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : randomUUID();
   const name = checkName(b.name, "create");
   const address = pgMac(b.address);
-  const node = await nodeFor(b.node_uuid, ctx.principal, "baremetal:portgroup:create");
+  const node = await nodeToAttachTo(ctx.principal, validateUuid(b.node_uuid, "node_uuid"), false, "baremetal:portgroup:create");
   const standalone = b.standalone_ports_supported === undefined || b.standalone_ports_supported === null
     ? true : bodyBool("standalone_ports_supported", b.standalone_ports_supported);
   const mode = (b.mode as string | null | undefined) ?? DEFAULT_PORTGROUP_MODE;
@@ -205,8 +187,7 @@ async function createPortgroup(ctx: ApiContext): Promise<Response> {
 }
 
 async function getPortgroup(ctx: ApiContext): Promise<Response> {
-  const row = await loadPortgroup(ctx.params.portgroup);
-  visible(ctx, "baremetal:portgroup:get", row, ctx.params.portgroup);
+  const row = await visiblePortgroup(ctx.principal, ctx.params.portgroup);
   const fields = parseResourceFields(ctx, PORTGROUP_FIELD_VERSIONS);
   return json(ctx, portgroupView(row, ctx, fields));
 }
@@ -215,9 +196,7 @@ const PATCHABLE = ["address", "extra", "mode", "name", "node_uuid", "properties"
 
 async function patchPortgroup(ctx: ApiContext): Promise<Response> {
   const ident = ctx.params.portgroup;
-  const row = await loadPortgroup(ident);
-  visible(ctx, "baremetal:portgroup:get", row, ident);
-  requirePolicy("baremetal:portgroup:update", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
+  const row = await visiblePortgroup(ctx.principal, ident, "baremetal:portgroup:update");
   const current = portgroupView(row, { base: ctx.base, minor: 82 });
   delete current.links;
   delete current.ports;
@@ -240,11 +219,8 @@ async function patchPortgroup(ctx: ApiContext): Promise<Response> {
   }
   await checkUnique(sets.name !== undefined ? name : null, sets.address !== undefined ? address : null, row.id);
   if (changed(patched.node_uuid, current.node_uuid)) {
-    const node = await nodeFor(patched.node_uuid, ctx.principal, "baremetal:portgroup:update");
-    requireNodeAcceptsMembers("Portgroup", row.uuid, node);
-    if ((await portsInPortgroup(row.id)) > 0) {
-      throw new Invalid(`Cannot complete the requested action because portgroup ${row.uuid} contains ports.`);
-    }
+    const node = await nodeToMoveTo(ctx.principal, validateUuid(patched.node_uuid, "node_uuid"), "baremetal:portgroup:update", "Portgroup", row.uuid);
+    await requireNoPorts(row);
     sets.nodeId = node.id;
   }
   for (const [api, col] of [["extra", "extra"], ["properties", "properties"]] as const) {
@@ -269,15 +245,8 @@ async function patchPortgroup(ctx: ApiContext): Promise<Response> {
   return json(ctx, portgroupView(fresh, ctx));
 }
 
-async function deletePortgroup(ctx: ApiContext): Promise<Response> {
-  const ident = ctx.params.portgroup;
-  const row = await loadPortgroup(ident);
-  visible(ctx, "baremetal:portgroup:get", row, ident);
-  requirePolicy("baremetal:portgroup:delete", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
-  if ((await portsInPortgroup(row.id)) > 0) {
-    throw new Invalid(`Cannot complete the requested action because portgroup ${row.uuid} contains ports.`);
-  }
-  await removePortgroup(row.id);
+async function deletePortgroupHandler(ctx: ApiContext): Promise<Response> {
+  await deletePortgroup(ctx.principal, ctx.params.portgroup);
   return empty(ctx, 204);
 }
 
@@ -285,8 +254,7 @@ async function portgroupPorts(ctx: ApiContext, detail: boolean): Promise<Respons
   const ident = ctx.params.portgroup;
   // Below 1.24 the sub-resource does not exist: Ironic answers as if the portgroup were unknown.
   if (ctx.minor < 24) throw new NotFound(`Portgroup ${ident} could not be found.`);
-  const row = await loadPortgroup(ident);
-  visible(ctx, "baremetal:portgroup:get", row, ident);
+  const row = await visiblePortgroup(ctx.principal, ident);
   return listPorts(ctx, { portgroupId: row.id, resource: `portgroups/${ident}/ports`, detailPath: detail });
 }
 
@@ -298,7 +266,7 @@ export const routes: RouteDef[] = [
   { method: "POST", path: "/v1/portgroups", ...V, handler: createPortgroup },
   { method: "GET", path: "/v1/portgroups/:portgroup", ...V, handler: getPortgroup },
   { method: "PATCH", path: "/v1/portgroups/:portgroup", ...V, handler: patchPortgroup },
-  { method: "DELETE", path: "/v1/portgroups/:portgroup", ...V, handler: deletePortgroup },
+  { method: "DELETE", path: "/v1/portgroups/:portgroup", ...V, handler: deletePortgroupHandler },
   { method: "GET", path: "/v1/portgroups/:portgroup/ports", ...V, handler: (ctx) => portgroupPorts(ctx, false) },
   { method: "GET", path: "/v1/portgroups/:portgroup/ports/detail", ...V, handler: (ctx) => portgroupPorts(ctx, true) },
 ];

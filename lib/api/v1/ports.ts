@@ -8,19 +8,19 @@ import { parseJson, toBool, toDate } from "../../core/db/values.ts";
 import { Conflict, Invalid, NodeNotFound, NotAcceptable, NotFound } from "../../core/errors.ts";
 import type { Principal } from "../../core/policy.ts";
 import {
-  addressTaken, changePort, createPortRow, listPortPage, nodeNamed, portgroupNamed, portNamed, portNameOwner, removePort,
-  type PortgroupLite, type PortRow,
+  addressTaken, changePort, createPortRow, deletePort, listPortPage, nodeNamed, portgroupNamed, portListProject, portNamed,
+  nodeToMoveTo, portNameOwner, visiblePort, type PortgroupLite, type PortRow,
 } from "../../core/services/ports.ts";
+import { nodeToAttachTo } from "../../core/services/access.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
-import { inStates, PORT_MOVE_ALLOWED_STATES, ProvisionState as PS } from "../../core/states.ts";
 import type { ApiPort } from "../../shared/wire.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
 import { isUuidLike, isValidLogicalName, normalizeMac, validateUuid } from "../validators.ts";
 import {
-  authorizeOrConceal, bodyBool, changed, isUniqueViolation, listProject, parseResourceFields, parseResourceList,
-  patchDocument, patchedSchemaCheck, renderFields, requirePolicy, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
+  bodyBool, changed, isUniqueViolation, parseResourceFields, parseResourceList,
+  patchDocument, patchedSchemaCheck, renderFields, resourceNext, schemaCheck, uniqueViolationMentions, type FieldDef,
 } from "./resource_common.ts";
 
 export type { PortRow };
@@ -55,21 +55,11 @@ export function portView(row: PortRow, v: View, fields: string[] | null = null):
   return renderFields(PORT_FIELDS, { ...row, _base: v.base }, v.minor, fields);
 }
 
-async function loadPort(ident: string, minor: number): Promise<PortRow> {
-  if (!isUuidLike(ident)) {
-    // Names address ports from 1.88 on.
-    if (minor < 88) throw new Invalid(`Expected UUID for port_uuid: ${ident}`);
-    const byName = await portNamed(ident, true);
-    if (!byName) throw new NotFound(`Port ${ident} could not be found.`);
-    return byName;
-  }
-  const row = await portNamed(ident, false);
-  if (!row) throw new NotFound(`Port ${ident} could not be found.`);
-  return row;
-}
-
-function visiblePort(ctx: ApiContext, rule: string, row: PortRow): void {
-  authorizeOrConceal(rule, ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee }, () => new NotFound(`Port ${row.uuid} could not be found.`));
+/** Whether the path's port ident is a name (names address ports from 1.88 on). */
+function portByName(ident: string, minor: number): boolean {
+  if (isUuidLike(ident)) return false;
+  if (minor < 88) throw new Invalid(`Expected UUID for port_uuid: ${ident}`);
+  return true;
 }
 
 const SORT_COLUMNS: Record<string, string> = {
@@ -94,7 +84,7 @@ export interface PortScope {
 
 /** Lists ports for a scope with Ironic's paging, fields, detail and visibility rules. */
 export async function listPorts(ctx: ApiContext, scope: PortScope): Promise<Response> {
-  const project = listProject(ctx.principal, "baremetal:port:list", "baremetal:port:list_all");
+  const project = portListProject(ctx.principal);
   const p = parseResourceList(ctx, {
     sortColumns: SORT_COLUMNS, unsortable: UNSORTABLE, fieldVersions: PORT_FIELD_VERSIONS, detailPath: scope.detailPath,
   });
@@ -265,16 +255,14 @@ async function checkPortNameFree(name: string, exceptId?: number): Promise<void>
   if (other !== null && other !== exceptId) throw new Conflict(`A port with name ${name} already exists.`);
 }
 
-async function nodeForPort(value: unknown, principal: Principal, rule: string, byName = false): Promise<NodeRecord> {
+/** The node a body names by node_uuid (or node_ident, 1.94, when `byName`), if the caller passes `rule` on it. */
+async function bodyNode(value: unknown, principal: Principal, rule: string, byName = false): Promise<NodeRecord> {
   let ident: string;
   if (byName) {
     if (typeof value !== "string" || value === "") throw new Invalid(`Expected a UUID or name for node_ident: ${JSON.stringify(value)}`);
     ident = value;
   } else ident = validateUuid(value, "node_uuid");
-  const node = await nodeNamed(ident, byName);
-  if (!node) throw new Invalid(`Node ${ident} could not be found.`);
-  authorizeOrConceal(rule, principal, node, () => new Invalid(`Node ${ident} could not be found.`));
-  return node;
+  return nodeToAttachTo(principal, ident, byName, rule);
 }
 
 async function portgroupForPort(value: unknown, nodeId: number): Promise<PortgroupLite> {
@@ -314,8 +302,8 @@ async function createPort(ctx: ApiContext): Promise<Response> {
     throw new Invalid(ctx.minor >= 94 ? "Schema error for port: one of 'node_uuid' and 'node_ident' is required." : "Schema error for port: 'node_uuid' is a required property");
   }
   const node = hasIdent
-    ? await nodeForPort(b.node_ident, ctx.principal, "baremetal:port:create", true)
-    : await nodeForPort(b.node_uuid, ctx.principal, "baremetal:port:create");
+    ? await bodyNode(b.node_ident, ctx.principal, "baremetal:port:create", true)
+    : await bodyNode(b.node_uuid, ctx.principal, "baremetal:port:create");
   const name = portName(b.name);
   if (name !== null) await checkPortNameFree(name);
   const pxeEnabled = b.pxe_enabled === undefined || b.pxe_enabled === null ? true : bodyBool("pxe_enabled", b.pxe_enabled);
@@ -340,8 +328,8 @@ async function createPort(ctx: ApiContext): Promise<Response> {
 }
 
 async function getPort(ctx: ApiContext): Promise<Response> {
-  const row = await loadPort(ctx.params.port, ctx.minor);
-  visiblePort(ctx, "baremetal:port:get", row);
+  const ident = ctx.params.port;
+  const row = await visiblePort(ctx.principal, ident, portByName(ident, ctx.minor));
   const fields = parseResourceFields(ctx, PORT_FIELD_VERSIONS);
   return json(ctx, portView(row, ctx, fields));
 }
@@ -349,9 +337,8 @@ async function getPort(ctx: ApiContext): Promise<Response> {
 const PATCHABLE = ["address", "extra", "is_smartnic", "local_link_connection", "name", "node_uuid", "physical_network", "portgroup_uuid", "pxe_enabled"];
 
 async function patchPort(ctx: ApiContext): Promise<Response> {
-  const row = await loadPort(ctx.params.port, ctx.minor);
-  visiblePort(ctx, "baremetal:port:get", row);
-  requirePolicy("baremetal:port:update", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
+  const ident = ctx.params.port;
+  const row = await visiblePort(ctx.principal, ident, portByName(ident, ctx.minor), "baremetal:port:update");
   const current = portView(row, { base: ctx.base, minor: 88 });
   delete current.links;
   const { patched, ops } = patchDocument(ctx.body, current, PATCHABLE);
@@ -371,8 +358,7 @@ async function patchPort(ctx: ApiContext): Promise<Response> {
   }
   let nodeId = Number(row.nodeId);
   if (changed(patched.node_uuid, current.node_uuid)) {
-    const node = await nodeForPort(patched.node_uuid, ctx.principal, "baremetal:port:update");
-    requireNodeAcceptsMembers("Port", row.uuid, node);
+    const node = await nodeToMoveTo(ctx.principal, validateUuid(patched.node_uuid, "node_uuid"), "baremetal:port:update", "Port", row.uuid);
     nodeId = node.id;
     sets.nodeId = node.id;
   }
@@ -410,31 +396,9 @@ async function patchPort(ctx: ApiContext): Promise<Response> {
   return json(ctx, portView(fresh, ctx));
 }
 
-/** Ironic refuses to re-home a port/portgroup onto a node that is not being set up (409). */
-export function requireNodeAcceptsMembers(what: "Port" | "Portgroup", uuid: string, node: NodeRecord): void {
-  if (node.maintenance || inStates(node.provisionState, PORT_MOVE_ALLOWED_STATES)) return;
-  throw new Conflict(
-    `${what} ${uuid} can not be associated to node ${node.uuid} unless the node is in a ${PORT_MOVE_ALLOWED_STATES.join(", ")} state or in maintenance mode.`,
-  );
-}
-
-/** A VIF is attached to the port (Ironic keeps it in internal_info, legacy in extra). */
-export function portHasVif(row: Pick<PortRow, "internalInfo" | "extra">): boolean {
-  const ii = parseJson<Record<string, unknown>>(row.internalInfo, {});
-  const ex = parseJson<Record<string, unknown>>(row.extra, {});
-  return Boolean(ii.tenant_vif_port_id || ex.vif_port_id);
-}
-
-async function deletePort(ctx: ApiContext): Promise<Response> {
-  const row = await loadPort(ctx.params.port, ctx.minor);
-  visiblePort(ctx, "baremetal:port:get", row);
-  requirePolicy("baremetal:port:delete", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
-  if (row.nodeProvisionState === PS.ACTIVE && !toBool(row.nodeMaintenance) && portHasVif(row)) {
-    throw new Conflict(
-      `Cannot delete port ${row.uuid} because node ${row.nodeUuid} is active and the port has a VIF attached. Detach the VIF or put the node in maintenance first.`,
-    );
-  }
-  await removePort(row.id);
+async function deletePortHandler(ctx: ApiContext): Promise<Response> {
+  const ident = ctx.params.port;
+  await deletePort(ctx.principal, ident, portByName(ident, ctx.minor));
   return empty(ctx, 204);
 }
 
@@ -444,5 +408,5 @@ export const routes: RouteDef[] = [
   { method: "POST", path: "/v1/ports", handler: createPort },
   { method: "GET", path: "/v1/ports/:port", handler: getPort },
   { method: "PATCH", path: "/v1/ports/:port", handler: patchPort },
-  { method: "DELETE", path: "/v1/ports/:port", handler: deletePort },
+  { method: "DELETE", path: "/v1/ports/:port", handler: deletePortHandler },
 ];

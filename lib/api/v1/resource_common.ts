@@ -1,8 +1,8 @@
 // Helpers shared by the non-node resources (ports, portgroups, chassis, volume, templates,
 // allocations, conductors): Ironic-style schema errors and booleans, version-gated field
-// selection, keyset pagination with `next` links, policy with concealment, JSON Patch wiring.
-import { Forbidden, Invalid, IronicError, NotAcceptable } from "../../core/errors.ts";
-import { authorize, isSystemScoped, type PolicyTarget, type Principal } from "../../core/policy.ts";
+// selection, keyset pagination with `next` links, JSON Patch wiring.
+import { Forbidden, Invalid, NotAcceptable } from "../../core/errors.ts";
+import { authorize, type PolicyTarget, type Principal } from "../../core/policy.ts";
 import { nextLink, parseLimit, parseSortDir, parseSortKey, type ListParams } from "../collection.ts";
 import type { ApiContext } from "../http.ts";
 import { parseBool } from "../http.ts";
@@ -138,31 +138,13 @@ export function resourceNext(
   return nextLink(ctx, resource, count, p, lastMarker, extra);
 }
 
-/**
- * Checks `rule` for a resource attached to a node (owner/lessee). A project-scoped caller who may
- * not see it gets `notFound` (Ironic conceals), a system-scoped caller 403.
- */
-export function authorizeOrConceal(rule: string, who: Principal, target: PolicyTarget, notFound: () => IronicError): void {
-  if (authorize(rule, who, target)) return;
-  if (isSystemScoped(who)) throw new Forbidden();
-  throw notFound();
-}
-
 /** Checks an action rule after the resource is visible: 403 on failure. */
 export function requirePolicy(rule: string, who: Principal, target: PolicyTarget = {}): void {
   if (!authorize(rule, who, target)) throw new Forbidden();
 }
 
-/**
- * List visibility: null when the caller sees everything, else the project whose nodes (owner or
- * lessee) it may list. Refuses callers without the list rule or a project.
- */
-export function listProject(who: Principal, listRule: string, listAllRule: string): string | null {
-  if (!authorize(listRule, who)) throw new Forbidden();
-  if (authorize(listAllRule, who)) return null;
-  if (!who.projectId) throw new Forbidden();
-  return who.projectId;
-}
+/** List visibility (the services' rule, for list handlers that have no service yet). */
+export { listScope as listProject } from "../../core/services/access.ts";
 
 /**
  * Parses and applies a JSON Patch body to `doc` (the stored values), refusing paths outside

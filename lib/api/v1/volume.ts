@@ -1,22 +1,22 @@
 // Volume connectors and targets (reference §2.11, API 1.32): GET /v1/volume and CRUD under
 // /v1/volume/connectors and /v1/volume/targets; lists reused by /v1/nodes/{n}/volume/*.
 import { randomUUID } from "node:crypto";
-import type { NodeRecord } from "../../core/db/nodes.ts";
 import { parseJson, toDate } from "../../core/db/values.ts";
-import { Conflict, Invalid, NotFound } from "../../core/errors.ts";
-import { authorize, type Principal } from "../../core/policy.ts";
+import { Conflict, NotFound } from "../../core/errors.ts";
+import type { Principal } from "../../core/policy.ts";
 import { maskSecrets } from "../../core/secrets.ts";
+import { nodeToAttachTo } from "../../core/services/access.ts";
 import {
-  bootIndexExists, connectorExists, removeVolumeRow, saveConnector, saveTarget, volumeNode, volumePage, volumeRow,
-  type ConnectorRow, type TargetRow,
+  bootIndexExists, connectorExists, deleteVolumeObject, mayViewTargetProperties, saveConnector, saveTarget, visibleVolumeRow, volumeListProject,
+  volumeNode, volumePage, volumeRow, volumeUpdateNode, type ConnectorRow, type TargetRow,
 } from "../../core/services/volume.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import type { RouteDef } from "../router.ts";
 import type { Schema } from "../schema.ts";
-import { isUuidLike, validateUuid } from "../validators.ts";
+import { validateUuid } from "../validators.ts";
 import {
-  authorizeOrConceal, changed, isUniqueViolation, listProject, parseResourceFields, parseResourceList,
-  patchDocument, patchedSchemaCheck, renderFields, requirePolicy, resourceNext, schemaCheck, type FieldDef,
+  changed, isUniqueViolation, parseResourceFields, parseResourceList,
+  patchDocument, patchedSchemaCheck, renderFields, resourceNext, schemaCheck, type FieldDef,
 } from "./resource_common.ts";
 
 export type { ConnectorRow, TargetRow };
@@ -61,13 +61,9 @@ export function connectorView(row: ConnectorRow, v: View, fields: string[] | nul
   return renderFields(CONNECTOR_FIELDS, { ...row, _base: v.base }, v.minor, fields);
 }
 
-function mayViewTargetProperties(row: TargetRow, who: Principal | undefined): boolean {
-  return !who || authorize("baremetal:volume:view_target_properties", who, { owner: row.nodeOwner, lessee: row.nodeLessee });
-}
-
 /** Target properties are masked (passwords) and redacted entirely without view_target_properties. */
 export function targetView(row: TargetRow, v: View, fields: string[] | null = null): Record<string, unknown> {
-  const props = mayViewTargetProperties(row, v.principal) ? maskSecrets(parseJson(row.properties, {})) : { ...REDACTED_TARGET_PROPERTIES };
+  const props = !v.principal || mayViewTargetProperties(v.principal, row) ? maskSecrets(parseJson(row.properties, {})) : { ...REDACTED_TARGET_PROPERTIES };
   return renderFields(TARGET_FIELDS, { ...row, _base: v.base, _props: props }, v.minor, fields);
 }
 
@@ -102,7 +98,7 @@ export interface VolumeScope {
 /** Lists connectors or targets (top level with ?node=, or a node's). */
 export async function listVolume(ctx: ApiContext, kind: Kind, scope: VolumeScope): Promise<Response> {
   const k = KIND[kind];
-  const project = listProject(ctx.principal, "baremetal:volume:list", "baremetal:volume:list_all");
+  const project = volumeListProject(ctx.principal);
   const p = parseResourceList(ctx, {
     sortColumns: k.sort, unsortable: k.unsortable, fieldVersions: k.fieldVersions,
     detailFieldsMessage: "Can't fetch a subset of fields with 'detail' set", detailParamMinor: 32,
@@ -124,36 +120,6 @@ export async function listVolume(ctx: ApiContext, kind: Kind, scope: VolumeScope
   const next = resourceNext(ctx, scope.resource, rows.length, p, rows.at(-1)?.uuid, k.defaults);
   if (next) body.next = next;
   return json(ctx, body);
-}
-
-async function loadRow(kind: Kind, ident: string): Promise<ConnectorRow | TargetRow> {
-  const k = KIND[kind];
-  if (!isUuidLike(ident)) throw new Invalid(`Expected UUID for ${kind}_uuid: ${ident}`);
-  const row = await volumeRow(kind, ident);
-  if (!row) throw new NotFound(`${k.label} ${ident} could not be found.`);
-  return row;
-}
-
-function visible(ctx: ApiContext, kind: Kind, row: ConnectorRow | TargetRow): void {
-  authorizeOrConceal("baremetal:volume:get", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee },
-    () => new NotFound(`${KIND[kind].label} ${row.uuid} could not be found.`));
-}
-
-async function nodeFor(value: unknown, who: Principal, rule: string): Promise<NodeRecord> {
-  const uuid = validateUuid(value, "node_uuid");
-  const node = await volumeNode(uuid, false);
-  if (!node) throw new Invalid(`Node ${uuid} could not be found.`);
-  authorizeOrConceal(rule, who, node, () => new Invalid(`Node ${uuid} could not be found.`));
-  return node;
-}
-
-/** Ironic changes or removes volume objects only while the node is powered off. */
-function requirePoweredOff(action: string, node: { uuid: string; powerState: string | null }): void {
-  if (node.powerState !== "power off") {
-    throw new Invalid(
-      `The requested action "${action}" can not be performed on node "${node.uuid}" while it is in state "${node.powerState ?? "None"}".`,
-    );
-  }
 }
 
 // Ironic's CONNECTOR_SCHEMA and TARGET_SCHEMA, also for PATCH (key order decides which error is reported).
@@ -196,7 +162,7 @@ async function create(ctx: ApiContext, kind: Kind): Promise<Response> {
   schemaCheck(kind, kind === "connector" ? CONNECTOR_SCHEMA : TARGET_SCHEMA, ctx.body ?? {});
   const b = ctx.body as Record<string, unknown>;
   const uuid = b.uuid !== undefined && b.uuid !== null ? validateUuid(b.uuid, "uuid") : randomUUID();
-  const node = await nodeFor(b.node_uuid, ctx.principal, "baremetal:volume:create");
+  const node = await nodeToAttachTo(ctx.principal, validateUuid(b.node_uuid, "node_uuid"), false, "baremetal:volume:create");
   try {
     if (kind === "connector") {
       if (await connectorExists(b.type as string, b.connector_id as string)) throw connectorConflict(b.type as string, b.connector_id as string);
@@ -214,13 +180,12 @@ async function create(ctx: ApiContext, kind: Kind): Promise<Response> {
     }
     throw err;
   }
-  const row = await loadRow(kind, uuid);
+  const row = (await volumeRow(kind, uuid))!;
   return json(ctx, view(kind, row, ctx, null), 201, { Location: `${ctx.base}/v1/volume/${k.plural}/${uuid}` });
 }
 
 async function getOne(ctx: ApiContext, kind: Kind): Promise<Response> {
-  const row = await loadRow(kind, ctx.params.id);
-  visible(ctx, kind, row);
+  const row = await visibleVolumeRow(ctx.principal, kind, ctx.params.id);
   return json(ctx, view(kind, row, ctx, parseResourceFields(ctx, KIND[kind].fieldVersions)));
 }
 
@@ -230,9 +195,7 @@ const PATCHABLE = {
 };
 
 async function patch(ctx: ApiContext, kind: Kind): Promise<Response> {
-  const row = await loadRow(kind, ctx.params.id);
-  visible(ctx, kind, row);
-  requirePolicy("baremetal:volume:update", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
+  const row = await visibleVolumeRow(ctx.principal, kind, ctx.params.id, "baremetal:volume:update");
   // The stored (unmasked) document is what the patch applies to.
   const current: Record<string, unknown> =
     kind === "connector"
@@ -241,18 +204,12 @@ async function patch(ctx: ApiContext, kind: Kind): Promise<Response> {
           uuid: row.uuid, node_uuid: row.nodeUuid, volume_type: (row as TargetRow).volumeType, volume_id: (row as TargetRow).volumeId,
           boot_index: Number((row as TargetRow).bootIndex), properties: parseJson((row as TargetRow).properties, {}), extra: parseJson(row.extra, {}),
         };
-  const hidden = kind === "target" && !mayViewTargetProperties(row as TargetRow, ctx.principal) ? { properties: REDACTED_TARGET_PROPERTIES } : {};
+  const hidden = kind === "target" && !mayViewTargetProperties(ctx.principal, row as TargetRow) ? { properties: REDACTED_TARGET_PROPERTIES } : {};
   const { patched } = patchDocument(ctx.body, current, PATCHABLE[kind], { hidden });
   patchedSchemaCheck(kind === "connector" ? CONNECTOR_SCHEMA : TARGET_SCHEMA, patched);
   const doc = { ...patched };
   for (const key of ["extra", "properties"]) if (key in current && (doc[key] === undefined || doc[key] === null)) doc[key] = {};
-  requirePoweredOff(`volume ${kind} update`, { uuid: row.nodeUuid, powerState: row.nodePowerState });
-  let nodeId = Number(row.nodeId);
-  if (changed(doc.node_uuid, current.node_uuid)) {
-    const node = await nodeFor(doc.node_uuid, ctx.principal, "baremetal:volume:update");
-    requirePoweredOff(`volume ${kind} update`, node);
-    nodeId = node.id;
-  }
+  const nodeId = await volumeUpdateNode(ctx.principal, kind, row, changed(doc.node_uuid, current.node_uuid) ? { nodeUuid: doc.node_uuid } : null);
   try {
     if (kind === "connector") {
       if (await connectorExists(doc.type as string, doc.connector_id as string, row.id)) throw connectorConflict(doc.type as string, doc.connector_id as string);
@@ -270,15 +227,11 @@ async function patch(ctx: ApiContext, kind: Kind): Promise<Response> {
     }
     throw err;
   }
-  return json(ctx, view(kind, await loadRow(kind, row.uuid), ctx, null));
+  return json(ctx, view(kind, (await volumeRow(kind, row.uuid))!, ctx, null));
 }
 
 async function remove(ctx: ApiContext, kind: Kind): Promise<Response> {
-  const row = await loadRow(kind, ctx.params.id);
-  visible(ctx, kind, row);
-  requirePolicy("baremetal:volume:delete", ctx.principal, { owner: row.nodeOwner, lessee: row.nodeLessee });
-  requirePoweredOff(`volume ${kind} deletion`, { uuid: row.nodeUuid, powerState: row.nodePowerState });
-  await removeVolumeRow(kind, row.id);
+  await deleteVolumeObject(ctx.principal, kind, ctx.params.id);
   return empty(ctx, 204);
 }
 

@@ -1,6 +1,7 @@
 // Allocation table reads for the API (with the allocated node's uuid) and its simple writes; the
 // matching, backfill and removal rules are lib/core/allocations.ts.
 import { rowToAllocation, type AllocationRecord } from "../allocations.ts";
+import { updateNode, type NodeChanges, type NodeRecord } from "./nodes.ts";
 import { pageRows, type PageRequest } from "./page.ts";
 import type { Sql, SqlValue } from "./sql.ts";
 
@@ -48,4 +49,19 @@ export async function pageAllocations(db: Sql, f: AllocationFilter, page: PageRe
 
 export async function renameAllocation(db: Sql, id: number, name: string | null, extra: unknown): Promise<void> {
   await db.run(`UPDATE "Allocation" SET "name" = ?, "extra" = ?, "updatedAt" = ? WHERE "id" = ?`, [name, JSON.stringify(extra), new Date(), id]);
+}
+
+/**
+ * Deletes the node's allocation (DELETE /v1/nodes/{node}/allocation) and unlinks the node; its
+ * instance_uuid goes too when it was the allocation's.
+ */
+export async function deleteNodeAllocationRow(
+  db: Sql, alloc: Pick<AllocationRecord, "id" | "uuid">, node: Pick<NodeRecord, "id" | "instanceUuid">,
+): Promise<void> {
+  await db.tx(async (tx) => {
+    await tx.run(`DELETE FROM "Allocation" WHERE "id" = ?`, [alloc.id]);
+    const changes: NodeChanges = { allocationId: null };
+    if (node.instanceUuid === alloc.uuid) changes.instanceUuid = null;
+    await updateNode(tx, node.id, changes);
+  });
 }

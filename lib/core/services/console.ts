@@ -2,7 +2,6 @@
 // console log. The API (GET/PUT …/states/console, GET …/console/log), the dashboard's server
 // actions and its log download call these; the work happens on the node's conductor (in this
 // process or over RPC), where the console source and the log live.
-import type { Actor } from "../conductor/types.ts";
 import { conductorApi } from "../conductor/rpc.ts";
 import { mintConsoleToken } from "../console/tokens.ts";
 import { findNode, getNodeById, type NodeRecord } from "../db/nodes.ts";
@@ -10,17 +9,12 @@ import { sql } from "../db/sql.ts";
 import { Invalid, IronicError } from "../errors.ts";
 import type { Principal } from "../policy.ts";
 import { recordHistory } from "../history.ts";
-import { allow } from "./access.ts";
+import { actorOf, allow } from "./access.ts";
 
 export interface ConsoleView {
   console_enabled: boolean;
   /** As the API gives it: null when disabled; relayed consoles as {type, url}. */
   console_info: Record<string, unknown> | null;
-}
-
-/** Who asked, for the conductor's history and logs. */
-export function actorOf(principal: Principal, requestId?: string): Actor {
-  return { user: principal.userId ?? principal.username, project: principal.projectId, ...(requestId ? { requestId } : {}) };
 }
 
 /**
