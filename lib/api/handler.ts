@@ -3,7 +3,6 @@
 // policy → handler. Any error becomes Ironic's error body with the version headers.
 import { authenticate } from "../core/auth.ts";
 import { Forbidden, IronicError, MethodNotAllowed, NotFound, PreconditionFailed } from "../core/errors.ts";
-import { setJobExecutor } from "../core/jobs.ts";
 import { authorize, type Principal } from "../core/policy.ts";
 import { visibleNode } from "../core/services/access.ts";
 import { publishNodeWrite } from "../core/services/nodes.ts";
@@ -13,7 +12,6 @@ import type { NodeContext, RouteDef } from "./router.ts";
 import { validate } from "./schema.ts";
 import { MIN_MINOR, requestedMinor, versionDocument } from "./version.ts";
 import { router, v1Document } from "./v1/index.ts";
-import { apiJobExecutor } from "./v1/jobs.ts";
 
 export const API_PREFIX = "/baremetal";
 
@@ -50,16 +48,12 @@ export async function handleBaremetal(request: Request): Promise<Response> {
 }
 
 /**
- * An in-process call on behalf of a caller who was already authenticated (bulk jobs,
- * lib/core/jobs.ts): everything handleBaremetal does except resolving credentials, so the route's
- * policy, validation and error messages are exactly the API's.
+ * An in-process call on behalf of a caller who was already authenticated (tests that ask the API
+ * as a given principal): everything handleBaremetal does except resolving credentials.
  */
 export async function handleBaremetalAs(request: Request, principal: Principal): Promise<Response> {
   return handle(request, principal);
 }
-
-// Bulk jobs perform each node's action through this boundary (lib/api/v1/jobs.ts).
-setJobExecutor(apiJobExecutor(handleBaremetalAs));
 
 async function handle(request: Request, as: Principal | null): Promise<Response> {
   const requestId = newRequestId();

@@ -6,7 +6,7 @@ import { Invalid, NotAcceptable } from "../core/errors.ts";
 import { nodeEtag } from "../core/etag.ts";
 import { ringFingerprint, ringLookup } from "../core/hashring.ts";
 import {
-  aboveThreshold, mayReadDriverInfo, REDACTED_DII, REDACTED_DRIVER_INFO, REDACTED_LAST_ERROR, REDACTED_RESERVATION,
+  aboveThreshold, lastErrorSeenBy, mayReadDriverInfo, REDACTED_DII, REDACTED_DRIVER_INFO, REDACTED_LAST_ERROR, REDACTED_RESERVATION,
 } from "../core/node_redaction.ts";
 import { authorize, type Principal } from "../core/policy.ts";
 import { maskInstanceInfo, maskSecrets } from "../core/secrets.ts";
@@ -183,7 +183,7 @@ function fieldValue(n: NodeRecord, name: string, get: Getter, vc: NodeViewContex
 function redact(out: Record<string, unknown>, n: NodeRecord, p: Principal): void {
   if (aboveThreshold(p)) return;
   const target = { owner: n.owner, lessee: n.lessee };
-  if ("last_error" in out && !authorize("baremetal:node:get:last_error", p, target)) out.last_error = REDACTED_LAST_ERROR;
+  if ("last_error" in out) out.last_error = lastErrorSeenBy(n, p);
   if ("reservation" in out && !authorize("baremetal:node:get:reservation", p, target)) out.reservation = REDACTED_RESERVATION;
   if ("driver_internal_info" in out && !authorize("baremetal:node:get:driver_internal_info", p, target)) {
     out.driver_internal_info = { ...REDACTED_DII };

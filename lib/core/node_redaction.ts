@@ -20,6 +20,12 @@ export function mayReadDriverInfo(n: Pick<NodeRecord, "owner" | "lessee">, p: Pr
   return aboveThreshold(p) || authorize("baremetal:node:get:driver_info", p, { owner: n.owner, lessee: n.lessee });
 }
 
+/** The node's last_error as GET shows it to `p`: the text, or the redaction notice. */
+export function lastErrorSeenBy(n: Pick<NodeRecord, "owner" | "lessee" | "lastError">, p: Principal): string | null {
+  if (aboveThreshold(p) || authorize("baremetal:node:get:last_error", p, { owner: n.owner, lessee: n.lessee })) return n.lastError;
+  return REDACTED_LAST_ERROR;
+}
+
 /**
  * What a failed PATCH may quote of the node's stored fields to this caller: what GET shows it
  * (secrets masked, driver_info redacted for callers who may not read it).

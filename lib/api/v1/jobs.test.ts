@@ -7,8 +7,7 @@ import { config, setConfig } from "../../core/config.ts";
 import { getConductor, startConductor, stopConductor } from "../../core/conductor/index.ts";
 import { liveEvents, type LiveEvent } from "../../core/events.ts";
 import { ActionFailed, INTERRUPTED, adoptOrphanedJobs, jobsIdle, recoverJobs, setJobExecutor } from "../../core/jobs.ts";
-import { handleBaremetalAs } from "../handler.ts";
-import { apiJobExecutor } from "./jobs.ts";
+import { serviceJobExecutor } from "../../core/services/job_actions.ts";
 import type { Principal } from "../../core/policy.ts";
 import { disposeAllSimMachines } from "../../core/sim/machine.ts";
 import { setSimSpeed } from "../../core/sim/timing.ts";
@@ -306,7 +305,7 @@ describe("running: bounded concurrency and retries of busy nodes", () => {
     let most = 0;
     const attempts = new Map<string, number>();
     process.env.INGOT_JOB_CONCURRENCY = "3";
-    const throughApi = apiJobExecutor(handleBaremetalAs);
+    const throughApi = serviceJobExecutor;
     setJobExecutor({
       async perform(action, args, uuid, principal) {
         inFlight++;

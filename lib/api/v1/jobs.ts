@@ -1,11 +1,10 @@
 // Bulk-action jobs (Ingot extension, docs/api-extensions.md): one action over many nodes with
-// per-node results. The job itself lives in lib/core/jobs.ts; this module is its API and the
-// executor that performs one node's action through this API's own boundary (handleBaremetalAs,
-// which handler.ts hands to apiJobExecutor), as the job's creator — so each node gets exactly the
-// policy, validation and messages a direct call would. Answers at every microversion.
+// per-node results. The job itself lives in lib/core/jobs.ts, and each node's action is performed
+// by the same services the node API calls (lib/core/services/job_actions.ts); this module is the
+// jobs' API: arguments, selections, views. Answers at every microversion.
 import {
-  ACTION_SETTLE, ActionFailed, isJobAction, ITEM_STATES, JOB_ACTIONS, MAX_JOB_NODES,
-  type Dict, type JobExecutor, type ItemState, type JobAction, type JobItemRecord, type JobRecord, type JobTarget,
+  ACTION_SETTLE, isJobAction, ITEM_STATES, JOB_ACTIONS, MAX_JOB_NODES,
+  type Dict, type ItemState, type JobAction, type JobItemRecord, type JobRecord, type JobTarget,
 } from "../../core/jobs.ts";
 import {
   cancelJobFor, jobItems, listJobsFor, matchingTargets, namedTargets, startJob, visibleJob,
@@ -80,111 +79,6 @@ export function checkActionArgs(action: JobAction, args: unknown): Dict {
     return { traits: validateTraits(value.traits, "args.traits") };
   }
   return value;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The executor: one node's action as API calls
-
-const INTERNAL_BASE = "http://ingot.internal/baremetal";
-
-/** A request through the API's boundary as an already authenticated caller (handler.ts's handleBaremetalAs). */
-export type HandleAs = (request: Request, principal: Principal) => Promise<Response>;
-
-/** Who calls (the job's creator) and the boundary the calls go through. */
-interface Caller {
-  principal: Principal;
-  handle: HandleAs;
-}
-
-async function call(caller: Caller, method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = { "X-OpenStack-Ironic-API-Version": "latest" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  return caller.handle(
-    new Request(`${INTERNAL_BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
-    caller.principal,
-  );
-}
-
-/** The faultstring of an Ironic error response. */
-async function faultOf(res: Response): Promise<string> {
-  const text = await res.text();
-  try {
-    const outer = JSON.parse(text) as { error_message?: string };
-    if (typeof outer.error_message === "string") {
-      try {
-        const inner = JSON.parse(outer.error_message) as { faultstring?: string };
-        if (inner.faultstring) return inner.faultstring;
-      } catch {
-        return outer.error_message;
-      }
-    }
-  } catch {
-    // not JSON
-  }
-  return text || `HTTP ${res.status}`;
-}
-
-/** Runs one API call; a refusal becomes ActionFailed with the API's message. */
-async function expectOk(p: Caller, method: string, path: string, body?: unknown): Promise<void> {
-  const res = await call(p, method, path, body);
-  if (res.ok) {
-    await res.body?.cancel().catch(() => undefined);
-    return;
-  }
-  throw new ActionFailed(await faultOf(res), res.status);
-}
-
-const provision = (target: string, extra: Dict = {}) =>
-  (p: Caller, node: string) => expectOk(p, "PUT", `/v1/nodes/${node}/states/provision`, { target, ...extra });
-const power = (target: string) => (p: Caller, node: string) => expectOk(p, "PUT", `/v1/nodes/${node}/states/power`, { target });
-
-function patchField(field: string, value: unknown): Dict[] {
-  return value === null || value === undefined ? [{ op: "remove", path: `/${field}` }] : [{ op: "replace", path: `/${field}`, value }];
-}
-
-const PERFORM: Record<JobAction, (p: Caller, node: string, args: Dict) => Promise<void>> = {
-  manage: provision("manage"),
-  provide: provision("provide"),
-  inspect: provision("inspect"),
-  clean: (p, node, args) => provision("clean", {
-    clean_steps: args.clean_steps, ...(args.disable_ramdisk !== undefined ? { disable_ramdisk: args.disable_ramdisk } : {}),
-  })(p, node),
-  async deploy(p, node, args) {
-    // As `openstack baremetal node set --instance-info …` then `node deploy` would.
-    const patch = Object.entries(args).map(([k, v]) => ({ op: "add", path: `/instance_info/${k}`, value: v }));
-    await expectOk(p, "PATCH", `/v1/nodes/${node}`, patch);
-    await provision("active")(p, node);
-  },
-  undeploy: provision("deleted"),
-  power_on: power("power on"),
-  power_off: power("power off"),
-  reboot: power("rebooting"),
-  maintenance_on: (p, node, args) => expectOk(p, "PUT", `/v1/nodes/${node}/maintenance`, args.reason ? { reason: args.reason } : {}),
-  maintenance_off: (p, node) => expectOk(p, "DELETE", `/v1/nodes/${node}/maintenance`),
-  set_owner: (p, node, args) => expectOk(p, "PATCH", `/v1/nodes/${node}`, patchField("owner", args.owner)),
-  set_lessee: (p, node, args) => expectOk(p, "PATCH", `/v1/nodes/${node}`, patchField("lessee", args.lessee)),
-  async add_traits(p, node, args) {
-    for (const t of args.traits as string[]) await expectOk(p, "PUT", `/v1/nodes/${node}/traits/${encodeURIComponent(t)}`);
-  },
-  async remove_traits(p, node, args) {
-    for (const t of args.traits as string[]) await expectOk(p, "DELETE", `/v1/nodes/${node}/traits/${encodeURIComponent(t)}`);
-  },
-  delete: (p, node) => expectOk(p, "DELETE", `/v1/nodes/${node}`),
-};
-
-/** How a job performs one node's action: through this API (`handle`) as the job's creator. */
-export function apiJobExecutor(handle: HandleAs): JobExecutor {
-  return {
-    async perform(action, args, nodeUuid, principal) {
-      await PERFORM[action]({ principal, handle }, encodeURIComponent(nodeUuid), args);
-    },
-    async lastError(nodeUuid, principal) {
-      const res = await call({ principal, handle }, "GET", `/v1/nodes/${encodeURIComponent(nodeUuid)}?fields=last_error`);
-      if (!res.ok) return null;
-      const body = (await res.json()) as { last_error?: string | null };
-      return body.last_error ?? null;
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,8 +28,7 @@ import {
 } from "../states.ts";
 import { readStepCache, refreshStepCache, type StepCache } from "../steps.ts";
 import { isUuidLike } from "../uuid.ts";
-import { allow, visibleNode } from "./access.ts";
-import { actorOf } from "./console.ts";
+import { actorOf, allow, visibleNode } from "./access.ts";
 
 /**
  * Tells open dashboards about a write the API made itself (PATCH, traits, VIFs, …), as the
