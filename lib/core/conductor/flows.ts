@@ -1,5 +1,6 @@
 // Provisioning flows: what happens in a worker after an accepted request. Interfaces do their
 // piece; the order of things, state changes, step bookkeeping and failure handling live here.
+import { withoutAgentBootInfo } from "../agent/internal_info.ts";
 import { config } from "../config.ts";
 import type { Dict, NodeChanges } from "../db/nodes.ts";
 import type { StepKind } from "../drivers/base.ts";
@@ -91,10 +92,13 @@ export async function powerAction(task: NodeTask, target: PowerTarget, timeoutSe
     await task.history({ kind: "power_change_failed", target, error: errorMessage(err), message: msg }, "transition", "ERROR");
     throw new DriverError(msg);
   }
+  // A power off or reboot ends the running agent: its URL, token and certificate are stale.
+  const agentGone = result === "power off" || target === "rebooting" || target === "soft rebooting";
+  const dii = agentGone ? withoutAgentBootInfo(task.node.driverInternalInfo) : { ...task.node.driverInternalInfo };
   await task.update({
     powerState: result,
     targetPowerState: null,
-    driverInternalInfo: { ...task.node.driverInternalInfo, last_power_state_change: new Date().toISOString() },
+    driverInternalInfo: { ...dii, last_power_state_change: new Date().toISOString() },
   });
   await task.history({ kind: "power_change", from: before, to: result, target }, "transition", "INFO", (Date.now() - started) / 1000);
 }
