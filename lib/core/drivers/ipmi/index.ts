@@ -4,6 +4,7 @@ import type { HardwareType } from "../base.ts";
 import {
   flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor, ramdiskDeploy,
 } from "../generic.ts";
+import { directDeploy } from "../direct.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { ipmitoolSolConsole } from "./console.ts";
 import { agentInspect, externalPxeBoot, ipmitoolManagement, ipmitoolPower } from "./interfaces.ts";
@@ -16,7 +17,7 @@ export const ipmiHardwareType: HardwareType = {
     boot: ["external-pxe"],
     // no-console first, as Ironic's default; ipmitool-sol = Serial-over-LAN (Ironic: ipmitool-socat).
     console: ["no-console", "ipmitool-sol"],
-    deploy: ["ramdisk"],
+    deploy: ["ramdisk", "direct"],
     firmware: ["no-firmware"],
     // agent: in-band inspection by the ramdisk the site's network boot serves (Ironic's default too).
     inspect: ["agent", "no-inspect"],
@@ -34,7 +35,7 @@ const ipmi: DriverModule = {
   hardwareTypes: [ipmiHardwareType],
   // The shared generic implementations are registered again here so the module stands alone.
   interfaces: [
-    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy, ipmitoolSolConsole, agentInspect,
+    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy, directDeploy, ipmitoolSolConsole, agentInspect,
     noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
   ],
 };
