@@ -14,7 +14,7 @@ import { AGENT_TOKEN_KEY } from "../../core/agent/internal_info.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
 import { maskSecrets } from "../../core/secrets.ts";
 import {
-  AGENT_WAIT_STATES, HEARTBEAT_ALLOWED_STATES, inStates, LOOKUP_ALLOWED_STATES,
+  AGENT_WAIT_STATES, HEARTBEAT_ALLOWED_STATES, inStates, LOOKUP_ALLOWED_STATES, ProvisionState as S,
 } from "../../core/states.ts";
 import type { InspectionData } from "../../core/inspection/inventory.ts";
 import { empty, json, type ApiContext } from "../http.ts";
@@ -91,14 +91,15 @@ function sameToken(a: string, b: string): boolean {
  * agent has booted and called back, or finished what it was asked), so the conductor records it
  * finished and runs the remaining steps (Conductor.continueSteps, routed to the node's conductor).
  */
-const CONTINUED_BY_HEARTBEAT = AGENT_WAIT_STATES;
+const CONTINUED_BY_HEARTBEAT = [...AGENT_WAIT_STATES, S.RESCUEWAIT];
 
 type HeartbeatOutcome = "continued" | "recorded" | "ignored";
 
 /**
  * What Ironic does with a heartbeat, for the flows Ingot has: ignored outside HEARTBEAT_ALLOWED;
  * recorded; in maintenance nothing more (Ironic's default allow_provisioning_in_maintenance);
- * in wait call-back / clean wait / service wait the flow continues on the node's conductor.
+ * in wait call-back / clean wait / service wait the flow continues on the node's conductor, in
+ * rescue wait the rescue finishes (when the rescue interface has an agent to finish it).
  * A locked node: 409 when the agent is not known yet or the heartbeat would continue a flow (IPA
  * retries a 409 within seconds); otherwise the heartbeat is dropped like Ironic does (the agent
  * heartbeats again).

@@ -398,6 +398,13 @@ export async function rescueFlow(task: NodeTask): Promise<void> {
   else await task.transition("done", { eventType: "provisioning" });
 }
 
+/** The rescue ramdisk's agent called back: it gets the rescue password, the node is in rescue. */
+export async function finishRescueFlow(task: NodeTask): Promise<void> {
+  await task.transition("resume", { eventType: "provisioning" });
+  await interfacesFor(task.node).rescue.finishRescue!(task);
+  await task.transition("done", { eventType: "provisioning" });
+}
+
 export async function unrescueFlow(task: NodeTask): Promise<void> {
   const ifaces = interfacesFor(task.node);
   await ifaces.rescue.unrescue(task);

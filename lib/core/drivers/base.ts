@@ -229,6 +229,11 @@ export interface RescueInterface extends BaseInterface {
   readonly kind: "rescue";
   rescue(task: DriverTask): Promise<"done" | "wait">;
   unrescue(task: DriverTask): Promise<void>;
+  /**
+   * The rescue ramdisk's agent called back (node in `rescue wait`): hands it the rescue password;
+   * the node is then in `rescue`. Absent: a heartbeat in `rescue wait` is only recorded.
+   */
+  finishRescue?(task: DriverTask): Promise<void>;
 }
 
 export interface VendorMethod {

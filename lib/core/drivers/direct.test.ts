@@ -195,6 +195,25 @@ describe("direct deploy and agent cleaning (redfish node, test agent)", () => {
     expect(ran).toEqual(["clean:erase_devices_metadata", "clean:erase_devices"]);
   });
 
+  it("agent rescue: the rescue ramdisk's agent gets the hashed password; unrescue boots the disk again", async () => {
+    const { uuid, sys } = await enroll("dd-rescue", { image_source: `${filesUrl}/image.raw`, image_checksum: sha256(IMAGE) });
+    await api("PATCH", `/v1/nodes/${uuid}`, { body: [{ op: "replace", path: "/automated_clean", value: false }, { op: "add", path: "/rescue_interface", value: "agent" }] });
+    await provision(uuid, "manage");
+    await provision(uuid, "provide");
+    let node = await provision(uuid, "active");
+    expect(node.provision_state).toBe("active");
+    node = await provision(uuid, "rescue", { rescue_password: "s3cret" });
+    expect([node.provision_state, node.last_error]).toEqual(["rescue", null]);
+    const rescueAgent = agentsStarted.at(-1)!;
+    expect(rescueAgent.rescuePassword?.hashed).toBe(true);
+    expect(rescueAgent.rescuePassword?.password).toMatch(/^\$5\$/);
+    expect(sys.bootedFrom).toBe("Cd");
+    node = await provision(uuid, "unrescue");
+    expect([node.provision_state, node.last_error, node.power_state]).toEqual(["active", null, "power on"]);
+    expect(sys.bootedFrom).toBe("Hdd");
+    expect(node.instance_info.rescue_password).toBeUndefined();
+  });
+
   it("a wrong checksum: deploy failed with the agent's own text", async () => {
     onStep = async () => null;
     const { uuid } = await enroll("dd-bad-sum", { image_source: `${filesUrl}/image.raw`, image_checksum: "0".repeat(64) });

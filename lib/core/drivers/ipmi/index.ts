@@ -4,6 +4,7 @@ import type { HardwareType } from "../base.ts";
 import {
   flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor, ramdiskDeploy,
 } from "../generic.ts";
+import { agentRescue } from "../agent_rescue.ts";
 import { directDeploy } from "../direct.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { ipmitoolSolConsole } from "./console.ts";
@@ -25,7 +26,7 @@ export const ipmiHardwareType: HardwareType = {
     network: ["noop", "flat"],
     power: ["ipmitool"],
     raid: ["no-raid"],
-    rescue: ["no-rescue"],
+    rescue: ["no-rescue", "agent"],
     storage: ["noop"],
     vendor: ["no-vendor"],
   },
@@ -35,7 +36,7 @@ const ipmi: DriverModule = {
   hardwareTypes: [ipmiHardwareType],
   // The shared generic implementations are registered again here so the module stands alone.
   interfaces: [
-    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy, directDeploy, ipmitoolSolConsole, agentInspect,
+    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy, directDeploy, agentRescue, ipmitoolSolConsole, agentInspect,
     noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
   ],
 };

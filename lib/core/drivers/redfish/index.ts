@@ -4,6 +4,7 @@ import type { HardwareType } from "../base.ts";
 import {
   flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor, ramdiskDeploy,
 } from "../generic.ts";
+import { agentRescue } from "../agent_rescue.ts";
 import { directDeploy } from "../direct.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { redfishBios, redfishInspect, redfishManagement, redfishPower, redfishVirtualMediaBoot } from "./interfaces.ts";
@@ -24,7 +25,7 @@ export const redfishHardwareType: HardwareType = {
     network: ["noop", "flat"],
     power: ["redfish"],
     raid: ["no-raid"],
-    rescue: ["no-rescue"],
+    rescue: ["no-rescue", "agent"],
     storage: ["noop"],
     vendor: ["no-vendor"],
   },
@@ -36,7 +37,7 @@ const redfish: DriverModule = {
   hardwareTypes: [redfishHardwareType],
   interfaces: [
     redfishPower, redfishManagement, redfishBios, redfishInspect, redfishVirtualMediaBoot, redfishGraphicalConsole,
-    ramdiskDeploy, directDeploy, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
+    ramdiskDeploy, directDeploy, agentRescue, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
   ],
 };
 export default redfish;
