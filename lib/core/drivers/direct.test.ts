@@ -23,7 +23,7 @@ import { forgetRedfishSessions } from "./redfish/client.ts";
 const run = promisify(execFile);
 let db: TestDb;
 let dir = "";
-const bmc = new RedfishMock({ systems: Array.from({ length: 8 }, (_, i) => ({ id: String(i + 1) })) });
+const bmc = new RedfishMock({ systems: Array.from({ length: 10 }, (_, i) => ({ id: String(i + 1) })) });
 let nextSystem = 0;
 let files: Server;
 let filesUrl = "";
@@ -234,6 +234,20 @@ describe("direct deploy and agent cleaning (redfish node, test agent)", () => {
     expect(node.provision_state).toBe("deploy failed");
     expect(node.last_error).toContain("ImageDownloadError: Download of image missing.raw failed: URL: ");
     expect(node.last_error).toContain("Received status code 404");
+  });
+
+  it("manual cleaning runs the named agent step in the agent", async () => {
+    const { uuid } = await enroll("dd-manual");
+    await provision(uuid, "manage");
+    const ran: string[] = [];
+    onStep = async (kind, step) => {
+      ran.push(`${kind}:${step.step}:${JSON.stringify(step.args ?? {})}`);
+      return null;
+    };
+    const node = await provision(uuid, "clean", { clean_steps: [{ interface: "deploy", step: "erase_devices_express" }] });
+    expect([node.provision_state, node.last_error, node.power_state]).toEqual(["manageable", null, "power off"]);
+    expect(ran).toEqual(["clean:erase_devices_express:{}"]);
+    onStep = async () => null;
   });
 
   it("a clean step failing in the agent: clean failed, maintenance, the agent's text", async () => {

@@ -193,10 +193,16 @@ function agentStepDecl(kind: "clean" | "deploy", s: AgentStep, description: stri
   };
 }
 
-/** The erase steps every agent has, offered before the agent has told its own list (IPA's priorities). */
+/**
+ * The clean steps of IPA's GenericHardwareManager on the deploy interface (IPA Zed, its
+ * priorities): offered before the agent has told its own list, so that automated cleaning knows
+ * it needs the ramdisk and manual cleaning can name them; the agent's list replaces them.
+ */
 const DEFAULT_AGENT_CLEAN_STEPS: AgentStep[] = [
   { step: "erase_devices_metadata", interface: "deploy", priority: 99, abortable: true },
   { step: "erase_devices", interface: "deploy", priority: 10, abortable: true },
+  ...["erase_devices_express", "erase_pstore", "burnin_cpu", "burnin_disk", "burnin_memory", "burnin_network"]
+    .map((step) => ({ step, interface: "deploy", priority: 0, abortable: true })),
 ];
 
 /** The steps the agent reported (driver_internal_info.agent_cached_<kind>_steps) on the deploy interface. */
