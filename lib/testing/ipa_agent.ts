@@ -125,10 +125,15 @@ export class TestIpaAgent {
     const scheme = this.opts.scheme ?? "https";
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     if (scheme === "https") {
-      // IPA's auto TLS: a self-signed certificate for the address it advertises.
+      // IPA's auto TLS (tls_utils.py): a P-256 key and a self-signed certificate whose only
+      // extension is a critical subjectAltName with the advertised IP — no CA basic constraints.
+      await writeFile(join(this.dir, "openssl.cnf"), [
+        "[req]", "distinguished_name = dn", "prompt = no", "[dn]", "CN = test-agent",
+        "[agent_cert]", "subjectAltName = critical, IP:127.0.0.1", "subjectKeyIdentifier = none", "authorityKeyIdentifier = none", "",
+      ].join("\n"));
       await run("openssl", [
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        "req", "-x509", "-config", join(this.dir, "openssl.cnf"), "-extensions", "agent_cert",
+        "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30",
         "-keyout", join(this.dir, "key.pem"), "-out", join(this.dir, "cert.pem"),
       ]);
       this.certPem = await readFile(join(this.dir, "cert.pem"), "utf8");
