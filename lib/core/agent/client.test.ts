@@ -116,6 +116,23 @@ describe("agent client", () => {
     }
   });
 
+  it("an async command already running (a step run again) is awaited, not refused", async () => {
+    const agent = await startAgent({ asyncDelayMs: 200 });
+    try {
+      const client = new AgentClient({ url: agent.callbackUrl, token: "tok-1", verifyCa: agent.certPem }, fast);
+      const step = { step: "erase_devices_metadata", interface: "deploy" };
+      const first = await client.startCommand("clean.execute_clean_step", { step, node: {}, ports: [] }, false);
+      const again = await client.executeCleanStep(step, {}, [], null);
+      expect([again.id, again.command_status]).toEqual([first.id, "SUCCEEDED"]);
+      expect(agent.commands.length).toBe(1);
+      // A different command while one runs is still the agent's 409.
+      await client.startCommand("clean.execute_clean_step", { step, node: {}, ports: [] }, false);
+      await expect(client.prepareImage({ id: "i", urls: [`${imageBase}/disk.raw`], checksum: "x" })).rejects.toThrow(/409/);
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it("plain http when the agent says so; retries while unreachable, then says so", async () => {
     const agent = await startAgent({ scheme: "http" });
     try {

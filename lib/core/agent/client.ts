@@ -188,6 +188,22 @@ export class AgentClient {
     throw new AgentCommandFailed(cmd.command_name, type, text);
   }
 
+  /**
+   * Starts an asynchronous command; when the agent is busy running the same command (a step run
+   * again after its conductor stopped), that run is the one awaited instead of failing with 409.
+   */
+  private async startOrAdopt(name: string, params: Dict): Promise<AgentCommand> {
+    try {
+      return await this.startCommand(name, params, false);
+    } catch (err) {
+      if (!(err instanceof AgentApiError) || err.status !== 409) throw err;
+      const running = (await this.listCommands()).at(-1);
+      // IPA names results by the command alone ("prepare_image" for "standby.prepare_image").
+      if (running?.command_status === "RUNNING" && running.command_name === name.split(".").pop()) return running;
+      throw err;
+    }
+  }
+
   /** A synchronous command: its result, or AgentCommandFailed. */
   async runSync(name: string, params: Dict = {}): Promise<AgentCommand> {
     return this.finished(await this.startCommand(name, params, true));
@@ -198,7 +214,7 @@ export class AgentClient {
    * commandTimeoutMs passed); its result, or AgentCommandFailed.
    */
   async runAsync(name: string, params: Dict = {}): Promise<AgentCommand> {
-    const started = await this.startCommand(name, params, false);
+    const started = await this.startOrAdopt(name, params);
     const deadline = this.options.commandTimeoutMs > 0 ? Date.now() + this.options.commandTimeoutMs : Infinity;
     let cmd = started;
     while (cmd.command_status === "RUNNING") {
