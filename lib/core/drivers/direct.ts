@@ -38,7 +38,7 @@ export async function setMachinePower(task: DriverTask, target: "power on" | "po
   const state = target === "power off" ? "power off" : "power on";
   if (target !== "power on") await task.update({ driverInternalInfo: withoutAgentBootInfo(task.node.driverInternalInfo) });
   if (target === "rebooting" && task.node.powerState === "power on") {
-    await task.history?.({ kind: "power_change", from: "power on", to: "power on", note }, "transition");
+    await task.history?.({ kind: "note", message: `Rebooted (${note})` }, "transition");
     return;
   }
   await recordPowerChange(task, state, note);
@@ -73,9 +73,10 @@ export async function powerOffThroughAgent(task: DriverTask, note: string): Prom
         }
         await sleep(step);
       }
-      await task.history?.({ kind: "power_change", from: "power on", to: "power off", note: `${note}: the agent's power off did not finish, forcing it` }, "transition", "WARNING");
+      await task.history?.({ kind: "note", message: `${note}: the agent's power off did not take within ${waitMs / 1000} s; powering off through the power interface` }, "transition", "WARNING");
     } catch (err) {
-      await task.history?.({ kind: "power_change", from: task.node.powerState ?? "power on", to: "power off", note: `${note}: the agent could not power off (${err instanceof Error ? err.message : String(err)}), forcing it` }, "transition", "WARNING");
+      const why = err instanceof Error ? err.message : String(err);
+      await task.history?.({ kind: "note", message: `${note}: the agent could not power the machine off (${why}); powering off through the power interface` }, "transition", "WARNING");
     }
   }
   await setMachinePower(task, "power off", note);

@@ -112,6 +112,6 @@ describe("ipmi node, direct deploy", () => {
     const boot = await api("GET", `/v1/nodes/${uuid}/management/boot_device`);
     expect(boot.body).toEqual({ boot_device: "disk", persistent: true });
     const history = (await api("GET", `/v1/nodes/${uuid}/history`)).body.history as { event: string }[];
-    expect(history.map((h) => h.event).join("\n")).toMatch(/the agent's power off did not finish, forcing it/);
+    expect(history.map((h) => h.event).join("\n")).toMatch(/the agent's power off did not take within 1 s; powering off through the power interface/);
   });
 });
