@@ -26,6 +26,20 @@ export interface IngotConfig {
   maxWaitStepSeconds: number;
   /** How long the hash ring is cached. */
   hashRingTtlSeconds: number;
+  /** Per HTTP call to a node's agent (Ironic's [agent]command_timeout). */
+  agentCommandTimeoutSeconds: number;
+  /** Attempts of one agent call while the agent cannot be reached ([agent]max_command_attempts). */
+  agentMaxCommandAttempts: number;
+  /** Between polls of a running agent command ([agent]command_wait_interval). */
+  agentCommandWaitIntervalSeconds: number;
+  /** How long to wait for the agent's own power off before a hard one (Ironic: 6 × 5 s). */
+  agentPowerOffWaitSeconds: number;
+  /** Automated-cleaning priority of the agent's erase_devices (null: the agent's, 10). */
+  eraseDevicesPriority: number | null;
+  /** Automated-cleaning priority of the agent's erase_devices_metadata (null: the agent's, 99). */
+  eraseDevicesMetadataPriority: number | null;
+  /** Default image_download_source of the direct deploy ([agent]image_download_source). */
+  imageDownloadSource: string;
 }
 
 function envInt(name: string, fallback: number): number {
@@ -33,6 +47,13 @@ function envInt(name: string, fallback: number): number {
   if (raw === undefined || raw.trim() === "") return fallback;
   const n = Number(raw);
   return Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+function envOptionalInt(name: string): number | null {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return null;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : null;
 }
 
 function envBool(name: string, fallback: boolean): boolean {
@@ -76,6 +97,13 @@ export function loadConfig(): IngotConfig {
     cleanStepPriorityOverride: envPriorityMap("INGOT_CLEAN_STEP_PRIORITY_OVERRIDE"),
     maxWaitStepSeconds: envInt("INGOT_MAX_WAIT_STEP_SECONDS", 30),
     hashRingTtlSeconds: envInt("INGOT_HASH_RING_TTL", 15),
+    agentCommandTimeoutSeconds: envInt("INGOT_AGENT_COMMAND_TIMEOUT", 60),
+    agentMaxCommandAttempts: Math.max(1, envInt("INGOT_AGENT_MAX_COMMAND_ATTEMPTS", 3)),
+    agentCommandWaitIntervalSeconds: envInt("INGOT_AGENT_COMMAND_WAIT_INTERVAL", 6),
+    agentPowerOffWaitSeconds: envInt("INGOT_AGENT_POWER_OFF_WAIT", 30),
+    eraseDevicesPriority: envOptionalInt("INGOT_ERASE_DEVICES_PRIORITY"),
+    eraseDevicesMetadataPriority: envOptionalInt("INGOT_ERASE_DEVICES_METADATA_PRIORITY"),
+    imageDownloadSource: process.env.INGOT_IMAGE_DOWNLOAD_SOURCE?.trim() || "http",
   };
 }
 

@@ -33,12 +33,20 @@ export interface NodeStep {
 
 const stepKey = (iface: string, step: string) => `${iface}.${step}`;
 
+/** An interface's steps for this node: its declared ones, replaced or extended by those known at run time. */
+export function interfaceSteps(impl: { steps?: StepDecl[]; nodeSteps?(node: NodeRecord): StepDecl[] }, node: NodeRecord): StepDecl[] {
+  const runtime = impl.nodeSteps?.(node) ?? [];
+  if (!runtime.length) return impl.steps ?? [];
+  const names = new Set(runtime.map((d) => d.step));
+  return [...(impl.steps ?? []).filter((d) => !names.has(d.step)), ...runtime];
+}
+
 /** The steps of `kind` the node's interfaces declare (all priorities, including 0). */
 export function driverSteps(node: NodeRecord, kind: StepKind): NodeStep[] {
   const ifaces = interfacesFor(node);
   const out: NodeStep[] = [];
   for (const iface of STEP_INTERFACES) {
-    for (const decl of ifaces[iface].steps ?? []) {
+    for (const decl of interfaceSteps(ifaces[iface], node)) {
       const priority = decl.priorities[kind];
       if (priority === undefined) continue;
       const step: NodeStep = {
@@ -55,8 +63,7 @@ export function driverSteps(node: NodeRecord, kind: StepKind): NodeStep[] {
 /** The implementation of a declared step, or undefined (reserved steps have none). */
 export function findStepImpl(node: NodeRecord, kind: StepKind, iface: string, step: string): StepDecl | undefined {
   if (!isStepInterface(iface)) return undefined;
-  const impl = interfacesFor(node)[iface];
-  return impl.steps?.find((d) => d.step === step && d.priorities[kind] !== undefined);
+  return interfaceSteps(interfacesFor(node)[iface], node).find((d) => d.step === step && d.priorities[kind] !== undefined);
 }
 
 /** Sorts by priority desc, then interface priority desc (stable otherwise). */
@@ -285,7 +292,7 @@ export interface StepCache {
 export function availableSteps(node: NodeRecord, kind: StepKind): AvailableStep[] {
   const ifaces = interfacesFor(node);
   const out: AvailableStep[] = driverSteps(node, kind).map((s) => {
-    const decl = ifaces[s.interface as StepInterface].steps?.find((d) => d.step === s.step);
+    const decl = interfaceSteps(ifaces[s.interface as StepInterface], node).find((d) => d.step === s.step);
     return {
       interface: s.interface, step: s.step, priority: s.priority, abortable: s.abortable,
       ...(s.requires_ramdisk !== undefined ? { requires_ramdisk: s.requires_ramdisk } : {}),

@@ -24,6 +24,8 @@ export interface FakeBmcEvent {
 export class FakeBmc {
   port = 0;
   readonly events: FakeBmcEvent[] = [];
+  /** Told of every event as it happens (tests start what the machine boots). */
+  onEvent: ((event: FakeBmcEvent) => void) | null = null;
   private child: ChildProcessWithoutNullStreams | null = null;
 
   constructor(readonly opts: { user?: string; password?: string; power?: "on" | "off"; kg?: string; solDisabled?: boolean } = {}) {}
@@ -65,6 +67,7 @@ export class FakeBmc {
             resolve();
           } else {
             this.events.push(event);
+            this.onEvent?.(event);
           }
         }
       });

@@ -189,6 +189,16 @@ export class MockSystem implements Resource {
     return `/redfish/v1/Systems/${this.id}`;
   }
 
+  /** Told of every completed power change (tests start and stop what runs on the machine). */
+  onPowerChange: ((state: "On" | "Off") => void) | null = null;
+
+  /** The operating system powers the machine off (no BMC request). */
+  powerOffFromOs(): void {
+    this.powerState = "Off";
+    this.version++;
+    this.onPowerChange?.("Off");
+  }
+
   /** A boot: consumes a one-time override, applies pending BIOS and secure boot settings. */
   boot_(): void {
     this.boots++;
@@ -518,6 +528,7 @@ export class RedfishMock {
       sys.powerState = target;
       sys.version++;
       if (target === "On" && wasOff) sys.boot_();
+      sys.onPowerChange?.(target);
       then?.();
     };
     if (sys.powerTransitionMs > 0) {

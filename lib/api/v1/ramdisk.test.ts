@@ -94,6 +94,32 @@ describe("lookup", () => {
     expect((await hb({ ...base, agent_version: "9.0", agent_status: "ok" })).error).toBe("Agent status is invalid. Valid states are start,end,error.");
   });
 
+  it("lookup config has only what IPA reads, no secrets besides the one-time token", async () => {
+    const r = await api("GET", `/v1/lookup?node_uuid=${waiting.uuid}`);
+    expect(Object.keys(r.body.config).sort()).toEqual(["agent_token", "agent_token_required", "heartbeat_timeout", "metrics", "metrics_statsd"]);
+    expect(r.body.config.metrics.backend).toBe("noop");
+  });
+
+  it("a heartbeat records the agent's CA certificate; a different one from the same boot is refused", async () => {
+    const n = await insertNode(env.sql, { driver: "fake-hardware", provisionState: "deploying", name: "rd-ca", maintenance: true });
+    const token = (await api("GET", `/v1/lookup?node_uuid=${n.uuid}`)).body.config.agent_token;
+    const pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    const beat = (ca: string) => api("POST", `/v1/heartbeat/${n.uuid}`, {
+      body: { callback_url: "https://10.0.0.7:9999", agent_token: token, agent_version: "9.0.0", agent_verify_ca: ca }, version: 68,
+    });
+    expect((await beat(pem)).status).toBe(202);
+    expect((await getNodeById(env.sql, n.id))!.driverInternalInfo.agent_verify_ca).toBe(pem);
+    expect((await beat(pem.trim())).status).toBe(202);
+    const changed = await beat(pem.replace("AAAA", "BBBB"));
+    expect([changed.status, changed.error]).toEqual([400, 'Detected change in ramdisk provided "agent_verify_ca"']);
+  });
+
+  it("lookup by a node being worked on (locked) answers 409 and mints no token; IPA looks up again", async () => {
+    const n = await insertNode(env.sql, { driver: "fake-hardware", provisionState: "deploying", name: "rd-locked", reservation: "other-host" });
+    expect((await api("GET", `/v1/lookup?node_uuid=${n.uuid}`)).status).toBe(409);
+    expect((await getNodeById(env.sql, n.id))!.driverInternalInfo.agent_secret_token).toBeUndefined();
+  });
+
   it("other routes still require credentials", async () => {
     expect((await api("GET", "/v1/ports")).status).toBe(401);
   });

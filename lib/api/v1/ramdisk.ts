@@ -3,19 +3,19 @@
 // POST /v1/heartbeat/{node} records the agent's callback URL and, for a node waiting for its
 // agent (wait call-back / clean wait / service wait), continues the flow on the node's conductor
 // as Ironic's heartbeat does. Only nodes in a state that waits for an agent can be looked up.
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { NodeRecord } from "../../core/db/nodes.ts";
 import { Invalid, InvalidStateRequested, NodeLocked, NodeNotFound, NotFound } from "../../core/errors.ts";
 import {
-  agentNode, agentNodeById, bmcHost, lookupInspectingNode, nodeWithAddresses, recordHeartbeat, writeDriverInternalInfo,
+  agentNode, agentNodeById, bmcHost, lookupInspectingNode, nodeWithAddresses, mintAgentToken, recordHeartbeat,
   type AgentHeartbeat,
 } from "../../core/services/ramdisk.ts";
+import { AGENT_TOKEN_KEY } from "../../core/agent/internal_info.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
 import { maskSecrets } from "../../core/secrets.ts";
 import {
-  AGENT_WAIT_STATES, HEARTBEAT_ALLOWED_STATES, inStates, LOOKUP_ALLOWED_STATES,
+  AGENT_WAIT_STATES, HEARTBEAT_ALLOWED_STATES, inStates, LOOKUP_ALLOWED_STATES, ProvisionState as S,
 } from "../../core/states.ts";
-import { config } from "../../core/config.ts";
 import type { InspectionData } from "../../core/inspection/inventory.ts";
 import { empty, json, type ApiContext } from "../http.ts";
 import { nodeLinks } from "../node_view.ts";
@@ -27,7 +27,6 @@ import { schemaCheck } from "./resource_common.ts";
 /** Seconds the agent waits between heartbeats (Ironic's [api]ramdisk_heartbeat_timeout). */
 export const RAMDISK_HEARTBEAT_TIMEOUT = 300;
 
-const TOKEN_KEY = "agent_secret_token";
 
 async function lookup(ctx: ApiContext): Promise<Response> {
   const q = ctx.url.searchParams;
@@ -53,14 +52,9 @@ async function lookup(ctx: ApiContext): Promise<Response> {
   }
   if (!node || !inStates(node.provisionState, LOOKUP_ALLOWED_STATES)) throw new NotFound("Resource could not be found.");
   // The token is handed out once; later lookups see it masked.
-  const dii = { ...node.driverInternalInfo };
-  let token: string | null = null;
-  if (typeof dii[TOKEN_KEY] !== "string" || !dii[TOKEN_KEY]) {
-    token = randomBytes(32).toString("base64url");
-    dii[TOKEN_KEY] = token;
-    const updated = await writeDriverInternalInfo(node, dii);
-    if (updated) node = updated;
-  }
+  const minted = await mintAgentToken(node);
+  if (minted) node = minted.node;
+  const token = minted?.token ?? null;
   return json(ctx, {
     node: {
       uuid: node.uuid,
@@ -69,11 +63,13 @@ async function lookup(ctx: ApiContext): Promise<Response> {
       driver_internal_info: maskSecrets(node.driverInternalInfo ?? {}),
       links: nodeLinks(ctx.base, node.uuid),
     },
+    // The keys IPA (Zed) reads, with Ironic's defaults; nothing secret besides the one-time token.
     config: {
+      metrics: { backend: "noop", prepend_host: false, prepend_uuid: false, prepend_host_reverse: true, global_prefix: null },
+      metrics_statsd: { statsd_host: "localhost", statsd_port: 8125 },
       heartbeat_timeout: RAMDISK_HEARTBEAT_TIMEOUT,
       agent_token: token ?? "******",
       agent_token_required: true,
-      conductor: config().conductorHostname,
     },
   });
 }
@@ -95,14 +91,15 @@ function sameToken(a: string, b: string): boolean {
  * agent has booted and called back, or finished what it was asked), so the conductor records it
  * finished and runs the remaining steps (Conductor.continueSteps, routed to the node's conductor).
  */
-const CONTINUED_BY_HEARTBEAT = AGENT_WAIT_STATES;
+const CONTINUED_BY_HEARTBEAT = [...AGENT_WAIT_STATES, S.RESCUEWAIT];
 
 type HeartbeatOutcome = "continued" | "recorded" | "ignored";
 
 /**
  * What Ironic does with a heartbeat, for the flows Ingot has: ignored outside HEARTBEAT_ALLOWED;
  * recorded; in maintenance nothing more (Ironic's default allow_provisioning_in_maintenance);
- * in wait call-back / clean wait / service wait the flow continues on the node's conductor.
+ * in wait call-back / clean wait / service wait the flow continues on the node's conductor, in
+ * rescue wait the rescue finishes (when the rescue interface has an agent to finish it).
  * A locked node: 409 when the agent is not known yet or the heartbeat would continue a flow (IPA
  * retries a 409 within seconds); otherwise the heartbeat is dropped like Ironic does (the agent
  * heartbeats again).
@@ -162,13 +159,22 @@ async function heartbeat(ctx: ApiContext): Promise<Response> {
   if (status !== null && !AGENT_VALID_STATES.includes(status)) {
     throw new Invalid(`Agent status is invalid. Valid states are ${AGENT_VALID_STATES.join(",")}.`);
   }
-  const hb: AgentHeartbeat = { callbackUrl: arg("callback_url")!, agentVersion: arg("agent_version"), status, statusMessage: arg("agent_status_message") };
+  const hb: AgentHeartbeat = {
+    callbackUrl: arg("callback_url")!, agentVersion: arg("agent_version"), status, statusMessage: arg("agent_status_message"),
+    verifyCa: arg("agent_verify_ca") || null,
+  };
   if (hb.agentVersion === null && hb.status === null) {
     throw new Invalid("Agent did not transmit a version, and a version is required. Please update the agent being used.");
   }
-  const expected = node.driverInternalInfo[TOKEN_KEY];
+  const expected = node.driverInternalInfo[AGENT_TOKEN_KEY];
   // Ironic answers a wrong token with InvalidParameterValue (400), not 401.
   if (typeof expected !== "string" || !sameToken(expected, given)) throw new Invalid("Invalid or missing agent token received.");
+  // The agent makes a new certificate on every boot (its token and URL are wiped at power off):
+  // a different one from the same running agent is refused, as Ironic does.
+  const knownCa = node.driverInternalInfo.agent_verify_ca;
+  if (hb.verifyCa !== null && typeof knownCa === "string" && knownCa.trim() !== hb.verifyCa.trim()) {
+    throw new Invalid('Detected change in ramdisk provided "agent_verify_ca"');
+  }
   await processHeartbeat(node, hb, ctx.requestId);
   return empty(ctx, 202);
 }

@@ -24,7 +24,7 @@ import { assembleDeploySteps, findStepImpl, validateAndCheckSteps, type NodeStep
 import { BOOT_FROM_VOLUME_KEY, checkVolumeConnectors } from "../volumes.ts";
 import {
   abortMessage, adoptFlow, automatedStepsFor, cleanFlow, cleaningStartChanges, continueStepsFlow, deployFlow, errorMessage,
-  FAILURE_PREFIX, finishInspection, guarded, inspectFlow, powerAction, rescueFlow, resumeStepsFlow, serviceFlow, tearDownFlow, unrescueFlow,
+  FAILURE_PREFIX, finishInspection, finishRescueFlow, guarded, inspectFlow, powerAction, rescueFlow, resumeStepsFlow, serviceFlow, tearDownFlow, unrescueFlow,
   verifyFlow,
 } from "./flows.ts";
 import { WorkerPool } from "./pool.ts";
@@ -369,6 +369,11 @@ export class Conductor implements ConductorApi {
   async continueSteps(nodeId: number, actor: Actor): Promise<void> {
     const task = await this.lock(nodeId, actor);
     const kind = WAIT_KIND[task.node.provisionState];
+    const rescue = interfacesFor(task.node).rescue;
+    if (task.node.provisionState === S.RESCUEWAIT && rescue.finishRescue) {
+      await this.startAsync(task, async () => undefined, () => guarded(task, FAILURE_PREFIX[S.RESCUING], () => finishRescueFlow(task)));
+      return;
+    }
     if (!kind) {
       await task.release();
       throw new InvalidStateRequested("continue", task.node.uuid, task.node.provisionState);

@@ -1,9 +1,10 @@
 // Provisioning flows: what happens in a worker after an accepted request. Interfaces do their
 // piece; the order of things, state changes, step bookkeeping and failure handling live here.
+import { AGENT_BOOT_KEYS, agentCalledBack, withoutAgentBootInfo } from "../agent/internal_info.ts";
 import { config } from "../config.ts";
 import type { Dict, NodeChanges } from "../db/nodes.ts";
 import type { StepKind } from "../drivers/base.ts";
-import { sleep } from "../drivers/base.ts";
+import { INSTANCE_ON_LOCAL_DISK_KEY, sleep } from "../drivers/base.ts";
 import { interfacesFor } from "../drivers/registry.ts";
 import { DriverError } from "../errors.ts";
 import type { HistoryEventType } from "../history.ts";
@@ -55,6 +56,7 @@ async function recordStepFinished(task: NodeTask, kind: StepKind, how: "step_fin
 export const DEPLOY_INTERNAL_KEYS = [
   "deploy_steps", "deploy_step_index", "agent_url", "agent_last_heartbeat", "agent_version", "is_whole_disk_image",
   "root_uuid_or_disk_id", "deployment_reboot", "steps_validated", "automatic_lessee", BOOT_FROM_VOLUME_KEY,
+  INSTANCE_ON_LOCAL_DISK_KEY, ...AGENT_BOOT_KEYS,
 ];
 
 /** A failure while a step was executing (cleaning failures then also set maintenance). */
@@ -91,10 +93,13 @@ export async function powerAction(task: NodeTask, target: PowerTarget, timeoutSe
     await task.history({ kind: "power_change_failed", target, error: errorMessage(err), message: msg }, "transition", "ERROR");
     throw new DriverError(msg);
   }
+  // A power off or reboot ends the running agent: its URL, token and certificate are stale.
+  const agentGone = result === "power off" || target === "rebooting" || target === "soft rebooting";
+  const dii = agentGone ? withoutAgentBootInfo(task.node.driverInternalInfo) : { ...task.node.driverInternalInfo };
   await task.update({
     powerState: result,
     targetPowerState: null,
-    driverInternalInfo: { ...task.node.driverInternalInfo, last_power_state_change: new Date().toISOString() },
+    driverInternalInfo: { ...dii, last_power_state_change: new Date().toISOString() },
   });
   await task.history({ kind: "power_change", from: before, to: result, target }, "transition", "INFO", (Date.now() - started) / 1000);
 }
@@ -242,10 +247,29 @@ export async function cleanFlow(task: NodeTask, run: StepsRun = {}): Promise<voi
   const fresh = typeof task.node.driverInternalInfo.clean_step_index !== "number";
   const needsRamdisk = !task.node.driverInternalInfo.cleaning_disable_ramdisk && steps.some((s) => s.requires_ramdisk);
   if (fresh) await refreshStepCache(task.sql, task.node, "clean");
-  if (fresh && needsRamdisk) await ifaces.boot.prepareRamdisk(task);
+  if (fresh && needsRamdisk) {
+    if (ifaces.deploy.prepareCleaning) {
+      // Steps run in the agent: boot its ramdisk and wait for it to call back; then ask it which
+      // steps it has (automated cleaning runs those, in their priority order).
+      if (!agentCalledBack(task.node.driverInternalInfo)) {
+        if ((await ifaces.deploy.prepareCleaning(task)) === "wait") {
+          await task.transition("wait", { eventType: "provisioning", note: "waiting for the agent to boot" });
+          return;
+        }
+      }
+      await ifaces.deploy.refreshCleanSteps?.(task);
+      await refreshStepCache(task.sql, task.node, "clean");
+      if (!manual) await task.updateDriverInternalInfo({ clean_steps: automatedStepsFor(task) });
+    } else {
+      await ifaces.boot.prepareRamdisk(task);
+    }
+  }
   const outcome = await runSteps(task, "clean", run);
   if (outcome !== "done") return;
-  if (needsRamdisk) await ifaces.boot.cleanUpRamdisk(task);
+  if (needsRamdisk) {
+    if (ifaces.deploy.tearDownCleaning) await ifaces.deploy.tearDownCleaning(task);
+    else await ifaces.boot.cleanUpRamdisk(task);
+  }
   await finishSteps(task, "clean");
   await ifaces.bios.cacheBiosSettings(task);
   // A retired node is not offered for scheduling again: it goes back to manageable.
@@ -323,7 +347,8 @@ export function automatedStepsFor(task: NodeTask): NodeStep[] {
 
 /** driver_internal_info for starting a cleaning run with `steps`. */
 export function cleaningStartChanges(task: NodeTask, steps: NodeStep[], disableRamdisk = false): NodeChanges {
-  const dii: Dict = { ...task.node.driverInternalInfo, clean_steps: steps, cleaning_disable_ramdisk: disableRamdisk };
+  // A new cleaning talks to an agent booted for it, never to one left from an earlier operation.
+  const dii: Dict = { ...withoutAgentBootInfo(task.node.driverInternalInfo), clean_steps: steps, cleaning_disable_ramdisk: disableRamdisk };
   delete dii.clean_step_index;
   return { driverInternalInfo: dii, cleanStep: {}, lastError: null };
 }
@@ -371,6 +396,13 @@ export async function rescueFlow(task: NodeTask): Promise<void> {
   const outcome = await ifaces.rescue.rescue(task);
   if (outcome === "wait") await task.transition("wait", { eventType: "provisioning" });
   else await task.transition("done", { eventType: "provisioning" });
+}
+
+/** The rescue ramdisk's agent called back: it gets the rescue password, the node is in rescue. */
+export async function finishRescueFlow(task: NodeTask): Promise<void> {
+  await task.transition("resume", { eventType: "provisioning" });
+  await interfacesFor(task.node).rescue.finishRescue!(task);
+  await task.transition("done", { eventType: "provisioning" });
 }
 
 export async function unrescueFlow(task: NodeTask): Promise<void> {

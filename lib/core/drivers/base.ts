@@ -85,6 +85,11 @@ export interface BaseInterface {
   /** driver_info keys this interface reads: name → description. */
   readonly properties?: Record<string, string>;
   readonly steps?: StepDecl[];
+  /**
+   * Steps known only at run time for this node (those the agent in its ramdisk reported, cached in
+   * driver_internal_info); one with the name of a `steps` entry replaces it.
+   */
+  nodeSteps?(node: NodeRecord): StepDecl[];
 }
 
 export interface PowerInterface extends BaseInterface {
@@ -152,6 +157,15 @@ export interface DeployInterface extends BaseInterface {
   tearDown(task: DriverTask): Promise<void>;
   cleanUp(task: DriverTask): Promise<void>;
   takeOver(task: DriverTask): Promise<void>;
+  /**
+   * For clean steps that run in the agent: boots the ramdisk; "wait" = the cleaning waits in
+   * `clean wait` until the agent calls back. Absent: the boot interface's prepareRamdisk is used.
+   */
+  prepareCleaning?(task: DriverTask): Promise<"wait" | void>;
+  /** After the agent called back, before the steps run: reads the agent's clean steps. */
+  refreshCleanSteps?(task: DriverTask): Promise<void>;
+  /** Ends cleaning done with prepareCleaning (the machine off, the ramdisk cleaned up). */
+  tearDownCleaning?(task: DriverTask): Promise<void>;
 }
 
 /** One BIOS attribute as a machine reports it: value plus registry facts (all optional). */
@@ -215,6 +229,11 @@ export interface RescueInterface extends BaseInterface {
   readonly kind: "rescue";
   rescue(task: DriverTask): Promise<"done" | "wait">;
   unrescue(task: DriverTask): Promise<void>;
+  /**
+   * The rescue ramdisk's agent called back (node in `rescue wait`): hands it the rescue password;
+   * the node is then in `rescue`. Absent: a heartbeat in `rescue wait` is only recorded.
+   */
+  finishRescue?(task: DriverTask): Promise<void>;
 }
 
 export interface VendorMethod {
@@ -289,6 +308,16 @@ export class UnsupportedDriverExtension extends Invalid {
   constructor(driver: string, extension: string) {
     super(`Driver ${driver} does not support ${extension} (disabled or not implemented).`);
   }
+}
+
+/**
+ * driver_internal_info key: the deploy wrote the instance onto the machine's local disk (the
+ * `direct` deploy's write_image); boot interfaces then boot the instance from the disk.
+ */
+export const INSTANCE_ON_LOCAL_DISK_KEY = "instance_on_local_disk";
+
+export function instanceOnLocalDisk(node: NodeRecord): boolean {
+  return node.driverInternalInfo[INSTANCE_ON_LOCAL_DISK_KEY] === true;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

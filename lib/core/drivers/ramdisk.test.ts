@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setConfig } from "../config.ts";
 import type { NodeChanges, NodeRecord } from "../db/nodes.ts";
 import type { BootInterface, DriverTask, PowerInterface } from "./base.ts";
+import { directDeploy } from "./direct.ts";
 import { ramdiskDeploy } from "./generic.ts";
 import ipmiHardware from "./ipmi/index.ts";
 import redfishHardware from "./redfish/index.ts";
@@ -71,10 +72,11 @@ beforeAll(() => {
 afterAll(() => setConfig());
 
 describe("the ramdisk deploy", () => {
-  it("is one implementation, whichever driver module registered it last", () => {
+  it("is one implementation, whichever driver module registered it last (so is direct)", () => {
     expect(getInterface("deploy", "ramdisk")).toBe(ramdiskDeploy);
+    expect(getInterface("deploy", "direct")).toBe(directDeploy);
     for (const mod of [ipmiHardware, redfishHardware]) {
-      expect(mod.interfaces.filter((i) => i.kind === "deploy")).toEqual([ramdiskDeploy]);
+      expect(mod.interfaces.filter((i) => i.kind === "deploy")).toEqual([ramdiskDeploy, directDeploy]);
     }
   });
 

@@ -3,7 +3,9 @@
 import { driverInfoInState, findNode, getNodeById, updateNode, type NodeRecord } from "../db/nodes.ts";
 import { nodeIdsWithAddresses } from "../db/ports.ts";
 import { sql } from "../db/sql.ts";
-import { NodeNotFound } from "../errors.ts";
+import { randomBytes } from "node:crypto";
+import { AGENT_TOKEN_KEY } from "../agent/internal_info.ts";
+import { NodeLocked, NodeNotFound } from "../errors.ts";
 import { ProvisionState as PS } from "../states.ts";
 
 /** The node with this uuid (or name when `allowName`), or null. */
@@ -25,9 +27,21 @@ export async function nodeWithAddresses(addresses: string[]): Promise<NodeRecord
   return getNodeById(db, ids[0]);
 }
 
-/** Writes the node's driver_internal_info; the updated node, or null when it is gone. */
-export async function writeDriverInternalInfo(node: NodeRecord, driverInternalInfo: Record<string, unknown>): Promise<NodeRecord | null> {
-  return updateNode(await sql(), node.id, { driverInternalInfo });
+/**
+ * The node with a new agent token in driver_internal_info (minted once per agent boot, as
+ * Ironic's get_node_with_token), or null when the node already has one. Written only while nobody
+ * holds the node's lock and nobody changed it in between (a conductor at work writes
+ * driver_internal_info from its own copy): NodeLocked otherwise; the agent looks up again.
+ */
+export async function mintAgentToken(node: NodeRecord): Promise<{ node: NodeRecord; token: string } | null> {
+  const existing = node.driverInternalInfo[AGENT_TOKEN_KEY];
+  if (typeof existing === "string" && existing) return null;
+  if (node.reservation) throw new NodeLocked(node.uuid, node.reservation);
+  const token = randomBytes(32).toString("base64url");
+  const driverInternalInfo = { ...node.driverInternalInfo, [AGENT_TOKEN_KEY]: token };
+  const updated = await updateNode(await sql(), node.id, { driverInternalInfo }, { expectVersion: node.version, expectReservation: null });
+  if (!updated) throw new NodeLocked(node.uuid, node.reservation ?? "another conductor");
+  return { node: updated, token };
 }
 
 export interface AgentHeartbeat {
@@ -35,11 +49,13 @@ export interface AgentHeartbeat {
   agentVersion: string | null;
   status: string | null;
   statusMessage: string | null;
+  /** The agent's own CA certificate (PEM) the conductor must trust when calling it over HTTPS. */
+  verifyCa: string | null;
 }
 
 /**
  * Records the agent's data in driver_internal_info (agent_url, agent_version,
- * agent_last_heartbeat, agent_status, agent_status_message) — only while nobody holds the node's
+ * agent_last_heartbeat, agent_status, agent_status_message, agent_verify_ca) — only while nobody holds the node's
  * lock and nobody changed the node in between: a conductor at work writes driver_internal_info
  * from its own copy, and a blind write here could undo its step bookkeeping. Returns false when
  * the node is locked.
@@ -53,6 +69,7 @@ export async function recordHeartbeat(node: NodeRecord, hb: AgentHeartbeat): Pro
     if (hb.agentVersion !== null) dii.agent_version = hb.agentVersion;
     if (hb.status) dii.agent_status = hb.status;
     if (hb.statusMessage) dii.agent_status_message = hb.statusMessage;
+    if (hb.verifyCa) dii.agent_verify_ca = hb.verifyCa;
     const updated = await updateNode(db, current.id, { driverInternalInfo: dii }, { expectVersion: current.version, expectReservation: null });
     if (updated) return updated;
     current = await getNodeById(db, current.id); // changed or locked meanwhile: look again

@@ -4,6 +4,8 @@ import type { HardwareType } from "../base.ts";
 import {
   flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor, ramdiskDeploy,
 } from "../generic.ts";
+import { agentRescue } from "../agent_rescue.ts";
+import { directDeploy } from "../direct.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { ipmitoolSolConsole } from "./console.ts";
 import { agentInspect, externalPxeBoot, ipmitoolManagement, ipmitoolPower } from "./interfaces.ts";
@@ -16,7 +18,7 @@ export const ipmiHardwareType: HardwareType = {
     boot: ["external-pxe"],
     // no-console first, as Ironic's default; ipmitool-sol = Serial-over-LAN (Ironic: ipmitool-socat).
     console: ["no-console", "ipmitool-sol"],
-    deploy: ["ramdisk"],
+    deploy: ["ramdisk", "direct"],
     firmware: ["no-firmware"],
     // agent: in-band inspection by the ramdisk the site's network boot serves (Ironic's default too).
     inspect: ["agent", "no-inspect"],
@@ -24,7 +26,7 @@ export const ipmiHardwareType: HardwareType = {
     network: ["noop", "flat"],
     power: ["ipmitool"],
     raid: ["no-raid"],
-    rescue: ["no-rescue"],
+    rescue: ["no-rescue", "agent"],
     storage: ["noop"],
     vendor: ["no-vendor"],
   },
@@ -34,7 +36,7 @@ const ipmi: DriverModule = {
   hardwareTypes: [ipmiHardwareType],
   // The shared generic implementations are registered again here so the module stands alone.
   interfaces: [
-    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy, ipmitoolSolConsole, agentInspect,
+    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy, directDeploy, agentRescue, ipmitoolSolConsole, agentInspect,
     noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
   ],
 };

@@ -5,7 +5,7 @@
 import type { Dict } from "../../db/nodes.ts";
 import { DriverError, Invalid } from "../../errors.ts";
 import type { PowerTarget } from "../../states.ts";
-import { recordPowerChange, type BootInterface, type DriverTask, type InspectInterface, type ManagementInterface, type PowerInterface } from "../base.ts";
+import { instanceOnLocalDisk, recordPowerChange, type BootInterface, type DriverTask, type InspectInterface, type ManagementInterface, type PowerInterface } from "../base.ts";
 import { bmcLabel, IPMI_PROPERTIES, parseIpmiDriverInfo, type IpmiInfo } from "./driver_info.ts";
 import { ipmitool, requireIpmitool } from "./ipmitool.ts";
 
@@ -220,11 +220,14 @@ export const ipmitoolManagement: ManagementInterface = {
 export const externalPxeBoot: BootInterface = {
   kind: "boot", name: "external-pxe",
   validate: validateIpmi,
-  // There is no deploy/cleaning ramdisk to prepare; steps that need one are not offered.
-  prepareRamdisk: async () => undefined,
+  // The ramdisk is whatever the network serves: the machine boots from it once.
+  async prepareRamdisk(task) {
+    await ipmitoolManagement.setBootDevice(task, "pxe", false);
+  },
   cleanUpRamdisk: async () => undefined,
+  // An image written to the local disk boots from it; otherwise the network serves the instance.
   async prepareInstance(task) {
-    await ipmitoolManagement.setBootDevice(task, "pxe", true);
+    await ipmitoolManagement.setBootDevice(task, instanceOnLocalDisk(task.node) ? "disk" : "pxe", true);
   },
   cleanUpInstance: async () => undefined,
   // `ramdisk` boots whatever the network serves: the BMC settings are all it needs.

@@ -4,6 +4,8 @@ import type { HardwareType } from "../base.ts";
 import {
   flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor, ramdiskDeploy,
 } from "../generic.ts";
+import { agentRescue } from "../agent_rescue.ts";
+import { directDeploy } from "../direct.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { redfishBios, redfishInspect, redfishManagement, redfishPower, redfishVirtualMediaBoot } from "./interfaces.ts";
 import { REDFISH_KVM_PROPERTIES, redfishGraphicalConsole } from "./kvm.ts";
@@ -16,14 +18,14 @@ export const redfishHardwareType: HardwareType = {
     bios: ["redfish", "no-bios"],
     boot: ["redfish-virtual-media"],
     console: ["no-console", "redfish-graphical"],
-    deploy: ["ramdisk"],
+    deploy: ["ramdisk", "direct"],
     firmware: ["no-firmware"],
     inspect: ["redfish", "no-inspect"],
     management: ["redfish"],
     network: ["noop", "flat"],
     power: ["redfish"],
     raid: ["no-raid"],
-    rescue: ["no-rescue"],
+    rescue: ["no-rescue", "agent"],
     storage: ["noop"],
     vendor: ["no-vendor"],
   },
@@ -35,7 +37,7 @@ const redfish: DriverModule = {
   hardwareTypes: [redfishHardwareType],
   interfaces: [
     redfishPower, redfishManagement, redfishBios, redfishInspect, redfishVirtualMediaBoot, redfishGraphicalConsole,
-    ramdiskDeploy, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
+    ramdiskDeploy, directDeploy, agentRescue, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
   ],
 };
 export default redfish;

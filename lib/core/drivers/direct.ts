@@ -1,0 +1,319 @@
+// The `direct` deploy (Ironic's AgentDeploy): the node's boot interface boots the deploy ramdisk,
+// whose Ironic Python Agent looks the node up and heartbeats; the conductor then drives it over
+// its command API (lib/core/agent/client.ts) to write a whole-disk image, and boots the machine
+// from its disk. Cleaning runs the agent's clean steps the same way. One implementation for every
+// hardware type with a power and a boot interface: it only uses the node's own interfaces.
+import { AgentClient, type AgentClientOptions } from "../agent/client.ts";
+import { agentCalledBack, withoutAgentBootInfo } from "../agent/internal_info.ts";
+import { agentNodeDict, agentPortDicts } from "../agent/node_dict.ts";
+import { config } from "../config.ts";
+import type { Dict, NodeRecord } from "../db/nodes.ts";
+import { Invalid } from "../errors.ts";
+import type { StepKind } from "../../shared/steps.ts";
+import type { DeployInterface, DriverTask, StepDecl } from "./base.ts";
+import { INSTANCE_ON_LOCAL_DISK_KEY, recordPowerChange, sleep } from "./base.ts";
+// The catalog, not registry.ts: the registry imports the driver modules, which import this file.
+import { interfacesFor } from "./catalog.ts";
+
+// ---- the agent and the machine ----
+
+function clientOptions(): Partial<AgentClientOptions> {
+  const c = config();
+  return {
+    callTimeoutMs: c.agentCommandTimeoutSeconds * 1000,
+    maxAttempts: c.agentMaxCommandAttempts,
+    pollIntervalMs: c.agentCommandWaitIntervalSeconds * 1000,
+    retryDelayMs: Math.min(2000, c.agentCommandWaitIntervalSeconds * 1000),
+  };
+}
+
+/** A client for the agent that called back for this node. */
+export function agentClient(node: NodeRecord): AgentClient {
+  return AgentClient.forNode(node, clientOptions());
+}
+
+/** Powers the machine through the node's power interface; a power off or reboot ends the agent's boot. */
+export async function setMachinePower(task: DriverTask, target: "power on" | "power off" | "rebooting", note: string): Promise<void> {
+  await interfacesFor(task.node).power.setPowerState(task, target);
+  const state = target === "power off" ? "power off" : "power on";
+  if (target !== "power on") await task.update({ driverInternalInfo: withoutAgentBootInfo(task.node.driverInternalInfo) });
+  if (target === "rebooting" && task.node.powerState === "power on") {
+    await task.history?.({ kind: "note", message: `Rebooted (${note})` }, "transition");
+    return;
+  }
+  await recordPowerChange(task, state, note);
+}
+
+/** Boots the deploy ramdisk: the boot interface prepares it, the machine (re)starts. */
+export async function bootRamdisk(task: DriverTask, why: string): Promise<void> {
+  await task.update({ driverInternalInfo: withoutAgentBootInfo(task.node.driverInternalInfo) });
+  await interfacesFor(task.node).boot.prepareRamdisk(task);
+  const power = await interfacesFor(task.node).power.getPowerState(task);
+  await setMachinePower(task, power === "power on" ? "rebooting" : "power on", why);
+}
+
+/**
+ * Powers the machine off, by the agent when it is there (it syncs its disks first), else (or if
+ * the machine stays on) through the power interface, as Ironic's tear_down_agent does.
+ */
+export async function powerOffThroughAgent(task: DriverTask, note: string): Promise<void> {
+  const power = interfacesFor(task.node).power;
+  if (agentCalledBack(task.node.driverInternalInfo)) {
+    const client = agentClient(task.node);
+    try {
+      await client.sync();
+      await client.powerOff();
+      const waitMs = config().agentPowerOffWaitSeconds * 1000;
+      const step = Math.max(100, waitMs / 6);
+      for (let waited = 0; waited <= waitMs; waited += step) {
+        if ((await power.getPowerState(task)) === "power off") {
+          await task.update({ driverInternalInfo: withoutAgentBootInfo(task.node.driverInternalInfo) });
+          await recordPowerChange(task, "power off", `${note} (by the agent)`);
+          return;
+        }
+        await sleep(step);
+      }
+      await task.history?.({ kind: "note", message: `${note}: the agent's power off did not take within ${waitMs / 1000} s; powering off through the power interface` }, "transition", "WARNING");
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      await task.history?.({ kind: "note", message: `${note}: the agent could not power the machine off (${why}); powering off through the power interface` }, "transition", "WARNING");
+    }
+  }
+  await setMachinePower(task, "power off", note);
+}
+
+// ---- the image ----
+
+/** An image_checksum's algorithm by its length (IPA verifies md5 through `checksum`). */
+const ALGO_BY_HEX_LENGTH: Record<number, string> = { 32: "md5", 40: "sha1", 64: "sha256", 128: "sha512" };
+const DISK_FORMATS = ["raw", "qcow2"];
+const DOWNLOAD_SOURCES = ["http"];
+
+function str(v: unknown): string | null {
+  return typeof v === "string" && v.trim() !== "" ? v.trim() : null;
+}
+
+/** Whether instance_info describes a partition image (kernel and ramdisk of its own). */
+function isPartitionImage(info: Dict): boolean {
+  return info.image_type === "partition" || str(info.kernel) !== null || str(info.ramdisk) !== null;
+}
+
+/**
+ * The image_info for the agent's standby.prepare_image, from instance_info (Ironic's
+ * build_instance_info_for_deploy for http images); Invalid naming every problem.
+ */
+export function imageInfoFor(node: NodeRecord): Dict {
+  const info = node.instanceInfo ?? {};
+  const source = str(info.image_source);
+  const prefix = `Node ${node.uuid} cannot be deployed by the direct deploy interface`;
+  if (!source) throw new Invalid(`${prefix}: instance_info/image_source (the http(s) URL of a whole-disk image) is missing.`);
+  if (!/^https?:\/\//i.test(source)) {
+    throw new Invalid(`${prefix}: instance_info/image_source must be an http(s) URL of a whole-disk image (Glance images are not supported): ${source}`);
+  }
+  if (isPartitionImage(info)) {
+    throw new Invalid(`${prefix}: partition images (instance_info/kernel, ramdisk or image_type "partition") are not supported; give a whole-disk image.`);
+  }
+  const diskFormat = str(info.image_disk_format);
+  if (diskFormat !== null && !DISK_FORMATS.includes(diskFormat)) {
+    throw new Invalid(`${prefix}: instance_info/image_disk_format must be one of ${DISK_FORMATS.join(", ")}, not ${diskFormat}.`);
+  }
+  const source_ = str(info.image_download_source) ?? str(node.driverInfo?.image_download_source) ?? config().imageDownloadSource;
+  if (!DOWNLOAD_SOURCES.includes(source_)) {
+    throw new Invalid(`${prefix}: image_download_source "${source_}" is not supported; use "http" (the agent downloads the image from its URL).`);
+  }
+  const out: Dict = {
+    id: source.split("/").filter(Boolean).pop() ?? source,
+    urls: [source],
+    container_format: "bare",
+    stream_raw_images: true,
+    image_type: "whole-disk",
+    node_uuid: node.uuid,
+  };
+  if (diskFormat) out.disk_format = diskFormat;
+  const algo = str(info.image_os_hash_algo);
+  const value = str(info.image_os_hash_value);
+  const checksum = str(info.image_checksum);
+  if (algo && value) {
+    out.os_hash_algo = algo;
+    out.os_hash_value = value;
+  } else if (checksum) {
+    const byLength = /^[0-9a-f]+$/i.test(checksum) ? ALGO_BY_HEX_LENGTH[checksum.length] : undefined;
+    if (byLength && byLength !== "md5") {
+      out.os_hash_algo = byLength;
+      out.os_hash_value = checksum.toLowerCase();
+    } else {
+      out.checksum = checksum; // md5, or a checksum file's URL, as IPA takes it
+    }
+  } else {
+    throw new Invalid(`${prefix}: an image checksum is required: set instance_info/image_checksum, or image_os_hash_algo and image_os_hash_value.`);
+  }
+  const hints = node.properties?.root_device;
+  if (hints !== undefined && (hints === null || typeof hints !== "object" || Array.isArray(hints))) {
+    throw new Invalid(`${prefix}: properties/root_device must be an object of root device hints.`);
+  }
+  return out;
+}
+
+// ---- steps that run in the agent ----
+
+interface AgentStep {
+  step: string;
+  interface: string;
+  priority: number;
+  abortable?: boolean;
+  argsinfo?: Dict | null;
+  reboot_requested?: boolean;
+}
+
+/** The automated-cleaning priority the operator set for an agent step (Ironic's [deploy] options). */
+function configuredCleanPriority(step: string): number | null {
+  if (step === "erase_devices") return config().eraseDevicesPriority;
+  if (step === "erase_devices_metadata") return config().eraseDevicesMetadataPriority;
+  return null;
+}
+
+/** A step executed by the agent (clean.execute_clean_step / deploy.execute_deploy_step), polled until done. */
+function agentStepDecl(kind: "clean" | "deploy", s: AgentStep, description: string): StepDecl {
+  const priority = kind === "clean" ? (configuredCleanPriority(s.step) ?? s.priority) : s.priority;
+  return {
+    step: s.step,
+    description,
+    priorities: { [kind]: priority },
+    abortable: s.abortable ?? false,
+    argsinfo: (s.argsinfo as StepDecl["argsinfo"]) ?? null,
+    requiresRamdisk: true,
+    async run(task, args) {
+      const client = agentClient(task.node);
+      const node = agentNodeDict(task.node);
+      const ports = await agentPortDicts(task.sql, task.node.id);
+      const step = { step: s.step, interface: s.interface, priority: priority, reboot_requested: s.reboot_requested ?? false, abortable: s.abortable ?? false, args };
+      const version = (task.node.driverInternalInfo.hardware_manager_version as Dict | undefined) ?? null;
+      if (kind === "clean") await client.executeCleanStep(step, node, ports, version);
+      else await client.executeDeployStep(step, node, ports, version);
+    },
+  };
+}
+
+/**
+ * The clean steps of IPA's GenericHardwareManager on the deploy interface (IPA Zed, its
+ * priorities): offered before the agent has told its own list, so that automated cleaning knows
+ * it needs the ramdisk and manual cleaning can name them; the agent's list replaces them.
+ */
+const DEFAULT_AGENT_CLEAN_STEPS: AgentStep[] = [
+  { step: "erase_devices_metadata", interface: "deploy", priority: 99, abortable: true },
+  { step: "erase_devices", interface: "deploy", priority: 10, abortable: true },
+  ...["erase_devices_express", "erase_pstore", "burnin_cpu", "burnin_disk", "burnin_memory", "burnin_network"]
+    .map((step) => ({ step, interface: "deploy", priority: 0, abortable: true })),
+];
+
+/** The steps the agent reported (driver_internal_info.agent_cached_<kind>_steps) on the deploy interface. */
+function cachedAgentSteps(node: NodeRecord, kind: "clean" | "deploy"): AgentStep[] {
+  const cached = node.driverInternalInfo[`agent_cached_${kind}_steps`];
+  if (!Array.isArray(cached)) return [];
+  return (cached as AgentStep[]).filter((s) => s && s.interface === "deploy" && typeof s.step === "string" && typeof s.priority === "number");
+}
+
+/** IPA answers steps grouped by hardware manager; Ironic keeps one list. */
+function flattenAgentSteps(bySource: unknown): AgentStep[] {
+  if (!bySource || typeof bySource !== "object") return [];
+  return Object.values(bySource as Record<string, AgentStep[]>).flat().filter((s) => s && typeof s.step === "string");
+}
+
+/** Asks the agent for its steps of `kind`; caches them and the hardware manager versions. */
+async function refreshAgentSteps(task: DriverTask, kind: "clean" | "deploy"): Promise<void> {
+  const client = agentClient(task.node);
+  const node = agentNodeDict(task.node);
+  const ports = await agentPortDicts(task.sql, task.node.id);
+  const answer = kind === "clean" ? await client.getCleanSteps(node, ports) : await client.getDeploySteps(node, ports);
+  const steps = flattenAgentSteps(answer[`${kind}_steps`]);
+  await task.update({
+    driverInternalInfo: {
+      ...task.node.driverInternalInfo,
+      [`agent_cached_${kind}_steps`]: steps,
+      hardware_manager_version: answer.hardware_manager_version ?? null,
+    },
+  });
+}
+
+// ---- the deploy steps (Ironic's AgentDeploy priorities) ----
+
+function conductorStep(step: string, priority: number, description: string, run: StepDecl["run"], writesImage = false): StepDecl {
+  return { step, description, priorities: { deploy: priority }, requiresRamdisk: false, writesImage, run };
+}
+
+const DEPLOY_STEPS: StepDecl[] = [
+  conductorStep("deploy", 100, "Boots the deploy ramdisk and waits for its agent to call back", async (task) => {
+    await bootRamdisk(task, "deploy: booting the deploy ramdisk");
+    return "wait";
+  }),
+  conductorStep("write_image", 80, "The agent downloads the image, checks its checksum and writes it to the root disk", async (task) => {
+    const imageInfo = imageInfoFor(task.node);
+    // get_deploy_steps also makes the agent cache the node, with its root device hints.
+    await refreshAgentSteps(task, "deploy");
+    await agentClient(task.node).prepareImage(imageInfo);
+    await task.update({ driverInternalInfo: { ...task.node.driverInternalInfo, [INSTANCE_ON_LOCAL_DISK_KEY]: true } });
+  }, true),
+  conductorStep("prepare_instance_boot", 60, "Makes the machine boot the written image from its disk (the boot interface)", async (task) => {
+    await interfacesFor(task.node).boot.prepareInstance(task);
+  }, true),
+  conductorStep("tear_down_agent", 40, "Powers the machine off through the agent (else through the power interface)", async (task) => {
+    await powerOffThroughAgent(task, "deploy: agent torn down");
+  }),
+  conductorStep("switch_to_tenant_network", 30, "Moves the machine to the tenant network (nothing to do with flat/noop networks)", async () => undefined),
+  conductorStep("boot_instance", 20, "Powers the machine on into the deployed image", async (task) => {
+    await setMachinePower(task, "power on", "deploy: booting the instance");
+  }),
+];
+
+function deployStepNames(): Set<string> {
+  return new Set(DEPLOY_STEPS.map((d) => d.step));
+}
+
+function agentSteps(node: NodeRecord, kind: StepKind): StepDecl[] {
+  if (kind === "service") return [];
+  const conductorOwned = kind === "deploy" ? deployStepNames() : new Set<string>();
+  return cachedAgentSteps(node, kind)
+    .filter((s) => !conductorOwned.has(s.step))
+    .map((s) => agentStepDecl(kind, s, `Runs in the agent (reported by the agent on node ${node.uuid})`));
+}
+
+export const directDeploy: DeployInterface = {
+  kind: "deploy", name: "direct",
+  properties: {
+    image_download_source: 'How the agent gets the image: "http" (from instance_info/image_source itself). Optional; default INGOT_IMAGE_DOWNLOAD_SOURCE ("http").',
+  },
+  get steps(): StepDecl[] {
+    return [...DEPLOY_STEPS, ...DEFAULT_AGENT_CLEAN_STEPS.map((s) => agentStepDecl("clean", s, "Runs in the agent"))];
+  },
+  nodeSteps(node) {
+    return [...agentSteps(node, "clean"), ...agentSteps(node, "deploy")];
+  },
+  async validate(task) {
+    await interfacesFor(task.node).boot.validate(task);
+    imageInfoFor(task.node);
+  },
+  async prepare(task) {
+    imageInfoFor(task.node);
+    if ((await interfacesFor(task.node).power.getPowerState(task)) !== "power off") {
+      await setMachinePower(task, "power off", "deploy: preparing");
+    }
+  },
+  async tearDown(task) {
+    await setMachinePower(task, "power off", "tear down");
+  },
+  async cleanUp(task) {
+    await interfacesFor(task.node).boot.cleanUpRamdisk(task);
+  },
+  takeOver: async () => undefined,
+  async prepareCleaning(task) {
+    await bootRamdisk(task, "cleaning: booting the ramdisk");
+    return "wait";
+  },
+  async refreshCleanSteps(task) {
+    await refreshAgentSteps(task, "clean");
+  },
+  async tearDownCleaning(task) {
+    await powerOffThroughAgent(task, "cleaning finished");
+    await interfacesFor(task.node).boot.cleanUpRamdisk(task);
+  },
+};
