@@ -4,13 +4,16 @@
 // expired tokens and wrong passwords.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { requireOpenstackCli, OPENSTACK } from "../testing/openstack.ts";
 import { startApiServer, type ApiServer } from "../testing/server.ts";
 import { createTestDb, type TestDb } from "../testing/env.ts";
 import {
   addMembership, createProject, createToken, createUser, registerCredentialResolver, revokeToken, type ProjectRecord,
 } from "../core/users.ts";
+
+// Each step runs the Python client (a second or more per call, several on a busy machine).
+vi.setConfig({ testTimeout: 180_000 });
 
 const run = promisify(execFile);
 let db: TestDb;

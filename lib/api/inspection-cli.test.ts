@@ -1,10 +1,13 @@
 // Inspection driven by the real `openstack baremetal` client (Debian's, API ≤1.78: no inventory
 // command, so the inventory is checked through the in-process API).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { fakeInspectionData } from "../core/inspection/inventory.ts";
 import { api } from "../testing/api.ts";
 import { openstackCli, requireOpenstackCli } from "../testing/openstack.ts";
 import { startClientTarget, type ClientTarget } from "../testing/server.ts";
+
+// Each step runs the Python client (a second or more per call, several on a busy machine).
+vi.setConfig({ testTimeout: 180_000 });
 
 let target: ClientTarget | undefined;
 const { os, osJson } = openstackCli(() => target!.url);

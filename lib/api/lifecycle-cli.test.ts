@@ -1,11 +1,14 @@
 // The steps / BIOS / deploy template part of the node lifecycle, driven by the real
 // `openstack baremetal` client (Debian's, speaks up to 1.78) against Ingot on a loopback port.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { findNode } from "../core/db/nodes.ts";
 import { sql } from "../core/db/sql.ts";
 import { cacheTestBiosRegistry } from "../testing/bios_registry.ts";
 import { openstackCli, requireOpenstackCli } from "../testing/openstack.ts";
 import { startClientTarget, type ClientTarget } from "../testing/server.ts";
+
+// Each step runs the Python client (a second or more per call, several on a busy machine).
+vi.setConfig({ testTimeout: 180_000 });
 
 let target: ClientTarget | undefined;
 const { os, osJson, osFails } = openstackCli(() => target!.url);

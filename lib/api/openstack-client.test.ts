@@ -1,9 +1,12 @@
 // The issue's acceptance flow, driven by the real `openstack baremetal` client (Debian's
 // python3-openstackclient + python3-ironicclient) against Ingot on a loopback port.
 // INGOT_CLIENT_TEST_ENDPOINT=http://127.0.0.1:6385 runs the same checks against a real Ironic.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openstackCli, requireOpenstackCli } from "../testing/openstack.ts";
 import { startClientTarget, type ClientTarget } from "../testing/server.ts";
+
+// Each step runs the Python client (a second or more per call, several on a busy machine).
+vi.setConfig({ testTimeout: 180_000 });
 
 let target: ClientTarget | undefined;
 let endpoint = process.env.INGOT_CLIENT_TEST_ENDPOINT ?? "";

@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { openstackCli, requireOpenstackCli } from "../../testing/openstack.ts";
 import { startApiServer } from "../../testing/server.ts";
+
+// Each step runs the Python client (a second or more per call, several on a busy machine).
+vi.setConfig({ testTimeout: 180_000 });
 
 let env: TestDb;
 beforeAll(async () => {

@@ -1,11 +1,14 @@
 // The stock `openstack baremetal` client against the non-node resources (ports, portgroups,
 // chassis, volume, drivers, conductors, allocations) on a loopback Ingot.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { insertNode, type NodeRecord } from "../../core/db/nodes.ts";
 import { resetHashRing } from "../../core/hashring.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { openstackCli, requireOpenstackCli } from "../../testing/openstack.ts";
 import { startApiServer, type ApiServer } from "../../testing/server.ts";
+
+// Each step runs the Python client (a second or more per call, several on a busy machine).
+vi.setConfig({ testTimeout: 180_000 });
 
 let env: TestDb;
 let server: ApiServer;

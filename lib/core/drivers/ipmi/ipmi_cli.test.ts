@@ -1,11 +1,14 @@
 // An `ipmi` node driven by the stock `openstack baremetal` client, against the pyghmi fake BMC:
 // enroll with driver_info on the command line, validate, manage / provide / deploy with --wait,
 // power, the Serial-over-LAN console's info, and a wrong password's error as the client shows it.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { setConfig } from "../../config.ts";
 import { openstackCli, requireOpenstackCli } from "../../../testing/openstack.ts";
 import { startClientTarget, type ClientTarget } from "../../../testing/server.ts";
 import { FakeBmc, fakeBmcUnavailable } from "../../../testing/fake_bmc.ts";
+
+// Each step runs the Python client (a second or more per call, several on a busy machine).
+vi.setConfig({ testTimeout: 180_000 });
 
 const bmc = new FakeBmc({ password: "cli-s3cret" });
 let target: ClientTarget;

@@ -1,12 +1,15 @@
 // The real `openstack baremetal` client enrolling a redfish node against the test Redfish
 // service: driver listing and properties, create with driver_info (password masked), validate,
 // manage (reads the power state from the BMC), power on through the API, BIOS settings listed.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openstackCli, requireOpenstackCli } from "../../../testing/openstack.ts";
 import { RedfishMock } from "../../../testing/redfish_mock.ts";
 import { startClientTarget, type ClientTarget } from "../../../testing/server.ts";
 import { setConfig } from "../../config.ts";
 import { forgetRedfishSessions } from "./client.ts";
+
+// Each step runs the Python client (a second or more per call, several on a busy machine).
+vi.setConfig({ testTimeout: 180_000 });
 
 let target: ClientTarget | undefined;
 const bmc = new RedfishMock();
