@@ -43,6 +43,8 @@ interface Recorded {
   method: string;
   url: string;
   at: number;
+  /** When the answer was sent completely. */
+  done?: number;
 }
 
 describe.skipIf(unavailable !== null)(`test rig${unavailable ? ` (skipped: ${unavailable})` : ""}`, () => {
@@ -65,7 +67,9 @@ describe.skipIf(unavailable !== null)(`test rig${unavailable ? ` (skipped: ${una
     const base = `http://${net.address}:${HTTP_PORT}`;
     const files: Record<string, string> = { "/vmlinuz": join(ramdisk, "vmlinuz"), "/initramfs.gz": join(ramdisk, "initramfs.gz") };
     http = createServer((req, res) => {
-      requests.push({ method: req.method ?? "", url: req.url ?? "", at: Date.now() });
+      const recorded: Recorded = { method: req.method ?? "", url: req.url ?? "", at: Date.now() };
+      requests.push(recorded);
+      res.on("finish", () => (recorded.done = Date.now()));
       const path = (req.url ?? "").split("?")[0];
       if (path === "/boot.ipxe") {
         res.setHeader("content-type", "text/plain");
@@ -133,10 +137,11 @@ describe.skipIf(unavailable !== null)(`test rig${unavailable ? ` (skipped: ${una
       }, 500);
     });
     const script = requests.find((r) => r.url === "/boot.ipxe");
-    const kernel = requests.find((r) => r.url === "/initramfs.gz");
+    const initramfs = requests.find((r) => r.url === "/initramfs.gz");
+    const secs = (t: number | undefined) => `${(((t ?? NaN) - started) / 1000).toFixed(1)} s`;
     console.log(
-      `VM start → iPXE script ${(((script?.at ?? 0) - started) / 1000).toFixed(1)} s, ramdisk fetch started ${(((kernel?.at ?? 0) - started) / 1000).toFixed(1)} s, ` +
-        `agent lookup ${((lookup.at - started) / 1000).toFixed(1)} s: GET ${lookup.url}`,
+      `VM start → iPXE script ${secs(script?.at)}, initramfs fetched ${secs(initramfs?.at)}..${secs(initramfs?.done)}, ` +
+        `agent lookup ${secs(lookup.at)}: GET ${lookup.url}\n${vm.serialText().split("\n").filter((l) => l.includes("ingot-ramdisk:")).join("\n")}`,
     );
     expect(script).toBeDefined();
     expect(vm.serialText()).toContain("ingot-ramdisk: starting ironic-python-agent");
