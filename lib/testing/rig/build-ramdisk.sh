@@ -165,6 +165,11 @@ MODS=$R/lib/modules/$KVER/kernel
 rm -rf "$MODS"/sound "$MODS"/drivers/{gpu,media,sound,staging,infiniband,bluetooth,isdn,iio,input/joystick,input/touchscreen,input/tablet,input/misc,hwmon,video,usb/gadget,hid,net/wireless,net/can,net/usb,nfc,mmc,memstick,leds,watchdog,w1,comedi,platform/chrome,platform/surface,thunderbolt,fpga,mtd,atm,pcmcia} \
   "$MODS"/net/{wireless,bluetooth,mac80211,can,nfc,6lowpan,ieee802154,atm,sunrpc,ceph,rxrpc,tipc,rds,sctp,dccp,batman-adv,mpls,openvswitch,netfilter} \
   "$MODS"/fs/{nfs,nfsd,ceph,cifs,smb,ocfs2,gfs2,xfs,btrfs,f2fs,jfs,nilfs2,ubifs,orangefs,afs,coda,9p,ntfs3,ntfs,reiserfs,hfs,hfsplus,udf,erofs,squashfs}
+# The rig's VMs have virtio (and QEMU's e1000) NICs: of the Ethernet drivers keep Intel's only; no Fibre Channel HBAs.
+find "$MODS/drivers/net/ethernet" -mindepth 1 -maxdepth 1 ! -name intel -exec rm -rf {} +
+rm -rf "$MODS"/drivers/scsi/{lpfc,qla2xxx,qla4xxx,bfa,bnx2fc,bnx2i,be2iscsi,qedf,qedi,csiostor,cxgbi,fcoe,fnic,snic,libfc,elx,mpi3mr}
+# Babel's locale data: English and the root locale are all the agent's logging needs.
+find "$R/usr/share/python-babel-localedata/locale-data" -name '*.dat' ! -name 'en.dat' ! -name 'en_*.dat' ! -name 'root.dat' -delete 2>/dev/null || true
 chroot "$R" depmod -a "$KVER"
 find "$R/usr" -name '*.a' -delete
 

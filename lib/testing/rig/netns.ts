@@ -2,7 +2,7 @@
 // and N tap devices on it, for VMs (QEMU runs inside the namespace and opens its tap by name),
 // dnsmasq and whatever else the test starts there. Nothing of it is visible outside the namespace;
 // deleting the namespace removes the bridge and the taps with it. Needs root and /dev/net/tun.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -131,6 +131,14 @@ export class ProvisioningNetwork {
   exec(command: string, args: string[]): string {
     const [cmd, argv] = this.wrap(command, args);
     return execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  }
+
+  /** exec() without blocking this process (needed when it talks to a server of this process). */
+  run(command: string, args: string[]): Promise<string> {
+    const [cmd, argv] = this.wrap(command, args);
+    return new Promise((resolve, reject) =>
+      execFile(cmd, argv, { encoding: "utf8" }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}${stderr}`)) : resolve(stdout))),
+    );
   }
 
   /** Starts a long-running process inside the namespace; dispose() ends it. */
