@@ -43,10 +43,19 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/.disk-image.lock"
 if ! flock -n 9; then log "another build is running; waiting for it"; flock 9; fi
 if [ -s "$OUT/disk.qcow2.sha256" ]; then log "cached: $OUT"; echo "$OUT"; exit 0; fi
+# Leftovers of a build killed outright (no exit trap ran): its mount and loop device first.
+for stale in "$CACHE"/.tmp-disk-image-*; do
+  [ -d "$stale" ] || continue
+  log "removing the leftovers of an interrupted build: $stale"
+  awk -v p="$stale/" 'index($2, p) == 1 {print $2}' /proc/mounts | while read -r m; do umount -l "$m"; done
+  losetup -j "$stale/disk.raw" -O NAME -n 2>/dev/null | while read -r dev; do losetup -d "$dev"; done
+  rm -rf --one-file-system "$stale"
+done
 STAGE=$(mktemp -d "$CACHE/.tmp-disk-image-$KEY.XXXXXX")
 MNT=""
 LOOP=""
 cleanup() {
+  set +e # remove everything even when one step fails
   [ -n "$MNT" ] && umount "$MNT" 2>/dev/null
   [ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
   rm -rf --one-file-system "$STAGE"

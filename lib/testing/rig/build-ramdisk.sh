@@ -58,12 +58,39 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/.ramdisk.lock"
 if ! flock -n 9; then log "another build is running; waiting for it"; flock 9; fi
 if [ -s "$OUT/initramfs.gz" ]; then log "cached: $OUT"; echo "$OUT"; exit 0; fi
+# Temporary directories of a build that was killed outright (no exit trap ran): undo its chroot
+# mounts first, so that removing it cannot reach into the host's /dev.
+for stale in "$CACHE"/.tmp-rootfs.* "$CACHE"/.tmp-ramdisk-*; do
+  [ -d "$stale" ] || continue
+  log "removing the leftovers of an interrupted build: $stale"
+  awk -v p="$stale/" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf --one-file-system "$stale"
+done
 
 # Mounts made in a chroot, undone on any exit.
 MOUNTS=()
 TMPDIRS=()
+CHILD=""
+# Runs a long step in its own process group (in the background, so a TERM/INT reaches the trap at
+# once), which an interrupted build then ends as a whole.
+long() {
+  setsid "$@" &
+  CHILD=$!
+  local rc=0
+  wait "$CHILD" || rc=$?
+  CHILD=""
+  return $rc
+}
 cleanup() {
+  set +e # remove everything even when one step fails
   local i
+  if [ -n "$CHILD" ]; then
+    # the whole group, and wait until every member is gone (they still write into the temp dir)
+    kill -TERM -- "-$CHILD" 2>/dev/null
+    for i in $(seq 1 50); do kill -0 -- "-$CHILD" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$CHILD" 2>/dev/null
+    wait "$CHILD" 2>/dev/null
+  fi
   for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do umount -l "${MOUNTS[$i]}" 2>/dev/null || true; done
   for d in "${TMPDIRS[@]}"; do rm -rf --one-file-system "$d"; done
 }
@@ -90,7 +117,7 @@ if [ -x "$ROOTFS/usr/bin/python3" ] && [ -f "$ROOTFS/.ingot-complete" ]; then
 else
   STAGE=$(mktemp -d "$CACHE/.tmp-rootfs.XXXXXX"); TMPDIRS+=("$STAGE")
   log "stage 1/3: debootstrap bookworm (minbase) from $MIRROR (~2 min)"
-  debootstrap --variant=minbase bookworm "$STAGE/root" "$MIRROR" >"$STAGE/debootstrap.log" 2>&1 \
+  long debootstrap --variant=minbase bookworm "$STAGE/root" "$MIRROR" >"$STAGE/debootstrap.log" 2>&1 \
     || { tail -20 "$STAGE/debootstrap.log" >&2; die "debootstrap failed (log above)"; }
   R=$STAGE/root
   echo "deb $MIRROR bookworm main" >"$R/etc/apt/sources.list"
@@ -101,10 +128,10 @@ else
   ln -sf /bin/true "$R/usr/sbin/update-initramfs"
   chroot_mount "$R"
   log "stage 1/3: apt-get install $(packages | wc -l) packages (~3-5 min)"
-  chroot "$R" env DEBIAN_FRONTEND=noninteractive INITRD=No apt-get update -q >"$STAGE/apt.log" 2>&1 \
+  long chroot "$R" env DEBIAN_FRONTEND=noninteractive INITRD=No apt-get update -q >"$STAGE/apt.log" 2>&1 \
     || { tail -20 "$STAGE/apt.log" >&2; die "apt-get update failed"; }
   # shellcheck disable=SC2046
-  chroot "$R" env DEBIAN_FRONTEND=noninteractive INITRD=No apt-get install -y -q --no-install-recommends $(packages) \
+  long chroot "$R" env DEBIAN_FRONTEND=noninteractive INITRD=No apt-get install -y -q --no-install-recommends $(packages) \
     >>"$STAGE/apt.log" 2>&1 || { tail -30 "$STAGE/apt.log" >&2; die "apt-get install failed"; }
   chroot "$R" apt-get clean
   chroot_umount "$R"
@@ -119,7 +146,7 @@ fi
 STAGE=$(mktemp -d "$CACHE/.tmp-ramdisk-$KEY.XXXXXX"); TMPDIRS+=("$STAGE")
 R=$STAGE/root
 log "stage 2/3: copying the root, adding the agent, stripping"
-cp -a "$ROOTFS" "$R"
+long cp -a "$ROOTFS" "$R"
 rm -f "$R/.ingot-complete"
 
 # The agent, installed as pip would have: the package plus a dist-info with its entry points
@@ -175,7 +202,7 @@ find "$R/usr" -name '*.a' -delete
 
 # ---- stage 3: pack ----
 log "stage 3/3: packing the initramfs (root is $(du -sh "$R" | cut -f1))"
-(cd "$R" && find . -xdev -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$STAGE/initramfs.gz"
+long bash -c 'cd "$1" && find . -xdev -print0 | cpio --null -o -H newc --quiet | gzip -1 >"$2"' pack "$R" "$STAGE/initramfs.gz"
 mkdir -p "$STAGE/result"
 mv "$STAGE/vmlinuz" "$STAGE/initramfs.gz" "$STAGE/result/"
 echo "$KVER" >"$STAGE/result/kernel-version"

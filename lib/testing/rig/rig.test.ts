@@ -11,6 +11,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedfishMock } from "../redfish_mock.ts";
 import { netnsUnavailable, ProvisioningNetwork } from "./netns.ts";
 import { RigVm, vmUnavailable } from "./vm.ts";
 
@@ -63,7 +64,7 @@ describe.skipIf(unavailable !== null)(`test rig${unavailable ? ` (skipped: ${una
     diskImage = await build("build-disk-image.sh");
     console.log(`disk image ready in ${((Date.now() - t) / 1000).toFixed(1)} s: ${diskImage}`);
 
-    net = ProvisioningNetwork.create({ taps: 2 });
+    net = ProvisioningNetwork.create({ taps: 3 });
     const base = `http://${net.address}:${HTTP_PORT}`;
     const files: Record<string, string> = { "/vmlinuz": join(ramdisk, "vmlinuz"), "/initramfs.gz": join(ramdisk, "initramfs.gz") };
     http = createServer((req, res) => {
@@ -170,5 +171,31 @@ describe.skipIf(unavailable !== null)(`test rig${unavailable ? ` (skipped: ${una
     serial.destroy();
     expect(vm.powerState()).toBe("off");
     expect(vm.events.some((e) => e.event === "qemu_exit")).toBe(true);
+  }, 300_000);
+
+  it("drives the same VM controller through Redfish: boot override + reset boot the disk, PowerState follows the VM", async () => {
+    const vm = await RigVm.create(net, { tap: net.taps[2], memory: 256, backingImage: join(diskImage, "disk.qcow2") });
+    vms.push(vm);
+    const bmc = new RedfishMock({ systems: [{ machine: vm.redfishMachine() }] });
+    await bmc.start();
+    try {
+      const auth = { authorization: `Basic ${Buffer.from("root:calvin").toString("base64")}`, "content-type": "application/json" };
+      const system = `${bmc.url}/redfish/v1/Systems/1`;
+      const powerState = async () => ((await (await fetch(system, { headers: auth })).json()) as { PowerState: string }).PowerState;
+      expect(await powerState()).toBe("Off");
+      let res = await fetch(system, { method: "PATCH", headers: auth, body: JSON.stringify({ Boot: { BootSourceOverrideTarget: "Hdd", BootSourceOverrideEnabled: "Once" } }) });
+      expect(res.ok).toBe(true);
+      res = await fetch(`${system}/Actions/ComputerSystem.Reset`, { method: "POST", headers: auth, body: JSON.stringify({ ResetType: "On" }) });
+      expect(res.ok).toBe(true);
+      expect(vm.events.find((e) => e.event === "qemu_start")?.boot).toBe("disk");
+      await vm.waitForSerial(/INGOT-IMAGE-BOOTED/, 180_000);
+      expect(await powerState()).toBe("On");
+      res = await fetch(`${system}/Actions/ComputerSystem.Reset`, { method: "POST", headers: auth, body: JSON.stringify({ ResetType: "ForceOff" }) });
+      expect(res.ok).toBe(true);
+      expect(vm.powerState()).toBe("off");
+      expect(await powerState()).toBe("Off");
+    } finally {
+      await bmc.stop();
+    }
   }, 300_000);
 });

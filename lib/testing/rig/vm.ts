@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ipmitoolPath } from "../../core/drivers/ipmi/ipmitool.ts";
 import { fakeBmcUnavailable } from "../fake_bmc.ts";
+import type { MockMachine } from "../redfish_mock.ts";
 import type { ProvisioningNetwork } from "./netns.ts";
 import { startProcess, type RigProcess } from "./process.ts";
 
@@ -143,6 +144,22 @@ export class RigVm {
   /** "on" | "off" as the BMC reports it (QEMU running or not). */
   powerState(): string {
     return this.ipmitool("chassis", "power", "status").trim().replace(/^Chassis Power is /, "");
+  }
+
+  /**
+   * This VM as the machine behind a Redfish mock system (RedfishMock's `machine`): its power and
+   * boot device go through the vBMC, so Redfish and IPMI drive the same QEMU controller.
+   * Boot targets other than Pxe and Hdd (virtual media) are not supported: the VM boots its default order.
+   */
+  redfishMachine(): MockMachine {
+    return {
+      powerOn: (bootFrom) => {
+        this.ipmitool("chassis", "bootdev", bootFrom.startsWith("Pxe") ? "pxe" : bootFrom.startsWith("Hdd") ? "disk" : "none");
+        this.ipmitool("chassis", "power", "on");
+      },
+      powerOff: () => void this.ipmitool("chassis", "power", "off"),
+      isOn: () => this.powerState() === "on",
+    };
   }
 
   /** driver_info for an Ingot node managed through this VM's BMC. */
