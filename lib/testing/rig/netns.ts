@@ -11,8 +11,8 @@ import { startProcess, type RigProcess } from "./process.ts";
 
 /** Every namespace the rig makes is called `ingot-rig-<pid of the creating process>-<n>`. */
 export const NETNS_PREFIX = "ingot-rig-";
-const FORWARDER = fileURLToPath(new URL("./nsforward.py", import.meta.url));
-const PYTHON = process.env.INGOT_TEST_PYTHON ?? "/usr/bin/python3";
+export const FORWARDER = fileURLToPath(new URL("./nsforward.py", import.meta.url));
+export const PYTHON = process.env.INGOT_TEST_PYTHON ?? "/usr/bin/python3";
 let counter = 0;
 
 function ip(...args: string[]): string {

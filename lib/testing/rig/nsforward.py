@@ -8,7 +8,7 @@ file system whose connections are relayed to an address inside the namespace).
 
 Usage: nsforward.py --listen tcp:HOST:PORT --connect unix:PATH
        nsforward.py --listen unix:PATH --connect tcp:HOST:PORT
-Prints {"event": "ready"} on stdout once listening.
+Prints {"event": "ready"} on stdout once listening (with "port" for a TCP listener; port 0 = a free one).
 """
 import argparse
 import asyncio
@@ -72,7 +72,10 @@ async def main():
         server = await asyncio.start_unix_server(handle, listen[1])
     else:
         server = await asyncio.start_server(handle, *listen[1], reuse_address=True)
-    sys.stdout.write(json.dumps({"event": "ready"}) + "\n")
+    ready = {"event": "ready"}
+    if listen[0] == "tcp":
+        ready["port"] = server.sockets[0].getsockname()[1]  # the one picked when asked for port 0
+    sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):

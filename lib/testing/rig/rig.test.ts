@@ -64,7 +64,7 @@ describe.skipIf(unavailable !== null)(`test rig${unavailable ? ` (skipped: ${una
     diskImage = await build("build-disk-image.sh");
     console.log(`disk image ready in ${((Date.now() - t) / 1000).toFixed(1)} s: ${diskImage}`);
 
-    net = ProvisioningNetwork.create({ taps: 3 });
+    net = ProvisioningNetwork.create({ taps: 4 });
     const base = `http://${net.address}:${HTTP_PORT}`;
     const files: Record<string, string> = { "/vmlinuz": join(ramdisk, "vmlinuz"), "/initramfs.gz": join(ramdisk, "initramfs.gz") };
     http = createServer((req, res) => {
@@ -150,6 +150,19 @@ describe.skipIf(unavailable !== null)(`test rig${unavailable ? ` (skipped: ${una
     expect(vm.powerState()).toBe("off");
   }, 600_000);
 
+  it("network-boots a UEFI VM (OVMF, the NIC ROM's EFI iPXE) into the ramdisk", async () => {
+    const vm = await RigVm.create(net, { tap: net.taps[3], memory: 2048, firmware: "uefi" });
+    vms.push(vm);
+    vm.ipmitool("chassis", "bootdev", "pxe", "options=efiboot");
+    const started = Date.now();
+    vm.ipmitool("chassis", "power", "on");
+    await vm.waitForSerial(/ingot-ramdisk: init started/, 300_000);
+    console.log(`UEFI VM start → ramdisk /init ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(vm.events.find((e) => e.event === "qemu_start")?.argv).toContain("q35");
+    vm.ipmitool("chassis", "power", "off");
+    expect(vm.powerState()).toBe("off");
+  }, 400_000);
+
   it("boots the test disk image from disk: its marker on the serial port; an OS poweroff reads as off", async () => {
     const vm = await RigVm.create(net, { tap: net.taps[1], memory: 256, backingImage: join(diskImage, "disk.qcow2") });
     vms.push(vm);
@@ -163,14 +176,14 @@ describe.skipIf(unavailable !== null)(`test rig${unavailable ? ` (skipped: ${una
 
     // the guest powers itself off: QEMU ends and the BMC says off
     await vm.waitForSerial(/# /, 30_000, marker.index);
-    const serial = connect(vm.serialSocket);
+    const serial = connect(await vm.serialTcpPort(), "127.0.0.1");
     await new Promise((r) => serial.once("connect", r));
     serial.write("poweroff\n");
     const deadline = Date.now() + 60_000;
     while (vm.powerState() !== "off" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     serial.destroy();
     expect(vm.powerState()).toBe("off");
-    expect(vm.events.some((e) => e.event === "qemu_exit")).toBe(true);
+    expect((await vm.waitForEvent((e) => e.event === "qemu_exit", 10_000)).code).toBe(0); // the guest's own power-off
   }, 300_000);
 
   it("drives the same VM controller through Redfish: boot override + reset boot the disk, PowerState follows the VM", async () => {

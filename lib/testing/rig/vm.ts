@@ -10,11 +10,10 @@ import { fileURLToPath } from "node:url";
 import { ipmitoolPath } from "../../core/drivers/ipmi/ipmitool.ts";
 import { fakeBmcUnavailable } from "../fake_bmc.ts";
 import type { MockMachine } from "../redfish_mock.ts";
-import type { ProvisioningNetwork } from "./netns.ts";
-import { startProcess, type RigProcess } from "./process.ts";
+import { FORWARDER, PYTHON, type ProvisioningNetwork } from "./netns.ts";
+import { startProcess, type JsonEvent, type RigProcess } from "./process.ts";
 
 const VBMC = fileURLToPath(new URL("./vbmc.py", import.meta.url));
-const PYTHON = process.env.INGOT_TEST_PYTHON ?? "/usr/bin/python3";
 /** IPA refuses disks under 4 GiB unless root device hints are given. */
 export const DEFAULT_DISK_BYTES = 4 * 1024 ** 3;
 
@@ -96,8 +95,14 @@ export class RigVm {
     this.port = Number(ready.port);
   }
 
-  get events() {
+  /** What the vBMC reported: power actions, qemu_start (with its argv and boot device), qemu_exit, bootdev. */
+  get events(): JsonEvent[] {
     return this.bmc?.events ?? [];
+  }
+
+  waitForEvent(match: (e: JsonEvent) => boolean, timeoutMs: number): Promise<JsonEvent> {
+    if (!this.bmc) return Promise.reject(new Error(`${this.name}: the BMC is not running`));
+    return this.bmc.waitForEvent(match, timeoutMs);
   }
 
   get serialLog(): string {
@@ -107,6 +112,17 @@ export class RigVm {
   /** The unix socket of the VM's first serial port (interactive; serialText() has everything printed). */
   get serialSocket(): string {
     return join(this.dir, "serial.sock");
+  }
+
+  /**
+   * The serial port on a TCP port of the host's 127.0.0.1 (what a `tcp-serial` console connects
+   * to; QEMU itself is in the namespace, so a relay to its unix socket). Ended with the network.
+   */
+  async serialTcpPort(): Promise<number> {
+    const relay = startProcess(PYTHON, [FORWARDER, "--listen", "tcp:127.0.0.1:0", "--connect", `unix:${this.serialSocket}`], `serial relay ${this.name}`);
+    this.net.track(relay);
+    const ready = await relay.waitForEvent((e) => e.event === "ready", 10_000);
+    return Number(ready.port);
   }
 
   /** Everything the VM printed on its serial port so far (all power-ons). */
