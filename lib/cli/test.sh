@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: installs what the tests need when missing (npm packages; Debian chromium and the
 # openstack/ironic clients; ipmitool and python3-pyghmi for the IPMI tests; postgresql; openssl for
-# the Redfish TLS test), then runs:
+# the Redfish TLS test; QEMU, iPXE, dnsmasq and the image builders for the provisioning rig), then runs:
 # tsc --noEmit, eslint (`npm run lint`: typescript-eslint, the rules of hooks and the layers of
 # docs/design.md; `prisma validate` on the schema the migrations are written from), vitest on SQLite, the database tests again on a throwaway PostgreSQL server
 # (unit-pg; INGOT_TEST_PG_URL, when set, names a server to use instead), next build (if needed),
@@ -34,7 +34,9 @@ step() {
 }
 
 if ! step install ensure_node_modules; then summary; exit 1; fi
-step system-packages ensure_apt chromium python3-openstackclient python3-ironicclient ipmitool python3-pyghmi postgresql openssl
+# The provisioning rig (lib/testing/rig/README.md): QEMU, iPXE, dnsmasq, the ramdisk and disk-image builders.
+step system-packages ensure_apt chromium python3-openstackclient python3-ironicclient ipmitool python3-pyghmi postgresql openssl \
+  qemu-system-x86 qemu-utils ipxe-qemu ipxe dnsmasq-base ovmf debootstrap syslinux syslinux-common extlinux busybox-static fdisk cpio
 step typecheck node_modules/.bin/tsc --noEmit
 step lint npm run --silent lint
 step unit env -u INGOT_TEST_PG_URL node_modules/.bin/vitest run

@@ -71,6 +71,16 @@ export interface MockSystemSpec {
   bootEnabledValues?: string[];
   /** Answer #Bios.ResetBios with 202 + a task monitor completing after this many ms. */
   asyncBiosResetMs?: number;
+  /** A real (virtual) machine behind the system: power acts on it and PowerState follows it. */
+  machine?: MockMachine;
+}
+
+/** What a system drives when it has a machine behind it (the test rig's VMs: RigVm.redfishMachine()). */
+export interface MockMachine {
+  /** Powers on, booting from what the system boots ("Pxe", "Hdd", "Cd:<url>", ...). */
+  powerOn(bootFrom: string): void;
+  powerOff(): void;
+  isOn(): boolean;
 }
 
 export interface RedfishMockOptions {
@@ -158,6 +168,7 @@ export class MockSystem implements Resource {
   resets: string[] = [];
   readonly nics: NonNullable<MockSystemSpec["nics"]>;
   readonly drives: Drive[];
+  readonly machine: MockMachine | null;
 
   constructor(spec: MockSystemSpec, index: number) {
     this.id = spec.id ?? String(index + 1);
@@ -171,6 +182,7 @@ export class MockSystem implements Resource {
     this.storage = spec.storage ?? "both";
     this.bootTargets = spec.bootTargets ?? BOOT_TARGETS;
     this.bootEnabledValues = spec.bootEnabledValues ?? ["Once", "Continuous", "Disabled"];
+    this.machine = spec.machine ?? null;
     const n = index + 1;
     const nn = (n % 256).toString(16).padStart(2, "0");
     this.nics = spec.nics ?? [
@@ -197,6 +209,16 @@ export class MockSystem implements Resource {
     this.powerState = "Off";
     this.version++;
     this.onPowerChange?.("Off");
+  }
+
+  /** With a machine behind it: the power state the machine has (one that powered itself off reads Off). */
+  syncPower(): void {
+    if (!this.machine || this.powerState === "PoweringOn" || this.powerState === "PoweringOff") return;
+    const actual = this.machine.isOn() ? "On" : "Off";
+    if (actual !== this.powerState) {
+      this.powerState = actual;
+      this.version++;
+    }
   }
 
   /** A boot: consumes a one-time override, applies pending BIOS and secure boot settings. */
@@ -527,7 +549,11 @@ export class RedfishMock {
       const wasOff = sys.powerState !== "On";
       sys.powerState = target;
       sys.version++;
-      if (target === "On" && wasOff) sys.boot_();
+      if (target === "On" && wasOff) {
+        sys.boot_();
+        sys.machine?.powerOn(sys.bootedFrom ?? "Hdd");
+      }
+      if (target === "Off") sys.machine?.powerOff();
       sys.onPowerChange?.(target);
       then?.();
     };
@@ -562,6 +588,7 @@ export class RedfishMock {
   }
 
   private async route(method: string, path: string, body: Record<string, unknown>, req: IncomingMessage, send: Send): Promise<void> {
+    for (const sys of this.systems) sys.syncPower();
     const V = "/redfish/v1";
     if (path === "/redfish") return send(200, { v1: `${V}/` });
     if (path === "/redirect-me") return send(301, undefined, { Location: `${V}/` });
