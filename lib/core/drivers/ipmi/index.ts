@@ -4,6 +4,7 @@ import type { HardwareType } from "../base.ts";
 import {
   flatNetwork, noBios, noConsole, noFirmware, noInspect, noopNetwork, noopStorage, noRaid, noRescue, noVendor, ramdiskDeploy,
 } from "../generic.ts";
+import { ipxeBoot } from "../ipxe.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { ipmitoolSolConsole } from "./console.ts";
 import { agentInspect, externalPxeBoot, ipmitoolManagement, ipmitoolPower } from "./interfaces.ts";
@@ -13,7 +14,8 @@ export const ipmiHardwareType: HardwareType = {
   // First entry is the default. No fake interfaces: an ipmi node talks to its BMC.
   supported: {
     bios: ["no-bios"],
-    boot: ["external-pxe"],
+    // ipxe: Ingot serves the network boot (../ipxe.ts); external-pxe: the site's PXE service does.
+    boot: ["ipxe", "external-pxe"],
     // no-console first, as Ironic's default; ipmitool-sol = Serial-over-LAN (Ironic: ipmitool-socat).
     console: ["no-console", "ipmitool-sol"],
     deploy: ["ramdisk"],
@@ -34,7 +36,7 @@ const ipmi: DriverModule = {
   hardwareTypes: [ipmiHardwareType],
   // The shared generic implementations are registered again here so the module stands alone.
   interfaces: [
-    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy, ipmitoolSolConsole, agentInspect,
+    ipmitoolPower, ipmitoolManagement, ipxeBoot, externalPxeBoot, ramdiskDeploy, ipmitoolSolConsole, agentInspect,
     noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
   ],
 };
