@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { DriverError } from "../errors.ts";
 import { BOOT_PATH, macFileName } from "../netboot/ipxe_script.ts";
 import type { NetbootSettings } from "../netboot/settings.ts";
-import type { DhcpProvider } from "./provider.ts";
+import type { DhcpProvider } from "./types.ts";
 
 /** The iPXE binaries served over TFTP (Debian package `ipxe`). */
 export const IPXE_BIOS_FILE = "undionly.kpxe";
@@ -132,7 +132,13 @@ export class DnsmasqProvider implements DhcpProvider {
       }
     }
     await writeFile(join(s.dnsmasqDir, "dnsmasq.conf"), dnsmasqConfig(s));
-    await this.launch();
+    try {
+      await this.launch();
+    } catch (err) {
+      // E.g. the interface is not up yet: keep trying (with backoff) while Ingot runs.
+      if (!this.stopping) this.scheduleRestart();
+      throw err;
+    }
   }
 
   /** Starts dnsmasq and resolves once it serves DHCP; rejects with its own words when it exits first. */

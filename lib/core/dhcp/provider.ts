@@ -3,19 +3,11 @@
 // from the network (its ports' MACs) and cleanDhcp when that is over; it never knows which provider
 // runs. `none`: Ingot serves no DHCP (an existing DHCP server is configured by hand, see
 // docs/network-boot.md); `dnsmasq`: Ingot runs and supervises a dnsmasq (./dnsmasq.ts).
-import { netbootSettings, type DhcpProviderName } from "../netboot/settings.ts";
+import { netbootSettings } from "../netboot/settings.ts";
 import { DnsmasqProvider } from "./dnsmasq.ts";
+import type { DhcpProvider } from "./types.ts";
 
-export interface DhcpProvider {
-  readonly name: DhcpProviderName;
-  /** From now on, answer these MACs of the node with a network boot into Ingot's iPXE (Ironic update_dhcp). */
-  updateDhcp(nodeUuid: string, macs: string[]): Promise<void>;
-  /** Stop answering the node's MACs (Ironic clean_dhcp). */
-  cleanDhcp(nodeUuid: string): Promise<void>;
-  /** Starts serving (the server calls it with the conductor); a provider with nothing to run does nothing. */
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type { DhcpProvider } from "./types.ts";
 
 /** `none`: nothing is served; the site's DHCP server hands out the boot file. */
 export const noDhcp: DhcpProvider = {

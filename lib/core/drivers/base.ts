@@ -132,7 +132,8 @@ export interface VirtualMedia {
 
 export interface BootInterface extends BaseInterface {
   readonly kind: "boot";
-  prepareRamdisk(task: DriverTask): Promise<void>;
+  /** ramdiskParams: extra agent parameters (e.g. ipa-inspection-callback-url), Ironic's ramdisk_params. */
+  prepareRamdisk(task: DriverTask, ramdiskParams?: RamdiskParams): Promise<void>;
   cleanUpRamdisk(task: DriverTask): Promise<void>;
   prepareInstance(task: DriverTask): Promise<void>;
   cleanUpInstance(task: DriverTask): Promise<void>;
@@ -143,7 +144,16 @@ export interface BootInterface extends BaseInterface {
    * serve a `ramdisk` deploy.
    */
   validateRamdiskDeploy?(task: DriverTask): Promise<void>;
+  /**
+   * Throws when this interface cannot boot the node into the inspection ramdisk itself (Ironic's
+   * validate_inspection); in-band inspection then only points the machine at the network.
+   * Absent: it never can.
+   */
+  validateInspection?(task: DriverTask): Promise<void>;
 }
+
+/** Kernel parameters for the agent: name → value (null: the name alone). */
+export type RamdiskParams = Record<string, string | null>;
 
 export interface DeployInterface extends BaseInterface {
   readonly kind: "deploy";

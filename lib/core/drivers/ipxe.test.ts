@@ -235,6 +235,28 @@ describe("ipxe boot interface", () => {
     expect((await api("DELETE", `/v1/nodes/${uuid}`)).status).toBe(204);
   }, 60_000);
 
+  it("agent inspection boots the deploy ramdisk from Ingot with the inspection callback; the callback ends serving it", async () => {
+    const uuid = await enroll("ipxe-inspect", { deploy_kernel: `${originUrl}/ipa.kernel`, deploy_ramdisk: join(dir, "deploy_ramdisk") });
+    expect((await provision(uuid, "manage")).provision_state).toBe("manageable");
+    let node = await provision(uuid, "inspect");
+    expect([node.provision_state, node.power_state, node.last_error]).toEqual(["inspect wait", "power on", null]);
+    expect((await api("GET", `/v1/nodes/${uuid}/management/boot_device`)).body).toEqual({ boot_device: "pxe", persistent: false });
+    const script = await (await boot("/boot/mac/52-54-00-c0-ff-01")).text();
+    expect(script).toMatch(new RegExp(`ipa-api-url=${BASE}/baremetal ipa-inspection-callback-url=${BASE}/baremetal/v1/continue_inspection ipa-global-request-id=`));
+    expect(hostFiles(uuid)).toHaveLength(1);
+
+    const { fakeInspectionData } = await import("../inspection/inventory.ts");
+    const data = fakeInspectionData({ uuid, name: "ipxe-inspect", driverInfo: {} });
+    const inventory = { ...data.inventory, interfaces: [{ name: "eth0", mac_address: MAC, ipv4_address: "192.0.2.50", has_carrier: true }] };
+    const posted = await api("POST", "/v1/continue_inspection", { version: "1.84", body: { inventory, ...data.pluginData } });
+    expect(posted.status, posted.error ?? "").toBe(202);
+    node = await settle(uuid);
+    expect([node.provision_state, node.power_state, node.last_error]).toEqual(["manageable", "power off", null]);
+    expect((await boot(`/boot/${uuid}/boot.ipxe`)).status).toBe(404);
+    expect(hostFiles(uuid)).toEqual([]);
+    expect((await api("DELETE", `/v1/nodes/${uuid}`)).status).toBe(204);
+  }, 60_000);
+
   it("an instance on the local disk: boot device disk (persistent), nothing served", async () => {
     const uuid = await enroll("ipxe-local", { deploy_kernel: `${originUrl}/ipa.kernel`, deploy_ramdisk: join(dir, "deploy_ramdisk") });
     const task = await taskOf(uuid, { provisionState: "deploying" });

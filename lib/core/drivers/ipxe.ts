@@ -127,7 +127,7 @@ export const ipxeBoot: BootInterface = {
   properties: IPXE_PROPERTIES,
   validate: validateIpxe,
 
-  async prepareRamdisk(task) {
+  async prepareRamdisk(task, ramdiskParams) {
     const s = netbootSettings();
     const base = provisioningUrl(s);
     const macs = await pxeMacs(task);
@@ -142,7 +142,7 @@ export const ipxeBoot: BootInterface = {
       kind: "ramdisk", mode,
       kernelUrl: fileUrl(base, task.node.uuid, kernelName), ramdiskUrl: fileUrl(base, task.node.uuid, ramdiskName), ramdiskName,
       appendParams: kernelAppendParams(task, false, s), agentApiUrl: s.agentApiUrl!,
-      globalRequestId: `req-${randomUUID()}`, timeoutSeconds: s.ipxeTimeoutSeconds,
+      globalRequestId: `req-${randomUUID()}`, ramdiskParams, timeoutSeconds: s.ipxeTimeoutSeconds,
     }, files, macs);
     // One boot from the network: the machine's own boot order applies afterwards.
     await interfacesFor(task.node).management.setBootDevice(task, "pxe", false);
@@ -174,6 +174,9 @@ export const ipxeBoot: BootInterface = {
   },
 
   cleanUpInstance: stopNodeBoot,
+
+  // Managed in-band inspection: the same deploy ramdisk, served by Ingot.
+  validateInspection: validateIpxe,
 
   // `ramdisk` boots instance_info's kernel and ramdisk (or boot_iso) from Ingot over the network.
   async validateRamdiskDeploy(task) {
