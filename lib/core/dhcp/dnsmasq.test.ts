@@ -170,6 +170,13 @@ describe.skipIf(why)(`dnsmasq DHCP provider in a network namespace${why ? ` (SKI
     expect((await dhcp()).event).toBe("bound");
   }, 60_000);
 
+  it("a dnsmasq that cannot start says why, in its own words", async () => {
+    const bad = new DnsmasqProvider({ ...settings, dhcpInterface: "nosuchif0", dnsmasqDir: join(dir, "bad") }, { commandPrefix: ["ip", "netns", "exec", SRV_NS], log: () => undefined });
+    await expect(bad.start()).rejects.toThrow(/^dnsmasq exited at start \(code \d+\): .*unknown interface nosuchif0/);
+    await bad.stop(); // also ends the retries
+    expect(bad.pid).toBeNull();
+  }, 30_000);
+
   it("a dnsmasq that dies is started again; stop() ends it", async () => {
     const first = provider.pid!;
     process.kill(first, "SIGKILL");
