@@ -3,7 +3,7 @@
 // kernel and ramdisk, in the image cache or where a local path points) and `mac/<aa-bb-…>` (a link
 // to the script per port MAC, what the chain script asks for). They exist only while the node
 // boots from the network: removing them is what makes Ingot answer 404 again.
-import { lstat, mkdir, readdir, readlink, rm, symlink, writeFile, rename } from "node:fs/promises";
+import { lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { macFileName } from "./ipxe_script.ts";
 
@@ -58,14 +58,5 @@ export async function removeNodeBootFiles(httpRoot: string, uuid: string): Promi
     } catch {
       // removed meanwhile
     }
-  }
-}
-
-/** Whether the node has a boot script now (it is booting from the network). */
-export async function hasNodeBootFiles(httpRoot: string, uuid: string): Promise<boolean> {
-  try {
-    return (await lstat(join(nodeDir(httpRoot, uuid), SCRIPT_NAME))).isFile();
-  } catch {
-    return false;
   }
 }
