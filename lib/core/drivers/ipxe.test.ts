@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { FakeBmc, fakeBmcUnavailable } from "../../testing/fake_bmc.ts";
+import { RedfishMock } from "../../testing/redfish_mock.ts";
 import { handleBootRequest } from "../../server/boot_http.ts";
 import { setConfig } from "../config.ts";
 import { getConductor, startConductor, stopConductor } from "../conductor/index.ts";
@@ -23,6 +24,7 @@ import { setNetbootSettings, type NetbootSettings } from "../netboot/settings.ts
 import type { DriverTask } from "./base.ts";
 import { ipxeBoot } from "./ipxe.ts";
 import { ipmitoolManagement } from "./ipmi/interfaces.ts";
+import { forgetRedfishSessions } from "./redfish/client.ts";
 
 const BASE = "http://192.0.2.10:3000";
 const MAC = "52:54:00:c0:ff:01";
@@ -255,6 +257,35 @@ describe("ipxe boot interface", () => {
     expect((await boot(`/boot/${uuid}/boot.ipxe`)).status).toBe(404);
     expect(hostFiles(uuid)).toEqual([]);
     expect((await api("DELETE", `/v1/nodes/${uuid}`)).status).toBe(204);
+  }, 60_000);
+
+  it("a redfish node boots the same way: the BMC is told to boot from the network once, then from disk", async () => {
+    const rf = new RedfishMock();
+    await rf.start();
+    try {
+      const created = await api("POST", "/v1/nodes", {
+        body: {
+          driver: "redfish", name: "ipxe-redfish", boot_interface: "ipxe",
+          driver_info: rf.driverInfo({ redfish_connection_attempts: 2, redfish_connection_retry_interval: 0.05, deploy_kernel: `${originUrl}/ipa.kernel`, deploy_ramdisk: join(dir, "deploy_ramdisk") }),
+        },
+      });
+      expect(created.status, created.error ?? "").toBe(201);
+      const uuid = created.body.uuid as string;
+      await api("POST", "/v1/ports", { body: { node_uuid: uuid, address: "52:54:00:c0:ff:0a" } });
+      expect((await api("GET", `/v1/nodes/${uuid}/validate`)).body.boot).toEqual({ result: true });
+      const task = await taskOf(uuid, { provisionState: "deploying" });
+      await ipxeBoot.prepareRamdisk(task);
+      expect([rf.system().boot.target, rf.system().boot.enabled]).toEqual(["Pxe", "Once"]);
+      expect(await (await boot("/boot/mac/52-54-00-c0-ff-0a")).text()).toContain(`kernel ${BASE}/boot/${uuid}/deploy_kernel `);
+      await ipxeBoot.cleanUpRamdisk(task);
+      await ipxeBoot.prepareInstance(task);
+      expect([rf.system().boot.target, rf.system().boot.enabled]).toEqual(["Hdd", "Continuous"]);
+      expect((await boot("/boot/mac/52-54-00-c0-ff-0a")).status).toBe(404);
+      await remove(uuid);
+    } finally {
+      await rf.stop();
+      forgetRedfishSessions();
+    }
   }, 60_000);
 
   it("an instance on the local disk: boot device disk (persistent), nothing served", async () => {
