@@ -8,8 +8,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb } from "../../testing/env.ts";
+import { startServer } from "../../server/server.ts";
+import { setConfig } from "../config.ts";
 import { loadNetbootSettings, type NetbootSettings } from "../netboot/settings.ts";
 import { DnsmasqProvider, dnsmasqConfig, IPXE_BIOS_FILE, IPXE_UEFI_FILE } from "./dnsmasq.ts";
+import { setDhcpProvider } from "./provider.ts";
 
 const IPXE_DIR = "/usr/lib/ipxe";
 
@@ -188,5 +192,27 @@ describe.skipIf(why)(`dnsmasq DHCP provider in a network namespace${why ? ` (SKI
     await provider.stop();
     expect(provider.pid).toBeNull();
     expect(() => process.kill(last, 0)).toThrow();
+  }, 60_000);
+
+  it("Ingot's server starts the provider with its conductor and stops it when it closes", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "ingot-dnsmasq-srv-"));
+    Object.assign(process.env, { INGOT_DATA_DIR: dataDir, INGOT_DEMO: "0", INGOT_WEB: "0" });
+    const db = await createTestDb();
+    setConfig({ enabledHardwareTypes: ["fake-hardware"] });
+    setDhcpProvider(provider);
+    try {
+      const srv = await startServer({ web: false, port: 0, host: "127.0.0.1", dev: true });
+      const pid = provider.pid;
+      expect(pid).not.toBeNull();
+      expect((await dhcp()).event).toBe("bound");
+      await srv.close();
+      expect(provider.pid).toBeNull();
+      expect(() => process.kill(pid!, 0)).toThrow();
+    } finally {
+      setDhcpProvider();
+      setConfig();
+      await db.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
