@@ -187,6 +187,8 @@ describe("the real server", () => {
     // Buffered, the server alone would have held all 256 MB at once.
     expect(peak - baseline).toBeLessThan(64 * 1024 * 1024);
 
+    const head = await fetch(`${srv.url}/boot/${UUID}/deploy_ramdisk`, { method: "HEAD" });
+    expect([head.status, head.headers.get("content-length"), head.headers.get("accept-ranges")]).toEqual([200, String(size), "bytes"]);
     const partial = await fetch(`${srv.url}/boot/${UUID}/deploy_ramdisk`, { headers: { range: `bytes=${size - 4}-` } });
     expect([partial.status, (await partial.arrayBuffer()).byteLength]).toEqual([206, 4]);
     await removeNodeBootFiles(join(dir, "httpboot"), UUID);
