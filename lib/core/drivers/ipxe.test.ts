@@ -288,9 +288,13 @@ describe("ipxe boot interface", () => {
     }
   }, 60_000);
 
-  it("an instance on the local disk: boot device disk (persistent), nothing served", async () => {
+  it("an instance the deploy wrote to the local disk: boot device disk (persistent), nothing served, whatever instance_info says", async () => {
     const uuid = await enroll("ipxe-local", { deploy_kernel: `${originUrl}/ipa.kernel`, deploy_ramdisk: join(dir, "deploy_ramdisk") });
-    const task = await taskOf(uuid, { provisionState: "deploying" });
+    // instance_on_local_disk is what the direct deploy's write_image records; kernel/ramdisk would be netbooted without it.
+    const task = await taskOf(uuid, {
+      provisionState: "deploying", driverInternalInfo: { instance_on_local_disk: true },
+      instanceInfo: { kernel: join(dir, "instance_kernel"), ramdisk: join(dir, "instance_ramdisk") },
+    });
     await ipxeBoot.prepareRamdisk(task);
     await ipxeBoot.prepareInstance(task);
     expect(await ipmitoolManagement.getBootDevice(task)).toEqual({ boot_device: "disk", persistent: true });
