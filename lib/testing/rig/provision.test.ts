@@ -1,0 +1,242 @@
+// End to end with the real agent: a real Ingot server (conductor, Bare Metal API and /boot/ on
+// 127.0.0.1, its dnsmasq DHCP provider inside the rig's namespace on the bridge) provisions a QEMU
+// VM behind an IPMI vBMC through the stock `openstack baremetal` client: enroll → manage →
+// inspect (the real IPA's inventory) → provide (agent cleaning) → deploy (the agent writes the
+// rig's disk image, served over http on the bridge; the VM boots it from disk) → rescue →
+// unrescue → undeploy (cleaning again) → available. Every ramdisk boot is a real one: the VM's NIC
+// ROM iPXE gets Ingot's chain script from Ingot's dnsmasq, then the node's script from Ingot.
+//
+// Wiring: the machines reach Ingot at the bridge address (10.77.0.1:3000, a relay across the
+// namespace to Ingot's loopback port); the conductor reaches the agent's API (https on the VM's
+// DHCP address, port 9999) through a veth pair from the host into the bridge, whose host end
+// (10.77.0.2) gives the host a route to the provisioning network — as a real conductor's
+// provisioning interface does. Deleting the namespace deletes the pair and the route.
+//
+// The node's console is not read through Ingot: the `ipmi` hardware type offers only
+// `ipmitool-sol`, and the vBMC has no Serial-over-LAN; the VM's serial log is read instead.
+//
+// Runs only as root with the rig's tools (lib/testing/rig/README.md); each VM boot under TCG takes
+// minutes, so the whole test takes 25–60 min. Phase durations are printed at the end.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb, type TestDb } from "../env.ts";
+import { openstackCli, requireOpenstackCli } from "../openstack.ts";
+import { FORWARDER, netnsUnavailable, ProvisioningNetwork, PYTHON } from "./netns.ts";
+import { startProcess } from "./process.ts";
+import { RigVm, vmUnavailable } from "./vm.ts";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const SUBNET = "10.77.0";
+const BRIDGE_ADDRESS = `${SUBNET}.1`;
+/** The host's end of the veth pair into the bridge. */
+const HOST_ADDRESS = `${SUBNET}.2`;
+const INGOT_PORT = 3000;
+const IMAGE_PORT = 8080;
+const PROVISIONING_URL = `http://${BRIDGE_ADDRESS}:${INGOT_PORT}`;
+/** Per phase: a VM boot under TCG on a loaded machine takes 2–5 min, a phase may boot twice. */
+const PHASE_SECONDS = 1200;
+
+function rigUnavailable(): string | null {
+  const why = netnsUnavailable() ?? vmUnavailable();
+  if (why) return why;
+  for (const [tool, pkg] of [["dnsmasq", "dnsmasq-base"], ["debootstrap", "debootstrap"], ["extlinux", "extlinux"], ["cpio", "cpio"], ["sfdisk", "fdisk"]]) {
+    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install ${pkg})`;
+  }
+  if (spawnSync("sh", ["-c", "test -f /usr/lib/ipxe/undionly.kpxe"]).status !== 0) return "iPXE binaries are missing (apt-get install ipxe)";
+  return null;
+}
+const unavailable = rigUnavailable();
+
+/** Runs a build script of the rig (cached after its first run); resolves with its result directory. */
+function build(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [join(HERE, script)], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => process.stderr.write(d));
+    child.on("exit", (code) => (code === 0 ? resolve(out.trim().split("\n").pop()!) : reject(new Error(`${script} failed (${code})`))));
+  });
+}
+
+const timings: [string, number][] = [];
+async function phase<T>(name: string, body: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  console.log(`[provision] ${new Date().toISOString()} ${name} ...`);
+  try {
+    return await body();
+  } finally {
+    const secs = (Date.now() - started) / 1000;
+    timings.push([name, secs]);
+    console.log(`[provision] ${name}: ${secs.toFixed(0)} s`);
+  }
+}
+
+describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${unavailable ? ` (skipped: ${unavailable})` : ""}`, () => {
+  let net: ProvisioningNetwork | undefined;
+  let vm: RigVm | undefined;
+  let db: TestDb | undefined;
+  let server: { url: string; close(): Promise<void> } | undefined;
+  let dir = "";
+  let hostVeth = "";
+  let ramdisk = "";
+  let diskImage = "";
+  let apiUrl = "";
+  const dnsmasqLog: string[] = [];
+  const cli = openstackCli(() => apiUrl, 180_000);
+  const started = Date.now();
+
+  beforeAll(async () => {
+    requireOpenstackCli();
+    ramdisk = await build("build-ramdisk.sh");
+    diskImage = await build("build-disk-image.sh");
+    dir = mkdtempSync(join(tmpdir(), "ingot-provision-"));
+
+    net = ProvisioningNetwork.create({ taps: 1, address: `${BRIDGE_ADDRESS}/24` });
+    hostVeth = `ingrig${process.pid % 100000}`;
+    spawnSync("ip", ["link", "del", hostVeth]);
+    const ip = (...args: string[]) => {
+      const r = spawnSync("ip", args, { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr}`);
+    };
+    ip("link", "add", hostVeth, "type", "veth", "peer", "name", "tohost", "netns", net.name);
+    net.ipIn("link", "set", "tohost", "master", net.bridge);
+    net.ipIn("link", "set", "tohost", "up");
+    ip("addr", "add", `${HOST_ADDRESS}/24`, "dev", hostVeth);
+    ip("link", "set", hostVeth, "up");
+
+    // The test image, served over http on the bridge (the agent downloads it itself).
+    const images = net.spawn(PYTHON, ["-m", "http.server", String(IMAGE_PORT), "--bind", BRIDGE_ADDRESS, "--directory", diskImage], "image server");
+    await new Promise((r) => setTimeout(r, 1000));
+    if (!images.running) throw new Error(`the image server did not start: ${images.stderr}`);
+
+    Object.assign(process.env, { INGOT_DATA_DIR: join(dir, "data"), INGOT_DEMO: "0", INGOT_WEB: "0", INGOT_API_AUTH: "noauth", INGOT_IPMI_RETRY_BACKOFF_MS: "500" });
+    const { setConfig } = await import("../../core/config.ts");
+    const { setNetbootSettings, loadNetbootSettings } = await import("../../core/netboot/settings.ts");
+    const { DnsmasqProvider } = await import("../../core/dhcp/dnsmasq.ts");
+    const { setDhcpProvider } = await import("../../core/dhcp/provider.ts");
+    db = await createTestDb();
+    setConfig({
+      conductorHostname: "rig-conductor", enabledHardwareTypes: ["ipmi", "redfish"], automatedClean: true,
+      // TCG would take hours to shred a 4 GiB disk; the metadata erase stays.
+      eraseDevicesPriority: 0, callbackTimeoutSeconds: PHASE_SECONDS,
+    });
+    const settings = setNetbootSettings({
+      ...loadNetbootSettings(),
+      provisioningUrl: PROVISIONING_URL, agentApiUrl: `${PROVISIONING_URL}/baremetal`,
+      httpRoot: join(dir, "httpboot"), imageCacheDir: join(dir, "image-cache"),
+      dhcpProvider: "dnsmasq", dhcpInterface: net.bridge, dhcpRange: `${SUBNET}.100,${SUBNET}.200,1h`,
+      dnsmasqDir: join(dir, "dnsmasq"), tftpRoot: join(dir, "tftpboot"), dnsmasqUser: "root",
+    });
+    setDhcpProvider(new DnsmasqProvider(settings, { commandPrefix: ["ip", "netns", "exec", net.name], log: (l) => dnsmasqLog.push(l) }));
+    const { startServer } = await import("../../server/server.ts");
+    const running = await startServer({ web: false, port: 0, host: "127.0.0.1", dev: true });
+    server = running;
+    apiUrl = `${running.url}/baremetal`;
+    // Ingot's loopback port, reachable in the namespace at the bridge address.
+    const port = new URL(running.url).port;
+    const relay = startProcess(PYTHON, [FORWARDER, "--listen", `unix:${join(net.dir, "ingot.sock")}`, "--connect", `tcp:127.0.0.1:${port}`], "ingot relay");
+    net.track(relay);
+    await relay.waitForEvent((e) => e.event === "ready", 10_000);
+    await net.exposeUnixSocket(join(net.dir, "ingot.sock"), INGOT_PORT);
+
+    vm = await RigVm.create(net, { tap: net.taps[0], memory: 2048 });
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    const total = (Date.now() - started) / 1000;
+    console.log(`[provision] phases:\n${timings.map(([n, s]) => `  ${n.padEnd(44)} ${s.toFixed(0).padStart(5)} s`).join("\n")}\n  total (with setup) ${total.toFixed(0)} s`);
+    if (vm) console.log(`[provision] serial log tail:\n${vm.serialText().slice(-3000)}`);
+    await server?.close(); // stops the conductor and dnsmasq
+    const { setDhcpProvider } = await import("../../core/dhcp/provider.ts");
+    setDhcpProvider();
+    await vm?.dispose();
+    await net?.dispose();
+    if (hostVeth) spawnSync("ip", ["link", "del", hostVeth]);
+    await db?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    const { setConfig } = await import("../../core/config.ts");
+    const { setNetbootSettings } = await import("../../core/netboot/settings.ts");
+    setConfig();
+    setNetbootSettings();
+    if (net) expect(spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout).not.toContain(net.name);
+    expect(spawnSync("ip", ["link", "show", hostVeth]).status).not.toBe(0);
+  }, 120_000);
+
+  async function show(name: string) {
+    return cli.osJson("node", "show", name);
+  }
+
+  /** Waits for the serial output after `from` to match. */
+  const serialAfter = (from: number, pattern: RegExp, seconds = PHASE_SECONDS) => vm!.waitForSerial(pattern, seconds * 1000, from);
+
+  it("enroll → manage → inspect → provide → deploy → rescue → unrescue → undeploy → available, through the openstack client", async () => {
+    const v = vm!;
+    const name = "rig-ipmi-01";
+    const info = v.driverInfo({
+      deploy_kernel: join(ramdisk, "vmlinuz"), deploy_ramdisk: join(ramdisk, "initramfs.gz"),
+      rescue_kernel: join(ramdisk, "vmlinuz"), rescue_ramdisk: join(ramdisk, "initramfs.gz"),
+      kernel_append_params: "%default% console=ttyS0,115200",
+    });
+    const node = await phase("enroll (node + port)", async () => {
+      const created = await cli.osJson("node", "create", "--driver", "ipmi", "--name", name,
+        "--boot-interface", "ipxe", "--deploy-interface", "direct", "--inspect-interface", "agent", "--rescue-interface", "agent",
+        ...Object.entries(info).flatMap(([k, val]) => ["--driver-info", `${k}=${val}`]));
+      await cli.osJson("port", "create", v.mac, "--node", created.uuid);
+      return created;
+    });
+    expect(node.driver_info.ipmi_password).toBe("******");
+
+    await phase("manage", () => cli.os("node", "manage", name, "--wait", "120"));
+    expect((await show(name)).provision_state).toBe("manageable");
+
+    await phase("inspect (ramdisk boot + agent inventory)", () => cli.os("node", "inspect", name, "--wait", String(PHASE_SECONDS)));
+    let shown = await show(name);
+    expect([shown.provision_state, shown.last_error]).toEqual(["manageable", null]);
+    // The real agent's inventory: the VM's 4 GiB virtio disk, its NIC, its 2 GiB of RAM.
+    const inventory = (await (await fetch(`${apiUrl}/v1/nodes/${node.uuid}/inventory`, { headers: { "X-OpenStack-Ironic-API-Version": "1.81" } })).json()).inventory;
+    console.log(`[provision] inventory: disks ${JSON.stringify(inventory.disks.map((d: { name: string; size: number }) => [d.name, d.size]))}, ` +
+      `interfaces ${JSON.stringify(inventory.interfaces.map((i: { name: string; mac_address: string }) => [i.name, i.mac_address]))}, memory ${JSON.stringify(inventory.memory)}; properties ${JSON.stringify(shown.properties)}`);
+    expect(inventory.disks.some((d: { size: number }) => d.size === 4 * 1024 ** 3)).toBe(true);
+    expect(inventory.interfaces.map((i: { mac_address: string }) => i.mac_address.toLowerCase())).toContain(v.mac.toLowerCase());
+    expect(inventory.memory.physical_mb).toBeGreaterThanOrEqual(2048);
+    expect(Number(shown.properties.memory_mb)).toBeGreaterThanOrEqual(1900);
+    expect(Number(shown.properties.local_gb)).toBeGreaterThanOrEqual(3);
+
+    await phase("provide (agent cleaning: erase_devices_metadata)", () => cli.os("node", "provide", name, "--wait", String(PHASE_SECONDS)));
+    shown = await show(name);
+    expect([shown.provision_state, shown.last_error]).toEqual(["available", null]);
+    expect(v.serialText()).toMatch(/erase_devices_metadata/);
+
+    const sha256 = readFileSync(join(diskImage, "disk.raw.sha256"), "utf8").trim().split(/\s+/)[0];
+    const imageId = readFileSync(join(diskImage, "image-id"), "utf8").trim();
+    await cli.os("node", "set", name, "--instance-info", `image_source=http://${BRIDGE_ADDRESS}:${IMAGE_PORT}/disk.raw`, "--instance-info", `image_checksum=${sha256}`);
+    let from = v.serialText().length;
+    await phase("deploy --wait (ramdisk boot + write_image + reboot to disk)", () => cli.os("node", "deploy", name, "--wait", String(PHASE_SECONDS)));
+    shown = await show(name);
+    expect([shown.provision_state, shown.power_state, shown.last_error]).toEqual(["active", "power on", null]);
+    await phase("active → image's marker and prompt on the serial port", async () => {
+      await serialAfter(from, new RegExp(`INGOT-IMAGE-BOOTED ${imageId}`), 300);
+      await serialAfter(from, /INGOT-IMAGE-BOOTED[\s\S]*# $/m, 120);
+    });
+
+    from = v.serialText().length;
+    await phase("rescue --wait (ramdisk boot + finalize_rescue)", () => cli.os("node", "rescue", name, "--rescue-password", "rig-rescue", "--wait", String(PHASE_SECONDS)));
+    shown = await show(name);
+    expect([shown.provision_state, shown.last_error]).toEqual(["rescue", null]);
+    expect(v.serialText().slice(from)).toContain("ingot-ramdisk: starting ironic-python-agent");
+
+    from = v.serialText().length;
+    await phase("unrescue --wait (boot the disk again)", () => cli.os("node", "unrescue", name, "--wait", String(PHASE_SECONDS)));
+    shown = await show(name);
+    expect([shown.provision_state, shown.last_error]).toEqual(["active", null]);
+    await serialAfter(from, new RegExp(`INGOT-IMAGE-BOOTED ${imageId}`), 300);
+
+    await phase("undeploy --wait (tear down + agent cleaning)", () => cli.os("node", "undeploy", name, "--wait", String(PHASE_SECONDS)));
+    shown = await show(name);
+    expect([shown.provision_state, shown.power_state, shown.last_error]).toEqual(["available", "power off", null]);
+  }, 4 * 3600_000);
+});
