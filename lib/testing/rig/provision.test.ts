@@ -6,10 +6,10 @@
 // unrescue → undeploy (cleaning again) → available. Every ramdisk boot is a real one: the VM's NIC
 // ROM iPXE gets Ingot's chain script from Ingot's dnsmasq, then the node's script from Ingot.
 //
-// Wiring: the machines reach Ingot at the bridge address (10.77.0.1:3000, a relay across the
+// Wiring: the machines reach Ingot at the bridge address (10.77.N.1:3000, a relay across the
 // namespace to Ingot's loopback port); the conductor reaches the agent's API (https on the VM's
 // DHCP address, port 9999) through a veth pair from the host into the bridge, whose host end
-// (10.77.0.2) gives the host a route to the provisioning network — as a real conductor's
+// (10.77.N.2) gives the host a route to the provisioning network — as a real conductor's
 // provisioning interface does. Deleting the namespace deletes the pair and the route.
 //
 // The node's console is not read through Ingot: the `ipmi` hardware type offers only
@@ -30,7 +30,8 @@ import { startProcess } from "./process.ts";
 import { RigVm, vmUnavailable } from "./vm.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
-const SUBNET = "10.77.0";
+// Per run (the host gets a route to it through the veth pair), so two runs never share one.
+const SUBNET = `10.77.${process.pid % 250}`;
 const BRIDGE_ADDRESS = `${SUBNET}.1`;
 /** The host's end of the veth pair into the bridge. */
 const HOST_ADDRESS = `${SUBNET}.2`;
@@ -68,6 +69,9 @@ async function phase<T>(name: string, body: () => Promise<T>): Promise<T> {
   console.log(`[provision] ${new Date().toISOString()} ${name} ...`);
   try {
     return await body();
+  } catch (err) {
+    console.log(`[provision] ${name} failed: ${String((err as { stderr?: string }).stderr || err)}`);
+    throw err;
   } finally {
     const secs = (Date.now() - started) / 1000;
     timings.push([name, secs]);
@@ -86,7 +90,8 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
   let diskImage = "";
   let apiUrl = "";
   const dnsmasqLog: string[] = [];
-  const cli = openstackCli(() => apiUrl, 180_000);
+  // `--wait` commands last as long as their phase.
+  const cli = openstackCli(() => apiUrl, (PHASE_SECONDS + 120) * 1000);
   const started = Date.now();
 
   beforeAll(async () => {
@@ -149,6 +154,14 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
   afterAll(async () => {
     const total = (Date.now() - started) / 1000;
     console.log(`[provision] phases:\n${timings.map(([n, s]) => `  ${n.padEnd(44)} ${s.toFixed(0).padStart(5)} s`).join("\n")}\n  total (with setup) ${total.toFixed(0)} s`);
+    try {
+      for (const n of await cli.osJson<{ Name: string }[]>("node", "list")) {
+        const shown = await cli.osJson("node", "show", n.Name);
+        console.log(`[provision] ${n.Name}: ${shown.provision_state}, ${shown.power_state}, last_error: ${shown.last_error}`);
+      }
+    } catch (err) {
+      console.log(`[provision] could not list the nodes: ${String(err)}`);
+    }
     if (vm) console.log(`[provision] serial log tail:\n${vm.serialText().slice(-3000)}`);
     await server?.close(); // stops the conductor and dnsmasq
     const { setDhcpProvider } = await import("../../core/dhcp/provider.ts");
@@ -239,4 +252,43 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     shown = await show(name);
     expect([shown.provision_state, shown.power_state, shown.last_error]).toEqual(["available", "power off", null]);
   }, 4 * 3600_000);
+
+  it("a wrong image checksum fails the deploy with the agent's words in last_error", async () => {
+    const v = vm!;
+    const name = "rig-ipmi-01";
+    const { setConfig } = await import("../../core/config.ts");
+    // Cleaning is proven above; here it would only add a VM boot before and after.
+    setConfig({ automatedClean: false });
+    try {
+      const exists = (await cli.osJson<{ Name: string }[]>("node", "list")).some((n) => n.Name === name);
+      if (!exists) {
+        const created = await cli.osJson("node", "create", "--driver", "ipmi", "--name", name,
+          "--boot-interface", "ipxe", "--deploy-interface", "direct",
+          ...Object.entries(v.driverInfo({ deploy_kernel: join(ramdisk, "vmlinuz"), deploy_ramdisk: join(ramdisk, "initramfs.gz"), kernel_append_params: "%default% console=ttyS0,115200" }))
+            .flatMap(([k, val]) => ["--driver-info", `${k}=${val}`]));
+        await cli.osJson("port", "create", v.mac, "--node", created.uuid);
+        await cli.os("node", "manage", name, "--wait", "120");
+        await cli.os("node", "provide", name, "--wait", "120");
+      }
+      expect((await show(name)).provision_state).toBe("available");
+      const wrong = "0".repeat(64);
+      await cli.os("node", "set", name, "--instance-info", `image_source=http://${BRIDGE_ADDRESS}:${IMAGE_PORT}/disk.raw`, "--instance-info", `image_checksum=${wrong}`);
+      const failure = await phase("deploy with a wrong checksum → deploy failed", async () => {
+        await cli.os("node", "deploy", name);
+        for (const end = Date.now() + PHASE_SECONDS * 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 5000))) {
+          const n = await show(name);
+          if (!["deploying", "wait call-back"].includes(n.provision_state)) return n;
+        }
+        throw new Error("the deploy did not end");
+      });
+      console.log(`[provision] wrong checksum: ${failure.provision_state}: ${failure.last_error}`);
+      expect(failure.provision_state).toBe("deploy failed");
+      expect(failure.last_error).toMatch(/checksum/i);
+      expect(failure.last_error).toContain(wrong);
+      await phase("undeploy from deploy failed", () => cli.os("node", "undeploy", name, "--wait", String(PHASE_SECONDS)));
+      expect((await show(name)).provision_state).toBe("available");
+    } finally {
+      setConfig({ automatedClean: true });
+    }
+  }, 2 * 3600_000);
 });
