@@ -1,0 +1,21 @@
+// Opening and closing the process-wide database (`sql()` of ./db/sql.ts, which services use) for
+// the ways in that own their process: the `ingot` command line. They never hold the SQL client.
+import { openSql, setSql, sql } from "./db/sql.ts";
+
+let opened = false;
+
+/** Points the process database at `url` (the process's DATABASE_URL when left out). */
+export async function openProcessDatabase(url?: string): Promise<void> {
+  await closeProcessDatabase();
+  setSql(await openSql(url));
+  opened = true;
+}
+
+/** Closes the process database opened by openProcessDatabase(); the next sql() opens DATABASE_URL again. */
+export async function closeProcessDatabase(): Promise<void> {
+  if (!opened) return;
+  opened = false;
+  const db = await sql();
+  setSql(undefined);
+  await db.close();
+}
