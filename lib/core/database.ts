@@ -1,5 +1,6 @@
 // Opening and closing the process-wide database (`sql()` of ./db/sql.ts, which services use) for
-// the ways in that own their process: the `ingot` command line. They never hold the SQL client.
+// the ways in that own their process: the `ingot` command line and the server. They never hold
+// the SQL client, only its close.
 import { openSql, setSql, sql } from "./db/sql.ts";
 
 let opened = false;
@@ -18,4 +19,20 @@ export async function closeProcessDatabase(): Promise<void> {
   const db = await sql();
   setSql(undefined);
   await db.close();
+}
+
+/** What the holder of the process database may do with it. */
+export interface ProcessDatabase {
+  close(): Promise<void>;
+}
+
+/** The process database, opened at DATABASE_URL when it is not open yet (the server's, which it closes when it stops). */
+export async function processDatabase(): Promise<ProcessDatabase> {
+  return sql();
+}
+
+/** Forgets the process database (its holder closed it), so the next use opens DATABASE_URL again. */
+export function forgetProcessDatabase(): void {
+  opened = false;
+  setSql(undefined);
 }
