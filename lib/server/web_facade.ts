@@ -13,7 +13,6 @@ import { jobIfVisible } from "../core/services/jobs.ts";
 import { membershipView } from "../core/services/projects.ts";
 import { runbookIfVisible } from "../core/services/runbooks.ts";
 import * as accountServices from "../core/services/users.ts";
-import { randomPassword, UserError } from "../core/users.ts";
 import { ensureAuthSecret } from "./paths.ts";
 
 export function createWebFacade() {
@@ -25,7 +24,7 @@ export function createWebFacade() {
     /** The header's scope switcher. */
     projects: { membershipView },
     /** /admin and /account/tokens. */
-    accounts: { ...accountServices, randomPassword },
+    accounts: accountServices,
     nodes: { visibleNode, nodeIfVisible },
     /** The node page's console panel and the console log download. */
     consoles: { consoleState, setConsoleState, consoleLog, consoleLogBytes },
@@ -37,7 +36,7 @@ export function createWebFacade() {
      * The core's error classes. The dashboard tells them apart with these (its own bundle has no
      * copy of lib/core/errors.ts, and a copy's classes would not match what the core throws).
      */
-    errors: { IronicError, Invalid, NotFound, Forbidden, UserError },
+    errors: { IronicError, Invalid, NotFound, Forbidden, UserError: accountServices.UserError },
   };
 }
 
