@@ -122,6 +122,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   // The conductor, in this process (roles all and conductor), with its RPC listener: the API of
   // any process sends the work for this conductor's nodes there.
   const conductor = await import("../core/conductor/index.ts");
+  const dhcp = (await import("../core/dhcp/provider.ts")).dhcpProvider();
+  // Machines network-boot from the conductor's files (lib/core/netboot/http_root.ts).
+  const bootHttp = hostsConductor ? await import("./boot_http.ts") : null;
   const rpc = await import("./rpc.ts");
   let rpcServer: Awaited<ReturnType<typeof rpc.startRpcServer>> | null = null;
   const consoleLog = await import("../core/console/log.ts");
@@ -142,6 +145,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       return owner === null || owner === conductor.getConductor().hostname;
     };
     await consoleLog.startConsoleCapture({ owns }).catch((err) => console.error("[ingot] console capture failed to start:", err));
+    // The DHCP provider (INGOT_DHCP_PROVIDER; dnsmasq runs while the conductor does). A dnsmasq
+    // that cannot start is reported and retried; the rest of Ingot works without it.
+    await dhcp.start().catch((err: Error) => console.error(`[ingot] DHCP (${dhcp.name}) failed to start: ${err.message}`));
   } else {
     log("no conductor in this process (INGOT_ROLE=api): conductor work goes over RPC");
   }
@@ -188,6 +194,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const servesApi = (req: IncomingMessage) => serveWeb && isApiPath(req.url ?? "/");
   const server = createGuardedServer((req, res) => {
     const u = req.url ?? "/";
+    if (bootHttp?.isBootPath(u)) {
+      bootHttp.serveBoot(req, res, origin).catch((err) => {
+        console.error("[ingot] boot file failure:", err);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+      return;
+    }
     if (servesApi(req)) {
       serveApi(req, res).catch((err) => {
         console.error("[ingot] API failure:", err);
@@ -255,6 +269,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       if (hostsConductor) {
+        await dhcp.stop();
         await rpcServer?.close();
         await conductor.stopConductor();
       }

@@ -1,7 +1,7 @@
 // Port table. Reads come joined with what the API shows and decides on (the node's uuid, owner,
 // lessee, state, maintenance; the port group's uuid); values as stored (the API renders them).
 import { pageRows, type PageRequest } from "./page.ts";
-import type { Sql, SqlValue } from "./sql.ts";
+import { toBool, type Sql, type SqlValue } from "./sql.ts";
 import { visibleTo } from "./visibility.ts";
 
 /** A Port row joined with its node's uuid/owner/lessee/state and its portgroup's uuid. */
@@ -151,4 +151,10 @@ export async function nodeIdsWithAddresses(db: Sql, addresses: string[]): Promis
   if (!addresses.length) return [];
   const rows = await db.all<{ nodeId: number }>(`SELECT DISTINCT "nodeId" FROM "Port" WHERE "address" IN (${addresses.map(() => "?").join(",")})`, addresses);
   return rows.map((r) => Number(r.nodeId));
+}
+
+/** MAC addresses of the node's ports that network-boot (pxe_enabled), in creation order. */
+export async function nodePxeMacs(db: Sql, nodeId: number): Promise<string[]> {
+  const rows = await db.all<{ address: string; pxeEnabled: unknown }>(`SELECT "address", "pxeEnabled" FROM "Port" WHERE "nodeId" = ? ORDER BY "id"`, [nodeId]);
+  return rows.filter((r) => toBool(r.pxeEnabled)).map((r) => r.address.toLowerCase());
 }

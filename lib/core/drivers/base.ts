@@ -58,6 +58,7 @@ export interface StepDecl {
   /**
    * The step writes the instance image to the local disk (or prepares the local disk to boot it);
    * the conductor drops it when the node boots from a volume (storage shouldWriteImage false).
+   * Boot interfaces do not read it: the step that wrote the image records INSTANCE_ON_LOCAL_DISK_KEY.
    */
   writesImage?: boolean;
   /**
@@ -137,7 +138,8 @@ export interface VirtualMedia {
 
 export interface BootInterface extends BaseInterface {
   readonly kind: "boot";
-  prepareRamdisk(task: DriverTask): Promise<void>;
+  /** ramdiskParams: extra agent parameters (e.g. ipa-inspection-callback-url), Ironic's ramdisk_params. */
+  prepareRamdisk(task: DriverTask, ramdiskParams?: RamdiskParams): Promise<void>;
   cleanUpRamdisk(task: DriverTask): Promise<void>;
   prepareInstance(task: DriverTask): Promise<void>;
   cleanUpInstance(task: DriverTask): Promise<void>;
@@ -148,7 +150,16 @@ export interface BootInterface extends BaseInterface {
    * serve a `ramdisk` deploy.
    */
   validateRamdiskDeploy?(task: DriverTask): Promise<void>;
+  /**
+   * Throws when this interface cannot boot the node into the inspection ramdisk itself (Ironic's
+   * validate_inspection); in-band inspection then only points the machine at the network.
+   * Absent: it never can.
+   */
+  validateInspection?(task: DriverTask): Promise<void>;
 }
+
+/** Kernel parameters for the agent: name → value (null: the name alone). */
+export type RamdiskParams = Record<string, string | null>;
 
 export interface DeployInterface extends BaseInterface {
   readonly kind: "deploy";
@@ -312,7 +323,10 @@ export class UnsupportedDriverExtension extends Invalid {
 
 /**
  * driver_internal_info key: the deploy wrote the instance onto the machine's local disk (the
- * `direct` deploy's write_image); boot interfaces then boot the instance from the disk.
+ * `direct` deploy's write_image). The one fact every boot interface's prepareInstance reads to
+ * boot the disk (persistent) instead of a network or virtual-media instance; it goes away with
+ * the deployment (tear-down). `writesImage` on a step says something else: skip it when the node
+ * boots from a volume.
  */
 export const INSTANCE_ON_LOCAL_DISK_KEY = "instance_on_local_disk";
 

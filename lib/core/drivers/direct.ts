@@ -9,6 +9,10 @@ import { agentNodeDict, agentPortDicts } from "../agent/node_dict.ts";
 import { config } from "../config.ts";
 import type { Dict, NodeRecord } from "../db/nodes.ts";
 import { Invalid } from "../errors.ts";
+import { linkAgentImage, unlinkAgentImage } from "../netboot/http_root.ts";
+import { cachedImage, parseChecksum } from "../netboot/image_cache.ts";
+import { BOOT_PATH } from "../netboot/ipxe_script.ts";
+import { netbootSettings } from "../netboot/settings.ts";
 import type { StepKind } from "../../shared/steps.ts";
 import type { DeployInterface, DriverTask, StepDecl } from "./base.ts";
 import { INSTANCE_ON_LOCAL_DISK_KEY, recordPowerChange, sleep } from "./base.ts";
@@ -87,7 +91,8 @@ export async function powerOffThroughAgent(task: DriverTask, note: string): Prom
 /** An image_checksum's algorithm by its length (IPA verifies md5 through `checksum`). */
 const ALGO_BY_HEX_LENGTH: Record<number, string> = { 32: "md5", 40: "sha1", 64: "sha256", 128: "sha512" };
 const DISK_FORMATS = ["raw", "qcow2"];
-const DOWNLOAD_SOURCES = ["http"];
+/** http: the agent downloads image_source itself; local: Ingot caches it and serves it at /boot/. */
+const DOWNLOAD_SOURCES = ["http", "local"];
 
 function str(v: unknown): string | null {
   return typeof v === "string" && v.trim() !== "" ? v.trim() : null;
@@ -117,9 +122,12 @@ export function imageInfoFor(node: NodeRecord): Dict {
   if (diskFormat !== null && !DISK_FORMATS.includes(diskFormat)) {
     throw new Invalid(`${prefix}: instance_info/image_disk_format must be one of ${DISK_FORMATS.join(", ")}, not ${diskFormat}.`);
   }
-  const source_ = str(info.image_download_source) ?? str(node.driverInfo?.image_download_source) ?? config().imageDownloadSource;
-  if (!DOWNLOAD_SOURCES.includes(source_)) {
-    throw new Invalid(`${prefix}: image_download_source "${source_}" is not supported; use "http" (the agent downloads the image from its URL).`);
+  const downloadSource = imageDownloadSource(node);
+  if (!DOWNLOAD_SOURCES.includes(downloadSource)) {
+    throw new Invalid(`${prefix}: image_download_source "${downloadSource}" is not supported; use "http" (the agent downloads the image from its URL) or "local" (Ingot caches it and serves it to the agent).`);
+  }
+  if (downloadSource === "local" && !netbootSettings().provisioningUrl) {
+    throw new Invalid(`${prefix}: image_download_source "local" needs INGOT_PROVISIONING_URL, the address the machines reach Ingot at.`);
   }
   const out: Dict = {
     id: source.split("/").filter(Boolean).pop() ?? source,
@@ -152,6 +160,35 @@ export function imageInfoFor(node: NodeRecord): Dict {
     throw new Invalid(`${prefix}: properties/root_device must be an object of root device hints.`);
   }
   return out;
+}
+
+/** instance_info, then driver_info, then the setting (Ironic's order). */
+function imageDownloadSource(node: NodeRecord): string {
+  return str(node.instanceInfo?.image_download_source) ?? str(node.driverInfo?.image_download_source) ?? config().imageDownloadSource;
+}
+
+/** The checksum the image cache verifies while downloading ("algo:hex"), or null when it cannot (a checksum file's URL). */
+function cacheChecksum(imageInfo: Dict): string | null {
+  const given = typeof imageInfo.os_hash_algo === "string" ? `${imageInfo.os_hash_algo}:${String(imageInfo.os_hash_value)}` : String(imageInfo.checksum ?? "");
+  try {
+    parseChecksum(given);
+    return given;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * image_download_source=local: Ingot downloads the image once into its image cache (checksum
+ * verified) and the agent fetches it from Ingot's /boot/ while write_image runs. Returns the
+ * image_info with Ingot's URL; http leaves it as it is.
+ */
+async function imageInfoForAgent(node: NodeRecord, imageInfo: Dict): Promise<Dict> {
+  if (imageDownloadSource(node) !== "local") return imageInfo;
+  const s = netbootSettings();
+  const cached = await cachedImage(s.imageCacheDir, (imageInfo.urls as string[])[0], cacheChecksum(imageInfo));
+  const path = await linkAgentImage(s.httpRoot, node.uuid, cached);
+  return { ...imageInfo, urls: [`${s.provisioningUrl}${BOOT_PATH}/${path}`] };
 }
 
 // ---- steps that run in the agent ----
@@ -247,14 +284,22 @@ const DEPLOY_STEPS: StepDecl[] = [
     return "wait";
   }),
   conductorStep("write_image", 80, "The agent downloads the image, checks its checksum and writes it to the root disk", async (task) => {
-    const imageInfo = imageInfoFor(task.node);
-    // get_deploy_steps also makes the agent cache the node, with its root device hints.
-    await refreshAgentSteps(task, "deploy");
-    await agentClient(task.node).prepareImage(imageInfo);
+    const imageInfo = await imageInfoForAgent(task.node, imageInfoFor(task.node));
+    try {
+      // get_deploy_steps also makes the agent cache the node, with its root device hints.
+      await refreshAgentSteps(task, "deploy");
+      await agentClient(task.node).prepareImage(imageInfo);
+    } finally {
+      // Served only while the agent writes it.
+      await unlinkAgentImage(netbootSettings().httpRoot, task.node.uuid);
+    }
     await task.update({ driverInternalInfo: { ...task.node.driverInternalInfo, [INSTANCE_ON_LOCAL_DISK_KEY]: true } });
   }, true),
   conductorStep("prepare_instance_boot", 60, "Makes the machine boot the written image from its disk (the boot interface)", async (task) => {
-    await interfacesFor(task.node).boot.prepareInstance(task);
+    // The deploy ramdisk is done with (ipxe: its script and DHCP host entries go; virtual media: ejected).
+    const boot = interfacesFor(task.node).boot;
+    await boot.cleanUpRamdisk(task);
+    await boot.prepareInstance(task);
   }, true),
   conductorStep("tear_down_agent", 40, "Powers the machine off through the agent (else through the power interface)", async (task) => {
     await powerOffThroughAgent(task, "deploy: agent torn down");
@@ -280,7 +325,7 @@ function agentSteps(node: NodeRecord, kind: StepKind): StepDecl[] {
 export const directDeploy: DeployInterface = {
   kind: "deploy", name: "direct",
   properties: {
-    image_download_source: 'How the agent gets the image: "http" (from instance_info/image_source itself). Optional; default INGOT_IMAGE_DOWNLOAD_SOURCE ("http").',
+    image_download_source: 'How the agent gets the image: "http" (from instance_info/image_source itself) or "local" (Ingot downloads it once into its image cache and serves it at /boot/; needs INGOT_PROVISIONING_URL). Optional; instance_info/image_download_source wins; default INGOT_IMAGE_DOWNLOAD_SOURCE ("http").',
   },
   get steps(): StepDecl[] {
     return [...DEPLOY_STEPS, ...DEFAULT_AGENT_CLEAN_STEPS.map((s) => agentStepDecl("clean", s, "Runs in the agent"))];
@@ -302,6 +347,7 @@ export const directDeploy: DeployInterface = {
     await setMachinePower(task, "power off", "tear down");
   },
   async cleanUp(task) {
+    await unlinkAgentImage(netbootSettings().httpRoot, task.node.uuid);
     await interfacesFor(task.node).boot.cleanUpRamdisk(task);
   },
   takeOver: async () => undefined,

@@ -87,9 +87,10 @@ describe("ipmi driver_info", () => {
     expect(props.ipmi_address).toBe("IP address or hostname of the node's BMC. Required.");
     const detail = driverDetail("ipmi");
     expect(detail).toMatchObject({
-      default_power_interface: "ipmitool", default_management_interface: "ipmitool", default_boot_interface: "external-pxe",
+      default_power_interface: "ipmitool", default_management_interface: "ipmitool", default_boot_interface: "ipxe",
       default_deploy_interface: "ramdisk", default_console_interface: "no-console", default_network_interface: "noop",
     });
+    expect(detail.enabled_boot_interfaces).toEqual(["ipxe", "external-pxe"]);
   });
 });
 

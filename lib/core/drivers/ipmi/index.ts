@@ -6,6 +6,7 @@ import {
 } from "../generic.ts";
 import { agentRescue } from "../agent_rescue.ts";
 import { directDeploy } from "../direct.ts";
+import { ipxeBoot } from "../ipxe.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { ipmitoolSolConsole } from "./console.ts";
 import { agentInspect, externalPxeBoot, ipmitoolManagement, ipmitoolPower } from "./interfaces.ts";
@@ -15,7 +16,8 @@ export const ipmiHardwareType: HardwareType = {
   // First entry is the default. No fake interfaces: an ipmi node talks to its BMC.
   supported: {
     bios: ["no-bios"],
-    boot: ["external-pxe"],
+    // ipxe: Ingot serves the network boot (../ipxe.ts); external-pxe: the site's PXE service does.
+    boot: ["ipxe", "external-pxe"],
     // no-console first, as Ironic's default; ipmitool-sol = Serial-over-LAN (Ironic: ipmitool-socat).
     console: ["no-console", "ipmitool-sol"],
     deploy: ["ramdisk", "direct"],
@@ -36,7 +38,7 @@ const ipmi: DriverModule = {
   hardwareTypes: [ipmiHardwareType],
   // The shared generic implementations are registered again here so the module stands alone.
   interfaces: [
-    ipmitoolPower, ipmitoolManagement, externalPxeBoot, ramdiskDeploy, directDeploy, agentRescue, ipmitoolSolConsole, agentInspect,
+    ipmitoolPower, ipmitoolManagement, ipxeBoot, externalPxeBoot, ramdiskDeploy, directDeploy, agentRescue, ipmitoolSolConsole, agentInspect,
     noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
   ],
 };

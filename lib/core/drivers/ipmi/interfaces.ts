@@ -6,6 +6,9 @@ import type { Dict } from "../../db/nodes.ts";
 import { DriverError, Invalid } from "../../errors.ts";
 import type { PowerTarget } from "../../states.ts";
 import { instanceOnLocalDisk, recordPowerChange, type BootInterface, type DriverTask, type InspectInterface, type ManagementInterface, type PowerInterface } from "../base.ts";
+import { netbootSettings } from "../../netboot/settings.ts";
+// The catalog (not registry.ts, which imports this driver): agent inspection asks the node's boot interface.
+import { interfacesFor } from "../catalog.ts";
 import { bmcLabel, IPMI_PROPERTIES, parseIpmiDriverInfo, type IpmiInfo } from "./driver_info.ts";
 import { ipmitool, requireIpmitool } from "./ipmitool.ts";
 
@@ -234,7 +237,7 @@ export const externalPxeBoot: BootInterface = {
   validateRamdiskDeploy: validateIpmi,
 };
 
-// ---- inspect: agent (in-band, by the inspection ramdisk the site's network boot serves) ----
+// ---- inspect: agent (in-band, by the inspection ramdisk Ingot or the site's network boot serves) ----
 
 async function inspectionPowerOff(task: DriverTask, ipmi: IpmiInfo, note: string): Promise<void> {
   if ((await readPowerState(ipmi)) !== "power off") await powerOff(ipmi, powerStateTimeout());
@@ -242,11 +245,29 @@ async function inspectionPowerOff(task: DriverTask, ipmi: IpmiInfo, note: string
 }
 
 /**
+ * The node's boot interface when it can boot the inspection ramdisk itself (managed inspection,
+ * e.g. `ipxe` with a deploy kernel and ramdisk), else null (as Ironic, the machine is then only
+ * pointed at the network and the site's PXE service boots it).
+ */
+async function managedInspectionBoot(task: DriverTask): Promise<BootInterface | null> {
+  const boot = interfacesFor(task.node).boot;
+  if (!boot.validateInspection) return null;
+  try {
+    await boot.validateInspection(task);
+    return boot;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * `agent`: the machine boots from the network once and is powered on; the node waits in
- * `inspect wait` until the inspection ramdisk (Ironic Python Agent, served by the site's PXE/iPXE)
- * posts its inventory to `POST /v1/continue_inspection` (matched by MAC or BMC address), which
- * creates ports and sets properties; then the machine is powered off, as Ironic does. No answer
- * within INGOT_CALLBACK_TIMEOUT fails the inspection.
+ * `inspect wait` until the inspection ramdisk (Ironic Python Agent) posts its inventory to
+ * `POST /v1/continue_inspection` (matched by MAC or BMC address), which creates ports and sets
+ * properties; then the machine is powered off, as Ironic does. The ramdisk is the deploy ramdisk
+ * served by the node's boot interface when it can (told the callback URL on its kernel command
+ * line), else whatever the site's PXE service serves. No answer within INGOT_CALLBACK_TIMEOUT
+ * fails the inspection.
  */
 export const agentInspect: InspectInterface = {
   kind: "inspect", name: "agent",
@@ -254,12 +275,17 @@ export const agentInspect: InspectInterface = {
   async inspectHardware(task) {
     const ipmi = info(task);
     await inspectionPowerOff(task, ipmi, "inspection");
-    await sendBootDevice(task, ipmi, "pxe", false);
+    const boot = await managedInspectionBoot(task);
+    const apiUrl = netbootSettings().agentApiUrl;
+    if (boot && apiUrl) await boot.prepareRamdisk(task, { "ipa-inspection-callback-url": `${apiUrl}/v1/continue_inspection` });
+    else await sendBootDevice(task, ipmi, "pxe", false);
     await powerOn(task, ipmi, powerStateTimeout());
     await recordPowerChange(task, "power on", "inspection");
     return "wait";
   },
   async afterInspection(task) {
     await inspectionPowerOff(task, info(task), "inspection finished");
+    // Nothing is served any more (a boot interface that served nothing has nothing to undo).
+    if (interfacesFor(task.node).boot.validateInspection) await interfacesFor(task.node).boot.cleanUpRamdisk(task);
   },
 };

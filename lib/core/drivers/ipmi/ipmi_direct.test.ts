@@ -1,9 +1,13 @@
 // An `ipmi` node deployed by the `direct` deploy through the pyghmi fake BMC: the boot device the
 // conductor sets decides what the machine boots at power on — the network (a test agent speaking
-// IPA's protocol starts, lib/testing/ipa_agent.ts) or its disk. This agent cannot power the fake
-// BMC off, so the deploy falls back to a hard power off through ipmitool, as Ironic does.
+// IPA's protocol starts, lib/testing/ipa_agent.ts) or its disk. With `external-pxe` the site's
+// network always serves the agent; with `ipxe` the machine asks Ingot's /boot/ for its MAC's
+// script (served by Ingot's own route on a real HTTP server) and the agent starts only when
+// Ingot serves the deploy ramdisk. This agent cannot power the fake BMC off, so the deploy falls
+// back to a hard power off through ipmitool, as Ironic does.
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { existsSync, readdirSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,8 +17,13 @@ import { api } from "../../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
 import { FakeBmc, fakeBmcUnavailable, type FakeBmcEvent } from "../../../testing/fake_bmc.ts";
 import { TestIpaAgent } from "../../../testing/ipa_agent.ts";
+import { isBootPath, serveBoot } from "../../../server/boot_http.ts";
 import { setConfig } from "../../config.ts";
 import { getConductor, startConductor, stopConductor } from "../../conductor/index.ts";
+import { DnsmasqProvider } from "../../dhcp/dnsmasq.ts";
+import { setDhcpProvider } from "../../dhcp/provider.ts";
+import { macFileName } from "../../netboot/ipxe_script.ts";
+import { setNetbootSettings, type NetbootSettings } from "../../netboot/settings.ts";
 
 const unavailable = fakeBmcUnavailable();
 const MAC = "52:54:00:12:34:56";
@@ -26,19 +35,42 @@ let filesUrl = "";
 const bmc = new FakeBmc({ password: "s3cret" });
 let agent: TestIpaAgent | null = null;
 const booted: string[] = [];
+/** Ingot's /boot/ on a real HTTP server (the machines' provisioning URL). */
+let bootServer: Server;
+let bootUrl = "";
+const bootRequests: string[] = [];
+const imageRequests: string[] = [];
+let netboot: NetbootSettings;
+/** Whether the machine's network boot gets the agent: the site's PXE (external-pxe) or Ingot's script (ipxe). */
+let networkServesAgent: () => Promise<boolean> = async () => true;
+/** The kernels named by the scripts Ingot served the machine, in order. */
+const servedKernels: string[] = [];
+
+/** What a PXE-booting machine running iPXE does: Ingot's chain asks for its MAC's script. */
+async function ingotServesAgent(): Promise<boolean> {
+  const res = await fetch(`${bootUrl}/boot/mac/${macFileName(MAC)}`);
+  const script = await res.text();
+  const kernel = /\/(deploy|rescue)_kernel\b/.exec(script)?.[0].slice(1);
+  if (res.status !== 200 || !kernel || !script.includes("ipa-api-url=")) return false;
+  servedKernels.push(kernel);
+  return true;
+}
+
+const hostFiles = (uuid: string) => (existsSync(join(netboot.dnsmasqDir, "hosts")) ? readdirSync(join(netboot.dnsmasqDir, "hosts")).filter((f) => f.startsWith(uuid)) : []);
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 async function settle(uuid: string) {
   for (let i = 0; i < 1000; i++) {
     await getConductor().pool.drain();
     const node = (await api("GET", `/v1/nodes/${uuid}`)).body;
-    if (!["deploying", "wait call-back", "cleaning", "clean wait", "deleting"].includes(node.provision_state) && node.reservation === null) return node;
+    if (!["deploying", "wait call-back", "cleaning", "clean wait", "deleting", "rescuing", "rescue wait", "unrescuing"].includes(node.provision_state) && node.reservation === null) return node;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error("node did not settle");
 }
 
-async function provision(uuid: string, target: string) {
-  const res = await api("PUT", `/v1/nodes/${uuid}/states/provision`, { body: { target } });
+async function provision(uuid: string, target: string, extra: Record<string, unknown> = {}) {
+  const res = await api("PUT", `/v1/nodes/${uuid}/states/provision`, { body: { target, ...extra } });
   expect(res.status, res.error ?? "").toBe(202);
   return settle(uuid);
 }
@@ -53,9 +85,28 @@ describe("ipmi node, direct deploy", () => {
     process.env.INGOT_IPMI_RETRY_BACKOFF_MS = "100";
     db = await createTestDb();
     dir = await mkdtemp(join(tmpdir(), "ipmi-direct-"));
-    files = createServer((req, res) => (req.url === "/disk.raw" ? res.writeHead(200).end(IMAGE) : res.writeHead(404).end()));
+    files = createServer((req, res) => {
+      if (req.url === "/disk.raw") imageRequests.push(req.url);
+      if (req.url === "/disk.raw") res.writeHead(200).end(IMAGE);
+      else if (req.url === "/ipa.kernel") res.writeHead(200).end("kernel bytes");
+      else res.writeHead(404).end();
+    });
     await new Promise<void>((r) => files.listen(0, "127.0.0.1", () => r()));
     filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+    bootServer = createServer((req, res) => {
+      bootRequests.push(`${req.method} ${req.url}`);
+      if (isBootPath(req.url ?? "")) void serveBoot(req, res, bootUrl);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => bootServer.listen(0, "127.0.0.1", () => r()));
+    bootUrl = `http://127.0.0.1:${(bootServer.address() as AddressInfo).port}`;
+    await writeFile(join(dir, "deploy_ramdisk"), "ramdisk bytes");
+    netboot = setNetbootSettings({
+      provisioningUrl: bootUrl, agentApiUrl: `${bootUrl}/baremetal`, httpRoot: join(dir, "httpboot"), imageCacheDir: join(dir, "cache"),
+      dhcpProvider: "dnsmasq", dnsmasqDir: join(dir, "dnsmasq"), deployKernel: null, deployRamdisk: null, rescueKernel: null, rescueRamdisk: null,
+    });
+    // The real provider's host files; dnsmasq itself is not started here (lib/core/dhcp/dnsmasq.test.ts).
+    setDhcpProvider(new DnsmasqProvider(netboot));
     setConfig({
       conductorHostname: "ipmi-direct", enabledHardwareTypes: ["fake-hardware", "ipmi"], automatedClean: false,
       agentCommandWaitIntervalSeconds: 0.02, agentPowerOffWaitSeconds: 1,
@@ -70,6 +121,10 @@ describe("ipmi node, direct deploy", () => {
       if (e.state !== "on") return;
       booted.push(device);
       if (device !== "pxe") return;
+      void startAgentIfServed();
+    };
+    const startAgentIfServed = async () => {
+      if (!(await networkServesAgent())) return;
       agent = new TestIpaAgent({
         ironic: async (method, path, body) => {
           const r = await api(method, path, { body, version: 68 });
@@ -87,16 +142,21 @@ describe("ipmi node, direct deploy", () => {
     await agent?.stop();
     await bmc.stop();
     await new Promise<void>((r) => files.close(() => r()));
+    await new Promise<void>((r) => bootServer.close(() => r()));
     setConfig();
+    setNetbootSettings();
+    setDhcpProvider();
     delete process.env.INGOT_IPMI_RETRY_BACKOFF_MS;
     await rm(dir, { recursive: true, force: true });
     await db.cleanup();
   });
 
-  it("boots the ramdisk from the network, writes the image, then boots the disk (persistent)", async () => {
+  it("external-pxe: boots the ramdisk from the network, writes the image, then boots the disk (persistent)", async () => {
+    networkServesAgent = async () => true;
+    booted.length = 0;
     const created = await api("POST", "/v1/nodes", {
       body: {
-        driver: "ipmi", name: "ipmi-direct-01", deploy_interface: "direct", driver_info: bmc.driverInfo(),
+        driver: "ipmi", name: "ipmi-direct-01", boot_interface: "external-pxe", deploy_interface: "direct", driver_info: bmc.driverInfo(),
         instance_info: { image_source: `${filesUrl}/disk.raw`, image_checksum: createHash("sha256").update(IMAGE).digest("hex"), image_disk_format: "raw" },
       },
     });
@@ -113,5 +173,113 @@ describe("ipmi node, direct deploy", () => {
     expect(boot.body).toEqual({ boot_device: "disk", persistent: true });
     const history = (await api("GET", `/v1/nodes/${uuid}/history`)).body.history as { event: string }[];
     expect(history.map((h) => h.event).join("\n")).toMatch(/the agent's power off did not take within 1 s; powering off through the power interface/);
+    await remove(uuid); // frees the MAC for the next machine's node
+  });
+
+  /** An ipmi node booting through ipxe (the default) with the direct deploy and automated cleaning. */
+  async function enrollIpxe(name: string, instanceInfo: Record<string, unknown>): Promise<string> {
+    const created = await api("POST", "/v1/nodes", {
+      body: {
+        driver: "ipmi", name, deploy_interface: "direct", rescue_interface: "agent", automated_clean: true,
+        driver_info: bmc.driverInfo({
+          deploy_kernel: `${filesUrl}/ipa.kernel`, deploy_ramdisk: join(dir, "deploy_ramdisk"),
+          rescue_kernel: `${filesUrl}/ipa.kernel`, rescue_ramdisk: join(dir, "deploy_ramdisk"),
+        }),
+        instance_info: instanceInfo,
+      },
+    });
+    expect(created.status, created.error ?? "").toBe(201);
+    expect(created.body.boot_interface).toBe("ipxe");
+    const uuid = created.body.uuid as string;
+    expect((await api("POST", "/v1/ports", { body: { node_uuid: uuid, address: MAC } })).status).toBe(201);
+    return uuid;
+  }
+
+  /** Nothing of the node is served or given to DHCP any more. */
+  async function expectNothingServed(uuid: string): Promise<void> {
+    expect((await fetch(`${bootUrl}/boot/${uuid}/boot.ipxe`)).status).toBe(404);
+    expect((await fetch(`${bootUrl}/boot/mac/${macFileName(MAC)}`)).status).toBe(404);
+    expect(hostFiles(uuid)).toEqual([]);
+  }
+
+  async function remove(uuid: string): Promise<void> {
+    await provision(uuid, "deleted");
+    await api("PUT", `/v1/nodes/${uuid}/states/provision`, { body: { target: "manage" } });
+    await settle(uuid);
+    expect((await api("DELETE", `/v1/nodes/${uuid}`)).status).toBe(204);
+  }
+
+  it("ipxe: agent cleaning, the deploy and agent rescue boot Ingot's ramdisks; active boots the disk (persistent), nothing served", async () => {
+    networkServesAgent = ingotServesAgent;
+    booted.length = 0;
+    servedKernels.length = 0;
+    bootRequests.length = 0;
+    await rm(join(dir, "sda"), { force: true });
+    const uuid = await enrollIpxe("ipmi-ipxe-direct", { image_source: `${filesUrl}/disk.raw`, image_checksum: sha256(IMAGE), image_disk_format: "raw" });
+    await provision(uuid, "manage");
+    const available = await provision(uuid, "provide");
+    expect([available.provision_state, available.last_error]).toEqual(["available", null]);
+    const history = (await api("GET", `/v1/nodes/${uuid}/history`)).body.history as { event: string }[];
+    expect(history.map((h) => h.event).join("\n")).toMatch(/erase_devices_metadata/);
+    expect(booted).toEqual(["pxe"]);
+    expect(bootRequests).toContain(`GET /boot/mac/${macFileName(MAC)}`);
+    await expectNothingServed(uuid);
+
+    const node = await provision(uuid, "active");
+    expect([node.provision_state, node.last_error, node.power_state]).toEqual(["active", null, "power on"]);
+    expect((await readFile(join(dir, "sda"))).equals(IMAGE)).toBe(true);
+    expect(booted).toEqual(["pxe", "pxe", "disk"]);
+    expect((await api("GET", `/v1/nodes/${uuid}/management/boot_device`)).body).toEqual({ boot_device: "disk", persistent: true });
+    await expectNothingServed(uuid);
+
+    // Rescue: Ingot serves the rescue ramdisk until its agent has the password; unrescue boots the disk.
+    let rescued = await provision(uuid, "rescue", { rescue_password: "s3cret" });
+    expect([rescued.provision_state, rescued.last_error]).toEqual(["rescue", null]);
+    expect(agent?.rescuePassword?.hashed).toBe(true);
+    await expectNothingServed(uuid);
+    rescued = await provision(uuid, "unrescue");
+    expect([rescued.provision_state, rescued.last_error, rescued.power_state]).toEqual(["active", null, "power on"]);
+    expect(booted).toEqual(["pxe", "pxe", "disk", "pxe", "disk"]);
+    expect(servedKernels).toEqual(["deploy_kernel", "deploy_kernel", "rescue_kernel"]);
+    expect((await api("GET", `/v1/nodes/${uuid}/management/boot_device`)).body).toEqual({ boot_device: "disk", persistent: true });
+    await expectNothingServed(uuid);
+    await remove(uuid);
+  });
+
+  it("image_download_source=local: Ingot caches the image and serves it to the agent at /boot/ only while it writes", async () => {
+    networkServesAgent = ingotServesAgent;
+    booted.length = 0;
+    bootRequests.length = 0;
+    imageRequests.length = 0;
+    await rm(join(dir, "sda"), { force: true });
+    const uuid = await enrollIpxe("ipmi-ipxe-local", {
+      image_source: `${filesUrl}/disk.raw`, image_os_hash_algo: "sha256", image_os_hash_value: sha256(IMAGE), image_download_source: "local",
+    });
+    await api("PATCH", `/v1/nodes/${uuid}`, { body: [{ op: "replace", path: "/automated_clean", value: false }] });
+    await provision(uuid, "manage");
+    await provision(uuid, "provide");
+    const node = await provision(uuid, "active");
+    expect([node.provision_state, node.last_error]).toEqual(["active", null]);
+    expect((await readFile(join(dir, "sda"))).equals(IMAGE)).toBe(true);
+    // Ingot downloaded the image once; the agent fetched it from Ingot, which no longer serves it.
+    expect(imageRequests).toEqual(["/disk.raw"]);
+    expect(bootRequests).toContain(`GET /boot/agent_images/${uuid}`);
+    expect((await fetch(`${bootUrl}/boot/agent_images/${uuid}`)).status).toBe(404);
+    await expectNothingServed(uuid);
+    await remove(uuid);
+  });
+
+  it("image_download_source=local with a wrong checksum: Ingot's cache refuses the image, deploy failed", async () => {
+    networkServesAgent = ingotServesAgent;
+    const uuid = await enrollIpxe("ipmi-ipxe-local-bad", {
+      image_source: `${filesUrl}/disk.raw`, image_checksum: sha256(Buffer.from("something else")), image_download_source: "local",
+    });
+    await api("PATCH", `/v1/nodes/${uuid}`, { body: [{ op: "replace", path: "/automated_clean", value: false }] });
+    await provision(uuid, "manage");
+    await provision(uuid, "provide");
+    const node = await provision(uuid, "active");
+    expect(node.provision_state).toBe("deploy failed");
+    expect(node.last_error).toMatch(/checksum/i);
+    expect((await fetch(`${bootUrl}/boot/agent_images/${uuid}`)).status).toBe(404);
   });
 });

@@ -1,5 +1,5 @@
 // An `ipmi` node end to end through the API and the conductor, against the pyghmi fake BMC:
-// enroll → manage (reads the power state through the BMC) → provide → deploy (ramdisk) → active,
+// enroll → manage (reads the power state through the BMC) → provide → deploy (ramdisk, external-pxe) → active,
 // clear errors for bad credentials, and power sync setting / clearing fault "power failure".
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../../testing/api.ts";
@@ -58,8 +58,17 @@ describe("ipmi node through the conductor", () => {
     });
   });
 
-  it("enroll → manage → provide → deploy → active → undeploy, with the password masked", async () => {
-    const created = await api("POST", "/v1/nodes", { body: { driver: "ipmi", name: "real-01", driver_info: bmc.driverInfo() } });
+  it("a new ipmi node network-boots through Ingot (ipxe) unless told otherwise", async () => {
+    const created = await api("POST", "/v1/nodes", { body: { driver: "ipmi", name: "default-boot", driver_info: bmc.driverInfo() } });
+    expect(created.body).toMatchObject({ boot_interface: "ipxe", deploy_interface: "ramdisk" });
+    // ipxe needs a deploy kernel/ramdisk and a port (../ipxe.test.ts deploys that way).
+    expect((await api("GET", `/v1/nodes/${created.body.uuid}/validate`)).body.boot.result).toBe(false);
+    expect((await api("DELETE", `/v1/nodes/${created.body.uuid}`)).status).toBe(204);
+  });
+
+  it("enroll → manage → provide → deploy → active → undeploy (external-pxe), with the password masked", async () => {
+    // external-pxe: the site's own PXE service boots the machine; Ingot only sets the boot device.
+    const created = await api("POST", "/v1/nodes", { body: { driver: "ipmi", name: "real-01", boot_interface: "external-pxe", driver_info: bmc.driverInfo() } });
     expect(created.status, created.error ?? "").toBe(201);
     const uuid = created.body.uuid as string;
     expect(created.body.driver_info.ipmi_password).toBe("******");

@@ -130,8 +130,9 @@ describe("ipmitool interfaces against the pyghmi fake BMC", () => {
     expect(Date.now() - started).toBeLessThan(6000);
   });
 
-  it("ramdisk deploy: power off, network boot, power on; tear-down powers off", async () => {
-    const task = taskFor(bmc.driverInfo({ ipmi_disable_boot_timeout: false }), { powerState: "power on" });
+  it("ramdisk deploy through external-pxe: power off, network boot, power on; tear-down powers off", async () => {
+    // external-pxe (the site's PXE service boots the machine); ipxe, the default, is in ../ipxe.test.ts.
+    const task = taskFor(bmc.driverInfo({ ipmi_disable_boot_timeout: false }), { powerState: "power on", bootInterface: "external-pxe" });
     await power.setPowerState(task, "power on");
     const mark = bmc.events.length;
     await ramdiskDeploy.steps![0].run(task, {});

@@ -6,17 +6,18 @@ import {
 } from "../generic.ts";
 import { agentRescue } from "../agent_rescue.ts";
 import { directDeploy } from "../direct.ts";
+import { ipxeBoot } from "../ipxe.ts";
 import type { DriverModule } from "../registry_types.ts";
 import { redfishBios, redfishInspect, redfishManagement, redfishPower, redfishVirtualMediaBoot } from "./interfaces.ts";
 import { REDFISH_KVM_PROPERTIES, redfishGraphicalConsole } from "./kvm.ts";
 
 export const redfishHardwareType: HardwareType = {
   name: "redfish",
-  // First entry is the default (Ironic's redfish type, minus what Ingot does not have: no
-  // iPXE/PXE boot service, no agent deploy). redfish-graphical: the BMC's KVM websocket (kvm.ts).
+  // First entry is the default (Ironic's redfish type, minus what Ingot does not have: no PXE or
+  // redfish-https boot). redfish-graphical: the BMC's KVM websocket (kvm.ts).
   supported: {
     bios: ["redfish", "no-bios"],
-    boot: ["redfish-virtual-media"],
+    boot: ["redfish-virtual-media", "ipxe"],
     console: ["no-console", "redfish-graphical"],
     deploy: ["ramdisk", "direct"],
     firmware: ["no-firmware"],
@@ -36,7 +37,7 @@ export const redfishHardwareType: HardwareType = {
 const redfish: DriverModule = {
   hardwareTypes: [redfishHardwareType],
   interfaces: [
-    redfishPower, redfishManagement, redfishBios, redfishInspect, redfishVirtualMediaBoot, redfishGraphicalConsole,
+    redfishPower, redfishManagement, redfishBios, redfishInspect, redfishVirtualMediaBoot, ipxeBoot, redfishGraphicalConsole,
     ramdiskDeploy, directDeploy, agentRescue, noBios, noConsole, noFirmware, noInspect, noopNetwork, flatNetwork, noopStorage, noRaid, noRescue, noVendor,
   ],
 };

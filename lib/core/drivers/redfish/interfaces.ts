@@ -9,7 +9,7 @@ import { Invalid } from "../../errors.ts";
 import type { Inventory, InventoryDisk, InventoryInterface } from "../../inspection/inventory.ts";
 import type { PowerTarget } from "../../states.ts";
 import {
-  type BiosAttribute, type BiosInterface, type BootInterface, type DriverTask, type IndicatorDef,
+  instanceOnLocalDisk, type BiosAttribute, type BiosInterface, type BootInterface, type DriverTask, type IndicatorDef,
   type InspectInterface, type ManagementInterface, type PowerInterface, type VirtualMedia,
 } from "../base.ts";
 import { biosSteps } from "../../bios.ts";
@@ -688,9 +688,9 @@ export const redfishVirtualMediaBoot: BootInterface = {
   },
   async prepareInstance(task) {
     const client = clientFor(task);
-    const iso = bootIso(task);
+    // An instance the deploy wrote to the disk boots from it, whatever instance_info says.
+    const iso = instanceOnLocalDisk(task.node) ? null : bootIso(task);
     if (!iso) {
-      // No ISO to boot: the instance is on the local disk.
       await setBootDeviceOn(client, "disk", true, task);
       return;
     }
