@@ -119,6 +119,14 @@ describe("sim hardware type", () => {
       "Finished deploy step deploy.tear_down_agent", "Finished deploy step deploy.switch_to_tenant_network", "Finished deploy step deploy.boot_instance",
     ]);
 
+    // The conductor's own power changes are in the history (the timeline's power lane), in order:
+    // cleaning boots the agent and ends powered off, the deploy boots the agent, its
+    // tear_down_agent step powers off and boot_instance powers on.
+    const powerRows = (await listHistory(db.sql, n.id)).filter((h) => h.kind === "power_change").map((h) => `${h.toState} (${h.event.replace(/^.*\((.*)\)$/, "$1")})`);
+    expect(powerRows).toEqual([
+      "power on (cleaning)", "power off (cleaning)", "power on (deploying)", "power off (deploying)", "power on (deploying)",
+    ]);
+
     // log in on the instance's console
     const typed: string[] = [];
     const off = m.serial.subscribe((d) => typed.push(d.toString()));
