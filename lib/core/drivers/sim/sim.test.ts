@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
 import { settleNode } from "../../../testing/settle.ts";
-import { loadBiosCache } from "../../bios.ts";
+import { loadBiosCache, pendingBios } from "../../bios.ts";
 import { setConfig } from "../../config.ts";
 import { Conductor } from "../../conductor/conductor.ts";
 import { PeriodicTasks } from "../../conductor/periodic.ts";
@@ -221,6 +221,33 @@ describe("sim hardware type", () => {
     expect(cache.find((b) => b.name === "BootMode")!.value).toBe("Bios");
     expect(m.bootMode).toBe("bios");
     expect(serial(node)).toContain("Applying 1 pending BIOS setting(s): BootMode");
+  });
+
+  it("BIOS settings staged for the next reboot are pending on the node until a power on applies them; the cache is re-read then", async () => {
+    const n = await newNode({ provisionState: "enroll" });
+    await act(n.id, "manage");
+    let node = await act(n.id, "clean", {
+      clean_steps: [{ interface: "bios", step: "apply_configuration", args: { settings: [
+        { name: "ProcVirtualization", value: "Disabled" }, { name: "AssetTag", value: "rack-7" },
+      ] } }],
+    });
+    expect(node.lastError).toBeNull();
+    expect(node.powerState).toBe("power off");
+    let cache = await loadBiosCache(db.sql, n.id);
+    expect(cache.find((b) => b.name === "AssetTag")!.value).toBe("rack-7");
+    expect(cache.find((b) => b.name === "ProcVirtualization")!.value).toBe("Enabled");
+    // Only the staged one is pending, with since when.
+    expect(pendingBios(node)).toEqual([{ name: "ProcVirtualization", value: "Disabled", since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
+
+    // The power on that applies it re-reads the settings: the cache shows the new value, nothing is pending.
+    await conductor.setPowerState(n.id, "power on", undefined, actor);
+    node = await settle(n.id);
+    expect(node.powerState).toBe("power on");
+    cache = await loadBiosCache(db.sql, n.id);
+    expect(cache.find((b) => b.name === "ProcVirtualization")!.value).toBe("Disabled");
+    expect(pendingBios(node)).toEqual([]);
+    expect(node.driverInternalInfo).not.toHaveProperty("bios_pending_settings");
+    expect((await listHistory(db.sql, n.id)).map((h) => h.event)).toContain("Pending BIOS settings took effect: ProcVirtualization");
   });
 
   it("inspection reports the machine's inventory and creates its ports", async () => {
