@@ -4,11 +4,12 @@
 // progress — the step running now and the ones done — from the node and its history.
 import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "@/components/Providers.tsx";
 import { Banner, Button, Dialog } from "@/components/ui.tsx";
 import { cx } from "@/components/format.ts";
 import { ApiError } from "@/lib/client/api.ts";
+import { nodeBios, nodeKeys } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/shared/wire.ts";
 import { inStates } from "@/lib/shared/states.ts";
 import {
@@ -58,7 +59,10 @@ export function StepPicker({ node }: { node: ApiNode }) {
     setLists((l) => ({ ...l, [kind]: s }));
     setServerErrors(null);
   };
-  const valid = stepListValid(steps, available, "manual", kind) && jsonInvalid === 0;
+  // The node's BIOS registry types the settings of bios.apply_configuration (names and values to choose from).
+  const bios = useQuery({ queryKey: nodeKeys.bios(node.uuid), queryFn: () => nodeBios(api, node.uuid) });
+  const registry = bios.data ?? null;
+  const valid = stepListValid(steps, available, "manual", kind, registry) && jsonInvalid === 0;
   const stateReason = runDisabledReason(node, kind);
   const reason = stateReason ?? (steps.length === 0 ? "Add at least one step." : !valid ? "Fix the problems marked in the list first." : null);
 
@@ -143,6 +147,7 @@ export function StepPicker({ node }: { node: ApiNode }) {
         serverErrors={serverErrors}
         onJsonInvalidChange={setJsonInvalid}
         label="picker"
+        bios={registry}
       />
 
       <div className="flex flex-wrap items-center gap-4 border-t border-slate-200 pt-3 dark:border-slate-800">
