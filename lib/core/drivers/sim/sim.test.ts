@@ -4,7 +4,11 @@ import { once } from "node:events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
 import { settleNode } from "../../../testing/settle.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadBiosCache, pendingBios } from "../../bios.ts";
+import { readConsoleLog, resetConsoleLogs, startConsoleCapture } from "../../console/log.ts";
 import { setConfig } from "../../config.ts";
 import { Conductor } from "../../conductor/conductor.ts";
 import { PeriodicTasks } from "../../conductor/periodic.ts";
@@ -248,6 +252,31 @@ describe("sim hardware type", () => {
     expect(pendingBios(node)).toEqual([]);
     expect(node.driverInternalInfo).not.toHaveProperty("bios_pending_settings");
     expect((await listHistory(db.sql, n.id)).map((h) => h.event)).toContain("Pending BIOS settings took effect: ProcVirtualization");
+  });
+
+  it("the console log has the instance's boot at the end of a deploy (as the live console shows it), not the agent's work", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "ingot-simlog-"));
+    const before = process.env.INGOT_DATA_DIR;
+    process.env.INGOT_DATA_DIR = dataDir;
+    await startConsoleCapture();
+    try {
+      const n = await newNode({ name: "log-01", provisionState: "available", instanceInfo: { image_source: "http://images/centos-stream-9.qcow2" } });
+      const node = await act(n.id, "active");
+      expect(node.provisionState).toBe("active");
+      const deadline = Date.now() + 10_000;
+      while (!readConsoleLog(n.uuid).toString().includes("log-01 login: ") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const log = readConsoleLog(n.uuid).toString();
+      // The instance's boot, from its firmware on: what the serial console showed while it deployed.
+      for (const line of ["F12 = PXE Boot", "GRUB loading.", "Linux version 5.14.0-547.el9", "log-01 login: "]) expect(log, line).toContain(line);
+      // Not the agent's part of the deploy.
+      expect(log).not.toContain("Starting ironic-python-agent");
+      expect(log).not.toContain("Writing image to /dev/");
+    } finally {
+      await resetConsoleLogs();
+      if (before === undefined) delete process.env.INGOT_DATA_DIR;
+      else process.env.INGOT_DATA_DIR = before;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it("inspection reports the machine's inventory and creates its ports", async () => {
