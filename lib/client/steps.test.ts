@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AvailableStep } from "../shared/steps.ts";
-import { biosSettingProperties, diffLines, listProblems, moveItem, parseStepsJson, stepProblems, stepsToJson, traitNameProblem, type BiosRegistryEntry } from "./steps.ts";
+import { biosSettingProperties, diffLines, operationProgress, listProblems, moveItem, parseStepsJson, stepProblems, stepsToJson, traitNameProblem, type BiosRegistryEntry } from "./steps.ts";
 
 const RAID: AvailableStep = {
   interface: "raid", step: "create_configuration", priority: 0, abortable: false,
@@ -84,6 +84,28 @@ describe("BIOS settings typed from the node's registry", () => {
     expect(check([{ name: "AssetTag" }])).toEqual(["argument settings[0]: 'value' is a required property"]);
     // Without the registry any value passes the declared schema (the server checks it against the node).
     expect(stepProblems({ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "X", value: "Disabled" }] }, priority: 0 }, APPLY, { ...clean, bios: null }).args).toEqual({});
+  });
+});
+
+describe("operationProgress: what the node runs now, from the node", () => {
+  const steps = [{ interface: "deploy", step: "deploy" }, { interface: "deploy", step: "write_image" }, { interface: "deploy", step: "boot_instance" }];
+  it("a deployment: steps before the index done, the one at it running, the rest pending", () => {
+    const p = operationProgress({
+      provision_state: "deploying", deploy_step: { interface: "deploy", step: "write_image" },
+      driver_internal_info: { deploy_steps: steps, deploy_step_index: 1 },
+    });
+    expect(p).toEqual({
+      kind: "deploy", current: "deploy.write_image", waiting: null,
+      steps: [{ name: "deploy.deploy", state: "done" }, { name: "deploy.write_image", state: "running" }, { name: "deploy.boot_instance", state: "pending" }],
+    });
+  });
+  it("labels the waits: the agent calling back, and booting before the first step", () => {
+    expect(operationProgress({ provision_state: "clean wait", driver_internal_info: { clean_steps: steps, clean_step_index: 0 } })!.waiting).toBe("waiting for the agent (clean wait)");
+    expect(operationProgress({ provision_state: "cleaning", driver_internal_info: { clean_steps: steps } })!.waiting).toBe("starting: booting the agent if a step needs it (cleaning)");
+  });
+  it("nothing runs in a stable state; hidden steps read as unknown", () => {
+    expect(operationProgress({ provision_state: "active", driver_internal_info: {} })).toBeNull();
+    expect(operationProgress({ provision_state: "servicing", driver_internal_info: { content: "** Redacted **" } })!.steps).toBeNull();
   });
 });
 

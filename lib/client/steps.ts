@@ -4,7 +4,7 @@
 // payloads each editor sends. No React here: the components in components/steps/ use it, and it is
 // unit-tested on its own.
 
-import { inStates, ProvisionState as PS, SERVICING_STATES, CLEANING_STATES } from "../shared/states.ts";
+import { AGENT_WAIT_STATES, CLEANING_STATES, DEPLOYING_STATES, inStates, ProvisionState as PS, SERVICING_STATES } from "../shared/states.ts";
 import {
   argValueErrors, DEPLOY_TEMPLATE_STEP_INTERFACES, isReservedStep, STEP_INTERFACES, toPriority,
   type ArgSchema, type AvailableStep, type StepKind,
@@ -429,4 +429,60 @@ export function runDisabledReason(
   }
   if (kind === "clean" && node.maintenance) return "The node is in maintenance: cleaning is refused until maintenance is off.";
   return null;
+}
+
+// ---- the operation a node runs now (whoever started it) ----
+
+/** One stored step of the running operation, with how far it got. */
+export interface OperationStep {
+  name: string;
+  state: StepRunState;
+}
+
+export interface OperationProgress {
+  kind: StepKind;
+  /** The node's stored steps (driver_internal_info.<kind>_steps), or null when hidden or unknown. */
+  steps: OperationStep[] | null;
+  /** The step running now (`interface.step`), or null. */
+  current: string | null;
+  /** What the node waits for when no step runs (its agent booting or calling back), or null. */
+  waiting: string | null;
+}
+
+const STEP_FIELD_OF: Record<StepKind, "clean_step" | "deploy_step" | "service_step"> = { clean: "clean_step", deploy: "deploy_step", service: "service_step" };
+
+/**
+ * The cleaning, servicing or deployment the node runs now, from the node itself (its stored steps
+ * and step index, which the conductor keeps current), so the Steps tab shows it live whoever
+ * started it; null when none runs.
+ */
+export function operationProgress(node: {
+  provision_state: string;
+  driver_internal_info?: Record<string, unknown> | null;
+  clean_step?: Record<string, unknown> | null;
+  deploy_step?: Record<string, unknown> | null;
+  service_step?: Record<string, unknown> | null;
+}): OperationProgress | null {
+  const state = node.provision_state;
+  const kind: StepKind | null = inStates(state, CLEANING_STATES) ? "clean" : inStates(state, SERVICING_STATES) ? "service" : inStates(state, DEPLOYING_STATES) ? "deploy" : null;
+  if (!kind) return null;
+  const dii = node.driver_internal_info ?? {};
+  const stored = dii[`${kind}_steps`];
+  const index = typeof dii[`${kind}_step_index`] === "number" ? (dii[`${kind}_step_index`] as number) : null;
+  const step = node[STEP_FIELD_OF[kind]] as { interface?: unknown; step?: unknown } | null | undefined;
+  const current = step && typeof step.interface === "string" && typeof step.step === "string" ? `${step.interface}.${step.step}` : null;
+  const finished = dii[`${kind}_step_finished`] === true;
+  const steps = Array.isArray(stored)
+    ? (stored as { interface: string; step: string }[]).map((s, i): OperationStep => ({
+        name: stepKey(s),
+        state: index === null || i > index ? "pending" : i < index || finished ? "done" : "running",
+      }))
+    : null;
+  // A wait state: the running step asked the agent to call back; before the first step the agent boots.
+  const waiting = inStates(state, AGENT_WAIT_STATES)
+    ? `waiting for the agent (${state})`
+    : index === null && steps?.length
+      ? `starting: booting the agent if a step needs it (${state})`
+      : null;
+  return { kind, steps, current, waiting };
 }
