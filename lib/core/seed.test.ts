@@ -3,6 +3,8 @@ import { createTestDb, type TestDb } from "../testing/env.ts";
 import { countNodes, findNode, listNodes } from "./db/nodes.ts";
 import { toDate } from "./db/values.ts";
 import { historySentence } from "./history.ts";
+import { loadInventory } from "./inspection/store.ts";
+import { simHardware } from "./sim/hardware.ts";
 import { seedFleet } from "./seed.ts";
 import { isProvisionState, nextState, type Event, type ProvisionState } from "./states.ts";
 
@@ -94,6 +96,19 @@ describe("seedFleet", () => {
     }
     expect(nodes.some((n) => n.consoleInterface === "sim-graphical")).toBe(true);
     expect(nodes.filter((n) => n.consoleEnabled).length).toBeGreaterThan(10);
+    // Inspected sim nodes have the inventory their machine reports, and the properties and ports
+    // inspection derives from it (the Hardware tab, properties and ports agree).
+    const inspected = nodes.filter((n) => !["enroll", "inspect failed", "adopt failed"].includes(n.provisionState) && n.provisionState !== "manageable");
+    expect(inspected.length).toBeGreaterThan(100);
+    for (const n of inspected.slice(0, 50)) {
+      const inv = await loadInventory(t.sql, n.id);
+      expect(inv, n.name ?? "").not.toBeNull();
+      const hw = simHardware(n.uuid, n.driverInfo);
+      expect((inv!.inventory as { cpu: { model_name: string } }).cpu.model_name).toBe(hw.cpu.model);
+      expect(n.properties.memory_mb).toBe(hw.memoryMb);
+      const ports = await t.sql.all<{ address: string }>(`SELECT "address" FROM "Port" WHERE "nodeId" = ? ORDER BY "address"`, [n.id]);
+      expect(ports.map((p) => p.address)).toEqual(hw.nics.map((x) => x.mac.toLowerCase()).sort());
+    }
     expect(new Set(nodes.map((n) => n.owner)).size).toBeGreaterThan(2);
   });
 });

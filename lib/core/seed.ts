@@ -7,7 +7,10 @@
 // otherwise `fake-hardware` nodes.
 import { createHash, randomUUID } from "node:crypto";
 import type { Sql, SqlValue } from "./db/sql.ts";
-import { historyFields, historySentence, type HistoryEvent, type HistoryEventType } from "./history.ts";
+import { getNodeById, updateNode } from "./db/nodes.ts";
+import { historyFields, historySentence, recordHistory, type HistoryEvent, type HistoryEventType } from "./history.ts";
+import { processInspectionData, type InspectionTask } from "./inspection/process.ts";
+import { simHardware, simInventory } from "./sim/hardware.ts";
 import { config } from "./config.ts";
 import { nextState, STATES, type Event, type ProvisionState } from "./states.ts";
 import { ensureProject } from "./users.ts";
@@ -141,6 +144,8 @@ interface HistoryRow {
 
 interface PlannedNode {
   row: Record<string, SqlValue>;
+  /** Its history has a finished inspection: a sim node gets its inventory (and ports) the way inspection makes them. */
+  inspected: boolean;
   rack: string;
   ports: { switchPort: string; physnet: string }[];
   traits: string[];
@@ -328,7 +333,8 @@ function planNode(r: Rand, index: number, prefix: string, projects: { id: string
   const traits: string[] = [...flavor.traits];
   if (r() < 0.3) traits.push("CUSTOM_RAID1");
   if (r() < 0.2) traits.push("CUSTOM_SECURE_BOOT");
-  return { row, rack: `R${String(rack).padStart(2, "0")}`, ports, traits, history };
+  const inspected = history.some((h) => h.event.kind === "provision_transition" && h.event.from === "inspecting" && h.event.to === "manageable");
+  return { row, rack: `R${String(rack).padStart(2, "0")}`, ports, traits, history, inspected };
 }
 
 async function insertRows(sql: Sql, table: string, columns: readonly string[], rows: SqlValue[][]): Promise<void> {
@@ -343,11 +349,31 @@ async function insertRows(sql: Sql, table: string, columns: readonly string[], r
   }
 }
 
+/**
+ * What inspecting a sim node stores — its inventory as its BMC reports it, the properties and
+ * ports inspection derives from it — through the inspection code itself (lib/core/inspection), so
+ * a demo node's Hardware tab, properties and ports agree with the machine behind it.
+ */
+async function inspectSimNode(sql: Sql, nodeId: number): Promise<void> {
+  const first = await getNodeById(sql, nodeId);
+  if (!first) return;
+  const task: InspectionTask = {
+    sql,
+    node: first,
+    update: async (changes) => (task.node = (await updateNode(sql, nodeId, changes)) ?? task.node),
+    refresh: async () => (task.node = (await getNodeById(sql, nodeId)) ?? task.node),
+    history: async (event, eventType, severity) => void (await recordHistory(sql, task.node, { event, eventType, severity })),
+  };
+  const hw = simHardware(first.uuid, first.driverInfo);
+  await processInspectionData(task, simInventory(hw, { bootMode: first.bootMode === "bios" ? "bios" : "uefi", hostname: null }));
+}
+
 /** Creates `n` demo nodes (continuing the numbering of existing `${prefix}-NNNN` nodes). */
 export async function seedFleet(sql: Sql, n: number, opts: SeedOptions = {}): Promise<SeedResult> {
   const started = Date.now();
   const prefix = opts.prefix ?? "demo";
   const driver = opts.driver ?? (config().enabledHardwareTypes.includes("sim") ? "sim" : "fake-hardware");
+  const sim = driver === "sim";
   const r = mulberry32(opts.seed ?? 42);
   const conductor = opts.conductor ?? "ingot-demo";
   let portCount = 0;
@@ -389,7 +415,8 @@ export async function seedFleet(sql: Sql, n: number, opts: SeedOptions = {}): Pr
       for (const p of planned) {
         const nodeId = ids.get(p.row.uuid as string)!;
         const created = p.row.createdAt as Date;
-        for (const port of p.ports) {
+        // An inspected sim node's ports come from its inventory (below), as inspection creates them.
+        for (const port of sim && p.inspected ? [] : p.ports) {
           portRows.push([
             randomUUID(), mac(macIndex++), nodeId, "{}", "{}", true,
             JSON.stringify({ switch_id: "0a:1b:2c:3d:4e:5f", port_id: port.switchPort, switch_info: `tor-${p.rack.toLowerCase()}` }),
@@ -409,6 +436,7 @@ export async function seedFleet(sql: Sql, n: number, opts: SeedOptions = {}): Pr
       await insertRows(tx, "Port", PORT_COLUMNS, portRows);
       await insertRows(tx, "NodeTrait", TRAIT_COLUMNS, traitRows);
       await insertRows(tx, "NodeHistory", HISTORY_COLUMNS, historyRows);
+      if (sim) for (const p of planned) if (p.inspected) await inspectSimNode(tx, ids.get(p.row.uuid as string)!);
       portCount += portRows.length;
       historyCount += historyRows.length;
       first ??= planned[0]?.row.name as string;
