@@ -140,6 +140,16 @@ export type RequestedStep = {
   order?: number;
 };
 
+/**
+ * driver_internal_info key (Ingot): BIOS settings sent to the machine that take effect at its next
+ * reboot (reset-required settings applied while it was off), until a read of the machine's
+ * settings shows them in effect.
+ */
+export const BIOS_PENDING_KEY = "bios_pending_settings";
+
+/** One entry of driver_internal_info.bios_pending_settings: the value asked for, and since when. */
+export type PendingBiosSetting = { name: string; value: string | null; since: string };
+
 /** One BIOS setting (GET /v1/nodes/{node}/bios; the registry fields with ?detail=True). */
 export type ApiBiosSetting = {
   created_at: string | null;
