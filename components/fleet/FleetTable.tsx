@@ -106,7 +106,8 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
       if (i === 0 || g !== lastGroup) {
         const count = data?.groups?.find((x) => (x.key ?? null) === g)?.count ?? 0;
         rows.push(
-          <tr key={`group-${g ?? ""}`} className={cx(ROW, "bg-slate-50 dark:bg-slate-800/50")} data-testid="group-row">
+          // Keyed by the group's first row: unique even if a group's rows were not together.
+          <tr key={`group-${n.uuid}`} className={cx(ROW, "bg-slate-50 dark:bg-slate-800/50")} data-testid="group-row">
             <th colSpan={shown.length + 1} scope="colgroup" className={cx(CELL, "text-left text-xs font-semibold text-slate-600 dark:text-slate-300")}>
               {FIELD_LABELS[group]}: {valueLabel(group, g ?? "", projects)} <span className="font-normal text-slate-500 dark:text-slate-400">({count})</span>
             </th>

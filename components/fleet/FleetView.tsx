@@ -26,6 +26,9 @@ import { Popover } from "./Popover.tsx";
 
 const SEARCH_DEBOUNCE_MS = 150;
 
+/** A fleet answer with the grouping its rows were ordered by. */
+type GroupedPage = ApiFleetPage & { group: View["group"] };
+
 /** One spelling per view, so the URL and the state compare equal ("!" not "%21", and so on). */
 function canonical(search: string): string {
   return viewToSearch(viewFromParams(new URLSearchParams(search)));
@@ -83,10 +86,15 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
   // Rows and facet counts are two requests: the rows (the answer to a click) never wait for the
   // counts, and paging or sorting does not ask for the counts again. The counts are asked for
   // once the rows are in, so the two never compete for the server.
+  // While a new view loads, the previous answer stays on screen (placeholderData): each answer
+  // carries the grouping it was asked with, so the table groups the rows it shows, never the rows
+  // of one view by the groups of another.
+  const group = view.group;
   const result = useQuery({
     queryKey: ["nodes", "fleet", query, offset, view.size],
-    queryFn: ({ signal }) =>
-      api.get<ApiFleetPage>(`/fleet?${query ? `${query}&` : ""}offset=${offset}&limit=${view.size}&facets=false`, { signal }),
+    queryFn: ({ signal }): Promise<GroupedPage> =>
+      api.get<ApiFleetPage>(`/fleet?${query ? `${query}&` : ""}offset=${offset}&limit=${view.size}&facets=false`, { signal })
+        .then((page) => ({ ...page, group })),
     placeholderData: keepPreviousData,
   });
   const matchKey = queryString({ ...view, sort: "name", group: null });
@@ -225,7 +233,7 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
           projects={projects}
           cols={view.cols}
           sort={view.sort}
-          group={view.group}
+          group={data?.group ?? null}
           loading={result.isFetching}
           pageSize={view.size}
           isSelected={(u) => isSelected(selection, u)}
