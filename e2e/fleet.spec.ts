@@ -185,3 +185,16 @@ test("changing the grouping in place: headers belong to the rows shown, and go a
   await expect(page.getByLabel("Search nodes")).toHaveValue("");
   await expect(groups).toHaveCount(0);
 });
+
+test("search finds a MAC however it is written", async ({ page, request }) => {
+  const prefix = `flm${Date.now().toString(36)}`;
+  const [uuid] = await createNodes(request, prefix, 1);
+  const hex = Date.now().toString(16).slice(-6).padStart(6, "0");
+  const mac = `52:54:01:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
+  await adminApi(request).post("/ports", { node_uuid: uuid, address: mac }, 201);
+  await login(page);
+  for (const written of [mac, mac.replaceAll(":", "-"), mac.replaceAll(":", ""), mac.replaceAll(":", "-").toUpperCase()]) {
+    await page.goto(`/?q=${encodeURIComponent(written)}`);
+    await expect(rowNames(page), written).toHaveText([`${prefix}-01`]);
+  }
+});
