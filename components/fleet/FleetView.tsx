@@ -34,6 +34,7 @@ function canonical(search: string): string {
   return viewToSearch(viewFromParams(new URLSearchParams(search)));
 }
 
+/** `scopeLabel` follows "nodes" ("of your project" for project users, or empty). */
 export function FleetView({ scopeLabel, principal }: { scopeLabel: string; principal?: Principal }) {
   const api = useApi();
   // The view is React state (so a click re-renders and fetches at once) mirrored into the URL;
@@ -132,7 +133,7 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Fleet</h1>
           <p className="mt-1 flex h-5 items-center gap-2 text-sm text-slate-500 dark:text-slate-400">
-            <span><span data-testid="match-count">{data ? total : "…"}</span> {total === 1 ? "node" : "nodes"} {scopeLabel}</span>
+            <span><span data-testid="match-count">{data ? total : "…"}</span> {[total === 1 ? "node" : "nodes", scopeLabel, total === 1 ? "matches" : "match"].filter(Boolean).join(" ")} this view</span>
             <span className="inline-flex w-4">{result.isFetching && <Spinner label="Refreshing" />}</span>
           </p>
         </div>

@@ -187,7 +187,8 @@ function ActionDialog({ info, selection, onClose, onStarted }: {
           <p className="text-sm text-slate-600 dark:text-slate-300">{info.description}</p>
           <ArgsForm info={info} onChange={setArgs} showErrors={showErrors} />
           <Banner tone={info.danger ? "warning" : "info"}>
-            This runs <b>{verb.toLowerCase()}</b> on <b data-testid="confirm-count">{nodes}</b>
+            {/* The action's name may end in "on" ("Maintenance on"): name it, then the nodes. */}
+            <b>{verb}</b> runs on <b data-testid="confirm-count">{nodes}</b>
             {frozen.kind === "filter" ? " (every node matching the fleet filter, except the ones you unticked)" : ""}. Each node gets the
             API&apos;s own checks with your rights; the result list says why any node failed.
           </Banner>
