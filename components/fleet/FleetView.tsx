@@ -35,7 +35,7 @@ function canonical(search: string): string {
 }
 
 /** `scopeLabel` follows "nodes" ("of your project" for project users, or empty). */
-export function FleetView({ scopeLabel, principal }: { scopeLabel: string; principal?: Principal }) {
+export function FleetView({ scopeLabel, principal }: { scopeLabel: string; principal: Principal }) {
   const api = useApi();
   // The view is React state (so a click re-renders and fetches at once) mirrored into the URL;
   // a URL change from elsewhere (the Fleet link, back/forward) is adopted.
@@ -138,7 +138,7 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
           </p>
         </div>
         <div className="flex flex-wrap items-center gap-3">
-          {principal && <EnrollButton principal={principal} />}
+          <EnrollButton principal={principal} />
           <form
             role="search"
             onSubmit={(e) => {
@@ -223,7 +223,7 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
               </Button>
             )}
             <Button size="sm" variant="ghost" onClick={() => setSelection(EMPTY_SELECTION)}>Clear selection</Button>
-            {nodeSelection && <div className="ml-auto"><BulkActions selection={nodeSelection} onClear={() => setSelection(EMPTY_SELECTION)} /></div>}
+            {nodeSelection && <div className="ml-auto"><BulkActions selection={nodeSelection} principal={principal} onClear={() => setSelection(EMPTY_SELECTION)} /></div>}
           </>
         )}
       </div>

@@ -197,6 +197,15 @@ export function authorize(rule: string, who: Principal, target: PolicyTarget = {
   return false;
 }
 
+/**
+ * Whether `rule` allows the caller on at least one node they could see: by a system role, or by
+ * their role in a project owning or leasing the node. False means no node would let them, so the
+ * dashboard does not offer the action (e.g. bulk actions, which span nodes it has not read).
+ */
+export function authorizeOnSomeNode(rule: string, who: Principal): boolean {
+  return authorize(rule, who, { owner: who.projectId, lessee: who.projectId });
+}
+
 /** Whether the caller sees everything (no owner/lessee filtering). */
 export function isSystemScoped(who: Principal): boolean {
   return who.noauth === true || who.systemRole !== null;
