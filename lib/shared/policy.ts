@@ -171,7 +171,7 @@ export const RULES: Record<string, Grant[]> = {
   "baremetal:deployment:get": NODE_READ,
   "baremetal:deployment:list": ["system:reader", "project:reader"],
   "baremetal:deployment:list_all": SYS_READER,
-  // Ingot: project names for owner/lessee ids (a project caller sees only their own).
+  // Ingot: project names for owner/lessee ids (a project caller: their own and those sharing a node with them).
   "ingot:project:list": ["system:reader", "project:reader"],
   "baremetal:deployment:create": NODE_MEMBER,
   "baremetal:deployment:update": NODE_MEMBER,

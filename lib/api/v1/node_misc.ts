@@ -7,6 +7,7 @@ import { historyStructure, type HistoryRow } from "../../core/history.ts";
 import { parseJson, sql, toDate } from "../../core/db/sql.ts";
 import { Conflict, Invalid, NodeLocked, NotAcceptable, NotFound } from "../../core/errors.ts";
 import { authorize } from "../../core/policy.ts";
+import { userNamesOf } from "../../core/services/users.ts";
 import { inStates, ProvisionState as PS, UNSTABLE_STATES } from "../../core/states.ts";
 import type { ApiBiosSetting, ApiHistoryEvent, ApiValidation } from "../../shared/wire.ts";
 import { MAX_LIMIT } from "../collection.ts";
@@ -251,9 +252,10 @@ async function getValidate(ctx: NodeContext): Promise<Response> {
 
 /**
  * One history row. `structured` (Ingot's `structured=True`, docs/api-extensions.md) adds the row's
- * structured fields last; without it the answer is Ironic's, byte for byte.
+ * structured fields last, with the user name behind `user` (`names`: user id → name); without it
+ * the answer is Ironic's, byte for byte.
  */
-function historyView(r: HistoryRow, detail: boolean, minor: number, structured: boolean): ApiHistoryEvent {
+function historyView(r: HistoryRow, detail: boolean, minor: number, names: Record<string, string> | null): ApiHistoryEvent {
   const out: ApiHistoryEvent = {
     uuid: r.uuid,
     created_at: ts(toDate(r.createdAt)),
@@ -266,7 +268,7 @@ function historyView(r: HistoryRow, detail: boolean, minor: number, structured: 
     out.user = r.user;
     if (minor >= 113) out.project = r.project;
   }
-  if (structured) out.structured = historyStructure(r);
+  if (names) out.structured = { ...historyStructure(r), user_name: (r.user && names[r.user]) || null };
   return out;
 }
 
@@ -302,7 +304,8 @@ async function listHistory(ctx: NodeContext, detailPath = false): Promise<Respon
     `SELECT * FROM "NodeHistory" WHERE "nodeId" = ? AND "id" > ? ORDER BY "id" ASC LIMIT ${limit}`,
     [ctx.node.id, afterId],
   );
-  const body: Record<string, unknown> = { history: rows.map((r) => historyView(r, detail, ctx.minor, structured)) };
+  const names = structured ? await userNamesOf(rows.map((r) => r.user)) : null;
+  const body: Record<string, unknown> = { history: rows.map((r) => historyView(r, detail, ctx.minor, names)) };
   if (rows.length === limit && rows.length > 0) {
     const p = new URLSearchParams();
     if (q.has("detail")) p.set("detail", detail ? "True" : "False");
@@ -318,7 +321,8 @@ async function getHistoryEvent(ctx: NodeContext): Promise<Response> {
   const id = ctx.params.event;
   const row = await (await sql()).get<HistoryRow>(`SELECT * FROM "NodeHistory" WHERE "uuid" = ? AND "nodeId" = ?`, [id.toLowerCase(), ctx.node.id]);
   if (!row) throw new NotFound(`Node history record ${id} could not be found.`);
-  return json(ctx, historyView(row, true, ctx.minor, wantsStructure(ctx.url.searchParams)));
+  const names = wantsStructure(ctx.url.searchParams) ? await userNamesOf([row.user]) : null;
+  return json(ctx, historyView(row, true, ctx.minor, names));
 }
 
 // ---- bios (1.40) ----
