@@ -87,7 +87,7 @@ export default function GraphicalConsole({ node, token, fullPage, className, onR
           <span className={`inline-block h-2 w-2 rounded-full ${tone}`} />
           <span data-testid="vnc-phase">{phase}</span>
         </span>
-        {desktop && <span className="font-mono text-slate-500">{desktop}</span>}
+        {desktop && <span className="font-mono text-slate-500 dark:text-slate-400">{desktop}</span>}
         {message && <span data-testid="vnc-message">{message}</span>}
         {(phase === "disconnected" || phase === "failed") && (
           <button type="button" className="ml-auto rounded border border-slate-300 px-2 py-0.5 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800" onClick={() => (onReconnect ? onReconnect() : setGeneration((g) => g + 1))}>
