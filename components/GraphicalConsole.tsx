@@ -108,7 +108,7 @@ export default function GraphicalConsole({ node, token, fullPage, className, onR
           <span className={`inline-block h-2 w-2 rounded-full ${tone}`} />
           <span data-testid="vnc-phase">{phase}</span>
         </span>
-        {desktop && <span className="font-mono text-slate-500">{desktop}</span>}
+        {desktop && <span className="font-mono text-slate-500 dark:text-slate-400">{desktop}</span>}
         {message && <span data-testid="vnc-message">{message}</span>}
         {phase === "connected" && (
           <span className="ml-auto flex items-center gap-2">

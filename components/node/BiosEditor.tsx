@@ -329,14 +329,14 @@ function SettingRow({ setting: s, pending, value, error, changed, disabled, onCh
     input = <span className="text-xs text-slate-500 dark:text-slate-400">read-only</span>;
   } else if (kind === "enum") {
     input = (
-      <Select id={id} value={v} disabled={disabled} invalid={!!error} aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)} className="max-w-xs">
+      <Select id={id} value={v} disabled={disabled} invalid={!!error} aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)} className="max-w-xs min-w-max">
         {!s.allowable_values?.includes(v) && <option value={v}>{v || "(empty)"}</option>}
         {s.allowable_values?.map((a) => <option key={a} value={a}>{a}</option>)}
       </Select>
     );
   } else if (kind === "boolean") {
     input = (
-      <Select id={id} value={v} disabled={disabled} invalid={!!error} aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)} className="max-w-[8rem]">
+      <Select id={id} value={v} disabled={disabled} invalid={!!error} aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)} className="max-w-[8rem] min-w-max">
         {v !== "true" && v !== "false" && <option value={v}>{v || "(unset)"}</option>}
         <option value="true">true</option>
         <option value="false">false</option>

@@ -28,14 +28,15 @@ const MIN_BAR = 3;
 const TICK_CHAR_W = 6.5;
 const TICK_LABEL_PAD = 4;
 
+// Solid fills dark (or, for amber, light) enough that the bar's label reads at 4.5:1 (WCAG AA).
 const BAR_COLORS: Record<string, string> = {
-  green: "bg-emerald-500/85 ring-emerald-700/40",
-  blue: "bg-sky-500/85 ring-sky-700/40",
-  slate: "bg-indigo-500/80 ring-indigo-700/40",
-  gray: "bg-slate-400/80 ring-slate-600/40",
-  red: "bg-rose-500/90 ring-rose-700/50",
-  amber: "bg-amber-400/90 ring-amber-700/40",
-  violet: "bg-violet-500/85 ring-violet-700/40",
+  green: "bg-emerald-700 ring-emerald-900/40 text-white",
+  blue: "bg-sky-700 ring-sky-900/40 text-white",
+  slate: "bg-indigo-600 ring-indigo-800/40 text-white",
+  gray: "bg-slate-600 ring-slate-800/40 text-white",
+  red: "bg-rose-700 ring-rose-900/50 text-white",
+  amber: "bg-amber-400 ring-amber-700/40 text-slate-900",
+  violet: "bg-violet-600 ring-violet-800/40 text-white",
 };
 
 type Item =
@@ -324,7 +325,7 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
                   onClick={(e) => select({ type: "state", bar: b }, e)}
                   onBlur={hide}
                   className={cx(
-                    "absolute overflow-hidden rounded-sm px-1 text-left text-[10px] font-medium leading-5 text-white ring-1 ring-inset focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-300",
+                    "absolute overflow-hidden rounded-sm px-1 text-left text-[10px] font-medium leading-5 ring-1 ring-inset focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-300",
                     BAR_COLORS[b.failed ? "red" : stateTone(b.state)],
                     b.end === null && "bg-[length:12px_12px] bg-[linear-gradient(45deg,rgba(255,255,255,.18)_25%,transparent_25%,transparent_50%,rgba(255,255,255,.18)_50%,rgba(255,255,255,.18)_75%,transparent_75%)]",
                   )}
@@ -385,9 +386,9 @@ function Tooltip({ item, now, who, x, y, maxX }: { item: Item; now: number; who:
 function Legend() {
   return (
     <div className="flex flex-wrap gap-4 border-t border-slate-100 px-4 py-2 text-xs text-slate-500 dark:border-slate-800 dark:text-slate-400" aria-hidden>
-      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-emerald-500" />stable state</span>
+      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-emerald-700" />stable state</span>
       <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-amber-400" />in progress / waiting</span>
-      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-rose-500" />failure</span>
+      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-rose-700" />failure</span>
       <span className="inline-flex items-center gap-1"><span className="h-2 w-5 rounded-sm bg-cyan-700" />step</span>
       <span className="inline-flex items-center gap-1"><span className="h-2.5 w-2.5 rotate-45 bg-sky-500" />power action</span>
       <span className="inline-flex items-center gap-1"><span className="h-2.5 w-2.5 rotate-45 bg-rose-500" />error</span>

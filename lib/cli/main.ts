@@ -9,7 +9,8 @@ const HELP = `ingot — bare-metal provisioning (OpenStack Ironic Bare Metal API
 
 Usage:
   ingot migrate                         apply database migrations to DATABASE_URL (service may be stopped)
-  ingot seed [--nodes N] [--seed S]     add N demo fake-hardware nodes (default 200)
+  ingot seed [--nodes N] [--seed S]     add N demo nodes (default 200): sim nodes (simulated servers), or
+                                        fake-hardware ones when sim is not in INGOT_ENABLED_HARDWARE_TYPES
   ingot serve                           run the server (HOST, PORT; NODE_ENV=production after a build);
                                         INGOT_ROLE=all|api|conductor picks what this process runs (default all)
   ingot conductor                       run a conductor only (INGOT_ROLE=conductor): workers, periodic tasks,
@@ -125,7 +126,7 @@ async function cmdSeed(p: Parsed): Promise<void> {
   await withDb(async () => {
     const { seedDemoFleet } = await import("../core/startup.ts");
     const r = await seedDemoFleet(n, { seed: int(p, "seed"), prefix: str(p, "prefix") });
-    console.log(`created ${r.nodes} nodes (${r.first ?? "-"} … ${r.last ?? "-"}), ${r.ports} ports, ${r.history} history events in ${r.ms} ms`);
+    console.log(`created ${r.nodes} ${r.driver} node${r.nodes === 1 ? "" : "s"} (${r.first ?? "-"} … ${r.last ?? "-"}), ${r.ports} ports, ${r.history} history events in ${r.ms} ms`);
   });
 }
 

@@ -122,7 +122,10 @@ export type ApiHistoryEvent = {
   /** 1.113 */
   project?: string | null;
   /** With Ingot's `structured=True` (docs/api-extensions.md): what the dashboard reads. */
-  structured?: HistoryStructure;
+  structured?: HistoryStructure & {
+    /** The name of the user whose id `user` is (null when the id is no user's). */
+    user_name: string | null;
+  };
 };
 
 /** The answer of GET /v1/nodes/{node}/{cleaning,deploying,servicing}/steps (Ingot extension). */

@@ -13,6 +13,15 @@ export async function allUsers(): Promise<users.UserRecord[]> {
   return users.listUsers(await sql());
 }
 
+/**
+ * The user names behind user ids recorded on a resource the caller may read (a node history's
+ * `user`), so pages show "alice", not a 32-character id.
+ */
+export async function userNamesOf(ids: Iterable<string | null>): Promise<Record<string, string>> {
+  const wanted = [...new Set([...ids].filter((id): id is string => !!id))];
+  return wanted.length ? users.userNames(await sql(), wanted) : {};
+}
+
 export async function allProjects(): Promise<users.ProjectRecord[]> {
   return users.listProjects(await sql());
 }
