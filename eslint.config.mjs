@@ -58,7 +58,7 @@ const boundaries = [
   },
   {
     name: "sql",
-    files: ["lib/api/", "lib/web/", "app/", "components/"],
+    files: ["lib/api/", "lib/server/", "lib/web/", "lib/cli/", "app/", "components/"],
     forbidPaths: ["lib/core/db/sql.ts"],
     why: "SQL stays in the core's database folder; ask a repository or service of lib/core instead",
   },

@@ -11,7 +11,7 @@ export const metadata = { title: "Fleet" };
 // (the API applies the node list's policy and visibility to every request).
 export default async function FleetPage() {
   const viewer = await requireViewer();
-  const scopeLabel = viewer.principal.systemRole ? "match this view" : "of your project match this view";
+  const scopeLabel = viewer.principal.systemRole ? "" : "of your project";
   return (
     <AppShell viewer={await shellViewer(viewer)}>
       <Suspense>

@@ -42,14 +42,20 @@ export function AppShell({ viewer, children }: { viewer: ShellViewer; children: 
   ];
   return (
     <div className="min-h-screen">
+      <a
+        href="#main"
+        className="sr-only z-50 rounded-md bg-amber-400 px-3 py-2 text-sm font-medium text-slate-900 focus:not-sr-only focus:fixed focus:left-2 focus:top-2"
+      >
+        Skip to content
+      </a>
       <header className="sticky top-0 z-30 border-b border-slate-800 bg-slate-900 text-slate-100">
-        <div className="mx-auto flex h-14 max-w-[100rem] items-center gap-6 px-4 sm:px-6">
+        <div className="mx-auto flex h-14 max-w-[100rem] items-center gap-4 px-4 sm:px-6 lg:gap-6">
           <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
             <Logo />
             <span className="text-lg">Ingot</span>
           </Link>
           <NavLinks links={links} />
-          <a href="/baremetal/v1" className="hidden rounded-md px-3 py-1.5 text-sm text-slate-400 hover:bg-slate-800 hover:text-white md:block">API</a>
+          <a href="/baremetal/v1" className="hidden rounded-md px-3 py-1.5 text-sm text-slate-400 hover:bg-slate-800 hover:text-white lg:block">API</a>
           <div className="ml-auto flex items-center gap-3 text-sm">
             <div className="hidden text-right leading-tight sm:block">
               <div className="font-medium" data-testid="current-user">{viewer.username}</div>
@@ -73,7 +79,7 @@ export function AppShell({ viewer, children }: { viewer: ShellViewer; children: 
             </div>
             <ThemeToggle />
             <form action={logoutAction}>
-              <button type="submit" className="rounded-md border border-slate-700 px-3 py-1.5 text-slate-200 hover:border-slate-500 hover:bg-slate-800">
+              <button type="submit" className="whitespace-nowrap rounded-md border border-slate-700 px-3 py-1.5 text-slate-200 hover:border-slate-500 hover:bg-slate-800">
                 Log out
               </button>
             </form>
@@ -81,7 +87,7 @@ export function AppShell({ viewer, children }: { viewer: ShellViewer; children: 
         </div>
       </header>
       <LiveUpdates>
-        <main className="mx-auto max-w-[100rem] px-4 py-6 sm:px-6">{children}</main>
+        <main id="main" tabIndex={-1} className="mx-auto max-w-[100rem] px-4 py-6 focus:outline-none sm:px-6">{children}</main>
       </LiveUpdates>
     </div>
   );

@@ -13,7 +13,7 @@ export function NavLinks({ links }: { links: { href: string; label: string }[] }
           key={l.href}
           href={l.href}
           aria-current={active(l.href) ? "page" : undefined}
-          className={cx("rounded-md px-3 py-1.5 hover:bg-slate-800 hover:text-white", active(l.href) ? "bg-slate-800 text-white" : "text-slate-300")}
+          className={cx("whitespace-nowrap rounded-md px-2.5 py-1.5 hover:bg-slate-800 hover:text-white lg:px-3", active(l.href) ? "bg-slate-800 text-white" : "text-slate-300")}
         >
           {l.label}
         </Link>

@@ -116,7 +116,7 @@ export function NodeConsoles({ node, consoleInterface, enabled: initialEnabled, 
         </nav>
         <span className="font-mono text-xs text-slate-500 dark:text-slate-400">{consoleInterface}</span>
         <span className="ml-auto flex items-center gap-2 text-sm">
-          <span data-testid="console-enabled" className={state.enabled ? "text-emerald-600 dark:text-emerald-400" : "text-slate-500 dark:text-slate-400"}>
+          <span data-testid="console-enabled" className={state.enabled ? "text-emerald-700 dark:text-emerald-400" : "text-slate-500 dark:text-slate-400"}>
             {busy ? "working…" : state.enabled ? "enabled" : "disabled"}
           </span>
           {canType && serial && (

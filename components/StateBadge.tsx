@@ -28,11 +28,11 @@ export function stateTone(state: string): Tone {
   return (isProvisionState(state) && STATE_TONES[state]) || "amber";
 }
 
-export function Badge({ tone, children, title, dot = false }: { tone: Tone; children: React.ReactNode; title?: string; dot?: boolean }) {
+export function Badge({ tone, children, title, dot = false, className }: { tone: Tone; children: React.ReactNode; title?: string; dot?: boolean; className?: string }) {
   return (
     <span
       title={title}
-      className={cx("inline-flex items-center gap-1.5 whitespace-nowrap rounded-md px-2 py-0.5 text-xs font-medium ring-1 ring-inset", TONES[tone])}
+      className={cx("inline-flex items-center gap-1.5 whitespace-nowrap rounded-md px-2 py-0.5 text-xs font-medium ring-1 ring-inset", TONES[tone], className)}
     >
       {dot && <span className={cx("h-1.5 w-1.5 rounded-full", DOTS[tone])} aria-hidden />}
       {children}

@@ -13,7 +13,8 @@ export function formatDuration(seconds: number | null | undefined): string {
   const s = Math.round(seconds % 60);
   if (m < 60) return s ? `${m} min ${s} s` : `${m} min`;
   const h = Math.floor(m / 60);
-  return `${h} h ${m % 60} min`;
+  if (h < 48) return `${h} h ${m % 60} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
 export function formatMemory(mb: unknown): string {

@@ -2,7 +2,7 @@
 // the pages are usable from the keyboard alone.
 import { createRequire } from "node:module";
 import { expect, test, type Page } from "@playwright/test";
-import { createNodes, login } from "./helpers.ts";
+import { adminApi, createNodes, login } from "./helpers.ts";
 
 const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
@@ -13,13 +13,15 @@ interface AxeViolation {
   nodes: { target: string[]; failureSummary?: string }[];
 }
 
-async function axeViolations(page: Page): Promise<AxeViolation[]> {
+/** axe's WCAG 2.1 A/AA rules (or just `rules`) on the page. */
+async function axeViolations(page: Page, rules?: string[]): Promise<AxeViolation[]> {
   await page.addScriptTag({ path: AXE_SOURCE });
-  return page.evaluate(async () => {
+  return page.evaluate(async (only) => {
     const axe = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    const runOnly = only ? { type: "rule", values: only } : { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] };
+    const result = await axe.run(document, { runOnly });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
-  });
+  }, rules ?? null);
 }
 
 function describeViolations(v: AxeViolation[]): string {
@@ -100,4 +102,40 @@ test("keyboard only: search the fleet, open a node, switch tabs, change the them
   await expect(page.locator("html")).toHaveClass(/dark/);
   await page.reload();
   await expect(page.locator("html")).toHaveClass(/dark/);
+});
+
+test("a skip link leads past the header to the page's content", async ({ page }) => {
+  await login(page);
+  await page.goto("/");
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to content" });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("main")).toBeFocused();
+  // The next Tab goes to the page, not to the header's links.
+  await page.keyboard.press("Tab");
+  expect(await page.evaluate(() => !!document.activeElement?.closest("main"))).toBe(true);
+});
+
+test("timeline bar labels and the graphical console's name have enough contrast, in both themes", async ({ page, request }) => {
+  test.setTimeout(90_000);
+  type Node = { uuid: string; driver: string; provision_state: string; console_interface: string; maintenance: boolean };
+  const all = (await adminApi(request).get<{ nodes: Node[] }>("/nodes/detail?limit=1000")).nodes;
+  // A demo node that went through enroll → … → active: bars for each state, steps under them.
+  const node = all.find((n) => n.driver === "sim" && n.console_interface === "sim-graphical" && n.provision_state === "active" && !n.maintenance);
+  expect(node, "an active sim node with a graphical console").toBeTruthy();
+  await adminApi(request).put(`/nodes/${node!.uuid}/states/console`, { enabled: true }, 202);
+  await login(page);
+  for (const theme of ["light", "dark"] as const) {
+    await page.evaluate((t) => localStorage.setItem("ingot-theme", t), theme);
+    await page.goto(`/nodes/${node!.uuid}?tab=timeline`);
+    await expect(page.getByTestId("state-bar").first()).toBeVisible();
+    const timeline = describeViolations(await axeViolations(page, ["color-contrast"]));
+    await page.goto(`/nodes/${node!.uuid}?tab=consoles`);
+    await expect(page.getByTestId("vnc-phase")).toHaveText("connected", { timeout: 20_000 });
+    await expect(page.getByTestId("vnc-status").locator(".font-mono")).not.toBeEmpty();
+    const consoles = describeViolations(await axeViolations(page, ["color-contrast"]));
+    expect(`${timeline}${consoles}`, theme).toBe("");
+  }
 });

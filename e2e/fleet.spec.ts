@@ -152,3 +152,49 @@ test("a project user's fleet shows only nodes their project owns or leases", asy
   await expect(rowNames(page)).toHaveText([`${prefix}-own-01`, `${prefix}-own-02`]);
   await expect(page.getByTestId("fleet-table").locator("tbody tr[data-uuid]").first()).toContainText(project);
 });
+
+test("changing the grouping in place: headers belong to the rows shown, and go away with the grouping", async ({ page, request }) => {
+  const prefix = `flg${Date.now().toString(36)}`;
+  const projects = (await adminApi(request).get<{ projects: { id: string; name: string }[] }>("/projects")).projects;
+  const [infra, web] = ["infra", "web"].map((n) => projects.find((p) => p.name === n)!);
+  // By name the owners alternate, so the ungrouped rows are not in group order.
+  for (const [i, owner] of [infra, web, infra, web].entries()) await createNodes(request, `${prefix}-${i}`, 1, { owner: owner.id });
+  const names = [0, 1, 2, 3].map((i) => `${prefix}-${i}-01`);
+  await login(page);
+  await page.goto(`/?q=${prefix}`);
+  await expect(rowNames(page)).toHaveText(names);
+  // The grouped answer takes a while (as at 10,000 nodes): meanwhile the previous rows stay.
+  await page.route(/\/baremetal\/v1\/fleet\?.*group=owner/, async (route) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  const groups = page.getByTestId("group-row");
+  await page.getByLabel("Group by").selectOption("owner");
+  // The ungrouped rows on screen are not shown under headers of the grouping still loading.
+  await page.waitForTimeout(300);
+  expect(await groups.allTextContents()).toEqual([]);
+  await expect(groups).toHaveText([`Owner: infra (2)`, `Owner: web (2)`]);
+  await expect(rowNames(page)).toHaveText([names[0], names[2], names[1], names[3]]);
+  // Back to no grouping: no headers left behind, every row back in name order.
+  await page.getByLabel("Group by").selectOption("");
+  await expect(rowNames(page)).toHaveText(names);
+  await expect(groups).toHaveCount(0);
+  await page.getByLabel("Group by").selectOption("owner");
+  await expect(groups).toHaveText([`Owner: infra (2)`, `Owner: web (2)`]);
+  await page.getByRole("button", { name: "Reset view" }).click();
+  await expect(page.getByLabel("Search nodes")).toHaveValue("");
+  await expect(groups).toHaveCount(0);
+});
+
+test("search finds a MAC however it is written", async ({ page, request }) => {
+  const prefix = `flm${Date.now().toString(36)}`;
+  const [uuid] = await createNodes(request, prefix, 1);
+  const hex = Date.now().toString(16).slice(-6).padStart(6, "0");
+  const mac = `52:54:01:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
+  await adminApi(request).post("/ports", { node_uuid: uuid, address: mac }, 201);
+  await login(page);
+  for (const written of [mac, mac.replaceAll(":", "-"), mac.replaceAll(":", ""), mac.replaceAll(":", "-").toUpperCase()]) {
+    await page.goto(`/?q=${encodeURIComponent(written)}`);
+    await expect(rowNames(page), written).toHaveText([`${prefix}-01`]);
+  }
+});

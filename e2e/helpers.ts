@@ -2,7 +2,8 @@
 // to set up nodes. Specs share one server and the demo fleet: each creates its own nodes with a
 // unique prefix and never asserts global counts.
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
-import { E2E_ADMIN_PASSWORD } from "./env.ts";
+import Database from "better-sqlite3";
+import { E2E_ADMIN_PASSWORD, E2E_DATABASE_URL } from "./env.ts";
 
 export const ADMIN = { username: "admin", password: E2E_ADMIN_PASSWORD };
 
@@ -81,4 +82,28 @@ export async function manage(request: APIRequestContext, uuids: string[]): Promi
   const a = adminApi(request);
   for (const uuid of uuids) await a.put(`/nodes/${uuid}/states/provision`, { target: "manage" }, 202);
   for (const uuid of uuids) await waitForState(request, uuid, "manageable");
+}
+
+/**
+ * Moves a node's creation and every history row it has so far `days` into the past, straight in
+ * the e2e server's database (the API rightly cannot backdate anything), so a test can make a node
+ * that has existed for months and then act on it today. Bumps the node's version so no cached
+ * rendering of it survives.
+ */
+export function backdateNode(uuid: string, days: number): void {
+  const db = new Database(E2E_DATABASE_URL.replace(/^file:/, ""));
+  try {
+    db.pragma("busy_timeout = 5000");
+    const node = db.prepare(`SELECT "id", "createdAt" FROM "Node" WHERE "uuid" = ?`).get(uuid) as { id: number; createdAt: string } | undefined;
+    if (!node) throw new Error(`no node ${uuid}`);
+    const back = (stored: string) => new Date(Date.parse(stored) - days * 86_400_000).toISOString();
+    db.transaction(() => {
+      db.prepare(`UPDATE "Node" SET "createdAt" = ?, "version" = "version" + 1 WHERE "id" = ?`).run(back(node.createdAt), node.id);
+      const rows = db.prepare(`SELECT "id", "createdAt" FROM "NodeHistory" WHERE "nodeId" = ?`).all(node.id) as { id: number; createdAt: string }[];
+      const update = db.prepare(`UPDATE "NodeHistory" SET "createdAt" = ? WHERE "id" = ?`);
+      for (const r of rows) update.run(back(r.createdAt), r.id);
+    })();
+  } finally {
+    db.close();
+  }
 }

@@ -11,7 +11,10 @@ import {
 import type { ApiFleetNode, ApiFleetPage, FleetGroupKey } from "@/lib/shared/fleet.ts";
 
 const ROW = "h-11";
-const CELL = "px-3 py-0 align-middle whitespace-nowrap";
+const CELL = "px-2 py-0 align-middle whitespace-nowrap";
+// The last error takes the width the other columns leave (truncated, in full on hover), so the
+// table fits its box instead of scrolling sideways (max-w-0 + w-full: the remaining width).
+const LAST_ERROR_CELL = "w-full max-w-0 min-w-24";
 
 function Muted({ children = "—" }: { children?: React.ReactNode }) {
   return <span className="text-slate-500 dark:text-slate-400">{children}</span>;
@@ -45,7 +48,7 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
     if (headerBox.current) headerBox.current.indeterminate = some;
   }, [some]);
   const { key: sortKey, dir } = sortState(sort);
-  const project = (id: string | null) => (id ? <span title={id}>{projects[id] ?? id}</span> : <Muted />);
+  const project = (id: string | null) => (id ? <span title={id} className="block max-w-40 truncate">{projects[id] ?? id}</span> : <Muted />);
 
   const cell = (c: ColumnKey, n: ApiFleetNode): React.ReactNode => {
     switch (c) {
@@ -72,10 +75,11 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
       case "resource_class":
         return n.resource_class ?? <Muted />;
       case "traits":
+        // One trait and a count (all of them on hover): long trait names must not widen the table.
         return n.traits.length ? (
           <span className="inline-flex items-center gap-1" title={n.traits.join("\n")}>
-            {n.traits.slice(0, 2).map((t) => <Badge key={t} tone="gray">{t}</Badge>)}
-            {n.traits.length > 2 && <span className="text-xs text-slate-500 dark:text-slate-400">+{n.traits.length - 2}</span>}
+            <Badge tone="gray" className="max-w-28"><span className="truncate">{n.traits[0]}</span></Badge>
+            {n.traits.length > 1 && <span className="shrink-0 text-xs text-slate-500 dark:text-slate-400">+{n.traits.length - 1}</span>}
           </span>
         ) : <Muted />;
       case "maintenance":
@@ -84,7 +88,7 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
         return n.fault ? <Badge tone="red">{n.fault}</Badge> : <Muted />;
       case "last_error":
         if (isRedacted(n.last_error)) return <Muted>hidden</Muted>;
-        return n.last_error ? <span className="block max-w-xs truncate text-xs text-rose-600 dark:text-rose-400" title={n.last_error}>{n.last_error}</span> : <Muted />;
+        return n.last_error ? <span className="block truncate text-xs text-rose-600 dark:text-rose-400" title={n.last_error}>{n.last_error}</span> : <Muted />;
       case "conductor":
         return n.conductor ?? <Muted />;
       case "driver":
@@ -106,7 +110,8 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
       if (i === 0 || g !== lastGroup) {
         const count = data?.groups?.find((x) => (x.key ?? null) === g)?.count ?? 0;
         rows.push(
-          <tr key={`group-${g ?? ""}`} className={cx(ROW, "bg-slate-50 dark:bg-slate-800/50")} data-testid="group-row">
+          // Keyed by the group's first row: unique even if a group's rows were not together.
+          <tr key={`group-${n.uuid}`} className={cx(ROW, "bg-slate-50 dark:bg-slate-800/50")} data-testid="group-row">
             <th colSpan={shown.length + 1} scope="colgroup" className={cx(CELL, "text-left text-xs font-semibold text-slate-600 dark:text-slate-300")}>
               {FIELD_LABELS[group]}: {valueLabel(group, g ?? "", projects)} <span className="font-normal text-slate-500 dark:text-slate-400">({count})</span>
             </th>
@@ -128,7 +133,7 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
             className="h-4 w-4 accent-amber-600"
           />
         </td>
-        {shown.map((c) => <td key={c.key} className={CELL}>{cell(c.key, n)}</td>)}
+        {shown.map((c) => <td key={c.key} className={cx(CELL, c.key === "last_error" && LAST_ERROR_CELL)}>{cell(c.key, n)}</td>)}
       </tr>,
     );
   }

@@ -26,12 +26,16 @@ import { Popover } from "./Popover.tsx";
 
 const SEARCH_DEBOUNCE_MS = 150;
 
+/** A fleet answer with the grouping its rows were ordered by. */
+type GroupedPage = ApiFleetPage & { group: View["group"] };
+
 /** One spelling per view, so the URL and the state compare equal ("!" not "%21", and so on). */
 function canonical(search: string): string {
   return viewToSearch(viewFromParams(new URLSearchParams(search)));
 }
 
-export function FleetView({ scopeLabel, principal }: { scopeLabel: string; principal?: Principal }) {
+/** `scopeLabel` follows "nodes" ("of your project" for project users, or empty). */
+export function FleetView({ scopeLabel, principal }: { scopeLabel: string; principal: Principal }) {
   const api = useApi();
   // The view is React state (so a click re-renders and fetches at once) mirrored into the URL;
   // a URL change from elsewhere (the Fleet link, back/forward) is adopted.
@@ -83,10 +87,15 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
   // Rows and facet counts are two requests: the rows (the answer to a click) never wait for the
   // counts, and paging or sorting does not ask for the counts again. The counts are asked for
   // once the rows are in, so the two never compete for the server.
+  // While a new view loads, the previous answer stays on screen (placeholderData): each answer
+  // carries the grouping it was asked with, so the table groups the rows it shows, never the rows
+  // of one view by the groups of another.
+  const group = view.group;
   const result = useQuery({
     queryKey: ["nodes", "fleet", query, offset, view.size],
-    queryFn: ({ signal }) =>
-      api.get<ApiFleetPage>(`/fleet?${query ? `${query}&` : ""}offset=${offset}&limit=${view.size}&facets=false`, { signal }),
+    queryFn: ({ signal }): Promise<GroupedPage> =>
+      api.get<ApiFleetPage>(`/fleet?${query ? `${query}&` : ""}offset=${offset}&limit=${view.size}&facets=false`, { signal })
+        .then((page) => ({ ...page, group })),
     placeholderData: keepPreviousData,
   });
   const matchKey = queryString({ ...view, sort: "name", group: null });
@@ -124,12 +133,12 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Fleet</h1>
           <p className="mt-1 flex h-5 items-center gap-2 text-sm text-slate-500 dark:text-slate-400">
-            <span><span data-testid="match-count">{data ? total : "…"}</span> {total === 1 ? "node" : "nodes"} {scopeLabel}</span>
+            <span><span data-testid="match-count">{data ? total : "…"}</span> {[total === 1 ? "node" : "nodes", scopeLabel, total === 1 ? "matches" : "match"].filter(Boolean).join(" ")} this view</span>
             <span className="inline-flex w-4">{result.isFetching && <Spinner label="Refreshing" />}</span>
           </p>
         </div>
         <div className="flex flex-wrap items-center gap-3">
-          {principal && <EnrollButton principal={principal} />}
+          <EnrollButton principal={principal} />
           <form
             role="search"
             onSubmit={(e) => {
@@ -214,7 +223,7 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
               </Button>
             )}
             <Button size="sm" variant="ghost" onClick={() => setSelection(EMPTY_SELECTION)}>Clear selection</Button>
-            {nodeSelection && <div className="ml-auto"><BulkActions selection={nodeSelection} onClear={() => setSelection(EMPTY_SELECTION)} /></div>}
+            {nodeSelection && <div className="ml-auto"><BulkActions selection={nodeSelection} principal={principal} onClear={() => setSelection(EMPTY_SELECTION)} /></div>}
           </>
         )}
       </div>
@@ -225,7 +234,7 @@ export function FleetView({ scopeLabel, principal }: { scopeLabel: string; princ
           projects={projects}
           cols={view.cols}
           sort={view.sort}
-          group={view.group}
+          group={data?.group ?? null}
           loading={result.isFetching}
           pageSize={view.size}
           isSelected={(u) => isSelected(selection, u)}

@@ -12,7 +12,9 @@ import { ApiError } from "@/lib/client/api.ts";
 import {
   ACTIONS, actionInfo, actionName, createJob, parseCleanSteps, parseTraits, selectionCount, type ActionInfo,
 } from "@/lib/client/jobs.ts";
-import type { JobAction } from "@/lib/shared/jobs.ts";
+import { denied, roleText } from "@/components/node/actions.ts";
+import { JOB_ACTION_RULES, type JobAction } from "@/lib/shared/jobs.ts";
+import { authorizeOnSomeNode, type Principal } from "@/lib/shared/policy.ts";
 import { queryKeys } from "@/lib/client/keys.ts";
 import type { NodeSelection } from "@/lib/client/selection.ts";
 import type { ApiProject, Paged } from "@/lib/shared/wire.ts";
@@ -20,7 +22,13 @@ import { JobProgress } from "./JobProgress.tsx";
 
 const GROUPS = [...new Set(ACTIONS.map((a) => a.group))];
 
-export function BulkActions({ selection, onClear }: { selection: NodeSelection; onClear: () => void }) {
+/** Why the viewer may not run `action` on any node (null when some node would let them). */
+function bulkDenied(action: JobAction, who: Principal): string | null {
+  const rule = JOB_ACTION_RULES[action].find((r) => !authorizeOnSomeNode(r, who));
+  return rule ? denied(rule, who) : null;
+}
+
+export function BulkActions({ selection, principal, onClear }: { selection: NodeSelection; principal: Principal; onClear: () => void }) {
   const [open, setOpen] = useState(false);
   const [action, setAction] = useState<JobAction | null>(null);
   const menuRef = useRef<HTMLDivElement>(null);
@@ -69,10 +77,21 @@ export function BulkActions({ selection, onClear }: { selection: NodeSelection; 
     };
   }, [open]);
 
+  // Only what the viewer's role allows is offered; the rest says why not.
+  const reasons = new Map(ACTIONS.map((a) => [a.action, bulkDenied(a.action, principal)]));
+  const noneAllowed = [...reasons.values()].every((r) => r !== null);
   return (
-    <div className="relative">
+    <div className="relative flex items-center gap-2">
+      {noneAllowed && (
+        <span className="text-xs text-slate-500 dark:text-slate-400" data-testid="bulk-not-allowed">
+          Your role ({roleText(principal)}) allows no bulk actions.
+        </span>
+      )}
       <span ref={buttonRef}>
-        <Button size="sm" variant="primary" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
+        <Button
+          size="sm" variant="primary" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((o) => !o)}
+          disabledReason={noneAllowed ? `Your role (${roleText(principal)}) allows no bulk actions` : null}
+        >
           Bulk actions <span aria-hidden>▾</span>
         </Button>
       </span>
@@ -81,28 +100,36 @@ export function BulkActions({ selection, onClear }: { selection: NodeSelection; 
           ref={menuRef}
           role="menu"
           aria-label="Bulk actions"
-          className="absolute right-0 z-30 mt-1 max-h-[70vh] w-56 overflow-y-auto rounded-lg border border-slate-200 bg-white py-1 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-900"
+          className="absolute right-0 top-full z-30 mt-1 max-h-[70vh] w-72 overflow-y-auto rounded-lg border border-slate-200 bg-white py-1 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-900"
         >
           {GROUPS.map((g) => (
             <div key={g} role="group" aria-label={g} className="border-b border-slate-100 py-1 last:border-0 dark:border-slate-800">
               <div className="px-3 pb-0.5 pt-1 text-[11px] font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400" aria-hidden>{g}</div>
-              {ACTIONS.filter((a) => a.group === g).map((a) => (
-                <button
-                  key={a.action}
-                  type="button"
-                  role="menuitem"
-                  className={cx(
-                    "block w-full px-3 py-1.5 text-left hover:bg-slate-100 focus:bg-slate-100 focus:outline-none dark:hover:bg-slate-800 dark:focus:bg-slate-800",
-                    a.danger && "text-rose-700 dark:text-rose-400",
-                  )}
-                  onClick={() => {
-                    setOpen(false);
-                    setAction(a.action);
-                  }}
-                >
-                  {a.label}
-                </button>
-              ))}
+              {ACTIONS.filter((a) => a.group === g).map((a) => {
+                const reason = reasons.get(a.action) ?? null;
+                return (
+                  <button
+                    key={a.action}
+                    type="button"
+                    role="menuitem"
+                    // aria-disabled keeps the item reachable by the arrow keys, with its reason.
+                    aria-disabled={reason !== null || undefined}
+                    title={reason ?? undefined}
+                    className={cx(
+                      "block w-full px-3 py-1.5 text-left hover:bg-slate-100 focus:bg-slate-100 focus:outline-none aria-disabled:cursor-not-allowed aria-disabled:text-slate-500 dark:hover:bg-slate-800 dark:focus:bg-slate-800 dark:aria-disabled:text-slate-400",
+                      a.danger && reason === null && "text-rose-700 dark:text-rose-400",
+                    )}
+                    onClick={() => {
+                      if (reason !== null) return;
+                      setOpen(false);
+                      setAction(a.action);
+                    }}
+                  >
+                    {a.label}
+                    {reason && <span className="block text-xs">{reason}</span>}
+                  </button>
+                );
+              })}
             </div>
           ))}
         </div>
@@ -187,7 +214,8 @@ function ActionDialog({ info, selection, onClose, onStarted }: {
           <p className="text-sm text-slate-600 dark:text-slate-300">{info.description}</p>
           <ArgsForm info={info} onChange={setArgs} showErrors={showErrors} />
           <Banner tone={info.danger ? "warning" : "info"}>
-            This runs <b>{verb.toLowerCase()}</b> on <b data-testid="confirm-count">{nodes}</b>
+            {/* The action's name may end in "on" ("Maintenance on"): name it, then the nodes. */}
+            <b>{verb}</b> runs on <b data-testid="confirm-count">{nodes}</b>
             {frozen.kind === "filter" ? " (every node matching the fleet filter, except the ones you unticked)" : ""}. Each node gets the
             API&apos;s own checks with your rights; the result list says why any node failed.
           </Banner>

@@ -1,7 +1,8 @@
 "use client";
 // The node's actions: provision verbs, power, maintenance, delete. Only those valid now are
 // enabled; each disabled one says why (components/node/actions.ts). Verbs that need input open a
-// dialog; clean and service open the Steps tab (the step picker).
+// dialog; clean and service open the Steps tab (the step picker). A failed node also gets a banner
+// with what failed and what to do next (components/node/next_actions.ts), the same actions.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
@@ -9,11 +10,12 @@ import { useApi } from "@/components/Providers.tsx";
 import { Banner, Button, Dialog, Field, Spinner, TextArea, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
 import {
-  clearMaintenance, deleteNode, errorText, lockHolder, patchNode, setMaintenance, setPowerState, setProvisionState,
+  clearMaintenance, deleteNode, errorText, isRedacted, lockHolder, patchNode, setMaintenance, setPowerState, setProvisionState,
 } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/shared/wire.ts";
 import type { Principal } from "@/lib/shared/policy.ts";
 import { nodeActions, type ActionState, type NodeAction } from "./actions.ts";
+import { nextActions } from "./next_actions.ts";
 import { pointer } from "./patch.ts";
 import type { TabId } from "./tabs.ts";
 
@@ -102,9 +104,32 @@ export function ActionsBar({ node, etag, principal, minor, onOpenTab }: {
     { title: "Node", items: actions.filter((a) => a.action.group === "maintenance" || a.action.group === "delete") },
   ];
   const find = (id: string) => actions.find((a) => a.action.id === id)!;
+  const next = nextActions(node.provision_state, actions);
 
   return (
     <div className="mb-4">
+      {next.length > 0 && (
+        <Banner tone="error" className="mb-2" data-testid="failure-next">
+          <p>
+            The node is <strong>{node.provision_state}</strong>
+            {node.last_error && !isRedacted(node.last_error) ? <>: {node.last_error}</> : "."}
+          </p>
+          <div className="mt-2 flex flex-wrap items-center gap-1.5" role="group" aria-label="What next">
+            <span className="mr-1 text-xs font-medium">What next:</span>
+            {next.map((n) => (
+              <Button
+                key={n.state.action.id}
+                size="sm"
+                disabledReason={n.state.disabledReason ?? (run.isPending ? "Another action is being sent" : null)}
+                onClick={() => click(n.state)}
+                data-next-action={n.state.action.id}
+              >
+                {n.label}
+              </Button>
+            ))}
+          </div>
+        </Banner>
+      )}
       <div className="flex flex-wrap items-start gap-x-6 gap-y-2 rounded-xl border border-slate-200 bg-white px-3 py-2 dark:border-slate-800 dark:bg-slate-900/60" data-testid="node-actions">
         {groups.map((g) => (
           <div key={g.title} role="group" aria-label={g.title} className="flex flex-wrap items-center gap-1.5">

@@ -5,7 +5,7 @@
 // bios.apply_configuration (the node must be manageable), or appends that step to a deploy
 // template. Progress shows until the node is back; then the refreshed values show.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { Card } from "@/components/Card.tsx";
 import { cx } from "@/components/format.ts";
 import { useApi } from "@/components/Providers.tsx";
@@ -13,7 +13,7 @@ import { Badge, StateBadge } from "@/components/StateBadge.tsx";
 import { Banner, Button, Dialog, Field, Select, Spinner, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
 import { appendTemplateStep, deployTemplates, errorText, fetchNode, isRedacted, nodeBios, nodeKeys, setProvisionState } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/shared/wire.ts";
+import { BIOS_PENDING_KEY, type ApiNode, type PendingBiosSetting } from "@/lib/shared/wire.ts";
 import { RUN_RULES } from "@/lib/client/steps.ts";
 import { authorize, type Principal } from "@/lib/shared/policy.ts";
 import { inStates } from "@/lib/shared/states.ts";
@@ -28,6 +28,19 @@ interface Applying {
   /** provision_updated_at before the clean was requested: a newer one means the node moved. */
   before: string | null;
   sawCleaning: boolean;
+  /** The settings sent, to tell which took effect and which wait for a reboot. */
+  names: string[];
+}
+
+/** Settings the node's BIOS staged for its next reboot (driver_internal_info, written by the conductor). */
+function pendingOf(node: ApiNode): PendingBiosSetting[] {
+  const v = node.driver_internal_info?.[BIOS_PENDING_KEY];
+  return Array.isArray(v) ? (v as PendingBiosSetting[]) : [];
+}
+
+function sinceText(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isFinite(t) ? new Date(t).toISOString().replace("T", " ").slice(0, 19) + " UTC" : iso;
 }
 
 export function BiosEditor({ node, principal }: { node: ApiNode; principal: Principal }) {
@@ -43,7 +56,7 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
   const [template, setTemplate] = useState("");
   const [priority, setPriority] = useState("50");
   const [applying, setApplying] = useState<Applying | null>(null);
-  const [result, setResult] = useState<{ tone: "success" | "error"; text: string } | null>(null);
+  const [result, setResult] = useState<{ tone: "success" | "error" | "info"; text: string } | null>(null);
 
   const settings = useMemo(() => (bios.data ?? []) as BiosSetting[], [bios.data]);
   const diff = useMemo(() => biosDiff(settings, edits), [settings, edits]);
@@ -74,6 +87,16 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
     refetchInterval: applying ? 1000 : false,
   });
   const current = watched.data?.node ?? node;
+  const pending = pendingOf(current);
+  const pendingByName = useMemo(() => new Map(pending.map((p) => [p.name, p])), [pending]);
+  // Pending settings taking effect (after a power on or reboot) changed the machine's values: re-read them.
+  const pendingKey = pending.map((p) => `${p.name}=${p.value}`).join("\n");
+  const seenPending = useRef(pendingKey);
+  useEffect(() => {
+    if (seenPending.current === pendingKey) return;
+    seenPending.current = pendingKey;
+    void qc.invalidateQueries({ queryKey: nodeKeys.bios(node.uuid) });
+  }, [pendingKey, qc, node.uuid]);
   useEffect(() => {
     if (!applying) return;
     const moved = current.provision_updated_at !== applying.before;
@@ -85,7 +108,18 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
     if (current.provision_state === CLEAN.from && !current.target_provision_state) {
       setApplying(null);
       setEdits({});
-      setResult({ tone: "success", text: "The BIOS settings were applied; the values below are the node's current ones." });
+      // Say what took effect and what the BIOS only staged for its next reboot.
+      const staged = new Set(pendingOf(current).map((p) => p.name));
+      const applied = applying.names.filter((n) => !staged.has(n));
+      const waiting = applying.names.filter((n) => staged.has(n));
+      setResult(
+        waiting.length
+          ? {
+              tone: "info",
+              text: `${applied.length ? `Applied: ${applied.join(", ")}. ` : ""}Staged, not applied yet: ${waiting.join(", ")} — the BIOS applies ${waiting.length > 1 ? "them" : "it"} at the node's next power on or reboot (see Pending below).`,
+            }
+          : { tone: "success", text: "The BIOS settings were applied; the values below are the node's current ones." },
+      );
       void qc.invalidateQueries({ queryKey: nodeKeys.bios(node.uuid) });
     } else if (current.provision_state === CLEAN.failed) {
       setApplying(null);
@@ -109,7 +143,7 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
     },
     onMutate: () => {
       setResult(null);
-      if (target === "clean") setApplying({ before: current.provision_updated_at, sawCleaning: false });
+      if (target === "clean") setApplying({ before: current.provision_updated_at, sawCleaning: false, names: diff.map((c) => c.name) });
     },
     onSuccess: (kind) => {
       setReview(false);
@@ -171,6 +205,20 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
           )}
           {result && <Banner tone={result.tone} data-testid="bios-result">{result.text}</Banner>}
         </div>
+        {pending.length > 0 && (
+          <Banner tone="warning" data-testid="bios-pending">
+            <p className="font-medium">Pending until the next reboot</p>
+            <p className="text-xs">The BIOS staged these settings; they take effect when the node next powers on or reboots, and the values below are read again then.</p>
+            <ul className="mt-1 space-y-0.5">
+              {pending.map((p) => (
+                <li key={p.name} data-testid="bios-pending-setting" data-name={p.name}>
+                  <span className="font-mono text-xs">{p.name}</span> → <span className="font-mono text-xs">{p.value ?? "(empty)"}</span>
+                  <span className="text-xs"> · since {sinceText(p.since)}</span>
+                </li>
+              ))}
+            </ul>
+          </Banner>
+        )}
       </div>
       {bios.isPending ? (
         <div className="h-96 animate-pulse" />
@@ -191,7 +239,7 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
             </thead>
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {shown.map((s) => (
-                <SettingRow key={s.name} setting={s} value={edits[s.name]} error={errors[s.name] ?? null} changed={edited.has(s.name)} disabled={!!applying} onChange={(v) => setValue(s.name, v)} />
+                <SettingRow key={s.name} setting={s} pending={pendingByName.get(s.name) ?? null} value={edits[s.name]} error={errors[s.name] ?? null} changed={edited.has(s.name)} disabled={!!applying} onChange={(v) => setValue(s.name, v)} />
               ))}
               {!shown.length && <tr><td colSpan={4} className="px-4 py-3 text-slate-500 dark:text-slate-400">nothing matches</td></tr>}
             </tbody>
@@ -268,8 +316,8 @@ export function BiosEditor({ node, principal }: { node: ApiNode; principal: Prin
   );
 }
 
-function SettingRow({ setting: s, value, error, changed, disabled, onChange }: {
-  setting: BiosSetting; value: string | undefined; error: string | null; changed: boolean; disabled: boolean; onChange: (v: string) => void;
+function SettingRow({ setting: s, pending, value, error, changed, disabled, onChange }: {
+  setting: BiosSetting; pending: PendingBiosSetting | null; value: string | undefined; error: string | null; changed: boolean; disabled: boolean; onChange: (v: string) => void;
 }) {
   const kind = inputKind(s);
   const id = `bios-${s.name}`;
@@ -281,14 +329,14 @@ function SettingRow({ setting: s, value, error, changed, disabled, onChange }: {
     input = <span className="text-xs text-slate-500 dark:text-slate-400">read-only</span>;
   } else if (kind === "enum") {
     input = (
-      <Select id={id} value={v} disabled={disabled} invalid={!!error} aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)} className="max-w-xs">
+      <Select id={id} value={v} disabled={disabled} invalid={!!error} aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)} className="max-w-xs min-w-max">
         {!s.allowable_values?.includes(v) && <option value={v}>{v || "(empty)"}</option>}
         {s.allowable_values?.map((a) => <option key={a} value={a}>{a}</option>)}
       </Select>
     );
   } else if (kind === "boolean") {
     input = (
-      <Select id={id} value={v} disabled={disabled} invalid={!!error} aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)} className="max-w-[8rem]">
+      <Select id={id} value={v} disabled={disabled} invalid={!!error} aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)} className="max-w-[8rem] min-w-max">
         {v !== "true" && v !== "false" && <option value={v}>{v || "(unset)"}</option>}
         <option value="true">true</option>
         <option value="false">false</option>
@@ -325,7 +373,16 @@ function SettingRow({ setting: s, value, error, changed, disabled, onChange }: {
           {s.unique && <Badge tone="violet" title="Unique to this machine">unique</Badge>}
         </span>
       </td>
-      <td className="px-4 py-1.5 font-mono text-xs" data-testid="bios-current">{kind === "password" ? "******" : s.value ?? "—"}</td>
+      <td className="px-4 py-1.5 font-mono text-xs">
+        <span data-testid="bios-current">{kind === "password" ? "******" : s.value ?? "—"}</span>
+        {pending && (
+          <span className="ml-2 font-sans" data-testid="bios-row-pending">
+            <Badge tone="amber" title={`Staged since ${sinceText(pending.since)}; takes effect at the next reboot`}>
+              pending: {kind === "password" ? "******" : pending.value ?? "(empty)"}
+            </Badge>
+          </span>
+        )}
+      </td>
       <td className="px-4 py-1.5">
         {input}
         {error && <p id={`${id}-error`} role="alert" className="mt-0.5 text-xs text-rose-600 dark:text-rose-400">{error}</p>}

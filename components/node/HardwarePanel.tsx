@@ -13,6 +13,7 @@ import { enrollKeys, INVENTORY_MIN_MINOR, nodeInventory } from "@/lib/client/enr
 import { errorText } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/shared/wire.ts";
 import { authorize, type Principal } from "@/lib/shared/policy.ts";
+import { isProvisionState, ProvisionState, verbAllowedFrom } from "@/lib/shared/states.ts";
 import { formatBytes, formatMhz, summarizeInventory } from "./inventory.ts";
 
 export function HardwarePanel({ node, principal, minor }: { node: ApiNode; principal: Principal; minor: number }) {
@@ -35,8 +36,7 @@ export function HardwarePanel({ node, principal, minor }: { node: ApiNode; princ
         <div className="rounded-xl border border-dashed border-slate-300 px-4 py-6 text-sm dark:border-slate-700" data-testid="inventory-empty">
           <p className="font-medium">No hardware inventory recorded for this node yet.</p>
           <p className="mt-1 text-slate-600 dark:text-slate-300">
-            Inspect the node to collect one: move it to <b>manageable</b> (Manage), then choose <b>Inspect</b> above
-            (or <Mono>openstack baremetal node inspect {node.name ?? node.uuid}</Mono>).
+            {inspectAdvice(node.provision_state, minor || Number.MAX_SAFE_INTEGER, <Mono>openstack baremetal node inspect {node.name ?? node.uuid}</Mono>)}
             {node.inspect_interface === "no-inspect" && <> Its inspect interface is <Mono>no-inspect</Mono>: choose another one first, if its hardware type offers one.</>}
           </p>
         </div>
@@ -131,4 +131,15 @@ function Table({ caption, head, children }: { caption: string; head: string[]; c
       </table>
     </div>
   );
+}
+
+/** How this node gets an inventory from the state it is in (inspection runs on manageable nodes). */
+function inspectAdvice(state: string, minor: number, cli: React.ReactNode): React.ReactNode {
+  const can = (verb: "inspect" | "manage") => isProvisionState(state) && verbAllowedFrom(verb, state, minor);
+  if (can("inspect")) return <>Inspect the node to collect one: choose <b>Inspect</b> above (or {cli}).</>;
+  if (can("manage")) return <>Inspect the node to collect one: move it to <b>manageable</b> (Manage), then choose <b>Inspect</b> above (or {cli}).</>;
+  if (state === ProvisionState.ACTIVE) {
+    return <>Inspection needs the node <b>manageable</b>. It is <b>active</b> (deployed): it would first have to be undeployed, which ends its instance and cleans its disks, then managed.</>;
+  }
+  return <>Inspection needs the node <b>manageable</b>. It is <b>{state}</b> now: it can be inspected once it gets there.</>;
 }

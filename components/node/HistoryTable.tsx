@@ -8,12 +8,19 @@ import { useApi } from "@/components/Providers.tsx";
 import { Badge } from "@/components/StateBadge.tsx";
 import { TextInput } from "@/components/ui.tsx";
 import { errorText, nodeHistory, nodeKeys } from "@/lib/client/node.ts";
-import type { ApiNode } from "@/lib/shared/wire.ts";
+import type { ApiHistoryEvent, ApiNode } from "@/lib/shared/wire.ts";
 import { authorize, type Principal } from "@/lib/shared/policy.ts";
 
 export function useNodeHistory(uuid: string, enabled: boolean) {
   const api = useApi();
   return useQuery({ queryKey: nodeKeys.history(uuid), queryFn: () => nodeHistory(api, uuid), enabled });
+}
+
+/** Who a history row names: "admin (you)", another user's name, or what the row records (a service's name, an id). */
+export function historyUser(h: ApiHistoryEvent, principal: Principal): string | null {
+  if (!h.user) return null;
+  if (h.user === principal.userId) return `${principal.username} (you)`;
+  return h.structured?.user_name ?? h.user;
 }
 
 export function historyDenied(node: ApiNode, principal: Principal): string | null {
@@ -29,8 +36,8 @@ export function HistoryTable({ node, principal }: { node: ApiNode; principal: Pr
   const rows = useMemo(() => {
     const q = filter.trim().toLowerCase();
     const all = [...(history.data ?? [])].reverse();
-    return q ? all.filter((h) => `${h.event} ${h.event_type ?? ""} ${h.user ?? ""} ${h.severity}`.toLowerCase().includes(q)) : all;
-  }, [history.data, filter]);
+    return q ? all.filter((h) => `${h.event} ${h.event_type ?? ""} ${historyUser(h, principal) ?? ""} ${h.severity}`.toLowerCase().includes(q)) : all;
+  }, [history.data, filter, principal]);
   if (denied) return <p className="text-sm text-slate-500 dark:text-slate-400">{denied}</p>;
   return (
     <Card
@@ -66,7 +73,7 @@ export function HistoryTable({ node, principal }: { node: ApiNode; principal: Pr
                   <td className="px-4 py-2 break-words">{h.event}</td>
                   <td className="whitespace-nowrap px-4 py-2 text-slate-600 dark:text-slate-300">{h.event_type}</td>
                   <td className="px-4 py-2"><Badge tone={h.severity === "ERROR" ? "red" : h.severity === "WARNING" ? "amber" : "gray"}>{h.severity}</Badge></td>
-                  <td className="px-4 py-2 text-slate-600 dark:text-slate-300">{h.user ?? <Empty />}</td>
+                  <td className="px-4 py-2 text-slate-600 dark:text-slate-300" title={h.user ?? undefined}>{historyUser(h, principal) ?? <Empty />}</td>
                   <td className="px-4 py-2 text-slate-600 dark:text-slate-300">{h.conductor ?? <Empty />}</td>
                 </tr>
               ))}

@@ -1,9 +1,11 @@
 "use client";
-// Timeline tab: a Gantt chart of the node's whole life from its history. One lane per provision
-// state; each stay in a state is a bar, the steps that ran in it are thinner bars under it, power
-// actions and errors are markers on the top lane. Hover or focus shows who / what / when. Zoom with
-// the buttons or the mouse wheel; "Fit" shows the whole life. A table view says the same in text.
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+// Timeline tab: a Gantt chart of the node's life from its history. One lane per provision state;
+// each stay in a state is a bar, the steps that ran in it are thinner bars under it, power actions
+// and errors are markers on the top lane. Hover or focus shows who / what / when. The chart shows a
+// window of time — it opens on the recent activity; the wheel zooms at the pointer, the buttons
+// around the selected bar; "Fit" shows the whole life — and draws only what is in the window, so
+// it is never wider than its box at any zoom. A table view says the same in text.
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Card } from "@/components/Card.tsx";
 import { cx, formatDuration } from "@/components/format.ts";
 import { stateTone } from "@/components/StateBadge.tsx";
@@ -12,22 +14,29 @@ import { errorText } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/shared/wire.ts";
 import type { Principal } from "@/lib/shared/policy.ts";
 import { historyDenied, useNodeHistory } from "./HistoryTable.tsx";
-import { barSeconds, buildTimeline, stepsIn, tickStep, type Marker, type StateBar, type StepBar, type Timeline as TimelineData } from "./timeline.ts";
+import {
+  axisTicks, barSeconds, buildTimeline, clampWindow, fullWindow, panWindow, recentWindow, stepsIn, zoomAround, zoomWindow,
+  type Marker, type StateBar, type StepBar, type Timeline as TimelineData, type TimeWindow,
+} from "./timeline.ts";
 
 const LANE_H = 44;
 const MARKER_H = 28;
 const AXIS_H = 24;
 const LABEL_W = 152;
 const MIN_BAR = 3;
+/** A generous width per character of a 10 px axis label, and its offset from its line. */
+const TICK_CHAR_W = 6.5;
+const TICK_LABEL_PAD = 4;
 
+// Solid fills dark (or, for amber, light) enough that the bar's label reads at 4.5:1 (WCAG AA).
 const BAR_COLORS: Record<string, string> = {
-  green: "bg-emerald-500/85 ring-emerald-700/40",
-  blue: "bg-sky-500/85 ring-sky-700/40",
-  slate: "bg-indigo-500/80 ring-indigo-700/40",
-  gray: "bg-slate-400/80 ring-slate-600/40",
-  red: "bg-rose-500/90 ring-rose-700/50",
-  amber: "bg-amber-400/90 ring-amber-700/40",
-  violet: "bg-violet-500/85 ring-violet-700/40",
+  green: "bg-emerald-700 ring-emerald-900/40 text-white",
+  blue: "bg-sky-700 ring-sky-900/40 text-white",
+  slate: "bg-indigo-600 ring-indigo-800/40 text-white",
+  gray: "bg-slate-600 ring-slate-800/40 text-white",
+  red: "bg-rose-700 ring-rose-900/50 text-white",
+  amber: "bg-amber-400 ring-amber-700/40 text-slate-900",
+  violet: "bg-violet-600 ring-violet-800/40 text-white",
 };
 
 type Item =
@@ -35,9 +44,9 @@ type Item =
   | { type: "step"; step: StepBar }
   | { type: "marker"; marker: Marker };
 
-function fmtTime(ms: number, withDate: boolean): string {
+function fmtTime(ms: number): string {
   const iso = new Date(ms).toISOString();
-  return withDate ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : iso.slice(11, 19) + (ms % 1000 ? `.${iso.slice(20, 23)}` : "");
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 
 function fullTime(ms: number): string {
@@ -124,82 +133,125 @@ export function Timeline({ node, principal }: { node: ApiNode; principal: Princi
   );
 }
 
+type ViewMode = "recent" | "fit" | "manual";
+
+/** Where an item sits in time (its middle), to zoom around it when it is selected. */
+function itemTime(item: Item, now: number): number {
+  if (item.type === "marker") return item.marker.at;
+  const b = item.type === "state" ? item.bar : item.step;
+  return (b.start + (b.end ?? now)) / 2;
+}
+
 function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }) {
-  const scroller = useRef<HTMLDivElement>(null);
+  const viewport = useRef<HTMLDivElement>(null);
   const wrap = useRef<HTMLDivElement>(null);
   const span = Math.max(1, data.end - data.start);
-  const [pxPerMs, setPxPerMs] = useState<number | null>(null);
-  const [fit, setFit] = useState(true);
+  const [width, setWidth] = useState(0);
+  // "recent" and "fit" follow the growing life of the node; zooming or panning fixes the window.
+  const [mode, setMode] = useState<ViewMode>("recent");
+  const [manual, setManual] = useState<TimeWindow | null>(null);
   const [active, setActive] = useState<{ item: Item; x: number; y: number } | null>(null);
+  const [selected, setSelected] = useState<Item | null>(null);
+  const view: TimeWindow = mode === "fit" ? fullWindow(data) : mode === "recent" || !manual ? recentWindow(data) : clampWindow(manual, data);
+  // The wheel and drag handlers are attached once; they read the current window from here.
+  const current = useRef({ view, data, width });
+  current.current = { view, data, width };
 
-  // "Fit" follows the width of the chart and the growing life of the node.
   useLayoutEffect(() => {
-    const el = scroller.current;
+    const el = viewport.current;
     if (!el) return;
-    const apply = () => {
-      if (fit) setPxPerMs(Math.max(1e-9, (el.clientWidth - 16) / span));
-    };
-    apply();
-    const ro = new ResizeObserver(apply);
+    const measure = () => setWidth(el.clientWidth);
+    measure();
+    const ro = new ResizeObserver(measure);
     ro.observe(el);
     return () => ro.disconnect();
-  }, [fit, span]);
+  }, []);
 
-  const scale = pxPerMs ?? 1e-6;
-  const zoomAt = (factor: number, anchorPx?: number) => {
-    const el = scroller.current;
-    if (!el) return;
-    const anchor = anchorPx ?? el.clientWidth / 2;
-    const t = (el.scrollLeft + anchor) / scale;
-    // Beyond 1 px per 0.1 ms there is nothing more to see.
-    const next = Math.min(10, Math.max(((el.clientWidth - 16) / span) / 4, scale * factor));
-    setFit(false);
-    setPxPerMs(next);
-    requestAnimationFrame(() => {
-      el.scrollLeft = t * next - anchor;
-    });
-  };
-
-  // The wheel zooms around the pointer (Shift+wheel still scrolls sideways).
-  useEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    const onWheel = (e: WheelEvent) => {
-      if (e.shiftKey || Math.abs(e.deltaY) < Math.abs(e.deltaX)) return;
-      e.preventDefault();
-      const rect = el.getBoundingClientRect();
-      zoomAt(e.deltaY < 0 ? 1.25 : 0.8, e.clientX - rect.left);
-    };
-    el.addEventListener("wheel", onWheel, { passive: false });
-    return () => el.removeEventListener("wheel", onWheel);
-  });
-
-  const width = Math.max(1, span * scale + 16);
-  const x = (t: number) => (t - data.start) * scale;
-  const tick = tickStep(scale);
-  const withDate = span > 86_400_000 || tick >= 86_400_000;
-  const ticks: number[] = [];
-  for (let t = Math.ceil(data.start / tick) * tick; t <= data.end && ticks.length < 400; t += tick) ticks.push(t);
-  const laneIndex = new Map(data.lanes.map((l, i) => [l, i]));
-  const height = AXIS_H + MARKER_H + data.lanes.length * LANE_H;
-  // The tooltip lives outside the scrolling area so it is never clipped by it.
   const show = (item: Item, e: React.SyntheticEvent<HTMLElement>) => {
     const r = e.currentTarget.getBoundingClientRect();
     const w = wrap.current?.getBoundingClientRect();
     if (!w) return;
     setActive({ item, x: r.left - w.left, y: r.bottom - w.top + 4 });
   };
+  const select = (item: Item, e: React.SyntheticEvent<HTMLElement>) => {
+    setSelected(item);
+    show(item, e);
+  };
   const hide = () => setActive(null);
+  const setView = useCallback((next: TimeWindow) => {
+    setManual(next);
+    setMode("manual");
+    setActive(null);
+  }, []);
+  // The buttons zoom around the selected bar or marker when it is in view, else the middle.
+  const zoomButton = (factor: number) => {
+    const at = selected ? itemTime(selected, now) : null;
+    setView(at !== null && at >= view.from && at <= view.to ? zoomAround(view, factor, at, data) : zoomWindow(view, factor, 0.5, data));
+  };
+
+  // The wheel zooms around the pointer; Shift+wheel (or a sideways wheel) moves in time.
+  useEffect(() => {
+    const el = viewport.current;
+    if (!el) return;
+    const onWheel = (e: WheelEvent) => {
+      const { view: v, data: d, width: w } = current.current;
+      if (!w) return;
+      e.preventDefault();
+      const sideways = e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY);
+      if (sideways) {
+        const delta = e.shiftKey ? e.deltaY || e.deltaX : e.deltaX;
+        setView(panWindow(v, delta / w, d));
+        return;
+      }
+      const anchor = Math.min(1, Math.max(0, (e.clientX - el.getBoundingClientRect().left) / w));
+      setView(zoomWindow(v, e.deltaY < 0 ? 0.8 : 1.25, anchor, d));
+    };
+    el.addEventListener("wheel", onWheel, { passive: false });
+    return () => el.removeEventListener("wheel", onWheel);
+  }, [setView]);
+
+  // Dragging the background moves in time.
+  const drag = useRef<{ x: number; view: TimeWindow } | null>(null);
+  const onPointerDown = (e: React.PointerEvent<HTMLDivElement>) => {
+    if (e.button !== 0 || (e.target as HTMLElement).closest("button")) return;
+    drag.current = { x: e.clientX, view };
+    e.currentTarget.setPointerCapture(e.pointerId);
+  };
+  const onPointerMove = (e: React.PointerEvent<HTMLDivElement>) => {
+    const start = drag.current;
+    if (!start || !width) return;
+    setView(panWindow(start.view, -(e.clientX - start.x) / width, data));
+  };
+  const onPointerUp = () => {
+    drag.current = null;
+  };
+
+  const scale = width > 0 ? width / (view.to - view.from) : 0;
+  const x = (t: number) => (t - view.from) * scale;
+  // Only what overlaps the window is drawn, clipped to it: the chart is never wider than its box.
+  const inView = (start: number, end: number) => end >= view.from && start <= view.to;
+  const place = (start: number, end: number, min: number) => {
+    // A bar too short to see is drawn `min` wide, kept inside the box at its right edge.
+    const left = Math.min(x(Math.max(start, view.from)), Math.max(0, width - min));
+    return { left, width: Math.max(min, x(Math.min(end, view.to)) - left) };
+  };
+  const ticks = axisTicks(view, width);
+  const laneIndex = new Map(data.lanes.map((l, i) => [l, i]));
+  const height = AXIS_H + MARKER_H + data.lanes.length * LANE_H;
 
   return (
     <div>
       <div className="flex flex-wrap items-center gap-2 border-b border-slate-100 px-4 py-2 text-xs text-slate-500 dark:border-slate-800 dark:text-slate-400">
-        <Button size="sm" onClick={() => zoomAt(2)} aria-label="Zoom in">+ Zoom in</Button>
-        <Button size="sm" onClick={() => zoomAt(0.5)} aria-label="Zoom out">− Zoom out</Button>
-        <Button size="sm" onClick={() => setFit(true)} aria-pressed={fit}>Fit</Button>
-        <span className="ml-2">Wheel: zoom · Shift+wheel: scroll · Tab through the bars for details</span>
-        <span className="ml-auto" data-testid="timeline-span">
-          {fmtTime(data.start, true)} → now · {formatDuration(span / 1000)}
+        <Button size="sm" onClick={() => zoomButton(0.5)} aria-label="Zoom in">+ Zoom in</Button>
+        <Button size="sm" onClick={() => zoomButton(2)} aria-label="Zoom out">− Zoom out</Button>
+        <Button size="sm" onClick={() => setView(panWindow(view, -0.5, data))} aria-label="Earlier">◀</Button>
+        <Button size="sm" onClick={() => setView(panWindow(view, 0.5, data))} aria-label="Later">▶</Button>
+        <Button size="sm" onClick={() => setMode("recent")} aria-pressed={mode === "recent"}>Recent</Button>
+        <Button size="sm" onClick={() => setMode("fit")} aria-pressed={mode === "fit"}>Fit</Button>
+        <span className="ml-2">Wheel: zoom at the pointer · Shift+wheel or drag: move in time · Tab through the bars for details</span>
+        <span className="ml-auto text-right" data-testid="timeline-span">
+          <span data-testid="timeline-window">{fmtTime(view.from)} → {view.to >= data.end ? "now" : fmtTime(view.to)}</span>
+          {" "}· life {fmtTime(data.start)} → now, {formatDuration(span / 1000)}
         </span>
       </div>
       <div className="relative flex" ref={wrap} onMouseLeave={hide}>
@@ -211,88 +263,104 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
             <div key={l} className="flex items-center truncate px-3 font-medium text-slate-700 dark:text-slate-200" style={{ height: LANE_H }}>{l}</div>
           ))}
         </div>
-        <div ref={scroller} onScroll={hide} className="relative min-w-0 flex-1 overflow-x-auto overflow-y-hidden" data-testid="timeline-chart" role="group" aria-label="Timeline chart">
-          <div className="relative" style={{ width, height: height + 8 }}>
-            {/* axis */}
-            {ticks.map((t) => (
-              <div key={t} className="absolute top-0 h-full border-l border-slate-100 dark:border-slate-800" style={{ left: x(t) }} aria-hidden>
-                <span className="ml-1 whitespace-nowrap text-[10px] text-slate-500 dark:text-slate-400">{fmtTime(t, withDate)}</span>
+        <div
+          ref={viewport}
+          onPointerDown={onPointerDown}
+          onPointerMove={onPointerMove}
+          onPointerUp={onPointerUp}
+          onPointerCancel={onPointerUp}
+          className="relative min-w-0 flex-1 cursor-grab touch-pan-y overflow-hidden"
+          style={{ height: height + 8 }}
+          data-testid="timeline-chart"
+          role="group"
+          aria-label="Timeline chart"
+        >
+          {/* axis: labels at every zoom; one that would run past the right edge is left out, not cut */}
+          {ticks.map((t) => (
+            <div key={t.at} className="absolute top-0 h-full border-l border-slate-100 dark:border-slate-800" style={{ left: x(t.at) }} aria-hidden>
+              {x(t.at) + TICK_LABEL_PAD + t.label.length * TICK_CHAR_W <= width && (
+                <span data-testid="timeline-tick" className="absolute left-1 top-0 whitespace-nowrap text-[10px] text-slate-600 dark:text-slate-300">
+                  {t.label}
+                </span>
+              )}
+            </div>
+          ))}
+          {/* lane stripes */}
+          {data.lanes.map((l, i) => (
+            <div key={l} className={cx("absolute left-0 w-full", i % 2 ? "bg-slate-50/60 dark:bg-slate-800/20" : "")} style={{ top: AXIS_H + MARKER_H + i * LANE_H, height: LANE_H }} aria-hidden />
+          ))}
+          {/* markers */}
+          {data.markers.filter((m) => inView(m.at, m.at)).map((m) => (
+            <button
+              key={m.id}
+              type="button"
+              data-testid="timeline-marker"
+              data-kind={m.kind}
+              aria-label={itemLabel({ type: "marker", marker: m }, now, who)}
+              onMouseEnter={(e) => show({ type: "marker", marker: m }, e)}
+              onFocus={(e) => select({ type: "marker", marker: m }, e)}
+              onClick={(e) => select({ type: "marker", marker: m }, e)}
+              onBlur={hide}
+              className={cx(
+                "absolute h-3 w-3 -translate-x-1/2 rotate-45 rounded-[2px] ring-1 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500",
+                m.kind === "error" ? "bg-rose-500 ring-rose-700" : m.kind === "power" ? "bg-sky-500 ring-sky-700" : "bg-slate-300 ring-slate-500 dark:bg-slate-600",
+              )}
+              style={{ left: x(m.at), top: AXIS_H + (MARKER_H - 12) / 2 }}
+            />
+          ))}
+          {/* state bars and their steps */}
+          {data.states.filter((b) => inView(b.start, b.end ?? now)).map((b) => {
+            const lane = laneIndex.get(b.state) ?? 0;
+            const top = AXIS_H + MARKER_H + lane * LANE_H;
+            const bar = place(b.start, b.end ?? now, MIN_BAR);
+            return (
+              <div key={b.id}>
+                <button
+                  type="button"
+                  data-testid="state-bar"
+                  data-state={b.state}
+                  aria-label={itemLabel({ type: "state", bar: b }, now, who)}
+                  onMouseEnter={(e) => show({ type: "state", bar: b }, e)}
+                  onFocus={(e) => select({ type: "state", bar: b }, e)}
+                  onClick={(e) => select({ type: "state", bar: b }, e)}
+                  onBlur={hide}
+                  className={cx(
+                    "absolute overflow-hidden rounded-sm px-1 text-left text-[10px] font-medium leading-5 ring-1 ring-inset focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-300",
+                    BAR_COLORS[b.failed ? "red" : stateTone(b.state)],
+                    b.end === null && "bg-[length:12px_12px] bg-[linear-gradient(45deg,rgba(255,255,255,.18)_25%,transparent_25%,transparent_50%,rgba(255,255,255,.18)_50%,rgba(255,255,255,.18)_75%,transparent_75%)]",
+                  )}
+                  style={{ left: bar.left, width: bar.width, top: top + 4, height: 20 }}
+                >
+                  {bar.width > 60 ? <span className="whitespace-nowrap">{b.state} · {formatDuration(barSeconds(b, now))}</span> : null}
+                </button>
+                {stepsIn(data, b).filter((s) => inView(s.start, s.end ?? now)).map((s) => {
+                  const step = place(s.start, s.end ?? now, MIN_BAR);
+                  return (
+                    <button
+                      key={s.id}
+                      type="button"
+                      data-testid="step-bar"
+                      data-step={s.name}
+                      data-kind={s.kind}
+                      data-status={s.status}
+                      aria-label={itemLabel({ type: "step", step: s }, now, who)}
+                      onMouseEnter={(e) => show({ type: "step", step: s }, e)}
+                      onFocus={(e) => select({ type: "step", step: s }, e)}
+                      onClick={(e) => select({ type: "step", step: s }, e)}
+                      onBlur={hide}
+                      className={cx(
+                        "absolute overflow-hidden rounded-sm px-0.5 text-left text-[9px] leading-3 text-white ring-1 ring-inset focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-300",
+                        s.status === "failed" ? "bg-rose-600 ring-rose-800" : s.status === "interrupted" ? "bg-slate-500 ring-slate-700" : "bg-cyan-700 ring-cyan-900 dark:bg-cyan-600",
+                      )}
+                      style={{ left: step.left, width: step.width, top: top + 27, height: 12 }}
+                    >
+                      {step.width > 70 ? <span className="whitespace-nowrap">{s.name}</span> : null}
+                    </button>
+                  );
+                })}
               </div>
-            ))}
-            {/* lane stripes */}
-            {data.lanes.map((l, i) => (
-              <div key={l} className={cx("absolute left-0 w-full", i % 2 ? "bg-slate-50/60 dark:bg-slate-800/20" : "")} style={{ top: AXIS_H + MARKER_H + i * LANE_H, height: LANE_H }} aria-hidden />
-            ))}
-            {/* markers */}
-            {data.markers.map((m) => (
-              <button
-                key={m.id}
-                type="button"
-                data-testid="timeline-marker"
-                data-kind={m.kind}
-                aria-label={itemLabel({ type: "marker", marker: m }, now, who)}
-                onMouseEnter={(e) => show({ type: "marker", marker: m }, e)}
-                onFocus={(e) => show({ type: "marker", marker: m }, e)}
-                onBlur={hide}
-                className={cx(
-                  "absolute h-3 w-3 -translate-x-1/2 rotate-45 rounded-[2px] ring-1 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500",
-                  m.kind === "error" ? "bg-rose-500 ring-rose-700" : m.kind === "power" ? "bg-sky-500 ring-sky-700" : "bg-slate-300 ring-slate-500 dark:bg-slate-600",
-                )}
-                style={{ left: x(m.at), top: AXIS_H + (MARKER_H - 12) / 2 }}
-              />
-            ))}
-            {/* state bars and their steps */}
-            {data.states.map((b) => {
-              const lane = laneIndex.get(b.state) ?? 0;
-              const top = AXIS_H + MARKER_H + lane * LANE_H;
-              const w = Math.max(MIN_BAR, ((b.end ?? now) - b.start) * scale);
-              return (
-                <div key={b.id}>
-                  <button
-                    type="button"
-                    data-testid="state-bar"
-                    data-state={b.state}
-                    aria-label={itemLabel({ type: "state", bar: b }, now, who)}
-                    onMouseEnter={(e) => show({ type: "state", bar: b }, e)}
-                    onFocus={(e) => show({ type: "state", bar: b }, e)}
-                    onBlur={hide}
-                    className={cx(
-                      "absolute overflow-hidden rounded-sm px-1 text-left text-[10px] font-medium leading-5 text-white ring-1 ring-inset focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-300",
-                      BAR_COLORS[b.failed ? "red" : stateTone(b.state)],
-                      b.end === null && "bg-[length:12px_12px] bg-[linear-gradient(45deg,rgba(255,255,255,.18)_25%,transparent_25%,transparent_50%,rgba(255,255,255,.18)_50%,rgba(255,255,255,.18)_75%,transparent_75%)]",
-                    )}
-                    style={{ left: x(b.start), width: w, top: top + 4, height: 20 }}
-                  >
-                    {w > 60 ? <span className="whitespace-nowrap">{b.state} · {formatDuration(barSeconds(b, now))}</span> : null}
-                  </button>
-                  {stepsIn(data, b).map((s) => {
-                    const sw = Math.max(MIN_BAR, ((s.end ?? now) - s.start) * scale);
-                    return (
-                      <button
-                        key={s.id}
-                        type="button"
-                        data-testid="step-bar"
-                        data-step={s.name}
-                        data-kind={s.kind}
-                        data-status={s.status}
-                        aria-label={itemLabel({ type: "step", step: s }, now, who)}
-                        onMouseEnter={(e) => show({ type: "step", step: s }, e)}
-                        onFocus={(e) => show({ type: "step", step: s }, e)}
-                        onBlur={hide}
-                        className={cx(
-                          "absolute overflow-hidden rounded-sm px-0.5 text-left text-[9px] leading-3 text-white ring-1 ring-inset focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-300",
-                          s.status === "failed" ? "bg-rose-600 ring-rose-800" : s.status === "interrupted" ? "bg-slate-500 ring-slate-700" : "bg-cyan-700 ring-cyan-900 dark:bg-cyan-600",
-                        )}
-                        style={{ left: x(s.start), width: sw, top: top + 27, height: 12 }}
-                      >
-                        {sw > 70 ? <span className="whitespace-nowrap">{s.name}</span> : null}
-                      </button>
-                    );
-                  })}
-                </div>
-              );
-            })}
-          </div>
+            );
+          })}
         </div>
       </div>
       <Legend />
@@ -318,9 +386,9 @@ function Tooltip({ item, now, who, x, y, maxX }: { item: Item; now: number; who:
 function Legend() {
   return (
     <div className="flex flex-wrap gap-4 border-t border-slate-100 px-4 py-2 text-xs text-slate-500 dark:border-slate-800 dark:text-slate-400" aria-hidden>
-      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-emerald-500" />stable state</span>
+      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-emerald-700" />stable state</span>
       <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-amber-400" />in progress / waiting</span>
-      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-rose-500" />failure</span>
+      <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-rose-700" />failure</span>
       <span className="inline-flex items-center gap-1"><span className="h-2 w-5 rounded-sm bg-cyan-700" />step</span>
       <span className="inline-flex items-center gap-1"><span className="h-2.5 w-2.5 rotate-45 bg-sky-500" />power action</span>
       <span className="inline-flex items-center gap-1"><span className="h-2.5 w-2.5 rotate-45 bg-rose-500" />error</span>

@@ -63,13 +63,15 @@ export const POWER_ACTIONS: { id: PowerAction; label: string }[] = [
   { id: "soft power off", label: "Soft power off" },
 ];
 
-function roleText(who: Principal): string {
+/** The viewer's role as the reasons name it ("reader of your project"). */
+export function roleText(who: Principal): string {
   if (who.systemRole) return `system ${who.systemRole}`;
   if (who.projectRole) return `${who.projectRole} of your project`;
   return "no role";
 }
 
-function denied(rule: string, who: Principal): string {
+/** Why `who` may not act under `rule` (shown on disabled actions, here and in bulk actions). */
+export function denied(rule: string, who: Principal): string {
   return `Not allowed: the policy ${rule} does not grant it to you (${roleText(who)})`;
 }
 

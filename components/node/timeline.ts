@@ -211,15 +211,142 @@ export function stepsIn(timeline: Timeline, bar: StateBar): StepBar[] {
   return timeline.steps.filter((s) => s.barId === bar.id);
 }
 
-/** Nice tick spacing (ms) so labels are at least `minPx` apart at `pxPerMs`. */
-export function tickStep(pxPerMs: number, minPx = 90): number {
-  const steps = [
-    1, 2, 5, 10, 20, 50, 100, 200, 500,
-    1_000, 2_000, 5_000, 10_000, 15_000, 30_000,
-    60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000,
-    3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000,
-    86_400_000, 172_800_000, 604_800_000, 2_592_000_000, 31_536_000_000,
-  ];
-  for (const s of steps) if (s * pxPerMs >= minPx) return s;
-  return steps[steps.length - 1];
+/** A window of time the chart shows: [from, to] in ms since the epoch. */
+export interface TimeWindow {
+  from: number;
+  to: number;
+}
+
+/** The narrowest window the chart zooms to (beyond this there is nothing more to see). */
+export const MIN_WINDOW_MS = 200;
+
+/** Every time something happened: state changes, steps starting and ending, markers. */
+function activityTimes(t: Timeline): number[] {
+  const times: number[] = [];
+  for (const b of t.states) if (b.enteredBy) times.push(b.start);
+  for (const s of t.steps) {
+    times.push(s.start);
+    if (s.end !== null) times.push(s.end);
+  }
+  for (const m of t.markers) times.push(m.at);
+  return times.sort((a, b) => a - b);
+}
+
+/**
+ * The window the chart opens on: the most recent burst of activity (events no more than
+ * `gapMs` apart), up to now when that is not long after it, with a margin each side. A node that
+ * has existed for months opens on what it did today, not on a sliver at the right edge; a young
+ * node's burst is its whole life.
+ */
+export function recentWindow(t: Timeline, gapMs = 6 * 3_600_000): TimeWindow {
+  const times = activityTimes(t);
+  if (!times.length) return { from: t.start, to: t.end };
+  let first = times.length - 1;
+  while (first > 0 && times[first] - times[first - 1] <= gapMs) first--;
+  const burstStart = times[first];
+  const burstEnd = times[times.length - 1];
+  const burst = Math.max(burstEnd - burstStart, 60_000);
+  // Up to now when the time since is comparable to the burst; otherwise the burst alone.
+  const end = t.end - burstEnd <= Math.max(burst, 600_000) ? t.end : burstEnd;
+  const pad = Math.max((end - burstStart) * 0.04, 1_000);
+  return clampWindow({ from: burstStart - pad, to: end + pad }, t);
+}
+
+/** The whole life, with a small margin so the first and last bars are not on the edge (little past now). */
+export function fullWindow(t: Timeline): TimeWindow {
+  const pad = (t.end - t.start) * 0.01;
+  return { from: t.start - pad, to: t.end + Math.min(pad, 5_000) };
+}
+
+/** Keeps a window inside the node's life (plus its margin) and no narrower than MIN_WINDOW_MS. */
+export function clampWindow(w: TimeWindow, t: Timeline): TimeWindow {
+  const all = fullWindow(t);
+  const span = Math.min(Math.max(w.to - w.from, MIN_WINDOW_MS), all.to - all.from);
+  let from = w.from;
+  if (from < all.from) from = all.from;
+  if (from + span > all.to) from = all.to - span;
+  return { from, to: from + span };
+}
+
+/** Zooms by `factor` (< 1 narrows) keeping the time at `anchor` (0..1 across the window) in place. */
+export function zoomWindow(w: TimeWindow, factor: number, anchor: number, t: Timeline): TimeWindow {
+  const at = w.from + (w.to - w.from) * anchor;
+  const span = Math.max(MIN_WINDOW_MS, (w.to - w.from) * factor);
+  return clampWindow({ from: at - span * anchor, to: at - span * anchor + span }, t);
+}
+
+/** Zooms so the time `at` stays where it is, or (outside the window) comes to the middle. */
+export function zoomAround(w: TimeWindow, factor: number, at: number, t: Timeline): TimeWindow {
+  const anchor = (at - w.from) / (w.to - w.from);
+  if (anchor >= 0 && anchor <= 1) return zoomWindow(w, factor, anchor, t);
+  const span = Math.max(MIN_WINDOW_MS, (w.to - w.from) * factor);
+  return clampWindow({ from: at - span / 2, to: at + span / 2 }, t);
+}
+
+/** Moves the window by `fraction` of its width (negative: earlier). */
+export function panWindow(w: TimeWindow, fraction: number, t: Timeline): TimeWindow {
+  const d = (w.to - w.from) * fraction;
+  return clampWindow({ from: w.from + d, to: w.to + d }, t);
+}
+
+const DAY = 86_400_000;
+const TICK_STEPS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500,
+  1_000, 2_000, 5_000, 10_000, 15_000, 30_000,
+  60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000,
+  3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000,
+  DAY, 2 * DAY, 7 * DAY,
+];
+
+export interface AxisTick {
+  at: number;
+  label: string;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The axis labels of a window `widthPx` wide: evenly spaced below a week (times; the date on the
+ * first label and wherever the day changes), calendar months and years above. Labels are at
+ * least as far apart as they are wide, at every zoom.
+ */
+export function axisTicks(w: TimeWindow, widthPx: number): AxisTick[] {
+  const span = w.to - w.from;
+  if (!(span > 0) || !(widthPx > 0)) return [];
+  const pxPerMs = widthPx / span;
+  // Label widths at 10px type: "2026-07-01" ≈ 60 px, "07-01 12:00:00" ≈ 80 px, with room around.
+  const step = TICK_STEPS.find((s) => s * pxPerMs >= (s >= DAY ? 80 : 100));
+  const ticks: AxisTick[] = [];
+  if (step !== undefined) {
+    let lastDay = "";
+    for (let at = Math.ceil(w.from / step) * step; at <= w.to; at += step) {
+      const text = iso(at);
+      const day = text.slice(0, 10);
+      if (step >= DAY) ticks.push({ at, label: day });
+      else {
+        const time = step < 1_000 ? text.slice(11, 23) : step < 60_000 ? text.slice(11, 19) : text.slice(11, 16);
+        ticks.push({ at, label: day !== lastDay ? `${day.slice(5)} ${time}` : time });
+      }
+      lastDay = day;
+    }
+    return ticks;
+  }
+  // Months (every 1, 2, 3, 6) or years (every 1, 2, 5, …): calendar boundaries, UTC.
+  const monthPx = 30 * DAY * pxPerMs;
+  const months = [1, 2, 3, 6].find((m) => m * monthPx >= 80);
+  const d = new Date(w.from);
+  if (months !== undefined) {
+    for (let index = d.getUTCFullYear() * 12 + d.getUTCMonth(); ; index++) {
+      const at = Date.UTC(Math.floor(index / 12), index % 12, 1);
+      if (at > w.to) break;
+      if (at >= w.from && index % months === 0) ticks.push({ at, label: iso(at).slice(0, 7) });
+    }
+    return ticks;
+  }
+  const yearPx = 365 * DAY * pxPerMs;
+  const years = [1, 2, 5, 10, 20, 50, 100].find((y) => y * yearPx >= 60) ?? 100;
+  for (let y = Math.ceil((d.getUTCFullYear() + 1) / years) * years; Date.UTC(y, 0, 1) <= w.to; y += years) ticks.push({ at: Date.UTC(y, 0, 1), label: String(y) });
+  return ticks;
 }

@@ -1,11 +1,14 @@
 "use client";
 // A form generated from one step's argsinfo (docs/api-extensions.md "Available steps"): strings,
 // numbers, booleans, enums as selects, objects with known keys as fieldsets, arrays of objects as
-// repeatable rows, anything else as a JSON field checked as you type. An argument left empty is
-// not sent. Problems come from lib/client/steps.ts (the server's rules) and from the server's 400.
-import { useId, useState } from "react";
+// repeatable rows, a value of no declared type as text (JSON only for objects and lists), anything
+// else as a JSON field checked as you type. BIOS settings are typed from the node's registry when
+// it is known (names to choose from, each value by its setting). An argument left empty is not
+// sent. Problems come from lib/client/steps.ts (the server's rules) and from the server's 400, and
+// show at a field once the user has acted on it (or asked to see them all).
+import { createContext, useCallback, useContext, useId, useMemo, useState } from "react";
 import { cx } from "@/components/format.ts";
-import type { StepProblems } from "@/lib/client/steps.ts";
+import { biosSettingProperties, isBiosSettingsArg, type BiosRegistryEntry, type StepProblems } from "@/lib/client/steps.ts";
 import { isReservedStep, RESERVED_STEP_DESCRIPTIONS, type ArgSchema, type AvailableStep } from "@/lib/shared/steps.ts";
 
 /** Field style without a width (give one: w-full, w-20, ...). */
@@ -20,7 +23,28 @@ type Args = Record<string, unknown>;
 
 /** Splits messages about `path…` into those under `sub` (e.g. "settings[0].name") and the rest. */
 function errorsUnder(errors: string[], sub: string): string[] {
-  return errors.filter((e) => e.startsWith(`${sub}:`) || e.startsWith(`${sub}.`) || e.startsWith(`${sub}[`));
+  // "settings[0]: 'name' is a required property" is about settings[0].name.
+  const key = /^(.*)\.([^.[\]]+)$/.exec(sub);
+  const missing = key ? `${key[1]}: '${key[2]}' is a required property` : null;
+  return errors.filter((e) => {
+    const about = e.startsWith("argument ") ? e.slice("argument ".length) : e;
+    return about === missing || about.startsWith(`${sub}:`) || about.startsWith(`${sub}.`) || about.startsWith(`${sub}[`);
+  });
+}
+
+/**
+ * Which fields show their problems: those holding a value, and empty ones once the user changed
+ * or left them. A fresh form does not greet the user with "required".
+ */
+interface Touched {
+  shown(path: string): boolean;
+  touch(path: string): void;
+}
+const TouchedContext = createContext<Touched>({ shown: () => true, touch: () => undefined });
+
+function useTouched(path: string, value?: unknown): { show: boolean; touch: () => void } {
+  const t = useContext(TouchedContext);
+  return { show: value !== undefined || t.shown(path), touch: () => t.touch(path) };
 }
 
 export interface StepFormProps {
@@ -38,9 +62,19 @@ export interface StepFormProps {
   /** A JSON field holds text that does not parse (path, message) or is fine again (null). */
   onInvalid: (path: string, message: string | null) => void;
   readOnly?: boolean;
+  /** The node's BIOS registry, when the form is for a node: BIOS settings are typed from it. */
+  bios?: BiosRegistryEntry[] | null;
 }
 
-export function StepForm({ args, declared, stepName, onChange, problems, serverErrors = [], onInvalid, readOnly }: StepFormProps) {
+export function StepForm({ args, declared, stepName, onChange, problems, serverErrors = [], onInvalid, readOnly, bios }: StepFormProps) {
+  const [touchedPaths, setTouchedPaths] = useState<ReadonlySet<string>>(() => new Set());
+  const touch = useCallback((path: string) => setTouchedPaths((t) => (t.has(path) ? t : new Set(t).add(path))), []);
+  const touched = useMemo<Touched>(() => ({
+    // A field's problems show once it (or a field inside it) was touched.
+    shown: (path) => [...touchedPaths].some((p) => p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`)),
+    touch,
+  }), [touchedPaths, touch]);
+  const [iface] = stepName.split(".");
   const step = stepName.split(".").slice(1).join(".");
   const reserved = isReservedStep(step);
   const info = reserved ? (step === "wait" ? { seconds: { description: "Seconds to wait (empty: wait until released)", required: false, type: "integer" as const } } : {}) : declared?.argsinfo ?? null;
@@ -53,6 +87,7 @@ export function StepForm({ args, declared, stepName, onChange, problems, serverE
   // Arguments present but not declared stay visible so they can be removed.
   const unknownArgs = info ? Object.keys(args).filter((k) => !(k in info)) : [];
   return (
+    <TouchedContext.Provider value={touched}>
     <div className="space-y-3" data-testid="step-form">
       {declared?.description && <p className="text-xs text-slate-600 dark:text-slate-400">{declared.description}</p>}
       {reserved && <p className="text-xs text-slate-600 dark:text-slate-400">{RESERVED_STEP_DESCRIPTIONS[step]} (handled by the conductor itself)</p>}
@@ -96,6 +131,9 @@ export function StepForm({ args, declared, stepName, onChange, problems, serverE
               onInvalid={onInvalid}
               path={name}
               readOnly={readOnly}
+              rowProperties={isBiosSettingsArg({ interface: iface, step }, name) && a.items?.properties
+                ? (row) => biosSettingProperties(a.items!.properties!, bios, row.name)
+                : undefined}
             />
           ))}
           {unknownArgs.map((name) => (
@@ -111,6 +149,7 @@ export function StepForm({ args, declared, stepName, onChange, problems, serverE
         </div>
       )}
     </div>
+    </TouchedContext.Provider>
   );
 }
 
@@ -125,16 +164,22 @@ interface ArgFieldProps {
   onInvalid: (path: string, message: string | null) => void;
   path: string;
   readOnly?: boolean;
+  /** For a list of objects: the keys of one row, refined by what the row holds (BIOS settings). */
+  rowProperties?: (row: Args) => NonNullable<ArgSchema["properties"]>;
 }
 
 /** One argument, rendered by its schema. */
 function ArgField(props: ArgFieldProps) {
   const { schema } = props;
+  const { show } = useTouched(props.path, props.value);
+  const shownProps = show ? props : { ...props, errors: [] };
   const objectItems = schema.type === "array" && schema.items?.type === "object" && schema.items.properties;
   if (objectItems) return <ObjectRows {...props} />;
   if (schema.type === "object" && schema.properties) return <ObjectFieldset {...props} />;
-  if (schema.allowed_values?.length || schema.type === "boolean") return <EnumArg {...props} />;
-  if (schema.type === "string" || schema.type === "integer" || schema.type === "number") return <ScalarArg {...props} />;
+  if (schema.allowed_values?.length || schema.type === "boolean") return <EnumArg {...shownProps} />;
+  if (schema.type === "string" || schema.type === "integer" || schema.type === "number") return <ScalarArg {...shownProps} />;
+  // A value of no declared type (e.g. a BIOS setting's value without the registry): text.
+  if (schema.type === undefined) return <ScalarArg {...shownProps} />;
   return (
     <div className="sm:col-span-2">
       <JsonArg
@@ -145,7 +190,7 @@ function ArgField(props: ArgFieldProps) {
         onChange={props.onChange}
         onInvalid={props.onInvalid}
         expect={schema.type}
-        errors={props.errors}
+        errors={shownProps.errors}
         readOnly={props.readOnly}
       />
     </div>
@@ -172,10 +217,26 @@ function Messages({ id, help, errors }: { id: string; help?: string; errors: str
   );
 }
 
-function ScalarArg({ name, schema, required, description, value, onChange, errors, readOnly }: ArgFieldProps) {
+/** Text typed into a field of no declared type: a JSON object or list when it parses as one, else the text itself. */
+function looseValue(raw: string): unknown {
+  const t = raw.trim();
+  if (t.startsWith("{") || t.startsWith("[")) {
+    try {
+      return JSON.parse(t) as unknown;
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+function ScalarArg({ name, schema, required, description, value, onChange, errors, readOnly, path }: ArgFieldProps) {
   const id = useId();
+  const { touch } = useTouched(path);
   const numeric = schema.type === "integer" || schema.type === "number";
-  const text = value === undefined || value === null ? "" : typeof value === "string" ? value : String(value);
+  const loose = schema.type === undefined;
+  const text = value === undefined || value === null ? "" : typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value);
+  const help = loose ? [description, "Sent as text; start with { or [ for a JSON object or list."].filter(Boolean).join(" ") : description;
   return (
     <div>
       <label htmlFor={id} className={labelClass}><ArgLabel name={name} required={required} type={schema.type} /></label>
@@ -188,22 +249,26 @@ function ScalarArg({ name, schema, required, description, value, onChange, error
         aria-invalid={errors.length > 0 || undefined}
         aria-describedby={`${id}-msg`}
         disabled={readOnly}
+        onBlur={touch}
         onChange={(e) => {
+          touch();
           const raw = e.target.value;
           if (raw === "") return onChange(undefined);
+          if (loose) return onChange(looseValue(raw));
           if (!numeric) return onChange(raw);
           // A number that parses is stored as a number; anything else stays text and fails the type check.
           const n = Number(raw.trim());
           onChange(raw.trim() !== "" && Number.isFinite(n) && /^-?\d*\.?\d+(e-?\d+)?$/i.test(raw.trim()) ? n : raw);
         }}
       />
-      <Messages id={`${id}-msg`} help={description} errors={errors} />
+      <Messages id={`${id}-msg`} help={help} errors={errors} />
     </div>
   );
 }
 
-function EnumArg({ name, schema, required, description, value, onChange, errors, readOnly }: ArgFieldProps) {
+function EnumArg({ name, schema, required, description, value, onChange, errors, readOnly, path }: ArgFieldProps) {
   const id = useId();
+  const { touch } = useTouched(path);
   const options: unknown[] = schema.allowed_values?.length ? schema.allowed_values : [true, false];
   const index = options.findIndex((o) => o === value);
   // A current value outside the allowed ones is kept as an option so the user sees it.
@@ -219,7 +284,9 @@ function EnumArg({ name, schema, required, description, value, onChange, errors,
         aria-invalid={errors.length > 0 || undefined}
         aria-describedby={`${id}-msg`}
         disabled={readOnly}
+        onBlur={touch}
         onChange={(e) => {
+          touch();
           const v = e.target.value;
           if (v === "") onChange(undefined);
           else if (v !== "stray") onChange(options[Number(v)]);
@@ -293,6 +360,7 @@ function JsonArg({ label, help, value, path, onChange, onInvalid, expect, errors
 
 function ObjectFieldset({ name, schema, required, description, value, onChange, errors, onInvalid, path, readOnly }: ArgFieldProps) {
   const msgId = useId();
+  const { show } = useTouched(path, value);
   const obj = value && typeof value === "object" && !Array.isArray(value) ? (value as Args) : {};
   const set = (k: string, v: unknown) => {
     const next = { ...obj };
@@ -309,16 +377,18 @@ function ObjectFieldset({ name, schema, required, description, value, onChange, 
             onChange={(v) => set(k, v)} errors={errorsUnder(errors, `${path}.${k}`)} onInvalid={onInvalid} path={`${path}.${k}`} readOnly={readOnly} />
         ))}
       </div>
-      <Messages id={msgId} help={description} errors={errors.filter((e) => !Object.keys(schema.properties ?? {}).some((k) => errorsUnder([e], `${path}.${k}`).length))} />
+      <Messages id={msgId} help={description} errors={show ? errors.filter((e) => !Object.keys(schema.properties ?? {}).some((k) => errorsUnder([e], `${path}.${k}`).length)) : []} />
     </fieldset>
   );
 }
 
 /** An array of objects: one row per item, a field per known key, add/remove rows. */
-function ObjectRows({ name, schema, required, description, value, onChange, errors, onInvalid, path, readOnly }: ArgFieldProps) {
+function ObjectRows({ name, schema, required, description, value, onChange, errors, onInvalid, path, readOnly, rowProperties }: ArgFieldProps) {
   const msgId = useId();
+  const { show, touch } = useTouched(path, value);
   const rows = Array.isArray(value) ? (value as unknown[]) : [];
   const props = schema.items?.properties ?? {};
+  const propsOf = (r: Args) => (rowProperties ? rowProperties(r) : props);
   const setRow = (i: number, k: string, v: unknown) => {
     const next = rows.map((r) => (r && typeof r === "object" && !Array.isArray(r) ? { ...(r as Args) } : {})) as Args[];
     if (v === undefined) delete next[i][k];
@@ -336,7 +406,7 @@ function ObjectRows({ name, schema, required, description, value, onChange, erro
             <li key={i} className="flex items-end gap-2 rounded bg-slate-50 p-2 dark:bg-slate-800/50">
               <span className="w-6 pb-1.5 text-right text-xs text-slate-500 dark:text-slate-400">{i + 1}.</span>
               <div className="grid flex-1 gap-2 sm:grid-cols-2">
-                {Object.entries(props).map(([k, sub]) => (
+                {Object.entries(propsOf(r)).map(([k, sub]) => (
                   <ArgField key={k} name={k} schema={sub} required={!!sub.required} description={sub.description} value={r[k]}
                     onChange={(v) => setRow(i, k, v)} errors={errorsUnder(errors, `${path}[${i}].${k}`)} onInvalid={onInvalid} path={`${path}[${i}].${k}`} readOnly={readOnly} />
                 ))}
@@ -362,13 +432,16 @@ function ObjectRows({ name, schema, required, description, value, onChange, erro
         <button
           type="button"
           className="mt-2 rounded border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50 dark:border-slate-600 dark:hover:bg-slate-800"
-          onClick={() => onChange([...rows, {}])}
+          onClick={() => {
+            touch();
+            onChange([...rows, {}]);
+          }}
         >
           Add a row to {name}
         </button>
       )}
       {/* Messages about a row's field are shown at that field; the rest (whole array, whole row) here. */}
-      <Messages id={msgId} help={description} errors={errors.filter((e) => !rows.some((_, i) => Object.keys(props).some((k) => errorsUnder([e], `${path}[${i}].${k}`).length)))} />
+      <Messages id={msgId} help={description} errors={show ? errors.filter((e) => !rows.some((_, i) => Object.keys(props).some((k) => errorsUnder([e], `${path}[${i}].${k}`).length))) : []} />
     </fieldset>
   );
 }

@@ -7,7 +7,7 @@ import { useCallback, useId, useMemo, useRef, useState } from "react";
 import { cx } from "@/components/format.ts";
 import {
   listProblems, moveItem, newStepKey, parseStepsJson, stepInterfacesFor, stepKey, stepProblems, stepsToJson, hasProblems,
-  type EditableStep, type StepListMode, type StepProblems,
+  type BiosRegistryEntry, type EditableStep, type StepListMode, type StepProblems,
 } from "@/lib/client/steps.ts";
 import { RESERVED_STEP_DESCRIPTIONS, type AvailableStep, type StepKind } from "@/lib/shared/steps.ts";
 import { inputBase, inputClass, StepForm } from "./StepForm.tsx";
@@ -26,20 +26,26 @@ export interface StepListEditorProps {
   /** Called with the number of JSON fields whose text does not parse (they block saving). */
   onJsonInvalidChange?: (count: number) => void;
   readOnly?: boolean;
+  /** The node's BIOS registry (a node's step picker): BIOS settings are typed and checked from it. */
+  bios?: BiosRegistryEntry[] | null;
   /** Prefix of test ids and headings ("template", "picker"). */
   label?: string;
 }
 
 /** Whether a list may be sent: no list problems and no step problems. */
-export function stepListProblems(steps: EditableStep[], available: AvailableStep[] | null, mode: StepListMode, kind: StepKind): { list: string[]; perStep: Map<string, StepProblems> } {
+export function stepListProblems(
+  steps: EditableStep[], available: AvailableStep[] | null, mode: StepListMode, kind: StepKind, bios?: BiosRegistryEntry[] | null,
+): { list: string[]; perStep: Map<string, StepProblems> } {
   const byKey = new Map((available ?? []).map((s) => [stepKey(s), s]));
   const perStep = new Map<string, StepProblems>();
-  for (const s of steps) perStep.set(s.key, stepProblems(s, byKey.get(stepKey(s)), { kind, mode, catalogKnown: available !== null }));
+  for (const s of steps) perStep.set(s.key, stepProblems(s, byKey.get(stepKey(s)), { kind, mode, catalogKnown: available !== null, bios }));
   return { list: listProblems(steps, mode), perStep };
 }
 
-export function stepListValid(steps: EditableStep[], available: AvailableStep[] | null, mode: StepListMode, kind: StepKind): boolean {
-  const { list, perStep } = stepListProblems(steps, available, mode, kind);
+export function stepListValid(
+  steps: EditableStep[], available: AvailableStep[] | null, mode: StepListMode, kind: StepKind, bios?: BiosRegistryEntry[] | null,
+): boolean {
+  const { list, perStep } = stepListProblems(steps, available, mode, kind, bios);
   return list.length === 0 && ![...perStep.values()].some(hasProblems);
 }
 
@@ -49,7 +55,7 @@ function defaultPriority(decl: AvailableStep | undefined): number {
 }
 
 export function StepListEditor({
-  steps, onChange, mode, kind, available, availableNote, serverErrors, onJsonInvalidChange, readOnly, label = "steps",
+  steps, onChange, mode, kind, available, availableNote, serverErrors, onJsonInvalidChange, readOnly, label = "steps", bios,
 }: StepListEditorProps) {
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
   const [announcement, setAnnouncement] = useState("");
@@ -62,7 +68,7 @@ export function StepListEditor({
   const listRef = useRef<HTMLOListElement>(null);
 
   const byKey = useMemo(() => new Map((available ?? []).map((s) => [stepKey(s), s])), [available]);
-  const { list: listErrs, perStep } = useMemo(() => stepListProblems(steps, available, mode, kind), [steps, available, mode, kind]);
+  const { list: listErrs, perStep } = useMemo(() => stepListProblems(steps, available, mode, kind, bios), [steps, available, mode, kind, bios]);
 
   const reportInvalid = useCallback(() => onJsonInvalidChange?.(invalidJson.current.size), [onJsonInvalidChange]);
   const onInvalidFor = (key: string) => (path: string, message: string | null) => {
@@ -272,6 +278,7 @@ export function StepListEditor({
                           serverErrors={server}
                           onInvalid={onInvalidFor(s.key)}
                           readOnly={readOnly}
+                          bios={bios}
                         />
                       </div>
                     )}

@@ -4,15 +4,16 @@
 // progress — the step running now and the ones done — from the node and its history.
 import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "@/components/Providers.tsx";
 import { Banner, Button, Dialog } from "@/components/ui.tsx";
 import { cx } from "@/components/format.ts";
 import { ApiError } from "@/lib/client/api.ts";
+import { nodeBios, nodeKeys } from "@/lib/client/node.ts";
 import type { ApiNode } from "@/lib/shared/wire.ts";
 import { inStates } from "@/lib/shared/states.ts";
 import {
-  attributeServerErrors, fromRunbookSteps, RUN_RULES as RULES, runDisabledReason, type RunKind, stepKey, stepRunStates, toManualSteps, type EditableStep, type HistoryRowLite, type StepRunState,
+  attributeServerErrors, fromRunbookSteps, operationProgress, RUN_RULES as RULES, runDisabledReason, type RunKind, stepKey, stepRunStates, toManualSteps, type EditableStep, type HistoryRowLite, type StepRunState,
 } from "@/lib/client/steps.ts";
 import { StepListEditor, stepListValid } from "./StepListEditor.tsx";
 import { historySince, useDocumentList, useHistorySince, useNodeSteps, type DocumentRow } from "./useSteps.ts";
@@ -58,7 +59,10 @@ export function StepPicker({ node }: { node: ApiNode }) {
     setLists((l) => ({ ...l, [kind]: s }));
     setServerErrors(null);
   };
-  const valid = stepListValid(steps, available, "manual", kind) && jsonInvalid === 0;
+  // The node's BIOS registry types the settings of bios.apply_configuration (names and values to choose from).
+  const bios = useQuery({ queryKey: nodeKeys.bios(node.uuid), queryFn: () => nodeBios(api, node.uuid) });
+  const registry = bios.data ?? null;
+  const valid = stepListValid(steps, available, "manual", kind, registry) && jsonInvalid === 0;
   const stateReason = runDisabledReason(node, kind);
   const reason = stateReason ?? (steps.length === 0 ? "Add at least one step." : !valid ? "Fix the problems marked in the list first." : null);
 
@@ -143,6 +147,7 @@ export function StepPicker({ node }: { node: ApiNode }) {
         serverErrors={serverErrors}
         onJsonInvalidChange={setJsonInvalid}
         label="picker"
+        bios={registry}
       />
 
       <div className="flex flex-wrap items-center gap-4 border-t border-slate-200 pt-3 dark:border-slate-800">
@@ -208,6 +213,8 @@ const STATE_STYLE: Record<StepRunState, { icon: string; cls: string; label: stri
   failed: { icon: "✕", cls: "text-red-600 dark:text-red-400", label: "failed" },
 };
 
+const OPERATION_LABEL: Record<"clean" | "service" | "deploy", string> = { clean: "Cleaning", service: "Servicing", deploy: "Deployment" };
+
 function currentStepName(node: ApiNode): string | null {
   const s = (node.provision_state.startsWith("servic") ? node.service_step : node.clean_step) as { interface?: string; step?: string } | null | undefined;
   return s && s.interface && s.step ? `${s.interface}.${s.step}` : null;
@@ -225,19 +232,46 @@ function RunProgress({ node, run, busy, onClear }: { node: ApiNode; run: StoredR
     if (!busy && run) void refetchHistory();
   }, [busy, run, refetchHistory]);
   if (!run) {
-    // One line either way, so a run started elsewhere does not move the page.
+    // No run from this browser: what the node runs now (cleaning, servicing or a deployment), live
+    // from the node itself, whoever started it.
+    const op = operationProgress(node);
+    const running = op?.current ?? now;
     return (
       <section
         className={cx(
-          "truncate rounded-lg border px-4 py-3 text-sm",
-          busy ? "border-amber-300 bg-amber-50 dark:border-amber-800 dark:bg-amber-950/30" : "border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400",
+          "rounded-lg border px-4 py-3 text-sm",
+          op ? "border-amber-300 bg-amber-50 dark:border-amber-800 dark:bg-amber-950/30" : "border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400",
         )}
-        data-testid={busy ? "run-progress" : "run-idle"}
+        data-testid={op ? "run-progress" : "run-idle"}
+        data-kind={op?.kind}
         aria-live="polite"
       >
-        {busy
-          ? <>The node is <strong>{node.provision_state}</strong>{now ? <> — running <span className="font-mono" data-testid="running-step">{now}</span></> : null}.</>
-          : <>No cleaning or servicing is running; the node is {node.provision_state}.</>}
+        {op ? (
+          <>
+            <p className="truncate">
+              {OPERATION_LABEL[op.kind]}: the node is <strong>{node.provision_state}</strong>
+              {running ? <> — running <span className="font-mono" data-testid="running-step">{running}</span></> : null}
+              {op.waiting ? <> — <span data-testid="operation-waiting">{op.waiting}</span></> : null}.
+            </p>
+            {op.steps && op.steps.length > 0 && (
+              <ol className="mt-2 space-y-1" data-testid="operation-steps">
+                {op.steps.map((s, i) => {
+                  const style = STATE_STYLE[s.state];
+                  return (
+                    <li key={i} className="flex items-center gap-2" data-testid="operation-step" data-step={s.name} data-state={s.state}>
+                      <span className={cx("w-4 text-center", style.cls)} aria-hidden>{style.icon}</span>
+                      <span className="w-5 text-right text-xs text-slate-500 dark:text-slate-400">{i + 1}.</span>
+                      <span className="font-mono">{s.name}</span>
+                      <span className="text-xs text-slate-500 dark:text-slate-400">{style.label}</span>
+                    </li>
+                  );
+                })}
+              </ol>
+            )}
+          </>
+        ) : (
+          <p className="truncate">No cleaning, servicing or deployment is running; the node is {node.provision_state}.</p>
+        )}
       </section>
     );
   }

@@ -22,9 +22,14 @@ afterAll(async () => {
 
 /** Runs `ingot <args>`; resolves to exit code and both outputs (never rejects on a non-zero exit). */
 async function ingot(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return ingotAt(t.url, ...args);
+}
+
+/** `ingot <args>` with DATABASE_URL=`url`. */
+async function ingotAt(url: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
     const { stdout, stderr } = await run("node_modules/.bin/tsx", ["lib/cli/main.ts", ...args], {
-      env: { ...process.env, DATABASE_URL: t.url, INGOT_DEBUG: "" },
+      env: { ...process.env, DATABASE_URL: url, INGOT_DEBUG: "" },
       timeout: 30_000,
     });
     return { code: 0, out: stdout, err: stderr };
@@ -159,6 +164,60 @@ describe("ingot project and user administration", () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain("usage: ingot project create|list|show|delete|add-user|remove-user");
   });
+});
+
+describe("ingot tokens, seed and the schema check", () => {
+  it("creates a user in a project it creates, all or nothing", async () => {
+    let r = await ingot("user", "create", "cli-tok", "--password", "tok-password-1", "--project", "cli-new", "--role", "reader");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^created user cli-tok \(no system role; reader of project cli-new \([0-9a-f]{32}\)\)\n$/);
+    const { findProject, membershipsOf } = await import("../core/users.ts");
+    const project = (await findProject(t.sql, "cli-new"))!;
+    expect(await membershipsOf(t.sql, (await findUser(t.sql, "cli-tok"))!.id)).toMatchObject([{ projectId: project.id, role: "reader" }]);
+    r = await ingot("user", "create", "cli-half", "--project", "bad name");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('invalid project name "bad name"');
+    expect(await findUser(t.sql, "cli-half")).toBeNull();
+  }, 120_000);
+
+  it("creates, lists and revokes tokens", async () => {
+    let r = await ingot("token", "create", "cli-tok", "--project", "cli-new", "--name", "ci", "--expires-days", "2");
+    expect(r.code).toBe(0);
+    const token = r.out.trim();
+    const id = /^token (\S+) for cli-tok, scope project cli-new, expires \d{4}-/.exec(r.err)?.[1];
+    expect(id, r.err).toBeTruthy();
+    const principal = await resolveCredentials({ headers: new Headers({ "x-auth-token": token }) }, async () => t.sql);
+    const { findProject } = await import("../core/users.ts");
+    expect(principal).toMatchObject({ username: "cli-tok", projectId: (await findProject(t.sql, "cli-new"))!.id, projectRole: "reader" });
+    r = await ingot("token", "list", "cli-tok");
+    expect(r.out).toMatch(new RegExp(`${id}\\s+cli-tok\\s+ci\\s+cli-new\\s+\\S+\\s+active`));
+    expect((await ingot("token", "list")).out).toContain(id);
+    expect((await ingot("token", "create", "cli-nobody")).err).toContain("ingot: no user cli-nobody");
+    r = await ingot("token", "create", "cli-tok", "--project", "cli-none");
+    expect(r).toMatchObject({ code: 2, err: "ingot: no project cli-none\n" });
+    expect((await ingot("token", "revoke", id!)).out).toBe(`token ${id} revoked\n`);
+    clearCredentialCache();
+    expect(await resolveCredentials({ headers: new Headers({ "x-auth-token": token }) }, async () => t.sql)).toBeNull();
+    r = await ingot("token", "revoke", id!);
+    expect(r).toMatchObject({ code: 2, err: `ingot: no active token ${id}\n` });
+    expect((await ingot("token", "list", "cli-tok")).out).toMatch(new RegExp(`${id}.*revoked`));
+  }, 120_000);
+
+  it("seeds demo nodes", async () => {
+    const r = await ingot("seed", "--nodes", "3", "--prefix", "clis");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^created 3 nodes \(clis\S* … clis\S*\), \d+ ports, \d+ history events in \d+ ms\n$/);
+  }, 120_000);
+
+  it("asks for `ingot migrate` on a database without Ingot's tables", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ingot-empty-"));
+    try {
+      const r = await ingotAt(`file:${join(dir, "empty.db")}`, "user", "list");
+      expect(r).toMatchObject({ code: 2, err: "ingot: the database has no Ingot tables yet; run `ingot migrate` first\n" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 /** Runs `ingot serve` (API only) until its start-up banner is printed, then stops it; returns the output. */

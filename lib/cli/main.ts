@@ -1,11 +1,16 @@
 // The `ingot` command line: migrate, seed, serve, conductor, users, projects and API tokens.
+// A way in like the API and the dashboard: commands call the services of lib/core/services (and
+// lib/core/startup.ts), which reach the process database; no SQL here. The operator on the box
+// holds the database itself, so the CLI acts as the system and checks no policy (like the
+// server creating the first administrator).
 import { config as loadDotenv } from "dotenv";
 
 const HELP = `ingot — bare-metal provisioning (OpenStack Ironic Bare Metal API v1)
 
 Usage:
   ingot migrate                         apply database migrations to DATABASE_URL (service may be stopped)
-  ingot seed [--nodes N] [--seed S]     add N demo fake-hardware nodes (default 200)
+  ingot seed [--nodes N] [--seed S]     add N demo nodes (default 200): sim nodes (simulated servers), or
+                                        fake-hardware ones when sim is not in INGOT_ENABLED_HARDWARE_TYPES
   ingot serve                           run the server (HOST, PORT; NODE_ENV=production after a build);
                                         INGOT_ROLE=all|api|conductor picks what this process runs (default all)
   ingot conductor                       run a conductor only (INGOT_ROLE=conductor): workers, periodic tasks,
@@ -91,27 +96,18 @@ function expectArgs(p: Parsed, n: number, usage: string): void {
   if (p.positional.length !== n) throw new UsageError(`usage: ingot ${usage}`);
 }
 
-/** Runs `fn` with a connection to DATABASE_URL (which must be migrated), closing it afterwards. */
-async function withDb<T>(fn: (sql: import("../core/db/sql.ts").Sql) => Promise<T>): Promise<T> {
-  const sql = await openDb();
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.close();
-  }
-}
-
-async function openDb() {
+/** Runs `fn` with the process database at DATABASE_URL (which must be migrated), closing it afterwards. */
+async function withDb<T>(fn: () => Promise<T>): Promise<T> {
   const { databaseUrl } = await import("../db/url.ts");
-  const { openSql } = await import("../core/db/sql.ts");
-  const sql = await openSql(databaseUrl());
+  const { openProcessDatabase, closeProcessDatabase } = await import("../core/database.ts");
+  const { hasIngotTables } = await import("../core/startup.ts");
+  await openProcessDatabase(databaseUrl());
   try {
-    await sql.get(`SELECT COUNT(*) AS n FROM "User"`);
-  } catch {
-    await sql.close();
-    throw new UsageError("the database has no Ingot tables yet; run `ingot migrate` first");
+    if (!(await hasIngotTables())) throw new UsageError("the database has no Ingot tables yet; run `ingot migrate` first");
+    return await fn();
+  } finally {
+    await closeProcessDatabase();
   }
-  return sql;
 }
 
 async function cmdMigrate(): Promise<void> {
@@ -127,16 +123,16 @@ async function cmdMigrate(): Promise<void> {
 
 async function cmdSeed(p: Parsed): Promise<void> {
   const n = int(p, "nodes", 200)!;
-  await withDb(async (sql) => {
-    const { seedFleet } = await import("../core/seed.ts");
-    const r = await seedFleet(sql, n, { seed: int(p, "seed"), prefix: str(p, "prefix") });
-    console.log(`created ${r.nodes} nodes (${r.first ?? "-"} … ${r.last ?? "-"}), ${r.ports} ports, ${r.history} history events in ${r.ms} ms`);
+  await withDb(async () => {
+    const { seedDemoFleet } = await import("../core/startup.ts");
+    const r = await seedDemoFleet(n, { seed: int(p, "seed"), prefix: str(p, "prefix") });
+    console.log(`created ${r.nodes} ${r.driver} node${r.nodes === 1 ? "" : "s"} (${r.first ?? "-"} … ${r.last ?? "-"}), ${r.ports} ports, ${r.history} history events in ${r.ms} ms`);
   });
 }
 
 async function cmdUser(p: Parsed): Promise<void> {
   const sub = p.positional[1];
-  const users = await import("../core/users.ts");
+  const users = await import("../core/services/users.ts");
   if (sub === "create") {
     expectArgs(p, 3, "user create <name> [--password P] [--system-role R] [--project X --role R]");
     const name = p.positional[2];
@@ -148,27 +144,24 @@ async function cmdUser(p: Parsed): Promise<void> {
     if (role !== undefined && !users.isRole(role)) throw new UsageError("--role must be admin, member or reader");
     const given = str(p, "password");
     const password = given ?? users.randomPassword();
-    await withDb(async (sql) => {
-      await sql.tx(async (tx) => {
-        const user = await users.createUser(tx, { username: name, password, systemRole: (systemRole as never) ?? null, email: str(p, "email") ?? null });
-        let where = user.systemRole ? `system role ${user.systemRole}` : "no system role";
-        if (project) {
-          const proj = await users.ensureProject(tx, project);
-          await users.addMembership(tx, user.id, proj.id, role as never);
-          where += `; ${role} of project ${proj.name} (${proj.id})`;
-        }
-        console.log(`created user ${user.username} (${where})`);
-        if (!given) console.log(`password: ${password}`);
-      });
+    await withDb(async () => {
+      const newUser = { username: name, password, systemRole: (systemRole as never) ?? null, email: str(p, "email") ?? null };
+      const { user, project: proj } = project
+        ? await users.createUserInProjectNamed(newUser, { ident: project, role: role as never })
+        : { user: await users.createUserIn(newUser, null), project: null };
+      let where = user.systemRole ? `system role ${user.systemRole}` : "no system role";
+      if (proj) where += `; ${role} of project ${proj.name} (${proj.id})`;
+      console.log(`created user ${user.username} (${where})`);
+      if (!given) console.log(`password: ${password}`);
     });
     return;
   }
   if (sub === "list") {
-    await withDb(async (sql) => {
-      const list = await users.listUsers(sql);
+    await withDb(async () => {
+      const list = await users.allUsers();
       const rows = [["USER", "SYSTEM ROLE", "PROJECTS", "STATUS"]];
       for (const u of list) {
-        const ms = await users.membershipsOf(sql, u.id);
+        const ms = await users.userMemberships(u.id);
         rows.push([u.username, u.systemRole ?? "-", ms.map((m) => `${m.projectName}:${m.role}`).join(", ") || "-", u.disabled ? "disabled" : "enabled"]);
       }
       printTable(rows);
@@ -177,11 +170,11 @@ async function cmdUser(p: Parsed): Promise<void> {
   }
   if (sub === "password" || sub === "passwd") {
     expectArgs(p, 3, "user passwd <name> [--password P]");
-    await withDb(async (sql) => {
-      const user = await requireUserNamed(sql, p.positional[2]);
+    await withDb(async () => {
+      const user = await requireUserNamed(p.positional[2]);
       const given = str(p, "password");
       const password = given ?? users.randomPassword();
-      await users.setPassword(sql, user.id, password);
+      await users.setPassword(user.id, password);
       console.log(`password of ${user.username} changed`);
       if (!given) console.log(`password: ${password}`);
     });
@@ -189,10 +182,10 @@ async function cmdUser(p: Parsed): Promise<void> {
   }
   if (sub === "memberships") {
     expectArgs(p, 3, "user memberships <name>");
-    await withDb(async (sql) => {
-      const user = await requireUserNamed(sql, p.positional[2]);
+    await withDb(async () => {
+      const user = await requireUserNamed(p.positional[2]);
       const rows = [["PROJECT", "ID", "ROLE"]];
-      for (const m of await users.membershipsOf(sql, user.id)) rows.push([m.projectName, m.projectId, m.role]);
+      for (const m of await users.userMemberships(user.id)) rows.push([m.projectName, m.projectId, m.role]);
       console.log(`${user.username}: system role ${user.systemRole ?? "none"}${user.disabled ? " (disabled)" : ""}`);
       if (rows.length > 1) printTable(rows);
       else console.log("no project memberships");
@@ -203,27 +196,27 @@ async function cmdUser(p: Parsed): Promise<void> {
     expectArgs(p, 4, "user set-role <name> admin|member|reader|none");
     const role = p.positional[3];
     if (role !== "none" && !users.isRole(role)) throw new UsageError("the role must be admin, member, reader or none");
-    await withDb(async (sql) => {
-      const user = await requireUserNamed(sql, p.positional[2]);
-      await users.setSystemRole(sql, user.id, role === "none" ? null : role);
+    await withDb(async () => {
+      const user = await requireUserNamed(p.positional[2]);
+      await users.setSystemRole(user.id, role === "none" ? null : role);
       console.log(role === "none" ? `${user.username} has no system role now` : `${user.username} is system ${role} now`);
     });
     return;
   }
   if (sub === "disable" || sub === "enable") {
     expectArgs(p, 3, `user ${sub} <name>`);
-    await withDb(async (sql) => {
-      const user = await requireUserNamed(sql, p.positional[2]);
-      await users.setDisabled(sql, user.id, sub === "disable");
+    await withDb(async () => {
+      const user = await requireUserNamed(p.positional[2]);
+      await users.setDisabled(user.id, sub === "disable");
       console.log(`user ${user.username} ${sub}d`);
     });
     return;
   }
   if (sub === "delete") {
     expectArgs(p, 3, "user delete <name>");
-    await withDb(async (sql) => {
-      const user = await requireUserNamed(sql, p.positional[2]);
-      await users.deleteUser(sql, user.id);
+    await withDb(async () => {
+      const user = await requireUserNamed(p.positional[2]);
+      await users.deleteUser(user.id);
       console.log(`user ${user.username} deleted`);
     });
     return;
@@ -231,31 +224,31 @@ async function cmdUser(p: Parsed): Promise<void> {
   throw new UsageError("usage: ingot user create|list|memberships|set-role|disable|enable|passwd|delete … (see ingot --help)");
 }
 
-async function requireUserNamed(sql: import("../core/db/sql.ts").Sql, name: string) {
-  const { findUser } = await import("../core/users.ts");
-  const user = await findUser(sql, name);
+async function requireUserNamed(name: string) {
+  const { userNamed } = await import("../core/services/users.ts");
+  const user = await userNamed(name);
   if (!user) throw new UsageError(`no user ${name}`);
   return user;
 }
 
 async function cmdProject(p: Parsed): Promise<void> {
   const sub = p.positional[1];
-  const users = await import("../core/users.ts");
+  const users = await import("../core/services/users.ts");
   if (sub === "create") {
     expectArgs(p, 3, "project create <name> [--description D]");
-    await withDb(async (sql) => {
-      const project = await users.createProject(sql, p.positional[2], str(p, "description") ?? null);
+    await withDb(async () => {
+      const project = await users.createProject(p.positional[2], str(p, "description") ?? null);
       console.log(`created project ${project.name} (${project.id})`);
     });
     return;
   }
   if (sub === "list") {
     expectArgs(p, 2, "project list");
-    await withDb(async (sql) => {
+    await withDb(async () => {
       const rows = [["NAME", "ID", "MEMBERS", "OWNS", "LEASES", "DESCRIPTION"]];
-      for (const x of await users.listProjects(sql)) {
-        const members = await users.projectMembers(sql, x.id);
-        const nodes = await users.projectNodeCounts(sql, x.id);
+      for (const x of await users.allProjects()) {
+        const members = await users.projectMembers(x.id);
+        const nodes = await users.projectNodeCounts(x.id);
         rows.push([x.name, x.id, String(members.length), String(nodes.owned), String(nodes.leased), x.description ?? ""]);
       }
       printTable(rows);
@@ -264,11 +257,11 @@ async function cmdProject(p: Parsed): Promise<void> {
   }
   if (sub === "show") {
     expectArgs(p, 3, "project show <project>");
-    await withDb(async (sql) => {
-      const x = await users.requireProject(sql, p.positional[2]);
-      const nodes = await users.projectNodeCounts(sql, x.id);
+    await withDb(async () => {
+      const x = await users.requireProject(p.positional[2]);
+      const nodes = await users.projectNodeCounts(x.id);
       console.log(`name:         ${x.name}\nid:           ${x.id}\ndescription:  ${x.description ?? "-"}\nnodes:        owns ${nodes.owned}, leases ${nodes.leased}`);
-      const members = await users.projectMembers(sql, x.id);
+      const members = await users.projectMembers(x.id);
       if (!members.length) console.log("members:      none");
       else {
         console.log("members:");
@@ -279,9 +272,9 @@ async function cmdProject(p: Parsed): Promise<void> {
   }
   if (sub === "delete") {
     expectArgs(p, 3, "project delete <project>");
-    await withDb(async (sql) => {
-      const x = await users.requireProject(sql, p.positional[2]);
-      await users.deleteProject(sql, x.id);
+    await withDb(async () => {
+      const x = await users.requireProject(p.positional[2]);
+      await users.deleteProject(x.id);
       console.log(`project ${x.name} deleted`);
     });
     return;
@@ -290,21 +283,21 @@ async function cmdProject(p: Parsed): Promise<void> {
     expectArgs(p, 4, "project add-user <project> <user> [--role admin|member|reader]");
     const role = str(p, "role") ?? "member";
     if (!users.isRole(role)) throw new UsageError("--role must be admin, member or reader");
-    await withDb(async (sql) => {
-      const x = await users.requireProject(sql, p.positional[2]);
-      const user = await requireUserNamed(sql, p.positional[3]);
-      const before = (await users.membershipsOf(sql, user.id)).find((m) => m.projectId === x.id);
-      await users.addMembership(sql, user.id, x.id, role);
+    await withDb(async () => {
+      const x = await users.requireProject(p.positional[2]);
+      const user = await requireUserNamed(p.positional[3]);
+      const before = (await users.userMemberships(user.id)).find((m) => m.projectId === x.id);
+      await users.addMembership(user.id, x.id, role);
       console.log(before ? `${user.username}: ${before.role} → ${role} of project ${x.name}` : `${user.username} is now ${role} of project ${x.name}`);
     });
     return;
   }
   if (sub === "remove-user") {
     expectArgs(p, 4, "project remove-user <project> <user>");
-    await withDb(async (sql) => {
-      const x = await users.requireProject(sql, p.positional[2]);
-      const user = await requireUserNamed(sql, p.positional[3]);
-      await users.removeMembership(sql, user.id, x.id);
+    await withDb(async () => {
+      const x = await users.requireProject(p.positional[2]);
+      const user = await requireUserNamed(p.positional[3]);
+      await users.removeMembership(user.id, x.id);
       console.log(`${user.username} removed from project ${x.name}`);
     });
     return;
@@ -314,22 +307,21 @@ async function cmdProject(p: Parsed): Promise<void> {
 
 async function cmdToken(p: Parsed): Promise<void> {
   const sub = p.positional[1];
-  const users = await import("../core/users.ts");
+  const users = await import("../core/services/users.ts");
   if (sub === "create") {
     expectArgs(p, 3, "token create <user> [--project X] [--expires-days N] [--name NAME]");
-    await withDb(async (sql) => {
-      const user = await users.findUser(sql, p.positional[2]);
-      if (!user) throw new UsageError(`no user ${p.positional[2]}`);
+    await withDb(async () => {
+      const user = await requireUserNamed(p.positional[2]);
       let projectId: string | null = null;
       const project = str(p, "project");
       if (project) {
-        const proj = await users.findProject(sql, project);
+        const proj = await users.projectNamed(project);
         if (!proj) throw new UsageError(`no project ${project}`);
         projectId = proj.id;
       }
       const days = int(p, "expires-days");
       if (days === 0) throw new UsageError("--expires-days must be at least 1");
-      const { token, record } = await users.createToken(sql, { userId: user.id, projectId, name: str(p, "name") ?? "cli", expiresDays: days ?? null });
+      const { token, record } = await users.createToken({ userId: user.id, projectId, name: str(p, "name") ?? "cli", expiresDays: days ?? null });
       const scope = projectId ? `project ${project}` : user.systemRole ? `system (${user.systemRole})` : "the user's first project";
       console.error(`token ${record.id} for ${user.username}, scope ${scope}, ${record.expiresAt ? `expires ${record.expiresAt.toISOString()}` : "never expires"}`);
       console.error("This is the only time the token is shown:");
@@ -338,17 +330,15 @@ async function cmdToken(p: Parsed): Promise<void> {
     return;
   }
   if (sub === "list") {
-    await withDb(async (sql) => {
+    await withDb(async () => {
       let userId: string | undefined;
       if (p.positional[2]) {
-        const user = await users.findUser(sql, p.positional[2]);
-        if (!user) throw new UsageError(`no user ${p.positional[2]}`);
-        userId = user.id;
+        userId = (await requireUserNamed(p.positional[2])).id;
       }
-      const names = new Map((await users.listUsers(sql)).map((u) => [u.id, u.username]));
-      const projects = new Map((await users.listProjects(sql)).map((x) => [x.id, x.name]));
+      const names = new Map((await users.allUsers()).map((u) => [u.id, u.username]));
+      const projects = new Map((await users.allProjects()).map((x) => [x.id, x.name]));
       const rows = [["ID", "USER", "NAME", "PROJECT", "EXPIRES", "STATUS", "LAST USED"]];
-      for (const t of await users.listTokens(sql, userId)) {
+      for (const t of await (userId ? users.userTokens(userId) : users.allTokens())) {
         const status = t.revokedAt ? "revoked" : t.expiresAt && t.expiresAt.getTime() < Date.now() ? "expired" : "active";
         rows.push([t.id, names.get(t.userId) ?? t.userId, t.name, t.projectId ? projects.get(t.projectId) ?? t.projectId : "-",
           t.expiresAt?.toISOString() ?? "never", status, t.lastUsedAt?.toISOString() ?? "-"]);
@@ -359,8 +349,8 @@ async function cmdToken(p: Parsed): Promise<void> {
   }
   if (sub === "revoke") {
     expectArgs(p, 3, "token revoke <token-id>");
-    await withDb(async (sql) => {
-      if (!(await users.revokeToken(sql, p.positional[2]))) throw new UsageError(`no active token ${p.positional[2]}`);
+    await withDb(async () => {
+      if (!(await users.revokeAnyToken(p.positional[2]))) throw new UsageError(`no active token ${p.positional[2]}`);
       console.log(`token ${p.positional[2]} revoked`);
     });
     return;
@@ -427,7 +417,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`ingot: ${err.message}`);
       return 2;
     }
-    const { UserError } = await import("../core/users.ts");
+    const { UserError } = await import("../core/services/users.ts");
     if (err instanceof UserError) {
       console.error(`ingot: ${err.message}`);
       return 1;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AvailableStep } from "../shared/steps.ts";
-import { diffLines, listProblems, moveItem, parseStepsJson, stepProblems, stepsToJson, traitNameProblem } from "./steps.ts";
+import { biosSettingProperties, diffLines, operationProgress, listProblems, moveItem, parseStepsJson, stepProblems, stepsToJson, traitNameProblem, type BiosRegistryEntry } from "./steps.ts";
 
 const RAID: AvailableStep = {
   interface: "raid", step: "create_configuration", priority: 0, abortable: false,
@@ -46,6 +46,66 @@ describe("stepProblems", () => {
     expect(stepProblems({ interface: "raid", step: "nope", args: {}, priority: 0 }, undefined, { ...clean, catalogKnown: false }).general).toEqual([]);
     expect(stepProblems({ interface: "vendor", step: "x", args: {}, priority: 1 }, undefined, { kind: "deploy", mode: "template", catalogKnown: false }).general[0]).toMatch(/not allowed/);
     expect(stepProblems({ interface: "deploy", step: "deploy", args: {}, priority: 1 }, { ...RAID, interface: "deploy", step: "deploy", argsinfo: null }, { kind: "deploy", mode: "template", catalogKnown: true }).general[0]).toMatch(/core deploy step/);
+  });
+});
+
+describe("BIOS settings typed from the node's registry", () => {
+  const APPLY: AvailableStep = {
+    interface: "bios", step: "apply_configuration", priority: 0, abortable: false,
+    argsinfo: {
+      settings: {
+        description: "s", required: true, type: "array",
+        items: { type: "object", properties: { name: { type: "string", required: true }, value: { required: true } } },
+      },
+    },
+  };
+  const registry: BiosRegistryEntry[] = [
+    { name: "ProcVirtualization", attribute_type: "Enumeration", allowable_values: ["Enabled", "Disabled"], read_only: false },
+    { name: "SetupPromptTimeout", attribute_type: "Integer", allowable_values: null, read_only: false },
+    { name: "AssetTag", attribute_type: "String", allowable_values: null, read_only: false },
+    { name: "ServiceTag", attribute_type: "String", allowable_values: null, read_only: true },
+  ];
+  const clean = { kind: "clean" as const, mode: "manual" as const, catalogKnown: true, bios: registry };
+  const check = (settings: unknown[]) => stepProblems({ interface: "bios", step: "apply_configuration", args: { settings }, priority: 0 }, APPLY, clean).args.settings ?? [];
+
+  it("offers the writable names and types each value by its setting", () => {
+    const props = biosSettingProperties(APPLY.argsinfo!.settings.items!.properties!, registry, "ProcVirtualization");
+    expect(props.name.allowed_values).toEqual(["ProcVirtualization", "SetupPromptTimeout", "AssetTag"]);
+    expect(props.value).toMatchObject({ type: "string", allowed_values: ["Enabled", "Disabled"], required: true });
+    expect(biosSettingProperties(APPLY.argsinfo!.settings.items!.properties!, registry, "SetupPromptTimeout").value.type).toBe("integer");
+    // No registry (a template): the declared schema stands.
+    expect(biosSettingProperties(APPLY.argsinfo!.settings.items!.properties!, null, "x")).toBe(APPLY.argsinfo!.settings.items!.properties);
+  });
+  it("checks rows with the server's argument check and wording", () => {
+    expect(check([{ name: "ProcVirtualization", value: "Disabled" }, { name: "AssetTag", value: "rack 7" }])).toEqual([]);
+    expect(check([{ name: "ProcVirtualization", value: "Off" }])).toEqual(["argument settings[0].value: 'Off' is not one of ['Enabled', 'Disabled']"]);
+    expect(check([{ name: "ServiceTag", value: "x" }])[0]).toMatch(/^argument settings\[0\]\.name: 'ServiceTag' is not one of/);
+    expect(check([{ name: "SetupPromptTimeout", value: "soon" }])).toEqual(["argument settings[0].value: 'soon' is not of type 'integer'"]);
+    expect(check([{ name: "AssetTag" }])).toEqual(["argument settings[0]: 'value' is a required property"]);
+    // Without the registry any value passes the declared schema (the server checks it against the node).
+    expect(stepProblems({ interface: "bios", step: "apply_configuration", args: { settings: [{ name: "X", value: "Disabled" }] }, priority: 0 }, APPLY, { ...clean, bios: null }).args).toEqual({});
+  });
+});
+
+describe("operationProgress: what the node runs now, from the node", () => {
+  const steps = [{ interface: "deploy", step: "deploy" }, { interface: "deploy", step: "write_image" }, { interface: "deploy", step: "boot_instance" }];
+  it("a deployment: steps before the index done, the one at it running, the rest pending", () => {
+    const p = operationProgress({
+      provision_state: "deploying", deploy_step: { interface: "deploy", step: "write_image" },
+      driver_internal_info: { deploy_steps: steps, deploy_step_index: 1 },
+    });
+    expect(p).toEqual({
+      kind: "deploy", current: "deploy.write_image", waiting: null,
+      steps: [{ name: "deploy.deploy", state: "done" }, { name: "deploy.write_image", state: "running" }, { name: "deploy.boot_instance", state: "pending" }],
+    });
+  });
+  it("labels the waits: the agent calling back, and booting before the first step", () => {
+    expect(operationProgress({ provision_state: "clean wait", driver_internal_info: { clean_steps: steps, clean_step_index: 0 } })!.waiting).toBe("waiting for the agent (clean wait)");
+    expect(operationProgress({ provision_state: "cleaning", driver_internal_info: { clean_steps: steps } })!.waiting).toBe("starting: booting the agent if a step needs it (cleaning)");
+  });
+  it("nothing runs in a stable state; hidden steps read as unknown", () => {
+    expect(operationProgress({ provision_state: "active", driver_internal_info: {} })).toBeNull();
+    expect(operationProgress({ provision_state: "servicing", driver_internal_info: { content: "** Redacted **" } })!.steps).toBeNull();
   });
 });
 

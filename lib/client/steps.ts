@@ -4,11 +4,12 @@
 // payloads each editor sends. No React here: the components in components/steps/ use it, and it is
 // unit-tested on its own.
 
-import { inStates, ProvisionState as PS, SERVICING_STATES, CLEANING_STATES } from "../shared/states.ts";
+import { AGENT_WAIT_STATES, CLEANING_STATES, DEPLOYING_STATES, inStates, ProvisionState as PS, SERVICING_STATES } from "../shared/states.ts";
 import {
   argValueErrors, DEPLOY_TEMPLATE_STEP_INTERFACES, isReservedStep, STEP_INTERFACES, toPriority,
-  type AvailableStep, type StepKind,
+  type ArgSchema, type AvailableStep, type StepKind,
 } from "../shared/steps.ts";
+import type { ApiBiosSetting } from "../shared/wire.ts";
 import { isTraitName, MAX_TRAIT_LENGTH, STANDARD_TRAIT_RE } from "../shared/traits.ts";
 import type { HistoryStructure } from "../shared/history.ts";
 
@@ -52,6 +53,47 @@ export function hasProblems(p: StepProblems): boolean {
   return p.general.length > 0 || Object.values(p.args).some((a) => a.length > 0);
 }
 
+// ---- BIOS settings typed from the node's registry ----
+
+/** What the step forms read of a node's BIOS setting (GET /v1/nodes/{n}/bios?detail=True). */
+export type BiosRegistryEntry = Pick<ApiBiosSetting, "name" | "attribute_type" | "allowable_values" | "read_only">;
+
+/** The argument whose items are BIOS settings: `settings` of bios.apply_configuration. */
+export function isBiosSettingsArg(step: { interface: string; step: string }, arg: string): boolean {
+  return step.interface === "bios" && step.step === "apply_configuration" && arg === "settings";
+}
+
+/** The schema of one setting's value, from its registry entry (unknown settings: any value). */
+function biosValueSchema(entry: BiosRegistryEntry | undefined): ArgSchema {
+  if (!entry) return {};
+  const type = (entry.attribute_type ?? "").toLowerCase();
+  if (entry.allowable_values?.length) return { type: "string", allowed_values: entry.allowable_values };
+  if (type === "integer") return { type: "integer" };
+  if (type === "boolean") return { type: "boolean" };
+  if (type === "string" || type === "password") return { type: "string" };
+  return {};
+}
+
+/**
+ * The keys of one item of a BIOS `settings` list, typed from the registry: the name is one of the
+ * settings one may change, the value follows that setting's type and allowed values. Without a
+ * registry (a template or runbook, no node) the declared schema stands.
+ */
+export function biosSettingProperties(
+  declared: NonNullable<ArgSchema["properties"]>,
+  registry: BiosRegistryEntry[] | null | undefined,
+  name: unknown,
+): NonNullable<ArgSchema["properties"]> {
+  if (!registry?.length) return declared;
+  const writable = registry.filter((e) => !e.read_only).map((e) => e.name);
+  const entry = typeof name === "string" ? registry.find((e) => e.name === name) : undefined;
+  return {
+    ...declared,
+    name: { ...declared.name, type: "string", allowed_values: writable },
+    value: { ...declared.value, ...biosValueSchema(entry) },
+  };
+}
+
 /**
  * Checks one step the way the server will: known step (or reserved), no unexpected arguments,
  * and — when the step will run (always for clean/service; priority > 0 for deploy) — required
@@ -61,7 +103,7 @@ export function hasProblems(p: StepProblems): boolean {
 export function stepProblems(
   s: Pick<EditableStep, "interface" | "step" | "args" | "priority">,
   declared: AvailableStep | undefined,
-  opts: { kind: StepKind; mode: StepListMode; catalogKnown: boolean },
+  opts: { kind: StepKind; mode: StepListMode; catalogKnown: boolean; bios?: BiosRegistryEntry[] | null },
 ): StepProblems {
   const out: StepProblems = { general: [], args: {} };
   const push = (arg: string, msg: string) => (out.args[arg] ??= []).push(msg);
@@ -95,7 +137,18 @@ export function stepProblems(
       if (a.required) push(k, `${k} is required`);
       continue;
     }
-    for (const m of argValueErrors(a, s.args[k], k)) push(k, m);
+    // BIOS settings also against the node's registry (the step's own check on the server).
+    const schema = isBiosSettingsArg(s, k) && opts.bios?.length && a.items?.properties && Array.isArray(s.args[k])
+      ? { ...a, items: undefined }
+      : a;
+    for (const m of argValueErrors(schema, s.args[k], k)) push(k, m);
+    if (schema !== a) {
+      (s.args[k] as unknown[]).forEach((item, i) => {
+        const name = item && typeof item === "object" ? (item as Record<string, unknown>).name : undefined;
+        const props = biosSettingProperties(a.items!.properties!, opts.bios, name);
+        for (const m of argValueErrors({ ...a.items, properties: props }, item, `${k}[${i}]`)) push(k, m);
+      });
+    }
   }
   if (opts.kind === "deploy" && s.interface === "deploy" && s.step === "deploy") {
     out.general.push("deploy.deploy is the core deploy step: it cannot be overridden (priority 0 disables it).");
@@ -376,4 +429,60 @@ export function runDisabledReason(
   }
   if (kind === "clean" && node.maintenance) return "The node is in maintenance: cleaning is refused until maintenance is off.";
   return null;
+}
+
+// ---- the operation a node runs now (whoever started it) ----
+
+/** One stored step of the running operation, with how far it got. */
+export interface OperationStep {
+  name: string;
+  state: StepRunState;
+}
+
+export interface OperationProgress {
+  kind: StepKind;
+  /** The node's stored steps (driver_internal_info.<kind>_steps), or null when hidden or unknown. */
+  steps: OperationStep[] | null;
+  /** The step running now (`interface.step`), or null. */
+  current: string | null;
+  /** What the node waits for when no step runs (its agent booting or calling back), or null. */
+  waiting: string | null;
+}
+
+const STEP_FIELD_OF: Record<StepKind, "clean_step" | "deploy_step" | "service_step"> = { clean: "clean_step", deploy: "deploy_step", service: "service_step" };
+
+/**
+ * The cleaning, servicing or deployment the node runs now, from the node itself (its stored steps
+ * and step index, which the conductor keeps current), so the Steps tab shows it live whoever
+ * started it; null when none runs.
+ */
+export function operationProgress(node: {
+  provision_state: string;
+  driver_internal_info?: Record<string, unknown> | null;
+  clean_step?: Record<string, unknown> | null;
+  deploy_step?: Record<string, unknown> | null;
+  service_step?: Record<string, unknown> | null;
+}): OperationProgress | null {
+  const state = node.provision_state;
+  const kind: StepKind | null = inStates(state, CLEANING_STATES) ? "clean" : inStates(state, SERVICING_STATES) ? "service" : inStates(state, DEPLOYING_STATES) ? "deploy" : null;
+  if (!kind) return null;
+  const dii = node.driver_internal_info ?? {};
+  const stored = dii[`${kind}_steps`];
+  const index = typeof dii[`${kind}_step_index`] === "number" ? (dii[`${kind}_step_index`] as number) : null;
+  const step = node[STEP_FIELD_OF[kind]] as { interface?: unknown; step?: unknown } | null | undefined;
+  const current = step && typeof step.interface === "string" && typeof step.step === "string" ? `${step.interface}.${step.step}` : null;
+  const finished = dii[`${kind}_step_finished`] === true;
+  const steps = Array.isArray(stored)
+    ? (stored as { interface: string; step: string }[]).map((s, i): OperationStep => ({
+        name: stepKey(s),
+        state: index === null || i > index ? "pending" : i < index || finished ? "done" : "running",
+      }))
+    : null;
+  // A wait state: the running step asked the agent to call back; before the first step the agent boots.
+  const waiting = inStates(state, AGENT_WAIT_STATES)
+    ? `waiting for the agent (${state})`
+    : index === null && steps?.length
+      ? `starting: booting the agent if a step needs it (${state})`
+      : null;
+  return { kind, steps, current, waiting };
 }

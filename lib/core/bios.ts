@@ -9,6 +9,7 @@ import { parseJson, toBoolOrNull, toDate } from "./db/sql.ts";
 import type { BiosAttribute, BiosInterface, DriverTask, StepCheckContext, StepDecl } from "./drivers/base.ts";
 import { Invalid } from "./errors.ts";
 import { pyRepr } from "../shared/pyrepr.ts";
+import { BIOS_PENDING_KEY, type PendingBiosSetting } from "../shared/wire.ts";
 
 export interface BiosSettingInput {
   name: string;
@@ -263,9 +264,60 @@ export const BIOS_SETTINGS_ARG = {
   },
 };
 
-/** Runs a BIOS change: the machine side, then refreshes the node's cache (reference §5.5). */
-async function afterChange(task: DriverTask, impl: BiosInterface): Promise<void> {
+/** The node's BIOS settings waiting for the next reboot (driver_internal_info.bios_pending_settings). */
+export function pendingBios(node: Pick<DriverTask["node"], "driverInternalInfo">): PendingBiosSetting[] {
+  const v = node.driverInternalInfo?.[BIOS_PENDING_KEY];
+  return Array.isArray(v) ? (v as PendingBiosSetting[]) : [];
+}
+
+async function storePendingBios(task: DriverTask, pending: PendingBiosSetting[]): Promise<void> {
+  const dii: Dict = { ...task.node.driverInternalInfo };
+  if (pending.length) dii[BIOS_PENDING_KEY] = pending;
+  else delete dii[BIOS_PENDING_KEY];
+  await task.update({ driverInternalInfo: dii });
+}
+
+/** A pending setting is in effect once the machine reports its value (passwords never read back). */
+function inEffect(cache: Map<string, BiosCacheRow>, p: PendingBiosSetting): boolean {
+  const row = cache.get(p.name);
+  return !row || row.attributeType?.toLowerCase() === "password" || row.value === p.value;
+}
+
+/**
+ * Re-reads the machine's BIOS settings into the cache and drops the pending settings now in
+ * effect, with a history row naming them. Called wherever the machine may have rebooted: after
+ * power actions, by power sync, and after cleaning. Returns those still pending.
+ */
+export async function refreshBiosCache(task: DriverTask, impl: BiosInterface): Promise<PendingBiosSetting[]> {
   await impl.cacheBiosSettings(task);
+  const pending = pendingBios(task.node);
+  if (!pending.length) return [];
+  const cache = new Map((await loadBiosCache(task.sql, task.node.id)).map((r) => [r.name, r]));
+  const applied = pending.filter((p) => inEffect(cache, p));
+  if (!applied.length) return pending;
+  const still = pending.filter((p) => !inEffect(cache, p));
+  await storePendingBios(task, still);
+  await task.history?.({ kind: "management", message: `Pending BIOS settings took effect: ${applied.map((p) => p.name).join(", ")}` }, "conductor");
+  return still;
+}
+
+/**
+ * After a change was sent and the cache re-read: the settings asked for that the machine does not
+ * report yet are pending until its next reboot (a reset-required setting sent while it was off).
+ * A setting asked for again keeps its first `since` when the value is the same.
+ */
+async function recordPendingBios(task: DriverTask, asked: BiosSettingInput[]): Promise<void> {
+  const cache = new Map((await loadBiosCache(task.sql, task.node.id)).map((r) => [r.name, r]));
+  const pending = new Map(pendingBios(task.node).map((p) => [p.name, p]));
+  const now = new Date().toISOString();
+  for (const s of asked) {
+    const want: PendingBiosSetting = { name: s.name, value: biosValueString(s.value), since: now };
+    const prior = pending.get(s.name);
+    if (inEffect(cache, want)) pending.delete(s.name);
+    else pending.set(s.name, prior && prior.value === want.value ? prior : want);
+  }
+  const next = [...pending.values()];
+  if (JSON.stringify(next) !== JSON.stringify(pendingBios(task.node))) await storePendingBios(task, next);
 }
 
 /**
@@ -288,7 +340,8 @@ export function biosSteps(impl: () => BiosInterface): StepDecl[] {
         if (errors.length) throw new Invalid(`Invalid BIOS settings for node ${task.node.uuid}: ${errors.join("; ")}`);
         const settings = (args.settings as BiosSettingInput[]).map((s) => ({ name: s.name, value: s.value }));
         await impl().applyConfiguration(task, settings);
-        await afterChange(task, impl());
+        await refreshBiosCache(task, impl());
+        await recordPendingBios(task, settings);
       },
     },
     {
@@ -300,7 +353,7 @@ export function biosSteps(impl: () => BiosInterface): StepDecl[] {
       argsinfo: null,
       async run(task) {
         await impl().factoryReset(task);
-        await afterChange(task, impl());
+        await refreshBiosCache(task, impl());
       },
     },
   ];

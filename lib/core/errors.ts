@@ -106,6 +106,19 @@ export class NoFreeWorker extends TemporaryFailure {
   }
 }
 
+/** The node's console of that kind is not on (off, or its console interface is of the other kind). */
+export class ConsoleNotEnabled extends Conflict {
+  constructor(kind: "serial" | "graphical", node: string) {
+    super(`the ${kind} console of node ${node} is not enabled`);
+  }
+}
+
+/** A console session refused to a caller who may see the node; the message says why. */
+export class ConsoleRefused extends Forbidden {}
+
+/** The node's console cannot be reached now (its conductor is unknown or unreachable). */
+export class ConsoleUnavailable extends TemporaryFailure {}
+
 /** A failure inside a driver interface (power, deploy, ...): becomes last_error on the node. */
 export class DriverError extends Error {
   constructor(message: string) {

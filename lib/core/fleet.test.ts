@@ -113,6 +113,8 @@ describe("queryFleet", () => {
   it("free text over name, UUID, port MAC and BMC address, never secrets", async () => {
     expect(await names("q=FL-B")).toEqual(["fl-b1"]);
     expect(await names("q=ab:CD")).toEqual(["fl-a1"]);
+    // A MAC as other tools write it: dashes, no separators, Cisco dots, or a part with dashes.
+    for (const mac of ["52-54-00-AB-CD-EF", "525400abcdef", "5254.00ab.cdef", "00-ab-cd", "AB-CD-E"]) expect(await names(`q=${mac}`)).toEqual(["fl-a1"]);
     expect(await names("q=10.1.0")).toEqual(["fl-a1"]);
     expect(await names("q=bmc-b1")).toEqual(["fl-b1"]);
     expect(await names("q=sesame")).toEqual([]);

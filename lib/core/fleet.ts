@@ -9,6 +9,7 @@
 //   <field>!=<value>      node's field is none of them  (URLSearchParams reads this as key "<field>!")
 //   an empty value means "not set":  owner=  → no owner,  owner!=  → has an owner
 //   q=<text>              name, UUID, instance UUID, port MAC or BMC address contains the text
+//                         (a MAC also as 52-54-00-01-00-01, 525400010001 or 5254.0001.0001)
 //   sort=<key> | sort=-<key>   ascending / descending, ties broken by UUID
 //   group=<key>           rows ordered by the group first; group counts cover the whole match
 import { visibleTo } from "./db/visibility.ts";
@@ -18,7 +19,7 @@ import { listConductors, ringLookup } from "./hashring.ts";
 import { isSystemScoped, type Principal } from "./policy.ts";
 import { FAULTS, isProvisionState, PowerState } from "./states.ts";
 import {
-  FACET_FIELDS, FLEET_BOOLEAN_FIELDS, FLEET_FILTER_FIELDS, FLEET_GROUP_KEYS, FLEET_SORT_KEYS,
+  FACET_FIELDS, FLEET_BOOLEAN_FIELDS, FLEET_FILTER_FIELDS, FLEET_GROUP_KEYS, FLEET_SORT_KEYS, macSearchForm,
   type FacetField, type FleetFacets, type FleetFilterField, type FleetGroupKey, type FleetSortKey,
 } from "../shared/fleet.ts";
 
@@ -239,7 +240,10 @@ function textFrag(cols: Columns, text: string): Frag {
   const { sql, who } = cols;
   // "Contains, ignoring case": SQLite's LIKE ignores ASCII case already; on PostgreSQL strpos over
   // lower() is several times cheaper than ILIKE. (`text` is lower-cased by the parser.)
-  const like = sql.kind === "postgresql" ? text : `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const pattern = (t: string) => (sql.kind === "postgresql" ? t : `%${t.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  const like = pattern(text);
+  // Ports store MACs as "52:54:00:01:00:01"; "52-54-00-01-00-01" or "525400010001" finds them too.
+  const macLike = pattern(macSearchForm(text) ?? text);
   const m = (expr: string) => (sql.kind === "postgresql" ? `strpos(lower(${expr}), ?) > 0` : `${expr} LIKE ? ESCAPE '\\'`);
   const bmcExpr = BMC_ADDRESS_KEYS.map((k) =>
     sql.kind === "postgresql" ? `COALESCE(("driverInfo"::jsonb ->> '${k}'), '')` : `COALESCE(json_extract("driverInfo", '$.${k}'), '')`,
@@ -253,7 +257,7 @@ function textFrag(cols: Columns, text: string): Frag {
     `(${m(`"name"`)} OR ${m(`"uuid"`)} OR ${m(`"instanceUuid"`)}` +
       ` OR "id" IN (SELECT p."nodeId" FROM "Port" p WHERE ${m(`p."address"`)})` +
       ` OR (${bmcAllowed.text} AND ${m(`"driverInfo"`)} AND ${m(`(${bmcExpr})`)}))`,
-    [like, like, like, like, ...bmcAllowed.params, like, like],
+    [like, like, like, macLike, ...bmcAllowed.params, like, like],
   );
 }
 

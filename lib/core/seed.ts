@@ -1,14 +1,18 @@
 // The demo fleet: N nodes spread over realistic states and owners, with ports, traits and history
-// for the transitions they went through. Rows are inserted directly, in batches, inside one
+// for the transitions they went through (walked through the transition table and written with the
+// conductor's own sentences and fields, so the history and the timeline agree). Rows are inserted directly, in batches, inside one
 // transaction (10,000 nodes take a few seconds). When the `sim` hardware type is enabled the
 // nodes are `sim` nodes — simulated servers that really power on, deploy, and show their serial
 // console and screen (active ones are running their OS; some have their console enabled) —
 // otherwise `fake-hardware` nodes.
 import { createHash, randomUUID } from "node:crypto";
 import type { Sql, SqlValue } from "./db/sql.ts";
-import type { HistoryMessageKind } from "./history.ts";
+import { getNodeById, updateNode } from "./db/nodes.ts";
+import { historyFields, historySentence, recordHistory, type HistoryEvent, type HistoryEventType } from "./history.ts";
+import { processInspectionData, type InspectionTask } from "./inspection/process.ts";
+import { simHardware, simInventory } from "./sim/hardware.ts";
 import { config } from "./config.ts";
-import { STATES, type ProvisionState } from "./states.ts";
+import { nextState, STATES, type Event, type ProvisionState } from "./states.ts";
 import { ensureProject } from "./users.ts";
 
 export interface SeedOptions {
@@ -122,24 +126,26 @@ const PORT_COLUMNS = ["uuid", "address", "nodeId", "extra", "internalInfo", "pxe
 const TRAIT_COLUMNS = ["nodeId", "trait", "createdAt"] as const;
 const HISTORY_COLUMNS = [
   "uuid", "nodeId", "event", "eventType", "severity", "user", "project", "conductor", "state", "targetProvisionState",
-  "durationSeconds", "createdAt", "kind",
+  "durationSeconds", "createdAt", "kind", "fromState", "toState", "provisionEvent", "powerTarget", "stepKind", "stepInterface", "step", "error",
 ] as const;
 
 interface HistoryRow {
-  /** Seeded rows summarise a stretch of life in free text: no transition or step rows. */
-  kind: HistoryMessageKind;
-  event: string;
-  eventType: string;
+  /** A transition, typed as the conductor writes it (lib/core/history.ts): its sentence and fields come from it. */
+  event: HistoryEvent;
+  eventType: HistoryEventType;
   severity: "INFO" | "ERROR";
   user: string | null;
   state: string;
   target: string | null;
-  duration: number | null;
   at: Date;
+  /** The failure's message (last_error), for the row ending an operation that failed. */
+  error: string | null;
 }
 
 interface PlannedNode {
   row: Record<string, SqlValue>;
+  /** Its history has a finished inspection: a sim node gets its inventory (and ports) the way inspection makes them. */
+  inspected: boolean;
   rack: string;
   ports: { switchPort: string; physnet: string }[];
   traits: string[];
@@ -152,56 +158,84 @@ function mac(n: number): string {
   return b.map((x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
+/**
+ * The operations that brought a node to `state`, oldest first: each a provision verb and how it
+ * ended ("done", or "fail" with an error), walked through the transition table, so the history
+ * the dashboard's timeline and the API show is one the conductor could have written.
+ */
+function plannedOperations(r: Rand, state: ProvisionState): { verb: Event; end: Event[]; error?: string; user: string }[] {
+  const ops: { verb: Event; end: Event[]; error?: string; user: string }[] = [];
+  const op = (verb: Event, end: Event[], user = "admin", error?: string) => ops.push({ verb, end, user, error });
+  if (state === "enroll") return ops;
+  op("manage", ["done"]);
+  if (state === "manageable") {
+    if (r() < 0.5) op("inspect", ["done"]);
+    return ops;
+  }
+  if (state === "inspect failed") {
+    op("inspect", ["fail"], "admin", pick(r, INSPECT_ERRORS));
+    return ops;
+  }
+  if (state === "adopt failed") {
+    op("adopt", ["fail"], "admin", "Adoption failed: the deploy interface could not validate instance_info");
+    return ops;
+  }
+  op("inspect", ["done"]);
+  if (state === "clean failed") {
+    op("provide", ["fail"], "admin", pick(r, CLEAN_ERRORS));
+    return ops;
+  }
+  op("provide", ["done"]);
+  if (state === "available") {
+    if (r() < 0.3) {
+      op("deploy", ["done"], "nova");
+      op("delete", ["clean", "done"], "nova");
+    }
+    return ops;
+  }
+  if (state === "deploy failed") {
+    op("deploy", ["fail"], "nova", pick(r, DEPLOY_ERRORS));
+    return ops;
+  }
+  op("deploy", ["done"], "nova");
+  if (state === "error") {
+    op("delete", ["fail"], "nova", "Tear down failed: power off did not complete in 120 seconds");
+    return ops;
+  }
+  if (state === "rescue") op("rescue", ["done"]);
+  return ops;
+}
+
 /** History of how a node reached its current state, oldest first, ending at `now`-ish. */
 function plannedHistory(r: Rand, state: ProvisionState, created: Date, now: number): HistoryRow[] {
   const out: HistoryRow[] = [];
   let t = created.getTime() + 60_000;
-  const step = (event: string, eventType: string, st: string, target: string | null, dur: number | null, severity: "INFO" | "ERROR" = "INFO", user: string | null = "admin") => {
-    t += Math.floor(r() * 3 * 86_400_000) + 600_000;
-    if (t > now - 60_000) t = now - 60_000 - Math.floor(r() * 3_600_000);
-    const kind: HistoryMessageKind = severity === "ERROR" ? "operation_failed" : eventType === "introspection" ? "inspection" : "note";
-    out.push({ kind, event, eventType, severity, user, state: st, target, duration: dur, at: new Date(t) });
+  let at: ProvisionState = "enroll";
+  const move = (event: Event, user: string, error?: string) => {
+    const to = nextState(at, event);
+    if (!to) throw new Error(`seed: no transition from "${at}" by "${event}"`);
+    const e: HistoryEvent = { kind: "provision_transition", from: at, to, provisionEvent: event, ...(error ? { note: error } : {}) };
+    const eventType = EVENT_TYPE_OF[event] ?? (to === "inspecting" || at === "inspecting" ? "introspection" : "provisioning");
+    out.push({ event: e, eventType, severity: error ? "ERROR" : "INFO", user, state: to, target: STATES[to].kind === "stable" ? null : STATES[to].target, at: new Date(t), error: error ?? null });
+    at = to;
   };
-  if (state === "enroll") return out;
-  step("Node verified: BMC credentials accepted", "verify", "manageable", null, 4 + Math.floor(r() * 20));
-  if (state === "manageable") {
-    if (r() < 0.5) step("Inspection finished: 2 interfaces, 4 disks discovered", "introspection", "manageable", null, 240 + Math.floor(r() * 600));
-    return out;
-  }
-  if (state === "inspect failed") {
-    step(pick(r, INSPECT_ERRORS), "introspection", "inspect failed", "manageable", 1800, "ERROR");
-    return out;
-  }
-  if (state === "adopt failed") {
-    step("Adoption failed: the deploy interface could not validate instance_info", "adoption", "adopt failed", "active", 3, "ERROR");
-    return out;
-  }
-  step("Inspection finished: 2 interfaces, 4 disks discovered", "introspection", "manageable", null, 240 + Math.floor(r() * 600));
-  if (state === "clean failed") {
-    step(pick(r, CLEAN_ERRORS), "provisioning", "clean failed", "available", 900 + Math.floor(r() * 900), "ERROR");
-    return out;
-  }
-  step("Automated cleaning finished", "provisioning", "available", null, 600 + Math.floor(r() * 1200));
-  if (state === "available") {
-    if (r() < 0.3) {
-      step("Deployment finished", "provisioning", "active", null, 420 + Math.floor(r() * 400), "INFO", "nova");
-      step("Undeploy requested; automated cleaning finished", "unprovision", "available", null, 700 + Math.floor(r() * 900), "INFO", "nova");
-    }
-    return out;
-  }
-  if (state === "deploy failed") {
-    step(pick(r, DEPLOY_ERRORS), "provisioning", "deploy failed", "active", 300 + Math.floor(r() * 1500), "ERROR", "nova");
-    return out;
-  }
-  if (state === "error") {
-    step("Deployment finished", "provisioning", "active", null, 420 + Math.floor(r() * 400), "INFO", "nova");
-    step("Tear down failed: power off did not complete in 120 seconds", "unprovision", "error", null, 120, "ERROR", "nova");
-    return out;
-  }
-  step("Deployment finished", "provisioning", "active", null, 420 + Math.floor(r() * 400), "INFO", "nova");
-  if (state === "rescue") step("Rescue finished: rescue ramdisk is running", "provisioning", "rescue", null, 180 + Math.floor(r() * 120), "INFO", "admin");
+  const ops = plannedOperations(r, state);
+  ops.forEach((op, i) => {
+    // Days between operations (all done an hour before now); each takes seconds to tens of minutes.
+    const room = (now - 3_600_000 - t) / (ops.length - i);
+    t += Math.max(1_000, Math.min(Math.floor(r() * 3 * 86_400_000) + 600_000, room));
+    move(op.verb, op.user);
+    op.end.forEach((end, j) => {
+      t += Math.floor((20 + r() * 1200) * 1000);
+      move(end, op.user, j === op.end.length - 1 ? op.error : undefined);
+    });
+  });
+  if (at !== state) throw new Error(`seed: planned history ends in "${at}", not "${state}"`);
   return out;
 }
+
+/** Ironic's event types for the verbs whose rows are not "provisioning". */
+const EVENT_TYPE_OF: Partial<Record<Event, HistoryEventType>> = { manage: "verify", inspect: "introspection", adopt: "adoption", delete: "unprovision" };
 
 function planNode(r: Rand, index: number, prefix: string, projects: { id: string; name: string }[], now: number, driver: "fake-hardware" | "sim"): PlannedNode {
   const sim = driver === "sim";
@@ -252,7 +286,7 @@ function planNode(r: Rand, index: number, prefix: string, projects: { id: string
   }
 
   let lastError: string | null = null;
-  if (failure) lastError = [...history].reverse().find((h) => h.severity === "ERROR")?.event ?? "Unknown failure";
+  if (failure) lastError = [...history].reverse().find((h) => h.error)?.error ?? "Unknown failure";
   const maintenance = r() < (failure ? 0.25 : 0.04);
   const maintenanceReason = maintenance ? pick(r, MAINT_REASONS) : null;
   const fault = maintenance && r() < 0.3 ? "power failure" : null;
@@ -299,7 +333,8 @@ function planNode(r: Rand, index: number, prefix: string, projects: { id: string
   const traits: string[] = [...flavor.traits];
   if (r() < 0.3) traits.push("CUSTOM_RAID1");
   if (r() < 0.2) traits.push("CUSTOM_SECURE_BOOT");
-  return { row, rack: `R${String(rack).padStart(2, "0")}`, ports, traits, history };
+  const inspected = history.some((h) => h.event.kind === "provision_transition" && h.event.from === "inspecting" && h.event.to === "manageable");
+  return { row, rack: `R${String(rack).padStart(2, "0")}`, ports, traits, history, inspected };
 }
 
 async function insertRows(sql: Sql, table: string, columns: readonly string[], rows: SqlValue[][]): Promise<void> {
@@ -314,11 +349,31 @@ async function insertRows(sql: Sql, table: string, columns: readonly string[], r
   }
 }
 
+/**
+ * What inspecting a sim node stores — its inventory as its BMC reports it, the properties and
+ * ports inspection derives from it — through the inspection code itself (lib/core/inspection), so
+ * a demo node's Hardware tab, properties and ports agree with the machine behind it.
+ */
+async function inspectSimNode(sql: Sql, nodeId: number): Promise<void> {
+  const first = await getNodeById(sql, nodeId);
+  if (!first) return;
+  const task: InspectionTask = {
+    sql,
+    node: first,
+    update: async (changes) => (task.node = (await updateNode(sql, nodeId, changes)) ?? task.node),
+    refresh: async () => (task.node = (await getNodeById(sql, nodeId)) ?? task.node),
+    history: async (event, eventType, severity) => void (await recordHistory(sql, task.node, { event, eventType, severity })),
+  };
+  const hw = simHardware(first.uuid, first.driverInfo);
+  await processInspectionData(task, simInventory(hw, { bootMode: first.bootMode === "bios" ? "bios" : "uefi", hostname: null }));
+}
+
 /** Creates `n` demo nodes (continuing the numbering of existing `${prefix}-NNNN` nodes). */
 export async function seedFleet(sql: Sql, n: number, opts: SeedOptions = {}): Promise<SeedResult> {
   const started = Date.now();
   const prefix = opts.prefix ?? "demo";
   const driver = opts.driver ?? (config().enabledHardwareTypes.includes("sim") ? "sim" : "fake-hardware");
+  const sim = driver === "sim";
   const r = mulberry32(opts.seed ?? 42);
   const conductor = opts.conductor ?? "ingot-demo";
   let portCount = 0;
@@ -360,7 +415,8 @@ export async function seedFleet(sql: Sql, n: number, opts: SeedOptions = {}): Pr
       for (const p of planned) {
         const nodeId = ids.get(p.row.uuid as string)!;
         const created = p.row.createdAt as Date;
-        for (const port of p.ports) {
+        // An inspected sim node's ports come from its inventory (below), as inspection creates them.
+        for (const port of sim && p.inspected ? [] : p.ports) {
           portRows.push([
             randomUUID(), mac(macIndex++), nodeId, "{}", "{}", true,
             JSON.stringify({ switch_id: "0a:1b:2c:3d:4e:5f", port_id: port.switchPort, switch_info: `tor-${p.rack.toLowerCase()}` }),
@@ -370,14 +426,17 @@ export async function seedFleet(sql: Sql, n: number, opts: SeedOptions = {}): Pr
         for (const t of p.traits) traitRows.push([nodeId, t, created]);
         for (const h of p.history) {
           const project = h.user === "nova" ? (JSON.parse(p.row.instanceInfo as string).project_id ?? null) : null;
+          const f = historyFields(h.event);
           historyRows.push([
-            randomUUID(), nodeId, h.event, h.eventType, h.severity, h.user, project, conductor, h.state, h.target, h.duration, h.at, h.kind,
+            randomUUID(), nodeId, historySentence(h.event), h.eventType, h.severity, h.user, project, conductor, h.state, h.target, null, h.at,
+            f.kind, f.fromState, f.toState, f.provisionEvent, f.powerTarget, f.stepKind, f.stepInterface, f.step, f.error,
           ]);
         }
       }
       await insertRows(tx, "Port", PORT_COLUMNS, portRows);
       await insertRows(tx, "NodeTrait", TRAIT_COLUMNS, traitRows);
       await insertRows(tx, "NodeHistory", HISTORY_COLUMNS, historyRows);
+      if (sim) for (const p of planned) if (p.inspected) await inspectSimNode(tx, ids.get(p.row.uuid as string)!);
       portCount += portRows.length;
       historyCount += historyRows.length;
       first ??= planned[0]?.row.name as string;

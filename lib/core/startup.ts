@@ -1,8 +1,9 @@
-// What the server (lib/server/server.ts) asks of the database when it starts: whether the schema
-// is there, the demo fleet on an empty database, and the first administrator.
+// What the server (lib/server/server.ts) asks of the database when it starts — whether the schema
+// is there, the demo fleet on an empty database, and the first administrator — and the command
+// line (lib/cli) before its commands (the schema check) and for `ingot seed`.
 import { countNodes } from "./db/nodes.ts";
 import { sql } from "./db/sql.ts";
-import { seedFleet, type SeedResult } from "./seed.ts";
+import { seedFleet, type SeedOptions, type SeedResult } from "./seed.ts";
 import { countUsers, createUser } from "./users.ts";
 
 /** Whether the database has Ingot's tables (a database nobody migrated has not). */
@@ -22,6 +23,11 @@ export async function seedDemoFleetIfEmpty(count: number): Promise<SeedResult | 
   const db = await sql();
   if ((await countNodes(db, { includeChildren: true })) !== 0) return null;
   return seedFleet(db, count);
+}
+
+/** Adds `count` demo nodes (`ingot seed`). */
+export async function seedDemoFleet(count: number, opts: SeedOptions = {}): Promise<SeedResult> {
+  return seedFleet(await sql(), count, opts);
 }
 
 /** Whether nobody can sign in yet: no user exists. */

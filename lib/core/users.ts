@@ -185,6 +185,17 @@ export async function findUser(sql: Sql, username: string): Promise<UserRecord |
   return row ? rowToUser(row) : null;
 }
 
+/** id → user name for the given ids (ids of no user are left out). */
+export async function userNames(sql: Sql, ids: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await sql.all<{ id: string; username: string }>(`SELECT "id", "username" FROM "User" WHERE "id" IN (${chunk.map(() => "?").join(", ")})`, chunk);
+    for (const u of rows) out[u.id] = u.username;
+  }
+  return out;
+}
+
 export async function listUsers(sql: Sql): Promise<UserRecord[]> {
   return (await sql.all(`SELECT * FROM "User" ORDER BY "username"`)).map(rowToUser);
 }

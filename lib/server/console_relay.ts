@@ -9,10 +9,12 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, createWebSocketStream, type RawData } from "ws";
 import type { NodeRecord } from "../core/db/nodes.ts";
+import type { ConsoleKind } from "../core/console/types.ts";
+import { ConsoleNotEnabled, ConsoleRefused, ConsoleUnavailable, Forbidden, NodeNotFound } from "../core/errors.ts";
 import { relayedConsoleNode } from "../core/services/console.ts";
 import { rpcSecret, secretMatches } from "../core/conductor/rpc.ts";
 import { registerSession } from "../core/console/sessions.ts";
-import { acquireSerial, attachGraphical, consoleKindOf } from "../core/console/sources.ts";
+import { acquireSerial, attachGraphical } from "../core/console/sources.ts";
 
 export const CLOSE = { NORMAL: 1000, GOING_AWAY: 1001, SOURCE_FAILED: 1011, UNAUTHENTICATED: 4401, FORBIDDEN: 4403, NOT_FOUND: 4404, NOT_ENABLED: 4409 } as const;
 
@@ -47,10 +49,22 @@ export function relayedConsoleCount(): number {
   return relayServer?.clients.size ?? 0;
 }
 
-/** Refuses unless the node's console of this kind is enabled (checked again where the source is). */
-export function checkConsoleEnabled(node: NodeRecord, kind: ConsoleSocketKind): void {
-  const wanted = kind === "serial" ? "serial" : "graphical";
-  if (!node.consoleEnabled || consoleKindOf(node) !== wanted) throw new Refusal(CLOSE.NOT_ENABLED, `the ${wanted} console of node ${node.uuid} is not enabled`);
+/** The console a socket path names: /serial is the serial console, /vnc the graphical one. */
+export function consoleKindOfSocket(kind: ConsoleSocketKind): ConsoleKind {
+  return kind === "serial" ? "serial" : "graphical";
+}
+
+/**
+ * The close code and reason for a refusal of the console services (openConsoleSession,
+ * relayedConsoleNode) on the node named `ident`; null for any other error.
+ */
+export function refusalOf(err: unknown, ident: string): Refusal | null {
+  if (err instanceof NodeNotFound) return new Refusal(CLOSE.NOT_FOUND, `node ${ident} not found`);
+  if (err instanceof ConsoleRefused) return new Refusal(CLOSE.FORBIDDEN, err.message);
+  if (err instanceof Forbidden) return new Refusal(CLOSE.FORBIDDEN, "not allowed");
+  if (err instanceof ConsoleNotEnabled) return new Refusal(CLOSE.NOT_ENABLED, err.message);
+  if (err instanceof ConsoleUnavailable) return new Refusal(CLOSE.SOURCE_FAILED, err.message);
+  return null;
 }
 
 // ---- the source is in this process ----
@@ -189,9 +203,9 @@ export function handleRelayUpgrade(req: IncomingMessage, socket: Duplex, head: B
   };
   consoleServer().handleUpgrade(req, socket, head, (ws) => {
     (async () => {
-      const node = await relayedConsoleNode(uuid);
-      if (!node) throw new Refusal(CLOSE.NOT_FOUND, `node ${uuid} not found`);
-      checkConsoleEnabled(node, kind);
+      const node = await relayedConsoleNode(uuid, consoleKindOfSocket(kind)).catch((err) => {
+        throw refusalOf(err, uuid) ?? err;
+      });
       await attachConsole(ws, node, kind, opts);
     })().catch((err) => {
       if (err instanceof Refusal) return ws.close(err.code, err.message.slice(0, 120));

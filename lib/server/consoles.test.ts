@@ -208,7 +208,10 @@ describe("graphical console websocket", () => {
     expect(((await getNodeById(db.sql, node.id))!.driverInternalInfo.console_tokens as { hash: string }[])[0].hash).not.toContain(token);
 
     const bad = open(`/ws/nodes/${node.uuid}/vnc?token=nope`, { "x-auth-token": adminToken });
-    expect((await bad.closed).code).toBe(4403);
+    expect(await bad.closed).toMatchObject({ code: 4403, reason: "invalid or expired console token" });
+    // A reader of the owner project may watch the serial console, not use the graphical one.
+    const watcher = open(`/ws/nodes/${node.uuid}/vnc?token=${token}`, { cookie: readerCookie });
+    expect(await watcher.closed).toMatchObject({ code: 4403, reason: "not allowed to use the graphical console", messagesBefore: 0 });
 
     const ws = new WebSocket(`${wsBase}/ws/nodes/${node.uuid}/vnc?token=${token}`, ["binary"], { headers: { "x-auth-token": adminToken } });
     const stream = createWebSocketStream(ws);

@@ -2,22 +2,19 @@
 //   /ws/nodes/{node}/serial[?offset=N]       serial console, both ways (watch-only for readers / lessees)
 //   /ws/nodes/{node}/vnc?token=<console token> RFB relay of the graphical console
 // Order: credentials (Auth.js session cookie, or an API token: ?token= on /serial, ?api_token= on
-// /vnc, or the X-Auth-Token / Authorization headers) → node visibility → policy → console enabled
-// (→ console token) — and only then the hello and the first console byte. Every refusal accepts
-// the upgrade and closes at once with a 44xx code (browsers cannot read an HTTP refusal's status).
+// /vnc, or the X-Auth-Token / Authorization headers) → openConsoleSession (node visibility →
+// policy → console enabled → console token → the node's conductor) — and only then the hello and
+// the first console byte. This file is only transport: every refusal accepts the upgrade and
+// closes at once with a 44xx code (browsers cannot read an HTTP refusal's status).
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { consoleTargetFor } from "../core/conductor/rpc.ts";
 import type { NodeRecord } from "../core/db/nodes.ts";
-import { Forbidden, NodeNotFound } from "../core/errors.ts";
-import { authorize, type Principal } from "../core/policy.ts";
-import { visibleNode } from "../core/services/access.ts";
-import { recordConsoleSession } from "../core/services/console.ts";
+import type { Principal } from "../core/policy.ts";
+import { openConsoleSession, recordConsoleSession } from "../core/services/console.ts";
 import { resolveCaller } from "../core/services/callers.ts";
 import { principalFromCookie } from "./session_cookie.ts";
-import { checkConsoleToken } from "../core/console/tokens.ts";
-import { CLOSE, Refusal, attachConsole, checkConsoleEnabled, relayConsole, type AttachOptions } from "./console_relay.ts";
+import { CLOSE, Refusal, attachConsole, consoleKindOfSocket, refusalOf, relayConsole, type AttachOptions } from "./console_relay.ts";
 
 export { CLOSE } from "./console_relay.ts";
 
@@ -81,27 +78,14 @@ async function principalOf(req: IncomingMessage, url: URL, kind: "serial" | "vnc
 async function runSession(ws: WebSocket, req: IncomingMessage, url: URL, ident: string, kind: "serial" | "vnc"): Promise<void> {
   const principal = await principalOf(req, url, kind);
   if (!principal) throw new Refusal(CLOSE.UNAUTHENTICATED, "not authenticated");
-  // Project-scoped callers do not learn that the node exists (as the API answers 404).
-  const node = await visibleNode(principal, ident).catch((err) => {
-    if (err instanceof Forbidden) throw new Refusal(CLOSE.FORBIDDEN, "not allowed");
-    if (err instanceof NodeNotFound) throw new Refusal(CLOSE.NOT_FOUND, `node ${ident} not found`);
-    throw err;
+  // On /vnc, ?token= is the console token (on /serial it was the API token, read above).
+  const consoleToken = kind === "vnc" ? url.searchParams.get("token") : null;
+  const { node, readOnly, expiresAt, target } = await openConsoleSession(principal, ident, consoleKindOfSocket(kind), consoleToken).catch((err) => {
+    throw refusalOf(err, ident) ?? err;
   });
-  const mayType = authorize("baremetal:node:get_console", principal, node);
-  checkConsoleEnabled(node, kind);
-  const rawOffset = url.searchParams.get("offset");
-  const opts: AttachOptions = { user: principal.username, readOnly: !mayType, offset: rawOffset !== null && /^\d+$/.test(rawOffset) ? Number(rawOffset) : 0 };
-  if (kind === "vnc") {
-    // RFB input cannot be filtered in a raw relay: the graphical console needs the typing right.
-    if (!mayType) throw new Refusal(CLOSE.FORBIDDEN, "not allowed to use the graphical console");
-    const expiresAt = checkConsoleToken(node, url.searchParams.get("token"));
-    if (expiresAt === null) throw new Refusal(CLOSE.FORBIDDEN, "invalid or expired console token");
-    opts.expiresAt = expiresAt;
-  }
   if (ws.readyState !== WebSocket.OPEN) return;
-  const target = await consoleTargetFor(node.id).catch((err) => {
-    throw new Refusal(CLOSE.SOURCE_FAILED, `console unavailable: ${(err as Error).message}`.slice(0, 120));
-  });
+  const rawOffset = url.searchParams.get("offset");
+  const opts: AttachOptions = { user: principal.username, readOnly, offset: rawOffset !== null && /^\d+$/.test(rawOffset) ? Number(rawOffset) : 0, expiresAt };
   const startedAt = Date.now();
   if (target.kind === "local") await attachConsole(ws, node, kind, opts);
   else await relayConsole(ws, target.host, target.url, node.uuid, kind, opts);

@@ -4,8 +4,8 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { liveEvents, type LiveEvent } from "../core/events.ts";
-import { isSystemScoped, type Principal } from "../core/policy.ts";
+import { liveEvents } from "../core/events.ts";
+import { liveEventVisibleTo } from "../core/services/access.ts";
 import { principalFromCookie } from "./session_cookie.ts";
 
 /** Events are coalesced per socket for this long: a bulk job on 10,000 nodes is one message per tick. */
@@ -41,13 +41,6 @@ function sameOrigin(req: IncomingMessage): boolean {
   }
 }
 
-export function visibleTo(who: Principal, event: LiveEvent): boolean {
-  if (event.type === "conductor") return isSystemScoped(who);
-  if (event.type === "job") return !event.userId || event.userId === who.userId || who.systemRole === "admin";
-  if (isSystemScoped(who)) return true;
-  return !!who.projectId && (event.owner === who.projectId || event.lessee === who.projectId);
-}
-
 export function handleLiveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
   server().handleUpgrade(req, socket, head, (ws) => {
     void start(ws, req);
@@ -81,7 +74,7 @@ async function start(ws: WebSocket, req: IncomingMessage): Promise<void> {
     ws.send(JSON.stringify(msg));
   };
   const unsubscribe = liveEvents().subscribe((event) => {
-    if (!visibleTo(who, event)) return;
+    if (!liveEventVisibleTo(who, event)) return;
     if (event.type === "node") nodes.add(event.uuid);
     else if (event.type === "job") jobs.add(event.id);
     else conductors = true;

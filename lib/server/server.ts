@@ -79,8 +79,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
 
   // The connection, which this server closes when it stops.
-  const { sql } = await import("../core/db/sql.ts");
-  const db = await sql();
+  const { processDatabase, forgetProcessDatabase } = await import("../core/database.ts");
+  const db = await processDatabase();
   // Live events span the processes of a PostgreSQL database (re-attached if a previous server of
   // this process detached them when it closed).
   const events = await import("../core/events.ts");
@@ -274,7 +274,6 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         await conductor.stopConductor();
       }
       setProcessRole(null);
-      const { setSql } = await import("../core/db/sql.ts");
       // Two servers of one process (tests: an api and a conductor role) share the database.
       if (!closedDbs.has(db)) {
         closedDbs.add(db);
@@ -282,7 +281,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         await events.rebridgeLiveEvents(null);
         await db.close();
       }
-      setSql(undefined);
+      forgetProcessDatabase();
       await app?.close().catch(() => undefined);
       uninstallWebFacade?.();
     })();

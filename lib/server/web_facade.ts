@@ -12,8 +12,11 @@ import { consoleLog, consoleLogBytes, consoleState, setConsoleState } from "../c
 import { jobIfVisible } from "../core/services/jobs.ts";
 import { membershipView } from "../core/services/projects.ts";
 import { runbookIfVisible } from "../core/services/runbooks.ts";
-import * as accountServices from "../core/services/users.ts";
-import { randomPassword, UserError } from "../core/users.ts";
+import {
+  addMembership, allProjects, allUsers, createProject, createToken, createUserIn, deleteProject, deleteUser, projectMembers,
+  projectNamed, projectNodeCounts, randomPassword, removeMembership, resetPassword, revokeToken, setDisabled, setPassword,
+  setSystemRole, userMemberships, userTokens, userWithId, UserError,
+} from "../core/services/users.ts";
 import { ensureAuthSecret } from "./paths.ts";
 
 export function createWebFacade() {
@@ -24,8 +27,13 @@ export function createWebFacade() {
     callers: { sessionCaller, passwordUser },
     /** The header's scope switcher. */
     projects: { membershipView },
-    /** /admin and /account/tokens. */
-    accounts: { ...accountServices, randomPassword },
+    /** /admin (users, projects, memberships) and /account/tokens (the viewer's own tokens). */
+    accounts: {
+      allUsers, allProjects, userWithId, projectNamed, userMemberships, projectMembers, projectNodeCounts,
+      createUserIn, randomPassword, setSystemRole, setDisabled, setPassword, resetPassword, deleteUser,
+      createProject, deleteProject, addMembership, removeMembership,
+      userTokens, createToken, revokeToken,
+    },
     nodes: { visibleNode, nodeIfVisible },
     /** The node page's console panel and the console log download. */
     consoles: { consoleState, setConsoleState, consoleLog, consoleLogBytes },

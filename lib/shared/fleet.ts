@@ -17,6 +17,20 @@ export const FLEET_SORT_KEYS = [
 ] as const;
 export type FleetSortKey = (typeof FLEET_SORT_KEYS)[number];
 
+/**
+ * The search text as a port's MAC address is stored (lower case, colons), when the text is a MAC
+ * or part of one written another common way: "52-54-00-01-00-01", "525400010001", "5254.0001.0001",
+ * "54-00-01". Null when it is not written that way (the text is then searched as it is).
+ */
+export function macSearchForm(text: string): string | null {
+  const t = text.trim().toLowerCase();
+  const pairs = (hex: string) => hex.match(/../g)!.join(":");
+  if (/^[0-9a-f]{12}$/.test(t)) return pairs(t);
+  if (/^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/.test(t)) return pairs(t.replaceAll(".", ""));
+  if (/^[0-9a-f]{0,2}(-[0-9a-f]{2})+-?[0-9a-f]{0,2}$/.test(t) || /^[0-9a-f]{2}-[0-9a-f]{0,2}$/.test(t)) return t.replaceAll("-", ":");
+  return null;
+}
+
 export const FLEET_GROUP_KEYS = [
   "provision_state", "power_state", "owner", "lessee", "resource_class", "conductor", "driver", "conductor_group", "fault",
 ] as const;

@@ -9,6 +9,29 @@ export const JOB_ACTIONS = [
 ] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
+/**
+ * The policy rules (lib/shared/policy.ts) the API calls of each action check on every node: a job
+ * runs those calls as its creator (lib/api/v1/jobs.ts), so these decide what the viewer is offered.
+ */
+export const JOB_ACTION_RULES: Record<JobAction, readonly string[]> = {
+  manage: ["baremetal:node:set_provision_state"],
+  provide: ["baremetal:node:set_provision_state"],
+  inspect: ["baremetal:node:set_provision_state"],
+  clean: ["baremetal:node:set_provision_state", "baremetal:node:set_provision_state:clean_steps"],
+  deploy: ["baremetal:node:update_instance_info", "baremetal:node:set_provision_state"],
+  undeploy: ["baremetal:node:set_provision_state"],
+  power_on: ["baremetal:node:set_power_state"],
+  power_off: ["baremetal:node:set_power_state"],
+  reboot: ["baremetal:node:set_power_state"],
+  maintenance_on: ["baremetal:node:set_maintenance"],
+  maintenance_off: ["baremetal:node:clear_maintenance"],
+  set_owner: ["baremetal:node:update:owner"],
+  set_lessee: ["baremetal:node:update:lessee"],
+  add_traits: ["baremetal:node:traits:set"],
+  remove_traits: ["baremetal:node:traits:delete"],
+  delete: ["baremetal:node:delete"],
+};
+
 export function isJobAction(s: unknown): s is JobAction {
   return typeof s === "string" && (JOB_ACTIONS as readonly string[]).includes(s);
 }

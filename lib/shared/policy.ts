@@ -171,7 +171,7 @@ export const RULES: Record<string, Grant[]> = {
   "baremetal:deployment:get": NODE_READ,
   "baremetal:deployment:list": ["system:reader", "project:reader"],
   "baremetal:deployment:list_all": SYS_READER,
-  // Ingot: project names for owner/lessee ids (a project caller sees only their own).
+  // Ingot: project names for owner/lessee ids (a project caller: their own and those sharing a node with them).
   "ingot:project:list": ["system:reader", "project:reader"],
   "baremetal:deployment:create": NODE_MEMBER,
   "baremetal:deployment:update": NODE_MEMBER,
@@ -195,6 +195,15 @@ export function authorize(rule: string, who: Principal, target: PolicyTarget = {
     if (scope === "lessee" && target.lessee && target.lessee === who.projectId) return true;
   }
   return false;
+}
+
+/**
+ * Whether `rule` allows the caller on at least one node they could see: by a system role, or by
+ * their role in a project owning or leasing the node. False means no node would let them, so the
+ * dashboard does not offer the action (e.g. bulk actions, which span nodes it has not read).
+ */
+export function authorizeOnSomeNode(rule: string, who: Principal): boolean {
+  return authorize(rule, who, { owner: who.projectId, lessee: who.projectId });
 }
 
 /** Whether the caller sees everything (no owner/lessee filtering). */

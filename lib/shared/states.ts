@@ -185,6 +185,9 @@ export const CLEANING_STATES: readonly ProvisionState[] = [S.CLEANING, S.CLEANWA
 /** A servicing is under way. */
 export const SERVICING_STATES: readonly ProvisionState[] = [S.SERVICING, S.SERVICEWAIT, S.SERVICEHOLD];
 
+/** A deployment is running its deploy steps. */
+export const DEPLOYING_STATES: readonly ProvisionState[] = [S.DEPLOYING, S.DEPLOYWAIT, S.DEPLOYHOLD];
+
 /** Power changes are refused here: cleaning drives the power (Ironic's node states API). */
 export const POWER_CHANGE_REFUSED_STATES: readonly ProvisionState[] = [S.CLEANING, S.CLEANWAIT];
 

@@ -122,7 +122,10 @@ export type ApiHistoryEvent = {
   /** 1.113 */
   project?: string | null;
   /** With Ingot's `structured=True` (docs/api-extensions.md): what the dashboard reads. */
-  structured?: HistoryStructure;
+  structured?: HistoryStructure & {
+    /** The name of the user whose id `user` is (null when the id is no user's). */
+    user_name: string | null;
+  };
 };
 
 /** The answer of GET /v1/nodes/{node}/{cleaning,deploying,servicing}/steps (Ingot extension). */
@@ -139,6 +142,16 @@ export type RequestedStep = {
   priority?: number;
   order?: number;
 };
+
+/**
+ * driver_internal_info key (Ingot): BIOS settings sent to the machine that take effect at its next
+ * reboot (reset-required settings applied while it was off), until a read of the machine's
+ * settings shows them in effect.
+ */
+export const BIOS_PENDING_KEY = "bios_pending_settings";
+
+/** One entry of driver_internal_info.bios_pending_settings: the value asked for, and since when. */
+export type PendingBiosSetting = { name: string; value: string | null; since: string };
 
 /** One BIOS setting (GET /v1/nodes/{node}/bios; the registry fields with ?detail=True). */
 export type ApiBiosSetting = {

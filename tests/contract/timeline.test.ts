@@ -1,7 +1,9 @@
 // Contract: the node page's timeline is built from the history rows the conductor writes, as the
 // API answers them with structured=True. Tests under tests/contract/ may import both sides.
 import { describe, expect, it } from "vitest";
-import { barSeconds, buildTimeline, stepsIn, tickStep, type HistoryEventInput } from "@/components/node/timeline.ts";
+import {
+  axisTicks, barSeconds, buildTimeline, fullWindow, MIN_WINDOW_MS, panWindow, recentWindow, stepsIn, zoomAround, zoomWindow, type HistoryEventInput,
+} from "@/components/node/timeline.ts";
 import { historyFields, historySentence, historyStructure, type HistoryEvent } from "@/lib/core/history.ts";
 
 let n = 0;
@@ -143,9 +145,73 @@ describe("buildTimeline", () => {
     expect(t.states).toEqual([expect.objectContaining({ state: "enroll", start: T0, end: null, enteredBy: null })]);
   });
 
-  it("ticks are readable at every zoom", () => {
-    expect(tickStep(1)).toBe(100); // 1 px/ms → 100 ms apart
-    expect(tickStep(90 / 60_000)).toBe(60_000);
-    expect(tickStep(1e-12)).toBe(31_536_000_000);
+  it("a node months old opens on today's activity, and zooms keep the anchor in place", () => {
+    const DAY = 86_400_000;
+    const old = [
+      ev(0, moved("enroll", "verifying", "manage")),
+      ev(5, moved("verifying", "manageable", "done")),
+    ];
+    const today = 150 * DAY / 1000;
+    const recent = [
+      ev(today, moved("manageable", "cleaning", "provide")),
+      ev(today + 2, step("step_started", "clean", "deploy.erase_devices_metadata")),
+      ev(today + 50, step("step_finished", "clean", "deploy.erase_devices_metadata")),
+      ev(today + 55, moved("cleaning", "available", "done")),
+    ];
+    const now = T0 + (today + 65) * 1000;
+    const t = buildTimeline([...old, ...recent], { created_at: new Date(T0).toISOString(), provision_state: "available" }, now);
+    const w = recentWindow(t);
+    // The burst of today (55 s of cleaning, then 10 s available) fills the window, not 150 days.
+    expect(w.from).toBeGreaterThan(T0 + (today - 10) * 1000);
+    expect(w.from).toBeLessThanOrEqual(T0 + today * 1000);
+    expect(w.to).toBeGreaterThanOrEqual(now);
+    expect(w.to - w.from).toBeLessThan(120_000);
+    expect(fullWindow(t).from).toBeLessThanOrEqual(T0);
+
+    // Zooming keeps the time under the pointer where it is, in and out, without drift.
+    let z = w;
+    const anchorAt = z.from + (z.to - z.from) * 0.3;
+    for (let i = 0; i < 50; i++) z = zoomWindow(z, 0.8, 0.3, t);
+    expect(z.to - z.from).toBe(MIN_WINDOW_MS);
+    expect(Math.abs(z.from + (z.to - z.from) * 0.3 - anchorAt)).toBeLessThan(1);
+    for (let i = 0; i < 200; i++) z = zoomWindow(z, 1.25, 0.3, t);
+    expect(z).toEqual(fullWindow(t)); // never wider than the whole life
+    // Outside the window, the zoom centres on the selected time.
+    const at = T0 + 3000;
+    const c = zoomAround(w, 0.5, at, t);
+    expect((c.from + c.to) / 2).toBeCloseTo(at, -1);
+    // Panning stops at the ends of the life.
+    expect(panWindow(w, 10, t).to).toBe(fullWindow(t).to);
+  });
+
+  it("a young node's window is its whole life", () => {
+    const t = buildTimeline([ev(0, moved("enroll", "verifying", "manage")), ev(3, moved("verifying", "manageable", "done"))], { created_at: new Date(T0).toISOString(), provision_state: "manageable" }, T0 + 20_000);
+    const w = recentWindow(t);
+    expect(w.from).toBeLessThanOrEqual(T0);
+    expect(w.to).toBeGreaterThanOrEqual(T0 + 20_000);
+  });
+
+  it("axis labels at every zoom: times, dates, calendar months, years, never crowded", () => {
+    const w = (from: string, ms: number) => ({ from: Date.parse(from), to: Date.parse(from) + ms });
+    // 1 s over 1000 px: milliseconds.
+    const ms = axisTicks(w("2026-07-01T12:00:00Z", 1000), 1000);
+    expect(ms.length).toBeGreaterThanOrEqual(5);
+    expect(ms[0].label).toBe("07-01 12:00:00.000");
+    expect(ms[1].label).toBe("12:00:00.100");
+    // A day across midnight: the date comes back where the day changes.
+    const day = axisTicks(w("2026-07-01T18:00:00Z", 12 * 3_600_000), 1000);
+    expect(day.map((t) => t.label)).toContain("07-02 00:00");
+    // 150 days over 1000 px: month starts, labelled by month.
+    const months = axisTicks(w("2026-02-10T00:00:00Z", 150 * 86_400_000), 1000);
+    expect(months.map((t) => t.label)).toEqual(["2026-03", "2026-04", "2026-05", "2026-06", "2026-07"]);
+    expect(months.every((t) => new Date(t.at).getUTCDate() === 1)).toBe(true);
+    // Ten years: years.
+    expect(axisTicks(w("2020-06-01T00:00:00Z", 3650 * 86_400_000), 1000).map((t) => t.label)).toContain("2025");
+    // Never closer than 80 px, at any zoom.
+    for (const span of [1000, 60_000, 3_600_000, 86_400_000, 30 * 86_400_000, 400 * 86_400_000]) {
+      const ticks = axisTicks(w("2026-01-01T00:00:00Z", span), 900);
+      expect(ticks.length, `span ${span}`).toBeGreaterThanOrEqual(2);
+      for (let i = 1; i < ticks.length; i++) expect((ticks[i].at - ticks[i - 1].at) * (900 / span)).toBeGreaterThanOrEqual(80);
+    }
   });
 });

@@ -76,8 +76,12 @@ describe("GET /v1/fleet", () => {
     const list = await api("GET", "/v1/nodes/api-fl-1?fields=last_error", as("lessee"));
     expect(list.body.last_error).toBe(REDACTED_LAST_ERROR);
     expect(lease.body.facets.owner).toEqual([{ value: "p-own", count: 1 }]);
-    // Only their own project's name, as GET /v1/projects answers them.
-    expect(lease.body.projects).toEqual({ "p-lease": "tenants" });
+    // Their own project's name and those of the projects owning or leasing their nodes, as
+    // GET /v1/projects answers them; never a project they share no node with.
+    expect(lease.body.projects).toEqual({ "p-lease": "tenants", "p-own": "owners" });
+    await db.sql.run(`INSERT INTO "Project" ("id", "name") VALUES (?, ?)`, ["p-other", "strangers"]);
+    const listed = await api("GET", "/v1/projects", as("lessee"));
+    expect(listed.body.projects.map((p: { id: string }) => p.id)).toEqual(["p-own", "p-lease"]);
   });
 
   it("refuses callers without the list rule and bad input, in Ironic's error format", async () => {

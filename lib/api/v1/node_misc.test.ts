@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConductor, startConductor, stopConductor } from "../../core/conductor/index.ts";
 import { getNodeByUuid, updateNode } from "../../core/db/nodes.ts";
 import { recordHistory } from "../../core/history.ts";
+import { createUser } from "../../core/users.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { MAX_MINOR } from "../version.ts";
@@ -151,9 +152,9 @@ describe("history, bios, inventory, allocation", () => {
     expect(r.body.history.map(({ structured: _, ...ironic }: any) => ironic)).toEqual(plain.body.history);
     expect(Object.keys(r.body.history[0])).toEqual(["uuid", "created_at", "severity", "event", "event_type", "conductor", "user", "structured"]);
     expect(r.body.history.map((h: any) => h.structured)).toEqual([
-      { kind: "provision_transition", from_state: "manageable", to_state: "cleaning", provision_event: "clean", power_target: null, step_kind: null, step_interface: null, step: null, error: null },
-      { kind: "step_failed", from_state: null, to_state: null, provision_event: null, power_target: null, step_kind: "clean", step_interface: "bios", step: "apply_configuration", error: "read-only" },
-      { kind: "maintenance", from_state: null, to_state: null, provision_event: null, power_target: null, step_kind: null, step_interface: null, step: null, error: null },
+      { kind: "provision_transition", from_state: "manageable", to_state: "cleaning", provision_event: "clean", power_target: null, step_kind: null, step_interface: null, step: null, error: null, user_name: null },
+      { kind: "step_failed", from_state: null, to_state: null, provision_event: null, power_target: null, step_kind: "clean", step_interface: "bios", step: "apply_configuration", error: "read-only", user_name: null },
+      { kind: "maintenance", from_state: null, to_state: null, provision_event: null, power_target: null, step_kind: null, step_interface: null, step: null, error: null, user_name: null },
     ]);
     expect(plain.body.history.map((h: any) => h.event)).toEqual([
       'Provision state changed from "manageable" to "cleaning" (event "clean")', "Failed clean step bios.apply_configuration: read-only", "Maintenance cleared",
@@ -168,6 +169,12 @@ describe("history, bios, inventory, allocation", () => {
     expect(r.body.structured.to_state).toBe("cleaning");
     expect(Object.keys((await api("GET", `/v1/nodes/m-1/history/${ids[0]}`)).body)).not.toContain("structured");
     expect((await api("GET", "/v1/nodes/m-1/history?structured=False")).body.history[0]).not.toHaveProperty("structured");
+    // The user behind a row's user id, by name.
+    const alice = await createUser(db.sql, { username: "alice-hist", password: "alice-password-1" });
+    await db.sql.run(`UPDATE "NodeHistory" SET "user" = ? WHERE "uuid" = ?`, [alice.id, ids[2]]);
+    r = await api("GET", "/v1/nodes/m-1/history?detail=True&structured=True");
+    expect(r.body.history.map((h: any) => [h.user, h.structured.user_name])).toEqual([[null, null], [null, null], [alice.id, "alice-hist"]]);
+    expect((await api("GET", `/v1/nodes/m-1/history/${ids[2]}?structured=True`)).body.structured.user_name).toBe("alice-hist");
     r = await api("GET", "/v1/nodes/m-1/history?structured=maybe");
     expect(r.status).toBe(400);
     expect(r.error).toContain("Invalid structured: Unrecognized value 'maybe'");

@@ -11,6 +11,7 @@ import {
   removeTrait, replaceTraits, setBootDevice, setIndicatorState, setMaintenance, supportedBootDevices, validateNode, vendorMethods as listVendorMethods,
   vendorPassthru,
 } from "../../core/services/node_subresources.ts";
+import { userNamesOf } from "../../core/services/users.ts";
 import type { ApiBiosSetting, ApiHistoryEvent, ApiValidation } from "../../shared/wire.ts";
 import { MAX_LIMIT } from "../collection.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
@@ -238,9 +239,10 @@ async function getValidate(ctx: NodeContext): Promise<Response> {
 
 /**
  * One history row. `structured` (Ingot's `structured=True`, docs/api-extensions.md) adds the row's
- * structured fields last; without it the answer is Ironic's, byte for byte.
+ * structured fields last, with the user name behind `user` (`names`: user id → name); without it
+ * the answer is Ironic's, byte for byte.
  */
-function historyView(r: HistoryRow, detail: boolean, minor: number, structured: boolean): ApiHistoryEvent {
+function historyView(r: HistoryRow, detail: boolean, minor: number, names: Record<string, string> | null): ApiHistoryEvent {
   const out: ApiHistoryEvent = {
     uuid: r.uuid,
     created_at: ts(toDate(r.createdAt)),
@@ -253,7 +255,7 @@ function historyView(r: HistoryRow, detail: boolean, minor: number, structured: 
     out.user = r.user;
     if (minor >= 113) out.project = r.project;
   }
-  if (structured) out.structured = historyStructure(r);
+  if (names) out.structured = { ...historyStructure(r), user_name: (r.user && names[r.user]) || null };
   return out;
 }
 
@@ -279,7 +281,8 @@ async function listHistory(ctx: NodeContext, detailPath = false): Promise<Respon
   const marker = q.get("marker");
   if (marker !== null && !isUuidLike(marker)) throw new Invalid(`Expected UUID for marker: ${marker}`);
   const rows = await nodeHistory(ctx.principal, ctx.node, { limit, marker });
-  const body: Record<string, unknown> = { history: rows.map((r) => historyView(r, detail, ctx.minor, structured)) };
+  const names = structured ? await userNamesOf(rows.map((r) => r.user)) : null;
+  const body: Record<string, unknown> = { history: rows.map((r) => historyView(r, detail, ctx.minor, names)) };
   if (rows.length === limit && rows.length > 0) {
     const p = new URLSearchParams();
     if (q.has("detail")) p.set("detail", detail ? "True" : "False");
@@ -293,7 +296,8 @@ async function listHistory(ctx: NodeContext, detailPath = false): Promise<Respon
 
 async function getHistoryEvent(ctx: NodeContext): Promise<Response> {
   const row = await nodeHistoryRecord(ctx.principal, ctx.node, ctx.params.event);
-  return json(ctx, historyView(row, true, ctx.minor, wantsStructure(ctx.url.searchParams)));
+  const names = wantsStructure(ctx.url.searchParams) ? await userNamesOf([row.user]) : null;
+  return json(ctx, historyView(row, true, ctx.minor, names));
 }
 
 // ---- bios (1.40) ----

@@ -1,6 +1,6 @@
 // Ingot extension: GET /v1/projects — the names behind the project ids in owner/lessee, so the
 // dashboard and scripts can show "acme" instead of a 32-character id. System readers see every
-// project; a project caller sees only the one they act in.
+// project; a project caller the one they act in and those owning or leasing a node they see.
 import { visibleProjects } from "../../core/services/projects.ts";
 import type { ApiProject, Paged } from "../../shared/wire.ts";
 import { json, type ApiContext } from "../http.ts";

@@ -1,6 +1,7 @@
 // Provisioning flows: what happens in a worker after an accepted request. Interfaces do their
 // piece; the order of things, state changes, step bookkeeping and failure handling live here.
 import { AGENT_BOOT_KEYS, agentCalledBack, withoutAgentBootInfo } from "../agent/internal_info.ts";
+import { pendingBios, refreshBiosCache } from "../bios.ts";
 import { config } from "../config.ts";
 import type { Dict, NodeChanges } from "../db/nodes.ts";
 import type { StepKind } from "../drivers/base.ts";
@@ -102,6 +103,28 @@ export async function powerAction(task: NodeTask, target: PowerTarget, timeoutSe
     driverInternalInfo: { ...dii, last_power_state_change: new Date().toISOString() },
   });
   await task.history({ kind: "power_change", from: before, to: result, target }, "transition", "INFO", (Date.now() - started) / 1000);
+  if (result === "power on") await awaitPendingBios(task);
+}
+
+/** How long a power on waits for pending BIOS settings to take effect (power sync checks later ones). */
+const PENDING_BIOS_WAIT_MS = 120_000;
+const PENDING_BIOS_POLL_MS = 1_000;
+
+/**
+ * The machine was just switched on or reset: BIOS settings staged for this reboot take effect
+ * while it starts (the firmware applies them during POST), so the cache is re-read until they
+ * show, or for PENDING_BIOS_WAIT_MS; power sync keeps checking those still pending after that.
+ */
+async function awaitPendingBios(task: NodeTask): Promise<void> {
+  if (!pendingBios(task.node).length) return;
+  const bios = interfacesFor(task.node).bios;
+  const deadline = Date.now() + PENDING_BIOS_WAIT_MS;
+  try {
+    while ((await refreshBiosCache(task, bios)).length && Date.now() < deadline) await sleep(PENDING_BIOS_POLL_MS);
+  } catch (err) {
+    // The power action itself succeeded; a BIOS read failing is for power sync to retry.
+    console.error(`reading the BIOS settings of node ${task.node.uuid} after a power on failed:`, err);
+  }
 }
 
 export type StepsOutcome = "done" | "hold" | "wait";
@@ -235,7 +258,7 @@ export async function verifyFlow(task: NodeTask): Promise<void> {
   await ifaces.power.validate(task);
   const power = await ifaces.power.getPowerState(task);
   if (power !== task.node.powerState) await task.update({ powerState: power });
-  await ifaces.bios.cacheBiosSettings(task);
+  await refreshBiosCache(task, ifaces.bios);
   await task.transition("done", { eventType: "verify" });
 }
 
@@ -271,7 +294,7 @@ export async function cleanFlow(task: NodeTask, run: StepsRun = {}): Promise<voi
     else await ifaces.boot.cleanUpRamdisk(task);
   }
   await finishSteps(task, "clean");
-  await ifaces.bios.cacheBiosSettings(task);
+  await refreshBiosCache(task, ifaces.bios);
   // A retired node is not offered for scheduling again: it goes back to manageable.
   if (manual || task.node.retired) await task.transition("manage", { eventType: "provisioning" });
   else await task.transition("done", { eventType: "provisioning" });

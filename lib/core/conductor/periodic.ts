@@ -1,6 +1,7 @@
 // Periodic conductor work (reference §8): heartbeat, power-state sync and power-failure recovery,
 // callback timeouts, and taking over nodes locked by dead conductors. Each tick handles a bounded
 // batch, skips nodes someone else has locked, and logs (never throws) errors.
+import { pendingBios, refreshBiosCache } from "../bios.ts";
 import { config } from "../config.ts";
 import { getNodeById, listNodes, type NodeRecord } from "../db/nodes.ts";
 import { interfacesFor, hardwareTypeNames } from "../drivers/registry.ts";
@@ -108,7 +109,10 @@ export class PeriodicTasks {
           return;
         }
         this.powerFailures.delete(node.id);
-        if (actual === node.powerState || actual === null) return;
+        // BIOS settings staged for a reboot: the machine may have rebooted since (from its OS, or
+        // longer than a power action waits); re-read them while it runs.
+        if (actual === "power on" && pendingBios(node).length) await refreshBiosCache(task, interfacesFor(node).bios);
+        if (actual === task.node.powerState || actual === null) return;
         await task.update({ powerState: actual });
         await task.history({ kind: "power_sync", from: node.powerState, to: actual }, "monitoring", node.powerState === null ? "INFO" : "WARNING");
       } catch (err) {

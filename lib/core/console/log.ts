@@ -1,5 +1,6 @@
 // The console log: each node's serial output captured while an instance runs on it (provision
-// state `active` only — never during cleaning or deployment, which can carry secrets), bounded by
+// state `active`, and the instance's boot at the end of a deploy — never during cleaning or the
+// agent's part of a deployment, which can carry secrets), bounded by
 // INGOT_CONSOLE_LOG_KB (oldest dropped), kept in memory and in data/console-logs/<uuid>.log
 // (rewritten to the bound when it would exceed it) so a restart does not lose it.
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from "node:fs";
@@ -8,6 +9,7 @@ import { findNode, listNodes, type NodeRecord } from "../db/nodes.ts";
 import { sql } from "../db/sql.ts";
 import { liveEvents, type NodeEvent } from "../events.ts";
 import { ProvisionState as S } from "../states.ts";
+import { findStepImpl, type NodeStep } from "../steps.ts";
 import { OffsetRing } from "./ring.ts";
 import { consoleSettings } from "./settings.ts";
 import { acquireSerial, consoleSourceOf } from "./sources.ts";
@@ -136,12 +138,31 @@ function stopCapture(uuid: string): void {
 }
 
 /**
- * Only in `active`; external serial consoles (tcp-serial, ipmitool-sol) only while the console is
+ * Whether the node's serial output is the instance's: in `active`, and in a deploy from the step
+ * that tears the agent down (the last deploy step needing the agent) on, so the instance's boot —
+ * which the live console shows — is in the log too. Cleaning and the agent's work stay out (they
+ * can carry secrets).
+ */
+function instanceOutput(node: NodeRecord): boolean {
+  if (node.provisionState === S.ACTIVE) return true;
+  if (node.provisionState !== S.DEPLOYING) return false;
+  const steps = node.driverInternalInfo?.deploy_steps;
+  const index = node.driverInternalInfo?.deploy_step_index;
+  if (!Array.isArray(steps) || typeof index !== "number") return false;
+  let lastAgentStep = -1;
+  (steps as NodeStep[]).forEach((s, i) => {
+    if (findStepImpl(node, "deploy", s.interface, s.step)?.requiresRamdisk) lastAgentStep = i;
+  });
+  return lastAgentStep >= 0 && index >= lastAgentStep;
+}
+
+/**
+ * Only the instance's output (see instanceOutput); external serial consoles (tcp-serial, ipmitool-sol) only while the console is
  * enabled (that is when Ingot connects; an IPMI SOL session is exclusive on the BMC); only on the
  * node's conductor.
  */
 async function shouldCapture(node: NodeRecord): Promise<boolean> {
-  if (node.provisionState !== S.ACTIVE) return false;
+  if (!instanceOutput(node)) return false;
   const source = consoleSourceOf(node);
   if (source?.kind !== "serial" || (source.external && !node.consoleEnabled)) return false;
   const owns = logState.owns;
@@ -181,9 +202,12 @@ export function syncCapture(node: NodeRecord): Promise<void> {
 async function onNodeEvent(e: NodeEvent): Promise<void> {
   // A deleted node's log goes with it (memory and file).
   if (e.deleted) return deleteConsoleLog(e.uuid);
-  // Cheap filter: only nodes that are active now or were being captured need a look.
-  if (e.provisionState !== S.ACTIVE && !isCapturing(e.uuid)) return;
-  if (e.provisionState !== S.ACTIVE) return void (await syncCapture({ uuid: e.uuid, provisionState: e.provisionState } as NodeRecord));
+  // Cheap filter: only nodes that are active or deploying now, or were being captured, need a look.
+  const instanceStates: string[] = [S.ACTIVE, S.DEPLOYING];
+  if (!instanceStates.includes(e.provisionState) && !isCapturing(e.uuid)) return;
+  if (!instanceStates.includes(e.provisionState)) return void (await syncCapture({ uuid: e.uuid, provisionState: e.provisionState } as NodeRecord));
+  // A deploy already captured stays captured until it ends (no lookup per progress update).
+  if (e.provisionState === S.DEPLOYING && isCapturing(e.uuid)) return;
   const node = await findNode(await sql(), e.uuid);
   if (node) await syncCapture(node);
 }

@@ -17,6 +17,7 @@ import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { TestIpaAgent } from "../../testing/ipa_agent.ts";
 import { RedfishMock, type MockSystem } from "../../testing/redfish_mock.ts";
 import { setConfig } from "../config.ts";
+import { setNetbootSettings } from "../netboot/settings.ts";
 import { getConductor, runPeriodicTasksOnce, startConductor, stopConductor } from "../conductor/index.ts";
 import { forgetRedfishSessions } from "./redfish/client.ts";
 
@@ -146,6 +147,15 @@ describe("direct deploy and agent cleaning (redfish node, test agent)", () => {
     const partition = await api("PUT", `/v1/nodes/${uuid}/states/provision`, { body: { target: "active" } });
     expect(partition.status).toBe(400);
     expect(partition.error).toMatch(/partition images .* are not supported; give a whole-disk image/);
+    await api("PATCH", `/v1/nodes/${uuid}`, { body: [{ op: "remove", path: "/instance_info/kernel" }, { op: "add", path: "/instance_info/image_download_source", value: "swift" }] });
+    const swift = await api("PUT", `/v1/nodes/${uuid}/states/provision`, { body: { target: "active" } });
+    expect([swift.status, swift.error]).toEqual([400, expect.stringMatching(/image_download_source "swift" is not supported; use "http" .* or "local"/)]);
+    // local: Ingot serves the image, so it needs the address the machines reach it at.
+    setNetbootSettings({ provisioningUrl: null });
+    await api("PATCH", `/v1/nodes/${uuid}`, { body: [{ op: "replace", path: "/instance_info/image_download_source", value: "local" }] });
+    const local = await api("PUT", `/v1/nodes/${uuid}/states/provision`, { body: { target: "active" } });
+    setNetbootSettings();
+    expect([local.status, local.error]).toEqual([400, expect.stringMatching(/image_download_source "local" needs INGOT_PROVISIONING_URL/)]);
   });
 
   it("manage → provide runs the agent's clean steps in priority order; deploy writes the image and boots the disk; undeploy cleans again", async () => {

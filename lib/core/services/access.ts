@@ -7,6 +7,7 @@ import { findNode, type NodeRecord } from "../db/nodes.ts";
 import { sql } from "../db/sql.ts";
 import { Forbidden, Invalid, NodeNotFound, type IronicError } from "../errors.ts";
 import { authorize, isSystemScoped, type PolicyTarget, type Principal } from "../policy.ts";
+import type { LiveEvent } from "../event_types.ts";
 
 /**
  * The node named `ident` (a UUID, or a name when `byName`) if the caller may see it. Project-scoped
@@ -79,4 +80,16 @@ export async function nodeToAttachTo(principal: Principal, ident: string, byName
   if (!node) throw new Invalid(`Node ${ident} could not be found.`);
   allowOrConceal(rule, principal, node, () => new Invalid(`Node ${ident} could not be found.`));
   return node;
+}
+
+/**
+ * Whether the caller receives this live event (the /ws/events websocket): conductor events go to
+ * system scope, a job's to its user and system admins, node events to system scope and the node's
+ * owner and lessee projects.
+ */
+export function liveEventVisibleTo(who: Principal, event: LiveEvent): boolean {
+  if (event.type === "conductor") return isSystemScoped(who);
+  if (event.type === "job") return !event.userId || event.userId === who.userId || who.systemRole === "admin";
+  if (isSystemScoped(who)) return true;
+  return !!who.projectId && (event.owner === who.projectId || event.lessee === who.projectId);
 }

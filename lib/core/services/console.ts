@@ -1,15 +1,18 @@
 // Node consoles as use cases (docs/consoles.md): read and set the console state, read the
-// console log. The API (GET/PUT …/states/console, GET …/console/log), the dashboard's server
-// actions and its log download call these; the work happens on the node's conductor (in this
-// process or over RPC), where the console source and the log live.
-import { conductorApi } from "../conductor/rpc.ts";
-import { mintConsoleToken } from "../console/tokens.ts";
+// console log, open a console session. The API (GET/PUT …/states/console, GET …/console/log), the
+// dashboard's server actions and its log download, and the console websockets (lib/server) call
+// these; the work happens on the node's conductor (in this process or over RPC), where the console
+// source and the log live.
+import { conductorApi, consoleTargetFor } from "../conductor/rpc.ts";
+import { consoleKindOf } from "../console/sources.ts";
+import { checkConsoleToken, mintConsoleToken } from "../console/tokens.ts";
+import type { ConsoleKind } from "../console/types.ts";
 import { findNode, getNodeById, type NodeRecord } from "../db/nodes.ts";
 import { sql } from "../db/sql.ts";
-import { Invalid, IronicError } from "../errors.ts";
-import type { Principal } from "../policy.ts";
+import { ConsoleNotEnabled, ConsoleRefused, ConsoleUnavailable, Invalid, IronicError, NodeNotFound } from "../errors.ts";
+import { authorize, type Principal } from "../policy.ts";
 import { recordHistory } from "../history.ts";
-import { actorOf, allow } from "./access.ts";
+import { actorOf, allow, visibleNode } from "./access.ts";
 
 export interface ConsoleView {
   console_enabled: boolean;
@@ -64,12 +67,53 @@ export async function consoleLog(principal: Principal, node: NodeRecord, bytes: 
   return Buffer.from(await conductorApi().readConsoleLog(node.id, bytes), "base64");
 }
 
+/** A console session the caller may open, and where the console's source lives. */
+export interface ConsoleSession {
+  node: NodeRecord;
+  /** Watch only: the caller may see the node but not type (readers, lessees without the right). */
+  readOnly: boolean;
+  /** Graphical: when its console token expires (ms since epoch). */
+  expiresAt?: number;
+  target: Awaited<ReturnType<typeof consoleTargetFor>>;
+}
+
 /**
- * The node behind a relayed console socket on its conductor's RPC listener: the web process that
- * took the browser's socket already checked the caller (lib/server/console_relay.ts).
+ * Whether `principal` may open the `kind` console of the node named `ident`, and how. Refusals:
+ * NodeNotFound (404) or Forbidden (403) as for any node lookup, ConsoleNotEnabled (409),
+ * ConsoleRefused (403: the graphical console without the typing right, a wrong or expired console
+ * token) and ConsoleUnavailable (503: the node's conductor cannot be found).
  */
-export async function relayedConsoleNode(uuid: string): Promise<NodeRecord | null> {
-  return findNode(await sql(), uuid, true);
+export async function openConsoleSession(principal: Principal, ident: string, kind: ConsoleKind, token: string | null): Promise<ConsoleSession> {
+  const node = await visibleNode(principal, ident);
+  const mayType = authorize("baremetal:node:get_console", principal, node);
+  requireConsoleEnabled(node, kind);
+  let expiresAt: number | undefined;
+  if (kind === "graphical") {
+    // RFB input cannot be filtered in a raw relay: the graphical console needs the typing right.
+    if (!mayType) throw new ConsoleRefused("not allowed to use the graphical console");
+    expiresAt = checkConsoleToken(node, token) ?? undefined;
+    if (expiresAt === undefined) throw new ConsoleRefused("invalid or expired console token");
+  }
+  const target = await consoleTargetFor(node.id).catch((err: Error) => {
+    throw new ConsoleUnavailable(`console unavailable: ${err.message}`);
+  });
+  return { node, readOnly: !mayType, expiresAt, target };
+}
+
+function requireConsoleEnabled(node: NodeRecord, kind: ConsoleKind): void {
+  if (!node.consoleEnabled || consoleKindOf(node) !== kind) throw new ConsoleNotEnabled(kind, node.uuid);
+}
+
+/**
+ * The node behind a relayed console socket on its conductor's RPC listener, with that console
+ * enabled (checked again where the source is): the web process that took the browser's socket
+ * already checked the caller with openConsoleSession (lib/server/console_relay.ts).
+ */
+export async function relayedConsoleNode(uuid: string, kind: ConsoleKind): Promise<NodeRecord> {
+  const node = await findNode(await sql(), uuid, true);
+  if (!node) throw new NodeNotFound(uuid);
+  requireConsoleEnabled(node, kind);
+  return node;
 }
 
 /** The history row of a console session that ended (written by the web process that held it). */

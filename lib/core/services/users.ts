@@ -1,13 +1,25 @@
 // User, project, membership and token administration for the dashboard (lib/web/admin.ts, which
-// checks who may do what and turns UserError into 400s); the rules and SQL are lib/core/users.ts.
+// checks who may do what and turns UserError into 400s) and the `ingot` command line (lib/cli,
+// the operator on the box, who acts as the system: no policy check); the rules and SQL are
+// lib/core/users.ts.
 import { sql } from "../db/sql.ts";
 import type { Role } from "../policy.ts";
 import * as users from "../users.ts";
 
+export { isRole, randomPassword, UserError } from "../users.ts";
 export type { MemberRecord, MembershipRecord, NewToken, NewUser, ProjectRecord, TokenRecord, UserRecord } from "../users.ts";
 
 export async function allUsers(): Promise<users.UserRecord[]> {
   return users.listUsers(await sql());
+}
+
+/**
+ * The user names behind user ids recorded on a resource the caller may read (a node history's
+ * `user`), so pages show "alice", not a 32-character id.
+ */
+export async function userNamesOf(ids: Iterable<string | null>): Promise<Record<string, string>> {
+  const wanted = [...new Set([...ids].filter((id): id is string => !!id))];
+  return wanted.length ? users.userNames(await sql(), wanted) : {};
 }
 
 export async function allProjects(): Promise<users.ProjectRecord[]> {
@@ -21,6 +33,16 @@ export async function userWithId(userId: string): Promise<users.UserRecord | nul
 /** The project with this id or name, or null. */
 export async function projectNamed(ident: string): Promise<users.ProjectRecord | null> {
   return users.findProject(await sql(), ident);
+}
+
+/** The user with this username, or null. */
+export async function userNamed(username: string): Promise<users.UserRecord | null> {
+  return users.findUser(await sql(), username);
+}
+
+/** The project with this id or name, or a UserError naming what was looked for. */
+export async function requireProject(ident: string): Promise<users.ProjectRecord> {
+  return users.requireProject(await sql(), ident);
 }
 
 export async function userMemberships(userId: string): Promise<users.MembershipRecord[]> {
@@ -41,6 +63,21 @@ export async function createUserIn(u: users.NewUser, project: { id: string; role
     const created = await users.createUser(tx, u);
     if (project) await users.addMembership(tx, created.id, project.id, project.role);
     return created;
+  });
+}
+
+/**
+ * Creates the user and makes them `role` of the project with this name or id, creating that
+ * project (by name) when there is none, in one transaction (`ingot user create --project`).
+ */
+export async function createUserInProjectNamed(
+  u: users.NewUser, project: { ident: string; role: Role },
+): Promise<{ user: users.UserRecord; project: users.ProjectRecord }> {
+  return (await sql()).tx(async (tx) => {
+    const user = await users.createUser(tx, u);
+    const created = await users.ensureProject(tx, project.ident);
+    await users.addMembership(tx, user.id, created.id, project.role);
+    return { user, project: created };
   });
 }
 
@@ -86,6 +123,11 @@ export async function userTokens(userId: string): Promise<users.TokenRecord[]> {
   return users.listTokens(await sql(), userId);
 }
 
+/** Every user's tokens, oldest first. */
+export async function allTokens(): Promise<users.TokenRecord[]> {
+  return users.listTokens(await sql());
+}
+
 export async function createToken(t: users.NewToken): Promise<{ token: string; record: users.TokenRecord }> {
   return users.createToken(await sql(), t);
 }
@@ -93,4 +135,9 @@ export async function createToken(t: users.NewToken): Promise<{ token: string; r
 /** Revokes the owner's active token; false when there is none with that id. */
 export async function revokeToken(tokenId: string, ownerId: string): Promise<boolean> {
   return users.revokeToken(await sql(), tokenId, ownerId);
+}
+
+/** Revokes an active token whoever owns it (the system's revoke); false when there is no such active token. */
+export async function revokeAnyToken(tokenId: string): Promise<boolean> {
+  return users.revokeToken(await sql(), tokenId);
 }

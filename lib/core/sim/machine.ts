@@ -716,11 +716,26 @@ export class SimMachine implements ShellHost {
     if (this.shell && (this.phase === "os" || this.phase === "agent")) this.shell.input(data);
   }
 
-  /** An X11 keysym from a VNC client; keys go to the console like serial input. */
-  keyEvent(down: boolean, keysym: number, ctrl: boolean): void {
+  /**
+   * An X11 keysym from a VNC client; keys go to the console like serial input. Ctrl-Alt-Del
+   * reboots a running OS or agent (as systemd's ctrl-alt-del.target does) and resets the machine
+   * in its firmware.
+   */
+  keyEvent(down: boolean, keysym: number, mods: { ctrl: boolean; alt?: boolean }): void {
     if (!down) return;
-    const bytes = keysymToBytes(keysym, ctrl);
+    if (mods.ctrl && mods.alt && (keysym === 0xffff || keysym === 0xff9f)) return this.ctrlAltDel();
+    const bytes = keysymToBytes(keysym, mods.ctrl);
     if (bytes) this.serial.write(bytes);
+  }
+
+  private ctrlAltDel(): void {
+    if (this.power !== "power on") return;
+    if (this.phase === "os" || this.phase === "agent") {
+      this.output("\n");
+      this.klog("systemd[1]: Received SIGINT (Ctrl-Alt-Del): rebooting.");
+      return void this.softReboot().catch(() => undefined);
+    }
+    this.reset();
   }
 
   // ---- the deploy/rescue agent (what the ramdisk does when asked) ----

@@ -146,6 +146,29 @@ describe("RFB server", () => {
     c.close();
   });
 
+  it("Ctrl-Alt-Del over VNC reboots the running OS; Delete alone or with Ctrl only does not", async () => {
+    const c = await client({ encodings: [ENCODING.ZRLE] });
+    const out: string[] = [];
+    const off = machine.serial.subscribe((d) => out.push(d.toString()));
+    c.key(0xffe3, true);
+    c.tap(0xffff);
+    c.key(0xffe3, false);
+    c.tap(0xffff);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(out.join("")).not.toContain("Ctrl-Alt-Del");
+    c.key(0xffe3, true);
+    c.key(0xffe9, true);
+    c.tap(0xffff);
+    c.key(0xffe9, false);
+    c.key(0xffe3, false);
+    const deadline = Date.now() + 3000;
+    while (!out.join("").includes("reboot: Power down") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    off();
+    expect(out.join("")).toContain("Received SIGINT (Ctrl-Alt-Del): rebooting.");
+    expect(out.join("")).toContain("reboot: Power down");
+    c.close();
+  });
+
   it("refuses a bad protocol version and unknown messages by closing", async () => {
     const [a, b] = duplexPair();
     const session = serveRfb(a, { framebuffer: machine.screen.framebuffer, name: "x" });

@@ -150,11 +150,20 @@ class DeflateStream {
   }
 }
 
+/** Modifier keys held while a key is pressed. */
+export interface KeyModifiers {
+  ctrl: boolean;
+  alt: boolean;
+}
+
+const CTRL_KEYS: Record<number, number> = { 0xffe3: 1, 0xffe4: 2 }; // Control_L, Control_R
+const ALT_KEYS: Record<number, number> = { 0xffe9: 1, 0xffea: 2, 0xffe7: 4, 0xffe8: 8 }; // Alt_L/R, Meta_L/R
+
 /** What an RFB session shows and where input goes. */
 export interface RfbSource {
   readonly framebuffer: Framebuffer;
   readonly name: string;
-  keyEvent?(down: boolean, keysym: number, ctrl: boolean): void;
+  keyEvent?(down: boolean, keysym: number, mods: KeyModifiers): void;
   pointerEvent?(buttonMask: number, x: number, y: number): void;
   cutText?(text: string): void;
 }
@@ -182,6 +191,7 @@ export class RfbSession {
   private request: { incremental: boolean; rect: Rect } | null = null;
   private sending = false;
   private ctrl = 0;
+  private alt = 0;
   private zrle: DeflateStream | null = null;
   private zlibStream: DeflateStream | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -349,8 +359,9 @@ export class RfbSession {
         const msg = this.take(8);
         const down = msg[1] !== 0;
         const key = msg.readUInt32BE(4);
-        if (key === 0xffe3 || key === 0xffe4) this.ctrl = down ? this.ctrl | (key === 0xffe3 ? 1 : 2) : this.ctrl & ~(key === 0xffe3 ? 1 : 2);
-        else this.source.keyEvent?.(down, key, this.ctrl !== 0);
+        if (CTRL_KEYS[key]) this.ctrl = down ? this.ctrl | CTRL_KEYS[key] : this.ctrl & ~CTRL_KEYS[key];
+        else if (ALT_KEYS[key]) this.alt = down ? this.alt | ALT_KEYS[key] : this.alt & ~ALT_KEYS[key];
+        else this.source.keyEvent?.(down, key, { ctrl: this.ctrl !== 0, alt: this.alt !== 0 });
         return true;
       }
       case 5: { // PointerEvent
@@ -504,7 +515,7 @@ export function machineRfbSource(machine: SimMachine): RfbSource {
     get name() {
       return `${machine.hostname_} (${machine.uuid})`;
     },
-    keyEvent: (down, keysym, ctrl) => machine.keyEvent(down, keysym, ctrl),
+    keyEvent: (down, keysym, mods) => machine.keyEvent(down, keysym, mods),
   };
 }
 

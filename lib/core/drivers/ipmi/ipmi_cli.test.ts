@@ -93,7 +93,8 @@ describe("openstack baremetal with an ipmi node", () => {
     expect([node.provision_state, node.power_state]).toEqual(["available", "power off"]);
     expect((await handleBootRequest(new Request(`http://127.0.0.1/boot/mac/52-54-00-cc-11-01`))).status).toBe(404);
     await cli.os("node", "delete", "cli-ipmi-01");
-  }, 180_000);
+    // ~17 client calls (ports and instance_info for ipxe too): 108 s alone, over 180 s beside other tests.
+  }, 300_000);
 
   it("a wrong password: manage ends with the BMC's refusal in last_error", async () => {
     const driverInfo = Object.entries(bmc.driverInfo({ ipmi_password: "wrong" })).flatMap(([k, v]) => ["--driver-info", `${k}=${v}`]);

@@ -43,12 +43,17 @@ const imageRequests: string[] = [];
 let netboot: NetbootSettings;
 /** Whether the machine's network boot gets the agent: the site's PXE (external-pxe) or Ingot's script (ipxe). */
 let networkServesAgent: () => Promise<boolean> = async () => true;
+/** The kernels named by the scripts Ingot served the machine, in order. */
+const servedKernels: string[] = [];
 
 /** What a PXE-booting machine running iPXE does: Ingot's chain asks for its MAC's script. */
 async function ingotServesAgent(): Promise<boolean> {
   const res = await fetch(`${bootUrl}/boot/mac/${macFileName(MAC)}`);
   const script = await res.text();
-  return res.status === 200 && script.includes("deploy_kernel") && script.includes("ipa-api-url=");
+  const kernel = /\/(deploy|rescue)_kernel\b/.exec(script)?.[0].slice(1);
+  if (res.status !== 200 || !kernel || !script.includes("ipa-api-url=")) return false;
+  servedKernels.push(kernel);
+  return true;
 }
 
 const hostFiles = (uuid: string) => (existsSync(join(netboot.dnsmasqDir, "hosts")) ? readdirSync(join(netboot.dnsmasqDir, "hosts")).filter((f) => f.startsWith(uuid)) : []);
@@ -58,14 +63,14 @@ async function settle(uuid: string) {
   for (let i = 0; i < 1000; i++) {
     await getConductor().pool.drain();
     const node = (await api("GET", `/v1/nodes/${uuid}`)).body;
-    if (!["deploying", "wait call-back", "cleaning", "clean wait", "deleting"].includes(node.provision_state) && node.reservation === null) return node;
+    if (!["deploying", "wait call-back", "cleaning", "clean wait", "deleting", "rescuing", "rescue wait", "unrescuing"].includes(node.provision_state) && node.reservation === null) return node;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error("node did not settle");
 }
 
-async function provision(uuid: string, target: string) {
-  const res = await api("PUT", `/v1/nodes/${uuid}/states/provision`, { body: { target } });
+async function provision(uuid: string, target: string, extra: Record<string, unknown> = {}) {
+  const res = await api("PUT", `/v1/nodes/${uuid}/states/provision`, { body: { target, ...extra } });
   expect(res.status, res.error ?? "").toBe(202);
   return settle(uuid);
 }
@@ -175,8 +180,11 @@ describe("ipmi node, direct deploy", () => {
   async function enrollIpxe(name: string, instanceInfo: Record<string, unknown>): Promise<string> {
     const created = await api("POST", "/v1/nodes", {
       body: {
-        driver: "ipmi", name, deploy_interface: "direct", automated_clean: true,
-        driver_info: bmc.driverInfo({ deploy_kernel: `${filesUrl}/ipa.kernel`, deploy_ramdisk: join(dir, "deploy_ramdisk") }),
+        driver: "ipmi", name, deploy_interface: "direct", rescue_interface: "agent", automated_clean: true,
+        driver_info: bmc.driverInfo({
+          deploy_kernel: `${filesUrl}/ipa.kernel`, deploy_ramdisk: join(dir, "deploy_ramdisk"),
+          rescue_kernel: `${filesUrl}/ipa.kernel`, rescue_ramdisk: join(dir, "deploy_ramdisk"),
+        }),
         instance_info: instanceInfo,
       },
     });
@@ -201,9 +209,10 @@ describe("ipmi node, direct deploy", () => {
     expect((await api("DELETE", `/v1/nodes/${uuid}`)).status).toBe(204);
   }
 
-  it("ipxe: agent cleaning and the deploy boot Ingot's ramdisk; active boots the disk (persistent), nothing served", async () => {
+  it("ipxe: agent cleaning, the deploy and agent rescue boot Ingot's ramdisks; active boots the disk (persistent), nothing served", async () => {
     networkServesAgent = ingotServesAgent;
     booted.length = 0;
+    servedKernels.length = 0;
     bootRequests.length = 0;
     await rm(join(dir, "sda"), { force: true });
     const uuid = await enrollIpxe("ipmi-ipxe-direct", { image_source: `${filesUrl}/disk.raw`, image_checksum: sha256(IMAGE), image_disk_format: "raw" });
@@ -220,6 +229,18 @@ describe("ipmi node, direct deploy", () => {
     expect([node.provision_state, node.last_error, node.power_state]).toEqual(["active", null, "power on"]);
     expect((await readFile(join(dir, "sda"))).equals(IMAGE)).toBe(true);
     expect(booted).toEqual(["pxe", "pxe", "disk"]);
+    expect((await api("GET", `/v1/nodes/${uuid}/management/boot_device`)).body).toEqual({ boot_device: "disk", persistent: true });
+    await expectNothingServed(uuid);
+
+    // Rescue: Ingot serves the rescue ramdisk until its agent has the password; unrescue boots the disk.
+    let rescued = await provision(uuid, "rescue", { rescue_password: "s3cret" });
+    expect([rescued.provision_state, rescued.last_error]).toEqual(["rescue", null]);
+    expect(agent?.rescuePassword?.hashed).toBe(true);
+    await expectNothingServed(uuid);
+    rescued = await provision(uuid, "unrescue");
+    expect([rescued.provision_state, rescued.last_error, rescued.power_state]).toEqual(["active", null, "power on"]);
+    expect(booted).toEqual(["pxe", "pxe", "disk", "pxe", "disk"]);
+    expect(servedKernels).toEqual(["deploy_kernel", "deploy_kernel", "rescue_kernel"]);
     expect((await api("GET", `/v1/nodes/${uuid}/management/boot_device`)).body).toEqual({ boot_device: "disk", persistent: true });
     await expectNothingServed(uuid);
     await remove(uuid);

@@ -4,7 +4,7 @@
 import type { Dict } from "../../db/nodes.ts";
 import { DriverError, IronicError } from "../../errors.ts";
 import { getSimMachine, SIM_MACHINE_KEY, SimBmcError, type SimMachine, type SimMachineRecord } from "../../sim/machine.ts";
-import type { DriverTask, StepDecl, StepKind, StepOutcome } from "../base.ts";
+import { recordPowerChange, type DriverTask, type StepDecl, type StepKind, type StepOutcome } from "../base.ts";
 
 export function machineOf(task: Pick<DriverTask, "node">): SimMachine {
   return getSimMachine(task.node);
@@ -47,11 +47,10 @@ export async function recordMachine(task: DriverTask): Promise<void> {
   const record = m.record();
   const stored = task.node.driverInternalInfo?.[SIM_MACHINE_KEY] as Partial<SimMachineRecord> | undefined;
   const sameRecord = stored?.agent === record.agent && (stored?.disk ?? null) === record.disk;
-  if (task.node.powerState === m.power && sameRecord) return;
-  await task.update({
-    powerState: m.power,
-    ...(sameRecord ? {} : { driverInternalInfo: { ...task.node.driverInternalInfo, [SIM_MACHINE_KEY]: record } }),
-  });
+  // The conductor's own power changes belong in the node's history like an operator's (the
+  // timeline's power lane), so they go through recordPowerChange, not a bare column write.
+  if (task.node.powerState !== m.power) await recordPowerChange(task, m.power, task.node.provisionState);
+  if (!sameRecord) await task.update({ driverInternalInfo: { ...task.node.driverInternalInfo, [SIM_MACHINE_KEY]: record } });
 }
 
 /** Fails `op` when the node's driver_info.sim_fail_step names it. */

@@ -4,7 +4,11 @@ import { once } from "node:events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
 import { settleNode } from "../../../testing/settle.ts";
-import { loadBiosCache } from "../../bios.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadBiosCache, pendingBios } from "../../bios.ts";
+import { readConsoleLog, resetConsoleLogs, startConsoleCapture } from "../../console/log.ts";
 import { setConfig } from "../../config.ts";
 import { Conductor } from "../../conductor/conductor.ts";
 import { PeriodicTasks } from "../../conductor/periodic.ts";
@@ -119,6 +123,14 @@ describe("sim hardware type", () => {
       "Finished deploy step deploy.tear_down_agent", "Finished deploy step deploy.switch_to_tenant_network", "Finished deploy step deploy.boot_instance",
     ]);
 
+    // The conductor's own power changes are in the history (the timeline's power lane), in order:
+    // cleaning boots the agent and ends powered off, the deploy boots the agent, its
+    // tear_down_agent step powers off and boot_instance powers on.
+    const powerRows = (await listHistory(db.sql, n.id)).filter((h) => h.kind === "power_change").map((h) => `${h.toState} (${h.event.replace(/^.*\((.*)\)$/, "$1")})`);
+    expect(powerRows).toEqual([
+      "power on (cleaning)", "power off (cleaning)", "power on (deploying)", "power off (deploying)", "power on (deploying)",
+    ]);
+
     // log in on the instance's console
     const typed: string[] = [];
     const off = m.serial.subscribe((d) => typed.push(d.toString()));
@@ -213,6 +225,58 @@ describe("sim hardware type", () => {
     expect(cache.find((b) => b.name === "BootMode")!.value).toBe("Bios");
     expect(m.bootMode).toBe("bios");
     expect(serial(node)).toContain("Applying 1 pending BIOS setting(s): BootMode");
+  });
+
+  it("BIOS settings staged for the next reboot are pending on the node until a power on applies them; the cache is re-read then", async () => {
+    const n = await newNode({ provisionState: "enroll" });
+    await act(n.id, "manage");
+    let node = await act(n.id, "clean", {
+      clean_steps: [{ interface: "bios", step: "apply_configuration", args: { settings: [
+        { name: "ProcVirtualization", value: "Disabled" }, { name: "AssetTag", value: "rack-7" },
+      ] } }],
+    });
+    expect(node.lastError).toBeNull();
+    expect(node.powerState).toBe("power off");
+    let cache = await loadBiosCache(db.sql, n.id);
+    expect(cache.find((b) => b.name === "AssetTag")!.value).toBe("rack-7");
+    expect(cache.find((b) => b.name === "ProcVirtualization")!.value).toBe("Enabled");
+    // Only the staged one is pending, with since when.
+    expect(pendingBios(node)).toEqual([{ name: "ProcVirtualization", value: "Disabled", since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
+
+    // The power on that applies it re-reads the settings: the cache shows the new value, nothing is pending.
+    await conductor.setPowerState(n.id, "power on", undefined, actor);
+    node = await settle(n.id);
+    expect(node.powerState).toBe("power on");
+    cache = await loadBiosCache(db.sql, n.id);
+    expect(cache.find((b) => b.name === "ProcVirtualization")!.value).toBe("Disabled");
+    expect(pendingBios(node)).toEqual([]);
+    expect(node.driverInternalInfo).not.toHaveProperty("bios_pending_settings");
+    expect((await listHistory(db.sql, n.id)).map((h) => h.event)).toContain("Pending BIOS settings took effect: ProcVirtualization");
+  });
+
+  it("the console log has the instance's boot at the end of a deploy (as the live console shows it), not the agent's work", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "ingot-simlog-"));
+    const before = process.env.INGOT_DATA_DIR;
+    process.env.INGOT_DATA_DIR = dataDir;
+    await startConsoleCapture();
+    try {
+      const n = await newNode({ name: "log-01", provisionState: "available", instanceInfo: { image_source: "http://images/centos-stream-9.qcow2" } });
+      const node = await act(n.id, "active");
+      expect(node.provisionState).toBe("active");
+      const deadline = Date.now() + 10_000;
+      while (!readConsoleLog(n.uuid).toString().includes("log-01 login: ") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const log = readConsoleLog(n.uuid).toString();
+      // The instance's boot, from its firmware on: what the serial console showed while it deployed.
+      for (const line of ["F12 = PXE Boot", "GRUB loading.", "Linux version 5.14.0-547.el9", "log-01 login: "]) expect(log, line).toContain(line);
+      // Not the agent's part of the deploy.
+      expect(log).not.toContain("Starting ironic-python-agent");
+      expect(log).not.toContain("Writing image to /dev/");
+    } finally {
+      await resetConsoleLogs();
+      if (before === undefined) delete process.env.INGOT_DATA_DIR;
+      else process.env.INGOT_DATA_DIR = before;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it("inspection reports the machine's inventory and creates its ports", async () => {
