@@ -247,6 +247,8 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     shown = await show(name);
     expect([shown.provision_state, shown.last_error]).toEqual(["rescue", null]);
     expect(v.serialText().slice(from)).toContain("ingot-ramdisk: starting ironic-python-agent");
+    // The agent stopped after finalize_rescue and the ramdisk gave its password to `rescue`.
+    await serialAfter(from, /rescue mode: user rescue has the rescue password/, 300);
 
     from = v.serialText().length;
     await phase("unrescue --wait (boot the disk again)", () => cli.os("node", "unrescue", name, "--wait", String(PHASE_SECONDS)));
