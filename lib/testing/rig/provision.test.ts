@@ -189,8 +189,8 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     return cli.osJson("node", "show", name);
   }
 
-  /** Waits for the serial output after `from` to match. */
-  const serialAfter = (from: number, pattern: RegExp, seconds = PHASE_SECONDS) => vm!.waitForSerial(pattern, seconds * 1000, from);
+  /** Waits for the VM's serial output after `from` to match. */
+  const serialAfter = (on: RigVm, from: number, pattern: RegExp, seconds = PHASE_SECONDS) => on.waitForSerial(pattern, seconds * 1000, from);
 
   it("enroll → manage → inspect → provide → deploy → rescue → unrescue → undeploy → available, through the openstack client", async () => {
     const v = vm!;
@@ -238,8 +238,8 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     shown = await show(name);
     expect([shown.provision_state, shown.power_state, shown.last_error]).toEqual(["active", "power on", null]);
     await phase("active → image's marker and prompt on the serial port", async () => {
-      await serialAfter(from, new RegExp(`INGOT-IMAGE-BOOTED ${imageId}`), 300);
-      await serialAfter(from, /INGOT-IMAGE-BOOTED[\s\S]*\n\/ # /, 120); // busybox sh's prompt
+      await serialAfter(v, from, new RegExp(`INGOT-IMAGE-BOOTED ${imageId}`), 300);
+      await serialAfter(v, from, /INGOT-IMAGE-BOOTED[\s\S]*\n\/ # /, 120); // busybox sh's prompt
     });
 
     from = v.serialText().length;
@@ -248,13 +248,13 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     expect([shown.provision_state, shown.last_error]).toEqual(["rescue", null]);
     expect(v.serialText().slice(from)).toContain("ingot-ramdisk: starting ironic-python-agent");
     // The agent stopped after finalize_rescue and the ramdisk gave its password to `rescue`.
-    await serialAfter(from, /rescue mode: user rescue has the rescue password/, 300);
+    await serialAfter(v, from, /rescue mode: user rescue has the rescue password/, 300);
 
     from = v.serialText().length;
     await phase("unrescue --wait (boot the disk again)", () => cli.os("node", "unrescue", name, "--wait", String(PHASE_SECONDS)));
     shown = await show(name);
     expect([shown.provision_state, shown.last_error]).toEqual(["active", null]);
-    await serialAfter(from, new RegExp(`INGOT-IMAGE-BOOTED ${imageId}`), 300);
+    await serialAfter(v, from, new RegExp(`INGOT-IMAGE-BOOTED ${imageId}`), 300);
 
     await phase("undeploy --wait (tear down + agent cleaning)", () => cli.os("node", "undeploy", name, "--wait", String(PHASE_SECONDS)));
     shown = await show(name);
@@ -331,7 +331,7 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
       const shown = await show(name);
       expect([shown.provision_state, shown.power_state, shown.last_error]).toEqual(["active", "power on", null]);
       expect(v.serialText().slice(from)).toContain("ingot-ramdisk: starting ironic-python-agent");
-      await phase("redfish: active → image's marker and prompt", () => serialAfter(from, new RegExp(`INGOT-IMAGE-BOOTED ${imageId}[\\s\\S]*\\n/ # `), 300));
+      await phase("redfish: active → image's marker and prompt", () => serialAfter(v, from, new RegExp(`INGOT-IMAGE-BOOTED ${imageId}[\\s\\S]*\\n/ # `), 300));
       await phase("redfish: undeploy --wait", () => cli.os("node", "undeploy", name, "--wait", String(PHASE_SECONDS)));
       expect((await show(name)).provision_state).toBe("available");
     } finally {
