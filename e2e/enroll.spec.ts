@@ -297,6 +297,9 @@ test.describe("ipmi nodes against a real BMC (pyghmi)", () => {
     await dialog.getByLabel("ipmi_timeout").fill("3");
     await dialog.getByLabel("ipmi_retries").fill("0");
     await dialog.getByLabel("Name", { exact: true }).fill(name);
+    // The site's PXE boots the machine (ipmi's default, ipxe, needs a deploy kernel and a real agent).
+    await dialog.getByText("Interfaces (optional").click();
+    await dialog.getByLabel("boot interface").selectOption("external-pxe");
     await dialog.getByRole("button", { name: "Enroll", exact: true }).click();
     await expect(page.getByTestId("node-name")).toHaveText(name);
     ipmiNodes.push((await page.getByTestId("node-uuid").textContent())!.trim());

@@ -12,9 +12,10 @@ import type { ApiFleetNode, ApiFleetPage, FleetGroupKey } from "@/lib/shared/fle
 
 const ROW = "h-11";
 const CELL = "px-2 py-0 align-middle whitespace-nowrap";
-// The last error takes the width the other columns leave (truncated, in full on hover), so the
-// table fits its box instead of scrolling sideways (max-w-0 + w-full: the remaining width).
-const LAST_ERROR_CELL = "w-full max-w-0 min-w-24";
+// The name and the last error share the width the other columns leave (truncated, in full on
+// hover), so the table fits its box whatever their length instead of scrolling sideways (max-w-0 +
+// a percentage: a share of the remaining width). Every other column is bounded.
+const SHARED_CELL: Partial<Record<ColumnKey, string>> = { name: "w-[35%] max-w-0 min-w-20", last_error: "w-[65%] max-w-0 min-w-16" };
 
 function Muted({ children = "—" }: { children?: React.ReactNode }) {
   return <span className="text-slate-500 dark:text-slate-400">{children}</span>;
@@ -48,22 +49,23 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
     if (headerBox.current) headerBox.current.indeterminate = some;
   }, [some]);
   const { key: sortKey, dir } = sortState(sort);
-  const project = (id: string | null) => (id ? <span title={id} className="block max-w-40 truncate">{projects[id] ?? id}</span> : <Muted />);
+  const project = (id: string | null) => (id ? <span title={id} className="block max-w-28 truncate">{projects[id] ?? id}</span> : <Muted />);
 
   const cell = (c: ColumnKey, n: ApiFleetNode): React.ReactNode => {
     switch (c) {
       case "name":
         return (
           // No prefetch: a page of rows would otherwise ask the server for 50 node pages at once.
-          <Link href={`/nodes/${n.uuid}`} prefetch={false} className="font-medium text-slate-900 hover:text-amber-700 dark:text-slate-100 dark:hover:text-amber-400">
+          <Link href={`/nodes/${n.uuid}`} prefetch={false} title={n.name ?? n.uuid} className="block truncate font-medium text-slate-900 hover:text-amber-700 dark:text-slate-100 dark:hover:text-amber-400">
             {n.name ?? <span className="font-mono text-xs">{n.uuid}</span>}
           </Link>
         );
       case "provision_state":
         return (
-          <span className="inline-flex items-center gap-1">
+          // Bounded: a long state and its target truncate the target (in full on hover).
+          <span className="inline-flex max-w-40 items-center gap-1">
             <StateBadge state={n.provision_state} />
-            {n.target_provision_state && <span className="text-xs text-amber-700 dark:text-amber-400">→ {n.target_provision_state}</span>}
+            {n.target_provision_state && <span className="min-w-0 truncate text-xs text-amber-700 dark:text-amber-400" title={`→ ${n.target_provision_state}`}>→ {n.target_provision_state}</span>}
           </span>
         );
       case "power_state":
@@ -73,12 +75,12 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
       case "lessee":
         return project(n.lessee);
       case "resource_class":
-        return n.resource_class ?? <Muted />;
+        return n.resource_class ? <span title={n.resource_class} className="block max-w-28 truncate">{n.resource_class}</span> : <Muted />;
       case "traits":
         // One trait and a count (all of them on hover): long trait names must not widen the table.
         return n.traits.length ? (
           <span className="inline-flex items-center gap-1" title={n.traits.join("\n")}>
-            <Badge tone="gray" className="max-w-28"><span className="truncate">{n.traits[0]}</span></Badge>
+            <Badge tone="gray" className="max-w-24"><span className="truncate">{n.traits[0]}</span></Badge>
             {n.traits.length > 1 && <span className="shrink-0 text-xs text-slate-500 dark:text-slate-400">+{n.traits.length - 1}</span>}
           </span>
         ) : <Muted />;
@@ -133,7 +135,7 @@ export function FleetTable({ data, projects, cols, sort, group, loading, pageSiz
             className="h-4 w-4 accent-amber-600"
           />
         </td>
-        {shown.map((c) => <td key={c.key} className={cx(CELL, c.key === "last_error" && LAST_ERROR_CELL)}>{cell(c.key, n)}</td>)}
+        {shown.map((c) => <td key={c.key} className={cx(CELL, SHARED_CELL[c.key])}>{cell(c.key, n)}</td>)}
       </tr>,
     );
   }

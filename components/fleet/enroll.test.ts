@@ -8,6 +8,9 @@ describe("enroll form from a hardware type's properties", () => {
     expect(needOf("Required. The URL of the BMC")).toBe("required");
     expect(needOf('transit channel for bridged request. Required only if ipmi_bridging is set to "dual".')).toBe("conditional");
     expect(needOf("username; default is NULL user. Optional.")).toBe("optional");
+    // Needed in some cases only (rescue, or no server-wide default): enrolling without it is allowed.
+    expect(needOf("URL or absolute local path of the rescue kernel. Required for rescue mode.")).toBe("conditional");
+    expect(needOf("Path of the deployment kernel. Required unless the setting INGOT_DEPLOY_KERNEL gives one.")).toBe("conditional");
     expect(needOf("Multiplier of every duration. Optional, default 1.")).toBe("optional");
     // "required" inside other words or sentences is not a requirement.
     expect(needOf("Whether a reboot is required after the change. Optional.")).toBe("optional");

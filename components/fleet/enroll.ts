@@ -22,8 +22,11 @@ const NEED_ORDER: Record<FieldNeed, number> = { required: 0, optional: 1, condit
 
 export function needOf(description: string): FieldNeed {
   if (/\brequired only\b/i.test(description)) return "conditional";
-  // "…. Required." (Ironic's wording): "Required" opening a sentence.
-  return /(^|[.!?]\s+)Required\b/.test(description.trim()) ? "required" : "optional";
+  // "…. Required." (Ironic's wording): a sentence that is just "Required".
+  if (/(^|[.!?]\s+)Required\s*(\.|$)/.test(description.trim())) return "required";
+  // "Required only if …", "Required for rescue mode", "Required unless …": needed in some cases only,
+  // so the form must not refuse to enroll without it (validation says when it is missing).
+  return /(^|[.!?]\s+)Required\b/i.test(description.trim()) ? "conditional" : "optional";
 }
 
 function helpText(description: string): string {

@@ -15,7 +15,7 @@ import type { ApiNode } from "@/lib/shared/wire.ts";
 import type { Principal } from "@/lib/shared/policy.ts";
 import { historyDenied, useNodeHistory } from "./HistoryTable.tsx";
 import {
-  axisTicks, barSeconds, buildTimeline, clampWindow, fullWindow, panWindow, recentWindow, stepsIn, zoomAround, zoomWindow,
+  axisTicks, barSeconds, buildTimeline, clampWindow, fullWindow, panWindow, placeBar, recentWindow, stepsIn, zoomAround, zoomWindow,
   type Marker, type StateBar, type StepBar, type Timeline as TimelineData, type TimeWindow,
 } from "./timeline.ts";
 
@@ -230,11 +230,7 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
   const x = (t: number) => (t - view.from) * scale;
   // Only what overlaps the window is drawn, clipped to it: the chart is never wider than its box.
   const inView = (start: number, end: number) => end >= view.from && start <= view.to;
-  const place = (start: number, end: number, min: number) => {
-    // A bar too short to see is drawn `min` wide, kept inside the box at its right edge.
-    const left = Math.min(x(Math.max(start, view.from)), Math.max(0, width - min));
-    return { left, width: Math.max(min, x(Math.min(end, view.to)) - left) };
-  };
+  const place = (start: number, end: number, min: number) => placeBar(view, width, start, end, min);
   const ticks = axisTicks(view, width);
   const laneIndex = new Map(data.lanes.map((l, i) => [l, i]));
   const height = AXIS_H + MARKER_H + data.lanes.length * LANE_H;

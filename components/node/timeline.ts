@@ -283,6 +283,22 @@ export function zoomAround(w: TimeWindow, factor: number, at: number, t: Timelin
   return clampWindow({ from: at - span / 2, to: at + span / 2 }, t);
 }
 
+/**
+ * Where a bar from `start` to `end` is drawn in window `w`, `widthPx` wide, clipped to it. A bar
+ * shorter than `minPx` is drawn `minPx` wide centred on its real span, and kept inside the box:
+ * its middle is then its real middle, so the wheel zooming at the pointer keeps it under the
+ * pointer (drawn from its start, the time under the pointer would lie past its end and zooming in
+ * would slide the bar away from the pointer).
+ */
+export function placeBar(w: TimeWindow, widthPx: number, start: number, end: number, minPx: number): { left: number; width: number } {
+  const scale = widthPx / (w.to - w.from);
+  const from = (Math.max(start, w.from) - w.from) * scale;
+  const to = (Math.min(end, w.to) - w.from) * scale;
+  if (to - from >= minPx) return { left: from, width: to - from };
+  const left = Math.min(Math.max(0, (from + to) / 2 - minPx / 2), Math.max(0, widthPx - minPx));
+  return { left, width: minPx };
+}
+
 /** Moves the window by `fraction` of its width (negative: earlier). */
 export function panWindow(w: TimeWindow, fraction: number, t: Timeline): TimeWindow {
   const d = (w.to - w.from) * fraction;

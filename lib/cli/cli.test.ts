@@ -5,10 +5,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTestDb, type TestDb } from "../testing/env.ts";
 import { openSql } from "../core/db/sql.ts";
 import { clearCredentialCache, findUser, resolveCredentials, verifyPassword } from "../core/users.ts";
+
+// Each command starts the CLI through tsx: seconds per run on a busy machine (30 s per test timed out).
+vi.setConfig({ testTimeout: 180_000 });
 
 const run = promisify(execFile);
 let t: TestDb;
@@ -178,7 +181,7 @@ describe("ingot tokens, seed and the schema check", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('invalid project name "bad name"');
     expect(await findUser(t.sql, "cli-half")).toBeNull();
-  }, 120_000);
+  });
 
   it("creates, lists and revokes tokens", async () => {
     let r = await ingot("token", "create", "cli-tok", "--project", "cli-new", "--name", "ci", "--expires-days", "2");
@@ -201,13 +204,13 @@ describe("ingot tokens, seed and the schema check", () => {
     r = await ingot("token", "revoke", id!);
     expect(r).toMatchObject({ code: 2, err: `ingot: no active token ${id}\n` });
     expect((await ingot("token", "list", "cli-tok")).out).toMatch(new RegExp(`${id}.*revoked`));
-  }, 120_000);
+  });
 
   it("seeds demo nodes", async () => {
     const r = await ingot("seed", "--nodes", "3", "--prefix", "clis");
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^created 3 nodes \(clis\S* … clis\S*\), \d+ ports, \d+ history events in \d+ ms\n$/);
-  }, 120_000);
+  });
 
   it("asks for `ingot migrate` on a database without Ingot's tables", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ingot-empty-"));
@@ -217,7 +220,7 @@ describe("ingot tokens, seed and the schema check", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  });
 });
 
 /** Runs `ingot serve` (API only) until its start-up banner is printed, then stops it; returns the output. */
@@ -382,5 +385,5 @@ describe("process roles", () => {
       expect(await conductor.stop()).toBe(0);
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  });
 });

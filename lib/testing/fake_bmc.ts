@@ -90,11 +90,14 @@ export class FakeBmc {
     });
   }
 
-  /** driver_info for a node managed through this BMC (short timeouts for tests). */
+  /**
+   * driver_info for a node managed through this BMC. The Python BMC can take seconds to answer on
+   * a busy machine (2 s failed under load); tests about timeouts give their own.
+   */
   driverInfo(extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
       ipmi_address: "127.0.0.1", ipmi_port: this.port, ipmi_username: this.user, ipmi_password: this.password,
-      ipmi_timeout: 2, ipmi_retries: 0, ...extra,
+      ipmi_timeout: 10, ipmi_retries: 1, ...extra,
     };
   }
 }

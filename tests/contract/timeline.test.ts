@@ -2,7 +2,7 @@
 // API answers them with structured=True. Tests under tests/contract/ may import both sides.
 import { describe, expect, it } from "vitest";
 import {
-  axisTicks, barSeconds, buildTimeline, fullWindow, MIN_WINDOW_MS, panWindow, recentWindow, stepsIn, zoomAround, zoomWindow, type HistoryEventInput,
+  axisTicks, barSeconds, buildTimeline, fullWindow, MIN_WINDOW_MS, panWindow, placeBar, recentWindow, stepsIn, zoomAround, zoomWindow, type HistoryEventInput,
 } from "@/components/node/timeline.ts";
 import { historyFields, historySentence, historyStructure, type HistoryEvent } from "@/lib/core/history.ts";
 
@@ -182,6 +182,25 @@ describe("buildTimeline", () => {
     expect((c.from + c.to) / 2).toBeCloseTo(at, -1);
     // Panning stops at the ends of the life.
     expect(panWindow(w, 10, t).to).toBe(fullWindow(t).to);
+  });
+
+  it("a bar too short to see stays under the pointer while the wheel zooms in at it", () => {
+    const t = buildTimeline([ev(0, moved("enroll", "verifying", "manage")), ev(100, moved("verifying", "manageable", "done"))], { created_at: new Date(T0).toISOString(), provision_state: "manageable" }, T0 + 100_000);
+    const W = 1000;
+    let z = { from: T0, to: T0 + 100_000 }; // 100 ms a pixel
+    const step = { start: T0 + 40_000, end: T0 + 40_020 }; // 20 ms: a fifth of a pixel
+    const drawn = placeBar(z, W, step.start, step.end, 3);
+    expect(drawn.width).toBe(3);
+    const pointer = drawn.left + drawn.width / 2; // the middle of the bar as drawn
+    for (let i = 0; i < 5; i++) {
+      z = zoomWindow(z, 0.8, pointer / W, t);
+      const bar = placeBar(z, W, step.start, step.end, 3);
+      expect(bar.left).toBeLessThanOrEqual(pointer);
+      expect(bar.left + bar.width).toBeGreaterThanOrEqual(pointer);
+    }
+    // Long bars are their real span, clipped to the window; short ones stay inside the box.
+    expect(placeBar({ from: 0, to: 1000 }, 1000, -50, 400, 3)).toEqual({ left: 0, width: 400 });
+    expect(placeBar({ from: 0, to: 1000 }, 1000, 999, 1000, 3)).toEqual({ left: 997, width: 3 });
   });
 
   it("a young node's window is its whole life", () => {

@@ -22,10 +22,11 @@ import { instanceOnLocalDisk, type BootInterface, type DriverTask } from "./base
 import { interfacesFor } from "./catalog.ts";
 
 export const IPXE_PROPERTIES: Record<string, string> = {
-  deploy_kernel: "URL (http/https) or absolute local path of the deployment kernel. Required.",
-  deploy_ramdisk: "URL (http/https) or absolute local path of the deployment ramdisk (with the Ironic Python Agent). Required.",
-  rescue_kernel: "URL or absolute local path of the rescue kernel. Required for rescue mode.",
-  rescue_ramdisk: "URL or absolute local path of the rescue ramdisk (with the agent). Required for rescue mode.",
+  // Not plain "Required.": the settings give the pair when driver_info has neither (ramdiskSources).
+  deploy_kernel: "URL (http/https) or absolute local path of the deployment kernel. Required unless the setting INGOT_DEPLOY_KERNEL gives one.",
+  deploy_ramdisk: "URL (http/https) or absolute local path of the deployment ramdisk (with the Ironic Python Agent). Required unless the setting INGOT_DEPLOY_RAMDISK gives one.",
+  rescue_kernel: "URL or absolute local path of the rescue kernel. Required for rescue mode, unless the setting INGOT_RESCUE_KERNEL gives one.",
+  rescue_ramdisk: "URL or absolute local path of the rescue ramdisk (with the agent). Required for rescue mode, unless the setting INGOT_RESCUE_RAMDISK gives one.",
   kernel_append_params: "Extra kernel parameters for the ramdisk, e.g. \"console=ttyS0,115200\"; \"%default%\" stands for the setting INGOT_KERNEL_APPEND_PARAMS. Optional.",
 };
 
