@@ -209,7 +209,7 @@ describe("ingot tokens, seed and the schema check", () => {
   it("seeds demo nodes", async () => {
     const r = await ingot("seed", "--nodes", "3", "--prefix", "clis");
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^created 3 nodes \(clis\S* … clis\S*\), \d+ ports, \d+ history events in \d+ ms\n$/);
+    expect(r.out).toMatch(/^created 3 sim nodes \(clis\S* … clis\S*\), \d+ ports, \d+ history events in \d+ ms\n$/);
   });
 
   it("asks for `ingot migrate` on a database without Ingot's tables", async () => {

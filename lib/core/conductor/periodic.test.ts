@@ -192,6 +192,22 @@ describe("periodic tasks", () => {
     }
   });
 
+  it("leaves nodes with nothing to do unwritten: their version (ETag) stays put tick after tick", async () => {
+    await startConductor({ periodic: false });
+    const quiet = await Promise.all([
+      newNode(),
+      newNode({ provisionState: "manageable", powerState: "power off" }),
+      newNode({ provisionState: "available", powerState: "power off" }),
+      newNode({ provisionState: "active", powerState: "power on", conductorAffinity: HOST }),
+    ]);
+    const unclaimedActive = await newNode({ provisionState: "active", powerState: "power on" });
+    await runPeriodicTasksOnce();
+    await runPeriodicTasksOnce();
+    expect(await Promise.all(quiet.map(async (n) => (await reload(n.id)).version))).toEqual(quiet.map((n) => n.version));
+    // An active node nobody handled yet is claimed: its boot configuration must live somewhere.
+    expect((await reload(unclaimedActive.id)).conductorAffinity).toBe(HOST);
+  });
+
   it("skips locked nodes", async () => {
     await startConductor({ periodic: false });
     const n = await newNode({ provisionState: "wait call-back", provisionUpdatedAt: new Date(0), reservation: HOST });

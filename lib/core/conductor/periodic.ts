@@ -14,7 +14,7 @@ import { AGENT_WAIT_STATES, CALLBACK_TIMEOUT_STATES, isRunningState, ProvisionSt
 import type { Conductor } from "./conductor.ts";
 import { errorMessage, failNode } from "./flows.ts";
 import { takeOverNode, type TakeOverCause } from "./takeover.ts";
-import { SYSTEM_ACTOR, type NodeTask } from "./task.ts";
+import { NodeTask, SYSTEM_ACTOR } from "./task.ts";
 
 /** Nodes handled per task per tick, so one tick stays short. */
 export const PERIODIC_BATCH = 500;
@@ -59,16 +59,17 @@ export class PeriodicTasks {
   /**
    * Whether the node, if this conductor owns it, must be taken over first: it is unlocked in a
    * running state (the worker that ran its operation is gone: its conductor died or restarted);
-   * it was last handled by another conductor that died; or (hash ring rebalanced) by one still
-   * alive when it is active or has its console enabled — its boot configuration and console live
-   * with that conductor. A node waiting for its agent stays with an alive conductor (the agent's
+   * it was last handled by another conductor that died; or (hash ring rebalanced, or never
+   * handled) by one still alive or none when it is active or has its console enabled — its boot
+   * configuration and console live with that conductor. A node nobody handled yet in a stable
+   * state has nothing to take over: locking it would only move its ETag under its users. A node waiting for its agent stays with an alive conductor (the agent's
    * heartbeat reaches the owner).
    */
   needsTakeOver(node: NodeRecord, alive: Set<string>): boolean {
     if (node.reservation === null && isRunningState(node.provisionState)) return true;
     const previous = node.conductorAffinity;
     if (previous === this.host) return false;
-    if (previous === null || !alive.has(previous)) return true;
+    if (previous !== null && !alive.has(previous)) return true;
     return node.provisionState === S.ACTIVE || node.consoleEnabled;
   }
 
@@ -85,6 +86,11 @@ export class PeriodicTasks {
     await db.run(`UPDATE "Conductor" SET "updatedAt" = ?, "online" = ? WHERE "hostname" = ?`, [new Date(), true, this.host]);
   }
 
+  /**
+   * Power-state sync. The BMC is read without the node's lock (Ironic's shared task): the lock
+   * is taken only to write a change, so a node whose power state is as recorded is not written
+   * at all (its ETag stays put under an operator's open edit).
+   */
   async syncPowerStates(): Promise<void> {
     const db = await this.conductor.db();
     const nodes = await listNodes(db, {
@@ -96,43 +102,58 @@ export class PeriodicTasks {
     await forEachConcurrently(nodes, config().powerSyncWorkers, async (candidate) => {
       if (POWER_SYNC_SKIP_STATES.includes(candidate.provisionState) || !enabled.includes(candidate.driver)) return;
       if (!(await this.owns(candidate, alive))) return;
-      const task = await this.tryLock(candidate);
-      if (!task) return;
       try {
-        const node = task.node;
-        if (node.maintenance || POWER_SYNC_SKIP_STATES.includes(node.provisionState)) return;
         let actual: string | null;
         try {
-          actual = await interfacesFor(node).power.getPowerState(task);
+          actual = await interfacesFor(candidate).power.getPowerState(NodeTask.shared(db, candidate, this.host));
         } catch (err) {
-          await this.powerReadFailed(task, err);
+          await this.powerReadFailed(candidate, err);
           return;
         }
-        this.powerFailures.delete(node.id);
+        this.powerFailures.delete(candidate.id);
         // BIOS settings staged for a reboot: the machine may have rebooted since (from its OS, or
         // longer than a power action waits); re-read them while it runs.
-        if (actual === "power on" && pendingBios(node).length) await refreshBiosCache(task, interfacesFor(node).bios);
-        if (actual === task.node.powerState || actual === null) return;
-        await task.update({ powerState: actual });
-        await task.history({ kind: "power_sync", from: node.powerState, to: actual }, "monitoring", node.powerState === null ? "INFO" : "WARNING");
+        const biosToRead = actual === "power on" && pendingBios(candidate).length > 0;
+        if (!biosToRead && (actual === candidate.powerState || actual === null)) return;
+        await this.withLock(candidate, async (task) => {
+          const node = task.node;
+          if (node.maintenance || POWER_SYNC_SKIP_STATES.includes(node.provisionState)) return;
+          // Read again under the lock: a power action may have finished since the first read.
+          const now = await interfacesFor(node).power.getPowerState(task);
+          if (now === "power on" && pendingBios(node).length) await refreshBiosCache(task, interfacesFor(node).bios);
+          if (now === task.node.powerState || now === null) return;
+          await task.update({ powerState: now });
+          await task.history({ kind: "power_sync", from: node.powerState, to: now }, "monitoring", node.powerState === null ? "INFO" : "WARNING");
+        });
       } catch (err) {
         console.error(`power sync of node ${candidate.uuid} failed:`, err);
-      } finally {
-        await task.release();
       }
     });
   }
 
-  private async powerReadFailed(task: NodeTask, err: unknown): Promise<void> {
-    const node = task.node;
-    const count = (this.powerFailures.get(node.id) ?? 0) + 1;
-    this.powerFailures.set(node.id, count);
+  /** Runs fn holding the node's lock, if it can be taken now (else skips: next tick). */
+  private async withLock(candidate: NodeRecord, fn: (task: NodeTask) => Promise<void>): Promise<void> {
+    const task = await this.tryLock(candidate);
+    if (!task) return;
+    try {
+      await fn(task);
+    } finally {
+      await task.release();
+    }
+  }
+
+  private async powerReadFailed(candidate: NodeRecord, err: unknown): Promise<void> {
+    const count = (this.powerFailures.get(candidate.id) ?? 0) + 1;
+    this.powerFailures.set(candidate.id, count);
     const max = config().powerSyncMaxRetries;
     if (count < max) return;
-    this.powerFailures.delete(node.id);
-    const reason = `Power state sync failed ${count} times in a row for node ${node.uuid}: ${errorMessage(err)}`;
-    await task.update({ maintenance: true, maintenanceReason: reason, fault: "power failure", lastError: reason });
-    await task.history({ kind: "maintenance", message: `${reason}. Node put into maintenance (fault "power failure")` }, "monitoring", "ERROR");
+    this.powerFailures.delete(candidate.id);
+    const reason = `Power state sync failed ${count} times in a row for node ${candidate.uuid}: ${errorMessage(err)}`;
+    await this.withLock(candidate, async (task) => {
+      if (task.node.maintenance) return;
+      await task.update({ maintenance: true, maintenanceReason: reason, fault: "power failure", lastError: reason });
+      await task.history({ kind: "maintenance", message: `${reason}. Node put into maintenance (fault "power failure")` }, "monitoring", "ERROR");
+    });
   }
 
   /** Nodes put into maintenance by power sync come back once their BMC answers. */
@@ -222,15 +243,15 @@ export class PeriodicTasks {
     const alive = await this.aliveHosts();
     const others = [...alive].filter((h) => h !== this.host);
     // Candidates in pages (the ring, not SQL, says which are ours): any node unlocked in a running
-    // state (in maintenance too: it is failed, not left there); else affinity none, dead, or an
-    // alive other conductor's active / console-enabled node.
+    // state (in maintenance too: it is failed, not left there); else affinity dead, or none or an
+    // alive other conductor's when active / console-enabled.
     const aliveOther = others.length ? `"conductorAffinity" IN (${others.map(() => "?").join(",")})` : "1 = 0";
     const running = RUNNING_STATES.map(() => "?").join(",");
     const nodes: NodeRecord[] = [];
     for (let after = 0; ;) {
       const rows = await db.all(
-        `SELECT "id" FROM "Node" WHERE "id" > ? AND "reservation" IS NULL AND ("provisionState" IN (${running}) OR ("maintenance" = ? AND ("conductorAffinity" IS NULL OR ("conductorAffinity" <> ? AND (NOT (${aliveOther}) OR "provisionState" = ? OR "consoleEnabled" = ?))))) ORDER BY "id" LIMIT ${PERIODIC_BATCH}`,
-        [after, ...RUNNING_STATES, false, this.host, ...others, S.ACTIVE, true],
+        `SELECT "id" FROM "Node" WHERE "id" > ? AND "reservation" IS NULL AND ("provisionState" IN (${running}) OR ("maintenance" = ? AND ("conductorAffinity" IS NULL OR "conductorAffinity" <> ?) AND ("provisionState" = ? OR "consoleEnabled" = ? OR ("conductorAffinity" IS NOT NULL AND NOT (${aliveOther}))))) ORDER BY "id" LIMIT ${PERIODIC_BATCH}`,
+        [after, ...RUNNING_STATES, false, this.host, S.ACTIVE, true, ...others],
       );
       if (!rows.length) break;
       after = Number(rows[rows.length - 1].id);
