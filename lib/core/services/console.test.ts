@@ -10,15 +10,15 @@ import { mintConsoleToken } from "../console/tokens.ts";
 import { insertNode, type NewNode, type NodeRecord } from "../db/nodes.ts";
 import { sql } from "../db/sql.ts";
 import { ConsoleNotEnabled, ConsoleRefused, ConsoleUnavailable, IronicError, NodeNotFound } from "../errors.ts";
-import type { Principal } from "../policy.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { projectUser } from "../../testing/principals.ts";
 import { openConsoleSession } from "./console.ts";
 
 let db: TestDb;
 const OWNER = "proj-console-owner";
-const reader: Principal = { userId: "u-r", username: "rita", systemRole: null, projectId: OWNER, projectRole: "reader" };
-const member: Principal = { userId: "u-m", username: "max", systemRole: null, projectId: OWNER, projectRole: "member" };
-const stranger: Principal = { userId: "u-s", username: "otto", systemRole: null, projectId: "proj-console-other", projectRole: "admin" };
+const reader = projectUser(OWNER, "reader");
+const member = projectUser(OWNER, "member");
+const stranger = projectUser("proj-console-other", "admin");
 
 beforeAll(async () => {
   db = await createTestDb();

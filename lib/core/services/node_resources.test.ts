@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getNodeByUuid, updateNode } from "../db/nodes.ts";
 import { sql } from "../db/sql.ts";
 import { IronicError } from "../errors.ts";
-import { NOAUTH_PRINCIPAL, type Principal } from "../policy.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { projectUser, systemUser } from "../../testing/principals.ts";
 import { allocationListProject, allocationOwnerFor, candidateNodeUuids } from "./allocations.ts";
 import { deletePortgroup } from "./portgroups.ts";
 import { deletePort, nodeToMoveTo, visiblePort } from "./ports.ts";
@@ -21,11 +21,11 @@ afterAll(async () => {
   await db.cleanup();
 });
 
-const admin = NOAUTH_PRINCIPAL;
-const systemReader: Principal = { userId: "r", username: "r", systemRole: "reader", projectId: null, projectRole: null };
-const ownerAdmin: Principal = { userId: "o", username: "o", systemRole: null, projectId: "p-own", projectRole: "admin" };
-const ownerMember: Principal = { userId: "m", username: "m", systemRole: null, projectId: "p-own", projectRole: "member" };
-const stranger: Principal = { userId: "s", username: "s", systemRole: null, projectId: "p-other", projectRole: "admin" };
+const admin = systemUser("admin");
+const systemReader = systemUser("reader");
+const ownerAdmin = projectUser("p-own", "admin");
+const ownerMember = projectUser("p-own", "member");
+const stranger = projectUser("p-other", "admin");
 
 async function refusal(run: () => Promise<unknown> | unknown): Promise<{ status: number; message: string }> {
   try {

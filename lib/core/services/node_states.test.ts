@@ -6,9 +6,10 @@ import { getConductor, startConductor, stopConductor } from "../conductor/index.
 import { getNodeByUuid, insertNode, updateNode } from "../db/nodes.ts";
 import { sql } from "../db/sql.ts";
 import { IronicError } from "../errors.ts";
-import { NOAUTH_PRINCIPAL, type Principal } from "../policy.ts";
+import type { Principal } from "../policy.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { projectUser, systemUser } from "../../testing/principals.ts";
 import { setPowerState, setProvisionState } from "./node_states.ts";
 import { addTrait, clearMaintenance, deleteNodeAllocation, removeTrait, setMaintenance } from "./node_subresources.ts";
 
@@ -24,9 +25,9 @@ afterAll(async () => {
 });
 
 const settle = () => getConductor().pool.drain();
-const admin = NOAUTH_PRINCIPAL;
-const systemReader: Principal = { userId: "r", username: "r", systemRole: "reader", projectId: null, projectRole: null };
-const stranger: Principal = { userId: "s", username: "s", systemRole: null, projectId: "p-other", projectRole: "admin" };
+const admin = systemUser("admin");
+const systemReader = systemUser("reader");
+const stranger = projectUser("p-other", "admin");
 
 async function newNode(name: string, extra: Record<string, unknown> = {}): Promise<string> {
   const r = await api("POST", "/v1/nodes", { body: { driver: "fake-hardware", name, ...extra } });

@@ -7,19 +7,16 @@ import { nodeEtag } from "../etag.ts";
 import type { Principal } from "../policy.ts";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
+import { projectUser, systemUser } from "../../testing/principals.ts";
 import { createNode, listNodesFor, patchNode } from "./nodes.ts";
 
 const MINOR = 96;
-const who = (projectId: string | null, role: "admin" | "member" | "reader", system = false): Principal => ({
-  userId: `${projectId ?? "system"}-${role}`, username: `${projectId ?? "system"}-${role}`,
-  systemRole: system ? role : null, projectId: system ? null : projectId, projectRole: system ? null : role,
-});
 const principals: Record<string, Principal> = {
-  admin: who(null, "admin", true),
-  ownerMember: who("p-own", "member"),
-  lesseeMember: who("p-lease", "member"),
-  lesseeAdmin: who("p-lease", "admin"),
-  stranger: who("p-other", "admin"),
+  admin: systemUser("admin"),
+  ownerMember: projectUser("p-own", "member"),
+  lesseeMember: projectUser("p-lease", "member"),
+  lesseeAdmin: projectUser("p-lease", "admin"),
+  stranger: projectUser("p-other", "admin"),
 };
 
 let env: TestDb;
