@@ -13,7 +13,7 @@ describe("parseLimit", () => {
     expect(parseLimit(null)).toBe(MAX_LIMIT);
   });
   it("refuses the rest in Ironic's words", () => {
-    for (const raw of ["abc", " ", "1__0", "_1", "1.5", "5 5"]) expect(() => parseLimit(raw)).toThrow(`Expected an integer for limit: ${raw}`);
+    for (const raw of ["", "abc", " ", "1__0", "_1", "1.5", "5 5"]) expect(() => parseLimit(raw)).toThrow(`Expected an integer for limit: ${raw}`);
     expect(() => parseLimit("0")).toThrow("Limit must be positive");
     expect(() => parseLimit(" -3 ")).toThrow("Limit must be positive");
   });

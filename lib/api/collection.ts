@@ -17,10 +17,11 @@ export interface ListParams {
 
 /**
  * limit: read as Ironic reads it (Python's int(): surrounding whitespace, a sign and digit-group
- * underscores are accepted), then at least 1 and at most MAX_LIMIT.
+ * underscores are accepted), then at least 1 and at most MAX_LIMIT. Only an absent limit means the
+ * maximum: `?limit=` is int("") to Ironic, a 400.
  */
 export function parseLimit(raw: string | null): number {
-  if (raw === null || raw === "") return MAX_LIMIT;
+  if (raw === null) return MAX_LIMIT;
   if (!/^\s*[-+]?\d+(?:_\d+)*\s*$/.test(raw)) throw new Invalid(`Expected an integer for limit: ${raw}`);
   const n = Number(raw.trim().replace(/_/g, ""));
   if (n <= 0) throw new Invalid("Limit must be positive");

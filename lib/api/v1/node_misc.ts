@@ -13,7 +13,7 @@ import {
 } from "../../core/services/node_subresources.ts";
 import { userNamesOf } from "../../core/services/users.ts";
 import type { ApiBiosSetting, ApiHistoryEvent, ApiValidation } from "../../shared/wire.ts";
-import { MAX_LIMIT } from "../collection.ts";
+import { parseLimit } from "../collection.ts";
 import { empty, json, links, ts, type ApiContext } from "../http.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
 import type { Method, NodeContext, RouteDef } from "../router.ts";
@@ -270,14 +270,7 @@ async function listHistory(ctx: NodeContext, detailPath = false): Promise<Respon
   const q = ctx.url.searchParams;
   const detail = detailPath || (q.has("detail") ? queryBool("detail", q.get("detail")!) : false);
   const structured = wantsStructure(q);
-  let limit = MAX_LIMIT;
-  const rawLimit = q.get("limit");
-  if (rawLimit !== null) {
-    if (!/^\s*-?\d+\s*$/.test(rawLimit)) throw new Invalid(`Expected an integer for limit: ${rawLimit}`);
-    limit = Number(rawLimit);
-    if (limit <= 0) throw new Invalid("Limit must be positive");
-    limit = Math.min(limit, MAX_LIMIT);
-  }
+  const limit = parseLimit(q.get("limit"));
   const marker = q.get("marker");
   if (marker !== null && !isUuidLike(marker)) throw new Invalid(`Expected UUID for marker: ${marker}`);
   const rows = await nodeHistory(ctx.principal, ctx.node, { limit, marker });

@@ -188,6 +188,20 @@ describe("GET /v1/nodes (list)", () => {
     expect((await api("GET", "/v1/nodes?limit=0")).error).toBe("Limit must be positive");
     expect((await api("GET", "/v1/nodes?limit=abc")).error).toBe("Expected an integer for limit: abc");
     expect((await api("GET", "/v1/nodes?marker=zzz")).error).toBe("Expected UUID for marker: zzz");
+  });
+  it("answers an empty limit with Ironic's 400 on every list, as Ironic 21.4 does (int('') fails)", async () => {
+    const lists = [
+      "/v1/nodes", "/v1/nodes/detail", "/v1/ports", "/v1/portgroups", "/v1/chassis", "/v1/allocations", "/v1/deploy_templates",
+      "/v1/conductors", "/v1/volume/connectors", "/v1/volume/targets", `/v1/nodes/${uuids[0]}/history`,
+    ];
+    for (const path of lists) {
+      for (const raw of ["", "%20"]) {
+        const r = await api("GET", `${path}?limit=${raw}`);
+        expect([path, r.status, r.error]).toEqual([path, 400, `Expected an integer for limit: ${decodeURIComponent(raw)}`]);
+      }
+      // What Python's int() takes is a limit everywhere, the history included.
+      for (const raw of ["%2B2", "1_0", "%202%20"]) expect([path, raw, (await api("GET", `${path}?limit=${raw}`)).status]).toEqual([path, raw, 200]);
+    }
     const unknown = await api("GET", "/v1/nodes?marker=1be26c0b-03f2-4d2e-ae87-c02d7f33c123");
     expect(unknown.status).toBe(404);
     expect(unknown.error).toBe("Node 1be26c0b-03f2-4d2e-ae87-c02d7f33c123 could not be found.");
