@@ -20,6 +20,23 @@ export const CLOSE = { NORMAL: 1000, GOING_AWAY: 1001, SOURCE_FAILED: 1011, UNAU
 
 export type ConsoleSocketKind = "serial" | "vnc";
 
+/** The protocol's limit on a close reason: 123 bytes of UTF-8 (RFC 6455 5.5), else `ws` throws. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** `text` cut to fit a close frame, between characters (never inside a UTF-8 sequence or surrogate pair). */
+export function closeReason(text: string): string {
+  if (Buffer.byteLength(text) <= MAX_CLOSE_REASON_BYTES) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes > MAX_CLOSE_REASON_BYTES) break;
+    end += ch.length;
+  }
+  return text.slice(0, end);
+}
+
 /** A refused console: the websocket closes with `code` and the message as the reason. */
 export class Refusal extends Error {
   constructor(readonly code: number, message: string) {
@@ -98,7 +115,7 @@ async function attachSerial(ws: WebSocket, node: NodeRecord, opts: AttachOptions
   });
   const unregister = registerSession({
     uuid: node.uuid, kind: "serial", user: opts.user, readOnly: opts.readOnly, startedAt: Date.now(),
-    close: (code, reason) => ws.close(code, reason),
+    close: (code, reason) => ws.close(code, closeReason(reason)),
   });
   ws.once("close", () => {
     unsubscribe();
@@ -117,10 +134,10 @@ async function attachVnc(ws: WebSocket, node: NodeRecord, opts: AttachOptions): 
   if (!session) throw new Refusal(CLOSE.NOT_ENABLED, "no graphical console");
   const unregister = registerSession({
     uuid: node.uuid, kind: "graphical", user: opts.user, readOnly: false, startedAt: Date.now(), expiresAt: opts.expiresAt,
-    close: (code, reason) => ws.close(code, reason),
+    close: (code, reason) => ws.close(code, closeReason(reason)),
   });
   session.onClose((why) => {
-    if (ws.readyState === WebSocket.OPEN) ws.close(why?.code ?? CLOSE.NORMAL, (why?.reason ?? "console closed").slice(0, 120));
+    if (ws.readyState === WebSocket.OPEN) ws.close(why?.code ?? CLOSE.NORMAL, closeReason(why?.reason ?? "console closed"));
   });
   ws.once("close", () => {
     unregister();
@@ -171,7 +188,7 @@ export async function relayConsole(ws: WebSocket, host: string, rpcUrl: string, 
   for (const m of early.splice(0)) upstream.send(m.data, { binary: m.binary });
   upstream.on("error", () => undefined);
   upstream.on("close", (code: number, reason: Buffer) => {
-    if (ws.readyState === WebSocket.OPEN) ws.close(sendableCode(code), reason.toString() || `conductor ${host} closed the console`);
+    if (ws.readyState === WebSocket.OPEN) ws.close(sendableCode(code), closeReason(reason.toString() || `conductor ${host} closed the console`));
   });
   ws.once("close", () => {
     if (upstream.readyState === WebSocket.OPEN || upstream.readyState === WebSocket.CONNECTING) upstream.close(CLOSE.NORMAL);
@@ -208,7 +225,7 @@ export function handleRelayUpgrade(req: IncomingMessage, socket: Duplex, head: B
       });
       await attachConsole(ws, node, kind, opts);
     })().catch((err) => {
-      if (err instanceof Refusal) return ws.close(err.code, err.message.slice(0, 120));
+      if (err instanceof Refusal) return ws.close(err.code, closeReason(err.message));
       console.error(`[ingot] console relay for ${uuid} failed:`, err);
       if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE.SOURCE_FAILED, "console unavailable");
     });

@@ -19,7 +19,7 @@ import { ENCODING } from "../core/sim/rfb.ts";
 import { RfbTestClient } from "../testing/rfb_client.ts";
 import { setSimSpeed } from "../core/sim/timing.ts";
 import { addMembership, createToken, createUser, ensureProject } from "../core/users.ts";
-import { relayedConsoleCount } from "./console_relay.ts";
+import { closeReason, relayedConsoleCount } from "./console_relay.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
 let db: TestDb;
@@ -192,6 +192,27 @@ describe("serial console websocket", () => {
       const closed = await c.closed;
       expect({ path, code: closed.code, messages: closed.messagesBefore }).toEqual({ path, code, messages: 0 });
     }
+  });
+});
+
+describe("close reasons", () => {
+  it("fit the protocol's 123 bytes of UTF-8, cut between characters", () => {
+    expect(closeReason("console disabled")).toBe("console disabled");
+    expect(closeReason("x".repeat(200))).toBe("x".repeat(123));
+    // 2-byte é: 61 fit; 4-byte emoji (a surrogate pair in JS) after 120 ASCII bytes: none fits.
+    expect(closeReason("é".repeat(100))).toBe("é".repeat(61));
+    expect(closeReason("x".repeat(120) + "😀😀")).toBe("x".repeat(120));
+    expect(closeReason("x".repeat(119) + "😀😀")).toBe("x".repeat(119) + "😀");
+  });
+
+  it("a refusal naming a long non-ASCII node is still sent, cut to 123 bytes", async () => {
+    const name = "ü".repeat(100);
+    const c = open(`/ws/nodes/${encodeURIComponent(name)}/serial?token=${adminToken}`);
+    const closed = await c.closed;
+    expect(closed.code).toBe(4404);
+    expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123);
+    expect(`node ${name} not found`.startsWith(closed.reason)).toBe(true);
+    expect(closed.reason.length).toBeGreaterThan(50);
   });
 });
 

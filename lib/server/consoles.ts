@@ -14,7 +14,7 @@ import type { Principal } from "../core/policy.ts";
 import { openConsoleSession, recordConsoleSession } from "../core/services/console.ts";
 import { resolveCaller } from "../core/services/callers.ts";
 import { principalFromCookie } from "./session_cookie.ts";
-import { CLOSE, Refusal, attachConsole, consoleKindOfSocket, refusalOf, relayConsole, type AttachOptions } from "./console_relay.ts";
+import { CLOSE, Refusal, attachConsole, closeReason, consoleKindOfSocket, refusalOf, relayConsole, type AttachOptions } from "./console_relay.ts";
 
 export { CLOSE } from "./console_relay.ts";
 
@@ -49,7 +49,7 @@ export function handleConsoleUpgrade(req: IncomingMessage, socket: Duplex, head:
   server().handleUpgrade(req, socket, head, (ws) => {
     runSession(ws, req, url, ident, kind).catch((err) => {
       if (err instanceof Refusal) {
-        ws.close(err.code, err.message.slice(0, 120));
+        ws.close(err.code, closeReason(err.message));
         return;
       }
       console.error(`[ingot] console websocket ${url.pathname} failed:`, err);
