@@ -1,9 +1,10 @@
 // Bulk actions as jobs: one action (provide, power off, add traits, ...) over many nodes, run on
 // behalf of the user who asked, with per-node results that say why each failure failed.
 //
-// Each node's action is performed by the services the API's handlers call (the executor
-// lib/core/services/jobs.ts registers with setJobExecutor), as the job's creator, so it gets
-// exactly the API's policy, state checks and error messages. Asynchronous actions wait until the node settles (no
+// Each node's action is performed by the services the API's handlers call (serviceJobExecutor of
+// lib/core/services/job_actions.ts, which the server registers with setJobExecutor when it starts:
+// the runner cannot import the services, which import it: a circle), as the job's
+// creator, so it gets exactly the API's policy, state checks and error messages. Asynchronous actions wait until the node settles (no
 // target state) and succeed only in the expected state; otherwise the node's last_error says why.
 //
 // Jobs live in the database (Job, JobItem). The process that created a job runs it (Job.host);
@@ -65,8 +66,8 @@ export class ActionFailed extends Error {
 }
 
 /**
- * Performs one node's action as `principal` (lib/core/services/job_actions.ts; registered by
- * lib/core/services/jobs.ts). `perform` resolves when every call was accepted, and throws
+ * Performs one node's action as `principal` (lib/core/services/job_actions.ts; registered at
+ * start-up by lib/server/server.ts, and by the tests that run jobs). `perform` resolves when every call was accepted, and throws
  * ActionFailed with the API's message otherwise; `lastError` reads the node's last_error as
  * `principal` may see it.
  */
@@ -82,7 +83,7 @@ export function setJobExecutor(e: JobExecutor): void {
 }
 
 function theExecutor(): JobExecutor {
-  if (!executor) throw new Error("no job executor registered (lib/core/services/jobs.ts registers it)");
+  if (!executor) throw new Error("no job executor registered (setJobExecutor at start-up, as lib/server/server.ts does)");
   return executor;
 }
 

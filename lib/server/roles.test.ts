@@ -87,4 +87,19 @@ describe("roles", () => {
       spy.mockRestore();
     }
   });
+
+  it("an api-only server runs bulk jobs: its start-up registered how a node's action is performed", async () => {
+    const created = await call("POST", "/v1/nodes", { driver: "fake-hardware", name: "roles-job" });
+    expect(created.status).toBe(201);
+    const job = await call("POST", "/v1/jobs", { action: "maintenance_on", args: { reason: "roles" }, selection: { kind: "nodes", uuids: [created.body.uuid] } });
+    expect(job.status, JSON.stringify(job.body)).toBe(201);
+    const deadline = Date.now() + 10_000;
+    let seen = (await call("GET", `/v1/jobs/${job.body.id}`)).body;
+    while (!seen.finished_at && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = (await call("GET", `/v1/jobs/${job.body.id}`)).body;
+    }
+    expect(seen.items.map((i: any) => [i.state, i.message])).toEqual([["succeeded", null]]);
+    expect((await call("GET", `/v1/nodes/${created.body.uuid}`)).body.maintenance_reason).toBe("roles");
+  });
 });

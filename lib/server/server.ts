@@ -152,10 +152,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     log("no conductor in this process (INGOT_ROLE=api): conductor work goes over RPC");
   }
   if (serveWeb) {
-    // Bulk-action jobs a previous run left unfinished (lib/core/jobs.ts; the API's handler registers
-    // how a node's action is performed — through conductorApi(), so also in an api-only process).
-    await import("../api/handler.ts");
+    // Bulk-action jobs (lib/core/jobs.ts) perform each node's action through the services — and so
+    // through conductorApi(), also in an api-only process. Registered before the jobs a previous run
+    // left unfinished are taken back.
     const jobsModule = await import("../core/jobs.ts");
+    const { serviceJobExecutor } = await import("../core/services/job_actions.ts");
+    jobsModule.setJobExecutor(serviceJobExecutor);
     const jobs = await jobsModule.recoverJobs();
     if (jobs.jobs) log(`jobs: ${jobs.jobs} resumed (${jobs.resumedWaiting} nodes still waited for, ${jobs.interrupted} interrupted)`);
     // Jobs of a process that went away for good are taken over by one of the others.

@@ -43,6 +43,10 @@ export async function startClientTarget(conductorOpts: { hostname?: string } = {
   const env = await createTestDb();
   const conductor = await import("../core/conductor/index.ts");
   await conductor.startConductor(conductorOpts);
+  // Bulk jobs run as in the server, which registers their executor when it starts.
+  const { setJobExecutor } = await import("../core/jobs.ts");
+  const { serviceJobExecutor } = await import("../core/services/job_actions.ts");
+  setJobExecutor(serviceJobExecutor);
   const server = await startApiServer();
   return {
     url: server.url,

@@ -22,6 +22,7 @@ beforeAll(async () => {
   setConfig({ enabledHardwareTypes: ["fake-hardware", "sim"], automatedClean: true });
   setSimSpeed(0.002);
   await startConductor({ hostname: "jobs-conductor", periodic: false });
+  setJobExecutor(serviceJobExecutor); // as the server does when it starts
 });
 afterAll(async () => {
   await jobsIdle();

@@ -4,17 +4,10 @@ import { sql } from "../db/sql.ts";
 import { Invalid, NotFound } from "../errors.ts";
 import { matchingNodeUuids, type FleetQuery } from "../fleet.ts";
 import {
-  cancelJob, createJob, getJob, getJobItems, JobError, listJobs, mayAccessJob, MAX_JOB_NODES, setJobExecutor, targetsForIdents,
+  cancelJob, createJob, getJob, getJobItems, JobError, listJobs, mayAccessJob, MAX_JOB_NODES, targetsForIdents,
   type Dict, type ItemState, type JobAction, type JobItemRecord, type JobRecord, type JobState, type JobTarget,
 } from "../jobs.ts";
 import type { Principal } from "../policy.ts";
-import { serviceJobExecutor } from "./job_actions.ts";
-
-
-// Every process that starts or adopts jobs loads this module (the API and the dashboard reach
-// jobs through it); the runner (lib/core/jobs.ts) cannot import the services itself without a
-// circle (services → events → jobs).
-setJobExecutor(serviceJobExecutor);
 
 /** The job if the caller may see it, else null: others learn nothing. */
 export async function jobIfVisible(principal: Principal, id: string): Promise<JobRecord | null> {
