@@ -1,7 +1,7 @@
 // API tests for the steps work: available steps (Ingot extension), step validation on
 // PUT /states/provision, BIOS settings with registry fields, and runbooks (1.92 / 1.112).
-// The API maximum may still be below 1.92: requests asking for newer versions are let through
-// by a test-only version override (the routes and checks are what is under test here).
+// Runbooks' 1.112 features are above the API maximum: requests asking for newer versions are let
+// through by the test-only version override of lib/testing/versions.ts.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { setCredentialResolver } from "../../core/auth.ts";
 import { getConductor, startConductor, stopConductor } from "../../core/conductor/index.ts";
@@ -11,17 +11,8 @@ import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { cacheTestBiosRegistry } from "../../testing/bios_registry.ts";
 import { getNodeByUuid } from "../../core/db/nodes.ts";
 
-vi.mock("../version.ts", async (importOriginal) => {
-  const orig = await importOriginal<typeof import("../version.ts")>();
-  return {
-    ...orig,
-    requestedMinor(headers: Headers): number {
-      const m = /^1\.(\d+)$/.exec(headers.get("X-OpenStack-Ironic-API-Version") ?? "");
-      if (m && Number(m[1]) > orig.MAX_MINOR && Number(m[1]) <= 115) return Number(m[1]);
-      return orig.requestedMinor(headers);
-    },
-  };
-});
+vi.mock("../version.ts", async (original) =>
+  (await import("../../testing/versions.ts")).versionsAboveMax(await original()));
 
 let db: TestDb;
 beforeAll(async () => {
