@@ -18,7 +18,7 @@ import { authorizeOnSomeNode, type Principal } from "@/lib/shared/policy.ts";
 import { queryKeys } from "@/lib/client/keys.ts";
 import type { NodeSelection } from "@/lib/client/selection.ts";
 import type { ApiProject, Paged } from "@/lib/shared/wire.ts";
-import { imageFormErrors, imageFormFrom, imageInstanceInfo, type ImageField, type ImageForm } from "@/components/node/deploy_image.ts";
+import { imageFormErrors, imageFormFrom, imageInstanceInfo, type ImageForm } from "@/components/node/deploy_image.ts";
 import { ImageFields } from "@/components/node/ImageFields.tsx";
 import { JobProgress } from "./JobProgress.tsx";
 
@@ -276,7 +276,6 @@ function CleanForm({ onChange, showErrors }: { onChange: (r: ArgsResult) => void
 
 function DeployForm({ onChange, showErrors }: { onChange: (r: ArgsResult) => void; showErrors: boolean }) {
   const [form, setForm] = useState<ImageForm>(() => imageFormFrom({}));
-  const [touched, setTouched] = useState<ReadonlySet<ImageField>>(new Set());
   // The nodes may deploy differently: the checksum is checked when given; each node's deploy
   // interface decides whether it needs one.
   const errors = imageFormErrors(form, { checksumRequired: false });
@@ -285,16 +284,12 @@ function DeployForm({ onChange, showErrors }: { onChange: (r: ArgsResult) => voi
     onChange(first ? { error: first } : { args: imageInstanceInfo(form) });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [form, onChange]);
-  const shown = Object.fromEntries(Object.entries(errors).filter(([f]) => showErrors || touched.has(f as ImageField)));
   return (
     <div className="space-y-3">
       <ImageFields
         form={form}
-        errors={shown}
+        errors={showErrors ? errors : {}}
         onChange={(field, value) => setForm((f) => ({ ...f, [field]: value }))}
-        onBlur={(field) => {
-          if (form[field].trim()) setTouched((t) => new Set(t).add(field));
-        }}
         showDownloadSource={false}
         checksumRequired={false}
       />

@@ -264,9 +264,9 @@ function DeployForm({ node, pending, error, onClose, onSubmit }: {
   const [image, setImage] = useState<ImageForm>(() => imageFormFrom(node.instance_info ?? {}));
   const [configdrive, setConfigdrive] = useState("");
   const [traits, setTraits] = useState("");
-  // Errors show once the user has left a field they typed in, or tried to deploy; never while
-  // they first type, nor for a field only tabbed through.
-  const [touched, setTouched] = useState<ReadonlySet<DeployField>>(new Set());
+  // Errors show once the user has tried to deploy (then as they fix them), never while they
+  // first type. (Not on leaving a field: an error appearing then moves the buttons under the
+  // pointer, and the click meant for Deploy or Cancel is lost.)
   const [attempts, setAttempts] = useState(0);
   // The server's refusal shows at the field it names until that field is edited.
   const [dismissedRefusal, setDismissedRefusal] = useState<string | null>(null);
@@ -287,19 +287,20 @@ function DeployForm({ node, pending, error, onClose, onSubmit }: {
   const refusal = error && error !== dismissedRefusal ? error : null;
   const refusedField = refusal ? fieldOfRefusal(refusal) : null;
   const shown = (f: DeployField): string | undefined =>
-    (attempts > 0 || touched.has(f) ? errors[f] : undefined) ?? (f === refusedField ? refusal ?? undefined : undefined);
+    (attempts > 0 ? errors[f] : undefined) ?? (f === refusedField ? refusal ?? undefined : undefined);
   const edited = (f: DeployField) => {
     if (f === refusedField) setDismissedRefusal(refusal);
   };
-  const valueOf = (f: DeployField) => (f === "configdrive" ? configdrive : f === "traits" ? traits : image[f]);
-  const touch = (f: DeployField) => {
-    if (valueOf(f).trim()) setTouched((t) => (t.has(f) ? t : new Set(t).add(f)));
-  };
 
-  // After a refused submit, focus goes to the first field in error.
+  // After a submit refused by the form, or by the server about a field, focus goes to the first
+  // field in error.
+  const focusFirstError = () => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   useEffect(() => {
-    if (attempts > 0) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+    if (attempts > 0) focusFirstError();
   }, [attempts]);
+  useEffect(() => {
+    if (refusedField) focusFirstError();
+  }, [refusal, refusedField]);
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
@@ -320,15 +321,14 @@ function DeployForm({ node, pending, error, onClose, onSubmit }: {
           setImage((f) => ({ ...f, [field]: value }));
           edited(field);
         }}
-        onBlur={touch}
         showDownloadSource={direct}
         checksumRequired={direct}
       />
       <Field label="Config drive (optional)" hint='A URL, base64 gzipped ISO, or a JSON object {"meta_data": …, "user_data": …, "network_data": …}.' error={shown("configdrive")}>
-        {(p) => <TextArea {...p} rows={4} value={configdrive} onChange={(e) => setConfigdrive(e.target.value)} onBlur={() => touch("configdrive")} />}
+        {(p) => <TextArea {...p} rows={4} value={configdrive} onChange={(e) => setConfigdrive(e.target.value)} />}
       </Field>
       <Field label="Instance traits (optional)" hint={`Space or comma separated; deploy templates with these names add their steps. Node traits: ${node.traits.join(", ") || "none"}`} error={shown("traits")}>
-        {(p) => <TextInput {...p} value={traits} onChange={(e) => setTraits(e.target.value)} onBlur={() => touch("traits")} />}
+        {(p) => <TextInput {...p} value={traits} onChange={(e) => setTraits(e.target.value)} />}
       </Field>
       {refusal && !refusedField && <Banner tone="error">{refusal}</Banner>}
       <div className="flex justify-end gap-2">
