@@ -43,7 +43,8 @@ export default defineConfig({
       INGOT_DEMO_NODES: String(E2E_DEMO_NODES),
       // The demo fleet is sim nodes; fast machines so a deploy shows its boot output in seconds.
       // ipmi: e2e/enroll.spec.ts enrolls nodes against a pyghmi fake BMC on 127.0.0.1.
-      INGOT_ENABLED_HARDWARE_TYPES: "fake-hardware,sim,ipmi",
+      // redfish: e2e/deploy_image.spec.ts has a direct-deploy node on the test Redfish service.
+      INGOT_ENABLED_HARDWARE_TYPES: "fake-hardware,sim,ipmi,redfish",
       INGOT_SIM_SPEED: "0.05",
       INGOT_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
       AUTH_SECRET: "e2e-only-secret-e2e-only-secret-0123456789",

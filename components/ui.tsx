@@ -88,6 +88,13 @@ export function Dialog({ open, title, onClose, children, footer, wide }: {
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
+  // The latest onClose, read when Escape is pressed: callers pass a new function on every render,
+  // and the effect below must not run again for it (it would move focus back to the first control
+  // of the dialog, and to the opener in between, whenever the page behind re-renders).
+  const onCloseRef = useRef(onClose);
+  useEffect(() => {
+    onCloseRef.current = onClose;
+  }, [onClose]);
   useEffect(() => {
     if (!open) return;
     const opener = document.activeElement as HTMLElement | null;
@@ -97,7 +104,7 @@ export function Dialog({ open, title, onClose, children, footer, wide }: {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") {
         e.stopPropagation();
-        onClose();
+        onCloseRef.current();
       } else if (e.key === "Tab" && panel) {
         // Keep Tab inside the dialog.
         const items = [...panel.querySelectorAll<HTMLElement>("input, select, textarea, button, [href], [tabindex]:not([tabindex='-1'])")].filter((el) => !el.hasAttribute("disabled"));
@@ -117,7 +124,7 @@ export function Dialog({ open, title, onClose, children, footer, wide }: {
       document.removeEventListener("keydown", onKey, true);
       opener?.focus?.();
     };
-  }, [open, onClose]);
+  }, [open]);
   if (!open) return null;
   return (
     <div className="fixed inset-0 z-40 flex items-start justify-center overflow-y-auto bg-slate-950/50 p-4 pt-[10vh]" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>

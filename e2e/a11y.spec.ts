@@ -1,32 +1,7 @@
 // Accessibility: axe-core (WCAG 2.1 A/AA rules) on the main pages, in light and dark themes, and
 // the pages are usable from the keyboard alone.
-import { createRequire } from "node:module";
 import { expect, test, type Page } from "@playwright/test";
-import { adminApi, createNodes, login } from "./helpers.ts";
-
-const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[]; failureSummary?: string }[];
-}
-
-/** axe's WCAG 2.1 A/AA rules (or just `rules`) on the page. */
-async function axeViolations(page: Page, rules?: string[]): Promise<AxeViolation[]> {
-  await page.addScriptTag({ path: AXE_SOURCE });
-  return page.evaluate(async (only) => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const runOnly = only ? { type: "rule", values: only } : { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] };
-    const result = await axe.run(document, { runOnly });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
-  }, rules ?? null);
-}
-
-function describeViolations(v: AxeViolation[]): string {
-  return v.map((x) => `${x.id} (${x.impact}): ${x.help}\n${x.nodes.map((n) => `  ${n.target.join(" ")}: ${n.failureSummary ?? ""}`).join("\n")}`).join("\n");
-}
+import { adminApi, axeViolations, createNodes, describeViolations, login } from "./helpers.ts";
 
 /** The main pages, and each tab of a node's page. */
 const PAGES = (nodePath: string) => [

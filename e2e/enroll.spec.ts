@@ -2,13 +2,11 @@
 // against a real pyghmi BMC on 127.0.0.1 through ipmitool), the validation panel, the power state
 // read from the BMC, manage → provide → deploy of an ipmi node, a wrong password's readable error,
 // the Hardware tab after an inspection, and axe on the dialog.
-import { createRequire } from "node:module";
 import { expect, test, type Page } from "@playwright/test";
 import { FakeBmc, fakeBmcUnavailable } from "../lib/testing/fake_bmc.ts";
 import { E2E_PORT } from "./env.ts";
-import { adminApi, login, logout, manage, waitForState } from "./helpers.ts";
+import { adminApi, axeViolations, describeViolations, login, logout, manage, waitForState } from "./helpers.ts";
 
-const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const run = Date.now().toString(36);
 
 /** A MAC address unique to this run (locally administered). */
@@ -23,17 +21,6 @@ async function openEnroll(page: Page) {
   const dialog = page.getByRole("dialog", { name: "Enroll a node" });
   await expect(dialog).toBeVisible();
   return dialog;
-}
-
-/** axe-core (WCAG 2.1 A/AA) on the part of the page `selector` names; one line per violation. */
-async function axeViolations(page: Page, selector: string): Promise<string> {
-  await page.addScriptTag({ path: AXE_SOURCE });
-  const found = await page.evaluate(async (sel) => {
-    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const r = await axe.run(document.querySelector(sel), { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
-    return r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  }, selector);
-  return found.join("\n");
 }
 
 async function setTheme(page: Page, theme: "light" | "dark") {
@@ -215,7 +202,7 @@ test.describe("enroll from the dashboard", () => {
       await expect(dialog.getByLabel("ipmi_address")).toBeVisible();
       await dialog.getByRole("button", { name: "Enroll", exact: true }).click(); // show the field errors too
       await expect(dialog.getByText("ipmi_address is required by the ipmi hardware type.")).toBeVisible();
-      expect(await axeViolations(page, "[role=dialog]")).toBe("");
+      expect(describeViolations(await axeViolations(page, undefined, "[role=dialog]"))).toBe("");
     });
   }
 
@@ -241,10 +228,10 @@ test.describe("enroll from the dashboard", () => {
       await page.goto(`/nodes/${node.uuid}?tab=hardware`);
       await expect(page.locator("html")).toHaveClass(theme === "dark" ? /dark/ : /^(?!.*dark).*$/);
       await expect(page.getByTestId("inventory")).toBeVisible();
-      expect(await axeViolations(page, "main"), `Hardware tab, ${theme}`).toBe("");
+      expect(describeViolations(await axeViolations(page, undefined, "main")), `Hardware tab, ${theme}`).toBe("");
       await page.getByRole("tab", { name: "Overview" }).click();
       await expect(page.getByTestId("validate-table")).toBeVisible();
-      expect(await axeViolations(page, "#validation"), `validation panel, ${theme}`).toBe("");
+      expect(describeViolations(await axeViolations(page, undefined, "#validation")), `validation panel, ${theme}`).toBe("");
     }
   });
 

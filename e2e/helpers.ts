@@ -1,6 +1,7 @@
 // Shared steps for the browser tests: logging in, and the Bare Metal API as the admin (HTTP Basic)
 // to set up nodes. Specs share one server and the demo fleet: each creates its own nodes with a
 // unique prefix and never asserts global counts.
+import { createRequire } from "node:module";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
 import Database from "better-sqlite3";
 import { E2E_ADMIN_PASSWORD, E2E_DATABASE_URL } from "./env.ts";
@@ -106,4 +107,30 @@ export function backdateNode(uuid: string, days: number): void {
   } finally {
     db.close();
   }
+}
+
+const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string }[];
+}
+
+/** axe's WCAG 2.1 A/AA rules (or just `rules`) on the page, or on the element `within` selects. */
+export async function axeViolations(page: Page, rules?: string[], within?: string): Promise<AxeViolation[]> {
+  await page.addScriptTag({ path: AXE_SOURCE });
+  return page.evaluate(async ({ only, selector }) => {
+    const axe = (window as unknown as { axe: { run(ctx: Element | Document, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const runOnly = only ? { type: "rule", values: only } : { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] };
+    const context = selector ? document.querySelector(selector) : document;
+    if (!context) throw new Error(`axe: nothing matches ${selector}`);
+    const result = await axe.run(context, { runOnly });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
+  }, { only: rules ?? null, selector: within ?? null });
+}
+
+export function describeViolations(v: AxeViolation[]): string {
+  return v.map((x) => `${x.id} (${x.impact}): ${x.help}\n${x.nodes.map((n) => `  ${n.target.join(" ")}: ${n.failureSummary ?? ""}`).join("\n")}`).join("\n");
 }

@@ -18,6 +18,8 @@ import { authorizeOnSomeNode, type Principal } from "@/lib/shared/policy.ts";
 import { queryKeys } from "@/lib/client/keys.ts";
 import type { NodeSelection } from "@/lib/client/selection.ts";
 import type { ApiProject, Paged } from "@/lib/shared/wire.ts";
+import { imageFormErrors, imageFormFrom, imageInstanceInfo, type ImageForm } from "@/components/node/deploy_image.ts";
+import { ImageFields } from "@/components/node/ImageFields.tsx";
 import { JobProgress } from "./JobProgress.tsx";
 
 const GROUPS = [...new Set(ACTIONS.map((a) => a.group))];
@@ -273,21 +275,24 @@ function CleanForm({ onChange, showErrors }: { onChange: (r: ArgsResult) => void
 }
 
 function DeployForm({ onChange, showErrors }: { onChange: (r: ArgsResult) => void; showErrors: boolean }) {
-  const [image, setImage] = useState("");
-  const [checksum, setChecksum] = useState("");
+  const [form, setForm] = useState<ImageForm>(() => imageFormFrom({}));
+  // The nodes may deploy differently: the checksum is checked when given; each node's deploy
+  // interface decides whether it needs one.
+  const errors = imageFormErrors(form, { checksumRequired: false });
   useEffect(() => {
-    const src = image.trim();
-    if (!src) onChange({ error: "The image source is required." });
-    else onChange({ args: { image_source: src, ...(checksum.trim() ? { image_checksum: checksum.trim() } : {}) } });
-  }, [image, checksum, onChange]);
+    const first = Object.values(errors)[0];
+    onChange(first ? { error: first } : { args: imageInstanceInfo(form) });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [form, onChange]);
   return (
     <div className="space-y-3">
-      <Field label="Image source" hint="URL of the image (or a Glance image id)." error={showErrors && !image.trim() ? "The image source is required." : null}>
-        {(ids) => <TextInput {...ids} value={image} onChange={(e) => setImage(e.target.value)} placeholder="http://images.example.com/ubuntu-24.04.qcow2" />}
-      </Field>
-      <Field label="Image checksum (optional)">
-        {(ids) => <TextInput {...ids} value={checksum} onChange={(e) => setChecksum(e.target.value)} />}
-      </Field>
+      <ImageFields
+        form={form}
+        errors={showErrors ? errors : {}}
+        onChange={(field, value) => setForm((f) => ({ ...f, [field]: value }))}
+        showDownloadSource={false}
+        checksumRequired={false}
+      />
     </div>
   );
 }

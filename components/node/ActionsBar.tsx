@@ -5,7 +5,7 @@
 // with what failed and what to do next (components/node/next_actions.ts), the same actions.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useApi } from "@/components/Providers.tsx";
 import { Banner, Button, Dialog, Field, Spinner, TextArea, TextInput } from "@/components/ui.tsx";
 import { queryKeys } from "@/lib/client/keys.ts";
@@ -16,7 +16,9 @@ import type { ApiNode } from "@/lib/shared/wire.ts";
 import type { Principal } from "@/lib/shared/policy.ts";
 import { nodeActions, type ActionState, type NodeAction } from "./actions.ts";
 import { nextActions } from "./next_actions.ts";
-import { pointer } from "./patch.ts";
+import { fieldOfRefusal, imageFormErrors, imageFormFrom, imagePatchOps, type ImageField, type ImageForm } from "./deploy_image.ts";
+import { ImageFields } from "./ImageFields.tsx";
+import { pointer, type PatchOp } from "./patch.ts";
 import type { TabId } from "./tabs.ts";
 
 type DialogKind = "deploy" | "rebuild" | "undeploy" | "rescue" | "maintenance" | "delete" | null;
@@ -43,7 +45,7 @@ export function ActionsBar({ node, etag, principal, minor, onOpenTab }: {
   const actions = nodeActions({ ...node, reservation: lockHolder(node) }, principal, minor || Number.MAX_SAFE_INTEGER);
 
   const run = useMutation({
-    mutationFn: async ({ action, input }: { action: NodeAction; input?: Record<string, string> }) => {
+    mutationFn: async ({ action, input, deploy }: { action: NodeAction; input?: Record<string, string>; deploy?: DeployInput }) => {
       const uuid = node.uuid;
       switch (action.group) {
         case "power":
@@ -54,14 +56,14 @@ export function ActionsBar({ node, etag, principal, minor, onOpenTab }: {
           await deleteNode(api, uuid, etag);
           return;
         case "provision": {
-          if (action.id === "deploy") {
-            // image_source (and instance traits) go to instance_info first, then the deploy verb.
-            const ops: unknown[] = [{ op: "add", path: pointer("instance_info", "image_source"), value: input!.image_source.trim() }];
-            const traits = (input?.traits ?? "").split(/[\s,]+/).filter(Boolean);
+          if (action.id === "deploy" && deploy) {
+            // The image fields (and instance traits) go to instance_info in one PATCH, then the deploy verb.
+            const ops: PatchOp[] = [...deploy.imageOps];
+            const traits = deploy.traits.split(/[\s,]+/).filter(Boolean);
             if (traits.length) ops.push({ op: "add", path: pointer("instance_info", "traits"), value: traits });
             const patched = await patchNode(api, uuid, ops, etag);
             const body: Record<string, unknown> = { target: "deploy" };
-            const cd = parseConfigdrive(input?.configdrive ?? "");
+            const cd = parseConfigdrive(deploy.configdrive);
             if (cd !== null) body.configdrive = cd;
             return setProvisionState(api, uuid, body, patched.etag);
           }
@@ -162,7 +164,10 @@ export function ActionsBar({ node, etag, principal, minor, onOpenTab }: {
         pending={run.isPending}
         error={dialog === "deploy" && message?.tone === "error" ? message.text : null}
         onClose={() => setDialog(null)}
-        onSubmit={(input) => run.mutate({ action: find("deploy").action, input })}
+        onSubmit={(deploy) => {
+          setMessage(null);
+          run.mutate({ action: find("deploy").action, deploy });
+        }}
       />
       <ConfirmDialog
         open={dialog === "rebuild" || dialog === "undeploy"}
@@ -223,54 +228,114 @@ export function parseConfigdrive(text: string): unknown {
   return t;
 }
 
+/** What the deploy dialog sends: the instance_info patch for the image, then the verb's own fields. */
+interface DeployInput {
+  imageOps: PatchOp[];
+  configdrive: string;
+  traits: string;
+}
+
+type DeployField = ImageField | "configdrive" | "traits";
+
 function DeployDialog({ open, node, pending, error, onClose, onSubmit }: {
   open: boolean;
   node: ApiNode;
   pending: boolean;
   error: string | null;
   onClose: () => void;
-  onSubmit: (input: Record<string, string>) => void;
+  onSubmit: (input: DeployInput) => void;
 }) {
-  const [image, setImage] = useState(() => String(node.instance_info?.image_source ?? ""));
-  const [configdrive, setConfigdrive] = useState("");
-  const [traits, setTraits] = useState("");
-  const [local, setLocal] = useState<Record<string, string>>({});
-  const submit = (e: React.FormEvent) => {
-    e.preventDefault();
-    const errs: Record<string, string> = {};
-    if (!image.trim()) errs.image = "An image is required (URL or Glance id).";
-    if (configdrive.trim().startsWith("{")) {
-      try {
-        const v = JSON.parse(configdrive);
-        if (typeof v !== "object" || v === null || Array.isArray(v)) errs.configdrive = "Must be a JSON object.";
-      } catch (err) {
-        errs.configdrive = `Not valid JSON: ${(err as Error).message}`;
-      }
-    }
-    const unknown = traits.split(/[\s,]+/).filter((t) => t && !node.traits.includes(t));
-    if (unknown.length) errs.traits = `The node does not have: ${unknown.join(", ")}`;
-    setLocal(errs);
-    if (!Object.keys(errs).length) onSubmit({ image_source: image, configdrive, traits });
-  };
   return (
     <Dialog open={open} title="Deploy" onClose={onClose} wide>
-      <form onSubmit={submit} className="space-y-4" noValidate>
-        <Field label="Image source" hint="HTTP(S) URL of a disk image, or a Glance image id." error={local.image}>
-          {(p) => <TextInput {...p} value={image} onChange={(e) => setImage(e.target.value)} required placeholder="https://images.example/ubuntu-24.04.qcow2" />}
-        </Field>
-        <Field label="Config drive (optional)" hint='A URL, base64 gzipped ISO, or a JSON object {"meta_data": …, "user_data": …, "network_data": …}.' error={local.configdrive}>
-          {(p) => <TextArea {...p} rows={4} value={configdrive} onChange={(e) => setConfigdrive(e.target.value)} />}
-        </Field>
-        <Field label="Instance traits (optional)" hint={`Space or comma separated; deploy templates with these names add their steps. Node traits: ${node.traits.join(", ") || "none"}`} error={local.traits}>
-          {(p) => <TextInput {...p} value={traits} onChange={(e) => setTraits(e.target.value)} />}
-        </Field>
-        {error && <Banner tone="error">{error}</Banner>}
-        <div className="flex justify-end gap-2">
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" disabled={pending}>{pending ? "Deploying…" : "Deploy"}</Button>
-        </div>
-      </form>
+      {/* Mounted on each opening, so the fields start from the node's instance_info as it is then. */}
+      {open && <DeployForm node={node} pending={pending} error={error} onClose={onClose} onSubmit={onSubmit} />}
     </Dialog>
+  );
+}
+
+function DeployForm({ node, pending, error, onClose, onSubmit }: {
+  node: ApiNode;
+  pending: boolean;
+  error: string | null;
+  onClose: () => void;
+  onSubmit: (input: DeployInput) => void;
+}) {
+  const direct = node.deploy_interface === "direct";
+  const [image, setImage] = useState<ImageForm>(() => imageFormFrom(node.instance_info ?? {}));
+  const [configdrive, setConfigdrive] = useState("");
+  const [traits, setTraits] = useState("");
+  // Errors show once the user has tried to deploy (then as they fix them), never while they
+  // first type. (Not on leaving a field: an error appearing then moves the buttons under the
+  // pointer, and the click meant for Deploy or Cancel is lost.)
+  const [attempts, setAttempts] = useState(0);
+  // The server's refusal shows at the field it names until that field is edited.
+  const [dismissedRefusal, setDismissedRefusal] = useState<string | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  const errors: Partial<Record<DeployField, string>> = imageFormErrors(image, { checksumRequired: direct });
+  if (configdrive.trim().startsWith("{")) {
+    try {
+      const v = JSON.parse(configdrive);
+      if (typeof v !== "object" || v === null || Array.isArray(v)) errors.configdrive = "Must be a JSON object.";
+    } catch (err) {
+      errors.configdrive = `Not valid JSON: ${(err as Error).message}`;
+    }
+  }
+  const unknown = traits.split(/[\s,]+/).filter((t) => t && !node.traits.includes(t));
+  if (unknown.length) errors.traits = `The node does not have: ${unknown.join(", ")}`;
+
+  const refusal = error && error !== dismissedRefusal ? error : null;
+  const refusedField = refusal ? fieldOfRefusal(refusal) : null;
+  const shown = (f: DeployField): string | undefined =>
+    (attempts > 0 ? errors[f] : undefined) ?? (f === refusedField ? refusal ?? undefined : undefined);
+  const edited = (f: DeployField) => {
+    if (f === refusedField) setDismissedRefusal(refusal);
+  };
+
+  // After a submit refused by the form, or by the server about a field, focus goes to the first
+  // field in error.
+  const focusFirstError = () => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  useEffect(() => {
+    if (attempts > 0) focusFirstError();
+  }, [attempts]);
+  useEffect(() => {
+    if (refusedField) focusFirstError();
+  }, [refusal, refusedField]);
+
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    setDismissedRefusal(null);
+    if (Object.keys(errors).length) {
+      setAttempts((n) => n + 1);
+      return;
+    }
+    onSubmit({ imageOps: imagePatchOps(image, node.instance_info ?? {}, direct), configdrive, traits });
+  };
+  const imageErrors = Object.fromEntries((["image_source", "checksum_algo", "checksum", "image_download_source"] as const).map((f) => [f, shown(f)]));
+  return (
+    <form ref={formRef} onSubmit={submit} className="space-y-4" noValidate>
+      <ImageFields
+        form={image}
+        errors={imageErrors}
+        onChange={(field, value) => {
+          setImage((f) => ({ ...f, [field]: value }));
+          edited(field);
+        }}
+        showDownloadSource={direct}
+        checksumRequired={direct}
+      />
+      <Field label="Config drive (optional)" hint='A URL, base64 gzipped ISO, or a JSON object {"meta_data": …, "user_data": …, "network_data": …}.' error={shown("configdrive")}>
+        {(p) => <TextArea {...p} rows={4} value={configdrive} onChange={(e) => setConfigdrive(e.target.value)} />}
+      </Field>
+      <Field label="Instance traits (optional)" hint={`Space or comma separated; deploy templates with these names add their steps. Node traits: ${node.traits.join(", ") || "none"}`} error={shown("traits")}>
+        {(p) => <TextInput {...p} value={traits} onChange={(e) => setTraits(e.target.value)} />}
+      </Field>
+      {refusal && !refusedField && <Banner tone="error">{refusal}</Banner>}
+      <div className="flex justify-end gap-2">
+        <Button onClick={onClose}>Cancel</Button>
+        <Button type="submit" variant="primary" disabled={pending}>{pending ? "Deploying…" : "Deploy"}</Button>
+      </div>
+    </form>
   );
 }
 

@@ -13,6 +13,7 @@ import { linkAgentImage, unlinkAgentImage } from "../netboot/http_root.ts";
 import { cachedImage, parseChecksum } from "../netboot/image_cache.ts";
 import { BOOT_PATH } from "../netboot/ipxe_script.ts";
 import { netbootSettings } from "../netboot/settings.ts";
+import { HASH_ALGORITHMS, hashValueProblem, IMAGE_DOWNLOAD_SOURCES, isHashAlgorithm, parseImageChecksum } from "../../shared/image_checksum.ts";
 import type { StepKind } from "../../shared/steps.ts";
 import type { DeployInterface, DriverTask, StepDecl } from "./base.ts";
 import { INSTANCE_ON_LOCAL_DISK_KEY, recordPowerChange, sleep } from "./base.ts";
@@ -88,11 +89,9 @@ export async function powerOffThroughAgent(task: DriverTask, note: string): Prom
 
 // ---- the image ----
 
-/** An image_checksum's algorithm by its length (IPA verifies md5 through `checksum`). */
-const ALGO_BY_HEX_LENGTH: Record<number, string> = { 32: "md5", 40: "sha1", 64: "sha256", 128: "sha512" };
 const DISK_FORMATS = ["raw", "qcow2"];
 /** http: the agent downloads image_source itself; local: Ingot caches it and serves it at /boot/. */
-const DOWNLOAD_SOURCES = ["http", "local"];
+const DOWNLOAD_SOURCES: readonly string[] = IMAGE_DOWNLOAD_SOURCES;
 
 function str(v: unknown): string | null {
   return typeof v === "string" && v.trim() !== "" ? v.trim() : null;
@@ -138,28 +137,38 @@ export function imageInfoFor(node: NodeRecord): Dict {
     node_uuid: node.uuid,
   };
   if (diskFormat) out.disk_format = diskFormat;
-  const algo = str(info.image_os_hash_algo);
-  const value = str(info.image_os_hash_value);
-  const checksum = str(info.image_checksum);
-  if (algo && value) {
-    out.os_hash_algo = algo;
-    out.os_hash_value = value;
-  } else if (checksum) {
-    const byLength = /^[0-9a-f]+$/i.test(checksum) ? ALGO_BY_HEX_LENGTH[checksum.length] : undefined;
-    if (byLength && byLength !== "md5") {
-      out.os_hash_algo = byLength;
-      out.os_hash_value = checksum.toLowerCase();
-    } else {
-      out.checksum = checksum; // md5, or a checksum file's URL, as IPA takes it
-    }
-  } else {
-    throw new Invalid(`${prefix}: an image checksum is required: set instance_info/image_checksum, or image_os_hash_algo and image_os_hash_value.`);
-  }
+  Object.assign(out, agentChecksum(info, prefix));
   const hints = node.properties?.root_device;
   if (hints !== undefined && (hints === null || typeof hints !== "object" || Array.isArray(hints))) {
     throw new Invalid(`${prefix}: properties/root_device must be an object of root device hints.`);
   }
   return out;
+}
+
+/**
+ * The checksum fields of the agent's image_info from instance_info (lib/shared/image_checksum.ts):
+ * image_os_hash_algo/value win over image_checksum, as in Ironic. The agent verifies md5 and a
+ * checksum file's URL through `checksum`, any other algorithm through os_hash_algo/os_hash_value.
+ */
+function agentChecksum(info: Dict, prefix: string): Dict {
+  const algo = str(info.image_os_hash_algo);
+  const value = str(info.image_os_hash_value);
+  if (algo || value) {
+    if (!algo || !value) throw new Invalid(`${prefix}: instance_info/image_os_hash_algo and image_os_hash_value must be given together.`);
+    if (!isHashAlgorithm(algo)) throw new Invalid(`${prefix}: instance_info/image_os_hash_algo must be one of ${HASH_ALGORITHMS.join(", ")}, not ${algo}.`);
+    const problem = hashValueProblem(algo, value);
+    if (problem) throw new Invalid(`${prefix}: instance_info/image_os_hash_value: ${problem}`);
+    return { os_hash_algo: algo, os_hash_value: value.toLowerCase() };
+  }
+  const checksum = str(info.image_checksum);
+  if (!checksum) {
+    throw new Invalid(`${prefix}: an image checksum is required: set instance_info/image_checksum, or image_os_hash_algo and image_os_hash_value.`);
+  }
+  const parsed = parseImageChecksum(checksum);
+  if ("error" in parsed) throw new Invalid(`${prefix}: instance_info/image_checksum: ${parsed.error}`);
+  if (parsed.kind === "url") return { checksum: parsed.url };
+  if (parsed.algorithm === "md5") return { checksum: parsed.hex };
+  return { os_hash_algo: parsed.algorithm, os_hash_value: parsed.hex };
 }
 
 /** instance_info, then driver_info, then the setting (Ironic's order). */

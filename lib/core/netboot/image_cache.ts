@@ -10,14 +10,13 @@ import { isAbsolute, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
+import { algorithmOfHexLength } from "../../shared/image_checksum.ts";
 import { DriverError } from "../errors.ts";
-
-const HASH_LENGTHS: Record<number, string> = { 32: "md5", 40: "sha1", 64: "sha256", 128: "sha512" };
 
 /** "sha256:<hex>" or a bare hex digest (algorithm by its length) → [algorithm, digest]. */
 export function parseChecksum(checksum: string): [string, string] {
   const m = /^(?:(md5|sha1|sha256|sha384|sha512):)?([0-9a-f]+)$/i.exec(checksum.trim());
-  const algo = m?.[1]?.toLowerCase() ?? (m ? HASH_LENGTHS[m[2].length] : undefined);
+  const algo = m?.[1]?.toLowerCase() ?? (m ? algorithmOfHexLength(m[2].length) : undefined);
   if (!m || !algo) throw new DriverError(`"${checksum}" is not a checksum Ingot understands (md5, sha1, sha256, sha384 or sha512 as hex, optionally prefixed "<algorithm>:").`);
   return [algo, m[2].toLowerCase()];
 }
