@@ -236,11 +236,13 @@ describe("direct deploy failures (ipmi, ipxe, over HTTP)", () => {
       await provision(uuid, "active");
       const waiting = await waitFor(uuid, (n) => n.provision_state === "wait call-back" && n.reservation === null);
       expect(waiting.power_state).toBe("power on");
-      setConfig({ callbackTimeoutSeconds: 1 });
-      // Not yet: the timeout counts from when the node started waiting.
+      // The timeout counts from when the node started waiting: a second or more from now.
+      const since = Date.parse(waiting.provision_updated_at);
+      const timeoutSeconds = Math.ceil((Date.now() - since) / 1000) + 1;
+      setConfig({ callbackTimeoutSeconds: timeoutSeconds });
       await runPeriodicTasksOnce();
       expect((await getNode(uuid)).provision_state).toBe("wait call-back");
-      await new Promise((r) => setTimeout(r, 1100));
+      await new Promise((r) => setTimeout(r, since + timeoutSeconds * 1000 + 100 - Date.now()));
       await runPeriodicTasksOnce();
       const node = await waitFor(uuid, AT_REST);
       expect([node.provision_state, node.reservation]).toEqual(["deploy failed", null]);
