@@ -5,6 +5,7 @@
 // `deploy failed` with a readable last_error, the lock released. The full virtual-machine path
 // (real IPA, wrong checksum) is lib/testing/rig/provision.test.ts.
 import { createHash } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -40,6 +41,8 @@ let filesUrl = "";
 let closedUrl = "";
 let machine: TestMachine;
 let macs = 0;
+/** dnsmasq's files: a host entry per port of a node booting from the network. */
+let dhcpDir = "";
 
 /** Each node gets a MAC of its own (a failed node keeps its port). */
 function nextMac(): string {
@@ -112,10 +115,13 @@ async function historyHasError(uuid: string, lastError: string): Promise<boolean
   return rows.some((r) => r.severity === "ERROR" && (r.event.includes(text) || (r.event.endsWith("...") && text.startsWith(r.event.slice(0, -3)))));
 }
 
-/** Nothing of the node's ramdisk boot is served or given to DHCP any more. */
+/** Nothing of the node's ramdisk boot (nor its image) is served or given to DHCP any more. */
 async function expectRamdiskBootGone(uuid: string, mac: string): Promise<void> {
-  expect((await fetch(`${ingotUrl}/boot/${uuid}/boot.ipxe`)).status).toBe(404);
-  expect((await fetch(`${ingotUrl}/boot/mac/${macFileName(mac)}`)).status).toBe(404);
+  for (const path of [`/boot/${uuid}/boot.ipxe`, `/boot/mac/${macFileName(mac)}`, `/boot/agent_images/${uuid}`]) {
+    expect((await fetch(`${ingotUrl}${path}`)).status, path).toBe(404);
+  }
+  const hosts = join(dhcpDir, "hosts");
+  expect(existsSync(hosts) ? readdirSync(hosts).filter((f) => f.startsWith(uuid)) : []).toEqual([]);
 }
 
 describe("direct deploy failures (ipmi, ipxe, over HTTP)", () => {
@@ -142,9 +148,10 @@ describe("direct deploy failures (ipmi, ipxe, over HTTP)", () => {
 
     server = await startApiServer();
     ingotUrl = `http://127.0.0.1:${server.port}`;
+    dhcpDir = join(dir, "dnsmasq");
     const netboot = setNetbootSettings({
       provisioningUrl: ingotUrl, agentApiUrl: server.url, httpRoot: join(dir, "httpboot"), imageCacheDir: join(dir, "cache"),
-      dhcpProvider: "dnsmasq", dnsmasqDir: join(dir, "dnsmasq"), deployKernel: null, deployRamdisk: null, rescueKernel: null, rescueRamdisk: null,
+      dhcpProvider: "dnsmasq", dnsmasqDir: dhcpDir, deployKernel: null, deployRamdisk: null, rescueKernel: null, rescueRamdisk: null,
     });
     setDhcpProvider(new DnsmasqProvider(netboot));
     setConfig({
@@ -290,7 +297,8 @@ describe("direct deploy failures (ipmi, ipxe, over HTTP)", () => {
   }, 60_000);
 
   it("the BMC gone while the node waits for its agent: deploy failed with the IPMI error, lock released, an ERROR in history", async () => {
-    const uuid = await availableNode("bmc-gone", { image_source: `${filesUrl}/disk.raw`, image_checksum: sha256(IMAGE) }, { ipmi_timeout: 2, ipmi_retries: 1 });
+    // 5 s: the Python BMC can be slow to answer on a busy machine while it is alive.
+    const uuid = await availableNode("bmc-gone", { image_source: `${filesUrl}/disk.raw`, image_checksum: sha256(IMAGE) }, { ipmi_timeout: 5, ipmi_retries: 1 });
     // The BMC dies once the machine has booted the ramdisk; the agent starts and writes the image,
     // and the boot to disk that follows needs the BMC.
     machine.opts.networkServesAgent = async () => {
@@ -305,7 +313,7 @@ describe("direct deploy failures (ipmi, ipxe, over HTTP)", () => {
       expect(machine.agents.at(-1)?.writtenTo).toBe("/dev/sda");
       expect([node.provision_state, node.reservation, node.power_state]).toEqual(["deploy failed", null, "power on"]);
       expect(node.last_error).toMatch(new RegExp(
-        `^Deploy step deploy\\.prepare_instance_boot failed on node ${uuid}: IPMI timeout: the BMC 127\\.0\\.0\\.1:${bmc.port} did not answer ".+" within 2 s \\(2 attempts\\)\\. Check ipmi_address / ipmi_port and that the BMC is reachable from conductor\\.$`,
+        `^Deploy step deploy\\.prepare_instance_boot failed on node ${uuid}: IPMI timeout: the BMC 127\\.0\\.0\\.1:${bmc.port} did not answer ".+" within 5 s \\(2 attempts\\)\\. Check ipmi_address / ipmi_port and that the BMC is reachable from conductor\\.$`,
       ));
       expect(await historyHasError(uuid, node.last_error)).toBe(true);
     } finally {
