@@ -22,6 +22,20 @@ const run = promisify(execFile);
 /** How the agent reaches Ironic's API (path relative to /baremetal, e.g. "/v1/lookup?…"). */
 export type IronicCall = (method: "GET" | "POST", path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
 
+/**
+ * Ironic's API over HTTP at `apiUrl` (…/baremetal), as IPA calls it: no credentials, API 1.68
+ * (IPA asks for the newest version it knows and Ironic answers within it).
+ */
+export function ironicOverHttp(apiUrl: string): IronicCall {
+  return async (method, path, body) => {
+    const headers: Record<string, string> = { "X-OpenStack-Ironic-API-Version": "1.68", Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const res = await fetch(`${apiUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
+  };
+}
+
 /** A disk the agent sees; `path` is the file standing in for it. */
 export interface TestDisk {
   name: string;
@@ -45,6 +59,11 @@ export interface TestAgentOptions {
   onPowerOff?: () => void | Promise<void>;
   /** Delays every asynchronous command by this much before it works (to see RUNNING). */
   asyncDelayMs?: number;
+  /** Runs between the lookup (token in hand) and the first heartbeat: tests act while the agent is quiet. */
+  afterLookup?: () => Promise<void>;
+  /** IPA's image_download_connection_retries (9, every 10 s); tests keep both short. */
+  imageDownloadRetries?: number;
+  imageDownloadRetryIntervalMs?: number;
 }
 
 interface CommandResult {
@@ -68,7 +87,37 @@ class RestError extends Error {
 
 const invalidParams = (details: string) => new RestError("InvalidCommandParamsError", 400, "Invalid command parameters", details);
 const deviceNotFound = (details: string) => new RestError("DeviceNotFound", 404, "Error finding the disk or partition device to deploy the image onto", details);
-const downloadError = (id: string, msg: string) => new RestError("ImageDownloadError", 500, "Error downloading image", `Download of image ${id} failed: ${msg}`);
+/** errors.ImageDownloadError; secondary_message is what ImageDownload lists per URL. */
+class ImageDownloadFailure extends RestError {
+  constructor(id: string, readonly secondaryMessage: string) {
+    super("ImageDownloadError", 500, "Error downloading image", `Download of image ${id} failed: ${secondaryMessage}`);
+  }
+}
+
+/** errors.CommandExecutionError: what an async command's unexpected exception becomes (str(e)). */
+class CommandExecutionError extends RestError {
+  constructor(details: string) {
+    super("CommandExecutionError", 500, "Command execution failed", details);
+  }
+}
+
+/** Linux errno numbers and texts of the connection failures a download meets. */
+const ERRNO: Record<string, [number, string]> = {
+  ECONNREFUSED: [111, "Connection refused"], ECONNRESET: [104, "Connection reset by peer"], ETIMEDOUT: [110, "Connection timed out"],
+  EHOSTUNREACH: [113, "No route to host"], ENETUNREACH: [101, "Network is unreachable"],
+};
+
+/** str() of the requests.ConnectionError that requests.get raises when it cannot connect. */
+function requestsConnectionError(url: string, err: unknown): string {
+  const u = new URL(url);
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const errno = cause?.code ? ERRNO[cause.code] : undefined;
+  const reason = errno ? `[Errno ${errno[0]}] ${errno[1]}` : (cause?.message ?? String(err));
+  const scheme = u.protocol === "https:" ? "HTTPS" : "HTTP";
+  const port = u.port || (scheme === "HTTPS" ? "443" : "80");
+  return `${scheme}ConnectionPool(host='${u.hostname}', port=${port}): Max retries exceeded with url: ${u.pathname}${u.search} ` +
+    `(Caused by NewConnectionError('<urllib3.connection.${scheme}Connection object at 0x7f3c2a1b4d90>: Failed to establish a new connection: ${reason}'))`;
+}
 
 const HARDWARE_MANAGER = "GenericHardwareManager";
 const HARDWARE_VERSIONS = { generic_hardware_manager: "1.1" };
@@ -144,6 +193,7 @@ export class TestIpaAgent {
     await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", () => r()));
     this.callbackUrl = `${scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     await this.lookup();
+    await this.opts.afterLookup?.();
     await this.heartbeat();
     this.scheduleHeartbeat();
   }
@@ -366,6 +416,31 @@ export class TestIpaAgent {
     return match;
   }
 
+  /**
+   * standby._download_with_proxy: retries every failure (IPA Zed's "do not retry 4xx" test reads a
+   * failed requests.Response as false, so 4xx are retried too); after the last attempt a bad status
+   * is an ImageDownloadError and a connection failure is requests' own error.
+   */
+  private async download(id: string, url: string): Promise<Buffer> {
+    const retries = this.opts.imageDownloadRetries ?? 1;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        let resp: Response;
+        try {
+          resp = await fetch(url);
+        } catch (err) {
+          throw new CommandExecutionError(requestsConnectionError(url, err));
+        }
+        const body = Buffer.from(await resp.arrayBuffer());
+        if (resp.status !== 200) throw new ImageDownloadFailure(id, `Received status code ${resp.status} from ${url}, expected 200. Response body: ${body.toString("utf8")}`);
+        return body;
+      } catch (err) {
+        if (attempt >= retries) throw err;
+        await new Promise((r) => setTimeout(r, this.opts.imageDownloadRetryIntervalMs ?? 20));
+      }
+    }
+  }
+
   private async prepareImage(info: Record<string, unknown>): Promise<string> {
     const id = String(info.id);
     const disk = this.installDevice();
@@ -377,17 +452,16 @@ export class TestIpaAgent {
     const started = Date.now();
     for (const url of info.urls as string[]) {
       try {
-        const resp = await fetch(url);
-        const body = Buffer.from(await resp.arrayBuffer());
-        if (resp.status !== 200) throw new Error(`Received status code ${resp.status} from ${url}, expected 200. Response body: ${body.toString("utf8")}`);
-        data = body;
+        data = await this.download(id, url);
         break;
       } catch (err) {
-        const msg = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
-        details.push(`URL: ${url}; time: ${(Date.now() - started) / 1000} seconds. Error: ${msg}`);
+        // ImageDownload.__init__ only tries the next URL after an ImageDownloadError; anything else
+        // (requests' connection errors) fails the command as it is.
+        if (!(err instanceof ImageDownloadFailure)) throw err;
+        details.push(`URL: ${url}; time: ${(Date.now() - started) / 1000} seconds. Error: ${err.secondaryMessage}`);
       }
     }
-    if (!data) throw downloadError(id, details.join("\n "));
+    if (!data) throw new ImageDownloadFailure(id, details.join("\n "));
     const actual = createHash(algo).update(data).digest("hex");
     if (actual !== expected) {
       // As IPA calls ImageChecksumError (its arguments land swapped in the text).

@@ -1,8 +1,10 @@
-// Serves the Bare Metal API on a real loopback port for tests that drive it with outside
-// clients (the openstack CLI), with the conductor running in-process.
+// Serves the Bare Metal API (and /boot/, what network-booting machines fetch) on a real loopback
+// port for tests that drive it with outside clients (the openstack CLI, a test agent), with the
+// conductor running in-process.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleBaremetal } from "../api/handler.ts";
+import { isBootPath, serveBoot } from "../server/boot_http.ts";
 import { sendWebResponse, toWebRequest } from "../server/bridge.ts";
 import { createGuardedServer } from "../server/http_guard.ts";
 
@@ -15,7 +17,12 @@ export interface ApiServer {
 export async function startApiServer(): Promise<ApiServer> {
   // The production server's own Node ⇄ web adapter and guards, so tests cross the same code.
   const server: Server = createGuardedServer((req, res) => {
-    const request = toWebRequest(req, res, `http://${req.headers.host ?? "127.0.0.1"}`);
+    const origin = `http://${req.headers.host ?? "127.0.0.1"}`;
+    if (isBootPath(req.url ?? "/")) {
+      serveBoot(req, res, origin).catch(() => res.destroy());
+      return;
+    }
+    const request = toWebRequest(req, res, origin);
     handleBaremetal(request).then((response) => sendWebResponse(req, res, response)).catch(() => res.destroy());
   }, { continueLazily: () => true });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -210,6 +210,20 @@ const EVENT_TYPE_FOR_STATE: Record<string, HistoryEventType> = {
   [S.DELETING]: "unprovision",
 };
 
+/**
+ * A failed deployment's clean-up, as Ironic's deploying_error_handler: the deploy interface takes
+ * back what it prepared (the ramdisk's network boot and DHCP entries, an image served to the
+ * agent); the power is left as it is. A clean-up failure is added to the message, not thrown.
+ */
+async function cleanUpFailedDeploy(task: NodeTask, message: string): Promise<string> {
+  try {
+    await interfacesFor(task.node).deploy.cleanUp(task);
+    return message;
+  } catch (err) {
+    return `${message}. Also failed to clean up due to: ${errorMessage(err)}`;
+  }
+}
+
 /** Moves a failed operation's node to the table's failure state with last_error set. */
 export async function failNode(
   task: NodeTask,
@@ -218,6 +232,7 @@ export async function failNode(
 ): Promise<void> {
   await task.refresh();
   const state = task.node.provisionState;
+  if (state === S.DEPLOYING || state === S.DEPLOYWAIT) message = await cleanUpFailedDeploy(task, message);
   const changes: NodeChanges = { lastError: message, cleanStep: {}, deployStep: {}, serviceStep: {}, targetPowerState: null };
   const executing = opts.stepWasExecuting ?? (Object.keys(task.node.cleanStep).length > 0 || Object.keys(task.node.serviceStep).length > 0);
   if (executing && (state === S.CLEANING || state === S.CLEANWAIT)) {

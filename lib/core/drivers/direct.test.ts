@@ -3,6 +3,7 @@
 // protocol (lib/testing/ipa_agent.ts) starts, looks the node up, heartbeats over the ramdisk API
 // and serves its command API over HTTPS with its own certificate; when the machine goes off, the
 // agent is gone. The image is really downloaded, checked and written to the agent's disk file.
+// How deploys fail otherwise (unreachable image, silent agent, ...): ipmi/direct_failures.test.ts.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -18,7 +19,7 @@ import { TestIpaAgent } from "../../testing/ipa_agent.ts";
 import { RedfishMock, type MockSystem } from "../../testing/redfish_mock.ts";
 import { setConfig } from "../config.ts";
 import { setNetbootSettings } from "../netboot/settings.ts";
-import { getConductor, runPeriodicTasksOnce, startConductor, stopConductor } from "../conductor/index.ts";
+import { getConductor, startConductor, stopConductor } from "../conductor/index.ts";
 import { forgetRedfishSessions } from "./redfish/client.ts";
 
 const run = promisify(execFile);
@@ -37,8 +38,6 @@ const agents = new Map<string, TestIpaAgent>();
 const agentsStarted: TestIpaAgent[] = [];
 /** What the agent does when asked to run a step (tests change it). */
 let onStep: (kind: "clean" | "deploy", step: Record<string, unknown>) => Promise<unknown> = async () => null;
-/** The ISO the machine booted last has an agent on it (a test turns it off to see the timeout). */
-let ramdiskHasAgent = true;
 const DISK = { name: "/dev/vda", size: 8 * 1024 ** 3 };
 
 async function settle(uuid: string, wanted: (n: Record<string, unknown>) => boolean, ms = 20_000) {
@@ -64,7 +63,7 @@ function wireMachine(sys: MockSystem): void {
   sys.onPowerChange = (state) => {
     void agents.get(sys.id)?.stop();
     agents.delete(sys.id);
-    if (state === "Off" || !(sys.bootedFrom ?? "").startsWith("Cd") || !ramdiskHasAgent) return;
+    if (state === "Off" || !(sys.bootedFrom ?? "").startsWith("Cd")) return;
     const agent = new TestIpaAgent({
       ironic: async (method, path, body) => {
         const r = await api(method, path, { body, version: 68 });
@@ -235,17 +234,6 @@ describe("direct deploy and agent cleaning (redfish node, test agent)", () => {
     expect(node.last_error).toMatch(/^Deploy step deploy\.write_image failed on node .*: ImageChecksumError: Image failed to verify against checksum\. .*image checksum: 0{64}; verification checksum: [0-9a-f]{64}$/);
   });
 
-  it("an unreachable image: deploy failed with the agent's download error", async () => {
-    const { uuid } = await enroll("dd-404", { image_source: `${filesUrl}/missing.raw`, image_checksum: sha256(IMAGE) });
-    await api("PATCH", `/v1/nodes/${uuid}`, { body: [{ op: "replace", path: "/automated_clean", value: false }] });
-    await provision(uuid, "manage");
-    await provision(uuid, "provide");
-    const node = await provision(uuid, "active");
-    expect(node.provision_state).toBe("deploy failed");
-    expect(node.last_error).toContain("ImageDownloadError: Download of image missing.raw failed: URL: ");
-    expect(node.last_error).toContain("Received status code 404");
-  });
-
   it("manual cleaning runs the named agent step in the agent", async () => {
     const { uuid } = await enroll("dd-manual");
     await provision(uuid, "manage");
@@ -272,28 +260,5 @@ describe("direct deploy and agent cleaning (redfish node, test agent)", () => {
     expect(node.maintenance).toBe(true);
     expect(node.last_error).toMatch(/^Clean step deploy\.erase_devices failed on node .*: CommandExecutionError: Failed to erase \/dev\/vda: device busy$/);
     onStep = async () => null;
-  });
-
-  it("an agent that never calls back: the callback timeout fails the deployment", async () => {
-    const { uuid } = await enroll("dd-silent", { image_source: `${filesUrl}/image.raw`, image_checksum: sha256(IMAGE) });
-    await api("PATCH", `/v1/nodes/${uuid}`, { body: [{ op: "replace", path: "/automated_clean", value: false }] });
-    await provision(uuid, "manage");
-    await provision(uuid, "provide");
-    ramdiskHasAgent = false;
-    try {
-      const started = await api("PUT", `/v1/nodes/${uuid}/states/provision`, { body: { target: "active" } });
-      expect(started.status).toBe(202);
-      let node = await settle(uuid, (n) => n.provision_state === "wait call-back");
-      expect(node.provision_state).toBe("wait call-back");
-      setConfig({ callbackTimeoutSeconds: 0 });
-      await new Promise((r) => setTimeout(r, 20));
-      await runPeriodicTasksOnce();
-      node = await settle(uuid, stable);
-      expect(node.provision_state).toBe("deploy failed");
-      expect(node.last_error).toBe(`Timeout reached while waiting for callback for node ${uuid}`);
-    } finally {
-      ramdiskHasAgent = true;
-      setConfig({ callbackTimeoutSeconds: 1800 });
-    }
   });
 });

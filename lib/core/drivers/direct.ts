@@ -3,12 +3,12 @@
 // its command API (lib/core/agent/client.ts) to write a whole-disk image, and boots the machine
 // from its disk. Cleaning runs the agent's clean steps the same way. One implementation for every
 // hardware type with a power and a boot interface: it only uses the node's own interfaces.
-import { AgentClient, type AgentClientOptions } from "../agent/client.ts";
+import { AgentClient, AgentCommandFailed, type AgentClientOptions } from "../agent/client.ts";
 import { agentCalledBack, withoutAgentBootInfo } from "../agent/internal_info.ts";
 import { agentNodeDict, agentPortDicts } from "../agent/node_dict.ts";
 import { config } from "../config.ts";
 import type { Dict, NodeRecord } from "../db/nodes.ts";
-import { Invalid } from "../errors.ts";
+import { DriverError, Invalid } from "../errors.ts";
 import { linkAgentImage, unlinkAgentImage } from "../netboot/http_root.ts";
 import { cachedImage, parseChecksum } from "../netboot/image_cache.ts";
 import { BOOT_PATH } from "../netboot/ipxe_script.ts";
@@ -298,6 +298,10 @@ const DEPLOY_STEPS: StepDecl[] = [
       // get_deploy_steps also makes the agent cache the node, with its root device hints.
       await refreshAgentSteps(task, "deploy");
       await agentClient(task.node).prepareImage(imageInfo);
+    } catch (err) {
+      // The agent's text alone may not name the image (IPA passes requests' connection errors on as they are).
+      if (err instanceof AgentCommandFailed) throw new DriverError(`The agent could not download and write image ${String(task.node.instanceInfo.image_source)}: ${err.message}`);
+      throw err;
     } finally {
       // Served only while the agent writes it.
       await unlinkAgentImage(netbootSettings().httpRoot, task.node.uuid);

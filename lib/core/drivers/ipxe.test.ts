@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { FakeBmc, fakeBmcUnavailable } from "../../testing/fake_bmc.ts";
+import { enrollIpmiNode, startTestBmc, stopTestBmc } from "../../testing/ipmi_node.ts";
 import { RedfishMock } from "../../testing/redfish_mock.ts";
 import { handleBootRequest } from "../../server/boot_http.ts";
 import { setConfig } from "../config.ts";
@@ -52,10 +53,7 @@ async function provision(uuid: string, target: string) {
 
 /** A node with a port; driver_info merged over the BMC's. */
 async function enroll(name: string, driverInfo: Record<string, unknown>, port = true): Promise<string> {
-  const created = await api("POST", "/v1/nodes", { body: { driver: "ipmi", name, driver_info: bmc.driverInfo(driverInfo) } });
-  expect(created.status, created.error ?? "").toBe(201);
-  if (port) expect((await api("POST", "/v1/ports", { body: { node_uuid: created.body.uuid, address: MAC } })).status).toBe(201);
-  return created.body.uuid;
+  return (await enrollIpmiNode(bmc, { name, driverInfo, macs: port ? [MAC] : [] })).uuid;
 }
 
 /** A conductor-like task over the node's row (the interface under test, no flow around it). */
@@ -87,7 +85,6 @@ describe("ipxe boot interface", () => {
 
   beforeAll(async () => {
     process.env.INGOT_API_AUTH = "noauth";
-    process.env.INGOT_IPMI_RETRY_BACKOFF_MS = "100";
     dir = mkdtempSync(join(tmpdir(), "ingot-ipxe-"));
     writeFileSync(join(dir, "deploy_ramdisk"), "ramdisk bytes");
     writeFileSync(join(dir, "rescue_kernel"), "rescue kernel");
@@ -113,18 +110,17 @@ describe("ipxe boot interface", () => {
     setDhcpProvider(new DnsmasqProvider(settings));
     db = await createTestDb();
     setConfig({ conductorHostname: "ipxe-host", enabledHardwareTypes: ["ipmi", "redfish"], automatedClean: true });
-    await bmc.start();
+    await startTestBmc(bmc);
     await startConductor({ periodic: false });
   }, 60_000);
 
   afterAll(async () => {
     await stopConductor();
-    await bmc.stop();
+    await stopTestBmc(bmc);
     await new Promise<void>((r) => origin.close(() => r()));
     setConfig();
     setNetbootSettings();
     setDhcpProvider();
-    delete process.env.INGOT_IPMI_RETRY_BACKOFF_MS;
     await db.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -15,8 +15,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
-import { FakeBmc, fakeBmcUnavailable, type FakeBmcEvent } from "../../../testing/fake_bmc.ts";
-import { TestIpaAgent } from "../../../testing/ipa_agent.ts";
+import { FakeBmc, fakeBmcUnavailable } from "../../../testing/fake_bmc.ts";
+import { enrollIpmiNode, ipxeAgentKernel, startTestBmc, stopTestBmc, TestMachine } from "../../../testing/ipmi_node.ts";
 import { isBootPath, serveBoot } from "../../../server/boot_http.ts";
 import { setConfig } from "../../config.ts";
 import { getConductor, startConductor, stopConductor } from "../../conductor/index.ts";
@@ -33,27 +33,23 @@ let dir = "";
 let files: Server;
 let filesUrl = "";
 const bmc = new FakeBmc({ password: "s3cret" });
-let agent: TestIpaAgent | null = null;
-const booted: string[] = [];
+let machine: TestMachine;
 /** Ingot's /boot/ on a real HTTP server (the machines' provisioning URL). */
 let bootServer: Server;
 let bootUrl = "";
 const bootRequests: string[] = [];
 const imageRequests: string[] = [];
 let netboot: NetbootSettings;
-/** Whether the machine's network boot gets the agent: the site's PXE (external-pxe) or Ingot's script (ipxe). */
-let networkServesAgent: () => Promise<boolean> = async () => true;
 /** The kernels named by the scripts Ingot served the machine, in order. */
 const servedKernels: string[] = [];
+/** The site's PXE (external-pxe) always serves the agent. */
+const sitePxeServesAgent = async () => true;
 
 /** What a PXE-booting machine running iPXE does: Ingot's chain asks for its MAC's script. */
 async function ingotServesAgent(): Promise<boolean> {
-  const res = await fetch(`${bootUrl}/boot/mac/${macFileName(MAC)}`);
-  const script = await res.text();
-  const kernel = /\/(deploy|rescue)_kernel\b/.exec(script)?.[0].slice(1);
-  if (res.status !== 200 || !kernel || !script.includes("ipa-api-url=")) return false;
-  servedKernels.push(kernel);
-  return true;
+  const kernel = await ipxeAgentKernel(bootUrl, MAC);
+  if (kernel) servedKernels.push(kernel);
+  return kernel !== null;
 }
 
 const hostFiles = (uuid: string) => (existsSync(join(netboot.dnsmasqDir, "hosts")) ? readdirSync(join(netboot.dnsmasqDir, "hosts")).filter((f) => f.startsWith(uuid)) : []);
@@ -82,7 +78,6 @@ describe("ipmi node, direct deploy", () => {
 
   beforeAll(async () => {
     process.env.INGOT_API_AUTH = "noauth";
-    process.env.INGOT_IPMI_RETRY_BACKOFF_MS = "100";
     db = await createTestDb();
     dir = await mkdtemp(join(tmpdir(), "ipmi-direct-"));
     files = createServer((req, res) => {
@@ -111,64 +106,45 @@ describe("ipmi node, direct deploy", () => {
       conductorHostname: "ipmi-direct", enabledHardwareTypes: ["fake-hardware", "ipmi"], automatedClean: false,
       agentCommandWaitIntervalSeconds: 0.02, agentPowerOffWaitSeconds: 1,
     });
-    // The machine: what the boot device says is booted at each power on.
-    let device = "none";
-    bmc.onEvent = (e: FakeBmcEvent) => {
-      if (e.event === "bootdev") device = String(e.device);
-      if (e.event !== "power") return;
-      void agent?.stop();
-      agent = null;
-      if (e.state !== "on") return;
-      booted.push(device);
-      if (device !== "pxe") return;
-      void startAgentIfServed();
-    };
-    const startAgentIfServed = async () => {
-      if (!(await networkServesAgent())) return;
-      agent = new TestIpaAgent({
-        ironic: async (method, path, body) => {
-          const r = await api(method, path, { body, version: 68 });
-          return { status: r.status, body: r.body };
-        },
-        macs: [MAC], disks: [{ name: "/dev/sda", size: 16 * 1024 ** 3, path: join(dir, "sda") }], heartbeatIntervalMs: 100,
-      });
-      void agent.start().catch(() => undefined);
-    };
-    await bmc.start();
+    machine = new TestMachine(bmc, {
+      mac: MAC, disks: [{ name: "/dev/sda", size: 16 * 1024 ** 3, path: join(dir, "sda") }], networkServesAgent: sitePxeServesAgent,
+      ironic: async (method, path, body) => {
+        const r = await api(method, path, { body, version: 68 });
+        return { status: r.status, body: r.body };
+      },
+    });
+    await startTestBmc(bmc);
     await startConductor({ periodic: false });
   });
   afterAll(async () => {
     await stopConductor();
-    await agent?.stop();
-    await bmc.stop();
+    await machine.stop();
+    await stopTestBmc(bmc);
     await new Promise<void>((r) => files.close(() => r()));
     await new Promise<void>((r) => bootServer.close(() => r()));
     setConfig();
     setNetbootSettings();
     setDhcpProvider();
-    delete process.env.INGOT_IPMI_RETRY_BACKOFF_MS;
     await rm(dir, { recursive: true, force: true });
     await db.cleanup();
   });
 
   it("external-pxe: boots the ramdisk from the network, writes the image, then boots the disk (persistent)", async () => {
-    networkServesAgent = async () => true;
-    booted.length = 0;
-    const created = await api("POST", "/v1/nodes", {
-      body: {
-        driver: "ipmi", name: "ipmi-direct-01", boot_interface: "external-pxe", deploy_interface: "direct", driver_info: bmc.driverInfo(),
+    machine.opts.networkServesAgent = sitePxeServesAgent;
+    machine.booted.length = 0;
+    const { uuid } = await enrollIpmiNode(bmc, {
+      name: "ipmi-direct-01", macs: [MAC],
+      fields: {
+        boot_interface: "external-pxe", deploy_interface: "direct",
         instance_info: { image_source: `${filesUrl}/disk.raw`, image_checksum: createHash("sha256").update(IMAGE).digest("hex"), image_disk_format: "raw" },
       },
     });
-    expect(created.status, created.error ?? "").toBe(201);
-    const uuid = created.body.uuid as string;
-    expect((await api("POST", "/v1/ports", { body: { node_uuid: uuid, address: MAC } })).status).toBe(201);
     await provision(uuid, "manage");
     await provision(uuid, "provide");
     const node = await provision(uuid, "active");
     expect([node.provision_state, node.last_error, node.power_state]).toEqual(["active", null, "power on"]);
     expect((await readFile(join(dir, "sda"))).equals(IMAGE)).toBe(true);
-    expect(booted).toEqual(["pxe", "disk"]);
+    expect(machine.booted).toEqual(["pxe", "disk"]);
     const boot = await api("GET", `/v1/nodes/${uuid}/management/boot_device`);
     expect(boot.body).toEqual({ boot_device: "disk", persistent: true });
     const history = (await api("GET", `/v1/nodes/${uuid}/history`)).body.history as { event: string }[];
@@ -178,20 +154,15 @@ describe("ipmi node, direct deploy", () => {
 
   /** An ipmi node booting through ipxe (the default) with the direct deploy and automated cleaning. */
   async function enrollIpxe(name: string, instanceInfo: Record<string, unknown>): Promise<string> {
-    const created = await api("POST", "/v1/nodes", {
-      body: {
-        driver: "ipmi", name, deploy_interface: "direct", rescue_interface: "agent", automated_clean: true,
-        driver_info: bmc.driverInfo({
-          deploy_kernel: `${filesUrl}/ipa.kernel`, deploy_ramdisk: join(dir, "deploy_ramdisk"),
-          rescue_kernel: `${filesUrl}/ipa.kernel`, rescue_ramdisk: join(dir, "deploy_ramdisk"),
-        }),
-        instance_info: instanceInfo,
+    const { uuid, node } = await enrollIpmiNode(bmc, {
+      name, macs: [MAC],
+      driverInfo: {
+        deploy_kernel: `${filesUrl}/ipa.kernel`, deploy_ramdisk: join(dir, "deploy_ramdisk"),
+        rescue_kernel: `${filesUrl}/ipa.kernel`, rescue_ramdisk: join(dir, "deploy_ramdisk"),
       },
+      fields: { deploy_interface: "direct", rescue_interface: "agent", automated_clean: true, instance_info: instanceInfo },
     });
-    expect(created.status, created.error ?? "").toBe(201);
-    expect(created.body.boot_interface).toBe("ipxe");
-    const uuid = created.body.uuid as string;
-    expect((await api("POST", "/v1/ports", { body: { node_uuid: uuid, address: MAC } })).status).toBe(201);
+    expect(node.boot_interface).toBe("ipxe");
     return uuid;
   }
 
@@ -210,8 +181,8 @@ describe("ipmi node, direct deploy", () => {
   }
 
   it("ipxe: agent cleaning, the deploy and agent rescue boot Ingot's ramdisks; active boots the disk (persistent), nothing served", async () => {
-    networkServesAgent = ingotServesAgent;
-    booted.length = 0;
+    machine.opts.networkServesAgent = ingotServesAgent;
+    machine.booted.length = 0;
     servedKernels.length = 0;
     bootRequests.length = 0;
     await rm(join(dir, "sda"), { force: true });
@@ -221,25 +192,25 @@ describe("ipmi node, direct deploy", () => {
     expect([available.provision_state, available.last_error]).toEqual(["available", null]);
     const history = (await api("GET", `/v1/nodes/${uuid}/history`)).body.history as { event: string }[];
     expect(history.map((h) => h.event).join("\n")).toMatch(/erase_devices_metadata/);
-    expect(booted).toEqual(["pxe"]);
+    expect(machine.booted).toEqual(["pxe"]);
     expect(bootRequests).toContain(`GET /boot/mac/${macFileName(MAC)}`);
     await expectNothingServed(uuid);
 
     const node = await provision(uuid, "active");
     expect([node.provision_state, node.last_error, node.power_state]).toEqual(["active", null, "power on"]);
     expect((await readFile(join(dir, "sda"))).equals(IMAGE)).toBe(true);
-    expect(booted).toEqual(["pxe", "pxe", "disk"]);
+    expect(machine.booted).toEqual(["pxe", "pxe", "disk"]);
     expect((await api("GET", `/v1/nodes/${uuid}/management/boot_device`)).body).toEqual({ boot_device: "disk", persistent: true });
     await expectNothingServed(uuid);
 
     // Rescue: Ingot serves the rescue ramdisk until its agent has the password; unrescue boots the disk.
     let rescued = await provision(uuid, "rescue", { rescue_password: "s3cret" });
     expect([rescued.provision_state, rescued.last_error]).toEqual(["rescue", null]);
-    expect(agent?.rescuePassword?.hashed).toBe(true);
+    expect(machine.agent?.rescuePassword?.hashed).toBe(true);
     await expectNothingServed(uuid);
     rescued = await provision(uuid, "unrescue");
     expect([rescued.provision_state, rescued.last_error, rescued.power_state]).toEqual(["active", null, "power on"]);
-    expect(booted).toEqual(["pxe", "pxe", "disk", "pxe", "disk"]);
+    expect(machine.booted).toEqual(["pxe", "pxe", "disk", "pxe", "disk"]);
     expect(servedKernels).toEqual(["deploy_kernel", "deploy_kernel", "rescue_kernel"]);
     expect((await api("GET", `/v1/nodes/${uuid}/management/boot_device`)).body).toEqual({ boot_device: "disk", persistent: true });
     await expectNothingServed(uuid);
@@ -247,8 +218,8 @@ describe("ipmi node, direct deploy", () => {
   });
 
   it("image_download_source=local: Ingot caches the image and serves it to the agent at /boot/ only while it writes", async () => {
-    networkServesAgent = ingotServesAgent;
-    booted.length = 0;
+    machine.opts.networkServesAgent = ingotServesAgent;
+    machine.booted.length = 0;
     bootRequests.length = 0;
     imageRequests.length = 0;
     await rm(join(dir, "sda"), { force: true });
@@ -270,7 +241,7 @@ describe("ipmi node, direct deploy", () => {
   });
 
   it("image_download_source=local with a wrong checksum: Ingot's cache refuses the image, deploy failed", async () => {
-    networkServesAgent = ingotServesAgent;
+    machine.opts.networkServesAgent = ingotServesAgent;
     const uuid = await enrollIpxe("ipmi-ipxe-local-bad", {
       image_source: `${filesUrl}/disk.raw`, image_checksum: sha256(Buffer.from("something else")), image_download_source: "local",
     });

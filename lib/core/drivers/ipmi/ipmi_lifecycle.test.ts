@@ -8,6 +8,7 @@ import { setConfig } from "../../config.ts";
 import { getConductor, runPeriodicTasksOnce, startConductor, stopConductor } from "../../conductor/index.ts";
 import { fakeInspectionData } from "../../inspection/inventory.ts";
 import { FakeBmc, fakeBmcUnavailable } from "../../../testing/fake_bmc.ts";
+import { enrollIpmiNode, startTestBmc, stopTestBmc } from "../../../testing/ipmi_node.ts";
 
 const unavailable = fakeBmcUnavailable();
 
@@ -33,17 +34,15 @@ describe("ipmi node through the conductor", () => {
 
   beforeAll(async () => {
     process.env.INGOT_API_AUTH = "noauth";
-    process.env.INGOT_IPMI_RETRY_BACKOFF_MS = "100";
     db = await createTestDb();
     setConfig({ conductorHostname: "ipmi-host", enabledHardwareTypes: ["fake-hardware", "ipmi"], powerSyncMaxRetries: 2, automatedClean: true });
-    await bmc.start();
+    await startTestBmc(bmc);
     await startConductor({ periodic: false });
   });
   afterAll(async () => {
     await stopConductor();
-    await bmc.stop();
+    await stopTestBmc(bmc);
     setConfig();
-    delete process.env.INGOT_IPMI_RETRY_BACKOFF_MS;
     await db.cleanup();
   });
 
@@ -59,20 +58,18 @@ describe("ipmi node through the conductor", () => {
   });
 
   it("a new ipmi node network-boots through Ingot (ipxe) unless told otherwise", async () => {
-    const created = await api("POST", "/v1/nodes", { body: { driver: "ipmi", name: "default-boot", driver_info: bmc.driverInfo() } });
-    expect(created.body).toMatchObject({ boot_interface: "ipxe", deploy_interface: "ramdisk" });
+    const { uuid, node } = await enrollIpmiNode(bmc, { name: "default-boot" });
+    expect(node).toMatchObject({ boot_interface: "ipxe", deploy_interface: "ramdisk" });
     // ipxe needs a deploy kernel/ramdisk and a port (../ipxe.test.ts deploys that way).
-    expect((await api("GET", `/v1/nodes/${created.body.uuid}/validate`)).body.boot.result).toBe(false);
-    expect((await api("DELETE", `/v1/nodes/${created.body.uuid}`)).status).toBe(204);
+    expect((await api("GET", `/v1/nodes/${uuid}/validate`)).body.boot.result).toBe(false);
+    expect((await api("DELETE", `/v1/nodes/${uuid}`)).status).toBe(204);
   });
 
   it("enroll → manage → provide → deploy → active → undeploy (external-pxe), with the password masked", async () => {
     // external-pxe: the site's own PXE service boots the machine; Ingot only sets the boot device.
-    const created = await api("POST", "/v1/nodes", { body: { driver: "ipmi", name: "real-01", boot_interface: "external-pxe", driver_info: bmc.driverInfo() } });
-    expect(created.status, created.error ?? "").toBe(201);
-    const uuid = created.body.uuid as string;
-    expect(created.body.driver_info.ipmi_password).toBe("******");
-    expect(created.body).toMatchObject({ power_interface: "ipmitool", management_interface: "ipmitool", deploy_interface: "ramdisk", boot_interface: "external-pxe" });
+    const { uuid, node: created } = await enrollIpmiNode(bmc, { name: "real-01", fields: { boot_interface: "external-pxe" } });
+    expect(created.driver_info.ipmi_password).toBe("******");
+    expect(created).toMatchObject({ power_interface: "ipmitool", management_interface: "ipmitool", deploy_interface: "ramdisk", boot_interface: "external-pxe" });
 
     const validation = await api("GET", `/v1/nodes/${uuid}/validate`);
     expect(validation.body.power).toEqual({ result: true });
@@ -109,9 +106,8 @@ describe("ipmi node through the conductor", () => {
   });
 
   it("agent inspection: network boot into the ramdisk, its inventory through continue_inspection, then power off", async () => {
-    const created = await api("POST", "/v1/nodes", { body: { driver: "ipmi", name: "inspect-01", driver_info: bmc.driverInfo() } });
-    const uuid = created.body.uuid as string;
-    expect(created.body.inspect_interface).toBe("agent");
+    const { uuid, node: created } = await enrollIpmiNode(bmc, { name: "inspect-01" });
+    expect(created.inspect_interface).toBe("agent");
     expect((await api("GET", `/v1/nodes/${uuid}/validate`)).body.inspect).toEqual({ result: true });
     expect((await provision(uuid, "manage")).provision_state).toBe("manageable");
 
@@ -137,8 +133,8 @@ describe("ipmi node through the conductor", () => {
   });
 
   it("a wrong password fails verification with a clear last_error", async () => {
-    const created = await api("POST", "/v1/nodes", { body: { driver: "ipmi", driver_info: bmc.driverInfo({ ipmi_password: "nope" }) } });
-    const node = await provision(created.body.uuid, "manage");
+    const { uuid } = await enrollIpmiNode(bmc, { driverInfo: { ipmi_password: "nope" } });
+    const node = await provision(uuid, "manage");
     expect(node.provision_state).toBe("enroll");
     expect(node.last_error).toMatch(/IPMI authentication failed for 127\.0\.0\.1:\d+: check ipmi_username \/ ipmi_password/);
   });
@@ -155,8 +151,7 @@ describe("ipmi node through the conductor", () => {
   });
 
   it("power sync sets fault \"power failure\" while the BMC is down and clears it when it answers", async () => {
-    const created = await api("POST", "/v1/nodes", { body: { driver: "ipmi", driver_info: bmc.driverInfo({ ipmi_timeout: 1 }) } });
-    const uuid = created.body.uuid as string;
+    const { uuid } = await enrollIpmiNode(bmc, { driverInfo: { ipmi_timeout: 1 } });
     expect((await provision(uuid, "manage")).provision_state).toBe("manageable");
 
     await bmc.stop();
