@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { Providers } from "@/components/Providers.tsx";
-import { THEME_SCRIPT } from "@/components/ThemeToggle.tsx";
+import { THEME_SCRIPT } from "@/components/theme.ts";
 import "./globals.css";
 
 export const metadata: Metadata = {

@@ -1,12 +1,9 @@
 "use client";
 // Light / dark / follow the system. The choice is kept in localStorage and applied before the first
-// paint by THEME_SCRIPT (app/layout.tsx), so pages never flash the wrong theme.
+// paint by THEME_SCRIPT (components/theme.ts, put in <head> by app/layout.tsx), so pages never
+// flash the wrong theme.
 import { useEffect, useState } from "react";
-
-type Theme = "light" | "dark" | "system";
-const KEY = "ingot-theme";
-
-export const THEME_SCRIPT = `(function(){try{var t=localStorage.getItem("${KEY}");var d=t==="dark"||((!t||t==="system")&&matchMedia("(prefers-color-scheme: dark)").matches);document.documentElement.classList.toggle("dark",d);}catch(e){}})();`;
+import { THEME_KEY as KEY, type Theme } from "./theme.ts";
 
 /** Re-applies the saved theme (React may rebuild <html> after a hydration mismatch, dropping the class). */
 export function applySavedTheme() {

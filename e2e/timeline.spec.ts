@@ -117,3 +117,29 @@ test("power changes the conductor makes during cleaning are in the history and o
   await markers.first().focus();
   await expect(page.getByTestId("timeline-tooltip")).toContainText("power: power on");
 });
+
+test("the timeline labels the waits as the Steps tab does: most of a cleaning is the agent booting before its first step", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const a = adminApi(request);
+  const [uuid] = await createNodes(request, prefix("wait"), 1);
+  await manage(request, [uuid]);
+  await a.put(`/nodes/${uuid}/states/provision`, { target: "provide" }, 202);
+  await waitForState(request, uuid, "available", 120_000);
+
+  await login(page);
+  await page.goto(`/nodes/${uuid}?tab=timeline`);
+  const chart = page.getByTestId("timeline-chart");
+  const cleaning = chart.locator('[data-testid="state-bar"][data-state="cleaning"]').first();
+  const wait = chart.locator('[data-testid="wait-bar"][data-state="cleaning"]');
+  await expect(wait).toHaveCount(1);
+  await expect(wait).toHaveAttribute("aria-label", /^Booting the agent before the first step\./);
+  await expect(wait).toContainText("booting the agent before the first step");
+  // Before, the bar had no label for this time, which is most of the cleaning.
+  expect((await box(wait)).width).toBeGreaterThan((await box(cleaning)).width * 0.5);
+  await wait.focus();
+  await expect(page.getByTestId("timeline-tooltip")).toContainText("no step running");
+
+  await page.getByRole("button", { name: "Show as table" }).click();
+  await expect(page.getByTestId("timeline-wait-row")).toHaveCount(1);
+  await expect(page.getByTestId("timeline-wait-row")).toContainText("booting the agent before the first step");
+});

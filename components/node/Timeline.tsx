@@ -4,7 +4,8 @@
 // and errors are markers on the top lane. Hover or focus shows who / what / when. The chart shows a
 // window of time — it opens on the recent activity; the wheel zooms at the pointer, the buttons
 // around the selected bar; "Fit" shows the whole life — and draws only what is in the window, so
-// it is never wider than its box at any zoom. A table view says the same in text.
+// it is never wider than its box at any zoom. Waits (the agent booting, its call-back) are labelled
+// under their state bar with the Steps tab's wording. A table view says the same in text.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Card } from "@/components/Card.tsx";
 import { cx, formatDuration } from "@/components/format.ts";
@@ -15,8 +16,8 @@ import type { ApiNode } from "@/lib/shared/wire.ts";
 import type { Principal } from "@/lib/shared/policy.ts";
 import { historyDenied, useNodeHistory } from "./HistoryTable.tsx";
 import {
-  axisTicks, barSeconds, buildTimeline, clampWindow, fullWindow, panWindow, placeBar, recentWindow, stepsIn, zoomAround, zoomWindow,
-  type Marker, type StateBar, type StepBar, type Timeline as TimelineData, type TimeWindow,
+  axisTicks, barSeconds, buildTimeline, clampWindow, fullWindow, panWindow, placeBar, recentWindow, stepsIn, waitsIn, zoomAround, zoomWindow,
+  type Marker, type StateBar, type StepBar, type Timeline as TimelineData, type TimeWindow, type WaitSpan,
 } from "./timeline.ts";
 
 const LANE_H = 44;
@@ -42,6 +43,7 @@ const BAR_COLORS: Record<string, string> = {
 type Item =
   | { type: "state"; bar: StateBar }
   | { type: "step"; step: StepBar }
+  | { type: "wait"; wait: WaitSpan }
   | { type: "marker"; marker: Marker };
 
 function fmtTime(ms: number): string {
@@ -77,6 +79,17 @@ function describe(item: Item, now: number, who: Who): { title: string; lines: st
         `took ${formatDuration(barSeconds(s, now))}${s.end === null ? " so far" : ""}`,
         ...(s.user ? [`asked by ${who(s.user)}`] : []),
         ...(s.error ? [`error: ${s.error}`] : []),
+      ],
+    };
+  }
+  if (item.type === "wait") {
+    const w = item.wait;
+    return {
+      title: w.label.charAt(0).toUpperCase() + w.label.slice(1),
+      lines: [
+        `${fullTime(w.start)} → ${w.end === null ? "now" : fullTime(w.end)}`,
+        `${w.end === null ? "waiting" : "waited"} ${formatDuration(barSeconds(w, now))}${w.end === null ? " so far" : ""}, no step running`,
+        `in state ${w.state}`,
       ],
     };
   }
@@ -138,7 +151,7 @@ type ViewMode = "recent" | "fit" | "manual";
 /** Where an item sits in time (its middle), to zoom around it when it is selected. */
 function itemTime(item: Item, now: number): number {
   if (item.type === "marker") return item.marker.at;
-  const b = item.type === "state" ? item.bar : item.step;
+  const b = item.type === "state" ? item.bar : item.type === "step" ? item.step : item.wait;
   return (b.start + (b.end ?? now)) / 2;
 }
 
@@ -178,6 +191,7 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
     show(item, e);
   };
   const hide = () => setActive(null);
+  const on: ItemEvents = { show, select, hide, now, who };
   const setView = useCallback((next: TimeWindow) => {
     setManual(next);
     setMode("manual");
@@ -287,16 +301,12 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
           ))}
           {/* markers */}
           {data.markers.filter((m) => inView(m.at, m.at)).map((m) => (
-            <button
+            <ItemButton
               key={m.id}
-              type="button"
-              data-testid="timeline-marker"
-              data-kind={m.kind}
-              aria-label={itemLabel({ type: "marker", marker: m }, now, who)}
-              onMouseEnter={(e) => show({ type: "marker", marker: m }, e)}
-              onFocus={(e) => select({ type: "marker", marker: m }, e)}
-              onClick={(e) => select({ type: "marker", marker: m }, e)}
-              onBlur={hide}
+              item={{ type: "marker", marker: m }}
+              on={on}
+              testId="timeline-marker"
+              data={{ "data-kind": m.kind }}
               className={cx(
                 "absolute h-3 w-3 -translate-x-1/2 rotate-45 rounded-[2px] ring-1 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500",
                 m.kind === "error" ? "bg-rose-500 ring-rose-700" : m.kind === "power" ? "bg-sky-500 ring-sky-700" : "bg-slate-300 ring-slate-500 dark:bg-slate-600",
@@ -311,15 +321,11 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
             const bar = place(b.start, b.end ?? now, MIN_BAR);
             return (
               <div key={b.id}>
-                <button
-                  type="button"
-                  data-testid="state-bar"
-                  data-state={b.state}
-                  aria-label={itemLabel({ type: "state", bar: b }, now, who)}
-                  onMouseEnter={(e) => show({ type: "state", bar: b }, e)}
-                  onFocus={(e) => select({ type: "state", bar: b }, e)}
-                  onClick={(e) => select({ type: "state", bar: b }, e)}
-                  onBlur={hide}
+                <ItemButton
+                  item={{ type: "state", bar: b }}
+                  on={on}
+                  testId="state-bar"
+                  data={{ "data-state": b.state }}
                   className={cx(
                     "absolute overflow-hidden rounded-sm px-1 text-left text-[10px] font-medium leading-5 ring-1 ring-inset focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-300",
                     BAR_COLORS[b.failed ? "red" : stateTone(b.state)],
@@ -328,22 +334,16 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
                   style={{ left: bar.left, width: bar.width, top: top + 4, height: 20 }}
                 >
                   {bar.width > 60 ? <span className="whitespace-nowrap">{b.state} · {formatDuration(barSeconds(b, now))}</span> : null}
-                </button>
+                </ItemButton>
                 {stepsIn(data, b).filter((s) => inView(s.start, s.end ?? now)).map((s) => {
                   const step = place(s.start, s.end ?? now, MIN_BAR);
                   return (
-                    <button
+                    <ItemButton
                       key={s.id}
-                      type="button"
-                      data-testid="step-bar"
-                      data-step={s.name}
-                      data-kind={s.kind}
-                      data-status={s.status}
-                      aria-label={itemLabel({ type: "step", step: s }, now, who)}
-                      onMouseEnter={(e) => show({ type: "step", step: s }, e)}
-                      onFocus={(e) => select({ type: "step", step: s }, e)}
-                      onClick={(e) => select({ type: "step", step: s }, e)}
-                      onBlur={hide}
+                      item={{ type: "step", step: s }}
+                      on={on}
+                      testId="step-bar"
+                      data={{ "data-step": s.name, "data-kind": s.kind, "data-status": s.status }}
                       className={cx(
                         "absolute overflow-hidden rounded-sm px-0.5 text-left text-[9px] leading-3 text-white ring-1 ring-inset focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-300",
                         s.status === "failed" ? "bg-rose-600 ring-rose-800" : s.status === "interrupted" ? "bg-slate-500 ring-slate-700" : "bg-cyan-700 ring-cyan-900 dark:bg-cyan-600",
@@ -351,7 +351,25 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
                       style={{ left: step.left, width: step.width, top: top + 27, height: 12 }}
                     >
                       {step.width > 70 ? <span className="whitespace-nowrap">{s.name}</span> : null}
-                    </button>
+                    </ItemButton>
+                  );
+                })}
+                {waitsIn(data, b).filter((w) => inView(w.start, w.end ?? now)).map((w) => {
+                  // Drawn at its real width (no minimum): a wait too short to see is left out.
+                  const span = place(w.start, w.end ?? now, 0);
+                  if (span.width < 2) return null;
+                  return (
+                    <ItemButton
+                      key={w.id}
+                      item={{ type: "wait", wait: w }}
+                      on={on}
+                      testId="wait-bar"
+                      data={{ "data-state": w.state }}
+                      className="absolute overflow-hidden rounded-sm border border-dashed border-amber-600 bg-amber-50 px-0.5 text-left text-[9px] leading-[10px] text-amber-900 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-300 dark:border-amber-400 dark:bg-amber-950 dark:text-amber-100"
+                      style={{ left: span.left, width: span.width, top: top + 27, height: 12 }}
+                    >
+                      {span.width > 40 ? <span className="whitespace-nowrap">{w.label}</span> : null}
+                    </ItemButton>
                   );
                 })}
               </div>
@@ -361,6 +379,46 @@ function Chart({ data, now, who }: { data: TimelineData; now: number; who: Who }
       </div>
       <Legend />
     </div>
+  );
+}
+
+/** What every bar and marker of the chart does with the pointer and the keyboard. */
+interface ItemEvents {
+  show: (item: Item, e: React.SyntheticEvent<HTMLElement>) => void;
+  select: (item: Item, e: React.SyntheticEvent<HTMLElement>) => void;
+  hide: () => void;
+  now: number;
+  who: Who;
+}
+
+/**
+ * A bar or marker of the chart: a button labelled with its details, which shows them on hover and
+ * focus and selects it (for the zoom buttons) on focus and click.
+ */
+function ItemButton({ item, on, testId, data, className, style, children }: {
+  item: Item;
+  on: ItemEvents;
+  testId: string;
+  data: Record<`data-${string}`, string>;
+  className: string;
+  style: React.CSSProperties;
+  children?: React.ReactNode;
+}) {
+  return (
+    <button
+      type="button"
+      data-testid={testId}
+      {...data}
+      aria-label={itemLabel(item, on.now, on.who)}
+      onMouseEnter={(e) => on.show(item, e)}
+      onFocus={(e) => on.select(item, e)}
+      onClick={(e) => on.select(item, e)}
+      onBlur={on.hide}
+      className={className}
+      style={style}
+    >
+      {children}
+    </button>
   );
 }
 
@@ -386,6 +444,7 @@ function Legend() {
       <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-amber-400" />in progress / waiting</span>
       <span className="inline-flex items-center gap-1"><span className="h-2.5 w-5 rounded-sm bg-rose-700" />failure</span>
       <span className="inline-flex items-center gap-1"><span className="h-2 w-5 rounded-sm bg-cyan-700" />step</span>
+      <span className="inline-flex items-center gap-1"><span className="h-2 w-5 rounded-sm border border-dashed border-amber-600 bg-amber-50 dark:bg-amber-950" />waiting, no step running</span>
       <span className="inline-flex items-center gap-1"><span className="h-2.5 w-2.5 rotate-45 bg-sky-500" />power action</span>
       <span className="inline-flex items-center gap-1"><span className="h-2.5 w-2.5 rotate-45 bg-rose-500" />error</span>
       <span className="inline-flex items-center gap-1"><span className="h-2.5 w-2.5 rotate-45 bg-slate-300" />other event</span>
@@ -409,7 +468,7 @@ function TimelineTable({ data, now, who }: { data: TimelineData; now: number; wh
         </thead>
         <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
           {data.states.map((b) => (
-            <Rows key={b.id} who={who} bar={b} steps={stepsIn(data, b)} markers={data.markers.filter((m) => m.at >= b.start && (b.end === null || m.at < b.end))} now={now} />
+            <Rows key={b.id} who={who} bar={b} steps={stepsIn(data, b)} waits={waitsIn(data, b)} markers={data.markers.filter((m) => m.at >= b.start && (b.end === null || m.at < b.end))} now={now} />
           ))}
         </tbody>
       </table>
@@ -417,7 +476,7 @@ function TimelineTable({ data, now, who }: { data: TimelineData; now: number; wh
   );
 }
 
-function Rows({ bar, steps, markers, now, who }: { bar: StateBar; steps: StepBar[]; markers: Marker[]; now: number; who: Who }) {
+function Rows({ bar, steps, waits, markers, now, who }: { bar: StateBar; steps: StepBar[]; waits: WaitSpan[]; markers: Marker[]; now: number; who: Who }) {
   return (
     <>
       <tr className={cx(bar.failed && "bg-rose-50/60 dark:bg-rose-950/20")}>
@@ -427,6 +486,15 @@ function Rows({ bar, steps, markers, now, who }: { bar: StateBar; steps: StepBar
         <td className="px-4 py-1.5">{formatDuration(barSeconds(bar, now))}</td>
         <td className="px-4 py-1.5">{who(bar.enteredBy?.user) ?? "—"}</td>
       </tr>
+      {waits.map((w) => (
+        <tr key={w.id} data-testid="timeline-wait-row">
+          <td className="px-4 py-1.5 pl-8 text-slate-600 dark:text-slate-300">{w.label}</td>
+          <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{fullTime(w.start)}</td>
+          <td className="whitespace-nowrap px-4 py-1.5 font-mono text-xs">{w.end === null ? "now" : fullTime(w.end)}</td>
+          <td className="px-4 py-1.5">{formatDuration(barSeconds(w, now))}</td>
+          <td className="px-4 py-1.5">—</td>
+        </tr>
+      ))}
       {steps.map((s) => (
         <tr key={s.id} className={cx(s.status === "failed" && "bg-rose-50/60 dark:bg-rose-950/20")}>
           <td className="px-4 py-1.5 pl-8 text-slate-600 dark:text-slate-300">{s.kind} step {s.name} — {s.status}{s.error ? `: ${s.error}` : ""}</td>

@@ -7,7 +7,7 @@
 // event, power target, step; lib/core/history.ts). The chart is built from those fields only: the
 // sentence is shown, never read. Durations come from the timestamps, which the API does return.
 import type { HistoryStructure } from "@/lib/shared/history.ts";
-import { inStates, isFailed, STABLE_STATES } from "@/lib/shared/states.ts";
+import { AGENT_WAIT_STATES, inStates, isFailed, operationWait, STABLE_STATES, STEP_OPERATION_STATES, STEP_RUNNING_STATES } from "@/lib/shared/states.ts";
 
 export interface HistoryEventInput {
   uuid: string;
@@ -61,6 +61,22 @@ export interface StepBar {
   user: string | null;
 }
 
+/**
+ * A time in a cleaning, servicing or deployment when no step ran and the node waited: a whole
+ * agent wait state (clean wait, wait call-back, service wait), or the start of an operation
+ * before its first step (the conductor booting the agent). Labelled as the Steps tab labels it.
+ */
+export interface WaitSpan {
+  id: string;
+  /** The state bar it lies in. */
+  barId: string;
+  state: string;
+  start: number;
+  end: number | null;
+  /** What the node waited for: operationWait of lib/shared/states.ts, the Steps tab's wording. */
+  label: string;
+}
+
 export type MarkerKind = "power" | "error" | "other";
 
 export interface Marker {
@@ -76,6 +92,7 @@ export interface Timeline {
   end: number;
   states: StateBar[];
   steps: StepBar[];
+  waits: WaitSpan[];
   markers: Marker[];
   /** Distinct states in order of first appearance: the chart's lanes. */
   lanes: string[];
@@ -103,6 +120,18 @@ const STEP_END_STATUS: Partial<Record<HistoryStructure["kind"], StepBar["status"
   step_failed: "failed",
 };
 
+/** A wait under way while the timeline is built; one before the first step is labelled when it ends (did the agent boot?). */
+interface OpenWait {
+  span: WaitSpan;
+  beforeFirstStep: boolean;
+  agentBoots: boolean | null;
+}
+
+/** The span with its final label: before the first step, whether the agent was seen booting. */
+function labelled(w: OpenWait): WaitSpan {
+  return w.beforeFirstStep ? { ...w.span, label: operationWait(w.span.state, false, w.agentBoots) ?? w.span.label } : w.span;
+}
+
 export interface TimelineNode {
   created_at?: string | null;
   provision_state: string;
@@ -121,6 +150,21 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
   const steps: StepBar[] = [];
   const markers: Marker[] = [];
   const openSteps = new Map<string, StepBar>();
+  const waits: WaitSpan[] = [];
+  // The operation (cleaning, servicing, deployment) under way has started a step.
+  let stepsStarted = false;
+  // The wait under way (typed by assertion: the helpers below set it, which narrowing does not follow).
+  let wait = null as OpenWait | null;
+  const endWait = (at: number) => {
+    if (!wait) return;
+    wait.span.end = at;
+    if (at > wait.span.start) waits.push(labelled(wait));
+    wait = null;
+  };
+  const startWait = (bar: StateBar, beforeFirstStep: boolean) => {
+    const label = operationWait(bar.state, stepsStarted);
+    if (label) wait = { span: { id: `w${waits.length}`, barId: bar.id, state: bar.state, start: bar.start, end: null, label }, beforeFirstStep, agentBoots: null };
+  };
 
   const current = () => states[states.length - 1] ?? null;
   const openState = (state: string, at: number, enteredBy: TimelineEvent | null, via: string | null) => {
@@ -145,7 +189,12 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
       // A wait/hold state keeps its steps open (the step finishes after the call-back), so only a
       // move to a stable or failure state interrupts them.
       if (isFailed(to) || inStates(to, STABLE_STATES)) closeStepsAt(e.at);
+      endWait(e.at);
       openState(to, e.at, e, s.provision_event);
+      if (!inStates(to, STEP_OPERATION_STATES)) stepsStarted = false;
+      // A wait for the agent; or an operation just begun, before its first step.
+      if (inStates(to, AGENT_WAIT_STATES)) startWait(current()!, false);
+      else if (inStates(to, STEP_RUNNING_STATES) && !inStates(from, STEP_OPERATION_STATES)) startWait(current()!, true);
       if (e.severity === "ERROR") markers.push({ id: `m${markers.length}`, kind: "error", at: e.at, label: `${from} → ${to}`, event: e });
       continue;
     }
@@ -154,6 +203,8 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
       const name = `${s.step_interface}.${s.step}`;
       const key = `${kind}:${name}`;
       if (s.kind === "step_started") {
+        stepsStarted = true;
+        if (wait?.beforeFirstStep) endWait(e.at);
         const prior = openSteps.get(key);
         if (prior) {
           prior.end = e.at;
@@ -178,6 +229,8 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
       continue;
     }
     if (s?.kind === "power_change" || s?.kind === "power_change_failed") {
+      // Powered on before the first step: the conductor is booting the agent.
+      if (wait?.beforeFirstStep && s.kind === "power_change" && s.to_state === "power on") wait.agentBoots = true;
       markers.push({
         id: `m${markers.length}`,
         kind: e.severity === "ERROR" ? "error" : "power",
@@ -191,10 +244,12 @@ export function buildTimeline(history: HistoryEventInput[], node: TimelineNode, 
   }
 
   if (!states.length) openState(node.provision_state, start, null, null);
+  // A wait still under way keeps `end: null` (drawn up to now), labelled with what is known so far.
+  if (wait) waits.push(labelled(wait));
   const end = Math.max(now, events[events.length - 1]?.at ?? now, start + 1);
   const lanes: string[] = [];
   for (const b of states) if (!lanes.includes(b.state)) lanes.push(b.state);
-  return { start, end, states, steps, markers, lanes };
+  return { start, end, states, steps, waits, markers, lanes };
 }
 
 
@@ -209,6 +264,11 @@ export function barSeconds(bar: { start: number; end: number | null }, now: numb
  */
 export function stepsIn(timeline: Timeline, bar: StateBar): StepBar[] {
   return timeline.steps.filter((s) => s.barId === bar.id);
+}
+
+/** The waits inside a state bar. */
+export function waitsIn(timeline: Timeline, bar: StateBar): WaitSpan[] {
+  return timeline.waits.filter((w) => w.barId === bar.id);
 }
 
 /** A window of time the chart shows: [from, to] in ms since the epoch. */

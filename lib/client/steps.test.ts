@@ -100,8 +100,14 @@ describe("operationProgress: what the node runs now, from the node", () => {
     });
   });
   it("labels the waits: the agent calling back, and booting before the first step", () => {
-    expect(operationProgress({ provision_state: "clean wait", driver_internal_info: { clean_steps: steps, clean_step_index: 0 } })!.waiting).toBe("waiting for the agent (clean wait)");
-    expect(operationProgress({ provision_state: "cleaning", driver_internal_info: { clean_steps: steps } })!.waiting).toBe("starting: booting the agent if a step needs it (cleaning)");
+    expect(operationProgress({ provision_state: "clean wait", driver_internal_info: { clean_steps: steps, clean_step_index: 0 } })!.waiting).toBe("waiting for the agent to call back");
+    expect(operationProgress({ provision_state: "clean wait", driver_internal_info: { clean_steps: steps } })!.waiting).toBe("waiting for the agent to boot and call back");
+    expect(operationProgress({ provision_state: "cleaning", driver_internal_info: { clean_steps: steps } })!.waiting).toBe("starting: booting the agent if a step needs it");
+    // A stored step that needs the ramdisk: the conductor boots the agent before it (unless told not to).
+    const ramdisk = [{ ...steps[0], requires_ramdisk: true }];
+    expect(operationProgress({ provision_state: "cleaning", driver_internal_info: { clean_steps: ramdisk } })!.waiting).toBe("booting the agent before the first step");
+    expect(operationProgress({ provision_state: "cleaning", driver_internal_info: { clean_steps: ramdisk, cleaning_disable_ramdisk: true } })!.waiting).toBe("starting: booting the agent if a step needs it");
+    expect(operationProgress({ provision_state: "cleaning", driver_internal_info: { clean_steps: ramdisk, clean_step_index: 0 } })!.waiting).toBeNull();
   });
   it("nothing runs in a stable state; hidden steps read as unknown", () => {
     expect(operationProgress({ provision_state: "active", driver_internal_info: {} })).toBeNull();

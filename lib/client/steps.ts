@@ -4,7 +4,7 @@
 // payloads each editor sends. No React here: the components in components/steps/ use it, and it is
 // unit-tested on its own.
 
-import { AGENT_WAIT_STATES, CLEANING_STATES, DEPLOYING_STATES, inStates, ProvisionState as PS, SERVICING_STATES } from "../shared/states.ts";
+import { AGENT_WAIT_STATES, CLEANING_STATES, DEPLOYING_STATES, inStates, operationWait, ProvisionState as PS, SERVICING_STATES } from "../shared/states.ts";
 import {
   argValueErrors, DEPLOY_TEMPLATE_STEP_INTERFACES, isReservedStep, STEP_INTERFACES, toPriority,
   type ArgSchema, type AvailableStep, type StepKind,
@@ -450,6 +450,8 @@ export interface OperationProgress {
 }
 
 const STEP_FIELD_OF: Record<StepKind, "clean_step" | "deploy_step" | "service_step"> = { clean: "clean_step", deploy: "deploy_step", service: "service_step" };
+/** driver_internal_info's flag for steps run without the agent's ramdisk (a deployment has none). */
+const RAMDISK_DISABLED_KEY: Partial<Record<StepKind, string>> = { clean: "cleaning_disable_ramdisk", service: "servicing_disable_ramdisk" };
 
 /**
  * The cleaning, servicing or deployment the node runs now, from the node itself (its stored steps
@@ -478,11 +480,12 @@ export function operationProgress(node: {
         state: index === null || i > index ? "pending" : i < index || finished ? "done" : "running",
       }))
     : null;
-  // A wait state: the running step asked the agent to call back; before the first step the agent boots.
-  const waiting = inStates(state, AGENT_WAIT_STATES)
-    ? `waiting for the agent (${state})`
-    : index === null && steps?.length
-      ? `starting: booting the agent if a step needs it (${state})`
-      : null;
+  // Before the first step (no index yet) the conductor boots the agent when a stored step needs it.
+  const ramdiskKey = RAMDISK_DISABLED_KEY[kind];
+  const ramdiskDisabled = ramdiskKey !== undefined && dii[ramdiskKey] === true;
+  const needsAgent = steps !== null && (stored as { requires_ramdisk?: unknown }[]).some((s) => s.requires_ramdisk === true);
+  const agentBoots = needsAgent && !ramdiskDisabled ? true : null;
+  // Nothing to start when no steps are known and the node is not waiting for its agent.
+  const waiting = index === null && !steps?.length && !inStates(state, AGENT_WAIT_STATES) ? null : operationWait(state, index !== null, agentBoots);
   return { kind, steps, current, waiting };
 }

@@ -197,6 +197,25 @@ export const POWER_CHANGE_REFUSED_STATES: readonly ProvisionState[] = [S.CLEANIN
  */
 export const AGENT_WAIT_STATES: readonly ProvisionState[] = [S.DEPLOYWAIT, S.CLEANWAIT, S.SERVICEWAIT];
 
+/** The states in which a cleaning, servicing or deployment runs its steps (not waiting, not held). */
+export const STEP_RUNNING_STATES: readonly ProvisionState[] = [S.CLEANING, S.SERVICING, S.DEPLOYING];
+
+/** A cleaning, servicing or deployment is under way (running, waiting or held). */
+export const STEP_OPERATION_STATES: readonly ProvisionState[] = [...CLEANING_STATES, ...SERVICING_STATES, ...DEPLOYING_STATES];
+
+/**
+ * What a node in a cleaning, servicing or deployment waits for while none of its steps runs, or
+ * null: the one wording of the Steps tab's live progress and of the timeline's wait spans.
+ * `stepsStarted`: a step of this operation has begun (in a wait state the running step then asked
+ * the agent to call back). `agentBoots`: the conductor is known to be booting the agent (true) or
+ * it is not known (null) — before the first step it boots the agent only if a step needs it.
+ */
+export function operationWait(state: string, stepsStarted: boolean, agentBoots: boolean | null = null): string | null {
+  if (inStates(state, AGENT_WAIT_STATES)) return stepsStarted ? "waiting for the agent to call back" : "waiting for the agent to boot and call back";
+  if (stepsStarted || !inStates(state, STEP_RUNNING_STATES)) return null;
+  return agentBoots ? "booting the agent before the first step" : "starting: booting the agent if a step needs it";
+}
+
 /** A ramdisk agent may look its node up (Ironic's restrict_lookup). */
 export const LOOKUP_ALLOWED_STATES: readonly ProvisionState[] = [
   S.DEPLOYING, S.DEPLOYWAIT, S.CLEANING, S.CLEANWAIT, S.INSPECTING, S.INSPECTWAIT, S.RESCUING, S.RESCUEWAIT,

@@ -1,5 +1,6 @@
 // Calls the Bare Metal API in-process, the way the HTTP server does.
 import { handleBaremetal } from "../api/handler.ts";
+import type { HistoryStructure } from "../shared/history.ts";
 
 export interface ApiResult<T = any> {
   status: number;
@@ -43,4 +44,13 @@ export async function api<T = any>(method: string, path: string, opts: CallOptio
     }
   }
   return { status: res.status, headers: res.headers, body: parsed as T, error };
+}
+
+/**
+ * A node's power change rows (power_change, power_change_failed), oldest first, with the
+ * structured fields the API shows with structured=True (what the timeline's power lane reads).
+ */
+export async function powerChangeRows(uuid: string): Promise<HistoryStructure[]> {
+  const history = (await api<{ history: { structured: HistoryStructure }[] }>("GET", `/v1/nodes/${uuid}/history?detail=True&structured=True`)).body.history;
+  return history.map((h) => h.structured).filter((h) => h.kind === "power_change" || h.kind === "power_change_failed");
 }

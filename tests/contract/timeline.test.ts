@@ -2,7 +2,7 @@
 // API answers them with structured=True. Tests under tests/contract/ may import both sides.
 import { describe, expect, it } from "vitest";
 import {
-  axisTicks, barSeconds, buildTimeline, fullWindow, MIN_WINDOW_MS, panWindow, placeBar, recentWindow, stepsIn, zoomAround, zoomWindow, type HistoryEventInput,
+  axisTicks, barSeconds, buildTimeline, fullWindow, MIN_WINDOW_MS, panWindow, placeBar, recentWindow, stepsIn, waitsIn, zoomAround, zoomWindow, type HistoryEventInput,
 } from "@/components/node/timeline.ts";
 import { historyFields, historySentence, historyStructure, type HistoryEvent } from "@/lib/core/history.ts";
 
@@ -138,6 +138,52 @@ describe("buildTimeline", () => {
     expect(t.states.map((b) => b.state)).toEqual(["cleaning"]);
     expect(t.steps).toEqual([]);
     expect(t.markers.map((m) => m.kind)).toEqual(["other", "other", "error", "other"]);
+  });
+
+  it("labels the waits as the Steps tab does: the agent booting before the first step, the agent's call-back", () => {
+    const power = (from: string, to: string): HistoryEvent => ({ kind: "power_change", from, to, note: "cleaning" });
+    const spans = (t: ReturnType<typeof buildTimeline>) => t.waits.map((w) => [w.state, (w.start - T0) / 1000, w.end === null ? null : (w.end - T0) / 1000, w.label]);
+    // A sim node's cleaning: the conductor boots the agent (52 s) before the one step (3 s).
+    const sim = buildTimeline([
+      ev(0, moved("manageable", "cleaning", "provide")),
+      ev(1, power("power off", "power on")),
+      ev(52, step("step_started", "clean", "deploy.erase_devices_metadata")),
+      ev(55, step("step_finished", "clean", "deploy.erase_devices_metadata")),
+      ev(55, power("power on", "power off")),
+      ev(55, moved("cleaning", "available", "done")),
+    ], { provision_state: "available" }, T0 + 60_000);
+    expect(spans(sim)).toEqual([["cleaning", 0, 52, "booting the agent before the first step"]]);
+    expect(waitsIn(sim, sim.states[1])).toHaveLength(1);
+    // The agent's ramdisk (direct deploy): the wait state while it boots, then its call-back between steps.
+    const agent = buildTimeline([
+      ev(0, moved("manageable", "cleaning", "provide")),
+      ev(1, power("power off", "power on")),
+      ev(2, moved("cleaning", "clean wait", "wait", "waiting for the agent to boot")),
+      ev(50, moved("clean wait", "cleaning", "resume")),
+      ev(51, step("step_started", "clean", "deploy.erase_devices")),
+      ev(52, moved("cleaning", "clean wait", "wait")),
+      ev(60, moved("clean wait", "cleaning", "resume")),
+      ev(60, step("step_finished", "clean", "deploy.erase_devices")),
+      ev(61, moved("cleaning", "available", "done")),
+    ], { provision_state: "available" }, T0 + 70_000);
+    expect(spans(agent)).toEqual([
+      ["cleaning", 0, 2, "booting the agent before the first step"],
+      ["clean wait", 2, 50, "waiting for the agent to boot and call back"],
+      ["clean wait", 52, 60, "waiting for the agent to call back"],
+    ]);
+    // Still waiting: drawn up to now, labelled with what is known so far (no power on seen yet).
+    const open = buildTimeline([ev(0, moved("manageable", "cleaning", "provide"))], { provision_state: "cleaning" }, T0 + 30_000);
+    expect(spans(open)).toEqual([["cleaning", 0, null, "starting: booting the agent if a step needs it"]]);
+    // No wait in stable states, holds, or a deployment whose first step starts at once.
+    const deploy = buildTimeline([
+      ev(0, moved("available", "deploying", "deploy")),
+      ev(0, step("step_started", "deploy", "deploy.deploy")),
+      ev(1, moved("deploying", "wait call-back", "wait")),
+      ev(9, moved("wait call-back", "deploying", "resume")),
+      ev(9, step("step_finished", "deploy", "deploy.deploy")),
+      ev(10, moved("deploying", "active", "done")),
+    ], { provision_state: "active" }, T0 + 20_000);
+    expect(spans(deploy)).toEqual([["wait call-back", 1, 9, "waiting for the agent to call back"]]);
   });
 
   it("a node without history is one bar in its current state", () => {

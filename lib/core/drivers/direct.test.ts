@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api } from "../../testing/api.ts";
+import { api, powerChangeRows } from "../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../testing/env.ts";
 import { TestIpaAgent } from "../../testing/ipa_agent.ts";
 import { RedfishMock, type MockSystem } from "../../testing/redfish_mock.ts";
@@ -39,6 +39,8 @@ const agentsStarted: TestIpaAgent[] = [];
 /** What the agent does when asked to run a step (tests change it). */
 let onStep: (kind: "clean" | "deploy", step: Record<string, unknown>) => Promise<unknown> = async () => null;
 const DISK = { name: "/dev/vda", size: 8 * 1024 ** 3 };
+/** Every power change the machines went through, as `system:On|Off`. */
+const powerSeen: string[] = [];
 
 async function settle(uuid: string, wanted: (n: Record<string, unknown>) => boolean, ms = 20_000) {
   const until = Date.now() + ms;
@@ -61,6 +63,7 @@ async function provision(uuid: string, target: string, extra: Record<string, unk
 function wireMachine(sys: MockSystem): void {
   const disk = join(dir, `disk-${sys.id}`);
   sys.onPowerChange = (state) => {
+    powerSeen.push(`${sys.id}:${state}`);
     void agents.get(sys.id)?.stop();
     agents.delete(sys.id);
     if (state === "Off" || !(sys.bootedFrom ?? "").startsWith("Cd")) return;
@@ -202,6 +205,13 @@ describe("direct deploy and agent cleaning (redfish node, test agent)", () => {
     node = await provision(uuid, "deleted");
     expect([node.provision_state, node.last_error]).toEqual(["available", null]);
     expect(ran).toEqual(["clean:erase_devices_metadata", "clean:erase_devices"]);
+
+    // Every power change the conductor made (no one asked through the power API) is a history row,
+    // as for sim nodes: the machine's own sequence, and the history's, are the same.
+    const seen = powerSeen.filter((p) => p.startsWith(`${sys.id}:`)).map((p) => (p.endsWith(":On") ? "power on" : "power off"));
+    const rows = await powerChangeRows(uuid);
+    expect(rows.map((r) => r.to_state)).toEqual(seen);
+    expect(rows.every((r) => r.kind === "power_change" && r.from_state !== r.to_state)).toBe(true);
   });
 
   it("agent rescue: the rescue ramdisk's agent gets the hashed password; unrescue boots the disk again", async () => {

@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api } from "../../../testing/api.ts";
+import { api, powerChangeRows } from "../../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
 import { FakeBmc, fakeBmcUnavailable } from "../../../testing/fake_bmc.ts";
 import { enrollIpmiNode, ipxeAgentKernel, startTestBmc, stopTestBmc, TestMachine } from "../../../testing/ipmi_node.ts";
@@ -187,6 +187,7 @@ describe("ipmi node, direct deploy", () => {
     bootRequests.length = 0;
     await rm(join(dir, "sda"), { force: true });
     const uuid = await enrollIpxe("ipmi-ipxe-direct", { image_source: `${filesUrl}/disk.raw`, image_checksum: sha256(IMAGE), image_disk_format: "raw" });
+    const firstEvent = bmc.events.length;
     await provision(uuid, "manage");
     const available = await provision(uuid, "provide");
     expect([available.provision_state, available.last_error]).toEqual(["available", null]);
@@ -214,6 +215,13 @@ describe("ipmi node, direct deploy", () => {
     expect(servedKernels).toEqual(["deploy_kernel", "deploy_kernel", "rescue_kernel"]);
     expect((await api("GET", `/v1/nodes/${uuid}/management/boot_device`)).body).toEqual({ boot_device: "disk", persistent: true });
     await expectNothingServed(uuid);
+
+    // Every power change the conductor made (no one asked through the power API) is a history row,
+    // as for sim nodes: the BMC's sequence of power states and the history's are the same.
+    const seen = bmc.events.slice(firstEvent).filter((e) => e.event === "power").map((e) => `power ${String(e.state)}`);
+    const rows = await powerChangeRows(uuid);
+    expect(rows.map((r) => r.to_state)).toEqual(seen);
+    expect(rows.every((r) => r.kind === "power_change" && r.from_state !== r.to_state)).toBe(true);
     await remove(uuid);
   });
 

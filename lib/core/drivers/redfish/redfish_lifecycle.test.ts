@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api } from "../../../testing/api.ts";
+import { api, powerChangeRows } from "../../../testing/api.ts";
 import { createTestDb, type TestDb } from "../../../testing/env.ts";
 import { RedfishMock } from "../../../testing/redfish_mock.ts";
 import { setConfig } from "../../config.ts";
@@ -160,6 +160,9 @@ describe("redfish node through the conductor", () => {
   });
 
   it("provide → deploy (boot ISO over virtual media) → active → undeploy", async () => {
+    const seen: string[] = [];
+    bmc.system("1").onPowerChange = (state) => seen.push(state === "On" ? "power on" : "power off");
+    const rowsBefore = (await powerChangeRows(uuid)).length;
     let node = await provision(uuid, "provide");
     expect([node.provision_state, node.last_error]).toEqual(["available", null]);
 
@@ -177,6 +180,14 @@ describe("redfish node through the conductor", () => {
     node = await provision(uuid, "deleted");
     expect([node.provision_state, node.last_error, node.power_state]).toEqual(["available", null, "power off"]);
     expect(bmc.virtualMedia[0].inserted).toBe(false);
+
+    // Every power change the conductor made (no one asked through the power API) is a history row,
+    // as for sim nodes: the machine's sequence of power states and the history's are the same.
+    bmc.system("1").onPowerChange = null;
+    const rows = (await powerChangeRows(uuid)).slice(rowsBefore);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(rows.map((r) => r.to_state)).toEqual(seen);
+    expect(rows.every((r) => r.kind === "power_change" && r.from_state !== r.to_state)).toBe(true);
   });
 
   it("wrong credentials fail manage with a readable last_error", async () => {
