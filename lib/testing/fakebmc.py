@@ -9,7 +9,7 @@ then every byte typed is echoed); lib/testing/rig/vbmc.py puts a QEMU VM's seria
 listens on 127.0.0.1:<port> (port 0 = a free one is picked) and prints one JSON line per event on
 stdout, the first being {"event": "ready", "port": N}.
 
-Usage: fakebmc.py --port N [--user admin] [--password secret] [--power on|off] [--kg KEY] [--no-sol]
+Usage: fakebmc.py --port N [--user admin] [--password secret] [--power on|off] [--kg KEY] [--no-sol | --sol-silent]
 """
 import argparse
 import json
@@ -62,11 +62,17 @@ class SerialBackend:
 
 
 class EchoSerial(SerialBackend):
-    """The fake machine: a banner when a session starts, then every byte typed is echoed."""
+    """The fake machine: a banner when a session starts (unless silent: a machine idle at a
+    prompt, or off, prints nothing), then every byte typed is echoed."""
+
+    def __init__(self, silent=False):
+        super().__init__()
+        self.silent = silent
 
     def open(self, to_console):
         super().open(to_console)
-        to_console(b"Ingot fake BMC serial console\r\nlogin: ")
+        if not self.silent:
+            to_console(b"Ingot fake BMC serial console\r\nlogin: ")
 
     def typed(self, data):
         self.to_console(data)
@@ -226,10 +232,11 @@ def main():
     parser.add_argument("--power", choices=["on", "off"], default="off")
     parser.add_argument("--kg", default=None, help="Kg key (text) required for sessions")
     parser.add_argument("--no-sol", action="store_true", help="Serial-over-LAN disabled (activation answers 0x81)")
+    parser.add_argument("--sol-silent", action="store_true", help="no banner: the machine prints nothing until typed at")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = IngotFakeBmc({args.user: args.password}, bmc_port(args.port), args.power,
-                          serial=None if args.no_sol else EchoSerial())
+                          serial=None if args.no_sol else EchoSerial(silent=args.sol_silent))
     if args.kg:
         server.set_kg(args.kg)
     emit(event="ready", port=server.serversocket.getsockname()[1])

@@ -176,7 +176,8 @@ describe.skipIf(unavailable !== null)(`test rig${unavailable ? ` (skipped: ${una
         if (Date.now() > end || !sol.running) throw new Error(`${pattern} not through SOL within ${ms} ms (ipmitool ${sol.running ? "running" : "exited"}): ${solText().slice(-2000)} ${sol.stderr}`);
       }
     };
-    await solAfter(0, /\[SOL Session operational/, 30_000);
+    // (ipmitool's "[SOL Session operational]" line is not flushed before the first console byte on a pipe)
+    await vm.waitForEvent((e) => e.event === "sol_activate", 30_000);
     // One session at a time, as a real BMC.
     expect(() => vm.ipmitool("sol", "activate")).toThrow(/already active/i);
 
