@@ -251,7 +251,7 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     });
     const node = await phase("enroll (node + port)", async () => {
       const created = await cli.osJson("node", "create", "--driver", "ipmi", "--name", name,
-        "--boot-interface", "ipxe", "--deploy-interface", "direct", "--inspect-interface", "agent", "--rescue-interface", "agent",
+        "--boot-interface", "ipxe", "--deploy-interface", "direct", "--inspect-interface", "agent", "--rescue-interface", "agent", "--console-interface", "ipmitool-sol",
         ...Object.entries(info).flatMap(([k, val]) => ["--driver-info", `${k}=${val}`]));
       await cli.osJson("port", "create", v.mac, "--node", created.uuid);
       return created;
@@ -298,15 +298,17 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
       // As the dashboard: the websocket URL from console_info, a logged-in user's session cookie.
       const ws = await serialConsole(String((enabled.console_info as { url: string }).url));
       try {
+        // busybox's prompt (its line editor may follow it with a cursor position query, ESC [6n)
+        const prompt = /\n\/ # /;
         let from = ws.text().length;
         ws.send("\r");
-        await ws.waitFor(/\/ # $/, from, 60);
+        await ws.waitFor(prompt, from, 60);
         const token = `ingot-console-${randomBytes(4).toString("hex")}`;
         from = ws.text().length;
         // The arithmetic tells the shell's output from the echo of what was typed.
         ws.send(`echo ${token}-$((6*7))-ok\r`);
         await ws.waitFor(new RegExp(`\n${token}-42-ok\r?\n`), from, 60);
-        await ws.waitFor(/\/ # $/, from, 30);
+        await ws.waitFor(new RegExp(`${token}-42-ok\r?\n\/ # `), from, 30);
         expect(v.serialText()).toContain(`${token}-42-ok`); // the VM's own serial log has it too
       } finally {
         ws.close();
