@@ -308,7 +308,7 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
         // The arithmetic tells the shell's output from the echo of what was typed.
         ws.send(`echo ${token}-$((6*7))-ok\r`);
         await ws.waitFor(new RegExp(`\n${token}-42-ok\r?\n`), from, 60);
-        await ws.waitFor(new RegExp(`${token}-42-ok\r?\n\/ # `), from, 30);
+        await ws.waitFor(new RegExp(`${token}-42-ok\r?\n/ # `), from, 30);
         expect(v.serialText()).toContain(`${token}-42-ok`); // the VM's own serial log has it too
       } finally {
         ws.close();
