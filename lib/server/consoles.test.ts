@@ -3,10 +3,10 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, createWebSocketStream } from "ws";
 import { createTestDb, type TestDb } from "../testing/env.ts";
+import { sessionCookie } from "../testing/session_cookie.ts";
 import { setConfig } from "../core/config.ts";
 import { getConductor } from "../core/conductor/index.ts";
 import { rpcSecret, setLocalConductorProvider } from "../core/conductor/rpc.ts";
@@ -32,12 +32,6 @@ let readerCookie: string;
 let otherToken: string;
 let lesseeToken: string;
 const P = { a: "", b: "", l: "" };
-
-async function sessionCookie(userId: string, username: string): Promise<string> {
-  const name = "authjs.session-token";
-  const jwt = await encode({ token: { sub: userId, name: username }, secret: process.env.AUTH_SECRET!, salt: name });
-  return `${name}=${jwt}`;
-}
 
 async function newNode(data: Partial<NewNode> = {}): Promise<NodeRecord> {
   return insertNode(db.sql, {

@@ -4,7 +4,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { ApiError, IngotClient } from "../client/api.ts";
@@ -13,6 +12,7 @@ import { getNodeById, insertNode, type NewNode } from "../core/db/nodes.ts";
 import { publishNodeChange, liveEvents } from "../core/events.ts";
 import { addMembership, createUser, ensureProject } from "../core/users.ts";
 import { createTestDb, type TestDb } from "../testing/env.ts";
+import { sessionCookie } from "../testing/session_cookie.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
 let db: TestDb;
@@ -21,11 +21,6 @@ let dataDir: string;
 const saved = { ...process.env };
 const P = { a: "", b: "" };
 const cookies = { admin: "", alice: "", bob: "" };
-
-async function sessionCookie(userId: string): Promise<string> {
-  const name = "authjs.session-token";
-  return `${name}=${await encode({ token: { sub: userId }, secret: process.env.AUTH_SECRET!, salt: name })}`;
-}
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "ingot-live-"));

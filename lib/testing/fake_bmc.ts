@@ -28,7 +28,8 @@ export class FakeBmc {
   onEvent: ((event: FakeBmcEvent) => void) | null = null;
   private child: ChildProcessWithoutNullStreams | null = null;
 
-  constructor(readonly opts: { user?: string; password?: string; power?: "on" | "off"; kg?: string; solDisabled?: boolean } = {}) {}
+  /** solSilent: the machine prints nothing on SOL until typed at (no banner), as one idle at a prompt. */
+  constructor(readonly opts: { user?: string; password?: string; power?: "on" | "off"; kg?: string; solDisabled?: boolean; solSilent?: boolean } = {}) {}
 
   get user(): string {
     return this.opts.user ?? "admin";
@@ -42,6 +43,7 @@ export class FakeBmc {
     const args = [SCRIPT, "--port", String(this.port), "--user", this.user, "--password", this.password, "--power", this.opts.power ?? "off"];
     if (this.opts.kg) args.push("--kg", this.opts.kg);
     if (this.opts.solDisabled) args.push("--no-sol");
+    if (this.opts.solSilent) args.push("--sol-silent");
     const child = spawn(PYTHON, args, { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     let buffer = "";

@@ -4,11 +4,12 @@
 It answers the IPMI 2.0 (RMCP+) commands the ipmitool interfaces use: chassis status, chassis
 control (on / off / cycle / reset / diag (NMI) / soft), and the boot flags parameter (5) of the
 system boot options, keeping the persistent and EFI bits, and Serial-over-LAN (pyghmi's BMC-side
-console): on activation the "machine" prints a banner, then echoes every byte it receives. It listens on 127.0.0.1:<port> (port 0 =
-a free one is picked) and prints one JSON line per event on stdout, the first being
-{"event": "ready", "port": N}.
+console) relayed to a serial backend: here the fake machine's (EchoSerial: a banner on activation,
+then every byte typed is echoed); lib/testing/rig/vbmc.py puts a QEMU VM's serial port there. It
+listens on 127.0.0.1:<port> (port 0 = a free one is picked) and prints one JSON line per event on
+stdout, the first being {"event": "ready", "port": N}.
 
-Usage: fakebmc.py --port N [--user admin] [--password secret] [--power on|off] [--kg KEY] [--no-sol]
+Usage: fakebmc.py --port N [--user admin] [--password secret] [--power on|off] [--kg KEY] [--no-sol | --sol-silent]
 """
 import argparse
 import json
@@ -16,21 +17,71 @@ import struct
 import signal
 import socket
 import sys
+import threading
 
 import pyghmi.ipmi.bmc as bmc
 import pyghmi.ipmi.console as console
+import pyghmi.ipmi.private.session as ipmisession
 
 # boot device selector (bits 5..2 of boot flags data byte 2) <-> short names
 SELECTORS = {0x0: "none", 0x1: "pxe", 0x2: "disk", 0x3: "safe", 0x5: "cdrom", 0x6: "bios", 0xF: "floppy"}
 
 
+EMIT_LOCK = threading.Lock()  # vbmc.py emits from a thread per QEMU process too
+
+
 def emit(**event):
-    sys.stdout.write(json.dumps(event) + "\n")
-    sys.stdout.flush()
+    with EMIT_LOCK:
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
+
+
+class SerialBackend:
+    """The far end of the machine's serial port, which a Serial-over-LAN session relays.
+
+    The BMC calls it only from its event loop (pyghmi's SOL code is not thread-safe): open() when a
+    session starts, with the function that sends bytes to the SOL client; typed() with the bytes
+    the client typed; poll() every POLL_SECONDS while the session lasts; close() when it ends."""
+
+    POLL_SECONDS = 0.05
+
+    def __init__(self):
+        self.to_console = None
+
+    def open(self, to_console):
+        self.to_console = to_console
+
+    def typed(self, data):
+        pass
+
+    def poll(self):
+        pass
+
+    def close(self):
+        self.to_console = None
+
+
+class EchoSerial(SerialBackend):
+    """The fake machine: a banner when a session starts (unless silent: a machine idle at a
+    prompt, or off, prints nothing), then every byte typed is echoed."""
+
+    def __init__(self, silent=False):
+        super().__init__()
+        self.silent = silent
+
+    def open(self, to_console):
+        super().open(to_console)
+        if not self.silent:
+            to_console(b"Ingot fake BMC serial console\r\nlogin: ")
+
+    def typed(self, data):
+        self.to_console(data)
 
 
 class IngotFakeBmc(bmc.Bmc):
-    def __init__(self, authdata, port, power, sol_enabled=True):
+    """serial: the SerialBackend that SOL sessions relay; None = SOL disabled (activation answers 0x81)."""
+
+    def __init__(self, authdata, port, power, serial=None):
         super().__init__(authdata, port=port, address="127.0.0.1")
         self.powerstate = power
         # boot flags: data byte 1 (valid / persistent / efi bits) and the device selector
@@ -40,7 +91,7 @@ class IngotFakeBmc(bmc.Bmc):
         # SOL: pyghmi calls iohandler with the bytes the client typed
         self.iohandler = self.sol_input
         self.sol_early = []
-        self.sol_enabled = sol_enabled
+        self.serial = serial
 
     # -- Serial-over-LAN --
     def sol_input(self, data):
@@ -48,12 +99,12 @@ class IngotFakeBmc(bmc.Bmc):
         if self.sol is None:  # typed while the console object is still being built
             self.sol_early.append(data)
         else:
-            self.sol.send_data(data)
+            self.serial.typed(data)
 
     def activate_payload(self, request, session):
         # pyghmi's own version refuses SOL while powered off (real BMCs do not) and loses input
         # that arrives while ServerConsole is constructed (it processes packets in __init__).
-        if not self.sol_enabled:
+        if self.serial is None:
             emit(event="sol_refused", reason="disabled")
             return session.send_ipmi_response(code=0x81)  # SOL payload disabled
         if self.activated:
@@ -64,13 +115,13 @@ class IngotFakeBmc(bmc.Bmc):
         session.send_ipmi_response(data=[0, 0, 0, 0, 1, 0, 1, 0] + solport + [0xFF, 0xFF])
         self.sol = console.ServerConsole(session, self.iohandler)
         emit(event="sol_activate")
-        self.sol.send_data(b"Ingot fake BMC serial console\r\nlogin: ")
+        self.serial.open(self.sol.send_data)
         for data in self.sol_early:
-            self.sol.send_data(data)
+            self.serial.typed(data)
         self.sol_early = []
 
     def deactivate_payload(self, request, session):
-        if not self.sol_enabled:
+        if self.serial is None:
             return session.send_ipmi_response(code=0x81)
         if not self.activated or self.sol is None:
             self.activated = False
@@ -78,8 +129,20 @@ class IngotFakeBmc(bmc.Bmc):
         session.send_ipmi_response()
         sol, self.sol = self.sol, None
         self.activated = False
+        self.serial.close()
         sol.close()
         emit(event="sol_deactivate")
+
+    def listen(self, timeout=30):
+        """pyghmi's event loop, waking every POLL_SECONDS while a SOL session lasts so the serial
+        backend's output reaches it from this thread."""
+        while True:
+            ipmisession.Session.wait_for_rsp(SerialBackend.POLL_SECONDS if self.sol is not None else timeout)
+            if self.sol is not None:
+                try:
+                    self.serial.poll()
+                except Exception as e:  # a console fault must not take power control down with it
+                    emit(event="sol_error", error=repr(e))
 
     # -- chassis --
     def get_power_state(self):
@@ -145,24 +208,35 @@ class IngotFakeBmc(bmc.Bmc):
         return session.send_ipmi_response(code=0x80)
 
 
-def main():
-    parser = argparse.ArgumentParser(prog="fakebmc")
-    parser.add_argument("--port", type=int, default=0)
+def bmc_arguments(prog):
+    """The arguments every BMC of the tests takes: its UDP port on 127.0.0.1 and its one user."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--port", type=int, default=0, help="0: a free one")
     parser.add_argument("--user", default="admin")
     parser.add_argument("--password", default="password")
+    return parser
+
+
+def bmc_port(requested):
+    """The port to serve on: `requested`, or a free one for 0 (pyghmi needs the real number up
+    front: binding to port 0 breaks its sessions)."""
+    if requested:
+        return requested
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def main():
+    parser = bmc_arguments("fakebmc")
     parser.add_argument("--power", choices=["on", "off"], default="off")
     parser.add_argument("--kg", default=None, help="Kg key (text) required for sessions")
     parser.add_argument("--no-sol", action="store_true", help="Serial-over-LAN disabled (activation answers 0x81)")
+    parser.add_argument("--sol-silent", action="store_true", help="no banner: the machine prints nothing until typed at")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    port = args.port
-    if port == 0:
-        # pyghmi needs the real port number up front (binding to port 0 breaks its sessions)
-        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-        probe.close()
-    server = IngotFakeBmc({args.user: args.password}, port, args.power, sol_enabled=not args.no_sol)
+    server = IngotFakeBmc({args.user: args.password}, bmc_port(args.port), args.power,
+                          serial=None if args.no_sol else EchoSerial(silent=args.sol_silent))
     if args.kg:
         server.set_kg(args.kg)
     emit(event="ready", port=server.serversocket.getsockname()[1])

@@ -3,8 +3,10 @@
 // VM behind an IPMI vBMC through the stock `openstack baremetal` client: enroll → manage →
 // inspect (the real IPA's inventory) → provide (agent cleaning) → deploy (the agent writes the
 // rig's disk image, served over http on the bridge; the VM boots it from disk) → rescue →
-// unrescue → undeploy (cleaning again) → available. Every ramdisk boot is a real one: the VM's NIC
-// ROM iPXE gets Ingot's chain script from Ingot's dnsmasq, then the node's script from Ingot.
+// unrescue → undeploy (cleaning again) → available; while active, the deployed VM's serial console
+// through Ingot (ipmitool-sol: Serial-over-LAN from the vBMC, Ingot's websocket as the dashboard
+// uses it). Every ramdisk boot is a real one: the VM's NIC ROM iPXE gets Ingot's chain script from
+// Ingot's dnsmasq, then the node's script from Ingot.
 //
 // Wiring: the machines reach Ingot at the bridge address (10.77.N.1:3000, a relay across the
 // namespace to Ingot's loopback port); the conductor reaches the agent's API (https on the VM's
@@ -12,17 +14,18 @@
 // (10.77.N.2) gives the host a route to the provisioning network — as a real conductor's
 // provisioning interface does. Deleting the namespace deletes the pair and the route.
 //
-// The node's console is not read through Ingot: the `ipmi` hardware type offers only
-// `ipmitool-sol`, and the vBMC has no Serial-over-LAN; the VM's serial log is read instead.
+// Elsewhere the VM's serial log is read directly (the `redfish` node has no serial console here).
 //
 // Runs only as root with the rig's tools (lib/testing/rig/README.md); each VM boot under TCG takes
 // minutes, so the whole test takes 25–60 min. Phase durations are printed at the end.
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { createTestDb, type TestDb } from "../env.ts";
 import { openstackCli, requireOpenstackCli } from "../openstack.ts";
 import { RedfishMock } from "../redfish_mock.ts";
@@ -189,10 +192,56 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     return cli.osJson("node", "show", name);
   }
 
+  /** Waits until `openstack baremetal node console show` says enabled (or disabled); returns it. */
+  async function consoleState(name: string, enabled: boolean) {
+    for (const end = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 1000))) {
+      const state = await cli.osJson("node", "console", "show", name);
+      if (state.console_enabled === enabled) return state;
+      const node = await show(name);
+      if (node.last_error || Date.now() > end) throw new Error(`console_enabled is ${state.console_enabled}, not ${enabled}; last_error: ${node.last_error}`);
+    }
+  }
+
+  /**
+   * A serial console websocket as the dashboard opens it (components/SerialConsole.tsx): a logged-in
+   * admin's session cookie with the upgrade, the hello first, then output as binary frames.
+   */
+  async function serialConsole(url: string) {
+    const { createUser } = await import("../../core/users.ts");
+    const { sessionCookie } = await import("../session_cookie.ts");
+    const admin = await createUser(db!.sql, { username: `rig-admin-${randomBytes(3).toString("hex")}`, password: "rig-admin-password", systemRole: "admin" });
+    const ws = new WebSocket(url, { headers: { cookie: await sessionCookie(admin.id, admin.username) } });
+    const chunks: Buffer[] = [];
+    let closed = "";
+    const hello = new Promise<{ type: string; readOnly: boolean }>((resolve, reject) => {
+      ws.on("message", (data: Buffer, isBinary) => {
+        if (isBinary) chunks.push(Buffer.from(data));
+        else resolve(JSON.parse(data.toString()));
+      });
+      ws.on("close", (code, reason) => {
+        closed = `${code} ${reason.toString()}`;
+        reject(new Error(`the console websocket closed: ${closed}`));
+      });
+      ws.on("error", reject);
+    });
+    expect(await hello).toMatchObject({ type: "hello", readOnly: false });
+    const text = () => Buffer.concat(chunks).toString("latin1");
+    return {
+      text,
+      send: (keys: string) => ws.send(Buffer.from(keys)),
+      close: () => ws.close(),
+      async waitFor(pattern: RegExp, from: number, seconds: number) {
+        for (const end = Date.now() + seconds * 1000; !pattern.test(text().slice(from)); await new Promise((r) => setTimeout(r, 200))) {
+          if (closed || Date.now() > end) throw new Error(`${pattern} not through Ingot's console within ${seconds} s${closed ? ` (closed: ${closed})` : ""}; received: ${JSON.stringify(text().slice(-1500))}`);
+        }
+      },
+    };
+  }
+
   /** Waits for the VM's serial output after `from` to match. */
   const serialAfter = (on: RigVm, from: number, pattern: RegExp, seconds = PHASE_SECONDS) => on.waitForSerial(pattern, seconds * 1000, from);
 
-  it("enroll → manage → inspect → provide → deploy → rescue → unrescue → undeploy → available, through the openstack client", async () => {
+  it("enroll → manage → inspect → provide → deploy → console → rescue → unrescue → undeploy → available, through the openstack client", async () => {
     const v = vm!;
     const name = "rig-ipmi-01";
     const info = v.driverInfo({
@@ -202,7 +251,7 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     });
     const node = await phase("enroll (node + port)", async () => {
       const created = await cli.osJson("node", "create", "--driver", "ipmi", "--name", name,
-        "--boot-interface", "ipxe", "--deploy-interface", "direct", "--inspect-interface", "agent", "--rescue-interface", "agent",
+        "--boot-interface", "ipxe", "--deploy-interface", "direct", "--inspect-interface", "agent", "--rescue-interface", "agent", "--console-interface", "ipmitool-sol",
         ...Object.entries(info).flatMap(([k, val]) => ["--driver-info", `${k}=${val}`]));
       await cli.osJson("port", "create", v.mac, "--node", created.uuid);
       return created;
@@ -240,6 +289,34 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     await phase("active → image's marker and prompt on the serial port", async () => {
       await serialAfter(v, from, new RegExp(`INGOT-IMAGE-BOOTED ${imageId}`), 300);
       await serialAfter(v, from, /INGOT-IMAGE-BOOTED[\s\S]*\n\/ # /, 120); // busybox sh's prompt
+    });
+
+    await phase("console: enable (ipmitool-sol), the prompt and a command through Ingot's websocket, disable", async () => {
+      await cli.os("node", "console", "enable", name);
+      const enabled = await consoleState(name, true);
+      expect(enabled.console_info).toMatchObject({ type: "ws" });
+      // As the dashboard: the websocket URL from console_info, a logged-in user's session cookie.
+      const ws = await serialConsole(String((enabled.console_info as { url: string }).url));
+      try {
+        // busybox's prompt (its line editor may follow it with a cursor position query, ESC [6n)
+        const prompt = /\n\/ # /;
+        let from = ws.text().length;
+        ws.send("\r");
+        await ws.waitFor(prompt, from, 60);
+        const token = `ingot-console-${randomBytes(4).toString("hex")}`;
+        from = ws.text().length;
+        // The arithmetic tells the shell's output from the echo of what was typed.
+        ws.send(`echo ${token}-$((6*7))-ok\r`);
+        await ws.waitFor(new RegExp(`\n${token}-42-ok\r?\n`), from, 60);
+        await ws.waitFor(new RegExp(`${token}-42-ok\r?\n/ # `), from, 30);
+        expect(v.serialText()).toContain(`${token}-42-ok`); // the VM's own serial log has it too
+      } finally {
+        ws.close();
+      }
+      await cli.os("node", "console", "disable", name);
+      const disabled = await consoleState(name, false);
+      expect(disabled.console_info).toBeNull();
+      await v.waitForEvent((e) => e.event === "sol_deactivate", 30_000); // the BMC's SOL session ended
     });
 
     from = v.serialText().length;

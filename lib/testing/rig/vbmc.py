@@ -5,8 +5,15 @@ Power on starts QEMU (TCG: KVM does not boot Linux guests on the rig's machines)
 it, and the power state is whether QEMU runs, so a guest that powers itself off reads as off.
 The boot device set through IPMI (chassis bootdev pxe|disk, persistent or not, the EFI bit
 recorded) decides the order of the VM's NIC and disk at the next power on; a one-time choice is
-used up by that power on, as on a real BMC. The IPMI side (chassis status/control, boot flags)
-is lib/testing/fakebmc.py's; this class only puts a QEMU process behind it.
+used up by that power on, as on a real BMC. The IPMI side (chassis status/control, boot flags,
+Serial-over-LAN) is lib/testing/fakebmc.py's; this class only puts a QEMU process behind it.
+
+Serial-over-LAN relays the VM's first serial port: while a session is active the BMC is a client
+of QEMU's serial socket (connected again after every power on: each is a new QEMU process); the
+VM's output goes to the session, the bytes typed to the VM. QEMU keeps appending everything the
+VM prints to serial.log either way. One session at a time, as on a real BMC; QEMU's socket also
+takes one client at a time, so another client of serial.sock (vm.ts's serialTcpPort() relay) only
+gets through while no SOL session is active.
 
 The VM: a virtio-net NIC on a tap device with a given MAC (QEMU runs inside the network
 namespace that holds the tap, through `ip netns exec`), a virtio disk (qcow2 or raw), SeaBIOS or
@@ -14,12 +21,12 @@ OVMF (UEFI), its first serial port on a unix socket with everything it prints ap
 file, and QMP on a unix socket (for the ACPI power button of a soft power off).
 
 Prints one JSON line per event on stdout, the first {"event": "ready", "port": N}; others:
-power (action, state), qemu_start (pid, argv), qemu_exit (code), bootdev.
+power (action, state), qemu_start (pid, argv), qemu_exit (code), bootdev, sol_activate,
+sol_deactivate, sol_input (data), serial_connected, serial_disconnected.
 
 Usage: vbmc.py --port N --netns NS --tap tap0 --mac 52:54:00:.. --disk PATH --workdir DIR
                [--disk-format qcow2] [--memory 2048] [--firmware bios|uefi] [--user U --password P]
 """
-import argparse
 import json
 import os
 import shutil
@@ -28,23 +35,88 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import fakebmc  # noqa: E402  (lib/testing/fakebmc.py: the IPMI side)
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
-EMIT_LOCK = threading.Lock()
+emit = fakebmc.emit
 
 
-def emit(**event):
-    with EMIT_LOCK:
-        fakebmc.emit(**event)
+class QemuSerial(fakebmc.SerialBackend):
+    """The VM's serial port as SOL's backend: a client of QEMU's unix socket while a session lasts,
+    retrying every RETRY_SECONDS while QEMU is not running (or is between two processes)."""
+
+    RETRY_SECONDS = 0.5
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+        self.sock = None
+        self.next_try = 0.0
+
+    def open(self, to_console):
+        super().open(to_console)
+        self.next_try = 0.0
+        self.poll()
+
+    def close(self):
+        self.disconnect(reason="sol ended")
+        super().close()
+
+    def connect(self):
+        self.next_try = time.monotonic() + self.RETRY_SECONDS
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(1)
+            sock.connect(self.path)
+        except OSError:  # no QEMU (yet): powered off, or starting
+            sock.close()
+            return
+        sock.setblocking(False)
+        self.sock = sock
+        emit(event="serial_connected")
+
+    def disconnect(self, reason):
+        if self.sock is None:
+            return
+        self.sock.close()
+        self.sock = None
+        emit(event="serial_disconnected", reason=reason)
+
+    def poll(self):
+        if self.sock is None:
+            if time.monotonic() >= self.next_try:
+                self.connect()
+            if self.sock is None:
+                return
+        # Read all there is: QEMU stalls the VM's serial port (and its log) when nobody reads.
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except BlockingIOError:
+                return
+            except OSError as e:
+                return self.disconnect(reason=str(e))
+            if not data:  # QEMU ended (power off, reset, cycle)
+                return self.disconnect(reason="qemu closed the serial port")
+            self.to_console(data)
+
+    def typed(self, data):
+        # A serial line with nothing at the other end drops what is typed.
+        if self.sock is None:
+            return
+        try:
+            self.sock.sendall(data)
+        except OSError as e:
+            self.disconnect(reason=str(e))
 
 
 class QemuBmc(fakebmc.IngotFakeBmc):
     def __init__(self, authdata, port, vm):
-        super().__init__(authdata, port, "off", sol_enabled=False)
+        super().__init__(authdata, port, "off", serial=QemuSerial(vm.serial_socket))
         self.vm = vm
         self.qemu = None
         self.qemu_lock = threading.Lock()
@@ -181,10 +253,7 @@ class VmSpec:
 
 
 def main():
-    parser = argparse.ArgumentParser(prog="vbmc")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--user", default="admin")
-    parser.add_argument("--password", default="password")
+    parser = fakebmc.bmc_arguments("vbmc")
     parser.add_argument("--name", default="ingot-rig-vm")
     parser.add_argument("--netns", default="", help="network namespace holding the tap (empty: this one)")
     parser.add_argument("--tap", required=True)
@@ -196,14 +265,7 @@ def main():
     parser.add_argument("--workdir", required=True, help="serial/QMP sockets, serial.log, qemu.stderr")
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
-    port = args.port
-    if port == 0:
-        # pyghmi needs the real port number up front (binding to port 0 breaks its sessions)
-        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-        probe.close()
-    server = QemuBmc({args.user: args.password}, port, VmSpec(args))
+    server = QemuBmc({args.user: args.password}, fakebmc.bmc_port(args.port), VmSpec(args))
 
     def terminate(*_):
         server.stop_qemu(grace=2.0)  # the VM goes with its BMC

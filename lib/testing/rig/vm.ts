@@ -1,7 +1,7 @@
 // A virtual server of the test rig: a virtual BMC (vbmc.py, IPMI on 127.0.0.1) whose power on
 // starts a QEMU VM inside a provisioning network's namespace, on one of its taps. The test drives
 // it like a real server (ipmitool, or Ingot's ipmitool driver through driverInfo()) and reads
-// what the VM prints on its serial port.
+// what the VM prints on its serial port (the log, the socket, or Serial-over-LAN through the vBMC).
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -117,6 +117,7 @@ export class RigVm {
   /**
    * The serial port on a TCP port of the host's 127.0.0.1 (what a `tcp-serial` console connects
    * to; QEMU itself is in the namespace, so a relay to its unix socket). Ended with the network.
+   * QEMU serves one client of the socket at a time: not while a SOL session (solActivate()) holds it.
    */
   async serialTcpPort(): Promise<number> {
     const relay = startProcess(PYTHON, [FORWARDER, "--listen", "tcp:127.0.0.1:0", "--connect", `unix:${this.serialSocket}`], `serial relay ${this.name}`);
@@ -149,12 +150,24 @@ export class RigVm {
     }
   }
 
+  private ipmitoolArgs(command: string[]): string[] {
+    return ["-I", "lanplus", "-H", "127.0.0.1", "-p", String(this.port), "-U", this.user, "-P", this.password, "-R", "2", "-N", "5", ...command];
+  }
+
   /** Runs ipmitool (lanplus) against this VM's BMC; returns stdout. */
   ipmitool(...command: string[]): string {
-    return execFileSync(ipmitoolPath(), ["-I", "lanplus", "-H", "127.0.0.1", "-p", String(this.port), "-U", this.user, "-P", this.password, "-R", "2", "-N", "5", ...command], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    return execFileSync(ipmitoolPath(), this.ipmitoolArgs(command), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  }
+
+  /**
+   * `ipmitool -I lanplus … sol activate` on this VM's BMC, as an operator's terminal runs it: its
+   * stdout is the VM's serial output (after ipmitool's "[SOL Session operational…]"), its stdin
+   * goes to the VM; end of stdin ends the session. Ended with the network.
+   */
+  solActivate(): RigProcess {
+    const sol = startProcess(ipmitoolPath(), this.ipmitoolArgs(["sol", "activate"]), `sol ${this.name}`);
+    this.net.track(sol);
+    return sol;
   }
 
   /** "on" | "off" as the BMC reports it (QEMU running or not). */

@@ -226,6 +226,26 @@ describe.skipIf(unavailable !== null)("ipmitool-sol console against the pyghmi f
     await setConsole(node.uuid, false);
   }, 60_000);
 
+  it("a machine that prints nothing (idle at a prompt): the session opens and typing reaches it", async () => {
+    // ipmitool prints "[SOL Session operational…]" without flushing; on a pipe it came out only
+    // with the machine's first byte, so a quiet machine's console timed out.
+    const quiet = new FakeBmc({ password: "s3cret", power: "on", solSilent: true });
+    await quiet.start();
+    try {
+      const node = await solNode({ name: "sol-quiet", provisionState: "manageable", driverInfo: quiet.driverInfo() });
+      await setConsole(node.uuid, true);
+      const c = open(node.uuid);
+      expect(await Promise.race([c.hello, c.closed])).toMatchObject({ type: "hello", readOnly: false });
+      c.ws.send("echo hi\r");
+      await until(() => c.text() === "echo hi\r", 10_000, "the echo of what was typed");
+      c.ws.close();
+      await c.closed;
+      await setConsole(node.uuid, false);
+    } finally {
+      await quiet.stop();
+    }
+  }, 60_000);
+
   it("a wrong password: start refused with a readable last_error, console stays disabled", async () => {
     const node = await solNode({ name: "sol-04", provisionState: "manageable", driverInfo: bmc.driverInfo({ ipmi_password: "wrong" }) });
     const after = await setConsole(node.uuid, true);

@@ -4,6 +4,7 @@
 // serial output; its stdin takes the keystrokes. The password travels in IPMI_PASSWORD (-E),
 // never on the command line (ipmitoolInvocation).
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync } from "node:fs";
 import type { NodeRecord } from "../../db/nodes.ts";
 import { fedChannel, leaseShared } from "../../console/lease.ts";
 import type { SerialChannel, SerialLease } from "../../console/types.ts";
@@ -71,6 +72,18 @@ export class SolInputEscaper {
   }
 }
 
+/** coreutils' stdbuf (Essential on Debian); without it ipmitool runs as is. */
+const STDBUF = "/usr/bin/stdbuf";
+
+/**
+ * The command line that runs `command` with stdout line-buffered. ipmitool prints "[SOL Session
+ * operational…]" without flushing: on a pipe it would come out only with the machine's first byte,
+ * so the console of a quiet machine (idle at a prompt, or off) would never open.
+ */
+function lineBuffered(command: string, args: string[]): [string, string[]] {
+  return existsSync(STDBUF) ? [STDBUF, ["-oL", command, ...args]] : [command, args];
+}
+
 interface SolHub {
   channel: SerialChannel;
   refs: number;
@@ -94,7 +107,7 @@ const CLOSE_KILL_MS = 5000;
 async function openSolHub(key: string, entry: HubEntry, info: IpmiInfo): Promise<SolHub> {
   await deactivateSol(info);
   const { args, env } = ipmitoolInvocation(info);
-  const child: ChildProcessWithoutNullStreams = spawn(ipmitoolPath(), [...args, "sol", "activate"], { env, stdio: ["pipe", "pipe", "pipe"] });
+  const child: ChildProcessWithoutNullStreams = spawn(...lineBuffered(ipmitoolPath(), [...args, "sol", "activate"]), { env, stdio: ["pipe", "pipe", "pipe"] });
   const escaper = new SolInputEscaper();
   let operational = false;
   let closing = false;
@@ -149,17 +162,16 @@ async function openSolHub(key: string, entry: HubEntry, info: IpmiInfo): Promise
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
       stderr = (stderr + d).slice(-8192);
     });
+    const notInstalled = () => new IpmiError(`ipmitool is not installed on this conductor (looked for "${ipmitoolPath()}"; install the Debian package ipmitool).`, "missing-tool", false);
     child.on("error", (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new IpmiError(
-        err.code === "ENOENT" ? `ipmitool is not installed on this conductor (looked for "${ipmitoolPath()}"; install the Debian package ipmitool).` : `Could not run ipmitool: ${err.message}`,
-        "missing-tool", false,
-      ));
+      reject(err.code === "ENOENT" ? notInstalled() : new IpmiError(`Could not run ipmitool: ${err.message}`, "missing-tool", false));
     });
     child.on("close", (code) => {
       clearTimeout(timer);
       forget(key, entry);
-      if (!operational) reject(classifySolFailure(info, "sol activate", head.toString("utf8"), stderr, code, false));
+      if (!operational && code === 127 && /stdbuf: failed to run command/.test(stderr)) reject(notInstalled());
+      else if (!operational) reject(classifySolFailure(info, "sol activate", head.toString("utf8"), stderr, code, false));
       else if (!closing) {
         // The BMC (or someone's "sol deactivate") ended the session: say so on the console itself.
         const why = /SOL session closed by BMC|deactivated/i.test(stderr) ? "the BMC closed the Serial-over-LAN session" : `ipmitool exited (code ${code})`;
