@@ -66,6 +66,12 @@ const MILESTONES: [keyof Milestones, string, "history" | "node" | "serial"][] = 
   ["prompt", "image's shell prompt", "serial"],
 ];
 
+/** A round of deploys, and the most QEMU VMs of other work seen running during it. */
+interface Round {
+  timed: Timed[];
+  otherVms: number;
+}
+
 interface Timed {
   target: Target;
   requestedAt: number;
@@ -83,7 +89,7 @@ async function api<T>(env: RigEnvironment, method: string, path: string, body?: 
  * Deploys the targets at once (one request each, sent together) and follows each until its
  * image's prompt is on the serial port; resolves with every deploy's milestones.
  */
-async function timedDeploy(env: RigEnvironment, targets: Target[]): Promise<Timed[]> {
+async function timedDeploy(env: RigEnvironment, targets: Target[]): Promise<Round> {
   const serialFrom = targets.map((t) => t.vm.serialText().length);
   const timed: Timed[] = await Promise.all(targets.map(async (target) => {
     const requestedAt = Date.now();
@@ -92,6 +98,7 @@ async function timedDeploy(env: RigEnvironment, targets: Target[]): Promise<Time
   }));
   const markerRe = new RegExp(`INGOT-IMAGE-BOOTED ${env.image.id}`);
   const end = Date.now() + ROUND_SECONDS * 1000;
+  let otherVms = 0;
   const seen = (t: Timed, key: keyof Milestones) => {
     if (t.m[key] !== undefined) return;
     t.m[key] = Date.now() - t.requestedAt;
@@ -113,6 +120,7 @@ async function timedDeploy(env: RigEnvironment, targets: Target[]): Promise<Time
         if (/\n\/ # /.test(serial.slice(marker.index))) seen(t, "prompt"); // busybox sh's prompt
       }
     }
+    otherVms = Math.max(otherVms, otherQemuCount(env));
     if (timed.every((t) => t.m.prompt !== undefined)) break;
     if (Date.now() > end) {
       const tails = timed.map((t) => `${t.target.name}: ${JSON.stringify(t.m)}\n${t.target.vm.serialText().slice(-2000)}`).join("\n");
@@ -121,7 +129,7 @@ async function timedDeploy(env: RigEnvironment, targets: Target[]): Promise<Time
     await sleep(POLL_MS);
   }
   for (const t of timed) addHistoryMilestones(t, await api<{ history: ApiHistoryEvent[] }>(env, "GET", `/v1/nodes/${t.target.uuid}/history?detail=True&structured=True`));
-  return timed;
+  return { timed, otherVms };
 }
 
 /** The conductor's own timestamps of this deploy: its power changes, write_image, the move to active. */
@@ -156,9 +164,11 @@ async function enroll(env: RigEnvironment, cli: OpenstackCli, vm: RigVm, name: s
   return { name, uuid: node.uuid as string, vm };
 }
 
-/** QEMU processes on the machine (others' tests share the 2 cores). */
-function qemuCount(): number {
-  return Number(spawnSync("pgrep", ["-c", "-f", "^qemu-system"], { encoding: "utf8" }).stdout?.trim()) || 0;
+/** QEMU VMs on the machine that are not this rig's (other work shares the 2 cores); theirs run in other namespaces. */
+function otherQemuCount(env?: RigEnvironment): number {
+  const lines = (spawnSync("pgrep", ["-a", "-f", "^qemu-system"], { encoding: "utf8" }).stdout ?? "").split("\n").filter(Boolean);
+  // A rig VM's files (disk, serial log) are under its network's directory, named after the namespace.
+  return lines.filter((l) => !env?.net || !l.includes(`/${env.net.name}-`)).length;
 }
 
 async function main(): Promise<void> {
@@ -168,11 +178,11 @@ async function main(): Promise<void> {
     return;
   }
   const loadBefore = loadavg();
-  const othersBefore = qemuCount();
+  const othersBefore = otherQemuCount();
   const started = Date.now();
   const env = await RigEnvironment.start({ vms: 2, config: { automatedClean: false } });
-  let single: Timed;
-  let pair: Timed[];
+  let singleRound: Round;
+  let pairRound: Round;
   try {
     console.log(`[bench:rig] environment up in ${((Date.now() - started) / 1000).toFixed(0)} s; Ingot at ${env.apiUrl}`);
     const cli = openstackCli(() => env.apiUrl, (RIG_PHASE_SECONDS + 120) * 1000);
@@ -180,13 +190,13 @@ async function main(): Promise<void> {
 
     console.log("[bench:rig] one VM alone");
     await env.setImage(cli, targets[0].name);
-    [single] = await timedDeploy(env, [targets[0]]);
+    singleRound = await timedDeploy(env, [targets[0]]);
     // Back to available (no cleaning: the tear-down powers it off) for the round of two; the
     // undeploy clears instance_info, as Ironic's does.
     await cli.os("node", "undeploy", targets[0].name, "--wait", String(RIG_PHASE_SECONDS));
     for (const t of targets) await env.setImage(cli, t.name);
     console.log("[bench:rig] two VMs at once");
-    pair = await timedDeploy(env, targets);
+    pairRound = await timedDeploy(env, targets);
   } catch (err) {
     for (const vm of env.vms) console.log(`[bench:rig] ${vm.name} serial log tail:\n${vm.serialText().slice(-3000)}`);
     throw err;
@@ -196,6 +206,8 @@ async function main(): Promise<void> {
   const leftovers = env.leftovers();
   if (leftovers.length) throw new Error(`the rig environment left: ${leftovers.join(", ")}`);
   const loadAfter = loadavg();
+  const [single] = singleRound.timed;
+  const pair = pairRound.timed;
 
   const table = [
     "| deploy | boot to agent (request → lookup) | write image (lookup → write_image done) | reboot to disk (→ prompt) | request → login prompt |",
@@ -209,7 +221,7 @@ async function main(): Promise<void> {
     `|---|---|---|${pair.map(() => "---|").join("")}`,
     ...MILESTONES.map(([key, label, source]) => `| ${label} | ${source} | ${all.map((t) => secs(t.m[key])).join(" | ")} |`),
   ].join("\n");
-  console.log(`${table}\n\n${detail}`);
+  console.log(`${table}\n\n${detail}\n\nQEMU VMs of other work: ${othersBefore} at the start, at most ${singleRound.otherVms} during one VM, ${pairRound.otherVms} during two; load average ${loadBefore.map((x) => x.toFixed(1)).join(" / ")} before, ${loadAfter.map((x) => x.toFixed(1)).join(" / ")} after`);
 
   if (WRITE) {
     const date = new Date().toISOString().slice(0, 10);
@@ -221,7 +233,8 @@ async function main(): Promise<void> {
 
 Made by \`npm run bench:rig\` (lib/bench/rig.ts, as root) on ${date}, on this machine: ${cpus().length} cores,
 ${Math.round(totalmem() / 2 ** 30)} GiB; load average (1 / 5 / 15 min) ${load(loadBefore)} before, ${load(loadAfter)} after;
-${othersBefore} QEMU VM(s) of other work already running when it started. The rig of
+QEMU VMs of other work running: ${othersBefore} at the start, at most ${singleRound.otherVms} during the one-VM deploy and
+${pairRound.otherVms} during the two. The rig of
 lib/testing/rig/ (\`RigEnvironment\`): a real Ingot (conductor and Bare Metal API in the bench's
 process, SQLite, its dnsmasq in the rig's network namespace), \`ipmi\` nodes behind the rig's vBMCs
 (\`ipxe\` boot, \`direct\` deploy, automated cleaning off), QEMU VMs under TCG (1 vCPU, 2048 MiB,
