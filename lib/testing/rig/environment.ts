@@ -226,13 +226,13 @@ export class RigEnvironment {
 
   /**
    * Enrolls an `ipmi` node for a VM through the openstack client: `ipxe` boot, `direct` deploy,
-   * `agent` inspect and rescue, the vBMC's credentials and the rig's ramdisk; a port with the
-   * VM's MAC. Resolves with the created node (`node create`'s JSON).
+   * `agent` inspect and rescue, `ipmitool-sol` console (the vBMC's Serial-over-LAN is the VM's
+   * serial port), the vBMC's credentials and the rig's ramdisk; a port with the VM's MAC. Resolves with the created node (`node create`'s JSON).
    */
   async enrollIpmiNode(cli: OpenstackCli, vm: RigVm, name: string): Promise<Record<string, any>> {
     const info = vm.driverInfo(this.ramdiskDriverInfo());
     const created = await cli.osJson("node", "create", "--driver", "ipmi", "--name", name,
-      "--boot-interface", "ipxe", "--deploy-interface", "direct", "--inspect-interface", "agent", "--rescue-interface", "agent",
+      "--boot-interface", "ipxe", "--deploy-interface", "direct", "--inspect-interface", "agent", "--rescue-interface", "agent", "--console-interface", "ipmitool-sol",
       ...Object.entries(info).flatMap(([k, val]) => ["--driver-info", `${k}=${val}`]));
     await cli.osJson("port", "create", vm.mac, "--node", created.uuid);
     return created;

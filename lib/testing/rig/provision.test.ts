@@ -8,64 +8,21 @@
 // uses it). Every ramdisk boot is a real one: the VM's NIC ROM iPXE gets Ingot's chain script from
 // Ingot's dnsmasq, then the node's script from Ingot.
 //
-// Wiring: the machines reach Ingot at the bridge address (10.77.N.1:3000, a relay across the
-// namespace to Ingot's loopback port); the conductor reaches the agent's API (https on the VM's
-// DHCP address, port 9999) through a veth pair from the host into the bridge, whose host end
-// (10.77.N.2) gives the host a route to the provisioning network — as a real conductor's
-// provisioning interface does. Deleting the namespace deletes the pair and the route.
+// The environment (namespace, bridge, dnsmasq, Ingot, the image server, the VMs) is environment.ts's.
 //
 // Elsewhere the VM's serial log is read directly (the `redfish` node has no serial console here).
 //
 // Runs only as root with the rig's tools (lib/testing/rig/README.md); each VM boot under TCG takes
 // minutes, so the whole test takes 25–60 min. Phase durations are printed at the end.
-import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { createTestDb, type TestDb } from "../env.ts";
 import { openstackCli, requireOpenstackCli } from "../openstack.ts";
 import { RedfishMock } from "../redfish_mock.ts";
-import { FORWARDER, netnsUnavailable, ProvisioningNetwork, PYTHON } from "./netns.ts";
-import { startProcess } from "./process.ts";
-import { RigVm, vmUnavailable } from "./vm.ts";
+import { RIG_PHASE_SECONDS as PHASE_SECONDS, RigEnvironment, rigUnavailable } from "./environment.ts";
+import type { RigVm } from "./vm.ts";
 
-const HERE = fileURLToPath(new URL(".", import.meta.url));
-// Per run (the host gets a route to it through the veth pair), so two runs never share one.
-const SUBNET = `10.77.${process.pid % 250}`;
-const BRIDGE_ADDRESS = `${SUBNET}.1`;
-/** The host's end of the veth pair into the bridge. */
-const HOST_ADDRESS = `${SUBNET}.2`;
-const INGOT_PORT = 3000;
-const IMAGE_PORT = 8080;
-const PROVISIONING_URL = `http://${BRIDGE_ADDRESS}:${INGOT_PORT}`;
-/** Per phase: a VM boot under TCG on a loaded machine takes 2–5 min, a phase may boot twice. */
-const PHASE_SECONDS = 1200;
-
-function rigUnavailable(): string | null {
-  const why = netnsUnavailable() ?? vmUnavailable();
-  if (why) return why;
-  for (const [tool, pkg] of [["dnsmasq", "dnsmasq-base"], ["debootstrap", "debootstrap"], ["extlinux", "extlinux"], ["cpio", "cpio"], ["sfdisk", "fdisk"]]) {
-    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install ${pkg})`;
-  }
-  if (spawnSync("sh", ["-c", "test -f /usr/lib/ipxe/undionly.kpxe"]).status !== 0) return "iPXE binaries are missing (apt-get install ipxe)";
-  return null;
-}
 const unavailable = rigUnavailable();
-
-/** Runs a build script of the rig (cached after its first run); resolves with its result directory. */
-function build(script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [join(HERE, script)], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => process.stderr.write(d));
-    child.on("exit", (code) => (code === 0 ? resolve(out.trim().split("\n").pop()!) : reject(new Error(`${script} failed (${code})`))));
-  });
-}
 
 const timings: [string, number][] = [];
 async function phase<T>(name: string, body: () => Promise<T>): Promise<T> {
@@ -84,78 +41,17 @@ async function phase<T>(name: string, body: () => Promise<T>): Promise<T> {
 }
 
 describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${unavailable ? ` (skipped: ${unavailable})` : ""}`, () => {
-  let net: ProvisioningNetwork | undefined;
-  let vm: RigVm | undefined;
+  let env: RigEnvironment | undefined;
   /** The Redfish case's VM (on tap1) and its BMC. */
   let redfishVm: RigVm | undefined;
   let redfishBmc: RedfishMock | undefined;
-  let db: TestDb | undefined;
-  let server: { url: string; close(): Promise<void> } | undefined;
-  let dir = "";
-  let hostVeth = "";
-  let ramdisk = "";
-  let diskImage = "";
-  let apiUrl = "";
-  const dnsmasqLog: string[] = [];
   // `--wait` commands last as long as their phase.
-  const cli = openstackCli(() => apiUrl, (PHASE_SECONDS + 120) * 1000);
+  const cli = openstackCli(() => env!.apiUrl, (PHASE_SECONDS + 120) * 1000);
   const started = Date.now();
 
   beforeAll(async () => {
     requireOpenstackCli();
-    ramdisk = await build("build-ramdisk.sh");
-    diskImage = await build("build-disk-image.sh");
-    dir = mkdtempSync(join(tmpdir(), "ingot-provision-"));
-
-    net = ProvisioningNetwork.create({ taps: 2, address: `${BRIDGE_ADDRESS}/24` });
-    hostVeth = `ingrig${process.pid % 100000}`;
-    spawnSync("ip", ["link", "del", hostVeth]);
-    const ip = (...args: string[]) => {
-      const r = spawnSync("ip", args, { encoding: "utf8" });
-      if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr}`);
-    };
-    ip("link", "add", hostVeth, "type", "veth", "peer", "name", "tohost", "netns", net.name);
-    net.ipIn("link", "set", "tohost", "master", net.bridge);
-    net.ipIn("link", "set", "tohost", "up");
-    ip("addr", "add", `${HOST_ADDRESS}/24`, "dev", hostVeth);
-    ip("link", "set", hostVeth, "up");
-
-    // The test image, served over http on the bridge (the agent downloads it itself).
-    const images = net.spawn(PYTHON, ["-m", "http.server", String(IMAGE_PORT), "--bind", BRIDGE_ADDRESS, "--directory", diskImage], "image server");
-    await new Promise((r) => setTimeout(r, 1000));
-    if (!images.running) throw new Error(`the image server did not start: ${images.stderr}`);
-
-    Object.assign(process.env, { INGOT_DATA_DIR: join(dir, "data"), INGOT_DEMO: "0", INGOT_WEB: "0", INGOT_API_AUTH: "noauth", INGOT_IPMI_RETRY_BACKOFF_MS: "500" });
-    const { setConfig } = await import("../../core/config.ts");
-    const { setNetbootSettings, loadNetbootSettings } = await import("../../core/netboot/settings.ts");
-    const { DnsmasqProvider } = await import("../../core/dhcp/dnsmasq.ts");
-    const { setDhcpProvider } = await import("../../core/dhcp/provider.ts");
-    db = await createTestDb();
-    setConfig({
-      conductorHostname: "rig-conductor", enabledHardwareTypes: ["ipmi", "redfish"], automatedClean: true,
-      // TCG would take hours to shred a 4 GiB disk; the metadata erase stays.
-      eraseDevicesPriority: 0, callbackTimeoutSeconds: PHASE_SECONDS,
-    });
-    const settings = setNetbootSettings({
-      ...loadNetbootSettings(),
-      provisioningUrl: PROVISIONING_URL, agentApiUrl: `${PROVISIONING_URL}/baremetal`,
-      httpRoot: join(dir, "httpboot"), imageCacheDir: join(dir, "image-cache"),
-      dhcpProvider: "dnsmasq", dhcpInterface: net.bridge, dhcpRange: `${SUBNET}.100,${SUBNET}.200,1h`,
-      dnsmasqDir: join(dir, "dnsmasq"), tftpRoot: join(dir, "tftpboot"), dnsmasqUser: "root",
-    });
-    setDhcpProvider(new DnsmasqProvider(settings, { commandPrefix: ["ip", "netns", "exec", net.name], log: (l) => dnsmasqLog.push(l) }));
-    const { startServer } = await import("../../server/server.ts");
-    const running = await startServer({ web: false, port: 0, host: "127.0.0.1", dev: true });
-    server = running;
-    apiUrl = `${running.url}/baremetal`;
-    // Ingot's loopback port, reachable in the namespace at the bridge address.
-    const port = new URL(running.url).port;
-    const relay = startProcess(PYTHON, [FORWARDER, "--listen", `unix:${join(net.dir, "ingot.sock")}`, "--connect", `tcp:127.0.0.1:${port}`], "ingot relay");
-    net.track(relay);
-    await relay.waitForEvent((e) => e.event === "ready", 10_000);
-    await net.exposeUnixSocket(join(net.dir, "ingot.sock"), INGOT_PORT);
-
-    vm = await RigVm.create(net, { tap: net.taps[0], memory: 2048 });
+    env = await RigEnvironment.start({ vms: 1, taps: 2 });
   }, 30 * 60_000);
 
   afterAll(async () => {
@@ -169,23 +65,10 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     } catch (err) {
       console.log(`[provision] could not list the nodes: ${String(err)}`);
     }
-    for (const v of [vm, redfishVm]) if (v) console.log(`[provision] ${v.name} serial log tail:\n${v.serialText().slice(-3000)}`);
-    await server?.close(); // stops the conductor and dnsmasq
-    const { setDhcpProvider } = await import("../../core/dhcp/provider.ts");
-    setDhcpProvider();
+    for (const v of env?.vms ?? []) console.log(`[provision] ${v.name} serial log tail:\n${v.serialText().slice(-3000)}`);
     await redfishBmc?.stop();
-    await redfishVm?.dispose();
-    await vm?.dispose();
-    await net?.dispose();
-    if (hostVeth) spawnSync("ip", ["link", "del", hostVeth]);
-    await db?.cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    const { setConfig } = await import("../../core/config.ts");
-    const { setNetbootSettings } = await import("../../core/netboot/settings.ts");
-    setConfig();
-    setNetbootSettings();
-    if (net) expect(spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout).not.toContain(net.name);
-    expect(spawnSync("ip", ["link", "show", hostVeth]).status).not.toBe(0);
+    await env?.stop(); // the server (conductor, dnsmasq), the VMs, the namespace, the veth pair
+    if (env) expect(env.leftovers()).toEqual([]);
   }, 120_000);
 
   async function show(name: string) {
@@ -209,7 +92,7 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
   async function serialConsole(url: string) {
     const { createUser } = await import("../../core/users.ts");
     const { sessionCookie } = await import("../session_cookie.ts");
-    const admin = await createUser(db!.sql, { username: `rig-admin-${randomBytes(3).toString("hex")}`, password: "rig-admin-password", systemRole: "admin" });
+    const admin = await createUser(env!.db!.sql, { username: `rig-admin-${randomBytes(3).toString("hex")}`, password: "rig-admin-password", systemRole: "admin" });
     const ws = new WebSocket(url, { headers: { cookie: await sessionCookie(admin.id, admin.username) } });
     const chunks: Buffer[] = [];
     let closed = "";
@@ -242,20 +125,9 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
   const serialAfter = (on: RigVm, from: number, pattern: RegExp, seconds = PHASE_SECONDS) => on.waitForSerial(pattern, seconds * 1000, from);
 
   it("enroll → manage → inspect → provide → deploy → console → rescue → unrescue → undeploy → available, through the openstack client", async () => {
-    const v = vm!;
+    const v = env!.vms[0];
     const name = "rig-ipmi-01";
-    const info = v.driverInfo({
-      deploy_kernel: join(ramdisk, "vmlinuz"), deploy_ramdisk: join(ramdisk, "initramfs.gz"),
-      rescue_kernel: join(ramdisk, "vmlinuz"), rescue_ramdisk: join(ramdisk, "initramfs.gz"),
-      kernel_append_params: "%default% console=ttyS0,115200",
-    });
-    const node = await phase("enroll (node + port)", async () => {
-      const created = await cli.osJson("node", "create", "--driver", "ipmi", "--name", name,
-        "--boot-interface", "ipxe", "--deploy-interface", "direct", "--inspect-interface", "agent", "--rescue-interface", "agent", "--console-interface", "ipmitool-sol",
-        ...Object.entries(info).flatMap(([k, val]) => ["--driver-info", `${k}=${val}`]));
-      await cli.osJson("port", "create", v.mac, "--node", created.uuid);
-      return created;
-    });
+    const node = await phase("enroll (node + port)", () => env!.enrollIpmiNode(cli, v, name));
     expect(node.driver_info.ipmi_password).toBe("******");
 
     await phase("manage", () => cli.os("node", "manage", name, "--wait", "120"));
@@ -265,7 +137,7 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     let shown = await show(name);
     expect([shown.provision_state, shown.last_error]).toEqual(["manageable", null]);
     // The real agent's inventory: the VM's 4 GiB virtio disk, its NIC, its 2 GiB of RAM.
-    const inventory = (await (await fetch(`${apiUrl}/v1/nodes/${node.uuid}/inventory`, { headers: { "X-OpenStack-Ironic-API-Version": "1.81" } })).json()).inventory;
+    const inventory = (await (await fetch(`${env!.apiUrl}/v1/nodes/${node.uuid}/inventory`, { headers: { "X-OpenStack-Ironic-API-Version": "1.81" } })).json()).inventory;
     console.log(`[provision] inventory: disks ${JSON.stringify(inventory.disks.map((d: { name: string; size: number }) => [d.name, d.size]))}, ` +
       `interfaces ${JSON.stringify(inventory.interfaces.map((i: { name: string; mac_address: string }) => [i.name, i.mac_address]))}, memory ${JSON.stringify(inventory.memory)}; properties ${JSON.stringify(shown.properties)}`);
     expect(inventory.disks.some((d: { size: number }) => d.size === 4 * 1024 ** 3)).toBe(true);
@@ -279,9 +151,8 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     expect([shown.provision_state, shown.last_error]).toEqual(["available", null]);
     expect(v.serialText()).toMatch(/erase_devices_metadata/);
 
-    const sha256 = readFileSync(join(diskImage, "disk.raw.sha256"), "utf8").trim().split(/\s+/)[0];
-    const imageId = readFileSync(join(diskImage, "image-id"), "utf8").trim();
-    await cli.os("node", "set", name, "--instance-info", `image_source=http://${BRIDGE_ADDRESS}:${IMAGE_PORT}/disk.raw`, "--instance-info", `image_checksum=${sha256}`);
+    const imageId = env!.image.id;
+    await env!.setImage(cli, name);
     let from = v.serialText().length;
     await phase("deploy --wait (ramdisk boot + write_image + reboot to disk)", () => cli.os("node", "deploy", name, "--wait", String(PHASE_SECONDS)));
     shown = await show(name);
@@ -339,7 +210,7 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
   }, 4 * 3600_000);
 
   it("a wrong image checksum fails the deploy with the agent's words in last_error", async () => {
-    const v = vm!;
+    const v = env!.vms[0];
     const name = "rig-ipmi-01";
     const { setConfig } = await import("../../core/config.ts");
     // Cleaning is proven above; here it would only add a VM boot before and after.
@@ -347,17 +218,13 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     try {
       const exists = (await cli.osJson<{ Name: string }[]>("node", "list")).some((n) => n.Name === name);
       if (!exists) {
-        const created = await cli.osJson("node", "create", "--driver", "ipmi", "--name", name,
-          "--boot-interface", "ipxe", "--deploy-interface", "direct",
-          ...Object.entries(v.driverInfo({ deploy_kernel: join(ramdisk, "vmlinuz"), deploy_ramdisk: join(ramdisk, "initramfs.gz"), kernel_append_params: "%default% console=ttyS0,115200" }))
-            .flatMap(([k, val]) => ["--driver-info", `${k}=${val}`]));
-        await cli.osJson("port", "create", v.mac, "--node", created.uuid);
+        await env!.enrollIpmiNode(cli, v, name);
         await cli.os("node", "manage", name, "--wait", "120");
         await cli.os("node", "provide", name, "--wait", "120");
       }
       expect((await show(name)).provision_state).toBe("available");
       const wrong = "0".repeat(64);
-      await cli.os("node", "set", name, "--instance-info", `image_source=http://${BRIDGE_ADDRESS}:${IMAGE_PORT}/disk.raw`, "--instance-info", `image_checksum=${wrong}`);
+      await env!.setImage(cli, name, wrong);
       const failure = await phase("deploy with a wrong checksum → deploy failed", async () => {
         await cli.os("node", "deploy", name);
         for (const end = Date.now() + PHASE_SECONDS * 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 5000))) {
@@ -378,7 +245,7 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
   }, 2 * 3600_000);
 
   it("a redfish node deploys the same way: ipxe through the Redfish boot override, the agent writes the image, the VM boots it", async () => {
-    redfishVm = await RigVm.create(net!, { tap: net!.taps[1], memory: 2048 });
+    redfishVm = await env!.addVm({ memory: 2048 });
     const v = redfishVm;
     redfishBmc = new RedfishMock({ systems: [{ machine: v.redfishMachine() }] });
     await redfishBmc.start();
@@ -390,8 +257,7 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
       await phase("redfish: enroll, manage, provide", async () => {
         const info = redfishBmc!.driverInfo({
           redfish_system_id: redfishBmc!.system().path,
-          deploy_kernel: join(ramdisk, "vmlinuz"), deploy_ramdisk: join(ramdisk, "initramfs.gz"),
-          kernel_append_params: "%default% console=ttyS0,115200",
+          ...env!.ramdiskDriverInfo(),
         });
         const created = await cli.osJson("node", "create", "--driver", "redfish", "--name", name, "--boot-interface", "ipxe", "--deploy-interface", "direct",
           ...Object.entries(info).flatMap(([k, val]) => ["--driver-info", `${k}=${val}`]));
@@ -400,9 +266,8 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
         await cli.os("node", "manage", name, "--wait", "120");
         await cli.os("node", "provide", name, "--wait", "120");
       });
-      const sha256 = readFileSync(join(diskImage, "disk.raw.sha256"), "utf8").trim().split(/\s+/)[0];
-      const imageId = readFileSync(join(diskImage, "image-id"), "utf8").trim();
-      await cli.os("node", "set", name, "--instance-info", `image_source=http://${BRIDGE_ADDRESS}:${IMAGE_PORT}/disk.raw`, "--instance-info", `image_checksum=${sha256}`);
+      const imageId = env!.image.id;
+      await env!.setImage(cli, name);
       const from = v.serialText().length;
       await phase("redfish: deploy --wait", () => cli.os("node", "deploy", name, "--wait", String(PHASE_SECONDS)));
       const shown = await show(name);

@@ -5,42 +5,21 @@
 // Serial-over-LAN relays both ways.
 // Runs only as root with /dev/net/tun, QEMU, iPXE ROMs, dnsmasq, ipmitool, pyghmi and the build
 // tools present; the first run builds the ramdisk (~10 min), later runs use the cache.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedfishMock } from "../redfish_mock.ts";
-import { netnsUnavailable, ProvisioningNetwork } from "./netns.ts";
-import { RigVm, vmUnavailable } from "./vm.ts";
+import { buildRigArtifact, rigUnavailable } from "./environment.ts";
+import { ProvisioningNetwork } from "./netns.ts";
+import { RigVm } from "./vm.ts";
 
-const HERE = fileURLToPath(new URL(".", import.meta.url));
 const HTTP_PORT = 8080;
 
-function rigUnavailable(): string | null {
-  const why = netnsUnavailable() ?? vmUnavailable();
-  if (why) return why;
-  for (const [tool, pkg] of [["dnsmasq", "dnsmasq-base"], ["debootstrap", "debootstrap"], ["extlinux", "extlinux"], ["cpio", "cpio"], ["sfdisk", "fdisk"]]) {
-    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install ${pkg})`;
-  }
-  if (!existsSync("/bin/busybox") || !existsSync("/usr/lib/syslinux/mbr/mbr.bin")) return "busybox-static or syslinux-common is not installed";
-  return null;
-}
 const unavailable = rigUnavailable();
-
-/** Runs a build script (cached after its first run), progress to stderr; resolves with its result directory. */
-function build(script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [join(HERE, script)], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => process.stderr.write(d));
-    child.on("exit", (code) => (code === 0 ? resolve(out.trim().split("\n").pop()!) : reject(new Error(`${script} failed (${code})`))));
-  });
-}
 
 interface Recorded {
   method: string;
@@ -60,10 +39,10 @@ describe.skipIf(unavailable !== null)(`test rig${unavailable ? ` (skipped: ${una
 
   beforeAll(async () => {
     let t = Date.now();
-    ramdisk = await build("build-ramdisk.sh");
+    ramdisk = await buildRigArtifact("build-ramdisk.sh");
     console.log(`ramdisk ready in ${((Date.now() - t) / 1000).toFixed(1)} s: ${ramdisk} (initramfs ${(statSync(join(ramdisk, "initramfs.gz")).size / 1e6).toFixed(0)} MB)`);
     t = Date.now();
-    diskImage = await build("build-disk-image.sh");
+    diskImage = await buildRigArtifact("build-disk-image.sh");
     console.log(`disk image ready in ${((Date.now() - t) / 1000).toFixed(1)} s: ${diskImage}`);
 
     net = ProvisioningNetwork.create({ taps: 4 });
