@@ -198,7 +198,7 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
         });
       await expectOnPage(dashboard.getByTestId("run-progress")).toHaveAttribute("data-kind", "deploy", { timeout: 60_000 });
       await listed(/^deploy\.deploy:running .*deploy\.write_image:pending/, 120);
-      await listed(/^deploy\.deploy:done .*deploy\.write_image:running .*deploy\.boot_instance:pending$/, PHASE_SECONDS);
+      await listed(/^deploy\.deploy:done .*deploy\.write_image:running .*deploy\.boot_instance:pending/, PHASE_SECONDS);
       await listed(/deploy\.write_image:done/, 600);
       await until("the node active, nothing running", 600, async () => (await shows("run-idle")).includes("the node is active"));
       await expectOnPage(dashboard.getByTestId("node-badges")).toHaveText(/^active/);
