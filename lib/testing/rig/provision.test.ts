@@ -66,7 +66,8 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
 
   afterAll(async () => {
     const total = (Date.now() - started) / 1000;
-    console.log(`[provision] phases:\n${timings.map(([n, s]) => `  ${n.padEnd(44)} ${s.toFixed(0).padStart(5)} s`).join("\n")}\n  total (with setup) ${total.toFixed(0)} s`);
+    const width = Math.max(18, ...timings.map(([n]) => n.length));
+    console.log(`[provision] phases:\n${timings.map(([n, s]) => `  ${n.padEnd(width)} ${s.toFixed(0).padStart(5)} s`).join("\n")}\n  ${"total (with setup)".padEnd(width)} ${total.toFixed(0).padStart(5)} s`);
     try {
       for (const n of await cli.osJson<{ Name: string }[]>("node", "list")) {
         const shown = await cli.osJson("node", "show", n.Name);
