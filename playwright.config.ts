@@ -1,6 +1,7 @@
 // End-to-end tests against the production server (run `next build` first; `npm test` does).
 // The server gets its own throwaway database and data directory under data/e2e.
 import { defineConfig } from "@playwright/test";
+import { CHROMIUM_LAUNCH_OPTIONS } from "./lib/testing/browser.ts";
 import { E2E_ADMIN_PASSWORD, E2E_DATA_DIR as dataDir, E2E_DATABASE_URL, E2E_DEMO_NODES, E2E_PORT } from "./e2e/env.ts";
 
 export default defineConfig({
@@ -19,10 +20,7 @@ export default defineConfig({
     browserName: "chromium",
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    },
+    launchOptions: CHROMIUM_LAUNCH_OPTIONS,
   },
   webServer: {
     command: `rm -rf ${dataDir} && mkdir -p ${dataDir} && exec node --enable-source-maps .next/ingot/server.mjs`,

@@ -3,10 +3,12 @@
 // another project. The server runs the sim fleet fast (INGOT_SIM_SPEED in playwright.config.ts).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, test, type APIRequestContext } from "@playwright/test";
 import WebSocket, { createWebSocketStream } from "ws";
+import { terminalText, waitForTerminalText as waitForText } from "../lib/testing/browser.ts";
 import { RfbTestClient } from "../lib/testing/rfb_client.ts";
 import { E2E_ADMIN_PASSWORD, E2E_DATABASE_URL, E2E_PORT } from "./env.ts";
+import { login } from "./helpers.ts";
 
 const API = { Authorization: `Basic ${Buffer.from(`admin:${E2E_ADMIN_PASSWORD}`).toString("base64")}`, "X-OpenStack-Ironic-API-Version": "latest" };
 
@@ -40,32 +42,6 @@ async function enableConsole(request: APIRequestContext, uuid: string): Promise<
     }, { timeout: 15_000 })
     .toBe(true);
   return body.console_info ?? {};
-}
-
-async function login(page: Page, user = "admin", password = E2E_ADMIN_PASSWORD) {
-  await page.goto("/login");
-  await page.getByLabel("User name").fill(user);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("current-user")).toHaveText(user);
-}
-
-/** The xterm buffer's text (all lines, scrollback included). */
-function terminalText(page: Page): Promise<string> {
-  return page.getByTestId("serial-terminal").evaluate((el) => {
-    const term = (el as HTMLElement & { ingotTerminal?: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } }).ingotTerminal;
-    if (!term) return "";
-    const b = term.buffer.active;
-    const lines: string[] = [];
-    for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? "");
-    return lines.join("\n");
-  });
-}
-
-async function waitForText(page: Page, re: RegExp, timeout = 20_000): Promise<string> {
-  let text = "";
-  await expect.poll(async () => re.test((text = await terminalText(page))), { timeout, message: `terminal shows ${re}` }).toBe(true);
-  return text;
 }
 
 let wsReady: boolean | null = null;

@@ -4,6 +4,7 @@
 import { createRequire } from "node:module";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
 import Database from "better-sqlite3";
+import { logIn } from "../lib/testing/browser.ts";
 import { E2E_ADMIN_PASSWORD, E2E_DATABASE_URL } from "./env.ts";
 
 export const ADMIN = { username: "admin", password: E2E_ADMIN_PASSWORD };
@@ -13,11 +14,7 @@ export function basicAuth(username: string, password: string): string {
 }
 
 export async function login(page: Page, username = ADMIN.username, password = ADMIN.password): Promise<void> {
-  await page.goto("/login");
-  await page.getByLabel("User name").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("current-user")).toHaveText(username);
+  await logIn(page, username, password);
 }
 
 export async function logout(page: Page): Promise<void> {

@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { chromium } from "@playwright/test";
 import WebSocket from "ws";
 import { percentile, sleep, waitForServer, writeBenchSection } from "./common.ts";
+import { CHROMIUM_LAUNCH_OPTIONS } from "../testing/browser.ts";
 import { openSql } from "../core/db/sql.ts";
 import { seedFleet } from "../core/seed.ts";
 import { migrate } from "../db/migrate.ts";
@@ -194,10 +195,7 @@ async function main() {
       driver: "sim", name: "bench-stream", console_interface: "tcp-serial", driver_info: { console_tcp_address: `tcp://127.0.0.1:${srcPort}` },
     });
     await enable([node.uuid]);
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    const browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(`${origin}/login`);

@@ -1,9 +1,9 @@
 // The provisioning environment of the rig, set up and torn down in one place (the end-to-end
 // test and `npm run bench:rig` use it): a network namespace with a bridge and taps, a veth pair
 // from the host into the bridge, the test disk image served over http on the bridge, a real
-// Ingot server (conductor, Bare Metal API and /boot/ on 127.0.0.1; its dnsmasq DHCP provider
-// inside the namespace on the bridge), a relay that makes Ingot reachable from the namespace, and
-// QEMU VMs behind virtual BMCs.
+// Ingot server (conductor, Bare Metal API, /boot/ and, if asked, the dashboard on 127.0.0.1; its
+// dnsmasq DHCP provider inside the namespace on the bridge), a relay that makes Ingot reachable
+// from the namespace, and QEMU VMs behind virtual BMCs.
 //
 // Wiring: the machines reach Ingot at the bridge address (10.77.N.1:3000, a relay across the
 // namespace to Ingot's loopback port); the conductor reaches the agent's API (https on the VM's
@@ -91,6 +91,11 @@ export interface RigEnvironmentOptions {
   memory?: number;
   /** Settings on top of the rig's (automated cleaning on, erase_devices off, long call-back timeout). */
   config?: Partial<IngotConfig>;
+  /**
+   * Ingot serves its dashboard too (Next, from the production build: `npm run build` first; start()
+   * fails without one), for a browser on the host at `server.url`.
+   */
+  web?: boolean;
 }
 
 export interface RigImage {
@@ -192,7 +197,10 @@ export class RigEnvironment {
     });
     setDhcpProvider(new DnsmasqProvider(settings, { commandPrefix: ["ip", "netns", "exec", net.name], log: (l) => this.dnsmasqLog.push(l) }));
     const { startServer } = await import("../../server/server.ts");
-    this.server = await startServer({ web: false, port: 0, host: "127.0.0.1", dev: true });
+    // The dashboard, when asked for, from the production build: Next's development server would
+    // compile each page on first use, on the cores the VMs need.
+    const web = opts.web ?? false;
+    this.server = await startServer({ web, port: 0, host: "127.0.0.1", dev: !web });
     this.apiUrl = `${this.server.url}/baremetal`;
     // Ingot's loopback port, reachable in the namespace at the bridge address.
     const port = new URL(this.server.url).port;

@@ -3,26 +3,33 @@
 // VM behind an IPMI vBMC through the stock `openstack baremetal` client: enroll → manage →
 // inspect (the real IPA's inventory) → provide (agent cleaning) → deploy (the agent writes the
 // rig's disk image, served over http on the bridge; the VM boots it from disk) → rescue →
-// unrescue → undeploy (cleaning again) → available; while active, the deployed VM's serial console
-// through Ingot (ipmitool-sol: Serial-over-LAN from the vBMC, Ingot's websocket as the dashboard
-// uses it). Every ramdisk boot is a real one: the VM's NIC ROM iPXE gets Ingot's chain script from
-// Ingot's dnsmasq, then the node's script from Ingot.
+// unrescue → undeploy (cleaning again) → available. The ipmi node's deploy is started and watched
+// in the dashboard, in Chromium (Playwright's library): the deploy dialog with the image's URL and
+// sha256, the deploy steps live on the node page's Steps tab, then, once active, the deployed VM's
+// serial console on the Consoles tab (ipmitool-sol: Serial-over-LAN from the vBMC), typed at in
+// the browser's terminal. Every ramdisk boot is a real one: the VM's NIC ROM iPXE gets Ingot's
+// chain script from Ingot's dnsmasq, then the node's script from Ingot.
 //
-// The environment (namespace, bridge, dnsmasq, Ingot, the image server, the VMs) is environment.ts's.
+// The environment (namespace, bridge, dnsmasq, Ingot with its dashboard, the image server, the
+// VMs) is environment.ts's; the dashboard needs the production build (`npm run build` first: in
+// `npm test` the rig step runs after the build step).
 //
 // Elsewhere the VM's serial log is read directly (the `redfish` node has no serial console here).
 //
 // Runs only as root with the rig's tools (lib/testing/rig/README.md); each VM boot under TCG takes
 // minutes, so the whole test takes 25–60 min. Phase durations are printed at the end.
 import { randomBytes } from "node:crypto";
+import { chromium, expect as playwrightExpect, type Browser, type Page } from "@playwright/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
+import { CHROMIUM_LAUNCH_OPTIONS, logIn, terminalText, waitForTerminalText } from "../browser.ts";
 import { openstackCli, requireOpenstackCli } from "../openstack.ts";
 import { RedfishMock } from "../redfish_mock.ts";
 import { RIG_PHASE_SECONDS as PHASE_SECONDS, RigEnvironment, rigUnavailable } from "./environment.ts";
 import type { RigVm } from "./vm.ts";
 
 const unavailable = rigUnavailable();
+/** Assertions on the dashboard, waiting longer than Playwright's 5 s: QEMU without KVM takes both cores. */
+const expectOnPage = playwrightExpect.configure({ timeout: 30_000 });
 
 const timings: [string, number][] = [];
 async function phase<T>(name: string, body: () => Promise<T>): Promise<T> {
@@ -45,18 +52,22 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
   /** The Redfish case's VM (on tap1) and its BMC. */
   let redfishVm: RigVm | undefined;
   let redfishBmc: RedfishMock | undefined;
+  /** Chromium on Ingot's dashboard (open from the deploy to the end of the console phase). */
+  let browser: Browser | undefined;
+  let page: Page | undefined;
   // `--wait` commands last as long as their phase.
   const cli = openstackCli(() => env!.apiUrl, (PHASE_SECONDS + 120) * 1000);
   const started = Date.now();
 
   beforeAll(async () => {
     requireOpenstackCli();
-    env = await RigEnvironment.start({ vms: 1, taps: 2 });
+    env = await RigEnvironment.start({ vms: 1, taps: 2, web: true });
   }, 30 * 60_000);
 
   afterAll(async () => {
     const total = (Date.now() - started) / 1000;
-    console.log(`[provision] phases:\n${timings.map(([n, s]) => `  ${n.padEnd(44)} ${s.toFixed(0).padStart(5)} s`).join("\n")}\n  total (with setup) ${total.toFixed(0)} s`);
+    const width = Math.max(18, ...timings.map(([n]) => n.length));
+    console.log(`[provision] phases:\n${timings.map(([n, s]) => `  ${n.padEnd(width)} ${s.toFixed(0).padStart(5)} s`).join("\n")}\n  ${"total (with setup)".padEnd(width)} ${total.toFixed(0).padStart(5)} s`);
     try {
       for (const n of await cli.osJson<{ Name: string }[]>("node", "list")) {
         const shown = await cli.osJson("node", "show", n.Name);
@@ -66,6 +77,9 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
       console.log(`[provision] could not list the nodes: ${String(err)}`);
     }
     for (const v of env?.vms ?? []) console.log(`[provision] ${v.name} serial log tail:\n${v.serialText().slice(-3000)}`);
+    // Still open: a browser phase failed; what the page showed then.
+    await page?.screenshot({ path: "test-results/rig-dashboard.png", fullPage: true }).then(() => console.log("[provision] the dashboard at the failure: test-results/rig-dashboard.png"), () => undefined);
+    await browser?.close();
     await redfishBmc?.stop();
     await env?.stop(); // the server (conductor, dnsmasq), the VMs, the namespace, the veth pair
     if (env) expect(env.leftovers()).toEqual([]);
@@ -85,46 +99,44 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     }
   }
 
-  /**
-   * A serial console websocket as the dashboard opens it (components/SerialConsole.tsx): a logged-in
-   * admin's session cookie with the upgrade, the hello first, then output as binary frames.
-   */
-  async function serialConsole(url: string) {
+  /** Chromium on the dashboard (Ingot's own port), logged in through the login page as a new admin. */
+  async function openDashboard(): Promise<Page> {
     const { createUser } = await import("../../core/users.ts");
-    const { sessionCookie } = await import("../session_cookie.ts");
-    const admin = await createUser(env!.db!.sql, { username: `rig-admin-${randomBytes(3).toString("hex")}`, password: "rig-admin-password", systemRole: "admin" });
-    const ws = new WebSocket(url, { headers: { cookie: await sessionCookie(admin.id, admin.username) } });
-    const chunks: Buffer[] = [];
-    let closed = "";
-    const hello = new Promise<{ type: string; readOnly: boolean }>((resolve, reject) => {
-      ws.on("message", (data: Buffer, isBinary) => {
-        if (isBinary) chunks.push(Buffer.from(data));
-        else resolve(JSON.parse(data.toString()));
-      });
-      ws.on("close", (code, reason) => {
-        closed = `${code} ${reason.toString()}`;
-        reject(new Error(`the console websocket closed: ${closed}`));
-      });
-      ws.on("error", reject);
+    const username = `rig-admin-${randomBytes(3).toString("hex")}`;
+    const password = "rig-admin-password";
+    await createUser(env!.db!.sql, { username, password, systemRole: "admin" });
+    browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
+    const opened = await browser.newPage({ baseURL: env!.server!.url, viewport: { width: 1280, height: 900 } });
+    opened.setDefaultTimeout(60_000); // clicks and fills (no limit otherwise outside Playwright's runner)
+    await logIn(opened, username, password, { timeout: 30_000 });
+    return opened;
+  }
+
+  /**
+   * Records in the page every change of the Steps tab's list of running steps
+   * (`interface.step:state ...`), as the page shows it, so no change is missed between two looks;
+   * the record lives as long as the page does (a reload would lose it).
+   */
+  async function recordSteps(on: Page): Promise<() => Promise<string[] | null>> {
+    await on.evaluate(() => {
+      const w = window as unknown as { rigSteps: string[]; rigStepsObserver: MutationObserver };
+      w.rigSteps = [];
+      const look = () => {
+        const steps = [...document.querySelectorAll('[data-testid="run-progress"] [data-testid="operation-step"]')]
+          .map((e) => `${e.getAttribute("data-step")}:${e.getAttribute("data-state")}`).join(" ");
+        if (steps && w.rigSteps[w.rigSteps.length - 1] !== steps) w.rigSteps.push(steps);
+      };
+      w.rigStepsObserver = new MutationObserver(look);
+      w.rigStepsObserver.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-state"] });
+      look();
     });
-    expect(await hello).toMatchObject({ type: "hello", readOnly: false });
-    const text = () => Buffer.concat(chunks).toString("latin1");
-    return {
-      text,
-      send: (keys: string) => ws.send(Buffer.from(keys)),
-      close: () => ws.close(),
-      async waitFor(pattern: RegExp, from: number, seconds: number) {
-        for (const end = Date.now() + seconds * 1000; !pattern.test(text().slice(from)); await new Promise((r) => setTimeout(r, 200))) {
-          if (closed || Date.now() > end) throw new Error(`${pattern} not through Ingot's console within ${seconds} s${closed ? ` (closed: ${closed})` : ""}; received: ${JSON.stringify(text().slice(-1500))}`);
-        }
-      },
-    };
+    return () => on.evaluate(() => (window as unknown as { rigSteps?: string[] }).rigSteps ?? null);
   }
 
   /** Waits for the VM's serial output after `from` to match. */
   const serialAfter = (on: RigVm, from: number, pattern: RegExp, seconds = PHASE_SECONDS) => on.waitForSerial(pattern, seconds * 1000, from);
 
-  it("enroll → manage → inspect → provide → deploy → console → rescue → unrescue → undeploy → available, through the openstack client", async () => {
+  it("enroll → manage → inspect → provide → deploy → console → rescue → unrescue → undeploy → available, through the openstack client and the dashboard", async () => {
     const v = env!.vms[0];
     const name = "rig-ipmi-01";
     const node = await phase("enroll (node + port)", () => env!.enrollIpmiNode(cli, v, name));
@@ -152,43 +164,97 @@ describe.skipIf(unavailable !== null)(`provisioning a VM with the real agent${un
     expect(v.serialText()).toMatch(/erase_devices_metadata/);
 
     const imageId = env!.image.id;
-    await env!.setImage(cli, name);
+    const dashboard = await phase("dashboard: log in, the node's Steps tab", async () => {
+      const opened = await openDashboard();
+      page = opened;
+      await opened.goto(`/nodes/${node.uuid}?tab=steps`);
+      await expectOnPage(opened.getByTestId("run-idle")).toContainText("the node is available");
+      return opened;
+    });
+    const steps = await recordSteps(dashboard);
     let from = v.serialText().length;
-    await phase("deploy --wait (ramdisk boot + write_image + reboot to disk)", () => cli.os("node", "deploy", name, "--wait", String(PHASE_SECONDS)));
+    await phase("deploy from the dashboard, its steps live on the node page (ramdisk boot + write_image + reboot to disk)", async () => {
+      await dashboard.locator('[data-action="deploy"]').click();
+      const dialog = dashboard.getByRole("dialog", { name: "Deploy" });
+      await dialog.getByLabel("Image source").fill(env!.image.url);
+      await dialog.getByLabel("Checksum algorithm").selectOption("sha256");
+      await dialog.getByLabel("Image checksum", { exact: true }).fill(env!.image.sha256);
+      await dialog.getByRole("button", { name: "Deploy", exact: true }).click();
+      await expectOnPage(dialog).toHaveCount(0);
+      // The page follows the deploy by itself: the conductor's first step boots the ramdisk, the
+      // agent writes the image once it called back, the later steps boot the disk.
+      const shows = (testId: string) => dashboard.evaluate((id) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? "", testId);
+      /** Waits until the page shows what `check` looks for; a deploy failing on the page ends the wait at once. */
+      const until = (what: string, seconds: number, check: () => Promise<boolean>) =>
+        expectOnPage.poll(async () => {
+          const badges = await shows("node-badges");
+          if (/fail/.test(badges)) throw new Error(`the node page says ${JSON.stringify(badges)}; last_error: ${(await show(name)).last_error}`);
+          return check();
+        }, { timeout: seconds * 1000, message: `the node page shows ${what}` }).toBe(true);
+      const listed = (re: RegExp, seconds: number) =>
+        until(`the steps ${re}`, seconds, async () => {
+          const record = await steps();
+          if (!record) throw new Error("the node page was reloaded");
+          return record.some((s) => re.test(s));
+        });
+      await expectOnPage(dashboard.getByTestId("run-progress")).toHaveAttribute("data-kind", "deploy", { timeout: 60_000 });
+      await listed(/^deploy\.deploy:running .*deploy\.write_image:pending/, 120);
+      await listed(/^deploy\.deploy:done .*deploy\.write_image:running .*deploy\.boot_instance:pending/, PHASE_SECONDS);
+      await listed(/deploy\.write_image:done/, 600);
+      await until("the node active, nothing running", 600, async () => (await shows("run-idle")).includes("the node is active"));
+      await expectOnPage(dashboard.getByTestId("node-badges")).toHaveText(/^active/);
+    });
+    // In the order they happened, in one page that was never reloaded.
+    const record = (await steps())!;
+    console.log(`[provision] the Steps tab during the deploy:\n  ${record.join("\n  ")}`);
+    const at = (re: RegExp) => record.findIndex((s) => re.test(s));
+    expect(at(/deploy\.deploy:running/)).toBeGreaterThanOrEqual(0);
+    expect(at(/deploy\.write_image:running/)).toBeGreaterThan(at(/deploy\.deploy:running/));
+    expect(at(/deploy\.write_image:done/)).toBeGreaterThan(at(/deploy\.write_image:running/));
+    await dashboard.evaluate(() => (window as unknown as { rigStepsObserver: MutationObserver }).rigStepsObserver.disconnect());
     shown = await show(name);
     expect([shown.provision_state, shown.power_state, shown.last_error]).toEqual(["active", "power on", null]);
+    // What the dialog sent: the image and its sha256 as image_os_hash_*, which the agent verified.
+    expect(shown.instance_info).toMatchObject({ image_source: env!.image.url, image_os_hash_algo: "sha256", image_os_hash_value: env!.image.sha256 });
     await phase("active → image's marker and prompt on the serial port", async () => {
       await serialAfter(v, from, new RegExp(`INGOT-IMAGE-BOOTED ${imageId}`), 300);
       await serialAfter(v, from, /INGOT-IMAGE-BOOTED[\s\S]*\n\/ # /, 120); // busybox sh's prompt
     });
 
-    await phase("console: enable (ipmitool-sol), the prompt and a command through Ingot's websocket, disable", async () => {
-      await cli.os("node", "console", "enable", name);
+    await phase("console in the dashboard: enabled on the Consoles tab (ipmitool-sol), a command typed in its terminal, disabled there", async () => {
+      await dashboard.getByRole("tab", { name: "Consoles" }).click();
+      await expectOnPage(dashboard.getByTestId("console-disabled")).toBeVisible();
+      await dashboard.getByTestId("console-toggle").click();
+      await expectOnPage(dashboard.getByTestId("console-enabled")).toHaveText("enabled", { timeout: 60_000 });
       const enabled = await consoleState(name, true);
       expect(enabled.console_info).toMatchObject({ type: "ws" });
-      // As the dashboard: the websocket URL from console_info, a logged-in user's session cookie.
-      const ws = await serialConsole(String((enabled.console_info as { url: string }).url));
-      try {
-        // busybox's prompt (its line editor may follow it with a cursor position query, ESC [6n)
-        const prompt = /\n\/ # /;
-        let from = ws.text().length;
-        ws.send("\r");
-        await ws.waitFor(prompt, from, 60);
-        const token = `ingot-console-${randomBytes(4).toString("hex")}`;
-        from = ws.text().length;
-        // The arithmetic tells the shell's output from the echo of what was typed.
-        ws.send(`echo ${token}-$((6*7))-ok\r`);
-        await ws.waitFor(new RegExp(`\n${token}-42-ok\r?\n`), from, 60);
-        await ws.waitFor(new RegExp(`${token}-42-ok\r?\n/ # `), from, 30);
-        expect(v.serialText()).toContain(`${token}-42-ok`); // the VM's own serial log has it too
-      } finally {
-        ws.close();
-      }
-      await cli.os("node", "console", "disable", name);
+      await expectOnPage(dashboard.getByTestId("serial-phase")).toHaveText("connected", { timeout: 30_000 });
+      await expectOnPage(dashboard.getByTestId("serial-readonly")).toHaveCount(0);
+      // busybox sh's prompt, a new one for the Enter typed (its line editor may follow it with a
+      // cursor position query, which the terminal answers).
+      const prompts = async () => (await terminalText(dashboard)).match(/^\/ #/gm)?.length ?? 0;
+      const before = await prompts();
+      await dashboard.getByTestId("serial-terminal").click();
+      await dashboard.keyboard.press("Enter");
+      await expectOnPage.poll(prompts, { timeout: 60_000, message: "a new prompt in the terminal" }).toBeGreaterThan(before);
+      // The arithmetic tells the shell's output from the echo of what was typed.
+      const token = `pw-${randomBytes(4).toString("hex")}`;
+      await dashboard.keyboard.type(`echo ${token}-$((6*7))`);
+      await dashboard.keyboard.press("Enter");
+      await waitForTerminalText(dashboard, new RegExp(`^${token}-42$`, "m"), 60_000);
+      expect(v.serialText()).toContain(`${token}-42`); // the VM's own serial log has it too
+
+      // Off again from the page: the client sees it off, the BMC's SOL session ends.
+      await dashboard.getByTestId("console-toggle").click();
+      await expectOnPage(dashboard.getByTestId("console-enabled")).toHaveText("disabled", { timeout: 60_000 });
       const disabled = await consoleState(name, false);
       expect(disabled.console_info).toBeNull();
       await v.waitForEvent((e) => e.event === "sol_deactivate", 30_000); // the BMC's SOL session ended
+      // The same page all along: nothing reloaded it.
+      expect(await steps()).not.toBeNull();
     });
+    await browser?.close();
+    [browser, page] = [undefined, undefined];
 
     from = v.serialText().length;
     await phase("rescue --wait (ramdisk boot + finalize_rescue)", () => cli.os("node", "rescue", name, "--rescue-password", "rig-rescue", "--wait", String(PHASE_SECONDS)));
