@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { chromium, type Page } from "@playwright/test";
 import { percentile, sleep, waitForServer, writeBenchSection } from "./common.ts";
+import { CHROMIUM_LAUNCH_OPTIONS } from "../testing/browser.ts";
 import { openSql } from "../core/db/sql.ts";
 import { seedFleet } from "../core/seed.ts";
 import { migrate } from "../db/migrate.ts";
@@ -114,10 +115,7 @@ async function main() {
   });
   const rows: [string, string, string][] = [];
   const loadBefore = loadavg()[0];
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-  });
+  const browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
   try {
     await waitForServer(`${origin}/api/health`, child, 120_000);
     const fleet = async (query: string): Promise<Answer> => {
