@@ -46,13 +46,13 @@ export interface NodeConsolesProps {
 
 type Tab = "serial" | "graphical";
 
-export function NodeConsoles({ node, consoleInterface, enabled: initialEnabled, canSet, canType }: NodeConsolesProps) {
+export function NodeConsoles({ node, consoleInterface, enabled, canSet, canType }: NodeConsolesProps) {
   const kind = consoleKindOfInterface(consoleInterface);
   const graphical = kind === "graphical" && canType;
   const serial = kind === "serial";
   const tabs: Tab[] = [...(serial ? (["serial"] as const) : []), ...(graphical ? (["graphical"] as const) : [])];
   const [tab, setTab] = useState<Tab>(tabs[0] ?? "serial");
-  const [state, setState] = useState<ConsoleState>({ ok: true, enabled: initialEnabled, info: null, busy: false, lastError: null });
+  const [state, setState] = useState<ConsoleState>({ ok: true, enabled, info: null, busy: false, lastError: null });
   const [pending, startTransition] = useTransition();
   const [waiting, setWaiting] = useState(false);
   const alive = useRef(true);
@@ -64,9 +64,11 @@ export function NodeConsoles({ node, consoleInterface, enabled: initialEnabled, 
     return s;
   }, [node]);
 
+  // The node's console_enabled is live: follow changes made elsewhere (another user, the CLI).
   useEffect(() => {
-    if (initialEnabled && canType) void refresh();
-  }, [initialEnabled, canType, refresh]);
+    setState((s) => (s.enabled === enabled ? s : { ...s, enabled, info: enabled ? s.info : null }));
+    if (enabled && canType) void refresh();
+  }, [enabled, canType, refresh]);
 
   const toggle = (target: boolean) =>
     startTransition(async () => {

@@ -124,6 +124,15 @@ test.describe("consoles", () => {
     expect(logText).toContain(`root@${host}:~# hostname`);
     expect(logText).toContain("resumed-ok");
 
+    // Disabled and enabled elsewhere (the API, as the CLI does): the open panel follows.
+    const off = await request.put(`/baremetal/v1/nodes/${uuid}/states/console`, { headers: API, data: { enabled: false } });
+    expect(off.status()).toBe(202);
+    await expect(page.getByTestId("console-disabled")).toBeVisible({ timeout: 15_000 });
+    await expect(page.getByTestId("console-toggle")).toHaveText("Enable console");
+    await enableConsole(request, uuid);
+    await expect(page.getByTestId("serial-phase")).toHaveText("connected", { timeout: 15_000 });
+    await expect(page.getByTestId("console-toggle")).toHaveText("Disable console");
+
     // Disable it again from the page: the websocket closes and the panel says so.
     await page.getByTestId("console-toggle").click();
     await expect(page.getByTestId("console-enabled")).toHaveText("disabled", { timeout: 15_000 });

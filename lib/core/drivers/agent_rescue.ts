@@ -2,7 +2,8 @@
 // whose agent, once it called back, is given the rescue password (hashed, as the API stored it)
 // through rescue.finalize_rescue; the machine then runs the ramdisk with a `rescue` user. Unrescue
 // boots the instance again. One implementation for every hardware type with a boot interface.
-import { agentClient, bootRamdisk, setMachinePower } from "./direct.ts";
+import { agentClient, bootRamdisk } from "./direct.ts";
+import { setMachinePower } from "./machine_power.ts";
 import type { RescueInterface } from "./base.ts";
 import { Invalid } from "../errors.ts";
 // The catalog, not registry.ts: the registry imports the driver modules, which import this file.

@@ -19,6 +19,7 @@ import type { DeployInterface, DriverTask, StepDecl } from "./base.ts";
 import { INSTANCE_ON_LOCAL_DISK_KEY, recordPowerChange, sleep } from "./base.ts";
 // The catalog, not registry.ts: the registry imports the driver modules, which import this file.
 import { interfacesFor } from "./catalog.ts";
+import { setMachinePower } from "./machine_power.ts";
 
 // ---- the agent and the machine ----
 
@@ -35,18 +36,6 @@ function clientOptions(): Partial<AgentClientOptions> {
 /** A client for the agent that called back for this node. */
 export function agentClient(node: NodeRecord): AgentClient {
   return AgentClient.forNode(node, clientOptions());
-}
-
-/** Powers the machine through the node's power interface; a power off or reboot ends the agent's boot. */
-export async function setMachinePower(task: DriverTask, target: "power on" | "power off" | "rebooting", note: string): Promise<void> {
-  await interfacesFor(task.node).power.setPowerState(task, target);
-  const state = target === "power off" ? "power off" : "power on";
-  if (target !== "power on") await task.update({ driverInternalInfo: withoutAgentBootInfo(task.node.driverInternalInfo) });
-  if (target === "rebooting" && task.node.powerState === "power on") {
-    await task.history?.({ kind: "note", message: `Rebooted (${note})` }, "transition");
-    return;
-  }
-  await recordPowerChange(task, state, note);
 }
 
 /** Boots the deploy ramdisk: the boot interface prepares it, the machine (re)starts. */

@@ -11,6 +11,7 @@ import type {
 import { recordPowerChange, UnsupportedDriverExtension } from "./base.ts";
 // The catalog, not registry.ts: the registry imports the driver modules, which import this file.
 import { interfacesFor } from "./catalog.ts";
+import { setMachinePower } from "./machine_power.ts";
 import { imageWriteNeeded, requireBootTarget } from "../volumes.ts";
 import { updatePortgroup } from "../db/portgroups.ts";
 import { updatePort } from "../db/ports.ts";
@@ -103,8 +104,8 @@ function ramdiskBoot(task: DriverTask): RamdiskBoot {
 
 async function ramdiskPowerOff(task: DriverTask, note: string): Promise<void> {
   const power = interfacesFor(task.node).power;
-  if ((await power.getPowerState(task)) !== "power off") await power.setPowerState(task, "power off");
-  await recordPowerChange(task, "power off", note);
+  if ((await power.getPowerState(task)) !== "power off") await setMachinePower(task, "power off", note);
+  else await recordPowerChange(task, "power off", note);
 }
 
 /**
@@ -132,8 +133,7 @@ export const ramdiskDeploy: DeployInterface = {
         const boot = ramdiskBoot(task);
         await ramdiskPowerOff(task, "deploy");
         await boot.prepareInstance(task);
-        await interfacesFor(task.node).power.setPowerState(task, "power on");
-        await recordPowerChange(task, "power on", "deploy");
+        await setMachinePower(task, "power on", "deploy");
       },
     },
   ],

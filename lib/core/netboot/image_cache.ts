@@ -10,15 +10,18 @@ import { isAbsolute, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { algorithmOfHexLength } from "../../shared/image_checksum.ts";
+import { parseImageChecksum, type HashAlgorithm } from "../../shared/image_checksum.ts";
 import { DriverError } from "../errors.ts";
 
-/** "sha256:<hex>" or a bare hex digest (algorithm by its length) → [algorithm, digest]. */
-export function parseChecksum(checksum: string): [string, string] {
-  const m = /^(?:(md5|sha1|sha256|sha384|sha512):)?([0-9a-f]+)$/i.exec(checksum.trim());
-  const algo = m?.[1]?.toLowerCase() ?? (m ? algorithmOfHexLength(m[2].length) : undefined);
-  if (!m || !algo) throw new DriverError(`"${checksum}" is not a checksum Ingot understands (md5, sha1, sha256, sha384 or sha512 as hex, optionally prefixed "<algorithm>:").`);
-  return [algo, m[2].toLowerCase()];
+/**
+ * "<algorithm>:<hex>" or a bare hex digest (algorithm by its length) → [algorithm, digest], by the
+ * rules the direct deploy validates with; a checksum file's URL cannot be verified while downloading.
+ */
+export function parseChecksum(checksum: string): [HashAlgorithm, string] {
+  const parsed = parseImageChecksum(checksum);
+  if ("error" in parsed) throw new DriverError(`"${checksum}" is not a checksum Ingot understands: ${parsed.error}`);
+  if (parsed.kind === "url") throw new DriverError(`"${checksum}" is a checksum file's URL; the image cache verifies digests only.`);
+  return [parsed.algorithm, parsed.hex];
 }
 
 export const isHttpUrl = (source: string) => /^https?:\/\//i.test(source);

@@ -13,6 +13,7 @@ import {
   type InspectInterface, type ManagementInterface, type PowerInterface, type VirtualMedia,
 } from "../base.ts";
 import { biosSteps } from "../../bios.ts";
+import { setMachinePower } from "../machine_power.ts";
 import { RedfishClient, RedfishError } from "./client.ts";
 import { checkIsoUrl, deployIso, parseRedfishDriverInfo, REDFISH_PROPERTIES, REDFISH_VMEDIA_PROPERTIES } from "./driver_info.ts";
 
@@ -489,10 +490,10 @@ async function cacheBios(task: DriverTask, client: RedfishClient): Promise<void>
 }
 
 /** Reboots a running machine so the pending settings apply (as Ironic's redfish BIOS does). */
-async function rebootIfOn(task: DriverTask, client: RedfishClient): Promise<void> {
+async function rebootIfOn(task: DriverTask, client: RedfishClient, why: string): Promise<void> {
   await task.update({ driverInternalInfo: { ...task.node.driverInternalInfo, [PENDING_KEY]: true } });
   const { body } = await client.system("read the power state");
-  if (body.PowerState === "On") await setPower(task, "rebooting");
+  if (body.PowerState === "On") await setMachinePower(task, "rebooting", why);
 }
 
 export const redfishBios: BiosInterface = {
@@ -511,7 +512,7 @@ export const redfishBios: BiosInterface = {
     }
     // A 202 here is a job that runs at the next reset (iDRAC): not waited for.
     await client.patch(bios.settingsPath, body, `apply BIOS settings ${Object.keys(attributes).join(", ")}`, undefined, false);
-    await rebootIfOn(task, client);
+    await rebootIfOn(task, client, "BIOS settings apply at the reset");
   },
   async factoryReset(task) {
     const client = clientFor(task);
@@ -519,7 +520,7 @@ export const redfishBios: BiosInterface = {
     const target = bios.body.Actions?.["#Bios.ResetBios"]?.target;
     if (!target) throw new RedfishError(`The Redfish Bios resource ${bios.path} on BMC ${client.bmc} has no #Bios.ResetBios action.`, "missing");
     await client.post(target, {}, "reset the BIOS to factory defaults");
-    await rebootIfOn(task, client);
+    await rebootIfOn(task, client, "the BIOS factory reset applies at the reset");
   },
   async cacheBiosSettings(task) {
     await cacheBios(task, clientFor(task));

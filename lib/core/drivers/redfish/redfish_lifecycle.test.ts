@@ -156,6 +156,9 @@ describe("redfish node through the conductor", () => {
     expect(bmc.requests.filter((r) => r.path.includes("/TaskMonitors/")).length).toBeGreaterThan(monitorsBefore);
     expect([node.provision_state, node.last_error, node.power_state]).toEqual(["manageable", null, "power on"]);
     expect(await biosValue(uuid, "ProcTurboMode")).toBe("Enabled");
+    // The step's reboot is in the node's history like any power change the conductor makes.
+    const history = (await api("GET", `/v1/nodes/${uuid}/history?detail=True&structured=True`)).body.history as { event: string }[];
+    expect(history.map((h) => h.event).join("\n")).toMatch(/Rebooted \(the BIOS factory reset applies at the reset\)/);
     await power(uuid, "power off");
   });
 
