@@ -2,15 +2,15 @@
 // checked, concurrent requests share one download), a node's files only while they exist (404
 // otherwise), HEAD and byte ranges, the chain script, and large files streamed by the real server.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, existsSync, readdirSync, utimesSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../testing/env.ts";
 import { setConfig } from "../core/config.ts";
-import { removeNodeBootFiles, writeNodeBootFiles } from "../core/netboot/http_root.ts";
+import { linkedFiles, removeNodeBootFiles, writeNodeBootFiles } from "../core/netboot/http_root.ts";
 import { cachedImage } from "../core/netboot/image_cache.ts";
 import { setNetbootSettings } from "../core/netboot/settings.ts";
 import { handleBootRequest, parseRange } from "./boot_http.ts";
@@ -32,7 +32,7 @@ beforeAll(async () => {
   setNetbootSettings({ provisioningUrl: BASE, agentApiUrl: `${BASE}/baremetal`, httpRoot: join(dir, "httpboot"), imageCacheDir: join(dir, "cache") });
   origin = createServer((req, res) => {
     originHits[req.url!] = (originHits[req.url!] ?? 0) + 1;
-    if (req.url === "/kernel") {
+    if (new URL(req.url!, "http://origin").pathname === "/kernel") {
       // Slow enough that concurrent cache requests overlap.
       setTimeout(() => res.end(kernel), 100);
       return;
@@ -52,10 +52,10 @@ afterAll(async () => {
 describe("image cache", () => {
   it("downloads a URL once, also when asked for it several times at once", async () => {
     const cache = join(dir, "cache");
-    const [a, b] = await Promise.all([cachedImage(cache, `${originUrl}/kernel`), cachedImage(cache, `${originUrl}/kernel`)]);
+    const [a, b] = await Promise.all([cachedImage({ dir: cache }, `${originUrl}/kernel`), cachedImage({ dir: cache }, `${originUrl}/kernel`)]);
     expect(a).toBe(b);
     expect(readFileSync(a).equals(kernel)).toBe(true);
-    expect(await cachedImage(cache, `${originUrl}/kernel`)).toBe(a);
+    expect(await cachedImage({ dir: cache }, `${originUrl}/kernel`)).toBe(a);
     expect(originHits["/kernel"]).toBe(1);
   });
 
@@ -63,28 +63,43 @@ describe("image cache", () => {
     const cache = join(dir, "cache-sum");
     const sha = createHash("sha256").update(kernel).digest("hex");
     const before = originHits["/kernel"] ?? 0;
-    const good = await cachedImage(cache, `${originUrl}/kernel`, `sha256:${sha}`);
+    const good = await cachedImage({ dir: cache }, `${originUrl}/kernel`, `sha256:${sha}`);
     expect(readFileSync(good).equals(kernel)).toBe(true);
-    await expect(cachedImage(cache, `${originUrl}/kernel`, "0".repeat(64))).rejects.toThrow(
+    await expect(cachedImage({ dir: cache }, `${originUrl}/kernel`, "0".repeat(64))).rejects.toThrow(
       `Downloading ${originUrl}/kernel: the sha256 checksum is ${sha}, expected ${"0".repeat(64)}.`,
     );
     expect(originHits["/kernel"]).toBe(before + 2);
     expect(readdirSync(cache)).toEqual([good.split("/").pop()]);
   });
 
+  it("keeps to its size limit before a download: the least recently used file goes, one a node boots stays", async () => {
+    const cacheDir = join(dir, "cache-limit");
+    const httpRoot = join(dir, "httpboot-limit");
+    const cache = { dir: cacheDir, maxBytes: 2 * kernel.length, inUse: () => linkedFiles(httpRoot) };
+    const booted = await cachedImage(cache, `${originUrl}/kernel?booted`);
+    await writeNodeBootFiles(httpRoot, UUID, { script: "#!ipxe\n", files: { deploy_kernel: booted }, macs: [] });
+    const idle = await cachedImage(cache, `${originUrl}/kernel?idle`);
+    // Both last used an hour ago, past the grace of a file just handed out.
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (const file of [booted, idle]) utimesSync(file, hourAgo, hourAgo);
+    const next = await cachedImage(cache, `${originUrl}/kernel?next`);
+    expect(readdirSync(cacheDir).sort()).toEqual([basename(booted), basename(next)].sort());
+    expect(readFileSync(booted).equals(kernel)).toBe(true);
+  });
+
   it("an unreachable or missing image is a readable error; local paths are used where they are", async () => {
-    await expect(cachedImage(join(dir, "cache"), `${originUrl}/nothing`)).rejects.toThrow(`Downloading ${originUrl}/nothing failed: HTTP 404 Not Found.`);
+    await expect(cachedImage({ dir: join(dir, "cache") }, `${originUrl}/nothing`)).rejects.toThrow(`Downloading ${originUrl}/nothing failed: HTTP 404 Not Found.`);
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
     const gone = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/kernel`;
     await new Promise<void>((r) => closed.close(() => r()));
-    await expect(cachedImage(join(dir, "cache"), gone)).rejects.toThrow(`Downloading ${gone} failed: connect ECONNREFUSED`);
+    await expect(cachedImage({ dir: join(dir, "cache") }, gone)).rejects.toThrow(`Downloading ${gone} failed: connect ECONNREFUSED`);
     const local = join(dir, "local-ramdisk");
     writeFileSync(local, "ramdisk");
-    expect(await cachedImage(join(dir, "cache"), local)).toBe(local);
-    expect(await cachedImage(join(dir, "cache"), `file://${local}`)).toBe(local);
-    await expect(cachedImage(join(dir, "cache"), join(dir, "missing"))).rejects.toThrow(`The file ${join(dir, "missing")} does not exist`);
-    await expect(cachedImage(join(dir, "cache"), "relative/path")).rejects.toThrow("neither an http(s) URL nor an absolute local path");
+    expect(await cachedImage({ dir: join(dir, "cache") }, local)).toBe(local);
+    expect(await cachedImage({ dir: join(dir, "cache") }, `file://${local}`)).toBe(local);
+    await expect(cachedImage({ dir: join(dir, "cache") }, join(dir, "missing"))).rejects.toThrow(`The file ${join(dir, "missing")} does not exist`);
+    await expect(cachedImage({ dir: join(dir, "cache") }, "relative/path")).rejects.toThrow("neither an http(s) URL nor an absolute local path");
   });
 });
 

@@ -10,7 +10,7 @@ import { config } from "../config.ts";
 import type { Dict, NodeRecord } from "../db/nodes.ts";
 import { DriverError, Invalid } from "../errors.ts";
 import { linkAgentImage, unlinkAgentImage } from "../netboot/http_root.ts";
-import { cachedImage, parseChecksum } from "../netboot/image_cache.ts";
+import { cachedImage, imageCache, parseChecksum } from "../netboot/image_cache.ts";
 import { BOOT_PATH } from "../netboot/ipxe_script.ts";
 import { netbootSettings } from "../netboot/settings.ts";
 import { HASH_ALGORITHMS, hashValueProblem, IMAGE_DOWNLOAD_SOURCES, isHashAlgorithm, parseImageChecksum } from "../../shared/image_checksum.ts";
@@ -184,7 +184,7 @@ function cacheChecksum(imageInfo: Dict): string | null {
 async function imageInfoForAgent(node: NodeRecord, imageInfo: Dict): Promise<Dict> {
   if (imageDownloadSource(node) !== "local") return imageInfo;
   const s = netbootSettings();
-  const cached = await cachedImage(s.imageCacheDir, (imageInfo.urls as string[])[0], cacheChecksum(imageInfo));
+  const cached = await cachedImage(imageCache(), (imageInfo.urls as string[])[0], cacheChecksum(imageInfo));
   const path = await linkAgentImage(s.httpRoot, node.uuid, cached);
   return { ...imageInfo, urls: [`${s.provisioningUrl}${BOOT_PATH}/${path}`] };
 }

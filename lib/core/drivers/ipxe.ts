@@ -12,7 +12,7 @@ import { nodePxeMacs } from "../db/ports.ts";
 import { dhcpProvider } from "../dhcp/provider.ts";
 import { Invalid } from "../errors.ts";
 import { removeNodeBootFiles, writeNodeBootFiles } from "../netboot/http_root.ts";
-import { cachedImage } from "../netboot/image_cache.ts";
+import { cachedImage, imageCache } from "../netboot/image_cache.ts";
 import { BOOT_PATH, nodeScript, type NodeScript, type RamdiskMode } from "../netboot/ipxe_script.ts";
 import { netbootSettings, type NetbootSettings } from "../netboot/settings.ts";
 import { pyRepr } from "../../shared/pyrepr.ts";
@@ -135,8 +135,8 @@ export const ipxeBoot: BootInterface = {
     const sources = ramdiskSources(task.node.driverInfo ?? {}, mode, s);
     const [kernelName, ramdiskName] = LABELS[mode];
     const files = {
-      [kernelName]: await cachedImage(s.imageCacheDir, sources.kernel),
-      [ramdiskName]: await cachedImage(s.imageCacheDir, sources.ramdisk),
+      [kernelName]: await cachedImage(imageCache(), sources.kernel),
+      [ramdiskName]: await cachedImage(imageCache(), sources.ramdisk),
     };
     await serveNodeBoot(task, {
       kind: "ramdisk", mode,
@@ -162,9 +162,9 @@ export const ipxeBoot: BootInterface = {
     const macs = await pxeMacs(task);
     const uuid = task.node.uuid;
     if (netboot.kind === "iso") {
-      await serveNodeBoot(task, { kind: "instance-iso", isoUrl: fileUrl(base, uuid, "boot_iso") }, { boot_iso: await cachedImage(s.imageCacheDir, netboot.iso) }, macs);
+      await serveNodeBoot(task, { kind: "instance-iso", isoUrl: fileUrl(base, uuid, "boot_iso") }, { boot_iso: await cachedImage(imageCache(), netboot.iso) }, macs);
     } else {
-      const files = { kernel: await cachedImage(s.imageCacheDir, netboot.kernel), ramdisk: await cachedImage(s.imageCacheDir, netboot.ramdisk) };
+      const files = { kernel: await cachedImage(imageCache(), netboot.kernel), ramdisk: await cachedImage(imageCache(), netboot.ramdisk) };
       await serveNodeBoot(task, {
         kind: "instance-ramdisk", kernelUrl: fileUrl(base, uuid, "kernel"), ramdiskUrl: fileUrl(base, uuid, "ramdisk"), ramdiskName: "ramdisk",
         appendParams: kernelAppendParams(task, true, s), timeoutSeconds: s.ipxeTimeoutSeconds,

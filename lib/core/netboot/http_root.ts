@@ -80,3 +80,19 @@ export async function unlinkAgentImage(httpRoot: string, uuid: string): Promise<
   nodeDir(httpRoot, uuid);
   await rm(join(httpRoot, AGENT_IMAGES_DIR, uuid), { force: true });
 }
+
+/** The files the HTTP root links to now (what nodes boot or their agents download): the image cache keeps them. */
+export async function linkedFiles(httpRoot: string): Promise<Set<string>> {
+  const targets = new Set<string>();
+  const list = (dir: string) => readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const top of await list(httpRoot)) {
+    if (!top.isDirectory() || top.name === MAC_DIR) continue;
+    const dir = join(httpRoot, top.name);
+    for (const entry of await list(dir)) {
+      if (!entry.isSymbolicLink()) continue;
+      const target = await readlink(join(dir, entry.name)).catch(() => null); // removed meanwhile
+      if (target) targets.add(resolve(dir, target));
+    }
+  }
+  return targets;
+}

@@ -16,6 +16,10 @@ export interface NetbootSettings {
   httpRoot: string;
   /** Kernels, ramdisks and ISOs downloaded from URLs, once each (INGOT_IMAGE_CACHE_DIR). */
   imageCacheDir: string;
+  /** MiB the image cache may hold, 0 = no limit (INGOT_IMAGE_CACHE_SIZE; Ironic [pxe]image_cache_size). */
+  imageCacheSizeMiB: number;
+  /** Minutes an unused cached file is kept, 0 = for ever (INGOT_IMAGE_CACHE_TTL; Ironic [pxe]image_cache_ttl). */
+  imageCacheTtlMinutes: number;
   /** Kernel parameters when the node has no kernel_append_params (Ironic [pxe]kernel_append_params). */
   kernelAppendParams: string;
   /** Used when driver_info has none of the pair (Ironic [conductor]deploy_kernel/…). */
@@ -54,6 +58,14 @@ function dataDir(): string {
 
 const stripSlash = (url: string) => url.replace(/\/+$/, "");
 
+/** A whole number ≥ 0 from the environment, else `fallback`; anything else stops the start. */
+function count(name: string, fallback: number): number {
+  const v = env(name);
+  if (v === null) return fallback;
+  if (!/^\d+$/.test(v)) throw new Error(`${name}: "${v}" is not a whole number (0 or more)`);
+  return Number(v);
+}
+
 export function loadNetbootSettings(): NetbootSettings {
   const provisioningUrl = env("INGOT_PROVISIONING_URL");
   const provider = (env("INGOT_DHCP_PROVIDER") ?? "none").toLowerCase();
@@ -65,6 +77,9 @@ export function loadNetbootSettings(): NetbootSettings {
     agentApiUrl: env("INGOT_AGENT_API_URL") ? stripSlash(env("INGOT_AGENT_API_URL")!) : provisioningUrl ? `${stripSlash(provisioningUrl)}/baremetal` : null,
     httpRoot: resolve(env("INGOT_HTTP_ROOT") ?? join(data, "httpboot")),
     imageCacheDir: resolve(env("INGOT_IMAGE_CACHE_DIR") ?? join(data, "image-cache")),
+    // Ironic's defaults: 20 GiB, a week.
+    imageCacheSizeMiB: count("INGOT_IMAGE_CACHE_SIZE", 20480),
+    imageCacheTtlMinutes: count("INGOT_IMAGE_CACHE_TTL", 10080),
     kernelAppendParams: process.env.INGOT_KERNEL_APPEND_PARAMS ?? "nofb nomodeset vga=normal",
     deployKernel: env("INGOT_DEPLOY_KERNEL"),
     deployRamdisk: env("INGOT_DEPLOY_RAMDISK"),
