@@ -123,6 +123,7 @@ test.describe("a direct deploy (a redfish node of the test Redfish service)", ()
     await expect(source).toHaveAttribute("aria-invalid", "true");
     await expect(source).toHaveAccessibleDescription(/instance_info\/image_source must be an http\(s\) URL/);
     await expect(source).toBeFocused();
+    await expect(page.getByTestId("action-message")).toHaveCount(0); // not repeated behind the dialog
 
     // Editing the field takes its refusal away; "local" needs the address machines reach Ingot at.
     await source.fill("http://images.example/debian-12.raw");

@@ -42,6 +42,8 @@ export function ActionsBar({ node, etag, principal, minor, onOpenTab }: {
     const t = setTimeout(() => setMessage(null), 8000);
     return () => clearTimeout(t);
   }, [message]);
+  // The deploy dialog shows its own refusal (at the field it names): not again behind it.
+  const errorInDialog = dialog === "deploy" && message?.tone === "error";
   const actions = nodeActions({ ...node, reservation: lockHolder(node) }, principal, minor || Number.MAX_SAFE_INTEGER);
 
   const run = useMutation({
@@ -153,7 +155,7 @@ export function ActionsBar({ node, etag, principal, minor, onOpenTab }: {
         <div className="ml-auto flex h-7 items-center">{run.isPending && <Spinner label="Sending" />}</div>
       </div>
       <div className="min-h-0" aria-live="polite">
-        {message && (
+        {message && !errorInDialog && (
           <Banner tone={message.tone} className="mt-2" data-testid="action-message">{message.text}</Banner>
         )}
       </div>
@@ -162,8 +164,11 @@ export function ActionsBar({ node, etag, principal, minor, onOpenTab }: {
         open={dialog === "deploy"}
         node={node}
         pending={run.isPending}
-        error={dialog === "deploy" && message?.tone === "error" ? message.text : null}
-        onClose={() => setDialog(null)}
+        error={errorInDialog ? message.text : null}
+        onClose={() => {
+          setDialog(null);
+          if (errorInDialog) setMessage(null); // seen in the dialog, and given up
+        }}
         onSubmit={(deploy) => {
           setMessage(null);
           run.mutate({ action: find("deploy").action, deploy });
