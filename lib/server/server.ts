@@ -13,6 +13,7 @@ import { sendIronicError, sendWebResponse, toWebRequest } from "./bridge.ts";
 import { answerWithoutUpgrade, createGuardedServer } from "./http_guard.ts";
 import { dataDir, ensureAuthSecret } from "./paths.ts";
 import { ROOT } from "./root.ts";
+import { logUnhandledRejections } from "./unhandled.ts";
 
 export interface ServerOptions {
   host?: string;
@@ -331,6 +332,7 @@ function printBanner(
 
 /** Runs the server until SIGTERM/SIGINT. */
 export async function serveForever(opts: ServerOptions = {}): Promise<void> {
+  logUnhandledRejections();
   let running: RunningServer;
   try {
     running = await startServer(opts);
