@@ -15,4 +15,3 @@ export async function setMachinePower(task: DriverTask, target: "power on" | "po
   }
   await recordPowerChange(task, state, note);
 }
-
