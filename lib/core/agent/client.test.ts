@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestIpaAgent, type IronicCall } from "../../testing/ipa_agent.ts";
-import { AgentApiError, AgentClient, AgentCommandFailed, AgentConnectionFailed } from "./client.ts";
+import { AgentApiError, AgentClient, AgentCommandFailed, AgentConnectionFailed, EXECUTE_STEP, PREPARE_IMAGE, type AgentCommand } from "./client.ts";
 
 const NODE_UUID = "1be26c0b-03f2-4d2e-ae87-c02d7f33c123";
 let dir = "";
@@ -30,7 +30,21 @@ async function startAgent(extra: Partial<ConstructorParameters<typeof TestIpaAge
   return agent;
 }
 
-const fast = { pollIntervalMs: 20, retryDelayMs: 20, callTimeoutMs: 2000 };
+const fast = { retryDelayMs: 20, callTimeoutMs: 2000 };
+
+/** Waits until the latest run of asynchronous command `name` ended: the command, or its AgentCommandFailed. */
+async function ended(client: AgentClient, name: string): Promise<AgentCommand> {
+  for (;;) {
+    const result = await client.commandResult(name);
+    if (result) return result;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function prepareImage(client: AgentClient, imageInfo: Record<string, unknown>): Promise<AgentCommand> {
+  await client.startPrepareImage(imageInfo);
+  return ended(client, PREPARE_IMAGE);
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "agent-client-"));
@@ -75,29 +89,33 @@ describe("agent client", () => {
     }
   });
 
-  it("an async command is polled until done; its failure carries the agent's type and text", async () => {
+  it("an async command answers RUNNING and its result is read when it ended; its failure carries the agent's type and text", async () => {
     const agent = await startAgent({ asyncDelayMs: 100 });
     try {
       const client = new AgentClient({ url: agent.callbackUrl, token: "tok-1", verifyCa: agent.certPem }, fast);
       await client.getDeploySteps({ uuid: NODE_UUID, properties: {}, instance_info: {} }, []);
-      const ok = await client.prepareImage({ id: "img", urls: [`${imageBase}/disk.raw`], disk_format: "raw", os_hash_algo: "sha256", os_hash_value: sha256(IMAGE), image_type: "whole-disk" });
+      const started = await client.startPrepareImage({ id: "img", urls: [`${imageBase}/disk.raw`], disk_format: "raw", os_hash_algo: "sha256", os_hash_value: sha256(IMAGE), image_type: "whole-disk" });
+      expect(started.command_status).toBe("RUNNING");
+      expect(await client.commandResult(PREPARE_IMAGE)).toBeNull(); // still running (asyncDelayMs)
+      const ok = await prepareImage(client, { id: "img", urls: [`${imageBase}/disk.raw`], disk_format: "raw", os_hash_algo: "sha256", os_hash_value: sha256(IMAGE), image_type: "whole-disk" });
       expect(ok.command_status).toBe("SUCCEEDED");
       expect(ok.command_result).toEqual({ result: "prepare_image: image (img) written to device /dev/vda root_uuid=None" });
       expect((await readFile(join(dir, "vda"))).equals(IMAGE)).toBe(true);
-      // get_deploy_steps (caches the node and its root device hints), then prepare_image.
+      // get_deploy_steps (caches the node and its root device hints), then prepare_image (the
+      // second start adopted the run under way).
       expect(agent.commands.length).toBe(2);
 
-      const bad = await client.prepareImage({ id: "img", urls: [`${imageBase}/disk.raw`], disk_format: "raw", os_hash_algo: "sha256", os_hash_value: "0".repeat(64) })
+      const bad = await prepareImage(client, { id: "img", urls: [`${imageBase}/disk.raw`], disk_format: "raw", os_hash_algo: "sha256", os_hash_value: "0".repeat(64) })
         .catch((e: unknown) => e);
       expect(bad).toBeInstanceOf(AgentCommandFailed);
       expect((bad as Error).message).toMatch(/^ImageChecksumError: Image failed to verify against checksum\. .*image checksum: 0{64}; verification checksum: [0-9a-f]{64}$/);
 
-      const missing = await client.prepareImage({ id: "img", urls: [`${imageBase}/gone.raw`], os_hash_algo: "sha256", os_hash_value: "x" }).catch((e: unknown) => e);
+      const missing = await prepareImage(client, { id: "img", urls: [`${imageBase}/gone.raw`], os_hash_algo: "sha256", os_hash_value: "x" }).catch((e: unknown) => e);
       expect((missing as Error).message).toContain("ImageDownloadError: Download of image img failed: URL: ");
       expect((missing as Error).message).toContain("Received status code 404");
 
       // Refused before it runs (IPA's validator): an HTTP 400 with its text.
-      const invalid = await client.prepareImage({ id: "img", urls: [] }).catch((e: unknown) => e);
+      const invalid = await prepareImage(client, { id: "img", urls: [] }).catch((e: unknown) => e);
       expect([(invalid as AgentApiError).status, (invalid as Error).message]).toEqual([400, expect.stringContaining("Image 'urls' must be a list with at least one element.")]);
     } finally {
       await agent.stop();
@@ -122,12 +140,14 @@ describe("agent client", () => {
       const client = new AgentClient({ url: agent.callbackUrl, token: "tok-1", verifyCa: agent.certPem }, fast);
       const step = { step: "erase_devices_metadata", interface: "deploy" };
       const first = await client.startCommand("clean.execute_clean_step", { step, node: {}, ports: [] }, false);
-      const again = await client.executeCleanStep(step, {}, [], null);
-      expect([again.id, again.command_status]).toEqual([first.id, "SUCCEEDED"]);
+      const again = await client.startCleanStep(step, {}, [], null);
+      expect([again.id, again.command_status]).toEqual([first.id, "RUNNING"]);
+      const done = await ended(client, EXECUTE_STEP.clean);
+      expect([done.id, done.command_status]).toEqual([first.id, "SUCCEEDED"]);
       expect(agent.commands.length).toBe(1);
       // A different command while one runs is still the agent's 409.
       await client.startCommand("clean.execute_clean_step", { step, node: {}, ports: [] }, false);
-      await expect(client.prepareImage({ id: "i", urls: [`${imageBase}/disk.raw`], checksum: "x" })).rejects.toThrow(/409/);
+      await expect(client.startPrepareImage({ id: "i", urls: [`${imageBase}/disk.raw`], checksum: "x" })).rejects.toThrow(/409/);
     } finally {
       await agent.stop();
     }

@@ -1,8 +1,8 @@
 // A client for the HTTP API of the Ironic Python Agent running in a node's ramdisk (facts from
 // IPA's api/app.py and extensions, and Ironic's agent_client.py): commands are POSTed to
 // <agent_url>/v1/commands/ with the node's agent token; a synchronous one answers with its result
-// (`wait=true`), an asynchronous one answers RUNNING and is polled through GET /v1/commands/
-// until it is not. The agent serves HTTPS with a certificate it made itself and sent in its
+// (`wait=true`), an asynchronous one answers RUNNING; the agent heartbeats when it ends, and its
+// result is read then from GET /v1/commands/ (as Ironic's steps do). The agent serves HTTPS with a certificate it made itself and sent in its
 // heartbeat (agent_verify_ca): exactly that CA is trusted. A failed command's `command_error`
 // becomes an AgentCommandFailed whose message is the agent's own text.
 import { request as httpRequest, type IncomingMessage } from "node:http";
@@ -19,7 +19,7 @@ export interface AgentEndpoint {
   verifyCa: string | null;
 }
 
-/** Timeouts and retries (Ironic's [agent] command_timeout, max_command_attempts, command_wait_*). */
+/** Timeouts and retries (Ironic's [agent] command_timeout, max_command_attempts, command_wait_interval). */
 export interface AgentClientOptions {
   /** Per HTTP call. */
   callTimeoutMs: number;
@@ -27,15 +27,13 @@ export interface AgentClientOptions {
   maxAttempts: number;
   /** Pause between attempts after a connection failure. */
   retryDelayMs: number;
-  /** Pause between polls of a running asynchronous command. */
-  pollIntervalMs: number;
-  /** Longest an asynchronous command may run (0 = no limit). */
-  commandTimeoutMs: number;
 }
 
-export const DEFAULT_AGENT_CLIENT_OPTIONS: AgentClientOptions = {
-  callTimeoutMs: 60_000, maxAttempts: 3, retryDelayMs: 2_000, pollIntervalMs: 6_000, commandTimeoutMs: 0,
-};
+export const DEFAULT_AGENT_CLIENT_OPTIONS: AgentClientOptions = { callTimeoutMs: 60_000, maxAttempts: 3, retryDelayMs: 2_000 };
+
+/** The agent's asynchronous commands Ingot starts (extension.command). */
+export const EXECUTE_STEP = { clean: "clean.execute_clean_step", deploy: "deploy.execute_deploy_step" } as const;
+export const PREPARE_IMAGE = "standby.prepare_image";
 
 /** One command as the agent reports it (IPA's BaseCommandResult.serialize). */
 export interface AgentCommand {
@@ -190,7 +188,7 @@ export class AgentClient {
 
   /**
    * Starts an asynchronous command; when the agent is busy running the same command (a step run
-   * again after its conductor stopped), that run is the one awaited instead of failing with 409.
+   * again after its conductor stopped), that run is the one answered instead of failing with 409.
    */
   private async startOrAdopt(name: string, params: Dict): Promise<AgentCommand> {
     try {
@@ -210,23 +208,14 @@ export class AgentClient {
   }
 
   /**
-   * An asynchronous command: started with wait=false, then polled until it is not RUNNING (or
-   * commandTimeoutMs passed); its result, or AgentCommandFailed.
+   * How the latest run of asynchronous command `name` ended: null while it runs, the command when
+   * it succeeded; AgentCommandFailed when it failed. (What Ironic reads at a heartbeat.)
    */
-  async runAsync(name: string, params: Dict = {}): Promise<AgentCommand> {
-    const started = await this.startOrAdopt(name, params);
-    const deadline = this.options.commandTimeoutMs > 0 ? Date.now() + this.options.commandTimeoutMs : Infinity;
-    let cmd = started;
-    while (cmd.command_status === "RUNNING") {
-      if (Date.now() > deadline) {
-        throw new DriverError(`Timed out after ${this.options.commandTimeoutMs / 1000} s waiting for agent command ${name} to finish`);
-      }
-      await pause(this.options.pollIntervalMs);
-      const found = (await this.listCommands()).find((c) => c.id === started.id);
-      if (!found) throw new DriverError(`The agent no longer knows command ${name} (${started.id}): it restarted?`);
-      cmd = found;
-    }
-    return this.finished(cmd);
+  async commandResult(name: string): Promise<AgentCommand | null> {
+    const short = name.split(".").pop();
+    const cmd = (await this.listCommands()).findLast((c) => c.command_name === short);
+    if (!cmd) throw new DriverError(`The agent has no record of command ${name}: did it restart?`);
+    return cmd.command_status === "RUNNING" ? null : this.finished(cmd);
   }
 
   // ---- the commands Ingot uses (extension.command as IPA names them) ----
@@ -241,17 +230,19 @@ export class AgentClient {
     return (await this.runSync("deploy.get_deploy_steps", { node, ports })).command_result ?? {};
   }
 
-  async executeCleanStep(step: Dict, node: Dict, ports: Dict[], cleanVersion: Dict | null): Promise<AgentCommand> {
-    return this.runAsync("clean.execute_clean_step", { step, node, ports, clean_version: cleanVersion });
+  /** Starts a clean step (asynchronous: see commandResult). */
+  async startCleanStep(step: Dict, node: Dict, ports: Dict[], cleanVersion: Dict | null): Promise<AgentCommand> {
+    return this.startOrAdopt(EXECUTE_STEP.clean, { step, node, ports, clean_version: cleanVersion });
   }
 
-  async executeDeployStep(step: Dict, node: Dict, ports: Dict[], deployVersion: Dict | null): Promise<AgentCommand> {
-    return this.runAsync("deploy.execute_deploy_step", { step, node, ports, deploy_version: deployVersion });
+  /** Starts a deploy step (asynchronous: see commandResult). */
+  async startDeployStep(step: Dict, node: Dict, ports: Dict[], deployVersion: Dict | null): Promise<AgentCommand> {
+    return this.startOrAdopt(EXECUTE_STEP.deploy, { step, node, ports, deploy_version: deployVersion });
   }
 
-  /** Downloads, verifies and writes the image (standby.prepare_image). */
-  async prepareImage(imageInfo: Dict): Promise<AgentCommand> {
-    return this.runAsync("standby.prepare_image", { image_info: imageInfo });
+  /** Starts downloading, verifying and writing the image (asynchronous: see commandResult). */
+  async startPrepareImage(imageInfo: Dict): Promise<AgentCommand> {
+    return this.startOrAdopt(PREPARE_IMAGE, { image_info: imageInfo });
   }
 
   /** Flushes the agent's file system buffers. */

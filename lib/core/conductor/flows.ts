@@ -4,7 +4,7 @@ import { AGENT_BOOT_KEYS, agentCalledBack, withoutAgentBootInfo } from "../agent
 import { pendingBios, refreshBiosCache } from "../bios.ts";
 import { config } from "../config.ts";
 import type { Dict, NodeChanges } from "../db/nodes.ts";
-import type { StepKind } from "../drivers/base.ts";
+import type { StepKind, StepOutcome } from "../drivers/base.ts";
 import { INSTANCE_ON_LOCAL_DISK_KEY, sleep } from "../drivers/base.ts";
 import { interfacesFor } from "../drivers/registry.ts";
 import { DriverError } from "../errors.ts";
@@ -182,15 +182,42 @@ export async function runSteps(task: NodeTask, kind: StepKind, run: StepsRun = {
         }
       }
     } catch (err) {
-      const failure = err instanceof StepFailure ? err : new StepFailure(kind, step, err, task.node.uuid);
-      await task.history({ kind: "step_failed", step: stepRef, error: errorMessage(failure.cause) }, "provisioning", "ERROR", round3((Date.now() - started) / 1000))
-        .catch(() => undefined);
-      throw failure;
+      throw await stepFailed(task, kind, step, err);
     }
     await task.updateDriverInternalInfo({ [finishedKey(kind)]: true });
     await task.history({ kind: "step_finished", step: stepRef }, "provisioning", "INFO", round3((Date.now() - started) / 1000));
   }
   return "done";
+}
+
+/** Records in history that `step` failed with `err`; the StepFailure to throw. */
+async function stepFailed(task: NodeTask, kind: StepKind, step: NodeStep, err: unknown): Promise<StepFailure> {
+  const failure = err instanceof StepFailure ? err : new StepFailure(kind, step, err, task.node.uuid);
+  const stepRef = { kind, interface: step.interface, step: step.step };
+  await task.history({ kind: "step_failed", step: stepRef, error: errorMessage(failure.cause) }, "provisioning", "ERROR", stepSeconds(task, kind))
+    .catch(() => undefined);
+  return failure;
+}
+
+/**
+ * At a callback, asks the waiting step whether its work is done (onCallback: the command its
+ * agent runs). "wait" while it runs: the callback counts as a sign of life (the callback timeout
+ * starts again, as Ironic's heartbeat touches provisioning). A failure fails the step.
+ */
+async function waitingStepOutcome(task: NodeTask, kind: StepKind): Promise<StepOutcome> {
+  const steps = (task.node.driverInternalInfo[stepsKey(kind)] as NodeStep[] | null) ?? [];
+  const index = task.node.driverInternalInfo[indexKey(kind)];
+  const step = typeof index === "number" ? steps[index] : undefined;
+  const impl = step && !isReservedStep(step.step) ? findStepImpl(task.node, kind, step.interface, step.step) : undefined;
+  if (!step || !impl?.onCallback) return;
+  let outcome: StepOutcome;
+  try {
+    outcome = await impl.onCallback(task);
+  } catch (err) {
+    throw await stepFailed(task, kind, step, err);
+  }
+  if (outcome === "wait") await task.update({ provisionUpdatedAt: new Date() });
+  return outcome;
 }
 
 /** Clears step bookkeeping once all steps ran (Ironic leaves the lists as null). */
@@ -478,11 +505,12 @@ async function runRemaining(task: NodeTask, kind: StepKind, run: StepsRun = {}):
 }
 
 /**
- * The callback ending an asynchronous step (node in a *wait state): records the step as
- * finished, then aborts if an abort was flagged on a non-abortable step and steps remain
- * (reference §1.3), else resumes and runs the rest.
+ * The callback ending an asynchronous step (node in a *wait state): a step whose work still runs
+ * goes on waiting; else the step is recorded as finished, then the operation aborts if an abort
+ * was flagged on a non-abortable step and steps remain (reference §1.3), or resumes and runs the rest.
  */
 export async function continueStepsFlow(task: NodeTask, kind: StepKind): Promise<void> {
+  if ((await waitingStepOutcome(task, kind)) === "wait") return;
   await recordStepFinished(task, kind);
   const current = task.node[STEP_FIELD[kind]] as Dict;
   const steps = (task.node.driverInternalInfo[stepsKey(kind)] as NodeStep[] | null) ?? [];

@@ -75,7 +75,16 @@ export interface StepDecl {
    * in the step before anything is sent to the machine.
    */
   check?(ctx: StepCheckContext, args: Dict): Promise<string[]>;
+  /**
+   * Returns "wait" when the step's work goes on without the conductor (the node waits, unlocked);
+   * a callback (an agent's heartbeat) then ends the step, after asking onCallback when it has one.
+   */
   run(task: DriverTask, args: Dict): Promise<StepOutcome>;
+  /**
+   * At each callback while the step waits (an agent's heartbeat): "wait" while its work still
+   * runs (the command the agent was given); resolves when it is done; throws when it failed.
+   */
+  onCallback?(task: DriverTask): Promise<StepOutcome>;
 }
 
 export interface BaseInterface {

@@ -258,6 +258,37 @@ describe("direct deploy and agent cleaning (redfish node, test agent)", () => {
     onStep = async () => null;
   });
 
+  it("while the agent runs a step the node waits unlocked in clean wait: heartbeats keep it alive, and an abortable step can be aborted", async () => {
+    const { uuid } = await enroll("dd-abort");
+    await provision(uuid, "manage");
+    let finishErase = () => {};
+    const erasing = new Promise<void>((resolve) => (finishErase = resolve));
+    onStep = async (_kind, step) => {
+      if (step.step === "erase_devices") await erasing;
+      return null;
+    };
+    try {
+      const res = await api("PUT", `/v1/nodes/${uuid}/states/provision`, { body: { target: "clean", clean_steps: [{ interface: "deploy", step: "erase_devices" }] } });
+      expect(res.status, res.error ?? "").toBe(202);
+      const running = (n: Record<string, unknown>) => n.provision_state === "clean wait" && (n.clean_step as { step?: string }).step === "erase_devices" && n.reservation === null;
+      let node = await settle(uuid, running);
+      expect(running(node)).toBe(true);
+      // Each heartbeat while the command runs counts as a sign of life (the callback timeout restarts).
+      const since = node.provision_updated_at;
+      node = await settle(uuid, (n) => n.provision_updated_at !== since, 5_000);
+      expect([node.provision_state, node.provision_updated_at === since]).toEqual(["clean wait", false]);
+
+      const abort = await api("PUT", `/v1/nodes/${uuid}/states/provision`, { body: { target: "abort" } });
+      expect(abort.status, abort.error ?? "").toBe(202);
+      node = await settle(uuid, stable);
+      expect(node.provision_state).toBe("clean failed");
+      expect(node.last_error).toBe('By request, the clean operation was aborted during or after the completion of step "deploy.erase_devices"');
+    } finally {
+      finishErase();
+      onStep = async () => null;
+    }
+  });
+
   it("a clean step failing in the agent: clean failed, maintenance, the agent's text", async () => {
     const { uuid } = await enroll("dd-clean-fail");
     await provision(uuid, "manage");

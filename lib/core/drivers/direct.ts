@@ -3,7 +3,7 @@
 // its command API (lib/core/agent/client.ts) to write a whole-disk image, and boots the machine
 // from its disk. Cleaning runs the agent's clean steps the same way. One implementation for every
 // hardware type with a power and a boot interface: it only uses the node's own interfaces.
-import { AgentClient, AgentCommandFailed, type AgentClientOptions } from "../agent/client.ts";
+import { AgentClient, AgentCommandFailed, EXECUTE_STEP, PREPARE_IMAGE, type AgentClientOptions } from "../agent/client.ts";
 import { agentCalledBack, withoutAgentBootInfo } from "../agent/internal_info.ts";
 import { agentNodeDict, agentPortDicts } from "../agent/node_dict.ts";
 import { config } from "../config.ts";
@@ -28,7 +28,6 @@ function clientOptions(): Partial<AgentClientOptions> {
   return {
     callTimeoutMs: c.agentCommandTimeoutSeconds * 1000,
     maxAttempts: c.agentMaxCommandAttempts,
-    pollIntervalMs: c.agentCommandWaitIntervalSeconds * 1000,
     retryDelayMs: Math.min(2000, c.agentCommandWaitIntervalSeconds * 1000),
   };
 }
@@ -207,7 +206,11 @@ function configuredCleanPriority(step: string): number | null {
   return null;
 }
 
-/** A step executed by the agent (clean.execute_clean_step / deploy.execute_deploy_step), polled until done. */
+/**
+ * A step executed by the agent (clean.execute_clean_step / deploy.execute_deploy_step): started,
+ * then the node waits (clean wait / wait call-back / service wait, unlocked: abortable steps can be
+ * aborted) until a heartbeat finds the command ended, as Ironic's agent steps do.
+ */
 function agentStepDecl(kind: "clean" | "deploy", s: AgentStep, description: string): StepDecl {
   const priority = kind === "clean" ? (configuredCleanPriority(s.step) ?? s.priority) : s.priority;
   return {
@@ -223,9 +226,11 @@ function agentStepDecl(kind: "clean" | "deploy", s: AgentStep, description: stri
       const ports = await agentPortDicts(task.sql, task.node.id);
       const step = { step: s.step, interface: s.interface, priority: priority, reboot_requested: s.reboot_requested ?? false, abortable: s.abortable ?? false, args };
       const version = (task.node.driverInternalInfo.hardware_manager_version as Dict | undefined) ?? null;
-      if (kind === "clean") await client.executeCleanStep(step, node, ports, version);
-      else await client.executeDeployStep(step, node, ports, version);
+      if (kind === "clean") await client.startCleanStep(step, node, ports, version);
+      else await client.startDeployStep(step, node, ports, version);
+      return "wait";
     },
+    onCallback: async (task) => ((await agentClient(task.node).commandResult(EXECUTE_STEP[kind])) ? undefined : "wait"),
   };
 }
 
@@ -281,22 +286,35 @@ const DEPLOY_STEPS: StepDecl[] = [
     await bootRamdisk(task, "deploy: booting the deploy ramdisk");
     return "wait";
   }),
-  conductorStep("write_image", 80, "The agent downloads the image, checks its checksum and writes it to the root disk", async (task) => {
-    const imageInfo = await imageInfoForAgent(task.node, imageInfoFor(task.node));
-    try {
-      // get_deploy_steps also makes the agent cache the node, with its root device hints.
-      await refreshAgentSteps(task, "deploy");
-      await agentClient(task.node).prepareImage(imageInfo);
-    } catch (err) {
-      // The agent's text alone may not name the image (IPA passes requests' connection errors on as they are).
-      if (err instanceof AgentCommandFailed) throw new DriverError(`The agent could not download and write image ${String(task.node.instanceInfo.image_source)}: ${err.message}`);
-      throw err;
-    } finally {
+  {
+    ...conductorStep("write_image", 80, "The agent downloads the image, checks its checksum and writes it to the root disk", async (task) => {
+      const imageInfo = await imageInfoForAgent(task.node, imageInfoFor(task.node));
+      try {
+        // get_deploy_steps also makes the agent cache the node, with its root device hints.
+        await refreshAgentSteps(task, "deploy");
+        await agentClient(task.node).startPrepareImage(imageInfo);
+      } catch (err) {
+        await unlinkAgentImage(netbootSettings().httpRoot, task.node.uuid);
+        throw err;
+      }
+      return "wait";
+    }, true),
+    async onCallback(task) {
+      let written: boolean;
+      try {
+        written = (await agentClient(task.node).commandResult(PREPARE_IMAGE)) !== null;
+      } catch (err) {
+        await unlinkAgentImage(netbootSettings().httpRoot, task.node.uuid);
+        // The agent's text alone may not name the image (IPA passes requests' connection errors on as they are).
+        if (err instanceof AgentCommandFailed) throw new DriverError(`The agent could not download and write image ${String(task.node.instanceInfo.image_source)}: ${err.message}`);
+        throw err;
+      }
+      if (!written) return "wait";
       // Served only while the agent writes it.
       await unlinkAgentImage(netbootSettings().httpRoot, task.node.uuid);
-    }
-    await task.update({ driverInternalInfo: { ...task.node.driverInternalInfo, [INSTANCE_ON_LOCAL_DISK_KEY]: true } });
-  }, true),
+      await task.update({ driverInternalInfo: { ...task.node.driverInternalInfo, [INSTANCE_ON_LOCAL_DISK_KEY]: true } });
+    },
+  },
   conductorStep("prepare_instance_boot", 60, "Makes the machine boot the written image from its disk (the boot interface)", async (task) => {
     // The deploy ramdisk is done with (ipxe: its script and DHCP host entries go; virtual media: ejected).
     const boot = interfacesFor(task.node).boot;
