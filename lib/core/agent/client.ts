@@ -2,9 +2,10 @@
 // IPA's api/app.py and extensions, and Ironic's agent_client.py): commands are POSTed to
 // <agent_url>/v1/commands/ with the node's agent token; a synchronous one answers with its result
 // (`wait=true`), an asynchronous one answers RUNNING; the agent heartbeats when it ends, and its
-// result is read then from GET /v1/commands/ (as Ironic's steps do). The agent serves HTTPS with a certificate it made itself and sent in its
-// heartbeat (agent_verify_ca): exactly that CA is trusted. A failed command's `command_error`
-// becomes an AgentCommandFailed whose message is the agent's own text.
+// result is read then from GET /v1/commands/ (as Ironic's steps do). The agent serves HTTPS with
+// a certificate it made itself and sent in its heartbeat (agent_verify_ca): exactly that CA is
+// trusted. A failed command's `command_error` becomes an AgentCommandFailed whose message is the
+// agent's own text.
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Dict, NodeRecord } from "../db/nodes.ts";
