@@ -102,6 +102,9 @@ describe("operationProgress: what the node runs now, from the node", () => {
   it("labels the waits: the agent calling back, and booting before the first step", () => {
     expect(operationProgress({ provision_state: "clean wait", driver_internal_info: { clean_steps: steps, clean_step_index: 0 } })!.waiting).toBe("waiting for the agent to call back");
     expect(operationProgress({ provision_state: "clean wait", driver_internal_info: { clean_steps: steps } })!.waiting).toBe("waiting for the agent to boot and call back");
+    // The agent called back and runs the step's command (erase_devices, write_image).
+    expect(operationProgress({ provision_state: "clean wait", driver_internal_info: { clean_steps: steps, clean_step_index: 0, agent_url: "https://10.0.0.5:9999" } })!.waiting)
+      .toBe("the agent runs the step; waiting for it to report back");
     expect(operationProgress({ provision_state: "cleaning", driver_internal_info: { clean_steps: steps } })!.waiting).toBe("starting: booting the agent if a step needs it");
     // A stored step that needs the ramdisk: the conductor boots the agent before it (unless told not to).
     const ramdisk = [{ ...steps[0], requires_ramdisk: true }];

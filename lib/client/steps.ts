@@ -486,6 +486,8 @@ export function operationProgress(node: {
   const needsAgent = steps !== null && (stored as { requires_ramdisk?: unknown }[]).some((s) => s.requires_ramdisk === true);
   const agentBoots = needsAgent && !ramdiskDisabled ? true : null;
   // Nothing to start when no steps are known and the node is not waiting for its agent.
-  const waiting = index === null && !steps?.length && !inStates(state, AGENT_WAIT_STATES) ? null : operationWait(state, index !== null, agentBoots);
+  // An agent that called back (agent_url) works on the step its node waits for.
+  const agentWorks = typeof dii.agent_url === "string" && dii.agent_url !== "";
+  const waiting = index === null && !steps?.length && !inStates(state, AGENT_WAIT_STATES) ? null : operationWait(state, index !== null, agentBoots, agentWorks);
   return { kind, steps, current, waiting };
 }

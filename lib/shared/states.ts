@@ -209,9 +209,13 @@ export const STEP_OPERATION_STATES: readonly ProvisionState[] = [...CLEANING_STA
  * `stepsStarted`: a step of this operation has begun (in a wait state the running step then asked
  * the agent to call back). `agentBoots`: the conductor is known to be booting the agent (true) or
  * it is not known (null) — before the first step it boots the agent only if a step needs it.
+ * `agentWorks`: the agent has called back and runs the waiting step's command.
  */
-export function operationWait(state: string, stepsStarted: boolean, agentBoots: boolean | null = null): string | null {
-  if (inStates(state, AGENT_WAIT_STATES)) return stepsStarted ? "waiting for the agent to call back" : "waiting for the agent to boot and call back";
+export function operationWait(state: string, stepsStarted: boolean, agentBoots: boolean | null = null, agentWorks = false): string | null {
+  if (inStates(state, AGENT_WAIT_STATES)) {
+    if (!stepsStarted) return "waiting for the agent to boot and call back";
+    return agentWorks ? "the agent runs the step; waiting for it to report back" : "waiting for the agent to call back";
+  }
   if (stepsStarted || !inStates(state, STEP_RUNNING_STATES)) return null;
   return agentBoots ? "booting the agent before the first step" : "starting: booting the agent if a step needs it";
 }
