@@ -76,8 +76,8 @@ ensure_apt() {
 # ---- a throwaway PostgreSQL server for the tests ----
 # start_test_pg: unless INGOT_TEST_PG_URL is already set, runs Debian's PostgreSQL (installed by
 # ensure_apt postgresql) from a temporary data directory on 127.0.0.1, a free port, trust auth and
-# a private socket directory, and exports INGOT_TEST_PG_URL. stop_test_pg stops it and removes it
-# (test.sh calls it from an EXIT trap, so a failed or interrupted run leaves nothing behind).
+# a private socket directory, and exports INGOT_TEST_PG_URL. stop_test_pg stops it, removes it and
+# unsets the URL (test.sh calls it from an EXIT trap, so a failed or interrupted run leaves nothing behind).
 INGOT_TEST_PG_DIR=""
 INGOT_TEST_PG_BIN=""
 
@@ -121,6 +121,8 @@ stop_test_pg() {
   pg_as_owner "$INGOT_TEST_PG_BIN/pg_ctl" -D "$INGOT_TEST_PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$INGOT_TEST_PG_DIR"
   INGOT_TEST_PG_DIR=""
+  # The URL named the server just stopped: later steps must not try it.
+  unset INGOT_TEST_PG_URL
 }
 
 # The test files that touch a database (the fixture or the cluster harness): the PostgreSQL run.
