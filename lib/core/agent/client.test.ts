@@ -1,5 +1,5 @@
 // The agent client against the test agent (lib/testing/ipa_agent.ts), which speaks IPA's protocol:
-// HTTPS trusting exactly the agent's own certificate, sync and polled async commands, the agent's
+// HTTPS trusting exactly the agent's own certificate, sync commands, async ones started and their end read back, the agent's
 // error text, token refusal, retries while the agent is unreachable.
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
